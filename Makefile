@@ -1,0 +1,145 @@
+# synth: build, test, demo, benchmarks, fuzzing, install.
+#
+#   make            all programs, warning-free under -Werror
+#   make check      install what the tests need, build, run every test
+#   make demo       run the main job on the bundled example corpus
+#   make bench      benchmarks against peer tools (bench/RESULTS.md)
+#   make fuzz       libFuzzer targets for the JSON scanner and the reader
+#   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages, completions
+#   make SANITIZE=1 check   the same tests under ASan and UBSan
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PROGRAMS  := synth-stats
+LIBS_PKG  := libzstd libutf8proc libxxhash
+
+ifeq ($(SANITIZE),1)
+BUILD     := build-sanitize
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT       := -O1 -g
+else
+BUILD     := build
+SANFLAGS  :=
+OPT       := -O2 -g
+endif
+
+WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+             -Wmissing-prototypes -Wvla -Wformat=2
+CFLAGS    ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) -pthread \
+             -DSYNTH_VERSION='"$(VERSION)"' -Ilib \
+             $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
+LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lutf8proc -lxxhash) -lm
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+LIB_A     := $(BUILD)/libsynth.a
+BINS      := $(PROGRAMS:%=$(BUILD)/%)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BINS := $(BUILD)/bench/record-loop
+
+# Debian packages the build, the tests, the demo and the benchmarks need.
+DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
+                libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
+                jq mandoc clang
+DEB_BENCH    := hyperfine
+
+.PHONY: all deps check test demo bench fuzz install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(BINS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h) | $(BUILD)/cmd
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/synth-%: $(BUILD)/cmd/synth-%.o $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_A) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BUILD)/bench $(BUILD)/fuzz:
+	mkdir -p $@
+
+# Install the Debian packages that are missing (quick when none is).
+deps:
+	@missing=; for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+check: deps
+	$(MAKE) --no-print-directory $(BINS) $(UNIT_BINS)
+	@BUILD=$(BUILD) tests/run
+
+test: check
+
+demo: deps
+	$(MAKE) --no-print-directory $(BINS)
+	@BUILD=$(BUILD) examples/demo.sh
+
+bench:
+	$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(DEB_BENCH)"
+	$(MAKE) --no-print-directory $(BINS) $(BENCH_BINS)
+	BUILD=$(BUILD) bench/run
+
+FUZZ_TARGETS := fuzz-json fuzz-input
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -pthread
+fuzz: deps
+	mkdir -p build-fuzz
+	for t in $(FUZZ_TARGETS); do \
+	  clang $(FUZZ_FLAGS) -o build-fuzz/$$t tests/fuzz/$$t.c $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  build-fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus-$$t tests/fuzz/seeds || exit 1; \
+	done
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	  $(DESTDIR)$(DATADIR)/zsh/vendor-completions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7
+	for p in $(PROGRAMS); do \
+	  install -m 644 completions/bash/$$p $(DESTDIR)$(DATADIR)/bash-completion/completions/$$p; \
+	  install -m 644 completions/zsh/_$$p $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_$$p; \
+	  install -m 644 completions/fish/$$p.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$p.fish; \
+	done
+
+uninstall:
+	for p in $(PROGRAMS); do \
+	  rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$p \
+	    $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_$$p \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$p.fish; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man5/synth-jsonl.5 $(DESTDIR)$(MANDIR)/man7/synth.7
+
+clean:
+	rm -rf build build-sanitize build-fuzz

@@ -1,0 +1,74 @@
+/* alloc.c: allocation wrappers; see alloc.h. */
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+static void out_of_memory(size_t n)
+{
+	die("out of memory (allocating %zu bytes)", n);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		out_of_memory(n);
+	return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		out_of_memory(size_mul(count, size));
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		out_of_memory(n);
+	return q;
+}
+
+void *xreallocarray(void *p, size_t count, size_t size)
+{
+	return xrealloc(p, size_mul(count, size));
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = xmalloc(n);
+	memcpy(d, s, n);
+	return d;
+}
+
+size_t size_add(size_t a, size_t b)
+{
+	size_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		die("size overflow (%zu + %zu)", a, b);
+	return r;
+}
+
+size_t size_mul(size_t a, size_t b)
+{
+	size_t r;
+	if (__builtin_mul_overflow(a, b, &r))
+		die("size overflow (%zu * %zu)", a, b);
+	return r;
+}
+
+size_t grow_capacity(size_t cap, size_t need, size_t min)
+{
+	if (cap < min)
+		cap = min;
+	while (cap < need)
+		cap = size_mul(cap, 2);
+	return cap;
+}

@@ -1,0 +1,174 @@
+/* cli.c: shared option parsing and help; see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "diag.h"
+#include "number.h"
+#include "strbuf.h"
+
+#ifndef SYNTH_VERSION
+#define SYNTH_VERSION "unknown"
+#endif
+
+void cli_common_init(struct cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->field = "text";
+	c->id_field = "id";
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	c->jobs = n > 0 ? (unsigned)n : 1;
+	c->progress = isatty(2);
+}
+
+void close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (errno == EPIPE)
+			diag_exit(1);
+		die_errno("write error");
+	}
+}
+
+void cli_print_help(const struct cli_program *prog)
+{
+	printf("Usage: %s %s\n%s\n\nOptions:\n", prog->name, prog->usage, prog->summary);
+	for (const struct cli_option *o = prog->options; o->name; o++) {
+		struct strbuf left = STRBUF_INIT;
+		if (o->key < 256)
+			strbuf_addf(&left, "  -%c, --%s", o->key, o->name);
+		else
+			strbuf_addf(&left, "      --%s", o->name);
+		if (o->arg)
+			strbuf_addf(&left, " %s", o->arg);
+		if (left.len < 28)
+			printf("%-28s%s\n", left.buf, o->help);
+		else
+			printf("%s\n%28s%s\n", left.buf, "", o->help);
+		strbuf_release(&left);
+	}
+	printf("\nSee %s(1) for the details.\n", prog->name);
+}
+
+static void build_getopt(const struct cli_program *prog, struct option **longs, char **shorts)
+{
+	size_t n = 0;
+	while (prog->options[n].name)
+		n++;
+	struct option *lo = xcalloc(n + 1, sizeof(*lo));
+	char *so = xmalloc(3 * n + 2);
+	size_t k = 0;
+	so[k++] = ':'; /* report a missing argument as ':' */
+	for (size_t i = 0; i < n; i++) {
+		const struct cli_option *o = &prog->options[i];
+		lo[i].name = o->name;
+		lo[i].has_arg = o->arg ? required_argument : no_argument;
+		lo[i].val = o->key;
+		if (o->key < 256) {
+			so[k++] = (char)o->key;
+			if (o->arg)
+				so[k++] = ':';
+		}
+	}
+	so[k] = '\0';
+	*longs = lo;
+	*shorts = so;
+}
+
+static int common_option(int key, const char *arg, struct cli_common *c)
+{
+	switch (key) {
+	case 'o': c->output = arg; return 1;
+	case 'f':
+		if (!*arg)
+			usage_error("empty field name for --field");
+		c->field = arg;
+		return 1;
+	case KEY_ID_FIELD:
+		if (!*arg)
+			usage_error("empty field name for --id-field");
+		c->id_field = arg;
+		return 1;
+	case KEY_SEED: c->seed = cli_u64("--seed", arg, 0, UINT64_MAX); return 1;
+	case 'j': c->jobs = (unsigned)cli_u64("--jobs", arg, 1, 1024); return 1;
+	case 'q': verbosity = VERB_QUIET; return 1;
+	case 'v': verbosity = VERB_VERBOSE; return 1;
+	case KEY_PROGRESS: c->progress = 1; return 1;
+	case KEY_SKIP_INVALID: c->skip_invalid = 1; return 1;
+	case KEY_REJECTS: c->rejects = arg; return 1;
+	}
+	return 0;
+}
+
+int cli_next(int argc, char **argv, const struct cli_program *prog,
+	     struct cli_common *common, const char **arg)
+{
+	static const struct cli_program *built;
+	static struct option *longs;
+	static char *shorts;
+	if (built != prog) {
+		free(longs);
+		free(shorts);
+		opterr = 0;
+		build_getopt(prog, &longs, &shorts);
+		built = prog;
+	}
+	for (;;) {
+		int key = getopt_long(argc, argv, shorts, longs, NULL);
+		*arg = optarg;
+		switch (key) {
+		case -1:
+			return -1;
+		case 'h':
+			cli_print_help(prog);
+			close_stdout();
+			exit(0);
+		case 'V':
+			printf("%s %s\n", prog->name, SYNTH_VERSION);
+			close_stdout();
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+		case '?':
+			if (optopt && optopt < 256)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+		if (common && common_option(key, optarg, common))
+			continue;
+		return key;
+	}
+}
+
+uint64_t cli_u64(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+	if (parse_u64(arg, min, max, &v))
+		usage_error("invalid value for %s: '%s' (an integer from %llu to %llu)", opt, arg,
+			    (unsigned long long)min, (unsigned long long)max);
+	return v;
+}
+
+uint64_t cli_size(const char *opt, const char *arg)
+{
+	uint64_t v;
+	if (parse_size(arg, &v))
+		usage_error("invalid size for %s: '%s' (a number with an optional K, M, G or T)",
+			    opt, arg);
+	return v;
+}
+
+double cli_double(const char *opt, const char *arg, double min, double max)
+{
+	double v;
+	if (parse_double(arg, min, max, &v))
+		usage_error("invalid value for %s: '%s' (a number from %g to %g)", opt, arg, min,
+			    max);
+	return v;
+}

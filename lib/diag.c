@@ -1,0 +1,186 @@
+/* diag.c: messages, clean-up on fatal exits; see diag.h. */
+#include "diag.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *progname = "synth";
+int verbosity = VERB_NORMAL;
+
+#define MAX_CLEANUPS 8
+static void (*cleanups[MAX_CLEANUPS])(void);
+static volatile sig_atomic_t ncleanups;
+static int progress_shown;
+/* Messages from several threads must not interleave. */
+static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void run_cleanups(void)
+{
+	while (ncleanups > 0)
+		cleanups[--ncleanups]();
+}
+
+static void on_fatal_signal(int sig)
+{
+	run_cleanups();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void diag_init(const char *name)
+{
+	progname = name;
+	signal(SIGPIPE, SIG_DFL);
+	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fatal_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal[i], &sa, NULL);
+	}
+}
+
+void diag_atexit(void (*fn)(void))
+{
+	if (ncleanups == MAX_CLEANUPS)
+		BUG("too many clean-up functions");
+	cleanups[ncleanups] = fn;
+	ncleanups = ncleanups + 1;
+}
+
+noreturn void diag_exit(int status)
+{
+	run_cleanups();
+	exit(status);
+}
+
+static void vreport(const char *prefix, const char *fmt, va_list ap, int errnum)
+{
+	char msg[4096];
+	FILE *f = fmemopen(msg, sizeof(msg), "w");
+	if (!f)
+		return;
+	fprintf(f, "%s: %s", progname, prefix);
+	vfprintf(f, fmt, ap);
+	if (errnum)
+		fprintf(f, ": %s", strerror(errnum));
+	long n = ftell(f);
+	fclose(f);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(msg) - 2)
+		n = sizeof(msg) - 2;
+	msg[n++] = '\n';
+	pthread_mutex_lock(&diag_lock);
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+	fwrite(msg, 1, (size_t)n, stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&diag_lock);
+}
+
+noreturn void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+	diag_exit(1);
+}
+
+noreturn void die_errno(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, e);
+	va_end(ap);
+	diag_exit(1);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+	return -1;
+}
+
+int error_errno(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, e);
+	va_end(ap);
+	return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+	if (verbosity < VERB_NORMAL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+void info(const char *fmt, ...)
+{
+	if (verbosity < VERB_VERBOSE)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+}
+
+noreturn void BUG(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("BUG: ", fmt, ap, 0);
+	va_end(ap);
+	run_cleanups();
+	abort();
+}
+
+noreturn void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+	diag_exit(2);
+}
+
+void progress_show(const char *line)
+{
+	pthread_mutex_lock(&diag_lock);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	progress_shown = 1;
+	pthread_mutex_unlock(&diag_lock);
+}
+
+void progress_clear(void)
+{
+	pthread_mutex_lock(&diag_lock);
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		progress_shown = 0;
+	}
+	pthread_mutex_unlock(&diag_lock);
+}

@@ -1,0 +1,54 @@
+/* diag.h: messages for people, on stderr, in one voice.
+ *
+ * Every message reads "PROGRAM: SUBJECT: REASON" in lower case without a
+ * full stop. The tiers follow git: die() for the fatal, error() returns -1
+ * so that a caller can `return error(...)`, warning() for what a user
+ * should know but does not stop the run, and BUG() for a broken invariant
+ * of our own. A progress line, when one is shown, is erased before any
+ * other message is printed.
+ */
+#ifndef SYNTH_DIAG_H
+#define SYNTH_DIAG_H
+
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+/* Verbosity: VERB_QUIET prints errors only, VERB_NORMAL adds warnings,
+ * VERB_VERBOSE adds the end-of-run summary. */
+enum verbosity { VERB_QUIET = 0, VERB_NORMAL = 1, VERB_VERBOSE = 2 };
+
+extern const char *progname;
+extern int verbosity;
+
+/* Set the program name used in messages and restore SIGPIPE to its
+ * default, so that a closed pipe ends the program quietly. Call first
+ * thing in main(). */
+void diag_init(const char *name);
+
+/* Functions run by die() and by fatal signals before the program exits,
+ * in reverse order of registration: they remove temporary files. They
+ * must be async-signal-safe. At most a handful are registered. */
+void diag_atexit(void (*fn)(void));
+
+noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An informational line shown under -v. */
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void BUG(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Usage error: prints the message and a hint to try --help, exits 2. */
+noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Show `line` as the progress line (overwriting the previous one). The
+ * caller decides whether progress is wanted and how often to call. */
+void progress_show(const char *line);
+/* Erase the progress line, if one is shown. */
+void progress_clear(void);
+
+/* Exit the program after running the registered clean-ups. */
+noreturn void diag_exit(int status);
+
+#endif

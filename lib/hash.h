@@ -1,0 +1,29 @@
+/* hash.h: fast non-cryptographic hashing (xxHash's XXH3). */
+#ifndef SYNTH_HASH_H
+#define SYNTH_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 64-bit hash of s[0..n) under a seed. */
+uint64_t hash64(const void *s, size_t n, uint64_t seed);
+
+/* 128-bit hash of s[0..n) under a seed. */
+struct hash128 {
+	uint64_t lo, hi;
+};
+struct hash128 hash128(const void *s, size_t n, uint64_t seed);
+
+/* A bijective mix of 64 bits (the SplitMix64 finaliser): spreads a
+ * counter or a combination of hashes over all bits. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+#endif

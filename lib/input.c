@@ -1,0 +1,253 @@
+/* input.c: block reader with transparent zstd; see input.h. */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "alloc.h"
+#include "diag.h"
+
+static const unsigned char zstd_magic[4] = { 0x28, 0xB5, 0x2F, 0xFD };
+
+/* read() that retries on EINTR; returns bytes read, 0 at EOF, -1 on error. */
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+int input_open(struct input *in, const char *path)
+{
+	memset(in, 0, sizeof(*in));
+	if (!strcmp(path, "-")) {
+		in->name = "<stdin>";
+		in->fd = 0;
+	} else {
+		in->name = path;
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (in->fd < 0)
+			return error_errno("%s", path);
+		in->close_fd = 1;
+	}
+	/* Peek at the first bytes for the zstd magic number. They stay in the
+	 * carry (plain input) or the compressed buffer (zstd). */
+	unsigned char head[4];
+	size_t got = 0;
+	while (got < sizeof(head)) {
+		ssize_t r = read_some(in->fd, head + got, sizeof(head) - got);
+		if (r < 0) {
+			error_errno("%s", in->name);
+			input_close(in);
+			return -1;
+		}
+		if (r == 0) {
+			in->eof = 1;
+			break;
+		}
+		got += (size_t)r;
+	}
+	in->bytes_read = got;
+	if (got == sizeof(head) && !memcmp(head, zstd_magic, sizeof(head))) {
+		in->zd = ZSTD_createDCtx();
+		if (!in->zd)
+			die("out of memory (zstd)");
+		in->zcap = ZSTD_DStreamInSize();
+		if (in->zcap < 4)
+			in->zcap = 4;
+		in->zbuf = xmalloc(in->zcap);
+		memcpy(in->zbuf, head, got);
+		in->zlen = got;
+		in->zret = 1;
+	} else {
+		in->carry_cap = 64;
+		in->carry = xmalloc(in->carry_cap);
+		memcpy(in->carry, head, got);
+		in->carry_len = got;
+	}
+	return 0;
+}
+
+void input_close(struct input *in)
+{
+	if (in->close_fd)
+		close(in->fd);
+	in->close_fd = 0;
+	ZSTD_freeDCtx(in->zd);
+	in->zd = NULL;
+	free(in->zbuf);
+	in->zbuf = NULL;
+	free(in->carry);
+	in->carry = NULL;
+}
+
+void block_release(struct block *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Append up to `room` decoded bytes at dst. Returns bytes added, 0 at the
+ * end of the input, -1 after an error. */
+static ssize_t fill(struct input *in, char *dst, size_t room)
+{
+	if (!in->zd) {
+		if (in->eof)
+			return 0;
+		ssize_t r = read_some(in->fd, dst, room);
+		if (r < 0)
+			return error_errno("%s", in->name);
+		if (r == 0)
+			in->eof = 1;
+		in->bytes_read += (uint64_t)r;
+		return r;
+	}
+	ZSTD_outBuffer out = { dst, room, 0 };
+	while (out.pos == 0) {
+		if (in->zpos == in->zlen && !in->eof) {
+			ssize_t r = read_some(in->fd, in->zbuf, in->zcap);
+			if (r < 0)
+				return error_errno("%s", in->name);
+			in->bytes_read += (uint64_t)r;
+			in->zpos = 0;
+			in->zlen = (size_t)r;
+			if (r == 0)
+				in->eof = 1;
+		}
+		if (in->zpos == in->zlen && in->eof && in->zret == 0)
+			return 0;
+		ZSTD_inBuffer zin = { in->zbuf, in->zlen, in->zpos };
+		size_t ret = ZSTD_decompressStream(in->zd, &out, &zin);
+		if (ZSTD_isError(ret))
+			return error("%s: corrupt zstd input: %s", in->name, ZSTD_getErrorName(ret));
+		in->zpos = zin.pos;
+		in->zret = ret;
+		/* No input left, none to come, and the frame unfinished. */
+		if (out.pos == 0 && in->zpos == in->zlen && in->eof && ret != 0)
+			return error("%s: truncated zstd input", in->name);
+	}
+	return (ssize_t)out.pos;
+}
+
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t count = 0;
+	const char *end = p + n;
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		count++;
+		p++;
+	}
+	return count;
+}
+
+int input_read_block(struct input *in, struct block *b, size_t target)
+{
+	size_t need = size_add(in->carry_len > target ? in->carry_len : target, 1);
+	if (b->cap < need) {
+		free(b->buf);
+		b->cap = grow_capacity(0, need, BLOCK_SIZE + 1);
+		b->buf = xmalloc(b->cap);
+	}
+	b->name = in->name;
+	memcpy(b->buf, in->carry, in->carry_len);
+	b->len = in->carry_len;
+	in->carry_len = 0;
+	if (target < b->len + 1)
+		target = b->cap - 1;
+
+	size_t scanned = b->len; /* the carry holds no newline */
+	if (!in->started)
+		scanned = 0; /* except the first bytes of the input */
+	for (;;) {
+		int done = 0;
+		while (b->len < target) {
+			ssize_t r = fill(in, b->buf + b->len, target - b->len);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				done = 1;
+				break;
+			}
+			b->len += (size_t)r;
+		}
+		if (!in->started) {
+			in->started = 1;
+			if (b->len >= 3 && !memcmp(b->buf, "\xEF\xBB\xBF", 3)) {
+				memmove(b->buf, b->buf + 3, b->len - 3);
+				b->len -= 3;
+			}
+		}
+		const char *nl = NULL;
+		for (size_t i = b->len; i > scanned; i--)
+			if (b->buf[i - 1] == '\n') {
+				nl = b->buf + i - 1;
+				break;
+			}
+		if (nl) {
+			/* Keep whole lines; carry the tail to the next block. */
+			size_t keep = (size_t)(nl + 1 - b->buf);
+			size_t tail = b->len - keep;
+			if (tail > in->carry_cap) {
+				in->carry_cap = grow_capacity(in->carry_cap, tail, 64);
+				free(in->carry);
+				in->carry = xmalloc(in->carry_cap);
+			}
+			memcpy(in->carry, nl + 1, tail);
+			in->carry_len = tail;
+			b->len = keep;
+			break;
+		}
+		if (done) {
+			if (b->len == 0)
+				return 0;
+			break; /* a last line without a newline */
+		}
+		/* A full buffer without a newline: one long line. Grow, read on. */
+		scanned = b->len;
+		b->cap = grow_capacity(b->cap, size_add(b->cap, 1), BLOCK_SIZE);
+		b->buf = xrealloc(b->buf, b->cap);
+		target = b->cap - 1;
+	}
+	b->nlines = count_lines(b->buf, b->len);
+	if (b->len && b->buf[b->len - 1] != '\n')
+		b->nlines++;
+	b->first_line = in->lineno + 1;
+	in->lineno += b->nlines;
+	b->buf[b->len] = '\0';
+	return 1;
+}
+
+void block_cursor_init(struct block_cursor *c, const struct block *b)
+{
+	c->pos = 0;
+	c->lineno = b->first_line - 1;
+}
+
+int block_next_line(const struct block *b, struct block_cursor *c, struct line *l)
+{
+	while (c->pos < b->len) {
+		const char *start = b->buf + c->pos;
+		const char *nl = memchr(start, '\n', b->len - c->pos);
+		size_t len = nl ? (size_t)(nl - start) : b->len - c->pos;
+		c->pos += len + (nl ? 1 : 0);
+		c->lineno++;
+		if (len && start[len - 1] == '\r')
+			len--;
+		size_t i = 0;
+		while (i < len && (start[i] == ' ' || start[i] == '\t' || start[i] == '\r'))
+			i++;
+		if (i == len)
+			continue; /* blank */
+		l->p = start;
+		l->len = len;
+		l->lineno = c->lineno;
+		return 1;
+	}
+	return 0;
+}

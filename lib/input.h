@@ -1,0 +1,78 @@
+/* input.h: reading JSON Lines input in blocks of whole lines.
+ *
+ * An input is a file named on the command line, or standard input for
+ * "-". Compressed input is recognised by the zstd magic number, never by
+ * the name. The reader hands out blocks: buffers that hold whole lines
+ * (a final line without a newline counts), so that a block can be given
+ * to a worker thread and split there. A line may be of any length: the
+ * buffer grows until it holds one. A UTF-8 byte-order mark at the start
+ * of an input is removed.
+ */
+#ifndef SYNTH_INPUT_H
+#define SYNTH_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct input {
+	const char *name;	/* for messages: the path, or "<stdin>" */
+	int fd;
+	int close_fd;
+	int eof;		/* the source has no more bytes */
+	int started;		/* the first block was handed out */
+	struct ZSTD_DCtx_s *zd;	/* non-NULL for zstd input */
+	unsigned char *zbuf;	/* compressed bytes not yet decoded */
+	size_t zpos, zlen, zcap;
+	size_t zret;		/* last ZSTD_decompressStream() hint; 0 at a frame's end */
+	char *carry;		/* the start of a line that did not fit the last block */
+	size_t carry_len, carry_cap;
+	uint64_t lineno;	/* lines handed out so far */
+	uint64_t bytes_read;	/* bytes read from the file (compressed when zstd) */
+};
+
+/* A buffer of whole lines, owned by whoever holds the block. */
+struct block {
+	char *buf;
+	size_t len, cap;
+	const char *name;	/* the input's name, valid while the input is open */
+	uint64_t first_line;	/* number of the block's first line, from 1 */
+	uint64_t nlines;
+};
+
+#define BLOCK_SIZE (1u << 20)
+
+/* Open path ("-" for standard input). Returns 0, or -1 after printing
+ * "PROGRAM: path: reason". */
+int input_open(struct input *in, const char *path);
+
+/* Fill b with the next whole lines, about `target` bytes of them (more
+ * when one line is longer). b's buffer is reused or grown. Returns 1 when
+ * b holds lines, 0 at the end of the input, -1 after printing an error
+ * (read error, corrupt or truncated zstd data). */
+int input_read_block(struct input *in, struct block *b, size_t target);
+
+/* Close the input and free what it holds. */
+void input_close(struct input *in);
+
+void block_release(struct block *b);
+
+/* One line of a block, without its newline and without a CR before it. */
+struct line {
+	const char *p;
+	size_t len;
+	uint64_t lineno;
+};
+
+/* A position in a block's lines. */
+struct block_cursor {
+	size_t pos;
+	uint64_t lineno;
+};
+
+void block_cursor_init(struct block_cursor *c, const struct block *b);
+
+/* The next line of the block: returns 1 with *l set, or 0 after the last
+ * line. Blank lines (nothing but spaces, tabs or a CR) are skipped. */
+int block_next_line(const struct block *b, struct block_cursor *c, struct line *l);
+
+#endif

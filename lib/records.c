@@ -1,0 +1,460 @@
+/* records.c: the threaded, order-keeping record loop; see records.h.
+ *
+ * Blocks circulate through a ring of slots: the reader fills a free slot,
+ * a worker claims the oldest filled one and turns it into an emit, and
+ * the writer (the calling thread) takes the slots back in sequence. The
+ * ring bounds the memory in flight to a few blocks per worker.
+ */
+#include "records.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "base64.h"
+#include "diag.h"
+#include "input.h"
+#include "json.h"
+#include "output.h"
+
+/* How many invalid records are reported one by one under --skip-invalid. */
+#define MAX_INVALID_WARNINGS 10
+
+enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_BUSY, SLOT_DONE };
+
+struct slot {
+	struct block block;
+	struct emit emit;
+	enum slot_state state;
+};
+
+struct loop_state {
+	struct record_loop *rl;
+	struct slot *slots;
+	size_t nslots;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	uint64_t nread;		/* blocks filled by the reader */
+	uint64_t nclaimed;	/* blocks claimed by workers */
+	int reader_done;
+	int stop;		/* the writer saw a fatal error */
+	int read_failed;	/* an input could not be read */
+};
+
+static void emit_init(struct emit *e)
+{
+	memset(e, 0, sizeof(*e));
+	strbuf_init(&e->out);
+	strbuf_init(&e->rejects);
+	strbuf_init(&e->warnings);
+	strbuf_init(&e->fatal);
+}
+
+static void emit_reset(struct emit *e, const struct cli_common *c)
+{
+	strbuf_reset(&e->out);
+	strbuf_reset(&e->rejects);
+	strbuf_reset(&e->warnings);
+	strbuf_reset(&e->fatal);
+	e->same = 1;
+	e->same_start = e->same_end = NULL;
+	e->stopped = 0;
+	e->records = e->emitted = e->invalid = e->rejected = e->bytes = 0;
+	e->common = c;
+}
+
+static void emit_release(struct emit *e)
+{
+	strbuf_release(&e->out);
+	strbuf_release(&e->rejects);
+	strbuf_release(&e->warnings);
+	strbuf_release(&e->fatal);
+}
+
+/* Stop sharing the block's bytes: copy what was passed through so far. */
+static void stop_sharing(struct emit *e)
+{
+	if (!e->same)
+		return;
+	e->same = 0;
+	if (e->same_start)
+		strbuf_add(&e->out, e->same_start, (size_t)(e->same_end - e->same_start));
+}
+
+void emit_record(struct emit *e, const struct record *r)
+{
+	e->emitted++;
+	/* Still zero-copy when this line follows the last one directly and
+	 * ends in a plain newline. */
+	if (e->same && r->line[r->len] == '\n' &&
+	    (!e->same_start || r->line == e->same_end)) {
+		if (!e->same_start)
+			e->same_start = r->line;
+		e->same_end = r->line + r->len + 1;
+		return;
+	}
+	stop_sharing(e);
+	strbuf_grow(&e->out, r->len + 1);
+	strbuf_add(&e->out, r->line, r->len);
+	strbuf_addc(&e->out, '\n');
+}
+
+void emit_line(struct emit *e, const char *p, size_t n)
+{
+	e->emitted++;
+	stop_sharing(e);
+	strbuf_grow(&e->out, n + 1);
+	strbuf_add(&e->out, p, n);
+	strbuf_addc(&e->out, '\n');
+}
+
+static void add_reject_info(struct strbuf *sb, const struct record *r, const char *reason)
+{
+	strbuf_addstr(sb, "{\"reason\":");
+	json_add_cstr(sb, reason);
+	strbuf_addstr(sb, ",\"file\":");
+	json_add_cstr(sb, r->file);
+	strbuf_addf(sb, ",\"line\":%llu}", (unsigned long long)r->lineno);
+}
+
+void emit_reject(struct emit *e, const struct record *r, const char *reason)
+{
+	e->rejected++;
+	stop_sharing(e);
+	if (!e->common->rejects)
+		return;
+	struct strbuf info = STRBUF_INIT, line = STRBUF_INIT;
+	add_reject_info(&info, r, reason);
+	json_set_member(&line, r->line, r->len, "reject", info.buf, info.len);
+	strbuf_add(&e->rejects, line.buf, line.len);
+	strbuf_addc(&e->rejects, '\n');
+	strbuf_release(&info);
+	strbuf_release(&line);
+}
+
+/* Is p[0..n) valid UTF-8? */
+static int valid_utf8(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_sequence_length(s + i, n - i);
+		if (!k)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+int emit_invalid(struct emit *e, const struct record *r, const char *reason)
+{
+	if (!e->common->skip_invalid) {
+		stop_sharing(e);
+		strbuf_addf(&e->fatal, "%s:%llu: %s", r->file, (unsigned long long)r->lineno, reason);
+		e->stopped = 1;
+		return -1;
+	}
+	e->invalid++;
+	stop_sharing(e);
+	strbuf_addf(&e->warnings, "%s:%llu: %s (skipped)\n", r->file,
+		    (unsigned long long)r->lineno, reason);
+	if (e->common->rejects) {
+		/* The line may not be JSON at all: keep its bytes as a string,
+		 * or in base64 when they are not valid UTF-8. */
+		strbuf_addstr(&e->rejects, "{\"reject\":");
+		add_reject_info(&e->rejects, r, reason);
+		if (valid_utf8(r->line, r->len)) {
+			strbuf_addstr(&e->rejects, ",\"raw\":");
+			json_add_string(&e->rejects, r->line, r->len);
+		} else {
+			strbuf_addstr(&e->rejects, ",\"raw_base64\":\"");
+			base64_encode(&e->rejects, r->line, r->len);
+			strbuf_addc(&e->rejects, '"');
+		}
+		strbuf_addstr(&e->rejects, "}\n");
+	}
+	return -1;
+}
+
+void record_id(const struct record *r, const struct cli_common *c, struct strbuf *out)
+{
+	struct json_value v;
+	if (json_get(r->line, r->len, c->id_field, &v)) {
+		if (v.type == JSON_STRING) {
+			json_decode_string(&v, out);
+			return;
+		}
+		if (v.type == JSON_NUMBER) {
+			strbuf_add(out, v.p, v.len);
+			return;
+		}
+	}
+	strbuf_addf(out, "%s:%llu", r->file, (unsigned long long)r->lineno);
+}
+
+/* --- Threads --------------------------------------------------------- */
+
+static void *reader_main(void *arg)
+{
+	struct loop_state *st = arg;
+	struct record_loop *rl = st->rl;
+	static char *stdin_only[] = { "-" };
+	char **files = rl->nfiles ? rl->files : stdin_only;
+	int nfiles = rl->nfiles ? rl->nfiles : 1;
+	for (int i = 0; i < nfiles; i++) {
+		struct input in;
+		if (input_open(&in, files[i]) < 0) {
+			st->read_failed = 1;
+			continue;
+		}
+		for (;;) {
+			pthread_mutex_lock(&st->lock);
+			struct slot *s = &st->slots[st->nread % st->nslots];
+			while (s->state != SLOT_FREE && !st->stop)
+				pthread_cond_wait(&st->changed, &st->lock);
+			int stop = st->stop;
+			pthread_mutex_unlock(&st->lock);
+			if (stop)
+				break;
+			int r = input_read_block(&in, &s->block, BLOCK_SIZE);
+			if (r <= 0) {
+				if (r < 0)
+					st->read_failed = 1;
+				break;
+			}
+			pthread_mutex_lock(&st->lock);
+			s->state = SLOT_FILLED;
+			st->nread++;
+			pthread_cond_broadcast(&st->changed);
+			pthread_mutex_unlock(&st->lock);
+		}
+		input_close(&in);
+		if (st->stop)
+			break;
+	}
+	pthread_mutex_lock(&st->lock);
+	st->reader_done = 1;
+	pthread_cond_broadcast(&st->changed);
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+static void process_block(struct record_loop *rl, void *worker, struct slot *s)
+{
+	struct emit *e = &s->emit;
+	struct block_cursor cur;
+	struct line l;
+	struct json_error jerr;
+	emit_reset(e, rl->common);
+	block_cursor_init(&cur, &s->block);
+	e->bytes = s->block.len;
+	while (!e->stopped && block_next_line(&s->block, &cur, &l)) {
+		struct record r = { l.p, l.len, s->block.name, l.lineno };
+		e->records++;
+		if (json_check_record(l.p, l.len, &jerr) < 0) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "%s (at byte %zu)", jerr.msg, jerr.offset + 1);
+			emit_invalid(e, &r, msg);
+			continue;
+		}
+		rl->process(worker, &r, e);
+	}
+}
+
+struct worker_arg {
+	struct loop_state *st;
+	void *worker;
+	pthread_t thread;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct loop_state *st = wa->st;
+	for (;;) {
+		pthread_mutex_lock(&st->lock);
+		while (st->nclaimed == st->nread && !st->reader_done)
+			pthread_cond_wait(&st->changed, &st->lock);
+		if (st->nclaimed == st->nread) {
+			pthread_mutex_unlock(&st->lock);
+			return NULL;
+		}
+		struct slot *s = &st->slots[st->nclaimed % st->nslots];
+		st->nclaimed++;
+		s->state = SLOT_BUSY;
+		int stop = st->stop;
+		pthread_mutex_unlock(&st->lock);
+		if (!stop)
+			process_block(st->rl, wa->worker, s);
+		else
+			emit_reset(&s->emit, st->rl->common);
+		pthread_mutex_lock(&st->lock);
+		s->state = SLOT_DONE;
+		pthread_cond_broadcast(&st->changed);
+		pthread_mutex_unlock(&st->lock);
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(const struct record_loop *rl, double start)
+{
+	char line[160];
+	double secs = now() - start;
+	snprintf(line, sizeof(line), "%s: %llu records, %.1f MB, %.0f MB/s", progname,
+		 (unsigned long long)rl->records, (double)rl->bytes / 1e6,
+		 secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
+	progress_show(line);
+}
+
+int record_loop_run(struct record_loop *rl)
+{
+	const struct cli_common *c = rl->common;
+	struct loop_state st;
+	memset(&st, 0, sizeof(st));
+	st.rl = rl;
+	rl->nworkers = c->jobs ? c->jobs : 1;
+	st.nslots = 2 * (size_t)rl->nworkers + 2;
+	st.slots = xcalloc(st.nslots, sizeof(*st.slots));
+	for (size_t i = 0; i < st.nslots; i++)
+		emit_init(&st.slots[i].emit);
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_cond_init(&st.changed, NULL);
+
+	struct output out, rej;
+	int have_out = 0, have_rej = 0;
+	if (rl->write_records) {
+		if (output_open(&out, c->output, 0) < 0)
+			diag_exit(1);
+		have_out = 1;
+	}
+	if (c->rejects) {
+		if (output_open(&rej, c->rejects, 0) < 0)
+			diag_exit(1);
+		have_rej = 1;
+	}
+
+	rl->workers = xcalloc(rl->nworkers, sizeof(*rl->workers));
+	struct worker_arg *wa = xcalloc(rl->nworkers, sizeof(*wa));
+	for (unsigned i = 0; i < rl->nworkers; i++)
+		rl->workers[i] = rl->worker_new(rl->arg);
+	double start = now(), last_progress = start;
+	pthread_t reader;
+	if (pthread_create(&reader, NULL, reader_main, &st))
+		die("cannot start a thread");
+	for (unsigned i = 0; i < rl->nworkers; i++) {
+		wa[i].st = &st;
+		wa[i].worker = rl->workers[i];
+		if (pthread_create(&wa[i].thread, NULL, worker_main, &wa[i]))
+			die("cannot start a thread");
+	}
+
+	int fatal = 0;
+	uint64_t warned = 0;
+	for (uint64_t seq = 0;; seq++) {
+		pthread_mutex_lock(&st.lock);
+		struct slot *s = &st.slots[seq % st.nslots];
+		while (!(seq < st.nread && s->state == SLOT_DONE) &&
+		       !(st.reader_done && seq == st.nread))
+			pthread_cond_wait(&st.changed, &st.lock);
+		if (seq == st.nread && st.reader_done) {
+			pthread_mutex_unlock(&st.lock);
+			break;
+		}
+		pthread_mutex_unlock(&st.lock);
+
+		struct emit *e = &s->emit;
+		if (!fatal) {
+			rl->records += e->records;
+			rl->emitted += e->emitted;
+			rl->invalid += e->invalid;
+			rl->rejected += e->rejected;
+			rl->bytes += e->bytes;
+			if (have_out) {
+				if (e->same && e->same_start)
+					output_write(&out, e->same_start,
+						     (size_t)(e->same_end - e->same_start));
+				else
+					output_write(&out, e->out.buf, e->out.len);
+			}
+			if (have_rej)
+				output_write(&rej, e->rejects.buf, e->rejects.len);
+			/* Warnings, one line each, up to the limit. */
+			for (const char *p = e->warnings.buf; *p && warned < MAX_INVALID_WARNINGS;) {
+				const char *nl = strchr(p, '\n');
+				warning("%.*s", (int)(nl - p), p);
+				p = nl + 1;
+				if (++warned == MAX_INVALID_WARNINGS)
+					warning("further invalid records are counted, not shown");
+			}
+			if (e->stopped) {
+				error("%s", e->fatal.buf);
+				fatal = 1;
+			}
+		}
+		pthread_mutex_lock(&st.lock);
+		s->state = SLOT_FREE;
+		if (fatal)
+			st.stop = 1;
+		pthread_cond_broadcast(&st.changed);
+		pthread_mutex_unlock(&st.lock);
+		if (c->progress && now() - last_progress > 0.25) {
+			last_progress = now();
+			show_progress(rl, start);
+		}
+	}
+	pthread_join(reader, NULL);
+	for (unsigned i = 0; i < rl->nworkers; i++)
+		pthread_join(wa[i].thread, NULL);
+	rl->seconds = now() - start;
+	if (c->progress)
+		progress_clear();
+
+	int rc = fatal ? 2 : st.read_failed ? 1 : 0;
+	if (have_out) {
+		if (fatal)
+			output_abort(&out);
+		else if (output_close(&out) < 0)
+			rc = rc ? rc : 1;
+	}
+	if (have_rej && output_close(&rej) < 0)
+		rc = rc ? rc : 1;
+	if (rl->invalid)
+		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,
+			rl->invalid == 1 ? "" : "s");
+
+	for (size_t i = 0; i < st.nslots; i++) {
+		block_release(&st.slots[i].block);
+		emit_release(&st.slots[i].emit);
+	}
+	free(st.slots);
+	free(wa);
+	pthread_mutex_destroy(&st.lock);
+	pthread_cond_destroy(&st.changed);
+	return rc;
+}
+
+void record_loop_release(struct record_loop *rl, void (*fn)(void *worker))
+{
+	for (unsigned i = 0; i < rl->nworkers; i++)
+		fn(rl->workers[i]);
+	free(rl->workers);
+	rl->workers = NULL;
+	rl->nworkers = 0;
+}
+
+void record_loop_summary(const struct record_loop *rl)
+{
+	double mb = (double)rl->bytes / 1e6;
+	info("%llu records in, %llu out, %llu invalid, %llu rejected; %.1f MB in %.2f s (%.0f MB/s)",
+	     (unsigned long long)rl->records, (unsigned long long)rl->emitted,
+	     (unsigned long long)rl->invalid, (unsigned long long)rl->rejected, mb, rl->seconds,
+	     rl->seconds > 0 ? mb / rl->seconds : 0.0);
+}

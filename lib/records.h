@@ -1,0 +1,96 @@
+/* records.h: the record loop every program runs.
+ *
+ * The loop reads the input files in blocks of whole lines (one reader
+ * thread), hands the blocks to worker threads, and writes what each block
+ * yields in input order (the calling thread), so `-j N` never changes the
+ * output. Every line is checked as a JSON object before the program sees
+ * it. An invalid record stops the run with "FILE:LINE: reason" and exit
+ * status 1, or, under --skip-invalid, is counted, warned about and kept
+ * in --rejects. A file that cannot be read is reported and the others
+ * are processed; the run then ends with status 1.
+ *
+ * A program supplies a per-worker state and a function that handles one
+ * record, emitting it unchanged, emitting an edited line, rejecting it,
+ * or declaring it invalid. Records emitted unchanged are written without
+ * a copy when a whole block passes through.
+ */
+#ifndef SYNTH_RECORDS_H
+#define SYNTH_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "strbuf.h"
+
+struct record {
+	const char *line;	/* the JSON text, without newline or CR */
+	size_t len;
+	const char *file;	/* the input's name */
+	uint64_t lineno;
+};
+
+/* What one block of records yields, collected by a worker. */
+struct emit {
+	struct strbuf out;	/* records for the output, each with '\n' */
+	const char *same_start;	/* while zero-copy: the unchanged bytes */
+	const char *same_end;
+	int same;		/* 1 while out is the block's own bytes */
+	struct strbuf rejects;	/* lines for --rejects */
+	struct strbuf warnings;	/* messages to print, in order */
+	struct strbuf fatal;	/* the message that stops the run */
+	int stopped;
+	uint64_t records, emitted, invalid, rejected, bytes;
+	const struct cli_common *common;
+};
+
+/* Emit r unchanged. */
+void emit_record(struct emit *e, const struct record *r);
+
+/* Emit a new or edited record: p[0..n) without its newline. */
+void emit_line(struct emit *e, const char *p, size_t n);
+
+/* Drop the valid record r for `reason`: it goes to --rejects with
+ * "reject":{"reason","file","line"} added. */
+void emit_reject(struct emit *e, const struct record *r, const char *reason);
+
+/* Declare r invalid for `reason` ("missing field \"text\""): stops the
+ * run, or under --skip-invalid warns, counts and keeps it in --rejects.
+ * Returns -1 so that a caller can `return emit_invalid(...)`. */
+int emit_invalid(struct emit *e, const struct record *r, const char *reason);
+
+struct record_loop {
+	/* Set by the program. */
+	const struct cli_common *common;
+	char **files;		/* operands; none means standard input */
+	int nfiles;
+	int write_records;	/* open the output (common->output) for records */
+	void *(*worker_new)(void *arg);
+	void (*process)(void *worker, const struct record *r, struct emit *e);
+	void *arg;
+
+	/* Filled by record_loop_run(). */
+	void **workers;		/* nworkers states, for the program to merge */
+	unsigned nworkers;
+	uint64_t records, emitted, invalid, rejected, bytes;
+	double seconds;
+};
+
+/* Run the loop. Returns 0 when every input was read and every record
+ * valid (or skipped), 1 when an input could not be read (the others were
+ * processed), 2 when an invalid record stopped the run (the output under
+ * -o is then discarded). The output is closed on return. */
+int record_loop_run(struct record_loop *rl);
+
+/* Free the worker states with fn. */
+void record_loop_release(struct record_loop *rl, void (*fn)(void *worker));
+
+/* Print the -v summary line: records in and out, dropped by reason,
+ * MB/s. */
+void record_loop_summary(const struct record_loop *rl);
+
+/* The id of a record: the string or number at common->id_field, or
+ * FILE:LINE when it has none. Appended to out as raw text (unquoted). */
+void record_id(const struct record *r, const struct cli_common *c, struct strbuf *out);
+
+#endif

@@ -1,0 +1,255 @@
+/* text.c: normalisation and word segmentation; see text.h.
+ *
+ * Normalising a whole record through utf8proc costs far more than the
+ * rest of the statistics, and most text is mostly ASCII. ASCII is its own
+ * NFKC form and folds by a table, so only the islands of non-ASCII text
+ * go through utf8proc, each with the ASCII character just before it (a
+ * combining mark may compose with that character). Splitting before an
+ * ASCII character is safe: no ASCII character combines with what
+ * precedes it, so the pieces normalise to the same text as the whole.
+ */
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "alloc.h"
+#include "diag.h"
+
+static const utf8proc_option_t NFKC_CASEFOLD =
+	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+
+/* Per-thread scratch space for utf8proc's code point arrays. */
+static _Thread_local utf8proc_int32_t *scratch;
+static _Thread_local size_t scratch_cap;
+
+static void append_lower_ascii(struct strbuf *out, const char *s, size_t n)
+{
+	strbuf_grow(out, n);
+	char *d = out->buf + out->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		d[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	strbuf_setlen(out, out->len + n);
+}
+
+static void append_normalized_island(struct strbuf *out, const char *s, size_t n)
+{
+	for (;;) {
+		utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s,
+							(utf8proc_ssize_t)n, scratch,
+							(utf8proc_ssize_t)scratch_cap, NFKC_CASEFOLD);
+		if (r < 0)
+			BUG("utf8proc_decompose: %s", utf8proc_errmsg(r));
+		if ((size_t)r <= scratch_cap) {
+			r = utf8proc_normalize_utf32(scratch, r, NFKC_CASEFOLD);
+			if (r < 0)
+				BUG("utf8proc_normalize_utf32: %s", utf8proc_errmsg(r));
+			/* Re-encode as UTF-8: at most 4 bytes a code point. */
+			strbuf_grow(out, size_mul((size_t)r, 4));
+			for (utf8proc_ssize_t i = 0; i < r; i++) {
+				utf8proc_ssize_t k = utf8proc_encode_char(scratch[i],
+					(utf8proc_uint8_t *)out->buf + out->len);
+				out->len += (size_t)k;
+			}
+			out->buf[out->len] = '\0';
+			return;
+		}
+		free(scratch);
+		scratch_cap = grow_capacity(scratch_cap, (size_t)r, 256);
+		scratch = xreallocarray(NULL, scratch_cap, sizeof(*scratch));
+	}
+}
+
+void text_normalize(const char *s, size_t n, struct strbuf *out)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && (unsigned char)s[j] < 0x80)
+			j++;
+		if (j == n) {
+			append_lower_ascii(out, s + i, n - i);
+			return;
+		}
+		/* s[j] starts a non-ASCII island; it takes the ASCII character
+		 * before it along, and ends before the next ASCII character. */
+		size_t island = j > i ? j - 1 : j;
+		append_lower_ascii(out, s + i, island - i);
+		size_t k = j;
+		while (k < n && (unsigned char)s[k] >= 0x80)
+			k++;
+		append_normalized_island(out, s + island, k - island);
+		i = k;
+	}
+}
+
+size_t utf8_count(const char *s, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return count;
+}
+
+int is_ideographic(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF) ||	/* Hiragana, Katakana */
+	       (cp >= 0x31F0 && cp <= 0x31FF) ||	/* Katakana extensions */
+	       (cp >= 0x3400 && cp <= 0x4DBF) ||	/* CJK extension A */
+	       (cp >= 0x4E00 && cp <= 0x9FFF) ||	/* CJK unified ideographs */
+	       (cp >= 0xF900 && cp <= 0xFAFF) ||	/* CJK compatibility */
+	       (cp >= 0xFF66 && cp <= 0xFF9F) ||	/* halfwidth Katakana */
+	       (cp >= 0x1100 && cp <= 0x11FF) ||	/* Hangul Jamo */
+	       (cp >= 0x3130 && cp <= 0x318F) ||	/* Hangul compatibility Jamo */
+	       (cp >= 0xA960 && cp <= 0xA97F) ||	/* Hangul Jamo extended A */
+	       (cp >= 0xAC00 && cp <= 0xD7FF) ||	/* Hangul syllables, Jamo ext. B */
+	       (cp >= 0x20000 && cp <= 0x3FFFF);	/* CJK extensions B and later */
+}
+
+enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_IDEO };
+
+static int classify(int32_t cp)
+{
+	if (is_ideographic(cp))
+		return CLASS_IDEO;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		return CLASS_WORD;
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+		return CLASS_MARK;
+	default:
+		return CLASS_OTHER;
+	}
+}
+
+/* Word characters among ASCII: letters and digits. */
+static const unsigned char ascii_word[128] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+static void push_word(struct words *ws, size_t off, size_t len)
+{
+	if (ws->n == ws->cap) {
+		ws->cap = grow_capacity(ws->cap, ws->n + 1, 256);
+		ws->w = xreallocarray(ws->w, ws->cap, sizeof(*ws->w));
+	}
+	ws->w[ws->n].off = off;
+	ws->w[ws->n].len = len;
+	ws->n++;
+}
+
+static int is_ascii(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t acc = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		acc |= v;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return !(acc & 0x8080808080808080ull);
+}
+
+void text_split_words(struct words *ws, int ascii_fast_path)
+{
+	const char *s = ws->norm.buf;
+	size_t n = ws->norm.len;
+	ws->n = 0;
+	if (ascii_fast_path && is_ascii(s, n)) {
+		size_t i = 0;
+		for (;;) {
+			while (i < n && !ascii_word[(unsigned char)s[i]])
+				i++;
+			if (i == n)
+				return;
+			size_t start = i;
+			while (i < n && ascii_word[(unsigned char)s[i]])
+				i++;
+			push_word(ws, start, i - start);
+		}
+	}
+	size_t i = 0, start = 0;
+	int in_word = 0, ideo = 0; /* inside a word; the word is one ideograph */
+	while (i < n) {
+		int32_t cp;
+		utf8proc_ssize_t k;
+		if ((unsigned char)s[i] < 0x80) {
+			cp = (unsigned char)s[i];
+			k = 1;
+		} else {
+			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+					     (utf8proc_ssize_t)(n - i), &cp);
+			if (k < 0) {
+				cp = 0xFFFD;
+				k = 1;
+			}
+		}
+		int cls = cp < 0x80 ? (ascii_word[cp] ? CLASS_WORD : CLASS_OTHER) : classify(cp);
+		if (cls == CLASS_MARK) {
+			if (!in_word) {
+				in_word = 1;
+				ideo = 0;
+				start = i;
+			}
+		} else if (cls == CLASS_WORD) {
+			if (in_word && ideo) {
+				push_word(ws, start, i - start);
+				in_word = 0;
+			}
+			if (!in_word) {
+				in_word = 1;
+				ideo = 0;
+				start = i;
+			}
+		} else if (cls == CLASS_IDEO) {
+			if (in_word)
+				push_word(ws, start, i - start);
+			in_word = 1;
+			ideo = 1;
+			start = i;
+		} else if (in_word) {
+			push_word(ws, start, i - start);
+			in_word = 0;
+		}
+		i += (size_t)k;
+	}
+	if (in_word)
+		push_word(ws, start, n - start);
+}
+
+void words_init(struct words *ws)
+{
+	memset(ws, 0, sizeof(*ws));
+	strbuf_init(&ws->norm);
+}
+
+void words_release(struct words *ws)
+{
+	strbuf_release(&ws->norm);
+	free(ws->w);
+	memset(ws, 0, sizeof(*ws));
+	strbuf_init(&ws->norm);
+}
+
+void text_words(const char *s, size_t n, struct words *ws)
+{
+	strbuf_reset(&ws->norm);
+	text_normalize(s, n, &ws->norm);
+	text_split_words(ws, 1);
+}

@@ -1,0 +1,50 @@
+/* text.h: Unicode text: normalisation and words.
+ *
+ * Normalised text is NFKC with full case folding (utf8proc). A word is a
+ * maximal run of letters, marks and digits (Unicode general categories
+ * L*, M* and N*), except that each Han, kana or Hangul character is a
+ * word of its own (followed by any marks), since those scripts do not
+ * separate words with spaces. Text that is plain ASCII takes a fast path
+ * that gives the same answer.
+ */
+#ifndef SYNTH_TEXT_H
+#define SYNTH_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+/* Append the NFKC case-folded form of the valid UTF-8 s[0..n) to out. */
+void text_normalize(const char *s, size_t n, struct strbuf *out);
+
+/* A word: its bytes in a normalised buffer. */
+struct word {
+	size_t off, len;
+};
+
+/* The words of one text. Owns its buffers; reuse it from record to
+ * record to avoid allocation. */
+struct words {
+	struct strbuf norm;	/* the normalised text */
+	struct word *w;
+	size_t n, cap;
+};
+
+void words_init(struct words *ws);
+void words_release(struct words *ws);
+
+/* Normalise the valid UTF-8 s[0..n) into ws->norm and list its words. */
+void text_words(const char *s, size_t n, struct words *ws);
+
+/* List the words of ws->norm as it stands (already normalised). The
+ * generic path, without the ASCII shortcut; tests compare the two. */
+void text_split_words(struct words *ws, int ascii_fast_path);
+
+/* Number of code points in the valid UTF-8 s[0..n). */
+size_t utf8_count(const char *s, size_t n);
+
+/* Does the code point start a word of its own (Han, kana, Hangul)? */
+int is_ideographic(int32_t cp);
+
+#endif
