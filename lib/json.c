@@ -288,9 +288,12 @@ after_value:
 				return fail(err, "NUL byte in record", p, start);
 			return fail(err, "invalid JSON: unexpected data after the object", p, start);
 		}
-		if (top != JSON_OBJECT)
-			return fail(err, top == JSON_ARRAY ? "not a JSON object (an array)"
-					 : "not a JSON object", start, start);
+		if (top != JSON_OBJECT) {
+			err->msg = top == JSON_ARRAY ? "not a JSON object (an array)"
+						     : "not a JSON object";
+			err->offset = (size_t)-1; /* no position: the whole line */
+			return -1;
+		}
 		return 0;
 	}
 	if (p >= end)

@@ -255,7 +255,10 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 		e->records++;
 		if (json_check_record(l.p, l.len, &jerr) < 0) {
 			char msg[160];
-			snprintf(msg, sizeof(msg), "%s (at byte %zu)", jerr.msg, jerr.offset + 1);
+			if (jerr.offset == (size_t)-1)
+				snprintf(msg, sizeof(msg), "%s", jerr.msg);
+			else
+				snprintf(msg, sizeof(msg), "%s at byte %zu", jerr.msg, jerr.offset + 1);
 			emit_invalid(e, &r, msg);
 			continue;
 		}
@@ -419,7 +422,9 @@ int record_loop_run(struct record_loop *rl)
 
 	int rc = fatal ? 2 : st.read_failed ? 1 : 0;
 	if (have_out) {
-		if (fatal)
+		/* A file under -o is all or nothing; a stream keeps what was
+		 * processed before the invalid record, as any filter would. */
+		if (fatal && c->output && strcmp(c->output, "-"))
 			output_abort(&out);
 		else if (output_close(&out) < 0)
 			rc = rc ? rc : 1;
