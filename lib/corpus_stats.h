@@ -1,0 +1,94 @@
+/* corpus_stats.h: the statistics of a corpus of texts.
+ *
+ * Counts, length distribution, vocabulary, distinct n-grams (n = 1..4,
+ * pooled over the corpus, never crossing a record), unigram entropy, a
+ * compression ratio on a seeded sample, the most frequent n-grams, and
+ * figures per value of a grouping field. Every figure is exact while the
+ * tables fit in the memory limit; past it the largest n-gram table is
+ * replaced by a HyperLogLog sketch (0.41% standard error) and the figure
+ * is listed as approximate. Two corpus_stats of parts merge into the
+ * statistics of the whole, so threads (and later shards) each count
+ * their part.
+ */
+#ifndef SYNTH_CORPUS_STATS_H
+#define SYNTH_CORPUS_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counter.h"
+#include "hll.h"
+#include "lenhist.h"
+#include "sample.h"
+#include "strbuf.h"
+#include "text.h"
+
+#define STATS_MAX_N 4
+#define STATS_HLL_P 16
+#define STATS_GROUP_HLL_P 12
+#define STATS_SAMPLE_BYTES (1u << 20)
+#define STATS_ZSTD_LEVEL 3
+
+struct stats_group;
+
+struct corpus_stats {
+	uint64_t records, bytes, chars, words, lines;
+	struct lenhist length;		/* words per record */
+	/* ngrams[1] is the vocabulary: key = word hash, extras = offset
+	 * and length of the word in `arena`. */
+	struct counter ngrams[STATS_MAX_N + 1];
+	struct strbuf arena;
+	uint64_t total[STATS_MAX_N + 1];	/* n-grams counted */
+	int approx[STATS_MAX_N + 1];	/* ngrams[n] was replaced by hll[n] */
+	struct hll hll[STATS_MAX_N + 1];
+	uint64_t collisions;		/* different words with one 64-bit hash */
+	struct sample sample;
+	uint64_t seed;
+	size_t memory_limit;
+	/* Groups, by the value of the --by field. */
+	struct stats_group **groups;	/* open addressing by key hash */
+	size_t ngroups, capgroups;
+	/* Scratch for one record. */
+	struct words ws;
+	uint64_t *wh;		/* word hashes */
+	uint64_t *nh;		/* n-gram hashes, n growing */
+	size_t whcap;
+};
+
+void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t seed);
+void corpus_stats_release(struct corpus_stats *cs);
+
+/* Count one text (valid UTF-8). group is the group's key (see
+ * stats_group_key), or NULL when not grouping. */
+void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
+		      const struct strbuf *group);
+
+/* The key of a group: a type byte ('s' string, 'r' other JSON value, 'm'
+ * missing) and the decoded string or raw JSON text. */
+struct json_value;
+void stats_group_key(struct strbuf *key, const struct json_value *v);
+
+/* Fold src into dst; src is left empty but valid. */
+void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src);
+
+/* What the output shows besides the counts. */
+struct stats_report {
+	unsigned top;		/* most frequent n-grams per n; 0 for none */
+	const char *by;		/* the grouping field, or NULL */
+	uint64_t invalid;	/* invalid records skipped */
+	int show_invalid;	/* include "invalid" (under --skip-invalid) */
+	uint64_t input_bytes;
+};
+
+/* Append the statistics as one JSON object (no newline). */
+void corpus_stats_json(struct corpus_stats *cs, const struct stats_report *r,
+		       struct strbuf *out);
+
+/* Append the statistics as an aligned table for people. */
+void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
+			struct strbuf *out);
+
+/* Bytes of memory the tables hold now. */
+size_t corpus_stats_memory(const struct corpus_stats *cs);
+
+#endif

@@ -1,0 +1,79 @@
+/* counter.c: n-gram counts in an open-addressing table; see counter.h. */
+#include "counter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+#define INITIAL_SLOTS 1024
+
+void counter_init(struct counter *c, unsigned n, unsigned extra)
+{
+	c->n = n;
+	c->stride = n + 1 + extra;
+	c->cap = INITIAL_SLOTS;
+	c->used = 0;
+	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
+}
+
+void counter_release(struct counter *c)
+{
+	free(c->slots);
+	c->slots = NULL;
+	c->cap = c->used = 0;
+}
+
+uint64_t counter_key_hash(const uint64_t *key, unsigned n)
+{
+	uint64_t h = key[0];
+	for (unsigned i = 1; i < n; i++)
+		h = ngram_hash_next(h, key[i]);
+	return h;
+}
+
+void counter_grow(struct counter *c)
+{
+	size_t old_cap = c->cap;
+	uint64_t *old = c->slots;
+	c->cap = size_mul(old_cap, 2);
+	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
+	size_t mask = c->cap - 1;
+	for (size_t i = 0; i < old_cap; i++) {
+		const uint64_t *e = old + i * c->stride;
+		if (!e[c->n])
+			continue;
+		size_t j = counter_key_hash(e, c->n) & mask;
+		while (c->slots[j * c->stride + c->n])
+			j = (j + 1) & mask;
+		memcpy(c->slots + j * c->stride, e, c->stride * sizeof(uint64_t));
+	}
+	free(old);
+}
+
+uint64_t *counter_find(const struct counter *c, const uint64_t *key, uint64_t hash)
+{
+	size_t mask = c->cap - 1, n = c->n;
+	for (size_t j = hash & mask;; j = (j + 1) & mask) {
+		uint64_t *e = c->slots + j * c->stride;
+		if (!e[n])
+			return NULL;
+		if (!memcmp(e, key, n * sizeof(uint64_t)))
+			return e;
+	}
+}
+
+void counter_merge(struct counter *dst, const struct counter *src)
+{
+	for (size_t i = 0; i < src->cap; i++) {
+		const uint64_t *e = counter_entry(src, i);
+		if (!e[src->n])
+			continue;
+		int is_new;
+		uint64_t *d = counter_slot(dst, e, counter_key_hash(e, src->n), &is_new);
+		d[dst->n] += e[src->n];
+		if (is_new)
+			memcpy(d + dst->n + 1, e + src->n + 1,
+			       (dst->stride - dst->n - 1) * sizeof(uint64_t));
+	}
+}
