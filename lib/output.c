@@ -56,12 +56,24 @@ static int ends_with(const char *s, const char *suffix)
 
 int output_open(struct output *o, const char *path, int zstd_threads)
 {
+	struct stat st;
 	memset(o, 0, sizeof(*o));
 	o->cap = OUTPUT_BUFFER;
 	o->buf = xmalloc(o->cap);
 	if (!path || !strcmp(path, "-")) {
 		o->name = "<stdout>";
 		o->fd = 1;
+	} else if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		/* A device, a FIFO, a socket: no temporary file and no rename,
+		 * which would replace /dev/null with a regular file. */
+		o->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (o->fd < 0) {
+			free(o->buf);
+			memset(o, 0, sizeof(*o));
+			return error_errno("%s", path);
+		}
+		o->name = path;
+		o->close_fd = 1;
 	} else {
 		o->path = xstrdup(path);
 		o->name = o->path;
@@ -195,6 +207,8 @@ int output_close(struct output *o)
 	flush_buffer(o);
 	if (o->zc && !o->err)
 		compress(o, NULL, 0, ZSTD_e_end);
+	if (o->close_fd && close(o->fd) < 0 && !o->err)
+		o->err = errno;
 	if (o->path) {
 		if (!o->err && fsync(o->fd) < 0 && errno != EINVAL)
 			o->err = errno;
@@ -207,7 +221,10 @@ int output_close(struct output *o)
 	}
 	if (o->err) {
 		errno = o->err;
-		rc = error_errno(o->path ? "%s" : "write error%s", o->path ? o->path : "");
+		if (o->fd == 1)
+			rc = error_errno("write error");
+		else
+			rc = error_errno("%s", o->name);
 	}
 	release(o);
 	return rc;
@@ -220,6 +237,8 @@ void output_abort(struct output *o)
 	if (o->path) {
 		close(o->fd);
 		unlink(o->tmp);
+	} else if (o->close_fd) {
+		close(o->fd);
 	}
 	release(o);
 }

@@ -3,7 +3,8 @@
  * An output is standard output, or a file named with -o: the file is
  * written under a temporary name in the same folder and renamed into
  * place by output_close() only when every byte was written, so a reader
- * (or the next run of a cron job) never sees a partial file. A name
+ * (or the next run of a cron job) never sees a partial file. A name that
+ * is not a regular file (/dev/null, a FIFO) is written in place. A name
  * ending in ".zst" is written zstd-compressed, with worker threads.
  *
  * Write errors are sticky: output_write() never fails, and the first
@@ -20,6 +21,7 @@ struct output {
 	char *path;		/* final path, NULL for standard output */
 	char *tmp;		/* temporary path while open */
 	int fd;
+	int close_fd;		/* fd is a device or FIFO opened by name */
 	int err;		/* first errno seen; 0 while all is well */
 	char *buf;
 	size_t len, cap;

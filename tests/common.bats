@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# The contract every synth program shares (DESIGN.md, "Shared command-line
+# contract"), checked for each program in the build.
+
+load helpers
+
+# How to make each program pass records through to stdout.
+declare -gA PASS=(
+	[synth-stats]="synth-stats --tee /dev/null"
+)
+
+programs() {
+	local p
+	for p in "${SYNTH_BUILD:-$ROOT/build}"/synth-*; do
+		[ -x "$p" ] && basename "$p"
+	done
+}
+
+@test "every program in the build is covered by these tests" {
+	run programs
+	assert_success
+	[ -n "$output" ]
+	for p in $output; do
+		[ -n "${PASS[$p]:-}" ] || fail "$p has no entry in PASS"
+	done
+}
+
+@test "--help prints usage to stdout and exits 0" {
+	for p in $(programs); do
+		run --separate-stderr "$p" --help
+		assert_success
+		assert_line --index 0 "Usage: $p [OPTION]... [FILE]..."
+		assert_line --partial "--help"
+		[ -z "$stderr" ] || fail "$p --help wrote to stderr: $stderr"
+	done
+}
+
+@test "--version prints the name and version" {
+	for p in $(programs); do
+		run "$p" --version
+		assert_success
+		assert_output --regexp "^$p [0-9]+\.[0-9]+\.[0-9]+$"
+		run "$p" -V
+		assert_output --regexp "^$p [0-9]"
+	done
+}
+
+@test "an unknown option is a usage error: exit 2, message on stderr only" {
+	for p in $(programs); do
+		run --separate-stderr "$p" --no-such-option
+		assert_failure 2
+		assert_equal "$output" ""
+		assert_equal "$(echo "$stderr" | head -n 1)" "$p: unknown option '--no-such-option'"
+		assert_equal "$(echo "$stderr" | tail -n 1)" "Try '$p --help' for more information."
+		run --separate-stderr "$p" -%
+		assert_failure 2
+		assert_equal "$(echo "$stderr" | head -n 1)" "$p: unknown option '-%'"
+	done
+}
+
+@test "a failed write of --help (a full disk) exits 1 with a message" {
+	for p in $(programs); do
+		run bash -c "$p --help > /dev/full"
+		assert_failure 1
+		assert_output "$p: write error: No space left on device"
+	done
+}
+
+@test "invalid JSON names file and line and exits 1" {
+	printf '{"text":"ok"}\n{"text": tru}\n' > bad.jsonl
+	for p in $(programs); do
+		run ${PASS[$p]} bad.jsonl
+		assert_failure 1
+		assert_line "$p: bad.jsonl:2: invalid JSON: invalid literal at byte 10"
+	done
+}
+
+@test "a line that is not an object is invalid" {
+	printf '[1,2]\n' > arr.jsonl
+	printf '"text"\n' > str.jsonl
+	for p in $(programs); do
+		run ${PASS[$p]} arr.jsonl
+		assert_failure 1
+		assert_output "$p: arr.jsonl:1: not a JSON object (an array)"
+		run ${PASS[$p]} str.jsonl
+		assert_failure 1
+		assert_output "$p: str.jsonl:1: not a JSON object"
+	done
+}
+
+@test "invalid UTF-8 is an error naming the byte" {
+	printf '{"text":"ok"}\n{"text":"caf\xc3"}\n{"text":"\xc0\xaf"}\n' > utf.jsonl
+	for p in $(programs); do
+		run --separate-stderr ${PASS[$p]} utf.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "$p: utf.jsonl:2: invalid UTF-8 at byte 13"
+		run ${PASS[$p]} --skip-invalid -q utf.jsonl
+		assert_success
+	done
+}
+
+@test "a NUL byte is an error" {
+	printf '{"text":"a\0b"}\n' > nul.jsonl
+	printf '{"text":"a"}\0\n' > nul2.jsonl
+	for p in $(programs); do
+		run ${PASS[$p]} nul.jsonl
+		assert_failure 1
+		assert_output "$p: nul.jsonl:1: NUL byte in record at byte 11"
+		run ${PASS[$p]} nul2.jsonl
+		assert_failure 1
+		assert_output "$p: nul2.jsonl:1: NUL byte in record at byte 13"
+	done
+}
+
+@test "deep nesting is an error, never a crash" {
+	{ printf '{"text":"x","deep":'; head -c 100000 /dev/zero | tr '\0' '['; printf '\n'; } > deep.jsonl
+	for p in $(programs); do
+		run ${PASS[$p]} deep.jsonl
+		assert_failure 1
+		assert_output "$p: deep.jsonl:1: invalid JSON: nested too deeply at byte 275"
+	done
+}
+
+@test "an empty input is no error" {
+	: > empty.jsonl
+	for p in $(programs); do
+		run ${PASS[$p]} empty.jsonl
+		assert_success
+		assert_output ""
+		run ${PASS[$p]} < /dev/null
+		assert_success
+	done
+}
+
+@test "a record of 100 MB passes through" {
+	{ printf '{"id":"big","text":"'; yes 'word' | head -c 100000000 | tr '\n' ' '; printf '"}\n{"text":"next"}\n'; } > big.jsonl
+	for p in $(programs); do
+		${PASS[$p]} big.jsonl > out.jsonl
+		run cmp big.jsonl out.jsonl
+		assert_success
+	done
+}
+
+@test "a truncated .zst input is an error" {
+	for i in $(seq 1 2000); do printf '{"text":"record %d of a compressed file"}\n' "$i"; done > full.jsonl
+	zstd -q -o full.jsonl.zst full.jsonl
+	head -c $(( $(wc -c < full.jsonl.zst) / 2 )) full.jsonl.zst > cut.jsonl.zst
+	printf '\x28\xb5\x2f\xfd garbage' > corrupt.zst
+	for p in $(programs); do
+		run ${PASS[$p]} cut.jsonl.zst
+		assert_failure 1
+		assert_line "$p: cut.jsonl.zst: truncated zstd input"
+		run ${PASS[$p]} corrupt.zst
+		assert_failure 1
+		assert_line --regexp "^$p: corrupt.zst: corrupt zstd input: "
+	done
+}
+
+@test "a missing file among good ones is reported, the others processed, exit 1" {
+	printf '{"text":"one"}\n' > a.jsonl
+	printf '{"text":"two"}\n' > b.jsonl
+	for p in $(programs); do
+		run --separate-stderr ${PASS[$p]} a.jsonl missing.jsonl b.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "$p: missing.jsonl: No such file or directory"
+		assert_output "$(printf '{"text":"one"}\n{"text":"two"}')"
+	done
+}
+
+@test "standard input is read when no file or - is named" {
+	printf '{"text":"in"}\n' > a.jsonl
+	for p in $(programs); do
+		run ${PASS[$p]} < a.jsonl
+		assert_output '{"text":"in"}'
+		run ${PASS[$p]} - < a.jsonl
+		assert_output '{"text":"in"}'
+	done
+}
+
+@test "a full disk (>/dev/full) is a failure with a message" {
+	for p in $(programs); do
+		run bash -c "${PASS[$p]} '$FIXTURES/small.jsonl' > /dev/full"
+		assert_failure 1
+		assert_output "$p: write error: No space left on device"
+	done
+}
+
+@test "a reader that goes away (| head -n 1) ends the program quietly by SIGPIPE" {
+	for i in 1 2 3 4 5 6 7 8; do cat "$ROOT/examples/corpus.jsonl"; done > many.jsonl
+	for p in $(programs); do
+		run bash -c "set -o pipefail; ${PASS[$p]} many.jsonl 2> err.txt | head -n 1 > /dev/null; echo \"status \${PIPESTATUS[0]}\""
+		assert_output "status 141"
+		run cat err.txt
+		assert_output ""
+	done
+}
+
+@test "-q silences warnings, -v adds the summary line" {
+	printf '{"text":"a"}\nnot json\n' > in.jsonl
+	for p in $(programs); do
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q in.jsonl
+		assert_success
+		assert_equal "$stderr" ""
+		run --separate-stderr ${PASS[$p]} --skip-invalid -v in.jsonl
+		assert_success
+		echo "$stderr" | grep -q "^$p: warning: in.jsonl:2: invalid JSON: invalid literal at byte 1 (skipped)$" ||
+			fail "no warning: $stderr"
+		echo "$stderr" | grep -Eq "^$p: 2 records in, 1 out, 1 invalid, 0 rejected; .* MB/s\)$" ||
+			fail "no summary: $stderr"
+	done
+}
+
+@test "-o writes atomically, compressed when the name ends in .zst" {
+	for p in $(programs); do
+		run $p -o out.zst "$FIXTURES/small.jsonl"
+		assert_success
+		assert_equal "$(head -c 4 out.zst | od -An -tx1 | tr -d ' ')" 28b52ffd
+		run zstd -dc out.zst
+		assert_success
+		assert_output --partial '"records":3'
+		# No temporary file is left behind.
+		assert_equal "$(ls -A | tr '\n' ' ')" "out.zst "
+		run $p -o no/such/dir/out.json "$FIXTURES/small.jsonl"
+		assert_failure 1
+		assert_output --partial "no/such/dir/out.json: No such file or directory"
+	done
+}
+
+@test "numbers do not depend on the locale" {
+	for p in $(programs); do
+		LC_ALL=de_DE.UTF-8 LC_NUMERIC=de_DE.UTF-8 $p -o de.json "$FIXTURES/small.jsonl" 2>/dev/null
+		LC_ALL=C $p -o c.json "$FIXTURES/small.jsonl"
+		run cmp de.json c.json
+		assert_success
+	done
+}
+
+@test "-o to a device or a FIFO writes in place, never replacing it" {
+	mkfifo fifo
+	for p in $(programs); do
+		cat fifo > got.json &
+		run $p -o fifo "$FIXTURES/small.jsonl"
+		assert_success
+		wait
+		[ -p fifo ] || fail "$p replaced the FIFO"
+		assert_equal "$(jq .records got.json)" 3
+		run $p -o /dev/null "$FIXTURES/small.jsonl"
+		assert_success
+		[ -c /dev/null ] || fail "$p replaced /dev/null"
+		run bash -c "$p -o /dev/full '$FIXTURES/small.jsonl'"
+		assert_failure 1
+		assert_output "$p: /dev/full: No space left on device"
+	done
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+# synth-stats: figures on content, options, bad input.
+
+load helpers
+
+stats() {
+	synth-stats --json "$@"
+}
+
+@test "counts words, vocabulary, hapax and distinct n-grams of a known text" {
+	printf '{"text":"The cat sat. The cat ran!"}\n' > in.jsonl
+	stats in.jsonl > out.json
+	assert_equal "$(json_get out.json .records)" 1
+	assert_equal "$(json_get out.json .words)" 6
+	assert_equal "$(json_get out.json .vocabulary)" 4
+	assert_equal "$(json_get out.json .hapax)" 2
+	assert_equal "$(json_get out.json .distinct_1)" 0.666667
+	assert_equal "$(json_get out.json .distinct_2)" 0.8
+	assert_equal "$(json_get out.json .distinct_3)" 1
+	assert_equal "$(json_get out.json .distinct_4)" 1
+	# H = 2 * (1/3) log2 3 + 2 * (1/6) log2 6
+	assert_equal "$(json_get out.json .entropy_1)" 1.918296
+}
+
+@test "n-grams never cross a record boundary" {
+	printf '{"text":"a b"}\n{"text":"c d"}\n{"text":"a b"}\n' > in.jsonl
+	stats --top 5 in.jsonl > out.json
+	assert_equal "$(json_get out.json .distinct_2)" 0.666667
+	assert_equal "$(json_get out.json '.top["2"] | map(.ngram) | join("|")')" "a b|c d"
+	assert_equal "$(json_get out.json '.top["2"][0].count')" 2
+	assert_equal "$(json_get out.json '.top["3"] | length')" 0
+}
+
+@test "length quantiles are nearest-rank over records" {
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		printf '{"text":"%s"}\n' "$(seq -s ' ' 1 $n | sed 's/[0-9]*/w&/g')"
+	done > in.jsonl
+	stats in.jsonl > out.json
+	assert_equal "$(json_get out.json '.length | [.min,.mean,.p50,.p90,.p99,.max] | map(tostring) | join(" ")')" \
+		"1 5.5 5 9 10 10"
+}
+
+@test "bytes are UTF-8 bytes, chars code points, lines newline-separated" {
+	printf '{"text":"h\\u00e9llo"}\n{"text":"a\\nb\\n"}\n{"text":""}\n' > in.jsonl
+	stats in.jsonl > out.json
+	assert_equal "$(json_get out.json .bytes)" 10
+	assert_equal "$(json_get out.json .chars)" 9
+	assert_equal "$(json_get out.json .lines)" 3
+	assert_equal "$(json_get out.json .length.min)" 0
+}
+
+@test "words are NFKC case-folded; Han and kana characters are words of their own" {
+	printf '{"text":"Stra\\u00dfe STRASSE strasse"}\n{"text":"\\u65e5\\u672c\\u8a9e\\u3067\\u3059"}\n{"text":"\\ufb01ne FINE"}\n' > in.jsonl
+	stats --top 1 in.jsonl > out.json
+	assert_equal "$(json_get out.json .words)" 10
+	# strasse, 5 CJK characters, fine
+	assert_equal "$(json_get out.json .vocabulary)" 7
+	assert_equal "$(json_get out.json '.top["1"][0] | "\(.ngram) \(.count)"')" "strasse 3"
+}
+
+@test "escaped and literal spellings of a text count the same" {
+	printf '{"text":"caf\\u00e9 au lait"}\n' > a.jsonl
+	printf '{"text":"café au lait"}\n' > b.jsonl
+	stats a.jsonl | jq -c 'del(.input_bytes)' > a.json
+	stats b.jsonl | jq -c 'del(.input_bytes)' > b.json
+	run diff a.json b.json
+	assert_success
+}
+
+@test "--field reaches a nested member by dotted path" {
+	printf '{"text":"x","body":{"content":"one two three"}}\n' > in.jsonl
+	stats -f body.content in.jsonl > out.json
+	assert_equal "$(json_get out.json .words)" 3
+}
+
+@test "--by gives records, shares and figures per value, the missing value as null" {
+	printf '{"text":"a b c","lang":"en"}\n{"text":"d e","lang":"en"}\n{"text":"f","lang":"de"}\n{"text":"g h"}\n' > in.jsonl
+	stats --by lang in.jsonl > out.json
+	assert_equal "$(json_get out.json '.by.field')" lang
+	assert_equal "$(json_get out.json '.by.groups | map("\(.value):\(.records):\(.words)") | join(" ")')" \
+		"en:2:5 null:1:2 de:1:1"
+	assert_equal "$(json_get out.json '.by.groups[0].share')" 0.5
+	assert_equal "$(json_get out.json '.by.groups[0].vocabulary')" 5
+	assert_equal "$(json_get out.json '.by.groups[0].mean_length')" 2.5
+}
+
+@test "--top lists the most frequent n-grams, ties broken by text" {
+	printf '{"text":"b a b a c"}\n' > in.jsonl
+	stats --top 2 in.jsonl > out.json
+	assert_equal "$(json_get out.json '.top["1"] | map("\(.ngram)=\(.count)") | join(" ")')" "a=2 b=2"
+	assert_equal "$(json_get out.json '.top["2"] | map("\(.ngram)=\(.count)") | join(" ")')" "b a=2 a b=1"
+}
+
+@test "the same figures for any number of threads" {
+	stats -j 1 --top 10 --by lang "$ROOT/examples/corpus.jsonl" > j1.json
+	stats -j 2 --top 10 --by lang "$ROOT/examples/corpus.jsonl" > j2.json
+	stats -j 5 --top 10 --by lang "$ROOT/examples/corpus.jsonl" > j5.json
+	run cmp j1.json j2.json
+	assert_success
+	run cmp j1.json j5.json
+	assert_success
+	assert_equal "$(json_get j1.json .records)" 1208
+}
+
+@test "the figures of the examples corpus" {
+	stats "$ROOT/examples/corpus.jsonl" > out.json
+	assert_equal "$(json_get out.json .records)" 1208
+	assert_equal "$(json_get out.json .input_bytes)" "$(wc -c < "$ROOT/examples/corpus.jsonl")"
+	# Cross-check the word count of the English records with an
+	# independent tokenizer: ASCII letters and digits only, folded.
+	jq -r 'select(.lang=="en") | .text' "$ROOT/examples/corpus.jsonl" > en.txt
+	if LC_ALL=C grep -q '[^ -~	]' en.txt; then
+		jq -c 'select(.lang=="en") | select(.text | test("^[\\u0000-\\u007f]*$"))' \
+			"$ROOT/examples/corpus.jsonl" > ascii.jsonl
+	else
+		jq -c 'select(.lang=="en")' "$ROOT/examples/corpus.jsonl" > ascii.jsonl
+	fi
+	stats ascii.jsonl > ascii.json
+	expected=$(jq -r .text ascii.jsonl | tr -cs 'A-Za-z0-9' '\n' | grep -c .)
+	assert_equal "$(json_get ascii.json .words)" "$expected"
+	vocab=$(jq -r .text ascii.jsonl | tr -cs 'A-Za-z0-9' '\n' | grep . | tr A-Z a-z | sort -u | wc -l)
+	assert_equal "$(json_get ascii.json .vocabulary)" "$vocab"
+}
+
+@test "past --memory the distinct counts become estimates within 2%" {
+	stats "$ROOT/examples/corpus.jsonl" > exact.json
+	stats --memory 1M "$ROOT/examples/corpus.jsonl" > approx.json
+	assert_equal "$(json_get exact.json '.approximate | length')" 0
+	run json_get approx.json '.approximate | index("distinct_4") != null'
+	assert_output true
+	exact=$(json_get exact.json .distinct_4)
+	approx=$(json_get approx.json .distinct_4)
+	run awk -v a="$approx" -v e="$exact" 'BEGIN { d = (a - e) / e; if (d < 0) d = -d; exit !(d < 0.02) }'
+	assert_success
+	# Exact figures stay exact.
+	assert_equal "$(json_get approx.json .words)" "$(json_get exact.json .words)"
+}
+
+@test "the compression sample depends on the seed, and only on it" {
+	for i in 1 2 3 4; do cat "$ROOT/examples/corpus.jsonl"; done |
+		jq -c '.text = .text + " \(input_line_number)"' > big.jsonl
+	stats --seed 1 big.jsonl | jq -c .compression > s1.json
+	stats --seed 1 -j 2 big.jsonl | jq -c .compression > s1b.json
+	stats --seed 2 big.jsonl | jq -c .compression > s2.json
+	run cmp s1.json s1b.json
+	assert_success
+	run cmp s1.json s2.json
+	assert_failure
+	assert_equal "$(jq .level s1.json)" 3
+	run jq -e '.sample_bytes >= 1048576 and .ratio > 1' s1.json
+	assert_success
+}
+
+@test "--tee passes every record through unchanged and writes the figures to FILE" {
+	printf '{"text":"one"}\r\n\n{ "text" : "two",  "n":1.50 }\n' > in.jsonl
+	run synth-stats --tee stats.json in.jsonl
+	assert_success
+	assert_output "$(printf '{"text":"one"}\n{ "text" : "two",  "n":1.50 }')"
+	assert_equal "$(json_get stats.json .records)" 2
+}
+
+@test "--table prints aligned rows for people" {
+	run synth-stats --table "$FIXTURES/small.jsonl"
+	assert_success
+	assert_line --regexp '^records +3$'
+	assert_line --regexp '^vocabulary +[0-9]+$'
+}
+
+@test "-o writes the figures to a file" {
+	run synth-stats -o out.json "$FIXTURES/small.jsonl"
+	assert_success
+	assert_output ""
+	assert_equal "$(json_get out.json .records)" 3
+}
+
+@test "zstd input gives the same figures as the plain file" {
+	zstd -q -o in.jsonl.zst "$FIXTURES/small.jsonl"
+	stats "$FIXTURES/small.jsonl" | jq -c 'del(.input_bytes)' > plain.json
+	stats in.jsonl.zst | jq -c 'del(.input_bytes)' > zst.json
+	run cmp plain.json zst.json
+	assert_success
+	cp in.jsonl.zst renamed.txt
+	stats renamed.txt | jq -c 'del(.input_bytes)' > renamed.json
+	run cmp plain.json renamed.json
+	assert_success
+}
+
+@test "a BOM, CRLF endings, blank lines and a last line without newline change nothing" {
+	printf '\xef\xbb\xbf{"text":"a b"}\r\n\r\n   \n{"text":"c"}' > in.jsonl
+	run stats in.jsonl
+	assert_success
+	assert_equal "$(echo "$output" | jq .records)" 2
+	assert_equal "$(echo "$output" | jq .words)" 3
+}
+
+@test "a record without the text field is invalid, named by file and line" {
+	printf '{"text":"a"}\n{"body":"b"}\n' > in.jsonl
+	run synth-stats in.jsonl
+	assert_failure 1
+	assert_output 'synth-stats: in.jsonl:2: no string member "text"'
+	printf '{"text":["a"]}\n' > in2.jsonl
+	run synth-stats in2.jsonl
+	assert_failure 1
+	assert_output 'synth-stats: in2.jsonl:1: not a string member "text"'
+}
+
+@test "--skip-invalid counts invalid records and --rejects keeps them with the reason" {
+	run synth-stats --json --skip-invalid --rejects rej.jsonl "$FIXTURES/invalid-line3.jsonl"
+	assert_success
+	assert_equal "$(echo "$output" | grep -v '^synth-stats:' | jq .records)" 3
+	assert_equal "$(echo "$output" | grep -v '^synth-stats:' | jq .invalid)" 1
+	assert_line --partial "invalid-line3.jsonl:3: invalid JSON: unterminated string at byte 27 (skipped)"
+	assert_equal "$(jq -r .reject.line rej.jsonl)" 3
+	assert_equal "$(jq -r .reject.reason rej.jsonl)" "invalid JSON: unterminated string at byte 27"
+	assert_equal "$(jq -r .raw rej.jsonl)" '{"id":"b3","text":"broken}'
+}
+
+@test "-o is not written when an invalid record stops the run" {
+	run synth-stats -o out.json "$FIXTURES/invalid-line3.jsonl"
+	assert_failure 1
+	[ ! -e out.json ]
+	run ls -A
+	assert_output ""
+}
+
+@test "usage errors exit 2" {
+	run synth-stats --top x
+	assert_failure 2
+	assert_line --partial "invalid value for --top: 'x'"
+	run synth-stats --memory 12Q
+	assert_failure 2
+	run synth-stats --tee a -o b
+	assert_failure 2
+	run synth-stats --by ''
+	assert_failure 2
+}
