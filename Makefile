@@ -50,7 +50,7 @@ BENCH_BINS := $(BUILD)/bench/record-loop
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
                 libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
                 jq mandoc clang
-DEB_BENCH    := hyperfine
+DEB_BENCH    := bc
 
 .PHONY: all deps check test demo bench fuzz install uninstall clean
 .DELETE_ON_ERROR:

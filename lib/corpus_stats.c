@@ -199,6 +199,19 @@ static void count_word(struct corpus_stats *cs, uint64_t h, const char *w, size_
  * for memory costs more than the rest of the work on a word. */
 #define PREFETCH_AHEAD 8
 
+/* Count the m n-grams starting at each of wh[0..m), whose hashes are in
+ * nh; n is a constant at each call, so the key comparison unrolls. */
+static inline void count_keys(struct counter *c, const uint64_t *wh, const uint64_t *nh,
+			      size_t m, unsigned n)
+{
+	for (size_t i = 0; i < m; i++) {
+		if (i + PREFETCH_AHEAD < m)
+			__builtin_prefetch(counter_entry(c, nh[i + PREFETCH_AHEAD] & (c->cap - 1)));
+		int is_new;
+		counter_slot_n(c, wh + i, nh[i], &is_new, n)[n]++;
+	}
+}
+
 /* Count the n-grams of the record whose word hashes are in cs->wh and
  * whose n-1-gram hashes are in cs->nh (replaced by the n-gram hashes). */
 static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
@@ -214,11 +227,11 @@ static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
 		return;
 	}
 	struct counter *c = &cs->ngrams[n];
-	for (size_t i = 0; i < m; i++) {
-		if (i + PREFETCH_AHEAD < m)
-			__builtin_prefetch(counter_entry(c, nh[i + PREFETCH_AHEAD] & (c->cap - 1)));
-		int is_new;
-		counter_slot(c, wh + i, nh[i], &is_new)[n]++;
+	switch (n) {
+	case 2: count_keys(c, wh, nh, m, 2); break;
+	case 3: count_keys(c, wh, nh, m, 3); break;
+	case 4: count_keys(c, wh, nh, m, 4); break;
+	default: BUG("n-gram order %u", n);
 	}
 }
 

@@ -45,13 +45,12 @@ void counter_grow(struct counter *c);
  * count of 0 and zeroed extras (then *is_new is 1). The pointer is valid
  * until the next insertion. Inline: it is the innermost loop of
  * synth-stats. */
-static inline uint64_t *counter_slot(struct counter *c, const uint64_t *key, uint64_t hash,
-				     int *is_new)
+static inline uint64_t *counter_slot_n(struct counter *c, const uint64_t *key, uint64_t hash,
+				       int *is_new, unsigned n)
 {
-	if ((c->used + 1) * 10 > c->cap * 7)
+	if (__builtin_expect((c->used + 1) * 10 > c->cap * 7, 0))
 		counter_grow(c);
 	size_t mask = c->cap - 1;
-	unsigned n = c->n;
 	for (size_t j = hash & mask;; j = (j + 1) & mask) {
 		uint64_t *e = c->slots + j * c->stride;
 		if (!e[n]) {
@@ -69,6 +68,14 @@ static inline uint64_t *counter_slot(struct counter *c, const uint64_t *key, uin
 			return e;
 		}
 	}
+}
+
+/* The same, for any n; call counter_slot_n with a constant n in hot
+ * loops so that the key comparison unrolls. */
+static inline uint64_t *counter_slot(struct counter *c, const uint64_t *key, uint64_t hash,
+				     int *is_new)
+{
+	return counter_slot_n(c, key, hash, is_new, c->n);
 }
 
 /* The entry for key, or NULL when it has none. */

@@ -24,11 +24,30 @@ static const utf8proc_option_t NFKC_CASEFOLD =
 static _Thread_local utf8proc_int32_t *scratch;
 static _Thread_local size_t scratch_cap;
 
+/* Lower-case ASCII eight bytes at a time: a byte gets 0x20 added when it
+ * lies in 'A'..'Z'. Every byte is below 0x80, so the additions below
+ * cannot carry from one byte into the next. */
+static inline uint64_t lower8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t ge_a = v + ones * (0x80 - 'A');	/* bit 7 set where v >= 'A' */
+	uint64_t gt_z = v + ones * (0x80 - 'Z' - 1);	/* bit 7 set where v > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & (ones * 0x80);
+	return v | (upper >> 2);
+}
+
 static void append_lower_ascii(struct strbuf *out, const char *s, size_t n)
 {
 	strbuf_grow(out, n);
 	char *d = out->buf + out->len;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		v = lower8(v);
+		memcpy(d + i, &v, 8);
+	}
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		d[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
@@ -88,10 +107,16 @@ void text_normalize(const char *s, size_t n, struct strbuf *out)
 
 size_t utf8_count(const char *s, size_t n)
 {
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++)
-		count += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return count;
+	/* Count the bytes that start a code point: all but 10xxxxxx. */
+	size_t continuation = 0, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		continuation += (size_t)__builtin_popcountll(v & ~(v << 1) & 0x8080808080808080ull);
+	}
+	for (; i < n; i++)
+		continuation += ((unsigned char)s[i] & 0xC0) == 0x80;
+	return n - continuation;
 }
 
 int is_ideographic(int32_t cp)
@@ -141,9 +166,9 @@ static const unsigned char ascii_word[128] = {
 	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
-static void push_word(struct words *ws, size_t off, size_t len)
+static inline void push_word(struct words *ws, size_t off, size_t len)
 {
-	if (ws->n == ws->cap) {
+	if (__builtin_expect(ws->n == ws->cap, 0)) {
 		ws->cap = grow_capacity(ws->cap, ws->n + 1, 256);
 		ws->w = xreallocarray(ws->w, ws->cap, sizeof(*ws->w));
 	}
