@@ -103,5 +103,6 @@ static int cmp_items(const void *a, const void *b)
 
 void sample_sort(struct sample *s)
 {
-	qsort(s->heap, s->n, sizeof(*s->heap), cmp_items);
+	if (s->n)
+		qsort(s->heap, s->n, sizeof(*s->heap), cmp_items);
 }

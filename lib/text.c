@@ -20,9 +20,11 @@
 static const utf8proc_option_t NFKC_CASEFOLD =
 	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
 
-/* Per-thread scratch space for utf8proc's code point arrays. */
-static _Thread_local utf8proc_int32_t *scratch;
-static _Thread_local size_t scratch_cap;
+/* Room for utf8proc's arrays of code points, kept between calls. */
+struct scratch {
+	utf8proc_int32_t *buf;
+	size_t cap;
+};
 
 /* Lower-case ASCII eight bytes at a time: a byte gets 0x20 added when it
  * lies in 'A'..'Z'. Every byte is below 0x80, so the additions below
@@ -54,15 +56,17 @@ static void append_lower_ascii(struct strbuf *out, const char *s, size_t n)
 	strbuf_setlen(out, out->len + n);
 }
 
-static void append_normalized_island(struct strbuf *out, const char *s, size_t n)
+static void append_normalized_island(struct strbuf *out, const char *s, size_t n,
+				     struct scratch *sc)
 {
 	for (;;) {
+		utf8proc_int32_t *scratch = sc->buf;
 		utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s,
 							(utf8proc_ssize_t)n, scratch,
-							(utf8proc_ssize_t)scratch_cap, NFKC_CASEFOLD);
+							(utf8proc_ssize_t)sc->cap, NFKC_CASEFOLD);
 		if (r < 0)
 			BUG("utf8proc_decompose: %s", utf8proc_errmsg(r));
-		if ((size_t)r <= scratch_cap) {
+		if ((size_t)r <= sc->cap) {
 			r = utf8proc_normalize_utf32(scratch, r, NFKC_CASEFOLD);
 			if (r < 0)
 				BUG("utf8proc_normalize_utf32: %s", utf8proc_errmsg(r));
@@ -76,13 +80,13 @@ static void append_normalized_island(struct strbuf *out, const char *s, size_t n
 			out->buf[out->len] = '\0';
 			return;
 		}
-		free(scratch);
-		scratch_cap = grow_capacity(scratch_cap, (size_t)r, 256);
-		scratch = xreallocarray(NULL, scratch_cap, sizeof(*scratch));
+		free(sc->buf);
+		sc->cap = grow_capacity(sc->cap, (size_t)r, 256);
+		sc->buf = xreallocarray(NULL, sc->cap, sizeof(*sc->buf));
 	}
 }
 
-void text_normalize(const char *s, size_t n, struct strbuf *out)
+static void normalize(const char *s, size_t n, struct strbuf *out, struct scratch *sc)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -100,9 +104,16 @@ void text_normalize(const char *s, size_t n, struct strbuf *out)
 		size_t k = j;
 		while (k < n && (unsigned char)s[k] >= 0x80)
 			k++;
-		append_normalized_island(out, s + island, k - island);
+		append_normalized_island(out, s + island, k - island, sc);
 		i = k;
 	}
+}
+
+void text_normalize(const char *s, size_t n, struct strbuf *out)
+{
+	struct scratch sc = { NULL, 0 };
+	normalize(s, n, out, &sc);
+	free(sc.buf);
 }
 
 size_t utf8_count(const char *s, size_t n)
@@ -268,13 +279,17 @@ void words_release(struct words *ws)
 {
 	strbuf_release(&ws->norm);
 	free(ws->w);
+	free(ws->scratch);
 	memset(ws, 0, sizeof(*ws));
 	strbuf_init(&ws->norm);
 }
 
 void text_words(const char *s, size_t n, struct words *ws)
 {
+	struct scratch sc = { ws->scratch, ws->scratch_cap };
 	strbuf_reset(&ws->norm);
-	text_normalize(s, n, &ws->norm);
+	normalize(s, n, &ws->norm, &sc);
+	ws->scratch = sc.buf;
+	ws->scratch_cap = sc.cap;
 	text_split_words(ws, 1);
 }

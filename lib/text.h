@@ -29,6 +29,8 @@ struct words {
 	struct strbuf norm;	/* the normalised text */
 	struct word *w;
 	size_t n, cap;
+	int32_t *scratch;	/* code points, for utf8proc */
+	size_t scratch_cap;
 };
 
 void words_init(struct words *ws);
