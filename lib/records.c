@@ -408,7 +408,8 @@ int record_loop_run(struct record_loop *rl)
 			st.stop = 1;
 		pthread_cond_broadcast(&st.changed);
 		pthread_mutex_unlock(&st.lock);
-		if (c->progress && now() - last_progress > 0.25) {
+		/* Progress after the first block, then a few times a second. */
+		if (c->progress && (seq == 0 || now() - last_progress > 0.25)) {
 			last_progress = now();
 			show_progress(rl, start);
 		}

@@ -252,3 +252,15 @@ programs() {
 		assert_output "$p: /dev/full: No space left on device"
 	done
 }
+
+@test "--progress shows a progress line on stderr and erases it before the end" {
+	for p in $(programs); do
+		run --separate-stderr ${PASS[$p]} --progress "$ROOT/examples/corpus.jsonl"
+		assert_success
+		printf '%s' "$stderr" | grep -q "$p: 1208 records, 0.5 MB, " || fail "no progress line: $stderr"
+		# The line is erased: the last bytes are carriage return, clear line.
+		assert_equal "$(printf '%s' "$stderr" | tail -c 4 | od -An -c | tr -s ' ')" ' \r 033 [ K'
+		run --separate-stderr ${PASS[$p]} "$ROOT/examples/corpus.jsonl"
+		assert_equal "$stderr" ""
+	done
+}

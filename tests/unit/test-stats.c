@@ -1,0 +1,209 @@
+/* Unit tests: counter, lenhist, sample and corpus_stats, above all that
+ * statistics of parts merge into exactly the statistics of the whole. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corpus_stats.h"
+#include "counter.h"
+#include "json.h"
+#include "lenhist.h"
+#include "prng.h"
+#include "sample.h"
+#include "strbuf.h"
+#include "unit.h"
+
+static const char *vocabulary[] = {
+	"the", "cat", "sat", "on", "a", "mat", "Der", "Hund", "bellt", "caf\xc3\xa9",
+	"\xe6\x97\xa5\xe6\x9c\xac", "STRASSE", "stra\xc3\x9f" "e", "42", "dog", "ran",
+	"\xef\xac\x81ne", "x", "y", "z",
+};
+#define NWORDS (sizeof(vocabulary) / sizeof(vocabulary[0]))
+
+/* A random text of up to 60 words with punctuation between them. */
+static void random_text(struct prng *r, struct strbuf *out)
+{
+	strbuf_reset(out);
+	size_t n = prng_below(r, 60);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(out, prng_below(r, 8) ? " " : ", ");
+		strbuf_addstr(out, vocabulary[prng_below(r, NWORDS)]);
+		if (prng_below(r, 20) == 0)
+			strbuf_addstr(out, ".\n");
+	}
+}
+
+static void stats_json(struct corpus_stats *cs, const char *by, struct strbuf *out)
+{
+	struct stats_report r = { .top = 5, .by = by };
+	strbuf_reset(out);
+	corpus_stats_json(cs, &r, out);
+}
+
+static void group_of(size_t i, struct strbuf *key)
+{
+	char v[16];
+	snprintf(v, sizeof(v), "\"g%zu\"", i % 3);
+	struct json_value jv = { v, strlen(v), JSON_STRING };
+	stats_group_key(key, i % 7 == 0 ? NULL : &jv);
+}
+
+static void test_merge_is_exact(void)
+{
+	enum { N = 3000 };
+	struct prng r;
+	struct strbuf text = STRBUF_INIT, key = STRBUF_INIT, whole = STRBUF_INIT,
+		      merged = STRBUF_INIT;
+	struct corpus_stats all, parts[3];
+	corpus_stats_init(&all, (size_t)1 << 30, 7);
+	for (int k = 0; k < 3; k++)
+		corpus_stats_init(&parts[k], (size_t)1 << 30, 7);
+	prng_seed(&r, 1);
+	for (size_t i = 0; i < N; i++) {
+		random_text(&r, &text);
+		group_of(i, &key);
+		corpus_stats_add(&all, text.buf, text.len, &key);
+		/* Parts get the records in an order of their own. */
+		corpus_stats_add(&parts[(i * 7 + i / 5) % 3], text.buf, text.len, &key);
+	}
+	stats_json(&all, "g", &whole);
+	corpus_stats_merge(&parts[2], &parts[0]);
+	corpus_stats_merge(&parts[2], &parts[1]);
+	stats_json(&parts[2], "g", &merged);
+	is_str(merged.buf, whole.buf, "three parts merged give the figures of the whole, byte for byte");
+	ok(strstr(whole.buf, "\"records\":3000,") != NULL, "all records counted");
+	ok(strstr(whole.buf, "\"approximate\":[\"by.vocabulary\"") != NULL,
+	   "exact figures, group estimates listed");
+	corpus_stats_release(&all);
+	for (int k = 0; k < 3; k++)
+		corpus_stats_release(&parts[k]);
+	strbuf_release(&text);
+	strbuf_release(&key);
+	strbuf_release(&whole);
+	strbuf_release(&merged);
+}
+
+static double figure(const char *json, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", name);
+	const char *p = strstr(json, pat);
+	return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
+static void test_memory_limit(void)
+{
+	/* Many distinct n-grams, so the tables outgrow a small limit. */
+	struct corpus_stats exact, approx;
+	struct strbuf text = STRBUF_INIT, a = STRBUF_INIT, e = STRBUF_INIT;
+	corpus_stats_init(&exact, (size_t)1 << 30, 0);
+	corpus_stats_init(&approx, (size_t)4 << 20, 0);
+	struct prng r;
+	prng_seed(&r, 3);
+	for (int i = 0; i < 20000; i++) {
+		strbuf_reset(&text);
+		for (int w = 0; w < 20; w++)
+			strbuf_addf(&text, "w%llu ", (unsigned long long)prng_below(&r, 50000));
+		corpus_stats_add(&exact, text.buf, text.len, NULL);
+		corpus_stats_add(&approx, text.buf, text.len, NULL);
+	}
+	ok(corpus_stats_memory(&approx) <= ((size_t)4 << 20), "memory stays under the limit");
+	stats_json(&exact, NULL, &e);
+	stats_json(&approx, NULL, &a);
+	ok(strstr(a.buf, "\"distinct_4\"]") != NULL || strstr(a.buf, "\"distinct_4\",") != NULL,
+	   "distinct_4 is listed as approximate");
+	for (int n = 1; n <= 4; n++) {
+		char name[16];
+		snprintf(name, sizeof(name), "distinct_%d", n);
+		double x = figure(a.buf, name), y = figure(e.buf, name);
+		ok(fabs(x - y) / y < 0.02, "%s estimate %g within 2%% of %g", name, x, y);
+	}
+	ok(figure(a.buf, "words") == figure(e.buf, "words"), "word count stays exact");
+	corpus_stats_release(&exact);
+	corpus_stats_release(&approx);
+	strbuf_release(&text);
+	strbuf_release(&a);
+	strbuf_release(&e);
+}
+
+static void test_counter(void)
+{
+	struct counter c;
+	counter_init(&c, 2, 0);
+	for (uint64_t i = 0; i < 100000; i++) {
+		uint64_t key[2] = { i % 1000, i / 1000 };
+		int is_new;
+		counter_slot(&c, key, counter_key_hash(key, 2), &is_new)[2]++;
+	}
+	ok(c.used == 100000, "100000 distinct keys after growing");
+	uint64_t key[2] = { 5, 7 };
+	uint64_t *e = counter_find(&c, key, counter_key_hash(key, 2));
+	ok(e && e[2] == 1, "a key is found with its count");
+	uint64_t missing[2] = { 5, 700 };
+	ok(!counter_find(&c, missing, counter_key_hash(missing, 2)), "an absent key is not found");
+	uint64_t ab[2] = { 1, 2 }, ba[2] = { 2, 1 };
+	ok(counter_key_hash(ab, 2) != counter_key_hash(ba, 2), "the key hash depends on word order");
+	counter_release(&c);
+}
+
+static void test_lenhist(void)
+{
+	struct lenhist h, a, b;
+	lenhist_init(&h);
+	lenhist_init(&a);
+	lenhist_init(&b);
+	for (uint64_t v = 1; v <= 100; v++) {
+		uint64_t len = v < 95 ? v : v * 1000; /* a few beyond the dense array */
+		lenhist_add(&h, len, 1);
+		lenhist_add(v % 2 ? &a : &b, len, 1);
+	}
+	ok(lenhist_quantile(&h, 0) == 1, "minimum");
+	ok(lenhist_quantile(&h, 0.5) == 50, "median by nearest rank");
+	ok(lenhist_quantile(&h, 0.95) == 95000, "p95 among the long lengths");
+	ok(lenhist_max(&h) == 100000, "maximum");
+	lenhist_merge(&a, &b);
+	ok(a.n == h.n && a.sum == h.sum && lenhist_quantile(&a, 0.99) == lenhist_quantile(&h, 0.99),
+	   "merged halves equal the whole");
+	lenhist_release(&h);
+	lenhist_release(&a);
+	lenhist_release(&b);
+}
+
+static void test_sample(void)
+{
+	struct sample one, two[2];
+	sample_init(&one, 1000);
+	sample_init(&two[0], 1000);
+	sample_init(&two[1], 1000);
+	char text[64];
+	for (int i = 0; i < 500; i++) {
+		int len = snprintf(text, sizeof(text), "text number %d", i);
+		uint64_t h = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+		sample_add(&one, h, text, (size_t)len);
+		sample_add(&two[(i * 13) % 2], h, text, (size_t)len);
+	}
+	sample_merge(&two[0], &two[1]);
+	sample_sort(&one);
+	sample_sort(&two[0]);
+	int same = one.n == two[0].n;
+	for (size_t i = 0; same && i < one.n; i++)
+		same = one.heap[i].hash == two[0].heap[i].hash;
+	ok(same, "a sample of parts merged equals the sample of the whole");
+	ok(one.bytes >= 1000 && one.bytes - one.heap[one.n - 1].len < 1000,
+	   "the sample is the fewest smallest hashes that fill the budget");
+	sample_release(&one);
+	sample_release(&two[0]);
+	sample_release(&two[1]);
+}
+
+int main(void)
+{
+	test_counter();
+	test_lenhist();
+	test_sample();
+	test_merge_is_exact();
+	test_memory_limit();
+	return done_testing();
+}
