@@ -1,0 +1,373 @@
+#!/usr/bin/env bats
+# The manual pages and shell completions stay true to the programs: every
+# page passes mandoc's lint, every option of --help is documented and
+# completed, the completions are what completions/generate makes of
+# --help, every key of the JSON output is documented, and the EXAMPLES
+# of the pages run and print what the pages say they print.
+
+load helpers
+
+MAN="$ROOT/man"
+COMPLETIONS="$ROOT/completions"
+
+programs() {
+	local p
+	for p in "${SYNTH_BUILD:-$ROOT/build}"/synth-*; do
+		[ -x "$p" ] && basename "$p"
+	done
+}
+
+# help_options PROGRAM: the options of its --help, one per line, short
+# and long apart, each with its argument: "-f NAME", "--field NAME",
+# "--table".
+help_options() {
+	"$1" --help | awk '
+		/^Options:$/ { on = 1; next }
+		on && /^$/ { exit }
+		on && /^  -[[:alnum:]], --/ {
+			s = substr($1, 1, 2); l = $2
+			a = $3 ~ /^[A-Z][A-Z0-9_]*$/ ? " " $3 : ""
+			print s a; print l a; next
+		}
+		on && /^      --/ {
+			a = $2 ~ /^[A-Z][A-Z0-9_]*$/ ? " " $2 : ""
+			print $1 a
+		}'
+}
+
+# page_options PAGE: the options a page documents in its lists, in the
+# same form: ".It Fl f Ar NAME , Fl \-field Ar NAME" gives "-f NAME" and
+# "--field NAME".
+page_options() {
+	awk '/^\.It / {
+		for (i = 2; i < NF; i++) {
+			if ($i != "Fl")
+				continue
+			f = $(i + 1)
+			sub(/^\\-/, "-", f)
+			a = (i + 3 <= NF && $(i + 2) == "Ar") ? " " $(i + 3) : ""
+			print "-" f a
+		}
+	}' "$1"
+}
+
+# section PAGE NAME: the source lines of section NAME of PAGE.
+section() {
+	awk -v sh=".Sh $2" '$0 == sh { on = 1; next } /^\.Sh / { on = 0 } on' "$1"
+}
+
+@test "every program in the build has a manual page, and the overview pages exist" {
+	local p
+	run programs
+	assert_success
+	[ -n "$output" ] || fail "no program in ${SYNTH_BUILD:-$ROOT/build}"
+	for p in $output; do
+		[ -f "$MAN/$p.1" ] || fail "$p has no manual page man/$p.1"
+	done
+	[ -f "$MAN/synth.7" ] || fail "man/synth.7 is missing"
+	[ -f "$MAN/synth-jsonl.5" ] || fail "man/synth-jsonl.5 is missing"
+}
+
+@test "every manual page passes mandoc -T lint without a message" {
+	# From man/, so that references between the pages are found there
+	# (mandoc looks for an .Xr target in the current folder last).
+	cd "$MAN"
+	local pages=(*.[1-9])
+	[ ${#pages[@]} -ge 3 ] || fail "only ${pages[*]} in man/"
+	run mandoc -T lint "${pages[@]}"
+	assert_output ""
+	assert_success
+}
+
+@test "every option of --help is in the program's manual page, with its argument" {
+	local p opt missing=
+	for p in $(programs); do
+		run help_options "$p"
+		assert_success
+		[ "${#lines[@]}" -ge 4 ] || fail "$p --help lists too few options: $output"
+		local documented
+		documented=$(page_options "$MAN/$p.1")
+		for opt in "${lines[@]}"; do
+			grep -qxF -- "$opt" <<<"$documented" || missing+="$p.1 lacks .It Fl for '$opt'"$'\n'
+		done
+	done
+	assert_equal "$missing" ""
+}
+
+@test "every option in a program's manual page is one the program has" {
+	local p opt extra=
+	for p in $(programs); do
+		local known
+		known=$(help_options "$p")
+		while IFS= read -r opt; do
+			grep -qxF -- "$opt" <<<"$known" || extra+="$p.1 documents '$opt', which $p --help does not list"$'\n'
+		done < <(page_options "$MAN/$p.1")
+	done
+	assert_equal "$extra" ""
+}
+
+@test "the NAME and SYNOPSIS of a program's page mirror its --help" {
+	local p usage summary synopsis want
+	for p in $(programs); do
+		usage=$("$p" --help | sed -n '1s/^Usage: [^ ]* //p')
+		summary=$("$p" --help | sed -n 2p)
+		# "Measure a corpus..." is ".Nd measure a corpus..." without the full stop.
+		summary=${summary%.}
+		want=".Nd ${summary,}"
+		run grep -xF -- "$want" "$MAN/$p.1"
+		assert_success
+		# "[OPTION]... [FILE]..." is ".Op Ar OPTION ..." and ".Op Ar FILE ...".
+		want=".Nm"
+		local word
+		for word in $usage; do
+			case $word in
+			\[*\]...) word=${word#[}; want+=" .Op Ar ${word%]...} ..." ;;
+			\[*\]) word=${word#[}; want+=" .Op Ar ${word%]}" ;;
+			*...) want+=" .Ar ${word%...} ..." ;;
+			*) want+=" .Ar $word" ;;
+			esac
+		done
+		synopsis=$(section "$MAN/$p.1" SYNOPSIS | paste -sd ' ')
+		assert_equal "$synopsis" "$want"
+	done
+}
+
+@test "every key of the synth-stats JSON output is documented under OUTPUT, and no other" {
+	local page="$MAN/synth-stats.1" key keys documented missing='' extra=''
+	printf '{"text":"one"}\nnot json\n' > bad.jsonl
+	synth-stats --json --top 2 --by lang --skip-invalid "$ROOT/examples/corpus.jsonl" bad.jsonl \
+		2>/dev/null > out.json
+	# Object keys at any depth; "1".."4" under top are described in prose.
+	keys=$(jq -r '[paths | .[] | strings | select(test("^[0-9]+$") | not)] | unique[]' out.json)
+	assert_equal "$(jq .records out.json)" 1209
+	# Only present when two words share a hash, which no small test makes.
+	keys+=$'\nword_hash_collisions'
+	documented=$(section "$page" OUTPUT | awk '/^\.It Li / {
+		for (i = 3; i <= NF; i++) if ($i != ",") print $i }' | sort -u)
+	for key in $keys; do
+		grep -qxF -- "$key" <<<"$documented" || missing+="$key "
+	done
+	for key in $documented; do
+		grep -qxF -- "$key" <<<"$keys" || extra+="$key "
+	done
+	assert_equal "undocumented: $missing" "undocumented: "
+	assert_equal "documented but never output: $extra" "documented but never output: "
+}
+
+@test "every name synth-stats can list under approximate is in its page" {
+	local name names=0
+	# One thread and the smallest limit: every table becomes a sketch.
+	synth-stats --json -j 1 --memory 1M --by lang "$ROOT/examples/corpus.jsonl" > out.json
+	assert_equal "$(jq -r '.approximate | length' out.json)" 10
+	for name in $(jq -r '.approximate[]' out.json); do
+		grep -qF -- "\\(dq$name\\(dq" "$MAN/synth-stats.1" || fail "\"$name\" is not in synth-stats.1"
+		names=$((names + 1))
+	done
+	assert_equal "$names" 10
+}
+
+# The example blocks of a page: the lines of each .Bd -literal block that
+# follows a comment line reading "example", with mandoc's escapes
+# undone, and a line "--- end" after each block.
+examples_of() {
+	awk '
+		/^\.\\" example$/ { want = 1; next }
+		want && /^\.Bd -literal/ { on = 1; want = 0; next }
+		on && /^\.Ed$/ { on = 0; print "--- end"; next }
+		on {
+			gsub(/\\&/, ""); gsub(/\\\(aq/, "\047"); gsub(/\\\(dq/, "\"")
+			gsub(/\\-/, "-"); gsub(/\\e/, "\\")
+			print
+		}' "$1"
+}
+
+# Check that the command $1 prints what $2 says (see the comment at the
+# top of synth-stats.1); print what went wrong, or nothing.
+check_example() {
+	local cmd=$1 expected=$2 actual rc i
+	actual=$(bash -c "$cmd" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		printf 'exit status %d from:\n%s\n%s\n' $rc "$cmd" "$actual"
+		return
+	fi
+	local -a want got
+	mapfile -t want <<<"$expected"
+	mapfile -t got <<<"$actual"
+	for i in "${!want[@]}"; do
+		case ${want[i]} in
+		*...) [ "${got[i]#"${want[i]%...}"}" != "${got[i]-}" ] && want[i]=${got[i]} ;;
+		esac
+	done
+	expected=$(printf '%s\n' "${want[@]}")
+	[ "$actual" = "$expected" ] ||
+		printf 'from:\n%s\nexpected:\n%s\nactual:\n%s\n' "$cmd" "$expected" "$actual"
+}
+
+@test "the EXAMPLES of the pages run and print what the pages say" {
+	local page line cmd='' expected='' problems='' commands=0 blocks=0
+	ln -s "$ROOT/examples" examples
+	for page in "$MAN"/*.[1-9]; do
+		while IFS= read -r line; do
+			case $line in
+			'$ '*|'--- end')
+				if [ -n "$cmd" ]; then
+					problems+=$(check_example "$cmd" "$expected")
+					commands=$((commands + 1))
+				fi
+				cmd='' expected=''
+				if [ "$line" = '--- end' ]; then
+					blocks=$((blocks + 1))
+				else
+					cmd=${line#'$ '}
+				fi ;;
+			'> '*)
+				cmd+=$'\n'${line#'> '} ;;
+			*)
+				expected+=${expected:+$'\n'}$line ;;
+			esac
+		done < <(examples_of "$page")
+	done
+	assert_equal "$problems" ""
+	[ "$blocks" -ge 7 ] || fail "only $blocks example blocks found"
+	[ "$commands" -ge 10 ] || fail "only $commands example commands found"
+}
+
+@test "the synth-stats page shows the figures of the example corpus" {
+	# A guard on the example test above: the page's first example shows
+	# the record count, and the corpus still has that many records.
+	run grep -F '{"records":1208,"input_bytes":480084,' "$MAN/synth-stats.1"
+	assert_success
+	run synth-stats --json "$ROOT/examples/corpus.jsonl"
+	assert_output --partial '"records":1208,'
+}
+
+@test "completions/generate makes exactly the committed completion files, and no others" {
+	local p
+	for p in $(programs); do
+		run "$COMPLETIONS/generate" -d gen "$(command -v "$p")"
+		assert_success
+		assert_output ""
+	done
+	run diff -r gen/bash "$COMPLETIONS/bash"
+	assert_success
+	assert_output ""
+	run diff -r gen/zsh "$COMPLETIONS/zsh"
+	assert_success
+	assert_output ""
+	run diff -r gen/fish "$COMPLETIONS/fish"
+	assert_success
+	assert_output ""
+}
+
+# bash_complete PROGRAM WORD...: what the bash completion of PROGRAM
+# offers for the command line PROGRAM WORD..., the last word being
+# completed; one per line.
+bash_complete() {
+	bash -c '
+		source "$1" || exit 1
+		shift
+		fn=$(complete -p "$1" | sed -n "s/.* -F \([^ ]*\) .*/\1/p")
+		[ -n "$fn" ] || exit 1
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMPREPLY=()
+		"$fn"
+		[ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}" | sort' \
+		_ "$COMPLETIONS/bash/$1" "$@"
+}
+
+@test "the bash completion offers every option of --help" {
+	local p opt missing=
+	for p in $(programs); do
+		run bash -c "source '$COMPLETIONS/bash/$p' && complete -p $p"
+		assert_success
+		assert_output --regexp "^complete -F [_[:alnum:]]+ $p\$"
+		run bash_complete "$p" -
+		assert_success
+		for opt in $(help_options "$p" | cut -d' ' -f1); do
+			grep -qxF -- "$opt" <<<"$output" || missing+="$p: $opt "
+		done
+	done
+	assert_equal "$missing" ""
+}
+
+@test "the bash completion completes option arguments and operands by their kind" {
+	local p opt arg
+	touch data.jsonl data.jsonl.zst notes.txt
+	mkdir sub
+	for p in $(programs); do
+		# Operands: input files first, folders with them.
+		run bash_complete "$p" ""
+		assert_output "$(printf '%s\n' data.jsonl data.jsonl.zst sub | sort)"
+		# Any file when no input file matches.
+		run bash_complete "$p" n
+		assert_output notes.txt
+		while read -r opt arg; do
+			[ -n "$arg" ] || continue
+			case $opt in --*) ;; *) continue ;; esac
+			run bash_complete "$p" "$opt" ""
+			assert_success
+			case $arg in
+			FILE) assert_output "$(printf '%s\n' data.jsonl data.jsonl.zst notes.txt sub | sort)" ;;
+			SIZE) assert_line 1G ;;
+			*) assert_output "" ;;
+			esac
+			# --opt=value: the same.
+			if [ "$arg" = FILE ]; then
+				run bash_complete "$p" "$opt" = no
+				assert_output notes.txt
+			fi
+		done < <(help_options "$p")
+	done
+}
+
+@test "the zsh completion has a spec for every option of --help" {
+	local p f short long arg want missing=
+	for p in $(programs); do
+		f="$COMPLETIONS/zsh/_$p"
+		run head -n 1 "$f"
+		assert_output "#compdef $p"
+		# '(-f --field)'{-f+,--field=}'[help]:name: ', '--by=[help]:field: ',
+		# '(-q --quiet)'{-q,--quiet}'[help]', '--table[help]'
+		while read -r short long arg; do
+			if [ "${short#--}" != "$short" ]; then
+				arg=$long long=$short
+				want="$long${arg:+=}["
+			else
+				want="{$short${arg:++},$long${arg:+=}}'["
+			fi
+			grep -qF -- "$want" "$f" || missing+="$p: $want "
+		done < <("$p" --help | awk '
+			/^Options:$/ { on = 1; next }
+			on && /^$/ { exit }
+			on && /^  -[[:alnum:]], --/ {
+				print substr($1, 1, 2), $2, ($3 ~ /^[A-Z][A-Z0-9_]*$/ ? $3 : ""); next
+			}
+			on && /^      --/ { print $1, ($2 ~ /^[A-Z][A-Z0-9_]*$/ ? $2 : "") }')
+		if command -v zsh >/dev/null; then
+			run zsh -n "$f"
+			assert_success
+			assert_output ""
+		fi
+	done
+	assert_equal "$missing" ""
+}
+
+@test "the fish completion offers every option of --help" {
+	local p f opt offered missing=
+	for p in $(programs); do
+		f="$COMPLETIONS/fish/$p.fish"
+		if command -v fish >/dev/null; then
+			offered=$(fish --no-config -c "source '$f'; complete -C'$p -'" | cut -f1)
+		else
+			# Without fish, read the file: "complete -c P -s f -l field ...".
+			offered=$(sed -n "s/^complete -c $p \(-s \([^ ]*\) \)\{0,1\}-l \([^ ]*\).*/-\2 --\3/p" "$f" |
+				tr ' ' '\n' | grep -vx -- -)
+		fi
+		for opt in $(help_options "$p" | cut -d' ' -f1); do
+			grep -qxF -- "$opt" <<<"$offered" || missing+="$p: $opt "
+		done
+	done
+	assert_equal "$missing" ""
+}
