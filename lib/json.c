@@ -7,6 +7,7 @@
  */
 #include "json.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,14 +323,20 @@ after_value:
 	goto value;
 
 member:
-	if (p >= end || *p != '"')
-		return fail(err, p < end && *p == 0 ? "NUL byte in record"
+	/* A line that stops early is cut off, whatever would have come. */
+	if (p >= end)
+		return fail(err, "invalid JSON: unexpected end of record", p, start);
+	if (*p != '"')
+		return fail(err, *p == 0 ? "NUL byte in record"
 			    : "invalid JSON: expected a member name", p, start);
 	if (!(p = scan_string(p + 1, end, start, err)))
 		return -1;
 	p = skip_ws(p, end);
-	if (p >= end || *p != ':')
-		return fail(err, "invalid JSON: expected ':' after member name", p, start);
+	if (p >= end)
+		return fail(err, "invalid JSON: unexpected end of record", p, start);
+	if (*p != ':')
+		return fail(err, *p == 0 ? "NUL byte in record"
+			    : "invalid JSON: expected ':' after member name", p, start);
 	p++;
 	goto value;
 }
@@ -645,8 +652,11 @@ void json_add_double(struct strbuf *sb, double x)
 		strbuf_addc(sb, '0');
 		return;
 	}
+	/* Six digits are as short as any shorter form for a normal double
+	 * (rounding to six digits gives that form back); a subnormal one
+	 * holds fewer significant bits and may need fewer digits. */
 	char buf[32];
-	for (int prec = 6; prec <= 17; prec++) {
+	for (int prec = fabs(x) < DBL_MIN ? 1 : 6; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, x);
 		if (strtod(buf, NULL) == x)
 			break;
