@@ -155,11 +155,22 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 		b->buf = xmalloc(b->cap);
 	}
 	b->name = in->name;
-	memcpy(b->buf, in->carry, in->carry_len);
+	if (in->carry_len)
+		memcpy(b->buf, in->carry, in->carry_len);
 	b->len = in->carry_len;
 	in->carry_len = 0;
-	if (target < b->len + 1)
-		target = b->cap - 1;
+	/* The first block must see three bytes to find a byte-order mark;
+	 * zstd input hands out as little as it is asked for. */
+	if (!in->started && target < 3)
+		target = 3;
+	size_t step = target ? target : 1;
+	/* A carried line as long as the target: read as far again past it
+	 * (the loop below reads on when it still holds no newline). */
+	if (target < b->len + 1) {
+		target = size_add(b->len, step);
+		if (target > b->cap - 1)
+			target = b->cap - 1;
+	}
 
 	size_t scanned = b->len; /* the carry holds no newline */
 	if (!in->started)
@@ -198,7 +209,8 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 				free(in->carry);
 				in->carry = xmalloc(in->carry_cap);
 			}
-			memcpy(in->carry, nl + 1, tail);
+			if (tail)
+				memcpy(in->carry, nl + 1, tail);
 			in->carry_len = tail;
 			b->len = keep;
 			break;
@@ -208,11 +220,19 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 				return 0;
 			break; /* a last line without a newline */
 		}
-		/* A full buffer without a newline: one long line. Grow, read on. */
+		/* No newline yet: a line longer than the target. Read on until
+		 * one comes, twice as far each time so that a huge line costs
+		 * few passes, and grow the buffer only when it is full: a block
+		 * of one long line should not leave the buffer larger for every
+		 * block after it. */
 		scanned = b->len;
-		b->cap = grow_capacity(b->cap, size_add(b->cap, 1), BLOCK_SIZE);
-		b->buf = xrealloc(b->buf, b->cap);
-		target = b->cap - 1;
+		if (b->len + 1 >= b->cap) {
+			b->cap = grow_capacity(b->cap, size_add(b->cap, 1), BLOCK_SIZE);
+			b->buf = xrealloc(b->buf, b->cap);
+		}
+		target = size_add(b->len, b->len > step ? b->len : step);
+		if (target > b->cap - 1)
+			target = b->cap - 1;
 	}
 	b->nlines = count_lines(b->buf, b->len);
 	if (b->len && b->buf[b->len - 1] != '\n')
