@@ -130,7 +130,8 @@ size_t utf8_count(const char *s, size_t n)
 	return n - continuation;
 }
 
-int is_ideographic(int32_t cp)
+/* The blocks of the scripts written without spaces between words. */
+static int in_unspaced_script(int32_t cp)
 {
 	return (cp >= 0x3040 && cp <= 0x30FF) ||	/* Hiragana, Katakana */
 	       (cp >= 0x31F0 && cp <= 0x31FF) ||	/* Katakana extensions */
@@ -145,15 +146,29 @@ int is_ideographic(int32_t cp)
 	       (cp >= 0x20000 && cp <= 0x3FFFF);	/* CJK extensions B and later */
 }
 
+static int is_letter_category(utf8proc_category_t c)
+{
+	return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL ||
+	       c == UTF8PROC_CATEGORY_LT || c == UTF8PROC_CATEGORY_LM ||
+	       c == UTF8PROC_CATEGORY_LO;
+}
+
+/* Only the letters of those blocks: they also hold punctuation (U+30FB
+ * KATAKANA MIDDLE DOT), symbols (U+309B) and combining marks (U+3099),
+ * which are no words, and a mark belongs to the character before it. */
+int is_ideographic(int32_t cp)
+{
+	return in_unspaced_script(cp) && is_letter_category(utf8proc_category(cp));
+}
+
 enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_IDEO };
 
 static int classify(int32_t cp)
 {
-	if (is_ideographic(cp))
-		return CLASS_IDEO;
-	switch (utf8proc_category(cp)) {
-	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+	utf8proc_category_t c = utf8proc_category(cp);
+	if (is_letter_category(c))
+		return in_unspaced_script(cp) ? CLASS_IDEO : CLASS_WORD;
+	switch (c) {
 	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
 		return CLASS_WORD;
 	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
