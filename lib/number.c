@@ -48,8 +48,12 @@ int parse_size(const char *s, uint64_t *out)
 		default: return -1;
 		}
 		suf++;
-		if (!strcmp(suf, "iB") || !strcmp(suf, "B") || !strcmp(suf, "b"))
-			suf = "";
+		/* "K", "KB" and "KiB" all mean 1024, in either case (compared
+		 * by hand: strcasecmp() would follow the locale). */
+		if ((suf[0] | 0x20) == 'i' && (suf[1] | 0x20) == 'b')
+			suf++;
+		if ((suf[0] | 0x20) == 'b')
+			suf++;
 		if (*suf)
 			return -1;
 		mult = 1ull << shift;
