@@ -90,12 +90,13 @@ static void process(void *arg, const struct record *r, struct emit *e)
 {
 	struct worker *w = arg;
 	const struct settings *set = w->set;
-	struct json_value v;
+	struct json_value v = { NULL, 0, JSON_NONE };
 	if (!json_get(r->line, r->len, set->common.field, &v) || v.type != JSON_STRING) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "%s string member \"%s\"",
-			 json_get(r->line, r->len, set->common.field, &v) ? "not a" : "no",
-			 set->common.field);
+		if (v.type == JSON_NONE)
+			snprintf(msg, sizeof(msg), "no member \"%s\"", set->common.field);
+		else
+			snprintf(msg, sizeof(msg), "member \"%s\" is not a string", set->common.field);
 		emit_invalid(e, r, msg);
 		return;
 	}
@@ -133,6 +134,8 @@ static int write_statistics(const struct settings *set, struct record_loop *rl)
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
 	};
+	if (set->top && all->stats.approx[1])
+		warning("--top: no list, the vocabulary outgrew --memory and is an estimate");
 	struct strbuf sb = STRBUF_INIT;
 	if (table) {
 		corpus_stats_table(&all->stats, &report, &sb);
@@ -174,6 +177,8 @@ int main(int argc, char **argv)
 	}
 	if (set.tee && set.common.output)
 		usage_error("--tee and --output both name where the statistics go; use one");
+	if (set.tee && !strcmp(set.tee, "-"))
+		usage_error("--tee -: the records go to stdout; name a file for the statistics");
 	if (set.memory < (1u << 20))
 		usage_error("--memory must be at least 1M");
 

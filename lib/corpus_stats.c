@@ -69,7 +69,9 @@ void corpus_stats_release(struct corpus_stats *cs)
 
 size_t corpus_stats_memory(const struct corpus_stats *cs)
 {
-	size_t total = cs->arena.cap + cs->sample.bytes + cs->ngroups * GROUP_BYTES;
+	/* The compression sample is not counted: it is a fixed size, the
+	 * same for every limit. */
+	size_t total = cs->arena.cap + cs->ngroups * GROUP_BYTES;
 	for (unsigned n = 1; n <= STATS_MAX_N; n++)
 		total += cs->approx[n] ? (size_t)1 << STATS_HLL_P : counter_bytes(&cs->ngrams[n]);
 	return total;
@@ -112,8 +114,8 @@ static void enforce_memory_limit(struct corpus_stats *cs)
 void stats_group_key(struct strbuf *key, const struct json_value *v)
 {
 	strbuf_reset(key);
-	if (!v) {
-		strbuf_addc(key, 'm');
+	if (!v || v->type == JSON_NULL) {
+		strbuf_addc(key, 'm'); /* missing and null are one group */
 	} else if (v->type == JSON_STRING) {
 		strbuf_addc(key, 's');
 		json_decode_string(v, key);

@@ -64,7 +64,7 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 		      const struct strbuf *group);
 
 /* The key of a group: a type byte ('s' string, 'r' other JSON value, 'm'
- * missing) and the decoded string or raw JSON text. */
+ * missing or null) and the decoded string or raw JSON text. */
 struct json_value;
 void stats_group_key(struct strbuf *key, const struct json_value *v);
 
@@ -88,7 +88,8 @@ void corpus_stats_json(struct corpus_stats *cs, const struct stats_report *r,
 void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
 			struct strbuf *out);
 
-/* Bytes of memory the tables hold now. */
+/* Bytes of memory the tables and groups hold now (the fixed-size
+ * compression sample aside). */
 size_t corpus_stats_memory(const struct corpus_stats *cs);
 
 #endif

@@ -430,8 +430,12 @@ int record_loop_run(struct record_loop *rl)
 		else if (output_close(&out) < 0)
 			rc = rc ? rc : 1;
 	}
-	if (have_rej && output_close(&rej) < 0)
-		rc = rc ? rc : 1;
+	if (have_rej) {
+		if (fatal && c->rejects && strcmp(c->rejects, "-"))
+			output_abort(&rej);
+		else if (output_close(&rej) < 0)
+			rc = rc ? rc : 1;
+	}
 	if (rl->invalid)
 		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,
 			rl->invalid == 1 ? "" : "s");

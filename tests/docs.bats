@@ -156,8 +156,10 @@ section() {
 
 @test "every name synth-stats can list under approximate is in its page" {
 	local name names=0
-	# One thread and the smallest limit: every table becomes a sketch.
-	synth-stats --json -j 1 --memory 1M --by lang "$ROOT/examples/corpus.jsonl" > out.json
+	# The smallest limit and 800000 distinct words: every table becomes
+	# a sketch.
+	seq 1 200000 | awk '{ printf "{\"text\":\"w%d x%d y%d z%d\",\"g\":%d}\n", $1, $1, $1, $1, $1 % 3 }' > many.jsonl
+	synth-stats --json -j 1 --memory 1M --by g many.jsonl > out.json
 	assert_equal "$(jq -r '.approximate | length' out.json)" 10
 	for name in $(jq -r '.approximate[]' out.json); do
 		grep -qF -- "\\(dq$name\\(dq" "$MAN/synth-stats.1" || fail "\"$name\" is not in synth-stats.1"

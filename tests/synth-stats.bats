@@ -74,14 +74,14 @@ stats() {
 }
 
 @test "--by gives records, shares and figures per value, the missing value as null" {
-	printf '{"text":"a b c","lang":"en"}\n{"text":"d e","lang":"en"}\n{"text":"f","lang":"de"}\n{"text":"g h"}\n' > in.jsonl
+	printf '{"text":"a b c","lang":"en"}\n{"text":"d e","lang":"en"}\n{"text":"f","lang":"de"}\n{"text":"g h"}\n{"text":"i","lang":null}\n{"text":"j","lang":"\\u0065n"}\n' > in.jsonl
 	stats --by lang in.jsonl > out.json
 	assert_equal "$(json_get out.json '.by.field')" lang
 	assert_equal "$(json_get out.json '.by.groups | map("\(.value):\(.records):\(.words)") | join(" ")')" \
-		"en:2:5 null:1:2 de:1:1"
+		"en:3:6 null:2:3 de:1:1"
 	assert_equal "$(json_get out.json '.by.groups[0].share')" 0.5
-	assert_equal "$(json_get out.json '.by.groups[0].vocabulary')" 5
-	assert_equal "$(json_get out.json '.by.groups[0].mean_length')" 2.5
+	assert_equal "$(json_get out.json '.by.groups[0].vocabulary')" 6
+	assert_equal "$(json_get out.json '.by.groups[0].mean_length')" 2
 }
 
 @test "--top lists the most frequent n-grams, ties broken by text" {
@@ -120,6 +120,17 @@ stats() {
 	assert_equal "$(json_get ascii.json .words)" "$expected"
 	vocab=$(jq -r .text ascii.jsonl | tr -cs 'A-Za-z0-9' '\n' | grep . | tr A-Z a-z | sort -u | wc -l)
 	assert_equal "$(json_get ascii.json .vocabulary)" "$vocab"
+}
+
+@test "--top says so when the vocabulary outgrew --memory" {
+	run --separate-stderr synth-stats --json --top 3 --memory 1M "$ROOT/examples/corpus.jsonl"
+	assert_success
+	if [ "$(echo "$output" | jq '.approximate | index("vocabulary") != null')" = true ]; then
+		assert_equal "$stderr" "synth-stats: warning: --top: no list, the vocabulary outgrew --memory and is an estimate"
+		assert_equal "$(echo "$output" | jq 'has("top")')" false
+	else
+		assert_equal "$(echo "$output" | jq '.top["1"] | length')" 3
+	fi
 }
 
 @test "past --memory the distinct counts become estimates within 2%" {
@@ -197,11 +208,11 @@ stats() {
 	printf '{"text":"a"}\n{"body":"b"}\n' > in.jsonl
 	run synth-stats in.jsonl
 	assert_failure 1
-	assert_output 'synth-stats: in.jsonl:2: no string member "text"'
+	assert_output 'synth-stats: in.jsonl:2: no member "text"'
 	printf '{"text":["a"]}\n' > in2.jsonl
 	run synth-stats in2.jsonl
 	assert_failure 1
-	assert_output 'synth-stats: in2.jsonl:1: not a string member "text"'
+	assert_output 'synth-stats: in2.jsonl:1: member "text" is not a string'
 }
 
 @test "--skip-invalid counts invalid records and --rejects keeps them with the reason" {
@@ -215,10 +226,11 @@ stats() {
 	assert_equal "$(jq -r .raw rej.jsonl)" '{"id":"b3","text":"broken}'
 }
 
-@test "-o is not written when an invalid record stops the run" {
-	run synth-stats -o out.json "$FIXTURES/invalid-line3.jsonl"
+@test "-o and --rejects are not written when an invalid record stops the run" {
+	run synth-stats -o out.json --rejects rej.jsonl "$FIXTURES/invalid-line3.jsonl"
 	assert_failure 1
 	[ ! -e out.json ]
+	[ ! -e rej.jsonl ]
 	run ls -A
 	assert_output ""
 }
@@ -233,4 +245,7 @@ stats() {
 	assert_failure 2
 	run synth-stats --by ''
 	assert_failure 2
+	run synth-stats --tee -
+	assert_failure 2
+	assert_line --partial "--tee -: the records go to stdout"
 }
