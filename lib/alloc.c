@@ -68,6 +68,8 @@ size_t grow_capacity(size_t cap, size_t need, size_t min)
 {
 	if (cap < min)
 		cap = min;
+	if (cap == 0)
+		cap = 1; /* doubling zero would never reach need */
 	while (cap < need)
 		cap = size_mul(cap, 2);
 	return cap;
