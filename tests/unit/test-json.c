@@ -546,6 +546,125 @@ static void test_utf8_sequence_length(void)
 	ok(utf8_sequence_length((const unsigned char *)"\xee\x80\x80", 3) == 3, "U+E000 is valid");
 }
 
+/* A small deterministic generator for the random records below. */
+static uint64_t rng = 0x853c49e6748fea9bull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void random_value(struct strbuf *sb, int depth);
+
+static void random_string(struct strbuf *sb)
+{
+	static const char *const parts[] = {
+		"a", "text", " ", "\\n", "\\\"", "\\u00e9", "\\ud83d\\ude00", "\\ud800",
+		"\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "{", "}", "[", ":", ",",
+	};
+	strbuf_addc(sb, '"');
+	for (int i = (int)(rnd() % 4); i > 0; i--)
+		strbuf_addstr(sb, parts[rnd() % (sizeof(parts) / sizeof(parts[0]))]);
+	strbuf_addc(sb, '"');
+}
+
+static void random_value(struct strbuf *sb, int depth)
+{
+	static const char *const scalars[] = {
+		"0", "-1", "1.5e-3", "12345678901234567890", "true", "false", "null", "-0.0E+1",
+	};
+	switch (depth > 3 ? 2 + rnd() % 2 : rnd() % 4) {
+	case 0:
+		strbuf_addstr(sb, rnd() % 2 ? "{" : "{ ");
+		for (int i = (int)(rnd() % 4); i > 0; i--) {
+			random_string(sb);
+			strbuf_addstr(sb, rnd() % 2 ? ":" : " : ");
+			random_value(sb, depth + 1);
+			if (i > 1)
+				strbuf_addstr(sb, rnd() % 2 ? "," : " ,\t");
+		}
+		strbuf_addc(sb, '}');
+		break;
+	case 1:
+		strbuf_addc(sb, '[');
+		for (int i = (int)(rnd() % 4); i > 0; i--) {
+			random_value(sb, depth + 1);
+			if (i > 1)
+				strbuf_addc(sb, ',');
+		}
+		strbuf_addc(sb, ']');
+		break;
+	case 2:
+		random_string(sb);
+		break;
+	default:
+		strbuf_addstr(sb, scalars[rnd() % (sizeof(scalars) / sizeof(scalars[0]))]);
+	}
+}
+
+/* Random records, damaged at random: the scanner never crashes (the
+ * sanitizer build checks every byte it touches), and a record it accepts
+ * can be edited and read back. */
+static void test_random_records(void)
+{
+	struct strbuf rec = STRBUF_INIT, out = STRBUF_INIT;
+	int accepted_good = 0, edits_ok = 1, rejected = 0, pristine_ok = 1;
+	for (int i = 0; i < 30000; i++) {
+		strbuf_reset(&rec);
+		strbuf_addstr(&rec, "{\"id\":");
+		random_value(&rec, 1);
+		strbuf_addstr(&rec, ",\"text\":");
+		random_value(&rec, 1);
+		strbuf_addc(&rec, '}');
+		if (json_check_record(rec.buf, rec.len, NULL)) {
+			pristine_ok = 0;
+			continue;
+		}
+		/* Damage two thirds of them: flip, delete or insert a byte. */
+		int damage = (int)(rnd() % 3);
+		size_t at = rec.len ? rnd() % rec.len : 0;
+		static const char junk[] = "{}[]\",:\\ 0e-.tfn\x80\xc3\xff\x01";
+		if (damage == 1) {
+			rec.buf[at] = junk[rnd() % (sizeof(junk) - 1)];
+		} else if (damage == 2) {
+			memmove(rec.buf + at, rec.buf + at + 1, rec.len - at - 1);
+			strbuf_setlen(&rec, rec.len - 1);
+		}
+		/* An exact-size copy, so that reading past the end is caught. */
+		char *copy = malloc(rec.len ? rec.len : 1);
+		memcpy(copy, rec.buf, rec.len);
+		struct json_error err = { NULL, 0 };
+		if (json_check_record(copy, rec.len, &err)) {
+			rejected++;
+			if (!err.msg || (err.offset > rec.len && err.offset != (size_t)-1))
+				edits_ok = 0;
+			free(copy);
+			continue;
+		}
+		struct json_value v;
+		json_set_member(&out, copy, rec.len, "q", "[1]", 3);
+		if (json_check_record(out.buf, out.len, NULL) || !json_get(out.buf, out.len, "q", &v) ||
+		    v.len != 3 || memcmp(v.p, "[1]", 3))
+			edits_ok = 0;
+		if (json_get(copy, rec.len, "text", &v) && v.type == JSON_STRING) {
+			struct strbuf dec = STRBUF_INIT;
+			json_decode_string(&v, &dec);
+			strbuf_release(&dec);
+		}
+		accepted_good++;
+		free(copy);
+	}
+	ok(pristine_ok, "random records are valid before damage");
+	ok(edits_ok, "damaged records: errors have a message and an offset; accepted ones can be edited");
+	ok(accepted_good > 10000 && rejected > 5000, "random records: %d accepted, %d rejected",
+	   accepted_good, rejected);
+	strbuf_release(&rec);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	test_check_valid();
@@ -558,5 +677,6 @@ int main(void)
 	test_add_string();
 	test_add_numbers();
 	test_utf8_sequence_length();
+	test_random_records();
 	return done_testing();
 }
