@@ -70,10 +70,10 @@ $(BUILD)/synth-%: $(BUILD)/cmd/synth-%.o $(LIB_A)
 	@echo "LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB_A) | $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BUILD)/bench $(BUILD)/fuzz:
 	mkdir -p $@

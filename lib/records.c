@@ -206,7 +206,7 @@ static void *reader_main(void *arg)
 	for (int i = 0; i < nfiles; i++) {
 		struct input in;
 		if (input_open(&in, files[i]) < 0) {
-			st->read_failed = 1;
+			__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		for (;;) {
@@ -221,7 +221,7 @@ static void *reader_main(void *arg)
 			int r = input_read_block(&in, &s->block, BLOCK_SIZE);
 			if (r <= 0) {
 				if (r < 0)
-					st->read_failed = 1;
+					__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);
 				break;
 			}
 			pthread_mutex_lock(&st->lock);
@@ -231,7 +231,7 @@ static void *reader_main(void *arg)
 			pthread_mutex_unlock(&st->lock);
 		}
 		input_close(&in);
-		if (st->stop)
+		if (__atomic_load_n(&st->stop, __ATOMIC_RELAXED))
 			break;
 	}
 	pthread_mutex_lock(&st->lock);
@@ -405,7 +405,7 @@ int record_loop_run(struct record_loop *rl)
 		pthread_mutex_lock(&st.lock);
 		s->state = SLOT_FREE;
 		if (fatal)
-			st.stop = 1;
+			__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&st.changed);
 		pthread_mutex_unlock(&st.lock);
 		/* Progress after the first block, then a few times a second. */
@@ -421,7 +421,7 @@ int record_loop_run(struct record_loop *rl)
 	if (c->progress)
 		progress_clear();
 
-	int rc = fatal ? 2 : st.read_failed ? 1 : 0;
+	int rc = fatal ? 2 : __atomic_load_n(&st.read_failed, __ATOMIC_RELAXED) ? 1 : 0;
 	if (have_out) {
 		/* A file under -o is all or nothing; a stream keeps what was
 		 * processed before the invalid record, as any filter would. */

@@ -115,7 +115,7 @@ static void test_memory_limit(void)
 	ok(strstr(a.buf, "\"distinct_4\"]") != NULL || strstr(a.buf, "\"distinct_4\",") != NULL,
 	   "distinct_4 is listed as approximate");
 	for (int n = 1; n <= 4; n++) {
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof(name), "distinct_%d", n);
 		double x = figure(a.buf, name), y = figure(e.buf, name);
 		ok(fabs(x - y) / y < 0.02, "%s estimate %g within 2%% of %g", name, x, y);
