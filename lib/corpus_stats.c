@@ -29,7 +29,7 @@ void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t se
 {
 	memset(cs, 0, sizeof(*cs));
 	lenhist_init(&cs->length);
-	counter_init(&cs->ngrams[1], 1, 2);
+	counter_init(&cs->ngrams[1], 1, 4);
 	for (unsigned n = 2; n <= STATS_MAX_N; n++)
 		counter_init(&cs->ngrams[n], n, 0);
 	strbuf_init(&cs->arena);
@@ -177,20 +177,26 @@ static uint64_t count_lines(const char *s, size_t n)
 	return lines;
 }
 
+/* Count a word: its hash, its text and its 16-byte prefix (see
+ * words_prefix). Different words that share a hash are told apart by
+ * length and prefix, and by the rest of the text only when longer. */
 static void count_word(struct corpus_stats *cs, uint64_t h, const char *w, size_t len,
-		       uint64_t count)
+		       const uint64_t pre[2], uint64_t count)
 {
 	if (cs->approx[1]) {
 		hll_add(&cs->hll[1], h);
 		return;
 	}
 	int is_new;
-	uint64_t *e = counter_slot(&cs->ngrams[1], &h, h, &is_new);
+	uint64_t *e = counter_slot_n(&cs->ngrams[1], &h, h, &is_new, 1);
 	if (is_new) {
 		e[2] = cs->arena.len;
 		e[3] = len;
+		e[4] = pre[0];
+		e[5] = pre[1];
 		strbuf_add(&cs->arena, w, len);
-	} else if (e[3] != len || memcmp(cs->arena.buf + e[2], w, len)) {
+	} else if (e[3] != len || e[4] != pre[0] || e[5] != pre[1] ||
+		   (len > 16 && memcmp(cs->arena.buf + e[2] + 16, w + 16, len - 16))) {
 		cs->collisions++;
 	}
 	e[1] += count;
@@ -206,12 +212,40 @@ static void count_word(struct corpus_stats *cs, uint64_t h, const char *w, size_
 static inline void count_keys(struct counter *c, const uint64_t *wh, const uint64_t *nh,
 			      size_t m, unsigned n)
 {
+	/* The table's fields live in registers through the loop: stores
+	 * into entries could alias them, so the compiler would reload them
+	 * from memory at every step. */
+	uint64_t *slots = c->slots;
+	size_t mask = c->cap - 1, stride = n + 1, used = c->used;
 	for (size_t i = 0; i < m; i++) {
+		if (__builtin_expect(counter_full(used, mask + 1), 0)) {
+			c->used = used;
+			counter_grow(c);
+			slots = c->slots;
+			mask = c->cap - 1;
+		}
 		if (i + PREFETCH_AHEAD < m)
-			__builtin_prefetch(counter_entry(c, nh[i + PREFETCH_AHEAD] & (c->cap - 1)));
-		int is_new;
-		counter_slot_n(c, wh + i, nh[i], &is_new, n)[n]++;
+			__builtin_prefetch(slots + (nh[i + PREFETCH_AHEAD] & mask) * stride);
+		const uint64_t *key = wh + i;
+		for (size_t j = nh[i] & mask;; j = (j + 1) & mask) {
+			uint64_t *e = slots + j * stride;
+			if (!e[n]) {
+				for (unsigned k = 0; k < n; k++)
+					e[k] = key[k];
+				e[n] = 1;
+				used++;
+				break;
+			}
+			unsigned k = 0;
+			while (k < n && e[k] == key[k])
+				k++;
+			if (k == n) {
+				e[n]++;
+				break;
+			}
+		}
 	}
+	c->used = used;
 }
 
 /* Count the n-grams of the record whose word hashes are in cs->wh and
@@ -260,9 +294,10 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 	}
 	uint64_t *wh = cs->wh;
 	for (size_t i = 0; i < nw; i++) {
-		const char *w = ws->norm.buf + ws->w[i].off;
-		wh[i] = hash64(w, ws->w[i].len, 0);
-		count_word(cs, wh[i], w, ws->w[i].len, 1);
+		uint64_t pre[2];
+		words_prefix(ws, i, pre);
+		wh[i] = words_hash(ws, i, pre);
+		count_word(cs, wh[i], ws->norm.buf + ws->w[i].off, ws->w[i].len, pre, 1);
 	}
 	memcpy(cs->nh, wh, nw * sizeof(uint64_t));
 	cs->total[1] += nw;
@@ -318,7 +353,7 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 			if (dst->approx[n]) {
 				hll_add(&dst->hll[n], counter_key_hash(e, n));
 			} else if (n == 1) {
-				count_word(dst, e[0], src->arena.buf + e[2], e[3], e[1]);
+				count_word(dst, e[0], src->arena.buf + e[2], e[3], e + 4, e[1]);
 			} else {
 				int is_new;
 				counter_slot(&dst->ngrams[n], e, counter_key_hash(e, n), &is_new)[n] +=

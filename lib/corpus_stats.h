@@ -35,7 +35,7 @@ struct corpus_stats {
 	uint64_t records, bytes, chars, words, lines;
 	struct lenhist length;		/* words per record */
 	/* ngrams[1] is the vocabulary: key = word hash, extras = offset
-	 * and length of the word in `arena`. */
+	 * and length of the word in `arena`, and its 16-byte prefix. */
 	struct counter ngrams[STATS_MAX_N + 1];
 	struct strbuf arena;
 	uint64_t total[STATS_MAX_N + 1];	/* n-grams counted */

@@ -41,6 +41,13 @@ uint64_t counter_key_hash(const uint64_t *key, unsigned n);
 
 void counter_grow(struct counter *c);
 
+/* Is a table of cap slots with `used` entries too full for one more?
+ * The table grows past 70%. */
+static inline int counter_full(size_t used, size_t cap)
+{
+	return (used + 1) * 10 > cap * 7;
+}
+
 /* The entry for key (whose hash is `hash`): found, or inserted with a
  * count of 0 and zeroed extras (then *is_new is 1). The pointer is valid
  * until the next insertion. Inline: it is the innermost loop of
@@ -48,7 +55,7 @@ void counter_grow(struct counter *c);
 static inline uint64_t *counter_slot_n(struct counter *c, const uint64_t *key, uint64_t hash,
 				       int *is_new, unsigned n)
 {
-	if (__builtin_expect((c->used + 1) * 10 > c->cap * 7, 0))
+	if (__builtin_expect(counter_full(c->used, c->cap), 0))
 		counter_grow(c);
 	size_t mask = c->cap - 1;
 	for (size_t j = hash & mask;; j = (j + 1) & mask) {

@@ -16,6 +16,11 @@
 
 #include "alloc.h"
 #include "diag.h"
+#include "hash.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static const utf8proc_option_t NFKC_CASEFOLD =
 	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
@@ -86,13 +91,27 @@ static void append_normalized_island(struct strbuf *out, const char *s, size_t n
 	}
 }
 
+/* Length of the run of ASCII bytes at the start of s[0..n). */
+static size_t ascii_run(const char *s, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16) {
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + i)));
+		if (mask)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 static void normalize(const char *s, size_t n, struct strbuf *out, struct scratch *sc)
 {
 	size_t i = 0;
 	while (i < n) {
-		size_t j = i;
-		while (j < n && (unsigned char)s[j] < 0x80)
-			j++;
+		size_t j = i + ascii_run(s + i, n - i);
 		if (j == n) {
 			append_lower_ascii(out, s + i, n - i);
 			return;
@@ -123,7 +142,10 @@ size_t utf8_count(const char *s, size_t n)
 	for (; i + 8 <= n; i += 8) {
 		uint64_t v;
 		memcpy(&v, s + i, 8);
-		continuation += (size_t)__builtin_popcountll(v & ~(v << 1) & 0x8080808080808080ull);
+		/* One bit per continuation byte, summed by a multiply (no
+		 * popcount instruction on baseline x86-64). */
+		uint64_t bits = (v & ~(v << 1) & 0x8080808080808080ull) >> 7;
+		continuation += (size_t)((bits * 0x0101010101010101ull) >> 56);
 	}
 	for (; i < n; i++)
 		continuation += ((unsigned char)s[i] & 0xC0) == 0x80;
@@ -203,18 +225,61 @@ static inline void push_word(struct words *ws, size_t off, size_t len)
 	ws->n++;
 }
 
-static int is_ascii(const char *s, size_t n)
+/* The words of ASCII text: runs of letters and digits. */
+static void split_ascii(struct words *ws, const char *s, size_t n)
 {
-	size_t i = 0;
-	uint64_t acc = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v;
-		memcpy(&v, s + i, 8);
-		acc |= v;
+#if defined(__SSE2__)
+	/* Sixteen bytes at a time: a bit mask of word characters, then the
+	 * words start where a bit follows a clear bit and end where a clear
+	 * bit follows a set one. */
+	const __m128i before0 = _mm_set1_epi8('0' - 1), after9 = _mm_set1_epi8('9' + 1);
+	const __m128i beforea = _mm_set1_epi8('a' - 1), afterz = _mm_set1_epi8('z' + 1);
+	const __m128i case_bit = _mm_set1_epi8(0x20);
+	unsigned prev = 0; /* the byte before the chunk was a word character */
+	size_t start = 0, i = 0;
+	for (; i < n; i += 16) {
+		__m128i v;
+		unsigned valid = 0xFFFF;
+		if (n - i >= 16) {
+			v = _mm_loadu_si128((const __m128i *)(s + i));
+		} else {
+			char tail[16] = { 0 };
+			memcpy(tail, s + i, n - i);
+			v = _mm_loadu_si128((const __m128i *)tail);
+			valid = (1u << (n - i)) - 1;
+		}
+		__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, before0), _mm_cmplt_epi8(v, after9));
+		__m128i folded = _mm_or_si128(v, case_bit);
+		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, beforea),
+					       _mm_cmplt_epi8(folded, afterz));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, letter)) & valid;
+		unsigned shifted = (m << 1) | prev;
+		unsigned events = (m ^ shifted) & 0xFFFF; /* starts and ends */
+		while (events) {
+			unsigned bit = (unsigned)__builtin_ctz(events);
+			if (m & (1u << bit))
+				start = i + bit;
+			else
+				push_word(ws, start, i + bit - start);
+			events &= events - 1;
+		}
+		prev = (m >> 15) & 1;
 	}
-	for (; i < n; i++)
-		acc |= (unsigned char)s[i];
-	return !(acc & 0x8080808080808080ull);
+	if (prev)
+		push_word(ws, start, n - start);
+#else
+	size_t i = 0;
+	for (;;) {
+		while (i < n && !ascii_word[(unsigned char)s[i]])
+			i++;
+		if (i == n)
+			return;
+		size_t start = i;
+		while (i < n && ascii_word[(unsigned char)s[i]])
+			i++;
+		push_word(ws, start, i - start);
+	}
+#endif
 }
 
 void text_split_words(struct words *ws, int ascii_fast_path)
@@ -222,18 +287,9 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 	const char *s = ws->norm.buf;
 	size_t n = ws->norm.len;
 	ws->n = 0;
-	if (ascii_fast_path && is_ascii(s, n)) {
-		size_t i = 0;
-		for (;;) {
-			while (i < n && !ascii_word[(unsigned char)s[i]])
-				i++;
-			if (i == n)
-				return;
-			size_t start = i;
-			while (i < n && ascii_word[(unsigned char)s[i]])
-				i++;
-			push_word(ws, start, i - start);
-		}
+	if (ascii_fast_path && ascii_run(s, n) == n) {
+		split_ascii(ws, s, n);
+		return;
 	}
 	size_t i = 0, start = 0;
 	int in_word = 0, ideo = 0; /* inside a word; the word is one ideograph */
@@ -306,5 +362,9 @@ void text_words(const char *s, size_t n, struct words *ws)
 	normalize(s, n, &ws->norm, &sc);
 	ws->scratch = sc.buf;
 	ws->scratch_cap = sc.cap;
+	/* Zeroed bytes after the text, so that words_hash may read whole
+	 * 8-byte words past a word's end. */
+	strbuf_grow(&ws->norm, WORDS_SLACK);
+	memset(ws->norm.buf + ws->norm.len, 0, WORDS_SLACK);
 	text_split_words(ws, 1);
 }

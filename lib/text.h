@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
 #include "strbuf.h"
 
 /* Append the NFKC case-folded form of the valid UTF-8 s[0..n) to out. */
@@ -36,8 +37,41 @@ struct words {
 void words_init(struct words *ws);
 void words_release(struct words *ws);
 
-/* Normalise the valid UTF-8 s[0..n) into ws->norm and list its words. */
+/* Normalise the valid UTF-8 s[0..n) into ws->norm and list its words.
+ * WORDS_SLACK zero bytes follow the text in ws->norm. */
 void text_words(const char *s, size_t n, struct words *ws);
+
+#define WORDS_SLACK 16
+
+/* The first 16 bytes of word i, zero-padded, as two 64-bit values: what
+ * the vocabulary keeps to tell words apart without a memcmp. Valid after
+ * text_words(). */
+static inline void words_prefix(const struct words *ws, size_t i, uint64_t pre[2])
+{
+	const char *p = ws->norm.buf + ws->w[i].off;
+	size_t len = ws->w[i].len;
+	memcpy(&pre[0], p, 8);
+	memcpy(&pre[1], p + 8, 8);
+	if (len < 16) {
+		/* Clear the bytes past the word (little-endian order). */
+		if (len < 8) {
+			pre[0] &= len ? ~0ull >> (64 - 8 * len) : 0;
+			pre[1] = 0;
+		} else {
+			pre[1] &= len > 8 ? ~0ull >> (64 - 8 * (len - 8)) : 0;
+		}
+	}
+}
+
+/* The 64-bit hash of word i: a mix of its prefix for words of up to 16
+ * bytes, XXH3 beyond. Every program hashes words this way. */
+static inline uint64_t words_hash(const struct words *ws, size_t i, const uint64_t pre[2])
+{
+	size_t len = ws->w[i].len;
+	if (len > 16)
+		return hash64(ws->norm.buf + ws->w[i].off, len, 0);
+	return mix64(pre[0] ^ mix64(pre[1] + 0x9e3779b97f4a7c15ull * (len + 1)));
+}
 
 /* List the words of ws->norm as it stands (already normalised). The
  * generic path, without the ASCII shortcut; tests compare the two. */
