@@ -54,6 +54,7 @@ DEB_BENCH    := bc
 
 .PHONY: all deps check test demo bench fuzz install uninstall clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BINS)
 
