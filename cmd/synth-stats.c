@@ -90,24 +90,10 @@ static void process(void *arg, const struct record *r, struct emit *e)
 {
 	struct worker *w = arg;
 	const struct settings *set = w->set;
-	struct json_value v = { NULL, 0, JSON_NONE };
-	if (!json_get(r->line, r->len, set->common.field, &v) || v.type != JSON_STRING) {
-		char msg[256];
-		if (v.type == JSON_NONE)
-			snprintf(msg, sizeof(msg), "no member \"%s\"", set->common.field);
-		else
-			snprintf(msg, sizeof(msg), "member \"%s\" is not a string", set->common.field);
-		emit_invalid(e, r, msg);
-		return;
-	}
 	const char *text;
 	size_t len;
-	if (!json_string_plain(&v, &text, &len)) {
-		strbuf_reset(&w->text);
-		json_decode_string(&v, &w->text);
-		text = w->text.buf;
-		len = w->text.len;
-	}
+	if (record_text(r, e, &w->text, &text, &len) < 0)
+		return;
 	const struct strbuf *group = NULL;
 	if (set->by) {
 		struct json_value g;

@@ -91,10 +91,73 @@ static inline const unsigned char *skip_plain(const unsigned char *p, const unsi
 
 /* Scan a string whose opening quote is at p[-1]. Returns the byte after
  * the closing quote, or NULL with *err set. */
+#if defined(__SSE2__)
+/* Skip 16-byte chunks of string that hold no quote, backslash or control
+ * character and whose UTF-8 is well formed, checking the UTF-8 of a whole
+ * chunk at once: from bit masks of the lead bytes, the positions where
+ * continuation bytes must stand are computed and compared with where they
+ * do stand. Lead bytes that need a look at the next byte (C0, C1, E0, ED,
+ * F0, F4 and above) are left to the byte-wise path, as is anything
+ * invalid, which then gets its exact message. Returns where the chunks
+ * stop: at the start of a chunk that needs a closer look, moved back to
+ * the lead byte of a sequence the chunks left unfinished. */
+static const unsigned char *skip_chunks(const unsigned char *p, const unsigned char *end)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20), minus1 = _mm_set1_epi8(-1);
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i c0 = _mm_set1_epi8((char)0xC0), e0 = _mm_set1_epi8((char)0xE0);
+	const __m128i ed = _mm_set1_epi8((char)0xED), f0 = _mm_set1_epi8((char)0xF0);
+	const __m128i f3 = _mm_set1_epi8((char)0xF3), f8 = _mm_set1_epi8((char)0xF8);
+	const __m128i fe = _mm_set1_epi8((char)0xFE), x80 = _mm_set1_epi8((char)0x80);
+	uint32_t carry = 0; /* continuation bytes owed to the next chunk */
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		__m128i ctrl = _mm_and_si128(_mm_cmplt_epi8(v, space), _mm_cmpgt_epi8(v, minus1));
+		unsigned special = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), ctrl));
+		if (special)
+			break;
+		unsigned high = (unsigned)_mm_movemask_epi8(v);
+		if (!high && !carry) {
+			p += 16;
+			continue;
+		}
+		unsigned rare = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(v, fe), c0),
+				     _mm_cmpeq_epi8(v, e0)),
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, ed), _mm_cmpeq_epi8(v, f0)),
+				     _mm_and_si128(_mm_cmpgt_epi8(v, f3), _mm_cmplt_epi8(v, zero)))));
+		if (rare)
+			break;
+		uint32_t cont = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, c0), x80));
+		uint32_t lead2 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, e0), c0));
+		uint32_t lead3 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, f0), e0));
+		uint32_t lead4 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, f8), f0));
+		uint32_t owed = carry | lead2 << 1 | lead3 << 1 | lead3 << 2 | lead4 << 1 |
+				lead4 << 2 | lead4 << 3;
+		if ((owed & 0xFFFF) != cont)
+			break;
+		carry = owed >> 16;
+		p += 16;
+	}
+	if (carry) {
+		/* Back to the lead byte of the unfinished sequence. */
+		while ((p[-1] & 0xC0) == 0x80)
+			p--;
+		p--;
+	}
+	return p;
+}
+#endif
+
 static const unsigned char *scan_string(const unsigned char *p, const unsigned char *end,
 					const unsigned char *start, struct json_error *err)
 {
 	for (;;) {
+#if defined(__SSE2__)
+		p = skip_chunks(p, end);
+#endif
 		p = skip_plain(p, end);
 		if (p >= end) {
 			err->msg = "invalid JSON: unterminated string";
@@ -132,16 +195,15 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
 			err->offset = (size_t)(p - start);
 			return NULL;
 		}
-		/* A non-ASCII byte: check the whole run of them. */
-		while (p < end && *p >= 0x80) {
-			size_t len = utf8_sequence_length(p, (size_t)(end - p));
-			if (!len) {
-				err->msg = "invalid UTF-8";
-				err->offset = (size_t)(p - start);
-				return NULL;
-			}
-			p += len;
+		/* A non-ASCII byte: check its sequence, then let the chunks
+		 * take over again. */
+		size_t len = utf8_sequence_length(p, (size_t)(end - p));
+		if (!len) {
+			err->msg = "invalid UTF-8";
+			err->offset = (size_t)(p - start);
+			return NULL;
 		}
+		p += len;
 	}
 unterminated:
 	err->msg = "invalid JSON: unterminated string";
@@ -206,7 +268,28 @@ static int fail(struct json_error *err, const char *msg, const unsigned char *p,
 	return -1;
 }
 
+static int key_equals(const char *key, const char *kend, const char *name, size_t len);
+
+static enum json_type type_of(unsigned char c)
+{
+	switch (c) {
+	case '{': return JSON_OBJECT;
+	case '[': return JSON_ARRAY;
+	case '"': return JSON_STRING;
+	case 't': return JSON_TRUE;
+	case 'f': return JSON_FALSE;
+	case 'n': return JSON_NULL;
+	default: return JSON_NUMBER;
+	}
+}
+
 int json_check_record(const char *s, size_t n, struct json_error *errp)
+{
+	return json_check_record_member(s, n, NULL, NULL, errp);
+}
+
+int json_check_record_member(const char *s, size_t n, const char *name, struct json_value *v,
+			     struct json_error *errp)
 {
 	const unsigned char *start = (const unsigned char *)s, *p = start, *end = start + n;
 	unsigned char stack[JSON_MAX_DEPTH]; /* '{' or '[' per open container */
@@ -214,6 +297,13 @@ int json_check_record(const char *s, size_t n, struct json_error *errp)
 	enum json_type top = JSON_NONE;
 	struct json_error dummy;
 	struct json_error *err = errp ? errp : &dummy;
+	/* Finding `name` among the top-level members: 0 looking, 1 its value
+	 * comes next, 2 inside its value, 3 found. */
+	int want = name ? 0 : 3;
+	size_t namelen = name ? strlen(name) : 0;
+	const unsigned char *vstart = NULL;
+	if (v)
+		v->type = JSON_NONE;
 
 	p = skip_ws(p, end);
 	if (p >= end)
@@ -223,6 +313,10 @@ value:
 	p = skip_ws(p, end);
 	if (p >= end)
 		return fail(err, "invalid JSON: unexpected end of record", p, start);
+	if (want == 1) {
+		vstart = p;
+		want = 2;
+	}
 	switch (*p) {
 	case '{':
 	case '[':
@@ -282,6 +376,12 @@ value:
 		return fail(err, "invalid JSON: invalid literal", p, start);
 
 after_value:
+	if (want == 2 && depth == 1) {
+		v->p = (const char *)vstart;
+		v->len = (size_t)(p - vstart);
+		v->type = type_of(*vstart);
+		want = 3;
+	}
 	p = skip_ws(p, end);
 	if (depth == 0) {
 		if (p < end) {
@@ -329,8 +429,14 @@ member:
 	if (*p != '"')
 		return fail(err, *p == 0 ? "NUL byte in record"
 			    : "invalid JSON: expected a member name", p, start);
-	if (!(p = scan_string(p + 1, end, start, err)))
-		return -1;
+	{
+		const unsigned char *key = p;
+		if (!(p = scan_string(p + 1, end, start, err)))
+			return -1;
+		if (want == 0 && depth == 1 &&
+		    key_equals((const char *)key, (const char *)p, name, namelen))
+			want = 1;
+	}
 	p = skip_ws(p, end);
 	if (p >= end)
 		return fail(err, "invalid JSON: unexpected end of record", p, start);
@@ -344,11 +450,32 @@ member:
 /* --- Navigating a checked record ------------------------------------ */
 
 /* The byte after the string whose opening quote is at p. */
+/* Skip to the next quote or backslash: in a checked record nothing else
+ * inside a string needs a look. */
+static inline const char *find_quote(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 static const char *skip_string(const char *p, const char *end)
 {
 	p++;
 	for (;;) {
-		p = (const char *)skip_plain((const unsigned char *)p, (const unsigned char *)end);
+		p = find_quote(p, end);
 		if (p >= end)
 			return end;
 		if (*p == '"')

@@ -47,6 +47,13 @@ struct json_error {
  * white space. Returns 0 when it is, -1 with *err filled when not. */
 int json_check_record(const char *s, size_t n, struct json_error *err);
 
+/* The same check, and in the same pass the first top-level member called
+ * `name` (a plain name, no dotted path): *v is filled when there is one,
+ * and v->type is JSON_NONE when not. Saves a second pass over the record
+ * for the member every program reads. */
+int json_check_record_member(const char *s, size_t n, const char *name, struct json_value *v,
+			     struct json_error *err);
+
 /* Find the member at a dotted path ("text", "meta.lang") in the object
  * s[0..n), which must have passed json_check_record(). Returns 1 and
  * fills *v when found, 0 when a step of the path is missing or is not an

@@ -178,6 +178,27 @@ int emit_invalid(struct emit *e, const struct record *r, const char *reason)
 	return -1;
 }
 
+int record_text(const struct record *r, struct emit *e, struct strbuf *scratch,
+		const char **text, size_t *len)
+{
+	const char *field = e->common->field;
+	if (r->field.type != JSON_STRING) {
+		char msg[256];
+		if (r->field.type == JSON_NONE)
+			snprintf(msg, sizeof(msg), "no member \"%.200s\"", field);
+		else
+			snprintf(msg, sizeof(msg), "member \"%.200s\" is not a string", field);
+		return emit_invalid(e, r, msg);
+	}
+	if (json_string_plain(&r->field, text, len))
+		return 0;
+	strbuf_reset(scratch);
+	json_decode_string(&r->field, scratch);
+	*text = scratch->buf;
+	*len = scratch->len;
+	return 0;
+}
+
 void record_id(const struct record *r, const struct cli_common *c, struct strbuf *out)
 {
 	struct json_value v;
@@ -250,10 +271,14 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 	emit_reset(e, rl->common);
 	block_cursor_init(&cur, &s->block);
 	e->bytes = s->block.len;
+	const char *field = rl->common->field;
+	int dotted = strchr(field, '.') != NULL;
 	while (!e->stopped && block_next_line(&s->block, &cur, &l)) {
-		struct record r = { l.p, l.len, s->block.name, l.lineno };
+		struct record r = { l.p, l.len, s->block.name, l.lineno, { NULL, 0, JSON_NONE } };
 		e->records++;
-		if (json_check_record(l.p, l.len, &jerr) < 0) {
+		/* A plain field name is found while the record is checked; a
+		 * dotted path needs a walk afterwards. */
+		if (json_check_record_member(l.p, l.len, dotted ? NULL : field, &r.field, &jerr) < 0) {
 			char msg[160];
 			if (jerr.offset == (size_t)-1)
 				snprintf(msg, sizeof(msg), "%s", jerr.msg);
@@ -262,6 +287,8 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 			emit_invalid(e, &r, msg);
 			continue;
 		}
+		if (dotted)
+			json_get(l.p, l.len, field, &r.field);
 		rl->process(worker, &r, e);
 	}
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "json.h"
 #include "strbuf.h"
 
 struct record {
@@ -28,6 +29,7 @@ struct record {
 	size_t len;
 	const char *file;	/* the input's name */
 	uint64_t lineno;
+	struct json_value field; /* the member at --field; type JSON_NONE if none */
 };
 
 /* What one block of records yields, collected by a worker. */
@@ -88,6 +90,13 @@ void record_loop_release(struct record_loop *rl, void (*fn)(void *worker));
 /* Print the -v summary line: records in and out, dropped by reason,
  * MB/s. */
 void record_loop_summary(const struct record_loop *rl);
+
+/* The text of a record: the string at --field, decoded into scratch when
+ * it holds escapes (else pointing into the line). Returns 0, or declares
+ * the record invalid ("no member \"text\"", "member \"text\" is not a
+ * string") and returns -1. */
+int record_text(const struct record *r, struct emit *e, struct strbuf *scratch,
+		const char **text, size_t *len);
 
 /* The id of a record: the string or number at common->id_field, or
  * FILE:LINE when it has none. Appended to out as raw text (unquoted). */

@@ -665,8 +665,46 @@ static void test_random_records(void)
 	strbuf_release(&out);
 }
 
+/* json_check_record_member finds what json_get finds, in the same pass
+ * as the check. */
+static void member_is(const char *rec, const char *name, const char *want, enum json_type type)
+{
+	struct json_value v, g;
+	struct json_error err;
+	int rc = json_check_record_member(rec, strlen(rec), name, &v, &err);
+	ok(rc == 0, "checked while looking for %s: %s", name, rec);
+	if (!want) {
+		ok(v.type == JSON_NONE, "no top-level %s in %s", name, rec);
+		return;
+	}
+	is_mem(v.p, v.len, want, strlen(want), "%s found in %s", name, rec);
+	ok(v.type == type, "type of %s in %s", name, rec);
+	ok(json_get(rec, strlen(rec), name, &g) && g.p == v.p && g.len == v.len,
+	   "json_get agrees on %s in %s", name, rec);
+}
+
+static void test_check_member(void)
+{
+	member_is("{\"id\":1,\"text\":\"a b\"}", "text", "\"a b\"", JSON_STRING);
+	member_is("{\"text\" : 12.5e3 , \"x\":1}", "text", "12.5e3", JSON_NUMBER);
+	member_is("{\"a\":{\"text\":1},\"text\":[1,{\"t\":2}]}", "text", "[1,{\"t\":2}]", JSON_ARRAY);
+	member_is("{\"text\":{}}", "text", "{}", JSON_OBJECT);
+	member_is("{\"text\":true}", "text", "true", JSON_TRUE);
+	member_is("{\"text\":null,\"text\":\"second\"}", "text", "null", JSON_NULL);
+	member_is("{\"te\\u0078t\":\"escaped key\"}", "text", "\"escaped key\"", JSON_STRING);
+	member_is("{\"a\":{\"text\":\"nested only\"}}", "text", NULL, JSON_NONE);
+	member_is("{}", "text", NULL, JSON_NONE);
+	struct json_value v;
+	struct json_error err;
+	const char *bad = "{\"text\":\"ok\",\"x\":tru}";
+	ok(json_check_record_member(bad, strlen(bad), "text", &v, &err) < 0 &&
+	   !strcmp(err.msg, "invalid JSON: invalid literal"),
+	   "an invalid record is still invalid when its member was found");
+}
+
 int main(void)
 {
+	test_check_member();
 	test_check_valid();
 	test_check_invalid();
 	test_check_offsets();
