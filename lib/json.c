@@ -299,7 +299,7 @@ int json_check_record_member(const char *s, size_t n, const char *name, struct j
 	struct json_error *err = errp ? errp : &dummy;
 	/* Finding `name` among the top-level members: 0 looking, 1 its value
 	 * comes next, 2 inside its value, 3 found. */
-	int want = name ? 0 : 3;
+	int want = name && v ? 0 : 3;
 	size_t namelen = name ? strlen(name) : 0;
 	const unsigned char *vstart = NULL;
 	if (v)
