@@ -107,7 +107,8 @@ bench:
 	BUILD=$(BUILD) bench/run
 
 FUZZ_TARGETS := fuzz-json fuzz-input
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -pthread
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all -Ilib -pthread
 fuzz: deps
 	mkdir -p build-fuzz
 	for t in $(FUZZ_TARGETS); do \
@@ -115,7 +116,8 @@ fuzz: deps
 	done
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t; \
-	  build-fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus-$$t tests/fuzz/seeds || exit 1; \
+	  build-fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} -close_fd_mask=2 build-fuzz/corpus-$$t \
+	    tests/fuzz/seeds/$$t tests/fuzz/crashes/$$t || exit 1; \
 	done
 
 install: $(BINS)

@@ -49,7 +49,8 @@ int json_check_record(const char *s, size_t n, struct json_error *err);
 
 /* The same check, and in the same pass the first top-level member called
  * `name` (a plain name, no dotted path): *v is filled when there is one,
- * and v->type is JSON_NONE when not. Saves a second pass over the record
+ * and v->type is JSON_NONE when not. With name or v NULL it is
+ * json_check_record. Saves a second pass over the record
  * for the member every program reads. */
 int json_check_record_member(const char *s, size_t n, const char *name, struct json_value *v,
 			     struct json_error *err);
