@@ -94,6 +94,7 @@ void input_close(struct input *in)
 void block_release(struct block *b)
 {
 	free(b->buf);
+	free(b->eol);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -139,29 +140,64 @@ static ssize_t fill(struct input *in, char *dst, size_t room)
 	return (ssize_t)out.pos;
 }
 
-/* The number of newlines in p[0..n). The reader thread counts every
- * block's lines, and with zstd input it is the busiest thread, so this
- * counts sixteen bytes at a time: each byte lane of a vector counts its
- * newlines (up to 255) and the lanes are summed now and then. */
-static uint64_t count_lines(const char *p, size_t n)
+/* Note where the block's lines end: the offset of every newline goes to
+ * b->eol, so that the worker that splits the block need not search for
+ * them again. The reader thread does this for every block; with zstd
+ * input it is the busiest thread, so it looks at sixteen bytes at a time.
+ * A block too large for 32-bit offsets gets no list (b->eol_valid 0). */
+static void find_line_ends(struct block *b)
 {
-	uint64_t count = 0;
-	size_t i = 0;
-#if defined(__SSE2__)
-	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
-	while (n - i >= 16) {
-		__m128i lanes = zero;
-		for (int k = 0; k < 255 && n - i >= 16; k++, i += 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-			lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, nl));
+	const char *p = b->buf;
+	size_t n = b->len, i = 0;
+	b->neol = 0;
+	b->eol_valid = n <= UINT32_MAX;
+	if (!b->eol_valid)
+		return;
+	for (;;) {
+		size_t room = b->eolcap - b->neol;
+		/* Each 16-byte step adds at most 16 offsets. */
+		if (room < 16) {
+			b->eolcap = grow_capacity(b->eolcap, b->neol + 4096, 4096);
+			b->eol = xreallocarray(b->eol, b->eolcap, sizeof(*b->eol));
 		}
-		__m128i sums = _mm_sad_epu8(lanes, zero);
-		count += (uint64_t)_mm_cvtsi128_si64(sums) +
-			 (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
-	}
+		size_t stop = i + (b->eolcap - b->neol) / 16 * 16;
+		if (stop > n)
+			stop = n;
+#if defined(__SSE2__)
+		const __m128i nl = _mm_set1_epi8('\n');
+		for (; i + 16 <= stop; i += 16) {
+			unsigned mask = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
+			while (mask) {
+				b->eol[b->neol++] = (uint32_t)(i + (size_t)__builtin_ctz(mask));
+				mask &= mask - 1;
+			}
+		}
 #endif
-	for (; i < n; i++)
-		count += p[i] == '\n';
+		if (stop == n) {
+			for (; i < n; i++) {
+				if (b->neol == b->eolcap) {
+					b->eolcap = grow_capacity(b->eolcap, b->neol + 1, 4096);
+					b->eol = xreallocarray(b->eol, b->eolcap, sizeof(*b->eol));
+				}
+				if (p[i] == '\n')
+					b->eol[b->neol++] = (uint32_t)i;
+			}
+			return;
+		}
+		for (; i < stop; i++)
+			if (p[i] == '\n')
+				b->eol[b->neol++] = (uint32_t)i;
+	}
+}
+
+static uint64_t count_lines(struct block *b)
+{
+	if (b->eol_valid)
+		return b->neol;
+	uint64_t count = 0;
+	for (size_t i = 0; i < b->len; i++)
+		count += b->buf[i] == '\n';
 	return count;
 }
 
@@ -253,7 +289,8 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 		if (target > b->cap - 1)
 			target = b->cap - 1;
 	}
-	b->nlines = count_lines(b->buf, b->len);
+	find_line_ends(b);
+	b->nlines = count_lines(b);
 	if (b->len && b->buf[b->len - 1] != '\n')
 		b->nlines++;
 	b->first_line = in->lineno + 1;
@@ -265,6 +302,7 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 void block_cursor_init(struct block_cursor *c, const struct block *b)
 {
 	c->pos = 0;
+	c->next_eol = 0;
 	c->lineno = b->first_line - 1;
 }
 
@@ -272,7 +310,11 @@ int block_next_line(const struct block *b, struct block_cursor *c, struct line *
 {
 	while (c->pos < b->len) {
 		const char *start = b->buf + c->pos;
-		const char *nl = memchr(start, '\n', b->len - c->pos);
+		const char *nl;
+		if (b->eol_valid)
+			nl = c->next_eol < b->neol ? b->buf + b->eol[c->next_eol++] : NULL;
+		else
+			nl = memchr(start, '\n', b->len - c->pos);
 		size_t len = nl ? (size_t)(nl - start) : b->len - c->pos;
 		c->pos += len + (nl ? 1 : 0);
 		c->lineno++;

@@ -37,6 +37,9 @@ struct block {
 	const char *name;	/* the input's name, valid while the input is open */
 	uint64_t first_line;	/* number of the block's first line, from 1 */
 	uint64_t nlines;
+	uint32_t *eol;		/* offsets of the newlines, when eol_valid */
+	size_t neol, eolcap;
+	int eol_valid;
 };
 
 #define BLOCK_SIZE (1u << 20)
@@ -66,6 +69,7 @@ struct line {
 /* A position in a block's lines. */
 struct block_cursor {
 	size_t pos;
+	size_t next_eol;	/* index into the block's eol */
 	uint64_t lineno;
 };
 
