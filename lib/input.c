@@ -145,6 +145,14 @@ static ssize_t fill(struct input *in, char *dst, size_t room)
  * them again. The reader thread does this for every block; with zstd
  * input it is the busiest thread, so it looks at sixteen bytes at a time.
  * A block too large for 32-bit offsets gets no list (b->eol_valid 0). */
+static void reserve_eol(struct block *b, size_t more)
+{
+	if (b->eolcap - b->neol < more) {
+		b->eolcap = grow_capacity(b->eolcap, b->neol + more, 4096);
+		b->eol = xreallocarray(b->eol, b->eolcap, sizeof(*b->eol));
+	}
+}
+
 static void find_line_ends(struct block *b)
 {
 	const char *p = b->buf;
@@ -153,41 +161,25 @@ static void find_line_ends(struct block *b)
 	b->eol_valid = n <= UINT32_MAX;
 	if (!b->eol_valid)
 		return;
-	for (;;) {
-		size_t room = b->eolcap - b->neol;
-		/* Each 16-byte step adds at most 16 offsets. */
-		if (room < 16) {
-			b->eolcap = grow_capacity(b->eolcap, b->neol + 4096, 4096);
-			b->eol = xreallocarray(b->eol, b->eolcap, sizeof(*b->eol));
-		}
-		size_t stop = i + (b->eolcap - b->neol) / 16 * 16;
-		if (stop > n)
-			stop = n;
 #if defined(__SSE2__)
-		const __m128i nl = _mm_set1_epi8('\n');
-		for (; i + 16 <= stop; i += 16) {
-			unsigned mask = (unsigned)_mm_movemask_epi8(
-				_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
-			while (mask) {
-				b->eol[b->neol++] = (uint32_t)(i + (size_t)__builtin_ctz(mask));
-				mask &= mask - 1;
-			}
+	const __m128i nl = _mm_set1_epi8('\n');
+	for (; i + 16 <= n; i += 16) {
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
+		if (!mask)
+			continue;
+		reserve_eol(b, 16);
+		while (mask) {
+			b->eol[b->neol++] = (uint32_t)(i + (size_t)__builtin_ctz(mask));
+			mask &= mask - 1;
 		}
+	}
 #endif
-		if (stop == n) {
-			for (; i < n; i++) {
-				if (b->neol == b->eolcap) {
-					b->eolcap = grow_capacity(b->eolcap, b->neol + 1, 4096);
-					b->eol = xreallocarray(b->eol, b->eolcap, sizeof(*b->eol));
-				}
-				if (p[i] == '\n')
-					b->eol[b->neol++] = (uint32_t)i;
-			}
-			return;
+	for (; i < n; i++) {
+		if (p[i] == '\n') {
+			reserve_eol(b, 1);
+			b->eol[b->neol++] = (uint32_t)i;
 		}
-		for (; i < stop; i++)
-			if (p[i] == '\n')
-				b->eol[b->neol++] = (uint32_t)i;
 	}
 }
 
