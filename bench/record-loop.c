@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
@@ -24,17 +25,25 @@ static const struct cli_program program = {
 
 static void *worker_new(void *arg)
 {
-	return arg;
+	(void)arg;
+	struct strbuf *scratch = xmalloc(sizeof(*scratch));
+	strbuf_init(scratch);
+	return scratch;
+}
+
+static void worker_free(void *worker)
+{
+	strbuf_release(worker);
+	free(worker);
 }
 
 static void process(void *worker, const struct record *r, struct emit *e)
 {
-	(void)worker;
-	if (r->field.type != JSON_STRING) {
-		emit_invalid(e, r, "no string member for the text");
-		return;
-	}
-	emit_record(e, r);
+	struct strbuf *scratch = worker;
+	const char *text;
+	size_t len;
+	if (record_text(r, e, scratch, &text, &len) == 0)
+		emit_record(e, r);
 }
 
 int main(int argc, char **argv)
@@ -49,10 +58,10 @@ int main(int argc, char **argv)
 		;
 	struct record_loop rl = {
 		.common = &c, .files = argv + optind, .nfiles = argc - optind,
-		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &c,
+		.write_records = 1, .worker_new = worker_new, .process = process,
 	};
 	int rc = record_loop_run(&rl);
 	record_loop_summary(&rl);
-	free(rl.workers);
+	record_loop_release(&rl, worker_free);
 	return rc ? 1 : 0;
 }

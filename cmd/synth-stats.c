@@ -3,7 +3,9 @@
  * Counts, lengths and diversity of the text field, optionally per value
  * of another field. Each worker thread counts its share of the records
  * into its own corpus_stats; the shares are merged at the end, which
- * gives the same figures as one thread would.
+ * gives the same figures as one thread would (under a --memory limit
+ * tight enough to turn tables into estimates, which figures are
+ * estimates may differ; see corpus_stats.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -105,17 +107,18 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		emit_record(e, r);
 }
 
-static int write_statistics(const struct settings *set, struct record_loop *rl)
+/* Merge the workers' counts and write the figures to out. */
+static int write_statistics(const struct settings *set, struct record_loop *rl,
+			    struct output *out, int table)
 {
 	struct worker *all = rl->workers[0];
 	all->stats.memory_limit = set->memory;
 	for (unsigned i = 1; i < rl->nworkers; i++)
 		corpus_stats_merge(&all->stats, &((struct worker *)rl->workers[i])->stats);
+	if (corpus_stats_group_memory(&all->stats) > set->memory)
+		warning("--by %s: the groups take %zu MB, more than --memory", set->by,
+			corpus_stats_group_memory(&all->stats) >> 20);
 
-	const char *path = set->tee ? set->tee : set->common.output;
-	int table = set->table;
-	if (table < 0)
-		table = !path && isatty(1);
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
@@ -129,14 +132,9 @@ static int write_statistics(const struct settings *set, struct record_loop *rl)
 		corpus_stats_json(&all->stats, &report, &sb);
 		strbuf_addc(&sb, '\n');
 	}
-	struct output out;
-	if (output_open(&out, path, 0) < 0) {
-		strbuf_release(&sb);
-		return -1;
-	}
-	output_write(&out, sb.buf, sb.len);
+	output_write(out, sb.buf, sb.len);
 	strbuf_release(&sb);
-	return output_close(&out);
+	return output_close(out);
 }
 
 int main(int argc, char **argv)
@@ -173,13 +171,20 @@ int main(int argc, char **argv)
 		.write_records = set.tee != NULL, .worker_new = worker_new,
 		.process = process, .arg = &set,
 	};
-	/* With --tee the records go to stdout, not to -o. */
+	/* The statistics' output is opened first, so that a name that
+	 * cannot be written fails before the corpus is read. */
+	const char *path = set.tee ? set.tee : set.common.output;
+	int table = set.table >= 0 ? set.table : !path && isatty(1);
+	struct output out;
+	if (output_open(&out, path, 0) < 0)
+		return 1;
 	int rc = record_loop_run(&rl);
 	if (rc == 2) {
+		output_abort(&out);
 		record_loop_release(&rl, worker_free);
 		return 1;
 	}
-	if (write_statistics(&set, &rl) < 0)
+	if (write_statistics(&set, &rl, &out, table) < 0)
 		rc = 1;
 	record_loop_summary(&rl);
 	record_loop_release(&rl, worker_free);

@@ -84,7 +84,11 @@ static void build_getopt(const struct cli_program *prog, struct option **longs, 
 static int common_option(int key, const char *arg, struct cli_common *c)
 {
 	switch (key) {
-	case 'o': c->output = arg; return 1;
+	case 'o':
+		if (!*arg)
+			usage_error("empty file name for --output");
+		c->output = arg;
+		return 1;
 	case 'f':
 		if (!*arg)
 			usage_error("empty field name for --field");
@@ -101,7 +105,11 @@ static int common_option(int key, const char *arg, struct cli_common *c)
 	case 'v': verbosity = VERB_VERBOSE; return 1;
 	case KEY_PROGRESS: c->progress = 1; return 1;
 	case KEY_SKIP_INVALID: c->skip_invalid = 1; return 1;
-	case KEY_REJECTS: c->rejects = arg; return 1;
+	case KEY_REJECTS:
+		if (!*arg)
+			usage_error("empty file name for --rejects");
+		c->rejects = arg;
+		return 1;
 	}
 	return 0;
 }

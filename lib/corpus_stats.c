@@ -67,11 +67,17 @@ void corpus_stats_release(struct corpus_stats *cs)
 	memset(cs, 0, sizeof(*cs));
 }
 
+size_t corpus_stats_group_memory(const struct corpus_stats *cs)
+{
+	return cs->ngroups * GROUP_BYTES;
+}
+
 size_t corpus_stats_memory(const struct corpus_stats *cs)
 {
-	/* The compression sample is not counted: it is a fixed size, the
-	 * same for every limit. */
-	size_t total = cs->arena.cap + cs->ngroups * GROUP_BYTES;
+	/* Neither the compression sample (a fixed size, the same for every
+	 * limit) nor the groups (giving up exact tables would not make them
+	 * smaller) are counted. */
+	size_t total = cs->arena.cap;
 	for (unsigned n = 1; n <= STATS_MAX_N; n++)
 		total += cs->approx[n] ? (size_t)1 << STATS_HLL_P : counter_bytes(&cs->ngrams[n]);
 	return total;
@@ -299,7 +305,8 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 		wh[i] = words_hash(ws, i, pre);
 		count_word(cs, wh[i], ws->norm.buf + ws->w[i].off, ws->w[i].len, pre, 1);
 	}
-	memcpy(cs->nh, wh, nw * sizeof(uint64_t));
+	if (nw)
+		memcpy(cs->nh, wh, nw * sizeof(uint64_t));
 	cs->total[1] += nw;
 	for (unsigned n = 2; n <= STATS_MAX_N && n <= nw; n++)
 		count_ngrams(cs, n, nw);
@@ -346,18 +353,20 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 			continue;
 		}
 		const struct counter *c = &src->ngrams[n];
-		for (size_t i = 0; i < c->cap; i++) {
-			const uint64_t *e = counter_entry(c, i);
-			if (!e[n])
-				continue;
-			if (dst->approx[n]) {
-				hll_add(&dst->hll[n], counter_key_hash(e, n));
-			} else if (n == 1) {
-				count_word(dst, e[0], src->arena.buf + e[2], e[3], e + 4, e[1]);
-			} else {
-				int is_new;
-				counter_slot(&dst->ngrams[n], e, counter_key_hash(e, n), &is_new)[n] +=
-					e[n];
+		if (!dst->approx[n] && n > 1) {
+			counter_merge(&dst->ngrams[n], c);
+		} else {
+			/* Words carry their text; a sketch takes the keys. */
+			if (!dst->approx[n])
+				counter_reserve(&dst->ngrams[n], dst->ngrams[n].used + c->used);
+			for (size_t i = 0; i < c->cap; i++) {
+				const uint64_t *e = counter_entry(c, i);
+				if (!e[n])
+					continue;
+				if (dst->approx[n])
+					hll_add(&dst->hll[n], counter_key_hash(e, n));
+				else
+					count_word(dst, e[0], src->arena.buf + e[2], e[3], e + 4, e[1]);
 			}
 		}
 		if (corpus_stats_memory(dst) > dst->memory_limit)
@@ -468,23 +477,57 @@ struct top_item {
 	uint64_t count;
 };
 
+/* Compare two n-grams by their text, word by word from the arena. This is
+ * the order of the texts joined by spaces: no word holds a space, and a
+ * space sorts below every byte a word can hold. */
+static int ngram_cmp(const struct corpus_stats *cs, unsigned n, const uint64_t *a,
+		     const uint64_t *b)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (a[i] == b[i])
+			continue;
+		const uint64_t *x = counter_find(&cs->ngrams[1], &a[i], a[i]);
+		const uint64_t *y = counter_find(&cs->ngrams[1], &b[i], b[i]);
+		size_t xl = x ? x[3] : 0, yl = y ? y[3] : 0;
+		int c = memcmp(x ? cs->arena.buf + x[2] : "", y ? cs->arena.buf + y[2] : "",
+			       xl < yl ? xl : yl);
+		if (c)
+			return c;
+		if (xl != yl)
+			return xl < yl ? -1 : 1;
+	}
+	return 0;
+}
+
 /* Order for the top list: more frequent first, then by text. */
 static int top_before(const struct corpus_stats *cs, unsigned n, const struct top_item *a,
 		      const struct top_item *b)
 {
 	if (a->count != b->count)
 		return a->count > b->count;
-	struct strbuf x = STRBUF_INIT, y = STRBUF_INIT;
-	ngram_text(cs, a->entry, n, &x);
-	ngram_text(cs, b->entry, n, &y);
-	int c = strcmp(x.buf, y.buf);
-	strbuf_release(&x);
-	strbuf_release(&y);
-	return c < 0;
+	return ngram_cmp(cs, n, a->entry, b->entry) < 0;
 }
 
-/* The k most frequent n-grams, best first; returns how many. A min-heap
- * of the best k so far keeps the selection at one pass. */
+static void swap_items(struct top_item *a, struct top_item *b)
+{
+	struct top_item t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* For qsort of the final list: the table and n it compares in. */
+static _Thread_local const struct corpus_stats *sort_cs;
+static _Thread_local unsigned sort_n;
+
+static int cmp_top(const void *x, const void *y)
+{
+	const struct top_item *a = x, *b = y;
+	return top_before(sort_cs, sort_n, a, b) ? -1 : top_before(sort_cs, sort_n, b, a) ? 1 : 0;
+}
+
+/* The k most frequent n-grams, best first; returns how many. A heap of
+ * the best k so far, worst on top, keeps the selection at one pass; an
+ * entry is compared by text only when its count ties the worst kept. */
 static size_t top_ngrams(const struct corpus_stats *cs, unsigned n, unsigned k,
 			 struct top_item *out)
 {
@@ -495,22 +538,18 @@ static size_t top_ngrams(const struct corpus_stats *cs, unsigned n, unsigned k,
 		if (!e[n])
 			continue;
 		struct top_item it = { e, e[n] };
-		if (have == k) {
-			if (!top_before(cs, n, &it, &out[0]))
-				continue;
-			out[0] = it;
-		} else {
-			out[have++] = it;
-			for (size_t j = have - 1; j > 0 && top_before(cs, n, &out[(j - 1) / 2], &out[j]);
-			     j = (j - 1) / 2) {
-				struct top_item t = out[j];
-				out[j] = out[(j - 1) / 2];
-				out[(j - 1) / 2] = t;
-			}
+		size_t j;
+		if (have < k) {
+			out[have] = it;
+			for (j = have++; j > 0 && top_before(cs, n, &out[(j - 1) / 2], &out[j]);
+			     j = (j - 1) / 2)
+				swap_items(&out[j], &out[(j - 1) / 2]);
 			continue;
 		}
-		/* Sift the new root down: the worst item stays on top. */
-		for (size_t j = 0;;) {
+		if (it.count < out[0].count || !top_before(cs, n, &it, &out[0]))
+			continue;
+		out[0] = it;
+		for (j = 0;;) {
 			size_t l = 2 * j + 1, r = l + 1, w = j;
 			if (l < have && top_before(cs, n, &out[w], &out[l]))
 				w = l;
@@ -518,19 +557,14 @@ static size_t top_ngrams(const struct corpus_stats *cs, unsigned n, unsigned k,
 				w = r;
 			if (w == j)
 				break;
-			struct top_item t = out[j];
-			out[j] = out[w];
-			out[w] = t;
+			swap_items(&out[j], &out[w]);
 			j = w;
 		}
 	}
-	/* Sort best first (k is small). */
-	for (size_t i = 1; i < have; i++)
-		for (size_t j = i; j > 0 && top_before(cs, n, &out[j], &out[j - 1]); j--) {
-			struct top_item t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
+	sort_cs = cs;
+	sort_n = n;
+	if (have)
+		qsort(out, have, sizeof(*out), cmp_top);
 	return have;
 }
 

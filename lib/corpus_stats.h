@@ -8,7 +8,11 @@
  * replaced by a HyperLogLog sketch (0.41% standard error) and the figure
  * is listed as approximate. Two corpus_stats of parts merge into the
  * statistics of the whole, so threads (and later shards) each count
- * their part.
+ * their part: exact figures of the parts merge into exactly the figures
+ * of the whole. Under a limit tight enough to matter, parts counted
+ * under shares of the limit may give up exactness at other points than
+ * one count of the whole would, so which figures are estimates can
+ * depend on the split.
  */
 #ifndef SYNTH_CORPUS_STATS_H
 #define SYNTH_CORPUS_STATS_H
@@ -88,8 +92,10 @@ void corpus_stats_json(struct corpus_stats *cs, const struct stats_report *r,
 void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
 			struct strbuf *out);
 
-/* Bytes of memory the tables and groups hold now (the fixed-size
- * compression sample aside). */
+/* Bytes of memory the tables hold now: what the memory limit bounds. */
 size_t corpus_stats_memory(const struct corpus_stats *cs);
+
+/* Bytes the groups of --by hold (not bounded by the limit). */
+size_t corpus_stats_group_memory(const struct corpus_stats *cs);
 
 #endif

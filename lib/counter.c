@@ -63,8 +63,18 @@ uint64_t *counter_find(const struct counter *c, const uint64_t *key, uint64_t ha
 	}
 }
 
+void counter_reserve(struct counter *c, size_t entries)
+{
+	while (counter_full(entries, c->cap))
+		counter_grow(c);
+}
+
 void counter_merge(struct counter *dst, const struct counter *src)
 {
+	/* Entries come out of src in the order of their hashes' low bits.
+	 * Poured into a smaller table they would pile up in long runs that
+	 * every later probe walks: grow dst first. */
+	counter_reserve(dst, dst->used + src->used);
 	for (size_t i = 0; i < src->cap; i++) {
 		const uint64_t *e = counter_entry(src, i);
 		if (!e[src->n])

@@ -88,6 +88,9 @@ static inline uint64_t *counter_slot(struct counter *c, const uint64_t *key, uin
 /* The entry for key, or NULL when it has none. */
 uint64_t *counter_find(const struct counter *c, const uint64_t *key, uint64_t hash);
 
+/* Grow the table so that it holds `entries` without growing again. */
+void counter_reserve(struct counter *c, size_t entries);
+
 /* Add every entry of src to dst (same n): counts are summed; extras of
  * entries new to dst are copied. */
 void counter_merge(struct counter *dst, const struct counter *src);

@@ -144,7 +144,7 @@ static void compress(struct output *o, const char *p, size_t n, ZSTD_EndDirectiv
 		ZSTD_outBuffer out = { o->zbuf, o->zcap, 0 };
 		size_t left = ZSTD_compressStream2(o->zc, &out, &in, mode);
 		if (ZSTD_isError(left)) {
-			error("%s: zstd: %s", o->name, ZSTD_getErrorName(left));
+			/* Reported once, by output_close(), as an I/O error. */
 			o->err = EIO;
 			return;
 		}

@@ -361,12 +361,12 @@ int record_loop_run(struct record_loop *rl)
 	struct output out, rej;
 	int have_out = 0, have_rej = 0;
 	if (rl->write_records) {
-		if (output_open(&out, c->output, 0) < 0)
+		if (output_open(&out, c->output, (int)c->jobs) < 0)
 			diag_exit(1);
 		have_out = 1;
 	}
 	if (c->rejects) {
-		if (output_open(&rej, c->rejects, 0) < 0)
+		if (output_open(&rej, c->rejects, (int)c->jobs) < 0)
 			diag_exit(1);
 		have_rej = 1;
 	}
@@ -436,7 +436,7 @@ int record_loop_run(struct record_loop *rl)
 		pthread_cond_broadcast(&st.changed);
 		pthread_mutex_unlock(&st.lock);
 		/* Progress after the first block, then a few times a second. */
-		if (c->progress && (seq == 0 || now() - last_progress > 0.25)) {
+		if (c->progress && !fatal && (seq == 0 || now() - last_progress > 0.25)) {
 			last_progress = now();
 			show_progress(rl, start);
 		}

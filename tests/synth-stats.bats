@@ -249,3 +249,28 @@ stats() {
 	assert_failure 2
 	assert_line --partial "--tee -: the records go to stdout"
 }
+
+@test "a first record without words is counted like any other" {
+	printf '{"text":""}\n{"text":"..."}\n{"text":"a b"}\n' > in.jsonl
+	run stats in.jsonl
+	assert_success
+	assert_equal "$(echo "$output" | jq -c '[.records, .words, .length.min, .distinct_2]')" "[3,2,0,1]"
+}
+
+@test "an output that cannot be written fails before the input is read" {
+	run bash -c "printf 'not json\n' | synth-stats -o no/such/dir/out.json"
+	assert_failure 1
+	assert_output "synth-stats: no/such/dir/out.json: No such file or directory"
+	run synth-stats -o '' "$FIXTURES/small.jsonl"
+	assert_failure 2
+	assert_line --index 0 "synth-stats: empty file name for --output"
+}
+
+@test "--top stays quick and exact on a table of a million distinct n-grams" {
+	seq 1 20000 | awk 'BEGIN { srand(1) } { s = ""; for (i = 0; i < 30; i++) s = s " w" int(rand() * 200000); printf "{\"text\":\"%s\"}\n", s }' > div.jsonl
+	stats --top 3 div.jsonl > out.json
+	# The most frequent words, checked against sort | uniq -c.
+	want=$(jq -r .text div.jsonl | tr ' ' '\n' | grep . | sort | uniq -c | sort -k1,1nr -k2,2 | head -n 3 | awk '{ printf "%s=%s ", $2, $1 }')
+	assert_equal "$(jq -r '.top["1"] | map("\(.ngram)=\(.count) ") | join("")' out.json)" "$want"
+	assert_equal "$(jq -r '.top["4"][0].count' out.json)" 1
+}
