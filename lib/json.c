@@ -152,7 +152,8 @@ static const unsigned char *skip_chunks(const unsigned char *p, const unsigned c
 #endif
 
 static const unsigned char *scan_string(const unsigned char *p, const unsigned char *end,
-					const unsigned char *start, struct json_error *err)
+					const unsigned char *start, struct json_error *err,
+					int *escaped)
 {
 	for (;;) {
 #if defined(__SSE2__)
@@ -168,6 +169,7 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
 		if (c == '"')
 			return p + 1;
 		if (c == '\\') {
+			*escaped = 1;
 			if (end - p < 2)
 				goto unterminated;
 			switch (p[1]) {
@@ -302,8 +304,11 @@ int json_check_record_member(const char *s, size_t n, const char *name, struct j
 	int want = name && v ? 0 : 3;
 	size_t namelen = name ? strlen(name) : 0;
 	const unsigned char *vstart = NULL;
-	if (v)
+	int escaped = 0; /* the last string scanned held a backslash */
+	if (v) {
 		v->type = JSON_NONE;
+		v->plain = 0;
+	}
 
 	p = skip_ws(p, end);
 	if (p >= end)
@@ -337,7 +342,8 @@ value:
 	case '"':
 		if (depth == 0)
 			top = JSON_STRING;
-		if (!(p = scan_string(p + 1, end, start, err)))
+		escaped = 0;
+		if (!(p = scan_string(p + 1, end, start, err, &escaped)))
 			return -1;
 		goto after_value;
 	case 't':
@@ -380,6 +386,7 @@ after_value:
 		v->p = (const char *)vstart;
 		v->len = (size_t)(p - vstart);
 		v->type = type_of(*vstart);
+		v->plain = v->type == JSON_STRING && !escaped;
 		want = 3;
 	}
 	p = skip_ws(p, end);
@@ -431,7 +438,7 @@ member:
 			    : "invalid JSON: expected a member name", p, start);
 	{
 		const unsigned char *key = p;
-		if (!(p = scan_string(p + 1, end, start, err)))
+		if (!(p = scan_string(p + 1, end, start, err, &escaped)))
 			return -1;
 		if (want == 0 && depth == 1 &&
 		    key_equals((const char *)key, (const char *)p, name, namelen))
@@ -543,7 +550,7 @@ static int key_equals(const char *key, const char *kend, const char *name, size_
 	if (!memchr(k, '\\', klen))
 		return klen == len && memcmp(k, name, len) == 0;
 	struct strbuf sb = STRBUF_INIT;
-	struct json_value v = { key, (size_t)(kend - key), JSON_STRING };
+	struct json_value v = { key, (size_t)(kend - key), JSON_STRING, 0 };
 	json_decode_string(&v, &sb);
 	int eq = sb.len == len && memcmp(sb.buf, name, len) == 0;
 	strbuf_release(&sb);
@@ -598,6 +605,7 @@ int json_get(const char *s, size_t n, const char *path, struct json_value *v)
 			v->p = m.value;
 			v->len = (size_t)(m.value_end - m.value);
 			v->type = m.type;
+			v->plain = 0;
 			return 1;
 		}
 		path = dot + 1;
@@ -639,7 +647,7 @@ static unsigned read_hex4(const char *p)
 
 int json_string_plain(const struct json_value *v, const char **s, size_t *n)
 {
-	if (v->len < 2 || memchr(v->p + 1, '\\', v->len - 2))
+	if (v->len < 2 || (!v->plain && memchr(v->p + 1, '\\', v->len - 2)))
 		return 0;
 	*s = v->p + 1;
 	*n = v->len - 2;

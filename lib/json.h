@@ -34,6 +34,7 @@ struct json_value {
 	const char *p;
 	size_t len;
 	enum json_type type;
+	int plain;		/* 1: a string known to hold no escape; 0: not known */
 };
 
 /* Why a record is not valid: a static message and the byte offset in

@@ -274,7 +274,7 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 	const char *field = rl->common->field;
 	int dotted = strchr(field, '.') != NULL;
 	while (!e->stopped && block_next_line(&s->block, &cur, &l)) {
-		struct record r = { l.p, l.len, s->block.name, l.lineno, { NULL, 0, JSON_NONE } };
+		struct record r = { l.p, l.len, s->block.name, l.lineno, { NULL, 0, JSON_NONE, 0 } };
 		e->records++;
 		/* A plain field name is found while the record is checked; a
 		 * dotted path needs a walk afterwards. */

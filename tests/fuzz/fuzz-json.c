@@ -647,7 +647,7 @@ static void check_double(const uint8_t *data, size_t size)
  * for a valid record, the first top-level member of that name. */
 static void check_record_member(const char *s, size_t n, int valid, const char *name)
 {
-	struct json_value v = { NULL, 0, JSON_NONE };
+	struct json_value v = { NULL, 0, JSON_NONE, 0 };
 	struct json_error err = { NULL, 0 };
 	int r = json_check_record_member(s, n, name, &v, &err);
 	CHECK(r == (valid ? -1 : 0), "json_check_record_member agrees with json_check_record");

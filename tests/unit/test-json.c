@@ -341,7 +341,7 @@ static void test_get(void)
 
 static void decode_is(const char *json, const char *want, size_t wlen, const char *what)
 {
-	struct json_value v = { json, strlen(json), JSON_STRING };
+	struct json_value v = { json, strlen(json), JSON_STRING, 0 };
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "prefix:");
 	json_decode_string(&v, &sb);
@@ -377,12 +377,12 @@ static void test_decode(void)
 
 	const char *s;
 	size_t n;
-	struct json_value v = { LIT("\"plain text\""), JSON_STRING };
+	struct json_value v = { LIT("\"plain text\""), JSON_STRING, 0 };
 	ok(json_string_plain(&v, &s, &n) == 1 && n == 10 && !memcmp(s, "plain text", 10) &&
 	   s == v.p + 1, "json_string_plain points into the line");
-	struct json_value e = { LIT("\"a\\nb\""), JSON_STRING };
+	struct json_value e = { LIT("\"a\\nb\""), JSON_STRING, 0 };
 	ok(json_string_plain(&e, &s, &n) == 0, "json_string_plain refuses escapes");
-	struct json_value z = { LIT("\"\""), JSON_STRING };
+	struct json_value z = { LIT("\"\""), JSON_STRING, 0 };
 	ok(json_string_plain(&z, &s, &n) == 1 && n == 0, "json_string_plain of the empty string");
 }
 

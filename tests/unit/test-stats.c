@@ -46,7 +46,7 @@ static void group_of(size_t i, struct strbuf *key)
 {
 	char v[16];
 	snprintf(v, sizeof(v), "\"g%zu\"", i % 3);
-	struct json_value jv = { v, strlen(v), JSON_STRING };
+	struct json_value jv = { v, strlen(v), JSON_STRING, 0 };
 	stats_group_key(key, i % 7 == 0 ? NULL : &jv);
 }
 
