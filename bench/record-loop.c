@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 
-#include "alloc.h"
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
@@ -25,24 +24,18 @@ static const struct cli_program program = {
 
 static void *worker_new(void *arg)
 {
-	(void)arg;
-	struct strbuf *scratch = xmalloc(sizeof(*scratch));
-	strbuf_init(scratch);
-	return scratch;
+	return arg;
 }
 
 static void worker_free(void *worker)
 {
-	strbuf_release(worker);
-	free(worker);
+	(void)worker;
 }
 
 static void process(void *worker, const struct record *r, struct emit *e)
 {
-	struct strbuf *scratch = worker;
-	const char *text;
-	size_t len;
-	if (record_text(r, e, scratch, &text, &len) == 0)
+	(void)worker;
+	if (record_has_text(r, e) == 0)
 		emit_record(e, r);
 }
 

@@ -178,18 +178,24 @@ int emit_invalid(struct emit *e, const struct record *r, const char *reason)
 	return -1;
 }
 
+int record_has_text(const struct record *r, struct emit *e)
+{
+	const char *field = e->common->field;
+	if (r->field.type == JSON_STRING)
+		return 0;
+	char msg[256];
+	if (r->field.type == JSON_NONE)
+		snprintf(msg, sizeof(msg), "no member \"%.200s\"", field);
+	else
+		snprintf(msg, sizeof(msg), "member \"%.200s\" is not a string", field);
+	return emit_invalid(e, r, msg);
+}
+
 int record_text(const struct record *r, struct emit *e, struct strbuf *scratch,
 		const char **text, size_t *len)
 {
-	const char *field = e->common->field;
-	if (r->field.type != JSON_STRING) {
-		char msg[256];
-		if (r->field.type == JSON_NONE)
-			snprintf(msg, sizeof(msg), "no member \"%.200s\"", field);
-		else
-			snprintf(msg, sizeof(msg), "member \"%.200s\" is not a string", field);
-		return emit_invalid(e, r, msg);
-	}
+	if (record_has_text(r, e) < 0)
+		return -1;
 	if (json_string_plain(&r->field, text, len))
 		return 0;
 	strbuf_reset(scratch);

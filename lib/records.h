@@ -91,6 +91,10 @@ void record_loop_release(struct record_loop *rl, void (*fn)(void *worker));
  * MB/s. */
 void record_loop_summary(const struct record_loop *rl);
 
+/* Check that the record has a string at --field: returns 0, or declares
+ * the record invalid and returns -1 (the messages of record_text). */
+int record_has_text(const struct record *r, struct emit *e);
+
 /* The text of a record: the string at --field, decoded into scratch when
  * it holds escapes (else pointing into the line). Returns 0, or declares
  * the record invalid ("no member \"text\"", "member \"text\" is not a
