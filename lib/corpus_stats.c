@@ -208,52 +208,6 @@ static void count_word(struct corpus_stats *cs, uint64_t h, const char *w, size_
 	e[1] += count;
 }
 
-/* How many positions ahead the n-gram loop prefetches table slots. The
- * tables outgrow the caches on any real corpus, and a lookup that waits
- * for memory costs more than the rest of the work on a word. */
-#define PREFETCH_AHEAD 8
-
-/* Count the m n-grams starting at each of wh[0..m), whose hashes are in
- * nh; n is a constant at each call, so the key comparison unrolls. */
-static inline void count_keys(struct counter *c, const uint64_t *wh, const uint64_t *nh,
-			      size_t m, unsigned n)
-{
-	/* The table's fields live in registers through the loop: stores
-	 * into entries could alias them, so the compiler would reload them
-	 * from memory at every step. */
-	uint64_t *slots = c->slots;
-	size_t mask = c->cap - 1, stride = n + 1, used = c->used;
-	for (size_t i = 0; i < m; i++) {
-		if (__builtin_expect(counter_full(used, mask + 1), 0)) {
-			c->used = used;
-			counter_grow(c);
-			slots = c->slots;
-			mask = c->cap - 1;
-		}
-		if (i + PREFETCH_AHEAD < m)
-			__builtin_prefetch(slots + (nh[i + PREFETCH_AHEAD] & mask) * stride);
-		const uint64_t *key = wh + i;
-		for (size_t j = nh[i] & mask;; j = (j + 1) & mask) {
-			uint64_t *e = slots + j * stride;
-			if (!e[n]) {
-				for (unsigned k = 0; k < n; k++)
-					e[k] = key[k];
-				e[n] = 1;
-				used++;
-				break;
-			}
-			unsigned k = 0;
-			while (k < n && e[k] == key[k])
-				k++;
-			if (k == n) {
-				e[n]++;
-				break;
-			}
-		}
-	}
-	c->used = used;
-}
-
 /* Count the n-grams of the record whose word hashes are in cs->wh and
  * whose n-1-gram hashes are in cs->nh (replaced by the n-gram hashes). */
 static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
@@ -270,9 +224,9 @@ static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
 	}
 	struct counter *c = &cs->ngrams[n];
 	switch (n) {
-	case 2: count_keys(c, wh, nh, m, 2); break;
-	case 3: count_keys(c, wh, nh, m, 3); break;
-	case 4: count_keys(c, wh, nh, m, 4); break;
+	case 2: counter_add_keys(c, wh, nh, m, 2); break;
+	case 3: counter_add_keys(c, wh, nh, m, 3); break;
+	case 4: counter_add_keys(c, wh, nh, m, 4); break;
 	default: BUG("n-gram order %u", n);
 	}
 }

@@ -52,18 +52,17 @@ static inline int counter_full(size_t used, size_t cap)
  * count of 0 and zeroed extras (then *is_new is 1). The pointer is valid
  * until the next insertion. Inline: it is the innermost loop of
  * synth-stats. */
-static inline uint64_t *counter_slot_n(struct counter *c, const uint64_t *key, uint64_t hash,
-				       int *is_new, unsigned n)
+/* The probe shared by every insertion: the entry for key in slots (a
+ * table of mask + 1 entries of `stride` words), found or claimed, with
+ * *is_new saying which. The caller counts a claimed entry as used. */
+static inline uint64_t *counter_probe(uint64_t *slots, size_t mask, size_t stride,
+				      const uint64_t *key, uint64_t hash, unsigned n, int *is_new)
 {
-	if (__builtin_expect(counter_full(c->used, c->cap), 0))
-		counter_grow(c);
-	size_t mask = c->cap - 1;
 	for (size_t j = hash & mask;; j = (j + 1) & mask) {
-		uint64_t *e = c->slots + j * c->stride;
+		uint64_t *e = slots + j * stride;
 		if (!e[n]) {
 			for (unsigned k = 0; k < n; k++)
 				e[k] = key[k];
-			c->used++;
 			*is_new = 1;
 			return e;
 		}
@@ -75,6 +74,47 @@ static inline uint64_t *counter_slot_n(struct counter *c, const uint64_t *key, u
 			return e;
 		}
 	}
+}
+
+static inline uint64_t *counter_slot_n(struct counter *c, const uint64_t *key, uint64_t hash,
+				       int *is_new, unsigned n)
+{
+	if (__builtin_expect(counter_full(c->used, c->cap), 0))
+		counter_grow(c);
+	uint64_t *e = counter_probe(c->slots, c->cap - 1, c->stride, key, hash, n, is_new);
+	c->used += (size_t)*is_new;
+	return e;
+}
+
+/* How many keys ahead counter_add_keys prefetches table slots. Tables
+ * outgrow the caches on any real corpus, and a lookup that waits for
+ * memory costs more than the rest of the work on a word. */
+#define COUNTER_PREFETCH 8
+
+/* Count m keys of n words, overlapping: key i is keys[i..i+n), its hash
+ * hashes[i]. Call with a constant n, so that the comparison unrolls. */
+static inline void counter_add_keys(struct counter *c, const uint64_t *keys,
+				    const uint64_t *hashes, size_t m, unsigned n)
+{
+	/* The table's fields live in registers through the loop: stores
+	 * into entries could alias them, so the compiler would reload them
+	 * from memory at every step. */
+	uint64_t *slots = c->slots;
+	size_t mask = c->cap - 1, stride = c->stride, used = c->used;
+	for (size_t i = 0; i < m; i++) {
+		if (__builtin_expect(counter_full(used, mask + 1), 0)) {
+			c->used = used;
+			counter_grow(c);
+			slots = c->slots;
+			mask = c->cap - 1;
+		}
+		if (i + COUNTER_PREFETCH < m)
+			__builtin_prefetch(slots + (hashes[i + COUNTER_PREFETCH] & mask) * stride);
+		int is_new;
+		counter_probe(slots, mask, stride, keys + i, hashes[i], n, &is_new)[n]++;
+		used += (size_t)is_new;
+	}
+	c->used = used;
 }
 
 /* The same, for any n; call counter_slot_n with a constant n in hot
