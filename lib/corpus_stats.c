@@ -84,15 +84,21 @@ size_t corpus_stats_memory(const struct corpus_stats *cs)
 }
 
 /* Replace the exact table for n by a sketch of the same keys. */
+/* Add every key of an exact table to a sketch. */
+static void sketch_keys(struct hll *h, const struct counter *c)
+{
+	for (size_t i = 0; i < c->cap; i++) {
+		const uint64_t *e = counter_entry(c, i);
+		if (e[c->n])
+			hll_add(h, counter_key_hash(e, c->n));
+	}
+}
+
 static void make_approximate(struct corpus_stats *cs, unsigned n)
 {
 	struct counter *c = &cs->ngrams[n];
 	hll_init(&cs->hll[n], STATS_HLL_P);
-	for (size_t i = 0; i < c->cap; i++) {
-		const uint64_t *e = counter_entry(c, i);
-		if (e[n])
-			hll_add(&cs->hll[n], counter_key_hash(e, n));
-	}
+	sketch_keys(&cs->hll[n], c);
 	counter_release(c);
 	cs->approx[n] = 1;
 	if (n == 1)
@@ -307,19 +313,16 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 			continue;
 		}
 		const struct counter *c = &src->ngrams[n];
-		if (!dst->approx[n] && n > 1) {
+		if (dst->approx[n]) {
+			sketch_keys(&dst->hll[n], c);
+		} else if (n > 1) {
 			counter_merge(&dst->ngrams[n], c);
 		} else {
-			/* Words carry their text; a sketch takes the keys. */
-			if (!dst->approx[n])
-				counter_reserve(&dst->ngrams[n], dst->ngrams[n].used + c->used);
+			/* Words carry their text into dst's arena. */
+			counter_reserve(&dst->ngrams[1], dst->ngrams[1].used + c->used);
 			for (size_t i = 0; i < c->cap; i++) {
 				const uint64_t *e = counter_entry(c, i);
-				if (!e[n])
-					continue;
-				if (dst->approx[n])
-					hll_add(&dst->hll[n], counter_key_hash(e, n));
-				else
+				if (e[1])
 					count_word(dst, e[0], src->arena.buf + e[2], e[3], e + 4, e[1]);
 			}
 		}
