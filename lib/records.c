@@ -51,6 +51,7 @@ static void emit_init(struct emit *e)
 	strbuf_init(&e->rejects);
 	strbuf_init(&e->warnings);
 	strbuf_init(&e->fatal);
+	strbuf_init(&e->side);
 }
 
 static void emit_reset(struct emit *e, const struct cli_common *c)
@@ -59,6 +60,7 @@ static void emit_reset(struct emit *e, const struct cli_common *c)
 	strbuf_reset(&e->rejects);
 	strbuf_reset(&e->warnings);
 	strbuf_reset(&e->fatal);
+	strbuf_reset(&e->side);
 	e->same = 1;
 	e->same_start = e->same_end = NULL;
 	e->stopped = 0;
@@ -72,6 +74,7 @@ static void emit_release(struct emit *e)
 	strbuf_release(&e->rejects);
 	strbuf_release(&e->warnings);
 	strbuf_release(&e->fatal);
+	strbuf_release(&e->side);
 }
 
 /* Stop sharing the block's bytes: copy what was passed through so far. */
@@ -408,6 +411,8 @@ int record_loop_run(struct record_loop *rl)
 
 		struct emit *e = &s->emit;
 		if (!fatal) {
+			if (rl->ordered)
+				rl->ordered(rl->arg, e);
 			rl->records += e->records;
 			rl->emitted += e->emitted;
 			rl->invalid += e->invalid;

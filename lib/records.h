@@ -41,6 +41,7 @@ struct emit {
 	struct strbuf rejects;	/* lines for --rejects */
 	struct strbuf warnings;	/* messages to print, in order */
 	struct strbuf fatal;	/* the message that stops the run */
+	struct strbuf side;	/* what a worker leaves for the ordered stage */
 	int stopped;
 	uint64_t records, emitted, invalid, rejected, bytes;
 	const struct cli_common *common;
@@ -69,6 +70,13 @@ struct record_loop {
 	int write_records;	/* open the output (common->output) for records */
 	void *(*worker_new)(void *arg);
 	void (*process)(void *worker, const struct record *r, struct emit *e);
+	/* Optional: called on the calling thread for each block, in input
+	 * order, after a worker processed it and before it is written. For
+	 * decisions that depend on every earlier record (keep-first
+	 * deduplication): the worker leaves per-record results in e->side
+	 * (the block's lines stay valid until then) and this stage emits
+	 * the records. It may write to outputs of its own. */
+	void (*ordered)(void *arg, struct emit *e);
 	void *arg;
 
 	/* Filled by record_loop_run(). */

@@ -22,8 +22,9 @@
 #include <emmintrin.h>
 #endif
 
-static const utf8proc_option_t NFKC_CASEFOLD =
-	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+static const utf8proc_option_t NFKC =
+	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+static const utf8proc_option_t NFKC_CASEFOLD = NFKC | UTF8PROC_CASEFOLD;
 
 /* Room for utf8proc's arrays of code points, kept between calls. */
 struct scratch {
@@ -62,17 +63,17 @@ static void append_lower_ascii(struct strbuf *out, const char *s, size_t n)
 }
 
 static void append_normalized_island(struct strbuf *out, const char *s, size_t n,
-				     struct scratch *sc)
+				     struct scratch *sc, utf8proc_option_t opt)
 {
 	for (;;) {
 		utf8proc_int32_t *scratch = sc->buf;
 		utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s,
 							(utf8proc_ssize_t)n, scratch,
-							(utf8proc_ssize_t)sc->cap, NFKC_CASEFOLD);
+							(utf8proc_ssize_t)sc->cap, opt);
 		if (r < 0)
 			BUG("utf8proc_decompose: %s", utf8proc_errmsg(r));
 		if ((size_t)r <= sc->cap) {
-			r = utf8proc_normalize_utf32(scratch, r, NFKC_CASEFOLD);
+			r = utf8proc_normalize_utf32(scratch, r, opt);
 			if (r < 0)
 				BUG("utf8proc_normalize_utf32: %s", utf8proc_errmsg(r));
 			/* Re-encode as UTF-8: at most 4 bytes a code point. */
@@ -107,23 +108,32 @@ static size_t ascii_run(const char *s, size_t n)
 	return i;
 }
 
-static void normalize(const char *s, size_t n, struct strbuf *out, struct scratch *sc)
+static void append_ascii_as_is(struct strbuf *out, const char *s, size_t n)
 {
+	strbuf_add(out, s, n);
+}
+
+/* NFKC, and case folding when fold is set. */
+static void normalize(const char *s, size_t n, struct strbuf *out, struct scratch *sc, int fold)
+{
+	void (*append_ascii)(struct strbuf *, const char *, size_t) =
+		fold ? append_lower_ascii : append_ascii_as_is;
 	size_t i = 0;
 	while (i < n) {
 		size_t j = i + ascii_run(s + i, n - i);
 		if (j == n) {
-			append_lower_ascii(out, s + i, n - i);
+			append_ascii(out, s + i, n - i);
 			return;
 		}
 		/* s[j] starts a non-ASCII island; it takes the ASCII character
 		 * before it along, and ends before the next ASCII character. */
 		size_t island = j > i ? j - 1 : j;
-		append_lower_ascii(out, s + i, island - i);
+		append_ascii(out, s + i, island - i);
 		size_t k = j;
 		while (k < n && (unsigned char)s[k] >= 0x80)
 			k++;
-		append_normalized_island(out, s + island, k - island, sc);
+		append_normalized_island(out, s + island, k - island, sc,
+					 fold ? NFKC_CASEFOLD : NFKC);
 		i = k;
 	}
 }
@@ -131,7 +141,7 @@ static void normalize(const char *s, size_t n, struct strbuf *out, struct scratc
 void text_normalize(const char *s, size_t n, struct strbuf *out)
 {
 	struct scratch sc = { NULL, 0 };
-	normalize(s, n, out, &sc);
+	normalize(s, n, out, &sc, 1);
 	free(sc.buf);
 }
 
@@ -355,16 +365,117 @@ void words_release(struct words *ws)
 	strbuf_init(&ws->norm);
 }
 
-void text_words(const char *s, size_t n, struct words *ws)
+/* Is the code point Unicode White_Space? */
+static int is_space(int32_t cp)
+{
+	if (cp < 0x80)
+		return cp == ' ' || (cp >= '\t' && cp <= '\r');
+	return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* List the runs of ws->norm between white space as its words. */
+static void split_space(struct words *ws)
+{
+	const unsigned char *s = (const unsigned char *)ws->norm.buf;
+	size_t n = ws->norm.len, i = 0, start = 0;
+	int in_word = 0;
+	ws->n = 0;
+	while (i < n) {
+		int32_t cp = s[i];
+		utf8proc_ssize_t k = 1;
+		if (cp >= 0x80) {
+			k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+			if (k < 0)
+				k = 1;
+		}
+		int space = is_space(cp);
+		if (space && in_word)
+			push_word(ws, start, i - start);
+		else if (!space && !in_word)
+			start = i;
+		in_word = !space;
+		i += (size_t)k;
+	}
+	if (in_word)
+		push_word(ws, start, n - start);
+}
+
+void text_words_as(const char *s, size_t n, enum text_norm how, struct words *ws)
 {
 	struct scratch sc = { ws->scratch, ws->scratch_cap };
 	strbuf_reset(&ws->norm);
-	normalize(s, n, &ws->norm, &sc);
+	if (how == NORM_FULL || how == NORM_NFKC)
+		normalize(s, n, &ws->norm, &sc, how == NORM_FULL);
+	else
+		strbuf_add(&ws->norm, s, n);
 	ws->scratch = sc.buf;
 	ws->scratch_cap = sc.cap;
 	/* Zeroed bytes after the text, so that words_hash may read whole
 	 * 8-byte words past a word's end. */
 	strbuf_grow(&ws->norm, WORDS_SLACK);
 	memset(ws->norm.buf + ws->norm.len, 0, WORDS_SLACK);
-	text_split_words(ws, 1);
+	if (how == NORM_FULL)
+		text_split_words(ws, 1);
+	else
+		split_space(ws);
+}
+
+void text_words(const char *s, size_t n, struct words *ws)
+{
+	text_words_as(s, n, NORM_FULL, ws);
+}
+
+/* The ASCII fast path of text_joined() for NORM_FULL: a word character
+ * is written lower-cased, and the first other character after a word
+ * character as one space; no branches on the data. */
+static void join_ascii_full(const char *s, size_t n, struct strbuf *out)
+{
+	static unsigned char map[256];
+	static int ready;
+	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+		unsigned char m[256] = { 0 };
+		for (int c = 0; c < 128; c++)
+			if (ascii_word[c])
+				m[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		memcpy(map, m, sizeof(m));
+		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	}
+	strbuf_grow(out, n + 1);
+	char *d = out->buf + out->len, *start = d;
+	unsigned prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned m = map[(unsigned char)s[i]];
+		unsigned word = m != 0;
+		*d = (char)(word ? m : ' ');
+		d += word | prev;
+		prev = word;
+	}
+	if (d > start && d[-1] == ' ')
+		d--;
+	strbuf_setlen(out, out->len + (size_t)(d - start));
+}
+
+void text_joined(const char *s, size_t n, enum text_norm how, struct words *ws,
+		 struct strbuf *out)
+{
+	if (how == NORM_NONE) {
+		strbuf_add(out, s, n);
+		return;
+	}
+	if (how == NORM_FULL && ascii_run(s, n) == n) {
+		join_ascii_full(s, n, out);
+		return;
+	}
+	text_words_as(s, n, how, ws);
+	words_join(ws, out);
+}
+
+void words_join(const struct words *ws, struct strbuf *out)
+{
+	for (size_t i = 0; i < ws->n; i++) {
+		if (i)
+			strbuf_addc(out, ' ');
+		strbuf_add(out, ws->norm.buf + ws->w[i].off, ws->w[i].len);
+	}
 }

@@ -43,6 +43,24 @@ void text_words(const char *s, size_t n, struct words *ws);
 
 #define WORDS_SLACK 16
 
+/* Normalisation presets for comparing texts (synth-dedup --normalize):
+ * NORM_FULL is text_words(); NORM_NFKC applies NFKC without case folding
+ * and NORM_WS and NORM_NONE leave the text as it is; those three take as
+ * words the runs of characters between Unicode White_Space. */
+enum text_norm { NORM_NONE, NORM_WS, NORM_NFKC, NORM_FULL };
+
+void text_words_as(const char *s, size_t n, enum text_norm how, struct words *ws);
+
+/* Append the words of ws to out, one space between each two: the
+ * normalised text with white space folded. */
+void words_join(const struct words *ws, struct strbuf *out);
+
+/* Append the text s[0..n) under a preset to out: its words joined by
+ * single spaces, or (NORM_NONE) the text as it is. What --exact hashes.
+ * ws is scratch; plain ASCII under NORM_FULL needs none. */
+void text_joined(const char *s, size_t n, enum text_norm how, struct words *ws,
+		 struct strbuf *out);
+
 /* The first 16 bytes of word i, zero-padded, as two 64-bit values: what
  * the vocabulary keeps to tell words apart without a memcmp. Valid after
  * text_words(). */

@@ -1,0 +1,626 @@
+/* synth-dedup: drop exact and near-duplicate records, and records that
+ * share text with a reference set.
+ *
+ * The workers normalise each record's text and compute what the index
+ * compares: a 128-bit hash (--exact) or a MinHash signature; they also
+ * look the record's long n-grams up in the reference table (--against),
+ * which is read-only by then. What depends on the records before it,
+ * whether an earlier kept record is a duplicate of this one, is decided
+ * in input order on the writing thread (the record loop's ordered
+ * stage), so the output is the same for any -j.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "dedup_index.h"
+#include "diag.h"
+#include "hash.h"
+#include "json.h"
+#include "minhash.h"
+#include "output.h"
+#include "records.h"
+#include "text.h"
+
+enum {
+	KEY_NORMALIZE = KEY_PROGRAM, KEY_EXACT, KEY_NGRAM, KEY_PERMS, KEY_THRESHOLD, KEY_BANDS,
+	KEY_NO_VERIFY, KEY_MARK, KEY_DUPS, KEY_INDEX, KEY_AGAINST, KEY_CONTAM_NGRAM
+};
+
+static const struct cli_option options[] = {
+	CLI_OPT_FIELD,
+	CLI_OPT_ID_FIELD,
+	{ "normalize", KEY_NORMALIZE, "HOW", "compare texts after none, ws, nfkc or full normalisation (default: full)" },
+	{ "exact", KEY_EXACT, NULL, "drop exact duplicates of the normalised text only" },
+	{ "ngram", KEY_NGRAM, "N", "shingles of N words (default: 5)" },
+	{ "perms", KEY_PERMS, "N", "N MinHash permutations (default: 128)" },
+	{ "threshold", KEY_THRESHOLD, "J", "a duplicate has estimated Jaccard similarity J or more (default: 0.8)" },
+	{ "bands", KEY_BANDS, "B", "B LSH bands instead of the number chosen for the threshold" },
+	{ "no-verify", KEY_NO_VERIFY, NULL, "take every LSH candidate as a duplicate, unverified" },
+	{ "mark", KEY_MARK, NULL, "keep every record; add a \"dedup\" member to duplicates" },
+	{ "dups", KEY_DUPS, "FILE", "write the removed records to FILE, with the \"dedup\" member" },
+	{ "index", KEY_INDEX, "FILE", "deduplicate against the index in FILE too, and save it extended" },
+	{ "against", KEY_AGAINST, "FILE", "drop records sharing an n-gram with a record of FILE (repeatable)" },
+	{ "contam-ngram", KEY_CONTAM_NGRAM, "N", "n-grams of N words for --against (default: 13)" },
+	CLI_OPT_OUTPUT,
+	CLI_OPT_SEED,
+	CLI_OPT_JOBS,
+	CLI_OPT_SKIP_INVALID,
+	CLI_OPT_REJECTS,
+	CLI_OPT_QUIET,
+	CLI_OPT_VERBOSE,
+	CLI_OPT_PROGRESS,
+	CLI_OPT_HELP,
+	CLI_OPT_VERSION,
+	CLI_OPT_END
+};
+
+static const struct cli_program program = {
+	"synth-dedup", "[OPTION]... [FILE]...",
+	"Drop exact and near-duplicate records, and records that share text with a reference set.",
+	options
+};
+
+/* The n-grams of the reference records, with the reference each came
+ * from first: an open-addressing table of hashes. */
+struct contam {
+	unsigned ngram;
+	uint64_t *key;		/* zero: empty */
+	uint32_t *ref;
+	size_t cap, used;
+	struct strbuf ids;	/* the references' ids as JSON text */
+	uint64_t *id_end;
+	size_t nrefs, id_cap;
+	uint64_t short_refs;	/* references with fewer words than ngram */
+};
+
+struct settings {
+	struct cli_common common;
+	enum text_norm norm;
+	int exact, verify, mark, keep_ids;
+	unsigned ngram, perms, bands, contam_ngram;
+	double threshold;
+	const char *dups, *index;
+	const char **against;
+	int nagainst;
+	struct minhash mh;
+	struct dedup_index ix;
+	struct contam contam;
+	struct output dups_out;
+	uint64_t duplicates, contaminated;
+};
+
+/* What a worker leaves in emit->side for each record: this header, then
+ * the band keys and the signature (near mode), the id and the
+ * contamination member, padded to a multiple of 8 bytes. */
+struct pending {
+	struct record r;
+	uint32_t size;		/* bytes of this entry */
+	uint32_t id_len, member_len;
+	uint32_t contaminated;
+	struct hash128 h;	/* exact mode */
+};
+
+struct worker {
+	const struct settings *set;
+	struct strbuf text, joined, id, member;
+	struct words ws;
+	uint64_t *sh;
+	size_t sh_cap;
+	uint32_t *mins;
+	unsigned char *sig;
+	uint64_t *keys;
+};
+
+/* --- The reference n-grams (--against) ----------------------------------- */
+
+static inline size_t slot_of(uint64_t key, size_t cap)
+{
+	return (size_t)(((unsigned __int128)key * cap) >> 64);
+}
+
+/* The reference that has n-gram hash k, or -1. */
+static int64_t contam_find(const struct contam *c, uint64_t k)
+{
+	if (!c->cap)
+		return -1;
+	k |= 1;	/* zero marks an empty slot */
+	for (size_t i = slot_of(k, c->cap); c->key[i]; i = i + 1 == c->cap ? 0 : i + 1)
+		if (c->key[i] == k)
+			return c->ref[i];
+	return -1;
+}
+
+static void contam_place(uint64_t *key, uint32_t *ref, size_t cap, uint64_t k, uint32_t r)
+{
+	size_t i = slot_of(k, cap);
+	while (key[i])
+		i = i + 1 == cap ? 0 : i + 1;
+	key[i] = k;
+	ref[i] = r;
+}
+
+static void contam_add(struct contam *c, uint64_t k, uint32_t r)
+{
+	k |= 1;
+	if ((c->used + 1) * 4 > c->cap * 3) {
+		size_t cap = c->cap ? size_mul(c->cap, 2) : 4096;
+		uint64_t *key = xcalloc(cap, sizeof(*key));
+		uint32_t *ref = xcalloc(cap, sizeof(*ref));
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->key[i])
+				contam_place(key, ref, cap, c->key[i], c->ref[i]);
+		free(c->key);
+		free(c->ref);
+		c->key = key;
+		c->ref = ref;
+		c->cap = cap;
+	}
+	contam_place(c->key, c->ref, c->cap, k, r);
+	c->used++;
+}
+
+/* Append the id of r as JSON text: a string or number as it is in the
+ * record (a string re-encoded), else "FILE:LINE". */
+static void id_json(const struct record *r, const struct cli_common *c, struct strbuf *out,
+		    struct strbuf *scratch)
+{
+	struct json_value v;
+	if (json_get(r->line, r->len, c->id_field, &v) && v.type == JSON_NUMBER) {
+		strbuf_add(out, v.p, v.len);
+		return;
+	}
+	strbuf_reset(scratch);
+	record_id(r, c, scratch);
+	json_add_string(out, scratch->buf, scratch->len);
+}
+
+struct ref_loader {
+	struct settings *set;
+	struct strbuf text, scratch;
+	struct words ws;
+	uint64_t *sh;
+	size_t sh_cap;
+};
+
+static void *ref_worker(void *arg)
+{
+	return arg;
+}
+
+static void ref_process(void *arg, const struct record *r, struct emit *e)
+{
+	struct ref_loader *rl = arg;
+	struct contam *c = &rl->set->contam;
+	const char *text;
+	size_t len;
+	if (record_text(r, e, &rl->text, &text, &len) < 0)
+		return;
+	text_words_as(text, len, rl->set->norm, &rl->ws);
+	if (rl->ws.n < c->ngram) {
+		c->short_refs++;
+		return;
+	}
+	if (c->nrefs >= UINT32_MAX)
+		die("too many reference records");
+	if (c->nrefs >= c->id_cap) {
+		c->id_cap = grow_capacity(c->id_cap, c->nrefs + 1, 256);
+		c->id_end = xreallocarray(c->id_end, c->id_cap, sizeof(*c->id_end));
+	}
+	id_json(r, e->common, &c->ids, &rl->scratch);
+	c->id_end[c->nrefs] = c->ids.len;
+	size_t n = shingle_hashes(&rl->ws, c->ngram, &rl->sh, &rl->sh_cap);
+	for (size_t i = 0; i < n; i++)
+		if (contam_find(c, rl->sh[i]) < 0)
+			contam_add(c, rl->sh[i], (uint32_t)c->nrefs);
+	c->nrefs++;
+}
+
+/* Read the --against files into set->contam, one thread, so that an
+ * n-gram in several references names the first. */
+static void load_references(struct settings *set)
+{
+	struct cli_common common = set->common;
+	common.output = NULL;
+	common.rejects = NULL;
+	common.skip_invalid = 0;
+	common.jobs = 1;
+	common.progress = 0;
+	struct ref_loader loader = { .set = set };
+	strbuf_init(&loader.text);
+	strbuf_init(&loader.scratch);
+	words_init(&loader.ws);
+	set->contam.ngram = set->contam_ngram;
+	strbuf_init(&set->contam.ids);
+	struct record_loop rl = {
+		.common = &common, .files = (char **)set->against, .nfiles = set->nagainst,
+		.worker_new = ref_worker, .process = ref_process, .arg = &loader,
+	};
+	int rc = record_loop_run(&rl);
+	free(rl.workers);
+	strbuf_release(&loader.text);
+	strbuf_release(&loader.scratch);
+	words_release(&loader.ws);
+	free(loader.sh);
+	if (rc)
+		die("cannot use the references given with --against");
+	if (set->contam.short_refs)
+		warning("--against: %llu reference record%s shorter than %u words cannot be matched",
+			(unsigned long long)set->contam.short_refs,
+			set->contam.short_refs == 1 ? "" : "s", set->contam_ngram);
+	info("--against: %zu references, %zu distinct %u-grams", set->contam.nrefs,
+	     set->contam.used, set->contam_ngram);
+}
+
+static void contam_release(struct contam *c)
+{
+	free(c->key);
+	free(c->ref);
+	free(c->id_end);
+	strbuf_release(&c->ids);
+}
+
+/* --- Workers: what each record is compared by ------------------------------ */
+
+static void *worker_new(void *arg)
+{
+	const struct settings *set = arg;
+	struct worker *w = xcalloc(1, sizeof(*w));
+	w->set = set;
+	strbuf_init(&w->text);
+	strbuf_init(&w->joined);
+	strbuf_init(&w->id);
+	strbuf_init(&w->member);
+	words_init(&w->ws);
+	if (!set->exact) {
+		w->mins = xcalloc(set->mh.padded, sizeof(*w->mins));
+		w->sig = xcalloc(1, minhash_sig_bytes(&set->mh));
+		w->keys = xcalloc(set->mh.bands, sizeof(*w->keys));
+	}
+	return w;
+}
+
+static void worker_free(void *arg)
+{
+	struct worker *w = arg;
+	strbuf_release(&w->text);
+	strbuf_release(&w->joined);
+	strbuf_release(&w->id);
+	strbuf_release(&w->member);
+	words_release(&w->ws);
+	free(w->sh);
+	free(w->mins);
+	free(w->sig);
+	free(w->keys);
+	free(w);
+}
+
+/* The member for a record that shares an n-gram with a reference, or
+ * nothing in w->member. */
+static void check_contamination(struct worker *w)
+{
+	const struct contam *c = &w->set->contam;
+	strbuf_reset(&w->member);
+	if (w->ws.n < c->ngram)
+		return;
+	size_t n = shingle_hashes(&w->ws, c->ngram, &w->sh, &w->sh_cap);
+	for (size_t i = 0; i < n; i++) {
+		int64_t ref = contam_find(c, w->sh[i]);
+		if (ref < 0)
+			continue;
+		uint64_t start = ref ? c->id_end[ref - 1] : 0;
+		strbuf_addstr(&w->member, "{\"contaminated\":");
+		strbuf_add(&w->member, c->ids.buf + start, (size_t)(c->id_end[ref] - start));
+		strbuf_addstr(&w->member, ",\"ngram\":");
+		const struct word *first = &w->ws.w[i], *last = &w->ws.w[i + c->ngram - 1];
+		json_add_string(&w->member, w->ws.norm.buf + first->off,
+				last->off + last->len - first->off);
+		strbuf_addc(&w->member, '}');
+		return;
+	}
+}
+
+static void process(void *arg, const struct record *r, struct emit *e)
+{
+	struct worker *w = arg;
+	const struct settings *set = w->set;
+	const char *text;
+	size_t len;
+	if (record_text(r, e, &w->text, &text, &len) < 0)
+		return;
+	struct pending p = { .r = *r };
+	strbuf_reset(&w->member);
+	/* --exact alone needs no list of words. */
+	if (!set->exact || set->nagainst)
+		text_words_as(text, len, set->norm, &w->ws);
+	if (set->nagainst)
+		check_contamination(w);
+	p.contaminated = w->member.len > 0;
+	size_t near_bytes = 0; /* band keys and signature */
+	if (p.contaminated) {
+		/* Neither compared nor indexed. */
+	} else if (set->exact) {
+		if (set->norm == NORM_NONE) {
+			p.h = hash128(text, len, 0);
+		} else {
+			strbuf_reset(&w->joined);
+			text_joined(text, len, set->norm, &w->ws, &w->joined);
+			p.h = hash128(w->joined.buf, w->joined.len, 0);
+		}
+	} else {
+		size_t n = shingle_hashes(&w->ws, set->ngram, &w->sh, &w->sh_cap);
+		minhash_signature(&set->mh, w->sh, n, w->mins, w->sig);
+		minhash_band_keys(&set->mh, w->sig, w->keys);
+		near_bytes = set->mh.bands * sizeof(*w->keys) + minhash_sig_bytes(&set->mh);
+	}
+	strbuf_reset(&w->id);
+	if (set->keep_ids)
+		id_json(r, &set->common, &w->id, &w->joined);
+	p.id_len = (uint32_t)w->id.len;
+	p.member_len = (uint32_t)w->member.len;
+	size_t used = sizeof(p) + near_bytes + w->id.len + w->member.len;
+	size_t size = (used + 7) & ~(size_t)7;
+	if (size > UINT32_MAX)
+		die("%s:%llu: the record's id is too long", r->file, (unsigned long long)r->lineno);
+	p.size = (uint32_t)size;
+	struct strbuf *side = &e->side;
+	strbuf_grow(side, size);
+	char *dst = side->buf + side->len;
+	memcpy(dst, &p, sizeof(p));
+	dst += sizeof(p);
+	if (near_bytes) {
+		size_t kb = set->mh.bands * sizeof(*w->keys);
+		memcpy(dst, w->keys, kb);
+		memcpy(dst + kb, w->sig, near_bytes - kb);
+		dst += near_bytes;
+	}
+	memcpy(dst, w->id.buf, w->id.len);
+	memcpy(dst + w->id.len, w->member.buf, w->member.len);
+	memset(dst + w->id.len + w->member.len, 0, size - used);
+	strbuf_setlen(side, side->len + size);
+}
+
+/* --- The ordered stage: keep-first decisions ------------------------------ */
+
+/* A similarity in [0, 1] to three decimals: 1, 0.9, 0.825. */
+static void add_similarity(struct strbuf *sb, double sim)
+{
+	int k = (int)lround(sim * 1000);
+	if (k >= 1000 || k <= 0) {
+		strbuf_addc(sb, k > 0 ? '1' : '0');
+		return;
+	}
+	char digits[5] = { '0', '.', (char)('0' + k / 100), (char)('0' + k / 10 % 10),
+			   (char)('0' + k % 10) };
+	size_t n = 5;
+	while (digits[n - 1] == '0')
+		n--;
+	strbuf_add(sb, digits, n);
+}
+
+/* A record that is a duplicate or contaminated: marked and kept under
+ * --mark, else dropped to --rejects and --dups. */
+static void drop(struct settings *set, struct emit *e, const struct pending *p,
+		 const char *member, size_t member_len, const char *reason, struct strbuf *line)
+{
+	strbuf_reset(line);
+	json_set_member(line, p->r.line, p->r.len, "dedup", member, member_len);
+	if (set->mark) {
+		emit_line(e, line->buf, line->len);
+		return;
+	}
+	struct record edited = p->r;
+	edited.line = line->buf;
+	edited.len = line->len;
+	emit_reject(e, &edited, reason);
+	if (set->dups) {
+		strbuf_addc(line, '\n');
+		output_write(&set->dups_out, line->buf, line->len);
+	}
+}
+
+static void ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	struct dedup_index *ix = &set->ix;
+	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
+	size_t near_bytes = set->exact ? 0 : set->mh.bands * sizeof(uint64_t) +
+					     minhash_sig_bytes(&set->mh);
+	for (size_t off = 0; off < e->side.len;) {
+		const struct pending *p = (const void *)(e->side.buf + off);
+		off += p->size;
+		const uint64_t *keys = (const uint64_t *)(p + 1);
+		const unsigned char *sig = (const unsigned char *)(keys + (set->exact ? 0 : set->mh.bands));
+		const char *id = (const char *)(p + 1) + (p->contaminated ? 0 : near_bytes);
+		if (p->contaminated) {
+			set->contaminated++;
+			drop(set, e, p, id + p->id_len, p->member_len, "contaminated", &line);
+			continue;
+		}
+		int64_t dup;
+		double sim = 1;
+		if (set->exact) {
+			dup = dedup_exact_find(ix, p->h);
+		} else {
+			dup = dedup_near_find(ix, sig, keys, &sim);
+			if (dup >= 0 && set->verify && sim < set->threshold)
+				dup = -1;
+		}
+		if (dup < 0) {
+			if (set->exact)
+				dedup_exact_add(ix, p->h, id, p->id_len);
+			else
+				dedup_near_add(ix, sig, keys, id, p->id_len);
+			emit_record(e, &p->r);
+			continue;
+		}
+		set->duplicates++;
+		strbuf_reset(&member);
+		if (set->keep_ids) {
+			size_t n;
+			const char *of = dedup_index_id(ix, (uint64_t)dup, &n);
+			strbuf_addstr(&member, "{\"dup_of\":");
+			strbuf_add(&member, of, n);
+			strbuf_addstr(&member, ",\"similarity\":");
+		} else {
+			strbuf_addstr(&member, "{\"similarity\":");
+		}
+		add_similarity(&member, sim);
+		strbuf_addc(&member, '}');
+		drop(set, e, p, member.buf, member.len, set->exact ? "duplicate" : "near-duplicate",
+		     &line);
+	}
+	strbuf_release(&member);
+	strbuf_release(&line);
+}
+
+/* --- Set-up -------------------------------------------------------------- */
+
+static enum text_norm parse_norm(const char *arg)
+{
+	static const char *const names[] = { "none", "ws", "nfkc", "full" };
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(arg, names[i]))
+			return (enum text_norm)i;
+	usage_error("--normalize: '%s' is not one of none, ws, nfkc, full", arg);
+}
+
+static void print_lsh(const struct settings *set)
+{
+	const struct minhash *mh = &set->mh;
+	static const double at[] = { 0.5, 0.7, 0.8, 0.9 };
+	char probs[160];
+	int k = 0;
+	for (size_t i = 0; i < sizeof(at) / sizeof(*at); i++)
+		k += snprintf(probs + k, sizeof(probs) - (size_t)k, "%s%.1f: %.1f%%", i ? ", " : "",
+			      at[i], 100 * lsh_catch_probability(at[i], mh->bands, mh->rows));
+	info("near-duplicates at Jaccard %g: %u permutations, %u bands of %u rows, %u bits a value; "
+	     "a pair is a candidate at Jaccard %s", set->threshold, mh->perms, mh->bands,
+	     mh->rows, mh->bits, probs);
+}
+
+static void summary(const struct settings *set, const struct record_loop *rl, uint64_t loaded)
+{
+	record_loop_summary(rl);
+	const struct dedup_index *ix = &set->ix;
+	size_t mem = dedup_index_memory(ix);
+	info("%llu duplicate%s, %llu contaminated; index: %llu records (%llu loaded), %.1f MB, "
+	     "%.0f bytes a record", (unsigned long long)set->duplicates,
+	     set->duplicates == 1 ? "" : "s", (unsigned long long)set->contaminated,
+	     (unsigned long long)ix->n, (unsigned long long)loaded, (double)mem / 1e6,
+	     ix->n ? (double)mem / (double)ix->n : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+	struct settings set = {
+		.norm = NORM_FULL, .verify = 1, .ngram = 5, .perms = 128, .threshold = 0.8,
+		.contam_ngram = 13,
+	};
+	const char *arg;
+	int key;
+	diag_init("synth-dedup");
+	cli_common_init(&set.common);
+	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
+		switch (key) {
+		case KEY_NORMALIZE: set.norm = parse_norm(arg); break;
+		case KEY_EXACT: set.exact = 1; break;
+		case KEY_NGRAM: set.ngram = (unsigned)cli_u64("--ngram", arg, 1, 1000); break;
+		case KEY_PERMS: set.perms = (unsigned)cli_u64("--perms", arg, 1, MINHASH_MAX_PERMS); break;
+		case KEY_THRESHOLD: set.threshold = cli_double("--threshold", arg, 0, 1); break;
+		case KEY_BANDS: set.bands = (unsigned)cli_u64("--bands", arg, 1, MINHASH_MAX_PERMS); break;
+		case KEY_NO_VERIFY: set.verify = 0; break;
+		case KEY_MARK: set.mark = 1; break;
+		case KEY_DUPS: set.dups = arg; break;
+		case KEY_INDEX: set.index = arg; break;
+		case KEY_AGAINST:
+			set.against = xreallocarray(set.against, (size_t)set.nagainst + 1,
+						    sizeof(*set.against));
+			set.against[set.nagainst++] = arg;
+			break;
+		case KEY_CONTAM_NGRAM:
+			set.contam_ngram = (unsigned)cli_u64("--contam-ngram", arg, 1, 1000);
+			break;
+		default: BUG("option %d", key);
+		}
+	}
+	if (set.threshold <= 0)
+		usage_error("--threshold must be above 0");
+	if (set.bands > set.perms)
+		usage_error("--bands %u: more bands than the %u permutations", set.bands, set.perms);
+	if (set.mark && set.dups)
+		usage_error("--mark keeps every record, so --dups would stay empty; use one");
+	if (set.index && strlen(set.index) > 4 && !strcmp(set.index + strlen(set.index) - 4, ".zst"))
+		usage_error("--index %s: an index is not compressed; name it without .zst", set.index);
+	if (set.index && !strcmp(set.index, "-"))
+		usage_error("--index -: the index must be a file");
+	set.keep_ids = set.mark || set.dups || set.index || set.common.rejects;
+
+	struct dedup_params params = { .mode = DEDUP_EXACT, .normalize = set.norm };
+	if (!set.exact) {
+		unsigned rows = set.bands ? set.perms / set.bands
+					  : lsh_rows_for(set.threshold, set.perms);
+		unsigned bands = set.bands ? set.bands : set.perms / rows;
+		/* A band must hold enough bits that unrelated records rarely
+		 * agree on one by chance: verification weeds those out; without
+		 * it each band needs twice as many. */
+		minhash_init(&set.mh, set.perms, bands, rows, set.verify ? 28 : 56, set.common.seed);
+		params = (struct dedup_params){
+			DEDUP_NEAR, set.norm, set.ngram, set.perms, bands, rows, set.mh.bits,
+			set.common.seed,
+		};
+		print_lsh(&set);
+	}
+	dedup_index_init(&set.ix, &params, &set.mh, set.keep_ids);
+
+	/* Everything that can fail before the input is read does: the
+	 * index is loaded and its new file opened, the references read. */
+	uint64_t loaded = 0;
+	struct output index_out;
+	if (set.index) {
+		if (dedup_index_load(&set.ix, set.index) < 0)
+			return 1;
+		loaded = set.ix.n;
+		if (output_open(&index_out, set.index, 0) < 0)
+			return 1;
+	}
+	if (set.dups && output_open(&set.dups_out, set.dups, (int)set.common.jobs) < 0)
+		return 1;
+	if (set.nagainst)
+		load_references(&set);
+
+	struct record_loop rl = {
+		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
+		.write_records = 1, .worker_new = worker_new, .process = process,
+		.ordered = ordered, .arg = &set,
+	};
+	int rc = record_loop_run(&rl);
+	/* An invalid record stopped the run: nothing it wrote to files is
+	 * kept, the index included. */
+	if (rc == 2) {
+		if (set.index)
+			output_abort(&index_out);
+		if (set.dups)
+			output_abort(&set.dups_out);
+	} else {
+		if (set.index) {
+			dedup_index_write(&set.ix, &index_out);
+			if (output_close(&index_out) < 0)
+				rc = 1;
+		}
+		if (set.dups && output_close(&set.dups_out) < 0)
+			rc = 1;
+	}
+	summary(&set, &rl, loaded);
+	record_loop_release(&rl, worker_free);
+	dedup_index_release(&set.ix);
+	if (!set.exact)
+		minhash_release(&set.mh);
+	contam_release(&set.contam);
+	free(set.against);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,510 @@
+/* dedup_index.c: the exact and near-duplicate indexes; see dedup_index.h.
+ *
+ * Both kinds of table place a key at slot floor(key * cap / 2^64) and
+ * probe linearly, so that a table can grow by any factor: by a quarter
+ * for the exact table (which keeps it between 68 and 85 per cent full)
+ * and by half for the band tables, whose probes each read a signature
+ * elsewhere in memory and so are kept shorter.
+ */
+#include "dedup_index.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "diag.h"
+#include "json.h"
+
+#define INDEX_MAGIC "SYNTHDDX"
+#define INDEX_VERSION 1u
+#define INDEX_BYTE_ORDER 0x01020304u
+#define HEADER_BYTES 72
+
+static inline size_t slot_of(uint64_t key, size_t cap)
+{
+	return (size_t)(((unsigned __int128)key * cap) >> 64);
+}
+
+static inline size_t next_slot(size_t i, size_t cap)
+{
+	return i + 1 == cap ? 0 : i + 1;
+}
+
+/* A capacity of at least need, growing by a quarter (or to min). */
+static size_t grow_quarter(size_t cap, size_t need, size_t min)
+{
+	size_t c = cap < min ? min : cap;
+	while (c < need)
+		c = size_add(c, c / 4 + 1);
+	return c;
+}
+
+void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
+		      const struct minhash *mh, int keep_ids)
+{
+	memset(x, 0, sizeof(*x));
+	x->p = *p;
+	x->mh = mh;
+	x->keep_ids = keep_ids;
+	strbuf_init(&x->ids);
+	if (p->mode == DEDUP_NEAR) {
+		x->sig_bytes = minhash_sig_bytes(mh);
+		x->band = xcalloc(mh->bands, sizeof(*x->band));
+	}
+}
+
+void dedup_index_release(struct dedup_index *x)
+{
+	strbuf_release(&x->ids);
+	free(x->id_end);
+	free(x->hslot);
+	free(x->hentry);
+	free(x->sigs);
+	if (x->band)
+		for (unsigned b = 0; b < x->mh->bands; b++)
+			free(x->band[b]);
+	free(x->band);
+	memset(x, 0, sizeof(*x));
+	strbuf_init(&x->ids);
+}
+
+static void ids_push(struct dedup_index *x, const char *id, size_t idlen)
+{
+	if (!x->keep_ids)
+		return;
+	if (x->n >= x->id_cap) {
+		x->id_cap = grow_quarter(x->id_cap, (size_t)x->n + 1, 1024);
+		x->id_end = xreallocarray(x->id_end, x->id_cap, sizeof(*x->id_end));
+	}
+	strbuf_add(&x->ids, id, idlen);
+	x->id_end[x->n] = x->ids.len;
+}
+
+/* --- Exact mode -------------------------------------------------------- */
+
+static inline int hash_empty(struct hash128 h)
+{
+	return !h.lo && !h.hi;
+}
+
+/* The all-zero hash marks an empty slot; a text that hashes to it (one
+ * chance in 2^128) is stored as if it hashed to 1. */
+static inline struct hash128 storable(struct hash128 h)
+{
+	if (hash_empty(h))
+		h.lo = 1;
+	return h;
+}
+
+static void exact_place(struct hash128 *slot, uint32_t *entry, size_t cap,
+			struct hash128 h, uint32_t e)
+{
+	size_t i = slot_of(h.lo, cap);
+	while (!hash_empty(slot[i]))
+		i = next_slot(i, cap);
+	slot[i] = h;
+	if (entry)
+		entry[i] = e;
+}
+
+static void exact_grow(struct dedup_index *x)
+{
+	size_t cap = grow_quarter(x->hcap, x->hcap + 1, 1024);
+	struct hash128 *slot = xcalloc(cap, sizeof(*slot));
+	uint32_t *entry = x->keep_ids ? xcalloc(cap, sizeof(*entry)) : NULL;
+	for (size_t i = 0; i < x->hcap; i++)
+		if (!hash_empty(x->hslot[i]))
+			exact_place(slot, entry, cap, x->hslot[i], x->hentry ? x->hentry[i] : 0);
+	free(x->hslot);
+	free(x->hentry);
+	x->hslot = slot;
+	x->hentry = entry;
+	x->hcap = cap;
+}
+
+int64_t dedup_exact_find(const struct dedup_index *x, struct hash128 h)
+{
+	if (!x->hcap)
+		return -1;
+	h = storable(h);
+	for (size_t i = slot_of(h.lo, x->hcap); !hash_empty(x->hslot[i]); i = next_slot(i, x->hcap))
+		if (x->hslot[i].lo == h.lo && x->hslot[i].hi == h.hi)
+			return x->hentry ? x->hentry[i] : 0;
+	return -1;
+}
+
+static void exact_insert(struct dedup_index *x, struct hash128 h, uint32_t e)
+{
+	/* Grow past 85 per cent full. */
+	if ((x->n + 1) * 20 > (uint64_t)x->hcap * 17)
+		exact_grow(x);
+	exact_place(x->hslot, x->hentry, x->hcap, storable(h), e);
+}
+
+void dedup_exact_add(struct dedup_index *x, struct hash128 h, const char *id, size_t idlen)
+{
+	if (x->n >= UINT32_MAX)
+		die("the index is full: %llu records", (unsigned long long)x->n);
+	exact_insert(x, h, (uint32_t)x->n);
+	ids_push(x, id, idlen);
+	x->n++;
+}
+
+/* --- Near mode --------------------------------------------------------- */
+
+static inline const unsigned char *sig_of(const struct dedup_index *x, uint64_t i)
+{
+	return x->sigs + i * x->sig_bytes;
+}
+
+static void band_place(struct dedup_index *x, unsigned b, uint32_t e, uint64_t key)
+{
+	uint32_t *t = x->band[b];
+	size_t i = slot_of(key, x->bcap);
+	while (t[i])
+		i = next_slot(i, x->bcap);
+	t[i] = e + 1;
+}
+
+/* Rebuild the band tables at half again the size. */
+static void bands_grow(struct dedup_index *x)
+{
+	size_t cap = x->bcap < 1024 ? 1024 : size_add(x->bcap, x->bcap / 2);
+	x->bcap = cap;
+	for (unsigned b = 0; b < x->mh->bands; b++) {
+		free(x->band[b]);
+		x->band[b] = xcalloc(cap, sizeof(**x->band));
+		for (uint64_t e = 0; e < x->n; e++)
+			band_place(x, b, (uint32_t)e, minhash_band_key(x->mh, sig_of(x, e), b));
+	}
+}
+
+int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
+			const uint64_t *keys, double *similarity)
+{
+	if (!x->bcap)
+		return -1;
+	const struct minhash *mh = x->mh;
+	int64_t best = -1;
+	double best_sim = -1;
+	/* The records already compared, so that one found in several bands
+	 * is estimated once. */
+	enum { SEEN = 64 };
+	uint32_t seen[SEEN];
+	unsigned nseen = 0;
+	for (unsigned b = 0; b < mh->bands; b++) {
+		const uint32_t *t = x->band[b];
+		for (size_t i = slot_of(keys[b], x->bcap); t[i];
+		     i = next_slot(i, x->bcap)) {
+			uint32_t e = t[i] - 1;
+			const unsigned char *other = sig_of(x, e);
+			if (!minhash_band_equal(mh, sig, other, b))
+				continue;
+			int again = 0;
+			for (unsigned k = 0; k < nseen && !again; k++)
+				again = seen[k] == e;
+			if (again)
+				continue;
+			if (nseen < SEEN)
+				seen[nseen++] = e;
+			double s = minhash_similarity(mh, sig, other);
+			if (s > best_sim || (s == best_sim && e < best)) {
+				best_sim = s;
+				best = e;
+			}
+		}
+	}
+	*similarity = best_sim;
+	return best;
+}
+
+void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
+		    const char *id, size_t idlen)
+{
+	if (x->n >= UINT32_MAX - 1)
+		die("the index is full: %llu records", (unsigned long long)x->n);
+	if (x->n >= x->sig_cap) {
+		x->sig_cap = grow_quarter(x->sig_cap, (size_t)x->n + 1, 1024);
+		x->sigs = xreallocarray(x->sigs, x->sig_cap, x->sig_bytes);
+	}
+	memcpy(x->sigs + x->n * x->sig_bytes, sig, x->sig_bytes);
+	ids_push(x, id, idlen);
+	/* Grow past 75 per cent full, then place the new record. */
+	if ((x->n + 1) * 4 > (uint64_t)x->bcap * 3)
+		bands_grow(x);
+	x->n++;
+	for (unsigned b = 0; b < x->mh->bands; b++)
+		band_place(x, b, (uint32_t)(x->n - 1),
+			   keys ? keys[b] : minhash_band_key(x->mh, sig, b));
+}
+
+size_t dedup_index_memory(const struct dedup_index *x)
+{
+	size_t m = x->ids.cap + x->id_cap * sizeof(*x->id_end);
+	m += x->hcap * (sizeof(*x->hslot) + (x->hentry ? sizeof(*x->hentry) : 0));
+	if (x->p.mode == DEDUP_NEAR)
+		m += x->sig_cap * x->sig_bytes + x->bcap * x->mh->bands * sizeof(**x->band);
+	return m;
+}
+
+/* --- Files ------------------------------------------------------------- */
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void write_header(const struct dedup_index *x, unsigned char *h)
+{
+	memset(h, 0, HEADER_BYTES);
+	memcpy(h, INDEX_MAGIC, 8);
+	put32(h + 8, INDEX_VERSION);
+	put32(h + 12, INDEX_BYTE_ORDER);
+	const uint32_t *params[] = { &x->p.mode, &x->p.normalize, &x->p.ngram, &x->p.perms,
+				     &x->p.bands, &x->p.rows, &x->p.bits };
+	for (size_t i = 0; i < sizeof(params) / sizeof(*params); i++)
+		put32(h + 16 + 4 * i, *params[i]);
+	put64(h + 48, x->p.seed);
+	put64(h + 56, x->n);
+	put64(h + 64, x->ids.len);
+}
+
+/* The checksum chains XXH3 over the pieces of the file in order. */
+static void write_piece(struct output *out, uint64_t *sum, const void *p, size_t n)
+{
+	output_write(out, p, n);
+	*sum = hash64(p, n, *sum);
+}
+
+void dedup_index_write(const struct dedup_index *x, struct output *out)
+{
+	if (!x->keep_ids)
+		BUG("dedup_index_write without ids");
+	unsigned char h[HEADER_BYTES];
+	uint64_t sum = 0;
+	write_header(x, h);
+	write_piece(out, &sum, h, sizeof(h));
+	if (x->p.mode == DEDUP_EXACT) {
+		/* Each hash with its record number, in slot order. */
+		unsigned char rec[20];
+		for (size_t i = 0; i < x->hcap; i++) {
+			if (hash_empty(x->hslot[i]))
+				continue;
+			put64(rec, x->hslot[i].lo);
+			put64(rec + 8, x->hslot[i].hi);
+			put32(rec + 16, x->hentry[i]);
+			write_piece(out, &sum, rec, sizeof(rec));
+		}
+	} else {
+		write_piece(out, &sum, x->sigs, (size_t)x->n * x->sig_bytes);
+	}
+	write_piece(out, &sum, x->id_end, (size_t)x->n * sizeof(*x->id_end));
+	write_piece(out, &sum, x->ids.buf, x->ids.len);
+	unsigned char tail[8];
+	put64(tail, sum);
+	output_write(out, tail, sizeof(tail));
+}
+
+static const char *norm_name(uint32_t n)
+{
+	static const char *const names[] = { "none", "ws", "nfkc", "full" };
+	return n < 4 ? names[n] : "?";
+}
+
+/* Why the parameters in the header h differ from this run's, or NULL. */
+static int params_differ(const struct dedup_params *want, const unsigned char *h,
+			 struct strbuf *err)
+{
+	struct dedup_params got = {
+		get32(h + 16), get32(h + 20), get32(h + 24), get32(h + 28),
+		get32(h + 32), get32(h + 36), get32(h + 40), get64(h + 48),
+	};
+	if (got.mode != want->mode) {
+		strbuf_addstr(err, got.mode == DEDUP_EXACT ? "an --exact index; this run finds near-duplicates"
+				   : "a near-duplicate index; this run is --exact");
+	} else if (got.normalize != want->normalize) {
+		strbuf_addf(err, "made with --normalize %s, not %s", norm_name(got.normalize),
+			    norm_name(want->normalize));
+	} else if (got.ngram != want->ngram) {
+		strbuf_addf(err, "made with --ngram %u, not %u", got.ngram, want->ngram);
+	} else if (got.perms != want->perms) {
+		strbuf_addf(err, "made with --perms %u, not %u", got.perms, want->perms);
+	} else if (got.bands != want->bands || got.rows != want->rows) {
+		strbuf_addf(err, "made with %u bands of %u rows, not %u of %u (set --bands %u)",
+			    got.bands, got.rows, want->bands, want->rows, got.bands);
+	} else if (got.bits != want->bits) {
+		strbuf_addf(err, "made %s --no-verify (%u bits a value, not %u)",
+			    got.bits > want->bits ? "with" : "without", got.bits, want->bits);
+	} else if (got.seed != want->seed) {
+		strbuf_addf(err, "made with --seed %llu, not %llu", (unsigned long long)got.seed,
+			    (unsigned long long)want->seed);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Is id[0..n) one JSON string or number? */
+static int valid_id(const char *id, size_t n)
+{
+	if (!n || n > 1u << 20)
+		return 0;
+	char stack[256];
+	struct strbuf sb = STRBUF_INIT;
+	char *p = stack;
+	if (n + 6 > sizeof(stack)) {
+		strbuf_grow(&sb, n + 6);
+		p = sb.buf;
+	}
+	memcpy(p, "{\"i\":", 5);
+	memcpy(p + 5, id, n);
+	p[n + 5] = '}';
+	struct json_error jerr;
+	struct json_value v;
+	int ok = json_check_record_member(p, n + 6, "i", &v, &jerr) == 0 &&
+		 (v.type == JSON_STRING || v.type == JSON_NUMBER) && v.len == n;
+	strbuf_release(&sb);
+	return ok;
+}
+
+static int parse_fail(struct dedup_index *x, struct strbuf *err, const char *msg)
+{
+	if (msg)
+		strbuf_addstr(err, msg);
+	const struct minhash *mh = x->mh;
+	struct dedup_params p = x->p;
+	int keep = x->keep_ids;
+	dedup_index_release(x);
+	dedup_index_init(x, &p, mh, keep);
+	return -1;
+}
+
+int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
+		      struct strbuf *err)
+{
+	if (n < 8 || memcmp(buf, INDEX_MAGIC, 8))
+		return parse_fail(x, err, "not a synth-dedup index");
+	if (n < HEADER_BYTES + 8)
+		return parse_fail(x, err, "truncated");
+	if (get32(buf + 8) != INDEX_VERSION) {
+		strbuf_addf(err, "index format version %u; this synth-dedup reads version %u",
+			    get32(buf + 8), INDEX_VERSION);
+		return parse_fail(x, err, NULL);
+	}
+	if (get32(buf + 12) != INDEX_BYTE_ORDER)
+		return parse_fail(x, err, "written on a machine of the other byte order");
+	uint64_t count = get64(buf + 56), ids_bytes = get64(buf + 64);
+	int exact = get32(buf + 16) == DEDUP_EXACT;
+	size_t entry = exact ? 20 : x->sig_bytes;
+	if (!exact && get32(buf + 16) == DEDUP_NEAR && get32(buf + 28) == x->p.perms &&
+	    get32(buf + 40) != x->p.bits)
+		entry = ((size_t)x->p.perms * get32(buf + 40) + 7) / 8;
+	/* The length the header promises, checked against overflow. */
+	uint64_t body = 0;
+	int overflow = count > UINT64_MAX / 64 ||
+		       __builtin_mul_overflow(count, (uint64_t)entry + 8, &body) ||
+		       __builtin_add_overflow(body, ids_bytes, &body) ||
+		       __builtin_add_overflow(body, (uint64_t)HEADER_BYTES + 8, &body);
+	if (overflow || body > n)
+		return parse_fail(x, err, "truncated");
+	if (body < n)
+		return parse_fail(x, err, "corrupt: bytes after the end");
+	uint64_t sum = hash64(buf, HEADER_BYTES, 0);
+	const unsigned char *data = buf + HEADER_BYTES;
+	const unsigned char *ends = data + count * entry;
+	const unsigned char *ids = ends + count * 8;
+	sum = hash64(data, (size_t)(count * entry), sum);
+	sum = hash64(ends, (size_t)(count * 8), sum);
+	sum = hash64(ids, (size_t)ids_bytes, sum);
+	if (sum != get64(ids + ids_bytes))
+		return parse_fail(x, err, "corrupt: the checksum does not match");
+	if (params_differ(&x->p, buf, err))
+		return parse_fail(x, err, NULL);
+	if (count >= UINT32_MAX - 1)
+		return parse_fail(x, err, "corrupt: too many records");
+
+	/* The ids, in record order. */
+	uint64_t start = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t end = get64(ends + 8 * i);
+		if (end < start || end > ids_bytes ||
+		    !valid_id((const char *)ids + start, (size_t)(end - start)))
+			return parse_fail(x, err, "corrupt: a bad record id");
+		start = end;
+	}
+	if (start != ids_bytes)
+		return parse_fail(x, err, "corrupt: the ids do not add up");
+
+	start = 0;
+	if (exact) {
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t end = get64(ends + 8 * i);
+			ids_push(x, (const char *)ids + start, (size_t)(end - start));
+			x->n++;
+			start = end;
+		}
+		for (uint64_t i = 0; i < count; i++) {
+			const unsigned char *r = data + 20 * i;
+			struct hash128 h = { get64(r), get64(r + 8) };
+			uint32_t e = get32(r + 16);
+			if (e >= count || dedup_exact_find(x, h) >= 0)
+				return parse_fail(x, err, "corrupt: a bad hash entry");
+			/* exact_insert sizes the table by x->n, which is
+			 * already the final count. */
+			exact_insert(x, h, e);
+		}
+	} else {
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t end = get64(ends + 8 * i);
+			dedup_near_add(x, data + i * entry, NULL, (const char *)ids + start,
+				       (size_t)(end - start));
+			start = end;
+		}
+	}
+	return 0;
+}
+
+int dedup_index_load(struct dedup_index *x, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno("%s", path);
+	}
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	char chunk[1 << 16];
+	size_t k;
+	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		strbuf_add(&data, chunk, k);
+	int rc = 0;
+	if (ferror(f))
+		rc = error_errno("%s", path);
+	fclose(f);
+	if (!rc && dedup_index_parse(x, (const unsigned char *)data.buf, data.len, &err) < 0)
+		rc = error("%s: %s", path, err.buf);
+	strbuf_release(&data);
+	strbuf_release(&err);
+	return rc < 0 ? -1 : 1;
+}

@@ -1,0 +1,100 @@
+/* dedup_index.h: what synth-dedup remembers of the records it kept.
+ *
+ * Exact mode keeps the 128-bit hash of each kept record's normalised
+ * text in one open-addressing table (16 bytes a slot, filled to between
+ * 68 and 85 per cent: at most 24 bytes a record). Near mode keeps each
+ * kept record's stored MinHash signature (minhash.h) and, per LSH band,
+ * a table of record numbers placed by the band's key; a lookup reads the
+ * signatures of the records in the probed slots to compare bands and to
+ * verify. Either may also keep each record's id (as JSON text), so that
+ * a duplicate can name the record it duplicates.
+ *
+ * An index saved to a file starts with a versioned header holding the
+ * parameters it was built with and ends with a checksum; loading checks
+ * both, and the whole length, before using anything.
+ */
+#ifndef SYNTH_DEDUP_INDEX_H
+#define SYNTH_DEDUP_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "minhash.h"
+#include "output.h"
+#include "strbuf.h"
+
+enum dedup_mode { DEDUP_EXACT = 1, DEDUP_NEAR = 2 };
+
+/* What an index file must agree on with the run that uses it. */
+struct dedup_params {
+	uint32_t mode;		/* enum dedup_mode */
+	uint32_t normalize;	/* enum text_norm */
+	uint32_t ngram, perms, bands, rows, bits; /* near mode; zero in exact mode */
+	uint64_t seed;		/* near mode; zero in exact mode */
+};
+
+struct dedup_index {
+	struct dedup_params p;
+	const struct minhash *mh;	/* near mode */
+	uint64_t n;			/* records kept */
+	int keep_ids;
+	struct strbuf ids;		/* the ids as JSON text, back to back */
+	uint64_t *id_end;		/* where id i ends in ids */
+	size_t id_cap;
+	/* Exact mode. */
+	struct hash128 *hslot;		/* zero: empty */
+	uint32_t *hentry;		/* record number of each slot, with ids */
+	size_t hcap;
+	/* Near mode. */
+	unsigned char *sigs;		/* n signatures */
+	size_t sig_bytes, sig_cap;
+	uint32_t **band;		/* per band: record number + 1, or 0 */
+	size_t bcap;
+};
+
+/* An empty index for params; mh (near mode) must outlive it. */
+void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
+		      const struct minhash *mh, int keep_ids);
+void dedup_index_release(struct dedup_index *x);
+
+/* Exact mode: the record number of an earlier text with this hash, or
+ * -1; dedup_exact_add() records a new one. */
+int64_t dedup_exact_find(const struct dedup_index *x, struct hash128 h);
+void dedup_exact_add(struct dedup_index *x, struct hash128 h, const char *id, size_t idlen);
+
+/* Near mode: the record that LSH finds for sig (with its band keys,
+ * minhash_band_keys()) with the highest estimated similarity (the
+ * earliest among equals), or -1 when no band matches; *similarity gets
+ * its estimate. dedup_near_add() adds a record; keys may be NULL there. */
+int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
+			const uint64_t *keys, double *similarity);
+void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
+		    const char *id, size_t idlen);
+
+/* The id of record i as JSON text (kept only with keep_ids). */
+static inline const char *dedup_index_id(const struct dedup_index *x, uint64_t i, size_t *len)
+{
+	uint64_t start = i ? x->id_end[i - 1] : 0;
+	*len = (size_t)(x->id_end[i] - start);
+	return x->ids.buf + start;
+}
+
+/* Bytes allocated for the index. */
+size_t dedup_index_memory(const struct dedup_index *x);
+
+/* Write the index (with its ids: keep_ids must be set) to out. */
+void dedup_index_write(const struct dedup_index *x, struct output *out);
+
+/* Read an index from buf[0..n) into x, which dedup_index_init() set up
+ * with the parameters of this run and keep_ids. Returns 0, or -1 with
+ * the reason in err ("truncated", "made with --ngram 3, not 5"), x then
+ * empty again. */
+int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
+		      struct strbuf *err);
+
+/* Load the index file at path into x: 1 when loaded, 0 when there is no
+ * such file, -1 after printing an error naming it. */
+int dedup_index_load(struct dedup_index *x, const char *path);
+
+#endif

@@ -1,0 +1,203 @@
+/* minhash.c: MinHash signatures and LSH bands; see minhash.h. */
+#include "minhash.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "diag.h"
+#include "hash.h"
+#include "prng.h"
+
+/* The multiplier of the rolling shingle hash. */
+#define ROLL 0x9e3779b97f4a7c15ull
+
+void minhash_init(struct minhash *mh, unsigned perms, unsigned bands, unsigned rows,
+		  unsigned min_band_bits, uint64_t seed)
+{
+	if (!perms || perms > MINHASH_MAX_PERMS || !bands || !rows || (size_t)bands * rows > perms)
+		BUG("minhash_init: %u perms, %u bands of %u rows", perms, bands, rows);
+	memset(mh, 0, sizeof(*mh));
+	mh->perms = perms;
+	mh->padded = (perms + 7) & ~7u;
+	mh->bands = bands;
+	mh->rows = rows;
+	mh->bits = 4;
+	while (mh->bits < 32 && mh->bits * rows < min_band_bits)
+		mh->bits *= 2;
+	mh->a = xcalloc(mh->padded, sizeof(*mh->a));
+	mh->b = xcalloc(mh->padded, sizeof(*mh->b));
+	mh->c = xcalloc(mh->padded, sizeof(*mh->c));
+	struct prng rng;
+	prng_seed(&rng, seed ^ 0x6d696e68617368ull); /* "minhash" */
+	for (unsigned i = 0; i < mh->padded; i++) {
+		uint64_t r = prng_next(&rng);
+		mh->a[i] = (uint32_t)r | 1;
+		mh->c[i] = (uint32_t)(r >> 32) | 1;
+		mh->b[i] = (uint32_t)prng_next(&rng);
+	}
+}
+
+void minhash_release(struct minhash *mh)
+{
+	free(mh->a);
+	free(mh->b);
+	free(mh->c);
+	memset(mh, 0, sizeof(*mh));
+}
+
+size_t shingle_hashes(const struct words *ws, unsigned n, uint64_t **buf, size_t *cap)
+{
+	size_t nw = ws->n;
+	if (!nw)
+		return 0;
+	if (*cap < nw) {
+		*cap = grow_capacity(*cap, nw, 256);
+		free(*buf);
+		*buf = xreallocarray(NULL, *cap, sizeof(**buf));
+	}
+	uint64_t *h = *buf;
+	for (size_t i = 0; i < nw; i++) {
+		uint64_t pre[2];
+		words_prefix(ws, i, pre);
+		h[i] = words_hash(ws, i, pre);
+	}
+	if (nw < n)
+		n = (unsigned)nw;
+	/* A polynomial in ROLL over the word hashes of the window, updated
+	 * as the window slides, then mixed: each shingle costs the same
+	 * however long it is. The hashes are overwritten in place; the one
+	 * leaving the window is read before its slot is written. */
+	uint64_t top = 1, sum = 0;
+	for (unsigned j = 0; j < n; j++) {
+		sum = sum * ROLL + h[j];
+		if (j)
+			top *= ROLL;
+	}
+	size_t count = nw - n + 1;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t leaving = h[i];
+		h[i] = mix64(sum ^ n);
+		if (i + 1 < count)
+			sum = (sum - leaving * top) * ROLL + h[i + n];
+	}
+	return count;
+}
+
+/* The minima of every permutation over the shingles, eight permutations
+ * at a time so that the compiler can keep them in vector registers. */
+__attribute__((target_clones("avx2", "default")))
+static void signature_minima(const struct minhash *mh, const uint64_t *sh, size_t n,
+			     uint32_t *restrict mins)
+{
+	const uint32_t *restrict a = mh->a, *restrict b = mh->b, *restrict c = mh->c;
+	for (unsigned i = 0; i < mh->padded; i++)
+		mins[i] = UINT32_MAX;
+	for (unsigned blk = 0; blk < mh->padded; blk += 8) {
+		uint32_t m[8];
+		for (unsigned j = 0; j < 8; j++)
+			m[j] = UINT32_MAX;
+		for (size_t s = 0; s < n; s++) {
+			uint32_t lo = (uint32_t)sh[s], hi = (uint32_t)(sh[s] >> 32);
+			for (unsigned j = 0; j < 8; j++) {
+				uint32_t v = a[blk + j] * lo + c[blk + j] * hi + b[blk + j];
+				m[j] = v < m[j] ? v : m[j];
+			}
+		}
+		for (unsigned j = 0; j < 8; j++)
+			mins[blk + j] = m[j];
+	}
+}
+
+/* What is stored of a minimum: its top bits after a multiply, which
+ * spreads every bit of the minimum over them. */
+static inline uint32_t stored_bits(uint32_t v, unsigned bits)
+{
+	v *= 0x9e3779b1u;
+	return bits == 32 ? v : v >> (32 - bits);
+}
+
+void minhash_signature(const struct minhash *mh, const uint64_t *sh, size_t n,
+		       uint32_t *mins, unsigned char *sig)
+{
+	signature_minima(mh, sh, n, mins);
+	memset(sig, 0, minhash_sig_bytes(mh));
+	for (unsigned i = 0; i < mh->perms; i++) {
+		uint32_t v = stored_bits(mins[i], mh->bits);
+		switch (mh->bits) {
+		case 4: sig[i / 2] |= (unsigned char)(v << (4 * (i & 1))); break;
+		case 8: sig[i] = (unsigned char)v; break;
+		case 16: sig[2 * i] = (unsigned char)v; sig[2 * i + 1] = (unsigned char)(v >> 8); break;
+		default:
+			for (unsigned k = 0; k < 4; k++)
+				sig[4 * i + k] = (unsigned char)(v >> (8 * k));
+		}
+	}
+}
+
+/* How many of the `bits`-bit fields of x are not zero. */
+static unsigned nonzero_fields(uint64_t x, unsigned bits)
+{
+	for (unsigned s = 1; s < bits; s *= 2)
+		x |= x >> s;
+	uint64_t low = bits == 4 ? 0x1111111111111111ull : bits == 8 ? 0x0101010101010101ull :
+		       bits == 16 ? 0x0001000100010001ull : 0x0000000100000001ull;
+	return (unsigned)__builtin_popcountll(x & low);
+}
+
+double minhash_similarity(const struct minhash *mh, const unsigned char *x,
+			  const unsigned char *y)
+{
+	/* Eight bytes at a time; a short last piece is padded with zeros,
+	 * which count as agreeing fields and so count for nothing. */
+	size_t n = minhash_sig_bytes(mh);
+	unsigned differ = 0;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t u = 0, v = 0;
+		size_t k = n - i < 8 ? n - i : 8;
+		memcpy(&u, x + i, k);
+		memcpy(&v, y + i, k);
+		differ += nonzero_fields(u ^ v, mh->bits);
+	}
+	double agree = (double)(mh->perms - differ) / mh->perms;
+	double chance = ldexp(1.0, -(int)mh->bits);
+	double j = (agree - chance) / (1 - chance);
+	return j < 0 ? 0 : j > 1 ? 1 : j;
+}
+
+uint64_t minhash_band_key(const struct minhash *mh, const unsigned char *sig, unsigned band)
+{
+	/* The band's values, packed 32 bits at a time, mixed in. */
+	uint64_t k = mix64(band + 1), acc = 0;
+	unsigned filled = 0;
+	for (unsigned r = 0; r < mh->rows; r++) {
+		acc = acc << mh->bits | minhash_value(mh, sig, band * mh->rows + r);
+		filled += mh->bits;
+		if (filled >= 32) {
+			k = mix64(k ^ acc);
+			acc = 0;
+			filled = 0;
+		}
+	}
+	return filled ? mix64(k ^ acc ^ (uint64_t)filled << 56) : k;
+}
+
+void minhash_band_keys(const struct minhash *mh, const unsigned char *sig, uint64_t *keys)
+{
+	for (unsigned b = 0; b < mh->bands; b++)
+		keys[b] = minhash_band_key(mh, sig, b);
+}
+
+double lsh_catch_probability(double j, unsigned bands, unsigned rows)
+{
+	return 1 - pow(1 - pow(j, rows), bands);
+}
+
+unsigned lsh_rows_for(double threshold, unsigned perms)
+{
+	for (unsigned r = perms; r > 1; r--)
+		if (lsh_catch_probability(threshold, perms / r, r) >= 0.95)
+			return r;
+	return 1;
+}
