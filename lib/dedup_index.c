@@ -290,11 +290,11 @@ static void write_header(const struct dedup_index *x, unsigned char *h)
 	put64(h + 64, x->ids.len);
 }
 
-/* The checksum chains XXH3 over the pieces of the file in order. */
-static void write_piece(struct output *out, uint64_t *sum, const void *p, size_t n)
+/* The checksum is the XXH3 hash of every byte before it. */
+static void write_piece(struct output *out, struct hash_stream *sum, const void *p, size_t n)
 {
 	output_write(out, p, n);
-	*sum = hash64(p, n, *sum);
+	hash_stream_add(sum, p, n);
 }
 
 void dedup_index_write(const struct dedup_index *x, struct output *out)
@@ -302,9 +302,9 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 	if (!x->keep_ids)
 		BUG("dedup_index_write without ids");
 	unsigned char h[HEADER_BYTES];
-	uint64_t sum = 0;
+	struct hash_stream *sum = hash_stream_new();
 	write_header(x, h);
-	write_piece(out, &sum, h, sizeof(h));
+	write_piece(out, sum, h, sizeof(h));
 	if (x->p.mode == DEDUP_EXACT) {
 		/* Each hash with its record number, in slot order. */
 		unsigned char rec[20];
@@ -314,15 +314,15 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 			put64(rec, x->hslot[i].lo);
 			put64(rec + 8, x->hslot[i].hi);
 			put32(rec + 16, x->hentry[i]);
-			write_piece(out, &sum, rec, sizeof(rec));
+			write_piece(out, sum, rec, sizeof(rec));
 		}
 	} else {
-		write_piece(out, &sum, x->sigs, (size_t)x->n * x->sig_bytes);
+		write_piece(out, sum, x->sigs, (size_t)x->n * x->sig_bytes);
 	}
-	write_piece(out, &sum, x->id_end, (size_t)x->n * sizeof(*x->id_end));
-	write_piece(out, &sum, x->ids.buf, x->ids.len);
+	write_piece(out, sum, x->id_end, (size_t)x->n * sizeof(*x->id_end));
+	write_piece(out, sum, x->ids.buf, x->ids.len);
 	unsigned char tail[8];
-	put64(tail, sum);
+	put64(tail, hash_stream_end(sum));
 	output_write(out, tail, sizeof(tail));
 }
 
@@ -415,11 +415,14 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 	if (get32(buf + 12) != INDEX_BYTE_ORDER)
 		return parse_fail(x, err, "written on a machine of the other byte order");
 	uint64_t count = get64(buf + 56), ids_bytes = get64(buf + 64);
-	int exact = get32(buf + 16) == DEDUP_EXACT;
-	size_t entry = exact ? 20 : x->sig_bytes;
-	if (!exact && get32(buf + 16) == DEDUP_NEAR && get32(buf + 28) == x->p.perms &&
-	    get32(buf + 40) != x->p.bits)
-		entry = ((size_t)x->p.perms * get32(buf + 40) + 7) / 8;
+	/* The size of an entry as the header describes it, whatever this
+	 * run wants: a mismatch is reported once the file is known whole. */
+	uint32_t mode = get32(buf + 16), perms = get32(buf + 28), bits = get32(buf + 40);
+	int exact = mode == DEDUP_EXACT;
+	if (!exact && (mode != DEDUP_NEAR || !perms || perms > MINHASH_MAX_PERMS ||
+		       (bits != 4 && bits != 8 && bits != 16 && bits != 32)))
+		return parse_fail(x, err, "corrupt: a bad header");
+	size_t entry = exact ? 20 : ((size_t)perms * bits + 7) / 8;
 	/* The length the header promises, checked against overflow. */
 	uint64_t body = 0;
 	int overflow = count > UINT64_MAX / 64 ||
@@ -430,14 +433,10 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 		return parse_fail(x, err, "truncated");
 	if (body < n)
 		return parse_fail(x, err, "corrupt: bytes after the end");
-	uint64_t sum = hash64(buf, HEADER_BYTES, 0);
 	const unsigned char *data = buf + HEADER_BYTES;
 	const unsigned char *ends = data + count * entry;
 	const unsigned char *ids = ends + count * 8;
-	sum = hash64(data, (size_t)(count * entry), sum);
-	sum = hash64(ends, (size_t)(count * 8), sum);
-	sum = hash64(ids, (size_t)ids_bytes, sum);
-	if (sum != get64(ids + ids_bytes))
+	if (hash64(buf, n - 8, 0) != get64(buf + n - 8))
 		return parse_fail(x, err, "corrupt: the checksum does not match");
 	if (params_differ(&x->p, buf, err))
 		return parse_fail(x, err, NULL);

@@ -14,6 +14,14 @@ struct hash128 {
 };
 struct hash128 hash128(const void *s, size_t n, uint64_t seed);
 
+/* The 64-bit hash (seed 0) of data given in pieces: equal to hash64()
+ * of the pieces put together. */
+struct hash_stream;
+struct hash_stream *hash_stream_new(void);
+void hash_stream_add(struct hash_stream *h, const void *s, size_t n);
+/* The hash; frees the stream. */
+uint64_t hash_stream_end(struct hash_stream *h);
+
 /* A bijective mix of 64 bits (the SplitMix64 finaliser): spreads a
  * counter or a combination of hashes over all bits. */
 static inline uint64_t mix64(uint64_t x)
