@@ -1,0 +1,276 @@
+/* Unit tests: MinHash estimates, LSH parameters, the dedup index file,
+ * and the normalised text that --exact hashes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dedup_index.h"
+#include "diag.h"
+#include "hash.h"
+#include "minhash.h"
+#include "text.h"
+#include "unit.h"
+
+/* Shingle hashes of two sets with `common` shared elements and `only`
+ * elements each of their own: Jaccard common / (common + 2 only). */
+static void make_sets(uint64_t *a, uint64_t *b, size_t common, size_t only)
+{
+	for (size_t i = 0; i < common; i++)
+		a[i] = b[i] = mix64(i + 1);
+	for (size_t i = 0; i < only; i++) {
+		a[common + i] = mix64(1000000 + i);
+		b[common + i] = mix64(2000000 + i);
+	}
+}
+
+static void test_estimates(void)
+{
+	/* 1000 shared, 500 each of their own: J = 1000 / 2000 = 0.5. With
+	 * 1024 permutations the estimate's standard deviation is about
+	 * 0.016. */
+	static uint64_t a[1500], b[1500];
+	make_sets(a, b, 1000, 500);
+	for (unsigned bits = 4; bits <= 32; bits *= 2) {
+		/* minhash_init picks the fewest bits with rows * bits at
+		 * least the minimum: one row and a minimum of `bits`. */
+		struct minhash mh;
+		minhash_init(&mh, 1024, 1, 1, bits, 7);
+		ok(mh.bits == bits, "%u bits chosen for a minimum of %u", mh.bits, bits);
+		uint32_t *mins = calloc(mh.padded, sizeof(*mins));
+		unsigned char *sa = calloc(1, minhash_sig_bytes(&mh)), *sb = calloc(1, minhash_sig_bytes(&mh));
+		minhash_signature(&mh, a, 1500, mins, sa);
+		minhash_signature(&mh, b, 1500, mins, sb);
+		double j = minhash_similarity(&mh, sa, sb);
+		ok(fabs(j - 0.5) < 0.06, "%u bits: estimate %.3f of Jaccard 0.5", bits, j);
+		ok(minhash_similarity(&mh, sa, sa) == 1, "%u bits: a signature is identical to itself", bits);
+		/* Disjoint sets (the parts of their own) estimate near 0. */
+		minhash_signature(&mh, a + 1000, 500, mins, sa);
+		minhash_signature(&mh, b + 1000, 500, mins, sb);
+		double z = minhash_similarity(&mh, sa, sb);
+		ok(z < 0.06, "%u bits: disjoint sets estimate %.3f", bits, z);
+		free(mins);
+		free(sa);
+		free(sb);
+		minhash_release(&mh);
+	}
+}
+
+static void test_shingles(void)
+{
+	struct words ws;
+	words_init(&ws);
+	uint64_t *sh = NULL, *sh2 = NULL;
+	size_t cap = 0, cap2 = 0;
+	text_words("one two three four five six seven", 33, &ws);
+	ok(shingle_hashes(&ws, 5, &sh, &cap) == 3, "7 words make 3 shingles of 5");
+	uint64_t first = sh[0], last = sh[2];
+	ok(first != last, "different windows hash differently");
+	text_words("ONE two, three four five!", 25, &ws);
+	ok(shingle_hashes(&ws, 5, &sh2, &cap2) == 1 && sh2[0] == first,
+	   "the same five normalised words give the same shingle");
+	text_words("three four five six seven", 25, &ws);
+	shingle_hashes(&ws, 5, &sh2, &cap2);
+	ok(sh2[0] == last, "a shingle does not depend on where it stands");
+	text_words("one two", 7, &ws);
+	ok(shingle_hashes(&ws, 5, &sh, &cap) == 1, "fewer words than n: one shingle");
+	text_words("two one", 7, &ws);
+	uint64_t swapped;
+	shingle_hashes(&ws, 5, &sh2, &cap2);
+	swapped = sh2[0];
+	ok(swapped != sh[0], "word order matters");
+	text_words(" ,. ", 4, &ws);
+	ok(shingle_hashes(&ws, 5, &sh, &cap) == 0, "no words: no shingles");
+	free(sh);
+	free(sh2);
+	words_release(&ws);
+}
+
+static void test_lsh(void)
+{
+	ok(lsh_rows_for(0.8, 128) == 7, "threshold 0.8, 128 permutations: 7 rows (18 bands)");
+	ok(lsh_catch_probability(0.8, 18, 7) >= 0.95 && lsh_catch_probability(0.8, 16, 8) < 0.95,
+	   "7 rows is the most that catch 0.8 with probability 0.95");
+	ok(fabs(lsh_catch_probability(0.5, 18, 7) - (1 - pow(1 - pow(0.5, 7), 18))) < 1e-12,
+	   "the catch probability is 1 - (1 - j^r)^b");
+	ok(lsh_rows_for(0.5, 128) == 3, "threshold 0.5: 3 rows");
+
+	struct minhash mh;
+	minhash_init(&mh, 128, 18, 7, 28, 0);
+	ok(mh.bits == 4, "7 rows of 4 bits make a 28-bit band");
+	ok(minhash_sig_bytes(&mh) == 64, "128 values of 4 bits: 64 bytes");
+	minhash_release(&mh);
+	minhash_init(&mh, 128, 18, 7, 56, 0);
+	ok(mh.bits == 8, "56 bits a band (--no-verify) need 8-bit values");
+	unsigned char x[128], y[128];
+	for (int i = 0; i < 128; i++)
+		x[i] = y[i] = (unsigned char)i;
+	y[7] ^= 1; /* band 1 holds values 7..13 */
+	ok(minhash_band_equal(&mh, x, y, 0) && !minhash_band_equal(&mh, x, y, 1),
+	   "bands are compared row by row");
+	ok(minhash_band_key(&mh, x, 0) == minhash_band_key(&mh, y, 0) &&
+	   minhash_band_key(&mh, x, 1) != minhash_band_key(&mh, y, 1),
+	   "equal bands have equal keys");
+	ok(minhash_band_key(&mh, x, 0) != minhash_band_key(&mh, x, 2), "keys differ by band");
+	minhash_release(&mh);
+}
+
+static void test_joined(void)
+{
+	static const char *const texts[] = {
+		"Hello,   World!  ", "  a-b c_d 3.14 ", "", "...", "MiXeD CaSe\ttab\nnewline",
+		"end.", "x", "über Straße ﬁne", "日本語 text",
+	};
+	struct words ws;
+	words_init(&ws);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+		struct strbuf fast = STRBUF_INIT, slow = STRBUF_INIT;
+		text_joined(texts[i], strlen(texts[i]), NORM_FULL, &ws, &fast);
+		text_words(texts[i], strlen(texts[i]), &ws);
+		words_join(&ws, &slow);
+		is_str(fast.buf, slow.buf, "joined words of text %zu", i);
+		strbuf_release(&fast);
+		strbuf_release(&slow);
+	}
+	struct strbuf sb = STRBUF_INIT;
+	text_joined("Hello,   World!", 15, NORM_FULL, &ws, &sb);
+	is_str(sb.buf, "hello world", "full: case folded, punctuation gone, spaces folded");
+	strbuf_reset(&sb);
+	text_joined(" Fine,\t ﬁne ", 14, NORM_NFKC, &ws, &sb);
+	is_str(sb.buf, "Fine, fine", "nfkc: compatibility forms folded, case kept");
+	strbuf_reset(&sb);
+	text_joined(" a \t b ", 7, NORM_WS, &ws, &sb);
+	is_str(sb.buf, "a b", "ws: white space folded and trimmed");
+	strbuf_reset(&sb);
+	text_joined(" a \t b ", 7, NORM_NONE, &ws, &sb);
+	is_str(sb.buf, " a \t b ", "none: as it is");
+	strbuf_release(&sb);
+	words_release(&ws);
+}
+
+/* An index of n near-duplicate entries with ids "r0", "r1", ... */
+static void fill(struct dedup_index *x, const struct minhash *mh, int n)
+{
+	uint64_t sh[40];
+	uint32_t mins[128];
+	unsigned char sig[64];
+	uint64_t keys[18];
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < 40; k++)
+			sh[k] = mix64((uint64_t)i * 1000 + (uint64_t)k);
+		minhash_signature(mh, sh, 40, mins, sig);
+		minhash_band_keys(mh, sig, keys);
+		char id[16];
+		int len = snprintf(id, sizeof(id), "\"r%d\"", i);
+		dedup_near_add(x, sig, keys, id, (size_t)len);
+	}
+}
+
+static void test_index_file(void)
+{
+	struct minhash mh;
+	minhash_init(&mh, 128, 18, 7, 28, 0);
+	struct dedup_params p = { DEDUP_NEAR, NORM_FULL, 5, 128, 18, 7, 4, 0 };
+	struct dedup_index x;
+	dedup_index_init(&x, &p, &mh, 1);
+	fill(&x, &mh, 3000);
+	ok(x.n == 3000, "3000 records indexed");
+	ok(dedup_index_memory(&x) / x.n <= 256, "at most 256 bytes a record (%zu)",
+	   dedup_index_memory(&x) / x.n);
+
+	char path[] = "/tmp/synth-test-index-XXXXXX";
+	int fd = mkstemp(path);
+	ok(fd >= 0, "temporary file");
+	struct output out;
+	output_open(&out, path, 0);
+	dedup_index_write(&x, &out);
+	ok(output_close(&out) == 0, "index written");
+	FILE *f = fopen(path, "rb");
+	static unsigned char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	unlink(path);
+
+	struct dedup_index y;
+	struct strbuf err = STRBUF_INIT;
+	dedup_index_init(&y, &p, &mh, 1);
+	ok(dedup_index_parse(&y, buf, n, &err) == 0, "the index reads back: %s", err.buf);
+	ok(y.n == 3000, "with every record");
+	/* Every record finds itself, by its id. */
+	int found = 1;
+	for (uint64_t i = 0; i < y.n && found; i++) {
+		uint64_t keys[18];
+		double sim;
+		minhash_band_keys(&mh, x.sigs + i * x.sig_bytes, keys);
+		found = dedup_near_find(&y, x.sigs + i * x.sig_bytes, keys, &sim) == (int64_t)i && sim == 1;
+	}
+	ok(found, "each record is found as itself");
+	size_t len;
+	const char *id = dedup_index_id(&y, 2999, &len);
+	is_mem(id, len, "\"r2999\"", 7, "ids come back");
+
+	/* Every cut is "truncated"; every flipped byte past the magic an error. */
+	int cut_ok = 1, flip_ok = 1;
+	for (size_t k = 8; k < n; k += 997) {
+		strbuf_reset(&err);
+		cut_ok &= dedup_index_parse(&y, buf, k, &err) < 0 && !strcmp(err.buf, "truncated");
+	}
+	for (size_t k = 8; k < n; k += 101) {
+		buf[k] ^= 0x40;
+		strbuf_reset(&err);
+		flip_ok &= dedup_index_parse(&y, buf, n, &err) < 0;
+		buf[k] ^= 0x40;
+	}
+	ok(cut_ok, "a cut file is truncated");
+	ok(flip_ok, "a flipped byte is an error");
+	ok(y.n == 0, "a failed read leaves the index empty");
+
+	struct dedup_params other = p;
+	other.ngram = 3;
+	struct dedup_index z;
+	dedup_index_init(&z, &other, &mh, 1);
+	strbuf_reset(&err);
+	ok(dedup_index_parse(&z, buf, n, &err) < 0, "other parameters are refused");
+	is_str(err.buf, "made with --ngram 5, not 3", "and say which");
+
+	dedup_index_release(&x);
+	dedup_index_release(&y);
+	dedup_index_release(&z);
+	strbuf_release(&err);
+	minhash_release(&mh);
+}
+
+static void test_exact(void)
+{
+	struct dedup_params p = { DEDUP_EXACT, NORM_FULL, 0, 0, 0, 0, 0, 0 };
+	struct dedup_index x;
+	dedup_index_init(&x, &p, NULL, 0);
+	for (uint64_t i = 0; i < 100000; i++) {
+		struct hash128 h = { mix64(i), mix64(~i) };
+		dedup_exact_add(&x, h, NULL, 0);
+	}
+	int all = 1;
+	for (uint64_t i = 0; i < 100000 && all; i++) {
+		struct hash128 h = { mix64(i), mix64(~i) };
+		all = dedup_exact_find(&x, h) >= 0;
+	}
+	ok(all, "every hash added is found");
+	struct hash128 h = { mix64(7), 0 };
+	ok(dedup_exact_find(&x, h) < 0, "a hash sharing half is not");
+	double per = (double)dedup_index_memory(&x) / 100000;
+	ok(per <= 24, "--exact keeps at most 24 bytes a record without ids (%.1f)", per);
+	dedup_index_release(&x);
+}
+
+int main(void)
+{
+	diag_init("test-minhash");
+	test_estimates();
+	test_shingles();
+	test_lsh();
+	test_joined();
+	test_index_file();
+	test_exact();
+	return done_testing();
+}
