@@ -316,9 +316,14 @@ static void check_contamination(struct worker *w)
 		strbuf_addstr(&w->member, "{\"contaminated\":");
 		strbuf_add(&w->member, c->ids.buf + start, (size_t)(c->id_end[ref] - start));
 		strbuf_addstr(&w->member, ",\"ngram\":");
-		const struct word *first = &w->ws.w[i], *last = &w->ws.w[i + c->ngram - 1];
-		json_add_string(&w->member, w->ws.norm.buf + first->off,
-				last->off + last->len - first->off);
+		/* The n-gram as compared: its words, one space apart. */
+		strbuf_reset(&w->joined);
+		for (size_t k = i; k < i + c->ngram; k++) {
+			if (k > i)
+				strbuf_addc(&w->joined, ' ');
+			strbuf_add(&w->joined, w->ws.norm.buf + w->ws.w[k].off, w->ws.w[k].len);
+		}
+		json_add_string(&w->member, w->joined.buf, w->joined.len);
 		strbuf_addc(&w->member, '}');
 		return;
 	}
