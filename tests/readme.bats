@@ -23,3 +23,16 @@ load helpers
 		assert_line --regexp "^  $lang +[0-9]+ "
 	done
 }
+
+@test "README: the synth-dedup example prints what the README shows" {
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$ROOT/examples" examples
+	jq -c 'select(.lang == "en") | .id += "-copy" | .text += " I hope this helps!"' \
+		examples/corpus.jsonl > copies.jsonl
+	grep -qF "jq -c 'select(.lang == \"en\") | .id += \"-copy\" | .text += \" I hope this helps!\"' \\" "$ROOT/README.md" ||
+		fail "the README's command differs from this test's"
+	run bash -c 'cat examples/corpus.jsonl copies.jsonl | synth-dedup --mark |
+		jq -c "select(.id == \"en-000133-copy\") | .dedup"'
+	assert_success
+	grep -qxF "    $output" "$ROOT/README.md" || fail "README does not show: $output"
+}
