@@ -44,7 +44,7 @@ LIB_A     := $(BUILD)/libsynth.a
 BINS      := $(PROGRAMS:%=$(BUILD)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_BINS := $(BUILD)/bench/record-loop
+BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/dedup-truth
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
