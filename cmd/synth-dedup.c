@@ -585,16 +585,20 @@ int main(int argc, char **argv)
 	/* Everything that can fail before the input is read does: the
 	 * index is loaded and its new file opened, the references read. */
 	uint64_t loaded = 0;
+	int rc = 1;
 	struct output index_out;
 	if (set.index) {
 		if (dedup_index_load(&set.ix, set.index) < 0)
-			return 1;
+			goto done;
 		loaded = set.ix.n;
 		if (output_open(&index_out, set.index, 0) < 0)
-			return 1;
+			goto done;
 	}
-	if (set.dups && output_open(&set.dups_out, set.dups, (int)set.common.jobs) < 0)
-		return 1;
+	if (set.dups && output_open(&set.dups_out, set.dups, (int)set.common.jobs) < 0) {
+		if (set.index)
+			output_abort(&index_out);
+		goto done;
+	}
 	if (set.nagainst)
 		load_references(&set);
 
@@ -603,7 +607,7 @@ int main(int argc, char **argv)
 		.write_records = 1, .worker_new = worker_new, .process = process,
 		.ordered = ordered, .arg = &set,
 	};
-	int rc = record_loop_run(&rl);
+	rc = record_loop_run(&rl);
 	/* An invalid record stopped the run: nothing it wrote to files is
 	 * kept, the index included. */
 	if (rc == 2) {
@@ -622,6 +626,7 @@ int main(int argc, char **argv)
 	}
 	summary(&set, &rl, loaded);
 	record_loop_release(&rl, worker_free);
+done:
 	dedup_index_release(&set.ix);
 	if (!set.exact)
 		minhash_release(&set.mh);
