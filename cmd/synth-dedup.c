@@ -72,9 +72,7 @@ struct contam {
 	uint64_t *key;		/* zero: empty */
 	uint32_t *ref;
 	size_t cap, used;
-	struct strbuf ids;	/* the references' ids as JSON text */
-	uint64_t *id_end;
-	size_t nrefs, id_cap;
+	struct id_list ids;	/* the references' ids */
 	uint64_t short_refs;	/* references with fewer words than ngram */
 };
 
@@ -118,18 +116,13 @@ struct worker {
 
 /* --- The reference n-grams (--against) ----------------------------------- */
 
-static inline size_t slot_of(uint64_t key, size_t cap)
-{
-	return (size_t)(((unsigned __int128)key * cap) >> 64);
-}
-
 /* The reference that has n-gram hash k, or -1. */
 static int64_t contam_find(const struct contam *c, uint64_t k)
 {
 	if (!c->cap)
 		return -1;
 	k |= 1;	/* zero marks an empty slot */
-	for (size_t i = slot_of(k, c->cap); c->key[i]; i = i + 1 == c->cap ? 0 : i + 1)
+	for (size_t i = hash_slot(k, c->cap); c->key[i]; i = hash_next_slot(i, c->cap))
 		if (c->key[i] == k)
 			return c->ref[i];
 	return -1;
@@ -137,9 +130,9 @@ static int64_t contam_find(const struct contam *c, uint64_t k)
 
 static void contam_place(uint64_t *key, uint32_t *ref, size_t cap, uint64_t k, uint32_t r)
 {
-	size_t i = slot_of(k, cap);
+	size_t i = hash_slot(k, cap);
 	while (key[i])
-		i = i + 1 == cap ? 0 : i + 1;
+		i = hash_next_slot(i, cap);
 	key[i] = k;
 	ref[i] = r;
 }
@@ -164,24 +157,9 @@ static void contam_add(struct contam *c, uint64_t k, uint32_t r)
 	c->used++;
 }
 
-/* Append the id of r as JSON text: a string or number as it is in the
- * record (a string re-encoded), else "FILE:LINE". */
-static void id_json(const struct record *r, const struct cli_common *c, struct strbuf *out,
-		    struct strbuf *scratch)
-{
-	struct json_value v;
-	if (json_get(r->line, r->len, c->id_field, &v) && v.type == JSON_NUMBER) {
-		strbuf_add(out, v.p, v.len);
-		return;
-	}
-	strbuf_reset(scratch);
-	record_id(r, c, scratch);
-	json_add_string(out, scratch->buf, scratch->len);
-}
-
 struct ref_loader {
 	struct settings *set;
-	struct strbuf text, scratch;
+	struct strbuf text, id;
 	struct words ws;
 	uint64_t *sh;
 	size_t sh_cap;
@@ -205,19 +183,16 @@ static void ref_process(void *arg, const struct record *r, struct emit *e)
 		c->short_refs++;
 		return;
 	}
-	if (c->nrefs >= UINT32_MAX)
+	if (c->ids.n >= UINT32_MAX)
 		die("too many reference records");
-	if (c->nrefs >= c->id_cap) {
-		c->id_cap = grow_capacity(c->id_cap, c->nrefs + 1, 256);
-		c->id_end = xreallocarray(c->id_end, c->id_cap, sizeof(*c->id_end));
-	}
-	id_json(r, e->common, &c->ids, &rl->scratch);
-	c->id_end[c->nrefs] = c->ids.len;
+	uint32_t ref = (uint32_t)c->ids.n;
+	strbuf_reset(&rl->id);
+	record_id_json(r, e->common, &rl->id);
+	id_list_push(&c->ids, rl->id.buf, rl->id.len);
 	size_t n = shingle_hashes(&rl->ws, c->ngram, &rl->sh, &rl->sh_cap);
 	for (size_t i = 0; i < n; i++)
 		if (contam_find(c, rl->sh[i]) < 0)
-			contam_add(c, rl->sh[i], (uint32_t)c->nrefs);
-	c->nrefs++;
+			contam_add(c, rl->sh[i], ref);
 }
 
 /* Read the --against files into set->contam, one thread, so that an
@@ -232,10 +207,10 @@ static void load_references(struct settings *set)
 	common.progress = 0;
 	struct ref_loader loader = { .set = set };
 	strbuf_init(&loader.text);
-	strbuf_init(&loader.scratch);
+	strbuf_init(&loader.id);
 	words_init(&loader.ws);
 	set->contam.ngram = set->contam_ngram;
-	strbuf_init(&set->contam.ids);
+	strbuf_init(&set->contam.ids.text);
 	struct record_loop rl = {
 		.common = &common, .files = (char **)set->against, .nfiles = set->nagainst,
 		.worker_new = ref_worker, .process = ref_process, .arg = &loader,
@@ -243,7 +218,7 @@ static void load_references(struct settings *set)
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
 	strbuf_release(&loader.text);
-	strbuf_release(&loader.scratch);
+	strbuf_release(&loader.id);
 	words_release(&loader.ws);
 	free(loader.sh);
 	if (rc)
@@ -252,7 +227,7 @@ static void load_references(struct settings *set)
 		warning("--against: %llu reference record%s shorter than %u words cannot be matched",
 			(unsigned long long)set->contam.short_refs,
 			set->contam.short_refs == 1 ? "" : "s", set->contam_ngram);
-	info("--against: %zu references, %zu distinct %u-grams", set->contam.nrefs,
+	info("--against: %zu references, %zu distinct %u-grams", set->contam.ids.n,
 	     set->contam.used, set->contam_ngram);
 }
 
@@ -260,8 +235,7 @@ static void contam_release(struct contam *c)
 {
 	free(c->key);
 	free(c->ref);
-	free(c->id_end);
-	strbuf_release(&c->ids);
+	id_list_release(&c->ids);
 }
 
 /* --- Workers: what each record is compared by ------------------------------ */
@@ -312,17 +286,14 @@ static void check_contamination(struct worker *w)
 		int64_t ref = contam_find(c, w->sh[i]);
 		if (ref < 0)
 			continue;
-		uint64_t start = ref ? c->id_end[ref - 1] : 0;
+		size_t idlen;
+		const char *id = id_list_get(&c->ids, (size_t)ref, &idlen);
 		strbuf_addstr(&w->member, "{\"contaminated\":");
-		strbuf_add(&w->member, c->ids.buf + start, (size_t)(c->id_end[ref] - start));
+		strbuf_add(&w->member, id, idlen);
 		strbuf_addstr(&w->member, ",\"ngram\":");
 		/* The n-gram as compared: its words, one space apart. */
 		strbuf_reset(&w->joined);
-		for (size_t k = i; k < i + c->ngram; k++) {
-			if (k > i)
-				strbuf_addc(&w->joined, ' ');
-			strbuf_add(&w->joined, w->ws.norm.buf + w->ws.w[k].off, w->ws.w[k].len);
-		}
+		words_join(&w->ws, i, i + c->ngram, &w->joined);
 		json_add_string(&w->member, w->joined.buf, w->joined.len);
 		strbuf_addc(&w->member, '}');
 		return;
@@ -349,13 +320,9 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (p.contaminated) {
 		/* Neither compared nor indexed. */
 	} else if (set->exact) {
-		if (set->norm == NORM_NONE) {
-			p.h = hash128(text, len, 0);
-		} else {
-			strbuf_reset(&w->joined);
-			text_joined(text, len, set->norm, &w->ws, &w->joined);
-			p.h = hash128(w->joined.buf, w->joined.len, 0);
-		}
+		strbuf_reset(&w->joined);
+		text_joined(text, len, set->norm, &w->ws, &w->joined);
+		p.h = hash128(w->joined.buf, w->joined.len, 0);
 	} else {
 		size_t n = shingle_hashes(&w->ws, set->ngram, &w->sh, &w->sh_cap);
 		minhash_signature(&set->mh, w->sh, n, w->mins, w->sig);
@@ -364,7 +331,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	}
 	strbuf_reset(&w->id);
 	if (set->keep_ids)
-		id_json(r, &set->common, &w->id, &w->joined);
+		record_id_json(r, &set->common, &w->id);
 	p.id_len = (uint32_t)w->id.len;
 	p.member_len = (uint32_t)w->member.len;
 	size_t used = sizeof(p) + near_bytes + w->id.len + w->member.len;
@@ -610,20 +577,14 @@ int main(int argc, char **argv)
 	rc = record_loop_run(&rl);
 	/* An invalid record stopped the run: nothing it wrote to files is
 	 * kept, the index included. */
-	if (rc == 2) {
-		if (set.index)
-			output_abort(&index_out);
-		if (set.dups)
-			output_abort(&set.dups_out);
-	} else {
-		if (set.index) {
+	if (set.index) {
+		if (rc != 2)
 			dedup_index_write(&set.ix, &index_out);
-			if (output_close(&index_out) < 0)
-				rc = 1;
-		}
-		if (set.dups && output_close(&set.dups_out) < 0)
+		if (output_end(&index_out, rc == 2) < 0)
 			rc = 1;
 	}
+	if (set.dups && output_end(&set.dups_out, rc == 2) < 0)
+		rc = 1;
 	summary(&set, &rl, loaded);
 	record_loop_release(&rl, worker_free);
 done:

@@ -22,16 +22,6 @@
 #define INDEX_BYTE_ORDER 0x01020304u
 #define HEADER_BYTES 72
 
-static inline size_t slot_of(uint64_t key, size_t cap)
-{
-	return (size_t)(((unsigned __int128)key * cap) >> 64);
-}
-
-static inline size_t next_slot(size_t i, size_t cap)
-{
-	return i + 1 == cap ? 0 : i + 1;
-}
-
 /* A capacity of at least need, growing by a quarter (or to min). */
 static size_t grow_quarter(size_t cap, size_t need, size_t min)
 {
@@ -41,6 +31,29 @@ static size_t grow_quarter(size_t cap, size_t need, size_t min)
 	return c;
 }
 
+void id_list_push(struct id_list *l, const char *id, size_t len)
+{
+	if (l->n >= l->cap) {
+		l->cap = grow_quarter(l->cap, l->n + 1, 1024);
+		l->end = xreallocarray(l->end, l->cap, sizeof(*l->end));
+	}
+	strbuf_add(&l->text, id, len);
+	l->end[l->n++] = l->text.len;
+}
+
+void id_list_release(struct id_list *l)
+{
+	strbuf_release(&l->text);
+	free(l->end);
+	memset(l, 0, sizeof(*l));
+	strbuf_init(&l->text);
+}
+
+size_t id_list_memory(const struct id_list *l)
+{
+	return l->text.cap + l->cap * sizeof(*l->end);
+}
+
 void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
 		      const struct minhash *mh, int keep_ids)
 {
@@ -48,7 +61,7 @@ void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
 	x->p = *p;
 	x->mh = mh;
 	x->keep_ids = keep_ids;
-	strbuf_init(&x->ids);
+	strbuf_init(&x->ids.text);
 	if (p->mode == DEDUP_NEAR) {
 		x->sig_bytes = minhash_sig_bytes(mh);
 		x->band = xcalloc(mh->bands, sizeof(*x->band));
@@ -57,8 +70,7 @@ void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
 
 void dedup_index_release(struct dedup_index *x)
 {
-	strbuf_release(&x->ids);
-	free(x->id_end);
+	id_list_release(&x->ids);
 	free(x->hslot);
 	free(x->hentry);
 	free(x->sigs);
@@ -67,19 +79,13 @@ void dedup_index_release(struct dedup_index *x)
 			free(x->band[b]);
 	free(x->band);
 	memset(x, 0, sizeof(*x));
-	strbuf_init(&x->ids);
+	strbuf_init(&x->ids.text);
 }
 
 static void ids_push(struct dedup_index *x, const char *id, size_t idlen)
 {
-	if (!x->keep_ids)
-		return;
-	if (x->n >= x->id_cap) {
-		x->id_cap = grow_quarter(x->id_cap, (size_t)x->n + 1, 1024);
-		x->id_end = xreallocarray(x->id_end, x->id_cap, sizeof(*x->id_end));
-	}
-	strbuf_add(&x->ids, id, idlen);
-	x->id_end[x->n] = x->ids.len;
+	if (x->keep_ids)
+		id_list_push(&x->ids, id, idlen);
 }
 
 /* --- Exact mode -------------------------------------------------------- */
@@ -101,9 +107,9 @@ static inline struct hash128 storable(struct hash128 h)
 static void exact_place(struct hash128 *slot, uint32_t *entry, size_t cap,
 			struct hash128 h, uint32_t e)
 {
-	size_t i = slot_of(h.lo, cap);
+	size_t i = hash_slot(h.lo, cap);
 	while (!hash_empty(slot[i]))
-		i = next_slot(i, cap);
+		i = hash_next_slot(i, cap);
 	slot[i] = h;
 	if (entry)
 		entry[i] = e;
@@ -129,7 +135,7 @@ int64_t dedup_exact_find(const struct dedup_index *x, struct hash128 h)
 	if (!x->hcap)
 		return -1;
 	h = storable(h);
-	for (size_t i = slot_of(h.lo, x->hcap); !hash_empty(x->hslot[i]); i = next_slot(i, x->hcap))
+	for (size_t i = hash_slot(h.lo, x->hcap); !hash_empty(x->hslot[i]); i = hash_next_slot(i, x->hcap))
 		if (x->hslot[i].lo == h.lo && x->hslot[i].hi == h.hi)
 			return x->hentry ? x->hentry[i] : 0;
 	return -1;
@@ -162,16 +168,19 @@ static inline const unsigned char *sig_of(const struct dedup_index *x, uint64_t 
 static void band_place(struct dedup_index *x, unsigned b, uint32_t e, uint64_t key)
 {
 	uint32_t *t = x->band[b];
-	size_t i = slot_of(key, x->bcap);
+	size_t i = hash_slot(key, x->bcap);
 	while (t[i])
-		i = next_slot(i, x->bcap);
+		i = hash_next_slot(i, x->bcap);
 	t[i] = e + 1;
 }
 
-/* Rebuild the band tables at half again the size. */
-static void bands_grow(struct dedup_index *x)
+/* Rebuild the band tables, growing by half until `need` records fill
+ * them at most 75 per cent. */
+static void bands_grow(struct dedup_index *x, uint64_t need)
 {
-	size_t cap = x->bcap < 1024 ? 1024 : size_add(x->bcap, x->bcap / 2);
+	size_t cap = x->bcap < 1024 ? 1024 : x->bcap;
+	while (need * 4 > (uint64_t)cap * 3)
+		cap = size_add(cap, cap / 2);
 	x->bcap = cap;
 	for (unsigned b = 0; b < x->mh->bands; b++) {
 		free(x->band[b]);
@@ -196,8 +205,8 @@ int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 	unsigned nseen = 0;
 	for (unsigned b = 0; b < mh->bands; b++) {
 		const uint32_t *t = x->band[b];
-		for (size_t i = slot_of(keys[b], x->bcap); t[i];
-		     i = next_slot(i, x->bcap)) {
+		for (size_t i = hash_slot(keys[b], x->bcap); t[i];
+		     i = hash_next_slot(i, x->bcap)) {
 			uint32_t e = t[i] - 1;
 			const unsigned char *other = sig_of(x, e);
 			if (!minhash_band_equal(mh, sig, other, b))
@@ -233,7 +242,7 @@ void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint6
 	ids_push(x, id, idlen);
 	/* Grow past 75 per cent full, then place the new record. */
 	if ((x->n + 1) * 4 > (uint64_t)x->bcap * 3)
-		bands_grow(x);
+		bands_grow(x, x->n + 1);
 	x->n++;
 	for (unsigned b = 0; b < x->mh->bands; b++)
 		band_place(x, b, (uint32_t)(x->n - 1),
@@ -242,7 +251,7 @@ void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint6
 
 size_t dedup_index_memory(const struct dedup_index *x)
 {
-	size_t m = x->ids.cap + x->id_cap * sizeof(*x->id_end);
+	size_t m = id_list_memory(&x->ids);
 	m += x->hcap * (sizeof(*x->hslot) + (x->hentry ? sizeof(*x->hentry) : 0));
 	if (x->p.mode == DEDUP_NEAR)
 		m += x->sig_cap * x->sig_bytes + x->bcap * x->mh->bands * sizeof(**x->band);
@@ -287,7 +296,7 @@ static void write_header(const struct dedup_index *x, unsigned char *h)
 		put32(h + 16 + 4 * i, *params[i]);
 	put64(h + 48, x->p.seed);
 	put64(h + 56, x->n);
-	put64(h + 64, x->ids.len);
+	put64(h + 64, x->ids.text.len);
 }
 
 /* The checksum is the XXH3 hash of every byte before it. */
@@ -319,8 +328,8 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 	} else {
 		write_piece(out, sum, x->sigs, (size_t)x->n * x->sig_bytes);
 	}
-	write_piece(out, sum, x->id_end, (size_t)x->n * sizeof(*x->id_end));
-	write_piece(out, sum, x->ids.buf, x->ids.len);
+	write_piece(out, sum, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
+	write_piece(out, sum, x->ids.text.buf, x->ids.text.len);
 	unsigned char tail[8];
 	put64(tail, hash_stream_end(sum));
 	output_write(out, tail, sizeof(tail));
@@ -474,6 +483,8 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 			exact_insert(x, h, e);
 		}
 	} else {
+		/* Tables of the final size at once: no rebuild while loading. */
+		bands_grow(x, count);
 		for (uint64_t i = 0; i < count; i++) {
 			uint64_t end = get64(ends + 8 * i);
 			dedup_near_add(x, data + i * entry, NULL, (const char *)ids + start,

@@ -26,6 +26,26 @@
 
 enum dedup_mode { DEDUP_EXACT = 1, DEDUP_NEAR = 2 };
 
+/* Ids of records as JSON text, back to back, numbered from 0. */
+struct id_list {
+	struct strbuf text;
+	uint64_t *end;		/* where id i ends in text */
+	size_t n, cap;
+};
+
+/* Append an id (its JSON text); it gets the number n - 1. */
+void id_list_push(struct id_list *l, const char *id, size_t len);
+void id_list_release(struct id_list *l);
+size_t id_list_memory(const struct id_list *l);
+
+/* Id i of l as JSON text. */
+static inline const char *id_list_get(const struct id_list *l, size_t i, size_t *len)
+{
+	uint64_t start = i ? l->end[i - 1] : 0;
+	*len = (size_t)(l->end[i] - start);
+	return l->text.buf + start;
+}
+
 /* What an index file must agree on with the run that uses it. */
 struct dedup_params {
 	uint32_t mode;		/* enum dedup_mode */
@@ -39,9 +59,7 @@ struct dedup_index {
 	const struct minhash *mh;	/* near mode */
 	uint64_t n;			/* records kept */
 	int keep_ids;
-	struct strbuf ids;		/* the ids as JSON text, back to back */
-	uint64_t *id_end;		/* where id i ends in ids */
-	size_t id_cap;
+	struct id_list ids;		/* record i's id, with keep_ids */
 	/* Exact mode. */
 	struct hash128 *hslot;		/* zero: empty */
 	uint32_t *hentry;		/* record number of each slot, with ids */
@@ -75,9 +93,7 @@ void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint6
 /* The id of record i as JSON text (kept only with keep_ids). */
 static inline const char *dedup_index_id(const struct dedup_index *x, uint64_t i, size_t *len)
 {
-	uint64_t start = i ? x->id_end[i - 1] : 0;
-	*len = (size_t)(x->id_end[i] - start);
-	return x->ids.buf + start;
+	return id_list_get(&x->ids, (size_t)i, len);
 }
 
 /* Bytes allocated for the index. */

@@ -242,3 +242,12 @@ void output_abort(struct output *o)
 	}
 	release(o);
 }
+
+int output_end(struct output *o, int failed)
+{
+	if (failed && (o->path || o->close_fd)) {
+		output_abort(o);
+		return 0;
+	}
+	return output_close(o);
+}

@@ -54,4 +54,10 @@ int output_close(struct output *o);
 /* Give up on the output: the temporary file is removed, nothing renamed. */
 void output_abort(struct output *o);
 
+/* End an output after a run that may have failed: with `failed` set, a
+ * named file or device is discarded (output_abort), while standard
+ * output keeps what was written, as any filter's would; otherwise, or
+ * then, output_close(). Returns what output_close() returns, or 0. */
+int output_end(struct output *o, int failed);
+
 #endif

@@ -208,6 +208,12 @@ int record_text(const struct record *r, struct emit *e, struct strbuf *scratch,
 	return 0;
 }
 
+/* The name of a record without an id: FILE:LINE. */
+static void add_file_line(struct strbuf *out, const struct record *r)
+{
+	strbuf_addf(out, "%s:%llu", r->file, (unsigned long long)r->lineno);
+}
+
 void record_id(const struct record *r, const struct cli_common *c, struct strbuf *out)
 {
 	struct json_value v;
@@ -221,7 +227,21 @@ void record_id(const struct record *r, const struct cli_common *c, struct strbuf
 			return;
 		}
 	}
-	strbuf_addf(out, "%s:%llu", r->file, (unsigned long long)r->lineno);
+	add_file_line(out, r);
+}
+
+void record_id_json(const struct record *r, const struct cli_common *c, struct strbuf *out)
+{
+	struct json_value v;
+	if (json_get(r->line, r->len, c->id_field, &v) &&
+	    (v.type == JSON_STRING || v.type == JSON_NUMBER)) {
+		strbuf_add(out, v.p, v.len);
+		return;
+	}
+	struct strbuf name = STRBUF_INIT;
+	add_file_line(&name, r);
+	json_add_string(out, name.buf, name.len);
+	strbuf_release(&name);
 }
 
 /* --- Threads --------------------------------------------------------- */
@@ -460,20 +480,12 @@ int record_loop_run(struct record_loop *rl)
 		progress_clear();
 
 	int rc = fatal ? 2 : __atomic_load_n(&st.read_failed, __ATOMIC_RELAXED) ? 1 : 0;
-	if (have_out) {
-		/* A file under -o is all or nothing; a stream keeps what was
-		 * processed before the invalid record, as any filter would. */
-		if (fatal && c->output && strcmp(c->output, "-"))
-			output_abort(&out);
-		else if (output_close(&out) < 0)
-			rc = rc ? rc : 1;
-	}
-	if (have_rej) {
-		if (fatal && c->rejects && strcmp(c->rejects, "-"))
-			output_abort(&rej);
-		else if (output_close(&rej) < 0)
-			rc = rc ? rc : 1;
-	}
+	/* A file under -o is all or nothing; a stream keeps what was
+	 * processed before the invalid record, as any filter would. */
+	if (have_out && output_end(&out, fatal) < 0)
+		rc = rc ? rc : 1;
+	if (have_rej && output_end(&rej, fatal) < 0)
+		rc = rc ? rc : 1;
 	if (rl->invalid)
 		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,
 			rl->invalid == 1 ? "" : "s");

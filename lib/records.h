@@ -114,4 +114,8 @@ int record_text(const struct record *r, struct emit *e, struct strbuf *scratch,
  * FILE:LINE when it has none. Appended to out as raw text (unquoted). */
 void record_id(const struct record *r, const struct cli_common *c, struct strbuf *out);
 
+/* The same as JSON text: the string or number as the record writes it,
+ * or "FILE:LINE" as a JSON string. For ids that go into output records. */
+void record_id_json(const struct record *r, const struct cli_common *c, struct strbuf *out);
+
 #endif

@@ -431,23 +431,15 @@ void text_words(const char *s, size_t n, struct words *ws)
  * character as one space; no branches on the data. */
 static void join_ascii_full(const char *s, size_t n, struct strbuf *out)
 {
-	static unsigned char map[256];
-	static int ready;
-	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-		unsigned char m[256] = { 0 };
-		for (int c = 0; c < 128; c++)
-			if (ascii_word[c])
-				m[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		memcpy(map, m, sizeof(m));
-		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-	}
 	strbuf_grow(out, n + 1);
 	char *d = out->buf + out->len, *start = d;
 	unsigned prev = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned m = map[(unsigned char)s[i]];
-		unsigned word = m != 0;
-		*d = (char)(word ? m : ' ');
+		/* Below 0x80. Setting bit 0x20 lower-cases a letter and
+		 * leaves a digit as it is. */
+		unsigned c = (unsigned char)s[i];
+		unsigned word = ascii_word[c];
+		*d = (char)(word ? c | 0x20 : ' ');
 		d += word | prev;
 		prev = word;
 	}
@@ -468,13 +460,13 @@ void text_joined(const char *s, size_t n, enum text_norm how, struct words *ws,
 		return;
 	}
 	text_words_as(s, n, how, ws);
-	words_join(ws, out);
+	words_join(ws, 0, ws->n, out);
 }
 
-void words_join(const struct words *ws, struct strbuf *out)
+void words_join(const struct words *ws, size_t from, size_t to, struct strbuf *out)
 {
-	for (size_t i = 0; i < ws->n; i++) {
-		if (i)
+	for (size_t i = from; i < to; i++) {
+		if (i > from)
 			strbuf_addc(out, ' ');
 		strbuf_add(out, ws->norm.buf + ws->w[i].off, ws->w[i].len);
 	}

@@ -51,9 +51,9 @@ enum text_norm { NORM_NONE, NORM_WS, NORM_NFKC, NORM_FULL };
 
 void text_words_as(const char *s, size_t n, enum text_norm how, struct words *ws);
 
-/* Append the words of ws to out, one space between each two: the
- * normalised text with white space folded. */
-void words_join(const struct words *ws, struct strbuf *out);
+/* Append words [from, to) of ws to out, one space between each two; all
+ * of them (0, ws->n) make the normalised text with white space folded. */
+void words_join(const struct words *ws, size_t from, size_t to, struct strbuf *out);
 
 /* Append the text s[0..n) under a preset to out: its words joined by
  * single spaces, or (NORM_NONE) the text as it is. What --exact hashes.

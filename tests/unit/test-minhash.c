@@ -128,7 +128,7 @@ static void test_joined(void)
 		struct strbuf fast = STRBUF_INIT, slow = STRBUF_INIT;
 		text_joined(texts[i], strlen(texts[i]), NORM_FULL, &ws, &fast);
 		text_words(texts[i], strlen(texts[i]), &ws);
-		words_join(&ws, &slow);
+		words_join(&ws, 0, ws.n, &slow);
 		is_str(fast.buf, slow.buf, "joined words of text %zu", i);
 		strbuf_release(&fast);
 		strbuf_release(&slow);
