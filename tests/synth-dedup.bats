@@ -282,3 +282,18 @@ ids() {
 	assert_equal "$(jq -r .dedup.contaminated d.jsonl)" q1
 	assert_equal "$(jq -r '.reject.reason + " " + .dedup.contaminated' r.jsonl)" "contaminated q1"
 }
+
+@test "--ngram sets the shingle length, --perms the signature, --id-field the id" {
+	# Twelve words, one changed in the middle: 3 of 13 distinct 5-word
+	# shingles shared (Jaccard 0.23), but 11 of 13 single words (0.85).
+	{ printf '{"meta":{"key":"k1"},"text":"one two three four five six seven eight nine ten eleven twelve"}\n'
+	  printf '{"meta":{"key":"k2"},"text":"one two three four five SIX2 seven eight nine ten eleven twelve"}\n'; } > in.jsonl
+	assert_equal "$(synth-dedup in.jsonl | wc -l)" 2
+	run synth-dedup --ngram 1 --id-field meta.key --mark in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r '.dedup.dup_of' | tr '\n' ' ')" "null k1 "
+	run --separate-stderr synth-dedup -v --perms 256 in.jsonl
+	echo "$stderr" | grep -qF "near-duplicates at Jaccard 0.8: 256 permutations," || fail "--perms: $stderr"
+	run synth-dedup --perms 0 in.jsonl
+	assert_failure 2
+}
