@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 
 	/* Recall: every record with an earlier one at >= t, by prefix
 	 * filtering over shingles in order of rarity. */
-	size_t have = 0, caught = 0;
+	size_t have = 0, caught = 0, have_kept = 0, caught_kept = 0;
 	enum { RATES = 8 };
 	char rate_name[RATES][32];
 	size_t rate_have[RATES] = { 0 }, rate_caught[RATES] = { 0 }, nrates = 0;
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 	size_t ocap = 0, empties = 0;
 	for (size_t i = 0; i < ndocs; i++) {
 		struct doc *d = &docs[i];
-		int found = 0;
+		int found = 0, kept_at = 0;
 		if (!d->n) {
 			found = empties++ > 0;
 		} else {
@@ -245,14 +245,19 @@ int main(int argc, char **argv)
 			size_t prefix = d->n - (size_t)ceil(t * (double)d->n - 1e-9) + 1;
 			if (prefix > d->n)
 				prefix = d->n;
-			for (size_t k = 0; k < prefix && !found; k++) {
+			for (size_t k = 0; k < prefix && !(found && kept_at); k++) {
 				struct entry *e = lookup(ordered[k]);
-				for (uint32_t p = 0; p < e->npost && !found; p++) {
+				for (uint32_t p = 0; p < e->npost && !(found && kept_at); p++) {
 					uint32_t j = e->post[p];
 					if (seen[j] == i + 1)
 						continue;
 					seen[j] = (uint32_t)i + 1;
-					found = jaccard(d, &docs[j]) >= t;
+					double s = jaccard(d, &docs[j]);
+					if (s < t)
+						continue;
+					found = 1;
+					if (!docs[j].dup_of)
+						kept_at = 1;
 				}
 			}
 			for (size_t k = 0; k < prefix; k++) {
@@ -268,6 +273,8 @@ int main(int argc, char **argv)
 			continue;
 		have++;
 		caught += d->dup_of != NULL;
+		have_kept += kept_at;
+		caught_kept += kept_at && d->dup_of;
 		const char *edit = strstr(d->id, "~edit-");
 		if (edit) {
 			size_t r = 0;
@@ -288,6 +295,9 @@ int main(int argc, char **argv)
 	printf("with_earlier_at_%g %zu\n", t, have);
 	printf("caught %zu\n", caught);
 	printf("recall %.4f\n", have ? (double)caught / (double)have : 1.0);
+	printf("with_kept_earlier_at_%g %zu\n", t, have_kept);
+	printf("recall_kept %.4f (%zu of %zu)\n",
+	       have_kept ? (double)caught_kept / (double)have_kept : 1.0, caught_kept, have_kept);
 	for (size_t r = 0; r < nrates; r++)
 		printf("recall_edit_%s %.4f (%zu of %zu)\n", rate_name[r],
 		       rate_have[r] ? (double)rate_caught[r] / (double)rate_have[r] : 1.0,

@@ -37,7 +37,7 @@ static const struct cli_option options[] = {
 	{ "normalize", KEY_NORMALIZE, "HOW", "compare texts after none, ws, nfkc or full normalisation (default: full)" },
 	{ "exact", KEY_EXACT, NULL, "drop exact duplicates of the normalised text only" },
 	{ "ngram", KEY_NGRAM, "N", "shingles of N words (default: 5)" },
-	{ "perms", KEY_PERMS, "N", "N MinHash permutations (default: 128)" },
+	{ "perms", KEY_PERMS, "N", "N MinHash permutations (default: 256)" },
 	{ "threshold", KEY_THRESHOLD, "J", "a duplicate has estimated Jaccard similarity J or more (default: 0.8)" },
 	{ "bands", KEY_BANDS, "B", "B LSH bands instead of the number chosen for the threshold" },
 	{ "no-verify", KEY_NO_VERIFY, NULL, "take every LSH candidate as a duplicate, unverified" },
@@ -81,7 +81,7 @@ struct settings {
 	enum text_norm norm;
 	int exact, verify, mark, keep_ids;
 	unsigned ngram, perms, bands, contam_ngram;
-	double threshold;
+	double threshold, cut;	/* cut: the least estimate verification accepts */
 	const char *dups, *index;
 	const char **against;
 	int nagainst;
@@ -419,7 +419,7 @@ static void ordered(void *arg, struct emit *e)
 			dup = dedup_exact_find(ix, p->h);
 		} else {
 			dup = dedup_near_find(ix, sig, keys, &sim);
-			if (dup >= 0 && set->verify && sim < set->threshold)
+			if (dup >= 0 && set->verify && sim < set->cut)
 				dup = -1;
 		}
 		if (dup < 0) {
@@ -467,12 +467,20 @@ static void print_lsh(const struct settings *set)
 	static const double at[] = { 0.5, 0.7, 0.8, 0.9 };
 	char probs[160];
 	int k = 0;
-	for (size_t i = 0; i < sizeof(at) / sizeof(*at); i++)
+	for (size_t i = 0; i < sizeof(at) / sizeof(*at); i++) {
+		double p = set->verify ? minhash_catch_probability(mh, at[i], set->cut)
+				       : lsh_catch_probability(at[i], mh->bands, mh->rows);
 		k += snprintf(probs + k, sizeof(probs) - (size_t)k, "%s%.1f: %.1f%%", i ? ", " : "",
-			      at[i], 100 * lsh_catch_probability(at[i], mh->bands, mh->rows));
-	info("near-duplicates at Jaccard %g: %u permutations, %u bands of %u rows, %u bits a value; "
-	     "a pair is a candidate at Jaccard %s", set->threshold, mh->perms, mh->bands,
-	     mh->rows, mh->bits, probs);
+			      at[i], 100 * p);
+	}
+	char verified[64] = "unverified";
+	if (set->verify)
+		snprintf(verified, sizeof(verified), "verified at an estimate of %.3f or more",
+			 set->cut);
+	info("near-duplicates at Jaccard %g: %u permutations, LSH on %u (%u bands of %u rows, "
+	     "%u bits a value), the other %u at %u bits; %s; a pair is caught at Jaccard %s",
+	     set->threshold, mh->perms, mh->banded, mh->bands, mh->rows, mh->bits,
+	     mh->perms - mh->banded, MINHASH_TAIL_BITS, verified, probs);
 }
 
 static void summary(const struct settings *set, const struct record_loop *rl, uint64_t loaded)
@@ -490,7 +498,7 @@ static void summary(const struct settings *set, const struct record_loop *rl, ui
 int main(int argc, char **argv)
 {
 	struct settings set = {
-		.norm = NORM_FULL, .verify = 1, .ngram = 5, .perms = 128, .threshold = 0.8,
+		.norm = NORM_FULL, .verify = 1, .ngram = 5, .perms = 256, .threshold = 0.8,
 		.contam_ngram = 13,
 	};
 	const char *arg;
@@ -522,8 +530,10 @@ int main(int argc, char **argv)
 	}
 	if (set.threshold <= 0)
 		usage_error("--threshold must be above 0");
-	if (set.bands > set.perms)
-		usage_error("--bands %u: more bands than the %u permutations", set.bands, set.perms);
+	unsigned lsh_perms = set.perms < LSH_MAX_PERMS ? set.perms : LSH_MAX_PERMS;
+	if (set.bands > lsh_perms)
+		usage_error("--bands %u: more bands than the %u permutations LSH uses", set.bands,
+			    lsh_perms);
 	if (set.mark && set.dups)
 		usage_error("--mark keeps every record, so --dups would stay empty; use one");
 	if (set.index && strlen(set.index) > 4 && !strcmp(set.index + strlen(set.index) - 4, ".zst"))
@@ -534,13 +544,14 @@ int main(int argc, char **argv)
 
 	struct dedup_params params = { .mode = DEDUP_EXACT, .normalize = set.norm };
 	if (!set.exact) {
-		unsigned rows = set.bands ? set.perms / set.bands
-					  : lsh_rows_for(set.threshold, set.perms);
-		unsigned bands = set.bands ? set.bands : set.perms / rows;
+		unsigned rows = set.bands ? lsh_perms / set.bands
+					  : lsh_rows_for(set.threshold, lsh_perms);
+		unsigned bands = set.bands ? set.bands : lsh_perms / rows;
 		/* A band must hold enough bits that unrelated records rarely
 		 * agree on one by chance: verification weeds those out; without
 		 * it each band needs twice as many. */
 		minhash_init(&set.mh, set.perms, bands, rows, set.verify ? 28 : 56, set.common.seed);
+		set.cut = minhash_cut(&set.mh, set.threshold);
 		params = (struct dedup_params){
 			DEDUP_NEAR, set.norm, set.ngram, set.perms, bands, rows, set.mh.bits,
 			set.common.seed,

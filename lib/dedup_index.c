@@ -18,7 +18,7 @@
 #include "json.h"
 
 #define INDEX_MAGIC "SYNTHDDX"
-#define INDEX_VERSION 1u
+#define INDEX_VERSION 2u
 #define INDEX_BYTE_ORDER 0x01020304u
 #define HEADER_BYTES 72
 
@@ -426,12 +426,14 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 	uint64_t count = get64(buf + 56), ids_bytes = get64(buf + 64);
 	/* The size of an entry as the header describes it, whatever this
 	 * run wants: a mismatch is reported once the file is known whole. */
-	uint32_t mode = get32(buf + 16), perms = get32(buf + 28), bits = get32(buf + 40);
+	uint32_t mode = get32(buf + 16), perms = get32(buf + 28), bands = get32(buf + 32),
+		 rows = get32(buf + 36), bits = get32(buf + 40);
 	int exact = mode == DEDUP_EXACT;
-	if (!exact && (mode != DEDUP_NEAR || !perms || perms > MINHASH_MAX_PERMS ||
+	if (!exact && (mode != DEDUP_NEAR || !perms || perms > MINHASH_MAX_PERMS || !bands ||
+		       !rows || (uint64_t)bands * rows > perms ||
 		       (bits != 4 && bits != 8 && bits != 16 && bits != 32)))
 		return parse_fail(x, err, "corrupt: a bad header");
-	size_t entry = exact ? 20 : ((size_t)perms * bits + 7) / 8;
+	size_t entry = exact ? 20 : minhash_layout_bytes(perms, bands * rows, bits);
 	/* The length the header promises, checked against overflow. */
 	uint64_t body = 0;
 	int overflow = count > UINT64_MAX / 64 ||

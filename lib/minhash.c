@@ -23,9 +23,11 @@ void minhash_init(struct minhash *mh, unsigned perms, unsigned bands, unsigned r
 	mh->padded = (perms + 7) & ~7u;
 	mh->bands = bands;
 	mh->rows = rows;
+	mh->banded = bands * rows;
 	mh->bits = 4;
 	while (mh->bits < 32 && mh->bits * rows < min_band_bits)
 		mh->bits *= 2;
+	mh->head_bytes = minhash_layout_bytes(mh->banded, mh->banded, mh->bits);
 	mh->a = xcalloc(mh->padded, sizeof(*mh->a));
 	mh->b = xcalloc(mh->padded, sizeof(*mh->b));
 	mh->c = xcalloc(mh->padded, sizeof(*mh->c));
@@ -118,12 +120,23 @@ static inline uint32_t stored_bits(uint32_t v, unsigned bits)
 	return bits == 32 ? v : v >> (32 - bits);
 }
 
+size_t minhash_layout_bytes(unsigned perms, unsigned banded, unsigned bits)
+{
+	size_t head = ((size_t)banded * bits + 63) / 64 * 8;
+	return head + ((size_t)(perms - banded) * MINHASH_TAIL_BITS + 7) / 8;
+}
+
 void minhash_signature(const struct minhash *mh, const uint64_t *sh, size_t n,
 		       uint32_t *mins, unsigned char *sig)
 {
 	signature_minima(mh, sh, n, mins);
 	memset(sig, 0, minhash_sig_bytes(mh));
-	for (unsigned i = 0; i < mh->perms; i++) {
+	unsigned char *tail = sig + mh->head_bytes;
+	for (unsigned i = mh->banded; i < mh->perms; i++) {
+		unsigned k = (i - mh->banded) * MINHASH_TAIL_BITS;
+		tail[k / 8] |= (unsigned char)(stored_bits(mins[i], MINHASH_TAIL_BITS) << (k % 8));
+	}
+	for (unsigned i = 0; i < mh->banded; i++) {
 		uint32_t v = stored_bits(mins[i], mh->bits);
 		switch (mh->bits) {
 		case 4: sig[i / 2] |= (unsigned char)(v << (4 * (i & 1))); break;
@@ -141,16 +154,25 @@ static unsigned nonzero_fields(uint64_t x, unsigned bits)
 {
 	for (unsigned s = 1; s < bits; s *= 2)
 		x |= x >> s;
-	uint64_t low = bits == 4 ? 0x1111111111111111ull : bits == 8 ? 0x0101010101010101ull :
+	uint64_t low = bits == 2 ? 0x5555555555555555ull :
+		       bits == 4 ? 0x1111111111111111ull : bits == 8 ? 0x0101010101010101ull :
 		       bits == 16 ? 0x0001000100010001ull : 0x0000000100000001ull;
 	return (unsigned)__builtin_popcountll(x & low);
+}
+
+/* The number of a signature's fields expected to agree by chance alone
+ * between unrelated texts. */
+static double chance_agreements(const struct minhash *mh)
+{
+	return mh->banded * ldexp(1.0, -(int)mh->bits) +
+	       (mh->perms - mh->banded) * ldexp(1.0, -MINHASH_TAIL_BITS);
 }
 
 double minhash_similarity(const struct minhash *mh, const unsigned char *x,
 			  const unsigned char *y)
 {
-	/* Eight bytes at a time; a short last piece is padded with zeros,
-	 * which count as agreeing fields and so count for nothing. */
+	/* Eight bytes at a time; padding is zero in both, so it counts as
+	 * agreeing fields, which count for nothing. */
 	size_t n = minhash_sig_bytes(mh);
 	unsigned differ = 0;
 	for (size_t i = 0; i < n; i += 8) {
@@ -158,12 +180,33 @@ double minhash_similarity(const struct minhash *mh, const unsigned char *x,
 		size_t k = n - i < 8 ? n - i : 8;
 		memcpy(&u, x + i, k);
 		memcpy(&v, y + i, k);
-		differ += nonzero_fields(u ^ v, mh->bits);
+		differ += nonzero_fields(u ^ v, i < mh->head_bytes ? mh->bits : MINHASH_TAIL_BITS);
 	}
-	double agree = (double)(mh->perms - differ) / mh->perms;
-	double chance = ldexp(1.0, -(int)mh->bits);
-	double j = (agree - chance) / (1 - chance);
+	/* Each field agrees with probability j + (1 - j) * chance: the
+	 * pooled count, less what chance explains, over what it leaves. */
+	double chance = chance_agreements(mh);
+	double j = ((double)(mh->perms - differ) - chance) / ((double)mh->perms - chance);
 	return j < 0 ? 0 : j > 1 ? 1 : j;
+}
+
+double minhash_estimate_sd(const struct minhash *mh, double j)
+{
+	double ca = ldexp(1.0, -(int)mh->bits), cb = ldexp(1.0, -MINHASH_TAIL_BITS);
+	double pa = j + (1 - j) * ca, pb = j + (1 - j) * cb;
+	double var = mh->banded * pa * (1 - pa) + (mh->perms - mh->banded) * pb * (1 - pb);
+	return sqrt(var) / ((double)mh->perms - chance_agreements(mh));
+}
+
+double minhash_cut(const struct minhash *mh, double t)
+{
+	return t - minhash_estimate_sd(mh, t);
+}
+
+double minhash_catch_probability(const struct minhash *mh, double j, double cut)
+{
+	double sd = minhash_estimate_sd(mh, j);
+	double pass = sd > 0 ? 0.5 * erfc((cut - j) / (sd * sqrt(2.0))) : j >= cut;
+	return lsh_catch_probability(j, mh->bands, mh->rows) * pass;
 }
 
 uint64_t minhash_band_key(const struct minhash *mh, const unsigned char *sig, unsigned band)

@@ -9,11 +9,15 @@
  * permutation's minima agree is (about) the Jaccard similarity of their
  * shingle sets.
  *
- * What is stored of a signature keeps `bits` bits of each minimum (b-bit
+ * What is stored of a signature keeps a few bits of each minimum (b-bit
  * MinHash, Li and König 2010): two unequal minima then agree by chance
  * with probability 2^-bits, which the similarity estimate corrects for.
- * LSH cuts the signature into `bands` bands of `rows` permutations; two
- * texts are candidates when all the rows of some band agree.
+ * LSH cuts the first bands * rows permutations into `bands` bands of
+ * `rows`; two texts are candidates when all the rows of some band agree.
+ * Those values keep `bits` bits each, enough that a band rarely agrees by
+ * chance; the permutations after them serve only the similarity estimate
+ * and keep MINHASH_TAIL_BITS each, which buys more of its precision per
+ * byte.
  */
 #ifndef SYNTH_MINHASH_H
 #define SYNTH_MINHASH_H
@@ -24,12 +28,15 @@
 #include "text.h"
 
 #define MINHASH_MAX_PERMS 1024
+#define MINHASH_TAIL_BITS 2
 
 struct minhash {
 	unsigned perms;		/* permutations */
 	unsigned padded;	/* perms rounded up to a multiple of 8 */
-	unsigned bits;		/* bits stored per permutation: 4, 8, 16 or 32 */
+	unsigned bits;		/* bits stored per banded permutation: 4, 8, 16 or 32 */
 	unsigned bands, rows;
+	unsigned banded;	/* bands * rows */
+	size_t head_bytes;	/* bytes of the banded values, a multiple of 8 */
 	uint32_t *a, *b, *c;	/* padded coefficients each */
 };
 
@@ -40,10 +47,12 @@ void minhash_init(struct minhash *mh, unsigned perms, unsigned bands, unsigned r
 		  unsigned min_band_bits, uint64_t seed);
 void minhash_release(struct minhash *mh);
 
-/* Bytes of a stored signature. */
+/* Bytes of a stored signature: the banded values at `bits` bits, padded
+ * to a multiple of 8 bytes, then the others at MINHASH_TAIL_BITS. */
+size_t minhash_layout_bytes(unsigned perms, unsigned banded, unsigned bits);
 static inline size_t minhash_sig_bytes(const struct minhash *mh)
 {
-	return ((size_t)mh->perms * mh->bits + 7) / 8;
+	return minhash_layout_bytes(mh->perms, mh->banded, mh->bits);
 }
 
 /* The 64-bit hashes of the n-word shingles of ws into *buf (grown as
@@ -58,7 +67,7 @@ size_t shingle_hashes(const struct words *ws, unsigned n, uint64_t **buf, size_t
 void minhash_signature(const struct minhash *mh, const uint64_t *sh, size_t n,
 		       uint32_t *mins, unsigned char *sig);
 
-/* Value i of a stored signature. */
+/* Value i of a stored signature, i < banded. */
 static inline uint32_t minhash_value(const struct minhash *mh, const unsigned char *sig,
 				     unsigned i)
 {
@@ -75,6 +84,14 @@ static inline uint32_t minhash_value(const struct minhash *mh, const unsigned ch
 /* The estimated Jaccard similarity of two stored signatures, in [0, 1]. */
 double minhash_similarity(const struct minhash *mh, const unsigned char *x,
 			  const unsigned char *y);
+
+/* The standard deviation of that estimate for texts of similarity j. */
+double minhash_estimate_sd(const struct minhash *mh, double j);
+
+/* The estimate at or above which a pair counts as similar when the
+ * threshold is t: one standard deviation (at t) below t, so that a pair
+ * at the threshold passes with probability about 0.84. */
+double minhash_cut(const struct minhash *mh, double t);
 
 /* A 64-bit key of band `band` of a stored signature: equal bands give
  * equal keys. */
@@ -98,6 +115,15 @@ static inline int minhash_band_equal(const struct minhash *mh, const unsigned ch
 /* The chance that LSH makes two texts of Jaccard similarity j candidates:
  * 1 - (1 - j^rows)^bands. */
 double lsh_catch_probability(double j, unsigned bands, unsigned rows);
+
+/* The chance that a pair of similarity j is caught: made candidates
+ * by LSH and estimated at or above the cut (about: the two are taken
+ * as independent and the estimate as normal). */
+double minhash_catch_probability(const struct minhash *mh, double j, double cut);
+
+/* The permutations LSH cuts into bands, at most: each band costs index
+ * memory for every record, and the estimate needs no more of them. */
+#define LSH_MAX_PERMS 128
 
 /* Rows per band for a threshold: the most rows r for which
  * floor(perms / r) bands still catch a pair at the threshold with

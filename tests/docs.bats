@@ -313,6 +313,18 @@ bash_complete() {
 			case $arg in
 			FILE) assert_output "$(printf '%s\n' data.jsonl data.jsonl.zst notes.txt sub | sort)" ;;
 			SIZE) assert_line 1G ;;
+			HOW)
+				# The choices the help names, "a, b or c", and
+				# those that start with what was typed.
+				local want
+				want=$("$p" --help | grep -e "^ *$opt HOW " |
+					grep -Eo '[a-z0-9]+(, [a-z0-9]+)+ or [a-z0-9]+' |
+					sed 's/,//g; s/ or / /' | tr ' ' '\n' | sort)
+				[ -n "$want" ] || fail "$p $opt: no choices in --help"
+				assert_output "$want"
+				run bash_complete "$p" "$opt" "$(printf '%s\n' "$want" | head -n 1 | cut -c1)"
+				assert_output "$(printf '%s\n' "$want" | grep "^$(printf '%s\n' "$want" | head -n 1 | cut -c1)")"
+				;;
 			*) assert_output "" ;;
 			esac
 			# --opt=value: the same.

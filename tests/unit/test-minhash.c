@@ -34,9 +34,10 @@ static void test_estimates(void)
 	make_sets(a, b, 1000, 500);
 	for (unsigned bits = 4; bits <= 32; bits *= 2) {
 		/* minhash_init picks the fewest bits with rows * bits at
-		 * least the minimum: one row and a minimum of `bits`. */
+		 * least the minimum: one band of all 1024 values, so that
+		 * every value has `bits` bits. */
 		struct minhash mh;
-		minhash_init(&mh, 1024, 1, 1, bits, 7);
+		minhash_init(&mh, 1024, 1, 1024, bits * 1024, 7);
 		ok(mh.bits == bits, "%u bits chosen for a minimum of %u", mh.bits, bits);
 		uint32_t *mins = calloc(mh.padded, sizeof(*mins));
 		unsigned char *sa = calloc(1, minhash_sig_bytes(&mh)), *sb = calloc(1, minhash_sig_bytes(&mh));
@@ -55,6 +56,51 @@ static void test_estimates(void)
 		free(sb);
 		minhash_release(&mh);
 	}
+}
+
+/* The default layout: 126 banded values of 4 bits, 130 more of 2. Over
+ * many seeds the estimate of a pair at Jaccard 0.8 centres on 0.8 and
+ * spreads as minhash_estimate_sd() says. */
+static void test_mixed_layout(void)
+{
+	static uint64_t a[900], b[900];
+	make_sets(a, b, 800, 100);
+	enum { SEEDS = 400 };
+	double sum = 0, sq = 0, predicted = 0;
+	size_t bytes = 0;
+	for (unsigned seed = 0; seed < SEEDS; seed++) {
+		struct minhash mh;
+		minhash_init(&mh, 256, 18, 7, 28, seed);
+		bytes = minhash_sig_bytes(&mh);
+		predicted = minhash_estimate_sd(&mh, 0.8);
+		uint32_t mins[256];
+		unsigned char sa[128], sb[128];
+		minhash_signature(&mh, a, 900, mins, sa);
+		minhash_signature(&mh, b, 900, mins, sb);
+		double j = minhash_similarity(&mh, sa, sb);
+		sum += j;
+		sq += j * j;
+		minhash_release(&mh);
+	}
+	double mean = sum / SEEDS, sd = sqrt(sq / SEEDS - mean * mean);
+	ok(bytes == 64 + 33, "126 values of 4 bits, 130 of 2: %zu bytes", bytes);
+	ok(fabs(mean - 0.8) < 0.005, "the mean estimate of Jaccard 0.8 is %.4f", mean);
+	ok(sd > 0.8 * predicted && sd < 1.2 * predicted,
+	   "the estimates spread by %.4f; predicted %.4f", sd, predicted);
+	ok(predicted > 0.02 && predicted < 0.035, "that is between 256 and 128 full values");
+
+	struct minhash mh;
+	minhash_init(&mh, 256, 18, 7, 28, 0);
+	ok(minhash_estimate_sd(&mh, 1) == 0, "identical texts estimate exactly 1");
+	double cut = minhash_cut(&mh, 0.8);
+	ok(fabs(cut - (0.8 - minhash_estimate_sd(&mh, 0.8))) < 1e-12, "the cut is one sd below");
+	double at = minhash_catch_probability(&mh, 0.8, cut);
+	ok(fabs(at - 0.8413 * lsh_catch_probability(0.8, 18, 7)) < 0.001,
+	   "a pair at the threshold is caught with probability %.3f", at);
+	ok(minhash_catch_probability(&mh, 0.95, cut) > 0.999 &&
+	   minhash_catch_probability(&mh, 0.6, cut) < 0.001,
+	   "far above the threshold always, far below never");
+	minhash_release(&mh);
 }
 
 static void test_shingles(void)
@@ -99,7 +145,7 @@ static void test_lsh(void)
 	struct minhash mh;
 	minhash_init(&mh, 128, 18, 7, 28, 0);
 	ok(mh.bits == 4, "7 rows of 4 bits make a 28-bit band");
-	ok(minhash_sig_bytes(&mh) == 64, "128 values of 4 bits: 64 bytes");
+	ok(minhash_sig_bytes(&mh) == 65, "126 banded values of 4 bits, 2 more of 2: 65 bytes");
 	minhash_release(&mh);
 	minhash_init(&mh, 128, 18, 7, 56, 0);
 	ok(mh.bits == 8, "56 bits a band (--no-verify) need 8-bit values");
@@ -267,6 +313,7 @@ int main(void)
 {
 	diag_init("test-minhash");
 	test_estimates();
+	test_mixed_layout();
 	test_shingles();
 	test_lsh();
 	test_joined();
