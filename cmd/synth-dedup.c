@@ -379,6 +379,11 @@ static void add_similarity(struct strbuf *sb, double sim)
 static void drop(struct settings *set, struct emit *e, const struct pending *p,
 		 const char *member, size_t member_len, const char *reason, struct strbuf *line)
 {
+	if (!set->mark && !set->dups && !set->common.rejects) {
+		/* Nothing shows the member: the record is only counted. */
+		emit_reject(e, &p->r, reason);
+		return;
+	}
 	strbuf_reset(line);
 	json_set_member(line, p->r.line, p->r.len, "dedup", member, member_len);
 	if (set->mark) {
@@ -395,6 +400,18 @@ static void drop(struct settings *set, struct emit *e, const struct pending *p,
 	}
 }
 
+/* Prefetch the band slots of the pending record at off, if any and in
+ * near mode; returns the offset of the next. */
+static size_t prefetch_next(const struct settings *set, const struct emit *e, size_t off)
+{
+	if (off >= e->side.len)
+		return off;
+	const struct pending *p = (const void *)(e->side.buf + off);
+	if (!set->exact && !p->contaminated)
+		dedup_near_prefetch(&set->ix, (const uint64_t *)(p + 1));
+	return off + p->size;
+}
+
 static void ordered(void *arg, struct emit *e)
 {
 	struct settings *set = arg;
@@ -402,9 +419,15 @@ static void ordered(void *arg, struct emit *e)
 	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
 	size_t near_bytes = set->exact ? 0 : set->mh.bands * sizeof(uint64_t) +
 					     minhash_sig_bytes(&set->mh);
+	/* ahead runs PREFETCH records before off, fetching their band slots. */
+	enum { PREFETCH = 4 };
+	size_t ahead = 0;
+	for (unsigned k = 0; k < PREFETCH; k++)
+		ahead = prefetch_next(set, e, ahead);
 	for (size_t off = 0; off < e->side.len;) {
 		const struct pending *p = (const void *)(e->side.buf + off);
 		off += p->size;
+		ahead = prefetch_next(set, e, ahead);
 		const uint64_t *keys = (const uint64_t *)(p + 1);
 		const unsigned char *sig = (const unsigned char *)(keys + (set->exact ? 0 : set->mh.bands));
 		const char *id = (const char *)(p + 1) + (p->contaminated ? 0 : near_bytes);

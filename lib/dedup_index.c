@@ -190,6 +190,14 @@ static void bands_grow(struct dedup_index *x, uint64_t need)
 	}
 }
 
+void dedup_near_prefetch(const struct dedup_index *x, const uint64_t *keys)
+{
+	if (!x->bcap)
+		return;
+	for (unsigned b = 0; b < x->mh->bands; b++)
+		__builtin_prefetch(&x->band[b][hash_slot(keys[b], x->bcap)]);
+}
+
 int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 			const uint64_t *keys, double *similarity)
 {
@@ -223,8 +231,15 @@ int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 				best_sim = s;
 				best = e;
 			}
+			/* An identical signature is the answer: no other
+			 * entry can tie with it, for an entry identical to
+			 * it would have been found a duplicate of it (the cut
+			 * is at most 1), and never added. */
+			if (s == 1)
+				goto out;
 		}
 	}
+out:
 	*similarity = best_sim;
 	return best;
 }

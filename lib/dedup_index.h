@@ -85,6 +85,9 @@ void dedup_exact_add(struct dedup_index *x, struct hash128 h, const char *id, si
  * minhash_band_keys()) with the highest estimated similarity (the
  * earliest among equals), or -1 when no band matches; *similarity gets
  * its estimate. dedup_near_add() adds a record; keys may be NULL there. */
+/* Start fetching the band slots that dedup_near_find() will read for
+ * keys, a few records ahead of it: the tables are larger than the caches. */
+void dedup_near_prefetch(const struct dedup_index *x, const uint64_t *keys);
 int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 			const uint64_t *keys, double *similarity);
 void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,

@@ -20,7 +20,7 @@ void minhash_init(struct minhash *mh, unsigned perms, unsigned bands, unsigned r
 		BUG("minhash_init: %u perms, %u bands of %u rows", perms, bands, rows);
 	memset(mh, 0, sizeof(*mh));
 	mh->perms = perms;
-	mh->padded = (perms + 7) & ~7u;
+	mh->padded = (perms + 15) & ~15u;
 	mh->bands = bands;
 	mh->rows = rows;
 	mh->banded = bands * rows;
@@ -87,28 +87,34 @@ size_t shingle_hashes(const struct words *ws, unsigned n, uint64_t **buf, size_t
 	return count;
 }
 
-/* The minima of every permutation over the shingles, eight permutations
- * at a time so that the compiler can keep them in vector registers. */
+/* Sixteen permutations at a time, as two vectors of eight lanes; GCC's
+ * vector extensions make AVX2 code of it in the avx2 clone and SSE2 code
+ * in the other. */
+typedef uint32_t v8u __attribute__((vector_size(32), aligned(4)));
+
+/* The minima of every permutation over the shingles: for each block of
+ * sixteen permutations, one pass over the shingles with the coefficients
+ * and the running minima in registers. */
 __attribute__((target_clones("avx2", "default")))
 static void signature_minima(const struct minhash *mh, const uint64_t *sh, size_t n,
 			     uint32_t *restrict mins)
 {
-	const uint32_t *restrict a = mh->a, *restrict b = mh->b, *restrict c = mh->c;
-	for (unsigned i = 0; i < mh->padded; i++)
-		mins[i] = UINT32_MAX;
-	for (unsigned blk = 0; blk < mh->padded; blk += 8) {
-		uint32_t m[8];
-		for (unsigned j = 0; j < 8; j++)
-			m[j] = UINT32_MAX;
+	for (unsigned blk = 0; blk < mh->padded; blk += 16) {
+		/* The coefficient arrays hold padded values each. */
+		v8u a0 = *(const v8u *)(mh->a + blk), a1 = *(const v8u *)(mh->a + blk + 8);
+		v8u b0 = *(const v8u *)(mh->b + blk), b1 = *(const v8u *)(mh->b + blk + 8);
+		v8u c0 = *(const v8u *)(mh->c + blk), c1 = *(const v8u *)(mh->c + blk + 8);
+		v8u m0 = ~(v8u){ 0 }, m1 = m0;
 		for (size_t s = 0; s < n; s++) {
 			uint32_t lo = (uint32_t)sh[s], hi = (uint32_t)(sh[s] >> 32);
-			for (unsigned j = 0; j < 8; j++) {
-				uint32_t v = a[blk + j] * lo + c[blk + j] * hi + b[blk + j];
-				m[j] = v < m[j] ? v : m[j];
-			}
+			v8u v0 = a0 * lo + c0 * hi + b0, v1 = a1 * lo + c1 * hi + b1;
+			/* The lanes where v < m are all ones: the minimum. */
+			v8u l0 = (v8u)(v0 < m0), l1 = (v8u)(v1 < m1);
+			m0 = (v0 & l0) | (m0 & ~l0);
+			m1 = (v1 & l1) | (m1 & ~l1);
 		}
-		for (unsigned j = 0; j < 8; j++)
-			mins[blk + j] = m[j];
+		memcpy(mins + blk, &m0, sizeof(m0));
+		memcpy(mins + blk + 8, &m1, sizeof(m1));
 	}
 }
 
@@ -136,21 +142,30 @@ void minhash_signature(const struct minhash *mh, const uint64_t *sh, size_t n,
 		unsigned k = (i - mh->banded) * MINHASH_TAIL_BITS;
 		tail[k / 8] |= (unsigned char)(stored_bits(mins[i], MINHASH_TAIL_BITS) << (k % 8));
 	}
-	for (unsigned i = 0; i < mh->banded; i++) {
-		uint32_t v = stored_bits(mins[i], mh->bits);
-		switch (mh->bits) {
-		case 4: sig[i / 2] |= (unsigned char)(v << (4 * (i & 1))); break;
-		case 8: sig[i] = (unsigned char)v; break;
-		case 16: sig[2 * i] = (unsigned char)v; sig[2 * i + 1] = (unsigned char)(v >> 8); break;
-		default:
-			for (unsigned k = 0; k < 4; k++)
-				sig[4 * i + k] = (unsigned char)(v >> (8 * k));
+	unsigned i = 0;
+	switch (mh->bits) {
+	case 4:
+		for (; i + 1 < mh->banded; i += 2)
+			sig[i / 2] = (unsigned char)(stored_bits(mins[i], 4) |
+						     stored_bits(mins[i + 1], 4) << 4);
+		if (i < mh->banded)
+			sig[i / 2] = (unsigned char)stored_bits(mins[i], 4);
+		break;
+	case 8:
+		for (; i < mh->banded; i++)
+			sig[i] = (unsigned char)stored_bits(mins[i], 8);
+		break;
+	default:
+		for (; i < mh->banded; i++) {
+			uint32_t v = stored_bits(mins[i], mh->bits);
+			for (unsigned k = 0; k < mh->bits / 8; k++)
+				sig[mh->bits / 8 * i + k] = (unsigned char)(v >> (8 * k));
 		}
 	}
 }
 
 /* How many of the `bits`-bit fields of x are not zero. */
-static unsigned nonzero_fields(uint64_t x, unsigned bits)
+static inline unsigned nonzero_fields(uint64_t x, unsigned bits)
 {
 	for (unsigned s = 1; s < bits; s *= 2)
 		x |= x >> s;
@@ -168,6 +183,7 @@ static double chance_agreements(const struct minhash *mh)
 	       (mh->perms - mh->banded) * ldexp(1.0, -MINHASH_TAIL_BITS);
 }
 
+__attribute__((target_clones("popcnt", "default")))
 double minhash_similarity(const struct minhash *mh, const unsigned char *x,
 			  const unsigned char *y)
 {
@@ -211,8 +227,10 @@ double minhash_catch_probability(const struct minhash *mh, double j, double cut)
 
 uint64_t minhash_band_key(const struct minhash *mh, const unsigned char *sig, unsigned band)
 {
-	/* The band's values, packed 32 bits at a time, mixed in. */
 	uint64_t k = mix64(band + 1), acc = 0;
+	if (mh->rows * mh->bits <= MINHASH_BAND_WORD)
+		return mix64(k ^ minhash_band_word(mh, sig, band));
+	/* A wider band's values, packed 32 bits at a time, mixed in. */
 	unsigned filled = 0;
 	for (unsigned r = 0; r < mh->rows; r++) {
 		acc = acc << mh->bits | minhash_value(mh, sig, band * mh->rows + r);

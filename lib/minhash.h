@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "text.h"
 
@@ -32,7 +33,7 @@
 
 struct minhash {
 	unsigned perms;		/* permutations */
-	unsigned padded;	/* perms rounded up to a multiple of 8 */
+	unsigned padded;	/* perms rounded up to a multiple of 16 */
 	unsigned bits;		/* bits stored per banded permutation: 4, 8, 16 or 32 */
 	unsigned bands, rows;
 	unsigned banded;	/* bands * rows */
@@ -100,10 +101,32 @@ uint64_t minhash_band_key(const struct minhash *mh, const unsigned char *sig, un
 /* The keys of all bands, into keys[0..bands). */
 void minhash_band_keys(const struct minhash *mh, const unsigned char *sig, uint64_t *keys);
 
+/* Bands of at most this many bits are read as one number. */
+#define MINHASH_BAND_WORD 56
+
+/* The bits of band `band` of a stored signature, as one number, for
+ * bands of at most MINHASH_BAND_WORD bits: eight bytes read from within
+ * the banded values (head_bytes is a multiple of 8), shifted and masked. */
+static inline uint64_t minhash_band_word(const struct minhash *mh, const unsigned char *sig,
+					 unsigned band)
+{
+	size_t width = (size_t)mh->rows * mh->bits, at = band * width, start = at / 8;
+	if (start > mh->head_bytes - 8)
+		start = mh->head_bytes - 8;
+	uint64_t v;
+	memcpy(&v, sig + start, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v >> (at - 8 * start) & ((UINT64_C(1) << width) - 1);
+}
+
 /* Do band `band` of two stored signatures agree in every row? */
 static inline int minhash_band_equal(const struct minhash *mh, const unsigned char *x,
 				     const unsigned char *y, unsigned band)
 {
+	if (mh->rows * mh->bits <= MINHASH_BAND_WORD)
+		return minhash_band_word(mh, x, band) == minhash_band_word(mh, y, band);
 	for (unsigned r = 0; r < mh->rows; r++) {
 		unsigned i = band * mh->rows + r;
 		if (minhash_value(mh, x, i) != minhash_value(mh, y, i))

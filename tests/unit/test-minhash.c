@@ -149,8 +149,8 @@ static void test_lsh(void)
 	minhash_release(&mh);
 	minhash_init(&mh, 128, 18, 7, 56, 0);
 	ok(mh.bits == 8, "56 bits a band (--no-verify) need 8-bit values");
-	unsigned char x[128], y[128];
-	for (int i = 0; i < 128; i++)
+	unsigned char x[160], y[160];
+	for (int i = 0; i < 160; i++)
 		x[i] = y[i] = (unsigned char)i;
 	y[7] ^= 1; /* band 1 holds values 7..13 */
 	ok(minhash_band_equal(&mh, x, y, 0) && !minhash_band_equal(&mh, x, y, 1),
