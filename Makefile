@@ -16,7 +16,7 @@ DATADIR   ?= $(PREFIX)/share
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS  := synth-stats synth-dedup
+PROGRAMS  := synth-stats synth-dedup synth-gen
 LIBS_PKG  := libzstd libutf8proc libxxhash
 
 ifeq ($(SANITIZE),1)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make demo: the main job on the bundled example corpus.
 #
-# For now that is synth-stats: the figures of the seed corpus, overall
-# and per language, with the most frequent n-grams. Later programs grow
-# this into the whole pipeline (generate, dedup, score, mix, measure).
+# For now: prompts from the example templates (synth-gen prompts), the
+# figures of the seed corpus, overall and per language (synth-stats), and
+# near-duplicates found among the corpus and edited copies of it
+# (synth-dedup). Later programs grow this into the whole pipeline
+# (generate, dedup, score, mix, measure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -17,3 +19,17 @@ synth-stats --table --top 5 --by lang "$corpus"
 synth-stats --json --top 20 --by lang -o "$out/stats.json" "$corpus"
 echo
 echo "The same figures as JSON: $out/stats.json"
+
+echo
+p=examples/prompts
+echo "== synth-gen prompts: every combination of the templates in $p"
+synth-gen prompts -v -t $p/explain.tpl -t $p/quiz.tpl --slot topic=$p/topics.txt \
+	--slot persona=$p/personas.txt --slot n=$p/n.txt --all -o "$out/prompts.jsonl"
+head -n 2 "$out/prompts.jsonl"
+echo
+echo "== synth-dedup: the corpus, then its English records again with a sentence added"
+jq -c 'select(.lang == "en") | .id += "-copy" | .text += " I hope this helps!"' \
+	"$corpus" > "$out/copies.jsonl"
+cat "$corpus" "$out/copies.jsonl" |
+	synth-dedup -v --dups "$out/dups.jsonl" -o "$out/dedup.jsonl"
+echo "Kept: $out/dedup.jsonl; removed, each with the record it duplicates: $out/dups.jsonl"

@@ -22,8 +22,9 @@ void *xrealloc(void *p, size_t n);
 /* realloc(p, count * size) with the product checked. */
 void *xreallocarray(void *p, size_t count, size_t size);
 
-/* strdup(s); never returns NULL. */
+/* strdup(s) and strndup(s, n); never return NULL. */
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 
 /* a + b and a * b, or die when the result does not fit in size_t. */
 size_t size_add(size_t a, size_t b);

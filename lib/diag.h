@@ -48,6 +48,9 @@ void progress_show(const char *line);
 /* Erase the progress line, if one is shown. */
 void progress_clear(void);
 
+/* Seconds on a monotonic clock, for rates and progress. */
+double now_seconds(void);
+
 /* Exit the program after running the registered clean-ups. */
 noreturn void diag_exit(int status);
 

@@ -805,3 +805,15 @@ void json_add_u64(struct strbuf *sb, uint64_t x)
 	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)x);
 	strbuf_add(sb, buf, (size_t)n);
 }
+
+int utf8_valid(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_sequence_length(s + i, n - i);
+		if (!k)
+			return 0;
+		i += k;
+	}
+	return 1;
+}

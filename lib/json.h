@@ -91,4 +91,8 @@ void json_add_u64(struct strbuf *sb, uint64_t x);
  * valid (overlong, surrogate, above U+10FFFF, truncated). */
 size_t utf8_sequence_length(const unsigned char *s, size_t n);
 
+/* Is p[0..n) valid UTF-8 (no overlong forms, surrogates or values past
+ * U+10FFFF)? */
+int utf8_valid(const char *p, size_t n);
+
 #endif

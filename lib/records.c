@@ -138,19 +138,6 @@ void emit_reject(struct emit *e, const struct record *r, const char *reason)
 	strbuf_release(&line);
 }
 
-/* Is p[0..n) valid UTF-8? */
-static int valid_utf8(const char *p, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_sequence_length(s + i, n - i);
-		if (!k)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 int emit_invalid(struct emit *e, const struct record *r, const char *reason)
 {
 	if (!e->common->skip_invalid) {
@@ -168,7 +155,7 @@ int emit_invalid(struct emit *e, const struct record *r, const char *reason)
 		 * or in base64 when they are not valid UTF-8. */
 		strbuf_addstr(&e->rejects, "{\"reject\":");
 		add_reject_info(&e->rejects, r, reason);
-		if (valid_utf8(r->line, r->len)) {
+		if (utf8_valid(r->line, r->len)) {
 			strbuf_addstr(&e->rejects, ",\"raw\":");
 			json_add_string(&e->rejects, r->line, r->len);
 		} else {
@@ -356,17 +343,10 @@ static void *worker_main(void *arg)
 	}
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void show_progress(const struct record_loop *rl, double start)
 {
 	char line[160];
-	double secs = now() - start;
+	double secs = now_seconds() - start;
 	snprintf(line, sizeof(line), "%s: %llu records, %.1f MB, %.0f MB/s", progname,
 		 (unsigned long long)rl->records, (double)rl->bytes / 1e6,
 		 secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
@@ -404,7 +384,7 @@ int record_loop_run(struct record_loop *rl)
 	struct worker_arg *wa = xcalloc(rl->nworkers, sizeof(*wa));
 	for (unsigned i = 0; i < rl->nworkers; i++)
 		rl->workers[i] = rl->worker_new(rl->arg);
-	double start = now(), last_progress = start;
+	double start = now_seconds(), last_progress = start;
 	pthread_t reader;
 	if (pthread_create(&reader, NULL, reader_main, &st))
 		die("cannot start a thread");
@@ -467,15 +447,15 @@ int record_loop_run(struct record_loop *rl)
 		pthread_cond_broadcast(&st.changed);
 		pthread_mutex_unlock(&st.lock);
 		/* Progress after the first block, then a few times a second. */
-		if (c->progress && !fatal && (seq == 0 || now() - last_progress > 0.25)) {
-			last_progress = now();
+		if (c->progress && !fatal && (seq == 0 || now_seconds() - last_progress > 0.25)) {
+			last_progress = now_seconds();
 			show_progress(rl, start);
 		}
 	}
 	pthread_join(reader, NULL);
 	for (unsigned i = 0; i < rl->nworkers; i++)
 		pthread_join(wa[i].thread, NULL);
-	rl->seconds = now() - start;
+	rl->seconds = now_seconds() - start;
 	if (c->progress)
 		progress_clear();
 

@@ -36,3 +36,15 @@ load helpers
 	assert_success
 	grep -qxF "    $output" "$ROOT/README.md" || fail "README does not show: $output"
 }
+
+@test "README: the synth-gen prompts example prints what the README shows" {
+	cd "$ROOT"
+	grep -qF '    $ cd examples/prompts && synth-gen prompts -t quiz.tpl --slot topic=topics.txt \' README.md ||
+		fail "the README's command differs from this test's"
+	grep -qF '        --slot persona=personas.txt --slot n=n.txt -n 1 --seed 2 | jq -c .synth' README.md ||
+		fail "the README's command differs from this test's"
+	run bash -c 'cd examples/prompts && synth-gen prompts -t quiz.tpl --slot topic=topics.txt \
+		--slot persona=personas.txt --slot n=n.txt -n 1 --seed 2 | jq -c .synth'
+	assert_success
+	grep -qxF "    $output" README.md || fail "README does not show: $output"
+}

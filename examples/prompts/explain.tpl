@@ -1,0 +1,1 @@
+Explain {topic} to {persona}, in three short paragraphs.

@@ -1,0 +1,2 @@
+Write a quiz of {n} questions about {topic} for {persona}.
+Give the answers at the end, as {{"answers": [...]}}.

@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# synth-gen prompts: templates, slots, sampling, the cross product, bad
+# templates and value files, and the output contract of a program that
+# reads no records.
+
+load helpers
+
+# Three slot files and two templates in the scratch folder.
+make_inputs() {
+	printf 'rain\ntides\nvolcanoes\n' > topics.txt
+	printf 'a child\na nurse\n' > personas.txt
+	printf 'Explain {topic} to {persona}.\n' > explain.tpl
+	printf 'Write a poem about {topic}.\n' > poem.tpl
+}
+
+@test "-n N: each record is its template filled with the values its synth member names" {
+	make_inputs
+	run synth-gen prompts -t explain.tpl -t poem.tpl --slot topic=topics.txt \
+		--slot persona=personas.txt -n 200 --seed 3
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 200
+	# ids in order, every key present.
+	assert_equal "$(jq -r .id out.jsonl | head -n 3 | tr '\n' ' ')" "prompt-1 prompt-2 prompt-3 "
+	assert_equal "$(jq -c 'keys' out.jsonl | sort -u)" '["id","prompt","synth"]'
+	assert_equal "$(jq -r '.synth | "\(.generator) \(.seed)"' out.jsonl | sort -u)" "synth-gen prompts 3"
+	# Rebuild each prompt from its template and its recorded values.
+	run jq -r 'if .synth.template == "explain"
+		then (.prompt == "Explain \(.synth.slots.topic) to \(.synth.slots.persona).")
+		else (.prompt == "Write a poem about \(.synth.slots.topic)." and (.synth.slots | keys) == ["topic"])
+		end' out.jsonl
+	assert_equal "$(printf '%s\n' "$output" | sort -u)" true
+	# Every value comes from its file, and all of them turn up.
+	assert_equal "$(jq -r .synth.slots.topic out.jsonl | sort -u | tr '\n' ' ')" "rain tides volcanoes "
+	assert_equal "$(jq -r 'select(.synth.template == "explain") | .synth.slots.persona' out.jsonl | sort -u | tr '\n' ' ')" "a child a nurse "
+	assert_equal "$(jq -r .synth.template out.jsonl | sort -u | tr '\n' ' ')" "explain poem "
+}
+
+@test "-n draws templates and values uniformly" {
+	make_inputs
+	synth-gen prompts -t explain.tpl -t poem.tpl --slot topic=topics.txt \
+		--slot persona=personas.txt -n 6000 > out.jsonl
+	# Expected 3000 a template and 2000 a topic; the standard deviations
+	# are about 39 and 37, so 200 is more than five of them.
+	local n
+	for n in $(jq -r .synth.template out.jsonl | sort | uniq -c | awk '{print $1}'); do
+		[ "$n" -gt 2800 ] && [ "$n" -lt 3200 ] || fail "a template drawn $n times of 6000"
+	done
+	for n in $(jq -r .synth.slots.topic out.jsonl | sort | uniq -c | awk '{print $1}'); do
+		[ "$n" -gt 1800 ] && [ "$n" -lt 2200 ] || fail "a topic drawn $n times of 6000"
+	done
+}
+
+@test "the seed decides the records; -n 10 is the start of -n 50" {
+	make_inputs
+	args=(-t explain.tpl -t poem.tpl --slot topic=topics.txt --slot persona=personas.txt)
+	synth-gen prompts "${args[@]}" -n 50 --seed 9 > a.jsonl
+	synth-gen prompts "${args[@]}" -n 50 --seed 9 > b.jsonl
+	cmp a.jsonl b.jsonl
+	synth-gen prompts "${args[@]}" -n 10 --seed 9 > c.jsonl
+	assert_equal "$(cat c.jsonl)" "$(head -n 10 a.jsonl)"
+	synth-gen prompts "${args[@]}" -n 50 --seed 10 > d.jsonl
+	run cmp -s a.jsonl d.jsonl
+	assert_failure
+}
+
+@test "--all writes every combination once, in order, the last slot fastest" {
+	make_inputs
+	run synth-gen prompts -t explain.tpl -t poem.tpl --slot topic=topics.txt \
+		--slot persona=personas.txt --all
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(jq -r .prompt out.jsonl)" "Explain rain to a child.
+Explain rain to a nurse.
+Explain tides to a child.
+Explain tides to a nurse.
+Explain volcanoes to a child.
+Explain volcanoes to a nurse.
+Write a poem about rain.
+Write a poem about tides.
+Write a poem about volcanoes."
+	assert_equal "$(jq -r .id out.jsonl | tail -n 1)" prompt-9
+	run synth-gen prompts -t explain.tpl --slot topic=topics.txt --slot persona=personas.txt --all -n 3
+	assert_failure 2
+	run synth-gen prompts -t explain.tpl --slot topic=topics.txt --slot persona=personas.txt
+	assert_failure 2
+	assert_output --partial "needs -n N or --all, not neither"
+}
+
+@test "braces: {{ and }} are literal; a slot named twice takes one value" {
+	printf 'Say {w}, then {w} again, as {{"json": true}}.\n' > t.tpl
+	printf 'yes\nno\n' > w.txt
+	run synth-gen prompts -t t.tpl --slot w=w.txt --all
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .prompt)" 'Say yes, then yes again, as {"json": true}.
+Say no, then no again, as {"json": true}.'
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.slots | head -n 1)" '{"w":"yes"}'
+	# A template of several lines keeps its inner newlines, not the last.
+	printf 'line one {w}\n\nline three\n' > multi.tpl
+	assert_equal "$(synth-gen prompts -t multi.tpl --slot w=w.txt --all | head -n 1 | jq .prompt)" '"line one yes\n\nline three"'
+}
+
+@test "a bad template is an error naming its file and line, and nothing is written" {
+	printf 'a\n' > w.txt
+	printf 'ok {w}\nthen {unknown} here\n' > unknown.tpl
+	run synth-gen prompts -t unknown.tpl --slot w=w.txt -n 1 -o out.jsonl
+	assert_failure 1
+	assert_output "synth-gen: unknown.tpl:2: no --slot gives the values of {unknown}"
+	[ ! -e out.jsonl ] || fail "an output was written"
+	printf 'open { here\n' > open.tpl
+	run synth-gen prompts -t open.tpl --slot w=w.txt -n 1
+	assert_failure 1
+	assert_output --partial "open.tpl:1: a '{' that opens no slot"
+	printf 'x\ny } z\n' > close.tpl
+	run synth-gen prompts -t close.tpl -n 1
+	assert_failure 1
+	assert_output --partial "close.tpl:2: a '}' that closes no slot"
+	printf 'empty {} slot\n' > empty.tpl
+	run synth-gen prompts -t empty.tpl -n 1
+	assert_failure 1
+	run synth-gen prompts -t missing.tpl -n 1
+	assert_failure 1
+	assert_output "synth-gen: missing.tpl: No such file or directory"
+	# Two templates with one name.
+	mkdir other
+	printf 'x {w}\n' > t.tpl
+	cp t.tpl other/t.txt
+	run synth-gen prompts -t t.tpl -t other/t.txt --slot w=w.txt -n 1
+	assert_failure 1
+	assert_output --partial "a second template named 't'"
+}
+
+@test "slot values: blank lines skipped, CRLF stripped, zstd read, empty file an error" {
+	printf 'one\r\n\r\n\ntwo\n   \nthree' > v.txt
+	printf '{v}\n' > t.tpl
+	assert_equal "$(synth-gen prompts -t t.tpl --slot v=v.txt --all | jq -r .prompt | tr '\n' ' ')" "one two three "
+	zstd -q v.txt -o v.zst
+	assert_equal "$(synth-gen prompts -t t.tpl --slot v=v.zst --all | jq -r .prompt | tr '\n' ' ')" "one two three "
+	: > none.txt
+	run synth-gen prompts -t t.tpl --slot v=none.txt -n 1 -o out.jsonl
+	assert_failure 1
+	assert_output "synth-gen: --slot v=none.txt: no values"
+	[ ! -e out.jsonl ]
+	printf 'ok\n\xff\xfe\n' > bad.txt
+	run synth-gen prompts -t t.tpl --slot v=bad.txt -n 1
+	assert_failure 1
+	assert_output "synth-gen: bad.txt:2: invalid UTF-8"
+}
+
+@test "slot values from a member of JSONL records, with errors naming file and line" {
+	printf '{"p":{"name":"Ana \\"the\\" nurse"}}\n{"p":{"name":"Bo"}}\n' > people.jsonl
+	printf 'Hi {who}\n' > t.tpl
+	run synth-gen prompts -t t.tpl --slot who=people.jsonl:p.name --all
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .prompt)" 'Hi Ana "the" nurse
+Hi Bo'
+	printf '{"p":{"name":"Ana"}}\n{"p":{}}\n' > gap.jsonl
+	run synth-gen prompts -t t.tpl --slot who=gap.jsonl:p.name --all
+	assert_failure 1
+	assert_output 'synth-gen: gap.jsonl:2: no member "p.name"'
+	printf '{"p":{"name":7}}\n' > num.jsonl
+	run synth-gen prompts -t t.tpl --slot who=num.jsonl:p.name --all
+	assert_failure 1
+	assert_output 'synth-gen: num.jsonl:1: member "p.name" is not a string'
+	printf '{"p":\n' > broken.jsonl
+	run synth-gen prompts -t t.tpl --slot who=broken.jsonl:p.name --all
+	assert_failure 1
+	assert_output --partial "synth-gen: broken.jsonl:1: invalid JSON: "
+}
+
+@test "usage errors exit 2: mode, template, --slot" {
+	printf '{w}\n' > t.tpl
+	printf 'a\n' > w.txt
+	run --separate-stderr synth-gen -n 1
+	assert_failure 2
+	assert_equal "$(echo "$stderr" | head -n 1)" "synth-gen: give a mode: synth-gen prompts"
+	run synth-gen poems -t t.tpl -n 1
+	assert_failure 2
+	run synth-gen prompts --slot w=w.txt -n 1
+	assert_failure 2
+	run synth-gen prompts -t t.tpl --slot w -n 1
+	assert_failure 2
+	run synth-gen prompts -t t.tpl --slot 9w=w.txt -n 1
+	assert_failure 2
+	run synth-gen prompts -t t.tpl --slot w=w.txt --slot w=w.txt -n 1
+	assert_failure 2
+	run synth-gen prompts -t t.tpl --slot w=w.txt -n 1 extra.jsonl
+	assert_failure 2
+	run synth-gen prompts -t t.tpl --slot w=w.txt -n -1
+	assert_failure 2
+}
+
+@test "a slot no template names is a warning, silenced by -q; -v prints the summary" {
+	printf '{w}\n' > t.tpl
+	printf 'a\n' > w.txt
+	run --separate-stderr synth-gen prompts -t t.tpl --slot w=w.txt --slot x=w.txt -n 2
+	assert_success
+	assert_equal "$stderr" "synth-gen: warning: --slot x: no template names {x}"
+	run --separate-stderr synth-gen prompts -q -t t.tpl --slot w=w.txt --slot x=w.txt -n 2
+	assert_equal "$stderr" ""
+	run --separate-stderr synth-gen prompts -v -t t.tpl --slot w=w.txt -n 2
+	echo "$stderr" | grep -Eq '^synth-gen: 2 prompts from 1 template in [0-9.]+ s$' || fail "no summary: $stderr"
+}
+
+@test "--id-prefix names the ids" {
+	printf '{w}\n' > t.tpl
+	printf 'a\n' > w.txt
+	assert_equal "$(synth-gen prompts -t t.tpl --slot w=w.txt -n 2 --id-prefix day3 | jq -r .id | tr '\n' ' ')" "day3-1 day3-2 "
+}
+
+@test "output: -o atomic and compressed, a full disk, a closed pipe" {
+	make_inputs
+	args=(-t explain.tpl --slot topic=topics.txt --slot persona=personas.txt)
+	synth-gen prompts "${args[@]}" --all -o out.jsonl.zst
+	assert_equal "$(head -c 4 out.jsonl.zst | od -An -tx1 | tr -d ' ')" 28b52ffd
+	assert_equal "$(zstd -dc out.jsonl.zst)" "$(synth-gen prompts "${args[@]}" --all)"
+	assert_equal "$(ls -A | grep -c '^\.')" 0
+	run bash -c "synth-gen prompts ${args[*]} --all > /dev/full"
+	assert_failure 1
+	assert_output "synth-gen: write error: No space left on device"
+	run bash -c "set -o pipefail; synth-gen prompts ${args[*]} -n 1000000 2> err.txt | head -n 1 > /dev/null; echo \"status \${PIPESTATUS[0]}\""
+	assert_output "status 141"
+	assert_equal "$(cat err.txt)" ""
+}
