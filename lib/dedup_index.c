@@ -14,12 +14,12 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "bytes.h"
 #include "diag.h"
 #include "json.h"
 
 #define INDEX_MAGIC "SYNTHDDX"
 #define INDEX_VERSION 2u
-#define INDEX_BYTE_ORDER 0x01020304u
 #define HEADER_BYTES 72
 
 /* A capacity of at least need, growing by a quarter (or to min). */
@@ -275,36 +275,12 @@ size_t dedup_index_memory(const struct dedup_index *x)
 
 /* --- Files ------------------------------------------------------------- */
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static void write_header(const struct dedup_index *x, unsigned char *h)
 {
 	memset(h, 0, HEADER_BYTES);
 	memcpy(h, INDEX_MAGIC, 8);
 	put32(h + 8, INDEX_VERSION);
-	put32(h + 12, INDEX_BYTE_ORDER);
+	put32(h + 12, BYTE_ORDER_MARK);
 	const uint32_t *params[] = { &x->p.mode, &x->p.normalize, &x->p.ngram, &x->p.perms,
 				     &x->p.bands, &x->p.rows, &x->p.bits };
 	for (size_t i = 0; i < sizeof(params) / sizeof(*params); i++)
@@ -436,7 +412,7 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 			    get32(buf + 8), INDEX_VERSION);
 		return parse_fail(x, err, NULL);
 	}
-	if (get32(buf + 12) != INDEX_BYTE_ORDER)
+	if (get32(buf + 12) != BYTE_ORDER_MARK)
 		return parse_fail(x, err, "written on a machine of the other byte order");
 	uint64_t count = get64(buf + 56), ids_bytes = get64(buf + 64);
 	/* The size of an entry as the header describes it, whatever this
@@ -514,24 +490,15 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 
 int dedup_index_load(struct dedup_index *x, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return error_errno("%s", path);
-	}
 	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
-	char chunk[1 << 16];
-	size_t k;
-	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		strbuf_add(&data, chunk, k);
 	int rc = 0;
-	if (ferror(f))
-		rc = error_errno("%s", path);
-	fclose(f);
-	if (!rc && dedup_index_parse(x, (const unsigned char *)data.buf, data.len, &err) < 0)
+	if (file_slurp(path, &data) < 0)
+		rc = errno == ENOENT ? 0 : error_errno("%s", path);
+	else if (dedup_index_parse(x, (const unsigned char *)data.buf, data.len, &err) < 0)
 		rc = error("%s: %s", path, err.buf);
+	else
+		rc = 1;
 	strbuf_release(&data);
 	strbuf_release(&err);
-	return rc < 0 ? -1 : 1;
+	return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #endif
 
 #include "alloc.h"
+#include "bytes.h"
 #include "diag.h"
 
 static const unsigned char zstd_magic[4] = { 0x28, 0xB5, 0x2F, 0xFD };
@@ -321,6 +323,25 @@ int block_next_line(const struct block *b, struct block_cursor *c, struct line *
 		l->len = len;
 		l->lineno = c->lineno;
 		return 1;
+	}
+	return 0;
+}
+
+int file_slurp(const char *path, struct strbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char chunk[1 << 16];
+	size_t k;
+	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		strbuf_add(out, chunk, k);
+	int failed = ferror(f);
+	int saved = errno;
+	fclose(f);
+	if (failed) {
+		errno = saved;
+		return -1;
 	}
 	return 0;
 }

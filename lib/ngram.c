@@ -1,0 +1,785 @@
+/* ngram.c: the n-gram language model; see ngram.h. */
+#include "ngram.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bytes.h"
+#include "diag.h"
+#include "hash.h"
+#include "text.h"
+
+#define MODEL_MAGIC "SYNTHNGM"
+#define MODEL_VERSION 1u
+#define HEADER_BYTES 64
+
+/* --- The vocabulary ------------------------------------------------------ */
+
+static uint64_t word_hash(const char *w, size_t n)
+{
+	return hash64(w, n, 0x776f7264); /* "word" */
+}
+
+static const char *word_of(const struct ngram_model *m, uint32_t id, size_t *n)
+{
+	*n = m->off[id + 1] - m->off[id];
+	return m->text.buf + m->off[id];
+}
+
+/* Place id in the word table (grown by the caller). */
+static void vocab_place(struct ngram_model *m, uint32_t id)
+{
+	size_t n;
+	const char *w = word_of(m, id, &n);
+	size_t i = hash_slot(word_hash(w, n), m->vcap);
+	while (m->vslot[i])
+		i = hash_next_slot(i, m->vcap);
+	m->vslot[i] = id + 1;
+}
+
+static void vocab_rebuild(struct ngram_model *m, size_t cap)
+{
+	free(m->vslot);
+	m->vcap = cap;
+	m->vslot = xcalloc(cap, sizeof(*m->vslot));
+	for (uint32_t id = 2; id < m->nvocab; id++)
+		vocab_place(m, id);
+}
+
+uint32_t ngram_word_id(const struct ngram_model *m, const char *w, size_t n)
+{
+	if (!m->vcap)
+		return UINT32_MAX;
+	for (size_t i = hash_slot(word_hash(w, n), m->vcap); m->vslot[i];
+	     i = hash_next_slot(i, m->vcap)) {
+		size_t k;
+		const char *v = word_of(m, m->vslot[i] - 1, &k);
+		if (k == n && !memcmp(v, w, n))
+			return m->vslot[i] - 1;
+	}
+	return UINT32_MAX;
+}
+
+/* The id of a word, added when new. */
+static uint32_t vocab_intern(struct ngram_model *m, const char *w, size_t n)
+{
+	uint32_t id = ngram_word_id(m, w, n);
+	if (id != UINT32_MAX)
+		return id;
+	if (m->nvocab == UINT32_MAX - 1 || m->text.len + n > UINT32_MAX)
+		die("the n-gram model's vocabulary is full");
+	id = m->nvocab++;
+	m->off = xreallocarray(m->off, (size_t)m->nvocab + 1, sizeof(*m->off));
+	strbuf_add(&m->text, w, n);
+	m->off[id + 1] = (uint32_t)m->text.len;
+	if ((size_t)m->nvocab * 2 > m->vcap)
+		vocab_rebuild(m, m->vcap ? m->vcap * 2 : 1024);
+	else
+		vocab_place(m, id);
+	return id;
+}
+
+static void vocab_init(struct ngram_model *m)
+{
+	strbuf_init(&m->text);
+	m->nvocab = 2;
+	m->off = xcalloc(3, sizeof(*m->off));
+}
+
+/* --- Training ------------------------------------------------------------ */
+
+/* The hash of a run of ids: the context of an n-gram. */
+static uint64_t ctx_hash(const uint32_t *ids, size_t n)
+{
+	uint64_t h = mix64(0x636f6e74657874ull + n); /* "context" */
+	for (size_t i = 0; i < n; i++)
+		h = mix64(h ^ ((uint64_t)ids[i] + 1) * 0x9e3779b97f4a7c15ull);
+	return h;
+}
+
+struct gram {
+	uint64_t ctx;
+	uint32_t w, count;	/* count 0: an empty slot */
+};
+
+struct gram_table {
+	struct gram *g;
+	size_t n, cap;
+};
+
+static size_t gram_slot(const struct gram_table *t, uint64_t ctx, uint32_t w)
+{
+	size_t i = hash_slot(mix64(ctx ^ ((uint64_t)w << 32 | w)), t->cap);
+	while (t->g[i].count && (t->g[i].ctx != ctx || t->g[i].w != w))
+		i = hash_next_slot(i, t->cap);
+	return i;
+}
+
+/* Count one more of (ctx, w); returns 1 when it is new. */
+static int gram_add(struct gram_table *t, uint64_t ctx, uint32_t w)
+{
+	if ((t->n + 1) * 10 > t->cap * 7) {
+		struct gram_table bigger = { .cap = t->cap ? t->cap * 2 : 4096 };
+		bigger.g = xcalloc(bigger.cap, sizeof(*bigger.g));
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->g[i].count)
+				bigger.g[gram_slot(&bigger, t->g[i].ctx, t->g[i].w)] = t->g[i];
+		bigger.n = t->n;
+		free(t->g);
+		*t = bigger;
+	}
+	struct gram *g = &t->g[gram_slot(t, ctx, w)];
+	if (g->count) {
+		if (g->count < UINT32_MAX)
+			g->count++;
+		return 0;
+	}
+	*g = (struct gram){ ctx, w, 1 };
+	t->n++;
+	return 1;
+}
+
+struct ngram_trainer {
+	struct ngram_model m;	/* the vocabulary grows here */
+	struct gram_table tab[NGRAM_MAX_ORDER + 1];
+	uint32_t *lengths;
+	size_t nlengths, lcap;
+	struct words ws;
+	uint32_t *seq;
+	size_t seqcap;
+};
+
+struct ngram_trainer *ngram_trainer_new(unsigned order)
+{
+	if (order < 1 || order > NGRAM_MAX_ORDER)
+		BUG("n-gram order %u", order);
+	struct ngram_trainer *t = xcalloc(1, sizeof(*t));
+	t->m.order = order;
+	vocab_init(&t->m);
+	words_init(&t->ws);
+	return t;
+}
+
+/* Count the n-gram of order k ending at seq[i]; a new one counts once
+ * more, as a continuation, in the order below. */
+static void count_gram(struct ngram_trainer *t, unsigned k, const uint32_t *seq, size_t i)
+{
+	for (;; k--) {
+		uint64_t ctx = ctx_hash(seq + i - (k - 1), k - 1);
+		if (!gram_add(&t->tab[k], ctx, seq[i]) || k == 1)
+			return;
+	}
+}
+
+void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
+{
+	unsigned pad = t->m.order - 1;
+	text_words_as(s, n, NORM_NONE, &t->ws);
+	size_t len = pad + t->ws.n + 1;
+	if (len > t->seqcap) {
+		t->seqcap = grow_capacity(t->seqcap, len, 256);
+		t->seq = xreallocarray(t->seq, t->seqcap, sizeof(*t->seq));
+	}
+	for (unsigned i = 0; i < pad; i++)
+		t->seq[i] = NGRAM_BOS;
+	for (size_t i = 0; i < t->ws.n; i++)
+		t->seq[pad + i] = vocab_intern(&t->m, t->ws.norm.buf + t->ws.w[i].off, t->ws.w[i].len);
+	t->seq[len - 1] = NGRAM_EOS;
+	for (size_t i = pad; i < len; i++)
+		count_gram(t, t->m.order, t->seq, i);
+	if (t->nlengths == t->lcap) {
+		t->lcap = grow_capacity(t->lcap, t->nlengths + 1, 1024);
+		t->lengths = xreallocarray(t->lengths, t->lcap, sizeof(*t->lengths));
+	}
+	t->lengths[t->nlengths++] = t->ws.n > UINT32_MAX ? UINT32_MAX : (uint32_t)t->ws.n;
+	t->m.tokens += t->ws.n;
+}
+
+static int by_ctx_word(const void *a, const void *b)
+{
+	const struct gram *x = a, *y = b;
+	if (x->ctx != y->ctx)
+		return x->ctx < y->ctx ? -1 : 1;
+	return x->w < y->w ? -1 : x->w > y->w;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Ney's discount from the numbers of counts of one and of two. */
+static double discount(uint64_t n1, uint64_t n2)
+{
+	if (!n1)
+		return 0.5;
+	double d = (double)n1 / (double)(n1 + 2 * n2);
+	return d < 0.05 ? 0.05 : d > 0.95 ? 0.95 : d;
+}
+
+/* The context lookup, unigram probabilities and order of a model whose
+ * arrays are filled. */
+static void model_index(struct ngram_model *m)
+{
+	vocab_rebuild(m, 1024 > (size_t)m->nvocab * 2 ? 1024 : (size_t)m->nvocab * 2);
+	for (unsigned k = 2; k <= m->order; k++) {
+		struct ngram_level *l = &m->level[k];
+		l->scap = 16;
+		while (l->scap < 2 * l->nctx)
+			l->scap *= 2;
+		l->slot = xcalloc(l->scap, sizeof(*l->slot));
+		for (size_t c = 0; c < l->nctx; c++) {
+			size_t i = hash_slot(l->ctx[c].hash, l->scap);
+			while (l->slot[i])
+				i = hash_next_slot(i, l->scap);
+			l->slot[i] = (uint32_t)c + 1;
+		}
+	}
+	/* The unigram level: discounted counts, and what the discount frees
+	 * spread evenly over the vocabulary (but the begin marker) and one
+	 * unknown word. */
+	uint64_t total = 0, types = 0, n1 = 0, n2 = 0;
+	for (uint32_t w = 1; w < m->nvocab; w++) {
+		total += m->uni_count[w];
+		types += m->uni_count[w] > 0;
+		n1 += m->uni_count[w] == 1;
+		n2 += m->uni_count[w] == 2;
+	}
+	m->uni_discount = discount(n1, n2);
+	double d = m->uni_discount;
+	m->p_uni = xcalloc(m->nvocab, sizeof(*m->p_uni));
+	m->p_unknown = total ? d * (double)types / (double)total / (double)m->nvocab : 1.0;
+	for (uint32_t w = 1; w < m->nvocab; w++) {
+		double c = (double)m->uni_count[w] - d;
+		m->p_uni[w] = (c > 0 && total ? c / (double)total : 0) + m->p_unknown;
+	}
+	m->uni_order = xcalloc(m->nvocab, sizeof(*m->uni_order));
+	for (uint32_t w = 1; w < m->nvocab; w++)
+		m->uni_order[w - 1] = w;
+	/* By count, most first, then by id: a stable order. */
+	uint64_t *keyed = xcalloc(m->nvocab, sizeof(*keyed));
+	for (uint32_t i = 0; i + 1 < m->nvocab; i++) {
+		uint32_t w = m->uni_order[i];
+		keyed[i] = (uint64_t)(UINT32_MAX - m->uni_count[w]) << 32 | w;
+	}
+	qsort(keyed, m->nvocab - 1, sizeof(*keyed), by_u64);
+	for (uint32_t i = 0; i + 1 < m->nvocab; i++)
+		m->uni_order[i] = (uint32_t)keyed[i];
+	free(keyed);
+}
+
+void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
+{
+	*m = t->m;
+	for (unsigned k = 2; k <= m->order; k++) {
+		struct gram_table *tab = &t->tab[k];
+		struct gram *g = xreallocarray(NULL, tab->n ? tab->n : 1, sizeof(*g));
+		size_t n = 0;
+		uint64_t n1 = 0, n2 = 0;
+		for (size_t i = 0; i < tab->cap; i++)
+			if (tab->g[i].count) {
+				g[n++] = tab->g[i];
+				n1 += tab->g[i].count == 1;
+				n2 += tab->g[i].count == 2;
+			}
+		free(tab->g);
+		qsort(g, n, sizeof(*g), by_ctx_word);
+		struct ngram_level *l = &m->level[k];
+		l->discount = discount(n1, n2);
+		l->nconts = n;
+		l->cont_w = xreallocarray(NULL, n ? n : 1, sizeof(*l->cont_w));
+		l->cont_c = xreallocarray(NULL, n ? n : 1, sizeof(*l->cont_c));
+		l->ctx = xreallocarray(NULL, n ? n : 1, sizeof(*l->ctx));
+		for (size_t i = 0; i < n; i++) {
+			if (!i || g[i].ctx != g[i - 1].ctx)
+				l->ctx[l->nctx++] = (struct ngram_ctx){ g[i].ctx, 0, (uint32_t)i, 0 };
+			struct ngram_ctx *c = &l->ctx[l->nctx - 1];
+			c->n++;
+			c->total += g[i].count;
+			l->cont_w[i] = g[i].w;
+			l->cont_c[i] = g[i].count;
+		}
+		free(g);
+	}
+	m->uni_count = xcalloc(m->nvocab, sizeof(*m->uni_count));
+	uint64_t none = ctx_hash(NULL, 0);
+	for (size_t i = 0; i < t->tab[1].cap; i++)
+		if (t->tab[1].g[i].count && t->tab[1].g[i].ctx == none)
+			m->uni_count[t->tab[1].g[i].w] = t->tab[1].g[i].count;
+	free(t->tab[1].g);
+	qsort(t->lengths, t->nlengths, sizeof(*t->lengths), by_value);
+	m->lengths = t->lengths;
+	m->nlengths = t->nlengths;
+	words_release(&t->ws);
+	free(t->seq);
+	free(t);
+	model_index(m);
+}
+
+void ngram_release(struct ngram_model *m)
+{
+	strbuf_release(&m->text);
+	free(m->off);
+	free(m->vslot);
+	for (unsigned k = 2; k <= m->order && k <= NGRAM_MAX_ORDER; k++) {
+		struct ngram_level *l = &m->level[k];
+		free(l->ctx);
+		free(l->cont_w);
+		free(l->cont_c);
+		free(l->slot);
+	}
+	free(m->uni_count);
+	free(m->p_uni);
+	free(m->uni_order);
+	free(m->lengths);
+	memset(m, 0, sizeof(*m));
+}
+
+/* --- Probabilities ------------------------------------------------------- */
+
+static const struct ngram_ctx *find_ctx(const struct ngram_level *l, uint64_t h)
+{
+	for (size_t i = hash_slot(h, l->scap); l->slot[i]; i = hash_next_slot(i, l->scap))
+		if (l->ctx[l->slot[i] - 1].hash == h)
+			return &l->ctx[l->slot[i] - 1];
+	return NULL;
+}
+
+/* The count of w among a context's continuations (sorted by word). */
+static uint32_t cont_count(const struct ngram_level *l, const struct ngram_ctx *c, uint32_t w)
+{
+	size_t lo = c->first, hi = (size_t)c->first + c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->cont_w[mid] < w)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < (size_t)c->first + c->n && l->cont_w[lo] == w ? l->cont_c[lo] : 0;
+}
+
+/* The last order - 1 words of hist, padded in front with begin markers. */
+static void padded_history(const struct ngram_model *m, const uint32_t *hist, size_t n,
+			   uint32_t *out)
+{
+	unsigned want = m->order - 1;
+	for (unsigned i = 0; i < want; i++)
+		out[i] = i + n >= want ? hist[i + n - want] : NGRAM_BOS;
+}
+
+double ngram_prob(const struct ngram_model *m, const uint32_t *hist, size_t n, uint32_t w)
+{
+	uint32_t h[NGRAM_MAX_ORDER];
+	padded_history(m, hist, n, h);
+	int known = w < m->nvocab;
+	double p = known ? m->p_uni[w] : m->p_unknown;
+	for (unsigned k = 2; k <= m->order; k++) {
+		const struct ngram_level *l = &m->level[k];
+		const struct ngram_ctx *c = find_ctx(l, ctx_hash(h + m->order - k, k - 1));
+		if (!c)
+			continue;
+		double cw = known ? (double)cont_count(l, c, w) - l->discount : 0;
+		double total = (double)c->total;
+		p = (cw > 0 ? cw / total : 0) + l->discount * (double)c->n / total * p;
+	}
+	return p;
+}
+
+size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
+		 size_t *len, size_t *cap)
+{
+	struct words ws;
+	words_init(&ws);
+	text_words_as(s, n, NORM_NONE, &ws);
+	if (*len + ws.n > *cap) {
+		*cap = grow_capacity(*cap, *len + ws.n, 256);
+		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
+	}
+	for (size_t i = 0; i < ws.n; i++)
+		(*ids)[(*len)++] = ngram_word_id(m, ws.norm.buf + ws.w[i].off, ws.w[i].len);
+	size_t added = ws.n;
+	words_release(&ws);
+	return added;
+}
+
+/* --- Sampling ------------------------------------------------------------ */
+
+struct pick {
+	uint32_t w;
+	double q;
+};
+
+struct ngram_sampler {
+	const struct ngram_model *m;
+	double inv_t, top_p;
+	double rest_total;	/* the sum of p_uni^(1/T) over every word but the markers */
+	double *q;		/* by id: a candidate's weight */
+	unsigned char *mark;	/* by id: a candidate */
+	struct pick *cand, *nucleus;
+	size_t ncand, ccap, ncap;
+};
+
+static double power(double x, double e)
+{
+	return e == 1 ? x : pow(x, e);
+}
+
+struct ngram_sampler *ngram_sampler_new(const struct ngram_model *m, double temperature,
+					double top_p)
+{
+	struct ngram_sampler *s = xcalloc(1, sizeof(*s));
+	s->m = m;
+	s->inv_t = 1 / temperature;
+	s->top_p = top_p;
+	for (uint32_t w = 2; w < m->nvocab; w++)
+		s->rest_total += power(m->p_uni[w], s->inv_t);
+	s->q = xcalloc(m->nvocab, sizeof(*s->q));
+	s->mark = xcalloc(m->nvocab, 1);
+	return s;
+}
+
+void ngram_sampler_free(struct ngram_sampler *s)
+{
+	if (!s)
+		return;
+	free(s->q);
+	free(s->mark);
+	free(s->cand);
+	free(s->nucleus);
+	free(s);
+}
+
+static int by_weight(const void *a, const void *b)
+{
+	const struct pick *x = a, *y = b;
+	if (x->q != y->q)
+		return x->q > y->q ? -1 : 1;
+	return x->w < y->w ? -1 : x->w > y->w;
+}
+
+/* The probability of the next word is the unigram probability times A,
+ * plus, for the words seen after some context of the history (the
+ * candidates), what those contexts give them. The candidates are listed
+ * and weighed; every other word keeps the unigram order, so the words in
+ * order of weight are a merge of the two lists. */
+uint32_t ngram_sample(struct ngram_sampler *s, const uint32_t *hist, size_t n, struct prng *r)
+{
+	const struct ngram_model *m = s->m;
+	uint32_t h[NGRAM_MAX_ORDER];
+	padded_history(m, hist, n, h);
+	double a = 1;
+	s->ncand = 0;
+	for (unsigned k = m->order; k >= 2; k--) {
+		const struct ngram_level *l = &m->level[k];
+		const struct ngram_ctx *c = find_ctx(l, ctx_hash(h + m->order - k, k - 1));
+		if (!c)
+			continue;
+		double total = (double)c->total;
+		for (uint32_t j = c->first; j < c->first + c->n; j++) {
+			uint32_t w = l->cont_w[j];
+			if (!s->mark[w]) {
+				s->mark[w] = 1;
+				s->q[w] = 0;
+				if (s->ncand == s->ccap) {
+					s->ccap = grow_capacity(s->ccap, s->ncand + 1, 256);
+					s->cand = xreallocarray(s->cand, s->ccap, sizeof(*s->cand));
+				}
+				s->cand[s->ncand++].w = w;
+			}
+			double cw = (double)l->cont_c[j] - l->discount;
+			if (cw > 0)
+				s->q[w] += a * cw / total;
+		}
+		a *= l->discount * (double)c->n / total;
+	}
+	/* Weights: p^(1/T), the markers excluded. */
+	double cand_sum = 0, cand_uni = 0;
+	for (size_t i = 0; i < s->ncand; i++) {
+		uint32_t w = s->cand[i].w;
+		double q = 0;
+		if (w >= 2) {
+			q = power(s->q[w] + a * m->p_uni[w], s->inv_t);
+			cand_uni += power(m->p_uni[w], s->inv_t);
+		}
+		s->cand[i].q = q;
+		cand_sum += q;
+	}
+	double scale = power(a, s->inv_t);
+	double rest = scale * (s->rest_total - cand_uni);
+	if (rest < 0)
+		rest = 0;
+	double z = cand_sum + rest;
+	qsort(s->cand, s->ncand, sizeof(*s->cand), by_weight);
+
+	/* Walk the words by weight: to a target drawn over all of them, or,
+	 * with a nucleus, collecting it first. */
+	int nucleus = s->top_p < 1;
+	double goal = nucleus ? s->top_p * z : prng_uniform(r) * z, sum = 0;
+	size_t i = 0, j = 0, nn = 0;
+	uint32_t last = UINT32_MAX;
+	for (;;) {
+		while (j + 1 < m->nvocab && (m->uni_order[j] < 2 || s->mark[m->uni_order[j]]))
+			j++;
+		double qc = i < s->ncand ? s->cand[i].q : -1;
+		double qu = j + 1 < m->nvocab ? scale * power(m->p_uni[m->uni_order[j]], s->inv_t) : -1;
+		if (qc < 0 && qu < 0)
+			break;
+		struct pick p;
+		if (qc >= qu)
+			p = s->cand[i++];
+		else
+			p = (struct pick){ m->uni_order[j++], qu };
+		if (p.q <= 0)
+			break;
+		sum += p.q;
+		last = p.w;
+		if (nucleus) {
+			if (nn == s->ncap) {
+				s->ncap = grow_capacity(s->ncap, nn + 1, 256);
+				s->nucleus = xreallocarray(s->nucleus, s->ncap, sizeof(*s->nucleus));
+			}
+			s->nucleus[nn++] = p;
+		}
+		if (sum >= goal)
+			break;
+	}
+	if (nucleus && nn) {
+		double u = prng_uniform(r) * sum, acc = 0;
+		last = s->nucleus[nn - 1].w;
+		for (size_t k = 0; k < nn; k++) {
+			acc += s->nucleus[k].q;
+			if (u < acc) {
+				last = s->nucleus[k].w;
+				break;
+			}
+		}
+	}
+	for (size_t k = 0; k < s->ncand; k++)
+		s->mark[s->cand[k].w] = 0;
+	if (last == UINT32_MAX)
+		BUG("n-gram model: nothing to sample");
+	return last;
+}
+
+uint64_t ngram_sample_length(const struct ngram_model *m, struct prng *r)
+{
+	return m->nlengths ? m->lengths[prng_below(r, m->nlengths)] : 0;
+}
+
+/* --- Files --------------------------------------------------------------- */
+
+static void put_double(unsigned char *p, double d)
+{
+	memcpy(p, &d, 8);
+}
+
+static double get_double(const unsigned char *p)
+{
+	double d;
+	memcpy(&d, p, 8);
+	return d;
+}
+
+struct writer {
+	struct output *out;
+	struct hash_stream *sum;
+};
+
+static void emit(struct writer *w, const void *p, size_t n)
+{
+	output_write(w->out, p, n);
+	hash_stream_add(w->sum, p, n);
+}
+
+static void emit32s(struct writer *w, const uint32_t *v, size_t n)
+{
+	emit(w, v, n * sizeof(*v));
+}
+
+void ngram_write(const struct ngram_model *m, struct output *out)
+{
+	struct writer w = { out, hash_stream_new() };
+	unsigned char h[HEADER_BYTES] = { 0 };
+	memcpy(h, MODEL_MAGIC, 8);
+	put32(h + 8, MODEL_VERSION);
+	put32(h + 12, BYTE_ORDER_MARK);
+	put32(h + 16, m->order);
+	put32(h + 20, m->nvocab);
+	put64(h + 24, m->text.len);
+	put64(h + 32, m->nlengths);
+	put64(h + 40, m->tokens);
+	emit(&w, h, sizeof(h));
+	for (unsigned k = 2; k <= m->order; k++) {
+		unsigned char lh[24];
+		put64(lh, m->level[k].nctx);
+		put64(lh + 8, m->level[k].nconts);
+		put_double(lh + 16, m->level[k].discount);
+		emit(&w, lh, sizeof(lh));
+	}
+	emit32s(&w, m->off, (size_t)m->nvocab + 1);
+	emit(&w, m->text.buf, m->text.len);
+	emit32s(&w, m->uni_count, m->nvocab);
+	for (unsigned k = 2; k <= m->order; k++) {
+		const struct ngram_level *l = &m->level[k];
+		for (size_t c = 0; c < l->nctx; c++) {
+			unsigned char e[24];
+			put64(e, l->ctx[c].hash);
+			put64(e + 8, l->ctx[c].total);
+			put32(e + 16, l->ctx[c].first);
+			put32(e + 20, l->ctx[c].n);
+			emit(&w, e, sizeof(e));
+		}
+		emit32s(&w, l->cont_w, l->nconts);
+		emit32s(&w, l->cont_c, l->nconts);
+	}
+	emit32s(&w, m->lengths, m->nlengths);
+	unsigned char sum[8];
+	put64(sum, hash_stream_end(w.sum));
+	output_write(out, sum, sizeof(sum));
+}
+
+/* A reader over the file's bytes that fails once past the end. */
+struct reader {
+	const unsigned char *p, *end;
+	int short_read;
+};
+
+static const unsigned char *take(struct reader *r, uint64_t n)
+{
+	if (r->short_read || n > (uint64_t)(r->end - r->p)) {
+		r->short_read = 1;
+		return NULL;
+	}
+	const unsigned char *at = r->p;
+	r->p += n;
+	return at;
+}
+
+static uint32_t *take32s(struct reader *r, uint64_t n)
+{
+	if (n > UINT64_MAX / 4)
+		n = UINT64_MAX / 4;
+	const unsigned char *at = take(r, n * 4);
+	if (!at)
+		return NULL;
+	uint32_t *v = xreallocarray(NULL, n ? n : 1, sizeof(*v));
+	memcpy(v, at, n * 4);
+	return v;
+}
+
+static int parse_fail(struct ngram_model *m, struct strbuf *err, const char *why)
+{
+	strbuf_addstr(err, why);
+	ngram_release(m);
+	return -1;
+}
+
+int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struct strbuf *err)
+{
+	memset(m, 0, sizeof(*m));
+	if (n < 8 || memcmp(buf, MODEL_MAGIC, 8))
+		return parse_fail(m, err, "not a synth n-gram model");
+	if (n < HEADER_BYTES + 8)
+		return parse_fail(m, err, "truncated");
+	if (get32(buf + 8) != MODEL_VERSION) {
+		strbuf_addf(err, "model format version %u; this program reads version %u",
+			    get32(buf + 8), MODEL_VERSION);
+		ngram_release(m);
+		return -1;
+	}
+	if (get32(buf + 12) != BYTE_ORDER_MARK)
+		return parse_fail(m, err, "written on a machine of the other byte order");
+	struct hash_stream *hs = hash_stream_new();
+	hash_stream_add(hs, buf, n - 8);
+	if (hash_stream_end(hs) != get64(buf + n - 8))
+		return parse_fail(m, err, "corrupt: the checksum does not match (or truncated)");
+	struct reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
+	m->order = get32(buf + 16);
+	m->nvocab = get32(buf + 20);
+	uint64_t text_len = get64(buf + 24);
+	m->nlengths = get64(buf + 32);
+	m->tokens = get64(buf + 40);
+	if (m->order < 1 || m->order > NGRAM_MAX_ORDER || m->nvocab < 2 || m->nvocab == UINT32_MAX ||
+	    text_len > UINT32_MAX) {
+		m->order = 0;
+		return parse_fail(m, err, "corrupt: a bad header");
+	}
+	for (unsigned k = 2; k <= m->order; k++) {
+		const unsigned char *lh = take(&r, 24);
+		if (!lh)
+			return parse_fail(m, err, "truncated");
+		m->level[k].nctx = get64(lh);
+		m->level[k].nconts = get64(lh + 8);
+		m->level[k].discount = get_double(lh + 16);
+		if (m->level[k].nctx > m->level[k].nconts || m->level[k].nconts >= UINT32_MAX ||
+		    !(m->level[k].discount > 0 && m->level[k].discount < 1))
+			return parse_fail(m, err, "corrupt: a bad level header");
+	}
+	m->off = take32s(&r, (uint64_t)m->nvocab + 1);
+	const unsigned char *text = take(&r, text_len);
+	m->uni_count = take32s(&r, m->nvocab);
+	if (r.short_read)
+		return parse_fail(m, err, "truncated");
+	strbuf_add(&m->text, text, text_len);
+	if (m->off[0] || m->off[1] || m->off[2] || m->off[m->nvocab] != text_len)
+		return parse_fail(m, err, "corrupt: bad word offsets");
+	for (uint32_t i = 0; i < m->nvocab; i++)
+		if (m->off[i] > m->off[i + 1])
+			return parse_fail(m, err, "corrupt: bad word offsets");
+	for (unsigned k = 2; k <= m->order; k++) {
+		struct ngram_level *l = &m->level[k];
+		l->ctx = xreallocarray(NULL, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
+		for (size_t c = 0; c < l->nctx; c++) {
+			const unsigned char *e = take(&r, 24);
+			if (!e)
+				return parse_fail(m, err, "truncated");
+			l->ctx[c] = (struct ngram_ctx){ get64(e), get64(e + 8), get32(e + 16), get32(e + 20) };
+		}
+		l->cont_w = take32s(&r, l->nconts);
+		l->cont_c = take32s(&r, l->nconts);
+		if (r.short_read)
+			return parse_fail(m, err, "truncated");
+		for (size_t c = 0; c < l->nctx; c++) {
+			const struct ngram_ctx *x = &l->ctx[c];
+			if (!x->n || (uint64_t)x->first + x->n > l->nconts ||
+			    (c && x->hash <= l->ctx[c - 1].hash))
+				return parse_fail(m, err, "corrupt: bad contexts");
+			for (uint32_t j = x->first; j < x->first + x->n; j++)
+				if (l->cont_w[j] >= m->nvocab || !l->cont_c[j] ||
+				    (j > x->first && l->cont_w[j] <= l->cont_w[j - 1]))
+					return parse_fail(m, err, "corrupt: bad continuations");
+		}
+	}
+	m->lengths = take32s(&r, m->nlengths);
+	if (r.short_read)
+		return parse_fail(m, err, "truncated");
+	if (r.p != r.end)
+		return parse_fail(m, err, "corrupt: bytes after the end");
+	model_index(m);
+	return 0;
+}
+
+int ngram_load(struct ngram_model *m, const char *path)
+{
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	int rc = 0;
+	memset(m, 0, sizeof(*m));
+	if (file_slurp(path, &data) < 0)
+		rc = error_errno("%s", path);
+	else if (ngram_parse(m, (const unsigned char *)data.buf, data.len, &err) < 0)
+		rc = error("%s: %s", path, err.buf);
+	strbuf_release(&data);
+	strbuf_release(&err);
+	return rc;
+}

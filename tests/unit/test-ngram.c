@@ -1,0 +1,176 @@
+/* Unit tests: the n-gram model's probabilities, its file, sampling. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bytes.h"
+#include "diag.h"
+#include "ngram.h"
+#include "unit.h"
+
+static const char *const corpus[] = {
+	"the cat sat on the mat .",
+	"the dog sat on the log .",
+	"the cat saw the dog .",
+	"a cat and a dog sat together on the mat .",
+	"the mat was red .",
+};
+
+static void train(struct ngram_model *m, unsigned order)
+{
+	struct ngram_trainer *t = ngram_trainer_new(order);
+	for (size_t i = 0; i < sizeof(corpus) / sizeof(*corpus); i++)
+		ngram_train(t, corpus[i], strlen(corpus[i]));
+	ngram_finish(t, m);
+}
+
+static uint32_t id(const struct ngram_model *m, const char *w)
+{
+	return ngram_word_id(m, w, strlen(w));
+}
+
+/* Every word but the begin marker, and one unknown word, share 1. */
+static double total_prob(const struct ngram_model *m, const uint32_t *h, size_t n)
+{
+	double sum = ngram_prob(m, h, n, UINT32_MAX);
+	for (uint32_t w = 1; w < m->nvocab; w++)
+		sum += ngram_prob(m, h, n, w);
+	return sum;
+}
+
+static void test_probabilities(void)
+{
+	for (unsigned order = 1; order <= 4; order++) {
+		struct ngram_model m;
+		train(&m, order);
+		ok(m.nvocab == 2 + 14, "order %u: 14 distinct words and the two markers", order);
+		uint32_t seen[] = { id(&m, "the"), id(&m, "cat") };
+		uint32_t unseen[] = { id(&m, "red"), id(&m, "cat") };
+		uint32_t unknown[] = { UINT32_MAX, UINT32_MAX };
+		ok(fabs(total_prob(&m, NULL, 0) - 1) < 1e-9, "order %u: the start sums to 1", order);
+		ok(fabs(total_prob(&m, seen, 2) - 1) < 1e-9, "order %u: after a seen history, 1", order);
+		ok(fabs(total_prob(&m, unseen, 2) - 1) < 1e-9, "order %u: after an unseen one, 1", order);
+		ok(fabs(total_prob(&m, unknown, 2) - 1) < 1e-9, "order %u: after unknown words, 1", order);
+		ngram_release(&m);
+	}
+	struct ngram_model m;
+	train(&m, 3);
+	uint32_t h[] = { id(&m, "the"), id(&m, "cat") };
+	double sat = ngram_prob(&m, h, 2, id(&m, "sat")), saw = ngram_prob(&m, h, 2, id(&m, "saw"));
+	double mat = ngram_prob(&m, h, 2, id(&m, "mat"));
+	ok(sat > 0.2 && saw > 0.2, "after 'the cat': sat %.3f and saw %.3f are likely", sat, saw);
+	ok(mat < sat / 4, "a word never seen there (mat %.3f) is much less likely", mat);
+	uint32_t start[] = { 0 };
+	ok(ngram_prob(&m, start, 0, id(&m, "the")) > 0.5, "documents mostly start with 'the'");
+	ok(m.nlengths == 5 && m.lengths[0] == 5 && m.lengths[4] == 11, "the lengths are kept, sorted: %llu, %u .. %u", (unsigned long long)m.nlengths, m.lengths[0], m.lengths[m.nlengths - 1]);
+	ngram_release(&m);
+}
+
+static void test_file(void)
+{
+	struct ngram_model m, back;
+	train(&m, 3);
+	char path[] = "/tmp/test-ngram-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	struct output out;
+	output_open(&out, path, 0);
+	ngram_write(&m, &out);
+	ok(output_close(&out) == 0, "the model is written");
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	ok(file_slurp(path, &data) == 0, "and read back");
+	unlink(path);
+	const unsigned char *buf = (const unsigned char *)data.buf;
+	ok(ngram_parse(&back, buf, data.len, &err) == 0, "and parsed: %s", err.buf);
+	int same = back.nvocab == m.nvocab && back.order == 3;
+	uint32_t h[] = { id(&m, "on"), id(&m, "the") };
+	for (uint32_t w = 1; same && w < m.nvocab; w++)
+		same = ngram_prob(&m, h, 2, w) == ngram_prob(&back, h, 2, w);
+	ok(same, "the loaded model gives the same probabilities");
+	ngram_release(&back);
+
+	/* A flipped byte anywhere, a short file, another file. */
+	unsigned char *copy = malloc(data.len);
+	int refused = 1;
+	for (size_t i = 0; i < data.len; i += 7) {
+		memcpy(copy, buf, data.len);
+		copy[i] ^= 0x20;
+		strbuf_reset(&err);
+		refused &= ngram_parse(&back, copy, data.len, &err) < 0;
+	}
+	ok(refused, "every flipped byte is refused");
+	strbuf_reset(&err);
+	ok(ngram_parse(&back, buf, data.len - 1, &err) < 0 && strstr(err.buf, "corrupt"),
+	   "a short file: %s", err.buf);
+	strbuf_reset(&err);
+	ok(ngram_parse(&back, (const unsigned char *)"hello", 5, &err) < 0 &&
+	   !strcmp(err.buf, "not a synth n-gram model"), "another file: %s", err.buf);
+	free(copy);
+	strbuf_release(&data);
+	strbuf_release(&err);
+	ngram_release(&m);
+}
+
+static void test_sampling(void)
+{
+	struct ngram_model m;
+	train(&m, 3);
+	uint32_t h[] = { id(&m, "sat"), id(&m, "on") };
+	enum { N = 40000 };
+	struct prng r;
+	prng_seed(&r, 1);
+	struct ngram_sampler *s = ngram_sampler_new(&m, 1, 1);
+	uint32_t *count = calloc(m.nvocab, sizeof(*count));
+	for (int i = 0; i < N; i++)
+		count[ngram_sample(s, h, 2, &r)]++;
+	/* Drawn as often as the model says, the end marker left out. */
+	double eos = ngram_prob(&m, h, 2, NGRAM_EOS), worst = 0;
+	for (uint32_t w = 2; w < m.nvocab; w++) {
+		double p = ngram_prob(&m, h, 2, w) / (1 - eos - ngram_prob(&m, h, 2, UINT32_MAX));
+		double sd = sqrt(p * (1 - p) / N);
+		double z = fabs((double)count[w] / N - p) / (sd > 0 ? sd : 1);
+		if (z > worst)
+			worst = z;
+	}
+	ok(worst < 4.5, "frequencies match the probabilities (worst %.2f sd)", worst);
+	ok(count[NGRAM_EOS] == 0 && count[NGRAM_BOS] == 0, "no marker is drawn");
+	ngram_sampler_free(s);
+
+	s = ngram_sampler_new(&m, 1, 0.01);
+	int top = 1;
+	for (int i = 0; i < 200; i++)
+		top &= ngram_sample(s, h, 2, &r) == id(&m, "the");
+	ok(top, "a tiny nucleus holds only the most probable word");
+	ngram_sampler_free(s);
+
+	/* A low temperature sharpens, a high one flattens. */
+	double share[2];
+	double temps[2] = { 0.3, 3 };
+	for (int t = 0; t < 2; t++) {
+		s = ngram_sampler_new(&m, temps[t], 1);
+		int the = 0;
+		for (int i = 0; i < 4000; i++)
+			the += ngram_sample(s, h, 2, &r) == id(&m, "the");
+		share[t] = the / 4000.0;
+		ngram_sampler_free(s);
+	}
+	double p_the = ngram_prob(&m, h, 2, id(&m, "the"));
+	ok(share[0] > p_the && share[1] < p_the, "temperature 0.3: %.2f, 3: %.2f, the model: %.2f",
+	   share[0], share[1], p_the);
+	uint64_t len = ngram_sample_length(&m, &r);
+	ok(len == 5 || len == 6 || len == 7 || len == 11, "a length of a training document: %llu",
+	   (unsigned long long)len);
+	free(count);
+	ngram_release(&m);
+}
+
+int main(void)
+{
+	diag_init("test-ngram");
+	test_probabilities();
+	test_file();
+	test_sampling();
+	return done_testing();
+}
