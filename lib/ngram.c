@@ -423,6 +423,7 @@ struct pick {
 struct ngram_sampler {
 	const struct ngram_model *m;
 	double inv_t, top_p;
+	double *uni_cum;	/* cumulative p_uni along uni_order, markers left out */
 	double rest_total;	/* the sum of p_uni^(1/T) over every word but the markers */
 	double *q;		/* by id: a candidate's weight */
 	unsigned char *mark;	/* by id: a candidate */
@@ -444,6 +445,13 @@ struct ngram_sampler *ngram_sampler_new(const struct ngram_model *m, double temp
 	s->top_p = top_p;
 	for (uint32_t w = 2; w < m->nvocab; w++)
 		s->rest_total += power(m->p_uni[w], s->inv_t);
+	s->uni_cum = xcalloc(m->nvocab, sizeof(*s->uni_cum));
+	double cum = 0;
+	for (uint32_t i = 0; i + 1 < m->nvocab; i++) {
+		uint32_t w = m->uni_order[i];
+		cum += w >= 2 ? m->p_uni[w] : 0;
+		s->uni_cum[i] = cum;
+	}
 	s->q = xcalloc(m->nvocab, sizeof(*s->q));
 	s->mark = xcalloc(m->nvocab, 1);
 	return s;
@@ -455,17 +463,78 @@ void ngram_sampler_free(struct ngram_sampler *s)
 		return;
 	free(s->q);
 	free(s->mark);
+	free(s->uni_cum);
 	free(s->cand);
 	free(s->nucleus);
 	free(s);
 }
 
-static int by_weight(const void *a, const void *b)
+/* Does x come before y: heavier, or as heavy with a smaller id? */
+static int before(const struct pick *x, const struct pick *y)
 {
-	const struct pick *x = a, *y = b;
-	if (x->q != y->q)
-		return x->q > y->q ? -1 : 1;
-	return x->w < y->w ? -1 : x->w > y->w;
+	return x->q != y->q ? x->q > y->q : x->w < y->w;
+}
+
+static void sift_down(struct pick *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t top = i, l = 2 * i + 1, r = l + 1;
+		if (l < n && before(&h[l], &h[top]))
+			top = l;
+		if (r < n && before(&h[r], &h[top]))
+			top = r;
+		if (top == i)
+			return;
+		struct pick t = h[i];
+		h[i] = h[top];
+		h[top] = t;
+		i = top;
+	}
+}
+
+/* At temperature 1 without a nucleus, a draw walks down the levels: the
+ * highest level whose context was seen gives a word in proportion to its
+ * discounted counts with probability 1 - gamma (what the discount left
+ * it), or passes the draw down; the unigram level draws by p_uni. That
+ * is exactly the interpolated distribution, in time proportional to the
+ * continuations of the levels visited. The end marker is drawn again. */
+static uint32_t sample_plain(struct ngram_sampler *s, const uint32_t *h, struct prng *r)
+{
+	const struct ngram_model *m = s->m;
+	for (;;) {
+		uint32_t w = UINT32_MAX;
+		for (unsigned k = m->order; k >= 2 && w == UINT32_MAX; k--) {
+			const struct ngram_level *l = &m->level[k];
+			const struct ngram_ctx *c = find_ctx(l, ctx_hash(h + m->order - k, k - 1));
+			if (!c)
+				continue;
+			double total = (double)c->total, keep = total - l->discount * (double)c->n;
+			double u = prng_uniform(r) * total;
+			if (u >= keep)
+				continue;
+			for (uint32_t j = c->first; j < c->first + c->n; j++) {
+				u -= (double)l->cont_c[j] - l->discount;
+				if (u < 0 || j + 1 == c->first + c->n) {
+					w = l->cont_w[j];
+					break;
+				}
+			}
+		}
+		if (w == UINT32_MAX) {
+			size_t n = m->nvocab - 1, lo = 0, hi = n - 1;
+			double u = prng_uniform(r) * s->uni_cum[n - 1];
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (s->uni_cum[mid] <= u)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			w = m->uni_order[lo];
+		}
+		if (w >= 2)
+			return w;
+	}
 }
 
 /* The probability of the next word is the unigram probability times A,
@@ -478,6 +547,8 @@ uint32_t ngram_sample(struct ngram_sampler *s, const uint32_t *hist, size_t n, s
 	const struct ngram_model *m = s->m;
 	uint32_t h[NGRAM_MAX_ORDER];
 	padded_history(m, hist, n, h);
+	if (s->inv_t == 1 && s->top_p >= 1)
+		return sample_plain(s, h, r);
 	double a = 1;
 	s->ncand = 0;
 	for (unsigned k = m->order; k >= 2; k--) {
@@ -520,25 +591,32 @@ uint32_t ngram_sample(struct ngram_sampler *s, const uint32_t *hist, size_t n, s
 	if (rest < 0)
 		rest = 0;
 	double z = cand_sum + rest;
-	qsort(s->cand, s->ncand, sizeof(*s->cand), by_weight);
+	/* The candidates in a heap, heaviest on top: only as many are taken
+	 * out in order as the walk needs. Taken ones move past its end. */
+	size_t heap = s->ncand;
+	for (size_t k = heap / 2; k-- > 0;)
+		sift_down(s->cand, heap, k);
 
 	/* Walk the words by weight: to a target drawn over all of them, or,
 	 * with a nucleus, collecting it first. */
 	int nucleus = s->top_p < 1;
 	double goal = nucleus ? s->top_p * z : prng_uniform(r) * z, sum = 0;
-	size_t i = 0, j = 0, nn = 0;
+	size_t j = 0, nn = 0;
 	uint32_t last = UINT32_MAX;
 	for (;;) {
 		while (j + 1 < m->nvocab && (m->uni_order[j] < 2 || s->mark[m->uni_order[j]]))
 			j++;
-		double qc = i < s->ncand ? s->cand[i].q : -1;
+		double qc = heap ? s->cand[0].q : -1;
 		double qu = j + 1 < m->nvocab ? scale * power(m->p_uni[m->uni_order[j]], s->inv_t) : -1;
 		if (qc < 0 && qu < 0)
 			break;
 		struct pick p;
-		if (qc >= qu)
-			p = s->cand[i++];
-		else
+		if (qc >= qu) {
+			p = s->cand[0];
+			s->cand[0] = s->cand[--heap];
+			s->cand[heap] = p;
+			sift_down(s->cand, heap, 0);
+		} else
 			p = (struct pick){ m->uni_order[j++], qu };
 		if (p.q <= 0)
 			break;
