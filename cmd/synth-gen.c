@@ -705,7 +705,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 			info("--load: order %u, %u words, in %.2f s", g->model.order, g->model.nvocab - 2,
 			     now_seconds() - start);
 	} else {
-		rc = markov_train(g);
+		rc = markov_train(g) < 0;
 	}
 	if (g->save) {
 		if (!rc)

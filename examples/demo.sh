@@ -27,6 +27,12 @@ synth-gen prompts -v -t $p/explain.tpl -t $p/quiz.tpl --slot topic=$p/topics.txt
 	--slot persona=$p/personas.txt --slot n=$p/n.txt --all -o "$out/prompts.jsonl"
 head -n 2 "$out/prompts.jsonl"
 echo
+echo "== synth-gen markov: a model of the corpus, three documents from it, the prompts continued"
+synth-gen markov -v --train "$corpus" --save "$out/corpus.ngm"
+synth-gen markov --load "$out/corpus.ngm" -n 3 --seed 1 --top-p 0.9 | jq -r '.text[0:160]'
+synth-gen markov --load "$out/corpus.ngm" "$out/prompts.jsonl" -o "$out/continued.jsonl"
+echo "Continued prompts: $out/continued.jsonl"
+echo
 echo "== synth-dedup: the corpus, then its English records again with a sentence added"
 jq -c 'select(.lang == "en") | .id += "-copy" | .text += " I hope this helps!"' \
 	"$corpus" > "$out/copies.jsonl"

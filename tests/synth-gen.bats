@@ -173,7 +173,7 @@ Hi Bo'
 	printf 'a\n' > w.txt
 	run --separate-stderr synth-gen -n 1
 	assert_failure 2
-	assert_equal "$(echo "$stderr" | head -n 1)" "synth-gen: give a mode: synth-gen prompts"
+	assert_equal "$(echo "$stderr" | head -n 1)" "synth-gen: give a mode: synth-gen prompts or synth-gen markov"
 	run synth-gen poems -t t.tpl -n 1
 	assert_failure 2
 	run synth-gen prompts --slot w=w.txt -n 1
@@ -221,4 +221,129 @@ Hi Bo'
 	run bash -c "set -o pipefail; synth-gen prompts ${args[*]} -n 1000000 2> err.txt | head -n 1 > /dev/null; echo \"status \${PIPESTATUS[0]}\""
 	assert_output "status 141"
 	assert_equal "$(cat err.txt)" ""
+}
+
+# --- markov ---------------------------------------------------------------
+
+# A seed corpus whose sentences share their words in a fixed order.
+make_seed() {
+	local i
+	for i in $(seq 40); do
+		printf '{"id":"s%d","text":"the quick brown fox jumps over the lazy dog number %d"}\n' "$i" "$i"
+	done > seed.jsonl
+}
+
+@test "markov: --train, --save and --load; documents use only the seed's words, in its order" {
+	make_seed
+	run --separate-stderr synth-gen markov --train seed.jsonl --save model.ngm -v
+	assert_success
+	assert_equal "$output" ""
+	echo "$stderr" | grep -q "^synth-gen: --train: 40 documents, 440 words, 49 distinct, in " ||
+		fail "no training line: $stderr"
+	[ -s model.ngm ]
+	synth-gen markov --load model.ngm -n 30 --seed 4 > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 30
+	assert_equal "$(jq -r .id out.jsonl | head -n 2 | tr '\n' ' ')" "markov-1 markov-2 "
+	# Every document is 11 words (the only length in the seed) ...
+	assert_equal "$(jq -r '.text | split(" ") | length' out.jsonl | sort -u)" 11
+	# ... of the seed's words.
+	jq -r '.text | split(" ")[]' out.jsonl | sort -u > used.txt
+	jq -r '.text | split(" ")[]' seed.jsonl | sort -u > vocab.txt
+	assert_equal "$(comm -23 used.txt vocab.txt)" ""
+	# With order 3 and a seed this regular, the text follows it: after
+	# "quick" always comes "brown" (the model backs off to unigrams
+	# only at a tiny rate).
+	assert_equal "$(jq -r '.text' out.jsonl | grep -o 'quick [a-z0-9]*' | sort | uniq -c | sort -rn | head -n 1 | awk '{print $2, $3}')" "quick brown"
+	assert_equal "$(jq -c .synth out.jsonl | sort -u)" '{"generator":"synth-gen markov","model":"model.ngm","order":3,"temperature":1,"top_p":1,"seed":4}'
+	# The same seed, the same documents; training again gives the same model.
+	cmp out.jsonl <(synth-gen markov --load model.ngm -n 30 --seed 4)
+	synth-gen markov --train seed.jsonl --save again.ngm
+	cmp model.ngm again.ngm
+	# Training and sampling in one run equals loading the saved model,
+	# but for the model's name.
+	assert_equal "$(synth-gen markov --train seed.jsonl -n 30 --seed 4 | jq -c 'del(.synth.model)')" \
+		"$(jq -c 'del(.synth.model)' out.jsonl)"
+}
+
+@test "markov: prompt records are continued, one record each, named after them, for any -j" {
+	make_seed
+	synth-gen markov --train seed.jsonl --save model.ngm
+	printf '{"id":"p1","prompt":"the quick"}\n{"id":7,"prompt":"lazy"}\n{"prompt":"unknown words here"}\n' > prompts.jsonl
+	run synth-gen markov --load model.ngm prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(jq -c '[.id, .prompt, .synth.parent]' out.jsonl)" '["p1-1","the quick","p1"]
+["7-1","lazy",7]
+["prompts.jsonl:3-1","unknown words here","prompts.jsonl:3"]'
+	# "the quick" goes on with "brown".
+	assert_equal "$(jq -r 'select(.id == "p1-1") | .text | split(" ")[0]' out.jsonl)" brown
+	for j in 1 2 4; do
+		cmp out.jsonl <(synth-gen markov --load model.ngm -j $j prompts.jsonl)
+	done
+	# A record without a prompt is invalid.
+	printf '{"id":"x","text":"no prompt"}\n' > bad.jsonl
+	run synth-gen markov --load model.ngm bad.jsonl
+	assert_failure 1
+	assert_output 'synth-gen: bad.jsonl:1: no member "prompt"'
+}
+
+@test "markov: --top-p and --temperature narrow the choice" {
+	make_seed
+	synth-gen markov --train seed.jsonl --save model.ngm
+	# With a tiny nucleus every word is the most probable one: the seed's
+	# order for ten words (after "dog number" the 40 numbers, seen once
+	# each, are discounted below "the", the commonest word).
+	run synth-gen markov --load model.ngm -n 20 --top-p 0.01
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r '.text | split(" ")[0:10] | join(" ")' | sort -u)" \
+		"the quick brown fox jumps over the lazy dog number"
+	run synth-gen markov --load model.ngm -n 5 --temperature 0.2
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r '.text | split(" ")[0:10] | join(" ")' | sort -u)" \
+		"the quick brown fox jumps over the lazy dog number"
+	run synth-gen markov --load model.ngm -n 1 --temperature 0
+	assert_failure 2
+	run synth-gen markov --load model.ngm -n 1 --top-p 1.5
+	assert_failure 2
+}
+
+@test "markov: a damaged or foreign model is a clear error; a model not saved on failure" {
+	make_seed
+	synth-gen markov --train seed.jsonl --save model.ngm
+	head -c 1000 model.ngm > short.ngm
+	run synth-gen markov --load short.ngm -n 1
+	assert_failure 1
+	assert_output --partial "synth-gen: short.ngm: corrupt"
+	run synth-gen markov --load seed.jsonl -n 1
+	assert_failure 1
+	assert_output "synth-gen: seed.jsonl: not a synth n-gram model"
+	run synth-gen markov --load missing.ngm -n 1
+	assert_failure 1
+	assert_output "synth-gen: missing.ngm: No such file or directory"
+	# Training on an invalid record fails and leaves the old model.
+	cp model.ngm before.ngm
+	printf '{"text":"fine"}\nnot json\n' > bad.jsonl
+	run synth-gen markov --train bad.jsonl --save model.ngm
+	assert_failure 1
+	cmp model.ngm before.ngm
+	assert_equal "$(ls -A | grep -c '^\.')" 0
+}
+
+@test "markov: usage errors name the mode" {
+	make_seed
+	run synth-gen markov -n 1
+	assert_failure 2
+	assert_output --partial "markov needs --train FILE or --load MODEL, one of them"
+	run synth-gen markov --train seed.jsonl --load x -n 1
+	assert_failure 2
+	run synth-gen markov --train seed.jsonl -n 1 seed.jsonl
+	assert_failure 2
+	run synth-gen markov --train seed.jsonl --order 7 -n 1
+	assert_failure 2
+	run synth-gen markov --train seed.jsonl -t x.tpl -n 1
+	assert_failure 2
+	assert_output --partial "--template is an option of synth-gen prompts, not markov"
+	run synth-gen prompts --load x -n 1
+	assert_failure 2
+	assert_output --partial "--load is an option of synth-gen markov, not prompts"
 }
