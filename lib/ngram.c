@@ -198,12 +198,39 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	t->m.tokens += t->ws.n;
 }
 
-static int by_ctx_word(const void *a, const void *b)
+/* The 16-bit digit d of a gram's key (ctx, w): digits 0 and 1 are w's,
+ * 2 to 5 ctx's, from the least significant. */
+static unsigned gram_digit(const struct gram *g, unsigned d)
 {
-	const struct gram *x = a, *y = b;
-	if (x->ctx != y->ctx)
-		return x->ctx < y->ctx ? -1 : 1;
-	return x->w < y->w ? -1 : x->w > y->w;
+	return d < 2 ? g->w >> (16 * d) & 0xffff : (unsigned)(g->ctx >> (16 * (d - 2))) & 0xffff;
+}
+
+/* Sort grams by (ctx, w): a least-significant-digit radix sort, 16 bits
+ * a pass, stable, through a buffer of the same size. */
+static void sort_grams(struct gram *g, size_t n)
+{
+	struct gram *tmp = xreallocarray(NULL, n ? n : 1, sizeof(*tmp));
+	size_t *count = xcalloc(65536, sizeof(*count));
+	struct gram *from = g, *to = tmp;
+	for (unsigned d = 0; d < 6; d++) {
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[gram_digit(&from[i], d)]++;
+		size_t at = 0;
+		for (size_t b = 0; b < 65536; b++) {
+			size_t c = count[b];
+			count[b] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[gram_digit(&from[i], d)]++] = from[i];
+		struct gram *t = from;
+		from = to;
+		to = t;
+	}
+	/* Six passes: the sorted grams are back in g. */
+	free(tmp);
+	free(count);
 }
 
 static int by_u64(const void *a, const void *b)
@@ -293,7 +320,7 @@ void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 				n2 += tab->g[i].count == 2;
 			}
 		free(tab->g);
-		qsort(g, n, sizeof(*g), by_ctx_word);
+		sort_grams(g, n);
 		struct ngram_level *l = &m->level[k];
 		l->discount = discount(n1, n2);
 		l->nconts = n;
@@ -788,7 +815,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 	uint64_t text_len = get64(buf + 24);
 	m->nlengths = get64(buf + 32);
 	m->tokens = get64(buf + 40);
-	if (m->order < 1 || m->order > NGRAM_MAX_ORDER || m->nvocab < 2 || m->nvocab == UINT32_MAX ||
+	if (m->order < 1 || m->order > NGRAM_MAX_ORDER || m->nvocab < 3 || m->nvocab == UINT32_MAX ||
 	    text_len > UINT32_MAX) {
 		m->order = 0;
 		return parse_fail(m, err, "corrupt: a bad header");

@@ -327,6 +327,12 @@ make_seed() {
 	assert_failure 1
 	cmp model.ngm before.ngm
 	assert_equal "$(ls -A | grep -c '^\.')" 0
+	# Records without words make no model.
+	printf '{"text":""}\n{"text":"   "}\n' > empty.jsonl
+	run synth-gen markov --train empty.jsonl --save model.ngm
+	assert_failure 1
+	assert_output "synth-gen: --train: the records hold no words"
+	cmp model.ngm before.ngm
 }
 
 @test "markov: usage errors name the mode" {
