@@ -200,8 +200,10 @@ static void fill(struct dedup_index *x, const struct minhash *mh, int n)
 {
 	uint64_t sh[40];
 	uint32_t mins[128];
-	unsigned char sig[64];
+	unsigned char sig[256];
 	uint64_t keys[18];
+	if (mh->padded > 128 || minhash_sig_bytes(mh) > sizeof(sig) || mh->bands > 18)
+		BUG("fill: a signature larger than its buffers");
 	for (int i = 0; i < n; i++) {
 		for (int k = 0; k < 40; k++)
 			sh[k] = mix64((uint64_t)i * 1000 + (uint64_t)k);
