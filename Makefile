@@ -44,7 +44,9 @@ LIB_A     := $(BUILD)/libsynth.a
 BINS      := $(PROGRAMS:%=$(BUILD)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/dedup-truth
+BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server
+# Programs the tests run besides synth's own: a chat-completions server.
+TEST_BINS := $(BUILD)/tests/llm-server
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
@@ -73,6 +75,9 @@ $(BUILD)/synth-%: $(BUILD)/cmd/synth-%.o $(LIB_A)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
+$(BUILD)/tests/llm-server: tests/llm-server.c $(LIB_A) | $(BUILD)/tests
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIB_A) | $(BUILD)/bench
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
@@ -92,7 +97,7 @@ deps:
 	fi
 
 check: deps
-	$(MAKE) --no-print-directory $(BINS) $(UNIT_BINS)
+	$(MAKE) --no-print-directory $(BINS) $(UNIT_BINS) $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run
 
 test: check

@@ -613,6 +613,25 @@ int json_get(const char *s, size_t n, const char *path, struct json_value *v)
 	}
 }
 
+int json_array_next(const struct json_value *arr, size_t *pos, struct json_value *elem)
+{
+	const char *end = arr->p + arr->len;
+	const char *p = arr->p + (*pos ? *pos : 1); /* past '[' the first time */
+	p = skip_space(p, end);
+	if (*pos) {
+		if (p >= end || *p != ',')
+			return 0;
+		p = skip_space(p + 1, end);
+	}
+	if (p >= end || *p == ']')
+		return 0;
+	enum json_type type;
+	const char *after = skip_value(p, end, &type);
+	*elem = (struct json_value){ p, (size_t)(after - p), type, 0 };
+	*pos = (size_t)(after - arr->p);
+	return 1;
+}
+
 static void add_utf8(struct strbuf *out, unsigned cp)
 {
 	char b[4];

@@ -62,6 +62,10 @@ int json_check_record_member(const char *s, size_t n, const char *name, struct j
  * object. A member name that contains a dot cannot be reached. */
 int json_get(const char *s, size_t n, const char *path, struct json_value *v);
 
+/* The elements of the array value arr (from a checked record) in turn:
+ * start with *pos = 0; returns 1 with *elem set, or 0 after the last. */
+int json_array_next(const struct json_value *arr, size_t *pos, struct json_value *elem);
+
 /* Append the decoded UTF-8 of the string value v to out. The value must
  * come from a checked record. A lone surrogate escape decodes to U+FFFD;
  * \u0000 decodes to a NUL byte. */

@@ -702,8 +702,32 @@ static void test_check_member(void)
 	   "an invalid record is still invalid when its member was found");
 }
 
+static void test_array_next(void)
+{
+	const char *rec = "{\"a\": [ 1, \"x,]\" , {\"c\":[2,3]} ,[],null ], \"e\": []}";
+	struct json_value arr, el, c;
+	ok(json_get(rec, strlen(rec), "a", &arr) && arr.type == JSON_ARRAY, "the array is found");
+	size_t pos = 0;
+	const char *want[] = { "1", "\"x,]\"", "{\"c\":[2,3]}", "[]", "null" };
+	int n = 0, same = 1;
+	while (json_array_next(&arr, &pos, &el)) {
+		same &= n < 5 && el.len == strlen(want[n]) && !memcmp(el.p, want[n], el.len);
+		n++;
+	}
+	ok(n == 5 && same, "five elements, each its exact text (%d)", n);
+	pos = 0;
+	json_array_next(&arr, &pos, &el);
+	json_array_next(&arr, &pos, &el);
+	json_array_next(&arr, &pos, &el);
+	ok(el.type == JSON_OBJECT && json_get(el.p, el.len, "c", &c) && c.type == JSON_ARRAY,
+	   "an element object can be searched");
+	ok(json_get(rec, strlen(rec), "e", &arr) && (pos = 0, !json_array_next(&arr, &pos, &el)),
+	   "an empty array has no element");
+}
+
 int main(void)
 {
+	test_array_next();
 	test_check_member();
 	test_check_valid();
 	test_check_invalid();

@@ -1,0 +1,398 @@
+/* llm-server: a chat-completions server for the tests of synth-gen
+ * complete, on 127.0.0.1, that answers from the request and misbehaves
+ * on demand.
+ *
+ *   llm-server --port-file FILE [--fail-first N] [--faults LIST]
+ *              [--always FAULT] [--retry-after S] [--delay-ms MS]
+ *              [--slow-ms MS] [--api-key KEY] [--log FILE]
+ *
+ * POST /v1/chat/completions is answered with the content of the last
+ * message and the seed: "answer to: CONTENT (seed S)", so that a test
+ * can tell which answer belongs to which prompt. The port, chosen by the
+ * system, is written to FILE once the server listens.
+ *
+ * Faults: the first N attempts of each distinct request body fail, in
+ * turn, with the faults of LIST (comma-separated): 429 and 503 (with a
+ * Retry-After of S seconds), 500, drop (the connection closed without an
+ * answer), malformed (200 with a body that is no JSON), trunc (a body
+ * shorter than its Content-Length), slow (the answer after MS ms more).
+ * --always FAULT makes every request fail so. --log appends a line for
+ * each request: what it got, and the hash of its body.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "diag.h"
+#include "hash.h"
+#include "json.h"
+#include "strbuf.h"
+
+enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW };
+static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
+					   "trunc", "slow" };
+
+static enum fault faults[16];
+static size_t nfaults;
+static enum fault always = OK;
+static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000;
+static const char *api_key;
+static FILE *log_file;
+
+static enum fault parse_fault(const char *s, size_t n)
+{
+	for (size_t i = 1; i < sizeof(fault_names) / sizeof(*fault_names); i++)
+		if (strlen(fault_names[i]) == n && !memcmp(fault_names[i], s, n))
+			return (enum fault)i;
+	die("unknown fault '%.*s'", (int)n, s);
+}
+
+/* Attempts seen of each request body. */
+static uint64_t *seen_key;
+static uint32_t *seen_count;
+static size_t seen_n, seen_cap;
+
+static unsigned attempt_of(uint64_t key)
+{
+	if ((seen_n + 1) * 2 > seen_cap) {
+		size_t cap = seen_cap ? seen_cap * 2 : 1024;
+		uint64_t *k = xcalloc(cap, sizeof(*k));
+		uint32_t *c = xcalloc(cap, sizeof(*c));
+		for (size_t i = 0; i < seen_cap; i++)
+			if (seen_count[i]) {
+				size_t j = hash_slot(seen_key[i], cap);
+				while (c[j])
+					j = hash_next_slot(j, cap);
+				k[j] = seen_key[i];
+				c[j] = seen_count[i];
+			}
+		free(seen_key);
+		free(seen_count);
+		seen_key = k;
+		seen_count = c;
+		seen_cap = cap;
+	}
+	size_t i = hash_slot(key, seen_cap);
+	while (seen_count[i] && seen_key[i] != key)
+		i = hash_next_slot(i, seen_cap);
+	if (!seen_count[i]) {
+		seen_key[i] = key;
+		seen_n++;
+	}
+	return seen_count[i]++;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct conn {
+	int fd;
+	struct strbuf in, out;
+	size_t sent;
+	double due;		/* when out may start going */
+	int close_after;	/* close once out is sent */
+	int continued;		/* 100 Continue sent for the request in */
+};
+
+static struct conn *conns;
+static size_t nconns, cconns;
+
+static void respond(struct conn *c, int status, const char *reason, const char *extra,
+		    const char *body, size_t blen, size_t claimed)
+{
+	strbuf_addf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n%s\r\n", status, reason, claimed, extra ? extra : "");
+	strbuf_add(&c->out, body, blen);
+}
+
+/* The answer to a good request, or a 400. */
+static void answer(struct conn *c, const char *body, size_t n)
+{
+	struct json_error err;
+	struct json_value msgs, last = { 0 }, el, content, model, seed;
+	if (json_check_record(body, n, &err) < 0 || !json_get(body, n, "messages", &msgs) ||
+	    msgs.type != JSON_ARRAY) {
+		const char *e = "{\"error\":{\"message\":\"bad request\"}}";
+		respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e));
+		return;
+	}
+	size_t pos = 0, words = 0;
+	while (json_array_next(&msgs, &pos, &el))
+		if (el.type == JSON_OBJECT)
+			last = el;
+	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
+	strbuf_addstr(&text, "answer to: ");
+	if (last.p && json_get(last.p, last.len, "content", &content) && content.type == JSON_STRING)
+		json_decode_string(&content, &text);
+	strbuf_addstr(&text, " (seed ");
+	if (json_get(body, n, "seed", &seed))
+		strbuf_add(&text, seed.p, seed.len);
+	else
+		strbuf_addstr(&text, "none");
+	strbuf_addc(&text, ')');
+	for (size_t i = 0; i < text.len; i++)
+		words += text.buf[i] == ' ';
+	strbuf_addstr(&out, "{\"id\":\"chatcmpl-test\",\"object\":\"chat.completion\",\"model\":");
+	if (json_get(body, n, "model", &model))
+		strbuf_add(&out, model.p, model.len);
+	else
+		strbuf_addstr(&out, "null");
+	strbuf_addstr(&out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+	json_add_string(&out, text.buf, text.len);
+	strbuf_addf(&out, "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%zu,"
+		    "\"completion_tokens\":%zu,\"total_tokens\":%zu}}", n / 8, words + 1,
+		    n / 8 + words + 1);
+	respond(c, 200, "OK", NULL, out.buf, out.len, out.len);
+	strbuf_release(&text);
+	strbuf_release(&out);
+}
+
+/* A whole request in c->in: take it out and queue what it gets. Returns
+ * 0 when the request is not whole yet. */
+static int handle(struct conn *c)
+{
+	char *end = memmem(c->in.buf, c->in.len, "\r\n\r\n", 4);
+	if (!end)
+		return 0;
+	size_t head = (size_t)(end - c->in.buf) + 4, clen = 0;
+	int has_auth = 0, expect = 0;
+	for (char *line = strstr(c->in.buf, "\r\n") + 2; line < end;) {
+		char *eol = strstr(line, "\r\n");
+		*eol = '\0';
+		if (!strncasecmp(line, "Content-Length:", 15))
+			clen = strtoull(line + 15, NULL, 10);
+		else if (!strncasecmp(line, "Expect:", 7) && strstr(line, "100"))
+			expect = 1;
+		else if (!strncasecmp(line, "Authorization:", 14) && api_key) {
+			const char *v = line + 14;
+			while (*v == ' ')
+				v++;
+			has_auth = !strncmp(v, "Bearer ", 7) && !strcmp(v + 7, api_key);
+		} else if (!strncasecmp(line, "Connection:", 11) && strstr(line, "close"))
+			c->close_after = 1;
+		*eol = '\r';
+		line = eol + 2;
+	}
+	if (c->in.len < head + clen) {
+		if (expect && !c->continued) {
+			strbuf_addstr(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+			c->continued = 1;
+		}
+		return 0;
+	}
+	c->continued = 0;
+	const char *body = c->in.buf + head;
+	uint64_t key = hash64(body, clen, 0);
+	int post = !strncmp(c->in.buf, "POST /v1/chat/completions ", 26);
+	enum fault f = always;
+	if (post && f == OK) {
+		unsigned a = attempt_of(key);
+		if (a < fail_first && nfaults)
+			f = faults[a % nfaults];
+	}
+	char extra[64];
+	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after);
+	c->due = now() + delay_ms / 1000.0;
+	const char *e = "{\"error\":{\"message\":\"injected\"}}";
+	if (!post) {
+		respond(c, 404, "Not Found", NULL, e, strlen(e), strlen(e));
+	} else if (api_key && !has_auth) {
+		respond(c, 401, "Unauthorized", NULL, e, strlen(e), strlen(e));
+		f = OK;
+	} else {
+		switch (f) {
+		case F429: respond(c, 429, "Too Many Requests", extra, e, strlen(e), strlen(e)); break;
+		case F500: respond(c, 500, "Internal Server Error", NULL, e, strlen(e), strlen(e)); break;
+		case F503: respond(c, 503, "Service Unavailable", extra, e, strlen(e), strlen(e)); break;
+		case DROP: c->close_after = 1; break;
+		case MALFORMED: respond(c, 200, "OK", NULL, "{\"choices\":[", 12, 12); break;
+		case TRUNC:
+			respond(c, 200, "OK", NULL, "{\"choices\":", 11, 200);
+			c->close_after = 1;
+			break;
+		case SLOW:
+			c->due += slow_ms / 1000.0;
+			answer(c, body, clen);
+			break;
+		case OK: answer(c, body, clen); break;
+		}
+	}
+	if (log_file) {
+		fprintf(log_file, "%s %016llx\n", post && !(api_key && !has_auth) ? fault_names[f] : "refused",
+			(unsigned long long)key);
+		fflush(log_file);
+	}
+	memmove(c->in.buf, c->in.buf + head + clen, c->in.len - head - clen);
+	strbuf_setlen(&c->in, c->in.len - head - clen);
+	return 1;
+}
+
+static void drop_conn(size_t i)
+{
+	close(conns[i].fd);
+	strbuf_release(&conns[i].in);
+	strbuf_release(&conns[i].out);
+	conns[i] = conns[--nconns];
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *port_file = NULL;
+	diag_init("llm-server");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			die("%s needs a value", a);
+		i++;
+		if (!strcmp(a, "--port-file"))
+			port_file = v;
+		else if (!strcmp(a, "--fail-first"))
+			fail_first = (unsigned)atoi(v);
+		else if (!strcmp(a, "--retry-after"))
+			retry_after = (unsigned)atoi(v);
+		else if (!strcmp(a, "--delay-ms"))
+			delay_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--slow-ms"))
+			slow_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--api-key"))
+			api_key = v;
+		else if (!strcmp(a, "--always"))
+			always = parse_fault(v, strlen(v));
+		else if (!strcmp(a, "--log")) {
+			if (!(log_file = fopen(v, "a")))
+				die_errno("%s", v);
+		} else if (!strcmp(a, "--faults")) {
+			for (const char *p = v; *p && nfaults < 16;) {
+				size_t n = strcspn(p, ",");
+				faults[nfaults++] = parse_fault(p, n);
+				p += n + (p[n] == ',');
+			}
+		} else {
+			die("unknown option %s", a);
+		}
+	}
+	if (!port_file)
+		die("usage: llm-server --port-file FILE [options]");
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(addr);
+	if (bind(ls, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(ls, 512) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&addr, &alen) < 0)
+		die_errno("listen");
+	fcntl(ls, F_SETFL, O_NONBLOCK);
+	struct strbuf tmp = STRBUF_INIT;
+	strbuf_addf(&tmp, "%s.tmp", port_file);
+	FILE *pf = fopen(tmp.buf, "w");
+	if (!pf)
+		die_errno("%s", tmp.buf);
+	fprintf(pf, "%d\n", ntohs(addr.sin_port));
+	fclose(pf);
+	if (rename(tmp.buf, port_file) < 0)
+		die_errno("%s", port_file);
+	strbuf_release(&tmp);
+
+	struct pollfd *pfd = NULL;
+	while (!stop) {
+		pfd = xreallocarray(pfd, nconns + 1, sizeof(*pfd));
+		pfd[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
+		double t = now(), wait = 1;
+		for (size_t i = 0; i < nconns; i++) {
+			struct conn *c = &conns[i];
+			short ev = POLLIN;
+			if (c->sent < c->out.len) {
+				if (c->due <= t)
+					ev |= POLLOUT;
+				else if (c->due - t < wait)
+					wait = c->due - t;
+			}
+			pfd[i + 1] = (struct pollfd){ .fd = c->fd, .events = ev };
+		}
+		size_t polled = nconns;
+		if (poll(pfd, polled + 1, (int)(wait * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		/* Walk down so that dropping a connection (moving the last
+		 * into its place) leaves the ones still to visit alone. */
+		for (size_t i = polled; i-- > 0;) {
+			struct conn *c = &conns[i];
+			short re = pfd[i + 1].revents;
+			int gone = 0;
+			if (re & (POLLIN | POLLHUP | POLLERR)) {
+				char buf[65536];
+				ssize_t k = read(c->fd, buf, sizeof(buf));
+				if (k > 0) {
+					strbuf_add(&c->in, buf, (size_t)k);
+					while (c->sent == c->out.len && !c->close_after && handle(c))
+						;
+				} else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
+					gone = 1;
+				}
+			}
+			if (!gone && (re & POLLOUT) && c->sent < c->out.len) {
+				ssize_t k = write(c->fd, c->out.buf + c->sent, c->out.len - c->sent);
+				if (k > 0)
+					c->sent += (size_t)k;
+				else if (errno != EAGAIN && errno != EINTR)
+					gone = 1;
+			}
+			if (!gone && c->sent == c->out.len) {
+				strbuf_reset(&c->out);
+				c->sent = 0;
+				if (c->close_after)
+					gone = 1;
+				else
+					while (c->sent == c->out.len && !c->close_after && c->in.len && handle(c))
+						;
+				if (c->close_after && !c->out.len)
+					gone = 1;
+			}
+			if (gone)
+				drop_conn(i);
+		}
+		if (pfd[0].revents & POLLIN) {
+			int fd;
+			while ((fd = accept(ls, NULL, NULL)) >= 0) {
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+				if (nconns == cconns) {
+					cconns = grow_capacity(cconns, nconns + 1, 64);
+					conns = xreallocarray(conns, cconns, sizeof(*conns));
+				}
+				conns[nconns++] = (struct conn){ .fd = fd, .in = STRBUF_INIT, .out = STRBUF_INIT };
+			}
+		}
+	}
+	for (size_t i = nconns; i-- > 0;)
+		drop_conn(i);
+	free(pfd);
+	close(ls);
+	return 0;
+}
