@@ -17,7 +17,7 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 PROGRAMS  := synth-stats synth-dedup synth-gen
-LIBS_PKG  := libzstd libutf8proc libxxhash
+LIBS_PKG  := libzstd libutf8proc libxxhash libcurl
 
 ifeq ($(SANITIZE),1)
 BUILD     := build-sanitize
@@ -35,7 +35,7 @@ CFLAGS    ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) -pthread \
              -DSYNTH_VERSION='"$(VERSION)"' -Ilib \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
-LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lutf8proc -lxxhash) -lm
+LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lutf8proc -lxxhash -lcurl) -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))

@@ -15,12 +15,17 @@
  * records; each draw is seeded by --seed and the document's number or
  * the prompt record's id.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
+#include "bytes.h"
+#include "chat.h"
 #include "cli.h"
 #include "diag.h"
 #include "hash.h"
@@ -34,11 +39,16 @@
 
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
-	KEY_TEMPERATURE, KEY_TOP_P
+	KEY_TEMPERATURE, KEY_TOP_P, KEY_URL, KEY_MODEL, KEY_SYSTEM, KEY_MAX_TOKENS,
+	KEY_CONCURRENCY, KEY_SAMPLES, KEY_RETRIES, KEY_TIMEOUT, KEY_BACKOFF, KEY_BREAKER, KEY_RESUME
 };
 
-enum mode { PROMPTS = 1, MARKOV = 2 };
-static const char *const mode_names[] = { "", "prompts", "markov" };
+enum mode { PROMPTS = 1, MARKOV = 2, COMPLETE = 4 };
+
+static const char *mode_name(int mode)
+{
+	return mode == PROMPTS ? "prompts" : mode == MARKOV ? "markov" : "complete";
+}
 
 static const struct cli_option options[] = {
 	{ "template", 't', "FILE", "prompts: a template, text with {name} slots (repeatable)" },
@@ -50,8 +60,19 @@ static const struct cli_option options[] = {
 	{ "order", KEY_ORDER, "N", "markov: the model's order, 1 to 6 (default: 3)" },
 	{ "save", KEY_SAVE, "FILE", "markov: write the model to FILE" },
 	{ "load", KEY_LOAD, "FILE", "markov: read the model from FILE" },
-	{ "temperature", KEY_TEMPERATURE, "T", "markov: sample at temperature T (default: 1)" },
-	{ "top-p", KEY_TOP_P, "P", "markov: sample from the smallest set of words of mass P (default: 1)" },
+	{ "temperature", KEY_TEMPERATURE, "T", "markov, complete: sample at temperature T (default: 1)" },
+	{ "top-p", KEY_TOP_P, "P", "markov, complete: sample from the most probable tokens of mass P" },
+	{ "url", KEY_URL, "URL", "complete: the OpenAI-compatible server" },
+	{ "model", KEY_MODEL, "NAME", "complete: the model to ask for" },
+	{ "system", KEY_SYSTEM, "FILE", "complete: a system message, from FILE" },
+	{ "max-tokens", KEY_MAX_TOKENS, "N", "complete: at most N tokens an answer" },
+	{ "concurrency", KEY_CONCURRENCY, "N", "complete: N requests in flight at most (default: 16)" },
+	{ "samples", KEY_SAMPLES, "K", "complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
+	{ "retries", KEY_RETRIES, "N", "complete: retry a failed request N times (default: 5)" },
+	{ "timeout", KEY_TIMEOUT, "S", "complete: give a request S seconds (default: 300)" },
+	{ "backoff", KEY_BACKOFF, "S", "complete: wait S seconds before the first retry, doubling (default: 0.5)" },
+	{ "breaker", KEY_BREAKER, "S", "complete: stop when no request succeeded for S seconds (default: 60)" },
+	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
 	CLI_OPT_FIELD,
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -72,7 +93,8 @@ static const struct cli_program program = {
 	"Make synthetic records.\n\n"
 	"Modes:\n"
 	"  prompts   fill the {name} slots of templates with values from files\n"
-	"  markov    sample documents, or continue prompts, from an n-gram model of seed records",
+	"  markov    sample documents, or continue prompts, from an n-gram model of seed records\n"
+	"  complete  answer prompt records with an OpenAI-compatible server",
 	options
 };
 
@@ -761,14 +783,507 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	return rc;
 }
 
+/* --- complete ----------------------------------------------------------- */
+
+struct complete {
+	struct cli_common common;
+	struct chat_config chat;
+	const char *model, *system_file;
+	struct strbuf system;	/* the system message, as a JSON string; empty: none */
+	double temperature, top_p;
+	int has_temperature, has_top_p, resume;
+	uint64_t max_tokens;	/* 0: not sent */
+	unsigned samples;
+	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
+};
+
+enum item_state { WAITING, ANSWERED, FAILED, SKIPPED };
+
+/* One prompt x sample, from submission to writing. */
+struct item {
+	enum item_state state;
+	unsigned sample;	/* from 1 */
+	struct strbuf record;	/* the prompt record's line */
+	struct strbuf parent;	/* its id as JSON */
+	struct strbuf result;	/* the output line, or the error */
+	const char *file;
+	uint64_t lineno;
+};
+
+/* The keys "PARENT\tSAMPLE" of the records already in a --resume file. */
+struct done_set {
+	uint64_t *hash;
+	size_t n, cap;
+};
+
+static uint64_t done_key(const char *parent, size_t n, unsigned sample)
+{
+	return hash64(parent, n, sample);
+}
+
+static int done_has(const struct done_set *d, uint64_t h)
+{
+	if (!d->cap)
+		return 0;
+	for (size_t i = hash_slot(h, d->cap); d->hash[i]; i = hash_next_slot(i, d->cap))
+		if (d->hash[i] == h)
+			return 1;
+	return 0;
+}
+
+static void done_add(struct done_set *d, uint64_t h)
+{
+	h |= 1; /* 0 marks an empty slot */
+	if ((d->n + 1) * 2 > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+		uint64_t *t = xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < d->cap; i++)
+			if (d->hash[i]) {
+				size_t j = hash_slot(d->hash[i], cap);
+				while (t[j])
+					j = hash_next_slot(j, cap);
+				t[j] = d->hash[i];
+			}
+		free(d->hash);
+		d->hash = t;
+		d->cap = cap;
+	}
+	size_t i = hash_slot(h, d->cap);
+	while (d->hash[i] && d->hash[i] != h)
+		i = hash_next_slot(i, d->cap);
+	if (!d->hash[i]) {
+		d->hash[i] = h;
+		d->n++;
+	}
+}
+
+/* Read the records a stopped run left in path: their (parent, sample)
+ * keys into *d. A last line without its newline (a write cut short) is
+ * cut off. Returns the records kept, or -1 after an error. */
+static long long resume_load(const char *path, struct done_set *d)
+{
+	struct strbuf data = STRBUF_INIT;
+	if (file_slurp(path, &data) < 0) {
+		strbuf_release(&data);
+		return errno == ENOENT ? 0 : error_errno("%s", path);
+	}
+	size_t keep = data.len;
+	while (keep && data.buf[keep - 1] != '\n')
+		keep--;
+	if (keep < data.len && truncate(path, (off_t)keep) < 0) {
+		strbuf_release(&data);
+		return error_errno("%s", path);
+	}
+	long long n = 0;
+	for (size_t at = 0; at < keep;) {
+		char *nl = memchr(data.buf + at, '\n', keep - at);
+		size_t len = (size_t)(nl - (data.buf + at));
+		struct json_error err;
+		struct json_value parent, sample;
+		const char *line = data.buf + at;
+		if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.parent", &parent) ||
+		    !json_get(line, len, "synth.sample", &sample) || sample.type != JSON_NUMBER) {
+			strbuf_release(&data);
+			return error("%s:%lld: not a record of synth-gen complete; --resume needs the file "
+				     "it left", path, n + 1);
+		}
+		done_add(d, done_key(parent.p, parent.len, (unsigned)strtoul(sample.p, NULL, 10)));
+		n++;
+		at += len + 1;
+	}
+	strbuf_release(&data);
+	return n;
+}
+
+/* The request body of an item. */
+static void request_body(const struct complete *g, const struct item *it, struct strbuf *out)
+{
+	struct json_value v;
+	strbuf_reset(out);
+	strbuf_addstr(out, "{\"model\":");
+	json_add_cstr(out, g->model);
+	strbuf_addstr(out, ",\"messages\":");
+	if (json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY) {
+		strbuf_add(out, v.p, v.len);
+	} else {
+		json_get(it->record.buf, it->record.len, "prompt", &v);
+		strbuf_addc(out, '[');
+		if (g->system.len) {
+			strbuf_addstr(out, "{\"role\":\"system\",\"content\":");
+			strbuf_add(out, g->system.buf, g->system.len);
+			strbuf_addstr(out, "},");
+		}
+		strbuf_addstr(out, "{\"role\":\"user\",\"content\":");
+		strbuf_add(out, v.p, v.len);
+		strbuf_addstr(out, "}]");
+	}
+	strbuf_addstr(out, ",\"seed\":");
+	json_add_u64(out, g->common.seed + it->sample - 1);
+	strbuf_add(out, g->params.buf, g->params.len);
+	strbuf_addc(out, '}');
+}
+
+/* The output record of an answered item, from the server's answer. */
+static void answer_record(const struct complete *g, struct item *it, const struct strbuf *body)
+{
+	struct json_value choices, first, content, finish, usage, v;
+	size_t pos = 0;
+	json_get(body->buf, body->len, "choices", &choices);
+	json_array_next(&choices, &pos, &first);
+	json_get(first.p, first.len, "message.content", &content);
+	struct strbuf *r = &it->result;
+	strbuf_reset(r);
+	strbuf_addstr(r, "{\"id\":");
+	struct strbuf id = STRBUF_INIT;
+	struct json_value pid = { it->parent.buf, it->parent.len, JSON_STRING, 0 };
+	if (it->parent.buf[0] == '"')
+		json_decode_string(&pid, &id);
+	else
+		strbuf_add(&id, it->parent.buf, it->parent.len);
+	strbuf_addf(&id, "-%u", it->sample);
+	json_add_string(r, id.buf, id.len);
+	strbuf_release(&id);
+	int msgs = json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY;
+	if (!msgs)
+		json_get(it->record.buf, it->record.len, "prompt", &v);
+	strbuf_addstr(r, msgs ? ",\"messages\":" : ",\"prompt\":");
+	strbuf_add(r, v.p, v.len);
+	strbuf_addstr(r, ",\"text\":");
+	strbuf_add(r, content.p, content.len);
+	strbuf_addstr(r, ",\"synth\":{\"generator\":\"synth-gen complete\",\"model\":");
+	json_add_cstr(r, g->model);
+	strbuf_addstr(r, ",\"parameters\":{");
+	if (g->params.len)
+		strbuf_add(r, g->params.buf + 1, g->params.len - 1);
+	strbuf_addstr(r, "},\"seed\":");
+	json_add_u64(r, g->common.seed + it->sample - 1);
+	strbuf_addf(r, ",\"sample\":%u,\"parent\":", it->sample);
+	strbuf_add(r, it->parent.buf, it->parent.len);
+	strbuf_addstr(r, ",\"finish_reason\":");
+	if (json_get(first.p, first.len, "finish_reason", &finish))
+		strbuf_add(r, finish.p, finish.len);
+	else
+		strbuf_addstr(r, "null");
+	strbuf_addstr(r, ",\"usage\":");
+	if (json_get(body->buf, body->len, "usage", &usage) && usage.type == JSON_OBJECT)
+		strbuf_add(r, usage.p, usage.len);
+	else
+		strbuf_addstr(r, "null");
+	strbuf_addstr(r, "}}\n");
+}
+
+/* Where the records go: the output, or under --resume the .partial file
+ * written a line at a time, so that a kill leaves whole lines. */
+struct sink {
+	struct output out;
+	int fd;			/* --resume: the .partial file */
+	struct strbuf partial;	/* its name */
+};
+
+static int sink_write(struct sink *k, const char *p, size_t n)
+{
+	if (k->fd < 0) {
+		output_write(&k->out, p, n);
+		return 0;
+	}
+	while (n) {
+		ssize_t w = write(k->fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_errno("%s", k->partial.buf);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int run_complete(struct complete *g, char **files, int nfiles)
+{
+	if (!g->chat.url || !g->model)
+		usage_error("complete needs --url URL and --model NAME");
+	const char *out_path = g->common.output;
+	if (g->resume && (!out_path || !strcmp(out_path, "-") ||
+			  (strlen(out_path) > 4 && !strcmp(out_path + strlen(out_path) - 4, ".zst"))))
+		usage_error("--resume needs -o FILE, a plain file (not .zst)");
+	const char *key = getenv("SYNTH_API_KEY");
+	g->chat.api_key = key && *key ? key : NULL;
+	strbuf_init(&g->system);
+	if (g->system_file) {
+		struct strbuf text = STRBUF_INIT;
+		if (file_slurp(g->system_file, &text) < 0)
+			die_errno("%s", g->system_file);
+		while (text.len && (text.buf[text.len - 1] == '\n' || text.buf[text.len - 1] == '\r'))
+			strbuf_setlen(&text, text.len - 1);
+		if (!utf8_valid(text.buf, text.len))
+			die("%s: invalid UTF-8", g->system_file);
+		json_add_string(&g->system, text.buf, text.len);
+		strbuf_release(&text);
+	}
+	strbuf_init(&g->params);
+	if (g->has_temperature) {
+		strbuf_addstr(&g->params, ",\"temperature\":");
+		json_add_double(&g->params, g->temperature);
+	}
+	if (g->has_top_p) {
+		strbuf_addstr(&g->params, ",\"top_p\":");
+		json_add_double(&g->params, g->top_p);
+	}
+	if (g->max_tokens) {
+		strbuf_addstr(&g->params, ",\"max_tokens\":");
+		json_add_u64(&g->params, g->max_tokens);
+	}
+
+	/* Outputs first, so that a bad name fails before any request. */
+	struct sink sink = { .fd = -1 };
+	struct done_set done = { 0 };
+	long long resumed = 0;
+	strbuf_init(&sink.partial);
+	if (g->resume) {
+		strbuf_addf(&sink.partial, "%s.partial", out_path);
+		resumed = resume_load(sink.partial.buf, &done);
+		if (resumed < 0)
+			return 1;
+		sink.fd = open(sink.partial.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (sink.fd < 0) {
+			error_errno("%s", sink.partial.buf);
+			return 1;
+		}
+		if (resumed)
+			info("--resume: %lld records already in %s", resumed, sink.partial.buf);
+	} else if (output_open(&sink.out, out_path, 0) < 0) {
+		return 1;
+	}
+	struct output rejects;
+	if (output_open(&rejects, g->common.rejects ? g->common.rejects : "/dev/null", 0) < 0)
+		return 1;
+
+	struct chat_client *chat = chat_new(&g->chat);
+	/* The window: items submitted or waiting to be written, in order;
+	 * it holds at most four times the requests in flight, so memory
+	 * stays flat however long the input. */
+	size_t cap = 4 * (size_t)g->chat.concurrency + g->samples, head = 0, tail = 0;
+	struct item *win = xcalloc(cap, sizeof(*win));
+	for (size_t i = 0; i < cap; i++) {
+		strbuf_init(&win[i].record);
+		strbuf_init(&win[i].parent);
+		strbuf_init(&win[i].result);
+	}
+	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, msg = STRBUF_INIT;
+	uint64_t answered = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
+	int fi = 0, rc = 0, stopped = 0, reading = 1;
+	struct input in;
+	int in_open = 0;
+	struct block blk = { 0 };
+	struct block_cursor cur;
+	int have_block = 0;
+	double start = now_seconds();
+	char *stdin_only[] = { "-" };
+	if (!nfiles) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	while (!stopped) {
+		/* Fill the window from the input. */
+		while (reading && tail - head + g->samples <= cap) {
+			struct line l;
+			if (!have_block || !block_next_line(&blk, &cur, &l)) {
+				have_block = 0;
+				if (!in_open) {
+					if (fi == nfiles) {
+						reading = 0;
+						break;
+					}
+					if (input_open(&in, files[fi++]) < 0) {
+						rc = 1;
+						continue;
+					}
+					in_open = 1;
+				}
+				int got = input_read_block(&in, &blk, BLOCK_SIZE);
+				if (got <= 0) {
+					if (got < 0)
+						rc = 1;
+					input_close(&in);
+					in_open = 0;
+					continue;
+				}
+				block_cursor_init(&cur, &blk);
+				have_block = 1;
+				continue;
+			}
+			records++;
+			struct json_error err;
+			struct json_value v, m;
+			const char *why_bad = NULL;
+			char reason[200];
+			if (json_check_record(l.p, l.len, &err) < 0) {
+				snprintf(reason, sizeof(reason), "invalid JSON: %s at byte %zu", err.msg,
+					 err.offset + 1);
+				why_bad = reason;
+			} else if (!(json_get(l.p, l.len, "messages", &m) && m.type == JSON_ARRAY) &&
+				   !(json_get(l.p, l.len, "prompt", &v) && v.type == JSON_STRING)) {
+				why_bad = "no string member \"prompt\" and no array \"messages\"";
+			}
+			if (why_bad) {
+				if (!g->common.skip_invalid) {
+					error("%s:%llu: %s", blk.name, (unsigned long long)l.lineno, why_bad);
+					rc = 1;
+					stopped = 2;
+					break;
+				}
+				invalid++;
+				warning("%s:%llu: %s (skipped)", blk.name, (unsigned long long)l.lineno, why_bad);
+				strbuf_reset(&msg);
+				strbuf_add(&msg, l.p, l.len);
+				strbuf_addc(&msg, '\n');
+				output_write(&rejects, msg.buf, msg.len);
+				continue;
+			}
+			struct record r = { l.p, l.len, blk.name, l.lineno, { 0 } };
+			for (unsigned k = 1; k <= g->samples; k++) {
+				struct item *it = &win[tail++ % cap];
+				it->sample = k;
+				it->file = blk.name;
+				it->lineno = l.lineno;
+				strbuf_reset(&it->record);
+				strbuf_add(&it->record, l.p, l.len);
+				strbuf_reset(&it->parent);
+				record_id_json(&r, &g->common, &it->parent);
+				if (done_has(&done, done_key(it->parent.buf, it->parent.len, k) | 1)) {
+					it->state = SKIPPED;
+					continue;
+				}
+				it->state = WAITING;
+				request_body(g, it, &body);
+				chat_submit(chat, tail - 1, body.buf, body.len);
+			}
+		}
+		if (stopped)
+			break;
+		/* Move the requests on, then write what the window's head holds. */
+		if (chat_pending(chat) && chat_run(chat, 0.2, &why) < 0) {
+			error("%s", why.buf);
+			rc = 1;
+			stopped = 1;
+		}
+		struct chat_done d;
+		while (chat_take(chat, &d)) {
+			struct item *it = &win[d.tag % cap];
+			if (d.ok) {
+				answer_record(g, it, &d.body);
+				it->state = ANSWERED;
+			} else {
+				strbuf_reset(&it->result);
+				strbuf_addstr(&it->result, d.error);
+				it->state = FAILED;
+			}
+			strbuf_release(&d.body);
+		}
+		while (head < tail && win[head % cap].state != WAITING) {
+			struct item *it = &win[head % cap];
+			if (it->state == ANSWERED) {
+				if (sink_write(&sink, it->result.buf, it->result.len) < 0) {
+					rc = 1;
+					stopped = 1;
+				}
+				answered++;
+			} else if (it->state == FAILED) {
+				failed++;
+				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
+					it->sample, it->result.buf);
+				struct strbuf info = STRBUF_INIT;
+				strbuf_addstr(&info, "{\"reason\":\"request failed\",\"error\":");
+				json_add_string(&info, it->result.buf, it->result.len);
+				strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
+				json_add_cstr(&info, it->file);
+				strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
+				json_set_member(&msg, it->record.buf, it->record.len, "reject", info.buf,
+						info.len);
+				strbuf_addc(&msg, '\n');
+				output_write(&rejects, msg.buf, msg.len);
+				strbuf_release(&info);
+			} else {
+				skipped++;
+			}
+			head++;
+		}
+		if (!reading && head == tail)
+			break;
+		if (g->common.progress) {
+			char line[160];
+			snprintf(line, sizeof(line), "%s: %llu answered, %llu failed, %u in flight", progname,
+				 (unsigned long long)answered, (unsigned long long)failed,
+				 chat_in_flight(chat));
+			progress_show(line);
+		}
+	}
+	if (g->common.progress)
+		progress_clear();
+	uint64_t undone = tail - head;
+	if (in_open)
+		input_close(&in);
+	block_release(&blk);
+	chat_free(chat);
+	for (size_t i = 0; i < cap; i++) {
+		strbuf_release(&win[i].record);
+		strbuf_release(&win[i].parent);
+		strbuf_release(&win[i].result);
+	}
+	free(win);
+	strbuf_release(&body);
+	strbuf_release(&why);
+	strbuf_release(&msg);
+	free(done.hash);
+	if (output_close(&rejects) < 0)
+		rc = 1;
+	if (failed) {
+		error("%llu request%s failed for good%s", (unsigned long long)failed,
+		      failed == 1 ? "" : "s",
+		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
+		rc = 1;
+	}
+	if (sink.fd >= 0) {
+		int bad = fsync(sink.fd) < 0 || close(sink.fd) < 0;
+		if (bad) {
+			error_errno("%s", sink.partial.buf);
+			rc = 1;
+		} else if (!rc && !stopped && rename(sink.partial.buf, out_path) < 0) {
+			error_errno("%s", out_path);
+			rc = 1;
+		} else if (rc || stopped)
+			error("%s keeps the %llu records written; run the same command again to finish",
+			      sink.partial.buf, (unsigned long long)(resumed + (long long)answered));
+	} else {
+		if (stopped == 1 && undone)
+			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
+			      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
+		if (output_end(&sink.out, stopped != 0) < 0)
+			rc = 1;
+	}
+	strbuf_release(&sink.partial);
+	double secs = now_seconds() - start;
+	info("%llu records in, %llu answers out, %llu failed, %llu invalid, %llu already done; "
+	     "%.2f s (%.0f answers/s)", (unsigned long long)records, (unsigned long long)answered,
+	     (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
+	     secs, secs > 0 ? (double)answered / secs : 0.0);
+	strbuf_release(&g->system);
+	strbuf_release(&g->params);
+	return rc;
+}
+
 /* The modes each option belongs to; the shared ones go with any. */
 static int option_modes(int key)
 {
 	switch (key) {
 	case 't': case KEY_SLOT: case KEY_ALL: return PROMPTS;
-	case KEY_TRAIN: case KEY_ORDER: case KEY_SAVE: case KEY_LOAD: case KEY_TEMPERATURE:
-	case KEY_TOP_P: return MARKOV;
-	default: return PROMPTS | MARKOV;
+	case KEY_TRAIN: case KEY_ORDER: case KEY_SAVE: case KEY_LOAD: return MARKOV;
+	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
+	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_CONCURRENCY:
+	case KEY_SAMPLES: case KEY_RETRIES: case KEY_TIMEOUT: case KEY_BACKOFF: case KEY_BREAKER:
+	case KEY_RESUME: return COMPLETE;
+	default: return PROMPTS | MARKOV | COMPLETE;
 	}
 }
 
@@ -776,12 +1291,17 @@ int main(int argc, char **argv)
 {
 	struct prompts g = { .count = UINT64_MAX };
 	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1 };
+	struct complete cp = {
+		.chat = { .concurrency = 16, .retries = 5, .timeout = 300, .backoff = 0.5,
+			  .backoff_max = 30, .breaker_seconds = 60 },
+		.samples = 1,
+	};
 	const char **templates = xcalloc((size_t)argc, sizeof(*templates));
 	const char **specs = xcalloc((size_t)argc, sizeof(*specs));
 	mk.train = xcalloc((size_t)argc, sizeof(*mk.train));
 	size_t ntemplates = 0, nspecs = 0;
 	const char *arg, *id_prefix = NULL;
-	int first[3] = { 0 };	/* the first option given of each mode, for messages */
+	int first[8] = { 0 };	/* the first option given only to some modes, by mode set */
 	int key, used = 0;
 	uint64_t count = UINT64_MAX;
 	struct cli_common common;
@@ -789,10 +1309,9 @@ int main(int argc, char **argv)
 	cli_common_init(&common);
 	while ((key = cli_next(argc, argv, &program, &common, &arg)) != -1) {
 		int modes = option_modes(key);
-		if (modes != (PROMPTS | MARKOV) && !(used & modes)) {
-			used |= modes;
+		if (modes != (PROMPTS | MARKOV | COMPLETE) && !first[modes])
 			first[modes] = key;
-		}
+		used |= 1 << modes;
 		switch (key) {
 		case 't': templates[ntemplates++] = arg; break;
 		case KEY_SLOT: specs[nspecs++] = arg; break;
@@ -807,23 +1326,46 @@ int main(int argc, char **argv)
 		case KEY_ORDER: mk.order = (unsigned)cli_u64("--order", arg, 1, NGRAM_MAX_ORDER); break;
 		case KEY_SAVE: mk.save = arg; break;
 		case KEY_LOAD: mk.load = arg; break;
-		case KEY_TEMPERATURE: mk.temperature = cli_double("--temperature", arg, 0, 100); break;
-		case KEY_TOP_P: mk.top_p = cli_double("--top-p", arg, 0, 1); break;
+		case KEY_TEMPERATURE:
+			mk.temperature = cp.temperature = cli_double("--temperature", arg, 0, 100);
+			cp.has_temperature = 1;
+			break;
+		case KEY_TOP_P:
+			mk.top_p = cp.top_p = cli_double("--top-p", arg, 0, 1);
+			cp.has_top_p = 1;
+			break;
+		case KEY_URL: cp.chat.url = arg; break;
+		case KEY_MODEL: cp.model = arg; break;
+		case KEY_SYSTEM: cp.system_file = arg; break;
+		case KEY_MAX_TOKENS: cp.max_tokens = cli_u64("--max-tokens", arg, 1, UINT32_MAX); break;
+		case KEY_CONCURRENCY:
+			cp.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
+			break;
+		case KEY_SAMPLES: cp.samples = (unsigned)cli_u64("--samples", arg, 1, 10000); break;
+		case KEY_RETRIES: cp.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
+		case KEY_TIMEOUT: cp.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
+		case KEY_BACKOFF: cp.chat.backoff = cli_double("--backoff", arg, 0, 3600); break;
+		case KEY_BREAKER: cp.chat.breaker_seconds = cli_double("--breaker", arg, 0, 86400); break;
+		case KEY_RESUME: cp.resume = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
 	if (optind == argc)
-		usage_error("give a mode: synth-gen prompts or synth-gen markov");
+		usage_error("give a mode: synth-gen prompts, markov or complete");
 	const char *name = argv[optind++];
-	enum mode mode = !strcmp(name, "prompts") ? PROMPTS : !strcmp(name, "markov") ? MARKOV : 0;
+	enum mode mode = !strcmp(name, "prompts") ? PROMPTS : !strcmp(name, "markov") ? MARKOV :
+			 !strcmp(name, "complete") ? COMPLETE : 0;
 	if (!mode)
-		usage_error("'%s' is not a mode; the modes are prompts and markov", name);
-	if (used & ~mode) {
-		enum mode other = mode == PROMPTS ? MARKOV : PROMPTS;
+		usage_error("'%s' is not a mode; the modes are prompts, markov and complete", name);
+	for (int set = 1; set < 8; set++) {
+		if (!(used & 1 << set) || (set & mode))
+			continue;
 		const struct cli_option *o = options;
-		while (o->key != first[other])
+		while (o->key != first[set])
 			o++;
-		usage_error("--%s is an option of synth-gen %s, not %s", o->name, mode_names[other], name);
+		usage_error("--%s is an option of synth-gen %s%s%s, not %s", o->name,
+			    mode_name(set & -set), (set & (set - 1)) ? " and " : "",
+			    (set & (set - 1)) ? mode_name(set & ~(set & -set)) : "", name);
 	}
 	int rc;
 	if (mode == PROMPTS) {
@@ -834,7 +1376,7 @@ int main(int argc, char **argv)
 		g.id_prefix = id_prefix ? id_prefix : "prompt";
 		rc = run_prompts(&g, templates, ntemplates, specs, nspecs);
 		prompts_release(&g);
-	} else {
+	} else if (mode == MARKOV) {
 		if (mk.temperature <= 0)
 			usage_error("--temperature must be above 0");
 		if (mk.top_p <= 0)
@@ -843,6 +1385,14 @@ int main(int argc, char **argv)
 		mk.count = count;
 		mk.id_prefix = id_prefix ? id_prefix : "markov";
 		rc = run_markov(&mk, argv + optind, argc - optind);
+	} else {
+		if (count != UINT64_MAX || id_prefix)
+			usage_error("complete answers prompt records: -n and --id-prefix are not its");
+		if (cp.has_top_p && cp.top_p <= 0)
+			usage_error("--top-p must be above 0");
+		cp.common = common;
+		cp.chat.seed = common.seed;
+		rc = run_complete(&cp, argv + optind, argc - optind);
 	}
 	free(mk.train);
 	free(templates);

@@ -15,9 +15,11 @@
  * turn, with the faults of LIST (comma-separated): 429 and 503 (with a
  * Retry-After of S seconds), 500, drop (the connection closed without an
  * answer), malformed (200 with a body that is no JSON), trunc (a body
- * shorter than its Content-Length), slow (the answer after MS ms more).
+ * shorter than its Content-Length), slow (the answer after MS ms more),
+ * 400 (a request the server refuses).
  * --always FAULT makes every request fail so. --log appends a line for
- * each request: what it got, and the hash of its body.
+ * each request: what it got, the hash of its body, and the time (seconds
+ * on the monotonic clock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,9 +40,9 @@
 #include "json.h"
 #include "strbuf.h"
 
-enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW };
+enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400 };
 static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
-					   "trunc", "slow" };
+					   "trunc", "slow", "400" };
 
 static enum fault faults[16];
 static size_t nfaults;
@@ -228,12 +230,14 @@ static int handle(struct conn *c)
 			c->due += slow_ms / 1000.0;
 			answer(c, body, clen);
 			break;
+		case F400: respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e)); break;
 		case OK: answer(c, body, clen); break;
 		}
 	}
 	if (log_file) {
-		fprintf(log_file, "%s %016llx\n", post && !(api_key && !has_auth) ? fault_names[f] : "refused",
-			(unsigned long long)key);
+		fprintf(log_file, "%s %016llx %.3f\n",
+			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
+			(unsigned long long)key, now());
 		fflush(log_file);
 	}
 	memmove(c->in.buf, c->in.buf + head + clen, c->in.len - head - clen);

@@ -173,7 +173,7 @@ Hi Bo'
 	printf 'a\n' > w.txt
 	run --separate-stderr synth-gen -n 1
 	assert_failure 2
-	assert_equal "$(echo "$stderr" | head -n 1)" "synth-gen: give a mode: synth-gen prompts or synth-gen markov"
+	assert_equal "$(echo "$stderr" | head -n 1)" "synth-gen: give a mode: synth-gen prompts, markov or complete"
 	run synth-gen poems -t t.tpl -n 1
 	assert_failure 2
 	run synth-gen prompts --slot w=w.txt -n 1
@@ -352,4 +352,211 @@ make_seed() {
 	run synth-gen prompts --load x -n 1
 	assert_failure 2
 	assert_output --partial "--load is an option of synth-gen markov, not prompts"
+}
+
+# --- complete -------------------------------------------------------------
+
+# start_server ARGS...: the test server (tests/llm-server.c) on
+# 127.0.0.1, logging to server.log; sets URL. teardown stops it.
+start_server() {
+	"${SYNTH_BUILD:-$ROOT/build}/tests/llm-server" --port-file port --log server.log "$@" &
+	SERVER_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -s port ] && break
+		sleep 0.05
+	done
+	[ -s port ] || fail "the test server did not start"
+	URL="http://127.0.0.1:$(cat port)"
+}
+
+teardown() {
+	if [ -n "${SERVER_PID:-}" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+}
+
+# prompt records p1 .. pN
+make_prompts() {
+	local i
+	for i in $(seq "$1"); do
+		printf '{"id":"p%d","prompt":"question number %d"}\n' "$i" "$i"
+	done > prompts.jsonl
+}
+
+@test "complete: one record an answer, in input order, with samples, seeds and provenance" {
+	start_server
+	make_prompts 5
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --samples 2 --seed 10 \
+		--temperature 0.7 --max-tokens 50 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(jq -r .id out.jsonl | tr '\n' ' ')" "p1-1 p1-2 p2-1 p2-2 p3-1 p3-2 p4-1 p4-2 p5-1 p5-2 "
+	# The server answers from the prompt and the seed: each answer is its own.
+	assert_equal "$(jq -r 'select(.id == "p3-2") | .text' out.jsonl)" "answer to: question number 3 (seed 11)"
+	assert_equal "$(jq -r 'select(.id == "p3-2") | .prompt' out.jsonl)" "question number 3"
+	assert_equal "$(jq -c 'select(.id == "p1-1") | .synth' out.jsonl)" \
+		'{"generator":"synth-gen complete","model":"tiny","parameters":{"temperature":0.7,"max_tokens":50},"seed":10,"sample":1,"parent":"p1","finish_reason":"stop","usage":{"prompt_tokens":14,"completion_tokens":7,"total_tokens":21}}'
+	assert_equal "$(grep -c '^ok ' server.log)" 10
+}
+
+@test "complete: a messages array goes as it is; --system comes first for a prompt" {
+	start_server
+	printf '{"id":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello"}]}\n{"id":"s","prompt":"hi"}\n' > in.jsonl
+	printf 'You are terse.\n' > sys.txt
+	run synth-gen complete --url "$URL/v1" --model tiny --system sys.txt in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .text)" "answer to: hello (seed 0)
+answer to: hi (seed 0)"
+	assert_equal "$(printf '%s\n' "$output" | jq -c 'select(.id == "m-1") | .messages[1]')" '{"role":"user","content":"hello"}'
+}
+
+@test "complete: with every fault injected, every prompt x sample comes out exactly once, in order" {
+	start_server --fail-first 6 --faults 429,500,503,drop,malformed,trunc --retry-after 0
+	make_prompts 10
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --samples 3 --concurrency 8 \
+		--retries 6 --backoff 0.01 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	local want
+	want=$(for i in $(seq 10); do for k in 1 2 3; do echo "p$i-$k"; done; done)
+	assert_equal "$(jq -r .id out.jsonl)" "$want"
+	assert_equal "$(jq -r 'select(.text != "answer to: question number \(.synth.parent[1:]) (seed \(.synth.sample - 1))") | .id' out.jsonl)" ""
+	# Each of the 30 requests met every fault once before its answer.
+	assert_equal "$(awk '{print $1}' server.log | sort | uniq -c | awk '{print $2, $1}' | tr '\n' ' ')" \
+		"429 30 500 30 503 30 drop 30 malformed 30 ok 30 trunc 30 "
+}
+
+@test "complete: an answer slower than --timeout is retried" {
+	start_server --fail-first 1 --faults slow --slow-ms 3000
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --backoff 0.01 --timeout 0.5 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 "
+	assert_equal "$(awk '{print $1}' server.log | sort | uniq -c | awk '{print $2, $1}' | tr '\n' ' ')" "ok 2 slow 2 "
+}
+
+@test "complete: Retry-After is honoured over a shorter backoff" {
+	start_server --fail-first 1 --faults 429 --retry-after 2
+	make_prompts 1
+	run synth-gen complete --url "$URL" --model tiny --backoff 0.01 prompts.jsonl
+	assert_success
+	assert_equal "$(awk '{print $1}' server.log | tr '\n' ' ')" "429 ok "
+	# The retry came two seconds or more after the 429 (a lower bound:
+	# a slow machine only makes the gap longer).
+	assert_equal "$(awk 'NR == 1 { t = $3 } NR == 2 { print ($3 - t >= 1.95) }' server.log)" 1
+}
+
+@test "complete: a request that fails for good goes to --rejects with its error; exit 1" {
+	start_server --always 500
+	make_prompts 3
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --retries 2 --backoff 0.01 \
+		--rejects rej.jsonl -o out.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(cat out.jsonl)" ""
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.sample, .reject.line]' rej.jsonl)" \
+		'["p1","request failed","HTTP 500, after 3 attempts",1,1]
+["p2","request failed","HTTP 500, after 3 attempts",1,2]
+["p3","request failed","HTTP 500, after 3 attempts",1,3]'
+	echo "$stderr" | grep -qx "synth-gen: 3 requests failed for good; the prompts are in the --rejects file" ||
+		fail "no summary: $stderr"
+	assert_equal "$(wc -l < server.log)" 9
+}
+
+@test "complete: a 400 is not retried; a good answer next to it is kept" {
+	start_server --fail-first 1 --faults 400
+	make_prompts 2
+	printf '{"id":"p1","prompt":"question number 1"}\n' > again.jsonl
+	# The first attempt of each distinct request is refused.
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --backoff 0.01 prompts.jsonl
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$(grep -c '^400 ' server.log)" 2
+	assert_equal "$(wc -l < server.log)" 2
+	run synth-gen complete --url "$URL" --model tiny again.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" p1-1
+}
+
+@test "complete: the circuit breaker stops a run against a server that keeps failing" {
+	start_server --always 503 --retry-after 1
+	make_prompts 50
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --backoff 0.01 --retries 100 \
+		--breaker 1 -o out.jsonl prompts.jsonl
+	assert_failure 1
+	echo "$stderr" | grep -Eq "^synth-gen: $URL/v1/chat/completions: no answer for [0-9]+ s and [0-9]+ failed attempts \(the last: HTTP 503\); stopping$" ||
+		fail "no breaker message: $stderr"
+	echo "$stderr" | grep -q "prompt samples not answered; with -o FILE and --resume" || fail "$stderr"
+	[ ! -e out.jsonl ] || fail "a half output was left"
+}
+
+@test "complete: the API key comes from SYNTH_API_KEY and appears nowhere" {
+	start_server --api-key s3cr3t-key
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --rejects rej.jsonl -v prompts.jsonl
+	assert_failure 1
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 401, after 1 attempt"
+	SYNTH_API_KEY=s3cr3t-key run --separate-stderr synth-gen complete --url "$URL" --model tiny \
+		--rejects rej2.jsonl -v prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 2
+	! grep -rq s3cr3t out.jsonl rej.jsonl rej2.jsonl 2>/dev/null || fail "the key was written"
+	[[ "$output$stderr" != *s3cr3t* ]] || fail "the key was printed"
+	run synth-gen complete --url "$URL" --model tiny --help
+	[[ "$output" != *s3cr3t* ]]
+}
+
+@test "complete: --resume after kill -9 finishes the file without repeating or losing a record" {
+	start_server --delay-ms 20
+	make_prompts 150
+	synth-gen complete --url "$URL" --model tiny --samples 2 --concurrency 4 -o out.jsonl --resume prompts.jsonl &
+	local pid=$!
+	local i
+	for i in $(seq 100); do
+		[ "$(wc -l < out.jsonl.partial 2>/dev/null || echo 0)" -gt 20 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ -s out.jsonl.partial ] || fail "no partial file"
+	[ ! -e out.jsonl ]
+	# A write cut in the middle of a line is cut off on resume.
+	printf '{"id":"p9' >> out.jsonl.partial
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --samples 2 --concurrency 4 \
+		-o out.jsonl --resume -v prompts.jsonl
+	assert_success
+	echo "$stderr" | grep -q "^synth-gen: --resume: [0-9]* records already in out.jsonl.partial$" || fail "$stderr"
+	[ ! -e out.jsonl.partial ]
+	assert_equal "$(wc -l < out.jsonl)" 300
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 300
+	# A finished file is not resumed into: a new run starts afresh.
+	run synth-gen complete --url "$URL" --model tiny --resume prompts.jsonl
+	assert_failure 2
+}
+
+@test "complete: bad prompt records name file and line; usage errors exit 2" {
+	start_server
+	printf '{"id":"a","prompt":"fine"}\n{"id":"b","text":"no prompt"}\nnot json\n' > in.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" 'synth-gen: in.jsonl:2: no string member "prompt" and no array "messages"'
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --skip-invalid --rejects rej.jsonl in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" a-1
+	assert_equal "$(wc -l < rej.jsonl)" 2
+	run synth-gen complete --model tiny in.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" in.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model tiny -n 3 in.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model tiny --resume -o out.jsonl.zst in.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model tiny --train x in.jsonl
+	assert_failure 2
+	assert_output --partial "--train is an option of synth-gen markov, not complete"
+	run synth-gen markov --load x --url "$URL" -n 1
+	assert_failure 2
+	assert_output --partial "--url is an option of synth-gen complete, not markov"
 }

@@ -1,0 +1,371 @@
+/* chat.c: the chat-completions client; see chat.h. */
+#include "chat.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alloc.h"
+#include "diag.h"
+#include "json.h"
+#include "prng.h"
+
+struct req {
+	uint64_t tag;
+	struct strbuf body, resp;
+	unsigned attempts;
+	double not_before;	/* when it may be sent again */
+	double retry_after;	/* from the last answer, seconds; 0 none */
+	CURL *easy;
+	size_t flying_at;	/* its place in the client's flying, while in flight */
+	char curl_error[CURL_ERROR_SIZE];
+};
+
+struct chat_client {
+	struct chat_config cfg;
+	struct strbuf url;
+	CURLM *multi;
+	struct curl_slist *headers;
+	struct req **waiting;	/* submitted or to be retried, in order */
+	size_t nwait, cwait;
+	struct req **flying;	/* in flight, in no order */
+	size_t in_flight, cflying;
+	double limit;
+	struct chat_done *done;	/* finished, not yet taken */
+	size_t ndone, cdone, taken;
+	size_t pending;
+	double last_success;
+	unsigned failed_since;	/* attempts failed since the last success */
+	char last_error[256];
+	struct prng rng;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct req *r = arg;
+	strbuf_add(&r->resp, p, size * n);
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct req *r = arg;
+	size_t len = size * n;
+	if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
+		char v[32];
+		size_t k = len - 12 < sizeof(v) - 1 ? len - 12 : sizeof(v) - 1;
+		memcpy(v, p + 12, k);
+		v[k] = '\0';
+		double s = strtod(v, NULL);
+		/* Seconds; an HTTP date is not read, and counts as none. */
+		if (s > 0 && s < 86400)
+			r->retry_after = s;
+	}
+	return len;
+}
+
+struct chat_client *chat_new(const struct chat_config *cfg)
+{
+	static int inited;
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			die("cannot set up libcurl");
+		inited = 1;
+	}
+	struct chat_client *c = xcalloc(1, sizeof(*c));
+	c->cfg = *cfg;
+	strbuf_init(&c->url);
+	strbuf_addstr(&c->url, cfg->url);
+	while (c->url.len && c->url.buf[c->url.len - 1] == '/')
+		strbuf_setlen(&c->url, c->url.len - 1);
+	const char *tail = "/chat/completions";
+	if (c->url.len < strlen(tail) || strcmp(c->url.buf + c->url.len - strlen(tail), tail)) {
+		size_t v1 = strlen("/v1");
+		if (c->url.len < v1 || strcmp(c->url.buf + c->url.len - v1, "/v1"))
+			strbuf_addstr(&c->url, "/v1");
+		strbuf_addstr(&c->url, tail);
+	}
+	c->multi = curl_multi_init();
+	if (!c->multi)
+		die("cannot set up libcurl");
+	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* No "Expect: 100-continue" round trip before a body. */
+	c->headers = curl_slist_append(c->headers, "Expect:");
+	if (cfg->api_key) {
+		struct strbuf h = STRBUF_INIT;
+		strbuf_addf(&h, "Authorization: Bearer %s", cfg->api_key);
+		c->headers = curl_slist_append(c->headers, h.buf);
+		memset(h.buf, 0, h.len);
+		strbuf_release(&h);
+	}
+	c->limit = cfg->concurrency;
+	c->last_success = now_seconds();
+	prng_seed(&c->rng, cfg->seed ^ 0x6a6974746572ull); /* "jitter" */
+	return c;
+}
+
+static void req_free(struct req *r)
+{
+	strbuf_release(&r->body);
+	strbuf_release(&r->resp);
+	free(r);
+}
+
+void chat_free(struct chat_client *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nwait; i++)
+		req_free(c->waiting[i]);
+	free(c->waiting);
+	/* Transfers still in flight (a stop by the breaker). */
+	for (size_t i = 0; i < c->in_flight; i++) {
+		curl_multi_remove_handle(c->multi, c->flying[i]->easy);
+		curl_easy_cleanup(c->flying[i]->easy);
+		req_free(c->flying[i]);
+	}
+	free(c->flying);
+	for (size_t i = c->taken; i < c->ndone; i++)
+		strbuf_release(&c->done[i].body);
+	free(c->done);
+	curl_multi_cleanup(c->multi);
+	curl_slist_free_all(c->headers);
+	strbuf_release(&c->url);
+	free(c);
+}
+
+static void wait_push(struct chat_client *c, struct req *r)
+{
+	if (c->nwait == c->cwait) {
+		c->cwait = grow_capacity(c->cwait, c->nwait + 1, 64);
+		c->waiting = xreallocarray(c->waiting, c->cwait, sizeof(*c->waiting));
+	}
+	c->waiting[c->nwait++] = r;
+}
+
+void chat_submit(struct chat_client *c, uint64_t tag, const char *body, size_t n)
+{
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->tag = tag;
+	strbuf_init(&r->body);
+	strbuf_init(&r->resp);
+	strbuf_add(&r->body, body, n);
+	wait_push(c, r);
+	c->pending++;
+}
+
+size_t chat_pending(const struct chat_client *c)
+{
+	return c->pending;
+}
+
+unsigned chat_in_flight(const struct chat_client *c)
+{
+	return (unsigned)c->in_flight;
+}
+
+double chat_limit(const struct chat_client *c)
+{
+	return c->limit;
+}
+
+static void start(struct chat_client *c, struct req *r)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		die("cannot set up a libcurl transfer");
+	r->easy = e;
+	r->attempts++;
+	r->retry_after = 0;
+	r->curl_error[0] = '\0';
+	strbuf_reset(&r->resp);
+	curl_easy_setopt(e, CURLOPT_URL, c->url.buf);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.buf);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->curl_error);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->cfg.timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "synth-gen/" SYNTH_VERSION);
+	curl_multi_add_handle(c->multi, e);
+	if (c->in_flight == c->cflying) {
+		c->cflying = grow_capacity(c->cflying, c->in_flight + 1, 64);
+		c->flying = xreallocarray(c->flying, c->cflying, sizeof(*c->flying));
+	}
+	r->flying_at = c->in_flight;
+	c->flying[c->in_flight++] = r;
+}
+
+/* Send what may be sent: in submission order, as many as the limit. */
+static void start_ready(struct chat_client *c)
+{
+	double t = now_seconds();
+	size_t k = 0;
+	for (size_t i = 0; i < c->nwait; i++) {
+		struct req *r = c->waiting[i];
+		if (c->in_flight < (size_t)c->limit && r->not_before <= t)
+			start(c, r);
+		else
+			c->waiting[k++] = r;
+	}
+	c->nwait = k;
+}
+
+static void finish(struct chat_client *c, struct req *r, int ok, long status, const char *error)
+{
+	if (c->ndone == c->cdone) {
+		/* Reuse the space of what was taken. */
+		if (c->taken) {
+			memmove(c->done, c->done + c->taken, (c->ndone - c->taken) * sizeof(*c->done));
+			c->ndone -= c->taken;
+			c->taken = 0;
+		}
+		if (c->ndone == c->cdone) {
+			c->cdone = grow_capacity(c->cdone, c->ndone + 1, 64);
+			c->done = xreallocarray(c->done, c->cdone, sizeof(*c->done));
+		}
+	}
+	struct chat_done *d = &c->done[c->ndone++];
+	memset(d, 0, sizeof(*d));
+	d->tag = r->tag;
+	d->ok = ok;
+	d->status = status;
+	d->attempts = r->attempts;
+	d->body = r->resp;	/* the buffer moves to the caller */
+	strbuf_init(&r->resp);
+	snprintf(d->error, sizeof(d->error), "%s", error ? error : "");
+	req_free(r);
+}
+
+/* Is body a chat completion: an object whose choices[0].message.content
+ * is a string? */
+static int is_completion(const struct strbuf *body)
+{
+	struct json_error err;
+	struct json_value choices, first, content;
+	size_t pos = 0;
+	return body->len && json_check_record(body->buf, body->len, &err) == 0 &&
+	       json_get(body->buf, body->len, "choices", &choices) && choices.type == JSON_ARRAY &&
+	       json_array_next(&choices, &pos, &first) && first.type == JSON_OBJECT &&
+	       json_get(first.p, first.len, "message.content", &content) &&
+	       content.type == JSON_STRING;
+}
+
+/* One transfer ended: success, a retry, or a failure for good. */
+static void ended(struct chat_client *c, struct req *r, CURLcode code)
+{
+	long status = 0;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(c->multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	r->easy = NULL;
+	struct req *moved = c->flying[--c->in_flight];
+	c->flying[r->flying_at] = moved;
+	moved->flying_at = r->flying_at;
+	char why[256];
+	int retry = 1;
+	if (code != CURLE_OK) {
+		snprintf(why, sizeof(why), "%s", r->curl_error[0] ? r->curl_error :
+			 curl_easy_strerror(code));
+	} else if (status == 200) {
+		if (is_completion(&r->resp)) {
+			c->last_success = now_seconds();
+			c->failed_since = 0;
+			if (c->limit < c->cfg.concurrency)
+				c->limit += 1 / c->limit;
+			if (c->limit > c->cfg.concurrency)
+				c->limit = c->cfg.concurrency;
+			finish(c, r, 1, status, NULL);
+			return;
+		}
+		snprintf(why, sizeof(why), "HTTP 200 with an answer that is not a chat completion");
+	} else {
+		snprintf(why, sizeof(why), "HTTP %ld", status);
+		retry = status == 408 || status == 429 || status >= 500;
+		if (status == 429 || status == 503) {
+			c->limit /= 2;
+			if (c->limit < 1)
+				c->limit = 1;
+		}
+	}
+	c->failed_since++;
+	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	if (!retry || r->attempts > c->cfg.retries) {
+		char final[300];
+		snprintf(final, sizeof(final), "%s, after %u attempt%s", why, r->attempts,
+			 r->attempts == 1 ? "" : "s");
+		finish(c, r, 0, status, final);
+		return;
+	}
+	/* Exponential backoff with jitter: half the delay fixed, half drawn. */
+	double d = c->cfg.backoff * ldexp(1.0, (int)r->attempts - 1);
+	if (d > c->cfg.backoff_max)
+		d = c->cfg.backoff_max;
+	d = d / 2 + d / 2 * prng_uniform(&c->rng);
+	if (r->retry_after > d)
+		d = r->retry_after;
+	r->not_before = now_seconds() + d;
+	/* Back in the queue in submission order is not needed: the
+	 * caller's order comes from the tags. */
+	wait_push(c, r);
+}
+
+int chat_run(struct chat_client *c, double wait, struct strbuf *why)
+{
+	double until = now_seconds() + wait;
+	for (;;) {
+		if (c->failed_since >= 10 &&
+		    now_seconds() - c->last_success > c->cfg.breaker_seconds) {
+			strbuf_addf(why, "%s: no answer for %.0f s and %u failed attempts (the last: %s); "
+				    "stopping", c->url.buf, now_seconds() - c->last_success, c->failed_since,
+				    c->last_error);
+			return -1;
+		}
+		start_ready(c);
+		int running;
+		curl_multi_perform(c->multi, &running);
+		CURLMsg *m;
+		int left, got = 0;
+		while ((m = curl_multi_info_read(c->multi, &left))) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			struct req *r;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+			ended(c, r, m->data.result);
+			got = 1;
+		}
+		if (got && c->ndone > c->taken)
+			return 0;
+		double t = now_seconds();
+		if (t >= until || (!c->in_flight && !c->nwait))
+			return 0;
+		/* Sleep until a transfer moves, a retry is due, or the time
+		 * is up. */
+		double next = until;
+		for (size_t i = 0; i < c->nwait; i++)
+			if (c->waiting[i]->not_before < next)
+				next = c->waiting[i]->not_before;
+		int ms = (int)((next - t) * 1000) + 1;
+		if (ms > 100)
+			ms = 100;
+		curl_multi_poll(c->multi, NULL, 0, ms, NULL);
+	}
+}
+
+int chat_take(struct chat_client *c, struct chat_done *d)
+{
+	if (c->taken == c->ndone)
+		return 0;
+	*d = c->done[c->taken++];
+	c->pending--;
+	return 1;
+}

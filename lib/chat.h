@@ -1,0 +1,74 @@
+/* chat.h: a client for OpenAI-compatible chat-completions servers
+ * (llama.cpp's llama-server, vLLM, Ollama, hosted APIs), on libcurl's
+ * multi interface: many requests in flight on one thread.
+ *
+ * The caller submits request bodies, each with a tag, and takes back
+ * finished requests, in the order they finish. The client retries what
+ * may succeed later (connection errors, timeouts, 408, 429, 5xx, and an
+ * answer that is not a chat completion) after an exponential backoff
+ * with jitter, or after the server's Retry-After when that is longer;
+ * it halves the requests in flight when the server pushes back (429,
+ * 503) and grows them again by one for as many successes as are in
+ * flight. A request that fails for good (another 4xx, or the last
+ * attempt) finishes with its error. When no request has succeeded for
+ * breaker_seconds while at least 10 attempts failed, the circuit
+ * breaker stops the client: chat_run() returns -1 and says why.
+ *
+ * The API key goes into an Authorization header and nowhere else: no
+ * message quotes a header.
+ */
+#ifndef SYNTH_CHAT_H
+#define SYNTH_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+struct chat_config {
+	const char *url;	/* the server; /v1/chat/completions is added unless there */
+	const char *api_key;	/* NULL: none */
+	unsigned concurrency;	/* requests in flight at most */
+	unsigned retries;	/* attempts after the first */
+	double timeout;		/* seconds a request may take */
+	double backoff;		/* seconds before the first retry; doubles, up to backoff_max */
+	double backoff_max;
+	double breaker_seconds;
+	uint64_t seed;		/* for the jitter */
+};
+
+/* A finished request. */
+struct chat_done {
+	uint64_t tag;
+	int ok;			/* the body is a chat completion */
+	long status;		/* the last HTTP status, 0 when none came */
+	unsigned attempts;
+	struct strbuf body;	/* the answer's body (ok), owned by the caller */
+	char error[256];	/* why not (not ok) */
+};
+
+struct chat_client;
+
+/* Set up a client; dies when libcurl cannot be set up. */
+struct chat_client *chat_new(const struct chat_config *cfg);
+void chat_free(struct chat_client *c);
+
+/* Submit the JSON request body[0..n) with a tag. */
+void chat_submit(struct chat_client *c, uint64_t tag, const char *body, size_t n);
+
+/* Requests submitted and not yet taken back with chat_take(). */
+size_t chat_pending(const struct chat_client *c);
+
+/* Move transfers on for up to `wait` seconds, or until a request
+ * finishes. Returns 0, or -1 when the circuit breaker stopped the client
+ * (*why says so). */
+int chat_run(struct chat_client *c, double wait, struct strbuf *why);
+
+/* Take back a finished request: 1 with *d filled, 0 when none is. */
+int chat_take(struct chat_client *c, struct chat_done *d);
+
+/* The requests in flight now, and the most allowed (for -v). */
+unsigned chat_in_flight(const struct chat_client *c);
+double chat_limit(const struct chat_client *c);
+
+#endif
