@@ -16,8 +16,8 @@ DATADIR   ?= $(PREFIX)/share
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS  := synth-stats synth-dedup synth-gen
-LIBS_PKG  := libzstd libutf8proc libxxhash libcurl
+PROGRAMS  := synth-stats synth-dedup synth-gen synth-score
+LIBS_PKG  := libzstd libutf8proc libxxhash libcurl libpcre2-8
 
 ifeq ($(SANITIZE),1)
 BUILD     := build-sanitize
@@ -35,7 +35,7 @@ CFLAGS    ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) -pthread \
              -DSYNTH_VERSION='"$(VERSION)"' -Ilib \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
-LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lutf8proc -lxxhash -lcurl) -lm
+LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lutf8proc -lxxhash -lcurl -lpcre2-8) -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))

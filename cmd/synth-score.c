@@ -1,0 +1,299 @@
+/* synth-score: quality signals of records, thresholds, filtering.
+ *
+ * Each worker computes every signal of lib/quality for its records and
+ * appends them under "quality" with "pass" and "reasons" (the rules the
+ * record fails under the active thresholds: presets, then --min and
+ * --max). With --filter the failing records go to --rejects instead of
+ * the output.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "diag.h"
+#include "json.h"
+#include "quality.h"
+#include "records.h"
+#include "strbuf.h"
+
+enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER };
+
+static const struct cli_option options[] = {
+	CLI_OPT_FIELD,
+	{ "preset", KEY_PRESET, "HOW", "thresholds of gopher, c4, fineweb or synthetic (repeatable)" },
+	{ "min", KEY_MIN, "SPEC", "NAME=V: a record fails when signal NAME is below V" },
+	{ "max", KEY_MAX, "SPEC", "NAME=V: a record fails when signal NAME is above V" },
+	{ "filter", KEY_FILTER, NULL, "drop the records that fail (to --rejects, with the reasons)" },
+	CLI_OPT_ID_FIELD,
+	CLI_OPT_OUTPUT,
+	CLI_OPT_JOBS,
+	CLI_OPT_SKIP_INVALID,
+	CLI_OPT_REJECTS,
+	CLI_OPT_QUIET,
+	CLI_OPT_VERBOSE,
+	CLI_OPT_PROGRESS,
+	CLI_OPT_HELP,
+	CLI_OPT_VERSION,
+	CLI_OPT_END
+};
+
+static const struct cli_program program = {
+	"synth-score", "[OPTION]... [FILE]...",
+	"Add quality signals to records, and filter on thresholds.",
+	options
+};
+
+/* The published thresholds: a record fails below min or above max. */
+struct bound {
+	const char *preset;
+	enum quality_signal signal;
+	double min, max;
+};
+
+#define NONE NAN
+static const struct bound presets[] = {
+	/* Gopher (Rae et al. 2021, section A.1.1 and table A1). */
+	{ "gopher", Q_WORDS, 50, 100000 },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 10 },
+	{ "gopher", Q_HASH_WORD_RATIO, NONE, 0.1 },
+	{ "gopher", Q_ELLIPSIS_WORD_RATIO, NONE, 0.1 },
+	{ "gopher", Q_BULLET_LINES_FRAC, NONE, 0.9 },
+	{ "gopher", Q_ELLIPSIS_LINES_FRAC, NONE, 0.3 },
+	{ "gopher", Q_ALPHA_WORDS_FRAC, 0.8, NONE },
+	{ "gopher", Q_STOP_WORDS, 2, NONE },
+	{ "gopher", Q_DUP_LINE_FRAC, NONE, 0.3 },
+	{ "gopher", Q_DUP_PARA_FRAC, NONE, 0.3 },
+	{ "gopher", Q_DUP_LINE_CHAR_FRAC, NONE, 0.2 },
+	{ "gopher", Q_DUP_PARA_CHAR_FRAC, NONE, 0.2 },
+	{ "gopher", Q_TOP_2GRAM_CHAR_FRAC, NONE, 0.2 },
+	{ "gopher", Q_TOP_3GRAM_CHAR_FRAC, NONE, 0.18 },
+	{ "gopher", Q_TOP_4GRAM_CHAR_FRAC, NONE, 0.16 },
+	{ "gopher", Q_DUP_5GRAM_CHAR_FRAC, NONE, 0.15 },
+	{ "gopher", Q_DUP_6GRAM_CHAR_FRAC, NONE, 0.14 },
+	{ "gopher", Q_DUP_7GRAM_CHAR_FRAC, NONE, 0.13 },
+	{ "gopher", Q_DUP_8GRAM_CHAR_FRAC, NONE, 0.12 },
+	{ "gopher", Q_DUP_9GRAM_CHAR_FRAC, NONE, 0.11 },
+	{ "gopher", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.10 },
+	/* C4 (Raffel et al. 2020): the page-level rules; a record with a
+	 * line C4 would remove fails as a whole. */
+	{ "c4", Q_LOREM_IPSUM, NONE, 0 },
+	{ "c4", Q_CURLY_BRACE, NONE, 0 },
+	{ "c4", Q_JAVASCRIPT_LINES, NONE, 0 },
+	{ "c4", Q_POLICY_LINES, NONE, 0 },
+	/* FineWeb (Penedo et al. 2024): its own three filters and the new
+	 * line ratio. */
+	{ "fineweb", Q_TERMINAL_PUNCT_LINES_FRAC, 0.12, NONE },
+	{ "fineweb", Q_SHORT_LINES_FRAC, NONE, 0.67 },
+	{ "fineweb", Q_DUP_LINE_CHAR_FRAC, NONE, 0.1 },
+	{ "fineweb", Q_NEWLINE_WORD_RATIO, NONE, 0.3 },
+	/* Ours, for the output of language models. */
+	{ "synthetic", Q_WORDS, 5, NONE },
+	{ "synthetic", Q_BOILERPLATE, NONE, 0 },
+	{ "synthetic", Q_TRUNCATED, NONE, 0 },
+	{ "synthetic", Q_MAX_REPEAT_RUN, NONE, 4 },
+	{ "synthetic", Q_PROMPT_ECHO, NONE, 0.5 },
+	{ "synthetic", Q_DUP_LINE_FRAC, NONE, 0.3 },
+	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
+};
+
+struct settings {
+	struct cli_common common;
+	double min[Q_COUNT], max[Q_COUNT];
+	int filter;
+};
+
+struct worker {
+	const struct settings *set;
+	struct quality_scratch *q;
+	struct strbuf text, prompt, member, line, reasons;
+	uint64_t fail_min[Q_COUNT], fail_max[Q_COUNT], passed;
+};
+
+static void *worker_new(void *arg)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	w->set = arg;
+	w->q = quality_scratch_new();
+	strbuf_init(&w->text);
+	strbuf_init(&w->prompt);
+	strbuf_init(&w->member);
+	strbuf_init(&w->line);
+	strbuf_init(&w->reasons);
+	return w;
+}
+
+static void worker_free(void *arg)
+{
+	struct worker *w = arg;
+	quality_scratch_free(w->q);
+	strbuf_release(&w->text);
+	strbuf_release(&w->prompt);
+	strbuf_release(&w->member);
+	strbuf_release(&w->line);
+	strbuf_release(&w->reasons);
+	free(w);
+}
+
+/* A signal as written: integers as they are, fractions to 4 decimals. */
+static void add_value(struct strbuf *sb, double v)
+{
+	if (isnan(v))
+		strbuf_addstr(sb, "null");
+	else
+		json_add_double(sb, v == floor(v) ? v : round(v * 1e4) / 1e4);
+}
+
+static void process(void *arg, const struct record *r, struct emit *e)
+{
+	struct worker *w = arg;
+	const struct settings *set = w->set;
+	const char *text;
+	size_t len;
+	if (record_text(r, e, &w->text, &text, &len) < 0)
+		return;
+	struct json_value pv;
+	const char *prompt = NULL;
+	size_t plen = 0;
+	if (json_get(r->line, r->len, "prompt", &pv) && pv.type == JSON_STRING) {
+		strbuf_reset(&w->prompt);
+		json_decode_string(&pv, &w->prompt);
+		prompt = w->prompt.buf;
+		plen = w->prompt.len;
+	}
+	double v[Q_COUNT];
+	quality_compute(text, len, prompt, plen, w->q, v);
+	struct strbuf *m = &w->member;
+	strbuf_reset(m);
+	strbuf_addc(m, '{');
+	for (int i = 0; i < Q_COUNT; i++) {
+		if (i)
+			strbuf_addc(m, ',');
+		json_add_cstr(m, quality_names[i]);
+		strbuf_addc(m, ':');
+		add_value(m, v[i]);
+	}
+	/* The rules failed, in the order of the signals. */
+	struct strbuf *reasons = &w->reasons;
+	strbuf_reset(reasons);
+	int failed = 0;
+	for (int i = 0; i < Q_COUNT; i++) {
+		if (isnan(v[i]))
+			continue;
+		for (int k = 0; k < 2; k++) {
+			double b = k ? set->max[i] : set->min[i];
+			if (isnan(b) || (k ? v[i] <= b : v[i] >= b))
+				continue;
+			strbuf_addf(reasons, "%s\"%s_%s\"", failed ? "," : "", k ? "max" : "min",
+				    quality_names[i]);
+			failed++;
+			if (k)
+				w->fail_max[i]++;
+			else
+				w->fail_min[i]++;
+		}
+	}
+	w->passed += !failed;
+	strbuf_addstr(m, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
+	strbuf_add(m, reasons->buf, reasons->len);
+	strbuf_addstr(m, "]}");
+	json_set_member(&w->line, r->line, r->len, "quality", m->buf, m->len);
+	if (failed && set->filter) {
+		struct record edited = *r;
+		edited.line = w->line.buf;
+		edited.len = w->line.len;
+		emit_reject(e, &edited, "quality");
+		return;
+	}
+	emit_line(e, w->line.buf, w->line.len);
+}
+
+/* NAME=V of --min and --max. */
+static void parse_bound(const char *opt, const char *arg, double *bounds)
+{
+	const char *eq = strchr(arg, '=');
+	int i = eq ? quality_find(arg, (size_t)(eq - arg)) : -1;
+	if (!eq)
+		usage_error("%s %s: write NAME=VALUE", opt, arg);
+	if (i < 0)
+		usage_error("%s %s: no signal is called '%.*s'", opt, arg, (int)(eq - arg), arg);
+	bounds[i] = cli_double(opt, eq + 1, -1e300, 1e300);
+}
+
+static void add_preset(struct settings *set, const char *name)
+{
+	int found = 0;
+	for (size_t i = 0; i < sizeof(presets) / sizeof(*presets); i++) {
+		if (strcmp(presets[i].preset, name))
+			continue;
+		found = 1;
+		const struct bound *b = &presets[i];
+		/* Presets combine: the stricter bound wins. */
+		if (!isnan(b->min) && (isnan(set->min[b->signal]) || b->min > set->min[b->signal]))
+			set->min[b->signal] = b->min;
+		if (!isnan(b->max) && (isnan(set->max[b->signal]) || b->max < set->max[b->signal]))
+			set->max[b->signal] = b->max;
+	}
+	if (!found)
+		usage_error("--preset: '%s' is not one of gopher, c4, fineweb or synthetic", name);
+}
+
+int main(int argc, char **argv)
+{
+	struct settings set = { .filter = 0 };
+	for (int i = 0; i < Q_COUNT; i++)
+		set.min[i] = set.max[i] = NAN;
+	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
+	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
+	size_t nmin = 0, nmax = 0;
+	const char *arg;
+	int key;
+	diag_init("synth-score");
+	cli_common_init(&set.common);
+	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
+		switch (key) {
+		case KEY_PRESET: add_preset(&set, arg); break;
+		case KEY_MIN: mins[nmin++] = arg; break;
+		case KEY_MAX: maxs[nmax++] = arg; break;
+		case KEY_FILTER: set.filter = 1; break;
+		default: BUG("option %d", key);
+		}
+	}
+	/* --min and --max override the presets, whatever their order. */
+	for (size_t i = 0; i < nmin; i++)
+		parse_bound("--min", mins[i], set.min);
+	for (size_t i = 0; i < nmax; i++)
+		parse_bound("--max", maxs[i], set.max);
+	free(mins);
+	free(maxs);
+
+	struct record_loop rl = {
+		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
+		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
+	};
+	int rc = record_loop_run(&rl);
+	record_loop_summary(&rl);
+	/* How many records each rule failed, for -v. */
+	uint64_t passed = 0, fails[2][Q_COUNT] = { { 0 } };
+	for (unsigned t = 0; t < rl.nworkers; t++) {
+		const struct worker *w = rl.workers[t];
+		passed += w->passed;
+		for (int i = 0; i < Q_COUNT; i++) {
+			fails[0][i] += w->fail_min[i];
+			fails[1][i] += w->fail_max[i];
+		}
+	}
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = 0; i < Q_COUNT; i++)
+		for (int k = 0; k < 2; k++)
+			if (fails[k][i])
+				strbuf_addf(&sb, "%s%s_%s %llu", sb.len ? ", " : "", k ? "max" : "min",
+					    quality_names[i], (unsigned long long)fails[k][i]);
+	info("%llu passed; failed: %s", (unsigned long long)passed, sb.len ? sb.buf : "none");
+	strbuf_release(&sb);
+	record_loop_release(&rl, worker_free);
+	return rc == 2 ? 1 : rc;
+}
