@@ -8,6 +8,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ static const struct bound presets[] = {
 
 struct settings {
 	struct cli_common common;
+	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
+	size_t key_len[Q_COUNT];
 	double min[Q_COUNT], max[Q_COUNT];
 	int filter;
 };
@@ -138,13 +141,30 @@ static void worker_free(void *arg)
 	free(w);
 }
 
-/* A signal as written: integers as they are, fractions to 4 decimals. */
+/* A signal as written: integers as they are, fractions to 4 decimals
+ * without trailing zeros. The signals are never negative. */
 static void add_value(struct strbuf *sb, double v)
 {
-	if (isnan(v))
+	if (isnan(v)) {
 		strbuf_addstr(sb, "null");
-	else
-		json_add_double(sb, v == floor(v) ? v : round(v * 1e4) / 1e4);
+		return;
+	}
+	double scaled = round(v * 1e4);
+	if (v < 0 || scaled > 9e15) {
+		json_add_double(sb, v);
+		return;
+	}
+	uint64_t k = (uint64_t)scaled, whole = k / 10000;
+	unsigned frac = (unsigned)(k % 10000);
+	json_add_u64(sb, whole);
+	if (frac) {
+		char d[6] = { '.', (char)('0' + frac / 1000), (char)('0' + frac / 100 % 10),
+			      (char)('0' + frac / 10 % 10), (char)('0' + frac % 10), 0 };
+		size_t len = 5;
+		while (d[len - 1] == '0')
+			len--;
+		strbuf_add(sb, d, len);
+	}
 }
 
 static void process(void *arg, const struct record *r, struct emit *e)
@@ -170,10 +190,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
 	for (int i = 0; i < Q_COUNT; i++) {
-		if (i)
-			strbuf_addc(m, ',');
-		json_add_cstr(m, quality_names[i]);
-		strbuf_addc(m, ':');
+		strbuf_add(m, set->keys[i], set->key_len[i]);
 		add_value(m, v[i]);
 	}
 	/* The rules failed, in the order of the signals. */
@@ -269,6 +286,9 @@ int main(int argc, char **argv)
 		parse_bound("--max", maxs[i], set.max);
 	free(mins);
 	free(maxs);
+	for (int i = 0; i < Q_COUNT; i++)
+		set.key_len[i] = (size_t)snprintf(set.keys[i], sizeof(set.keys[i]), "%s\"%s\":",
+						  i ? "," : "", quality_names[i]);
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,

@@ -821,8 +821,12 @@ void json_add_double(struct strbuf *sb, double x)
 void json_add_u64(struct strbuf *sb, uint64_t x)
 {
 	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)x);
-	strbuf_add(sb, buf, (size_t)n);
+	size_t at = sizeof(buf);
+	do {
+		buf[--at] = (char)('0' + x % 10);
+		x /= 10;
+	} while (x);
+	strbuf_add(sb, buf + at, sizeof(buf) - at);
 }
 
 int utf8_valid(const char *p, size_t n)

@@ -61,35 +61,111 @@ static const char *const boilerplate_patterns[] = {
 };
 #define NPATTERNS (sizeof(boilerplate_patterns) / sizeof(*boilerplate_patterns))
 
-static pcre2_code *compiled[NPATTERNS];
+/* What each pattern cannot match without, in lower case: a text with
+ * none of these is not scanned. (Cyrillic words lose their first letter,
+ * which may be a capital.) */
+static const char *const required[] = {
+	"an ai", "sorry", "afraid", "help with", "assist with", "certainly", "sure", "of course",
+	"absolutely", "hope this helps", "feel free to ask", "knowledge cut", "don't have",
+	"don’t have", "great question", "als ki", "als eine ki", "künstliche intelligenz", "leid",
+	"hoffe", "модел", "не могу", "звините", "адеюсь",
+};
+
+/* The phrases looked for in the lower-case text, in one pass: the
+ * required literals above, then these. */
+enum { PH_JAVASCRIPT = 100, PH_POLICY, PH_LOREM };
+static const struct {
+	const char *text;
+	int kind;
+} line_phrases[] = {
+	{ "javascript", PH_JAVASCRIPT }, { "terms of use", PH_POLICY }, { "privacy policy", PH_POLICY },
+	{ "cookie policy", PH_POLICY }, { "use of cookies", PH_POLICY }, { "use cookies", PH_POLICY },
+	{ "uses cookies", PH_POLICY }, { "lorem ipsum", PH_LOREM },
+};
+
+#define NPHRASES (sizeof(required) / sizeof(*required) + sizeof(line_phrases) / sizeof(*line_phrases))
+static const char *phrase[NPHRASES];
+static size_t phrase_len[NPHRASES];
+static int phrase_kind[NPHRASES];	/* 0: a required literal */
+static unsigned phrase_pair[NPHRASES];	/* its first two bytes */
+/* For each first two bytes, the first of the phrases that start so (the
+ * phrases are sorted by them), plus 1; 0 for none. */
+static unsigned char pair_first[65536];
+
+static void index_phrases(void)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof(required) / sizeof(*required); i++, k++) {
+		phrase[k] = required[i];
+		phrase_kind[k] = 0;
+	}
+	for (size_t i = 0; i < sizeof(line_phrases) / sizeof(*line_phrases); i++, k++) {
+		phrase[k] = line_phrases[i].text;
+		phrase_kind[k] = line_phrases[i].kind;
+	}
+	for (size_t i = 0; i < NPHRASES; i++)
+		phrase_pair[i] = (unsigned char)phrase[i][0] << 8 | (unsigned char)phrase[i][1];
+	/* Sort by pair (insertion; a few dozen phrases). */
+	for (size_t i = 1; i < NPHRASES; i++)
+		for (size_t j = i; j && phrase_pair[j - 1] > phrase_pair[j]; j--) {
+			const char *t = phrase[j];
+			phrase[j] = phrase[j - 1];
+			phrase[j - 1] = t;
+			int kd = phrase_kind[j];
+			phrase_kind[j] = phrase_kind[j - 1];
+			phrase_kind[j - 1] = kd;
+			unsigned pr = phrase_pair[j];
+			phrase_pair[j] = phrase_pair[j - 1];
+			phrase_pair[j - 1] = pr;
+		}
+	for (size_t i = NPHRASES; i-- > 0;) {
+		phrase_len[i] = strlen(phrase[i]);
+		pair_first[phrase_pair[i]] = (unsigned char)(i + 1);
+	}
+}
+
+/* The patterns as one alternation, so that a text is scanned once. */
+static pcre2_code *compiled;
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
 
 static void compile_patterns(void)
 {
-	for (size_t i = 0; i < NPATTERNS; i++) {
-		int code;
-		PCRE2_SIZE at;
-		compiled[i] = pcre2_compile((PCRE2_SPTR)boilerplate_patterns[i], PCRE2_ZERO_TERMINATED,
-					    PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &code, &at, NULL);
-		if (!compiled[i])
-			BUG("boilerplate pattern %zu does not compile (error %d at %zu)", i, code,
-			    (size_t)at);
-		pcre2_jit_compile(compiled[i], PCRE2_JIT_COMPLETE);
-	}
+	struct strbuf all = STRBUF_INIT;
+	for (size_t i = 0; i < NPATTERNS; i++)
+		strbuf_addf(&all, "%s(?:%s)", i ? "|" : "", boilerplate_patterns[i]);
+	int code;
+	PCRE2_SIZE at;
+	compiled = pcre2_compile((PCRE2_SPTR)all.buf, all.len, PCRE2_CASELESS | PCRE2_UTF,
+				 &code, &at, NULL);
+	if (!compiled)
+		BUG("the boilerplate patterns do not compile (error %d at %zu)", code, (size_t)at);
+	pcre2_jit_compile(compiled, PCRE2_JIT_COMPLETE);
+	strbuf_release(&all);
+	index_phrases();
 }
 
 /* --- Scratch ------------------------------------------------------------- */
+
+struct slot {
+	uint64_t key;
+	uint32_t count, gen;
+};
 
 struct quality_scratch {
 	struct words ws, pws;
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
 	uint64_t *gh;		/* n-gram hashes */
-	unsigned char *covered;
+	unsigned char *covered, *flag;
 	size_t wcap;
-	uint64_t *set_key;	/* an open-addressing count table */
-	uint32_t *set_count;
+	struct slot *set;	/* an open-addressing count table; a slot is in */
+	uint32_t gen;		/* use when its generation is the table's */
 	size_t set_cap;
+	uint64_t *pre;		/* code points of words [0, i) */
+	size_t *line_at;	/* where each line starts, and one past the text */
+	unsigned char *line_mark;
+	size_t lcap;
+	struct strbuf lower;	/* the text with ASCII letters in lower case */
 	pcre2_match_data *md;
 };
 
@@ -113,50 +189,53 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s->wh);
 	free(s->gh);
 	free(s->covered);
-	free(s->set_key);
-	free(s->set_count);
+	free(s->flag);
+	free(s->set);
+	free(s->pre);
+	free(s->line_at);
+	free(s->line_mark);
+	strbuf_release(&s->lower);
 	pcre2_match_data_free(s->md);
 	free(s);
 }
 
-/* The count table, emptied and sized for n keys. Keys are hashes with
- * the low bit set, so that 0 marks an empty slot. */
+/* The count table, emptied (a new generation) and big enough for n
+ * keys; the table is sized for the largest text seen. */
 static void set_reset(struct quality_scratch *s, size_t n)
 {
 	size_t cap = 64;
 	while (cap < 2 * n)
 		cap *= 2;
 	if (cap > s->set_cap) {
-		free(s->set_key);
-		free(s->set_count);
-		s->set_key = xcalloc(cap, sizeof(*s->set_key));
-		s->set_count = xcalloc(cap, sizeof(*s->set_count));
+		free(s->set);
+		s->set = xcalloc(cap, sizeof(*s->set));
 		s->set_cap = cap;
-	} else {
-		memset(s->set_key, 0, s->set_cap * sizeof(*s->set_key));
+		s->gen = 0;
+	}
+	if (++s->gen == 0) {
+		memset(s->set, 0, s->set_cap * sizeof(*s->set));
+		s->gen = 1;
 	}
 }
 
 /* Count one more of key; returns the count now. */
 static uint32_t set_add(struct quality_scratch *s, uint64_t key)
 {
-	key |= 1;
+	struct slot *t = s->set;
 	size_t i = hash_slot(key, s->set_cap);
-	while (s->set_key[i] && s->set_key[i] != key)
+	while (t[i].gen == s->gen && t[i].key != key)
 		i = hash_next_slot(i, s->set_cap);
-	if (!s->set_key[i]) {
-		s->set_key[i] = key;
-		s->set_count[i] = 0;
-	}
-	return ++s->set_count[i];
+	if (t[i].gen != s->gen)
+		t[i] = (struct slot){ key, 0, s->gen };
+	return ++t[i].count;
 }
 
 static uint32_t set_get(const struct quality_scratch *s, uint64_t key)
 {
-	key |= 1;
-	for (size_t i = hash_slot(key, s->set_cap); s->set_key[i]; i = hash_next_slot(i, s->set_cap))
-		if (s->set_key[i] == key)
-			return s->set_count[i];
+	const struct slot *t = s->set;
+	for (size_t i = hash_slot(key, s->set_cap); t[i].gen == s->gen; i = hash_next_slot(i, s->set_cap))
+		if (t[i].key == key)
+			return t[i].count;
 	return 0;
 }
 
@@ -170,12 +249,29 @@ static int is_space_line(const char *p, size_t n)
 	return 1;
 }
 
+static int is_ascii_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Opening and closing ASCII punctuation that stop words may carry. */
+static int is_wrapping(char c)
+{
+	switch (c) {
+	case '"': case '\'': case '(': case '[': case '{': case '<': case '.': case ',':
+	case ';': case ':': case '!': case '?': case ')': case ']': case '}': case '>':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* p[0..n) without white space at either end (ASCII white space). */
 static void trim(const char **p, size_t *n)
 {
-	while (*n && strchr(" \t\r\f\v\n", (*p)[0]))
+	while (*n && is_ascii_space((*p)[0]))
 		(*p)++, (*n)--;
-	while (*n && strchr(" \t\r\f\v\n", (*p)[*n - 1]))
+	while (*n && is_ascii_space((*p)[*n - 1]))
 		(*n)--;
 }
 
@@ -208,20 +304,6 @@ static int is_bullet_line(const char *p, size_t n)
 	for (size_t i = 0; i < sizeof(bullets) / sizeof(*bullets); i++)
 		if (starts_with(p, n, bullets[i]))
 			return 1;
-	return 0;
-}
-
-/* Does p[0..n) contain w, ASCII letters compared without case? */
-static int contains_ci(const char *p, size_t n, const char *w)
-{
-	size_t k = strlen(w);
-	for (size_t i = 0; i + k <= n; i++) {
-		size_t j = 0;
-		while (j < k && (p[i + j] | 0x20) == (w[j] | 0x20))
-			j++;
-		if (j == k)
-			return 1;
-	}
 	return 0;
 }
 
@@ -261,12 +343,15 @@ static int has_alpha(const char *p, size_t n)
 static int stop_word(const char *p, size_t n)
 {
 	static const char *const stops[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
-	while (n && strchr("\"'([{<.,;:!?)]}>", p[0]))
+	static const unsigned char lens[] = { 3, 2, 2, 2, 3, 4, 4, 4 };
+	if (n > 8)
+		return -1;
+	while (n && is_wrapping(p[0]))
 		p++, n--;
-	while (n && strchr("\"'([{<.,;:!?)]}>", p[n - 1]))
+	while (n && is_wrapping(p[n - 1]))
 		n--;
 	for (int i = 0; i < 8; i++) {
-		size_t k = strlen(stops[i]);
+		size_t k = lens[i];
 		if (n != k)
 			continue;
 		size_t j = 0;
@@ -278,19 +363,28 @@ static int stop_word(const char *p, size_t n)
 	return -1;
 }
 
-/* The hashes of the n-grams of words, by position, into s->gh: there
- * are nw - n + 1 of them. */
+/* The hashes of the n-grams of words, by position, in s->gh: there are
+ * nw - n + 1 of them. Called for n = 1, 2, 3, ... in turn, each extends
+ * the hashes of the one before by a word. */
 static size_t ngram_hashes(struct quality_scratch *s, size_t nw, unsigned n)
 {
 	if (nw < n)
 		return 0;
 	size_t count = nw - n + 1;
-	for (size_t i = 0; i < count; i++) {
-		uint64_t h = n;
-		for (unsigned k = 0; k < n; k++)
-			h = mix64(h ^ s->wh[i + k]) + k;
-		s->gh[i] = h;
-	}
+	if (n == 1)
+		memcpy(s->gh, s->wh, nw * sizeof(*s->gh));
+	else
+		for (size_t i = 0; i < count; i++)
+			s->gh[i] = mix64(s->gh[i] ^ s->wh[i + n - 1]) + n;
+	return count;
+}
+
+/* The n-gram hashes for n, starting over from words. */
+static size_t ngram_hashes_for(struct quality_scratch *s, size_t nw, unsigned n)
+{
+	size_t count = 0;
+	for (unsigned k = 1; k <= n; k++)
+		count = ngram_hashes(s, nw, k);
 	return count;
 }
 
@@ -334,6 +428,56 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 {
 	for (int i = 0; i < Q_COUNT; i++)
 		out[i] = 0;
+	/* The text with ASCII letters in lower case, for the searches that
+	 * ignore case. */
+	strbuf_reset(&s->lower);
+	strbuf_grow(&s->lower, n + 1);
+	char *lower = s->lower.buf;
+	/* In the same pass, the counts of single characters and of runs:
+	 * "..." and "```" count once for every three in a run. */
+	size_t count[256] = { 0 }, dots = 0, ticks = 0, run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : (char)c;
+		count[c]++;
+		if (c == '.' || c == '`') {
+			run = i && text[i - 1] == (char)c ? run + 1 : 1;
+			if (run % 3 == 0)
+				*(c == '.' ? &dots : &ticks) += 1;
+		}
+	}
+	size_t hellip = count[0xe2] ? count_substr(text, n, "…") : 0;
+	strbuf_setlen(&s->lower, n);
+	/* One pass for the phrases: the lines that hold each kind (a line
+	 * counts once), lorem ipsum, and whether boilerplate may be there. */
+	size_t js = 0, policy = 0, line = 0, js_line = SIZE_MAX, policy_line = SIZE_MAX;
+	int maybe = 0, lorem = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (lower[i] == '\n') {
+			line++;
+			continue;
+		}
+		unsigned pair = (unsigned char)lower[i] << 8 | (unsigned char)lower[i + 1];
+		if (!pair_first[pair])
+			continue;
+		for (size_t k = pair_first[pair] - 1u; k < NPHRASES && phrase_pair[k] == pair; k++) {
+			if (phrase_len[k] > n - i || memcmp(lower + i, phrase[k], phrase_len[k]))
+				continue;
+			switch (phrase_kind[k]) {
+			case 0: maybe = 1; break;
+			case PH_LOREM: lorem = 1; break;
+			case PH_JAVASCRIPT:
+				js += js_line != line;
+				js_line = line;
+				break;
+			case PH_POLICY:
+				policy += policy_line != line;
+				policy_line = line;
+				break;
+			}
+		}
+	}
+	out[Q_LOREM_IPSUM] = lorem;
 	/* Words. */
 	text_words_as(text, n, NORM_NONE, &s->ws);
 	size_t nw = s->ws.n;
@@ -343,6 +487,8 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		s->wh = xreallocarray(s->wh, s->wcap, sizeof(*s->wh));
 		s->gh = xreallocarray(s->gh, s->wcap, sizeof(*s->gh));
 		s->covered = xreallocarray(s->covered, s->wcap, 1);
+		s->flag = xreallocarray(s->flag, s->wcap, 1);
+		s->pre = xreallocarray(s->pre, s->wcap + 1, sizeof(*s->pre));
 	}
 	uint64_t word_chars = 0;
 	size_t alpha = 0;
@@ -350,8 +496,13 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	for (size_t i = 0; i < nw; i++) {
 		const char *w = s->ws.norm.buf + s->ws.w[i].off;
 		size_t len = s->ws.w[i].len;
-		s->wlen[i] = (uint32_t)utf8_count(w, len);
-		s->wh[i] = hash64(w, len, 0);
+		size_t cont = 0;
+		for (size_t k = 0; k < len; k++)
+			cont += ((unsigned char)w[k] & 0xc0) == 0x80;
+		s->wlen[i] = (uint32_t)(len - cont);
+		uint64_t pre[2];
+		words_prefix(&s->ws, i, pre);
+		s->wh[i] = words_hash(&s->ws, i, pre);
 		word_chars += s->wlen[i];
 		alpha += has_alpha(w, len);
 		int k = stop_word(w, len);
@@ -361,16 +512,15 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	out[Q_WORDS] = (double)nw;
 	double words = nw ? (double)nw : 1;
 	out[Q_MEAN_WORD_LENGTH] = nw ? (double)word_chars / words : 0;
-	out[Q_HASH_WORD_RATIO] = nw ? (double)count_substr(text, n, "#") / words : 0;
-	out[Q_ELLIPSIS_WORD_RATIO] =
-		nw ? (double)(count_substr(text, n, "...") + count_substr(text, n, "…")) / words : 0;
+	out[Q_HASH_WORD_RATIO] = nw ? (double)count['#'] / words : 0;
+	out[Q_ELLIPSIS_WORD_RATIO] = nw ? (double)(dots + hellip) / words : 0;
 	out[Q_ALPHA_WORDS_FRAC] = nw ? (double)alpha / words : 0;
 	out[Q_STOP_WORDS] = __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines
 	 * and paragraphs share one count table, hashed with other seeds. */
 	size_t lines = 0, dup_lines = 0, bullets = 0, ellipsis = 0, terminal = 0, shorts = 0,
-	       js = 0, policy = 0, newlines = 0, paras = 0, dup_paras = 0;
+	       newlines = 0, paras = 0, dup_paras = 0;
 	uint64_t dup_line_chars = 0, dup_para_chars = 0;
 	size_t total_chars = utf8_count(text, n), pstart = SIZE_MAX, pend = 0;
 	set_reset(s, n / 8 + 16);
@@ -393,10 +543,6 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 			ellipsis += ends_with(p, len, "...") || ends_with(p, len, "…");
 			terminal += ends_sentence(p, len);
 			shorts += utf8_count(p, len) < 30;
-			js += contains_ci(p, len, "javascript");
-			policy += contains_ci(p, len, "terms of use") || contains_ci(p, len, "privacy policy") ||
-				  contains_ci(p, len, "cookie policy") || contains_ci(p, len, "uses cookies") ||
-				  contains_ci(p, len, "use of cookies") || contains_ci(p, len, "use cookies");
 			if (pstart == SIZE_MAX)
 				pstart = at;
 			pend = end;
@@ -429,36 +575,48 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	out[Q_NEWLINE_WORD_RATIO] = nw ? (double)newlines / words : 0;
 	out[Q_JAVASCRIPT_LINES] = (double)js;
 	out[Q_POLICY_LINES] = (double)policy;
-	out[Q_LOREM_IPSUM] = contains_ci(text, n, "lorem ipsum");
+
 	out[Q_CURLY_BRACE] = memchr(text, '{', n) != NULL;
 
 	/* Word n-grams: the most frequent (2 to 4), the duplicated (5 to 10). */
 	double wchars = word_chars ? (double)word_chars : 1;
+	s->pre[0] = 0;
+	for (size_t i = 0; i < nw; i++)
+		s->pre[i + 1] = s->pre[i] + s->wlen[i];
+	/* Only n-grams seen twice or more count, and an n-gram can only be
+	 * seen twice where its first n - 1 words were: s->flag marks the
+	 * positions whose (n-1)-gram was, so each pass counts only those. */
+	ngram_hashes(s, nw, 1);
+	memset(s->flag, 1, nw);
 	for (unsigned g = 2; g <= 10; g++) {
-		size_t cnt = ngram_hashes(s, nw, g);
+		size_t cnt = ngram_hashes(s, nw, g), candidates = 0;
+		for (size_t i = 0; i < cnt; i++)
+			candidates += s->flag[i];
 		double frac = 0;
-		if (cnt) {
-			set_reset(s, cnt);
+		if (candidates) {
+			set_reset(s, candidates);
 			uint32_t best = 0;
 			uint64_t best_chars = 0;
 			for (size_t i = 0; i < cnt; i++) {
+				if (!s->flag[i])
+					continue;
 				uint32_t c = set_add(s, s->gh[i]);
 				if (g <= 4) {
-					uint64_t ch = 0;
-					for (unsigned k = 0; k < g; k++)
-						ch += s->wlen[i + k];
+					uint64_t ch = s->pre[i + g] - s->pre[i];
 					if (c > best || (c == best && ch > best_chars)) {
 						best = c;
 						best_chars = ch;
 					}
 				}
 			}
+			for (size_t i = 0; i < cnt; i++)
+				s->flag[i] = s->flag[i] && set_get(s, s->gh[i]) > 1;
 			if (g <= 4) {
 				frac = best > 1 ? (double)best * (double)best_chars / wchars : 0;
 			} else {
 				memset(s->covered, 0, nw);
 				for (size_t i = 0; i < cnt; i++)
-					if (set_get(s, s->gh[i]) > 1)
+					if (s->flag[i])
 						memset(s->covered + i, 1, g);
 				uint64_t cov = 0;
 				for (size_t i = 0; i < nw; i++)
@@ -466,29 +624,28 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 				frac = (double)cov / wchars;
 			}
 		}
+		/* The last position has no g-gram at the next length. */
+		if (cnt)
+			s->flag[cnt - 1] = 0;
 		out[g <= 4 ? Q_TOP_2GRAM_CHAR_FRAC + (g - 2) : Q_DUP_5GRAM_CHAR_FRAC + (g - 5)] =
 			frac > 1 ? 1 : frac;
 	}
 
 	/* LLM output. */
 	size_t matches = 0;
-	for (size_t i = 0; i < NPATTERNS; i++) {
-		PCRE2_SIZE off = 0;
-		while (off <= n && pcre2_match(compiled[i], (PCRE2_SPTR)text, n, off, 0, s->md, NULL) > 0) {
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
-			matches++;
-			off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
-		}
+	PCRE2_SIZE off = maybe ? 0 : n + 1;
+	while (off <= n && pcre2_match(compiled, (PCRE2_SPTR)text, n, off, 0, s->md, NULL) > 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+		matches++;
+		off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
 	}
 	out[Q_BOILERPLATE] = (double)matches;
 	out[Q_MAX_REPEAT_RUN] = repeat_run(s, nw);
 	const char *p = text;
 	size_t len = n;
 	trim(&p, &len);
-	size_t fences = count_substr(text, n, "```");
-	int open = count_substr(text, n, "(") > count_substr(text, n, ")") ||
-		   count_substr(text, n, "[") > count_substr(text, n, "]") ||
-		   count_substr(text, n, "{") > count_substr(text, n, "}");
+	size_t fences = ticks;
+	int open = count['('] > count[')'] || count['['] > count[']'] || count['{'] > count['}'];
 	static const char *const closers[] = { ")", "]", "}", "`", ":", "*" };
 	int closed = ends_sentence(p, len);
 	for (size_t i = 0; !closed && i < sizeof(closers) / sizeof(*closers); i++)
@@ -501,7 +658,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		out[Q_PROMPT_ECHO] = NAN;
 		return;
 	}
-	size_t tcount = ngram_hashes(s, nw, 8);
+	size_t tcount = ngram_hashes_for(s, nw, 8);
 	set_reset(s, tcount);
 	for (size_t i = 0; i < tcount; i++)
 		set_add(s, s->gh[i]);
@@ -514,10 +671,15 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		s->wh = xreallocarray(s->wh, s->wcap, sizeof(*s->wh));
 		s->gh = xreallocarray(s->gh, s->wcap, sizeof(*s->gh));
 		s->covered = xreallocarray(s->covered, s->wcap, 1);
+		s->flag = xreallocarray(s->flag, s->wcap, 1);
+		s->pre = xreallocarray(s->pre, s->wcap + 1, sizeof(*s->pre));
 	}
-	for (size_t i = 0; i < pw; i++)
-		s->wh[i] = hash64(s->pws.norm.buf + s->pws.w[i].off, s->pws.w[i].len, 0);
-	size_t pcount = ngram_hashes(s, pw, 8), echoed = 0, distinct = 0;
+	for (size_t i = 0; i < pw; i++) {
+		uint64_t pre[2];
+		words_prefix(&s->pws, i, pre);
+		s->wh[i] = words_hash(&s->pws, i, pre);
+	}
+	size_t pcount = ngram_hashes_for(s, pw, 8), echoed = 0, distinct = 0;
 	/* Distinct prompt n-grams: sort the hashes. */
 	qsort(s->gh, pcount, sizeof(*s->gh), by_u64);
 	for (size_t i = 0; i < pcount; i++) {
