@@ -21,7 +21,7 @@
 #include "records.h"
 #include "strbuf.h"
 
-enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER };
+enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE };
 
 static const struct cli_option options[] = {
 	CLI_OPT_FIELD,
@@ -29,6 +29,7 @@ static const struct cli_option options[] = {
 	{ "min", KEY_MIN, "SPEC", "NAME=V: a record fails when signal NAME is below V" },
 	{ "max", KEY_MAX, "SPEC", "NAME=V: a record fails when signal NAME is above V" },
 	{ "filter", KEY_FILTER, NULL, "drop the records that fail (to --rejects, with the reasons)" },
+	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
 	CLI_OPT_JOBS,
@@ -106,7 +107,7 @@ struct settings {
 	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
 	size_t key_len[Q_COUNT];
 	double min[Q_COUNT], max[Q_COUNT];
-	int filter;
+	int filter, annotate;
 };
 
 struct worker {
@@ -225,7 +226,10 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		emit_reject(e, &edited, "quality");
 		return;
 	}
-	emit_line(e, w->line.buf, w->line.len);
+	if (set->annotate)
+		emit_line(e, w->line.buf, w->line.len);
+	else
+		emit_record(e, r);
 }
 
 /* NAME=V of --min and --max. */
@@ -260,7 +264,7 @@ static void add_preset(struct settings *set, const char *name)
 
 int main(int argc, char **argv)
 {
-	struct settings set = { .filter = 0 };
+	struct settings set = { .annotate = 1 };
 	for (int i = 0; i < Q_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
@@ -276,9 +280,12 @@ int main(int argc, char **argv)
 		case KEY_MIN: mins[nmin++] = arg; break;
 		case KEY_MAX: maxs[nmax++] = arg; break;
 		case KEY_FILTER: set.filter = 1; break;
+		case KEY_NO_ANNOTATE: set.annotate = 0; break;
 		default: BUG("option %d", key);
 		}
 	}
+	if (!set.annotate && !set.filter)
+		usage_error("--no-annotate writes records unchanged only with --filter");
 	/* --min and --max override the presets, whatever their order. */
 	for (size_t i = 0; i < nmin; i++)
 		parse_bound("--min", mins[i], set.min);

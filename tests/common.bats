@@ -9,6 +9,7 @@ load helpers
 declare -gA PASS=(
 	[synth-stats]="synth-stats --tee /dev/null"
 	[synth-dedup]="synth-dedup"
+	[synth-score]="synth-score --filter --no-annotate"
 )
 
 # The programs that are no filter: they make records from other inputs
@@ -24,11 +25,16 @@ declare -gA USAGE=(
 )
 
 # check_small_output PROGRAM FILE: FILE holds what -o gets from a run on
-# fixtures/small.jsonl: the figures of synth-stats, the records (all
-# distinct, so all kept) of the filters.
+# fixtures/small.jsonl: the figures of synth-stats, the records with
+# their signals of synth-score, the records (all distinct, so all kept)
+# of the other filters.
 check_small_output() {
 	if [ "$1" = synth-stats ]; then
 		assert_equal "$(jq .records "$2")" 3
+	elif [ "$1" = synth-score ]; then
+		# The records, each with its signals added.
+		assert_equal "$(jq -c 'del(.quality)' "$2")" "$(jq -c . "$FIXTURES/small.jsonl")"
+		assert_equal "$(jq -r '.quality | has("words") and has("pass")' "$2" | sort -u)" true
 	else
 		cmp "$FIXTURES/small.jsonl" "$2" || fail "$1 -o: not the input records"
 	fi

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# synth-score: signals on records, presets at their thresholds, --min and
+# --max, --filter and --rejects, -j.
+
+load helpers
+
+# A record whose text is $1 (JSON-escaped by jq).
+rec() {
+	jq -cn --arg t "$1" '{text: $t}'
+}
+
+# words N: N distinct words "word1 word2 ..." and a full stop
+words() {
+	local i out=""
+	for i in $(seq "$1"); do out+="word$i "; done
+	printf '%s' "${out% }."
+}
+
+# has_reason RULE: for each record of stdin, 1 when it failed RULE, else 0
+has_reason() {
+	jq -r --arg r "$1" '.quality.reasons | index($r) != null | if . then 1 else 0 end'
+}
+
+# reasons: the failed rules of each record of stdin, one line each
+reasons() {
+	jq -r '.quality.reasons | join(",")'
+}
+
+@test "every record gets every signal, pass and reasons, and keeps its bytes" {
+	printf '{"id": 1,  "text":"The cat sat on the mat."}\n' > in.jsonl
+	run synth-score in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c 'del(.quality)')" '{"id":1,"text":"The cat sat on the mat."}'
+	[[ "$output" == '{"id": 1,  "text":"The cat sat on the mat.","quality":{"words":6,'* ]] || fail "$output"
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality | [.words, .stop_words, .pass, .reasons, (keys | length)]')" '[6,1,true,[],34]'
+}
+
+@test "gopher: just inside and just outside the word count, word length, repetition" {
+	{ rec "the and $(words 48)"; rec "the and $(words 47)"; } > in.jsonl
+	assert_equal "$(synth-score --preset gopher in.jsonl | reasons)" "
+min_words"
+	# A mean word length of 3 passes, 2.98 fails; 10 passes, 10.02 fails.
+	{ rec "$(for i in $(seq 48); do printf 'abc '; done)the and"; rec "$(for i in $(seq 47); do printf 'abc '; done)ab the and"; } > len.jsonl
+	assert_equal "$(synth-score --preset gopher len.jsonl | jq -r .quality.mean_word_length | tr '\n' ' ')" "3 2.98 "
+	assert_equal "$(synth-score --preset gopher len.jsonl | has_reason min_mean_word_length | tr '\n' ' ')" "0 1 "
+	{ rec "$(for i in $(seq 50); do printf 'abcdefghij '; done)"; rec "$(for i in $(seq 49); do printf 'abcdefghij '; done)abcdefghijk"; } > long.jsonl
+	assert_equal "$(synth-score --preset gopher long.jsonl | has_reason max_mean_word_length | tr '\n' ' ')" "0 1 "
+	# The share of words with a letter: 0.8 passes, 0.78 fails.
+	{ rec "$(words 40) $(seq -s ' ' 10)"; rec "$(words 39) $(seq -s ' ' 11)"; } > alpha.jsonl
+	assert_equal "$(synth-score --preset gopher alpha.jsonl | jq -r .quality.alpha_words_frac | tr '\n' ' ')" "0.8 0.78 "
+	assert_equal "$(synth-score --preset gopher alpha.jsonl | has_reason min_alpha_words_frac | tr '\n' ' ')" "0 1 "
+}
+
+@test "the comparison: a value at a bound passes, beyond it fails" {
+	# 10 lines, 3 of them repeats: dup_line_frac 0.3, Gopher's bound.
+	t=$(printf 'l1\nl2\nl3\nl4\nl5\nl6\nl7\nl1\nl2\nl3')
+	u=$(printf 'l1\nl2\nl3\nl4\nl5\nl6\nl1\nl2\nl3\nl4')
+	{ rec "$t"; rec "$u"; } > in.jsonl
+	run synth-score --max dup_line_frac=0.3 in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.quality.dup_line_frac, .quality.pass]' | tr '\n' ' ')" "[0.3,true] [0.4,false] "
+	run synth-score --min words=3 --max words=3 <(rec "a b c"; rec "a b"; rec "a b c d")
+	assert_equal "$(printf '%s\n' "$output" | reasons | tr '\n' '|')" "|min_words|max_words|"
+}
+
+@test "fineweb: terminal punctuation, short lines and newlines at their bounds" {
+	# 25 lines of 6 words each (no newline ratio problem): 3 end a
+	# sentence = 0.12 passes; 2 = 0.08 fails.
+	mk() { local i; for i in $(seq 25); do if [ "$i" -le "$1" ]; then echo "line $i of words long enough to count."; else echo "line $i of words long enough to count"; fi; done; }
+	{ rec "$(mk 3)"; rec "$(mk 2)"; } > in.jsonl
+	run synth-score --preset fineweb in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.quality.terminal_punct_lines_frac, .quality.pass]' | tr '\n' ' ')" "[0.12,true] [0.08,false] "
+	assert_equal "$(printf '%s\n' "$output" | reasons | tail -n 1)" min_terminal_punct_lines_frac
+	# Short lines: 2 of 3 short = 0.6667 passes 0.67; 3 of 4 fails.
+	{ rec "$(printf 'one.\ntwo.\nthis line is long enough to not be short.')"; rec "$(printf 'one.\ntwo.\nthree.\nthis line is long enough to not be short.')"; } > s.jsonl
+	assert_equal "$(synth-score --preset fineweb s.jsonl | reasons | tr '\n' '|')" "|max_short_lines_frac|"
+	# Newlines per word: 3 in 10 words is 0.3 and passes, 4 in 10 fails.
+	{ rec "$(printf 'a b c. d e f.\ng h.\ni.\nj.')"; rec "$(printf 'a b c d e f.\ng.\nh.\ni.\nj.')"; } > nl.jsonl
+	assert_equal "$(synth-score --max newline_word_ratio=0.3 nl.jsonl | reasons | tr '\n' '|')" "|max_newline_word_ratio|"
+}
+
+@test "c4 and synthetic: the markers that fail a record" {
+	{ rec "Lorem ipsum dolor sit amet."; rec "Use {braces} here."; rec "Please enable JavaScript."; rec "Read our privacy policy."; rec "A clean sentence about birds."; } > c4.jsonl
+	assert_equal "$(synth-score --preset c4 c4.jsonl | reasons | tr '\n' '|')" "max_lorem_ipsum|max_curly_brace|max_javascript_lines|max_policy_lines||"
+	{ rec "As an AI language model, I think birds are fine."; rec "The answer stops in the middle of a"; rec "go go go go go away now, he said."; rec "Birds fly south in the winter months."; } > syn.jsonl
+	assert_equal "$(synth-score --preset synthetic syn.jsonl | reasons | tr '\n' '|')" "max_boilerplate|max_truncated|max_max_repeat_run||"
+	# prompt_echo only where the record has a prompt.
+	jq -cn '{prompt: "one two three four five six seven eight nine ten", text: "one two three four five six seven eight nine ten and I repeat."}' > echo.jsonl
+	run synth-score --preset synthetic echo.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.quality.prompt_echo, .quality.reasons]')" '[1,["max_prompt_echo"]]'
+	assert_equal "$(synth-score syn.jsonl | jq -c .quality.prompt_echo | sort -u)" null
+}
+
+@test "presets combine with the stricter bound; --min and --max override them" {
+	rec "$(words 60)" > in.jsonl
+	# synthetic wants words >= 5, gopher >= 50: together 50.
+	assert_equal "$(synth-score --preset synthetic --preset gopher --max stop_words=100 in.jsonl | jq -c '.quality.reasons')" '["min_stop_words"]'
+	assert_equal "$(synth-score --preset gopher --min stop_words=0 --min words=100 in.jsonl | jq -c '.quality.reasons')" '["min_words"]'
+	run synth-score --preset nope in.jsonl
+	assert_failure 2
+	run synth-score --min bogus=1 in.jsonl
+	assert_failure 2
+	assert_output --partial "no signal is called 'bogus'"
+	run synth-score --min words in.jsonl
+	assert_failure 2
+	run synth-score --no-annotate in.jsonl
+	assert_failure 2
+}
+
+@test "--filter drops failing records to --rejects with their reasons; -v counts the rules" {
+	{ rec "$(words 60) the and"; rec "too short"; rec "also short"; } > in.jsonl
+	run --separate-stderr synth-score --preset gopher --filter --rejects rej.jsonl -v in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 1
+	assert_equal "$(jq -c '[.reject.reason, .quality.reasons[0], .reject.line]' rej.jsonl | tr '\n' ' ')" '["quality","min_words",2] ["quality","min_words",3] '
+	echo "$stderr" | grep -qx "synth-score: 1 passed; failed: min_words 2, min_stop_words 2" || fail "$stderr"
+	# --no-annotate: the records that pass, as they were.
+	assert_equal "$(synth-score --preset gopher --filter --no-annotate in.jsonl)" "$(head -n 1 in.jsonl)"
+}
+
+@test "-j changes nothing" {
+	for i in 1 2 3 4; do cat "$ROOT/examples/corpus.jsonl"; done > in.jsonl
+	synth-score --preset gopher -j 1 in.jsonl > one.jsonl
+	synth-score --preset gopher -j 2 in.jsonl > two.jsonl
+	synth-score --preset gopher -j 4 in.jsonl > four.jsonl
+	cmp one.jsonl two.jsonl
+	cmp one.jsonl four.jsonl
+	[ "$(jq -r .quality.pass one.jsonl | sort -u | tr '\n' ' ')" = "false true " ]
+}
