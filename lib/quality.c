@@ -535,14 +535,15 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		if (!blank) {
 			trim(&p, &len);
 			lines++;
+			size_t cps = utf8_count(p, len);
 			if (set_add(s, hash64(p, len, 1)) > 1) {
 				dup_lines++;
-				dup_line_chars += utf8_count(p, len);
+				dup_line_chars += cps;
 			}
 			bullets += is_bullet_line(p, len);
 			ellipsis += ends_with(p, len, "...") || ends_with(p, len, "…");
 			terminal += ends_sentence(p, len);
-			shorts += utf8_count(p, len) < 30;
+			shorts += cps < 30;
 			if (pstart == SIZE_MAX)
 				pstart = at;
 			pend = end;
