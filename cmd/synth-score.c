@@ -17,11 +17,12 @@
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
+#include "ngram.h"
 #include "quality.h"
 #include "records.h"
 #include "strbuf.h"
 
-enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE };
+enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM };
 
 static const struct cli_option options[] = {
 	CLI_OPT_FIELD,
@@ -30,6 +31,7 @@ static const struct cli_option options[] = {
 	{ "max", KEY_MAX, "SPEC", "NAME=V: a record fails when signal NAME is above V" },
 	{ "filter", KEY_FILTER, NULL, "drop the records that fail (to --rejects, with the reasons)" },
 	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
+	{ "lm", KEY_LM, "FILE", "the perplexity under the n-gram model FILE (synth-gen markov --save)" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
 	CLI_OPT_JOBS,
@@ -102,11 +104,16 @@ static const struct bound presets[] = {
 	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
 };
 
+/* The signals synth-score adds to lib/quality's: perplexity (--lm). */
+enum { S_PERPLEXITY = Q_COUNT, S_COUNT };
+
 struct settings {
 	struct cli_common common;
+	const char *lm_path;
+	struct ngram_model lm;
 	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
 	size_t key_len[Q_COUNT];
-	double min[Q_COUNT], max[Q_COUNT];
+	double min[S_COUNT], max[S_COUNT];
 	int filter, annotate;
 };
 
@@ -114,8 +121,27 @@ struct worker {
 	const struct settings *set;
 	struct quality_scratch *q;
 	struct strbuf text, prompt, member, line, reasons;
-	uint64_t fail_min[Q_COUNT], fail_max[Q_COUNT], passed;
+	uint32_t *ids;
+	size_t ids_cap;
+	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], passed;
 };
+
+/* The perplexity of a text under the model: exp of the mean negative
+ * log probability of its words and of the end marker after them. */
+static double perplexity(const struct ngram_model *m, const char *text, size_t n, struct worker *w)
+{
+	size_t len = 0;
+	ngram_ids(m, text, n, &w->ids, &len, &w->ids_cap);
+	double sum = 0;
+	for (size_t i = 0; i <= len; i++)
+		sum -= log(ngram_prob(m, w->ids, i, i < len ? w->ids[i] : NGRAM_EOS));
+	return exp(sum / (double)(len + 1));
+}
+
+static const char *signal_name(int i)
+{
+	return i == S_PERPLEXITY ? "perplexity" : quality_names[i];
+}
 
 static void *worker_new(void *arg)
 {
@@ -139,6 +165,7 @@ static void worker_free(void *arg)
 	strbuf_release(&w->member);
 	strbuf_release(&w->line);
 	strbuf_release(&w->reasons);
+	free(w->ids);
 	free(w);
 }
 
@@ -185,8 +212,9 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		prompt = w->prompt.buf;
 		plen = w->prompt.len;
 	}
-	double v[Q_COUNT];
+	double v[S_COUNT];
 	quality_compute(text, len, prompt, plen, w->q, v);
+	v[S_PERPLEXITY] = set->lm_path ? perplexity(&set->lm, text, len, w) : NAN;
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
@@ -194,11 +222,15 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		strbuf_add(m, set->keys[i], set->key_len[i]);
 		add_value(m, v[i]);
 	}
+	if (set->lm_path) {
+		strbuf_addstr(m, ",\"perplexity\":");
+		add_value(m, v[S_PERPLEXITY]);
+	}
 	/* The rules failed, in the order of the signals. */
 	struct strbuf *reasons = &w->reasons;
 	strbuf_reset(reasons);
 	int failed = 0;
-	for (int i = 0; i < Q_COUNT; i++) {
+	for (int i = 0; i < S_COUNT; i++) {
 		if (isnan(v[i]))
 			continue;
 		for (int k = 0; k < 2; k++) {
@@ -206,7 +238,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 			if (isnan(b) || (k ? v[i] <= b : v[i] >= b))
 				continue;
 			strbuf_addf(reasons, "%s\"%s_%s\"", failed ? "," : "", k ? "max" : "min",
-				    quality_names[i]);
+				    signal_name(i));
 			failed++;
 			if (k)
 				w->fail_max[i]++;
@@ -237,6 +269,8 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 {
 	const char *eq = strchr(arg, '=');
 	int i = eq ? quality_find(arg, (size_t)(eq - arg)) : -1;
+	if (eq && i < 0 && eq - arg == 10 && !memcmp(arg, "perplexity", 10))
+		i = S_PERPLEXITY;
 	if (!eq)
 		usage_error("%s %s: write NAME=VALUE", opt, arg);
 	if (i < 0)
@@ -265,7 +299,7 @@ static void add_preset(struct settings *set, const char *name)
 int main(int argc, char **argv)
 {
 	struct settings set = { .annotate = 1 };
-	for (int i = 0; i < Q_COUNT; i++)
+	for (int i = 0; i < S_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
 	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
@@ -281,6 +315,7 @@ int main(int argc, char **argv)
 		case KEY_MAX: maxs[nmax++] = arg; break;
 		case KEY_FILTER: set.filter = 1; break;
 		case KEY_NO_ANNOTATE: set.annotate = 0; break;
+		case KEY_LM: set.lm_path = arg; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -296,6 +331,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < Q_COUNT; i++)
 		set.key_len[i] = (size_t)snprintf(set.keys[i], sizeof(set.keys[i]), "%s\"%s\":",
 						  i ? "," : "", quality_names[i]);
+	if (!set.lm_path && (!isnan(set.min[S_PERPLEXITY]) || !isnan(set.max[S_PERPLEXITY])))
+		usage_error("a bound on perplexity needs --lm MODEL");
+	if (set.lm_path && ngram_load(&set.lm, set.lm_path) < 0)
+		return 1;
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
@@ -304,23 +343,25 @@ int main(int argc, char **argv)
 	int rc = record_loop_run(&rl);
 	record_loop_summary(&rl);
 	/* How many records each rule failed, for -v. */
-	uint64_t passed = 0, fails[2][Q_COUNT] = { { 0 } };
+	uint64_t passed = 0, fails[2][S_COUNT] = { { 0 } };
 	for (unsigned t = 0; t < rl.nworkers; t++) {
 		const struct worker *w = rl.workers[t];
 		passed += w->passed;
-		for (int i = 0; i < Q_COUNT; i++) {
+		for (int i = 0; i < S_COUNT; i++) {
 			fails[0][i] += w->fail_min[i];
 			fails[1][i] += w->fail_max[i];
 		}
 	}
 	struct strbuf sb = STRBUF_INIT;
-	for (int i = 0; i < Q_COUNT; i++)
+	for (int i = 0; i < S_COUNT; i++)
 		for (int k = 0; k < 2; k++)
 			if (fails[k][i])
 				strbuf_addf(&sb, "%s%s_%s %llu", sb.len ? ", " : "", k ? "max" : "min",
-					    quality_names[i], (unsigned long long)fails[k][i]);
+					    signal_name(i), (unsigned long long)fails[k][i]);
 	info("%llu passed; failed: %s", (unsigned long long)passed, sb.len ? sb.buf : "none");
 	strbuf_release(&sb);
 	record_loop_release(&rl, worker_free);
+	if (set.lm_path)
+		ngram_release(&set.lm);
 	return rc == 2 ? 1 : rc;
 }

@@ -126,3 +126,26 @@ min_words"
 	cmp one.jsonl four.jsonl
 	[ "$(jq -r .quality.pass one.jsonl | sort -u | tr '\n' ' ')" = "false true " ]
 }
+
+@test "--lm: perplexity under a model of real text; lower for the text it knows" {
+	for i in $(seq 30); do jq -cn --arg i "$i" '{text: "the cat sat on the mat and the dog sat on the log number \($i)."}'; done > real.jsonl
+	synth-gen markov --train real.jsonl --save real.ngm
+	{ rec "the cat sat on the mat and the dog sat on the log number 3."; rec "log the on sat dog the and mat the on sat cat the 3."; rec "zebra quantum lollipop xylophone marmalade"; } > in.jsonl
+	run synth-score --lm real.ngm in.jsonl
+	assert_success
+	printf '%s\n' "$output" | jq -r .quality.perplexity > ppl.txt
+	# Seen order < shuffled < unknown words.
+	run awk 'NR == 1 { a = $1 } NR == 2 { b = $1 } NR == 3 { c = $1 } END { print (a < b && b < c && a >= 1) }' ppl.txt
+	assert_output 1
+	# A bound on it, and -v counts it.
+	run --separate-stderr synth-score --lm real.ngm --max perplexity=50 -v in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.reasons | tr '\n' ' ')" '[] ["max_perplexity"] ["max_perplexity"] '
+	echo "$stderr" | grep -q "failed: max_perplexity 2$" || fail "$stderr"
+	# Without --lm there is no perplexity, and no bound on it.
+	assert_equal "$(synth-score in.jsonl | jq -c '.quality | has("perplexity")' | sort -u)" false
+	run synth-score --max perplexity=5 in.jsonl
+	assert_failure 2
+	run synth-score --lm in.jsonl in.jsonl
+	assert_failure 1
+	assert_output "synth-score: in.jsonl: not a synth n-gram model"
+}
