@@ -6,7 +6,9 @@
  * --max). With --filter the failing records go to --rejects instead of
  * the output.
  */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <getopt.h>
+#include <pcre2.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@
 #include "records.h"
 #include "strbuf.h"
 
-enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM };
+enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES };
 
 static const struct cli_option options[] = {
 	CLI_OPT_FIELD,
@@ -32,6 +34,7 @@ static const struct cli_option options[] = {
 	{ "filter", KEY_FILTER, NULL, "drop the records that fail (to --rejects, with the reasons)" },
 	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
 	{ "lm", KEY_LM, "FILE", "the perplexity under the n-gram model FILE (synth-gen markov --save)" },
+	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
 	CLI_OPT_JOBS,
@@ -104,12 +107,29 @@ static const struct bound presets[] = {
 	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
 };
 
-/* The signals synth-score adds to lib/quality's: perplexity (--lm). */
-enum { S_PERPLEXITY = Q_COUNT, S_COUNT };
+/* The signals synth-score adds to lib/quality's: perplexity (--lm) and
+ * the rules' penalty (--rules). */
+enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_COUNT };
+
+/* A line of --rules: "reject NAME /PATTERN/FLAGS" or
+ * "penalty NAME WEIGHT /PATTERN/FLAGS". */
+struct rule {
+	char *name;
+	int reject;
+	double weight;
+	pcre2_code *re;
+};
+
+/* How much work one match may take: a pattern that backtracks without
+ * end on a long record stops here, with an error for that record. */
+#define RULE_MATCH_LIMIT 1000000
 
 struct settings {
 	struct cli_common common;
-	const char *lm_path;
+	const char *lm_path, *rules_path;
+	struct rule *rules;
+	size_t nrules;
+	pcre2_match_context *mctx;
 	struct ngram_model lm;
 	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
 	size_t key_len[Q_COUNT];
@@ -123,6 +143,7 @@ struct worker {
 	struct strbuf text, prompt, member, line, reasons;
 	uint32_t *ids;
 	size_t ids_cap;
+	pcre2_match_data *md;
 	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], passed;
 };
 
@@ -140,7 +161,126 @@ static double perplexity(const struct ngram_model *m, const char *text, size_t n
 
 static const char *signal_name(int i)
 {
-	return i == S_PERPLEXITY ? "perplexity" : quality_names[i];
+	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" : quality_names[i];
+}
+
+/* Read and compile the rules of path; errors name its line. */
+static void load_rules(struct settings *set)
+{
+	FILE *f = fopen(set->rules_path, "r");
+	if (!f)
+		die_errno("%s", set->rules_path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	set->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(set->mctx, RULE_MATCH_LIMIT);
+	pcre2_set_depth_limit(set->mctx, RULE_MATCH_LIMIT / 10);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		struct rule r = { 0 };
+		char kind[16], name[128];
+		int used = 0;
+		if (sscanf(p, "%15s %127s %n", kind, name, &used) < 2 ||
+		    (strcmp(kind, "reject") && strcmp(kind, "penalty")))
+			die("%s:%u: write 'reject NAME /PATTERN/FLAGS' or 'penalty NAME WEIGHT /PATTERN/FLAGS'",
+			    set->rules_path, lineno);
+		for (const char *c = name; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+				die("%s:%u: a rule name is lower-case letters, digits, '_' and '-'",
+				    set->rules_path, lineno);
+		r.reject = !strcmp(kind, "reject");
+		p += used;
+		if (!r.reject) {
+			char *end;
+			r.weight = strtod(p, &end);
+			if (end == p)
+				die("%s:%u: a penalty needs a weight", set->rules_path, lineno);
+			p = end;
+			while (*p == ' ' || *p == '\t')
+				p++;
+		}
+		char *last = strrchr(p, '/');
+		if (*p != '/' || last == p)
+			die("%s:%u: the pattern goes between slashes: /PATTERN/FLAGS", set->rules_path, lineno);
+		uint32_t opts = PCRE2_UTF;
+		for (const char *c = last + 1; *c; c++) {
+			switch (*c) {
+			case 'i': opts |= PCRE2_CASELESS; break;
+			case 'm': opts |= PCRE2_MULTILINE; break;
+			case 's': opts |= PCRE2_DOTALL; break;
+			case 'x': opts |= PCRE2_EXTENDED; break;
+			default:
+				die("%s:%u: unknown flag '%c' (i, m, s and x are known)", set->rules_path, lineno,
+				    *c);
+			}
+		}
+		int code;
+		PCRE2_SIZE at;
+		r.re = pcre2_compile((PCRE2_SPTR)(p + 1), (PCRE2_SIZE)(last - p - 1), opts, &code, &at, NULL);
+		if (!r.re) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(code, msg, sizeof(msg));
+			die("%s:%u: %s at offset %zu of the pattern", set->rules_path, lineno, (char *)msg,
+			    (size_t)at);
+		}
+		pcre2_jit_compile(r.re, PCRE2_JIT_COMPLETE);
+		r.name = xstrdup(name);
+		for (size_t i = 0; i < set->nrules; i++)
+			if (!strcmp(set->rules[i].name, r.name))
+				die("%s:%u: a second rule named '%s'", set->rules_path, lineno, r.name);
+		set->rules = xreallocarray(set->rules, set->nrules + 1, sizeof(*set->rules));
+		set->rules[set->nrules++] = r;
+	}
+	free(line);
+	fclose(f);
+}
+
+/* The rules on one text: "rules":{NAME:count or null} into m, the
+ * penalty into *penalty, the reject rules that matched into reasons. */
+static void apply_rules(const struct settings *set, struct worker *w, const struct record *r,
+			struct emit *e, const char *text, size_t len, struct strbuf *m,
+			double *penalty, int *failed)
+{
+	strbuf_addstr(m, ",\"rules\":{");
+	*penalty = 0;
+	for (size_t i = 0; i < set->nrules; i++) {
+		const struct rule *rule = &set->rules[i];
+		uint64_t count = 0;
+		PCRE2_SIZE off = 0;
+		int rc;
+		while (off <= len && (rc = pcre2_match(rule->re, (PCRE2_SPTR)text, len, off, 0, w->md,
+						      set->mctx)) > 0) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
+			count++;
+			off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+		}
+		strbuf_addf(m, "%s\"%s\":", i ? "," : "", rule->name);
+		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+			/* Reported for this record; the rule counts for nothing. */
+			PCRE2_UCHAR msg[128];
+			pcre2_get_error_message(rc, msg, sizeof(msg));
+			strbuf_addf(&e->warnings, "%s:%llu: rule %s: %s\n", r->file,
+				    (unsigned long long)r->lineno, rule->name, (char *)msg);
+			strbuf_addstr(m, "null");
+			continue;
+		}
+		json_add_u64(m, count);
+		*penalty += rule->weight * (double)count;
+		if (rule->reject && count) {
+			strbuf_addf(&w->reasons, "%s\"rule_%s\"", *failed ? "," : "", rule->name);
+			(*failed)++;
+		}
+	}
+	strbuf_addc(m, '}');
 }
 
 static void *worker_new(void *arg)
@@ -153,6 +293,7 @@ static void *worker_new(void *arg)
 	strbuf_init(&w->member);
 	strbuf_init(&w->line);
 	strbuf_init(&w->reasons);
+	w->md = pcre2_match_data_create(2, NULL);
 	return w;
 }
 
@@ -166,6 +307,7 @@ static void worker_free(void *arg)
 	strbuf_release(&w->line);
 	strbuf_release(&w->reasons);
 	free(w->ids);
+	pcre2_match_data_free(w->md);
 	free(w);
 }
 
@@ -215,6 +357,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	double v[S_COUNT];
 	quality_compute(text, len, prompt, plen, w->q, v);
 	v[S_PERPLEXITY] = set->lm_path ? perplexity(&set->lm, text, len, w) : NAN;
+	v[S_PENALTY] = NAN;
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
@@ -226,10 +369,16 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		strbuf_addstr(m, ",\"perplexity\":");
 		add_value(m, v[S_PERPLEXITY]);
 	}
-	/* The rules failed, in the order of the signals. */
+	/* The rules failed: the reject rules that matched, then the bounds
+	 * in the order of the signals. */
 	struct strbuf *reasons = &w->reasons;
 	strbuf_reset(reasons);
 	int failed = 0;
+	if (set->nrules) {
+		apply_rules(set, w, r, e, text, len, m, &v[S_PENALTY], &failed);
+		strbuf_addstr(m, ",\"penalty\":");
+		add_value(m, v[S_PENALTY]);
+	}
 	for (int i = 0; i < S_COUNT; i++) {
 		if (isnan(v[i]))
 			continue;
@@ -271,6 +420,8 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 	int i = eq ? quality_find(arg, (size_t)(eq - arg)) : -1;
 	if (eq && i < 0 && eq - arg == 10 && !memcmp(arg, "perplexity", 10))
 		i = S_PERPLEXITY;
+	if (eq && i < 0 && eq - arg == 7 && !memcmp(arg, "penalty", 7))
+		i = S_PENALTY;
 	if (!eq)
 		usage_error("%s %s: write NAME=VALUE", opt, arg);
 	if (i < 0)
@@ -316,6 +467,7 @@ int main(int argc, char **argv)
 		case KEY_FILTER: set.filter = 1; break;
 		case KEY_NO_ANNOTATE: set.annotate = 0; break;
 		case KEY_LM: set.lm_path = arg; break;
+		case KEY_RULES: set.rules_path = arg; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -333,8 +485,12 @@ int main(int argc, char **argv)
 						  i ? "," : "", quality_names[i]);
 	if (!set.lm_path && (!isnan(set.min[S_PERPLEXITY]) || !isnan(set.max[S_PERPLEXITY])))
 		usage_error("a bound on perplexity needs --lm MODEL");
+	if (!set.rules_path && (!isnan(set.min[S_PENALTY]) || !isnan(set.max[S_PENALTY])))
+		usage_error("a bound on penalty needs --rules FILE");
 	if (set.lm_path && ngram_load(&set.lm, set.lm_path) < 0)
 		return 1;
+	if (set.rules_path)
+		load_rules(&set);
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
@@ -363,5 +519,11 @@ int main(int argc, char **argv)
 	record_loop_release(&rl, worker_free);
 	if (set.lm_path)
 		ngram_release(&set.lm);
+	for (size_t i = 0; i < set.nrules; i++) {
+		pcre2_code_free(set.rules[i].re);
+		free(set.rules[i].name);
+	}
+	free(set.rules);
+	pcre2_match_context_free(set.mctx);
 	return rc == 2 ? 1 : rc;
 }

@@ -149,3 +149,30 @@ min_words"
 	assert_failure 1
 	assert_output "synth-score: in.jsonl: not a synth n-gram model"
 }
+
+@test "--rules: reject and penalty rules, counted; a runaway pattern is an error for its record, not a hang" {
+	printf '# a comment\nreject shouting /[A-Z]{5,}/\npenalty hedge 0.5 /\\b(maybe|perhaps)\\b/i\npenalty runaway 1 /(a+)+$/\n' > rules.txt
+	{ rec "Maybe this is GREAT, perhaps not."; rec "calm text"; rec "$(head -c 5000 /dev/zero | tr '\0' a)b"; } > in.jsonl
+	run --separate-stderr synth-score --rules rules.txt --max penalty=0.7 in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.quality.rules, .quality.penalty, .quality.reasons]')" \
+		'[{"shouting":1,"hedge":2,"runaway":0},1,["rule_shouting","max_penalty"]]
+[{"shouting":0,"hedge":0,"runaway":0},0,[]]
+[{"shouting":0,"hedge":0,"runaway":null},0,[]]'
+	assert_equal "$stderr" "synth-score: warning: in.jsonl:3: rule runaway: match limit exceeded"
+	# Bad rule files name the line.
+	printf 'reject ok /fine/\nreject bad /(unclosed/\n' > bad.txt
+	run synth-score --rules bad.txt in.jsonl
+	assert_failure 1
+	assert_output --partial "synth-score: bad.txt:2: missing closing parenthesis"
+	printf 'penalty x /no weight/\n' > bad2.txt
+	run synth-score --rules bad2.txt in.jsonl
+	assert_failure 1
+	assert_output "synth-score: bad2.txt:1: a penalty needs a weight"
+	printf 'reject x /a/q\n' > bad3.txt
+	run synth-score --rules bad3.txt in.jsonl
+	assert_failure 1
+	assert_output "synth-score: bad3.txt:1: unknown flag 'q' (i, m, s and x are known)"
+	run synth-score --max penalty=1 in.jsonl
+	assert_failure 2
+}

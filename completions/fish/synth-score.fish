@@ -19,6 +19,7 @@ complete -c synth-score -l max -x -d 'NAME=V: a record fails when signal NAME is
 complete -c synth-score -l filter -d 'drop the records that fail (to --rejects, with the reasons)'
 complete -c synth-score -l no-annotate -d 'with --filter, write the records that pass unchanged'
 complete -c synth-score -l lm -r -F -d 'the perplexity under the n-gram model FILE (synth-gen markov --save)'
+complete -c synth-score -l rules -r -F -d 'count matches of the PCRE2 reject and penalty rules in FILE'
 complete -c synth-score -l id-field -x -d 'the record id is in member NAME (default: id)'
 complete -c synth-score -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst)'
 complete -c synth-score -s j -l jobs -x -d 'use N worker threads (default: the number of CPUs)'
