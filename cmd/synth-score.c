@@ -24,7 +24,10 @@
 #include "records.h"
 #include "strbuf.h"
 
-enum { KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES };
+enum {
+	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
+	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS
+};
 
 static const struct cli_option options[] = {
 	CLI_OPT_FIELD,
@@ -35,6 +38,9 @@ static const struct cli_option options[] = {
 	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
 	{ "lm", KEY_LM, "FILE", "the perplexity under the n-gram model FILE (synth-gen markov --save)" },
 	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
+	{ "best-of", KEY_BEST_OF, "FIELD", "of consecutive records with one value of FIELD, keep the best" },
+	{ "rank-by", KEY_RANK_BY, "NAME", "best-of ranks by signal NAME, highest first; -NAME: lowest first" },
+	{ "pairs", KEY_PAIRS, NULL, "with --best-of, write a chosen/rejected pair per group instead" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
 	CLI_OPT_JOBS,
@@ -124,8 +130,26 @@ struct rule {
  * end on a long record stops here, with an error for that record. */
 #define RULE_MATCH_LIMIT 1000000
 
+/* The records of one --best-of group, held until it ends. */
+struct group {
+	struct strbuf key;	/* the FIELD's JSON text */
+	struct strbuf lines;	/* the members' annotated lines, back to back */
+	struct strbuf files;	/* their files' names, each with a NUL */
+	struct member {
+		size_t at, len, file_at;
+		uint64_t lineno;
+		double rank;
+	} *m;
+	size_t n, cap;
+	int open;
+};
+
 struct settings {
 	struct cli_common common;
+	const char *best_of, *rank_by;
+	int rank_signal, rank_low, pairs;
+	struct group group;
+	uint64_t groups, pairs_written, singles, ties;
 	const char *lm_path, *rules_path;
 	struct rule *rules;
 	size_t nrules;
@@ -283,6 +307,119 @@ static void apply_rules(const struct settings *set, struct worker *w, const stru
 	strbuf_addc(m, '}');
 }
 
+/* What a worker leaves in emit->side for each --best-of candidate: this,
+ * then the key, the annotated line and the file name. */
+struct cand {
+	double rank;		/* higher is better; -inf for none */
+	uint64_t lineno;
+	size_t key_len, line_len, file_len;
+};
+
+/* Write out the group that ended: its best record, the others to
+ * --rejects; or, with --pairs, one preference record. */
+static void close_group(struct settings *set, struct emit *e)
+{
+	struct group *g = &set->group;
+	if (!g->open)
+		return;
+	g->open = 0;
+	set->groups++;
+	size_t best = 0, worst = 0;
+	for (size_t i = 1; i < g->n; i++) {
+		if (g->m[i].rank > g->m[best].rank)
+			best = i;
+		if (g->m[i].rank < g->m[worst].rank)
+			worst = i;
+	}
+	if (set->pairs) {
+		if (g->n == 1) {
+			set->singles++;
+			return;
+		}
+		if (g->m[best].rank == g->m[worst].rank) {
+			set->ties++;
+			return;
+		}
+		struct strbuf out = STRBUF_INIT;
+		struct json_value v;
+		const char *bl = g->lines.buf + g->m[best].at, *wl = g->lines.buf + g->m[worst].at;
+		size_t bn = g->m[best].len, wn = g->m[worst].len;
+		strbuf_addstr(&out, "{\"prompt\":");
+		if (json_get(bl, bn, "prompt", &v))
+			strbuf_add(&out, v.p, v.len);
+		else
+			strbuf_addstr(&out, "null");
+		strbuf_addstr(&out, ",\"chosen\":");
+		if (json_get(bl, bn, set->common.field, &v))
+			strbuf_add(&out, v.p, v.len);
+		else
+			strbuf_addstr(&out, "null");
+		strbuf_addstr(&out, ",\"rejected\":");
+		if (json_get(wl, wn, set->common.field, &v))
+			strbuf_add(&out, v.p, v.len);
+		else
+			strbuf_addstr(&out, "null");
+		strbuf_addstr(&out, ",\"scores\":[");
+		json_add_double(&out, set->rank_low ? -g->m[best].rank : g->m[best].rank);
+		strbuf_addc(&out, ',');
+		json_add_double(&out, set->rank_low ? -g->m[worst].rank : g->m[worst].rank);
+		strbuf_addstr(&out, "],\"key\":");
+		strbuf_add(&out, g->key.buf, g->key.len);
+		strbuf_addc(&out, '}');
+		emit_line(e, out.buf, out.len);
+		strbuf_release(&out);
+		set->pairs_written++;
+		return;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const char *line = g->lines.buf + g->m[i].at;
+		if (i == best) {
+			emit_line(e, line, g->m[i].len);
+			continue;
+		}
+		struct record r = { line, g->m[i].len, g->files.buf + g->m[i].file_at, g->m[i].lineno,
+				    { 0 } };
+		emit_reject(e, &r, "best-of");
+	}
+}
+
+/* The ordered stage of --best-of: candidates in input order, grouped. */
+static void best_of_ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	struct group *g = &set->group;
+	for (size_t off = 0; off < e->side.len;) {
+		struct cand c;
+		memcpy(&c, e->side.buf + off, sizeof(c));
+		const char *key = e->side.buf + off + sizeof(c), *line = key + c.key_len,
+			   *file = line + c.line_len;
+		off += sizeof(c) + c.key_len + c.line_len + c.file_len;
+		if (g->open && (g->key.len != c.key_len || memcmp(g->key.buf, key, c.key_len)))
+			close_group(set, e);
+		if (!g->open) {
+			g->open = 1;
+			g->n = 0;
+			strbuf_reset(&g->key);
+			strbuf_add(&g->key, key, c.key_len);
+			strbuf_reset(&g->lines);
+			strbuf_reset(&g->files);
+		}
+		if (g->n == g->cap) {
+			g->cap = grow_capacity(g->cap, g->n + 1, 8);
+			g->m = xreallocarray(g->m, g->cap, sizeof(*g->m));
+		}
+		g->m[g->n++] = (struct member){ g->lines.len, c.line_len, g->files.len, c.lineno, c.rank };
+		strbuf_add(&g->lines, line, c.line_len);
+		strbuf_add(&g->files, file, c.file_len);
+		strbuf_addc(&g->files, '\0');
+	}
+}
+
+static void best_of_finish(void *arg, struct emit *e)
+{
+	close_group(arg, e);
+}
+
 static void *worker_new(void *arg)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -407,6 +544,27 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		emit_reject(e, &edited, "quality");
 		return;
 	}
+	if (set->best_of) {
+		/* For the ordered stage: rank, position, key and line. */
+		struct json_value kv;
+		const char *key = "null";
+		size_t klen = 4;
+		if (json_get(r->line, r->len, set->best_of, &kv)) {
+			key = kv.p;
+			klen = kv.len;
+		}
+		double rank = v[set->rank_signal];
+		if (isnan(rank))
+			rank = -INFINITY;
+		else if (set->rank_low)
+			rank = -rank;
+		struct cand c = { rank, r->lineno, klen, w->line.len, strlen(r->file) };
+		strbuf_add(&e->side, &c, sizeof(c));
+		strbuf_add(&e->side, key, klen);
+		strbuf_add(&e->side, w->line.buf, w->line.len);
+		strbuf_add(&e->side, r->file, c.file_len);
+		return;
+	}
 	if (set->annotate)
 		emit_line(e, w->line.buf, w->line.len);
 	else
@@ -468,11 +626,35 @@ int main(int argc, char **argv)
 		case KEY_NO_ANNOTATE: set.annotate = 0; break;
 		case KEY_LM: set.lm_path = arg; break;
 		case KEY_RULES: set.rules_path = arg; break;
+		case KEY_BEST_OF:
+			if (!*arg)
+				usage_error("empty field name for --best-of");
+			set.best_of = arg;
+			break;
+		case KEY_RANK_BY: set.rank_by = arg; break;
+		case KEY_PAIRS: set.pairs = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
 	if (!set.annotate && !set.filter)
 		usage_error("--no-annotate writes records unchanged only with --filter");
+	if ((set.rank_by || set.pairs) && !set.best_of)
+		usage_error("--rank-by and --pairs go with --best-of FIELD");
+	if (set.best_of) {
+		if (!set.rank_by)
+			usage_error("--best-of needs --rank-by SIGNAL");
+		if (!set.annotate)
+			usage_error("--best-of writes the records it keeps with their signals");
+		const char *name = set.rank_by + (set.rank_by[0] == '-');
+		set.rank_low = set.rank_by[0] == '-';
+		set.rank_signal = quality_find(name, strlen(name));
+		if (!strcmp(name, "perplexity"))
+			set.rank_signal = S_PERPLEXITY;
+		if (!strcmp(name, "penalty"))
+			set.rank_signal = S_PENALTY;
+		if (set.rank_signal < 0)
+			usage_error("--rank-by: no signal is called '%s'", name);
+	}
 	/* --min and --max override the presets, whatever their order. */
 	for (size_t i = 0; i < nmin; i++)
 		parse_bound("--min", mins[i], set.min);
@@ -495,7 +677,12 @@ int main(int argc, char **argv)
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
+		.ordered = set.best_of ? best_of_ordered : NULL,
+		.finish = set.best_of ? best_of_finish : NULL,
 	};
+	strbuf_init(&set.group.key);
+	strbuf_init(&set.group.lines);
+	strbuf_init(&set.group.files);
 	int rc = record_loop_run(&rl);
 	record_loop_summary(&rl);
 	/* How many records each rule failed, for -v. */
@@ -515,6 +702,16 @@ int main(int argc, char **argv)
 				strbuf_addf(&sb, "%s%s_%s %llu", sb.len ? ", " : "", k ? "max" : "min",
 					    signal_name(i), (unsigned long long)fails[k][i]);
 	info("%llu passed; failed: %s", (unsigned long long)passed, sb.len ? sb.buf : "none");
+	if (set.pairs)
+		info("--pairs: %llu groups, %llu pairs; skipped %llu of one record and %llu ties",
+		     (unsigned long long)set.groups, (unsigned long long)set.pairs_written,
+		     (unsigned long long)set.singles, (unsigned long long)set.ties);
+	else if (set.best_of)
+		info("--best-of: %llu groups, the best of each kept", (unsigned long long)set.groups);
+	strbuf_release(&set.group.key);
+	strbuf_release(&set.group.lines);
+	strbuf_release(&set.group.files);
+	free(set.group.m);
 	strbuf_release(&sb);
 	record_loop_release(&rl, worker_free);
 	if (set.lm_path)

@@ -455,6 +455,21 @@ int record_loop_run(struct record_loop *rl)
 	pthread_join(reader, NULL);
 	for (unsigned i = 0; i < rl->nworkers; i++)
 		pthread_join(wa[i].thread, NULL);
+	/* What the ordered stage held back to the end. */
+	if (rl->finish && !fatal) {
+		struct emit fe;
+		emit_init(&fe);
+		emit_reset(&fe, c);
+		fe.same = 0;
+		rl->finish(rl->arg, &fe);
+		rl->emitted += fe.emitted;
+		rl->rejected += fe.rejected;
+		if (have_out)
+			output_write(&out, fe.out.buf, fe.out.len);
+		if (have_rej)
+			output_write(&rej, fe.rejects.buf, fe.rejects.len);
+		emit_release(&fe);
+	}
 	rl->seconds = now_seconds() - start;
 	if (c->progress)
 		progress_clear();

@@ -77,6 +77,11 @@ struct record_loop {
 	 * (the block's lines stay valid until then) and this stage emits
 	 * the records. It may write to outputs of its own. */
 	void (*ordered)(void *arg, struct emit *e);
+	/* Optional: called once on the calling thread after the last block
+	 * (unless an invalid record stopped the run), to emit what the
+	 * ordered stage held back. The emit has no block: only
+	 * emit_line() and emit_reject() with records it owns. */
+	void (*finish)(void *arg, struct emit *e);
 	void *arg;
 
 	/* Filled by record_loop_run(). */

@@ -176,3 +176,48 @@ min_words"
 	run synth-score --max penalty=1 in.jsonl
 	assert_failure 2
 }
+
+# answers: records of prompt groups, as synth-gen complete --samples writes them
+answers() {
+	printf '%s\n' '{"id":"a-1","prompt":"q1","text":"short.","synth":{"parent":"a"}}' \
+		'{"id":"a-2","prompt":"q1","text":"a longer answer with more words.","synth":{"parent":"a"}}' \
+		'{"id":"b-1","prompt":"q2","text":"only one.","synth":{"parent":"b"}}' \
+		'{"id":"c-1","prompt":"q3","text":"same len.","synth":{"parent":"c"}}' \
+		'{"id":"c-2","prompt":"q3","text":"same two.","synth":{"parent":"c"}}'
+}
+
+@test "--best-of keeps the best of each group of consecutive records, the others to --rejects" {
+	answers > in.jsonl
+	run --separate-stderr synth-score --best-of synth.parent --rank-by words --rejects rej.jsonl -v in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a-2 b-1 c-1 "
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.line]' rej.jsonl | tr '\n' ' ')" '["a-1","best-of",1] ["c-2","best-of",5] '
+	echo "$stderr" | grep -qx "synth-score: --best-of: 3 groups, the best of each kept" || fail "$stderr"
+	# -SIGNAL: the lowest wins.
+	assert_equal "$(synth-score --best-of synth.parent --rank-by -words in.jsonl | jq -r .id | tr '\n' ' ')" "a-1 b-1 c-1 "
+	run synth-score --best-of synth.parent in.jsonl
+	assert_failure 2
+	run synth-score --rank-by words in.jsonl
+	assert_failure 2
+	run synth-score --best-of synth.parent --rank-by nothing in.jsonl
+	assert_failure 2
+}
+
+@test "--pairs writes one chosen/rejected record per group; ties and singles are counted" {
+	answers > in.jsonl
+	run --separate-stderr synth-score --best-of synth.parent --rank-by words --pairs -v in.jsonl
+	assert_success
+	assert_equal "$output" '{"prompt":"q1","chosen":"a longer answer with more words.","rejected":"short.","scores":[6,1],"key":"a"}'
+	echo "$stderr" | grep -qx "synth-score: --pairs: 3 groups, 1 pairs; skipped 1 of one record and 1 ties" || fail "$stderr"
+}
+
+@test "--best-of: groups across block boundaries and threads give the same answer" {
+	for i in $(seq 20000); do
+		printf '{"id":"p%d-1","text":"answer one for %d.","synth":{"parent":"p%d"}}\n{"id":"p%d-2","text":"a longer second answer for prompt %d.","synth":{"parent":"p%d"}}\n' "$i" "$i" "$i" "$i" "$i" "$i"
+	done > in.jsonl
+	synth-score --best-of synth.parent --rank-by words -j 1 in.jsonl > one.jsonl
+	synth-score --best-of synth.parent --rank-by words -j 4 in.jsonl > four.jsonl
+	cmp one.jsonl four.jsonl
+	assert_equal "$(wc -l < one.jsonl)" 20000
+	assert_equal "$(jq -r '.id | endswith("-2")' one.jsonl | sort -u)" true
+}
