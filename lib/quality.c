@@ -438,7 +438,10 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	size_t count[256] = { 0 }, dots = 0, ticks = 0, run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text[i];
-		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : (char)c;
+		lower[i] = (char)(c + ((unsigned)(c - 'A') < 26u) * 32);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
 		count[c]++;
 		if (c == '.' || c == '`') {
 			run = i && text[i - 1] == (char)c ? run + 1 : 1;
