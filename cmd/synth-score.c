@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "bytes.h"
+#include "chat.h"
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
@@ -26,7 +28,8 @@
 
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
-	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS
+	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
+	KEY_RETRIES, KEY_TIMEOUT
 };
 
 static const struct cli_option options[] = {
@@ -41,6 +44,12 @@ static const struct cli_option options[] = {
 	{ "best-of", KEY_BEST_OF, "FIELD", "of consecutive records with one value of FIELD, keep the best" },
 	{ "rank-by", KEY_RANK_BY, "NAME", "best-of ranks by signal NAME, highest first; -NAME: lowest first" },
 	{ "pairs", KEY_PAIRS, NULL, "with --best-of, write a chosen/rejected pair per group instead" },
+	{ "judge", KEY_JUDGE, "URL", "grade each record with an OpenAI-compatible server" },
+	{ "model", KEY_MODEL, "NAME", "the judge's model" },
+	{ "rubric", KEY_RUBRIC, "FILE", "the judge's rubric (default: an additive 5-point scale)" },
+	{ "concurrency", KEY_CONCURRENCY, "N", "N judge requests in flight at most (default: 16)" },
+	{ "retries", KEY_RETRIES, "N", "retry a failed judge request N times (default: 5)" },
+	{ "timeout", KEY_TIMEOUT, "S", "give a judge request S seconds (default: 300)" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
 	CLI_OPT_JOBS,
@@ -115,7 +124,26 @@ static const struct bound presets[] = {
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm) and
  * the rules' penalty (--rules). */
-enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_COUNT };
+enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_COUNT };
+
+/* The rubric of --judge when none is given: an additive scale of 0 to 5
+ * points, after the self-rewarding language models of Yuan et al. 2024,
+ * in our words. */
+static const char default_rubric[] =
+	"Review the text below and grade it on an additive scale of 0 to 5 points.\n"
+	"- Add 1 point if it is relevant to its task and gives some useful information, even if it "
+	"is incomplete or holds some irrelevant content.\n"
+	"- Add a second point if it addresses a substantial part of the task without fully "
+	"resolving it.\n"
+	"- Add a third point if it answers the basic elements of the task usefully, as an informed "
+	"person would.\n"
+	"- Add a fourth point if it is clearly written, well organised and complete, with little "
+	"to cut.\n"
+	"- Add a fifth point if it is exemplary: accurate, focused, engaging and insightful, with "
+	"nothing extraneous.\n"
+	"Justify the grade in at most 100 words, then give the total on a line of its own as "
+	"\"Score: <points>\".";
+#define JUDGE_SCALE 5
 
 /* A line of --rules: "reject NAME /PATTERN/FLAGS" or
  * "penalty NAME WEIGHT /PATTERN/FLAGS". */
@@ -146,6 +174,11 @@ struct group {
 
 struct settings {
 	struct cli_common common;
+	const char *judge, *model, *rubric_file;
+	struct strbuf rubric;
+	struct chat_config chat;
+	struct chat_client *client;
+	uint64_t judge_passed, judge_failed_requests, judge_fail[2];
 	const char *best_of, *rank_by;
 	int rank_signal, rank_low, pairs;
 	struct group group;
@@ -185,7 +218,8 @@ static double perplexity(const struct ngram_model *m, const char *text, size_t n
 
 static const char *signal_name(int i)
 {
-	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" : quality_names[i];
+	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" :
+	       i == S_JUDGE ? "judge" : quality_names[i];
 }
 
 /* Read and compile the rules of path; errors name its line. */
@@ -383,17 +417,14 @@ static void close_group(struct settings *set, struct emit *e)
 	}
 }
 
-/* The ordered stage of --best-of: candidates in input order, grouped. */
-static void best_of_ordered(void *arg, struct emit *e)
+static void add_value(struct strbuf *sb, double v);
+
+/* One more candidate, in input order: a new key closes the group. */
+static void group_add(struct settings *set, struct emit *e, const struct cand c, const char *key,
+		      const char *line, const char *file)
 {
-	struct settings *set = arg;
 	struct group *g = &set->group;
-	for (size_t off = 0; off < e->side.len;) {
-		struct cand c;
-		memcpy(&c, e->side.buf + off, sizeof(c));
-		const char *key = e->side.buf + off + sizeof(c), *line = key + c.key_len,
-			   *file = line + c.line_len;
-		off += sizeof(c) + c.key_len + c.line_len + c.file_len;
+	{
 		if (g->open && (g->key.len != c.key_len || memcmp(g->key.buf, key, c.key_len)))
 			close_group(set, e);
 		if (!g->open) {
@@ -413,6 +444,177 @@ static void best_of_ordered(void *arg, struct emit *e)
 		strbuf_add(&g->files, file, c.file_len);
 		strbuf_addc(&g->files, '\0');
 	}
+}
+
+/* The ordered stage of --best-of: candidates in input order, grouped. */
+static void best_of_ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	for (size_t off = 0; off < e->side.len;) {
+		struct cand c;
+		memcpy(&c, e->side.buf + off, sizeof(c));
+		const char *key = e->side.buf + off + sizeof(c), *line = key + c.key_len,
+			   *file = line + c.line_len;
+		off += sizeof(c) + c.key_len + c.line_len + c.file_len;
+		group_add(set, e, c, key, line, file);
+	}
+}
+
+/* --- The judge ----------------------------------------------------------- */
+
+/* What a worker leaves in emit->side for each record under --judge:
+ * this, then the record's line, its quality member so far (signals, no
+ * closing brace), its reasons so far, the judge's message, the --best-of
+ * key and the file name. */
+struct pending {
+	uint64_t lineno;
+	int failed;
+	double rank;		/* for --best-of, unless it ranks by judge */
+	size_t line_len, member_len, reasons_len, message_len, key_len, file_len;
+};
+
+/* The grade in a judgement: the last "Score: N" (any case), clamped to
+ * 0..JUDGE_SCALE; NaN when there is none. */
+static double parse_score(const char *p, size_t n)
+{
+	double score = NAN;
+	for (size_t i = 0; i + 6 <= n; i++) {
+		if ((p[i] | 0x20) != 's' || strncasecmp(p + i, "score:", 6))
+			continue;
+		size_t k = i + 6;
+		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '*'))
+			k++;
+		if (k < n && p[k] >= '0' && p[k] <= '9') {
+			char num[32];
+			size_t m = 0;
+			while (k < n && m + 1 < sizeof(num) && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.'))
+				num[m++] = p[k++];
+			num[m] = '\0';
+			double v = strtod(num, NULL);
+			score = v < 0 ? 0 : v > JUDGE_SCALE ? JUDGE_SCALE : v;
+		}
+	}
+	return score;
+}
+
+static void judge_ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	struct strbuf body = STRBUF_INIT;
+	size_t count = 0;
+	/* Every record of the block to the server, tagged by its place. */
+	for (size_t off = 0; off < e->side.len; count++) {
+		struct pending p;
+		memcpy(&p, e->side.buf + off, sizeof(p));
+		const char *msg = e->side.buf + off + sizeof(p) + p.line_len + p.member_len + p.reasons_len;
+		strbuf_reset(&body);
+		strbuf_addstr(&body, "{\"model\":");
+		json_add_cstr(&body, set->model);
+		strbuf_addstr(&body, ",\"messages\":[{\"role\":\"user\",\"content\":");
+		strbuf_add(&body, msg, p.message_len);
+		strbuf_addstr(&body, "}],\"seed\":");
+		json_add_u64(&body, set->common.seed);
+		strbuf_addc(&body, '}');
+		chat_submit(set->client, count, body.buf, body.len);
+		off += sizeof(p) + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len +
+		       p.file_len;
+	}
+	struct strbuf why = STRBUF_INIT;
+	struct chat_done *done = xcalloc(count ? count : 1, sizeof(*done));
+	while (chat_pending(set->client)) {
+		if (chat_run(set->client, 1, &why) < 0) {
+			strbuf_addstr(&e->fatal, why.buf);
+			e->stopped = 1;
+			break;
+		}
+		struct chat_done d;
+		while (chat_take(set->client, &d))
+			done[d.tag] = d;
+	}
+	struct strbuf judge = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT;
+	size_t i = 0;
+	for (size_t off = 0; !e->stopped && off < e->side.len; i++) {
+		struct pending p;
+		memcpy(&p, e->side.buf + off, sizeof(p));
+		const char *rec = e->side.buf + off + sizeof(p), *qm = rec + p.line_len,
+			   *reasons = qm + p.member_len, *key = reasons + p.reasons_len + p.message_len,
+			   *file = key + p.key_len;
+		off += sizeof(p) + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len +
+		       p.file_len;
+		/* The judgement: the grade and the answer, or the error. */
+		struct chat_done *d = &done[i];
+		double score = NAN;
+		strbuf_reset(&judge);
+		strbuf_addstr(&judge, "{\"score\":");
+		struct json_value choices, first, content;
+		size_t pos = 0;
+		if (d->ok && json_get(d->body.buf, d->body.len, "choices", &choices) &&
+		    json_array_next(&choices, &pos, &first) &&
+		    json_get(first.p, first.len, "message.content", &content)) {
+			struct strbuf raw = STRBUF_INIT;
+			json_decode_string(&content, &raw);
+			score = parse_score(raw.buf, raw.len);
+			add_value(&judge, score);
+			strbuf_addstr(&judge, ",\"raw\":");
+			strbuf_add(&judge, content.p, content.len);
+			strbuf_release(&raw);
+		} else {
+			set->judge_failed_requests++;
+			strbuf_addf(&e->warnings, "%.*s:%llu: the judge failed: %s\n", (int)p.file_len, file,
+				    (unsigned long long)p.lineno, d->error);
+			strbuf_addstr(&judge, "null,\"error\":");
+			json_add_cstr(&judge, d->error);
+		}
+		strbuf_addc(&judge, '}');
+		strbuf_release(&d->body);
+		/* The judge's bounds, then the whole member. */
+		int failed = p.failed;
+		strbuf_reset(&member);
+		strbuf_add(&member, reasons, p.reasons_len);
+		for (int k = 0; k < 2 && !isnan(score); k++) {
+			double b = k ? set->max[S_JUDGE] : set->min[S_JUDGE];
+			if (isnan(b) || (k ? score <= b : score >= b))
+				continue;
+			strbuf_addf(&member, "%s\"%s_judge\"", failed ? "," : "", k ? "max" : "min");
+			failed++;
+			set->judge_fail[k]++;
+		}
+		struct strbuf q = STRBUF_INIT;
+		strbuf_add(&q, qm, p.member_len);
+		strbuf_addstr(&q, ",\"judge\":");
+		strbuf_add(&q, judge.buf, judge.len);
+		strbuf_addstr(&q, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
+		strbuf_add(&q, member.buf, member.len);
+		strbuf_addstr(&q, "]}");
+		json_set_member(&line, rec, p.line_len, "quality", q.buf, q.len);
+		strbuf_release(&q);
+		set->judge_passed += !failed;
+		struct strbuf fname = STRBUF_INIT;
+		strbuf_add(&fname, file, p.file_len);
+		if (failed && set->filter) {
+			struct record r = { line.buf, line.len, fname.buf, p.lineno, { 0 } };
+			emit_reject(e, &r, "quality");
+		} else if (set->best_of) {
+			double rank = set->rank_signal == S_JUDGE ? score : p.rank;
+			if (isnan(rank))
+				rank = -INFINITY;
+			else if (set->rank_signal == S_JUDGE && set->rank_low)
+				rank = -rank;
+			struct cand c = { rank, p.lineno, p.key_len, line.len, p.file_len };
+			group_add(set, e, c, key, line.buf, fname.buf);
+		} else {
+			emit_line(e, line.buf, line.len);
+		}
+		strbuf_release(&fname);
+	}
+	for (; i < count; i++)
+		strbuf_release(&done[i].body);
+	free(done);
+	strbuf_release(&why);
+	strbuf_release(&judge);
+	strbuf_release(&member);
+	strbuf_release(&line);
+	strbuf_release(&body);
 }
 
 static void best_of_finish(void *arg, struct emit *e)
@@ -495,6 +697,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	quality_compute(text, len, prompt, plen, w->q, v);
 	v[S_PERPLEXITY] = set->lm_path ? perplexity(&set->lm, text, len, w) : NAN;
 	v[S_PENALTY] = NAN;
+	v[S_JUDGE] = NAN;	/* known on the ordered stage */
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
@@ -531,6 +734,40 @@ static void process(void *arg, const struct record *r, struct emit *e)
 			else
 				w->fail_min[i]++;
 		}
+	}
+	if (set->judge) {
+		/* The judge's answer decides the rest on the ordered stage. */
+		strbuf_reset(&w->line);
+		strbuf_addstr(&w->line, set->rubric.buf);
+		if (prompt) {
+			strbuf_addstr(&w->line, "\n\nTask:\n");
+			strbuf_add(&w->line, prompt, plen);
+		}
+		strbuf_addstr(&w->line, "\n\nText:\n");
+		strbuf_add(&w->line, text, len);
+		struct strbuf msg = STRBUF_INIT;
+		json_add_string(&msg, w->line.buf, w->line.len);
+		struct json_value kv;
+		const char *key = "null";
+		size_t klen = 4;
+		if (set->best_of && json_get(r->line, r->len, set->best_of, &kv)) {
+			key = kv.p;
+			klen = kv.len;
+		}
+		double rank = set->best_of && set->rank_signal != S_JUDGE ? v[set->rank_signal] : NAN;
+		if (!isnan(rank) && set->rank_low)
+			rank = -rank;
+		struct pending pd = { r->lineno, failed, rank, r->len, m->len, reasons->len, msg.len, klen,
+				      strlen(r->file) };
+		strbuf_add(&e->side, &pd, sizeof(pd));
+		strbuf_add(&e->side, r->line, r->len);
+		strbuf_add(&e->side, m->buf, m->len);
+		strbuf_add(&e->side, reasons->buf, reasons->len);
+		strbuf_add(&e->side, msg.buf, msg.len);
+		strbuf_add(&e->side, key, klen);
+		strbuf_add(&e->side, r->file, pd.file_len);
+		strbuf_release(&msg);
+		return;
 	}
 	w->passed += !failed;
 	strbuf_addstr(m, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
@@ -580,6 +817,8 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 		i = S_PERPLEXITY;
 	if (eq && i < 0 && eq - arg == 7 && !memcmp(arg, "penalty", 7))
 		i = S_PENALTY;
+	if (eq && i < 0 && eq - arg == 5 && !memcmp(arg, "judge", 5))
+		i = S_JUDGE;
 	if (!eq)
 		usage_error("%s %s: write NAME=VALUE", opt, arg);
 	if (i < 0)
@@ -607,7 +846,11 @@ static void add_preset(struct settings *set, const char *name)
 
 int main(int argc, char **argv)
 {
-	struct settings set = { .annotate = 1 };
+	struct settings set = {
+		.annotate = 1,
+		.chat = { .concurrency = 16, .retries = 5, .timeout = 300, .backoff = 0.5,
+			  .backoff_max = 30, .breaker_seconds = 60 },
+	};
 	for (int i = 0; i < S_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
@@ -633,11 +876,23 @@ int main(int argc, char **argv)
 			break;
 		case KEY_RANK_BY: set.rank_by = arg; break;
 		case KEY_PAIRS: set.pairs = 1; break;
+		case KEY_JUDGE: set.judge = arg; break;
+		case KEY_MODEL: set.model = arg; break;
+		case KEY_RUBRIC: set.rubric_file = arg; break;
+		case KEY_CONCURRENCY:
+			set.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
+			break;
+		case KEY_RETRIES: set.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
+		case KEY_TIMEOUT: set.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
 		default: BUG("option %d", key);
 		}
 	}
 	if (!set.annotate && !set.filter)
 		usage_error("--no-annotate writes records unchanged only with --filter");
+	if (!set.judge && (set.model || set.rubric_file))
+		usage_error("--model and --rubric go with --judge URL");
+	if (set.judge && !set.model)
+		usage_error("--judge needs --model NAME");
 	if ((set.rank_by || set.pairs) && !set.best_of)
 		usage_error("--rank-by and --pairs go with --best-of FIELD");
 	if (set.best_of) {
@@ -652,6 +907,8 @@ int main(int argc, char **argv)
 			set.rank_signal = S_PERPLEXITY;
 		if (!strcmp(name, "penalty"))
 			set.rank_signal = S_PENALTY;
+		if (!strcmp(name, "judge"))
+			set.rank_signal = S_JUDGE;
 		if (set.rank_signal < 0)
 			usage_error("--rank-by: no signal is called '%s'", name);
 	}
@@ -669,15 +926,35 @@ int main(int argc, char **argv)
 		usage_error("a bound on perplexity needs --lm MODEL");
 	if (!set.rules_path && (!isnan(set.min[S_PENALTY]) || !isnan(set.max[S_PENALTY])))
 		usage_error("a bound on penalty needs --rules FILE");
+	if (!set.judge && (!isnan(set.min[S_JUDGE]) || !isnan(set.max[S_JUDGE])))
+		usage_error("a bound on judge needs --judge URL");
 	if (set.lm_path && ngram_load(&set.lm, set.lm_path) < 0)
 		return 1;
 	if (set.rules_path)
 		load_rules(&set);
+	strbuf_init(&set.rubric);
+	if (set.judge) {
+		if (set.rubric_file) {
+			if (file_slurp(set.rubric_file, &set.rubric) < 0)
+				die_errno("%s", set.rubric_file);
+			while (set.rubric.len && set.rubric.buf[set.rubric.len - 1] == '\n')
+				strbuf_setlen(&set.rubric, set.rubric.len - 1);
+			if (!utf8_valid(set.rubric.buf, set.rubric.len) || memchr(set.rubric.buf, 0, set.rubric.len))
+				die("%s: not UTF-8 text", set.rubric_file);
+		} else {
+			strbuf_addstr(&set.rubric, default_rubric);
+		}
+		const char *api_key = getenv("SYNTH_API_KEY");
+		set.chat.url = set.judge;
+		set.chat.api_key = api_key && *api_key ? api_key : NULL;
+		set.chat.seed = set.common.seed;
+		set.client = chat_new(&set.chat);
+	}
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
-		.ordered = set.best_of ? best_of_ordered : NULL,
+		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
 		.finish = set.best_of ? best_of_finish : NULL,
 	};
 	strbuf_init(&set.group.key);
@@ -687,6 +964,9 @@ int main(int argc, char **argv)
 	record_loop_summary(&rl);
 	/* How many records each rule failed, for -v. */
 	uint64_t passed = 0, fails[2][S_COUNT] = { { 0 } };
+	passed = set.judge_passed;
+	fails[0][S_JUDGE] = set.judge_fail[0];
+	fails[1][S_JUDGE] = set.judge_fail[1];
 	for (unsigned t = 0; t < rl.nworkers; t++) {
 		const struct worker *w = rl.workers[t];
 		passed += w->passed;
@@ -708,6 +988,14 @@ int main(int argc, char **argv)
 		     (unsigned long long)set.singles, (unsigned long long)set.ties);
 	else if (set.best_of)
 		info("--best-of: %llu groups, the best of each kept", (unsigned long long)set.groups);
+	if (set.judge_failed_requests) {
+		error("the judge failed on %llu record%s; their judge scores are null",
+		      (unsigned long long)set.judge_failed_requests,
+		      set.judge_failed_requests == 1 ? "" : "s");
+		rc = rc ? rc : 1;
+	}
+	chat_free(set.client);
+	strbuf_release(&set.rubric);
 	strbuf_release(&set.group.key);
 	strbuf_release(&set.group.lines);
 	strbuf_release(&set.group.files);

@@ -221,3 +221,71 @@ answers() {
 	assert_equal "$(wc -l < one.jsonl)" 20000
 	assert_equal "$(jq -r '.id | endswith("-2")' one.jsonl | sort -u)" true
 }
+
+# --- the judge --------------------------------------------------------------
+
+start_server() {
+	"${SYNTH_BUILD:-$ROOT/build}/tests/llm-server" --port-file port --log server.log "$@" &
+	SERVER_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -s port ] && break
+		sleep 0.05
+	done
+	[ -s port ] || fail "the test server did not start"
+	URL="http://127.0.0.1:$(cat port)"
+}
+
+teardown() {
+	if [ -n "${SERVER_PID:-}" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+}
+
+# The test server answers with the message it got, so a record that says
+# "Score: N" is graded N: the rubric's own "Score: <points>" holds no number.
+@test "--judge: the last 'Score: N' of the judgement, clamped; null when none parses" {
+	start_server --fail-first 2 --faults 500,429 --retry-after 0
+	printf '%s\n' '{"id":1,"text":"Good answer. Score: 2 then Score: 4"}' '{"id":2,"text":"Wild. score: 9"}' \
+		'{"id":3,"prompt":"the task","text":"no grade here"}' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model judge-m --min judge=3 -j 2 in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .quality.judge.score, .quality.reasons]' | tr '\n' ' ')" \
+		'[1,4,[]] [2,5,[]] [3,null,[]] '
+	# The raw judgement is kept; the prompt and the text were sent with the rubric.
+	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.id == 3) | .quality.judge.raw' | grep -c 'additive scale of 0 to 5 points')" 1
+	printf '%s\n' "$output" | jq -r 'select(.id == 3) | .quality.judge.raw' | grep -q "Task:" || fail "no task sent"
+	# Each request met a 500 and a 429 first.
+	assert_equal "$(awk '{print $1}' server.log | sort | uniq -c | awk '{print $2, $1}' | tr '\n' ' ')" "429 3 500 3 ok 3 "
+	# A rubric of one's own.
+	printf 'Grade it. Score: 1\n' > rubric.txt
+	run synth-score --judge "$URL" --model m --rubric rubric.txt <(echo '{"text":"plain"}')
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score)" 1
+}
+
+@test "--judge: a request that fails for good leaves the score null with the error; exit 1" {
+	start_server --always 500
+	printf '{"id":1,"text":"a"}\n' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --retries 1 in.jsonl
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality.judge')" '{"score":null,"error":"HTTP 500, after 2 attempts"}'
+	echo "$stderr" | grep -q "in.jsonl:1: the judge failed: HTTP 500, after 2 attempts" || fail "$stderr"
+	run synth-score --model m in.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" in.jsonl
+	assert_failure 2
+	run synth-score --min judge=1 in.jsonl
+	assert_failure 2
+}
+
+@test "--judge with --best-of: the best graded answer of each prompt" {
+	start_server
+	printf '%s\n' '{"id":"a-1","text":"weak. Score: 1","synth":{"parent":"a"}}' '{"id":"a-2","text":"strong. Score: 5","synth":{"parent":"a"}}' \
+		'{"id":"b-1","text":"fine. Score: 3","synth":{"parent":"b"}}' > in.jsonl
+	run synth-score --judge "$URL" --model m --best-of synth.parent --rank-by judge in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a-2 b-1 "
+	run synth-score --judge "$URL" --model m --best-of synth.parent --rank-by judge --pairs in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.chosen, .rejected, .scores]')" '["strong. Score: 5","weak. Score: 1",[5,1]]'
+}
