@@ -4,8 +4,9 @@
 # For now: prompts from the example templates (synth-gen prompts), the
 # figures of the seed corpus, overall and per language (synth-stats), and
 # near-duplicates found among the corpus and edited copies of it
-# (synth-dedup). Later programs grow this into the whole pipeline
-# (generate, dedup, score, mix, measure).
+# (synth-dedup), and the quality of what is left (synth-score). Later
+# programs grow this into the whole pipeline (generate, dedup, score,
+# mix, measure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -39,3 +40,8 @@ jq -c 'select(.lang == "en") | .id += "-copy" | .text += " I hope this helps!"' 
 cat "$corpus" "$out/copies.jsonl" |
 	synth-dedup -v --dups "$out/dups.jsonl" -o "$out/dedup.jsonl"
 echo "Kept: $out/dedup.jsonl; removed, each with the record it duplicates: $out/dups.jsonl"
+echo
+echo "== synth-score: Gopher's and our rules on what synth-dedup kept"
+synth-score -v --preset gopher --preset synthetic --filter --rejects "$out/low-quality.jsonl" \
+	-o "$out/scored.jsonl" "$out/dedup.jsonl" 2>&1 | tail -n 1 | cut -c1-200
+echo "Kept: $out/scored.jsonl; dropped, with the rules each failed: $out/low-quality.jsonl"
