@@ -290,21 +290,15 @@ static void write_header(const struct dedup_index *x, unsigned char *h)
 	put64(h + 64, x->ids.text.len);
 }
 
-/* The checksum is the XXH3 hash of every byte before it. */
-static void write_piece(struct output *out, struct hash_stream *sum, const void *p, size_t n)
-{
-	output_write(out, p, n);
-	hash_stream_add(sum, p, n);
-}
-
 void dedup_index_write(const struct dedup_index *x, struct output *out)
 {
 	if (!x->keep_ids)
 		BUG("dedup_index_write without ids");
 	unsigned char h[HEADER_BYTES];
-	struct hash_stream *sum = hash_stream_new();
+	struct checked_output co;
+	checked_begin(&co, out);
 	write_header(x, h);
-	write_piece(out, sum, h, sizeof(h));
+	checked_write(&co, h, sizeof(h));
 	if (x->p.mode == DEDUP_EXACT) {
 		/* Each hash with its record number, in slot order. */
 		unsigned char rec[20];
@@ -314,16 +308,14 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 			put64(rec, x->hslot[i].lo);
 			put64(rec + 8, x->hslot[i].hi);
 			put32(rec + 16, x->hentry[i]);
-			write_piece(out, sum, rec, sizeof(rec));
+			checked_write(&co, rec, sizeof(rec));
 		}
 	} else {
-		write_piece(out, sum, x->sigs, (size_t)x->n * x->sig_bytes);
+		checked_write(&co, x->sigs, (size_t)x->n * x->sig_bytes);
 	}
-	write_piece(out, sum, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
-	write_piece(out, sum, x->ids.text.buf, x->ids.text.len);
-	unsigned char tail[8];
-	put64(tail, hash_stream_end(sum));
-	output_write(out, tail, sizeof(tail));
+	checked_write(&co, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
+	checked_write(&co, x->ids.text.buf, x->ids.text.len);
+	checked_end(&co);
 }
 
 static const char *norm_name(uint32_t n)
@@ -438,7 +430,7 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 	const unsigned char *data = buf + HEADER_BYTES;
 	const unsigned char *ends = data + count * entry;
 	const unsigned char *ids = ends + count * 8;
-	if (hash64(buf, n - 8, 0) != get64(buf + n - 8))
+	if (!hash_trailer_ok(buf, n))
 		return parse_fail(x, err, "corrupt: the checksum does not match");
 	if (params_differ(&x->p, buf, err))
 		return parse_fail(x, err, NULL);

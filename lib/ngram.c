@@ -696,25 +696,15 @@ static double get_double(const unsigned char *p)
 	return d;
 }
 
-struct writer {
-	struct output *out;
-	struct hash_stream *sum;
-};
-
-static void emit(struct writer *w, const void *p, size_t n)
+static void write32s(struct checked_output *w, const uint32_t *v, size_t n)
 {
-	output_write(w->out, p, n);
-	hash_stream_add(w->sum, p, n);
-}
-
-static void emit32s(struct writer *w, const uint32_t *v, size_t n)
-{
-	emit(w, v, n * sizeof(*v));
+	checked_write(w, v, n * sizeof(*v));
 }
 
 void ngram_write(const struct ngram_model *m, struct output *out)
 {
-	struct writer w = { out, hash_stream_new() };
+	struct checked_output w;
+	checked_begin(&w, out);
 	unsigned char h[HEADER_BYTES] = { 0 };
 	memcpy(h, MODEL_MAGIC, 8);
 	put32(h + 8, MODEL_VERSION);
@@ -724,17 +714,17 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 	put64(h + 24, m->text.len);
 	put64(h + 32, m->nlengths);
 	put64(h + 40, m->tokens);
-	emit(&w, h, sizeof(h));
+	checked_write(&w, h, sizeof(h));
 	for (unsigned k = 2; k <= m->order; k++) {
 		unsigned char lh[24];
 		put64(lh, m->level[k].nctx);
 		put64(lh + 8, m->level[k].nconts);
 		put_double(lh + 16, m->level[k].discount);
-		emit(&w, lh, sizeof(lh));
+		checked_write(&w, lh, sizeof(lh));
 	}
-	emit32s(&w, m->off, (size_t)m->nvocab + 1);
-	emit(&w, m->text.buf, m->text.len);
-	emit32s(&w, m->uni_count, m->nvocab);
+	write32s(&w, m->off, (size_t)m->nvocab + 1);
+	checked_write(&w, m->text.buf, m->text.len);
+	write32s(&w, m->uni_count, m->nvocab);
 	for (unsigned k = 2; k <= m->order; k++) {
 		const struct ngram_level *l = &m->level[k];
 		for (size_t c = 0; c < l->nctx; c++) {
@@ -743,15 +733,13 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 			put64(e + 8, l->ctx[c].total);
 			put32(e + 16, l->ctx[c].first);
 			put32(e + 20, l->ctx[c].n);
-			emit(&w, e, sizeof(e));
+			checked_write(&w, e, sizeof(e));
 		}
-		emit32s(&w, l->cont_w, l->nconts);
-		emit32s(&w, l->cont_c, l->nconts);
+		write32s(&w, l->cont_w, l->nconts);
+		write32s(&w, l->cont_c, l->nconts);
 	}
-	emit32s(&w, m->lengths, m->nlengths);
-	unsigned char sum[8];
-	put64(sum, hash_stream_end(w.sum));
-	output_write(out, sum, sizeof(sum));
+	write32s(&w, m->lengths, m->nlengths);
+	checked_end(&w);
 }
 
 /* A reader over the file's bytes that fails once past the end. */
@@ -805,9 +793,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 	}
 	if (get32(buf + 12) != BYTE_ORDER_MARK)
 		return parse_fail(m, err, "written on a machine of the other byte order");
-	struct hash_stream *hs = hash_stream_new();
-	hash_stream_add(hs, buf, n - 8);
-	if (hash_stream_end(hs) != get64(buf + n - 8))
+	if (!hash_trailer_ok(buf, n))
 		return parse_fail(m, err, "corrupt: the checksum does not match (or truncated)");
 	struct reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
 	m->order = get32(buf + 16);
