@@ -926,11 +926,9 @@ static void request_body(const struct complete *g, const struct item *it, struct
 /* The output record of an answered item, from the server's answer. */
 static void answer_record(const struct complete *g, struct item *it, const struct strbuf *body)
 {
-	struct json_value choices, first, content, finish, usage, v;
-	size_t pos = 0;
-	json_get(body->buf, body->len, "choices", &choices);
-	json_array_next(&choices, &pos, &first);
-	json_get(first.p, first.len, "message.content", &content);
+	struct json_value first, content, finish, usage, v;
+	/* A finished ok request holds both (lib/chat checked). */
+	chat_first_choice(body->buf, body->len, &first, &content);
 	struct strbuf *r = &it->result;
 	strbuf_reset(r);
 	strbuf_addstr(r, "{\"id\":");

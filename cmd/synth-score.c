@@ -473,6 +473,16 @@ struct pending {
 	size_t line_len, member_len, reasons_len, message_len, key_len, file_len;
 };
 
+/* The pending record at off in side: *p, and where its pieces start;
+ * returns the offset of the next. */
+static size_t pending_at(const struct strbuf *side, size_t off, struct pending *p, const char **rec)
+{
+	memcpy(p, side->buf + off, sizeof(*p));
+	*rec = side->buf + off + sizeof(*p);
+	return off + sizeof(*p) + p->line_len + p->member_len + p->reasons_len + p->message_len +
+	       p->key_len + p->file_len;
+}
+
 /* The grade in a judgement: the last "Score: N" (any case), clamped to
  * 0..JUDGE_SCALE; NaN when there is none. */
 static double parse_score(const char *p, size_t n)
@@ -505,8 +515,9 @@ static void judge_ordered(void *arg, struct emit *e)
 	/* Every record of the block to the server, tagged by its place. */
 	for (size_t off = 0; off < e->side.len; count++) {
 		struct pending p;
-		memcpy(&p, e->side.buf + off, sizeof(p));
-		const char *msg = e->side.buf + off + sizeof(p) + p.line_len + p.member_len + p.reasons_len;
+		const char *rec;
+		off = pending_at(&e->side, off, &p, &rec);
+		const char *msg = rec + p.line_len + p.member_len + p.reasons_len;
 		strbuf_reset(&body);
 		strbuf_addstr(&body, "{\"model\":");
 		json_add_cstr(&body, set->model);
@@ -516,8 +527,6 @@ static void judge_ordered(void *arg, struct emit *e)
 		json_add_u64(&body, set->common.seed);
 		strbuf_addc(&body, '}');
 		chat_submit(set->client, count, body.buf, body.len);
-		off += sizeof(p) + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len +
-		       p.file_len;
 	}
 	struct strbuf why = STRBUF_INIT;
 	struct chat_done *done = xcalloc(count ? count : 1, sizeof(*done));
@@ -535,22 +544,17 @@ static void judge_ordered(void *arg, struct emit *e)
 	size_t i = 0;
 	for (size_t off = 0; !e->stopped && off < e->side.len; i++) {
 		struct pending p;
-		memcpy(&p, e->side.buf + off, sizeof(p));
-		const char *rec = e->side.buf + off + sizeof(p), *qm = rec + p.line_len,
-			   *reasons = qm + p.member_len, *key = reasons + p.reasons_len + p.message_len,
-			   *file = key + p.key_len;
-		off += sizeof(p) + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len +
-		       p.file_len;
+		const char *rec;
+		off = pending_at(&e->side, off, &p, &rec);
+		const char *qm = rec + p.line_len, *reasons = qm + p.member_len,
+			   *key = reasons + p.reasons_len + p.message_len, *file = key + p.key_len;
 		/* The judgement: the grade and the answer, or the error. */
 		struct chat_done *d = &done[i];
 		double score = NAN;
 		strbuf_reset(&judge);
 		strbuf_addstr(&judge, "{\"score\":");
-		struct json_value choices, first, content;
-		size_t pos = 0;
-		if (d->ok && json_get(d->body.buf, d->body.len, "choices", &choices) &&
-		    json_array_next(&choices, &pos, &first) &&
-		    json_get(first.p, first.len, "message.content", &content)) {
+		struct json_value first, content;
+		if (d->ok && chat_first_choice(d->body.buf, d->body.len, &first, &content)) {
 			struct strbuf raw = STRBUF_INIT;
 			json_decode_string(&content, &raw);
 			score = parse_score(raw.buf, raw.len);

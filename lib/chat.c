@@ -248,16 +248,23 @@ static void finish(struct chat_client *c, struct req *r, int ok, long status, co
 
 /* Is body a chat completion: an object whose choices[0].message.content
  * is a string? */
+int chat_first_choice(const char *body, size_t n, struct json_value *choice,
+		      struct json_value *content)
+{
+	struct json_value choices;
+	size_t pos = 0;
+	return json_get(body, n, "choices", &choices) && choices.type == JSON_ARRAY &&
+	       json_array_next(&choices, &pos, choice) && choice->type == JSON_OBJECT &&
+	       json_get(choice->p, choice->len, "message.content", content) &&
+	       content->type == JSON_STRING;
+}
+
 static int is_completion(const struct strbuf *body)
 {
 	struct json_error err;
-	struct json_value choices, first, content;
-	size_t pos = 0;
+	struct json_value choice, content;
 	return body->len && json_check_record(body->buf, body->len, &err) == 0 &&
-	       json_get(body->buf, body->len, "choices", &choices) && choices.type == JSON_ARRAY &&
-	       json_array_next(&choices, &pos, &first) && first.type == JSON_OBJECT &&
-	       json_get(first.p, first.len, "message.content", &content) &&
-	       content.type == JSON_STRING;
+	       chat_first_choice(body->buf, body->len, &choice, &content);
 }
 
 /* One transfer ended: success, a retry, or a failure for good. */

@@ -64,6 +64,13 @@ size_t chat_pending(const struct chat_client *c);
  * (*why says so). */
 int chat_run(struct chat_client *c, double wait, struct strbuf *why);
 
+/* In a chat-completion body (a checked JSON object; a finished ok
+ * request's), its first choice (an object) and that choice's
+ * message.content (a string): 1 when both are there, else 0. */
+struct json_value;
+int chat_first_choice(const char *body, size_t n, struct json_value *choice,
+		      struct json_value *content);
+
 /* Take back a finished request: 1 with *d filled, 0 when none is. */
 int chat_take(struct chat_client *c, struct chat_done *d);
 

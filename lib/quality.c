@@ -199,6 +199,27 @@ void quality_scratch_free(struct quality_scratch *s)
 	free(s);
 }
 
+/* Room in the per-word arrays for n words. */
+static void reserve_words(struct quality_scratch *s, size_t n)
+{
+	if (n + 1 <= s->wcap)
+		return;
+	s->wcap = grow_capacity(s->wcap, n + 1, 1024);
+	s->wlen = xreallocarray(s->wlen, s->wcap, sizeof(*s->wlen));
+	s->wh = xreallocarray(s->wh, s->wcap, sizeof(*s->wh));
+	s->gh = xreallocarray(s->gh, s->wcap, sizeof(*s->gh));
+	s->covered = xreallocarray(s->covered, s->wcap, 1);
+	s->flag = xreallocarray(s->flag, s->wcap, 1);
+	s->pre = xreallocarray(s->pre, s->wcap + 1, sizeof(*s->pre));
+}
+
+static uint64_t word_hash(const struct words *ws, size_t i)
+{
+	uint64_t pre[2];
+	words_prefix(ws, i, pre);
+	return words_hash(ws, i, pre);
+}
+
 /* The count table, emptied (a new generation) and big enough for n
  * keys; the table is sized for the largest text seen. */
 static void set_reset(struct quality_scratch *s, size_t n)
@@ -484,15 +505,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	/* Words. */
 	text_words_as(text, n, NORM_NONE, &s->ws);
 	size_t nw = s->ws.n;
-	if (nw + 1 > s->wcap) {
-		s->wcap = grow_capacity(s->wcap, nw + 1, 1024);
-		s->wlen = xreallocarray(s->wlen, s->wcap, sizeof(*s->wlen));
-		s->wh = xreallocarray(s->wh, s->wcap, sizeof(*s->wh));
-		s->gh = xreallocarray(s->gh, s->wcap, sizeof(*s->gh));
-		s->covered = xreallocarray(s->covered, s->wcap, 1);
-		s->flag = xreallocarray(s->flag, s->wcap, 1);
-		s->pre = xreallocarray(s->pre, s->wcap + 1, sizeof(*s->pre));
-	}
+	reserve_words(s, nw);
 	uint64_t word_chars = 0;
 	size_t alpha = 0;
 	unsigned stops = 0;
@@ -503,9 +516,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		for (size_t k = 0; k < len; k++)
 			cont += ((unsigned char)w[k] & 0xc0) == 0x80;
 		s->wlen[i] = (uint32_t)(len - cont);
-		uint64_t pre[2];
-		words_prefix(&s->ws, i, pre);
-		s->wh[i] = words_hash(&s->ws, i, pre);
+		s->wh[i] = word_hash(&s->ws, i);
 		word_chars += s->wlen[i];
 		alpha += has_alpha(w, len);
 		int k = stop_word(w, len);
@@ -668,21 +679,10 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		set_add(s, s->gh[i]);
 	text_words_as(prompt, pn, NORM_NONE, &s->pws);
 	size_t pw = s->pws.n;
-	if (pw + 1 > s->wcap) {
-		/* The text's n-grams are in the table; only hashes are needed. */
-		s->wcap = grow_capacity(s->wcap, pw + 1, 1024);
-		s->wlen = xreallocarray(s->wlen, s->wcap, sizeof(*s->wlen));
-		s->wh = xreallocarray(s->wh, s->wcap, sizeof(*s->wh));
-		s->gh = xreallocarray(s->gh, s->wcap, sizeof(*s->gh));
-		s->covered = xreallocarray(s->covered, s->wcap, 1);
-		s->flag = xreallocarray(s->flag, s->wcap, 1);
-		s->pre = xreallocarray(s->pre, s->wcap + 1, sizeof(*s->pre));
-	}
-	for (size_t i = 0; i < pw; i++) {
-		uint64_t pre[2];
-		words_prefix(&s->pws, i, pre);
-		s->wh[i] = words_hash(&s->pws, i, pre);
-	}
+	/* The text's n-grams are in the table: its word arrays are free. */
+	reserve_words(s, pw);
+	for (size_t i = 0; i < pw; i++)
+		s->wh[i] = word_hash(&s->pws, i);
 	size_t pcount = ngram_hashes_for(s, pw, 8), echoed = 0, distinct = 0;
 	/* Distinct prompt n-grams: sort the hashes. */
 	qsort(s->gh, pcount, sizeof(*s->gh), by_u64);

@@ -31,7 +31,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -92,13 +91,6 @@ static unsigned attempt_of(uint64_t key)
 		seen_n++;
 	}
 	return seen_count[i]++;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 struct conn {
@@ -208,7 +200,7 @@ static int handle(struct conn *c)
 	}
 	char extra[64];
 	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after);
-	c->due = now() + delay_ms / 1000.0;
+	c->due = now_seconds() + delay_ms / 1000.0;
 	const char *e = "{\"error\":{\"message\":\"injected\"}}";
 	if (!post) {
 		respond(c, 404, "Not Found", NULL, e, strlen(e), strlen(e));
@@ -237,7 +229,7 @@ static int handle(struct conn *c)
 	if (log_file) {
 		fprintf(log_file, "%s %016llx %.3f\n",
 			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
-			(unsigned long long)key, now());
+			(unsigned long long)key, now_seconds());
 		fflush(log_file);
 	}
 	memmove(c->in.buf, c->in.buf + head + clen, c->in.len - head - clen);
@@ -326,7 +318,7 @@ int main(int argc, char **argv)
 	while (!stop) {
 		pfd = xreallocarray(pfd, nconns + 1, sizeof(*pfd));
 		pfd[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
-		double t = now(), wait = 1;
+		double t = now_seconds(), wait = 1;
 		for (size_t i = 0; i < nconns; i++) {
 			struct conn *c = &conns[i];
 			short ev = POLLIN;

@@ -356,27 +356,6 @@ make_seed() {
 
 # --- complete -------------------------------------------------------------
 
-# start_server ARGS...: the test server (tests/llm-server.c) on
-# 127.0.0.1, logging to server.log; sets URL. teardown stops it.
-start_server() {
-	"${SYNTH_BUILD:-$ROOT/build}/tests/llm-server" --port-file port --log server.log "$@" &
-	SERVER_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s port ] && break
-		sleep 0.05
-	done
-	[ -s port ] || fail "the test server did not start"
-	URL="http://127.0.0.1:$(cat port)"
-}
-
-teardown() {
-	if [ -n "${SERVER_PID:-}" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-}
-
 # prompt records p1 .. pN
 make_prompts() {
 	local i

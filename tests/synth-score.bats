@@ -224,25 +224,6 @@ answers() {
 
 # --- the judge --------------------------------------------------------------
 
-start_server() {
-	"${SYNTH_BUILD:-$ROOT/build}/tests/llm-server" --port-file port --log server.log "$@" &
-	SERVER_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s port ] && break
-		sleep 0.05
-	done
-	[ -s port ] || fail "the test server did not start"
-	URL="http://127.0.0.1:$(cat port)"
-}
-
-teardown() {
-	if [ -n "${SERVER_PID:-}" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-}
-
 # The test server answers with the message it got, so a record that says
 # "Score: N" is graded N: the rubric's own "Score: <points>" holds no number.
 @test "--judge: the last 'Score: N' of the judgement, clamped; null when none parses" {
