@@ -259,6 +259,10 @@ make_seed() {
 	cmp out.jsonl <(synth-gen markov --load model.ngm -n 30 --seed 4)
 	synth-gen markov --train seed.jsonl --save again.ngm
 	cmp model.ngm again.ngm
+	# --order and --field: a bigram model of the member "body".
+	jq -c '{body: .text}' seed.jsonl > body.jsonl
+	synth-gen markov --train body.jsonl -f body --order 2 --save bigram.ngm
+	assert_equal "$(synth-gen markov --load bigram.ngm -n 1 | jq -c '[.synth.order, (.text | split(" ") | length)]')" '[2,11]'
 	# Training and sampling in one run equals loading the saved model,
 	# but for the model's name.
 	assert_equal "$(synth-gen markov --train seed.jsonl -n 30 --seed 4 | jq -c 'del(.synth.model)')" \
@@ -378,6 +382,7 @@ make_prompts() {
 	assert_equal "$(jq -c 'select(.id == "p1-1") | .synth' out.jsonl)" \
 		'{"generator":"synth-gen complete","model":"tiny","parameters":{"temperature":0.7,"max_tokens":50},"seed":10,"sample":1,"parent":"p1","finish_reason":"stop","usage":{"prompt_tokens":14,"completion_tokens":7,"total_tokens":21}}'
 	assert_equal "$(grep -c '^ok ' server.log)" 10
+	assert_equal "$(synth-gen complete --url "$URL" --model tiny --top-p 0.9 prompts.jsonl | jq -c .synth.parameters | sort -u)" '{"top_p":0.9}'
 }
 
 @test "complete: a messages array goes as it is; --system comes first for a prompt" {

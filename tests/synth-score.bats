@@ -245,6 +245,18 @@ answers() {
 	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score)" 1
 }
 
+@test "--judge: --timeout and --concurrency: a slow judgement is tried again" {
+	start_server --fail-first 1 --faults slow --slow-ms 3000
+	printf '{"id":1,"text":"ok. Score: 3"}\n{"id":2,"text":"ok. Score: 2"}\n' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --timeout 0.5 --concurrency 1 in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score | tr '\n' ' ')" "3 2 "
+	# One request at a time: the second came when the first timed out
+	# (half a second or more later; a lower bound), then both retries.
+	assert_equal "$(awk '{print $1}' server.log | tr '\n' ' ')" "slow slow ok ok "
+	assert_equal "$(awk 'NR == 1 { t = $3 } NR == 2 { print ($3 - t >= 0.45) }' server.log)" 1
+}
+
 @test "--judge: a request that fails for good leaves the score null with the error; exit 1" {
 	start_server --always 500
 	printf '{"id":1,"text":"a"}\n' > in.jsonl
