@@ -15,13 +15,10 @@
  * records; each draw is seeded by --seed and the document's number or
  * the prompt record's id.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -30,7 +27,9 @@
 #include "diag.h"
 #include "hash.h"
 #include "input.h"
+#include "journal.h"
 #include "json.h"
+#include "keymap.h"
 #include "ngram.h"
 #include "output.h"
 #include "prng.h"
@@ -810,89 +809,31 @@ struct item {
 	uint64_t lineno;
 };
 
-/* The keys "PARENT\tSAMPLE" of the records already in a --resume file. */
-struct done_set {
-	uint64_t *hash;
-	size_t n, cap;
-};
-
+/* The key of a prompt's sample, "PARENT\tSAMPLE", in the map of the
+ * records already in a --resume file. */
 static uint64_t done_key(const char *parent, size_t n, unsigned sample)
 {
 	return hash64(parent, n, sample);
 }
 
-static int done_has(const struct done_set *d, uint64_t h)
+/* What reads a --resume file back: the keys of its records. */
+struct resume_reader {
+	const char *path;
+	struct keymap *done;
+};
+
+/* A line of the --resume file: a record of ours, its key into the map. */
+static int resume_line(void *arg, const char *line, size_t len, uint64_t lineno)
 {
-	if (!d->cap)
-		return 0;
-	for (size_t i = hash_slot(h, d->cap); d->hash[i]; i = hash_next_slot(i, d->cap))
-		if (d->hash[i] == h)
-			return 1;
+	struct resume_reader *r = arg;
+	struct json_error err;
+	struct json_value parent, sample;
+	if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.parent", &parent) ||
+	    !json_get(line, len, "synth.sample", &sample) || sample.type != JSON_NUMBER)
+		return error("%s:%llu: not a record of synth-gen complete; --resume needs the file "
+			     "it left", r->path, (unsigned long long)lineno);
+	keymap_put(r->done, done_key(parent.p, parent.len, (unsigned)strtoul(sample.p, NULL, 10)), 0);
 	return 0;
-}
-
-static void done_add(struct done_set *d, uint64_t h)
-{
-	h |= 1; /* 0 marks an empty slot */
-	if ((d->n + 1) * 2 > d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 1024;
-		uint64_t *t = xcalloc(cap, sizeof(*t));
-		for (size_t i = 0; i < d->cap; i++)
-			if (d->hash[i]) {
-				size_t j = hash_slot(d->hash[i], cap);
-				while (t[j])
-					j = hash_next_slot(j, cap);
-				t[j] = d->hash[i];
-			}
-		free(d->hash);
-		d->hash = t;
-		d->cap = cap;
-	}
-	size_t i = hash_slot(h, d->cap);
-	while (d->hash[i] && d->hash[i] != h)
-		i = hash_next_slot(i, d->cap);
-	if (!d->hash[i]) {
-		d->hash[i] = h;
-		d->n++;
-	}
-}
-
-/* Read the records a stopped run left in path: their (parent, sample)
- * keys into *d. A last line without its newline (a write cut short) is
- * cut off. Returns the records kept, or -1 after an error. */
-static long long resume_load(const char *path, struct done_set *d)
-{
-	struct strbuf data = STRBUF_INIT;
-	if (file_slurp(path, &data) < 0) {
-		strbuf_release(&data);
-		return errno == ENOENT ? 0 : error_errno("%s", path);
-	}
-	size_t keep = data.len;
-	while (keep && data.buf[keep - 1] != '\n')
-		keep--;
-	if (keep < data.len && truncate(path, (off_t)keep) < 0) {
-		strbuf_release(&data);
-		return error_errno("%s", path);
-	}
-	long long n = 0;
-	for (size_t at = 0; at < keep;) {
-		char *nl = memchr(data.buf + at, '\n', keep - at);
-		size_t len = (size_t)(nl - (data.buf + at));
-		struct json_error err;
-		struct json_value parent, sample;
-		const char *line = data.buf + at;
-		if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.parent", &parent) ||
-		    !json_get(line, len, "synth.sample", &sample) || sample.type != JSON_NUMBER) {
-			strbuf_release(&data);
-			return error("%s:%lld: not a record of synth-gen complete; --resume needs the file "
-				     "it left", path, n + 1);
-		}
-		done_add(d, done_key(parent.p, parent.len, (unsigned)strtoul(sample.p, NULL, 10)));
-		n++;
-		at += len + 1;
-	}
-	strbuf_release(&data);
-	return n;
 }
 
 /* The request body of an item. */
@@ -974,27 +915,17 @@ static void answer_record(const struct complete *g, struct item *it, const struc
  * written a line at a time, so that a kill leaves whole lines. */
 struct sink {
 	struct output out;
-	int fd;			/* --resume: the .partial file */
-	struct strbuf partial;	/* its name */
+	struct journal partial;	/* --resume */
+	int resume;
 };
 
 static int sink_write(struct sink *k, const char *p, size_t n)
 {
-	if (k->fd < 0) {
+	if (!k->resume) {
 		output_write(&k->out, p, n);
 		return 0;
 	}
-	while (n) {
-		ssize_t w = write(k->fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_errno("%s", k->partial.buf);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return journal_append(&k->partial, p, n);
 }
 
 static int run_complete(struct complete *g, char **files, int nfiles)
@@ -1034,22 +965,19 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	}
 
 	/* Outputs first, so that a bad name fails before any request. */
-	struct sink sink = { .fd = -1 };
-	struct done_set done = { 0 };
-	long long resumed = 0;
-	strbuf_init(&sink.partial);
+	struct sink sink = { .resume = g->resume };
+	struct keymap done = KEYMAP_INIT;
 	if (g->resume) {
-		strbuf_addf(&sink.partial, "%s.partial", out_path);
-		resumed = resume_load(sink.partial.buf, &done);
-		if (resumed < 0)
+		struct strbuf path = STRBUF_INIT;
+		strbuf_addf(&path, "%s.partial", out_path);
+		struct resume_reader reader = { path.buf, &done };
+		int bad = journal_open(&sink.partial, path.buf, resume_line, &reader) < 0;
+		strbuf_release(&path);
+		if (bad)
 			return 1;
-		sink.fd = open(sink.partial.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-		if (sink.fd < 0) {
-			error_errno("%s", sink.partial.buf);
-			return 1;
-		}
-		if (resumed)
-			info("--resume: %lld records already in %s", resumed, sink.partial.buf);
+		if (sink.partial.lines)
+			info("--resume: %llu records already in %s", (unsigned long long)sink.partial.lines,
+			     sink.partial.path);
 	} else if (output_open(&sink.out, out_path, 0) < 0) {
 		return 1;
 	}
@@ -1149,7 +1077,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 				strbuf_add(&it->record, l.p, l.len);
 				strbuf_reset(&it->parent);
 				record_id_json(&r, &g->common, &it->parent);
-				if (done_has(&done, done_key(it->parent.buf, it->parent.len, k) | 1)) {
+				if (keymap_get(&done, done_key(it->parent.buf, it->parent.len, k), NULL)) {
 					it->state = SKIPPED;
 					continue;
 				}
@@ -1233,7 +1161,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	strbuf_release(&body);
 	strbuf_release(&why);
 	strbuf_release(&msg);
-	free(done.hash);
+	keymap_release(&done);
 	if (output_close(&rejects) < 0)
 		rc = 1;
 	if (failed) {
@@ -1242,17 +1170,15 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
 	}
-	if (sink.fd >= 0) {
-		int bad = fsync(sink.fd) < 0 || close(sink.fd) < 0;
-		if (bad) {
-			error_errno("%s", sink.partial.buf);
+	if (sink.resume) {
+		if (journal_close(&sink.partial) < 0)
 			rc = 1;
-		} else if (!rc && !stopped && rename(sink.partial.buf, out_path) < 0) {
-			error_errno("%s", out_path);
+		else if (!rc && !stopped && journal_rename(&sink.partial, out_path) < 0)
 			rc = 1;
-		} else if (rc || stopped)
+		else if (rc || stopped)
 			error("%s keeps the %llu records written; run the same command again to finish",
-			      sink.partial.buf, (unsigned long long)(resumed + (long long)answered));
+			      sink.partial.path, (unsigned long long)sink.partial.lines);
+		journal_release(&sink.partial);
 	} else {
 		if (stopped == 1 && undone)
 			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
@@ -1260,7 +1186,6 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		if (output_end(&sink.out, stopped != 0) < 0)
 			rc = 1;
 	}
-	strbuf_release(&sink.partial);
 	double secs = now_seconds() - start;
 	info("%llu records in, %llu answers out, %llu failed, %llu invalid, %llu already done; "
 	     "%.2f s (%.0f answers/s)", (unsigned long long)records, (unsigned long long)answered,
