@@ -16,7 +16,7 @@ DATADIR   ?= $(PREFIX)/share
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PROGRAMS  := synth-stats synth-dedup synth-gen synth-score
+PROGRAMS  := synth-stats synth-dedup synth-gen synth-score synth-mix
 LIBS_PKG  := libzstd libutf8proc libxxhash libcurl libpcre2-8
 
 ifeq ($(SANITIZE),1)

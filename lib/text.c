@@ -426,6 +426,47 @@ void text_words(const char *s, size_t n, struct words *ws)
 	text_words_as(s, n, NORM_FULL, ws);
 }
 
+/* Word starts in ASCII text: a word character after a non-word one. */
+static size_t count_ascii_words(const char *s, size_t n)
+{
+	size_t count = 0, i = 0;
+	unsigned prev = 0;
+#if defined(__SSE2__)
+	const __m128i before0 = _mm_set1_epi8('0' - 1), after9 = _mm_set1_epi8('9' + 1);
+	const __m128i beforea = _mm_set1_epi8('a' - 1), afterz = _mm_set1_epi8('z' + 1);
+	const __m128i case_bit = _mm_set1_epi8(0x20);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, before0), _mm_cmplt_epi8(v, after9));
+		__m128i folded = _mm_or_si128(v, case_bit);
+		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, beforea),
+					       _mm_cmplt_epi8(folded, afterz));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, letter));
+		count += (size_t)__builtin_popcount(m & ~((m << 1) | prev) & 0xFFFF);
+		prev = (m >> 15) & 1;
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned word = ascii_word[(unsigned char)s[i]];
+		count += word & !prev;
+		prev = word;
+	}
+	return count;
+}
+
+size_t text_count_words(const char *s, size_t n, struct words *ws)
+{
+	if (ascii_run(s, n) == n)
+		return count_ascii_words(s, n);
+	/* The words of the text as it is: normalisation changes where
+	 * words break only around compatibility characters, and costs
+	 * more than the count. */
+	strbuf_reset(&ws->norm);
+	strbuf_add(&ws->norm, s, n);
+	text_split_words(ws, 0);
+	return ws->n;
+}
+
 /* The ASCII fast path of text_joined() for NORM_FULL: a word character
  * is written lower-cased, and the first other character after a word
  * character as one space; no branches on the data. */

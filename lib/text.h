@@ -43,6 +43,13 @@ void text_words(const char *s, size_t n, struct words *ws);
 
 #define WORDS_SLACK 16
 
+/* How many words the valid UTF-8 s[0..n) holds, by the rules of
+ * text_words() applied to the text as it is, without normalisation: the
+ * same count for ASCII (found without listing the words) and for any
+ * text without compatibility characters (NFKC can split a ligature or
+ * join a letter to a mark). ws is scratch. */
+size_t text_count_words(const char *s, size_t n, struct words *ws);
+
 /* Normalisation presets for comparing texts (synth-dedup --normalize):
  * NORM_FULL is text_words(); NORM_NFKC applies NFKC without case folding
  * and NORM_WS and NORM_NONE leave the text as it is; those three take as

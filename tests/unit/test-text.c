@@ -6,6 +6,7 @@
 
 #include "hash.h"
 #include "strbuf.h"
+#include "prng.h"
 #include "text.h"
 #include "unit.h"
 
@@ -173,6 +174,13 @@ static void words_are(const char *s, const char *want)
 	text_split_words(&ws, 0);
 	ok(ws.n == nfast && (!nfast || !memcmp(fast, ws.w, nfast * sizeof(*fast))),
 	   "text_split_words without the fast path agrees on '%s'", s);
+	/* The count skips normalisation: it agrees on text NFKC leaves as
+	 * it is, and may differ on compatibility characters ('½'). */
+	char *nfkc = (char *)utf8proc_NFKC((const utf8proc_uint8_t *)s);
+	if (nfkc && !strcmp(nfkc, s))
+		ok(text_count_words(s, strlen(s), &ws) == nfast, "text_count_words counts %zu in '%s'",
+		   nfast, s);
+	free(nfkc);
 	free(fast);
 	words_release(&ws);
 	strbuf_release(&got);
@@ -302,8 +310,33 @@ static void test_utf8_count(void)
 	strbuf_release(&s);
 }
 
+/* text_count_words agrees with text_words on random ASCII of every
+ * length up to 100, across the 16-byte steps of its fast path. */
+static void test_count_words(void)
+{
+	struct words ws;
+	words_init(&ws);
+	struct prng r;
+	prng_seed(&r, 7);
+	const char alphabet[] = "ab Z9 ,.-\n\t_'";
+	int same = 1;
+	char buf[128];
+	for (int t = 0; t < 2000; t++) {
+		size_t n = (size_t)prng_below(&r, 100);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = alphabet[prng_below(&r, sizeof(alphabet) - 1)];
+		text_words(buf, n, &ws);
+		size_t want = ws.n;
+		if (text_count_words(buf, n, &ws) != want)
+			same = 0;
+	}
+	ok(same, "text_count_words agrees with text_words on random ASCII");
+	words_release(&ws);
+}
+
 int main(void)
 {
+	test_count_words();
 	test_normalize();
 	test_normalize_islands();
 	test_words();

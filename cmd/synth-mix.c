@@ -1,0 +1,983 @@
+/* synth-mix: mix sources of records by exact shares.
+ *
+ * Two passes. The first reads every source through the record loop and
+ * keeps, for each record, its size in docs, bytes and words, whether it
+ * is synthetic, a key (the hash of its id under the seed) and the hash of
+ * its line. From those the plan follows before a byte is written: how
+ * much of each source the shares ask for, which records give it (those
+ * with the smallest keys, so the choice is keyed by the record and not
+ * by its place), how many epochs a source that is too small is repeated,
+ * and the synthetic share that --max-synthetic checks. The second pass
+ * reads the sources again and writes the planned records, each time from
+ * a source drawn with probability proportional to what it still has to
+ * give, so the mix is interleaved and its shares are exact. A line that
+ * is not the one the first pass saw stops the run: the file changed.
+ *
+ * Standard input is read once: the first pass copies its records to an
+ * unlinked temporary file, which the second pass reads. A source that is
+ * repeated (--upsample) is held in memory in the second pass.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "diag.h"
+#include "hash.h"
+#include "input.h"
+#include "json.h"
+#include "output.h"
+#include "prng.h"
+#include "records.h"
+#include "shuffle.h"
+#include "text.h"
+
+enum {
+	KEY_LABEL = KEY_PROGRAM, KEY_UNIT, KEY_UPSAMPLE, KEY_SHUFFLE, KEY_MEMORY, KEY_SAMPLE,
+	KEY_MAX_SYNTHETIC, KEY_SYNTHETIC, KEY_REPORT
+};
+
+static const struct cli_option options[] = {
+	{ "label", KEY_LABEL, "NAME", "name the sources, in order, one --label each (default: the file's base name)" },
+	{ "unit", KEY_UNIT, "HOW", "shares and totals in docs, bytes or words (default: docs)" },
+	{ "total", 'n', "N", "make a mix of N units (default: as large as the sources allow)" },
+	{ "upsample", KEY_UPSAMPLE, NULL, "repeat a source that is too small, in whole epochs" },
+	{ "shuffle", KEY_SHUFFLE, NULL, "shuffle the output uniformly, in bounded memory" },
+	{ "memory", KEY_MEMORY, "SIZE", "memory for --shuffle before it spills to TMPDIR (default: 512M)" },
+	{ "sample", KEY_SAMPLE, "P", "keep each record of the one source with probability P, by its id" },
+	{ "max-synthetic", KEY_MAX_SYNTHETIC, "R", "refuse a mix more than R synthetic in the unit" },
+	{ "synthetic", KEY_SYNTHETIC, "NAME", "the source labelled NAME is synthetic (repeatable)" },
+	{ "report", KEY_REPORT, "FILE", "write the shares achieved, as JSON, to FILE" },
+	CLI_OPT_FIELD,
+	CLI_OPT_ID_FIELD,
+	CLI_OPT_OUTPUT,
+	CLI_OPT_SEED,
+	CLI_OPT_JOBS,
+	CLI_OPT_SKIP_INVALID,
+	CLI_OPT_REJECTS,
+	CLI_OPT_QUIET,
+	CLI_OPT_VERBOSE,
+	CLI_OPT_PROGRESS,
+	CLI_OPT_HELP,
+	CLI_OPT_VERSION,
+	CLI_OPT_END
+};
+
+static const struct cli_program program = {
+	"synth-mix", "[OPTION]... SOURCE[:WEIGHT]...",
+	"Mix sources of JSON Lines records by exact shares in docs, bytes or words.",
+	options
+};
+
+enum unit { DOCS, BYTES, WORDS, UNITS };
+static const char *const unit_names[UNITS] = { "docs", "bytes", "words" };
+
+/* What the first pass keeps of a record. */
+struct rec {
+	uint64_t key;		/* hash of the id (or the line) under the seed */
+	uint64_t hash;		/* of the line, to see it again unchanged */
+	uint32_t bytes;		/* of the text */
+	uint32_t words;		/* of the text, and the flags above WORDS_MASK */
+};
+
+#define REC_SYNTHETIC (1u << 31)
+#define REC_OUT (1u << 30)	/* left out by --sample */
+#define REC_TAKEN (1u << 29)	/* planned, when the source is not repeated */
+#define WORDS_MASK ((1u << 29) - 1)
+
+struct source {
+	char *path;		/* "-" for standard input */
+	const char *label;
+	double weight, share;	/* as given; normalised */
+	int synthetic;		/* named by --synthetic */
+	struct rec *recs;	/* every valid record, in order */
+	size_t n, cap;
+	uint64_t avail[UNITS];	/* of the records not left out */
+	uint64_t avail_syn[UNITS];
+	int spool_fd;		/* standard input's copy, or -1 */
+	char *spool_path;
+	/* The plan. */
+	double quota;		/* units asked for */
+	uint64_t full_epochs;	/* whole passes over the source */
+	uint64_t partial;	/* records of the last, partial pass */
+	uint64_t take[UNITS], take_syn[UNITS];
+	int repeated;		/* read into memory and replayed */
+};
+
+struct settings {
+	struct cli_common common;
+	enum unit unit;
+	int has_total, upsample, shuffle;
+	uint64_t total;
+	const char *total_arg;
+	uint64_t memory;
+	double sample, max_synthetic;	/* NaN: not given */
+	const char *report;
+	const char **labels, **synthetic;
+	size_t nlabels, nsynthetic;
+	struct source *src;
+	size_t nsrc;
+	char **paths;		/* the sources' paths, one string each */
+	uint64_t spooled;
+};
+
+/* --- The first pass ------------------------------------------------------ */
+
+/* What a worker leaves for each record. */
+struct seen {
+	uint32_t source;
+	struct rec rec;
+	const char *line;	/* for standard input's copy */
+	size_t len;
+};
+
+struct worker {
+	const struct settings *set;
+	struct strbuf text;
+	struct words ws;
+	size_t last;		/* the source of the last record */
+};
+
+static void *worker_new(void *arg)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	w->set = arg;
+	strbuf_init(&w->text);
+	words_init(&w->ws);
+	return w;
+}
+
+static void worker_free(void *arg)
+{
+	struct worker *w = arg;
+	strbuf_release(&w->text);
+	words_release(&w->ws);
+	free(w);
+}
+
+/* The source a record came from: the record loop names a file by the
+ * very string it was given, and standard input "<stdin>". */
+static size_t source_of(struct worker *w, const char *file)
+{
+	const struct settings *set = w->set;
+	if (set->paths[w->last] == file)
+		return w->last;
+	for (size_t i = 0; i < set->nsrc; i++)
+		if (set->paths[i] == file || (!strcmp(set->src[i].path, "-") && !strcmp(file, "<stdin>")))
+			return w->last = i;
+	BUG("a record from %s, which is no source", file);
+}
+
+/* The key of a record: its id's JSON text under the seed, or without an
+ * id its line's hash mixed with the seed. */
+static uint64_t record_key(const struct settings *set, const char *line, size_t len, uint64_t hash)
+{
+	struct json_value id;
+	if (json_get(line, len, set->common.id_field, &id) &&
+	    (id.type == JSON_STRING || id.type == JSON_NUMBER))
+		return hash64(id.p, id.len, set->common.seed);
+	return mix64(hash ^ mix64(set->common.seed + 0x9e3779b97f4a7c15ull));
+}
+
+/* Is a key inside the --sample rate? */
+static int sampled(double rate, uint64_t key)
+{
+	return (double)(key >> 11) * 0x1p-53 < rate;
+}
+
+static void process(void *arg, const struct record *r, struct emit *e)
+{
+	struct worker *w = arg;
+	const struct settings *set = w->set;
+	const char *text;
+	size_t len;
+	if (record_text(r, e, &w->text, &text, &len) < 0)
+		return;
+	struct seen s = { 0 };
+	s.source = (uint32_t)source_of(w, r->file);
+	size_t words = text_count_words(text, len, &w->ws);
+	if (len > UINT32_MAX || words > WORDS_MASK) {
+		emit_invalid(e, r, "text too long for synth-mix (4 GiB or 2^29 words at most)");
+		return;
+	}
+	s.rec.hash = hash64(r->line, r->len, 0);
+	s.rec.key = record_key(set, r->line, r->len, s.rec.hash);
+	s.rec.bytes = (uint32_t)len;
+	s.rec.words = (uint32_t)words;
+	struct json_value v;
+	if (set->src[s.source].synthetic || json_get(r->line, r->len, "synth", &v))
+		s.rec.words |= REC_SYNTHETIC;
+	if (!isnan(set->sample) && !sampled(set->sample, s.rec.key))
+		s.rec.words |= REC_OUT;
+	s.line = r->line;
+	s.len = r->len;
+	strbuf_add(&e->side, &s, sizeof(s));
+}
+
+static int write_all(int fd, const char *p, size_t n, const char *name)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_errno("%s", name);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* In input order: the records into their sources, standard input's
+ * into its copy. */
+static void collect(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	struct strbuf copy = STRBUF_INIT;
+	struct source *spool = NULL;
+	for (size_t off = 0; off < e->side.len; off += sizeof(struct seen)) {
+		struct seen s;
+		memcpy(&s, e->side.buf + off, sizeof(s));
+		struct source *src = &set->src[s.source];
+		if (src->n == src->cap) {
+			src->cap = grow_capacity(src->cap, src->n + 1, 1024);
+			src->recs = xreallocarray(src->recs, src->cap, sizeof(*src->recs));
+		}
+		src->recs[src->n++] = s.rec;
+		if (src->spool_fd >= 0) {
+			spool = src;
+			strbuf_add(&copy, s.line, s.len);
+			strbuf_addc(&copy, '\n');
+		}
+	}
+	if (copy.len && write_all(spool->spool_fd, copy.buf, copy.len, spool->spool_path) < 0) {
+		strbuf_addstr(&e->fatal, "cannot keep a copy of standard input");
+		e->stopped = 1;
+	}
+	set->spooled += copy.len;
+	strbuf_release(&copy);
+}
+
+/* A temporary file for standard input's records, unlinked at once so
+ * that no exit leaves it behind; the second pass opens it again through
+ * /proc/self/fd. */
+static int open_spool(struct source *src)
+{
+	const char *t = getenv("TMPDIR");
+	struct strbuf path = STRBUF_INIT;
+	strbuf_addf(&path, "%s/synth-mix-stdin.XXXXXX", t && *t ? t : "/tmp");
+	src->spool_fd = mkostemp(path.buf, O_CLOEXEC);
+	if (src->spool_fd < 0 || unlink(path.buf) < 0) {
+		error_errno("%s: cannot keep a copy of standard input", path.buf);
+		strbuf_release(&path);
+		return -1;
+	}
+	strbuf_reset(&path);
+	strbuf_addf(&path, "/proc/self/fd/%d", src->spool_fd);
+	src->spool_path = xstrdup(path.buf);
+	strbuf_release(&path);
+	return 0;
+}
+
+static uint64_t rec_units(const struct rec *r, enum unit u)
+{
+	return u == DOCS ? 1 : u == BYTES ? r->bytes : (r->words & WORDS_MASK);
+}
+
+/* --- The plan ------------------------------------------------------------ */
+
+/* The key of record r in epoch e (from 1): a new order each epoch. */
+static uint64_t epoch_key(const struct rec *r, uint64_t e)
+{
+	return e == 1 ? r->key : mix64(r->key + e * 0x9e3779b97f4a7c15ull);
+}
+
+struct order_ctx {
+	const struct rec *recs;
+	uint64_t epoch;
+};
+
+static struct order_ctx order_by;
+
+static int by_epoch_key(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	uint64_t x = epoch_key(&order_by.recs[i], order_by.epoch);
+	uint64_t y = epoch_key(&order_by.recs[j], order_by.epoch);
+	if (x != y)
+		return x < y ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* The records of a source that count (not left out by --sample) in the
+ * order of their keys in epoch e; *n is set to how many. */
+static uint32_t *epoch_order(const struct source *src, uint64_t e, size_t *n)
+{
+	uint32_t *idx = xreallocarray(NULL, src->n ? src->n : 1, sizeof(*idx));
+	size_t k = 0;
+	for (size_t i = 0; i < src->n; i++)
+		if (!(src->recs[i].words & REC_OUT))
+			idx[k++] = (uint32_t)i;
+	order_by = (struct order_ctx){ src->recs, e };
+	qsort(idx, k, sizeof(*idx), by_epoch_key);
+	*n = k;
+	return idx;
+}
+
+/* How many records, in key order, give `want` units: the prefix whose
+ * units come closest, stopping at the first record that would overshoot
+ * more than it falls short. Counts what is taken into the source. */
+static size_t take_prefix(struct source *src, const uint32_t *idx, size_t n, double want,
+			  enum unit u, int mark)
+{
+	double got = 0;
+	size_t k = 0;
+	for (; k < n && got < want; k++) {
+		const struct rec *r = &src->recs[idx[k]];
+		double units = (double)rec_units(r, u);
+		if (got + units > want && got + units - want >= want - got)
+			break;
+		got += units;
+		for (int v = 0; v < UNITS; v++) {
+			src->take[v] += rec_units(r, (enum unit)v);
+			if (r->words & REC_SYNTHETIC)
+				src->take_syn[v] += rec_units(r, (enum unit)v);
+		}
+		if (mark)
+			src->recs[idx[k]].words |= REC_TAKEN;
+	}
+	return k;
+}
+
+/* Units asked of each source: the total (or the largest mix no source
+ * has to repeat for) split by the shares, in whole records for docs. */
+static int plan_quotas(struct settings *set)
+{
+	enum unit u = set->unit;
+	double total;
+	if (set->has_total) {
+		total = (double)set->total;
+	} else {
+		total = INFINITY;
+		for (size_t i = 0; i < set->nsrc; i++) {
+			double t = (double)set->src[i].avail[u] / set->src[i].share;
+			if (t < total)
+				total = t;
+		}
+		if (u == DOCS)
+			total = floor(total + 1e-9);
+	}
+	double assigned = 0;
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		s->quota = total * s->share;
+		if (u == DOCS)
+			s->quota = floor(s->quota + 1e-9);
+		/* Rounding must not ask the binding source for more than it has. */
+		if (!set->has_total && s->quota > (double)s->avail[u])
+			s->quota = (double)s->avail[u];
+		assigned += s->quota;
+	}
+	/* Whole documents: the records left over go, one each, to the
+	 * sources with the largest remainders (the first on a tie), while
+	 * they have records to give. */
+	while (u == DOCS && assigned < total) {
+		size_t best = set->nsrc;
+		double best_rem = -1;
+		for (size_t i = 0; i < set->nsrc; i++) {
+			struct source *s = &set->src[i];
+			double rem = total * s->share - s->quota;
+			if ((set->has_total || s->quota < (double)s->avail[u]) && rem > best_rem) {
+				best = i;
+				best_rem = rem;
+			}
+		}
+		if (best == set->nsrc)
+			break;
+		set->src[best].quota += 1;
+		assigned += 1;
+	}
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		if (s->quota > (double)s->avail[u] && !set->upsample)
+			return error("%s: %llu %s, and the mix needs %.0f; use --upsample to repeat it, or a "
+				     "smaller --total", s->label, (unsigned long long)s->avail[u],
+				     unit_names[u], ceil(s->quota));
+	}
+	return 0;
+}
+
+/* Which records each source gives: whole epochs, then the records with
+ * the smallest keys of one more epoch for the rest. */
+static void plan_records(struct settings *set)
+{
+	enum unit u = set->unit;
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		double avail = (double)s->avail[u];
+		double want = s->quota;
+		if (want > avail) {
+			s->repeated = 1;
+			s->full_epochs = (uint64_t)floor(want / avail);
+			want -= (double)s->full_epochs * avail;
+			for (int v = 0; v < UNITS; v++) {
+				s->take[v] = s->full_epochs * s->avail[v];
+				s->take_syn[v] = s->full_epochs * s->avail_syn[v];
+			}
+		}
+		if (!s->repeated && want >= avail) {
+			/* All of it: no order needed. */
+			for (size_t k = 0; k < s->n; k++)
+				if (!(s->recs[k].words & REC_OUT))
+					s->recs[k].words |= REC_TAKEN;
+			memcpy(s->take, s->avail, sizeof(s->take));
+			memcpy(s->take_syn, s->avail_syn, sizeof(s->take_syn));
+			s->partial = s->avail[DOCS];
+			continue;
+		}
+		size_t n;
+		uint32_t *idx = epoch_order(s, s->full_epochs + 1, &n);
+		s->partial = take_prefix(s, idx, n, want, u, !s->repeated);
+		free(idx);
+	}
+}
+
+/* The share of the mix that is synthetic, in the unit. */
+static double synthetic_share(const struct settings *set, enum unit u)
+{
+	uint64_t all = 0, syn = 0;
+	for (size_t i = 0; i < set->nsrc; i++) {
+		all += set->src[i].take[u];
+		syn += set->src[i].take_syn[u];
+	}
+	return all ? (double)syn / (double)all : 0;
+}
+
+/* The epochs a source used: whole passes and the share of one more. */
+static double epochs_used(const struct source *s, enum unit u)
+{
+	double avail = (double)s->avail[u];
+	return avail ? (double)s->take[u] / avail : 0;
+}
+
+/* --- The report ---------------------------------------------------------- */
+
+static void report_json(const struct settings *set, struct strbuf *sb)
+{
+	uint64_t all[UNITS] = { 0 };
+	for (size_t i = 0; i < set->nsrc; i++)
+		for (int v = 0; v < UNITS; v++)
+			all[v] += set->src[i].take[v];
+	strbuf_addstr(sb, "{\"unit\":");
+	json_add_cstr(sb, unit_names[set->unit]);
+	strbuf_addstr(sb, ",\"seed\":");
+	json_add_u64(sb, set->common.seed);
+	for (int v = 0; v < UNITS; v++) {
+		strbuf_addf(sb, ",\"%s\":", unit_names[v]);
+		json_add_u64(sb, all[v]);
+	}
+	strbuf_addstr(sb, ",\"synthetic_share\":{");
+	for (int v = 0; v < UNITS; v++) {
+		strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
+		json_add_double(sb, synthetic_share(set, (enum unit)v));
+	}
+	strbuf_addstr(sb, "},\"sources\":[");
+	for (size_t i = 0; i < set->nsrc; i++) {
+		const struct source *s = &set->src[i];
+		strbuf_addstr(sb, i ? ",{\"label\":" : "{\"label\":");
+		json_add_cstr(sb, s->label);
+		strbuf_addstr(sb, ",\"file\":");
+		json_add_cstr(sb, strcmp(s->path, "-") ? s->path : "<stdin>");
+		strbuf_addstr(sb, ",\"weight\":");
+		json_add_double(sb, s->weight);
+		strbuf_addstr(sb, ",\"requested\":");
+		json_add_double(sb, s->share);
+		strbuf_addstr(sb, ",\"share\":{");
+		for (int v = 0; v < UNITS; v++) {
+			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
+			json_add_double(sb, all[v] ? (double)s->take[v] / (double)all[v] : 0);
+		}
+		strbuf_addstr(sb, "}");
+		for (int v = 0; v < UNITS; v++) {
+			strbuf_addf(sb, ",\"%s\":", unit_names[v]);
+			json_add_u64(sb, s->take[v]);
+		}
+		strbuf_addstr(sb, ",\"available\":{");
+		for (int v = 0; v < UNITS; v++) {
+			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
+			json_add_u64(sb, s->avail[v]);
+		}
+		strbuf_addstr(sb, "},\"epochs\":");
+		json_add_double(sb, epochs_used(s, set->unit));
+		strbuf_addstr(sb, ",\"synthetic\":{");
+		for (int v = 0; v < UNITS; v++) {
+			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
+			json_add_u64(sb, s->take_syn[v]);
+		}
+		strbuf_addstr(sb, "}}");
+	}
+	strbuf_addstr(sb, "]}\n");
+}
+
+/* The -v table: one row per source. */
+static void report_table(const struct settings *set)
+{
+	uint64_t all[UNITS] = { 0 };
+	for (size_t i = 0; i < set->nsrc; i++)
+		for (int v = 0; v < UNITS; v++)
+			all[v] += set->src[i].take[v];
+	info("%-16s %9s %12s %8s %14s %8s %12s %8s %7s", "source", "requested", "docs", "share",
+	     "bytes", "share", "words", "share", "epochs");
+	for (size_t i = 0; i < set->nsrc; i++) {
+		const struct source *s = &set->src[i];
+		double sh[UNITS];
+		for (int v = 0; v < UNITS; v++)
+			sh[v] = all[v] ? 100.0 * (double)s->take[v] / (double)all[v] : 0;
+		info("%-16s %8.2f%% %12llu %7.2f%% %14llu %7.2f%% %12llu %7.2f%% %7.3f", s->label,
+		     100 * s->share, (unsigned long long)s->take[DOCS], sh[DOCS],
+		     (unsigned long long)s->take[BYTES], sh[BYTES], (unsigned long long)s->take[WORDS],
+		     sh[WORDS], epochs_used(s, set->unit));
+	}
+	info("synthetic: %.2f%% of docs, %.2f%% of bytes, %.2f%% of words",
+	     100 * synthetic_share(set, DOCS), 100 * synthetic_share(set, BYTES),
+	     100 * synthetic_share(set, WORDS));
+}
+
+/* --- The second pass ----------------------------------------------------- */
+
+/* Where a source's next planned record comes from. */
+struct cursor {
+	struct source *src;
+	struct input in;
+	int open;
+	struct block blk;
+	struct block_cursor bc;
+	int have_block;
+	size_t next;		/* index of the next record to read */
+	uint64_t left[UNITS];	/* units still to write */
+	uint64_t docs_left;
+	/* A repeated source: its lines in memory, replayed epoch by epoch. */
+	struct strbuf lines;
+	size_t *off;		/* line i at lines.buf + off[i], to off[i + 1] */
+	uint32_t *order;	/* this epoch's order */
+	size_t norder, at;
+	uint64_t epoch;
+	struct strbuf tag;	/* "mix" member up to the epoch */
+};
+
+/* A usable record for synth-mix: what the first pass kept. */
+static int usable(const struct settings *set, const char *p, size_t n)
+{
+	struct json_error err;
+	struct json_value v;
+	return json_check_record(p, n, &err) == 0 && json_get(p, n, set->common.field, &v) &&
+	       v.type == JSON_STRING;
+}
+
+/* The next record of the source as the first pass saw it: 1 with *l
+ * set, 0 at its end, -1 after an error. */
+static int cursor_read(const struct settings *set, struct cursor *c, struct line *l)
+{
+	const char *name = c->src->spool_fd >= 0 ? c->src->spool_path : c->src->path;
+	for (;;) {
+		if (!c->open) {
+			if (input_open(&c->in, name) < 0)
+				return -1;
+			if (c->src->spool_fd >= 0)
+				c->in.name = "<stdin>";
+			c->open = 1;
+		}
+		if (!c->have_block || !block_next_line(&c->blk, &c->bc, l)) {
+			int got = input_read_block(&c->in, &c->blk, BLOCK_SIZE);
+			if (got < 0)
+				return -1;
+			if (!got) {
+				if (c->next < c->src->n)
+					return error("%s: ends before the %zu records it held", c->in.name,
+						     c->src->n);
+				return 0;
+			}
+			block_cursor_init(&c->bc, &c->blk);
+			c->have_block = 1;
+			continue;
+		}
+		if (c->next >= c->src->n)
+			return error("%s: changed since synth-mix read it (more records)", c->in.name);
+		if (hash64(l->p, l->len, 0) == c->src->recs[c->next].hash) {
+			c->next++;
+			return 1;
+		}
+		/* A record --skip-invalid skipped in the first pass is skipped
+		 * again; any other difference means the file changed. */
+		if (set->common.skip_invalid && !usable(set, l->p, l->len))
+			continue;
+		return error("%s:%llu: changed since synth-mix read it", c->in.name,
+			     (unsigned long long)l->lineno);
+	}
+}
+
+/* Read a repeated source into memory. */
+static int cursor_load(const struct settings *set, struct cursor *c)
+{
+	c->off = xreallocarray(NULL, c->src->n + 1, sizeof(*c->off));
+	struct line l;
+	int got;
+	size_t i = 0;
+	while ((got = cursor_read(set, c, &l)) > 0) {
+		c->off[i++] = c->lines.len;
+		strbuf_add(&c->lines, l.p, l.len);
+	}
+	c->off[i] = c->lines.len;
+	return got;
+}
+
+/* The next planned record of a cursor: its line and epoch. */
+static int cursor_next(const struct settings *set, struct cursor *c, const char **p, size_t *n,
+		       uint64_t *epoch)
+{
+	struct source *s = c->src;
+	if (s->repeated) {
+		if (c->at == c->norder) {
+			free(c->order);
+			c->epoch++;
+			c->order = epoch_order(s, c->epoch, &c->norder);
+			if (c->epoch > s->full_epochs)
+				c->norder = s->partial;
+			c->at = 0;
+			if (!c->norder)
+				BUG("%s: epoch %llu is empty", s->label, (unsigned long long)c->epoch);
+		}
+		uint32_t i = c->order[c->at++];
+		*p = c->lines.buf + c->off[i];
+		*n = c->off[i + 1] - c->off[i];
+		*epoch = c->epoch;
+		return 1;
+	}
+	struct line l;
+	for (;;) {
+		int got = cursor_read(set, c, &l);
+		if (got <= 0)
+			return got < 0 ? -1 : error("%s: fewer records than planned", s->label);
+		if (s->recs[c->next - 1].words & REC_TAKEN)
+			break;
+	}
+	*p = l.p;
+	*n = l.len;
+	*epoch = 1;
+	return 1;
+}
+
+/* What a record weighs in the draw: its units, so that the source with
+ * more left to give is drawn more often. */
+static int write_mix(struct settings *set, struct output *out)
+{
+	enum unit u = set->unit;
+	struct cursor *cur = xcalloc(set->nsrc, sizeof(*cur));
+	int rc = 0;
+	uint64_t docs_left = 0;
+	for (size_t i = 0; i < set->nsrc && !rc; i++) {
+		struct cursor *c = &cur[i];
+		c->src = &set->src[i];
+		strbuf_init(&c->lines);
+		strbuf_init(&c->tag);
+		strbuf_addstr(&c->tag, "{\"source\":");
+		json_add_cstr(&c->tag, c->src->label);
+		strbuf_addstr(&c->tag, ",\"epoch\":");
+		c->left[u] = c->src->take[u];
+		c->docs_left = c->src->take[DOCS];
+		docs_left += c->docs_left;
+		if (c->src->repeated && cursor_load(set, c) < 0)
+			rc = -1;
+	}
+	struct shuffle *sh = set->shuffle ? shuffle_new(set->memory, mix64(set->common.seed ^ 0x5eed)) : NULL;
+	struct prng rng;
+	prng_seed(&rng, set->common.seed);
+	struct strbuf line = STRBUF_INIT, tag = STRBUF_INIT;
+	while (docs_left && !rc) {
+		/* Draw a source by the units it has left; once only records
+		 * without units are left (empty texts by bytes), by records. */
+		uint64_t sum = 0;
+		for (size_t i = 0; i < set->nsrc; i++)
+			sum += cur[i].left[u];
+		int by_docs = sum == 0;
+		if (by_docs)
+			sum = docs_left;
+		uint64_t pick = prng_below(&rng, sum);
+		size_t i = 0;
+		for (;; i++) {
+			uint64_t w = by_docs ? cur[i].docs_left : cur[i].left[u];
+			if (pick < w)
+				break;
+			pick -= w;
+		}
+		struct cursor *c = &cur[i];
+		const char *p = NULL;
+		size_t n = 0;
+		uint64_t epoch = 0;
+		if (cursor_next(set, c, &p, &n, &epoch) < 0) {
+			rc = -1;
+			break;
+		}
+		/* The record's units, found again from its place. */
+		const struct rec *r = NULL;
+		if (!c->src->repeated)
+			r = &c->src->recs[c->next - 1];
+		else
+			r = &c->src->recs[c->order[c->at - 1]];
+		uint64_t units = rec_units(r, u);
+		c->left[u] -= units < c->left[u] ? units : c->left[u];
+		c->docs_left--;
+		docs_left--;
+		strbuf_reset(&tag);
+		strbuf_add(&tag, c->tag.buf, c->tag.len);
+		json_add_u64(&tag, epoch);
+		strbuf_addc(&tag, '}');
+		json_set_member(&line, p, n, "mix", tag.buf, tag.len);
+		if (sh) {
+			if (shuffle_add(sh, line.buf, line.len) < 0)
+				rc = -1;
+		} else {
+			output_write(out, line.buf, line.len);
+			output_putc(out, '\n');
+		}
+	}
+	if (sh) {
+		if (!rc && shuffle_end(sh, out) < 0)
+			rc = -1;
+		if (shuffle_runs(sh))
+			info("--shuffle: %u runs spilled to TMPDIR", shuffle_runs(sh));
+		shuffle_free(sh);
+	}
+	strbuf_release(&line);
+	strbuf_release(&tag);
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct cursor *c = &cur[i];
+		if (c->open)
+			input_close(&c->in);
+		block_release(&c->blk);
+		strbuf_release(&c->lines);
+		strbuf_release(&c->tag);
+		free(c->off);
+		free(c->order);
+	}
+	free(cur);
+	return rc;
+}
+
+/* --- The command line ---------------------------------------------------- */
+
+/* SOURCE[:WEIGHT]: a trailing ":number" is a weight, which must be
+ * positive and finite; anything else after a colon is part of the
+ * path. */
+static void parse_source(struct source *s, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	s->weight = 1;
+	s->spool_fd = -1;
+	if (colon && colon[1]) {
+		char *end;
+		errno = 0;
+		double w = strtod(colon + 1, &end);
+		if (!*end) {
+			if (!(w > 0) || !isfinite(w) || errno == ERANGE)
+				usage_error("%s: the weight must be a positive number", arg);
+			s->weight = w;
+			s->path = xstrndup(arg, (size_t)(colon - arg));
+			return;
+		}
+	}
+	s->path = xstrdup(arg);
+}
+
+/* The default label: the base name without .zst, .jsonl or .json. */
+static char *default_label(const char *path)
+{
+	if (!strcmp(path, "-"))
+		return xstrdup("stdin");
+	const char *slash = strrchr(path, '/');
+	char *l = xstrdup(slash ? slash + 1 : path);
+	size_t n = strlen(l);
+	static const char *const ext[] = { ".zst", ".jsonl", ".json" };
+	for (size_t k = 0; k < 3; k++) {
+		size_t e = strlen(ext[k]);
+		if (n > e && !strcmp(l + n - e, ext[k]))
+			l[n -= e] = '\0';
+	}
+	return l;
+}
+
+static enum unit parse_unit(const char *arg)
+{
+	for (int u = 0; u < UNITS; u++)
+		if (!strcmp(arg, unit_names[u]))
+			return (enum unit)u;
+	usage_error("--unit: '%s' is not one of docs, bytes or words", arg);
+}
+
+static void set_up_sources(struct settings *set, char **args, int nargs)
+{
+	if (nargs < 1)
+		usage_error("name at least one source");
+	if (set->nlabels > (size_t)nargs)
+		usage_error("%zu labels for %d source%s", set->nlabels, nargs, nargs == 1 ? "" : "s");
+	set->nsrc = (size_t)nargs;
+	set->src = xcalloc(set->nsrc, sizeof(*set->src));
+	set->paths = xcalloc(set->nsrc, sizeof(*set->paths));
+	double sum = 0;
+	int stdin_seen = 0;
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		parse_source(s, args[i]);
+		if (!*s->path)
+			usage_error("%s: no file named", args[i]);
+		if (!strcmp(s->path, "-") && stdin_seen++)
+			usage_error("standard input (-) can be one source only");
+		s->label = i < set->nlabels ? xstrdup(set->labels[i]) : default_label(s->path);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(set->src[k].label, s->label))
+				usage_error("two sources are labelled '%s'; name them with --label",
+					    s->label);
+		set->paths[i] = s->path;
+		sum += s->weight;
+	}
+	for (size_t i = 0; i < set->nsrc; i++)
+		set->src[i].share = set->src[i].weight / sum;
+	for (size_t k = 0; k < set->nsynthetic; k++) {
+		size_t i = 0;
+		while (i < set->nsrc && strcmp(set->src[i].label, set->synthetic[k]))
+			i++;
+		if (i == set->nsrc)
+			usage_error("--synthetic %s: no source has that label", set->synthetic[k]);
+		set->src[i].synthetic = 1;
+	}
+	if (!isnan(set->sample) && set->nsrc != 1)
+		usage_error("--sample takes one source");
+}
+
+static void add_name(const char ***list, size_t *n, const char *arg, const char *opt)
+{
+	if (!*arg)
+		usage_error("%s: empty name", opt);
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = arg;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings set = { .memory = 512ull << 20, .sample = NAN, .max_synthetic = NAN };
+	const char *arg;
+	int key;
+	diag_init("synth-mix");
+	cli_common_init(&set.common);
+	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
+		switch (key) {
+		case KEY_LABEL: add_name(&set.labels, &set.nlabels, arg, "--label"); break;
+		case KEY_UNIT: set.unit = parse_unit(arg); break;
+		case 'n': set.has_total = 1; set.total_arg = arg; break;
+		case KEY_UPSAMPLE: set.upsample = 1; break;
+		case KEY_SHUFFLE: set.shuffle = 1; break;
+		case KEY_MEMORY: set.memory = cli_size("--memory", arg); break;
+		case KEY_SAMPLE: set.sample = cli_double("--sample", arg, 0, 1); break;
+		case KEY_MAX_SYNTHETIC: set.max_synthetic = cli_double("--max-synthetic", arg, 0, 1); break;
+		case KEY_SYNTHETIC: add_name(&set.synthetic, &set.nsynthetic, arg, "--synthetic"); break;
+		case KEY_REPORT: set.report = arg; break;
+		default: BUG("option %d", key);
+		}
+	}
+	/* The total is read in the unit: sizes (K, M, G) for bytes. */
+	if (set.has_total) {
+		set.total = set.unit == BYTES ? cli_size("--total", set.total_arg)
+					      : cli_u64("--total", set.total_arg, 1, UINT64_MAX >> 11);
+		if (!set.total)
+			usage_error("--total must be above 0");
+	}
+	if (set.memory < (1u << 20))
+		usage_error("--memory must be at least 1M");
+	if (!isnan(set.sample) && set.sample <= 0)
+		usage_error("--sample must be above 0");
+	set_up_sources(&set, argv + optind, argc - optind);
+
+	/* Outputs first, so that a bad name fails before any reading. */
+	struct output out, report;
+	if (output_open(&out, set.common.output, 0) < 0)
+		return 1;
+	if (set.report && output_open(&report, set.report, 0) < 0) {
+		output_abort(&out);
+		return 1;
+	}
+	for (size_t i = 0; i < set.nsrc; i++)
+		if (!strcmp(set.src[i].path, "-") && open_spool(&set.src[i]) < 0)
+			return 1;
+
+	struct record_loop rl = {
+		.common = &set.common, .files = set.paths, .nfiles = (int)set.nsrc,
+		.worker_new = worker_new, .process = process, .ordered = collect, .arg = &set,
+	};
+	int rc = record_loop_run(&rl) ? 1 : 0;
+	record_loop_release(&rl, worker_free);
+	for (size_t i = 0; i < set.nsrc && !rc; i++) {
+		struct source *s = &set.src[i];
+		for (size_t k = 0; k < s->n; k++) {
+			const struct rec *r = &s->recs[k];
+			if (r->words & REC_OUT)
+				continue;
+			for (int v = 0; v < UNITS; v++) {
+				s->avail[v] += rec_units(r, (enum unit)v);
+				if (r->words & REC_SYNTHETIC)
+					s->avail_syn[v] += rec_units(r, (enum unit)v);
+			}
+		}
+		if (!s->avail[DOCS]) {
+			rc = error("%s: no records%s", strcmp(s->path, "-") ? s->path : "<stdin>",
+				   s->n ? " left by --sample" : "");
+		} else if (!s->avail[set.unit]) {
+			rc = error("%s: no %s: its texts are empty", s->label, unit_names[set.unit]);
+		}
+	}
+	if (!rc && plan_quotas(&set) < 0)
+		rc = 1;
+	if (!rc) {
+		plan_records(&set);
+		double syn = synthetic_share(&set, set.unit);
+		if (!isnan(set.max_synthetic) && syn > set.max_synthetic)
+			rc = error("the mix would be %.2f%% synthetic by %s, more than --max-synthetic "
+				   "%g allows; nothing written", 100 * syn, unit_names[set.unit],
+				   set.max_synthetic);
+	}
+	if (!rc && write_mix(&set, &out) < 0)
+		rc = 1;
+	if (output_end(&out, rc != 0) < 0)
+		rc = 1;
+	if (set.report) {
+		if (!rc) {
+			struct strbuf sb = STRBUF_INIT;
+			report_json(&set, &sb);
+			output_write(&report, sb.buf, sb.len);
+			strbuf_release(&sb);
+		}
+		if (output_end(&report, rc != 0) < 0)
+			rc = 1;
+	}
+	if (!rc)
+		report_table(&set);
+	for (size_t i = 0; i < set.nsrc; i++) {
+		struct source *s = &set.src[i];
+		if (s->spool_fd >= 0)
+			close(s->spool_fd);
+		free(s->spool_path);
+		free(s->recs);
+		free(s->path);
+		free((char *)s->label);
+	}
+	free(set.src);
+	free(set.paths);
+	free(set.labels);
+	free(set.synthetic);
+	return rc;
+}
