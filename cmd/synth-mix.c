@@ -107,6 +107,7 @@ struct source {
 	uint64_t partial;	/* records of the last, partial pass */
 	uint64_t take[UNITS], take_syn[UNITS];
 	int repeated;		/* read into memory and replayed */
+	int64_t last;		/* the last record the plan took past whole epochs, or -1 */
 };
 
 struct settings {
@@ -431,6 +432,7 @@ static void plan_records(struct settings *set)
 				s->take_syn[v] = s->full_epochs * s->avail_syn[v];
 			}
 		}
+		s->last = -1;
 		if (!s->repeated && want >= avail) {
 			/* All of it: no order needed. */
 			for (size_t k = 0; k < s->n; k++)
@@ -444,6 +446,7 @@ static void plan_records(struct settings *set)
 		size_t n;
 		uint32_t *idx = epoch_order(s, s->full_epochs + 1, &n);
 		s->partial = take_prefix(s, idx, n, want, u, !s->repeated);
+		s->last = s->partial ? (int64_t)idx[s->partial - 1] : -1;
 		free(idx);
 	}
 }
@@ -457,6 +460,28 @@ static double synthetic_share(const struct settings *set, enum unit u)
 		syn += set->src[i].take_syn[u];
 	}
 	return all ? (double)syn / (double)all : 0;
+}
+
+/* Keep the mix within --max-synthetic when only rounding put it over:
+ * the shares are exact to within one record, and that record may be
+ * the one too many. Each source's last record taken past its whole
+ * epochs, when synthetic, is given back, while the mix is over. */
+static void trim_to_limit(struct settings *set)
+{
+	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
+		struct source *s = &set->src[i];
+		if (s->last < 0 || !(s->recs[s->last].words & REC_SYNTHETIC))
+			continue;
+		struct rec *r = &s->recs[s->last];
+		for (int v = 0; v < UNITS; v++) {
+			s->take[v] -= rec_units(r, (enum unit)v);
+			s->take_syn[v] -= rec_units(r, (enum unit)v);
+		}
+		if (!s->repeated)
+			r->words &= ~REC_TAKEN;
+		s->partial--;
+		s->last = -1;
+	}
 }
 
 /* The epochs a source used: whole passes and the share of one more. */
@@ -945,6 +970,11 @@ int main(int argc, char **argv)
 	if (!rc) {
 		plan_records(&set);
 		double syn = synthetic_share(&set, set.unit);
+		if (!isnan(set.max_synthetic) && syn > set.max_synthetic) {
+			trim_to_limit(&set);
+			if (synthetic_share(&set, set.unit) <= set.max_synthetic)
+				syn = 0;
+		}
 		if (!isnan(set.max_synthetic) && syn > set.max_synthetic)
 			rc = error("the mix would be %.2f%% synthetic by %s, more than --max-synthetic "
 				   "%g allows; nothing written", 100 * syn, unit_names[set.unit],
@@ -979,5 +1009,5 @@ int main(int argc, char **argv)
 	free(set.paths);
 	free(set.labels);
 	free(set.synthetic);
-	return rc;
+	return rc ? 1 : 0;
 }

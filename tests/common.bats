@@ -17,6 +17,7 @@ declare -gA PASS=(
 # closed pipe and -q/-v. The value says why.
 declare -gA NOT_FILTER=(
 	[synth-gen]="prompts are made from templates and value lists, not records"
+	[synth-mix]="it mixes the sources it names and writes only when every one was read whole: a missing or empty source is an error, not an input to pass through"
 )
 
 # The usage line of --help, after the program's name.

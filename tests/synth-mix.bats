@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# synth-mix: exact shares, interleaving, upsampling, shuffling, sampling,
+# the synthetic limit, the report, and bad input.
+
+load helpers
+
+# make_sources: real.jsonl (300 records of 5 words), gen.jsonl (700
+# synthetic records of 2 words), long.jsonl (100 records of 1 to 100
+# words).
+make_sources() {
+	awk 'BEGIN { for (i = 1; i <= 300; i++) printf "{\"id\":\"r%d\",\"text\":\"real text number %d here\"}\n", i, i }' > real.jsonl
+	awk 'BEGIN { for (i = 1; i <= 700; i++) printf "{\"id\":\"s%d\",\"text\":\"synthetic %d\",\"synth\":{\"generator\":\"t\"}}\n", i, i }' > gen.jsonl
+	awk 'BEGIN { for (i = 1; i <= 100; i++) { t = "w"; for (k = 2; k <= i; k++) t = t " w"; printf "{\"id\":\"l%d\",\"text\":\"%s\"}\n", i, t } }' > long.jsonl
+}
+
+@test "docs: the shares are exact, and every record is one of the sources'" {
+	make_sources
+	synth-mix -n 500 real.jsonl:3 gen.jsonl:7 > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 500
+	assert_equal "$(jq -r .mix.source out.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "gen=350 real=150 "
+	# Each record is an input record with "mix" added, none twice.
+	jq -c 'del(.mix)' out.jsonl | sort > got.txt
+	sort real.jsonl gen.jsonl > all.txt
+	assert_equal "$(comm -23 got.txt all.txt | wc -l)" 0
+	assert_equal "$(sort -u got.txt | wc -l)" 500
+	# Weights that do not divide evenly: the largest remainders get the
+	# records left over (1/3 of 100 is 33.33, 2/3 is 66.67).
+	synth-mix -n 100 real.jsonl gen.jsonl:2 > out2.jsonl
+	assert_equal "$(jq -r .mix.source out2.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "gen=67 real=33 "
+}
+
+@test "bytes and words: each source's share is within one record of the request" {
+	make_sources
+	for unit in bytes words; do
+		for w in "1 1" "1 3" "5 1"; do
+			set -- $w
+			synth-mix --unit $unit -n 1200 --report r.json real.jsonl:$1 long.jsonl:$2 > out.jsonl
+			# The achieved amount of each source, from the records
+			# themselves, against total * weight / sum; one record of
+			# long.jsonl is at most 100 words (199 bytes), of real.jsonl
+			# 5 words (26 bytes).
+			for src in real long; do
+				if [ $unit = words ]; then
+					got=$(jq -r "select(.mix.source == \"$src\") | .text" out.jsonl | wc -w)
+				else
+					got=$(jq -r "select(.mix.source == \"$src\") | .text" out.jsonl | awk '{ n += length($0) } END { print n + 0 }')
+				fi
+				share=$([ $src = real ] && echo $1 || echo $2)
+				want=$(echo "1200 * $share / ($1 + $2)" | bc -l)
+				max=$([ $unit = words ] && echo 100 || echo 199)
+				echo "$unit $w $src got $got want $want"
+				awk -v g="$got" -v w="$want" -v m="$max" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= m) }' ||
+					fail "$unit, weights $w: $src has $got, asked $want"
+				assert_equal "$(jq ".sources[] | select(.label == \"$src\") | .$unit" r.json)" "$got"
+			done
+		done
+	done
+}
+
+@test "without a total the mix is the largest no source repeats for" {
+	make_sources
+	# 300 real at a share of 0.5 bind: 300 of each.
+	synth-mix --report r.json real.jsonl gen.jsonl > out.jsonl
+	assert_equal "$(jq -r .mix.source out.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "gen=300 real=300 "
+	assert_equal "$(jq -c '[.sources[].epochs]' r.json)" "[1,0.42857142857142855]"
+	# By words, real has 1500 and gen 1400: gen binds, 1400 words each.
+	synth-mix --unit words --report r.json real.jsonl gen.jsonl > out.jsonl
+	assert_equal "$(jq -r 'select(.mix.source == "gen") | .text' out.jsonl | wc -w)" 1400
+	assert_equal "$(jq -r 'select(.mix.source == "real") | .text' out.jsonl | wc -w)" 1400
+	assert_equal "$(jq .words r.json)" 2800
+}
+
+@test "the interleave is uniform: a chi-square test over tenths of the output" {
+	make_sources
+	synth-mix -n 1000 real.jsonl:3 gen.jsonl:7 --seed 11 > out.jsonl
+	# Count the records of real in each tenth of the output; under a
+	# uniform interleave each holds 30. The statistic has 9 degrees of
+	# freedom: 21.67 is its 1% critical value. A concatenation would
+	# score in the thousands.
+	chi=$(jq -r .mix.source out.jsonl | awk '{ n[int((NR - 1) / 100)] += ($1 == "real") } END { for (i = 0; i < 10; i++) c += (n[i] - 30) ^ 2 / 30 * (1 + 3 / 7); print c }')
+	echo "chi-square $chi"
+	awk -v c="$chi" 'BEGIN { exit !(c < 21.67) }' || fail "chi-square $chi: not uniform"
+	# And the real records come in no fixed place: the first real record
+	# is not always first.
+	run bash -c "jq -r .mix.source out.jsonl | head -n 20 | sort -u | wc -l"
+	assert_output 2
+}
+
+@test "the same seed gives the same bytes; another seed another order" {
+	make_sources
+	synth-mix -n 400 real.jsonl gen.jsonl --seed 5 > a.jsonl
+	synth-mix -j 1 -n 400 real.jsonl gen.jsonl --seed 5 > b.jsonl
+	cmp a.jsonl b.jsonl
+	synth-mix -n 400 real.jsonl gen.jsonl --seed 6 > c.jsonl
+	run cmp -s a.jsonl c.jsonl
+	assert_failure
+}
+
+@test "which records a source gives is keyed by the record, not by its place" {
+	make_sources
+	# 100 of the 700 records of gen: reversing the file changes nothing
+	# but their order.
+	synth-mix -n 200 real.jsonl gen.jsonl > a.jsonl
+	tac gen.jsonl > rev.jsonl
+	synth-mix -n 200 real.jsonl rev.jsonl --label real --label gen > b.jsonl
+	assert_equal "$(jq -r 'select(.mix.source == "gen") | .id' a.jsonl | sort)" \
+		"$(jq -r 'select(.mix.source == "gen") | .id' b.jsonl | sort)"
+}
+
+@test "--upsample repeats a small source in whole epochs, each in a new order" {
+	make_sources
+	run synth-mix -n 1000 real.jsonl gen.jsonl
+	assert_failure 1
+	assert_output --partial "real: 300 docs, and the mix needs 500; use --upsample"
+	synth-mix -n 1000 --upsample --report r.json real.jsonl gen.jsonl > out.jsonl
+	assert_equal "$(jq -r 'select(.mix.source == "real") | .mix.epoch' out.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "1=300 2=200 "
+	# Epoch 1 holds every record once; epoch 2 a part, none twice.
+	assert_equal "$(jq -r 'select(.mix.source == "real" and .mix.epoch == 1) | .id' out.jsonl | sort -u | wc -l)" 300
+	assert_equal "$(jq -r 'select(.mix.source == "real" and .mix.epoch == 2) | .id' out.jsonl | sort -u | wc -l)" 200
+	assert_equal "$(jq '.sources[0].epochs' r.json)" "1.6666666666666667"
+	# Five epochs of real: each in its own order.
+	synth-mix -n 1500 --upsample real.jsonl:1 gen.jsonl:0.0001 > five.jsonl
+	for e in 1 2 3 4 5; do
+		jq -r "select(.mix.epoch == $e and .mix.source == \"real\") | .id" five.jsonl > e$e.txt
+		assert_equal "$(sort -u e$e.txt | wc -l)" 300
+	done
+	run cmp -s e1.txt e2.txt
+	assert_failure
+	run cmp -s e2.txt e3.txt
+	assert_failure
+}
+
+@test "--shuffle permutes the mix; spilling to TMPDIR gives the same bytes and leaves nothing" {
+	make_sources
+	for i in $(seq 40); do cat gen.jsonl; done | awk '{ sub(/"id":"s/, "\"id\":\"" NR "-s"); print }' > big.jsonl
+	args=(-n 20000 real.jsonl:0.015 big.jsonl:0.985)
+	synth-mix "${args[@]}" > plain.jsonl
+	synth-mix --shuffle "${args[@]}" > mem.jsonl
+	mkdir tmp
+	TMPDIR=$PWD/tmp run --separate-stderr synth-mix -v --shuffle --memory 1M "${args[@]}"
+	assert_success
+	printf '%s\n' "$output" > spilled.jsonl
+	[[ "$stderr" == *"--shuffle: "*" runs spilled to TMPDIR"* ]] || fail "no spill: $stderr"
+	cmp mem.jsonl spilled.jsonl
+	assert_equal "$(ls tmp | wc -l)" 0
+	# The same records, in another order.
+	assert_equal "$(sort mem.jsonl | md5sum)" "$(sort plain.jsonl | md5sum)"
+	run cmp -s mem.jsonl plain.jsonl
+	assert_failure
+	# Uniform: the tenths of the output hold real in its share.
+	chi=$(jq -r .mix.source mem.jsonl | awk -v n="$(wc -l < mem.jsonl)" '{ k = int((NR - 1) * 10 / n); c[k]++; r[k] += ($1 == "real") } END { for (i = 0; i < 10; i++) { e = c[i] * 300 / n; s += (r[i] - e) ^ 2 / e } print s }')
+	echo "chi-square $chi"
+	awk -v c="$chi" 'BEGIN { exit !(c < 21.67) }' || fail "chi-square $chi"
+}
+
+@test "--sample keeps the same records however the input is split" {
+	make_sources
+	synth-mix --sample 0.2 --seed 3 gen.jsonl > all.jsonl
+	head -n 350 gen.jsonl > a.jsonl
+	tail -n 350 gen.jsonl > b.jsonl
+	synth-mix --sample 0.2 --seed 3 a.jsonl > pa.jsonl
+	synth-mix --sample 0.2 --seed 3 - < b.jsonl > pb.jsonl
+	assert_equal "$(jq -c 'del(.mix)' all.jsonl)" "$(cat pa.jsonl pb.jsonl | jq -c 'del(.mix)')"
+	# About 140 of 700; 3 standard deviations of the binomial are 32.
+	n=$(wc -l < all.jsonl)
+	[ "$n" -gt 108 ] && [ "$n" -lt 172 ] || fail "$n records sampled"
+	run synth-mix --sample 0.2 real.jsonl gen.jsonl
+	assert_failure 2
+	assert_output --partial "--sample takes one source"
+}
+
+@test "--max-synthetic refuses a mix over the limit before writing anything" {
+	make_sources
+	run synth-mix --max-synthetic 0.6 real.jsonl:3 gen.jsonl:7 -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: the mix would be 70.00% synthetic by docs, more than --max-synthetic 0.6 allows; nothing written"
+	[ ! -e out.jsonl ] || fail "a mix was written"
+	# By words gen's records are short: 7 * 2 against 3 * 5 words.
+	synth-mix --unit words --max-synthetic 0.5 real.jsonl:1 gen.jsonl:1 -o out.jsonl
+	[ -s out.jsonl ]
+	# --synthetic counts a whole source as synthetic.
+	run synth-mix --max-synthetic 0.5 --synthetic long real.jsonl long.jsonl:2
+	assert_failure 1
+	assert_output --partial "66.67% synthetic"
+	# Asked for exactly the limit, a mix that rounding put one record
+	# over gives that record back: long's records are 1 to 100 words.
+	for seed in 1 2 3 4 5; do
+		synth-mix --unit words -n 1000 --max-synthetic 0.3 --synthetic long --seed $seed --report r.json real.jsonl:7 long.jsonl:3 > out.jsonl
+		syn=$(jq -r 'select(.mix.source == "long") | .text' out.jsonl | wc -w)
+		echo "seed $seed: $syn synthetic words of $(jq .words r.json)"
+		awk -v s="$syn" -v t="$(jq .words r.json)" 'BEGIN { exit !(s / t <= 0.3 && s >= 300 - 100) }' ||
+			fail "seed $seed: $syn synthetic words"
+	done
+	run synth-mix --synthetic nosuch real.jsonl
+	assert_failure 2
+}
+
+@test "--report writes the shares in every unit; -v prints them as a table" {
+	make_sources
+	run --separate-stderr synth-mix -v -n 100 --report r.json --label R --label G real.jsonl:1 gen.jsonl:1 -o out.jsonl
+	assert_success
+	bytes=$(jq -r .text out.jsonl | awk '{ n += length($0) } END { print n }')
+	assert_equal "$(jq -c '[.unit, .docs, .bytes, .words, .synthetic_share.docs]' r.json)" "[\"docs\",100,$bytes,350,0.5]"
+	assert_equal "$(jq -c '.sources[] | [.label, .file, .requested, .docs, .available.docs, .share.docs, .synthetic.docs]' r.json)" \
+		"$(printf '%s\n' '["R","real.jsonl",0.5,50,300,0.5,0]' '["G","gen.jsonl",0.5,50,700,0.5,50]')"
+	# The report agrees with the records.
+	assert_equal "$(jq -r 'select(.mix.source == "R") | .text' out.jsonl | awk '{ n += length($0) } END { print n }')" "$(jq '.sources[0].bytes' r.json)"
+	[[ "$stderr" == *"synth-mix: R "*"50.00%"*"50"* ]] || fail "no table: $stderr"
+	[[ "$stderr" == *"synthetic: 50.00% of docs"* ]] || fail "no synthetic line: $stderr"
+	run --separate-stderr synth-mix -n 100 real.jsonl gen.jsonl
+	assert_equal "$stderr" ""
+}
+
+@test "standard input is one source, read once; labels default to base names" {
+	make_sources
+	zstd -q real.jsonl -o real.jsonl.zst
+	mkdir tmp
+	TMPDIR=$PWD/tmp synth-mix -n 100 - real.jsonl.zst < gen.jsonl > out.jsonl
+	assert_equal "$(jq -r .mix.source out.jsonl | sort -u | tr '\n' ' ')" "real stdin "
+	assert_equal "$(ls tmp | wc -l)" 0
+	run synth-mix - - < gen.jsonl
+	assert_failure 2
+	assert_output --partial "standard input (-) can be one source only"
+	run synth-mix a/real.jsonl b/real.jsonl
+	assert_failure 2
+	assert_output --partial "two sources are labelled 'real'"
+}
+
+@test "bad weights, totals and sources: clear errors, nothing written under -o" {
+	make_sources
+	for w in 0 -1 nan inf 1e999; do
+		run synth-mix real.jsonl:$w gen.jsonl -o out.jsonl
+		assert_failure 2
+		assert_output --partial "real.jsonl:$w: the weight must be a positive number"
+	done
+	# A colon without a number is part of the name.
+	cp real.jsonl 'r:x.jsonl'
+	run synth-mix 'r:x.jsonl' gen.jsonl -o out.jsonl
+	assert_success
+	rm out.jsonl
+	run synth-mix --unit pages real.jsonl
+	assert_failure 2
+	run synth-mix -n 0 real.jsonl
+	assert_failure 2
+	run synth-mix
+	assert_failure 2
+	run synth-mix --label a --label b real.jsonl
+	assert_failure 2
+	: > empty.jsonl
+	run synth-mix real.jsonl empty.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: empty.jsonl: no records"
+	run synth-mix real.jsonl missing.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output --partial "missing.jsonl: No such file or directory"
+	# A source that fails halfway: a cut .zst file.
+	zstd -q gen.jsonl -o gen.jsonl.zst
+	head -c $(($(stat -c %s gen.jsonl.zst) / 2)) gen.jsonl.zst > cut.jsonl.zst
+	run synth-mix real.jsonl cut.jsonl.zst -o out.jsonl
+	assert_failure 1
+	assert_output --partial "cut.jsonl.zst: truncated zstd input"
+	printf '{"text":"ok"}\n{"text":3}\n' > bad.jsonl
+	run synth-mix real.jsonl bad.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output --partial 'bad.jsonl:2: member "text" is not a string'
+	[ ! -e out.jsonl ] || fail "output written"
+	assert_equal "$(ls -A | grep -c tmp)" 0
+	# Under --skip-invalid the bad record goes to --rejects.
+	synth-mix --skip-invalid -q --rejects rej.jsonl real.jsonl bad.jsonl > out.jsonl
+	assert_equal "$(jq -r .reject.line rej.jsonl)" 2
+	assert_equal "$(wc -l < out.jsonl)" 2
+	# An empty text has no words to give.
+	printf '{"text":""}\n' > blank.jsonl
+	run synth-mix --unit words real.jsonl blank.jsonl
+	assert_failure 1
+	assert_output "synth-mix: blank: no words: its texts are empty"
+}
+
+@test "-o, a full disk, a closed pipe" {
+	make_sources
+	synth-mix real.jsonl gen.jsonl -o out.jsonl.zst
+	assert_equal "$(zstd -dc out.jsonl.zst | wc -l)" 600
+	run bash -c "synth-mix real.jsonl gen.jsonl > /dev/full"
+	assert_failure 1
+	assert_output "synth-mix: write error: No space left on device"
+	for i in $(seq 50); do cat gen.jsonl; done > many.jsonl
+	run bash -c "set -o pipefail; synth-mix many.jsonl 2> err.txt | head -n 1 > /dev/null; echo \"status \${PIPESTATUS[0]}\""
+	assert_output "status 141"
+	assert_equal "$(cat err.txt)" ""
+}
