@@ -88,7 +88,8 @@ struct rec {
 #define REC_SYNTHETIC (1u << 31)
 #define REC_OUT (1u << 30)	/* left out by --sample */
 #define REC_TAKEN (1u << 29)	/* planned, when the source is not repeated */
-#define WORDS_MASK ((1u << 29) - 1)
+#define REC_MIX (1u << 28)	/* has a "mix" member already */
+#define WORDS_MASK ((1u << 28) - 1)
 
 struct source {
 	char *path;		/* "-" for standard input */
@@ -176,12 +177,10 @@ static size_t source_of(struct worker *w, const char *file)
 
 /* The key of a record: its id's JSON text under the seed, or without an
  * id its line's hash mixed with the seed. */
-static uint64_t record_key(const struct settings *set, const char *line, size_t len, uint64_t hash)
+static uint64_t record_key(const struct settings *set, const struct json_value *id, uint64_t hash)
 {
-	struct json_value id;
-	if (json_get(line, len, set->common.id_field, &id) &&
-	    (id.type == JSON_STRING || id.type == JSON_NUMBER))
-		return hash64(id.p, id.len, set->common.seed);
+	if (id->type == JSON_STRING || id->type == JSON_NUMBER)
+		return hash64(id->p, id->len, set->common.seed);
 	return mix64(hash ^ mix64(set->common.seed + 0x9e3779b97f4a7c15ull));
 }
 
@@ -203,16 +202,25 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	s.source = (uint32_t)source_of(w, r->file);
 	size_t words = text_count_words(text, len, &w->ws);
 	if (len > UINT32_MAX || words > WORDS_MASK) {
-		emit_invalid(e, r, "text too long for synth-mix (4 GiB or 2^29 words at most)");
+		emit_invalid(e, r, "text too long for synth-mix (4 GiB or 2^28 words at most)");
 		return;
 	}
+	/* The members that matter, in one walk: the id (unless it is a
+	 * dotted path), "synth" and "mix". */
+	const char *dotted = strchr(set->common.id_field, '.');
+	const char *names[] = { "synth", "mix", set->common.id_field };
+	struct json_value v[3];
+	json_get_members(r->line, r->len, names, dotted ? 2 : 3, v);
+	if (dotted && !json_get(r->line, r->len, set->common.id_field, &v[2]))
+		v[2].type = JSON_NONE;
 	s.rec.hash = hash64(r->line, r->len, 0);
-	s.rec.key = record_key(set, r->line, r->len, s.rec.hash);
+	s.rec.key = record_key(set, &v[2], s.rec.hash);
 	s.rec.bytes = (uint32_t)len;
 	s.rec.words = (uint32_t)words;
-	struct json_value v;
-	if (set->src[s.source].synthetic || json_get(r->line, r->len, "synth", &v))
+	if (set->src[s.source].synthetic || v[0].type != JSON_NONE)
 		s.rec.words |= REC_SYNTHETIC;
+	if (v[1].type != JSON_NONE)
+		s.rec.words |= REC_MIX;
 	if (!isnan(set->sample) && !sampled(set->sample, s.rec.key))
 		s.rec.words |= REC_OUT;
 	s.line = r->line;
@@ -698,8 +706,17 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 	return 1;
 }
 
-/* What a record weighs in the draw: its units, so that the source with
- * more left to give is drawn more often. */
+/* Is the object whose closing brace is at p[close] empty? */
+static int empty_object(const char *p, size_t close)
+{
+	while (close && (p[close - 1] == ' ' || p[close - 1] == '\t' || p[close - 1] == '\r' ||
+			 p[close - 1] == '\n'))
+		close--;
+	return close && p[close - 1] == '{';
+}
+
+/* Write the planned records, each from a source drawn by what it has
+ * left to give, in the unit. */
 static int write_mix(struct settings *set, struct output *out)
 {
 	enum unit u = set->unit;
@@ -720,7 +737,13 @@ static int write_mix(struct settings *set, struct output *out)
 		if (c->src->repeated && cursor_load(set, c) < 0)
 			rc = -1;
 	}
-	struct shuffle *sh = set->shuffle ? shuffle_new(set->memory, mix64(set->common.seed ^ 0x5eed)) : NULL;
+	/* --memory covers the first pass's table of records too: the
+	 * shuffle gets what the table leaves, a quarter at least. */
+	size_t table = 0;
+	for (size_t i = 0; i < set->nsrc; i++)
+		table += set->src[i].n * sizeof(struct rec);
+	size_t budget = set->memory > 4 * table / 3 ? set->memory - table : set->memory / 4;
+	struct shuffle *sh = set->shuffle ? shuffle_new(budget, mix64(set->common.seed ^ 0x5eed)) : NULL;
 	struct prng rng;
 	prng_seed(&rng, set->common.seed);
 	struct strbuf line = STRBUF_INIT, tag = STRBUF_INIT;
@@ -763,7 +786,22 @@ static int write_mix(struct settings *set, struct output *out)
 		strbuf_add(&tag, c->tag.buf, c->tag.len);
 		json_add_u64(&tag, epoch);
 		strbuf_addc(&tag, '}');
-		json_set_member(&line, p, n, "mix", tag.buf, tag.len);
+		if (r->words & REC_MIX) {
+			json_set_member(&line, p, n, "mix", tag.buf, tag.len);
+		} else {
+			/* No "mix" yet: in before the closing brace, without
+			 * walking the record again. */
+			size_t close = n;
+			while (p[close - 1] != '}')
+				close--;
+			strbuf_reset(&line);
+			strbuf_add(&line, p, close - 1);
+			if (!empty_object(p, close - 1))
+				strbuf_addc(&line, ',');
+			strbuf_addstr(&line, "\"mix\":");
+			strbuf_add(&line, tag.buf, tag.len);
+			strbuf_add(&line, p + close - 1, n - close + 1);
+		}
 		if (sh) {
 			if (shuffle_add(sh, line.buf, line.len) < 0)
 				rc = -1;

@@ -613,6 +613,28 @@ int json_get(const char *s, size_t n, const char *path, struct json_value *v)
 	}
 }
 
+void json_get_members(const char *s, size_t n, const char *const *names, size_t k,
+		      struct json_value *v)
+{
+	const char *end = s + n;
+	const char *obj = skip_space(s, end);
+	size_t left = k;
+	for (size_t i = 0; i < k; i++)
+		v[i] = (struct json_value){ NULL, 0, JSON_NONE, 0 };
+	if (obj >= end || *obj != '{')
+		return;
+	struct member m;
+	for (const char *q = first_member(obj, end, &m); q && left; q = next_member(q, end, &m)) {
+		for (size_t i = 0; i < k; i++) {
+			if (v[i].type != JSON_NONE ||
+			    !key_equals(m.name, m.name_end, names[i], strlen(names[i])))
+				continue;
+			v[i] = (struct json_value){ m.value, (size_t)(m.value_end - m.value), m.type, 0 };
+			left--;
+		}
+	}
+}
+
 int json_array_next(const struct json_value *arr, size_t *pos, struct json_value *elem)
 {
 	const char *end = arr->p + arr->len;

@@ -62,6 +62,13 @@ int json_check_record_member(const char *s, size_t n, const char *name, struct j
  * object. A member name that contains a dot cannot be reached. */
 int json_get(const char *s, size_t n, const char *path, struct json_value *v);
 
+/* The top-level members names[0..k) of the checked object s[0..n), in
+ * one walk over its members: v[i] is the first member called names[i]
+ * (plain names, no dotted paths), or has type JSON_NONE when there is
+ * none. */
+void json_get_members(const char *s, size_t n, const char *const *names, size_t k,
+		      struct json_value *v);
+
 /* The elements of the array value arr (from a checked record) in turn:
  * start with *pos = 0; returns 1 with *elem set, or 0 after the last. */
 int json_array_next(const struct json_value *arr, size_t *pos, struct json_value *elem);

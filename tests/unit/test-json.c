@@ -725,8 +725,25 @@ static void test_array_next(void)
 	   "an empty array has no element");
 }
 
+/* json_get_members finds what json_get finds, in one walk. */
+static void test_get_members(void)
+{
+	const char *rec = "{\"id\":7, \"a\":{\"synth\":1},\"synth\":\"x\",\"m\\u0069x\":[1],\"id\":8}";
+	const char *names[] = { "synth", "id", "mix", "none", "a" };
+	struct json_value v[5];
+	json_get_members(rec, strlen(rec), names, 5, v);
+	is_mem(v[0].p, v[0].len, "\"x\"", 3, "json_get_members: a top-level member, not a nested one");
+	is_mem(v[1].p, v[1].len, "7", 1, "json_get_members: the first of two members of one name");
+	ok(v[2].type == JSON_ARRAY && v[2].len == 3, "json_get_members: a name written with an escape");
+	ok(v[3].type == JSON_NONE && v[3].p == NULL, "json_get_members: a missing member");
+	ok(v[4].type == JSON_OBJECT, "json_get_members: an object value");
+	json_get_members("[1]", 3, names, 1, v);
+	ok(v[0].type == JSON_NONE, "json_get_members: no object, no members");
+}
+
 int main(void)
 {
+	test_get_members();
 	test_array_next();
 	test_check_member();
 	test_check_valid();
