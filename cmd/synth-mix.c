@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "bytes.h"
 #include "cli.h"
 #include "diag.h"
 #include "hash.h"
@@ -228,21 +229,6 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	strbuf_add(&e->side, &s, sizeof(s));
 }
 
-static int write_all(int fd, const char *p, size_t n, const char *name)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_errno("%s", name);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* In input order: the records into their sources, standard input's
  * into its copy. */
 static void collect(void *arg, struct emit *e)
@@ -265,8 +251,9 @@ static void collect(void *arg, struct emit *e)
 			strbuf_addc(&copy, '\n');
 		}
 	}
-	if (copy.len && write_all(spool->spool_fd, copy.buf, copy.len, spool->spool_path) < 0) {
-		strbuf_addstr(&e->fatal, "cannot keep a copy of standard input");
+	if (copy.len && write_full(spool->spool_fd, copy.buf, copy.len) < 0) {
+		strbuf_addf(&e->fatal, "cannot keep a copy of standard input in TMPDIR: %s",
+			    strerror(errno));
 		e->stopped = 1;
 	}
 	set->spooled += copy.len;

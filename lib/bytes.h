@@ -40,4 +40,8 @@ static inline uint64_t get64(const unsigned char *p)
  * (ENOENT when there is no such file). */
 int file_slurp(const char *path, struct strbuf *out);
 
+/* Write all of p[0..n) to fd, retrying short writes and EINTR. Returns
+ * 0, or -1 with errno set; the caller names the file. */
+int write_full(int fd, const void *p, size_t n);
+
 #endif

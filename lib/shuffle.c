@@ -91,17 +91,8 @@ static int run_file(const struct shuffle *s)
 
 static int write_all(int fd, const void *p, size_t n, const char *dir)
 {
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_errno("%s: cannot write a temporary file", dir);
-		}
-		c += w;
-		n -= (size_t)w;
-	}
+	if (write_full(fd, p, n) < 0)
+		return error_errno("%s: cannot write a temporary file", dir);
 	return 0;
 }
 
