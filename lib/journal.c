@@ -95,8 +95,10 @@ int journal_rename(struct journal *j, const char *to)
 
 int journal_remove(struct journal *j)
 {
+	/* Its lines are in the output: no need to sync them first. */
 	if (j->fd >= 0)
-		BUG("removal of the open journal %s", j->path);
+		close(j->fd);
+	j->fd = -1;
 	return unlink(j->path) < 0 && errno != ENOENT ? error_errno("%s", j->path) : 0;
 }
 

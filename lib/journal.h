@@ -44,10 +44,12 @@ int journal_append(struct journal *j, const char *p, size_t n);
  * printing an error. */
 int journal_close(struct journal *j);
 
-/* After journal_close(): rename the journal onto `to` (the output it
- * has become), or remove it (its work is in the output). Each returns
- * 0, or -1 after printing an error. */
+/* After journal_close(): rename the journal onto `to`, the output it
+ * has become. Returns 0, or -1 after printing an error. */
 int journal_rename(struct journal *j, const char *to);
+
+/* Close the journal if open and remove the file: its work is in the
+ * output. Returns 0, or -1 after printing an error. */
 int journal_remove(struct journal *j);
 
 /* Close the journal if open (without sync) and free its name. */

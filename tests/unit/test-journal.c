@@ -119,6 +119,10 @@ int main(void)
 	   journal_remove(&j) == 0, "a new journal, closed and removed");
 	journal_release(&j);
 	ok(access(path.buf, F_OK) != 0, "it is gone");
+	ok(journal_open(&j, path.buf, NULL, NULL) == 0 && journal_append(&j, "g\n", 2) == 0 &&
+	   journal_remove(&j) == 0 && j.fd < 0, "an open journal is closed and removed");
+	journal_release(&j);
+	ok(access(path.buf, F_OK) != 0, "it is gone too");
 
 	unlink(to.buf);
 	rmdir(dir.buf);
