@@ -33,6 +33,19 @@ start_server() {
 	URL="http://127.0.0.1:$(cat port)"
 }
 
+# kill_after_lines PID FILE N: once FILE holds more than N lines (or
+# after five seconds), kill -9 the background job PID and reap it: a
+# crash in the middle of a run.
+kill_after_lines() {
+	local i
+	for i in $(seq 100); do
+		[ "$(wc -l < "$2" 2>/dev/null || echo 0)" -gt "$3" ] && break
+		sleep 0.05
+	done
+	kill -9 "$1"
+	wait "$1" || true
+}
+
 teardown() {
 	if [ -n "${SERVER_PID:-}" ]; then
 		kill "$SERVER_PID" 2>/dev/null || true

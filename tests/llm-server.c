@@ -3,8 +3,8 @@
  * on demand.
  *
  *   llm-server --port-file FILE [--fail-first N] [--faults LIST]
- *              [--always FAULT] [--retry-after S] [--delay-ms MS]
- *              [--slow-ms MS] [--api-key KEY] [--log FILE]
+ *              [--always FAULT] [--match TEXT] [--retry-after S]
+ *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -17,7 +17,8 @@
  * answer), malformed (200 with a body that is no JSON), trunc (a body
  * shorter than its Content-Length), slow (the answer after MS ms more),
  * 400 (a request the server refuses).
- * --always FAULT makes every request fail so. --log appends a line for
+ * --always FAULT makes every request fail so. --match TEXT keeps the
+ * faults to the requests whose body holds TEXT. --log appends a line for
  * each request: what it got, the hash of its body, and the time (seconds
  * on the monotonic clock).
  */
@@ -47,7 +48,7 @@ static enum fault faults[16];
 static size_t nfaults;
 static enum fault always = OK;
 static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000;
-static const char *api_key;
+static const char *api_key, *match;
 static FILE *log_file;
 
 static enum fault parse_fault(const char *s, size_t n)
@@ -192,8 +193,9 @@ static int handle(struct conn *c)
 	const char *body = c->in.buf + head;
 	uint64_t key = hash64(body, clen, 0);
 	int post = !strncmp(c->in.buf, "POST /v1/chat/completions ", 26);
-	enum fault f = always;
-	if (post && f == OK) {
+	int chosen = !match || memmem(body, clen, match, strlen(match));
+	enum fault f = chosen ? always : OK;
+	if (post && f == OK && chosen) {
 		unsigned a = attempt_of(key);
 		if (a < fail_first && nfaults)
 			f = faults[a % nfaults];
@@ -274,6 +276,8 @@ int main(int argc, char **argv)
 			slow_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--api-key"))
 			api_key = v;
+		else if (!strcmp(a, "--match"))
+			match = v;
 		else if (!strcmp(a, "--always"))
 			always = parse_fault(v, strlen(v));
 		else if (!strcmp(a, "--log")) {

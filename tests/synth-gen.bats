@@ -495,14 +495,7 @@ answer to: hi (seed 0)"
 	start_server --delay-ms 20
 	make_prompts 150
 	synth-gen complete --url "$URL" --model tiny --samples 2 --concurrency 4 -o out.jsonl --resume prompts.jsonl &
-	local pid=$!
-	local i
-	for i in $(seq 100); do
-		[ "$(wc -l < out.jsonl.partial 2>/dev/null || echo 0)" -gt 20 ] && break
-		sleep 0.05
-	done
-	kill -9 "$pid"
-	wait "$pid" || true
+	kill_after_lines $! out.jsonl.partial 20
 	[ -s out.jsonl.partial ] || fail "no partial file"
 	[ ! -e out.jsonl ]
 	# A write cut in the middle of a line is cut off on resume.
