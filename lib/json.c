@@ -618,16 +618,20 @@ void json_get_members(const char *s, size_t n, const char *const *names, size_t 
 {
 	const char *end = s + n;
 	const char *obj = skip_space(s, end);
-	size_t left = k;
+	size_t len[JSON_MAX_MEMBERS];
 	for (size_t i = 0; i < k; i++)
 		v[i] = (struct json_value){ NULL, 0, JSON_NONE, 0 };
+	if (k > JSON_MAX_MEMBERS)
+		k = JSON_MAX_MEMBERS;
+	for (size_t i = 0; i < k; i++)
+		len[i] = strlen(names[i]);
+	size_t left = k;
 	if (obj >= end || *obj != '{')
 		return;
 	struct member m;
 	for (const char *q = first_member(obj, end, &m); q && left; q = next_member(q, end, &m)) {
 		for (size_t i = 0; i < k; i++) {
-			if (v[i].type != JSON_NONE ||
-			    !key_equals(m.name, m.name_end, names[i], strlen(names[i])))
+			if (v[i].type != JSON_NONE || !key_equals(m.name, m.name_end, names[i], len[i]))
 				continue;
 			v[i] = (struct json_value){ m.value, (size_t)(m.value_end - m.value), m.type, 0 };
 			left--;

@@ -65,7 +65,8 @@ int json_get(const char *s, size_t n, const char *path, struct json_value *v);
 /* The top-level members names[0..k) of the checked object s[0..n), in
  * one walk over its members: v[i] is the first member called names[i]
  * (plain names, no dotted paths), or has type JSON_NONE when there is
- * none. */
+ * none. Names past the first JSON_MAX_MEMBERS are not looked for. */
+#define JSON_MAX_MEMBERS 8
 void json_get_members(const char *s, size_t n, const char *const *names, size_t k,
 		      struct json_value *v);
 
