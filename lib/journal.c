@@ -59,16 +59,8 @@ int journal_append(struct journal *j, const char *p, size_t n)
 	uint64_t lines = 0;
 	for (const char *q = p, *end = p + n; (q = memchr(q, '\n', (size_t)(end - q))); q++)
 		lines++;
-	while (n) {
-		ssize_t w = write(j->fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_errno("%s", j->path);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (write_full(j->fd, p, n) < 0)
+		return error_errno("%s", j->path);
 	j->lines += lines;
 	return 0;
 }
