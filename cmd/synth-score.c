@@ -20,7 +20,10 @@
 #include "chat.h"
 #include "cli.h"
 #include "diag.h"
+#include "hash.h"
+#include "journal.h"
 #include "json.h"
+#include "keymap.h"
 #include "ngram.h"
 #include "quality.h"
 #include "records.h"
@@ -29,7 +32,7 @@
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
-	KEY_RETRIES, KEY_TIMEOUT
+	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME
 };
 
 static const struct cli_option options[] = {
@@ -50,6 +53,7 @@ static const struct cli_option options[] = {
 	{ "concurrency", KEY_CONCURRENCY, "N", "N judge requests in flight at most (default: 16)" },
 	{ "retries", KEY_RETRIES, "N", "retry a failed judge request N times (default: 5)" },
 	{ "timeout", KEY_TIMEOUT, "S", "give a judge request S seconds (default: 300)" },
+	{ "resume", KEY_RESUME, NULL, "keep the judgements in FILE.partial (-o FILE), reuse a stopped run's" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
 	CLI_OPT_JOBS,
@@ -179,6 +183,15 @@ struct settings {
 	struct chat_config chat;
 	struct chat_client *client;
 	uint64_t judge_passed, judge_failed_requests, judge_fail[2];
+	/* --resume: the journal FILE.partial, and the judgements it held
+	 * when the run started: the hash of a request body to the offset
+	 * in `judged` of the answer's text, a JSON string with a NUL after. */
+	int resume, journal_failed;
+	const char *journal_name;
+	struct journal journal;
+	struct keymap judged_at;
+	struct strbuf judged;
+	uint64_t judge_reused, judge_asked;
 	const char *best_of, *rank_by;
 	int rank_signal, rank_low, pairs;
 	struct group group;
@@ -507,70 +520,185 @@ static double parse_score(const char *p, size_t n)
 	return score;
 }
 
+/* The judge's request body for a record's message (a JSON string): the
+ * model, the message and the seed. Under --resume its hash is the key of
+ * the answer, so that a changed record, rubric, model or seed is asked
+ * again. */
+static void judge_request(const struct settings *set, const char *msg, size_t n, struct strbuf *body)
+{
+	strbuf_reset(body);
+	strbuf_addstr(body, "{\"model\":");
+	json_add_cstr(body, set->model);
+	strbuf_addstr(body, ",\"messages\":[{\"role\":\"user\",\"content\":");
+	strbuf_add(body, msg, n);
+	strbuf_addstr(body, "}],\"seed\":");
+	json_add_u64(body, set->common.seed);
+	strbuf_addc(body, '}');
+}
+
+/* The judge member of an answer whose content is the JSON string
+ * content[0..n): {"score":S,"raw":CONTENT} into *judge. Returns the
+ * score. An answer read back from the journal goes through here too,
+ * so that it makes the same bytes and the same score as when it came. */
+static double judge_answer(const char *content, size_t n, struct strbuf *judge)
+{
+	struct strbuf raw = STRBUF_INIT;
+	struct json_value v = { content, n, JSON_STRING, 0 };
+	json_decode_string(&v, &raw);
+	double score = parse_score(raw.buf, raw.len);
+	strbuf_release(&raw);
+	strbuf_reset(judge);
+	strbuf_addstr(judge, "{\"score\":");
+	add_value(judge, score);
+	strbuf_addstr(judge, ",\"raw\":");
+	strbuf_add(judge, content, n);
+	strbuf_addc(judge, '}');
+	return score;
+}
+
+/* A line of the --resume journal: {"request":"HASH","id":ID,"judge":
+ * {"score":S,"raw":CONTENT}}, HASH the request body's hash64 in 16 hex
+ * digits. The content goes into set->judged under its hash; the first
+ * of two answers to one request wins. */
+static int journal_line(void *arg, const char *p, size_t n, uint64_t lineno)
+{
+	struct settings *set = arg;
+	struct json_error err;
+	struct json_value req, raw;
+	uint64_t key = 0;
+	int ok = json_check_record(p, n, &err) == 0 && json_get(p, n, "request", &req) &&
+		 req.type == JSON_STRING && req.len == 18 && json_get(p, n, "judge.raw", &raw) &&
+		 raw.type == JSON_STRING;
+	for (size_t i = 1; ok && i < 17; i++) {
+		char c = req.p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		ok = d >= 0;
+		key = key << 4 | (uint64_t)(ok ? d : 0);
+	}
+	if (!ok)
+		return error("%s:%llu: not a judgement of synth-score --judge; --resume needs the file "
+			     "it left", set->journal_name, (unsigned long long)lineno);
+	if (!keymap_get(&set->judged_at, key, NULL)) {
+		keymap_put(&set->judged_at, key, set->judged.len);
+		strbuf_add(&set->judged, raw.p, raw.len);
+		strbuf_addc(&set->judged, '\0');
+	}
+	return 0;
+}
+
+enum judge_state { JUDGE_WAITING, JUDGE_ANSWERED, JUDGE_FAILED };
+
+/* A record of a block on its way through the judge. */
+struct judging {
+	size_t off;		/* its pending entry in the side */
+	uint64_t request;	/* --resume: the hash of its request body */
+	enum judge_state state;
+	double score;
+	struct strbuf judge;	/* the judge member, once answered or failed */
+	char error[sizeof(((struct chat_done *)0)->error)];	/* failed: why */
+};
+
+/* Keep an answer in the --resume journal as soon as it came, so that a
+ * kill loses only the requests in flight. After a failed write the
+ * journal takes no more, and the run ends with status 1. */
+static void journal_judgement(struct settings *set, const struct strbuf *side,
+			      const struct judging *j, struct strbuf *line)
+{
+	if (set->journal_failed)
+		return;
+	struct pending p;
+	const char *rec;
+	pending_at(side, j->off, &p, &rec);
+	const char *file = rec + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len;
+	char *name = xstrndup(file, p.file_len);
+	struct record r = { rec, p.line_len, name, p.lineno, { 0 } };
+	strbuf_reset(line);
+	strbuf_addf(line, "{\"request\":\"%016llx\",\"id\":", (unsigned long long)j->request);
+	record_id_json(&r, &set->common, line);
+	strbuf_addstr(line, ",\"judge\":");
+	strbuf_add(line, j->judge.buf, j->judge.len);
+	strbuf_addstr(line, "}\n");
+	free(name);
+	if (journal_append(&set->journal, line->buf, line->len) < 0)
+		set->journal_failed = 1;
+}
+
 static void judge_ordered(void *arg, struct emit *e)
 {
 	struct settings *set = arg;
-	struct strbuf body = STRBUF_INIT;
 	size_t count = 0;
-	/* Every record of the block to the server, tagged by its place. */
 	for (size_t off = 0; off < e->side.len; count++) {
 		struct pending p;
 		const char *rec;
 		off = pending_at(&e->side, off, &p, &rec);
-		const char *msg = rec + p.line_len + p.member_len + p.reasons_len;
-		strbuf_reset(&body);
-		strbuf_addstr(&body, "{\"model\":");
-		json_add_cstr(&body, set->model);
-		strbuf_addstr(&body, ",\"messages\":[{\"role\":\"user\",\"content\":");
-		strbuf_add(&body, msg, p.message_len);
-		strbuf_addstr(&body, "}],\"seed\":");
-		json_add_u64(&body, set->common.seed);
-		strbuf_addc(&body, '}');
-		chat_submit(set->client, count, body.buf, body.len);
 	}
-	struct strbuf why = STRBUF_INIT;
-	struct chat_done *done = xcalloc(count ? count : 1, sizeof(*done));
-	while (chat_pending(set->client)) {
-		if (chat_run(set->client, 1, &why) < 0) {
-			strbuf_addstr(&e->fatal, why.buf);
-			e->stopped = 1;
-			break;
-		}
-		struct chat_done d;
-		while (chat_take(set->client, &d))
-			done[d.tag] = d;
-	}
-	struct strbuf judge = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT;
+	struct judging *jg = xcalloc(count ? count : 1, sizeof(*jg));
+	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT;
+	/* Every record of the block to the server, tagged by its place, but
+	 * those whose answer the --resume journal holds. */
 	size_t i = 0;
-	for (size_t off = 0; !e->stopped && off < e->side.len; i++) {
+	for (size_t off = 0; off < e->side.len; i++) {
+		struct judging *j = &jg[i];
 		struct pending p;
 		const char *rec;
+		uint64_t at;
+		j->off = off;
+		strbuf_init(&j->judge);
 		off = pending_at(&e->side, off, &p, &rec);
+		judge_request(set, rec + p.line_len + p.member_len + p.reasons_len, p.message_len, &body);
+		if (set->resume) {
+			j->request = hash64(body.buf, body.len, 0);
+			if (keymap_get(&set->judged_at, j->request, &at)) {
+				const char *raw = set->judged.buf + at;
+				j->score = judge_answer(raw, strlen(raw), &j->judge);
+				j->state = JUDGE_ANSWERED;
+				set->judge_reused++;
+				continue;
+			}
+		}
+		set->judge_asked++;
+		chat_submit(set->client, i, body.buf, body.len);
+	}
+	/* The answers as they come; the circuit breaker's stop still takes
+	 * those that came. */
+	for (int broken = 0; !broken && chat_pending(set->client);) {
+		if (chat_run(set->client, 1, &why) < 0) {
+			strbuf_addstr(&e->fatal, why.buf);
+			e->stopped = broken = 1;
+		}
+		struct chat_done d;
+		while (chat_take(set->client, &d)) {
+			struct judging *j = &jg[d.tag];
+			struct json_value first, content;
+			if (d.ok && chat_first_choice(d.body.buf, d.body.len, &first, &content)) {
+				j->score = judge_answer(content.p, content.len, &j->judge);
+				j->state = JUDGE_ANSWERED;
+				if (set->resume)
+					journal_judgement(set, &e->side, j, &line);
+			} else {
+				j->score = NAN;
+				j->state = JUDGE_FAILED;
+				memcpy(j->error, d.error, sizeof(j->error));
+				strbuf_addstr(&j->judge, "{\"score\":null,\"error\":");
+				json_add_cstr(&j->judge, d.error);
+				strbuf_addc(&j->judge, '}');
+			}
+			strbuf_release(&d.body);
+		}
+	}
+	for (i = 0; !e->stopped && i < count; i++) {
+		struct judging *j = &jg[i];
+		struct pending p;
+		const char *rec;
+		pending_at(&e->side, j->off, &p, &rec);
 		const char *qm = rec + p.line_len, *reasons = qm + p.member_len,
 			   *key = reasons + p.reasons_len + p.message_len, *file = key + p.key_len;
-		/* The judgement: the grade and the answer, or the error. */
-		struct chat_done *d = &done[i];
-		double score = NAN;
-		strbuf_reset(&judge);
-		strbuf_addstr(&judge, "{\"score\":");
-		struct json_value first, content;
-		if (d->ok && chat_first_choice(d->body.buf, d->body.len, &first, &content)) {
-			struct strbuf raw = STRBUF_INIT;
-			json_decode_string(&content, &raw);
-			score = parse_score(raw.buf, raw.len);
-			add_value(&judge, score);
-			strbuf_addstr(&judge, ",\"raw\":");
-			strbuf_add(&judge, content.p, content.len);
-			strbuf_release(&raw);
-		} else {
+		double score = j->score;
+		if (j->state == JUDGE_FAILED) {
 			set->judge_failed_requests++;
 			strbuf_addf(&e->warnings, "%.*s:%llu: the judge failed: %s\n", (int)p.file_len, file,
-				    (unsigned long long)p.lineno, d->error);
-			strbuf_addstr(&judge, "null,\"error\":");
-			json_add_cstr(&judge, d->error);
+				    (unsigned long long)p.lineno, j->error);
 		}
-		strbuf_addc(&judge, '}');
-		strbuf_release(&d->body);
 		/* The judge's bounds, then the whole member. */
 		int failed = p.failed;
 		strbuf_reset(&member);
@@ -586,7 +714,7 @@ static void judge_ordered(void *arg, struct emit *e)
 		struct strbuf q = STRBUF_INIT;
 		strbuf_add(&q, qm, p.member_len);
 		strbuf_addstr(&q, ",\"judge\":");
-		strbuf_add(&q, judge.buf, judge.len);
+		strbuf_add(&q, j->judge.buf, j->judge.len);
 		strbuf_addstr(&q, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
 		strbuf_add(&q, member.buf, member.len);
 		strbuf_addstr(&q, "]}");
@@ -611,11 +739,10 @@ static void judge_ordered(void *arg, struct emit *e)
 		}
 		strbuf_release(&fname);
 	}
-	for (; i < count; i++)
-		strbuf_release(&done[i].body);
-	free(done);
+	for (i = 0; i < count; i++)
+		strbuf_release(&jg[i].judge);
+	free(jg);
 	strbuf_release(&why);
-	strbuf_release(&judge);
 	strbuf_release(&member);
 	strbuf_release(&line);
 	strbuf_release(&body);
@@ -888,6 +1015,7 @@ int main(int argc, char **argv)
 			break;
 		case KEY_RETRIES: set.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
 		case KEY_TIMEOUT: set.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
+		case KEY_RESUME: set.resume = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -897,6 +1025,10 @@ int main(int argc, char **argv)
 		usage_error("--model and --rubric go with --judge URL");
 	if (set.judge && !set.model)
 		usage_error("--judge needs --model NAME");
+	if (set.resume && !set.judge)
+		usage_error("--resume goes with --judge URL");
+	if (set.resume && (!set.common.output || !strcmp(set.common.output, "-")))
+		usage_error("--resume needs -o FILE");
 	if ((set.rank_by || set.pairs) && !set.best_of)
 		usage_error("--rank-by and --pairs go with --best-of FIELD");
 	if (set.best_of) {
@@ -954,6 +1086,19 @@ int main(int argc, char **argv)
 		set.chat.seed = set.common.seed;
 		set.client = chat_new(&set.chat);
 	}
+	/* The judgements a stopped run kept, before any request. */
+	struct strbuf journal_name = STRBUF_INIT;
+	keymap_init(&set.judged_at);
+	strbuf_init(&set.judged);
+	if (set.resume) {
+		strbuf_addf(&journal_name, "%s.partial", set.common.output);
+		set.journal_name = journal_name.buf;
+		if (journal_open(&set.journal, journal_name.buf, journal_line, &set) < 0)
+			diag_exit(1);
+		if (set.journal.lines)
+			info("--resume: %llu judgements already in %s", (unsigned long long)set.journal.lines,
+			     journal_name.buf);
+	}
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
@@ -998,6 +1143,29 @@ int main(int argc, char **argv)
 		      set.judge_failed_requests == 1 ? "" : "s");
 		rc = rc ? rc : 1;
 	}
+	if (set.resume) {
+		info("--resume: %llu judgements taken from %s, %llu asked of the judge",
+		     (unsigned long long)set.judge_reused, journal_name.buf,
+		     (unsigned long long)set.judge_asked);
+		if (set.journal_failed)
+			rc = rc ? rc : 1;
+		/* Every record judged and written: the output holds what the
+		 * journal did. */
+		if (!rc || !set.journal.lines) {
+			if (journal_remove(&set.journal) < 0)
+				rc = rc ? rc : 1;
+		} else if (journal_close(&set.journal) < 0) {
+			rc = rc ? rc : 1;
+		} else {
+			error("%s keeps %llu judgement%s; run the same command again to finish",
+			      journal_name.buf, (unsigned long long)set.journal.lines,
+			      set.journal.lines == 1 ? "" : "s");
+		}
+		journal_release(&set.journal);
+	}
+	keymap_release(&set.judged_at);
+	strbuf_release(&set.judged);
+	strbuf_release(&journal_name);
 	chat_free(set.client);
 	strbuf_release(&set.rubric);
 	strbuf_release(&set.group.key);

@@ -282,3 +282,109 @@ answers() {
 	run synth-score --judge "$URL" --model m --best-of synth.parent --rank-by judge --pairs in.jsonl
 	assert_equal "$(printf '%s\n' "$output" | jq -c '[.chosen, .rejected, .scores]')" '["strong. Score: 5","weak. Score: 1",[5,1]]'
 }
+
+# --- the judge's --resume ---------------------------------------------------
+
+# judge_input N: records 1..N graded "Score: i % 6" by the test server,
+# which answers with the message it got.
+judge_input() {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "{\"id\":%d,\"text\":\"text %d. Score: %d\"}\n", i, i, i % 6 }'
+}
+
+@test "--judge --resume: a failed run keeps the ok judgements; the rerun asks only for the rest" {
+	# The first attempt at a record that says "doomed" fails.
+	start_server --fail-first 1 --faults 500 --match doomed
+	judge_input 6 | sed '/"id":[25],/s/"text":"/"text":"doomed /' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --retries 0 --resume -o out.jsonl in.jsonl
+	assert_failure 1
+	echo "$stderr" | grep -q "^synth-score: out.jsonl.partial keeps 4 judgements; run the same command again to finish$" ||
+		fail "$stderr"
+	# Exactly the ok judgements, one line each: the hash of the request
+	# the server got, the record's id and the judge member as written.
+	assert_equal "$(jq -c .id out.jsonl.partial | sort | tr '\n' ' ')" "1 3 4 6 "
+	assert_equal "$(jq -r .request out.jsonl.partial | sort | tr '\n' ' ')" \
+		"$(awk '$1 == "ok" { print $2 }' server.log | sort | tr '\n' ' ')"
+	assert_equal "$(jq -c 'select(.id == 3) | .judge' out.jsonl.partial)" \
+		"$(jq -c 'select(.id == 3) | .quality.judge' out.jsonl)"
+	# The rerun asks for the two that failed, and finishes.
+	local before
+	before=$(wc -l < server.log)
+	run --separate-stderr synth-score --judge "$URL" --model m --retries 0 --resume -v -o out.jsonl in.jsonl
+	assert_success
+	echo "$stderr" | grep -q "^synth-score: --resume: 4 judgements already in out.jsonl.partial$" || fail "$stderr"
+	echo "$stderr" | grep -q "^synth-score: --resume: 4 judgements taken from out.jsonl.partial, 2 asked of the judge$" ||
+		fail "$stderr"
+	assert_equal "$(tail -n +$((before + 1)) server.log | awk '{ print $1 }' | tr '\n' ' ')" "ok ok "
+	[ ! -e out.jsonl.partial ] || fail "the journal was left"
+	# The same bytes as a run that never stopped.
+	synth-score --judge "$URL" --model m -o whole.jsonl in.jsonl
+	cmp out.jsonl whole.jsonl
+	assert_equal "$(jq -c .quality.judge.score out.jsonl | tr '\n' ' ')" "1 2 3 4 5 0 "
+}
+
+@test "--judge --resume after kill -9: no record asked twice but those in flight, the same output" {
+	start_server --delay-ms 20
+	judge_input 150 > in.jsonl
+	synth-score --judge "$URL" --model m --concurrency 4 --resume -o out.jsonl in.jsonl &
+	kill_after_lines $! out.jsonl.partial 20
+	local kept
+	kept=$(wc -l < out.jsonl.partial)
+	[ "$kept" -gt 20 ] && [ "$kept" -lt 150 ] || fail "$kept judgements kept"
+	[ ! -e out.jsonl ]
+	# A write cut in the middle of a line is cut off on resume.
+	printf '{"request":"00' >> out.jsonl.partial
+	run --separate-stderr synth-score --judge "$URL" --model m --concurrency 4 --resume -v -o out.jsonl in.jsonl
+	assert_success
+	echo "$stderr" | grep -q "^synth-score: --resume: $kept judgements already in out.jsonl.partial$" || fail "$stderr"
+	[ ! -e out.jsonl.partial ]
+	# Every record asked, and asked again only if in flight at the kill:
+	# four at most.
+	assert_equal "$(awk '{ print $2 }' server.log | sort -u | wc -l)" 150
+	[ "$(wc -l < server.log)" -le 154 ] || fail "$(($(wc -l < server.log) - 150)) records asked twice"
+	synth-score --judge "$URL" --model m -o whole.jsonl in.jsonl
+	cmp out.jsonl whole.jsonl
+}
+
+@test "--judge --resume: a changed rubric asks every record again" {
+	start_server --fail-first 1 --faults 500 --match doomed
+	judge_input 3 | sed '/"id":2,/s/"text":"/"text":"doomed /' > in.jsonl
+	run synth-score --judge "$URL" --model m --retries 0 --resume -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < out.jsonl.partial)" 2
+	printf 'Grade it.\n' > rubric.txt
+	local before
+	before=$(wc -l < server.log)
+	run --separate-stderr synth-score --judge "$URL" --model m --rubric rubric.txt --retries 1 --resume -v \
+		-o out.jsonl in.jsonl
+	assert_success
+	echo "$stderr" | grep -q "^synth-score: --resume: 0 judgements taken from out.jsonl.partial, 3 asked of the judge$" ||
+		fail "$stderr"
+	# Three requests the server had not seen.
+	head -n "$before" server.log | awk '{ print $2 }' | sort -u > old
+	tail -n +$((before + 1)) server.log | awk '{ print $2 }' | sort -u > new
+	assert_equal "$(wc -l < new)" 3
+	assert_equal "$(comm -12 old new | wc -l)" 0
+	[ ! -e out.jsonl.partial ]
+	assert_equal "$(jq -r .quality.judge.raw out.jsonl | grep -c '^answer to: Grade it\.')" 3
+}
+
+@test "--resume: usage errors; a file that is not the judge's journal" {
+	start_server
+	printf '{"id":1,"text":"a"}\n' > in.jsonl
+	run --separate-stderr synth-score --resume -o out.jsonl in.jsonl
+	assert_failure 2
+	echo "$stderr" | grep -q "^synth-score: --resume goes with --judge URL$" || fail "$stderr"
+	run --separate-stderr synth-score --judge "$URL" --model m --resume in.jsonl
+	assert_failure 2
+	echo "$stderr" | grep -q "^synth-score: --resume needs -o FILE$" || fail "$stderr"
+	run synth-score --judge "$URL" --model m --resume -o - in.jsonl
+	assert_failure 2
+	echo '{"id":1}' > out.jsonl.partial
+	run --separate-stderr synth-score --judge "$URL" --model m --resume -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" \
+		"synth-score: out.jsonl.partial:1: not a judgement of synth-score --judge; --resume needs the file it left"
+	[ ! -s server.log ] || fail "a request was sent"
+	[ ! -e out.jsonl ]
+}
