@@ -275,16 +275,12 @@ static int is_ascii_space(char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* Opening and closing ASCII punctuation that stop words may carry. */
+/* ASCII punctuation, which a stop word may carry on either side:
+ * "(with)," and "**the**" are stop words. */
 static int is_wrapping(char c)
 {
-	switch (c) {
-	case '"': case '\'': case '(': case '[': case '{': case '<': case '.': case ',':
-	case ';': case ':': case '!': case '?': case ')': case ']': case '}': case '>':
-		return 1;
-	default:
-		return 0;
-	}
+	return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+	       (c >= '{' && c <= '~');
 }
 
 /* p[0..n) without white space at either end (ASCII white space). */
@@ -365,12 +361,12 @@ static int stop_word(const char *p, size_t n)
 {
 	static const char *const stops[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
 	static const unsigned char lens[] = { 3, 2, 2, 2, 3, 4, 4, 4 };
-	if (n > 8)
-		return -1;
 	while (n && is_wrapping(p[0]))
 		p++, n--;
 	while (n && is_wrapping(p[n - 1]))
 		n--;
+	if (n > 4)
+		return -1;
 	for (int i = 0; i < 8; i++) {
 		size_t k = lens[i];
 		if (n != k)

@@ -63,6 +63,9 @@ static void test_gopher_quality(void)
 	ok(near(v[Q_BULLET_LINES_FRAC], 0.75), "3 bullet lines of 4");
 	score("The cat and the dog, with THE bone.", NULL);
 	ok(v[Q_STOP_WORDS] == 3, "the, and, with: 3 distinct stop words");
+	score("\"(with)\", **of** _be_ ~to~ -that- #have# [[and]]; theory", NULL);
+	ok(v[Q_STOP_WORDS] == 7, "stop words inside any ASCII punctuation, even 8 bytes of it (%g)",
+	   v[Q_STOP_WORDS]);
 	score("Ça été très œuvre", NULL);
 	ok(near(v[Q_MEAN_WORD_LENGTH], 14.0 / 4), "lengths in code points: 2+3+4+5 of 4 words (%g)",
 	   v[Q_MEAN_WORD_LENGTH]);
