@@ -29,6 +29,7 @@ complete -c synth-score -l rubric -r -F -d 'the judge\'s rubric (default: an add
 complete -c synth-score -l concurrency -x -d 'N judge requests in flight at most (default: 16)'
 complete -c synth-score -l retries -x -d 'retry a failed judge request N times (default: 5)'
 complete -c synth-score -l timeout -x -d 'give a judge request S seconds (default: 300)'
+complete -c synth-score -l resume -d 'keep the judgements in FILE.partial (-o FILE), reuse a stopped run\'s'
 complete -c synth-score -l id-field -x -d 'the record id is in member NAME (default: id)'
 complete -c synth-score -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst)'
 complete -c synth-score -s j -l jobs -x -d 'use N worker threads (default: the number of CPUs)'
