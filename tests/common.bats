@@ -23,6 +23,7 @@ declare -gA NOT_FILTER=(
 # The usage line of --help, after the program's name.
 declare -gA USAGE=(
 	[synth-gen]="MODE [OPTION]..."
+	[synth-mix]="[OPTION]... SOURCE[:WEIGHT]..."
 )
 
 # check_small_output PROGRAM FILE: FILE holds what -o gets from a run on
