@@ -217,18 +217,6 @@ struct worker {
 	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], passed;
 };
 
-/* The perplexity of a text under the model: exp of the mean negative
- * log probability of its words and of the end marker after them. */
-static double perplexity(const struct ngram_model *m, const char *text, size_t n, struct worker *w)
-{
-	size_t len = 0;
-	ngram_ids(m, text, n, &w->ids, &len, &w->ids_cap);
-	double sum = 0;
-	for (size_t i = 0; i <= len; i++)
-		sum -= log(ngram_prob(m, w->ids, i, i < len ? w->ids[i] : NGRAM_EOS));
-	return exp(sum / (double)(len + 1));
-}
-
 static const char *signal_name(int i)
 {
 	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" :
@@ -826,7 +814,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	}
 	double v[S_COUNT];
 	quality_compute(text, len, prompt, plen, w->q, v);
-	v[S_PERPLEXITY] = set->lm_path ? perplexity(&set->lm, text, len, w) : NAN;
+	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
 	v[S_PENALTY] = NAN;
 	v[S_JUDGE] = NAN;	/* known on the ordered stage */
 	struct strbuf *m = &w->member;

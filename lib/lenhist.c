@@ -95,3 +95,68 @@ uint64_t lenhist_max(const struct lenhist *h)
 			return i - 1;
 	return 0;
 }
+
+/* The lengths with a count, in increasing order: a cursor over the
+ * dense array, then the sorted list. */
+struct lenhist_cursor {
+	const struct lenhist *h;
+	size_t i;		/* dense index, then LENHIST_DENSE + list index */
+};
+
+static int lenhist_next(struct lenhist_cursor *c, uint64_t *len, uint64_t *count)
+{
+	const struct lenhist *h = c->h;
+	while (c->i < LENHIST_DENSE && !h->dense[c->i])
+		c->i++;
+	if (c->i < LENHIST_DENSE) {
+		*len = c->i;
+		*count = h->dense[c->i++];
+		return 1;
+	}
+	size_t k = c->i - LENHIST_DENSE;
+	if (k >= h->nbig)
+		return 0;
+	*len = h->big[2 * k];
+	*count = h->big[2 * k + 1];
+	c->i++;
+	return 1;
+}
+
+size_t lenhist_points(const struct lenhist *h, double *x, double *y, size_t max)
+{
+	struct lenhist_cursor c = { h, 0 };
+	uint64_t len, count;
+	size_t n = 0;
+	while (n < max && lenhist_next(&c, &len, &count)) {
+		x[n] = (double)len;
+		y[n++] = (double)count;
+	}
+	return n;
+}
+
+double lenhist_ks(const struct lenhist *a, const struct lenhist *b)
+{
+	if (!a->n || !b->n)
+		return NAN;
+	struct lenhist_cursor ca = { a, 0 }, cb = { b, 0 };
+	uint64_t la, na, lb, nb, sa = 0, sb = 0;
+	int more_a = lenhist_next(&ca, &la, &na), more_b = lenhist_next(&cb, &lb, &nb);
+	double d = 0;
+	/* Step both distribution functions through every length either
+	 * holds; the largest gap after a step is the statistic. */
+	while (more_a || more_b) {
+		uint64_t len = !more_b || (more_a && la <= lb) ? la : lb;
+		if (more_a && la == len) {
+			sa += na;
+			more_a = lenhist_next(&ca, &la, &na);
+		}
+		if (more_b && lb == len) {
+			sb += nb;
+			more_b = lenhist_next(&cb, &lb, &nb);
+		}
+		double gap = fabs((double)sa / (double)a->n - (double)sb / (double)b->n);
+		if (gap > d)
+			d = gap;
+	}
+	return d;
+}

@@ -32,4 +32,12 @@ void lenhist_merge(struct lenhist *dst, const struct lenhist *src);
 uint64_t lenhist_quantile(const struct lenhist *h, double q);
 uint64_t lenhist_max(const struct lenhist *h);
 
+/* The Kolmogorov-Smirnov statistic of two histograms: the largest gap
+ * between their distribution functions, 0 to 1; NaN when one is empty. */
+double lenhist_ks(const struct lenhist *a, const struct lenhist *b);
+
+/* The lengths that have a count, in increasing order, as points
+ * (length, count) into x and y, at most max of them. Returns how many. */
+size_t lenhist_points(const struct lenhist *h, double *x, double *y, size_t max);
+
 #endif

@@ -874,3 +874,14 @@ int ngram_load(struct ngram_model *m, const char *path)
 	strbuf_release(&err);
 	return rc;
 }
+
+double ngram_perplexity(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
+			size_t *cap)
+{
+	size_t len = 0;
+	ngram_ids(m, s, n, ids, &len, cap);
+	double sum = 0;
+	for (size_t i = 0; i <= len; i++)
+		sum -= log(ngram_prob(m, *ids, i, i < len ? (*ids)[i] : NGRAM_EOS));
+	return exp(sum / (double)(len + 1));
+}

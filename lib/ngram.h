@@ -92,6 +92,12 @@ size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t 
  * are padded with begin markers. w may be UINT32_MAX (unknown). */
 double ngram_prob(const struct ngram_model *m, const uint32_t *hist, size_t n, uint32_t w);
 
+/* The perplexity of the valid UTF-8 s[0..n) under the model: exp of the
+ * mean negative log probability of its words and of the end marker after
+ * them. *ids (of *cap entries) is scratch, grown as needed. */
+double ngram_perplexity(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
+			size_t *cap);
+
 /* Sampling with a temperature and a nucleus (top-p): the probabilities
  * are raised to 1 / temperature and renormalised, then the most
  * probable words that make up top_p of the mass are kept. Neither

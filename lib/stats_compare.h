@@ -1,0 +1,44 @@
+/* stats_compare.h: a corpus measured against a reference corpus.
+ *
+ * The figures that show model collapse (Shumailov et al., Nature 2024):
+ * rare words vanish first, the word distribution drifts from the real
+ * one, the lengths narrow. Each compares the exact vocabularies and
+ * length histograms of two corpus_stats; a figure that needs a
+ * vocabulary that outgrew the memory limit (an estimate) is NaN.
+ */
+#ifndef SYNTH_STATS_COMPARE_H
+#define SYNTH_STATS_COMPARE_H
+
+#include <stddef.h>
+
+#include "corpus_stats.h"
+
+/* Words seen at most this many times in the reference are rare. */
+#define STATS_RARE_COUNT 5
+
+struct stats_comparison {
+	double vocab_kept;	/* share of the reference's word types the input has */
+	double rare_kept;	/* the same for the reference's rare types */
+	double unseen_mass;	/* the input's hapax / words (Good-Turing) */
+	double unseen_mass_reference;
+	double js_divergence;	/* of the word distributions, in bits, 0 to 1 */
+	double length_ks;	/* Kolmogorov-Smirnov statistic of the lengths */
+};
+
+void stats_compare(const struct corpus_stats *in, const struct corpus_stats *ref,
+		   struct stats_comparison *c);
+
+/* Good-Turing's estimate of the unseen mass: words seen once over all
+ * words; NaN when the vocabulary is an estimate or there are no words. */
+double stats_unseen_mass(const struct corpus_stats *cs);
+
+/* The rank-frequency curve of the vocabulary, thinned to at most max
+ * points spread evenly over log(rank): x the rank from 1, y the count.
+ * Returns how many points (0 when the vocabulary is an estimate). */
+size_t stats_rank_freq(const struct corpus_stats *cs, double *x, double *y, size_t max);
+
+/* The nearest-rank q-quantile of v[0..n), which is sorted in place;
+ * NaN when n is 0. */
+double quantile_sorted(double *v, size_t n, double q);
+
+#endif
