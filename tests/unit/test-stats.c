@@ -11,6 +11,7 @@
 #include "lenhist.h"
 #include "prng.h"
 #include "sample.h"
+#include "stats_compare.h"
 #include "strbuf.h"
 #include "unit.h"
 
@@ -198,8 +199,64 @@ static void test_sample(void)
 	sample_release(&two[1]);
 }
 
+/* The Kolmogorov-Smirnov statistic, dense and long lengths. */
+static void test_lenhist_ks(void)
+{
+	struct lenhist a, b, e;
+	lenhist_init(&a);
+	lenhist_init(&b);
+	lenhist_init(&e);
+	lenhist_add(&a, 3, 1);
+	lenhist_add(&a, 4, 1);
+	lenhist_add(&b, 3, 1);
+	ok(lenhist_ks(&a, &b) == 0.5 && lenhist_ks(&b, &a) == 0.5, "KS of {3,4} and {3} is 1/2");
+	ok(lenhist_ks(&a, &a) == 0, "KS of a histogram with itself is 0");
+	ok(isnan(lenhist_ks(&a, &e)), "KS against an empty histogram is NaN");
+	lenhist_add(&b, 100000, 3);	/* past the dense array */
+	ok(lenhist_ks(&a, &b) == 0.75, "KS with long lengths: F(4) is 1 against 1/4 (%g)",
+	   lenhist_ks(&a, &b));
+	double x[8], y[8];
+	size_t n = lenhist_points(&b, x, y, 8);
+	ok(n == 2 && x[0] == 3 && y[0] == 1 && x[1] == 100000 && y[1] == 3,
+	   "lenhist_points: (3, 1) and (100000, 3)");
+	lenhist_release(&a);
+	lenhist_release(&b);
+	lenhist_release(&e);
+}
+
+/* A corpus against a reference, on texts worked out by hand. */
+static void test_compare(void)
+{
+	struct corpus_stats ref, in;
+	corpus_stats_init(&ref, 1 << 26, 0);
+	corpus_stats_init(&in, 1 << 26, 0);
+	corpus_stats_add(&ref, "a b c", 5, NULL);
+	corpus_stats_add(&ref, "a b d d", 7, NULL);
+	corpus_stats_add(&in, "a a e", 5, NULL);
+	struct stats_comparison c;
+	stats_compare(&in, &ref, &c);
+	ok(c.vocab_kept == 0.25 && c.rare_kept == 0.25, "one of the four types kept");
+	ok(fabs(c.unseen_mass - 1.0 / 3) < 1e-12 && fabs(c.unseen_mass_reference - 1.0 / 7) < 1e-12,
+	   "unseen mass 1/3 and 1/7");
+	double js = 0.5 * (2.0 / 7 * log2(0.6) + 5.0 / 7) + 0.5 * (2.0 / 3 * log2(1.4) + 1.0 / 3);
+	ok(fabs(c.js_divergence - js) < 1e-12, "JS divergence %.9f, by hand %.9f", c.js_divergence, js);
+	stats_compare(&ref, &ref, &c);
+	ok(c.js_divergence == 0 && c.vocab_kept == 1 && c.length_ks == 0, "a corpus against itself");
+	double x[10], y[10];
+	size_t n = stats_rank_freq(&ref, x, y, 10);
+	ok(n == 4 && x[0] == 1 && y[0] == 2 && x[3] == 4 && y[3] == 1,
+	   "rank-frequency: every rank of a small vocabulary, the counts falling");
+	double v[] = { 5, 1, 4, 2, 3 };
+	ok(quantile_sorted(v, 5, 0.5) == 3 && quantile_sorted(v, 5, 0.1) == 1 &&
+	   quantile_sorted(v, 5, 0.9) == 5, "nearest-rank quantiles of 1..5");
+	corpus_stats_release(&ref);
+	corpus_stats_release(&in);
+}
+
 int main(void)
 {
+	test_lenhist_ks();
+	test_compare();
 	test_counter();
 	test_lenhist();
 	test_sample();
