@@ -1,0 +1,50 @@
+/* report_html.h: the HTML report of synth-stats --html.
+ *
+ * One self-contained HTML file: inline CSS and SVG, no script and
+ * nothing fetched from anywhere. It holds a summary table (one row per
+ * input, and the reference), a histogram of record lengths, a
+ * rank-frequency plot (log-log) of each input against the reference,
+ * and, when there are several inputs (generations), the trend lines of
+ * distinct-2, vocab_kept, unseen_mass and median perplexity across them.
+ * Every plotted series is an SVG element with class "series" and a
+ * data-name attribute naming its input (or "reference"), so a test can
+ * count them.
+ */
+#ifndef SYNTH_REPORT_HTML_H
+#define SYNTH_REPORT_HTML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+/* Points of a plot; the caller owns the arrays. */
+struct report_series {
+	const double *x, *y;
+	size_t n;
+};
+
+/* The figures of one input (or of the reference). A figure that does
+ * not apply is NaN (vocab_kept of the reference, perplexity without a
+ * model) and is shown as a dash. */
+struct report_input {
+	const char *name;
+	uint64_t records, words, vocabulary;
+	double mean_length, distinct_2, entropy_1;
+	double vocab_kept, rare_kept, unseen_mass, js_divergence, length_ks;
+	double perplexity[3];		/* p10, p50, p90 */
+	struct report_series lengths;	/* x: words per record, y: records */
+	struct report_series rank_freq;	/* x: rank from 1, y: count */
+};
+
+struct report {
+	const char *title;
+	const struct report_input *reference;	/* NULL: no reference */
+	const struct report_input *inputs;
+	size_t ninputs;
+};
+
+/* Append the whole HTML document to out. */
+void report_html(const struct report *r, struct strbuf *out);
+
+#endif

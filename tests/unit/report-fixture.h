@@ -1,0 +1,60 @@
+/* report-fixture.h: the report of the HTML tests: a reference and three
+ * generations drifting from it. test-report-html.c checks its text, and
+ * tests/report-fixture.c writes it for the render test (report.bats).
+ */
+#ifndef SYNTH_REPORT_FIXTURE_H
+#define SYNTH_REPORT_FIXTURE_H
+
+#include <math.h>
+
+#include "report_html.h"
+
+#define FIXTURE_INPUTS 3
+#define FIXTURE_LENGTHS 80
+#define FIXTURE_RANKS 40
+
+/* A name with every character that HTML escapes, and its escaped form. */
+#define FIXTURE_ODD_NAME "gen <2> & \"b\" 'c'"
+#define FIXTURE_ODD_ESCAPED "gen &lt;2&gt; &amp; &quot;b&quot; &#39;c&#39;"
+
+/* The fixture; its arrays are static, so the report stays valid and
+ * every call gives the same one. inputs[FIXTURE_INPUTS] is the
+ * reference. Generation g has shorter texts, a narrower spread of
+ * lengths and a steeper Zipf slope than the one before: the collapse
+ * that the report is there to show. */
+static inline struct report report_fixture(void)
+{
+	static double len_x[FIXTURE_LENGTHS], len_y[FIXTURE_INPUTS + 1][FIXTURE_LENGTHS];
+	static double rank_x[FIXTURE_RANKS], rank_y[FIXTURE_INPUTS + 1][FIXTURE_RANKS];
+	static struct report_input in[FIXTURE_INPUTS + 1] = {
+		{ "gen-1.jsonl", 1000, 30000, 4000, 30.0, 0.61, 9.8,
+		  0.92, 0.55, 0.04, 0.012, 0.08, { 18.5, 31.0, 55.2 }, { 0 }, { 0 } },
+		{ FIXTURE_ODD_NAME, 1000, 26000, 3100, 26.0, 0.52, 9.1,
+		  0.81, 0.38, 0.09, 0.031, 0.17, { 14.0, 24.5, 41.0 }, { 0 }, { 0 } },
+		{ "gen-3.jsonl", 1000, 21000, 2200, 21.0, 0.40, 8.2,
+		  0.66, 0.21, 0.17, 0.074, 0.29, { 9.5, 17.3, INFINITY }, { 0 }, { 0 } },
+		{ "ref.jsonl", 5000, 170000, 9000, 34.0, 0.68, 10.4,
+		  NAN, NAN, NAN, NAN, NAN, { 20.0, 35.0, 60.0 }, { 0 }, { 0 } },
+	};
+	for (int i = 0; i < FIXTURE_LENGTHS; i++)
+		len_x[i] = i;
+	/* Ranks 1 to 10, then log-spaced to 1000. */
+	for (int i = 0; i < FIXTURE_RANKS; i++)
+		rank_x[i] = i < 10 ? i + 1 : round(10 * pow(100, (i - 9) / 30.0));
+	for (int g = 0; g <= FIXTURE_INPUTS; g++) {
+		int ref = g == FIXTURE_INPUTS;
+		double mean = ref ? 34 : 30 - 4.5 * g, spread = ref ? 12 : 10 - 2 * g;
+		double records = ref ? 5000 : 1000, slope = ref ? 1.0 : 1.1 + 0.15 * g;
+		for (int i = 0; i < FIXTURE_LENGTHS; i++) {
+			double z = (i - mean) / spread;
+			len_y[g][i] = round(records / 10 * exp(-z * z / 2));
+		}
+		for (int i = 0; i < FIXTURE_RANKS; i++)
+			rank_y[g][i] = round(records * 4 / pow(rank_x[i], slope)) + 1;
+		in[g].lengths = (struct report_series){ len_x, len_y[g], FIXTURE_LENGTHS };
+		in[g].rank_freq = (struct report_series){ rank_x, rank_y[g], FIXTURE_RANKS };
+	}
+	return (struct report){ "synth-stats: fixture", &in[FIXTURE_INPUTS], in, FIXTURE_INPUTS };
+}
+
+#endif
