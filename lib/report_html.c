@@ -18,14 +18,15 @@
 
 #include "alloc.h"
 
-/* Colours of the inputs, in turn; the reference is drawn dashed in the
- * text colour. Ten that stay apart on white and from each other. */
+/* Colours of the inputs, in turn; the reference is drawn dashed in a
+ * dark grey that nothing else uses. Ten that stay apart on white and
+ * from each other. */
 static const char *const palette[] = {
 	"#1c64c8", "#e8590c", "#2f9e44", "#9c36b5", "#c2255c",
 	"#0c8599", "#8f5d1a", "#74b816", "#4c4cc2", "#f59f00",
 };
 #define NPALETTE (sizeof(palette) / sizeof(*palette))
-#define REFERENCE_COLOUR "#212529"
+#define REFERENCE_COLOUR "#343a40"
 
 /* The histogram of lengths has at most this many bins. */
 #define LENGTH_BINS 50
