@@ -45,13 +45,14 @@ BINS      := $(PROGRAMS:%=$(BUILD)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server
-# Programs the tests run besides synth's own: a chat-completions server.
-TEST_BINS := $(BUILD)/tests/llm-server
+# Programs the tests run besides synth's own: a chat-completions server,
+# the writer of the HTML report's fixture.
+TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
                 libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
-                jq mandoc clang
+                jq mandoc clang chromium netpbm
 DEB_BENCH    := bc time curl
 
 .PHONY: all deps check test demo bench fuzz install uninstall clean
@@ -77,6 +78,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) | $(BUILD)/tests
 
 $(BUILD)/tests/llm-server: tests/llm-server.c $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/report-fixture: tests/report-fixture.c tests/unit/report-fixture.h $(LIB_A) | $(BUILD)/tests
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/test-report-html: tests/unit/report-fixture.h
 
 $(BUILD)/bench/%: bench/%.c $(LIB_A) | $(BUILD)/bench
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)

@@ -52,3 +52,19 @@ teardown() {
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
 }
+
+# render_png HTML PNG: a screenshot of the page HTML, 1200 by 2000
+# pixels, by headless Chromium, which prints its noise to chromium.log
+# beside PNG. It cannot hang a test: Chromium and every process it
+# started are killed after 60 seconds.
+render_png() {
+	local html png log
+	html=$(realpath "$1") || return 1
+	png=$(realpath -m "$2")
+	log="$(dirname "$png")/chromium.log"
+	rm -f "$png"
+	timeout -k 5 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+		--hide-scrollbars --no-first-run --user-data-dir="${BATS_TEST_TMPDIR:-$PWD}/chromium" \
+		--window-size=1200,2000 --screenshot="$png" "file://$html" </dev/null >"$log" 2>&1
+	[ -s "$png" ] || fail "chromium made no screenshot of $1 (see $log)"
+}
