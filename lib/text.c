@@ -10,6 +10,7 @@
  */
 #include "text.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -195,7 +196,7 @@ int is_ideographic(int32_t cp)
 
 enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_IDEO };
 
-static int classify(int32_t cp)
+static int classify_slow(int32_t cp)
 {
 	utf8proc_category_t c = utf8proc_category(cp);
 	if (is_letter_category(c))
@@ -208,6 +209,26 @@ static int classify(int32_t cp)
 	default:
 		return CLASS_OTHER;
 	}
+}
+
+/* The classes of the Basic Multilingual Plane, where nearly all text
+ * lives, in a table made once: a lookup instead of utf8proc's property
+ * search for every character. */
+static unsigned char bmp_class[0x10000];
+static pthread_once_t bmp_once = PTHREAD_ONCE_INIT;
+
+static void bmp_fill(void)
+{
+	for (int32_t cp = 0; cp < 0x10000; cp++)
+		bmp_class[cp] = (unsigned char)classify_slow(cp);
+}
+
+static inline int classify(int32_t cp)
+{
+	if (cp >= 0x10000)
+		return classify_slow(cp);
+	pthread_once(&bmp_once, bmp_fill);
+	return bmp_class[cp];
 }
 
 /* Word characters among ASCII: letters and digits. */
@@ -426,11 +447,13 @@ void text_words(const char *s, size_t n, struct words *ws)
 	text_words_as(s, n, NORM_FULL, ws);
 }
 
-/* Word starts in ASCII text: a word character after a non-word one. */
-static size_t count_ascii_words(const char *s, size_t n)
+/* Word starts in ASCII text: a word character after a non-word one.
+ * *prev says whether the character before s was a word character, and
+ * is left saying it of the last one. */
+static size_t count_ascii_words(const char *s, size_t n, unsigned *prev_io)
 {
 	size_t count = 0, i = 0;
-	unsigned prev = 0;
+	unsigned prev = *prev_io;
 #if defined(__SSE2__)
 	const __m128i before0 = _mm_set1_epi8('0' - 1), after9 = _mm_set1_epi8('9' + 1);
 	const __m128i beforea = _mm_set1_epi8('a' - 1), afterz = _mm_set1_epi8('z' + 1);
@@ -451,20 +474,59 @@ static size_t count_ascii_words(const char *s, size_t n)
 		count += word & !prev;
 		prev = word;
 	}
+	*prev_io = prev;
 	return count;
+}
+
+/* The code point of the valid UTF-8 sequence at s, of length *k. */
+static inline int32_t utf8_decode(const unsigned char *s, size_t *k)
+{
+	if (s[0] < 0xE0) {
+		*k = 2;
+		return (int32_t)((s[0] & 0x1F) << 6 | (s[1] & 0x3F));
+	}
+	if (s[0] < 0xF0) {
+		*k = 3;
+		return (int32_t)((s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F));
+	}
+	*k = 4;
+	return (int32_t)((s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F));
 }
 
 size_t text_count_words(const char *s, size_t n, struct words *ws)
 {
-	if (ascii_run(s, n) == n)
-		return count_ascii_words(s, n);
 	/* The words of the text as it is: normalisation changes where
 	 * words break only around compatibility characters, and costs
-	 * more than the count. */
-	strbuf_reset(&ws->norm);
-	strbuf_add(&ws->norm, s, n);
-	text_split_words(ws, 0);
-	return ws->n;
+	 * more than the count. The states of text_split_words, counting
+	 * the words that start; runs of ASCII go sixteen bytes at a time. */
+	(void)ws;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t count = 0, i = 0;
+	int in_word = 0, ideo = 0;
+	while (i < n) {
+		size_t run = ascii_run(s + i, n - i);
+		if (run) {
+			unsigned prev = in_word && !ideo;
+			count += count_ascii_words(s + i, run, &prev);
+			/* A letter after an ideograph starts a word, which the
+			 * run counted as any start. */
+			in_word = (int)prev;
+			ideo = 0;
+			i += run;
+			continue;
+		}
+		size_t k;
+		int cls = classify(utf8_decode(u + i, &k));
+		if (cls == CLASS_IDEO || (cls != CLASS_OTHER && (!in_word || (ideo && cls == CLASS_WORD)))) {
+			count++;
+			ideo = cls == CLASS_IDEO;
+			in_word = 1;
+		} else if (cls == CLASS_OTHER) {
+			in_word = 0;
+		}
+		i += k;
+	}
+	return count;
 }
 
 /* The ASCII fast path of text_joined() for NORM_FULL: a word character

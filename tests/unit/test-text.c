@@ -331,6 +331,31 @@ static void test_count_words(void)
 			same = 0;
 	}
 	ok(same, "text_count_words agrees with text_words on random ASCII");
+	/* Mixed scripts, marks and wide spaces: the count is that of the
+	 * generic split of the text as it is. */
+	static const char *const pieces[] = { "a", "Z", "9", " ", ".", "\xc3\xa9", "\xd0\xb6",
+		"\xe6\x97\xa5", "\xe3\x82\xa2", "\xcc\x81", "\xe3\x80\x80", "\xe3\x80\x8c",
+		"\xf0\xa0\x80\x80", "abcdefghijklmnopq" };
+	struct strbuf text = STRBUF_INIT;
+	same = 1;
+	for (int t = 0; t < 3000; t++) {
+		strbuf_reset(&text);
+		size_t n = (size_t)prng_below(&r, 40);
+		for (size_t i = 0; i < n; i++)
+			strbuf_addstr(&text, pieces[prng_below(&r, sizeof(pieces) / sizeof(*pieces))]);
+		strbuf_reset(&ws.norm);
+		strbuf_add(&ws.norm, text.buf, text.len);
+		text_split_words(&ws, 0);
+		size_t want = ws.n;
+		if (text_count_words(text.buf, text.len, &ws) != want) {
+			same = 0;
+			printf("# '%s': %zu words, counted %zu\n", text.buf, want,
+			       text_count_words(text.buf, text.len, &ws));
+			break;
+		}
+	}
+	ok(same, "text_count_words agrees with the split of mixed-script text as it is");
+	strbuf_release(&text);
 	words_release(&ws);
 }
 
