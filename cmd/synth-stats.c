@@ -8,6 +8,7 @@
  * estimates may differ; see corpus_stats.h).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,15 @@
 #include "corpus_stats.h"
 #include "diag.h"
 #include "json.h"
+#include "ngram.h"
 #include "output.h"
 #include "records.h"
+#include "report_html.h"
+#include "stats_compare.h"
 
 enum {
-	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE
+	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
+	KEY_ORDER, KEY_HTML
 };
 
 static const struct cli_option options[] = {
@@ -33,6 +38,10 @@ static const struct cli_option options[] = {
 	{ "table", KEY_TABLE, NULL, "print an aligned table (the default on a terminal)" },
 	{ "json", KEY_JSON, NULL, "print JSON even on a terminal" },
 	{ "tee", KEY_TEE, "FILE", "pass the records through to stdout, statistics to FILE" },
+	{ "reference", KEY_REFERENCE, "FILE", "measure each input against the real records of FILE, a row each" },
+	{ "lm", KEY_LM, "FILE", "--reference: perplexity under this model (default: one fitted on FILE)" },
+	{ "order", KEY_ORDER, "N", "--reference: the order of the model fitted on FILE (default: 3)" },
+	{ "html", KEY_HTML, "FILE", "--reference: write a report with charts to FILE, one HTML page" },
 	CLI_OPT_OUTPUT,
 	CLI_OPT_SEED,
 	CLI_OPT_JOBS,
@@ -59,12 +68,23 @@ struct settings {
 	uint64_t memory;
 	int table;		/* -1: decide by the terminal */
 	const char *tee;
+	const char *reference, *lm_path, *html;
+	unsigned order;
+	struct ngram_model lm;	/* --reference: the model of perplexity */
+	int has_lm;
+	struct ngram_trainer *trainer;	/* while the reference is read */
 };
 
 struct worker {
 	const struct settings *set;
 	struct corpus_stats stats;
 	struct strbuf text, group;
+	/* --reference: the perplexity of each record, under set->lm. */
+	double *ppl;
+	size_t nppl, capppl;
+	uint32_t *ids;
+	size_t ids_cap;
+	int train;		/* the reference's pass: leave texts for the trainer */
 };
 
 static void *worker_new(void *arg)
@@ -74,6 +94,7 @@ static void *worker_new(void *arg)
 	w->set = set;
 	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
 	corpus_stats_init(&w->stats, set->memory / jobs, set->common.seed);
+	w->train = set->trainer != NULL;
 	strbuf_init(&w->text);
 	strbuf_init(&w->group);
 	return w;
@@ -85,6 +106,8 @@ static void worker_free(void *arg)
 	corpus_stats_release(&w->stats);
 	strbuf_release(&w->text);
 	strbuf_release(&w->group);
+	free(w->ppl);
+	free(w->ids);
 	free(w);
 }
 
@@ -105,6 +128,17 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	corpus_stats_add(&w->stats, text, len, group);
 	if (set->tee)
 		emit_record(e, r);
+	if (w->train) {
+		strbuf_add(&e->side, &len, sizeof(len));
+		strbuf_add(&e->side, text, len);
+	}
+	if (set->has_lm) {
+		if (w->nppl == w->capppl) {
+			w->capppl = w->capppl ? 2 * w->capppl : 1024;
+			w->ppl = xreallocarray(w->ppl, w->capppl, sizeof(*w->ppl));
+		}
+		w->ppl[w->nppl++] = ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap);
+	}
 }
 
 /* Merge the workers' counts and write the figures to out. */
@@ -137,9 +171,277 @@ static int write_statistics(const struct settings *set, struct record_loop *rl,
 	return output_close(out);
 }
 
+/* --- Against a reference ------------------------------------------------- */
+
+/* The reference's texts to the model's trainer, in input order. */
+static void train_ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	for (size_t off = 0; off < e->side.len;) {
+		size_t len;
+		memcpy(&len, e->side.buf + off, sizeof(len));
+		ngram_train(set->trainer, e->side.buf + off + sizeof(len), len);
+		off += sizeof(len) + len;
+	}
+}
+
+/* One corpus: its statistics (merged into the first worker's) and, with
+ * a model, the perplexities of its records. Returns the record loop's
+ * status; the caller releases rl. */
+static int measure(struct settings *set, char **files, int nfiles, struct record_loop *rl)
+{
+	*rl = (struct record_loop){
+		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
+		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
+	};
+	int rc = record_loop_run(rl);
+	struct worker *all = rl->workers[0];
+	all->stats.memory_limit = set->memory;
+	for (unsigned i = 1; i < rl->nworkers; i++) {
+		struct worker *w = rl->workers[i];
+		corpus_stats_merge(&all->stats, &w->stats);
+		for (size_t k = 0; k < w->nppl; k++) {
+			if (all->nppl == all->capppl) {
+				all->capppl = all->capppl ? 2 * all->capppl : 1024;
+				all->ppl = xreallocarray(all->ppl, all->capppl, sizeof(*all->ppl));
+			}
+			all->ppl[all->nppl++] = w->ppl[k];
+		}
+	}
+	return rc;
+}
+
+/* What the report and the table keep of one corpus. */
+struct row {
+	struct report_input in;
+	struct stats_comparison cmp;
+	double *lx, *ly, *rx, *ry;	/* the plots' points */
+};
+
+#define RANK_POINTS 200
+#define LENGTH_POINTS 4096
+
+static double json_number(const char *obj, size_t n, const char *key)
+{
+	struct json_value v;
+	if (!json_get(obj, n, key, &v) || v.type != JSON_NUMBER)
+		return NAN;
+	return strtod(v.p, NULL);
+}
+
+/* Fill row from the merged statistics and their JSON figures. */
+static void make_row(struct row *row, const char *name, struct corpus_stats *cs,
+		     const struct strbuf *json, double *ppl, size_t nppl)
+{
+	struct report_input *in = &row->in;
+	in->name = name;
+	in->records = cs->records;
+	in->words = cs->words;
+	in->vocabulary = (uint64_t)json_number(json->buf, json->len, "vocabulary");
+	in->mean_length = json_number(json->buf, json->len, "length.mean");
+	in->distinct_2 = json_number(json->buf, json->len, "distinct_2");
+	in->entropy_1 = json_number(json->buf, json->len, "entropy_1");
+	for (int q = 0; q < 3; q++)
+		in->perplexity[q] = quantile_sorted(ppl, nppl, q == 0 ? 0.1 : q == 1 ? 0.5 : 0.9);
+	row->lx = xcalloc(LENGTH_POINTS, sizeof(double));
+	row->ly = xcalloc(LENGTH_POINTS, sizeof(double));
+	row->rx = xcalloc(RANK_POINTS, sizeof(double));
+	row->ry = xcalloc(RANK_POINTS, sizeof(double));
+	in->lengths = (struct report_series){ row->lx, row->ly,
+		lenhist_points(&cs->length, row->lx, row->ly, LENGTH_POINTS) };
+	in->rank_freq = (struct report_series){ row->rx, row->ry,
+		stats_rank_freq(cs, row->rx, row->ry, RANK_POINTS) };
+}
+
+static void row_release(struct row *row)
+{
+	free(row->lx);
+	free(row->ly);
+	free(row->rx);
+	free(row->ry);
+}
+
+static void add_figure(struct strbuf *sb, const char *key, double v, int first)
+{
+	strbuf_addf(sb, "%s\"%s\":", first ? "" : ",", key);
+	json_add_double(sb, isnan(v) ? v : round(v * 1e6) / 1e6);
+}
+
+/* The "reference" member of an input's JSON line. */
+static void reference_member(const struct settings *set, const struct row *row, struct strbuf *sb)
+{
+	const struct stats_comparison *c = &row->cmp;
+	strbuf_reset(sb);
+	strbuf_addstr(sb, "{\"file\":");
+	json_add_cstr(sb, set->reference);
+	add_figure(sb, "vocab_kept", c->vocab_kept, 0);
+	add_figure(sb, "rare_kept", c->rare_kept, 0);
+	add_figure(sb, "unseen_mass", c->unseen_mass, 0);
+	add_figure(sb, "unseen_mass_reference", c->unseen_mass_reference, 0);
+	add_figure(sb, "js_divergence", c->js_divergence, 0);
+	add_figure(sb, "length_ks", c->length_ks, 0);
+	strbuf_addstr(sb, ",\"perplexity\":{");
+	add_figure(sb, "p10", row->in.perplexity[0], 1);
+	add_figure(sb, "p50", row->in.perplexity[1], 0);
+	add_figure(sb, "p90", row->in.perplexity[2], 0);
+	strbuf_addstr(sb, "}}");
+}
+
+/* A figure of the trend table: fixed decimals, or a dash. */
+static void cell(struct strbuf *sb, double v, int width, int decimals)
+{
+	if (isnan(v))
+		strbuf_addf(sb, " %*s", width, "-");
+	else
+		strbuf_addf(sb, " %*.*f", width, decimals, v);
+}
+
+static void table_row(struct strbuf *sb, const struct row *row, int width)
+{
+	const struct report_input *in = &row->in;
+	strbuf_addf(sb, "%-*s %9llu %10llu", width, in->name, (unsigned long long)in->records,
+		    (unsigned long long)in->words);
+	cell(sb, in->distinct_2, 10, 4);
+	cell(sb, row->cmp.vocab_kept, 10, 4);
+	cell(sb, row->cmp.rare_kept, 9, 4);
+	cell(sb, row->cmp.unseen_mass, 8, 4);
+	cell(sb, row->cmp.js_divergence, 8, 4);
+	cell(sb, row->cmp.length_ks, 8, 4);
+	for (int q = 0; q < 3; q++)
+		cell(sb, in->perplexity[q], 9, 1);
+	strbuf_addc(sb, '\n');
+}
+
+/* synth-stats --reference REF INPUT...: the reference's statistics and
+ * model, then each input measured against them, a row each. */
+static int run_reference(struct settings *set, char **files, int nfiles, struct output *out,
+			 int table)
+{
+	struct output html;
+	if (set->html && output_open(&html, set->html, 0) < 0)
+		return 1;
+	if (set->lm_path) {
+		if (ngram_load(&set->lm, set->lm_path) < 0)
+			return 1;
+	} else {
+		set->trainer = ngram_trainer_new(set->order);
+	}
+	struct record_loop rl;
+	char *ref_files[] = { (char *)set->reference };
+	int rc = measure(set, ref_files, 1, &rl);
+	struct worker *ref = rl.workers[0];
+	if (set->trainer) {
+		ngram_finish(set->trainer, &set->lm);
+		set->trainer = NULL;
+	}
+	if (rc) {
+		record_loop_release(&rl, worker_free);
+		ngram_release(&set->lm);
+		if (set->html)
+			output_abort(&html);
+		return error("%s: cannot measure the reference", set->reference);
+	}
+	set->has_lm = 1;
+	struct stats_report report = { .show_invalid = set->common.skip_invalid };
+	struct strbuf json = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT, sb = STRBUF_INIT;
+	corpus_stats_json(&ref->stats, &report, &json);
+	struct row ref_row = { 0 };
+	make_row(&ref_row, set->reference, &ref->stats, &json, NULL, 0);
+	stats_compare(&ref->stats, &ref->stats, &ref_row.cmp);
+	ref_row.cmp.vocab_kept = ref_row.cmp.rare_kept = ref_row.cmp.js_divergence = NAN;
+	ref_row.cmp.length_ks = NAN;
+	ref_row.in.vocab_kept = ref_row.in.rare_kept = ref_row.in.js_divergence = NAN;
+	ref_row.in.length_ks = NAN;
+	ref_row.in.unseen_mass = ref_row.cmp.unseen_mass;
+
+	static char *stdin_only[] = { "-" };
+	if (!nfiles) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	struct row *rows = xcalloc((size_t)nfiles, sizeof(*rows));
+	int stopped = 0;	/* an invalid record: no output under -o */
+	int width = strlen(set->reference) > 7 ? (int)strlen(set->reference) : 7;
+	for (int i = 0; i < nfiles; i++)
+		if ((int)strlen(files[i]) > width)
+			width = (int)strlen(files[i]);
+	if (table) {
+		strbuf_addf(&sb, "%-*s %9s %10s %10s %10s %9s %8s %8s %8s %9s %9s %9s\n", width, "input",
+			    "records", "words", "distinct-2", "vocab_kept", "rare_kept", "unseen", "js_div",
+			    "len_ks", "ppl p10", "ppl p50", "ppl p90");
+		table_row(&sb, &ref_row, width);
+		output_write(out, sb.buf, sb.len);
+	}
+	for (int i = 0; i < nfiles; i++) {
+		struct record_loop in_rl;
+		char *one[] = { files[i] };
+		int r = measure(set, one, 1, &in_rl);
+		struct worker *w = in_rl.workers[0];
+		if (r == 2) {
+			record_loop_release(&in_rl, worker_free);
+			rc = stopped = 1;
+			break;
+		}
+		rc |= r;
+		report.input_bytes = in_rl.bytes;
+		report.invalid = in_rl.invalid;
+		strbuf_reset(&json);
+		corpus_stats_json(&w->stats, &report, &json);
+		const char *name = strcmp(files[i], "-") ? files[i] : "<stdin>";
+		make_row(&rows[i], name, &w->stats, &json, w->ppl, w->nppl);
+		stats_compare(&w->stats, &ref->stats, &rows[i].cmp);
+		rows[i].in.vocab_kept = rows[i].cmp.vocab_kept;
+		rows[i].in.rare_kept = rows[i].cmp.rare_kept;
+		rows[i].in.unseen_mass = rows[i].cmp.unseen_mass;
+		rows[i].in.js_divergence = rows[i].cmp.js_divergence;
+		rows[i].in.length_ks = rows[i].cmp.length_ks;
+		strbuf_reset(&sb);
+		if (table) {
+			table_row(&sb, &rows[i], width);
+		} else {
+			struct strbuf file = STRBUF_INIT;
+			json_add_cstr(&file, name);
+			json_set_member(&line, json.buf, json.len, "file", file.buf, file.len);
+			strbuf_release(&file);
+			reference_member(set, &rows[i], &member);
+			json_set_member(&sb, line.buf, line.len, "reference", member.buf, member.len);
+			strbuf_addc(&sb, '\n');
+		}
+		output_write(out, sb.buf, sb.len);
+		record_loop_summary(&in_rl);
+		record_loop_release(&in_rl, worker_free);
+	}
+	if (set->html) {
+		struct report rep = { "synth-stats", &ref_row.in, NULL, (size_t)nfiles };
+		struct report_input *ins = xcalloc((size_t)nfiles, sizeof(*ins));
+		for (int i = 0; i < nfiles; i++)
+			ins[i] = rows[i].in;
+		rep.inputs = ins;
+		strbuf_reset(&sb);
+		report_html(&rep, &sb);
+		output_write(&html, sb.buf, sb.len);
+		free(ins);
+		if (output_end(&html, stopped) < 0)
+			rc = 1;
+	}
+	for (int i = 0; i < nfiles; i++)
+		row_release(&rows[i]);
+	free(rows);
+	row_release(&ref_row);
+	record_loop_release(&rl, worker_free);
+	ngram_release(&set->lm);
+	strbuf_release(&json);
+	strbuf_release(&member);
+	strbuf_release(&line);
+	strbuf_release(&sb);
+	if (output_end(out, stopped) < 0)
+		rc = 1;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	struct settings set = { .memory = 1ull << 30, .table = -1 };
+	struct settings set = { .memory = 1ull << 30, .table = -1, .order = 3 };
 	const char *arg;
 	int key;
 	diag_init("synth-stats");
@@ -156,6 +458,10 @@ int main(int argc, char **argv)
 		case KEY_TABLE: set.table = 1; break;
 		case KEY_JSON: set.table = 0; break;
 		case KEY_TEE: set.tee = arg; break;
+		case KEY_REFERENCE: set.reference = arg; break;
+		case KEY_LM: set.lm_path = arg; break;
+		case KEY_ORDER: set.order = (unsigned)cli_u64("--order", arg, 1, NGRAM_MAX_ORDER); break;
+		case KEY_HTML: set.html = arg; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -165,6 +471,18 @@ int main(int argc, char **argv)
 		usage_error("--tee -: the records go to stdout; name a file for the statistics");
 	if (set.memory < (1u << 20))
 		usage_error("--memory must be at least 1M");
+	if (!set.reference && (set.lm_path || set.html))
+		usage_error("--lm and --html go with --reference FILE");
+	if (set.reference && (set.by || set.tee))
+		usage_error("--reference gives a row per input; it does not go with --by or --tee");
+	if (set.reference) {
+		const char *path = set.common.output;
+		int table = set.table >= 0 ? set.table : !path && isatty(1);
+		struct output out;
+		if (output_open(&out, path, 0) < 0)
+			return 1;
+		return run_reference(&set, argv + optind, argc - optind, &out, table) ? 1 : 0;
+	}
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,

@@ -154,6 +154,26 @@ section() {
 	assert_equal "documented but never output: $extra" "documented but never output: "
 }
 
+@test "every key of synth-stats --reference is documented under AGAINST A REFERENCE, and no other" {
+	local page="$MAN/synth-stats.1" key keys documented missing='' extra=''
+	synth-stats --reference "$ROOT/examples/corpus.jsonl" "$ROOT/examples/corpus.jsonl" > out.json
+	# The members of "reference"; those of perplexity are named in prose.
+	keys=$(jq -r '.reference | keys[]' out.json)
+	assert_equal "$(jq -c '.reference.perplexity | keys' out.json)" '["p10","p50","p90"]'
+	section "$page" "AGAINST A REFERENCE" | grep -q '^\.Li p10 ,$' || fail "p10 is not in the page"
+	documented=$(section "$page" "AGAINST A REFERENCE" | awk '/^\.It Li / {
+		for (i = 3; i <= NF; i++) if ($i != ",") print $i }' | sort -u)
+	for key in $keys; do
+		grep -qxF -- "$key" <<<"$documented" || missing+="$key "
+	done
+	for key in $documented; do
+		grep -qxF -- "$key" <<<"$keys" || extra+="$key "
+	done
+	assert_equal "undocumented: $missing" "undocumented: "
+	assert_equal "documented but never output: $extra" "documented but never output: "
+	assert_equal "$(jq -c '[.file, .reference.vocab_kept]' out.json)" "[\"$ROOT/examples/corpus.jsonl\",1]"
+}
+
 @test "every name synth-stats can list under approximate is in its page" {
 	local name names=0
 	# The smallest limit and 800000 distinct words: every table becomes

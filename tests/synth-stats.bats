@@ -274,3 +274,89 @@ stats() {
 	assert_equal "$(jq -r '.top["1"] | map("\(.ngram)=\(.count) ") | join("")' out.json)" "$want"
 	assert_equal "$(jq -r '.top["4"][0].count' out.json)" 1
 }
+
+# ref.jsonl and in.jsonl of the --reference tests, small enough to work
+# out by hand.
+make_reference() {
+	printf '{"text":"a b c"}\n{"text":"a b d d"}\n' > ref.jsonl
+	printf '{"text":"a a e"}\n' > in.jsonl
+}
+
+@test "--reference: vocab_kept, rare_kept, unseen mass, JS divergence and KS against hand-computed values" {
+	make_reference
+	run --separate-stderr synth-stats --reference ref.jsonl in.jsonl
+	assert_success
+	# The reference has the types a b c d (counts 2 2 1 2, all rare);
+	# the input has a and e: one of four kept.
+	assert_equal "$(echo "$output" | jq -c '.reference | [.file, .vocab_kept, .rare_kept]')" '["ref.jsonl",0.25,0.25]'
+	# Hapax over words: e of 3; c of 7.
+	assert_equal "$(echo "$output" | jq -c '.reference | [.unseen_mass, .unseen_mass_reference]')" '[0.333333,0.142857]'
+	# P = (2 2 1 2 0)/7 over a b c d e, Q = (2 0 0 0 1)/3, M their mean:
+	# JS = (2/7 log2(0.6) + 5/7) / 2 + (2/3 log2(1.4) + 1/3) / 2.
+	want=$(awk 'BEGIN { l = log(2); printf "%.6f", 0.5 * (2/7 * log(0.6)/l + 5/7) + 0.5 * (2/3 * log(1.4)/l + 1/3) }')
+	assert_equal "$(echo "$output" | jq -r '.reference.js_divergence')" "$want"
+	# Lengths 3 and 4 against 3: the distribution functions differ by
+	# one half at 3.
+	assert_equal "$(echo "$output" | jq -r '.reference.length_ks')" 0.5
+	# The input's own figures are there as without --reference.
+	assert_equal "$(echo "$output" | jq -c '[.file, .records, .words, .vocabulary]')" '["in.jsonl",1,3,2]'
+}
+
+@test "--reference: one row per input, in order; the reference against itself loses nothing" {
+	make_reference
+	printf '{"text":"z z z z"}\n' > far.jsonl
+	synth-stats --reference ref.jsonl ref.jsonl in.jsonl far.jsonl > out.jsonl
+	assert_equal "$(jq -r .file out.jsonl | tr '\n' ' ')" "ref.jsonl in.jsonl far.jsonl "
+	assert_equal "$(sed -n 1p out.jsonl | jq -c '.reference | [.vocab_kept, .rare_kept, .js_divergence, .length_ks]')" '[1,1,0,0]'
+	assert_equal "$(sed -n 3p out.jsonl | jq -c '.reference | [.vocab_kept, .js_divergence, .length_ks]')" '[0,1,0.5]'
+	# Perplexity under the model of the reference: the reference's own
+	# text is the least surprising; quantiles in order.
+	ppl() { sed -n "$1p" out.jsonl | jq -r ".reference.perplexity.$2"; }
+	awk -v a="$(ppl 1 p50)" -v b="$(ppl 2 p50)" -v c="$(ppl 3 p50)" 'BEGIN { exit !(1 < a && a < b && b < c) }' ||
+		fail "perplexities $(ppl 1 p50) $(ppl 2 p50) $(ppl 3 p50)"
+	awk -v a="$(ppl 1 p10)" -v b="$(ppl 1 p50)" -v c="$(ppl 1 p90)" 'BEGIN { exit !(a <= b && b <= c) }' ||
+		fail "quantiles out of order"
+	# Standard input is an input too.
+	assert_equal "$(synth-stats --reference ref.jsonl < in.jsonl | jq -r .file)" "<stdin>"
+}
+
+@test "--reference --lm: a saved model gives the perplexities of the one fitted on the fly" {
+	make_reference
+	synth-gen markov --train ref.jsonl --order 2 --save ref.ngm
+	synth-stats --reference ref.jsonl --order 2 in.jsonl | jq -c .reference.perplexity > fitted.json
+	synth-stats --reference ref.jsonl --lm ref.ngm in.jsonl | jq -c .reference.perplexity > loaded.json
+	cmp fitted.json loaded.json
+	synth-stats --reference ref.jsonl --order 3 in.jsonl | jq -c .reference.perplexity > order3.json
+	run cmp -s fitted.json order3.json
+	assert_failure
+}
+
+@test "--reference --table: the trend table, the reference first" {
+	make_reference
+	run --separate-stderr synth-stats --reference ref.jsonl --table in.jsonl ref.jsonl
+	assert_success
+	assert_line --index 0 --regexp '^input +records +words +distinct-2 +vocab_kept +rare_kept +unseen +js_div +len_ks +ppl p10 +ppl p50 +ppl p90$'
+	assert_line --index 1 --regexp '^ref\.jsonl +2 +7 +0\.8000 +- +- +0\.1429 +- +- +- +- +-$'
+	assert_line --index 2 --regexp '^in\.jsonl +1 +3 +1\.0000 +0\.2500 +0\.2500 +0\.3333 +0\.5803 +0\.5000 +[0-9.]+ +[0-9.]+ +[0-9.]+$'
+	assert_line --index 3 --regexp '^ref\.jsonl +2 +7 +0\.8000 +1\.0000 +1\.0000 +0\.1429 +0\.0000 +0\.0000 '
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "--reference: usage errors, a missing reference, an invalid input" {
+	make_reference
+	run synth-stats --html r.html in.jsonl
+	assert_failure 2
+	assert_output --partial "--lm and --html go with --reference FILE"
+	run synth-stats --reference ref.jsonl --by lang in.jsonl
+	assert_failure 2
+	run synth-stats --reference ref.jsonl --order 9 in.jsonl
+	assert_failure 2
+	run synth-stats --reference missing.jsonl in.jsonl
+	assert_failure 1
+	assert_line --index 0 "synth-stats: missing.jsonl: No such file or directory"
+	printf '{"text":"a"}\nnot json\n' > bad.jsonl
+	run synth-stats --reference ref.jsonl -o out.jsonl in.jsonl bad.jsonl
+	assert_failure 1
+	assert_output --partial "bad.jsonl:2: invalid JSON"
+	[ ! -e out.jsonl ] || fail "output written"
+}
