@@ -503,6 +503,7 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t count = 0, i = 0;
 	int in_word = 0, ideo = 0;
+	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
 		size_t run = ascii_run(s + i, n - i);
 		if (run) {
@@ -516,7 +517,8 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 			continue;
 		}
 		size_t k;
-		int cls = classify(utf8_decode(u + i, &k));
+		int32_t cp = utf8_decode(u + i, &k);
+		int cls = cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
 		if (cls == CLASS_IDEO || (cls != CLASS_OTHER && (!in_word || (ideo && cls == CLASS_WORD)))) {
 			count++;
 			ideo = cls == CLASS_IDEO;
