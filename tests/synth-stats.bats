@@ -360,3 +360,34 @@ make_reference() {
 	assert_output --partial "bad.jsonl:2: invalid JSON"
 	[ ! -e out.jsonl ] || fail "output written"
 }
+
+@test "--reference --html: one series per input in each plot, the trends, and Chromium draws it" {
+	jq -c 'select(.lang == "en")' "$ROOT/examples/corpus.jsonl" > real.jsonl
+	synth-gen markov --train real.jsonl -n 300 --seed 1 -o gen-0.jsonl
+	synth-gen markov --train gen-0.jsonl -n 300 --seed 2 -o gen-1.jsonl
+	synth-stats --reference real.jsonl --html r.html gen-0.jsonl gen-1.jsonl > rows.jsonl
+	assert_equal "$(wc -l < rows.jsonl)" 2
+	local id name
+	for id in lengths rank-frequency; do
+		sed -n "/<svg id=\"$id\"/,/<\/svg>/p" r.html > plot
+		assert_equal "$(grep -c 'class="series"' plot)" 3
+		for name in gen-0.jsonl gen-1.jsonl reference; do
+			assert_equal "$(grep -cF "class=\"series\" data-name=\"$name\"" plot)" 1
+		done
+	done
+	for name in distinct_2 vocab_kept unseen_mass perplexity_p50; do
+		sed -n "/<svg id=\"trend-$name\"/,/<\/svg>/p" r.html > plot
+		assert_equal "$(grep -c 'class="series"' plot)" 1
+	done
+	# The table shows the figures of the rows.
+	grep -qF "$(jq -r '.reference.vocab_kept' rows.jsonl | head -n 1 | cut -c 1-5)" r.html ||
+		fail "vocab_kept of gen-0 not in the page"
+	run ! grep -Eiq '<script|http|url\(' r.html
+	render_png r.html r.png
+	pngtopnm r.png | ppmhist -noheader > colours
+	local white total
+	total=$(awk '{ n += $5 } END { print n }' colours)
+	white=$(awk '$1 == 255 && $2 == 255 && $3 == 255 { print $5 }' colours)
+	(( white < total * 97 / 100 )) || fail "only $((total - white)) pixels are not white"
+	(( $(wc -l < colours) > 100 )) || fail "only $(wc -l < colours) colours"
+}
