@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # make demo: the main job on the bundled example corpus.
 #
-# For now: prompts from the example templates (synth-gen prompts), the
-# figures of the seed corpus, overall and per language (synth-stats), and
-# near-duplicates found among the corpus and edited copies of it
-# (synth-dedup), and the quality of what is left (synth-score). Later
-# programs grow this into the whole pipeline (generate, dedup, score,
-# mix, measure).
+# The figures of the seed corpus, overall and per language (synth-stats);
+# prompts from the example templates (synth-gen prompts) and a model of
+# the corpus that continues them (synth-gen markov); near-duplicates found
+# among the corpus and edited copies of it (synth-dedup), and the quality
+# of what is left (synth-score); generated documents put through the same
+# checks and mixed with real text (synth-mix), measured against the corpus
+# (synth-stats --reference); and the model-collapse experiment,
+# examples/collapse.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -45,3 +47,17 @@ echo "== synth-score: Gopher's and our rules on what synth-dedup kept"
 synth-score -v --preset gopher --preset synthetic --filter --rejects "$out/low-quality.jsonl" \
 	-o "$out/scored.jsonl" "$out/dedup.jsonl" 2>&1 | tail -n 1 | cut -c1-200
 echo "Kept: $out/scored.jsonl; dropped, with the rules each failed: $out/low-quality.jsonl"
+echo
+echo "== synth-mix: generated documents through the same checks, a quarter of a mix with real text"
+synth-gen markov --load "$out/corpus.ngm" -n 2000 --seed 2 |
+	synth-dedup -q | synth-score -q --preset synthetic --filter -o "$out/kept.jsonl"
+synth-mix -v --unit words --max-synthetic 0.3 --report "$out/mix.json" \
+	--label real --label synthetic "$out/scored.jsonl:3" "$out/kept.jsonl:1" -o "$out/mix.jsonl"
+echo "Mix: $out/mix.jsonl; what it holds, as JSON: $out/mix.json"
+echo
+echo "== synth-stats --reference: the generated documents and the mix against the corpus"
+synth-stats --reference "$corpus" --table --html "$out/report.html" "$out/kept.jsonl" "$out/mix.jsonl"
+echo "The same figures, with charts: $out/report.html"
+echo
+echo "== Model collapse: generations of the markov model trained on their own output"
+examples/collapse.sh "$out/collapse"
