@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "corpus_stats.h"
 #include "diag.h"
+#include "hash.h"
 #include "json.h"
 #include "ngram.h"
 #include "output.h"
@@ -75,13 +76,17 @@ struct settings {
 	struct ngram_trainer *trainer;	/* while the reference is read */
 };
 
+/* Records whose perplexity the quantiles come from, at most: a uniform
+ * sample keyed by each record's text and line. */
+#define PERPLEXITY_SAMPLE 5000
+
 struct worker {
 	const struct settings *set;
 	struct corpus_stats stats;
 	struct strbuf text, group;
-	/* --reference: the perplexity of each record, under set->lm. */
-	double *ppl;
-	size_t nppl, capppl;
+	/* --reference: the perplexities of a sample of records, under
+	 * set->lm. */
+	struct value_sample ppl;
 	uint32_t *ids;
 	size_t ids_cap;
 	int train;		/* the reference's pass: leave texts for the trainer */
@@ -95,6 +100,7 @@ static void *worker_new(void *arg)
 	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
 	corpus_stats_init(&w->stats, set->memory / jobs, set->common.seed);
 	w->train = set->trainer != NULL;
+	value_sample_init(&w->ppl, PERPLEXITY_SAMPLE);
 	strbuf_init(&w->text);
 	strbuf_init(&w->group);
 	return w;
@@ -106,7 +112,7 @@ static void worker_free(void *arg)
 	corpus_stats_release(&w->stats);
 	strbuf_release(&w->text);
 	strbuf_release(&w->group);
-	free(w->ppl);
+	value_sample_release(&w->ppl);
 	free(w->ids);
 	free(w);
 }
@@ -133,11 +139,13 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		strbuf_add(&e->side, text, len);
 	}
 	if (set->has_lm) {
-		if (w->nppl == w->capppl) {
-			w->capppl = w->capppl ? 2 * w->capppl : 1024;
-			w->ppl = xreallocarray(w->ppl, w->capppl, sizeof(*w->ppl));
-		}
-		w->ppl[w->nppl++] = ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap);
+		/* Keyed by the text and its line, so that copies of a text
+		 * are drawn apart, and the same for any -j. */
+		uint64_t h = hash64(text, len, set->common.seed ^ 0x706572706c6578ull) ^
+			     mix64(r->lineno);
+		if (value_sample_wants(&w->ppl, h))
+			value_sample_add(&w->ppl, h, ngram_perplexity(&set->lm, text, len, &w->ids,
+								    &w->ids_cap));
 	}
 }
 
@@ -200,13 +208,7 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 	for (unsigned i = 1; i < rl->nworkers; i++) {
 		struct worker *w = rl->workers[i];
 		corpus_stats_merge(&all->stats, &w->stats);
-		for (size_t k = 0; k < w->nppl; k++) {
-			if (all->nppl == all->capppl) {
-				all->capppl = all->capppl ? 2 * all->capppl : 1024;
-				all->ppl = xreallocarray(all->ppl, all->capppl, sizeof(*all->ppl));
-			}
-			all->ppl[all->nppl++] = w->ppl[k];
-		}
+		value_sample_merge(&all->ppl, &w->ppl);
 	}
 	return rc;
 }
@@ -231,8 +233,12 @@ static double json_number(const char *obj, size_t n, const char *key)
 
 /* Fill row from the merged statistics and their JSON figures. */
 static void make_row(struct row *row, const char *name, struct corpus_stats *cs,
-		     const struct strbuf *json, double *ppl, size_t nppl)
+		     const struct strbuf *json, const struct value_sample *sample)
 {
+	size_t nppl = sample ? sample->n : 0;
+	double *ppl = xcalloc(nppl ? nppl : 1, sizeof(*ppl));
+	if (sample)
+		value_sample_values(sample, ppl);
 	struct report_input *in = &row->in;
 	in->name = name;
 	in->records = cs->records;
@@ -243,6 +249,7 @@ static void make_row(struct row *row, const char *name, struct corpus_stats *cs,
 	in->entropy_1 = json_number(json->buf, json->len, "entropy_1");
 	for (int q = 0; q < 3; q++)
 		in->perplexity[q] = quantile_sorted(ppl, nppl, q == 0 ? 0.1 : q == 1 ? 0.5 : 0.9);
+	free(ppl);
 	row->lx = xcalloc(LENGTH_POINTS, sizeof(double));
 	row->ly = xcalloc(LENGTH_POINTS, sizeof(double));
 	row->rx = xcalloc(RANK_POINTS, sizeof(double));
@@ -346,7 +353,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	struct strbuf json = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT, sb = STRBUF_INIT;
 	corpus_stats_json(&ref->stats, &report, &json);
 	struct row ref_row = { 0 };
-	make_row(&ref_row, set->reference, &ref->stats, &json, NULL, 0);
+	make_row(&ref_row, set->reference, &ref->stats, &json, NULL);
 	stats_compare(&ref->stats, &ref->stats, &ref_row.cmp);
 	ref_row.cmp.vocab_kept = ref_row.cmp.rare_kept = ref_row.cmp.js_divergence = NAN;
 	ref_row.cmp.length_ks = NAN;
@@ -388,7 +395,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		strbuf_reset(&json);
 		corpus_stats_json(&w->stats, &report, &json);
 		const char *name = strcmp(files[i], "-") ? files[i] : "<stdin>";
-		make_row(&rows[i], name, &w->stats, &json, w->ppl, w->nppl);
+		make_row(&rows[i], name, &w->stats, &json, &w->ppl);
 		stats_compare(&w->stats, &ref->stats, &rows[i].cmp);
 		rows[i].in.vocab_kept = rows[i].cmp.vocab_kept;
 		rows[i].in.rare_kept = rows[i].cmp.rare_kept;

@@ -133,3 +133,66 @@ double quantile_sorted(double *v, size_t n, double q)
 	size_t rank = (size_t)ceil(q * (double)n);
 	return v[rank ? rank - 1 : 0];
 }
+
+void value_sample_init(struct value_sample *s, size_t k)
+{
+	s->k = k;
+	s->n = 0;
+	s->e = xreallocarray(NULL, k ? k : 1, sizeof(*s->e));
+}
+
+void value_sample_release(struct value_sample *s)
+{
+	free(s->e);
+	s->e = NULL;
+	s->n = 0;
+}
+
+int value_sample_wants(const struct value_sample *s, uint64_t hash)
+{
+	return s->n < s->k || (s->k && hash < s->e[0].hash);
+}
+
+void value_sample_add(struct value_sample *s, uint64_t hash, double v)
+{
+	size_t i;
+	if (s->n < s->k) {
+		/* Sift up from the new leaf. */
+		i = s->n++;
+		while (i && s->e[(i - 1) / 2].hash < hash) {
+			s->e[i] = s->e[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+	} else {
+		if (!s->k || hash >= s->e[0].hash)
+			return;
+		/* Replace the largest, sift down. */
+		i = 0;
+		for (;;) {
+			size_t l = 2 * i + 1, m = i;
+			uint64_t mh = hash;
+			if (l < s->n && s->e[l].hash > mh)
+				m = l, mh = s->e[l].hash;
+			if (l + 1 < s->n && s->e[l + 1].hash > mh)
+				m = l + 1;
+			if (m == i)
+				break;
+			s->e[i] = s->e[m];
+			i = m;
+		}
+	}
+	s->e[i].hash = hash;
+	s->e[i].v = v;
+}
+
+void value_sample_merge(struct value_sample *dst, const struct value_sample *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		value_sample_add(dst, src->e[i].hash, src->e[i].v);
+}
+
+void value_sample_values(const struct value_sample *s, double *out)
+{
+	for (size_t i = 0; i < s->n; i++)
+		out[i] = s->e[i].v;
+}

@@ -10,6 +10,7 @@
 #define SYNTH_STATS_COMPARE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "corpus_stats.h"
 
@@ -40,5 +41,25 @@ size_t stats_rank_freq(const struct corpus_stats *cs, double *x, double *y, size
 /* The nearest-rank q-quantile of v[0..n), which is sorted in place;
  * NaN when n is 0. */
 double quantile_sorted(double *v, size_t n, double q);
+
+/* A sample of values, one a record, kept for the k records with the
+ * smallest hashes: a uniform sample whose members depend on the records
+ * and the seed of the hash, never on their order or on threads. A value
+ * costly to compute is computed only when value_sample_wants() says the
+ * record gets in, which after the first k records is rarer and rarer
+ * (about k ln(n / k) times for n records). */
+struct value_sample {
+	size_t k, n;
+	struct { uint64_t hash; double v; } *e;	/* a max-heap by hash */
+};
+
+void value_sample_init(struct value_sample *s, size_t k);
+void value_sample_release(struct value_sample *s);
+int value_sample_wants(const struct value_sample *s, uint64_t hash);
+void value_sample_add(struct value_sample *s, uint64_t hash, double v);
+/* Fold src into dst: the k smallest hashes of both. */
+void value_sample_merge(struct value_sample *dst, const struct value_sample *src);
+/* The values, in no particular order, into out (s->n of them). */
+void value_sample_values(const struct value_sample *s, double *out);
 
 #endif

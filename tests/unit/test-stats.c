@@ -7,6 +7,7 @@
 
 #include "corpus_stats.h"
 #include "counter.h"
+#include "hash.h"
 #include "json.h"
 #include "lenhist.h"
 #include "prng.h"
@@ -253,8 +254,56 @@ static void test_compare(void)
 	corpus_stats_release(&in);
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The values of the k smallest hashes, whatever the order and the split. */
+static void test_value_sample(void)
+{
+	struct value_sample a, b, c;
+	value_sample_init(&a, 100);
+	value_sample_init(&b, 100);
+	value_sample_init(&c, 100);
+	uint64_t kept_max = 0;
+	int ok_all = 1;
+	for (uint64_t i = 0; i < 5000; i++) {
+		uint64_t h = mix64(i + 1);
+		value_sample_add(&a, h, (double)i);
+		/* Another order, split in two parts merged. */
+		uint64_t j = 4999 - i, hj = mix64(j + 1);
+		struct value_sample *part = j % 2 ? &b : &c;
+		if (value_sample_wants(part, hj))
+			value_sample_add(part, hj, (double)j);
+	}
+	value_sample_merge(&b, &c);
+	double va[100], vb[100];
+	value_sample_values(&a, va);
+	value_sample_values(&b, vb);
+	qsort(va, 100, sizeof(double), cmp_double);
+	qsort(vb, 100, sizeof(double), cmp_double);
+	for (int i = 0; i < 100; i++) {
+		ok_all &= va[i] == vb[i];
+		uint64_t h = mix64((uint64_t)va[i] + 1);
+		if (h > kept_max)
+			kept_max = h;
+	}
+	/* Nothing outside the sample has a smaller hash than its largest. */
+	size_t below = 0;
+	for (uint64_t i = 0; i < 5000; i++)
+		below += mix64(i + 1) <= kept_max;
+	ok(a.n == 100 && b.n == 100 && ok_all && below == 100,
+	   "value_sample: the 100 smallest of 5000 hashes, in any order and split");
+	value_sample_release(&a);
+	value_sample_release(&b);
+	value_sample_release(&c);
+}
+
 int main(void)
 {
+	test_value_sample();
 	test_lenhist_ks();
 	test_compare();
 	test_counter();
