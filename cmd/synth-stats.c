@@ -28,7 +28,7 @@
 
 enum {
 	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
-	KEY_ORDER, KEY_HTML
+	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE
 };
 
 static const struct cli_option options[] = {
@@ -43,6 +43,8 @@ static const struct cli_option options[] = {
 	{ "lm", KEY_LM, "FILE", "--reference: perplexity under this model (default: one fitted on FILE)" },
 	{ "order", KEY_ORDER, "N", "--reference: the order of the model fitted on FILE (default: 3)" },
 	{ "html", KEY_HTML, "FILE", "--reference: write a report with charts to FILE, one HTML page" },
+	{ "partial", KEY_PARTIAL, NULL, "write the state of the counts, for --merge, instead of figures" },
+	{ "merge", KEY_MERGE, NULL, "the FILEs are states of --partial runs: print the figures of all" },
 	CLI_OPT_OUTPUT,
 	CLI_OPT_SEED,
 	CLI_OPT_JOBS,
@@ -71,6 +73,7 @@ struct settings {
 	const char *tee;
 	const char *reference, *lm_path, *html;
 	unsigned order;
+	int partial, merge;
 	struct ngram_model lm;	/* --reference: the model of perplexity */
 	int has_lm;
 	struct ngram_trainer *trainer;	/* while the reference is read */
@@ -150,6 +153,33 @@ static void process(void *arg, const struct record *r, struct emit *e)
 }
 
 /* Merge the workers' counts and write the figures to out. */
+/* Write the figures of cs to out: a table, JSON, or under --partial the
+ * state that --merge reads. */
+static int write_figures(const struct settings *set, struct corpus_stats *cs,
+			 struct stats_report *report, struct output *out, int table)
+{
+	if (corpus_stats_group_memory(cs) > set->memory)
+		warning("--by %s: the groups take %zu MB, more than --memory", set->by,
+			corpus_stats_group_memory(cs) >> 20);
+	if (set->partial) {
+		corpus_stats_write(cs, report, out);
+		return output_close(out);
+	}
+	if (set->top && cs->approx[1])
+		warning("--top: no list, the vocabulary outgrew --memory and is an estimate");
+	struct strbuf sb = STRBUF_INIT;
+	if (table) {
+		corpus_stats_table(cs, report, &sb);
+	} else {
+		corpus_stats_json(cs, report, &sb);
+		strbuf_addc(&sb, '\n');
+	}
+	output_write(out, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return output_close(out);
+}
+
+/* Merge the workers' counts and write the figures to out. */
 static int write_statistics(const struct settings *set, struct record_loop *rl,
 			    struct output *out, int table)
 {
@@ -157,26 +187,35 @@ static int write_statistics(const struct settings *set, struct record_loop *rl,
 	all->stats.memory_limit = set->memory;
 	for (unsigned i = 1; i < rl->nworkers; i++)
 		corpus_stats_merge(&all->stats, &((struct worker *)rl->workers[i])->stats);
-	if (corpus_stats_group_memory(&all->stats) > set->memory)
-		warning("--by %s: the groups take %zu MB, more than --memory", set->by,
-			corpus_stats_group_memory(&all->stats) >> 20);
-
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
 	};
-	if (set->top && all->stats.approx[1])
-		warning("--top: no list, the vocabulary outgrew --memory and is an estimate");
-	struct strbuf sb = STRBUF_INIT;
-	if (table) {
-		corpus_stats_table(&all->stats, &report, &sb);
-	} else {
-		corpus_stats_json(&all->stats, &report, &sb);
-		strbuf_addc(&sb, '\n');
-	}
-	output_write(out, sb.buf, sb.len);
-	strbuf_release(&sb);
-	return output_close(out);
+	return write_figures(set, &all->stats, &report, out, table);
+}
+
+/* --merge: the states of --partial runs, folded into the figures of
+ * their inputs together. */
+static int merge_states(const struct settings *set, char **files, int nfiles, struct output *out,
+			int table)
+{
+	if (!nfiles)
+		usage_error("--merge needs the files that --partial wrote");
+	struct corpus_stats cs;
+	corpus_stats_init(&cs, set->memory, set->common.seed);
+	struct stats_report report = {
+		.top = set->top, .by = set->by, .show_invalid = set->common.skip_invalid,
+	};
+	int rc = 0;
+	for (int i = 0; i < nfiles && !rc; i++)
+		if (corpus_stats_read(&cs, &report, files[i]) < 0)
+			rc = 1;
+	if (rc)
+		output_abort(out);
+	else if (write_figures(set, &cs, &report, out, table) < 0)
+		rc = 1;
+	corpus_stats_release(&cs);
+	return rc;
 }
 
 /* --- Against a reference ------------------------------------------------- */
@@ -469,6 +508,8 @@ int main(int argc, char **argv)
 		case KEY_LM: set.lm_path = arg; break;
 		case KEY_ORDER: set.order = (unsigned)cli_u64("--order", arg, 1, NGRAM_MAX_ORDER); break;
 		case KEY_HTML: set.html = arg; break;
+		case KEY_PARTIAL: set.partial = 1; break;
+		case KEY_MERGE: set.merge = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -482,6 +523,20 @@ int main(int argc, char **argv)
 		usage_error("--lm and --html go with --reference FILE");
 	if (set.reference && (set.by || set.tee))
 		usage_error("--reference gives a row per input; it does not go with --by or --tee");
+	if (set.partial && (set.merge || set.reference || set.tee))
+		usage_error("--partial writes a state; it does not go with --merge, --reference or --tee");
+	if (set.merge && (set.reference || set.tee))
+		usage_error("--merge reads states; it does not go with --reference or --tee");
+	if (set.partial && (set.table == 1 || isatty(1)) && !set.common.output)
+		usage_error("--partial writes a binary state: give -o FILE");
+	if (set.merge) {
+		const char *path = set.common.output;
+		struct output out;
+		if (output_open(&out, path, 0) < 0)
+			return 1;
+		return merge_states(&set, argv + optind, argc - optind, &out,
+				    set.table >= 0 ? set.table : !path && isatty(1));
+	}
 	if (set.reference) {
 		const char *path = set.common.output;
 		int table = set.table >= 0 ? set.table : !path && isatty(1);

@@ -391,3 +391,62 @@ make_reference() {
 	(( white < total * 97 / 100 )) || fail "only $((total - white)) pixels are not white"
 	(( $(wc -l < colours) > 100 )) || fail "only $(wc -l < colours) colours"
 }
+
+@test "--partial and --merge: shards merge into exactly the figures of one run" {
+	split -n l/3 -d "$ROOT/examples/corpus.jsonl" part.
+	for p in part.0*; do
+		synth-stats --partial --top 3 --by lang -o "$p.state" "$p"
+	done
+	synth-stats --merge --top 3 --by lang part.0*.state > merged.json
+	synth-stats --top 3 --by lang "$ROOT/examples/corpus.jsonl" > single.json
+	cmp merged.json single.json
+	assert_equal "$(jq .records merged.json)" 1208
+	# A state merges with itself: every count doubles.
+	synth-stats --partial -o all.state "$ROOT/examples/corpus.jsonl"
+	assert_equal "$(synth-stats --merge all.state all.state | jq -c '[.records, .words, .vocabulary]')" \
+		"$(synth-stats "$ROOT/examples/corpus.jsonl" "$ROOT/examples/corpus.jsonl" | jq -c '[.records, .words, .vocabulary]')"
+}
+
+@test "--partial and --merge under a tight --memory: the sketches stay within their error" {
+	awk 'BEGIN { srand(3); for (r = 0; r < 6000; r++) { s = ""; for (i = 0; i < 20; i++) s = s " w" int(rand() * 50000); printf "{\"text\":\"%s\"}\n", s } }' > div.jsonl
+	split -n l/4 -d div.jsonl part.
+	for p in part.0*; do
+		synth-stats --memory 1M --partial -o "$p.state" "$p"
+	done
+	synth-stats --memory 1M --merge part.0*.state > merged.json
+	synth-stats div.jsonl > exact.json
+	assert_equal "$(jq -c '.approximate | length > 0' merged.json)" true
+	for n in 1 2 3 4; do
+		e=$(jq ".distinct_$n" exact.json)
+		m=$(jq ".distinct_$n" merged.json)
+		# distinct_n is a ratio over the same totals: compare the ratios;
+		# three standard errors of the 2^16-register sketch are 1.22%.
+		awk -v a="$m" -v b="$e" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(d < 0.0122) }' ||
+			fail "distinct_$n: $m merged, $e exact"
+	done
+}
+
+@test "--partial and --merge: states of another seed, --by or kind are refused; usage errors" {
+	printf '{"text":"a b"}\n' > in.jsonl
+	synth-stats --partial --seed 3 -o s3.state in.jsonl
+	synth-stats --partial -o s0.state in.jsonl
+	run synth-stats --merge s0.state s3.state
+	assert_failure 1
+	assert_output "synth-stats: s3.state: made with --seed 3, not 0"
+	run synth-stats --merge --by lang s0.state
+	assert_failure 1
+	assert_output "synth-stats: s0.state: made without --by; this run has --by lang"
+	run synth-stats --merge in.jsonl
+	assert_failure 1
+	assert_output --partial "in.jsonl: not a synth-stats state"
+	head -c 100 s0.state > cut.state
+	run synth-stats --merge cut.state -o out.json
+	assert_failure 1
+	[ ! -e out.json ] || fail "figures written"
+	run synth-stats --merge
+	assert_failure 2
+	run synth-stats --partial --merge -o x s0.state
+	assert_failure 2
+	run synth-stats --partial --reference in.jsonl -o x in.jsonl
+	assert_failure 2
+}
