@@ -430,9 +430,14 @@ static void plan_records(struct settings *set)
 		s->last = -1;
 		if (!s->repeated && want >= avail) {
 			/* All of it: no order needed. */
-			for (size_t k = 0; k < s->n; k++)
-				if (!(s->recs[k].words & REC_OUT))
-					s->recs[k].words |= REC_TAKEN;
+			for (size_t k = 0; k < s->n; k++) {
+				if (s->recs[k].words & REC_OUT)
+					continue;
+				s->recs[k].words |= REC_TAKEN;
+				/* The last in key order, for trim_to_limit. */
+				if (s->last < 0 || s->recs[k].key > s->recs[s->last].key)
+					s->last = (int64_t)k;
+			}
 			memcpy(s->take, s->avail, sizeof(s->take));
 			memcpy(s->take_syn, s->avail_syn, sizeof(s->take_syn));
 			s->partial = s->avail[DOCS];

@@ -191,6 +191,13 @@ make_sources() {
 		awk -v s="$syn" -v t="$(jq .words r.json)" 'BEGIN { exit !(s / t <= 0.3 && s >= 300 - 100) }' ||
 			fail "seed $seed: $syn synthetic words"
 	done
+	# The same when the synthetic source gives all it has and the real
+	# one falls short of its share by part of a record.
+	for seed in 1 2 3; do
+		synth-mix --unit words --max-synthetic 0.7 --seed $seed --report r.json long.jsonl:3 gen.jsonl:7 > out.jsonl
+		awk -v s="$(jq .synthetic_share.words r.json)" 'BEGIN { exit !(s <= 0.7 && s > 0.69) }' ||
+			fail "seed $seed: synthetic share $(jq .synthetic_share.words r.json)"
+	done
 	run synth-mix --synthetic nosuch real.jsonl
 	assert_failure 2
 }
