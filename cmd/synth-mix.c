@@ -463,11 +463,28 @@ static double synthetic_share(const struct settings *set, enum unit u)
 }
 
 /* Keep the mix within --max-synthetic when only rounding put it over:
- * the shares are exact to within one record, and that record may be
- * the one too many. Each source's last record taken past its whole
- * epochs, when synthetic, is given back, while the mix is over. */
+ * the shares are exact to within one record, and that record may tip
+ * it. First each source whose next record in key order is not
+ * synthetic takes it (it fell short of its share by part of that
+ * record), then each source gives back its last record past whole
+ * epochs when that one is synthetic, while the mix is over: at most one
+ * record each way, so the shares stay within one record. */
 static void trim_to_limit(struct settings *set)
 {
+	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
+		struct source *s = &set->src[i];
+		size_t n;
+		uint32_t *idx = epoch_order(s, s->full_epochs + 1, &n);
+		if (s->partial < n && !(s->recs[idx[s->partial]].words & REC_SYNTHETIC)) {
+			struct rec *r = &s->recs[idx[s->partial]];
+			for (int v = 0; v < UNITS; v++)
+				s->take[v] += rec_units(r, (enum unit)v);
+			if (!s->repeated)
+				r->words |= REC_TAKEN;
+			s->last = idx[s->partial++];
+		}
+		free(idx);
+	}
 	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
 		struct source *s = &set->src[i];
 		if (s->last < 0 || !(s->recs[s->last].words & REC_SYNTHETIC))
