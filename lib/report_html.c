@@ -85,6 +85,24 @@ static const char *input_name(const struct report_input *in)
 	return in->name ? in->name : "(unnamed)";
 }
 
+/* A name as an axis label: its base name without .zst, .jsonl or .json,
+ * escaped, so that the labels of generations fit under the axis. */
+static void add_short_name(struct strbuf *out, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	const char *base = slash && slash[1] ? slash + 1 : name;
+	size_t n = strlen(base);
+	static const char *const ext[] = { ".zst", ".jsonl", ".json" };
+	for (size_t k = 0; k < 3; k++) {
+		size_t e = strlen(ext[k]);
+		if (n > e && !memcmp(base + n - e, ext[k], e))
+			n -= e;
+	}
+	char *copy = xstrndup(base, n);
+	add_escaped(out, copy);
+	free(copy);
+}
+
 /* One axis of a plot: the data range lo..hi (as powers of ten on a log
  * axis) onto the pixels from..to. */
 struct axis {
@@ -233,7 +251,15 @@ static void series_open(struct strbuf *out, const char *name, const char *colour
 {
 	strbuf_addstr(out, "<path class=\"series\" data-name=\"");
 	add_escaped(out, name);
-	strbuf_addf(out, "\" stroke=\"%s\"%s d=\"", colour, dashed ? " stroke-dasharray=\"6 4\"" : "");
+	strbuf_addf(out, "\" stroke=\"%s\"%s d=\"", colour,
+		    dashed == 1 ? " stroke-dasharray=\"6 4\"" : dashed == 2 ? " stroke-dasharray=\"2 3\"" : "");
+}
+
+/* The line of input i: solid for the first round of the palette, dotted
+ * for the next, so that eleven generations are not two alike. */
+static int input_dash(size_t i)
+{
+	return (i / NPALETTE) % 2 ? 2 : 0;
 }
 
 /* The legend under a plot: the colour of each input, and the reference. */
@@ -243,7 +269,7 @@ static void draw_legend(struct strbuf *out, const struct report *r)
 	for (size_t i = 0; i < r->ninputs; i++) {
 		strbuf_addf(out, "<li><span class=\"swatch\" style=\"background:%s\"></span>", input_colour(i));
 		add_escaped(out, input_name(&r->inputs[i]));
-		strbuf_addstr(out, "</li>\n");
+		strbuf_addstr(out, input_dash(i) ? " (dotted)</li>\n" : "</li>\n");
 	}
 	if (r->reference) {
 		strbuf_addstr(out, "<li><span class=\"swatch dashed\"></span>reference: ");
@@ -274,9 +300,9 @@ static const char *series_colour(const struct report *r, size_t i)
 	return i < r->ninputs ? input_colour(i) : REFERENCE_COLOUR;
 }
 
-static int is_reference(const struct report *r, size_t i)
+static int series_dash(const struct report *r, size_t i)
 {
-	return i >= r->ninputs;
+	return i >= r->ninputs ? 1 : input_dash(i);
 }
 
 /* One row of the summary table: the figures of in, its name after a
@@ -418,7 +444,7 @@ static void length_plot(struct strbuf *out, const struct report *r)
 	draw_frame(out, &p, "words per record", "share of records");
 	for (size_t i = 0; i < ns; i++) {
 		const double *row = share + i * nbins;
-		series_open(out, series_name(r, i), series_colour(r, i), is_reference(r, i));
+		series_open(out, series_name(r, i), series_colour(r, i), series_dash(r, i));
 		if (total[i] > 0) {
 			double base = axis_pixel(&p.y, 0);
 			strbuf_addf(out, "M%.1f %.1f", axis_pixel(&p.x, 0), base);
@@ -473,7 +499,7 @@ static void rank_plot(struct strbuf *out, const struct report *r)
 	draw_frame(out, &p, "rank of the word", "count");
 	for (size_t i = 0; i < ns; i++) {
 		const struct report_series *s = &series_input(r, i)->rank_freq;
-		series_open(out, series_name(r, i), series_colour(r, i), is_reference(r, i));
+		series_open(out, series_name(r, i), series_colour(r, i), series_dash(r, i));
 		char move = 'M';
 		for (size_t j = 0; j < s->n; j++) {
 			if (!rank_point(s, j))
@@ -550,7 +576,7 @@ static void trend_chart(struct strbuf *out, const struct report *r, enum trend t
 		double x = axis_pixel(&p.x, (double)i);
 		strbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
 			    "transform=\"rotate(-30 %.1f %.1f)\">", x, p.y.from + 14, x, p.y.from + 14);
-		add_escaped(out, input_name(&r->inputs[i]));
+		add_short_name(out, input_name(&r->inputs[i]));
 		strbuf_addstr(out, "</text>\n");
 	}
 	if (isfinite(ref)) {
