@@ -28,7 +28,8 @@
 
 enum {
 	KEY_NORMALIZE = KEY_PROGRAM, KEY_EXACT, KEY_NGRAM, KEY_PERMS, KEY_THRESHOLD, KEY_BANDS,
-	KEY_NO_VERIFY, KEY_MARK, KEY_DUPS, KEY_INDEX, KEY_AGAINST, KEY_CONTAM_NGRAM
+	KEY_NO_VERIFY, KEY_MARK, KEY_DUPS, KEY_INDEX, KEY_AGAINST, KEY_CONTAM_NGRAM, KEY_SHARD_INDEX,
+	KEY_MERGE_INDEX, KEY_APPLY
 };
 
 static const struct cli_option options[] = {
@@ -46,6 +47,9 @@ static const struct cli_option options[] = {
 	{ "index", KEY_INDEX, "FILE", "deduplicate against the index in FILE too, and save it extended" },
 	{ "against", KEY_AGAINST, "FILE", "drop records sharing an n-gram with a record of FILE (repeatable)" },
 	{ "contam-ngram", KEY_CONTAM_NGRAM, "N", "n-grams of N words for --against (default: 13)" },
+	{ "shard-index", KEY_SHARD_INDEX, "FILE", "sharded run, step 1: sign this shard's records into FILE" },
+	{ "merge-index", KEY_MERGE_INDEX, NULL, "step 2: the FILEs are shard indexes; decide, write each FILE.verdicts and -o the index" },
+	{ "apply", KEY_APPLY, "FILE", "step 3: drop this shard's records as the verdicts in FILE say" },
 	CLI_OPT_OUTPUT,
 	CLI_OPT_SEED,
 	CLI_OPT_JOBS,
@@ -83,6 +87,11 @@ struct settings {
 	unsigned ngram, perms, bands, contam_ngram;
 	double threshold, cut;	/* cut: the least estimate verification accepts */
 	const char *dups, *index;
+	const char *shard_index, *apply;	/* sharded runs */
+	int merge_index;
+	struct dedup_shard shard;		/* --shard-index: what is signed */
+	struct dedup_verdicts verdicts;		/* --apply */
+	uint64_t applied, fingerprint;		/* --apply: records seen, their fingerprint */
 	const char **against;
 	int nagainst;
 	struct minhash mh;
@@ -473,6 +482,163 @@ static void ordered(void *arg, struct emit *e)
 	strbuf_release(&line);
 }
 
+/* --- Sharded runs --------------------------------------------------------- */
+
+/* --shard-index: every record's hash or signature and id, in order. */
+static void shard_ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	size_t near_bytes = set->exact ? 0 : set->mh.bands * sizeof(uint64_t) +
+					     minhash_sig_bytes(&set->mh);
+	for (size_t off = 0; off < e->side.len;) {
+		const struct pending *p = (const void *)(e->side.buf + off);
+		off += p->size;
+		const uint64_t *keys = (const uint64_t *)(p + 1);
+		const void *entry = set->exact ? (const void *)&p->h : (const void *)(keys + set->mh.bands);
+		dedup_shard_add(&set->shard, entry, (const char *)(p + 1) + near_bytes, p->id_len);
+		set->shard.fingerprint = dedup_fingerprint(set->shard.fingerprint, p->r.line, p->r.len);
+	}
+}
+
+/* --merge-index: the shards' records in order against one index, as one
+ * run over them would decide; each shard's verdicts beside its file. */
+static int merge_shards(struct settings *set, char **files, int nfiles)
+{
+	if (!nfiles)
+		usage_error("--merge-index needs the files that --shard-index wrote, in order");
+	if (!set->common.output || !strcmp(set->common.output, "-"))
+		usage_error("--merge-index writes the merged index: give -o FILE");
+	struct output index_out;
+	if (output_open(&index_out, set->common.output, 0) < 0)
+		return 1;
+	size_t entry = set->exact ? sizeof(struct hash128) : minhash_sig_bytes(&set->mh);
+	uint64_t *keys = set->exact ? NULL : xcalloc(set->mh.bands, sizeof(*keys));
+	struct strbuf name = STRBUF_INIT, member = STRBUF_INIT;
+	int rc = 0;
+	uint64_t records = 0;
+	for (int f = 0; f < nfiles && !rc; f++) {
+		struct dedup_shard sh;
+		dedup_shard_init(&sh, &set->ix.p, entry);
+		if (dedup_shard_load(&sh, files[f]) < 0) {
+			rc = 1;
+			break;
+		}
+		struct dedup_verdicts v;
+		dedup_verdicts_init(&v, sh.n, sh.fingerprint);
+		for (uint64_t i = 0; i < sh.n; i++) {
+			const unsigned char *rec = (const unsigned char *)sh.data.buf + i * entry;
+			size_t idlen;
+			const char *id = id_list_get(&sh.ids, (size_t)i, &idlen);
+			int64_t dup;
+			double sim = 1;
+			if (set->exact) {
+				struct hash128 h;
+				memcpy(&h, rec, sizeof(h));
+				dup = dedup_exact_find(&set->ix, h);
+				if (dup < 0)
+					dedup_exact_add(&set->ix, h, id, idlen);
+			} else {
+				minhash_band_keys(&set->mh, rec, keys);
+				dup = dedup_near_find(&set->ix, rec, keys, &sim);
+				if (dup >= 0 && set->verify && sim < set->cut)
+					dup = -1;
+				if (dup < 0)
+					dedup_near_add(&set->ix, rec, keys, id, idlen);
+			}
+			if (dup >= 0) {
+				size_t oflen;
+				const char *of = dedup_index_id(&set->ix, (uint64_t)dup, &oflen);
+				long k = lround(sim * 1000);
+				dedup_verdicts_drop(&v, i, (uint32_t)(k < 0 ? 0 : k > 1000 ? 1000 : k), of, oflen);
+				set->duplicates++;
+			}
+		}
+		records += sh.n;
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s.verdicts", files[f]);
+		struct output vout;
+		if (output_open(&vout, name.buf, 0) < 0) {
+			rc = 1;
+		} else {
+			dedup_verdicts_write(&v, &vout);
+			if (output_close(&vout) < 0)
+				rc = 1;
+		}
+		dedup_verdicts_release(&v);
+		dedup_shard_release(&sh);
+	}
+	if (!rc)
+		dedup_index_write(&set->ix, &index_out);
+	if (output_end(&index_out, rc != 0) < 0)
+		rc = 1;
+	info("--merge-index: %d shards, %llu records, %llu duplicates; index: %llu records",
+	     nfiles, (unsigned long long)records, (unsigned long long)set->duplicates,
+	     (unsigned long long)set->ix.n);
+	free(keys);
+	strbuf_release(&name);
+	strbuf_release(&member);
+	return rc;
+}
+
+/* --apply: what a worker leaves is the bare pending record. */
+static void apply_process(void *arg, const struct record *r, struct emit *e)
+{
+	(void)arg;
+	if (record_has_text(r, e) < 0)
+		return;
+	struct pending p = { .r = *r, .size = sizeof(struct pending) };
+	strbuf_add(&e->side, &p, sizeof(p));
+}
+
+static void apply_ordered(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	const struct dedup_verdicts *v = &set->verdicts;
+	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
+	for (size_t off = 0; off < e->side.len && !e->stopped;) {
+		const struct pending *p = (const void *)(e->side.buf + off);
+		off += p->size;
+		uint64_t i = set->applied++;
+		set->fingerprint = dedup_fingerprint(set->fingerprint, p->r.line, p->r.len);
+		if (i >= v->n) {
+			strbuf_addf(&e->fatal, "%s: more records than the shard signed for %s (%llu)",
+				    p->r.file, set->apply, (unsigned long long)v->n);
+			e->stopped = 1;
+			break;
+		}
+		if (set->duplicates >= v->ndrop || v->drop[set->duplicates] != i) {
+			emit_record(e, &p->r);
+			continue;
+		}
+		size_t oflen;
+		const char *of = id_list_get(&v->of, (size_t)set->duplicates, &oflen);
+		uint32_t sim = v->sim[set->duplicates++];
+		strbuf_reset(&member);
+		strbuf_addstr(&member, "{\"dup_of\":");
+		strbuf_add(&member, of, oflen);
+		strbuf_addstr(&member, ",\"similarity\":");
+		add_similarity(&member, sim / 1000.0);
+		strbuf_addc(&member, '}');
+		drop(set, e, p, member.buf, member.len, set->exact ? "duplicate" : "near-duplicate", &line);
+	}
+	strbuf_release(&member);
+	strbuf_release(&line);
+}
+
+/* --apply: the input must be the shard that was signed, whole. */
+static void apply_finish(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	const struct dedup_verdicts *v = &set->verdicts;
+	if (set->applied != v->n || set->fingerprint != v->fingerprint) {
+		strbuf_addf(&e->fatal, "the input is not the shard whose verdicts %s holds "
+			    "(%llu records, %llu signed%s)", set->apply,
+			    (unsigned long long)set->applied, (unsigned long long)v->n,
+			    set->applied == v->n ? ", other contents" : "");
+		e->stopped = 1;
+	}
+}
+
 /* --- Set-up -------------------------------------------------------------- */
 
 static enum text_norm parse_norm(const char *arg)
@@ -545,6 +711,9 @@ int main(int argc, char **argv)
 						    sizeof(*set.against));
 			set.against[set.nagainst++] = arg;
 			break;
+		case KEY_SHARD_INDEX: set.shard_index = arg; break;
+		case KEY_MERGE_INDEX: set.merge_index = 1; break;
+		case KEY_APPLY: set.apply = arg; break;
 		case KEY_CONTAM_NGRAM:
 			set.contam_ngram = (unsigned)cli_u64("--contam-ngram", arg, 1, 1000);
 			break;
@@ -563,7 +732,16 @@ int main(int argc, char **argv)
 		usage_error("--index %s: an index is not compressed; name it without .zst", set.index);
 	if (set.index && !strcmp(set.index, "-"))
 		usage_error("--index -: the index must be a file");
-	set.keep_ids = set.mark || set.dups || set.index || set.common.rejects;
+	int steps = !!set.shard_index + set.merge_index + !!set.apply;
+	if (steps > 1)
+		usage_error("--shard-index, --merge-index and --apply are steps of a sharded run; give one");
+	if (steps && (set.index || set.nagainst))
+		usage_error("a sharded run's step does not go with --index or --against (run --against "
+			    "on each shard first)");
+	if ((set.shard_index || set.merge_index) && (set.mark || set.dups || set.common.rejects))
+		usage_error("--mark, --dups and --rejects go with --apply, the step that drops records");
+	set.keep_ids = set.mark || set.dups || set.index || set.common.rejects || set.shard_index ||
+		       set.merge_index;
 
 	struct dedup_params params = { .mode = DEDUP_EXACT, .normalize = set.norm };
 	if (!set.exact) {
@@ -587,6 +765,21 @@ int main(int argc, char **argv)
 	 * index is loaded and its new file opened, the references read. */
 	uint64_t loaded = 0;
 	int rc = 1;
+	if (set.merge_index) {
+		rc = merge_shards(&set, argv + optind, argc - optind);
+		goto done;
+	}
+	struct output shard_out;
+	if (set.shard_index) {
+		if (set.common.output)
+			usage_error("--shard-index writes no records; it does not go with -o");
+		dedup_shard_init(&set.shard, &params,
+				 set.exact ? sizeof(struct hash128) : minhash_sig_bytes(&set.mh));
+		if (output_open(&shard_out, set.shard_index, 0) < 0)
+			goto done;
+	}
+	if (set.apply && dedup_verdicts_load(&set.verdicts, set.apply) < 0)
+		goto done;
 	struct output index_out;
 	if (set.index) {
 		if (dedup_index_load(&set.ix, set.index) < 0)
@@ -605,10 +798,23 @@ int main(int argc, char **argv)
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
-		.write_records = 1, .worker_new = worker_new, .process = process,
-		.ordered = ordered, .arg = &set,
+		.write_records = !set.shard_index, .worker_new = worker_new,
+		.process = set.apply ? apply_process : process,
+		.ordered = set.shard_index ? shard_ordered : set.apply ? apply_ordered : ordered,
+		.finish = set.apply ? apply_finish : NULL, .arg = &set,
 	};
 	rc = record_loop_run(&rl);
+	if (set.shard_index) {
+		if (rc != 2)
+			dedup_shard_write(&set.shard, &shard_out);
+		if (output_end(&shard_out, rc == 2) < 0)
+			rc = 1;
+		info("--shard-index: %llu records signed into %s", (unsigned long long)set.shard.n,
+		     set.shard_index);
+		dedup_shard_release(&set.shard);
+	}
+	if (set.apply)
+		dedup_verdicts_release(&set.verdicts);
 	/* An invalid record stopped the run: nothing it wrote to files is
 	 * kept, the index included. */
 	if (set.index) {

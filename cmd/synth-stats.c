@@ -523,12 +523,12 @@ int main(int argc, char **argv)
 		usage_error("--lm and --html go with --reference FILE");
 	if (set.reference && (set.by || set.tee))
 		usage_error("--reference gives a row per input; it does not go with --by or --tee");
-	if (set.partial && (set.merge || set.reference || set.tee))
-		usage_error("--partial writes a state; it does not go with --merge, --reference or --tee");
+	if (set.partial && (set.merge || set.reference))
+		usage_error("--partial writes a state; it does not go with --merge or --reference");
 	if (set.merge && (set.reference || set.tee))
 		usage_error("--merge reads states; it does not go with --reference or --tee");
-	if (set.partial && (set.table == 1 || isatty(1)) && !set.common.output)
-		usage_error("--partial writes a binary state: give -o FILE");
+	if (set.partial && !set.tee && !set.common.output && isatty(1))
+		usage_error("--partial writes a binary state: give -o FILE or --tee FILE");
 	if (set.merge) {
 		const char *path = set.common.output;
 		struct output out;

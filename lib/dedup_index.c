@@ -494,3 +494,262 @@ int dedup_index_load(struct dedup_index *x, const char *path)
 	strbuf_release(&err);
 	return rc;
 }
+
+/* --- Sharded runs -------------------------------------------------------- */
+
+#define SHARD_MAGIC "SYNTHDSH"
+#define SHARD_VERSION 1u
+#define SHARD_HEADER 88
+#define VERDICTS_MAGIC "SYNTHDVD"
+#define VERDICTS_VERSION 1u
+#define VERDICTS_HEADER 48
+
+void dedup_shard_init(struct dedup_shard *s, const struct dedup_params *p, size_t entry)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = *p;
+	s->entry = entry;
+	strbuf_init(&s->data);
+	strbuf_init(&s->ids.text);
+}
+
+void dedup_shard_release(struct dedup_shard *s)
+{
+	strbuf_release(&s->data);
+	id_list_release(&s->ids);
+	s->n = 0;
+}
+
+void dedup_shard_add(struct dedup_shard *s, const void *entry, const char *id, size_t idlen)
+{
+	strbuf_add(&s->data, entry, s->entry);
+	id_list_push(&s->ids, id, idlen);
+	s->n++;
+}
+
+/* The ids' ends and text of a list of n, after the entries. */
+static void write_ids(struct checked_output *co, const struct id_list *ids)
+{
+	unsigned char b[8];
+	for (size_t i = 0; i < ids->n; i++) {
+		put64(b, ids->end[i]);
+		checked_write(co, b, 8);
+	}
+	checked_write(co, ids->text.buf, ids->text.len);
+}
+
+/* Read n ids from ends[0..n) and text[0..bytes) into l; 0, or -1 when
+ * one is not a JSON string or number or the ends do not add up. */
+static int read_ids(struct id_list *l, const unsigned char *ends, const unsigned char *text,
+		    uint64_t n, uint64_t bytes)
+{
+	uint64_t start = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t end = get64(ends + 8 * i);
+		if (end < start || end > bytes || !valid_id((const char *)text + start, (size_t)(end - start)))
+			return -1;
+		id_list_push(l, (const char *)text + start, (size_t)(end - start));
+		start = end;
+	}
+	return start == bytes ? 0 : -1;
+}
+
+void dedup_shard_write(const struct dedup_shard *s, struct output *out)
+{
+	unsigned char h[SHARD_HEADER];
+	memset(h, 0, sizeof(h));
+	memcpy(h, SHARD_MAGIC, 8);
+	put32(h + 8, SHARD_VERSION);
+	put32(h + 12, BYTE_ORDER_MARK);
+	const uint32_t *params[] = { &s->p.mode, &s->p.normalize, &s->p.ngram, &s->p.perms,
+				     &s->p.bands, &s->p.rows, &s->p.bits };
+	for (size_t i = 0; i < sizeof(params) / sizeof(*params); i++)
+		put32(h + 16 + 4 * i, *params[i]);
+	put64(h + 48, s->p.seed);
+	put64(h + 56, s->n);
+	put64(h + 64, s->ids.text.len);
+	put64(h + 72, s->fingerprint);
+	put32(h + 80, (uint32_t)s->entry);
+	struct checked_output co;
+	checked_begin(&co, out);
+	checked_write(&co, h, sizeof(h));
+	checked_write(&co, s->data.buf, s->data.len);
+	write_ids(&co, &s->ids);
+	checked_end(&co);
+}
+
+/* Check a file's frame: magic, version, byte order, its length against
+ * what the header promises (body bytes after the header, then the
+ * checksum), the checksum. Returns NULL or why not. */
+static const char *frame_check(const unsigned char *buf, size_t n, const char *magic,
+			       uint32_t version, size_t header, uint64_t body, int overflow)
+{
+	if (n < 8 || memcmp(buf, magic, 8))
+		return "not a file of this kind";
+	if (n < header + 8 || get32(buf + 8) != version)
+		return n < header + 8 ? "truncated" : "a format version this synth-dedup does not read";
+	if (get32(buf + 12) != BYTE_ORDER_MARK)
+		return "written on a machine of the other byte order";
+	if (overflow || body > n - header - 8)
+		return "truncated";
+	if (body < n - header - 8)
+		return "corrupt: bytes after the end";
+	if (!hash_trailer_ok(buf, n))
+		return "corrupt: the checksum does not match";
+	return NULL;
+}
+
+int dedup_shard_load(struct dedup_shard *s, const char *path)
+{
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	struct dedup_params p = s->p;
+	size_t entry = s->entry;
+	int rc = -1;
+	if (file_slurp(path, &data) < 0) {
+		error_errno("%s", path);
+		goto out;
+	}
+	const unsigned char *buf = (const unsigned char *)data.buf;
+	size_t n = data.len;
+	uint64_t count = n >= SHARD_HEADER ? get64(buf + 56) : 0, ids_bytes = n >= SHARD_HEADER ? get64(buf + 64) : 0;
+	uint64_t body = 0;
+	int overflow = count > UINT64_MAX / 1024 ||
+		       __builtin_mul_overflow(count, (uint64_t)entry + 8, &body) ||
+		       __builtin_add_overflow(body, ids_bytes, &body);
+	const char *why = frame_check(buf, n, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER, body,
+				      overflow);
+	if (n >= 8 && memcmp(buf, SHARD_MAGIC, 8))
+		why = "not a shard index of synth-dedup --shard-index";
+	if (why) {
+		error("%s: %s", path, why);
+		goto out;
+	}
+	if (params_differ(&p, buf, &err)) {
+		error("%s: %s", path, err.buf);
+		goto out;
+	}
+	if (get32(buf + 80) != entry) {
+		error("%s: corrupt: a bad header", path);
+		goto out;
+	}
+	const unsigned char *d = buf + SHARD_HEADER;
+	strbuf_add(&s->data, d, (size_t)(count * entry));
+	if (read_ids(&s->ids, d + count * entry, d + count * (entry + 8), count, ids_bytes) < 0) {
+		error("%s: corrupt: a bad id", path);
+		dedup_shard_release(s);
+		dedup_shard_init(s, &p, entry);
+		goto out;
+	}
+	s->n = count;
+	s->fingerprint = get64(buf + 72);
+	rc = 0;
+out:
+	strbuf_release(&data);
+	strbuf_release(&err);
+	return rc;
+}
+
+void dedup_verdicts_init(struct dedup_verdicts *v, uint64_t n, uint64_t fingerprint)
+{
+	memset(v, 0, sizeof(*v));
+	v->n = n;
+	v->fingerprint = fingerprint;
+	strbuf_init(&v->of.text);
+}
+
+void dedup_verdicts_release(struct dedup_verdicts *v)
+{
+	free(v->drop);
+	free(v->sim);
+	id_list_release(&v->of);
+	v->drop = NULL;
+	v->sim = NULL;
+	v->ndrop = v->cap = 0;
+}
+
+void dedup_verdicts_drop(struct dedup_verdicts *v, uint64_t record, uint32_t sim,
+			 const char *of, size_t oflen)
+{
+	if (v->ndrop == v->cap) {
+		v->cap = grow_quarter(v->cap, v->ndrop + 1, 1024);
+		v->drop = xreallocarray(v->drop, v->cap, sizeof(*v->drop));
+		v->sim = xreallocarray(v->sim, v->cap, sizeof(*v->sim));
+	}
+	v->drop[v->ndrop] = record;
+	v->sim[v->ndrop++] = sim;
+	id_list_push(&v->of, of, oflen);
+}
+
+void dedup_verdicts_write(const struct dedup_verdicts *v, struct output *out)
+{
+	unsigned char h[VERDICTS_HEADER], b[16];
+	memset(h, 0, sizeof(h));
+	memcpy(h, VERDICTS_MAGIC, 8);
+	put32(h + 8, VERDICTS_VERSION);
+	put32(h + 12, BYTE_ORDER_MARK);
+	put64(h + 16, v->n);
+	put64(h + 24, v->fingerprint);
+	put64(h + 32, v->ndrop);
+	put64(h + 40, v->of.text.len);
+	struct checked_output co;
+	checked_begin(&co, out);
+	checked_write(&co, h, sizeof(h));
+	for (uint64_t i = 0; i < v->ndrop; i++) {
+		put64(b, v->drop[i]);
+		put32(b + 8, v->sim[i]);
+		put32(b + 12, 0);
+		checked_write(&co, b, 16);
+	}
+	write_ids(&co, &v->of);
+	checked_end(&co);
+}
+
+int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
+{
+	struct strbuf data = STRBUF_INIT;
+	int rc = -1;
+	if (file_slurp(path, &data) < 0) {
+		error_errno("%s", path);
+		goto out;
+	}
+	const unsigned char *buf = (const unsigned char *)data.buf;
+	size_t n = data.len;
+	uint64_t ndrop = n >= VERDICTS_HEADER ? get64(buf + 32) : 0;
+	uint64_t ids_bytes = n >= VERDICTS_HEADER ? get64(buf + 40) : 0, body = 0;
+	int overflow = ndrop > UINT64_MAX / 64 || __builtin_mul_overflow(ndrop, (uint64_t)24, &body) ||
+		       __builtin_add_overflow(body, ids_bytes, &body);
+	const char *why = frame_check(buf, n, VERDICTS_MAGIC, VERDICTS_VERSION, VERDICTS_HEADER, body,
+				      overflow);
+	if (n >= 8 && memcmp(buf, VERDICTS_MAGIC, 8))
+		why = "not the verdicts of synth-dedup --merge-index";
+	if (why) {
+		error("%s: %s", path, why);
+		goto out;
+	}
+	dedup_verdicts_init(v, get64(buf + 16), get64(buf + 24));
+	const unsigned char *d = buf + VERDICTS_HEADER;
+	uint64_t last = 0;
+	for (uint64_t i = 0; i < ndrop; i++) {
+		uint64_t r = get64(d + 16 * i);
+		uint32_t sim = get32(d + 16 * i + 8);
+		if ((i && r <= last) || r >= v->n || sim > 1000) {
+			error("%s: corrupt: a bad verdict", path);
+			dedup_verdicts_release(v);
+			goto out;
+		}
+		last = r;
+		dedup_verdicts_drop(v, r, sim, "0", 1);
+	}
+	/* The ids replace the placeholders. */
+	id_list_release(&v->of);
+	strbuf_init(&v->of.text);
+	if (read_ids(&v->of, d + 16 * ndrop, d + 24 * ndrop, ndrop, ids_bytes) < 0) {
+		error("%s: corrupt: a bad id", path);
+		dedup_verdicts_release(v);
+		goto out;
+	}
+	rc = 0;
+out:
+	strbuf_release(&data);
+	return rc;
+}

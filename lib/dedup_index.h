@@ -116,4 +116,57 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
  * such file, -1 after printing an error naming it. */
 int dedup_index_load(struct dedup_index *x, const char *path);
 
+/* --- Sharded runs --------------------------------------------------------
+ *
+ * A corpus split into shards is deduplicated exactly as one run over the
+ * shards in order would: each shard's records are signed apart
+ * (--shard-index: struct dedup_shard, every valid record in order with
+ * its hash or signature and id, and a fingerprint of its lines), then
+ * one pass replays them all in order against one index, keep-first
+ * (--merge-index), which writes each shard's verdicts (struct
+ * dedup_verdicts: which records are dropped, as what), and each shard
+ * is then filtered by its verdicts (--apply), which checks by the
+ * fingerprint that it is the shard that was signed.
+ */
+
+struct dedup_shard {
+	struct dedup_params p;
+	size_t entry;			/* bytes a record: 16 (exact) or a signature */
+	uint64_t n, fingerprint;
+	struct strbuf data;		/* n entries */
+	struct id_list ids;
+};
+
+/* The fingerprint of a shard after one more line. */
+static inline uint64_t dedup_fingerprint(uint64_t fp, const char *line, size_t len)
+{
+	return mix64(fp + hash64(line, len, 0x5348415244ull));
+}
+
+void dedup_shard_init(struct dedup_shard *s, const struct dedup_params *p, size_t entry);
+void dedup_shard_release(struct dedup_shard *s);
+void dedup_shard_add(struct dedup_shard *s, const void *entry, const char *id, size_t idlen);
+void dedup_shard_write(const struct dedup_shard *s, struct output *out);
+/* Load the shard file at path into s, set up with this run's parameters:
+ * 0, or -1 after printing an error naming the file (s then empty). */
+int dedup_shard_load(struct dedup_shard *s, const char *path);
+
+/* What --merge-index decided for a shard's records. */
+struct dedup_verdicts {
+	uint64_t n, fingerprint;	/* of the shard */
+	uint64_t ndrop;
+	uint64_t *drop;			/* the dropped records' numbers, increasing */
+	uint32_t *sim;			/* their similarity, in thousandths */
+	struct id_list of;		/* the id of the record each duplicates */
+	size_t cap;
+};
+
+void dedup_verdicts_init(struct dedup_verdicts *v, uint64_t n, uint64_t fingerprint);
+void dedup_verdicts_release(struct dedup_verdicts *v);
+void dedup_verdicts_drop(struct dedup_verdicts *v, uint64_t record, uint32_t sim,
+			 const char *of, size_t oflen);
+void dedup_verdicts_write(const struct dedup_verdicts *v, struct output *out);
+/* 0, or -1 after printing an error naming the file (v then empty). */
+int dedup_verdicts_load(struct dedup_verdicts *v, const char *path);
+
 #endif

@@ -462,12 +462,17 @@ int record_loop_run(struct record_loop *rl)
 		emit_reset(&fe, c);
 		fe.same = 0;
 		rl->finish(rl->arg, &fe);
-		rl->emitted += fe.emitted;
-		rl->rejected += fe.rejected;
-		if (have_out)
-			output_write(&out, fe.out.buf, fe.out.len);
-		if (have_rej)
-			output_write(&rej, fe.rejects.buf, fe.rejects.len);
+		if (fe.stopped) {
+			error("%s", fe.fatal.buf);
+			fatal = 1;
+		} else {
+			rl->emitted += fe.emitted;
+			rl->rejected += fe.rejected;
+			if (have_out)
+				output_write(&out, fe.out.buf, fe.out.len);
+			if (have_rej)
+				output_write(&rej, fe.rejects.buf, fe.rejects.len);
+		}
 		emit_release(&fe);
 	}
 	rl->seconds = now_seconds() - start;

@@ -80,7 +80,9 @@ struct record_loop {
 	/* Optional: called once on the calling thread after the last block
 	 * (unless an invalid record stopped the run), to emit what the
 	 * ordered stage held back. The emit has no block: only
-	 * emit_line() and emit_reject() with records it owns. */
+	 * emit_line() and emit_reject() with records it owns. It may stop
+	 * the run as the ordered stage can (e->stopped and e->fatal): then
+	 * nothing is kept under -o, as after an invalid record. */
 	void (*finish)(void *arg, struct emit *e);
 	void *arg;
 
