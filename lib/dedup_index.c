@@ -599,18 +599,22 @@ static const char *frame_check(const unsigned char *buf, size_t n, const char *m
 	return NULL;
 }
 
-int dedup_shard_load(struct dedup_shard *s, const char *path)
+/* Give up on a shard file: the reason into err, s empty again. */
+static int shard_fail(struct dedup_shard *s, struct strbuf *err, const char *why)
 {
-	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	if (why)
+		strbuf_addstr(err, why);
 	struct dedup_params p = s->p;
 	size_t entry = s->entry;
-	int rc = -1;
-	if (file_slurp(path, &data) < 0) {
-		error_errno("%s", path);
-		goto out;
-	}
-	const unsigned char *buf = (const unsigned char *)data.buf;
-	size_t n = data.len;
+	dedup_shard_release(s);
+	dedup_shard_init(s, &p, entry);
+	return -1;
+}
+
+int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
+		      struct strbuf *err)
+{
+	size_t entry = s->entry;
 	uint64_t count = n >= SHARD_HEADER ? get64(buf + 56) : 0, ids_bytes = n >= SHARD_HEADER ? get64(buf + 64) : 0;
 	uint64_t body = 0;
 	int overflow = count > UINT64_MAX / 1024 ||
@@ -620,30 +624,31 @@ int dedup_shard_load(struct dedup_shard *s, const char *path)
 				      overflow);
 	if (n >= 8 && memcmp(buf, SHARD_MAGIC, 8))
 		why = "not a shard index of synth-dedup --shard-index";
-	if (why) {
-		error("%s: %s", path, why);
-		goto out;
-	}
-	if (params_differ(&p, buf, &err)) {
-		error("%s: %s", path, err.buf);
-		goto out;
-	}
-	if (get32(buf + 80) != entry) {
-		error("%s: corrupt: a bad header", path);
-		goto out;
-	}
+	if (why)
+		return shard_fail(s, err, why);
+	if (params_differ(&s->p, buf, err))
+		return shard_fail(s, err, NULL);
+	if (get32(buf + 80) != entry)
+		return shard_fail(s, err, "corrupt: a bad header");
 	const unsigned char *d = buf + SHARD_HEADER;
 	strbuf_add(&s->data, d, (size_t)(count * entry));
-	if (read_ids(&s->ids, d + count * entry, d + count * (entry + 8), count, ids_bytes) < 0) {
-		error("%s: corrupt: a bad id", path);
-		dedup_shard_release(s);
-		dedup_shard_init(s, &p, entry);
-		goto out;
-	}
+	if (read_ids(&s->ids, d + count * entry, d + count * (entry + 8), count, ids_bytes) < 0)
+		return shard_fail(s, err, "corrupt: a bad id");
 	s->n = count;
 	s->fingerprint = get64(buf + 72);
-	rc = 0;
-out:
+	return 0;
+}
+
+int dedup_shard_load(struct dedup_shard *s, const char *path)
+{
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	int rc = -1;
+	if (file_slurp(path, &data) < 0)
+		error_errno("%s", path);
+	else if (dedup_shard_parse(s, (const unsigned char *)data.buf, data.len, &err) < 0)
+		error("%s: %s", path, err.buf);
+	else
+		rc = 0;
 	strbuf_release(&data);
 	strbuf_release(&err);
 	return rc;
@@ -704,16 +709,19 @@ void dedup_verdicts_write(const struct dedup_verdicts *v, struct output *out)
 	checked_end(&co);
 }
 
-int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
+/* Give up on a verdicts file: the reason into err, v empty again. */
+static int verdicts_fail(struct dedup_verdicts *v, struct strbuf *err, const char *why)
 {
-	struct strbuf data = STRBUF_INIT;
-	int rc = -1;
-	if (file_slurp(path, &data) < 0) {
-		error_errno("%s", path);
-		goto out;
-	}
-	const unsigned char *buf = (const unsigned char *)data.buf;
-	size_t n = data.len;
+	strbuf_addstr(err, why);
+	dedup_verdicts_release(v);
+	dedup_verdicts_init(v, 0, 0);
+	return -1;
+}
+
+int dedup_verdicts_parse(struct dedup_verdicts *v, const unsigned char *buf, size_t n,
+			 struct strbuf *err)
+{
+	dedup_verdicts_init(v, 0, 0);
 	uint64_t ndrop = n >= VERDICTS_HEADER ? get64(buf + 32) : 0;
 	uint64_t ids_bytes = n >= VERDICTS_HEADER ? get64(buf + 40) : 0, body = 0;
 	int overflow = ndrop > UINT64_MAX / 64 || __builtin_mul_overflow(ndrop, (uint64_t)24, &body) ||
@@ -722,34 +730,38 @@ int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
 				      overflow);
 	if (n >= 8 && memcmp(buf, VERDICTS_MAGIC, 8))
 		why = "not the verdicts of synth-dedup --merge-index";
-	if (why) {
-		error("%s: %s", path, why);
-		goto out;
-	}
-	dedup_verdicts_init(v, get64(buf + 16), get64(buf + 24));
+	if (why)
+		return verdicts_fail(v, err, why);
+	v->n = get64(buf + 16);
+	v->fingerprint = get64(buf + 24);
 	const unsigned char *d = buf + VERDICTS_HEADER;
 	uint64_t last = 0;
 	for (uint64_t i = 0; i < ndrop; i++) {
 		uint64_t r = get64(d + 16 * i);
 		uint32_t sim = get32(d + 16 * i + 8);
-		if ((i && r <= last) || r >= v->n || sim > 1000) {
-			error("%s: corrupt: a bad verdict", path);
-			dedup_verdicts_release(v);
-			goto out;
-		}
+		if ((i && r <= last) || r >= v->n || sim > 1000)
+			return verdicts_fail(v, err, "corrupt: a bad verdict");
 		last = r;
 		dedup_verdicts_drop(v, r, sim, "0", 1);
 	}
 	/* The ids replace the placeholders. */
 	id_list_release(&v->of);
-	strbuf_init(&v->of.text);
-	if (read_ids(&v->of, d + 16 * ndrop, d + 24 * ndrop, ndrop, ids_bytes) < 0) {
-		error("%s: corrupt: a bad id", path);
-		dedup_verdicts_release(v);
-		goto out;
-	}
-	rc = 0;
-out:
+	if (read_ids(&v->of, d + 16 * ndrop, d + 24 * ndrop, ndrop, ids_bytes) < 0)
+		return verdicts_fail(v, err, "corrupt: a bad id");
+	return 0;
+}
+
+int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
+{
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	int rc = -1;
+	if (file_slurp(path, &data) < 0)
+		error_errno("%s", path);
+	else if (dedup_verdicts_parse(v, (const unsigned char *)data.buf, data.len, &err) < 0)
+		error("%s: %s", path, err.buf);
+	else
+		rc = 0;
 	strbuf_release(&data);
+	strbuf_release(&err);
 	return rc;
 }

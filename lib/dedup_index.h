@@ -147,6 +147,13 @@ void dedup_shard_init(struct dedup_shard *s, const struct dedup_params *p, size_
 void dedup_shard_release(struct dedup_shard *s);
 void dedup_shard_add(struct dedup_shard *s, const void *entry, const char *id, size_t idlen);
 void dedup_shard_write(const struct dedup_shard *s, struct output *out);
+/* Read a shard file from buf[0..n) into s, which dedup_shard_init() set
+ * up with this run's parameters and entry size, nothing added since.
+ * Returns 0, or -1 with the reason in err ("truncated", "made with
+ * --ngram 3, not 5", "corrupt: a bad id"), s then empty again. s copies
+ * what it keeps: buf may be freed after. */
+int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
+		      struct strbuf *err);
 /* Load the shard file at path into s, set up with this run's parameters:
  * 0, or -1 after printing an error naming the file (s then empty). */
 int dedup_shard_load(struct dedup_shard *s, const char *path);
@@ -166,7 +173,14 @@ void dedup_verdicts_release(struct dedup_verdicts *v);
 void dedup_verdicts_drop(struct dedup_verdicts *v, uint64_t record, uint32_t sim,
 			 const char *of, size_t oflen);
 void dedup_verdicts_write(const struct dedup_verdicts *v, struct output *out);
-/* 0, or -1 after printing an error naming the file (v then empty). */
+/* Read verdicts from buf[0..n) into v, which this sets up (whatever v
+ * held is not freed). Returns 0, or -1 with the reason in err
+ * ("truncated", "corrupt: a bad verdict"), v then empty; either way v is
+ * for dedup_verdicts_release(). v copies what it keeps. */
+int dedup_verdicts_parse(struct dedup_verdicts *v, const unsigned char *buf, size_t n,
+			 struct strbuf *err);
+/* Load the verdicts file at path into v, as dedup_verdicts_parse(): 0,
+ * or -1 after printing an error naming the file (v then empty). */
 int dedup_verdicts_load(struct dedup_verdicts *v, const char *path);
 
 #endif
