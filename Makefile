@@ -47,7 +47,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server
 # Programs the tests run besides synth's own: a chat-completions server,
 # the writer of the HTML report's fixture.
-TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture
+TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/tests/fault-shim.so
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
@@ -75,6 +75,11 @@ $(BUILD)/synth-%: $(BUILD)/cmd/synth-%.o $(LIB_A)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+# The LD_PRELOAD library of tests/faults.bats: system calls that fail on
+# chosen files.
+$(BUILD)/tests/fault-shim.so: tests/fault-shim.c | $(BUILD)/tests
+	@echo "CC $<"; $(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 $(BUILD)/tests/llm-server: tests/llm-server.c $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
