@@ -1,6 +1,7 @@
 /* output.c: buffered, atomic, optionally compressed output; see output.h. */
 #include "output.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -55,6 +56,35 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
+/* Remove the temporary files that earlier runs on this host, now dead
+ * (killed by SIGKILL, which no clean-up can catch), left beside path:
+ * ".BASE.tmp.HOST.PID.XXXXXX" whose PID is no process. Files of other
+ * hosts (a shared file system) and of live processes are left alone. */
+static void remove_stale_tmpfiles(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, plen))
+			continue;
+		char *end;
+		errno = 0;
+		long pid = strtol(e->d_name + plen, &end, 10);
+		if (errno || end == e->d_name + plen || *end != '.' || pid <= 0 || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			struct strbuf f = STRBUF_INIT;
+			strbuf_addf(&f, "%s/%s", dir, e->d_name);
+			unlink(f.buf);
+			strbuf_release(&f);
+		}
+	}
+	closedir(d);
+}
+
 int output_open(struct output *o, const char *path, int zstd_threads)
 {
 	struct stat st;
@@ -81,10 +111,23 @@ int output_open(struct output *o, const char *path, int zstd_threads)
 		/* The temporary file sits beside the target, so that rename()
 		 * stays on one file system. */
 		const char *slash = strrchr(path, '/');
-		struct strbuf t = STRBUF_INIT;
+		struct strbuf t = STRBUF_INIT, dir = STRBUF_INIT, prefix = STRBUF_INIT;
+		char host[64] = "localhost";
+		gethostname(host, sizeof(host) - 1);
+		for (char *h = host; *h; h++)
+			if (*h == '/' || *h == '.')
+				*h = '-';
+		if (slash)
+			strbuf_add(&dir, path, (size_t)(slash - path) + (slash == path));
+		else
+			strbuf_addc(&dir, '.');
+		strbuf_addf(&prefix, ".%s.tmp.%s.", slash ? slash + 1 : path, host);
+		remove_stale_tmpfiles(dir.buf, prefix.buf);
 		if (slash)
 			strbuf_add(&t, path, (size_t)(slash + 1 - path));
-		strbuf_addf(&t, ".%s.tmp.XXXXXX", slash ? slash + 1 : path);
+		strbuf_addf(&t, "%s%ld.XXXXXX", prefix.buf, (long)getpid());
+		strbuf_release(&dir);
+		strbuf_release(&prefix);
 		o->tmp = t.buf;
 		o->fd = mkostemp(o->tmp, O_CLOEXEC);
 		if (o->fd < 0) {

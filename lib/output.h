@@ -4,7 +4,10 @@
  * written under a temporary name in the same folder and renamed into
  * place by output_close() only when every byte was written, so a reader
  * (or the next run of a cron job) never sees a partial file. A name that
- * is not a regular file (/dev/null, a FIFO) is written in place. A name
+ * is not a regular file (/dev/null, a FIFO) is written in place. The
+ * temporary name, ".NAME.tmp.HOST.PID.XXXXXX", says who made it: a run
+ * killed by SIGKILL leaves its file behind, and the next output to the
+ * same name on that host removes it. A name
  * ending in ".zst" is written zstd-compressed, with worker threads.
  *
  * Write errors are sticky: output_write() never fails, and the first

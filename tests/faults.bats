@@ -124,3 +124,36 @@ EOF
 	no_leftovers s.idx.verdicts
 	no_leftovers m.idx
 }
+
+@test "kill -9 in the middle of -o: the old file stays whole, and the next run clears the leftover" {
+	make_input
+	printf '{"id":"old","text":"the previous output"}\n' > out.jsonl
+	cp out.jsonl before.jsonl
+	# The input comes through a FIFO held open, so the run is surely in
+	# the middle when it is killed.
+	mkfifo feed
+	synth-score -o out.jsonl < feed &
+	local pid=$! i
+	exec 3> feed
+	cat in.jsonl >&3
+	for i in $(seq 250); do
+		ls -A | grep -qF '.out.jsonl.tmp.' && break
+		sleep 0.02
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	exec 3>&-
+	cmp before.jsonl out.jsonl
+	[ -n "$(ls -A | grep -F '.out.jsonl.tmp.' || true)" ] || fail "no temporary file while running"
+	synth-score -o out.jsonl in.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 200
+	assert_equal "$(ls -A | grep -cF '.out.jsonl.tmp.' || true)" 0
+	# A temporary file of a live process is left alone.
+	sleep 30 &
+	local live=$! tmp
+	tmp=".out.jsonl.tmp.$(hostname | tr './' '--').$live.abcdef"
+	touch "$tmp"
+	synth-score -o out.jsonl in.jsonl
+	[ -e "$tmp" ] || fail "a live run's file was removed"
+	kill "$live"
+}
