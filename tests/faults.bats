@@ -134,15 +134,15 @@ EOF
 	mkfifo feed
 	synth-score -o out.jsonl < feed &
 	local pid=$! i
-	exec 3> feed
-	cat in.jsonl >&3
+	exec 8> feed
+	cat in.jsonl >&8
 	for i in $(seq 250); do
 		ls -A | grep -qF '.out.jsonl.tmp.' && break
 		sleep 0.02
 	done
 	kill -9 "$pid"
 	wait "$pid" || true
-	exec 3>&-
+	exec 8>&-
 	cmp before.jsonl out.jsonl
 	[ -n "$(ls -A | grep -F '.out.jsonl.tmp.' || true)" ] || fail "no temporary file while running"
 	synth-score -o out.jsonl in.jsonl
