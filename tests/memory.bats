@@ -1,0 +1,42 @@
+#!/usr/bin/env bats
+# Memory: under --memory, peak memory stays within the limit plus a
+# documented constant on an input ten times larger (synth-stats(1)
+# MEMORY, synth-mix(1) --memory). Peak RSS comes from GNU time.
+
+load helpers
+
+# corpus N: N thousand records of 30 words drawn from 50 N thousand
+# distinct ones, so that ten times the records is ten times the
+# vocabulary and the n-gram tables.
+corpus() {
+	awk -v n="$1" 'BEGIN { srand(n); for (r = 0; r < n * 1000; r++) { s = ""; for (i = 0; i < 30; i++) s = s " w" int(rand() * n * 50000); printf "{\"text\":\"%s\"}\n", s } }'
+}
+
+# peak_kb COMMAND...: the command's peak resident memory in KB.
+peak_kb() {
+	/usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n 1
+}
+
+@test "synth-stats --memory 16M on ten times what fits: within the limit and the documented constant" {
+	corpus 4 > small.jsonl
+	corpus 40 > large.jsonl
+	local small large bound
+	small=$(peak_kb synth-stats --memory 16M small.jsonl)
+	large=$(peak_kb synth-stats --memory 16M large.jsonl)
+	echo "peak: $small KB on $(wc -c < small.jsonl) bytes, $large KB on $(wc -c < large.jsonl) bytes"
+	# synth-stats(1), MEMORY: the limit, 40 MB, and 8 MB a thread.
+	bound=$(( (16 + 40 + 8 * $(nproc)) * 1024 ))
+	(( large <= bound )) || fail "$large KB, more than $bound KB"
+	# The limit was reached: the figures are estimates.
+	assert_equal "$(synth-stats --memory 16M large.jsonl | jq '.approximate | length > 0')" true
+}
+
+@test "synth-mix --shuffle --memory 16M: the same peak on 10 times the input" {
+	corpus 4 > small.jsonl
+	corpus 40 > large.jsonl
+	local small large
+	small=$(peak_kb synth-mix --shuffle --memory 16M small.jsonl)
+	large=$(peak_kb synth-mix --shuffle --memory 16M large.jsonl)
+	echo "peak: $small KB, $large KB"
+	(( large <= (16 + 24) * 1024 )) || fail "$large KB"
+}
