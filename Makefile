@@ -2,6 +2,8 @@
 #
 #   make            all programs, warning-free under -Werror
 #   make check      install what the tests need, build, run every test
+#   make check-slurm  examples/scale/slurm.sh on a Slurm cluster of one node
+#                   started here for the test (as root)
 #   make demo       run the main job on the bundled example corpus
 #   make bench      benchmarks against peer tools (bench/RESULTS.md)
 #   make fuzz       libFuzzer targets for the JSON scanner and the reader
@@ -54,8 +56,10 @@ DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash
                 libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
                 jq mandoc clang chromium netpbm parallel time
 DEB_BENCH    := bc time curl
+# What make check-slurm adds: Slurm's daemons and commands, munge.
+DEB_SLURM    := slurm-wlm munge
 
-.PHONY: all deps check test demo bench fuzz install uninstall clean
+.PHONY: all deps check check-slurm test demo bench fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -110,6 +114,14 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory $(BINS) $(UNIT_BINS) $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run
+
+# The Slurm recipe of examples/scale against a real slurmctld and slurmd,
+# on 127.0.0.1, with a munge key and a slurm.conf of their own
+# (tests/slurm/run); under a minute.
+check-slurm:
+	$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(DEB_SLURM)"
+	$(MAKE) --no-print-directory $(BINS)
+	@BUILD=$(BUILD) DEB_SLURM="$(DEB_SLURM)" tests/slurm/run
 
 test: check
 
