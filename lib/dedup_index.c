@@ -457,16 +457,23 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 			x->n++;
 			start = end;
 		}
+		/* Each record number belongs to one hash: were two to share
+		 * one, a duplicate would be said to be of the wrong record. */
+		unsigned char *used = xcalloc(count ? (size_t)count : 1, 1);
 		for (uint64_t i = 0; i < count; i++) {
 			const unsigned char *r = data + 20 * i;
 			struct hash128 h = { get64(r), get64(r + 8) };
 			uint32_t e = get32(r + 16);
-			if (e >= count || dedup_exact_find(x, h) >= 0)
+			if (e >= count || used[e] || dedup_exact_find(x, h) >= 0) {
+				free(used);
 				return parse_fail(x, err, "corrupt: a bad hash entry");
+			}
+			used[e] = 1;
 			/* exact_insert sizes the table by x->n, which is
 			 * already the final count. */
 			exact_insert(x, h, e);
 		}
+		free(used);
 	} else {
 		/* Tables of the final size at once: no rebuild while loading. */
 		bands_grow(x, count);
