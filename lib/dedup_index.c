@@ -621,11 +621,14 @@ static int shard_fail(struct dedup_shard *s, struct strbuf *err, const char *why
 int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
 		      struct strbuf *err)
 {
-	size_t entry = s->entry;
-	uint64_t count = n >= SHARD_HEADER ? get64(buf + 56) : 0, ids_bytes = n >= SHARD_HEADER ? get64(buf + 64) : 0;
-	uint64_t body = 0;
+	/* The size of an entry as the header describes it, whatever this
+	 * run wants: a shard of other options is told by them once the file
+	 * is known whole, not as cut short. */
+	int whole_header = n >= SHARD_HEADER;
+	uint64_t count = whole_header ? get64(buf + 56) : 0, ids_bytes = whole_header ? get64(buf + 64) : 0;
+	uint64_t entry = whole_header ? get32(buf + 80) : 0, body = 0;
 	int overflow = count > UINT64_MAX / 1024 ||
-		       __builtin_mul_overflow(count, (uint64_t)entry + 8, &body) ||
+		       __builtin_mul_overflow(count, entry + 8, &body) ||
 		       __builtin_add_overflow(body, ids_bytes, &body);
 	const char *why = frame_check(buf, n, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER, body,
 				      overflow);
@@ -635,7 +638,7 @@ int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
 		return shard_fail(s, err, why);
 	if (params_differ(&s->p, buf, err))
 		return shard_fail(s, err, NULL);
-	if (get32(buf + 80) != entry)
+	if (entry != s->entry)
 		return shard_fail(s, err, "corrupt: a bad header");
 	const unsigned char *d = buf + SHARD_HEADER;
 	strbuf_add(&s->data, d, (size_t)(count * entry));

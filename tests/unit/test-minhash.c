@@ -378,6 +378,102 @@ static void test_exact_file(void)
 	strbuf_release(&err);
 }
 
+static void test_shard_files(void)
+{
+	struct minhash mh;
+	minhash_init(&mh, 64, 8, 4, 28, 3);
+	struct dedup_params near = { DEDUP_NEAR, NORM_FULL, 5, 64, 8, 4, mh.bits, 3 };
+	struct dedup_params exact = { DEDUP_EXACT, NORM_FULL, 0, 0, 0, 0, 0, 0 };
+	size_t entry = minhash_sig_bytes(&mh);
+	unsigned char sig[256];
+	if (entry > sizeof(sig))
+		BUG("test_shard_files: a signature of %zu bytes", entry);
+	struct dedup_shard s, back;
+	dedup_shard_init(&s, &near, entry);
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+		int len = snprintf(id, sizeof(id), "\"s%d\"", i);
+		memset(sig, i, entry);
+		dedup_shard_add(&s, sig, id, (size_t)len);
+		s.fingerprint = dedup_fingerprint(s.fingerprint, id, (size_t)len);
+	}
+	struct output out;
+	char path[] = "/tmp/synth-test-shard-XXXXXX";
+	struct strbuf shard = STRBUF_INIT, verdicts = STRBUF_INIT, err = STRBUF_INIT;
+	open_temp(&out, path);
+	dedup_shard_write(&s, &out);
+	read_temp(&out, path, &shard);
+	const unsigned char *b = (const unsigned char *)shard.buf;
+
+	dedup_shard_init(&back, &near, entry);
+	ok(dedup_shard_parse(&back, b, shard.len, &err) == 0, "a shard reads back: %s", err.buf);
+	ok(back.n == 5 && back.fingerprint == s.fingerprint && back.data.len == s.data.len &&
+	   !memcmp(back.data.buf, s.data.buf, s.data.len), "with its records and fingerprint");
+	size_t len;
+	const char *id = id_list_get(&back.ids, 4, &len);
+	is_mem(id, len, "\"s4\"", 4, "and its ids");
+	dedup_shard_release(&back);
+
+	/* A run with other options is told which, not that the file is cut
+	 * short, although its entries are of another size. */
+	dedup_shard_init(&back, &exact, sizeof(struct hash128));
+	strbuf_reset(&err);
+	ok(dedup_shard_parse(&back, b, shard.len, &err) < 0 && back.n == 0,
+	   "a near-duplicate shard is refused by an --exact run");
+	is_str(err.buf, "a near-duplicate index; this run is --exact", "which says so");
+	dedup_shard_release(&back);
+	struct dedup_params more = near;
+	more.perms = 128;
+	dedup_shard_init(&back, &more, minhash_layout_bytes(128, 32, mh.bits));
+	strbuf_reset(&err);
+	ok(dedup_shard_parse(&back, b, shard.len, &err) < 0, "a run of more permutations refuses it");
+	is_str(err.buf, "made with --perms 64, not 128", "and names them");
+	dedup_shard_release(&back);
+	dedup_shard_init(&back, &near, entry);
+	strbuf_reset(&err);
+	ok(dedup_shard_parse(&back, b, shard.len - 1, &err) < 0, "a shard cut short is refused");
+	is_str(err.buf, "truncated", "as truncated");
+	dedup_shard_release(&back);
+
+	/* Verdicts. */
+	struct dedup_verdicts v, vback;
+	dedup_verdicts_init(&v, s.n, s.fingerprint);
+	dedup_verdicts_drop(&v, 1, 1000, "\"s0\"", 4);
+	dedup_verdicts_drop(&v, 3, 850, "\"s2\"", 4);
+	char vpath[] = "/tmp/synth-test-verdicts-XXXXXX";
+	open_temp(&out, vpath);
+	dedup_verdicts_write(&v, &out);
+	read_temp(&out, vpath, &verdicts);
+	unsigned char *vb = (unsigned char *)verdicts.buf;
+	strbuf_reset(&err);
+	ok(dedup_verdicts_parse(&vback, vb, verdicts.len, &err) == 0, "verdicts read back: %s",
+	   err.buf);
+	ok(vback.n == 5 && vback.fingerprint == s.fingerprint && vback.ndrop == 2 &&
+	   vback.drop[1] == 3 && vback.sim[1] == 850, "with the shard, the records and similarities");
+	id = id_list_get(&vback.of, 1, &len);
+	is_mem(id, len, "\"s2\"", 4, "and the ids of what they duplicate");
+	dedup_verdicts_release(&vback);
+	strbuf_reset(&err);
+	ok(dedup_verdicts_parse(&vback, b, shard.len, &err) < 0 && vback.ndrop == 0,
+	   "a shard is not verdicts");
+	is_str(err.buf, "not the verdicts of synth-dedup --merge-index", "and is told apart");
+	dedup_verdicts_release(&vback);
+	put64(vb + 48 + 16, 1);
+	reseal(&verdicts);
+	strbuf_reset(&err);
+	ok(dedup_verdicts_parse(&vback, vb, verdicts.len, &err) < 0 && vback.ndrop == 0,
+	   "a record dropped twice is refused, the verdicts left empty");
+	is_str(err.buf, "corrupt: a bad verdict", "as a bad verdict");
+	dedup_verdicts_release(&vback);
+
+	dedup_verdicts_release(&v);
+	dedup_shard_release(&s);
+	strbuf_release(&shard);
+	strbuf_release(&verdicts);
+	strbuf_release(&err);
+	minhash_release(&mh);
+}
+
 int main(void)
 {
 	diag_init("test-minhash");
@@ -389,5 +485,6 @@ int main(void)
 	test_index_file();
 	test_exact();
 	test_exact_file();
+	test_shard_files();
 	return done_testing();
 }
