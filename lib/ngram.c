@@ -10,6 +10,7 @@
 #include "bytes.h"
 #include "diag.h"
 #include "hash.h"
+#include "json.h"
 #include "text.h"
 
 #define MODEL_MAGIC "SYNTHNGM"
@@ -245,13 +246,18 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The bounds of a discount: each order keeps a share of every context's
+ * mass for the orders below, so that no word's probability is 0. */
+#define DISCOUNT_MIN 0.05
+#define DISCOUNT_MAX 0.95
+
 /* Ney's discount from the numbers of counts of one and of two. */
 static double discount(uint64_t n1, uint64_t n2)
 {
 	if (!n1)
 		return 0.5;
 	double d = (double)n1 / (double)(n1 + 2 * n2);
-	return d < 0.05 ? 0.05 : d > 0.95 ? 0.95 : d;
+	return d < DISCOUNT_MIN ? DISCOUNT_MIN : d > DISCOUNT_MAX ? DISCOUNT_MAX : d;
 }
 
 /* The context lookup, unigram probabilities and order of a model whose
@@ -814,7 +820,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		m->level[k].nconts = get64(lh + 8);
 		m->level[k].discount = get_double(lh + 16);
 		if (m->level[k].nctx > m->level[k].nconts || m->level[k].nconts >= UINT32_MAX ||
-		    !(m->level[k].discount > 0 && m->level[k].discount < 1))
+		    !(m->level[k].discount >= DISCOUNT_MIN && m->level[k].discount <= DISCOUNT_MAX))
 			return parse_fail(m, err, "corrupt: a bad level header");
 	}
 	m->off = take32s(&r, (uint64_t)m->nvocab + 1);
@@ -828,15 +834,28 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 	for (uint32_t i = 0; i < m->nvocab; i++)
 		if (m->off[i] > m->off[i + 1])
 			return parse_fail(m, err, "corrupt: bad word offsets");
+	/* The unigram level shares out its counts: with none, the uniform
+	 * part alone would give every word probability 1. */
+	uint64_t counted = 0;
+	for (uint32_t w = 1; w < m->nvocab; w++)
+		counted += m->uni_count[w];
+	if (!counted)
+		return parse_fail(m, err, "corrupt: no word counted");
+	/* Sampled words are written into JSON strings: each word is text. */
+	for (uint32_t i = 2; i < m->nvocab; i++)
+		if (m->off[i] == m->off[i + 1] ||
+		    !utf8_valid(m->text.buf + m->off[i], m->off[i + 1] - m->off[i]))
+			return parse_fail(m, err, "corrupt: a word that is not text");
 	for (unsigned k = 2; k <= m->order; k++) {
 		struct ngram_level *l = &m->level[k];
+		/* The contexts are in the file before room is made for them:
+		 * a header's count alone could ask for any amount. */
+		const unsigned char *e = take(&r, (uint64_t)l->nctx * 24);
+		if (!e)
+			return parse_fail(m, err, "truncated");
 		l->ctx = xreallocarray(NULL, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
-		for (size_t c = 0; c < l->nctx; c++) {
-			const unsigned char *e = take(&r, 24);
-			if (!e)
-				return parse_fail(m, err, "truncated");
+		for (size_t c = 0; c < l->nctx; c++, e += 24)
 			l->ctx[c] = (struct ngram_ctx){ get64(e), get64(e + 8), get32(e + 16), get32(e + 20) };
-		}
 		l->cont_w = take32s(&r, l->nconts);
 		l->cont_c = take32s(&r, l->nconts);
 		if (r.short_read)
@@ -846,10 +865,17 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 			if (!x->n || (uint64_t)x->first + x->n > l->nconts ||
 			    (c && x->hash <= l->ctx[c - 1].hash))
 				return parse_fail(m, err, "corrupt: bad contexts");
-			for (uint32_t j = x->first; j < x->first + x->n; j++)
+			uint64_t sum = 0;
+			for (uint32_t j = x->first; j < x->first + x->n; j++) {
 				if (l->cont_w[j] >= m->nvocab || !l->cont_c[j] ||
 				    (j > x->first && l->cont_w[j] <= l->cont_w[j - 1]))
 					return parse_fail(m, err, "corrupt: bad continuations");
+				sum += l->cont_c[j];
+			}
+			/* The probabilities after a context are shares of its
+			 * total: they sum to 1 only when it is their counts'. */
+			if (sum != x->total)
+				return parse_fail(m, err, "corrupt: bad contexts");
 		}
 	}
 	m->lengths = take32s(&r, m->nlengths);
@@ -858,6 +884,13 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 	if (r.p != r.end)
 		return parse_fail(m, err, "corrupt: bytes after the end");
 	model_index(m);
+	/* A word listed twice would be looked up as one of its ids only. */
+	for (uint32_t i = 2; i < m->nvocab; i++) {
+		size_t len;
+		const char *w = word_of(m, i, &len);
+		if (ngram_word_id(m, w, len) != i)
+			return parse_fail(m, err, "corrupt: a word listed twice");
+	}
 	return 0;
 }
 

@@ -117,7 +117,11 @@ uint64_t ngram_sample_length(const struct ngram_model *m, struct prng *r);
 void ngram_write(const struct ngram_model *m, struct output *out);
 /* Read a model from buf[0..n). Returns 0, or -1 with a reason in err
  * ("truncated", "corrupt: ...", "not a synth n-gram model") and m empty.
- * A model has at least one word besides the markers. */
+ * A model has at least one word besides the markers, and holds together
+ * as training makes one: its words are UTF-8 text, each listed once, a
+ * context's total is its continuations' counts, and the discounts are
+ * within training's bounds, so that the probabilities after any history
+ * sum to 1 and none is 0. */
 int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struct strbuf *err);
 /* Load the model file at path: 0, or -1 after printing an error. */
 int ngram_load(struct ngram_model *m, const char *path);

@@ -7,6 +7,7 @@
 
 #include "bytes.h"
 #include "diag.h"
+#include "hash.h"
 #include "ngram.h"
 #include "unit.h"
 
@@ -113,6 +114,115 @@ static void test_file(void)
 	ngram_release(&m);
 }
 
+/* The file of a model of order 2, and where its parts start. */
+struct model_file {
+	struct strbuf data;
+	struct ngram_model m;
+	size_t level, off, text, uni, ctx;
+};
+
+static void model_file(struct model_file *f)
+{
+	train(&f->m, 2);
+	char path[] = "/tmp/test-ngram-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	struct output out;
+	output_open(&out, path, 0);
+	ngram_write(&f->m, &out);
+	if (output_close(&out) < 0)
+		die("%s: not written", path);
+	strbuf_init(&f->data);
+	if (file_slurp(path, &f->data) < 0)
+		die_errno("%s", path);
+	unlink(path);
+	f->level = 64;
+	f->off = f->level + 24;
+	f->text = f->off + 4 * ((size_t)f->m.nvocab + 1);
+	f->uni = f->text + f->m.text.len;
+	f->ctx = f->uni + 4 * (size_t)f->m.nvocab;
+}
+
+/* Parse a changed copy of the file, under a good checksum: damage the
+ * checksum does not see. Returns what ngram_parse() says. */
+static const char *parse_changed(struct strbuf *copy, struct strbuf *err)
+{
+	struct ngram_model back;
+	unsigned char *b = (unsigned char *)copy->buf;
+	put64(b + copy->len - 8, hash64(b, copy->len - 8, 0));
+	strbuf_reset(err);
+	if (ngram_parse(&back, b, copy->len, err) == 0) {
+		ngram_release(&back);
+		return "read";
+	}
+	return err->buf;
+}
+
+/* Models that pass the checksum but not what training makes (found by
+ * fuzz-ngram-model; the files are in tests/fuzz/crashes/). */
+static void test_file_consistent(void)
+{
+	struct model_file f;
+	model_file(&f);
+	struct strbuf copy = STRBUF_INIT, err = STRBUF_INIT;
+	strbuf_add(&copy, f.data.buf, f.data.len);
+	is_str(parse_changed(&copy, &err), "read", "the model file reads");
+
+	/* A word that is not UTF-8 would be sampled into the output's JSON
+	 * (word-not-utf8.ngm). */
+	unsigned char *b = (unsigned char *)copy.buf;
+	b[f.text + f.m.off[2]] = 0xff;
+	is_str(parse_changed(&copy, &err), "corrupt: a word that is not text",
+	       "a word that is not UTF-8 is refused");
+
+	/* The same word twice: text holding it scores as one of its ids
+	 * (word-listed-twice.ngm). */
+	memcpy(copy.buf, f.data.buf, f.data.len);
+	uint32_t cat = id(&f.m, "cat"), dog = id(&f.m, "dog");
+	memcpy(b + f.text + f.m.off[dog], "cat", 3);
+	is_str(parse_changed(&copy, &err), "corrupt: a word listed twice",
+	       "a word listed twice is refused (ids %u and %u)", cat, dog);
+
+	/* A context's total other than its counts' sum: the probabilities
+	 * after it do not sum to 1 (context-total-not-its-counts.ngm). */
+	memcpy(copy.buf, f.data.buf, f.data.len);
+	put64(b + f.ctx + 8, get64(b + f.ctx + 8) + 1);
+	is_str(parse_changed(&copy, &err), "corrupt: bad contexts",
+	       "a context's total other than its counts' is refused");
+
+	/* A discount training never makes: near 0, every unseen word gets
+	 * next to nothing and a perplexity is infinite
+	 * (discount-near-zero.ngm). */
+	memcpy(copy.buf, f.data.buf, f.data.len);
+	double d = 1e-300;
+	memcpy(b + f.level + 16, &d, 8);
+	is_str(parse_changed(&copy, &err), "corrupt: a bad level header",
+	       "a discount near 0 is refused");
+	d = 0.95;
+	memcpy(b + f.level + 16, &d, 8);
+	is_str(parse_changed(&copy, &err), "read", "0.95, the largest training makes, reads");
+
+	/* No word counted: every word's probability would be 1
+	 * (no-word-counted.ngm). */
+	memcpy(copy.buf, f.data.buf, f.data.len);
+	memset(b + f.uni, 0, 4 * (size_t)f.m.nvocab);
+	is_str(parse_changed(&copy, &err), "corrupt: no word counted",
+	       "a model that counted no word is refused");
+
+	/* A header that promises 2^31 contexts in a small file: refused
+	 * before room is made for them (contexts-past-the-end.ngm). */
+	memcpy(copy.buf, f.data.buf, f.data.len);
+	put64(b + f.level, (uint64_t)1 << 31);
+	put64(b + f.level + 8, ((uint64_t)1 << 31) + 1);
+	is_str(parse_changed(&copy, &err), "truncated",
+	       "2^31 contexts in a small file are refused as truncated");
+
+	ngram_release(&f.m);
+	strbuf_release(&f.data);
+	strbuf_release(&copy);
+	strbuf_release(&err);
+}
+
 static void test_sampling(void)
 {
 	struct ngram_model m;
@@ -171,6 +281,7 @@ int main(void)
 	diag_init("test-ngram");
 	test_probabilities();
 	test_file();
+	test_file_consistent();
 	test_sampling();
 	return done_testing();
 }
