@@ -1152,6 +1152,9 @@ static const char *read_tables(struct corpus_stats *cs, const struct state_heade
 				return "corrupt: a bad n-gram count";
 			if (n == 1 && (e[2] > h->arena || e[3] > h->arena - e[2]))
 				return "corrupt: a word outside the vocabulary's text";
+			/* Words go into JSON strings, which must be UTF-8. */
+			if (n == 1 && !utf8_valid(cs->arena.buf + e[2], e[3]))
+				return "corrupt: a word that is not UTF-8";
 			int is_new;
 			uint64_t *slot = counter_slot(c, e, counter_key_hash(e, n), &is_new);
 			if (!is_new)
@@ -1186,6 +1189,33 @@ static const char *read_sample(struct corpus_stats *cs, const struct state_heade
 	return NULL;
 }
 
+/* Is key[0..len) a key stats_group_key() makes: 'm' alone, 's' and
+ * UTF-8, or 'r' and one JSON value other than a string or null? The
+ * report writes the value of an 'r' key as it is. */
+static int group_key_ok(const unsigned char *key, uint64_t len)
+{
+	if (!len)
+		return 0;
+	const char *s = (const char *)key + 1;
+	size_t n = (size_t)len - 1;
+	if (key[0] == 'm')
+		return n == 0;
+	if (key[0] == 's')
+		return utf8_valid(s, n);
+	if (key[0] != 'r')
+		return 0;
+	struct strbuf rec = STRBUF_INIT;
+	strbuf_addstr(&rec, "{\"v\":");
+	strbuf_add(&rec, s, n);
+	strbuf_addc(&rec, '}');
+	struct json_value v;
+	struct json_error jerr;
+	int ok = json_check_record_member(rec.buf, rec.len, "v", &v, &jerr) == 0 && v.len == n &&
+		 v.type != JSON_STRING && v.type != JSON_NULL;
+	strbuf_release(&rec);
+	return ok;
+}
+
 static const char *read_groups(struct corpus_stats *cs, const struct state_header *h,
 			       struct state_reader *rd)
 {
@@ -1199,8 +1229,7 @@ static const char *read_groups(struct corpus_stats *cs, const struct state_heade
 			return "corrupt: the groups are cut short";
 		uint64_t keylen = get64(p), records = get64(p + 8), min = get64(p + 32),
 			 max = get64(p + 40);
-		if (!keylen || (key[0] != 's' && key[0] != 'r' && key[0] != 'm') ||
-		    (key[0] == 'm' && keylen != 1) || !records || min > max ||
+		if (!group_key_ok(key, keylen) || !records || min > max ||
 		    !ranks_ok(reg, STATS_GROUP_HLL_P) || !ranks_ok(reg + m, STATS_GROUP_HLL_P))
 			return "corrupt: a bad group";
 		struct stats_group *g = group_get(cs, (const char *)key, keylen);

@@ -120,7 +120,9 @@ void corpus_stats_write(const struct corpus_stats *cs, const struct stats_report
  * cs->seed and grouped by r->by (NULL: not grouped). Its invalid and
  * input_bytes are added to r's. Returns 0, or -1 with the reason in err
  * ("truncated", "corrupt: ...", "not a synth-stats state", "made with
- * --seed 3, not 0") and cs empty again. */
+ * --seed 3, not 0") and cs empty again. What the report writes of the
+ * state, its words and the groups' values, must be UTF-8 and JSON as
+ * counting makes them. */
 int corpus_stats_parse(struct corpus_stats *cs, struct stats_report *r,
 		       const unsigned char *buf, size_t n, struct strbuf *err);
 

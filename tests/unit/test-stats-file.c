@@ -570,6 +570,90 @@ static void test_refused(void)
 	strbuf_release(&other);
 }
 
+/* Find the bytes `what` in file: their offset; the test fails without. */
+static size_t find_in(const struct strbuf *file, const char *what, size_t n)
+{
+	const char *at = memmem(file->buf, file->len, what, n);
+	if (!at) {
+		fprintf(stderr, "find_in: %s is not in the file\n", what);
+		exit(1);
+	}
+	return (size_t)(at - file->buf);
+}
+
+/* States that pass the checksum but whose report would not be JSON
+ * (found by fuzz-stats-state; the files are in tests/fuzz/crashes/). */
+static void test_reported(void)
+{
+	struct corpus_stats cs;
+	struct strbuf path = STRBUF_INIT, file = STRBUF_INIT, err = STRBUF_INIT,
+		      key = STRBUF_INIT, json = STRBUF_INIT, copy = STRBUF_INIT;
+	corpus_stats_init(&cs, (size_t)1 << 30, 7);
+	struct json_value arr = { "[1,2]", 5, JSON_ARRAY, 0 };
+	stats_group_key(&key, &arr);
+	corpus_stats_add(&cs, "un caf\xc3\xa9 noir", 13, &key);
+	struct json_value str = { "\"groupe-b\"", 10, JSON_STRING, 0 };
+	stats_group_key(&key, &str);
+	corpus_stats_add(&cs, "deux", 4, &key);
+	struct stats_report r = { .by = "g" };
+	ok(write_state(&cs, &r, "reported.state", &path) == 0,
+	   "a state grouped by an array and a string written");
+	slurp(path.buf, &file);
+	unlink(path.buf);
+	corpus_stats_release(&cs);
+
+	struct stats_report rb = { .by = "g", .top = 3 };
+	struct json_error jerr;
+	corpus_stats_init(&cs, (size_t)1 << 30, 7);
+	int rc = corpus_stats_parse(&cs, &rb, (const unsigned char *)file.buf, file.len, &err);
+	ok(rc == 0, "it reads: %s", err.buf);
+	corpus_stats_json(&cs, &rb, &json);
+	ok(json_check_record(json.buf, json.len, &jerr) == 0, "and reports as JSON");
+	ok(strstr(json.buf, "\"value\":[1,2],") != NULL, "with the array value as it was");
+	corpus_stats_release(&cs);
+
+	/* A word of the vocabulary that is not UTF-8: --top wrote it into a
+	 * JSON string (word-not-utf8.state). */
+	strbuf_reset(&copy);
+	strbuf_add(&copy, file.buf, file.len);
+	copy.buf[find_in(&file, "caf\xc3\xa9", 5) + 3] = (char)0xff;
+	rechecksum((unsigned char *)copy.buf, copy.len);
+	rc = parse_as((const unsigned char *)copy.buf, copy.len, "g", 7, &err);
+	ok(rc < 0 && !strcmp(err.buf, "corrupt: a word that is not UTF-8"),
+	   "a word that is not UTF-8: %s", err.buf);
+
+	/* A group's value that is not JSON: the report wrote it as it is
+	 * (group-value-not-json.state). */
+	strbuf_reset(&copy);
+	strbuf_add(&copy, file.buf, file.len);
+	copy.buf[find_in(&file, "r[1,2]", 6) + 1] = '\0';
+	rechecksum((unsigned char *)copy.buf, copy.len);
+	rc = parse_as((const unsigned char *)copy.buf, copy.len, "g", 7, &err);
+	ok(rc < 0 && !strcmp(err.buf, "corrupt: a bad group"), "a value that is not JSON: %s",
+	   err.buf);
+	strbuf_reset(&copy);
+	strbuf_add(&copy, file.buf, file.len);
+	memcpy(copy.buf + find_in(&file, "r[1,2]", 6), "r\"1,2", 6);
+	rechecksum((unsigned char *)copy.buf, copy.len);
+	rc = parse_as((const unsigned char *)copy.buf, copy.len, "g", 7, &err);
+	ok(rc < 0 && !strcmp(err.buf, "corrupt: a bad group"), "a string as raw JSON: %s",
+	   err.buf);
+	strbuf_reset(&copy);
+	strbuf_add(&copy, file.buf, file.len);
+	copy.buf[find_in(&file, "sgroupe-b", 9) + 2] = (char)0xc3;
+	rechecksum((unsigned char *)copy.buf, copy.len);
+	rc = parse_as((const unsigned char *)copy.buf, copy.len, "g", 7, &err);
+	ok(rc < 0 && !strcmp(err.buf, "corrupt: a bad group"), "a string that is not UTF-8: %s",
+	   err.buf);
+
+	strbuf_release(&path);
+	strbuf_release(&file);
+	strbuf_release(&err);
+	strbuf_release(&key);
+	strbuf_release(&json);
+	strbuf_release(&copy);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -582,6 +666,7 @@ int main(void)
 	test_exact(0);
 	test_approximate();
 	test_refused();
+	test_reported();
 	rmdir(dir.buf);
 	strbuf_release(&dir);
 	return done_testing();
