@@ -2,17 +2,20 @@
  * --index (dedup_index_parse()).
  *
  * Each input is read as it is and resealed (see fuzz-file.h), each time
- * by indexes set up as three runs would set them up: an --exact run and
- * a near-duplicate run with synth-dedup's defaults, and, when the header
- * names parameters minhash_init() takes, a run with exactly those (so
- * that mutated files of any shape get past the parameter check). Ids are
- * kept or not, as a run with or without --index and --mark keeps them.
+ * by indexes set up as three runs would set them up: one with the
+ * options the header names (when a run could have them: --exact, or
+ * parameters minhash_init() takes), so that mutated files of any shape
+ * get past the parameter check, an --exact run and a near-duplicate run
+ * with synth-dedup's defaults. Ids are kept or not, as a run with or
+ * without --index and --mark keeps them.
  *
- * A parse either fails, leaving the index empty and usable, or gives an
- * index that agrees with the file: as many records as its header says,
- * every id one JSON string or number, every record number used once,
- * and every hash or signature of the file found again, as the record it
- * belongs to. A record added after the load is found too.
+ * An index that loads under its own options is refused by a run of
+ * others, which is told which. A parse either fails, leaving the index
+ * empty and usable, or gives an index that agrees with the file: as
+ * many records as its header says, every id one JSON string or number,
+ * every record number used once, and every hash or signature of the file
+ * found again, as the record it belongs to. A record added after the
+ * load is found too.
  */
 #define FUZZ_NAME "fuzz-dedup-index"
 #include "fuzz-file.h"
@@ -125,14 +128,35 @@ static void check_near(struct dedup_index *x, const unsigned char *buf, uint64_t
 	free(keys);
 }
 
-static void try_parse(const struct dedup_params *p, const struct minhash *mh, int keep_ids,
-		      const unsigned char *buf, size_t n)
+static int same_params(const struct dedup_params *a, const struct dedup_params *b)
+{
+	return a->mode == b->mode && a->normalize == b->normalize && a->ngram == b->ngram &&
+	       a->perms == b->perms && a->bands == b->bands && a->rows == b->rows &&
+	       a->bits == b->bits && a->seed == b->seed;
+}
+
+/* Is why what a run of other options is told: those options, not that
+ * the file is cut short or runs on? */
+static int names_options(const char *why)
+{
+	return !strncmp(why, "made with", 9) || !strncmp(why, "made without", 12) ||
+	       !strcmp(why, "an --exact index; this run finds near-duplicates") ||
+	       !strcmp(why, "a near-duplicate index; this run is --exact");
+}
+
+/* Parse buf[0..n) as an index for a run of p; 0 when it loads. A file
+ * known to load under the options of its header (theirs, NULL when not
+ * known) must be refused by a run of others for those options. */
+static int try_parse(const struct dedup_params *p, const struct minhash *mh, int keep_ids,
+		     const unsigned char *buf, size_t n, const struct dedup_params *theirs)
 {
 	struct dedup_index x;
 	struct strbuf err = STRBUF_INIT;
 	dedup_index_init(&x, p, mh, keep_ids);
 	int rc = dedup_index_parse(&x, buf, n, &err);
 	CHECK(rc == 0 || rc == -1, "dedup_index_parse returns 0 or -1");
+	if (theirs && !same_params(p, theirs))
+		CHECK(rc < 0 && names_options(err.buf), "an index of other options is told by them");
 	if (rc) {
 		CHECK(err.len > 0, "a failure says why");
 		check_empty(&x);
@@ -158,9 +182,11 @@ static void try_parse(const struct dedup_params *p, const struct minhash *mh, in
 	}
 	dedup_index_release(&x);
 	strbuf_release(&err);
+	return rc;
 }
 
-/* The parameters in the header, when minhash_init() takes them. */
+/* The parameters in the header, when a run could have them: --exact, or
+ * what minhash_init() takes. */
 static int header_params(const unsigned char *buf, size_t n, struct dedup_params *p)
 {
 	if (n < 72)
@@ -168,30 +194,31 @@ static int header_params(const unsigned char *buf, size_t n, struct dedup_params
 	*p = (struct dedup_params){ get32(buf + 16), get32(buf + 20), get32(buf + 24),
 				    get32(buf + 28), get32(buf + 32), get32(buf + 36),
 				    get32(buf + 40), get64(buf + 48) };
-	if (p->mode != DEDUP_NEAR)
-		return 0;
-	return p->perms && p->perms <= MINHASH_MAX_PERMS && p->bands && p->rows &&
-	       (uint64_t)p->bands * p->rows <= p->perms &&
+	if (p->mode == DEDUP_EXACT)
+		return 1;
+	return p->mode == DEDUP_NEAR && p->perms && p->perms <= MINHASH_MAX_PERMS && p->bands &&
+	       p->rows && (uint64_t)p->bands * p->rows <= p->perms &&
 	       (p->bits == 4 || p->bits == 8 || p->bits == 16 || p->bits == 32);
 }
 
 static void try_all(const unsigned char *buf, size_t n, int keep_ids)
 {
-	try_parse(&exact_params, NULL, keep_ids, buf, n);
-	try_parse(&near_params, &near_mh, keep_ids, buf, n);
+	/* First as a run of the header's options. */
 	struct dedup_params p;
+	int loads = 0;
 	if (header_params(buf, n, &p)) {
-		struct minhash mh;
-		/* bits * rows bits a band give exactly `bits` bits a value. */
-		minhash_init(&mh, p.perms, p.bands, p.rows, p.bits * p.rows, p.seed);
-		CHECK(mh.bits == p.bits, "minhash_init keeps the header's bits");
-		try_parse(&p, &mh, keep_ids, buf, n);
-		minhash_release(&mh);
-	} else if (n >= 72 && get32(buf + 16) == DEDUP_EXACT) {
-		p = (struct dedup_params){ .mode = DEDUP_EXACT, .normalize = get32(buf + 20) };
-		if (p.normalize != NORM_FULL)
-			try_parse(&p, NULL, keep_ids, buf, n);
+		struct minhash mh = { 0 };
+		if (p.mode == DEDUP_NEAR) {
+			/* bits * rows bits a band give exactly `bits` bits a value. */
+			minhash_init(&mh, p.perms, p.bands, p.rows, p.bits * p.rows, p.seed);
+			CHECK(mh.bits == p.bits, "minhash_init keeps the header's bits");
+		}
+		loads = try_parse(&p, p.mode == DEDUP_NEAR ? &mh : NULL, keep_ids, buf, n, NULL) == 0;
+		if (p.mode == DEDUP_NEAR)
+			minhash_release(&mh);
 	}
+	try_parse(&exact_params, NULL, keep_ids, buf, n, loads ? &p : NULL);
+	try_parse(&near_params, &near_mh, keep_ids, buf, n, loads ? &p : NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,9 +4,11 @@
  * (dedup_verdicts_parse()).
  *
  * Each input is read as it is and resealed (see fuzz-file.h), each time
- * as verdicts and as a shard of three runs: an --exact one and a
- * near-duplicate one with synth-dedup's defaults, and, when the header
- * names parameters minhash_init() takes, one with exactly those.
+ * as verdicts and as a shard of three runs: one with the options the
+ * header names (when a run could have them: --exact, or parameters
+ * minhash_init() takes), an --exact one and a near-duplicate one with
+ * synth-dedup's defaults. A shard that loads under its own options is
+ * refused by a run of others, which is told which.
  *
  * A parse either fails, leaving its struct empty, or gives what the
  * header promises: a shard's records, an entry and a JSON string or
@@ -112,8 +114,27 @@ static void replay(const struct dedup_shard *s, const struct minhash *mh)
 	dedup_index_release(&x);
 }
 
-static void try_shard(const struct dedup_params *p, const struct minhash *mh,
-		      const unsigned char *buf, size_t n)
+static int same_params(const struct dedup_params *a, const struct dedup_params *b)
+{
+	return a->mode == b->mode && a->normalize == b->normalize && a->ngram == b->ngram &&
+	       a->perms == b->perms && a->bands == b->bands && a->rows == b->rows &&
+	       a->bits == b->bits && a->seed == b->seed;
+}
+
+/* Is why what a run of other options is told: those options, not that
+ * the file is cut short or runs on? */
+static int names_options(const char *why)
+{
+	return !strncmp(why, "made with", 9) || !strncmp(why, "made without", 12) ||
+	       !strcmp(why, "an --exact index; this run finds near-duplicates") ||
+	       !strcmp(why, "a near-duplicate index; this run is --exact");
+}
+
+/* Parse buf[0..n) as a shard of a run of p; 0 when it loads. A file
+ * known to load under the options of its header (theirs, NULL when not
+ * known) must be refused by a run of others for those options. */
+static int try_shard(const struct dedup_params *p, const struct minhash *mh,
+		     const unsigned char *buf, size_t n, const struct dedup_params *theirs)
 {
 	size_t entry = p->mode == DEDUP_EXACT ? sizeof(struct hash128) : minhash_sig_bytes(mh);
 	struct dedup_shard s;
@@ -121,6 +142,8 @@ static void try_shard(const struct dedup_params *p, const struct minhash *mh,
 	dedup_shard_init(&s, p, entry);
 	int rc = dedup_shard_parse(&s, buf, n, &err);
 	CHECK(rc == 0 || rc == -1, "dedup_shard_parse returns 0 or -1");
+	if (theirs && !same_params(p, theirs))
+		CHECK(rc < 0 && names_options(err.buf), "a shard of other options is told by them");
 	if (rc) {
 		CHECK(err.len > 0, "a failure says why");
 		CHECK(s.n == 0 && s.data.len == 0 && s.ids.n == 0 && s.entry == entry,
@@ -135,6 +158,7 @@ static void try_shard(const struct dedup_params *p, const struct minhash *mh,
 	}
 	dedup_shard_release(&s);
 	strbuf_release(&err);
+	return rc;
 }
 
 static void try_verdicts(const unsigned char *buf, size_t n)
@@ -161,7 +185,8 @@ static void try_verdicts(const unsigned char *buf, size_t n)
 	strbuf_release(&err);
 }
 
-/* The parameters in a shard's header, when minhash_init() takes them. */
+/* The parameters in a shard's header, when a run could have them:
+ * --exact, or what minhash_init() takes. */
 static int header_params(const unsigned char *buf, size_t n, struct dedup_params *p)
 {
 	if (n < 88)
@@ -169,31 +194,32 @@ static int header_params(const unsigned char *buf, size_t n, struct dedup_params
 	*p = (struct dedup_params){ get32(buf + 16), get32(buf + 20), get32(buf + 24),
 				    get32(buf + 28), get32(buf + 32), get32(buf + 36),
 				    get32(buf + 40), get64(buf + 48) };
-	if (p->mode != DEDUP_NEAR)
-		return 0;
-	return p->perms && p->perms <= MINHASH_MAX_PERMS && p->bands && p->rows &&
-	       (uint64_t)p->bands * p->rows <= p->perms &&
+	if (p->mode == DEDUP_EXACT)
+		return 1;
+	return p->mode == DEDUP_NEAR && p->perms && p->perms <= MINHASH_MAX_PERMS && p->bands &&
+	       p->rows && (uint64_t)p->bands * p->rows <= p->perms &&
 	       (p->bits == 4 || p->bits == 8 || p->bits == 16 || p->bits == 32);
 }
 
 static void try_all(const unsigned char *buf, size_t n)
 {
 	try_verdicts(buf, n);
-	try_shard(&exact_params, NULL, buf, n);
-	try_shard(&near_params, &near_mh, buf, n);
+	/* First as a run of the header's options. */
 	struct dedup_params p;
+	int loads = 0;
 	if (header_params(buf, n, &p)) {
-		struct minhash mh;
-		/* bits * rows bits a band give exactly `bits` bits a value. */
-		minhash_init(&mh, p.perms, p.bands, p.rows, p.bits * p.rows, p.seed);
-		CHECK(mh.bits == p.bits, "minhash_init keeps the header's bits");
-		try_shard(&p, &mh, buf, n);
-		minhash_release(&mh);
-	} else if (n >= 88 && get32(buf + 16) == DEDUP_EXACT) {
-		p = (struct dedup_params){ .mode = DEDUP_EXACT, .normalize = get32(buf + 20) };
-		if (p.normalize != NORM_FULL)
-			try_shard(&p, NULL, buf, n);
+		struct minhash mh = { 0 };
+		if (p.mode == DEDUP_NEAR) {
+			/* bits * rows bits a band give exactly `bits` bits a value. */
+			minhash_init(&mh, p.perms, p.bands, p.rows, p.bits * p.rows, p.seed);
+			CHECK(mh.bits == p.bits, "minhash_init keeps the header's bits");
+		}
+		loads = try_shard(&p, p.mode == DEDUP_NEAR ? &mh : NULL, buf, n, NULL) == 0;
+		if (p.mode == DEDUP_NEAR)
+			minhash_release(&mh);
 	}
+	try_shard(&exact_params, NULL, buf, n, loads ? &p : NULL);
+	try_shard(&near_params, &near_mh, buf, n, loads ? &p : NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
