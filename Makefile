@@ -54,7 +54,7 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
                 libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
-                jq mandoc clang chromium netpbm parallel time
+                jq mandoc clang chromium netpbm parallel time valgrind
 DEB_BENCH    := bc time curl
 # What make check-slurm adds: Slurm's daemons and commands, munge.
 DEB_SLURM    := slurm-wlm munge
