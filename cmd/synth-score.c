@@ -22,11 +22,13 @@
 #include "diag.h"
 #include "hash.h"
 #include "journal.h"
+#include "judge_score.h"
 #include "json.h"
 #include "keymap.h"
 #include "ngram.h"
 #include "quality.h"
 #include "records.h"
+#include "rules.h"
 #include "strbuf.h"
 
 enum {
@@ -149,15 +151,6 @@ static const char default_rubric[] =
 	"\"Score: <points>\".";
 #define JUDGE_SCALE 5
 
-/* A line of --rules: "reject NAME /PATTERN/FLAGS" or
- * "penalty NAME WEIGHT /PATTERN/FLAGS". */
-struct rule {
-	char *name;
-	int reject;
-	double weight;
-	pcre2_code *re;
-};
-
 /* How much work one match may take: a pattern that backtracks without
  * end on a long record stops here, with an error for that record. */
 #define RULE_MATCH_LIMIT 1000000
@@ -197,8 +190,7 @@ struct settings {
 	struct group group;
 	uint64_t groups, pairs_written, singles, ties;
 	const char *lm_path, *rules_path;
-	struct rule *rules;
-	size_t nrules;
+	struct rules rules;
 	pcre2_match_context *mctx;
 	struct ngram_model lm;
 	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
@@ -223,84 +215,18 @@ static const char *signal_name(int i)
 	       i == S_JUDGE ? "judge" : quality_names[i];
 }
 
-/* Read and compile the rules of path; errors name its line. */
+/* Read and compile the rules of --rules; any problem is fatal. */
 static void load_rules(struct settings *set)
 {
-	FILE *f = fopen(set->rules_path, "r");
-	if (!f)
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	if (file_slurp(set->rules_path, &text) < 0)
 		die_errno("%s", set->rules_path);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned lineno = 0;
+	if (rules_parse(&set->rules, text.buf, text.len, set->rules_path, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&text);
 	set->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(set->mctx, RULE_MATCH_LIMIT);
 	pcre2_set_depth_limit(set->mctx, RULE_MATCH_LIMIT / 10);
-	while ((len = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p || *p == '#')
-			continue;
-		struct rule r = { 0 };
-		char kind[16], name[128];
-		int used = 0;
-		if (sscanf(p, "%15s %127s %n", kind, name, &used) < 2 ||
-		    (strcmp(kind, "reject") && strcmp(kind, "penalty")))
-			die("%s:%u: write 'reject NAME /PATTERN/FLAGS' or 'penalty NAME WEIGHT /PATTERN/FLAGS'",
-			    set->rules_path, lineno);
-		for (const char *c = name; *c; c++)
-			if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-				die("%s:%u: a rule name is lower-case letters, digits, '_' and '-'",
-				    set->rules_path, lineno);
-		r.reject = !strcmp(kind, "reject");
-		p += used;
-		if (!r.reject) {
-			char *end;
-			r.weight = strtod(p, &end);
-			if (end == p)
-				die("%s:%u: a penalty needs a weight", set->rules_path, lineno);
-			p = end;
-			while (*p == ' ' || *p == '\t')
-				p++;
-		}
-		char *last = strrchr(p, '/');
-		if (*p != '/' || last == p)
-			die("%s:%u: the pattern goes between slashes: /PATTERN/FLAGS", set->rules_path, lineno);
-		uint32_t opts = PCRE2_UTF;
-		for (const char *c = last + 1; *c; c++) {
-			switch (*c) {
-			case 'i': opts |= PCRE2_CASELESS; break;
-			case 'm': opts |= PCRE2_MULTILINE; break;
-			case 's': opts |= PCRE2_DOTALL; break;
-			case 'x': opts |= PCRE2_EXTENDED; break;
-			default:
-				die("%s:%u: unknown flag '%c' (i, m, s and x are known)", set->rules_path, lineno,
-				    *c);
-			}
-		}
-		int code;
-		PCRE2_SIZE at;
-		r.re = pcre2_compile((PCRE2_SPTR)(p + 1), (PCRE2_SIZE)(last - p - 1), opts, &code, &at, NULL);
-		if (!r.re) {
-			PCRE2_UCHAR msg[256];
-			pcre2_get_error_message(code, msg, sizeof(msg));
-			die("%s:%u: %s at offset %zu of the pattern", set->rules_path, lineno, (char *)msg,
-			    (size_t)at);
-		}
-		pcre2_jit_compile(r.re, PCRE2_JIT_COMPLETE);
-		r.name = xstrdup(name);
-		for (size_t i = 0; i < set->nrules; i++)
-			if (!strcmp(set->rules[i].name, r.name))
-				die("%s:%u: a second rule named '%s'", set->rules_path, lineno, r.name);
-		set->rules = xreallocarray(set->rules, set->nrules + 1, sizeof(*set->rules));
-		set->rules[set->nrules++] = r;
-	}
-	free(line);
-	fclose(f);
 }
 
 /* The rules on one text: "rules":{NAME:count or null} into m, the
@@ -311,8 +237,8 @@ static void apply_rules(const struct settings *set, struct worker *w, const stru
 {
 	strbuf_addstr(m, ",\"rules\":{");
 	*penalty = 0;
-	for (size_t i = 0; i < set->nrules; i++) {
-		const struct rule *rule = &set->rules[i];
+	for (size_t i = 0; i < set->rules.n; i++) {
+		const struct rule *rule = &set->rules.rule[i];
 		uint64_t count = 0;
 		PCRE2_SIZE off = 0;
 		int rc;
@@ -484,30 +410,6 @@ static size_t pending_at(const struct strbuf *side, size_t off, struct pending *
 	       p->key_len + p->file_len;
 }
 
-/* The grade in a judgement: the last "Score: N" (any case), clamped to
- * 0..JUDGE_SCALE; NaN when there is none. */
-static double parse_score(const char *p, size_t n)
-{
-	double score = NAN;
-	for (size_t i = 0; i + 6 <= n; i++) {
-		if ((p[i] | 0x20) != 's' || strncasecmp(p + i, "score:", 6))
-			continue;
-		size_t k = i + 6;
-		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '*'))
-			k++;
-		if (k < n && p[k] >= '0' && p[k] <= '9') {
-			char num[32];
-			size_t m = 0;
-			while (k < n && m + 1 < sizeof(num) && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.'))
-				num[m++] = p[k++];
-			num[m] = '\0';
-			double v = strtod(num, NULL);
-			score = v < 0 ? 0 : v > JUDGE_SCALE ? JUDGE_SCALE : v;
-		}
-	}
-	return score;
-}
-
 /* The judge's request body for a record's message (a JSON string): the
  * model, the message and the seed. Under --resume its hash is the key of
  * the answer, so that a changed record, rubric, model or seed is asked
@@ -533,7 +435,7 @@ static double judge_answer(const char *content, size_t n, struct strbuf *judge)
 	struct strbuf raw = STRBUF_INIT;
 	struct json_value v = { content, n, JSON_STRING, 0 };
 	json_decode_string(&v, &raw);
-	double score = parse_score(raw.buf, raw.len);
+	double score = judge_score(raw.buf, raw.len, JUDGE_SCALE);
 	strbuf_release(&raw);
 	strbuf_reset(judge);
 	strbuf_addstr(judge, "{\"score\":");
@@ -833,7 +735,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	struct strbuf *reasons = &w->reasons;
 	strbuf_reset(reasons);
 	int failed = 0;
-	if (set->nrules) {
+	if (set->rules.n) {
 		apply_rules(set, w, r, e, text, len, m, &v[S_PENALTY], &failed);
 		strbuf_addstr(m, ",\"penalty\":");
 		add_value(m, v[S_PENALTY]);
@@ -1164,11 +1066,7 @@ int main(int argc, char **argv)
 	record_loop_release(&rl, worker_free);
 	if (set.lm_path)
 		ngram_release(&set.lm);
-	for (size_t i = 0; i < set.nrules; i++) {
-		pcre2_code_free(set.rules[i].re);
-		free(set.rules[i].name);
-	}
-	free(set.rules);
+	rules_release(&set.rules);
 	pcre2_match_context_free(set.mctx);
 	return rc == 2 ? 1 : rc;
 }
