@@ -50,20 +50,26 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+double chat_retry_after(const char *p, size_t len)
+{
+	if (len <= 12 || strncasecmp(p, "Retry-After:", 12))
+		return 0;
+	char v[32];
+	size_t k = len - 12 < sizeof(v) - 1 ? len - 12 : sizeof(v) - 1;
+	memcpy(v, p + 12, k);
+	v[k] = '\0';
+	double s = strtod(v, NULL);
+	/* Seconds; an HTTP date is not read, and counts as none. */
+	return s > 0 && s < 86400 ? s : 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct req *r = arg;
 	size_t len = size * n;
-	if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-		char v[32];
-		size_t k = len - 12 < sizeof(v) - 1 ? len - 12 : sizeof(v) - 1;
-		memcpy(v, p + 12, k);
-		v[k] = '\0';
-		double s = strtod(v, NULL);
-		/* Seconds; an HTTP date is not read, and counts as none. */
-		if (s > 0 && s < 86400)
-			r->retry_after = s;
-	}
+	double s = chat_retry_after(p, len);
+	if (s > 0)
+		r->retry_after = s;
 	return len;
 }
 

@@ -71,6 +71,12 @@ struct json_value;
 int chat_first_choice(const char *body, size_t n, struct json_value *choice,
 		      struct json_value *content);
 
+/* The delay a header line p[0..len) asks for (not NUL-terminated, as
+ * libcurl hands it over, the CRLF included): for "Retry-After: N" in
+ * any case, N seconds when 0 < N < 86400, else 0; an HTTP date, or any
+ * other header, is 0. Only the first 31 bytes of the value are read. */
+double chat_retry_after(const char *p, size_t len);
+
 /* Take back a finished request: 1 with *d filled, 0 when none is. */
 int chat_take(struct chat_client *c, struct chat_done *d);
 
