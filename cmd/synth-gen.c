@@ -35,6 +35,7 @@
 #include "prng.h"
 #include "records.h"
 #include "strbuf.h"
+#include "template.h"
 
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
@@ -200,23 +201,6 @@ static void slot_load(struct slot *s)
 
 /* --- Templates ----------------------------------------------------------- */
 
-/* A template is literal text and slots in turn: part i is text[i], then
- * (for i < nparts - 1) the value of slot[i]. */
-struct template {
-	char *name;		/* the file's base name without its extension */
-	struct strbuf *text;	/* nparts pieces of literal text, escaped */
-	size_t *slot;		/* nparts - 1 slot numbers */
-	size_t nparts;
-	size_t *distinct;	/* the slots it names, each once, in order of first use */
-	size_t ndistinct;
-};
-
-static int slot_char(char c, int first)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       (!first && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
-}
-
 static size_t find_slot(const struct slot *slots, size_t nslots, const char *name, size_t len)
 {
 	for (size_t i = 0; i < nslots; i++)
@@ -234,11 +218,11 @@ static void template_name(struct template *t, const char *path)
 	t->name = xstrndup(base, n);
 }
 
-/* Read and parse the template at path against the slots. */
+/* Read and parse the template at path against the slots; any problem
+ * is fatal. */
 static void template_load(struct template *t, const char *path, struct slot *slots,
 			  size_t nslots)
 {
-	template_name(t, path);
 	struct input in;
 	if (input_open(&in, path) < 0)
 		diag_exit(1);
@@ -265,60 +249,16 @@ static void template_load(struct template *t, const char *path, struct slot *slo
 		diag_exit(1);
 	block_release(&b);
 	input_close(&in);
-	if (!utf8_valid(src.buf, src.len))
-		die("%s: invalid UTF-8", path);
-
-	size_t cap = 4;
-	t->text = xcalloc(cap, sizeof(*t->text));
-	t->slot = xcalloc(cap, sizeof(*t->slot));
-	t->distinct = xcalloc(nslots ? nslots : 1, sizeof(*t->distinct));
-	t->nparts = 1;
-	strbuf_init(&t->text[0]);
-	unsigned line = 1;
-	for (size_t i = 0; i < src.len; i++) {
-		char c = src.buf[i];
-		struct strbuf *cur = &t->text[t->nparts - 1];
-		if (c == '\n')
-			line++;
-		if ((c == '{' || c == '}') && i + 1 < src.len && src.buf[i + 1] == c) {
-			strbuf_addc(cur, c);
-			i++;
-			continue;
-		}
-		if (c == '}')
-			die("%s:%u: a '}' that closes no slot (write '}}' for a brace)", path, line);
-		if (c != '{') {
-			/* A whole UTF-8 sequence at a time, escaped. */
-			size_t k = utf8_sequence_length((const unsigned char *)src.buf + i, src.len - i);
-			add_escaped(cur, src.buf + i, k);
-			i += k - 1;
-			continue;
-		}
-		size_t start = i + 1, end = start;
-		while (end < src.len && slot_char(src.buf[end], end == start))
-			end++;
-		if (end == src.len || src.buf[end] != '}' || end == start)
-			die("%s:%u: a '{' that opens no slot: write {name} for a slot, '{{' for a brace",
-			    path, line);
-		size_t k = find_slot(slots, nslots, src.buf + start, end - start);
-		if (k == nslots)
-			die("%s:%u: no --slot gives the values of {%.*s}", path, line,
-			    (int)(end - start), src.buf + start);
-		slots[k].used = 1;
-		if (t->nparts == cap) {
-			cap *= 2;
-			t->text = xreallocarray(t->text, cap, sizeof(*t->text));
-			t->slot = xreallocarray(t->slot, cap, sizeof(*t->slot));
-		}
-		t->slot[t->nparts - 1] = k;
-		strbuf_init(&t->text[t->nparts++]);
-		size_t d = 0;
-		while (d < t->ndistinct && t->distinct[d] != k)
-			d++;
-		if (d == t->ndistinct)
-			t->distinct[t->ndistinct++] = k;
-		i = end;
-	}
+	const char **names = xcalloc(nslots ? nslots : 1, sizeof(*names));
+	for (size_t i = 0; i < nslots; i++)
+		names[i] = slots[i].name;
+	struct strbuf err = STRBUF_INIT;
+	if (template_parse(t, src.buf, src.len, names, nslots, path, &err) < 0)
+		die("%s", err.buf);
+	for (size_t d = 0; d < t->ndistinct; d++)
+		slots[t->distinct[d]].used = 1;
+	template_name(t, path);
+	free(names);
 	strbuf_release(&src);
 }
 
@@ -448,7 +388,7 @@ static int run_prompts(struct prompts *g, const char **templates, size_t ntempla
 		if (!eq || eq == specs[i] || !eq[1])
 			usage_error("--slot %s: write NAME=FILE or NAME=FILE.jsonl:FIELD", specs[i]);
 		for (const char *p = specs[i]; p < eq; p++)
-			if (!slot_char(*p, p == specs[i]))
+			if (!template_slot_char(*p, p == specs[i]))
 				usage_error("--slot %s: a slot name is letters, digits, '_', '-' and '.', "
 					    "starting with a letter or '_'", specs[i]);
 		struct slot *s = &g->slots[g->nslots];
@@ -499,15 +439,8 @@ static void prompts_release(struct prompts *g)
 		free(g->slots[i].name);
 	}
 	free(g->slots);
-	for (size_t i = 0; i < g->ntemplates; i++) {
-		struct template *t = &g->templates[i];
-		for (size_t k = 0; k < t->nparts; k++)
-			strbuf_release(&t->text[k]);
-		free(t->text);
-		free(t->slot);
-		free(t->distinct);
-		free(t->name);
-	}
+	for (size_t i = 0; i < g->ntemplates; i++)
+		template_release(&g->templates[i]);
 	free(g->templates);
 	strbuf_release(&g->id_escaped);
 }
