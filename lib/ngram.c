@@ -530,13 +530,19 @@ static void sift_down(struct pick *h, size_t n, size_t i)
  * discounted counts with probability 1 - gamma (what the discount left
  * it), or passes the draw down; the unigram level draws by p_uni. That
  * is exactly the interpolated distribution, in time proportional to the
- * continuations of the levels visited. The end marker is drawn again. */
+ * continuations of the levels visited. The end marker is drawn again;
+ * after SAMPLE_REDRAWS of them in a row (a context followed by the end
+ * marker nearly always, as a model can hold) the draw goes to the
+ * unigram level, which never gives a marker, so that no draw can take
+ * unbounded time. */
+#define SAMPLE_REDRAWS 64
+
 static uint32_t sample_plain(struct ngram_sampler *s, const uint32_t *h, struct prng *r)
 {
 	const struct ngram_model *m = s->m;
-	for (;;) {
+	for (unsigned tries = 0;; tries++) {
 		uint32_t w = UINT32_MAX;
-		for (unsigned k = m->order; k >= 2 && w == UINT32_MAX; k--) {
+		for (unsigned k = m->order; k >= 2 && w == UINT32_MAX && tries < SAMPLE_REDRAWS; k--) {
 			const struct ngram_level *l = &m->level[k];
 			const struct ngram_ctx *c = find_ctx(l, ctx_hash(h + m->order - k, k - 1));
 			if (!c)
