@@ -532,10 +532,12 @@ static void sift_down(struct pick *h, size_t n, size_t i)
  * is exactly the interpolated distribution, in time proportional to the
  * continuations of the levels visited. The end marker is drawn again;
  * after SAMPLE_REDRAWS of them in a row (a context followed by the end
- * marker nearly always, as a model can hold) the draw goes to the
- * unigram level, which never gives a marker, so that no draw can take
- * unbounded time. */
-#define SAMPLE_REDRAWS 64
+ * marker a million times and by nothing else, which a model can hold)
+ * the draw goes to the unigram level, which never gives a marker, so
+ * that no draw takes unbounded time. The cap is far above what trained
+ * models reach (a context after which the marker has 99% of the mass
+ * needs it once in 10^43 draws), so the draws stay exact. */
+#define SAMPLE_REDRAWS 10000
 
 static uint32_t sample_plain(struct ngram_sampler *s, const uint32_t *h, struct prng *r)
 {
