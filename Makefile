@@ -55,7 +55,7 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
                 libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
                 jq mandoc clang chromium netpbm parallel time valgrind
-DEB_BENCH    := bc time curl
+DEB_BENCH    := bc time curl miller
 # What make check-slurm adds: Slurm's daemons and commands, munge.
 DEB_SLURM    := slurm-wlm munge
 
