@@ -135,7 +135,7 @@ bench:
 	BUILD=$(BUILD) bench/run
 
 FUZZ_TARGETS := fuzz-json fuzz-input fuzz-dedup-index fuzz-dedup-shard fuzz-ngram-model \
-                fuzz-stats-state
+                fuzz-stats-state fuzz-judge-score fuzz-chat fuzz-rules fuzz-template
 # clang 14 cannot link a function with target_clones called from another
 # file: the fuzz builds make it a plain function.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
