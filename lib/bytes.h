@@ -33,6 +33,25 @@ static inline uint64_t get64(const unsigned char *p)
 	return v;
 }
 
+/* A reader over a file's bytes that fails once past the end: each take
+ * returns where the next n bytes are, or NULL (and then every later take
+ * too) when fewer are left, so a parser checks short_read once. */
+struct byte_reader {
+	const unsigned char *p, *end;
+	int short_read;
+};
+
+static inline const unsigned char *byte_take(struct byte_reader *r, uint64_t n)
+{
+	if (r->short_read || n > (uint64_t)(r->end - r->p)) {
+		r->short_read = 1;
+		return NULL;
+	}
+	const unsigned char *at = r->p;
+	r->p += n;
+	return at;
+}
+
 /* The marker a file writes to record its byte order. */
 #define BYTE_ORDER_MARK 0x01020304u
 

@@ -1015,22 +1015,6 @@ static uint64_t state_length(const struct state_header *h, const struct corpus_s
 	return total;
 }
 
-/* A reader over the file's bytes that fails once past the end. */
-struct state_reader {
-	const unsigned char *p, *end;
-	int short_read;
-};
-
-static const unsigned char *state_take(struct state_reader *r, uint64_t n)
-{
-	if (r->short_read || n > (uint64_t)(r->end - r->p)) {
-		r->short_read = 1;
-		return NULL;
-	}
-	const unsigned char *at = r->p;
-	r->p += n;
-	return at;
-}
 
 /* Give up on a state: the reason into err, cs empty again. */
 static int state_fail(struct corpus_stats *cs, struct strbuf *err, const char *why)
@@ -1099,11 +1083,11 @@ static int header_ok(const struct state_header *h)
 
 /* The length histogram; NULL, or what is wrong. */
 static const char *read_lengths(struct corpus_stats *cs, const struct state_header *h,
-				struct state_reader *rd)
+				struct byte_reader *rd)
 {
 	uint64_t records = 0, words = 0, prev = 0;
 	for (uint64_t i = 0; i < h->lengths; i++) {
-		const unsigned char *p = state_take(rd, 16);
+		const unsigned char *p = byte_take(rd, 16);
 		if (!p)
 			return "corrupt: bad lengths";
 		uint64_t len = get64(p), count = get64(p + 8), w;
@@ -1121,15 +1105,15 @@ static const char *read_lengths(struct corpus_stats *cs, const struct state_head
 
 /* The vocabulary's text, then each table or its sketch. */
 static const char *read_tables(struct corpus_stats *cs, const struct state_header *h,
-			       struct state_reader *rd)
+			       struct byte_reader *rd)
 {
-	const unsigned char *arena = state_take(rd, h->arena);
+	const unsigned char *arena = byte_take(rd, h->arena);
 	if (!arena)
 		return "corrupt: the vocabulary's text is cut short";
 	strbuf_add(&cs->arena, arena, h->arena);
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		if (h->approx & (1u << n)) {
-			const unsigned char *reg = state_take(rd, (size_t)1 << STATS_HLL_P);
+			const unsigned char *reg = byte_take(rd, (size_t)1 << STATS_HLL_P);
 			if (!reg || !ranks_ok(reg, STATS_HLL_P))
 				return "corrupt: a bad sketch";
 			make_approximate(cs, n);
@@ -1141,7 +1125,7 @@ static const char *read_tables(struct corpus_stats *cs, const struct state_heade
 		if (c->stride > sizeof(e) / sizeof(*e))
 			BUG("read_tables: %u words an entry", c->stride);
 		/* The header's length, checked against the file, bounds this. */
-		const unsigned char *p = state_take(rd, h->entries[n] * c->stride * 8);
+		const unsigned char *p = byte_take(rd, h->entries[n] * c->stride * 8);
 		if (!p)
 			return "corrupt: a table is cut short";
 		counter_reserve(c, h->entries[n]);
@@ -1169,12 +1153,12 @@ static const char *read_tables(struct corpus_stats *cs, const struct state_heade
 
 /* The sample: every text must hash, under the seed, to its key. */
 static const char *read_sample(struct corpus_stats *cs, const struct state_header *h,
-			       struct state_reader *rd)
+			       struct byte_reader *rd)
 {
 	uint64_t text = 0;
 	for (uint64_t i = 0; i < h->samples; i++) {
-		const unsigned char *p = state_take(rd, 16);
-		const unsigned char *t = p ? state_take(rd, get64(p + 8)) : NULL;
+		const unsigned char *p = byte_take(rd, 16);
+		const unsigned char *t = p ? byte_take(rd, get64(p + 8)) : NULL;
 		if (!t)
 			return "corrupt: the sample is cut short";
 		uint64_t hash = get64(p), len = get64(p + 8);
@@ -1217,14 +1201,14 @@ static int group_key_ok(const unsigned char *key, uint64_t len)
 }
 
 static const char *read_groups(struct corpus_stats *cs, const struct state_header *h,
-			       struct state_reader *rd)
+			       struct byte_reader *rd)
 {
 	size_t m = (size_t)1 << STATS_GROUP_HLL_P;
 	uint64_t keys = 0;
 	for (uint64_t i = 0; i < h->groups; i++) {
-		const unsigned char *p = state_take(rd, STATE_GROUP_BYTES);
-		const unsigned char *key = p ? state_take(rd, get64(p)) : NULL;
-		const unsigned char *reg = key ? state_take(rd, 2 * m) : NULL;
+		const unsigned char *p = byte_take(rd, STATE_GROUP_BYTES);
+		const unsigned char *key = p ? byte_take(rd, get64(p)) : NULL;
+		const unsigned char *reg = key ? byte_take(rd, 2 * m) : NULL;
 		if (!reg)
 			return "corrupt: the groups are cut short";
 		uint64_t keylen = get64(p), records = get64(p + 8), min = get64(p + 32),
@@ -1288,8 +1272,8 @@ int corpus_stats_parse(struct corpus_stats *cs, struct stats_report *r,
 	if (overflow || length != n || !header_ok(&h))
 		return state_fail(cs, err, "corrupt: a bad header");
 
-	struct state_reader rd = { buf + STATE_HEADER_BYTES, buf + n - 8, 0 };
-	const char *by = (const char *)state_take(&rd, h.by);
+	struct byte_reader rd = { buf + STATE_HEADER_BYTES, buf + n - 8, 0 };
+	const char *by = (const char *)byte_take(&rd, h.by);
 	if (options_differ(&h, by, cs->seed, r->by, err))
 		return state_fail(cs, err, NULL);
 	const char *why = read_lengths(cs, &h, &rd);

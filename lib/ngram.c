@@ -756,28 +756,12 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 	checked_end(&w);
 }
 
-/* A reader over the file's bytes that fails once past the end. */
-struct reader {
-	const unsigned char *p, *end;
-	int short_read;
-};
 
-static const unsigned char *take(struct reader *r, uint64_t n)
-{
-	if (r->short_read || n > (uint64_t)(r->end - r->p)) {
-		r->short_read = 1;
-		return NULL;
-	}
-	const unsigned char *at = r->p;
-	r->p += n;
-	return at;
-}
-
-static uint32_t *take32s(struct reader *r, uint64_t n)
+static uint32_t *take32s(struct byte_reader *r, uint64_t n)
 {
 	if (n > UINT64_MAX / 4)
 		n = UINT64_MAX / 4;
-	const unsigned char *at = take(r, n * 4);
+	const unsigned char *at = byte_take(r, n * 4);
 	if (!at)
 		return NULL;
 	uint32_t *v = xreallocarray(NULL, n ? n : 1, sizeof(*v));
@@ -809,7 +793,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		return parse_fail(m, err, "written on a machine of the other byte order");
 	if (!hash_trailer_ok(buf, n))
 		return parse_fail(m, err, "corrupt: the checksum does not match (or truncated)");
-	struct reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
+	struct byte_reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
 	m->order = get32(buf + 16);
 	m->nvocab = get32(buf + 20);
 	uint64_t text_len = get64(buf + 24);
@@ -821,7 +805,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		return parse_fail(m, err, "corrupt: a bad header");
 	}
 	for (unsigned k = 2; k <= m->order; k++) {
-		const unsigned char *lh = take(&r, 24);
+		const unsigned char *lh = byte_take(&r, 24);
 		if (!lh)
 			return parse_fail(m, err, "truncated");
 		m->level[k].nctx = get64(lh);
@@ -832,7 +816,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 			return parse_fail(m, err, "corrupt: a bad level header");
 	}
 	m->off = take32s(&r, (uint64_t)m->nvocab + 1);
-	const unsigned char *text = take(&r, text_len);
+	const unsigned char *text = byte_take(&r, text_len);
 	m->uni_count = take32s(&r, m->nvocab);
 	if (r.short_read)
 		return parse_fail(m, err, "truncated");
@@ -858,7 +842,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		struct ngram_level *l = &m->level[k];
 		/* The contexts are in the file before room is made for them:
 		 * a header's count alone could ask for any amount. */
-		const unsigned char *e = take(&r, (uint64_t)l->nctx * 24);
+		const unsigned char *e = byte_take(&r, (uint64_t)l->nctx * 24);
 		if (!e)
 			return parse_fail(m, err, "truncated");
 		l->ctx = xreallocarray(NULL, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
