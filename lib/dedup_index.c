@@ -649,19 +649,32 @@ int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
 	return 0;
 }
 
-int dedup_shard_load(struct dedup_shard *s, const char *path)
+/* Read the file at path and hand its bytes to parse: 0, or -1 after an
+ * error naming the file. */
+static int load_file(const char *path, void *obj,
+		     int (*parse)(void *obj, const unsigned char *buf, size_t n, struct strbuf *err))
 {
 	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
 	int rc = -1;
 	if (file_slurp(path, &data) < 0)
 		error_errno("%s", path);
-	else if (dedup_shard_parse(s, (const unsigned char *)data.buf, data.len, &err) < 0)
+	else if (parse(obj, (const unsigned char *)data.buf, data.len, &err) < 0)
 		error("%s: %s", path, err.buf);
 	else
 		rc = 0;
 	strbuf_release(&data);
 	strbuf_release(&err);
 	return rc;
+}
+
+static int parse_shard(void *obj, const unsigned char *buf, size_t n, struct strbuf *err)
+{
+	return dedup_shard_parse(obj, buf, n, err);
+}
+
+int dedup_shard_load(struct dedup_shard *s, const char *path)
+{
+	return load_file(path, s, parse_shard);
 }
 
 void dedup_verdicts_init(struct dedup_verdicts *v, uint64_t n, uint64_t fingerprint)
@@ -761,17 +774,12 @@ int dedup_verdicts_parse(struct dedup_verdicts *v, const unsigned char *buf, siz
 	return 0;
 }
 
+static int parse_verdicts(void *obj, const unsigned char *buf, size_t n, struct strbuf *err)
+{
+	return dedup_verdicts_parse(obj, buf, n, err);
+}
+
 int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
 {
-	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = -1;
-	if (file_slurp(path, &data) < 0)
-		error_errno("%s", path);
-	else if (dedup_verdicts_parse(v, (const unsigned char *)data.buf, data.len, &err) < 0)
-		error("%s: %s", path, err.buf);
-	else
-		rc = 0;
-	strbuf_release(&data);
-	strbuf_release(&err);
-	return rc;
+	return load_file(path, v, parse_verdicts);
 }
