@@ -253,8 +253,14 @@ static void template_load(struct template *t, const char *path, struct slot *slo
 	for (size_t i = 0; i < nslots; i++)
 		names[i] = slots[i].name;
 	struct strbuf err = STRBUF_INIT;
-	if (template_parse(t, src.buf, src.len, names, nslots, path, &err) < 0)
-		die("%s", err.buf);
+	if (template_parse(t, src.buf, src.len, names, nslots, path, &err) < 0) {
+		/* Freed first, so that the leak checker sees nothing left. */
+		free(names);
+		strbuf_release(&src);
+		error("%s", err.buf);
+		strbuf_release(&err);
+		diag_exit(1);
+	}
 	for (size_t d = 0; d < t->ndistinct; d++)
 		slots[t->distinct[d]].used = 1;
 	template_name(t, path);

@@ -221,8 +221,13 @@ static void load_rules(struct settings *set)
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
 	if (file_slurp(set->rules_path, &text) < 0)
 		die_errno("%s", set->rules_path);
-	if (rules_parse(&set->rules, text.buf, text.len, set->rules_path, &err) < 0)
-		die("%s", err.buf);
+	if (rules_parse(&set->rules, text.buf, text.len, set->rules_path, &err) < 0) {
+		/* Freed first, so that the leak checker sees nothing left. */
+		strbuf_release(&text);
+		error("%s", err.buf);
+		strbuf_release(&err);
+		diag_exit(1);
+	}
 	strbuf_release(&text);
 	set->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(set->mctx, RULE_MATCH_LIMIT);
