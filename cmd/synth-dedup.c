@@ -513,7 +513,7 @@ static int merge_shards(struct settings *set, char **files, int nfiles)
 		return 1;
 	size_t entry = set->exact ? sizeof(struct hash128) : minhash_sig_bytes(&set->mh);
 	uint64_t *keys = set->exact ? NULL : xcalloc(set->mh.bands, sizeof(*keys));
-	struct strbuf name = STRBUF_INIT, member = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT;
 	int rc = 0;
 	uint64_t records = 0;
 	for (int f = 0; f < nfiles && !rc; f++) {
@@ -576,7 +576,6 @@ static int merge_shards(struct settings *set, char **files, int nfiles)
 	     (unsigned long long)set->ix.n);
 	free(keys);
 	strbuf_release(&name);
-	strbuf_release(&member);
 	return rc;
 }
 

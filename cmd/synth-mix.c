@@ -126,7 +126,6 @@ struct settings {
 	struct source *src;
 	size_t nsrc;
 	char **paths;		/* the sources' paths, one string each */
-	uint64_t spooled;
 };
 
 /* --- The first pass ------------------------------------------------------ */
@@ -256,7 +255,6 @@ static void collect(void *arg, struct emit *e)
 			    strerror(errno));
 		e->stopped = 1;
 	}
-	set->spooled += copy.len;
 	strbuf_release(&copy);
 }
 
@@ -299,13 +297,12 @@ struct order_ctx {
 	uint64_t epoch;
 };
 
-static struct order_ctx order_by;
-
-static int by_epoch_key(const void *a, const void *b)
+static int by_epoch_key(const void *a, const void *b, void *arg)
 {
+	const struct order_ctx *by = arg;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-	uint64_t x = epoch_key(&order_by.recs[i], order_by.epoch);
-	uint64_t y = epoch_key(&order_by.recs[j], order_by.epoch);
+	uint64_t x = epoch_key(&by->recs[i], by->epoch);
+	uint64_t y = epoch_key(&by->recs[j], by->epoch);
 	if (x != y)
 		return x < y ? -1 : 1;
 	return i < j ? -1 : i > j;
@@ -320,8 +317,8 @@ static uint32_t *epoch_order(const struct source *src, uint64_t e, size_t *n)
 	for (size_t i = 0; i < src->n; i++)
 		if (!(src->recs[i].words & REC_OUT))
 			idx[k++] = (uint32_t)i;
-	order_by = (struct order_ctx){ src->recs, e };
-	qsort(idx, k, sizeof(*idx), by_epoch_key);
+	struct order_ctx by = { src->recs, e };
+	qsort_r(idx, k, sizeof(*idx), by_epoch_key, &by);
 	*n = k;
 	return idx;
 }
@@ -872,16 +869,9 @@ static char *default_label(const char *path)
 {
 	if (!strcmp(path, "-"))
 		return xstrdup("stdin");
-	const char *slash = strrchr(path, '/');
-	char *l = xstrdup(slash ? slash + 1 : path);
-	size_t n = strlen(l);
-	static const char *const ext[] = { ".zst", ".jsonl", ".json" };
-	for (size_t k = 0; k < 3; k++) {
-		size_t e = strlen(ext[k]);
-		if (n > e && !strcmp(l + n - e, ext[k]))
-			l[n -= e] = '\0';
-	}
-	return l;
+	const char *base;
+	size_t n = input_short_name(path, &base);
+	return xstrndup(base, n);
 }
 
 static enum unit parse_unit(const char *arg)

@@ -361,3 +361,17 @@ int write_full(int fd, const void *p, size_t n)
 	}
 	return 0;
 }
+
+size_t input_short_name(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash && slash[1] ? slash + 1 : path;
+	size_t n = strlen(*base);
+	static const char *const ext[] = { ".zst", ".jsonl", ".json" };
+	for (size_t k = 0; k < sizeof(ext) / sizeof(*ext); k++) {
+		size_t e = strlen(ext[k]);
+		if (n > e && !memcmp(*base + n - e, ext[k], e))
+			n -= e;
+	}
+	return n;
+}

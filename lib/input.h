@@ -54,6 +54,11 @@ int input_open(struct input *in, const char *path);
  * (read error, corrupt or truncated zstd data). */
 int input_read_block(struct input *in, struct block *b, size_t target);
 
+/* The short name of an input file, for labels: its base name without a
+ * final .zst, then .jsonl or .json ("data/gen-3.jsonl.zst" is "gen-3").
+ * Sets *base to where it starts in path and returns its length. */
+size_t input_short_name(const char *path, const char **base);
+
 /* Close the input and free what it holds. */
 void input_close(struct input *in);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "alloc.h"
+#include "input.h"
 
 /* Colours of the inputs, in turn; the reference is drawn dashed in a
  * dark grey that nothing else uses. Ten that stay apart on white and
@@ -89,15 +90,8 @@ static const char *input_name(const struct report_input *in)
  * escaped, so that the labels of generations fit under the axis. */
 static void add_short_name(struct strbuf *out, const char *name)
 {
-	const char *slash = strrchr(name, '/');
-	const char *base = slash && slash[1] ? slash + 1 : name;
-	size_t n = strlen(base);
-	static const char *const ext[] = { ".zst", ".jsonl", ".json" };
-	for (size_t k = 0; k < 3; k++) {
-		size_t e = strlen(ext[k]);
-		if (n > e && !memcmp(base + n - e, ext[k], e))
-			n -= e;
-	}
+	const char *base;
+	size_t n = input_short_name(name, &base);
 	char *copy = xstrndup(base, n);
 	add_escaped(out, copy);
 	free(copy);
