@@ -262,14 +262,6 @@ static void bmp_fill(void)
 		bmp_class[cp] = (unsigned char)classify_slow(cp);
 }
 
-static inline int classify(int32_t cp)
-{
-	if (cp >= 0x10000)
-		return classify_slow(cp);
-	pthread_once(&bmp_once, bmp_fill);
-	return bmp_class[cp];
-}
-
 /* Word characters among ASCII: letters and digits. */
 static const unsigned char ascii_word[128] = {
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
@@ -361,23 +353,23 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 		split_ascii(ws, s, n);
 		return;
 	}
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, start = 0;
 	int in_word = 0, ideo = 0; /* inside a word; the word is one ideograph */
+	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
-		int32_t cp;
-		utf8proc_ssize_t k;
-		if ((unsigned char)s[i] < 0x80) {
-			cp = (unsigned char)s[i];
-			k = 1;
+		int cls;
+		size_t k = 1;
+		if (u[i] < 0x80) {
+			cls = ascii_word[u[i]] ? CLASS_WORD : CLASS_OTHER;
 		} else {
-			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-					     (utf8proc_ssize_t)(n - i), &cp);
-			if (k < 0) {
+			/* Bytes that are not UTF-8 count as U+FFFD each, as
+			 * utf8proc_iterate() would have them. */
+			int32_t cp = utf8_decode_checked(u + i, n - i, &k);
+			if (cp < 0)
 				cp = 0xFFFD;
-				k = 1;
-			}
+			cls = cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
 		}
-		int cls = cp < 0x80 ? (ascii_word[cp] ? CLASS_WORD : CLASS_OTHER) : classify(cp);
 		if (cls == CLASS_MARK) {
 			if (!in_word) {
 				in_word = 1;
