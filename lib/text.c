@@ -125,7 +125,18 @@ static void normalize(const char *s, size_t n, struct strbuf *out, struct unorm_
 	size_t last = SIZE_MAX, last_out = 0;
 	size_t i = 0;
 	while (i < n) {
+		/* Room for the longest form of one code point. */
+		if (out->cap - out->len < 0x40 + 1)
+			strbuf_grow(out, 0x40 + (n - i));
 		if (u[i] < 0x80) {
+			last = i;
+			last_out = out->len;
+			if (i + 1 == n || u[i + 1] >= 0x80) {
+				/* One character between words of another script. */
+				unsigned c = u[i++];
+				out->buf[out->len++] = (char)(fold && c - 'A' < 26 ? c + 32 : c);
+				continue;
+			}
 			size_t run = ascii_run(s + i, n - i);
 			append_ascii(out, s + i, run);
 			i += run;
@@ -135,9 +146,6 @@ static void normalize(const char *s, size_t n, struct strbuf *out, struct unorm_
 		}
 		if (!t)
 			t = unorm_table(form);
-		/* Room for the longest form of one code point. */
-		if (out->cap - out->len < 0x40 + 1)
-			strbuf_grow(out, 0x40 + (n - i));
 		size_t k;
 		int32_t cp = utf8_decode_checked(u + i, n - i, &k);
 		uint32_t e = cp < 0 ? 0 : unorm_entry(t, cp);
@@ -147,7 +155,16 @@ static void normalize(const char *s, size_t n, struct strbuf *out, struct unorm_
 			last = i;
 			last_out = out->len;
 			if (e & UNORM_SAME) {
-				memcpy(out->buf + out->len, s + i, k);
+				/* Byte by byte: k is 2, 3 or 4, and a call to
+				 * memcpy costs more than the copy. */
+				char *d = out->buf + out->len;
+				d[0] = s[i];
+				d[1] = s[i + 1];
+				if (k > 2) {
+					d[2] = s[i + 2];
+					if (k > 3)
+						d[3] = s[i + 3];
+				}
 				out->len += k;
 			} else {
 				memcpy(out->buf + out->len, unorm_bytes(t, cp, e), UNORM_LEN(e));

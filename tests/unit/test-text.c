@@ -287,6 +287,20 @@ static void test_every_code_point(void)
 		ok(same, "%s: the decompositions of every code point compose as utf8proc has them",
 		   fold ? "NFKC_Casefold" : "NFKC");
 	}
+
+	/* lib/unorm looks for the second halves of compositions in the
+	 * decompositions of planes 0 to 2 only. */
+	int32_t beyond = -1;
+	for (int32_t cp = 0x30000; cp < 0x110000 && beyond < 0; cp++) {
+		utf8proc_int32_t dec[32];
+		int bc = 0;
+		utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE, &bc);
+		if (r != 1 || dec[0] != cp)
+			beyond = cp;
+	}
+	if (beyond >= 0)
+		printf("# U+%04X decomposes\n", (unsigned)beyond);
+	ok(beyond < 0, "no code point beyond plane 2 has a canonical decomposition");
 	words_release(&ws);
 	strbuf_release(&text);
 	strbuf_release(&got);
