@@ -279,6 +279,13 @@ static void bmp_fill(void)
 		bmp_class[cp] = (unsigned char)classify_slow(cp);
 }
 
+/* The class of a code point, the same for the split and the count; the
+ * caller has run bmp_fill (once). */
+static inline int word_class(int32_t cp)
+{
+	return cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
+}
+
 /* Word characters among ASCII: letters and digits. */
 static const unsigned char ascii_word[128] = {
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
@@ -385,7 +392,7 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 			int32_t cp = utf8_decode_checked(u + i, n - i, &k);
 			if (cp < 0)
 				cp = 0xFFFD;
-			cls = cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
+			cls = word_class(cp);
 		}
 		if (cls == CLASS_MARK) {
 			if (!in_word) {
@@ -566,7 +573,7 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 		}
 		size_t k;
 		int32_t cp = utf8_decode(u + i, &k);
-		int cls = cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
+		int cls = word_class(cp);
 		if (cls == CLASS_IDEO || (cls != CLASS_OTHER && (!in_word || (ideo && cls == CLASS_WORD)))) {
 			count++;
 			ideo = cls == CLASS_IDEO;
