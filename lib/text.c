@@ -192,7 +192,9 @@ static void normalize(const char *s, size_t n, struct strbuf *out, struct unorm_
 		last = SIZE_MAX;
 		i = j;
 	}
-	out->buf[out->len] = '\0';
+	/* Not into the shared empty string of a strbuf that never grew. */
+	if (out->len < out->cap)
+		out->buf[out->len] = '\0';
 }
 
 void text_normalize(const char *s, size_t n, struct strbuf *out)
