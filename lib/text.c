@@ -627,9 +627,20 @@ void text_joined(const char *s, size_t n, enum text_norm how, struct words *ws,
 
 void words_join(const struct words *ws, size_t from, size_t to, struct strbuf *out)
 {
+	if (from >= to)
+		return;
+	/* The words lie in order in ws->norm, so room for their span and a
+	 * space after each is room for them all; one growth, not two per
+	 * word (a word per character in Chinese or Japanese). */
+	const struct word *w = ws->w;
+	size_t span = w[to - 1].off + w[to - 1].len - w[from].off;
+	strbuf_grow(out, size_add(span, to - from));
+	char *d = out->buf + out->len;
 	for (size_t i = from; i < to; i++) {
 		if (i > from)
-			strbuf_addc(out, ' ');
-		strbuf_add(out, ws->norm.buf + ws->w[i].off, ws->w[i].len);
+			*d++ = ' ';
+		memcpy(d, ws->norm.buf + w[i].off, w[i].len);
+		d += w[i].len;
 	}
+	strbuf_setlen(out, (size_t)(d - out->buf));
 }

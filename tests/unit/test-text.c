@@ -388,11 +388,11 @@ static int ref_words_match(const struct words *ws)
 static void test_random_codes(void)
 {
 	struct words ws;
-	struct strbuf text = STRBUF_INIT, got = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, got = STRBUF_INIT, want = STRBUF_INIT;
 	struct prng r;
 	words_init(&ws);
 	prng_seed(&r, 15);
-	int same[2] = { 1, 1 }, words_same = 1;
+	int same[2] = { 1, 1 }, words_same = 1, join_same = 1;
 	for (int t = 0; t < 30000; t++) {
 		random_codes(&text, &r, 1 + (size_t)prng_below(&r, 24));
 		for (int fold = 0; fold < 2; fold++)
@@ -401,7 +401,24 @@ static void test_random_codes(void)
 		text_words(text.buf, text.len, &ws);
 		if (!ref_words_match(&ws))
 			words_same = 0;
+
+		/* words_join appends the words of a range, spaced. */
+		size_t from = ws.n ? (size_t)prng_below(&r, ws.n) : 0;
+		size_t to = from + (ws.n ? (size_t)prng_below(&r, ws.n - from + 1) : 0);
+		strbuf_reset(&got);
+		strbuf_addstr(&got, "<");
+		words_join(&ws, from, to, &got);
+		strbuf_reset(&want);
+		strbuf_addstr(&want, "<");
+		for (size_t i = from; i < to; i++) {
+			if (i > from)
+				strbuf_addc(&want, ' ');
+			strbuf_add(&want, ws.norm.buf + ws.w[i].off, ws.w[i].len);
+		}
+		if (got.len != want.len || memcmp(got.buf, want.buf, got.len) || got.buf[got.len])
+			join_same = 0;
 	}
+	ok(join_same, "words_join of random ranges of words");
 	ok(same[1], "NFKC_Casefold of 30000 random texts of marks, jamo and compatibility forms as utf8proc");
 	ok(same[0], "NFKC of 30000 random texts of marks, jamo and compatibility forms as utf8proc");
 	ok(words_same, "text_words of random texts: the words the rules of text.h give");
@@ -427,6 +444,7 @@ static void test_random_codes(void)
 	words_release(&ws);
 	strbuf_release(&text);
 	strbuf_release(&got);
+	strbuf_release(&want);
 }
 
 /* Real text: every line of the example corpus (six languages) and of the
