@@ -1,12 +1,11 @@
 /* text.c: normalisation and word segmentation; see text.h.
  *
  * Normalising a whole record through utf8proc costs far more than the
- * rest of the statistics, and most text is mostly ASCII. ASCII is its own
- * NFKC form and folds by a table, so only the islands of non-ASCII text
- * go through utf8proc, each with the ASCII character just before it (a
- * combining mark may compose with that character). Splitting before an
- * ASCII character is safe: no ASCII character combines with what
- * precedes it, so the pieces normalise to the same text as the whole.
+ * rest of the statistics. ASCII is its own NFKC form and folds by a
+ * table; other code points are looked up in the tables of unorm.h, and
+ * only the short stretches where neighbours act on each other (marks,
+ * composable pairs, Hangul jamo) go through utf8proc, with the code point
+ * before them. The result is utf8proc's for the whole text.
  */
 #include "text.h"
 
@@ -18,20 +17,11 @@
 #include "alloc.h"
 #include "diag.h"
 #include "hash.h"
+#include "unorm.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-
-static const utf8proc_option_t NFKC =
-	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
-static const utf8proc_option_t NFKC_CASEFOLD = NFKC | UTF8PROC_CASEFOLD;
-
-/* Room for utf8proc's arrays of code points, kept between calls. */
-struct scratch {
-	utf8proc_int32_t *buf;
-	size_t cap;
-};
 
 /* Lower-case ASCII eight bytes at a time: a byte gets 0x20 added when it
  * lies in 'A'..'Z'. Every byte is below 0x80, so the additions below
@@ -63,36 +53,6 @@ static void append_lower_ascii(struct strbuf *out, const char *s, size_t n)
 	strbuf_setlen(out, out->len + n);
 }
 
-static void append_normalized_island(struct strbuf *out, const char *s, size_t n,
-				     struct scratch *sc, utf8proc_option_t opt)
-{
-	for (;;) {
-		utf8proc_int32_t *scratch = sc->buf;
-		utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s,
-							(utf8proc_ssize_t)n, scratch,
-							(utf8proc_ssize_t)sc->cap, opt);
-		if (r < 0)
-			BUG("utf8proc_decompose: %s", utf8proc_errmsg(r));
-		if ((size_t)r <= sc->cap) {
-			r = utf8proc_normalize_utf32(scratch, r, opt);
-			if (r < 0)
-				BUG("utf8proc_normalize_utf32: %s", utf8proc_errmsg(r));
-			/* Re-encode as UTF-8: at most 4 bytes a code point. */
-			strbuf_grow(out, size_mul((size_t)r, 4));
-			for (utf8proc_ssize_t i = 0; i < r; i++) {
-				utf8proc_ssize_t k = utf8proc_encode_char(scratch[i],
-					(utf8proc_uint8_t *)out->buf + out->len);
-				out->len += (size_t)k;
-			}
-			out->buf[out->len] = '\0';
-			return;
-		}
-		free(sc->buf);
-		sc->cap = grow_capacity(sc->cap, (size_t)r, 256);
-		sc->buf = xreallocarray(NULL, sc->cap, sizeof(*sc->buf));
-	}
-}
-
 /* Length of the run of ASCII bytes at the start of s[0..n). */
 static size_t ascii_run(const char *s, size_t n)
 {
@@ -114,34 +74,132 @@ static void append_ascii_as_is(struct strbuf *out, const char *s, size_t n)
 	strbuf_add(out, s, n);
 }
 
-/* NFKC, and case folding when fold is set. */
-static void normalize(const char *s, size_t n, struct strbuf *out, struct scratch *sc, int fold)
+/* The code point of the UTF-8 sequence at s[0..n), of length *k; -1 (with
+ * *k = 1) for bytes that are not valid UTF-8, which then go to utf8proc
+ * and its error. */
+static inline int32_t utf8_decode_checked(const unsigned char *s, size_t n, size_t *k)
 {
+	unsigned c = s[0];
+	if (c >= 0xC2 && c < 0xE0) {
+		if (n >= 2 && (s[1] & 0xC0) == 0x80) {
+			*k = 2;
+			return (int32_t)((c & 0x1F) << 6 | (s[1] & 0x3F));
+		}
+	} else if (c >= 0xE0 && c < 0xF0) {
+		if (n >= 3 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+			int32_t cp = (int32_t)((c & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F));
+			if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+				*k = 3;
+				return cp;
+			}
+		}
+	} else if (c >= 0xF0 && c < 0xF5) {
+		if (n >= 4 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80) {
+			int32_t cp = (int32_t)((c & 0x07) << 18 | (s[1] & 0x3F) << 12 |
+					       (s[2] & 0x3F) << 6 | (s[3] & 0x3F));
+			if (cp >= 0x10000 && cp < 0x110000) {
+				*k = 4;
+				return cp;
+			}
+		}
+	}
+	*k = 1;
+	return -1;
+}
+
+/* NFKC, and case folding when fold is set: utf8proc's answer for the
+ * whole text. The text is cut into pieces as unorm.h explains; a piece
+ * of one code point comes from the table, and the code points of longer
+ * pieces (a letter and its marks, a run of jamo) from utf8proc. Each
+ * code point is written as soon as it is read, and taken back when the
+ * next one turns out to belong to its piece. */
+static void normalize(const char *s, size_t n, struct strbuf *out, struct unorm_scratch *sc, int fold)
+{
+	enum unorm_form form = fold ? UNORM_NFKC_CASEFOLD : UNORM_NFKC;
 	void (*append_ascii)(struct strbuf *, const char *, size_t) =
 		fold ? append_lower_ascii : append_ascii_as_is;
+	const unsigned char *u = (const unsigned char *)s;
+	const struct unorm_table *t = NULL;
+	/* Where the last code point written starts, in s and in out; none
+	 * after a piece from utf8proc, which is whole. */
+	size_t last = SIZE_MAX, last_out = 0;
 	size_t i = 0;
 	while (i < n) {
-		size_t j = i + ascii_run(s + i, n - i);
-		if (j == n) {
-			append_ascii(out, s + i, n - i);
-			return;
+		/* Room for the longest form of one code point. */
+		if (out->cap - out->len < 0x40 + 1)
+			strbuf_grow(out, 0x40 + (n - i));
+		if (u[i] < 0x80) {
+			last = i;
+			last_out = out->len;
+			if (i + 1 == n || u[i + 1] >= 0x80) {
+				/* One character between words of another script. */
+				unsigned c = u[i++];
+				out->buf[out->len++] = (char)(fold && c - 'A' < 26 ? c + 32 : c);
+				continue;
+			}
+			size_t run = ascii_run(s + i, n - i);
+			append_ascii(out, s + i, run);
+			i += run;
+			last = i - 1;
+			last_out = out->len - 1;
+			continue;
 		}
-		/* s[j] starts a non-ASCII island; it takes the ASCII character
-		 * before it along, and ends before the next ASCII character. */
-		size_t island = j > i ? j - 1 : j;
-		append_ascii(out, s + i, island - i);
-		size_t k = j;
-		while (k < n && (unsigned char)s[k] >= 0x80)
-			k++;
-		append_normalized_island(out, s + island, k - island, sc,
-					 fold ? NFKC_CASEFOLD : NFKC);
-		i = k;
+		if (!t)
+			t = unorm_table(form);
+		size_t k;
+		int32_t cp = utf8_decode_checked(u + i, n - i, &k);
+		uint32_t e = cp < 0 ? 0 : unorm_entry(t, cp);
+		if (!e && cp >= 0)
+			e = unorm_entry_built(t, cp);
+		if (e & UNORM_CUT) {
+			last = i;
+			last_out = out->len;
+			if (e & UNORM_SAME) {
+				/* Byte by byte: k is 2, 3 or 4, and a call to
+				 * memcpy costs more than the copy. */
+				char *d = out->buf + out->len;
+				d[0] = s[i];
+				d[1] = s[i + 1];
+				if (k > 2) {
+					d[2] = s[i + 2];
+					if (k > 3)
+						d[3] = s[i + 3];
+				}
+				out->len += k;
+			} else {
+				memcpy(out->buf + out->len, unorm_bytes(t, cp, e), UNORM_LEN(e));
+				out->len += UNORM_LEN(e);
+			}
+			i += k;
+			continue;
+		}
+		/* cp joins the piece of the code point before it, which runs
+		 * on to the next cut. */
+		size_t from = i;
+		if (last != SIZE_MAX) {
+			from = last;
+			out->len = last_out;
+		}
+		size_t j = i + k;
+		while (j < n && u[j] >= 0x80) {
+			cp = utf8_decode_checked(u + j, n - j, &k);
+			if (cp >= 0 && (unorm_entry_built(t, cp) & UNORM_CUT))
+				break;
+			j += k;
+		}
+		out->buf[out->len] = '\0';
+		unorm_append_slow(s + from, j - from, form, sc, out);
+		last = SIZE_MAX;
+		i = j;
 	}
+	/* Not into the shared empty string of a strbuf that never grew. */
+	if (out->len < out->cap)
+		out->buf[out->len] = '\0';
 }
 
 void text_normalize(const char *s, size_t n, struct strbuf *out)
 {
-	struct scratch sc = { NULL, 0 };
+	struct unorm_scratch sc = { NULL, 0 };
 	normalize(s, n, out, &sc, 1);
 	free(sc.buf);
 }
@@ -223,12 +281,11 @@ static void bmp_fill(void)
 		bmp_class[cp] = (unsigned char)classify_slow(cp);
 }
 
-static inline int classify(int32_t cp)
+/* The class of a code point, the same for the split and the count; the
+ * caller has run bmp_fill (once). */
+static inline int word_class(int32_t cp)
 {
-	if (cp >= 0x10000)
-		return classify_slow(cp);
-	pthread_once(&bmp_once, bmp_fill);
-	return bmp_class[cp];
+	return cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
 }
 
 /* Word characters among ASCII: letters and digits. */
@@ -322,23 +379,23 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 		split_ascii(ws, s, n);
 		return;
 	}
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, start = 0;
 	int in_word = 0, ideo = 0; /* inside a word; the word is one ideograph */
+	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
-		int32_t cp;
-		utf8proc_ssize_t k;
-		if ((unsigned char)s[i] < 0x80) {
-			cp = (unsigned char)s[i];
-			k = 1;
+		int cls;
+		size_t k = 1;
+		if (u[i] < 0x80) {
+			cls = ascii_word[u[i]] ? CLASS_WORD : CLASS_OTHER;
 		} else {
-			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-					     (utf8proc_ssize_t)(n - i), &cp);
-			if (k < 0) {
+			/* Bytes that are not UTF-8 count as U+FFFD each, as
+			 * utf8proc_iterate() would have them. */
+			int32_t cp = utf8_decode_checked(u + i, n - i, &k);
+			if (cp < 0)
 				cp = 0xFFFD;
-				k = 1;
-			}
+			cls = word_class(cp);
 		}
-		int cls = cp < 0x80 ? (ascii_word[cp] ? CLASS_WORD : CLASS_OTHER) : classify(cp);
 		if (cls == CLASS_MARK) {
 			if (!in_word) {
 				in_word = 1;
@@ -424,7 +481,7 @@ static void split_space(struct words *ws)
 
 void text_words_as(const char *s, size_t n, enum text_norm how, struct words *ws)
 {
-	struct scratch sc = { ws->scratch, ws->scratch_cap };
+	struct unorm_scratch sc = { ws->scratch, ws->scratch_cap };
 	strbuf_reset(&ws->norm);
 	if (how == NORM_FULL || how == NORM_NFKC)
 		normalize(s, n, &ws->norm, &sc, how == NORM_FULL);
@@ -518,7 +575,7 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 		}
 		size_t k;
 		int32_t cp = utf8_decode(u + i, &k);
-		int cls = cp < 0x10000 ? bmp_class[cp] : classify_slow(cp);
+		int cls = word_class(cp);
 		if (cls == CLASS_IDEO || (cls != CLASS_OTHER && (!in_word || (ideo && cls == CLASS_WORD)))) {
 			count++;
 			ideo = cls == CLASS_IDEO;
@@ -570,9 +627,20 @@ void text_joined(const char *s, size_t n, enum text_norm how, struct words *ws,
 
 void words_join(const struct words *ws, size_t from, size_t to, struct strbuf *out)
 {
+	if (from >= to)
+		return;
+	/* The words lie in order in ws->norm, so room for their span and a
+	 * space after each is room for them all; one growth, not two per
+	 * word (a word per character in Chinese or Japanese). */
+	const struct word *w = ws->w;
+	size_t span = w[to - 1].off + w[to - 1].len - w[from].off;
+	strbuf_grow(out, size_add(span, to - from));
+	char *d = out->buf + out->len;
 	for (size_t i = from; i < to; i++) {
 		if (i > from)
-			strbuf_addc(out, ' ');
-		strbuf_add(out, ws->norm.buf + ws->w[i].off, ws->w[i].len);
+			*d++ = ' ';
+		memcpy(d, ws->norm.buf + w[i].off, w[i].len);
+		d += w[i].len;
 	}
+	strbuf_setlen(out, (size_t)(d - out->buf));
 }

@@ -5,7 +5,8 @@
  * L*, M* and N*), except that each Han, kana or Hangul character is a
  * word of its own (followed by any marks), since those scripts do not
  * separate words with spaces. Text that is plain ASCII takes a fast path
- * that gives the same answer.
+ * that gives the same answer, and so do other code points, found in the
+ * tables of unorm.h wherever their neighbours cannot act on them.
  */
 #ifndef SYNTH_TEXT_H
 #define SYNTH_TEXT_H

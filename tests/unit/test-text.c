@@ -14,6 +14,8 @@
 
 static const utf8proc_option_t NFKC_CASEFOLD =
 	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+static const utf8proc_option_t NFKC =
+	UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
 
 static void norm_is(const char *s, const char *want, const char *what)
 {
@@ -149,6 +151,337 @@ static void test_normalize_islands(void)
 	ok(same, "text_words normalises as utf8proc_map does, buffer reused");
 	words_release(&ws);
 	strbuf_release(&s);
+	strbuf_release(&got);
+}
+
+/* The tables of lib/unorm against utf8proc itself. */
+
+static void add_cp(struct strbuf *sb, int32_t cp)
+{
+	utf8proc_uint8_t b[4];
+	utf8proc_ssize_t k = utf8proc_encode_char(cp, b);
+	strbuf_add(sb, b, (size_t)k);
+}
+
+/* Does text_normalize (fold) or the NFKC of text_words_as (!fold) give
+ * utf8proc_map's answer for s? On a difference, say so once per what. */
+static int same_as_utf8proc(const char *s, size_t n, int fold, struct words *ws, struct strbuf *got,
+			    const char *what)
+{
+	utf8proc_uint8_t *want = NULL;
+	utf8proc_ssize_t wn = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &want,
+					   fold ? NFKC_CASEFOLD : NFKC);
+	const char *g;
+	size_t gn;
+	if (fold) {
+		strbuf_reset(got);
+		text_normalize(s, n, got);
+		g = got->buf;
+		gn = got->len;
+	} else {
+		text_words_as(s, n, NORM_NFKC, ws);
+		g = ws->norm.buf;
+		gn = ws->norm.len;
+	}
+	int same = wn >= 0 && gn == (size_t)wn && !memcmp(g, want, gn);
+	if (!same && what) {
+		printf("# %s (%s): differs on", what, fold ? "NFKC_Casefold" : "NFKC");
+		for (size_t i = 0; i < n && i < 48; i++)
+			printf(" %02x", (unsigned char)s[i]);
+		printf("\n");
+	}
+	free(want);
+	return same;
+}
+
+/* The contexts every code point x is tried in: a code point before it
+ * and one after it (0 for none). They are what acts on a neighbour: a
+ * letter, an upper-case one, a combining mark, Hangul jamo of each kind
+ * and an LV syllable, a kana voicing mark, an Oriya vowel sign that
+ * composes with a class-0 code point, and x itself twice. */
+static const int32_t contexts[][2] = {
+	{ 0, 0 }, { 'a', 0 }, { 'A', 0 }, { 0, 0x0301 }, { 'e', 0x0301 }, { 0, 0x0323 },
+	{ 0x1100, 0 }, { 0xAC00, 0 }, { 0xAC01, 0 }, { 0, 0x1161 }, { 0, 0x11A8 }, { 0, 0x11A7 },
+	{ 0, 0x3099 }, { 0x0B47, 0 }, { 0, 0x0B3E }, { -1, 0 },
+};
+
+static void test_every_code_point(void)
+{
+	struct words ws;
+	struct strbuf text = STRBUF_INIT, got = STRBUF_INIT;
+	words_init(&ws);
+	for (int fold = 1; fold >= 0; fold--) {
+		/* Alone, one call each: the table's answer for x. */
+		int same = 1;
+		size_t tried = 0;
+		for (int32_t cp = 0; cp < 0x110000; cp++) {
+			if (cp >= 0xD800 && cp <= 0xDFFF)
+				continue;
+			strbuf_reset(&text);
+			add_cp(&text, cp);
+			if (!same_as_utf8proc(text.buf, text.len, fold, &ws, &got, same ? "alone" : NULL))
+				same = 0;
+			tried++;
+		}
+		ok(same && tried == 0x110000 - 0x800, "%s: every code point alone (%zu) as utf8proc",
+		   fold ? "NFKC_Casefold" : "NFKC", tried);
+
+		/* In context, a block of 256 code points to a text, each with
+		 * its neighbours and a space after (a cut, so that the text
+		 * is right only if every piece is). */
+		for (size_t c = 0; c < sizeof(contexts) / sizeof(contexts[0]); c++) {
+			same = 1;
+			for (int32_t block = 0; block < 0x110000; block += 256) {
+				strbuf_reset(&text);
+				for (int32_t cp = block; cp < block + 256; cp++) {
+					if (cp >= 0xD800 && cp <= 0xDFFF)
+						continue;
+					int32_t before = contexts[c][0] < 0 ? cp : contexts[c][0];
+					if (before)
+						add_cp(&text, before);
+					add_cp(&text, cp);
+					if (contexts[c][1])
+						add_cp(&text, contexts[c][1]);
+					strbuf_addc(&text, ' ');
+				}
+				if (!same_as_utf8proc(text.buf, text.len, fold, &ws, &got, NULL)) {
+					if (same)
+						printf("# block U+%04X differs\n", (unsigned)block);
+					same = 0;
+				}
+			}
+			ok(same, "%s: every code point after U+%04X and before U+%04X as utf8proc",
+			   fold ? "NFKC_Casefold" : "NFKC", (unsigned)contexts[c][0],
+			   (unsigned)contexts[c][1]);
+		}
+
+		/* The decompositions of every code point, canonical, compatible
+		 * and case-folded: every composition Unicode has, spelt out
+		 * for the pieces to put together again. */
+		static const utf8proc_option_t decompositions[] = {
+			UTF8PROC_DECOMPOSE, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT,
+			UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD,
+		};
+		same = 1;
+		for (size_t d = 0; d < 3; d++) {
+			for (int32_t block = 0; block < 0x110000; block += 256) {
+				strbuf_reset(&text);
+				for (int32_t cp = block; cp < block + 256; cp++) {
+					if (cp >= 0xD800 && cp <= 0xDFFF)
+						continue;
+					utf8proc_int32_t dec[32];
+					int bc = 0;
+					utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, 32, decompositions[d], &bc);
+					for (utf8proc_ssize_t i = 0; i < r && i < 32; i++)
+						add_cp(&text, dec[i]);
+					strbuf_addc(&text, ' ');
+				}
+				if (!same_as_utf8proc(text.buf, text.len, fold, &ws, &got, NULL)) {
+					if (same)
+						printf("# decompositions %zu, block U+%04X differs\n", d,
+						       (unsigned)block);
+					same = 0;
+				}
+			}
+		}
+		ok(same, "%s: the decompositions of every code point compose as utf8proc has them",
+		   fold ? "NFKC_Casefold" : "NFKC");
+	}
+
+	/* lib/unorm looks for the second halves of compositions in the
+	 * decompositions of planes 0 to 2 only. */
+	int32_t beyond = -1;
+	for (int32_t cp = 0x30000; cp < 0x110000 && beyond < 0; cp++) {
+		utf8proc_int32_t dec[32];
+		int bc = 0;
+		utf8proc_ssize_t r = utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE, &bc);
+		if (r != 1 || dec[0] != cp)
+			beyond = cp;
+	}
+	if (beyond >= 0)
+		printf("# U+%04X decomposes\n", (unsigned)beyond);
+	ok(beyond < 0, "no code point beyond plane 2 has a canonical decomposition");
+	words_release(&ws);
+	strbuf_release(&text);
+	strbuf_release(&got);
+}
+
+/* Random texts of code points drawn from ranges that act on each other:
+ * Latin, Greek and Cyrillic with their combining marks, Hebrew, Arabic,
+ * Indic vowel signs that compose with class-0 code points, Hangul jamo
+ * and syllables, kana and their voicing marks, compatibility forms, and
+ * anything at all. */
+static const int32_t random_ranges[][2] = {
+	{ 0x0041, 0x007A }, { 0x00C0, 0x024F }, { 0x0300, 0x036F }, { 0x0370, 0x03FF },
+	{ 0x0400, 0x04FF }, { 0x0591, 0x05C7 }, { 0x0610, 0x065F }, { 0x0900, 0x097F },
+	{ 0x09BE, 0x09D7 }, { 0x0B3E, 0x0B57 }, { 0x0BBE, 0x0BD7 }, { 0x0CC0, 0x0CD6 },
+	{ 0x0D3E, 0x0D57 }, { 0x0DCA, 0x0DDF }, { 0x1025, 0x102E }, { 0x1100, 0x11FF },
+	{ 0x1AB0, 0x1AFF }, { 0x1DC0, 0x1DFF }, { 0x1E00, 0x1FFF }, { 0x20D0, 0x20FF },
+	{ 0x2100, 0x218F }, { 0x2460, 0x24FF }, { 0x3040, 0x30FF }, { 0x3130, 0x318F },
+	{ 0x3200, 0x33FF }, { 0xA960, 0xA97F }, { 0xAC00, 0xAC40 }, { 0xD788, 0xD7FF },
+	{ 0xFB00, 0xFB4F }, { 0xFE20, 0xFE2F }, { 0xFF00, 0xFFEF }, { 0x1109A, 0x110BA },
+	{ 0x1112E, 0x11134 }, { 0x1133E, 0x1134D }, { 0x1D15E, 0x1D1C0 }, { 0x0, 0x10FFFF },
+};
+
+static void random_codes(struct strbuf *sb, struct prng *r, size_t ncp)
+{
+	strbuf_reset(sb);
+	size_t nranges = sizeof(random_ranges) / sizeof(random_ranges[0]);
+	for (size_t i = 0; i < ncp; i++) {
+		const int32_t *range = random_ranges[prng_below(r, nranges)];
+		int32_t cp = range[0] + (int32_t)prng_below(r, (uint64_t)(range[1] - range[0] + 1));
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			cp = ' ';
+		add_cp(sb, cp);
+	}
+}
+
+/* The words of the normalised text ws->norm by the rules of text.h,
+ * spelt out again through utf8proc: what text_split_words must find. */
+static int ref_unspaced(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+	       (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+	       (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF66 && cp <= 0xFF9F) ||
+	       (cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0x3130 && cp <= 0x318F) ||
+	       (cp >= 0xA960 && cp <= 0xA97F) || (cp >= 0xAC00 && cp <= 0xD7FF) ||
+	       (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+static int ref_words_match(const struct words *ws)
+{
+	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)ws->norm.buf;
+	size_t n = ws->norm.len, i = 0, nw = 0, start = 0;
+	int in_word = 0, ideo = 0;
+	struct word w[4096];
+	while (i <= n) {
+		int32_t cp = ' ';
+		utf8proc_ssize_t k = 1;
+		if (i < n) {
+			k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+			if (k < 0) {
+				cp = 0xFFFD;
+				k = 1;
+			}
+		}
+		utf8proc_category_t c = utf8proc_category(cp);
+		int letter = c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
+		int mark = c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME;
+		int digit = c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO;
+		int new_ideo = letter && ref_unspaced(cp);
+		int ends = in_word && (new_ideo || (ideo && (letter || digit)) ||
+				       !(letter || mark || digit));
+		if (ends && nw < 4096)
+			w[nw++] = (struct word){ start, i - start };
+		if (ends)
+			in_word = 0;
+		if (!in_word && (letter || mark || digit)) {
+			in_word = 1;
+			start = i;
+			ideo = new_ideo;
+		}
+		i += (size_t)k;
+	}
+	return nw < 4096 && nw == ws->n && (!nw || !memcmp(w, ws->w, nw * sizeof(*w)));
+}
+
+static void test_random_codes(void)
+{
+	struct words ws;
+	struct strbuf text = STRBUF_INIT, got = STRBUF_INIT, want = STRBUF_INIT;
+	struct prng r;
+	words_init(&ws);
+	prng_seed(&r, 15);
+	int same[2] = { 1, 1 }, words_same = 1, join_same = 1;
+	for (int t = 0; t < 30000; t++) {
+		random_codes(&text, &r, 1 + (size_t)prng_below(&r, 24));
+		for (int fold = 0; fold < 2; fold++)
+			if (!same_as_utf8proc(text.buf, text.len, fold, &ws, &got, same[fold] ? "random" : NULL))
+				same[fold] = 0;
+		text_words(text.buf, text.len, &ws);
+		if (!ref_words_match(&ws))
+			words_same = 0;
+
+		/* words_join appends the words of a range, spaced. */
+		size_t from = ws.n ? (size_t)prng_below(&r, ws.n) : 0;
+		size_t to = from + (ws.n ? (size_t)prng_below(&r, ws.n - from + 1) : 0);
+		strbuf_reset(&got);
+		strbuf_addstr(&got, "<");
+		words_join(&ws, from, to, &got);
+		strbuf_reset(&want);
+		strbuf_addstr(&want, "<");
+		for (size_t i = from; i < to; i++) {
+			if (i > from)
+				strbuf_addc(&want, ' ');
+			strbuf_add(&want, ws.norm.buf + ws.w[i].off, ws.w[i].len);
+		}
+		if (got.len != want.len || memcmp(got.buf, want.buf, got.len) || got.buf[got.len])
+			join_same = 0;
+	}
+	ok(join_same, "words_join of random ranges of words");
+	ok(same[1], "NFKC_Casefold of 30000 random texts of marks, jamo and compatibility forms as utf8proc");
+	ok(same[0], "NFKC of 30000 random texts of marks, jamo and compatibility forms as utf8proc");
+	ok(words_same, "text_words of random texts: the words the rules of text.h give");
+
+	/* Bytes of all kinds in the normalised buffer: what is not UTF-8
+	 * counts as U+FFFD a byte, as utf8proc_iterate() has it. */
+	words_same = 1;
+	for (int t = 0; t < 30000; t++) {
+		strbuf_reset(&ws.norm);
+		size_t n = (size_t)prng_below(&r, 24);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t b = prng_next(&r);
+			strbuf_addc(&ws.norm, (char)(b & 0x100 ? 0x80 | (b & 0x7F) : b));
+		}
+		text_split_words(&ws, 0);
+		if (!ref_words_match(&ws)) {
+			if (words_same)
+				printf("# differs on %zu bytes\n", ws.norm.len);
+			words_same = 0;
+		}
+	}
+	ok(words_same, "text_split_words of random bytes: the words of utf8proc_iterate's code points");
+	words_release(&ws);
+	strbuf_release(&text);
+	strbuf_release(&got);
+	strbuf_release(&want);
+}
+
+/* Real text: every line of the example corpus (six languages) and of the
+ * fixtures, JSON and all. */
+static void test_real_text(void)
+{
+	static const char *const files[] = { "examples/corpus.jsonl", "tests/fixtures/small.jsonl" };
+	struct words ws;
+	struct strbuf got = STRBUF_INIT;
+	words_init(&ws);
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		FILE *fp = fopen(files[f], "r");
+		if (!fp) {
+			ok(0, "%s opens (run from the top of the tree)", files[f]);
+			continue;
+		}
+		char *line = NULL;
+		size_t cap = 0, lines = 0, bytes = 0;
+		ssize_t len;
+		int same = 1, words_same = 1;
+		while ((len = getline(&line, &cap, fp)) > 0) {
+			for (int fold = 0; fold < 2; fold++)
+				if (!same_as_utf8proc(line, (size_t)len, fold, &ws, &got, same ? files[f] : NULL))
+					same = 0;
+			text_words(line, (size_t)len, &ws);
+			if (!ref_words_match(&ws))
+				words_same = 0;
+			lines++;
+			bytes += (size_t)len;
+		}
+		free(line);
+		fclose(fp);
+		ok(same && lines > 0, "%s: %zu lines (%zu bytes) normalise as utf8proc has them", files[f],
+		   lines, bytes);
+		ok(words_same, "%s: text_words finds the words the rules of text.h give", files[f]);
+	}
+	words_release(&ws);
 	strbuf_release(&got);
 }
 
@@ -364,6 +697,9 @@ int main(void)
 	test_count_words();
 	test_normalize();
 	test_normalize_islands();
+	test_every_code_point();
+	test_random_codes();
+	test_real_text();
 	test_words();
 	test_is_ideographic();
 	test_split_paths();
