@@ -65,6 +65,7 @@ void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
 	if (p->mode == DEDUP_NEAR) {
 		x->sig_bytes = minhash_sig_bytes(mh);
 		x->band = xcalloc(mh->bands, sizeof(*x->band));
+		x->band_tagged = 1;
 	}
 }
 
@@ -165,13 +166,51 @@ static inline const unsigned char *sig_of(const struct dedup_index *x, uint64_t 
 	return x->sigs + i * x->sig_bytes;
 }
 
-static void band_place(struct dedup_index *x, unsigned b, uint32_t e, uint64_t key)
+/* A band slot holds a record number + 1, or 0 when empty. While every
+ * record number + 1 fits in BAND_REC_BITS bits, the bits above hold a
+ * tag: bits of the band's key that the slot's position does not use. A
+ * probe then passes over the slots of other keys without reading their
+ * record's signature, a cache miss each, which was most of the cost of a
+ * lookup; only a tag that agrees (one slot of another key in 256) costs
+ * the signature's band. */
+#define BAND_REC_BITS 24
+#define BAND_REC_MASK ((UINT32_C(1) << BAND_REC_BITS) - 1)
+
+static inline uint32_t band_tag(uint64_t key)
 {
-	uint32_t *t = x->band[b];
-	size_t i = hash_slot(key, x->bcap);
+	return (uint32_t)key >> BAND_REC_BITS;
+}
+
+/* The slot's value for record e under key. */
+static inline uint32_t band_value(const struct dedup_index *x, uint32_t e, uint64_t key)
+{
+	return x->band_tagged ? band_tag(key) << BAND_REC_BITS | (e + 1) : e + 1;
+}
+
+static void band_place(uint32_t *t, size_t cap, uint64_t key, uint32_t v)
+{
+	size_t i = hash_slot(key, cap);
 	while (t[i])
-		i = hash_next_slot(i, x->bcap);
-	t[i] = e + 1;
+		i = hash_next_slot(i, cap);
+	t[i] = v;
+}
+
+/* Rebuild the band tables with cap slots each, a band at a time: its
+ * table is written in random order, and one table fits a cache better
+ * than all of them. */
+static void bands_rebuild(struct dedup_index *x, size_t cap)
+{
+	const struct minhash *mh = x->mh;
+	x->bcap = cap;
+	for (unsigned b = 0; b < mh->bands; b++) {
+		uint32_t *t = xreallocarray(x->band[b], cap, sizeof(*t));
+		memset(t, 0, cap * sizeof(*t));
+		x->band[b] = t;
+		for (uint64_t e = 0; e < x->n; e++) {
+			uint64_t key = minhash_band_key(mh, sig_of(x, e), b);
+			band_place(t, cap, key, band_value(x, (uint32_t)e, key));
+		}
+	}
 }
 
 /* Rebuild the band tables, growing by half until `need` records fill
@@ -181,13 +220,7 @@ static void bands_grow(struct dedup_index *x, uint64_t need)
 	size_t cap = x->bcap < 1024 ? 1024 : x->bcap;
 	while (need * 4 > (uint64_t)cap * 3)
 		cap = size_add(cap, cap / 2);
-	x->bcap = cap;
-	for (unsigned b = 0; b < x->mh->bands; b++) {
-		free(x->band[b]);
-		x->band[b] = xcalloc(cap, sizeof(**x->band));
-		for (uint64_t e = 0; e < x->n; e++)
-			band_place(x, b, (uint32_t)e, minhash_band_key(x->mh, sig_of(x, e), b));
-	}
+	bands_rebuild(x, cap);
 }
 
 void dedup_near_prefetch(const struct dedup_index *x, const uint64_t *keys)
@@ -213,9 +246,15 @@ int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 	unsigned nseen = 0;
 	for (unsigned b = 0; b < mh->bands; b++) {
 		const uint32_t *t = x->band[b];
+		uint32_t tag = band_tag(keys[b]);
 		for (size_t i = hash_slot(keys[b], x->bcap); t[i];
 		     i = hash_next_slot(i, x->bcap)) {
 			uint32_t e = t[i] - 1;
+			if (x->band_tagged) {
+				if (t[i] >> BAND_REC_BITS != tag)
+					continue;
+				e = (t[i] & BAND_REC_MASK) - 1;
+			}
 			const unsigned char *other = sig_of(x, e);
 			if (!minhash_band_equal(mh, sig, other, b))
 				continue;
@@ -258,10 +297,17 @@ void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint6
 	/* Grow past 75 per cent full, then place the new record. */
 	if ((x->n + 1) * 4 > (uint64_t)x->bcap * 3)
 		bands_grow(x, x->n + 1);
-	x->n++;
-	for (unsigned b = 0; b < x->mh->bands; b++)
-		band_place(x, b, (uint32_t)(x->n - 1),
-			   keys ? keys[b] : minhash_band_key(x->mh, sig, b));
+	uint32_t e = (uint32_t)x->n++;
+	/* A record number too large for a tag: untagged from now on. */
+	if (x->band_tagged && x->n > BAND_REC_MASK) {
+		x->band_tagged = 0;
+		bands_rebuild(x, x->bcap);
+		return;
+	}
+	for (unsigned b = 0; b < x->mh->bands; b++) {
+		uint64_t key = keys ? keys[b] : minhash_band_key(x->mh, sig, b);
+		band_place(x->band[b], x->bcap, key, band_value(x, e, key));
+	}
 }
 
 size_t dedup_index_memory(const struct dedup_index *x)
