@@ -68,6 +68,7 @@ struct dedup_index {
 	unsigned char *sigs;		/* n signatures */
 	size_t sig_bytes, sig_cap;
 	uint32_t **band;		/* per band: record number + 1, or 0 */
+	uint32_t *band_slots;		/* where the band tables are, one after another */
 	int band_tagged;		/* the slots' top bits hold a tag of the key */
 	size_t bcap;
 };
