@@ -320,7 +320,8 @@ void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint6
 	if (x->n >= x->sig_cap) {
 		x->sig_cap = grow_quarter(x->sig_cap, (size_t)x->n + 1, 1024);
 		unsigned char *sigs = table_alloc(size_mul(x->sig_cap, x->sig_bytes));
-		memcpy(sigs, x->sigs, (size_t)x->n * x->sig_bytes);
+		if (x->n)
+			memcpy(sigs, x->sigs, (size_t)x->n * x->sig_bytes);
 		free(x->sigs);
 		x->sigs = sigs;
 	}
