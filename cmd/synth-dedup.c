@@ -309,6 +309,60 @@ static void check_contamination(struct worker *w)
 	}
 }
 
+/* Is s[0..n) plain ASCII? Eight bytes at a time. */
+static int is_ascii(const char *s, size_t n)
+{
+	uint64_t any = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		any |= v;
+	}
+	for (; i < n; i++)
+		any |= (unsigned char)s[i];
+	return !(any & 0x8080808080808080ull);
+}
+
+/* The words of ws joined by single spaces into out, as words_join()
+ * writes them, with a fixed 16-byte copy for a word that short: the
+ * normalised text is followed by WORDS_SLACK readable bytes, and out is
+ * grown by as many. A copy call per word and its checks were a tenth
+ * of an --exact run on non-ASCII text. */
+static void join_words(const struct words *ws, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_grow(out, ws->norm.len + ws->n + 16);
+	char *d = out->buf;
+	for (size_t i = 0; i < ws->n; i++) {
+		const char *src = ws->norm.buf + ws->w[i].off;
+		size_t len = ws->w[i].len;
+		memcpy(d, src, len <= 16 ? 16 : len);
+		d += len;
+		*d++ = ' ';
+	}
+	strbuf_setlen(out, d > out->buf ? (size_t)(d - out->buf) - 1 : 0);
+}
+
+/* The hash of the record's text as --exact compares it: the text under
+ * the normalisation preset, its words joined by single spaces
+ * (text_joined()), hashed without joining them where that is a copy. */
+static struct hash128 exact_hash(struct worker *w, const char *text, size_t len)
+{
+	enum text_norm norm = w->set->norm;
+	if (norm == NORM_NONE)
+		return hash128(text, len, 0);
+	if (norm == NORM_FULL && is_ascii(text, len)) {
+		/* text_joined()'s fast path: no list of words. */
+		strbuf_reset(&w->joined);
+		text_joined(text, len, norm, &w->ws, &w->joined);
+	} else {
+		text_words_as(text, len, norm, &w->ws);
+		join_words(&w->ws, &w->joined);
+	}
+	return hash128(w->joined.buf, w->joined.len, 0);
+}
+
 static void process(void *arg, const struct record *r, struct emit *e)
 {
 	struct worker *w = arg;
@@ -329,9 +383,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (p.contaminated) {
 		/* Neither compared nor indexed. */
 	} else if (set->exact) {
-		strbuf_reset(&w->joined);
-		text_joined(text, len, set->norm, &w->ws, &w->joined);
-		p.h = hash128(w->joined.buf, w->joined.len, 0);
+		p.h = exact_hash(w, text, len);
 	} else {
 		size_t n = shingle_hashes(&w->ws, set->ngram, &w->sh, &w->sh_cap);
 		minhash_signature(&set->mh, w->sh, n, w->mins, w->sig);
@@ -409,14 +461,18 @@ static void drop(struct settings *set, struct emit *e, const struct pending *p,
 	}
 }
 
-/* Prefetch the band slots of the pending record at off, if any and in
- * near mode; returns the offset of the next. */
+/* Prefetch the slots the pending record at off will probe, if any;
+ * returns the offset of the next. */
 static size_t prefetch_next(const struct settings *set, const struct emit *e, size_t off)
 {
 	if (off >= e->side.len)
 		return off;
 	const struct pending *p = (const void *)(e->side.buf + off);
-	if (!set->exact && !p->contaminated)
+	if (p->contaminated)
+		return off + p->size;
+	if (set->exact)
+		dedup_exact_prefetch(&set->ix, p->h);
+	else
 		dedup_near_prefetch(&set->ix, (const uint64_t *)(p + 1));
 	return off + p->size;
 }

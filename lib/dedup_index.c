@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -65,6 +66,7 @@ void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
 	if (p->mode == DEDUP_NEAR) {
 		x->sig_bytes = minhash_sig_bytes(mh);
 		x->band = xcalloc(mh->bands, sizeof(*x->band));
+		x->band_tagged = 1;
 	}
 }
 
@@ -74,9 +76,7 @@ void dedup_index_release(struct dedup_index *x)
 	free(x->hslot);
 	free(x->hentry);
 	free(x->sigs);
-	if (x->band)
-		for (unsigned b = 0; b < x->mh->bands; b++)
-			free(x->band[b]);
+	free(x->band_slots);
 	free(x->band);
 	memset(x, 0, sizeof(*x));
 	strbuf_init(&x->ids.text);
@@ -165,13 +165,81 @@ static inline const unsigned char *sig_of(const struct dedup_index *x, uint64_t 
 	return x->sigs + i * x->sig_bytes;
 }
 
-static void band_place(struct dedup_index *x, unsigned b, uint32_t e, uint64_t key)
+/* A band slot holds a record number + 1, or 0 when empty. While every
+ * record number + 1 fits in BAND_REC_BITS bits, the bits above hold a
+ * tag: bits of the band's key that the slot's position does not use. A
+ * probe then passes over the slots of other keys without reading their
+ * record's signature, a cache miss each, which was most of the cost of a
+ * lookup; only a tag that agrees (one slot of another key in 256) costs
+ * the signature's band. */
+#define BAND_REC_BITS 24
+#define BAND_REC_MASK ((UINT32_C(1) << BAND_REC_BITS) - 1)
+
+static inline uint32_t band_tag(uint64_t key)
 {
-	uint32_t *t = x->band[b];
-	size_t i = hash_slot(key, x->bcap);
+	return (uint32_t)key >> BAND_REC_BITS;
+}
+
+/* The slot's value for record e under key. */
+static inline uint32_t band_value(const struct dedup_index *x, uint32_t e, uint64_t key)
+{
+	return x->band_tagged ? band_tag(key) << BAND_REC_BITS | (e + 1) : e + 1;
+}
+
+static void band_place(uint32_t *t, size_t cap, uint64_t key, uint32_t v)
+{
+	size_t i = hash_slot(key, cap);
 	while (t[i])
-		i = hash_next_slot(i, x->bcap);
-	t[i] = e + 1;
+		i = hash_next_slot(i, cap);
+	t[i] = v;
+}
+
+/* Zeroed memory for a table of `bytes` bytes. Megabytes of it ask for
+ * transparent huge pages: faulting the band tables and signatures in
+ * 4 KiB at a time, each time they grew, was a third of the cost of
+ * growing them. */
+static void *table_alloc(size_t bytes)
+{
+	enum { HUGE_PAGE = 2 << 20 };
+	if (bytes < HUGE_PAGE)
+		return xcalloc(1, bytes ? bytes : 1);
+	void *p;
+	if (posix_memalign(&p, HUGE_PAGE, bytes))
+		die("out of memory");
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	memset(p, 0, bytes);
+	return p;
+}
+
+/* Rebuild the band tables with cap slots each, all in one allocation, a
+ * band at a time: its table is written in random order, and one table
+ * fits a cache better than all of them. */
+static void bands_rebuild(struct dedup_index *x, size_t cap)
+{
+	const struct minhash *mh = x->mh;
+	free(x->band_slots);
+	x->band_slots = table_alloc(size_mul(size_mul(cap, mh->bands), sizeof(*x->band_slots)));
+	x->bcap = cap;
+	/* The slot of a record AHEAD records on is fetched while this one
+	 * is placed. */
+	enum { AHEAD = 16 };
+	uint64_t key[AHEAD];
+	for (unsigned b = 0; b < mh->bands; b++) {
+		uint32_t *t = x->band_slots + (size_t)b * cap;
+		x->band[b] = t;
+		for (uint64_t e = 0; e < x->n + AHEAD; e++) {
+			if (e >= AHEAD) {
+				uint64_t k = key[e % AHEAD];
+				band_place(t, cap, k, band_value(x, (uint32_t)(e - AHEAD), k));
+			}
+			if (e < x->n) {
+				key[e % AHEAD] = minhash_band_key(mh, sig_of(x, e), b);
+				__builtin_prefetch(&t[hash_slot(key[e % AHEAD], cap)], 1);
+			}
+		}
+	}
 }
 
 /* Rebuild the band tables, growing by half until `need` records fill
@@ -181,13 +249,7 @@ static void bands_grow(struct dedup_index *x, uint64_t need)
 	size_t cap = x->bcap < 1024 ? 1024 : x->bcap;
 	while (need * 4 > (uint64_t)cap * 3)
 		cap = size_add(cap, cap / 2);
-	x->bcap = cap;
-	for (unsigned b = 0; b < x->mh->bands; b++) {
-		free(x->band[b]);
-		x->band[b] = xcalloc(cap, sizeof(**x->band));
-		for (uint64_t e = 0; e < x->n; e++)
-			band_place(x, b, (uint32_t)e, minhash_band_key(x->mh, sig_of(x, e), b));
-	}
+	bands_rebuild(x, cap);
 }
 
 void dedup_near_prefetch(const struct dedup_index *x, const uint64_t *keys)
@@ -213,9 +275,15 @@ int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 	unsigned nseen = 0;
 	for (unsigned b = 0; b < mh->bands; b++) {
 		const uint32_t *t = x->band[b];
+		uint32_t tag = band_tag(keys[b]);
 		for (size_t i = hash_slot(keys[b], x->bcap); t[i];
 		     i = hash_next_slot(i, x->bcap)) {
 			uint32_t e = t[i] - 1;
+			if (x->band_tagged) {
+				if (t[i] >> BAND_REC_BITS != tag)
+					continue;
+				e = (t[i] & BAND_REC_MASK) - 1;
+			}
 			const unsigned char *other = sig_of(x, e);
 			if (!minhash_band_equal(mh, sig, other, b))
 				continue;
@@ -251,17 +319,28 @@ void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint6
 		die("the index is full: %llu records", (unsigned long long)x->n);
 	if (x->n >= x->sig_cap) {
 		x->sig_cap = grow_quarter(x->sig_cap, (size_t)x->n + 1, 1024);
-		x->sigs = xreallocarray(x->sigs, x->sig_cap, x->sig_bytes);
+		unsigned char *sigs = table_alloc(size_mul(x->sig_cap, x->sig_bytes));
+		if (x->n)
+			memcpy(sigs, x->sigs, (size_t)x->n * x->sig_bytes);
+		free(x->sigs);
+		x->sigs = sigs;
 	}
 	memcpy(x->sigs + x->n * x->sig_bytes, sig, x->sig_bytes);
 	ids_push(x, id, idlen);
 	/* Grow past 75 per cent full, then place the new record. */
 	if ((x->n + 1) * 4 > (uint64_t)x->bcap * 3)
 		bands_grow(x, x->n + 1);
-	x->n++;
-	for (unsigned b = 0; b < x->mh->bands; b++)
-		band_place(x, b, (uint32_t)(x->n - 1),
-			   keys ? keys[b] : minhash_band_key(x->mh, sig, b));
+	uint32_t e = (uint32_t)x->n++;
+	/* A record number too large for a tag: untagged from now on. */
+	if (x->band_tagged && x->n > BAND_REC_MASK) {
+		x->band_tagged = 0;
+		bands_rebuild(x, x->bcap);
+		return;
+	}
+	for (unsigned b = 0; b < x->mh->bands; b++) {
+		uint64_t key = keys ? keys[b] : minhash_band_key(x->mh, sig, b);
+		band_place(x->band[b], x->bcap, key, band_value(x, e, key));
+	}
 }
 
 size_t dedup_index_memory(const struct dedup_index *x)

@@ -68,6 +68,8 @@ struct dedup_index {
 	unsigned char *sigs;		/* n signatures */
 	size_t sig_bytes, sig_cap;
 	uint32_t **band;		/* per band: record number + 1, or 0 */
+	uint32_t *band_slots;		/* where the band tables are, one after another */
+	int band_tagged;		/* the slots' top bits hold a tag of the key */
 	size_t bcap;
 };
 
@@ -80,6 +82,13 @@ void dedup_index_release(struct dedup_index *x);
  * -1; dedup_exact_add() records a new one. */
 int64_t dedup_exact_find(const struct dedup_index *x, struct hash128 h);
 void dedup_exact_add(struct dedup_index *x, struct hash128 h, const char *id, size_t idlen);
+/* Start fetching the slot that dedup_exact_find() will read first for h,
+ * a few records ahead of it. */
+static inline void dedup_exact_prefetch(const struct dedup_index *x, struct hash128 h)
+{
+	if (x->hcap)
+		__builtin_prefetch(&x->hslot[hash_slot(h.lo, x->hcap)]);
+}
 
 /* Near mode: the record that LSH finds for sig (with its band keys,
  * minhash_band_keys()) with the highest estimated similarity (the

@@ -2,6 +2,9 @@
 #include "minhash.h"
 
 #include <math.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,17 +90,15 @@ size_t shingle_hashes(const struct words *ws, unsigned n, uint64_t **buf, size_t
 	return count;
 }
 
-/* Sixteen permutations at a time, as two vectors of eight lanes; GCC's
- * vector extensions make AVX2 code of it in the avx2 clone and SSE2 code
- * in the other. */
+/* Sixteen permutations at a time, as two vectors of eight lanes: the
+ * portable path, which GCC's vector extensions make SSE2 code of. */
 typedef uint32_t v8u __attribute__((vector_size(32), aligned(4)));
 
 /* The minima of every permutation over the shingles: for each block of
  * sixteen permutations, one pass over the shingles with the coefficients
  * and the running minima in registers. */
-__attribute__((target_clones("avx2", "default")))
-static void signature_minima(const struct minhash *mh, const uint64_t *sh, size_t n,
-			     uint32_t *restrict mins)
+static void minima_portable(const struct minhash *mh, const uint64_t *sh, size_t n,
+			    uint32_t *restrict mins)
 {
 	for (unsigned blk = 0; blk < mh->padded; blk += 16) {
 		/* The coefficient arrays hold padded values each. */
@@ -116,6 +117,90 @@ static void signature_minima(const struct minhash *mh, const uint64_t *sh, size_
 		memcpy(mins + blk, &m0, sizeof(m0));
 		memcpy(mins + blk + 8, &m1, sizeof(m1));
 	}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same with the unsigned minimum instruction, which the vector
+ * extensions cannot express (they spell it as a compare and three bit
+ * operations), on AVX2 and, sixteen lanes a vector, AVX-512. This loop
+ * is most of the work of near-duplicate detection. */
+__attribute__((target("avx2")))
+static void minima_avx2(const struct minhash *mh, const uint64_t *sh, size_t n,
+			uint32_t *restrict mins)
+{
+	for (unsigned blk = 0; blk < mh->padded; blk += 16) {
+		__m256i a0 = _mm256_loadu_si256((const __m256i *)(mh->a + blk));
+		__m256i a1 = _mm256_loadu_si256((const __m256i *)(mh->a + blk + 8));
+		__m256i b0 = _mm256_loadu_si256((const __m256i *)(mh->b + blk));
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)(mh->b + blk + 8));
+		__m256i c0 = _mm256_loadu_si256((const __m256i *)(mh->c + blk));
+		__m256i c1 = _mm256_loadu_si256((const __m256i *)(mh->c + blk + 8));
+		__m256i m0 = _mm256_set1_epi32(-1), m1 = m0;
+		for (size_t s = 0; s < n; s++) {
+			__m256i lo = _mm256_set1_epi32((int)(uint32_t)sh[s]);
+			__m256i hi = _mm256_set1_epi32((int)(uint32_t)(sh[s] >> 32));
+			__m256i v0 = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(a0, lo),
+								       _mm256_mullo_epi32(c0, hi)), b0);
+			__m256i v1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(a1, lo),
+								       _mm256_mullo_epi32(c1, hi)), b1);
+			m0 = _mm256_min_epu32(m0, v0);
+			m1 = _mm256_min_epu32(m1, v1);
+		}
+		_mm256_storeu_si256((__m256i *)(mins + blk), m0);
+		_mm256_storeu_si256((__m256i *)(mins + blk + 8), m1);
+	}
+}
+
+/* Thirty-two permutations a pass where two blocks remain: two chains of
+ * minima, and the shingle's halves broadcast once for both. */
+__attribute__((target("avx512f")))
+static void minima_avx512(const struct minhash *mh, const uint64_t *sh, size_t n,
+			  uint32_t *restrict mins)
+{
+	unsigned blk = 0;
+	for (; blk + 32 <= mh->padded; blk += 32) {
+		__m512i a0 = _mm512_loadu_si512(mh->a + blk), a1 = _mm512_loadu_si512(mh->a + blk + 16);
+		__m512i b0 = _mm512_loadu_si512(mh->b + blk), b1 = _mm512_loadu_si512(mh->b + blk + 16);
+		__m512i c0 = _mm512_loadu_si512(mh->c + blk), c1 = _mm512_loadu_si512(mh->c + blk + 16);
+		__m512i m0 = _mm512_set1_epi32(-1), m1 = m0;
+		for (size_t s = 0; s < n; s++) {
+			__m512i lo = _mm512_set1_epi32((int)(uint32_t)sh[s]);
+			__m512i hi = _mm512_set1_epi32((int)(uint32_t)(sh[s] >> 32));
+			__m512i v0 = _mm512_add_epi32(_mm512_add_epi32(_mm512_mullo_epi32(a0, lo),
+								       _mm512_mullo_epi32(c0, hi)), b0);
+			__m512i v1 = _mm512_add_epi32(_mm512_add_epi32(_mm512_mullo_epi32(a1, lo),
+								       _mm512_mullo_epi32(c1, hi)), b1);
+			m0 = _mm512_min_epu32(m0, v0);
+			m1 = _mm512_min_epu32(m1, v1);
+		}
+		_mm512_storeu_si512(mins + blk, m0);
+		_mm512_storeu_si512(mins + blk + 16, m1);
+	}
+	if (blk < mh->padded) {
+		__m512i a = _mm512_loadu_si512(mh->a + blk), b = _mm512_loadu_si512(mh->b + blk);
+		__m512i c = _mm512_loadu_si512(mh->c + blk), m = _mm512_set1_epi32(-1);
+		for (size_t s = 0; s < n; s++) {
+			__m512i lo = _mm512_set1_epi32((int)(uint32_t)sh[s]);
+			__m512i hi = _mm512_set1_epi32((int)(uint32_t)(sh[s] >> 32));
+			m = _mm512_min_epu32(m, _mm512_add_epi32(_mm512_add_epi32(
+				_mm512_mullo_epi32(a, lo), _mm512_mullo_epi32(c, hi)), b));
+		}
+		_mm512_storeu_si512(mins + blk, m);
+	}
+}
+#endif
+
+/* The widest of the three that the processor runs. */
+static void signature_minima(const struct minhash *mh, const uint64_t *sh, size_t n,
+			     uint32_t *restrict mins)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx512f"))
+		return minima_avx512(mh, sh, n, mins);
+	if (__builtin_cpu_supports("avx2"))
+		return minima_avx2(mh, sh, n, mins);
+#endif
+	minima_portable(mh, sh, n, mins);
 }
 
 /* What is stored of a minimum: its top bits after a multiply, which
