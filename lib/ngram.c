@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -106,33 +107,88 @@ struct gram {
 	uint32_t w, count;	/* count 0: an empty slot */
 };
 
+/* The tables of a large corpus outgrow the caches, so that counting is a
+ * cache (and TLB) miss a word: they live in their own mappings, asked for
+ * in huge pages, where a page fault clears 2 MiB instead of 4 KiB and the
+ * TLB covers the whole table. Small ones come from calloc. */
+#define BIG_TABLE (1u << 21)
+
+static struct gram *grams_new(size_t cap)
+{
+	size_t bytes = size_mul(cap, sizeof(struct gram));
+	if (bytes < BIG_TABLE)
+		return xcalloc(cap, sizeof(struct gram));
+	/* Over-map by a huge page and trim, so that the table starts on a
+	 * huge-page boundary. */
+	char *p = mmap(NULL, bytes + BIG_TABLE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("out of memory (mapping %zu bytes)", bytes);
+	size_t head = (BIG_TABLE - (uintptr_t)p % BIG_TABLE) % BIG_TABLE;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + bytes, BIG_TABLE - head);
+	madvise(p + head, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+	return (struct gram *)(p + head);
+}
+
+static void grams_free(struct gram *g, size_t cap)
+{
+	if (!g)
+		return;
+	size_t bytes = cap * sizeof(*g);
+	if (bytes < BIG_TABLE)
+		free(g);
+	else
+		munmap(g, bytes);
+}
+
+/* The grams of one order, keyed by (context hash, word), in an open
+ * addressing table that is at most 70% full. */
 struct gram_table {
 	struct gram *g;
 	size_t n, cap;
 };
 
-static size_t gram_slot(const struct gram_table *t, uint64_t ctx, uint32_t w)
+static uint64_t gram_key(uint64_t ctx, uint32_t w)
 {
-	size_t i = hash_slot(mix64(ctx ^ ((uint64_t)w << 32 | w)), t->cap);
+	return mix64(ctx ^ ((uint64_t)w << 32 | w));
+}
+
+/* The slot of (ctx, w), or of the empty slot where it goes, probing from
+ * slot i, its home. */
+static size_t gram_probe(const struct gram_table *t, size_t i, uint64_t ctx, uint32_t w)
+{
 	while (t->g[i].count && (t->g[i].ctx != ctx || t->g[i].w != w))
 		i = hash_next_slot(i, t->cap);
 	return i;
 }
 
-/* Count one more of (ctx, w); returns 1 when it is new. */
-static int gram_add(struct gram_table *t, uint64_t ctx, uint32_t w)
+/* Make room for `more` new grams without growing. */
+static void gram_reserve(struct gram_table *t, size_t more)
 {
-	if ((t->n + 1) * 10 > t->cap * 7) {
-		struct gram_table bigger = { .cap = t->cap ? t->cap * 2 : 4096 };
-		bigger.g = xcalloc(bigger.cap, sizeof(*bigger.g));
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->g[i].count)
-				bigger.g[gram_slot(&bigger, t->g[i].ctx, t->g[i].w)] = t->g[i];
-		bigger.n = t->n;
-		free(t->g);
-		*t = bigger;
-	}
-	struct gram *g = &t->g[gram_slot(t, ctx, w)];
+	size_t cap = t->cap ? t->cap : 4096;
+	while ((t->n + more) * 10 > cap * 7)
+		cap *= 2;
+	if (cap == t->cap)
+		return;
+	struct gram_table bigger = { grams_new(cap), t->n, cap };
+	/* The home slot grows with the key, so the old table's entries land
+	 * in the new one in order: a sequential copy. */
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->g[i].count) {
+			size_t home = hash_slot(gram_key(t->g[i].ctx, t->g[i].w), cap);
+			bigger.g[gram_probe(&bigger, home, t->g[i].ctx, t->g[i].w)] = t->g[i];
+		}
+	grams_free(t->g, t->cap);
+	*t = bigger;
+}
+
+/* Count one more of (ctx, w) found from its home slot; returns 1 when it
+ * is new. Room must be reserved. */
+static int gram_add(struct gram_table *t, size_t home, uint64_t ctx, uint32_t w)
+{
+	struct gram *g = &t->g[gram_probe(t, home, ctx, w)];
 	if (g->count) {
 		if (g->count < UINT32_MAX)
 			g->count++;
@@ -143,9 +199,15 @@ static int gram_add(struct gram_table *t, uint64_t ctx, uint32_t w)
 	return 1;
 }
 
+/* How many words a batch of counting looks up at once: the table slots
+ * of a batch are prefetched before any is counted. */
+#define BATCH 32
+
 struct ngram_trainer {
 	struct ngram_model m;	/* the vocabulary grows here */
-	struct gram_table tab[NGRAM_MAX_ORDER + 1];
+	struct gram_table tab[NGRAM_MAX_ORDER + 1]; /* 2 .. order */
+	uint32_t *uni;		/* the unigram level's counts, by id */
+	size_t ucap;
 	uint32_t *lengths;
 	size_t nlengths, lcap;
 	struct words ws;
@@ -164,14 +226,58 @@ struct ngram_trainer *ngram_trainer_new(unsigned order)
 	return t;
 }
 
-/* Count the n-gram of order k ending at seq[i]; a new one counts once
- * more, as a continuation, in the order below. */
-static void count_gram(struct ngram_trainer *t, unsigned k, const uint32_t *seq, size_t i)
+/* One more of the unigram w. */
+static void count_unigram(struct ngram_trainer *t, uint32_t w)
 {
-	for (;; k--) {
-		uint64_t ctx = ctx_hash(seq + i - (k - 1), k - 1);
-		if (!gram_add(&t->tab[k], ctx, seq[i]) || k == 1)
-			return;
+	if (t->uni[w] < UINT32_MAX)
+		t->uni[w]++;
+}
+
+/* Count the n-grams ending at seq[i] for i in [from, to): the one of the
+ * highest order, and, each time an n-gram is new, once more, as a
+ * continuation, the one of the order below. The top two orders' slots are
+ * computed and prefetched for the whole batch first (the second one's
+ * on the chance that it is needed), so that their misses overlap. */
+static void count_batch(struct ngram_trainer *t, const uint32_t *seq, size_t from, size_t to)
+{
+	unsigned order = t->m.order;
+	if (order == 1) {
+		for (size_t i = from; i < to; i++)
+			count_unigram(t, seq[i]);
+		return;
+	}
+	uint64_t ctx[2][BATCH];
+	size_t home[2][BATCH];
+	unsigned levels = order > 2 ? 2 : 1;
+	for (unsigned k = 2; k <= order; k++)
+		gram_reserve(&t->tab[k], to - from);
+	for (size_t i = from; i < to; i++)
+		for (unsigned j = 0; j < levels; j++) {
+			unsigned k = order - j;
+			struct gram_table *tab = &t->tab[k];
+			uint64_t c = ctx_hash(seq + i - (k - 1), k - 1);
+			size_t h = hash_slot(gram_key(c, seq[i]), tab->cap);
+			__builtin_prefetch(&tab->g[h], 1);
+			ctx[j][i - from] = c;
+			home[j][i - from] = h;
+		}
+	for (size_t i = from; i < to; i++) {
+		unsigned k = order;
+		uint64_t c = ctx[0][i - from];
+		size_t h = home[0][i - from];
+		while (gram_add(&t->tab[k], h, c, seq[i])) {
+			if (--k == 1) {
+				count_unigram(t, seq[i]);
+				break;
+			}
+			if (k == order - 1) {
+				c = ctx[1][i - from];
+				h = home[1][i - from];
+			} else {
+				c = ctx_hash(seq + i - (k - 1), k - 1);
+				h = hash_slot(gram_key(c, seq[i]), t->tab[k].cap);
+			}
+		}
 	}
 }
 
@@ -189,8 +295,14 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	for (size_t i = 0; i < t->ws.n; i++)
 		t->seq[pad + i] = vocab_intern(&t->m, t->ws.norm.buf + t->ws.w[i].off, t->ws.w[i].len);
 	t->seq[len - 1] = NGRAM_EOS;
-	for (size_t i = pad; i < len; i++)
-		count_gram(t, t->m.order, t->seq, i);
+	if (t->m.nvocab > t->ucap) {
+		size_t cap = grow_capacity(t->ucap, t->m.nvocab, 1024);
+		t->uni = xreallocarray(t->uni, cap, sizeof(*t->uni));
+		memset(t->uni + t->ucap, 0, (cap - t->ucap) * sizeof(*t->uni));
+		t->ucap = cap;
+	}
+	for (size_t i = pad; i < len; i += BATCH)
+		count_batch(t, t->seq, i, len - i < BATCH ? len : i + BATCH);
 	if (t->nlengths == t->lcap) {
 		t->lcap = grow_capacity(t->lcap, t->nlengths + 1, 1024);
 		t->lengths = xreallocarray(t->lengths, t->lcap, sizeof(*t->lengths));
@@ -199,39 +311,107 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	t->m.tokens += t->ws.n;
 }
 
-/* The 16-bit digit d of a gram's key (ctx, w): digits 0 and 1 are w's,
- * 2 to 5 ctx's, from the least significant. */
-static unsigned gram_digit(const struct gram *g, unsigned d)
+/* Does gram x come before y in (ctx, w) order? */
+static int gram_before(const struct gram *x, const struct gram *y)
 {
-	return d < 2 ? g->w >> (16 * d) & 0xffff : (unsigned)(g->ctx >> (16 * (d - 2))) & 0xffff;
+	return x->ctx != y->ctx ? x->ctx < y->ctx : x->w < y->w;
 }
 
-/* Sort grams by (ctx, w): a least-significant-digit radix sort, 16 bits
- * a pass, stable, through a buffer of the same size. */
+static void gram_swap(struct gram *x, struct gram *y)
+{
+	struct gram t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* Sort g[0..n) by (ctx, w): quicksort on the median of three, down to
+ * runs short enough for insertion sort, recursing into the smaller side
+ * only. The keys are distinct. */
 static void sort_grams(struct gram *g, size_t n)
 {
-	struct gram *tmp = xreallocarray(NULL, n ? n : 1, sizeof(*tmp));
-	size_t *count = xcalloc(65536, sizeof(*count));
-	struct gram *from = g, *to = tmp;
-	for (unsigned d = 0; d < 6; d++) {
-		memset(count, 0, 65536 * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[gram_digit(&from[i], d)]++;
-		size_t at = 0;
-		for (size_t b = 0; b < 65536; b++) {
-			size_t c = count[b];
-			count[b] = at;
-			at += c;
+	while (n > 16) {
+		size_t mid = n / 2;
+		if (gram_before(&g[mid], &g[0]))
+			gram_swap(&g[mid], &g[0]);
+		if (gram_before(&g[n - 1], &g[mid])) {
+			gram_swap(&g[n - 1], &g[mid]);
+			if (gram_before(&g[mid], &g[0]))
+				gram_swap(&g[mid], &g[0]);
 		}
-		for (size_t i = 0; i < n; i++)
-			to[count[gram_digit(&from[i], d)]++] = from[i];
-		struct gram *t = from;
-		from = to;
-		to = t;
+		/* The pivot to the front; g[n - 1] bounds the scan up. */
+		gram_swap(&g[0], &g[mid]);
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			do
+				i++;
+			while (gram_before(&g[i], &g[0]));
+			do
+				j--;
+			while (gram_before(&g[0], &g[j]));
+			if (i >= j)
+				break;
+			gram_swap(&g[i], &g[j]);
+		}
+		gram_swap(&g[0], &g[j]);
+		/* g[0..j) before the pivot, g[j + 1..n) after it. */
+		if (j < n - j - 1) {
+			sort_grams(g, j);
+			g += j + 1;
+			n -= j + 1;
+		} else {
+			sort_grams(g + j + 1, n - j - 1);
+			n = j;
+		}
 	}
-	/* Six passes: the sorted grams are back in g. */
-	free(tmp);
-	free(count);
+	for (size_t i = 1; i < n; i++) {
+		struct gram x = g[i];
+		size_t j = i;
+		for (; j > 0 && gram_before(&x, &g[j - 1]); j--)
+			g[j] = g[j - 1];
+		g[j] = x;
+	}
+}
+
+/* Sort the grams of a table by (ctx, w), in its own memory: they end up
+ * in t->g[0..t->n). Returns the numbers of counts of one and of two in
+ * *n1, *n2. The contexts are hashes, so their top bits spread the grams
+ * evenly over buckets of a few each: the grams move to the front, are
+ * permuted in place into their buckets (American flag sort), and each
+ * bucket is sorted where it lies, in the cache. */
+static void sort_table(struct gram_table *t, uint64_t *n1, uint64_t *n2)
+{
+	unsigned bits = 1;
+	while (bits < 16 && ((size_t)1 << bits) < t->n / 8)
+		bits++;
+	size_t nb = (size_t)1 << bits;
+	size_t *end = xcalloc(nb, sizeof(*end)), *next = xcalloc(nb, sizeof(*next));
+	struct gram *g = t->g;
+	size_t n = 0;
+	*n1 = *n2 = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		if (g[i].count) {
+			end[g[i].ctx >> (64 - bits)]++;
+			*n1 += g[i].count == 1;
+			*n2 += g[i].count == 2;
+			g[n++] = g[i];
+		}
+	for (size_t b = 0, at = 0; b < nb; b++) {
+		next[b] = at;
+		at += end[b];
+		end[b] = at;
+	}
+	for (size_t b = 0; b < nb; b++)
+		while (next[b] < end[b]) {
+			size_t d = g[next[b]].ctx >> (64 - bits);
+			if (d == b)
+				next[b]++;
+			else
+				gram_swap(&g[next[b]], &g[next[d]++]);
+		}
+	for (size_t b = 0, from = 0; b < nb; from = end[b++])
+		sort_grams(g + from, end[b] - from);
+	free(end);
+	free(next);
 }
 
 static int by_u64(const void *a, const void *b)
@@ -316,17 +496,10 @@ void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 	*m = t->m;
 	for (unsigned k = 2; k <= m->order; k++) {
 		struct gram_table *tab = &t->tab[k];
-		struct gram *g = xreallocarray(NULL, tab->n ? tab->n : 1, sizeof(*g));
-		size_t n = 0;
-		uint64_t n1 = 0, n2 = 0;
-		for (size_t i = 0; i < tab->cap; i++)
-			if (tab->g[i].count) {
-				g[n++] = tab->g[i];
-				n1 += tab->g[i].count == 1;
-				n2 += tab->g[i].count == 2;
-			}
-		free(tab->g);
-		sort_grams(g, n);
+		size_t n = tab->n;
+		uint64_t n1, n2;
+		sort_table(tab, &n1, &n2);
+		const struct gram *g = tab->g;
 		struct ngram_level *l = &m->level[k];
 		l->discount = discount(n1, n2);
 		l->nconts = n;
@@ -342,14 +515,13 @@ void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 			l->cont_w[i] = g[i].w;
 			l->cont_c[i] = g[i].count;
 		}
-		free(g);
+		l->ctx = xreallocarray(l->ctx, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
+		grams_free(tab->g, tab->cap);
 	}
-	m->uni_count = xcalloc(m->nvocab, sizeof(*m->uni_count));
-	uint64_t none = ctx_hash(NULL, 0);
-	for (size_t i = 0; i < t->tab[1].cap; i++)
-		if (t->tab[1].g[i].count && t->tab[1].g[i].ctx == none)
-			m->uni_count[t->tab[1].g[i].w] = t->tab[1].g[i].count;
-	free(t->tab[1].g);
+	/* The unigram counts, by id, for every word of the vocabulary. */
+	m->uni_count = xreallocarray(t->uni, m->nvocab, sizeof(*m->uni_count));
+	if (t->ucap < m->nvocab)
+		memset(m->uni_count + t->ucap, 0, (m->nvocab - t->ucap) * sizeof(*m->uni_count));
 	qsort(t->lengths, t->nlengths, sizeof(*t->lengths), by_value);
 	m->lengths = t->lengths;
 	m->nlengths = t->nlengths;
