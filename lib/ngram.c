@@ -372,54 +372,6 @@ static void sort_grams(struct gram *g, size_t n)
 	}
 }
 
-/* Sort the grams of a table by (ctx, w), in its own memory: they end up
- * in t->g[0..t->n). Returns the numbers of counts of one and of two in
- * *n1, *n2. The contexts are hashes, so their top bits spread the grams
- * evenly over buckets of a few each: the grams move to the front, are
- * permuted in place into their buckets (American flag sort), and each
- * bucket is sorted where it lies, in the cache. */
-static void sort_table(struct gram_table *t, uint64_t *n1, uint64_t *n2)
-{
-	unsigned bits = 1;
-	while (bits < 16 && ((size_t)1 << bits) < t->n / 8)
-		bits++;
-	size_t nb = (size_t)1 << bits;
-	size_t *end = xcalloc(nb, sizeof(*end)), *next = xcalloc(nb, sizeof(*next));
-	struct gram *g = t->g;
-	size_t n = 0;
-	*n1 = *n2 = 0;
-	for (size_t i = 0; i < t->cap; i++)
-		if (g[i].count) {
-			end[g[i].ctx >> (64 - bits)]++;
-			*n1 += g[i].count == 1;
-			*n2 += g[i].count == 2;
-			g[n++] = g[i];
-		}
-	for (size_t b = 0, at = 0; b < nb; b++) {
-		next[b] = at;
-		at += end[b];
-		end[b] = at;
-	}
-	for (size_t b = 0; b < nb; b++)
-		while (next[b] < end[b]) {
-			size_t d = g[next[b]].ctx >> (64 - bits);
-			if (d == b)
-				next[b]++;
-			else
-				gram_swap(&g[next[b]], &g[next[d]++]);
-		}
-	for (size_t b = 0, from = 0; b < nb; from = end[b++])
-		sort_grams(g + from, end[b] - from);
-	free(end);
-	free(next);
-}
-
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int by_value(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -440,11 +392,101 @@ static double discount(uint64_t n1, uint64_t n2)
 	return d < DISCOUNT_MIN ? DISCOUNT_MIN : d > DISCOUNT_MAX ? DISCOUNT_MAX : d;
 }
 
+/* Ask for huge pages under the large array p[0..bytes) before it is
+ * first touched (see grams_new): only whole huge pages inside it. */
+static void hint_huge(void *p, size_t bytes)
+{
+	uintptr_t from = ((uintptr_t)p + BIG_TABLE - 1) / BIG_TABLE * BIG_TABLE;
+	uintptr_t to = ((uintptr_t)p + bytes) / BIG_TABLE * BIG_TABLE;
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
+
+static void *level_array(size_t n, size_t size)
+{
+	void *p = xreallocarray(NULL, n ? n : 1, size);
+	hint_huge(p, n * size);
+	return p;
+}
+
+/* How many grams ahead of the one taken the gather prefetches. */
+#define GATHER_AHEAD 16
+
+/* Fill level l from the grams of table t, sorted by (ctx, w); frees the
+ * table. The contexts are hashes, so their top bits spread the grams
+ * evenly over buckets of a few each: one pass lists the grams' slots by
+ * bucket, and each bucket is gathered, sorted in the cache and written
+ * out in turn. Moving slot numbers instead of grams, and writing the
+ * level's arrays in order, keeps the memory touched small. */
+static void level_from_table(struct ngram_level *l, struct gram_table *t)
+{
+	if (t->cap > UINT32_MAX)
+		die("the n-gram model is too large");
+	size_t n = t->n;
+	unsigned bits = 1;
+	while (bits < 16 && ((size_t)1 << bits) < n / 8)
+		bits++;
+	size_t nb = (size_t)1 << bits;
+	size_t *at = xcalloc(nb + 1, sizeof(*at));
+	uint64_t n1 = 0, n2 = 0;
+	const struct gram *g = t->g;
+	for (size_t i = 0; i < t->cap; i++)
+		if (g[i].count) {
+			at[(g[i].ctx >> (64 - bits)) + 1]++;
+			n1 += g[i].count == 1;
+			n2 += g[i].count == 2;
+		}
+	size_t most = 0;
+	for (size_t b = 0; b < nb; b++) {
+		most = at[b + 1] > most ? at[b + 1] : most;
+		at[b + 1] += at[b];
+	}
+	uint32_t *slot = level_array(n, sizeof(*slot));
+	for (size_t i = 0; i < t->cap; i++)
+		if (g[i].count)
+			slot[at[g[i].ctx >> (64 - bits)]++] = (uint32_t)i;
+	/* at[b] is now where bucket b ends. */
+	l->discount = discount(n1, n2);
+	l->nconts = n;
+	l->cont_w = level_array(n, sizeof(*l->cont_w));
+	l->cont_c = level_array(n, sizeof(*l->cont_c));
+	l->ctx = level_array(n, sizeof(*l->ctx));
+	l->nctx = 0;
+	struct gram *bucket = xreallocarray(NULL, most ? most : 1, sizeof(*bucket));
+	for (size_t b = 0, from = 0; b < nb; from = at[b++]) {
+		size_t len = at[b] - from;
+		for (size_t j = 0; j < len; j++) {
+			if (from + j + GATHER_AHEAD < n)
+				__builtin_prefetch(&g[slot[from + j + GATHER_AHEAD]]);
+			bucket[j] = g[slot[from + j]];
+		}
+		sort_grams(bucket, len);
+		for (size_t j = 0; j < len; j++) {
+			size_t i = from + j;
+			if (!l->nctx || bucket[j].ctx != l->ctx[l->nctx - 1].hash)
+				l->ctx[l->nctx++] = (struct ngram_ctx){ bucket[j].ctx, 0, (uint32_t)i, 0 };
+			struct ngram_ctx *c = &l->ctx[l->nctx - 1];
+			c->n++;
+			c->total += bucket[j].count;
+			l->cont_w[i] = bucket[j].w;
+			l->cont_c[i] = bucket[j].count;
+		}
+	}
+	l->ctx = xreallocarray(l->ctx, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
+	free(bucket);
+	free(slot);
+	free(at);
+	grams_free(t->g, t->cap);
+	t->g = NULL;
+}
+
 /* The context lookup, unigram probabilities and order of a model whose
  * arrays are filled. */
 static void model_index(struct ngram_model *m)
 {
-	vocab_rebuild(m, 1024 > (size_t)m->nvocab * 2 ? 1024 : (size_t)m->nvocab * 2);
+	/* A trained model has its word table already. */
+	if (!m->vslot)
+		vocab_rebuild(m, 1024 > (size_t)m->nvocab * 2 ? 1024 : (size_t)m->nvocab * 2);
 	for (unsigned k = 2; k <= m->order; k++) {
 		struct ngram_level *l = &m->level[k];
 		l->scap = 16;
@@ -476,48 +518,35 @@ static void model_index(struct ngram_model *m)
 		double c = (double)m->uni_count[w] - d;
 		m->p_uni[w] = (c > 0 && total ? c / (double)total : 0) + m->p_unknown;
 	}
+	/* By count, most first, then by id: a stable least-significant-digit
+	 * radix sort of the ids, in increasing order, on their counts'
+	 * complements, a byte a pass. */
+	size_t n = m->nvocab - 1;
 	m->uni_order = xcalloc(m->nvocab, sizeof(*m->uni_order));
-	for (uint32_t w = 1; w < m->nvocab; w++)
-		m->uni_order[w - 1] = w;
-	/* By count, most first, then by id: a stable order. */
-	uint64_t *keyed = xcalloc(m->nvocab, sizeof(*keyed));
-	for (uint32_t i = 0; i + 1 < m->nvocab; i++) {
-		uint32_t w = m->uni_order[i];
-		keyed[i] = (uint64_t)(UINT32_MAX - m->uni_count[w]) << 32 | w;
+	uint32_t *tmp = xcalloc(m->nvocab, sizeof(*tmp)), *from = m->uni_order, *to = tmp;
+	for (uint32_t i = 0; i < n; i++)
+		from[i] = i + 1;
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t at[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			at[((UINT32_MAX - m->uni_count[from[i]]) >> shift & 0xff) + 1]++;
+		for (unsigned b = 0; b < 256; b++)
+			at[b + 1] += at[b];
+		for (size_t i = 0; i < n; i++)
+			to[at[(UINT32_MAX - m->uni_count[from[i]]) >> shift & 0xff]++] = from[i];
+		uint32_t *x = from;
+		from = to;
+		to = x;
 	}
-	qsort(keyed, m->nvocab - 1, sizeof(*keyed), by_u64);
-	for (uint32_t i = 0; i + 1 < m->nvocab; i++)
-		m->uni_order[i] = (uint32_t)keyed[i];
-	free(keyed);
+	/* Four passes: the sorted ids are back in uni_order. */
+	free(tmp);
 }
 
 void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 {
 	*m = t->m;
-	for (unsigned k = 2; k <= m->order; k++) {
-		struct gram_table *tab = &t->tab[k];
-		size_t n = tab->n;
-		uint64_t n1, n2;
-		sort_table(tab, &n1, &n2);
-		const struct gram *g = tab->g;
-		struct ngram_level *l = &m->level[k];
-		l->discount = discount(n1, n2);
-		l->nconts = n;
-		l->cont_w = xreallocarray(NULL, n ? n : 1, sizeof(*l->cont_w));
-		l->cont_c = xreallocarray(NULL, n ? n : 1, sizeof(*l->cont_c));
-		l->ctx = xreallocarray(NULL, n ? n : 1, sizeof(*l->ctx));
-		for (size_t i = 0; i < n; i++) {
-			if (!i || g[i].ctx != g[i - 1].ctx)
-				l->ctx[l->nctx++] = (struct ngram_ctx){ g[i].ctx, 0, (uint32_t)i, 0 };
-			struct ngram_ctx *c = &l->ctx[l->nctx - 1];
-			c->n++;
-			c->total += g[i].count;
-			l->cont_w[i] = g[i].w;
-			l->cont_c[i] = g[i].count;
-		}
-		l->ctx = xreallocarray(l->ctx, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
-		grams_free(tab->g, tab->cap);
-	}
+	for (unsigned k = 2; k <= m->order; k++)
+		level_from_table(&m->level[k], &t->tab[k]);
 	/* The unigram counts, by id, for every word of the vocabulary. */
 	m->uni_count = xreallocarray(t->uni, m->nvocab, sizeof(*m->uni_count));
 	if (t->ucap < m->nvocab)
@@ -913,13 +942,20 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 	write32s(&w, m->uni_count, m->nvocab);
 	for (unsigned k = 2; k <= m->order; k++) {
 		const struct ngram_level *l = &m->level[k];
+		/* The contexts a chunk at a time: a write (and a checksum
+		 * update) per 24 bytes would cost more than the encoding. */
+		unsigned char e[24 * 1024];
+		size_t fill = 0;
 		for (size_t c = 0; c < l->nctx; c++) {
-			unsigned char e[24];
-			put64(e, l->ctx[c].hash);
-			put64(e + 8, l->ctx[c].total);
-			put32(e + 16, l->ctx[c].first);
-			put32(e + 20, l->ctx[c].n);
-			checked_write(&w, e, sizeof(e));
+			put64(e + fill, l->ctx[c].hash);
+			put64(e + fill + 8, l->ctx[c].total);
+			put32(e + fill + 16, l->ctx[c].first);
+			put32(e + fill + 20, l->ctx[c].n);
+			fill += 24;
+			if (fill == sizeof(e) || c + 1 == l->nctx) {
+				checked_write(&w, e, fill);
+				fill = 0;
+			}
 		}
 		write32s(&w, l->cont_w, l->nconts);
 		write32s(&w, l->cont_c, l->nconts);
