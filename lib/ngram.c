@@ -31,15 +31,21 @@ static const char *word_of(const struct ngram_model *m, uint32_t id, size_t *n)
 	return m->text.buf + m->off[id];
 }
 
-/* Place id in the word table (grown by the caller). */
-static void vocab_place(struct ngram_model *m, uint32_t id)
+/* A word's slot in the word table: its id + 1 in the low half, and the
+ * low half of its hash in the high half, so that a probe past other words
+ * seldom reads their text. 0: an empty slot. */
+static uint64_t vocab_entry(uint64_t hash, uint32_t id)
 {
-	size_t n;
-	const char *w = word_of(m, id, &n);
-	size_t i = hash_slot(word_hash(w, n), m->vcap);
+	return hash << 32 | (id + 1);
+}
+
+/* Place id, of the given hash, in the word table (grown by the caller). */
+static void vocab_place(struct ngram_model *m, uint64_t hash, uint32_t id)
+{
+	size_t i = hash_slot(hash, m->vcap);
 	while (m->vslot[i])
 		i = hash_next_slot(i, m->vcap);
-	m->vslot[i] = id + 1;
+	m->vslot[i] = vocab_entry(hash, id);
 }
 
 static void vocab_rebuild(struct ngram_model *m, size_t cap)
@@ -47,28 +53,40 @@ static void vocab_rebuild(struct ngram_model *m, size_t cap)
 	free(m->vslot);
 	m->vcap = cap;
 	m->vslot = xcalloc(cap, sizeof(*m->vslot));
-	for (uint32_t id = 2; id < m->nvocab; id++)
-		vocab_place(m, id);
+	for (uint32_t id = 2; id < m->nvocab; id++) {
+		size_t n;
+		const char *w = word_of(m, id, &n);
+		vocab_place(m, word_hash(w, n), id);
+	}
 }
 
-uint32_t ngram_word_id(const struct ngram_model *m, const char *w, size_t n)
+/* The id of the word w[0..n) of the given hash, or UINT32_MAX. */
+static uint32_t vocab_find(const struct ngram_model *m, uint64_t hash, const char *w, size_t n)
 {
 	if (!m->vcap)
 		return UINT32_MAX;
-	for (size_t i = hash_slot(word_hash(w, n), m->vcap); m->vslot[i];
-	     i = hash_next_slot(i, m->vcap)) {
+	uint32_t tag = (uint32_t)hash;
+	for (size_t i = hash_slot(hash, m->vcap); m->vslot[i]; i = hash_next_slot(i, m->vcap)) {
+		if ((uint32_t)(m->vslot[i] >> 32) != tag)
+			continue;
+		uint32_t id = (uint32_t)m->vslot[i] - 1;
 		size_t k;
-		const char *v = word_of(m, m->vslot[i] - 1, &k);
+		const char *v = word_of(m, id, &k);
 		if (k == n && !memcmp(v, w, n))
-			return m->vslot[i] - 1;
+			return id;
 	}
 	return UINT32_MAX;
 }
 
-/* The id of a word, added when new. */
-static uint32_t vocab_intern(struct ngram_model *m, const char *w, size_t n)
+uint32_t ngram_word_id(const struct ngram_model *m, const char *w, size_t n)
 {
-	uint32_t id = ngram_word_id(m, w, n);
+	return vocab_find(m, word_hash(w, n), w, n);
+}
+
+/* The id of a word of the given hash, added when new. */
+static uint32_t vocab_intern(struct ngram_model *m, uint64_t hash, const char *w, size_t n)
+{
+	uint32_t id = vocab_find(m, hash, w, n);
 	if (id != UINT32_MAX)
 		return id;
 	if (m->nvocab == UINT32_MAX - 1 || m->text.len + n > UINT32_MAX)
@@ -80,7 +98,7 @@ static uint32_t vocab_intern(struct ngram_model *m, const char *w, size_t n)
 	if ((size_t)m->nvocab * 2 > m->vcap)
 		vocab_rebuild(m, m->vcap ? m->vcap * 2 : 1024);
 	else
-		vocab_place(m, id);
+		vocab_place(m, hash, id);
 	return id;
 }
 
@@ -89,6 +107,7 @@ static void vocab_init(struct ngram_model *m)
 	strbuf_init(&m->text);
 	m->nvocab = 2;
 	m->off = xcalloc(3, sizeof(*m->off));
+	vocab_rebuild(m, 1024);
 }
 
 /* --- Training ------------------------------------------------------------ */
@@ -213,6 +232,8 @@ struct ngram_trainer {
 	struct words ws;
 	uint32_t *seq;
 	size_t seqcap;
+	uint64_t *whash;	/* the hashes of a document's words */
+	size_t hcap;
 };
 
 struct ngram_trainer *ngram_trainer_new(unsigned order)
@@ -226,59 +247,38 @@ struct ngram_trainer *ngram_trainer_new(unsigned order)
 	return t;
 }
 
-/* One more of the unigram w. */
-static void count_unigram(struct ngram_trainer *t, uint32_t w)
-{
-	if (t->uni[w] < UINT32_MAX)
-		t->uni[w]++;
-}
-
 /* Count the n-grams ending at seq[i] for i in [from, to): the one of the
  * highest order, and, each time an n-gram is new, once more, as a
- * continuation, the one of the order below. The top two orders' slots are
- * computed and prefetched for the whole batch first (the second one's
- * on the chance that it is needed), so that their misses overlap. */
+ * continuation, the one of the order below. An order at a time: the
+ * slots of the batch's n-grams of that order are computed and prefetched
+ * first, so that their misses overlap, and the new ones go on to the
+ * order below. */
 static void count_batch(struct ngram_trainer *t, const uint32_t *seq, size_t from, size_t to)
 {
-	unsigned order = t->m.order;
-	if (order == 1) {
-		for (size_t i = from; i < to; i++)
-			count_unigram(t, seq[i]);
-		return;
-	}
-	uint64_t ctx[2][BATCH];
-	size_t home[2][BATCH];
-	unsigned levels = order > 2 ? 2 : 1;
-	for (unsigned k = 2; k <= order; k++)
-		gram_reserve(&t->tab[k], to - from);
+	uint32_t at[BATCH];	/* the positions still to count */
+	uint64_t ctx[BATCH];
+	size_t home[BATCH], n = 0;
 	for (size_t i = from; i < to; i++)
-		for (unsigned j = 0; j < levels; j++) {
-			unsigned k = order - j;
-			struct gram_table *tab = &t->tab[k];
-			uint64_t c = ctx_hash(seq + i - (k - 1), k - 1);
-			size_t h = hash_slot(gram_key(c, seq[i]), tab->cap);
-			__builtin_prefetch(&tab->g[h], 1);
-			ctx[j][i - from] = c;
-			home[j][i - from] = h;
+		at[n++] = (uint32_t)(i - from);
+	seq += from;
+	for (unsigned k = t->m.order; k >= 2 && n; k--) {
+		struct gram_table *tab = &t->tab[k];
+		gram_reserve(tab, n);
+		for (size_t j = 0; j < n; j++) {
+			const uint32_t *end = seq + at[j];
+			ctx[j] = ctx_hash(end - (k - 1), k - 1);
+			home[j] = hash_slot(gram_key(ctx[j], *end), tab->cap);
+			__builtin_prefetch(&tab->g[home[j]], 1);
 		}
-	for (size_t i = from; i < to; i++) {
-		unsigned k = order;
-		uint64_t c = ctx[0][i - from];
-		size_t h = home[0][i - from];
-		while (gram_add(&t->tab[k], h, c, seq[i])) {
-			if (--k == 1) {
-				count_unigram(t, seq[i]);
-				break;
-			}
-			if (k == order - 1) {
-				c = ctx[1][i - from];
-				h = home[1][i - from];
-			} else {
-				c = ctx_hash(seq + i - (k - 1), k - 1);
-				h = hash_slot(gram_key(c, seq[i]), t->tab[k].cap);
-			}
-		}
+		size_t fresh = 0;
+		for (size_t j = 0; j < n; j++)
+			if (gram_add(tab, home[j], ctx[j], seq[at[j]]))
+				at[fresh++] = at[j];
+		n = fresh;
 	}
+	for (size_t j = 0; j < n; j++)
+		if (t->uni[seq[at[j]]] < UINT32_MAX)
+			t->uni[seq[at[j]]]++;
 }
 
 void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
@@ -292,8 +292,19 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	}
 	for (unsigned i = 0; i < pad; i++)
 		t->seq[i] = NGRAM_BOS;
+	/* The words' hashes first, their slots prefetched, then the
+	 * lookups: the word table outgrows the inner caches. */
+	if (t->ws.n > t->hcap) {
+		t->hcap = grow_capacity(t->hcap, t->ws.n, 256);
+		t->whash = xreallocarray(t->whash, t->hcap, sizeof(*t->whash));
+	}
+	for (size_t i = 0; i < t->ws.n; i++) {
+		t->whash[i] = word_hash(t->ws.norm.buf + t->ws.w[i].off, t->ws.w[i].len);
+		__builtin_prefetch(&t->m.vslot[hash_slot(t->whash[i], t->m.vcap)]);
+	}
 	for (size_t i = 0; i < t->ws.n; i++)
-		t->seq[pad + i] = vocab_intern(&t->m, t->ws.norm.buf + t->ws.w[i].off, t->ws.w[i].len);
+		t->seq[pad + i] = vocab_intern(&t->m, t->whash[i], t->ws.norm.buf + t->ws.w[i].off,
+					       t->ws.w[i].len);
 	t->seq[len - 1] = NGRAM_EOS;
 	if (t->m.nvocab > t->ucap) {
 		size_t cap = grow_capacity(t->ucap, t->m.nvocab, 1024);
@@ -427,7 +438,7 @@ static void level_from_table(struct ngram_level *l, struct gram_table *t)
 	while (bits < 16 && ((size_t)1 << bits) < n / 8)
 		bits++;
 	size_t nb = (size_t)1 << bits;
-	size_t *at = xcalloc(nb + 1, sizeof(*at));
+	uint32_t *at = xcalloc(nb + 1, sizeof(*at));
 	uint64_t n1 = 0, n2 = 0;
 	const struct gram *g = t->g;
 	for (size_t i = 0; i < t->cap; i++)
@@ -436,7 +447,7 @@ static void level_from_table(struct ngram_level *l, struct gram_table *t)
 			n1 += g[i].count == 1;
 			n2 += g[i].count == 2;
 		}
-	size_t most = 0;
+	uint32_t most = 0;
 	for (size_t b = 0; b < nb; b++) {
 		most = at[b + 1] > most ? at[b + 1] : most;
 		at[b + 1] += at[b];
@@ -556,6 +567,7 @@ void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 	m->nlengths = t->nlengths;
 	words_release(&t->ws);
 	free(t->seq);
+	free(t->whash);
 	free(t);
 	model_index(m);
 }
