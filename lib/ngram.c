@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -17,6 +18,21 @@
 #define MODEL_MAGIC "SYNTHNGM"
 #define MODEL_VERSION 1u
 #define HEADER_BYTES 64
+
+/* Tables and arrays as large as a corpus's n-grams outgrow the caches
+ * and the TLB, and each 4 KiB page of them costs a page fault: they ask
+ * for huge pages (2 MiB). */
+#define HUGE_PAGE ((size_t)1 << 21)
+
+/* Ask for huge pages under the large array p[0..bytes) before it is
+ * first touched (see grams_new): only whole huge pages inside it. */
+static void hint_huge(void *p, size_t bytes)
+{
+	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	uintptr_t to = ((uintptr_t)p + bytes) / HUGE_PAGE * HUGE_PAGE;
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
 
 /* --- The vocabulary ------------------------------------------------------ */
 
@@ -53,6 +69,7 @@ static void vocab_rebuild(struct ngram_model *m, size_t cap)
 	free(m->vslot);
 	m->vcap = cap;
 	m->vslot = xcalloc(cap, sizeof(*m->vslot));
+	hint_huge(m->vslot, cap * sizeof(*m->vslot));
 	for (uint32_t id = 2; id < m->nvocab; id++) {
 		size_t n;
 		const char *w = word_of(m, id, &n);
@@ -126,27 +143,25 @@ struct gram {
 	uint32_t w, count;	/* count 0: an empty slot */
 };
 
-/* The tables of a large corpus outgrow the caches, so that counting is a
- * cache (and TLB) miss a word: they live in their own mappings, asked for
- * in huge pages, where a page fault clears 2 MiB instead of 4 KiB and the
- * TLB covers the whole table. Small ones come from calloc. */
-#define BIG_TABLE (1u << 21)
-
+/* The training tables of a large corpus outgrow the caches, so that
+ * counting is a cache miss a word: they live in their own mappings,
+ * aligned to huge pages, where the TLB covers the whole table and a page
+ * fault clears 2 MiB instead of 4 KiB. Small ones come from calloc. */
 static struct gram *grams_new(size_t cap)
 {
 	size_t bytes = size_mul(cap, sizeof(struct gram));
-	if (bytes < BIG_TABLE)
+	if (bytes < HUGE_PAGE)
 		return xcalloc(cap, sizeof(struct gram));
 	/* Over-map by a huge page and trim, so that the table starts on a
 	 * huge-page boundary. */
-	char *p = mmap(NULL, bytes + BIG_TABLE, PROT_READ | PROT_WRITE,
+	char *p = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die("out of memory (mapping %zu bytes)", bytes);
-	size_t head = (BIG_TABLE - (uintptr_t)p % BIG_TABLE) % BIG_TABLE;
+	size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
 	if (head)
 		munmap(p, head);
-	munmap(p + head + bytes, BIG_TABLE - head);
+	munmap(p + head + bytes, HUGE_PAGE - head);
 	madvise(p + head, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
 	return (struct gram *)(p + head);
 }
@@ -156,7 +171,7 @@ static void grams_free(struct gram *g, size_t cap)
 	if (!g)
 		return;
 	size_t bytes = cap * sizeof(*g);
-	if (bytes < BIG_TABLE)
+	if (bytes < HUGE_PAGE)
 		free(g);
 	else
 		munmap(g, bytes);
@@ -403,16 +418,6 @@ static double discount(uint64_t n1, uint64_t n2)
 	return d < DISCOUNT_MIN ? DISCOUNT_MIN : d > DISCOUNT_MAX ? DISCOUNT_MAX : d;
 }
 
-/* Ask for huge pages under the large array p[0..bytes) before it is
- * first touched (see grams_new): only whole huge pages inside it. */
-static void hint_huge(void *p, size_t bytes)
-{
-	uintptr_t from = ((uintptr_t)p + BIG_TABLE - 1) / BIG_TABLE * BIG_TABLE;
-	uintptr_t to = ((uintptr_t)p + bytes) / BIG_TABLE * BIG_TABLE;
-	if (to > from)
-		madvise((void *)from, to - from, MADV_HUGEPAGE);
-}
-
 static void *level_array(size_t n, size_t size)
 {
 	void *p = xreallocarray(NULL, n ? n : 1, size);
@@ -504,6 +509,7 @@ static void model_index(struct ngram_model *m)
 		while (l->scap < 2 * l->nctx)
 			l->scap *= 2;
 		l->slot = xcalloc(l->scap, sizeof(*l->slot));
+		hint_huge(l->slot, l->scap * sizeof(*l->slot));
 		for (size_t c = 0; c < l->nctx; c++) {
 			size_t i = hash_slot(l->ctx[c].hash, l->scap);
 			while (l->slot[i])
@@ -984,7 +990,7 @@ static uint32_t *take32s(struct byte_reader *r, uint64_t n)
 	const unsigned char *at = byte_take(r, n * 4);
 	if (!at)
 		return NULL;
-	uint32_t *v = xreallocarray(NULL, n ? n : 1, sizeof(*v));
+	uint32_t *v = level_array(n, sizeof(*v));
 	memcpy(v, at, n * 4);
 	return v;
 }
@@ -1065,7 +1071,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		const unsigned char *e = byte_take(&r, (uint64_t)l->nctx * 24);
 		if (!e)
 			return parse_fail(m, err, "truncated");
-		l->ctx = xreallocarray(NULL, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
+		l->ctx = level_array(l->nctx, sizeof(*l->ctx));
 		for (size_t c = 0; c < l->nctx; c++, e += 24)
 			l->ctx[c] = (struct ngram_ctx){ get64(e), get64(e + 8), get32(e + 16), get32(e + 20) };
 		l->cont_w = take32s(&r, l->nconts);
@@ -1111,6 +1117,13 @@ int ngram_load(struct ngram_model *m, const char *path)
 	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
 	int rc = 0;
 	memset(m, 0, sizeof(*m));
+	/* Room for the whole file first, in huge pages where it is large:
+	 * models run to hundreds of megabytes. */
+	struct stat st;
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		strbuf_grow(&data, (size_t)st.st_size + 1);
+		hint_huge(data.buf, (size_t)st.st_size + 1);
+	}
 	if (file_slurp(path, &data) < 0)
 		rc = error_errno("%s", path);
 	else if (ngram_parse(m, (const unsigned char *)data.buf, data.len, &err) < 0)
