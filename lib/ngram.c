@@ -630,23 +630,36 @@ static void padded_history(const struct ngram_model *m, const uint32_t *hist, si
 		out[i] = i + n >= want ? hist[i + n - want] : NGRAM_BOS;
 }
 
-double ngram_prob(const struct ngram_model *m, const uint32_t *hist, size_t n, uint32_t w)
+/* P(w | a history whose context at order k is c[k], or NULL when unseen),
+ * for k in 2 .. order. */
+static double prob_in(const struct ngram_model *m, const struct ngram_ctx *const *c, uint32_t w)
 {
-	uint32_t h[NGRAM_MAX_ORDER];
-	padded_history(m, hist, n, h);
 	int known = w < m->nvocab;
 	double p = known ? m->p_uni[w] : m->p_unknown;
 	for (unsigned k = 2; k <= m->order; k++) {
 		const struct ngram_level *l = &m->level[k];
-		const struct ngram_ctx *c = find_ctx(l, ctx_hash(h + m->order - k, k - 1));
-		if (!c)
+		if (!c[k])
 			continue;
-		double cw = known ? (double)cont_count(l, c, w) - l->discount : 0;
-		double total = (double)c->total;
-		p = (cw > 0 ? cw / total : 0) + l->discount * (double)c->n / total * p;
+		double cw = known ? (double)cont_count(l, c[k], w) - l->discount : 0;
+		double total = (double)c[k]->total;
+		p = (cw > 0 ? cw / total : 0) + l->discount * (double)c[k]->n / total * p;
 	}
 	return p;
 }
+
+double ngram_prob(const struct ngram_model *m, const uint32_t *hist, size_t n, uint32_t w)
+{
+	uint32_t h[NGRAM_MAX_ORDER];
+	padded_history(m, hist, n, h);
+	const struct ngram_ctx *c[NGRAM_MAX_ORDER + 1];
+	for (unsigned k = 2; k <= m->order; k++)
+		c[k] = find_ctx(&m->level[k], ctx_hash(h + m->order - k, k - 1));
+	return prob_in(m, c, w);
+}
+
+/* How many words a lookup of a document's words or probabilities takes
+ * at once, its memory prefetched ahead. */
+#define LOOKUP_BATCH 32
 
 size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
 		 size_t *len, size_t *cap)
@@ -658,8 +671,19 @@ size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t 
 		*cap = grow_capacity(*cap, *len + ws.n, 256);
 		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
 	}
-	for (size_t i = 0; i < ws.n; i++)
-		(*ids)[(*len)++] = ngram_word_id(m, ws.norm.buf + ws.w[i].off, ws.w[i].len);
+	/* A batch's hashes first, their slots prefetched, then the lookups. */
+	for (size_t from = 0; from < ws.n; from += LOOKUP_BATCH) {
+		size_t to = ws.n - from < LOOKUP_BATCH ? ws.n : from + LOOKUP_BATCH;
+		uint64_t hash[LOOKUP_BATCH];
+		for (size_t i = from; i < to; i++) {
+			hash[i - from] = word_hash(ws.norm.buf + ws.w[i].off, ws.w[i].len);
+			if (m->vcap)
+				__builtin_prefetch(&m->vslot[hash_slot(hash[i - from], m->vcap)]);
+		}
+		for (size_t i = from; i < to; i++)
+			(*ids)[(*len)++] = vocab_find(m, hash[i - from], ws.norm.buf + ws.w[i].off,
+						      ws.w[i].len);
+	}
 	size_t added = ws.n;
 	words_release(&ws);
 	return added;
@@ -1136,10 +1160,48 @@ int ngram_load(struct ngram_model *m, const char *path)
 double ngram_perplexity(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
 			size_t *cap)
 {
-	size_t len = 0;
+	/* The words as ids after order - 1 begin markers, and the end marker:
+	 * word i of the document, or the end marker at i = len, has its
+	 * history in the order - 1 ids before it. */
+	unsigned pad = m->order - 1;
+	size_t len = pad;
+	if (*cap < len) {
+		*cap = grow_capacity(*cap, len, 256);
+		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
+	}
+	for (unsigned i = 0; i < pad; i++)
+		(*ids)[i] = NGRAM_BOS;
 	ngram_ids(m, s, n, ids, &len, cap);
+	if (len == *cap) {
+		*cap = grow_capacity(*cap, len + 1, 256);
+		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
+	}
+	(*ids)[len++] = NGRAM_EOS;
+	const uint32_t *seq = *ids;
+	/* A batch of words at a time: the contexts' hashes and their slots
+	 * prefetched, then the contexts found and their continuations
+	 * prefetched, then the probabilities, in order. */
 	double sum = 0;
-	for (size_t i = 0; i <= len; i++)
-		sum -= log(ngram_prob(m, *ids, i, i < len ? (*ids)[i] : NGRAM_EOS));
-	return exp(sum / (double)(len + 1));
+	for (size_t from = pad; from < len; from += LOOKUP_BATCH) {
+		size_t to = len - from < LOOKUP_BATCH ? len : from + LOOKUP_BATCH;
+		uint64_t hash[LOOKUP_BATCH][NGRAM_MAX_ORDER + 1];
+		const struct ngram_ctx *c[LOOKUP_BATCH][NGRAM_MAX_ORDER + 1];
+		for (size_t i = from; i < to; i++)
+			for (unsigned k = 2; k <= m->order; k++) {
+				const struct ngram_level *l = &m->level[k];
+				hash[i - from][k] = ctx_hash(seq + i - (k - 1), k - 1);
+				__builtin_prefetch(&l->slot[hash_slot(hash[i - from][k], l->scap)]);
+			}
+		for (size_t i = from; i < to; i++)
+			for (unsigned k = 2; k <= m->order; k++) {
+				const struct ngram_level *l = &m->level[k];
+				const struct ngram_ctx *x = find_ctx(l, hash[i - from][k]);
+				c[i - from][k] = x;
+				if (x)
+					__builtin_prefetch(&l->cont_w[x->first + x->n / 2]);
+			}
+		for (size_t i = from; i < to; i++)
+			sum -= log(prob_in(m, c[i - from], seq[i]));
+	}
+	return exp(sum / (double)(len - pad));
 }
