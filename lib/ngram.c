@@ -296,6 +296,46 @@ static void count_batch(struct ngram_trainer *t, const uint32_t *seq, size_t fro
 			t->uni[seq[at[j]]]++;
 }
 
+/* The ids of the document's words [from, to) into ids[from, to), added
+ * when new. A lookup is three dependent misses once the vocabulary
+ * outgrows the caches (the word's slot, its offsets, its text), so the
+ * batch goes through them a step at a time, prefetching the next: the
+ * hashes and slots, then the first id whose slot has the hash's tag,
+ * then its text, then the check of the text (or, for a new word or a
+ * tag that lied, the whole lookup). */
+static void intern_batch(struct ngram_trainer *t, size_t from, size_t to, uint32_t *ids)
+{
+	struct ngram_model *m = &t->m;
+	const struct words *ws = &t->ws;
+	for (size_t i = from; i < to; i++) {
+		t->whash[i] = word_hash(ws->norm.buf + ws->w[i].off, ws->w[i].len);
+		__builtin_prefetch(&m->vslot[hash_slot(t->whash[i], m->vcap)]);
+	}
+	for (size_t i = from; i < to; i++) {
+		uint32_t tag = (uint32_t)t->whash[i];
+		ids[i] = UINT32_MAX;
+		for (size_t j = hash_slot(t->whash[i], m->vcap); m->vslot[j]; j = hash_next_slot(j, m->vcap))
+			if ((uint32_t)(m->vslot[j] >> 32) == tag) {
+				ids[i] = (uint32_t)m->vslot[j] - 1;
+				__builtin_prefetch(&m->off[ids[i]]);
+				break;
+			}
+	}
+	for (size_t i = from; i < to; i++)
+		if (ids[i] != UINT32_MAX)
+			__builtin_prefetch(m->text.buf + m->off[ids[i]]);
+	for (size_t i = from; i < to; i++) {
+		const char *w = ws->norm.buf + ws->w[i].off;
+		size_t n = ws->w[i].len, k;
+		if (ids[i] != UINT32_MAX) {
+			const char *v = word_of(m, ids[i], &k);
+			if (k == n && !memcmp(v, w, n))
+				continue;
+		}
+		ids[i] = vocab_intern(m, t->whash[i], w, n);
+	}
+}
+
 void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 {
 	unsigned pad = t->m.order - 1;
@@ -307,19 +347,12 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	}
 	for (unsigned i = 0; i < pad; i++)
 		t->seq[i] = NGRAM_BOS;
-	/* The words' hashes first, their slots prefetched, then the
-	 * lookups: the word table outgrows the inner caches. */
 	if (t->ws.n > t->hcap) {
 		t->hcap = grow_capacity(t->hcap, t->ws.n, 256);
 		t->whash = xreallocarray(t->whash, t->hcap, sizeof(*t->whash));
 	}
-	for (size_t i = 0; i < t->ws.n; i++) {
-		t->whash[i] = word_hash(t->ws.norm.buf + t->ws.w[i].off, t->ws.w[i].len);
-		__builtin_prefetch(&t->m.vslot[hash_slot(t->whash[i], t->m.vcap)]);
-	}
-	for (size_t i = 0; i < t->ws.n; i++)
-		t->seq[pad + i] = vocab_intern(&t->m, t->whash[i], t->ws.norm.buf + t->ws.w[i].off,
-					       t->ws.w[i].len);
+	for (size_t from = 0; from < t->ws.n; from += BATCH)
+		intern_batch(t, from, t->ws.n - from < BATCH ? t->ws.n : from + BATCH, t->seq + pad);
 	t->seq[len - 1] = NGRAM_EOS;
 	if (t->m.nvocab > t->ucap) {
 		size_t cap = grow_capacity(t->ucap, t->m.nvocab, 1024);
