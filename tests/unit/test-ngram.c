@@ -324,16 +324,25 @@ static void test_training_at_scale(void)
 		struct ngram_trainer *t = ngram_trainer_new(order);
 		struct strbuf doc = STRBUF_INIT;
 		uint64_t words = 0, docs = 30000;
+		unsigned char seen[3000] = { 0 };
+		uint32_t distinct = 0;
 		for (uint64_t d = 0; d < docs; d++) {
 			strbuf_setlen(&doc, 0);
-			uint64_t n = prng_below(&r, 20);
-			for (uint64_t i = 0; i < n; i++)
-				strbuf_addf(&doc, "w%llu ", (unsigned long long)prng_below(&r, 3000));
+			/* Some documents run past a batch of words. */
+			uint64_t n = prng_below(&r, d % 50 ? 20 : 200);
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t w = prng_below(&r, 3000);
+				distinct += !seen[w];
+				seen[w] = 1;
+				strbuf_addf(&doc, "w%llu ", (unsigned long long)w);
+			}
 			words += n;
 			ngram_train(t, doc.buf, doc.len);
 		}
 		struct ngram_model m;
 		ngram_finish(t, &m);
+		ok(m.nvocab == distinct + 2, "order %u: each of %u distinct words has one id", order,
+		   m.nvocab - 2);
 		uint64_t top = 0;
 		for (size_t c = 0; c < m.level[order].nctx; c++)
 			top += m.level[order].ctx[c].total;
