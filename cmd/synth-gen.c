@@ -464,7 +464,10 @@ struct markov {
 	const char *id_prefix;
 	struct ngram_model model;
 	struct strbuf synth;	/* the synth member's fixed part, without its '}' */
-	struct strbuf *words;	/* the vocabulary, escaped */
+	/* The vocabulary, escaped: word i is words.buf[word_at[i] ..
+	 * word_at[i + 1]). */
+	struct strbuf words;
+	size_t *word_at;
 };
 
 struct trainer_loop {
@@ -531,7 +534,7 @@ static void markov_words(const struct markov *g, struct ngram_sampler *s, struct
 		(*hist)[(*len)++] = w;
 		if (i)
 			strbuf_addc(out, ' ');
-		strbuf_add(out, g->words[w].buf, g->words[w].len);
+		strbuf_add(out, g->words.buf + g->word_at[w], g->word_at[w + 1] - g->word_at[w]);
 	}
 }
 
@@ -678,11 +681,13 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		return rc;
 	}
 
-	g->words = xcalloc(g->model.nvocab, sizeof(*g->words));
+	strbuf_init(&g->words);
+	strbuf_grow(&g->words, g->model.text.len + g->model.text.len / 8);
+	g->word_at = xcalloc((size_t)g->model.nvocab + 1, sizeof(*g->word_at));
 	for (uint32_t w = 0; w < g->model.nvocab; w++) {
-		strbuf_init(&g->words[w]);
-		add_escaped(&g->words[w], g->model.text.buf + g->model.off[w],
+		add_escaped(&g->words, g->model.text.buf + g->model.off[w],
 			    g->model.off[w + 1] - g->model.off[w]);
+		g->word_at[w + 1] = g->words.len;
 	}
 	strbuf_init(&g->synth);
 	strbuf_addstr(&g->synth, "\"synth\":{\"generator\":\"synth-gen markov\",\"model\":");
@@ -713,9 +718,8 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		record_loop_release(&rl, cont_worker_free);
 		rc = rc ? 1 : 0;
 	}
-	for (uint32_t w = 0; w < g->model.nvocab; w++)
-		strbuf_release(&g->words[w]);
-	free(g->words);
+	strbuf_release(&g->words);
+	free(g->word_at);
 	strbuf_release(&g->synth);
 	ngram_release(&g->model);
 	return rc;

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -16,6 +18,21 @@
 #define MODEL_MAGIC "SYNTHNGM"
 #define MODEL_VERSION 1u
 #define HEADER_BYTES 64
+
+/* Tables and arrays as large as a corpus's n-grams outgrow the caches
+ * and the TLB, and each 4 KiB page of them costs a page fault: they ask
+ * for huge pages (2 MiB). */
+#define HUGE_PAGE ((size_t)1 << 21)
+
+/* Ask for huge pages under the large array p[0..bytes) before it is
+ * first touched (see grams_new): only whole huge pages inside it. */
+static void hint_huge(void *p, size_t bytes)
+{
+	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	uintptr_t to = ((uintptr_t)p + bytes) / HUGE_PAGE * HUGE_PAGE;
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
 
 /* --- The vocabulary ------------------------------------------------------ */
 
@@ -30,15 +47,21 @@ static const char *word_of(const struct ngram_model *m, uint32_t id, size_t *n)
 	return m->text.buf + m->off[id];
 }
 
-/* Place id in the word table (grown by the caller). */
-static void vocab_place(struct ngram_model *m, uint32_t id)
+/* A word's slot in the word table: its id + 1 in the low half, and the
+ * low half of its hash in the high half, so that a probe past other words
+ * seldom reads their text. 0: an empty slot. */
+static uint64_t vocab_entry(uint64_t hash, uint32_t id)
 {
-	size_t n;
-	const char *w = word_of(m, id, &n);
-	size_t i = hash_slot(word_hash(w, n), m->vcap);
+	return hash << 32 | (id + 1);
+}
+
+/* Place id, of the given hash, in the word table (grown by the caller). */
+static void vocab_place(struct ngram_model *m, uint64_t hash, uint32_t id)
+{
+	size_t i = hash_slot(hash, m->vcap);
 	while (m->vslot[i])
 		i = hash_next_slot(i, m->vcap);
-	m->vslot[i] = id + 1;
+	m->vslot[i] = vocab_entry(hash, id);
 }
 
 static void vocab_rebuild(struct ngram_model *m, size_t cap)
@@ -46,28 +69,41 @@ static void vocab_rebuild(struct ngram_model *m, size_t cap)
 	free(m->vslot);
 	m->vcap = cap;
 	m->vslot = xcalloc(cap, sizeof(*m->vslot));
-	for (uint32_t id = 2; id < m->nvocab; id++)
-		vocab_place(m, id);
+	hint_huge(m->vslot, cap * sizeof(*m->vslot));
+	for (uint32_t id = 2; id < m->nvocab; id++) {
+		size_t n;
+		const char *w = word_of(m, id, &n);
+		vocab_place(m, word_hash(w, n), id);
+	}
 }
 
-uint32_t ngram_word_id(const struct ngram_model *m, const char *w, size_t n)
+/* The id of the word w[0..n) of the given hash, or UINT32_MAX. */
+static uint32_t vocab_find(const struct ngram_model *m, uint64_t hash, const char *w, size_t n)
 {
 	if (!m->vcap)
 		return UINT32_MAX;
-	for (size_t i = hash_slot(word_hash(w, n), m->vcap); m->vslot[i];
-	     i = hash_next_slot(i, m->vcap)) {
+	uint32_t tag = (uint32_t)hash;
+	for (size_t i = hash_slot(hash, m->vcap); m->vslot[i]; i = hash_next_slot(i, m->vcap)) {
+		if ((uint32_t)(m->vslot[i] >> 32) != tag)
+			continue;
+		uint32_t id = (uint32_t)m->vslot[i] - 1;
 		size_t k;
-		const char *v = word_of(m, m->vslot[i] - 1, &k);
+		const char *v = word_of(m, id, &k);
 		if (k == n && !memcmp(v, w, n))
-			return m->vslot[i] - 1;
+			return id;
 	}
 	return UINT32_MAX;
 }
 
-/* The id of a word, added when new. */
-static uint32_t vocab_intern(struct ngram_model *m, const char *w, size_t n)
+uint32_t ngram_word_id(const struct ngram_model *m, const char *w, size_t n)
 {
-	uint32_t id = ngram_word_id(m, w, n);
+	return vocab_find(m, word_hash(w, n), w, n);
+}
+
+/* The id of a word of the given hash, added when new. */
+static uint32_t vocab_intern(struct ngram_model *m, uint64_t hash, const char *w, size_t n)
+{
+	uint32_t id = vocab_find(m, hash, w, n);
 	if (id != UINT32_MAX)
 		return id;
 	if (m->nvocab == UINT32_MAX - 1 || m->text.len + n > UINT32_MAX)
@@ -79,7 +115,7 @@ static uint32_t vocab_intern(struct ngram_model *m, const char *w, size_t n)
 	if ((size_t)m->nvocab * 2 > m->vcap)
 		vocab_rebuild(m, m->vcap ? m->vcap * 2 : 1024);
 	else
-		vocab_place(m, id);
+		vocab_place(m, hash, id);
 	return id;
 }
 
@@ -88,6 +124,7 @@ static void vocab_init(struct ngram_model *m)
 	strbuf_init(&m->text);
 	m->nvocab = 2;
 	m->off = xcalloc(3, sizeof(*m->off));
+	vocab_rebuild(m, 1024);
 }
 
 /* --- Training ------------------------------------------------------------ */
@@ -106,33 +143,86 @@ struct gram {
 	uint32_t w, count;	/* count 0: an empty slot */
 };
 
+/* The training tables of a large corpus outgrow the caches, so that
+ * counting is a cache miss a word: they live in their own mappings,
+ * aligned to huge pages, where the TLB covers the whole table and a page
+ * fault clears 2 MiB instead of 4 KiB. Small ones come from calloc. */
+static struct gram *grams_new(size_t cap)
+{
+	size_t bytes = size_mul(cap, sizeof(struct gram));
+	if (bytes < HUGE_PAGE)
+		return xcalloc(cap, sizeof(struct gram));
+	/* Over-map by a huge page and trim, so that the table starts on a
+	 * huge-page boundary. */
+	char *p = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("out of memory (mapping %zu bytes)", bytes);
+	size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + bytes, HUGE_PAGE - head);
+	madvise(p + head, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+	return (struct gram *)(p + head);
+}
+
+static void grams_free(struct gram *g, size_t cap)
+{
+	if (!g)
+		return;
+	size_t bytes = cap * sizeof(*g);
+	if (bytes < HUGE_PAGE)
+		free(g);
+	else
+		munmap(g, bytes);
+}
+
+/* The grams of one order, keyed by (context hash, word), in an open
+ * addressing table that is at most 70% full. */
 struct gram_table {
 	struct gram *g;
 	size_t n, cap;
 };
 
-static size_t gram_slot(const struct gram_table *t, uint64_t ctx, uint32_t w)
+static uint64_t gram_key(uint64_t ctx, uint32_t w)
 {
-	size_t i = hash_slot(mix64(ctx ^ ((uint64_t)w << 32 | w)), t->cap);
+	return mix64(ctx ^ ((uint64_t)w << 32 | w));
+}
+
+/* The slot of (ctx, w), or of the empty slot where it goes, probing from
+ * slot i, its home. */
+static size_t gram_probe(const struct gram_table *t, size_t i, uint64_t ctx, uint32_t w)
+{
 	while (t->g[i].count && (t->g[i].ctx != ctx || t->g[i].w != w))
 		i = hash_next_slot(i, t->cap);
 	return i;
 }
 
-/* Count one more of (ctx, w); returns 1 when it is new. */
-static int gram_add(struct gram_table *t, uint64_t ctx, uint32_t w)
+/* Make room for `more` new grams without growing. */
+static void gram_reserve(struct gram_table *t, size_t more)
 {
-	if ((t->n + 1) * 10 > t->cap * 7) {
-		struct gram_table bigger = { .cap = t->cap ? t->cap * 2 : 4096 };
-		bigger.g = xcalloc(bigger.cap, sizeof(*bigger.g));
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->g[i].count)
-				bigger.g[gram_slot(&bigger, t->g[i].ctx, t->g[i].w)] = t->g[i];
-		bigger.n = t->n;
-		free(t->g);
-		*t = bigger;
-	}
-	struct gram *g = &t->g[gram_slot(t, ctx, w)];
+	size_t cap = t->cap ? t->cap : 4096;
+	while ((t->n + more) * 10 > cap * 7)
+		cap *= 2;
+	if (cap == t->cap)
+		return;
+	struct gram_table bigger = { grams_new(cap), t->n, cap };
+	/* The home slot grows with the key, so the old table's entries land
+	 * in the new one in order: a sequential copy. */
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->g[i].count) {
+			size_t home = hash_slot(gram_key(t->g[i].ctx, t->g[i].w), cap);
+			bigger.g[gram_probe(&bigger, home, t->g[i].ctx, t->g[i].w)] = t->g[i];
+		}
+	grams_free(t->g, t->cap);
+	*t = bigger;
+}
+
+/* Count one more of (ctx, w) found from its home slot; returns 1 when it
+ * is new. Room must be reserved. */
+static int gram_add(struct gram_table *t, size_t home, uint64_t ctx, uint32_t w)
+{
+	struct gram *g = &t->g[gram_probe(t, home, ctx, w)];
 	if (g->count) {
 		if (g->count < UINT32_MAX)
 			g->count++;
@@ -143,14 +233,22 @@ static int gram_add(struct gram_table *t, uint64_t ctx, uint32_t w)
 	return 1;
 }
 
+/* How many words a batch of counting looks up at once: the table slots
+ * of a batch are prefetched before any is counted. */
+#define BATCH 32
+
 struct ngram_trainer {
 	struct ngram_model m;	/* the vocabulary grows here */
-	struct gram_table tab[NGRAM_MAX_ORDER + 1];
+	struct gram_table tab[NGRAM_MAX_ORDER + 1]; /* 2 .. order */
+	uint32_t *uni;		/* the unigram level's counts, by id */
+	size_t ucap;
 	uint32_t *lengths;
 	size_t nlengths, lcap;
 	struct words ws;
 	uint32_t *seq;
 	size_t seqcap;
+	uint64_t *whash;	/* the hashes of a document's words */
+	size_t hcap;
 };
 
 struct ngram_trainer *ngram_trainer_new(unsigned order)
@@ -164,14 +262,77 @@ struct ngram_trainer *ngram_trainer_new(unsigned order)
 	return t;
 }
 
-/* Count the n-gram of order k ending at seq[i]; a new one counts once
- * more, as a continuation, in the order below. */
-static void count_gram(struct ngram_trainer *t, unsigned k, const uint32_t *seq, size_t i)
+/* Count the n-grams ending at seq[i] for i in [from, to): the one of the
+ * highest order, and, each time an n-gram is new, once more, as a
+ * continuation, the one of the order below. An order at a time: the
+ * slots of the batch's n-grams of that order are computed and prefetched
+ * first, so that their misses overlap, and the new ones go on to the
+ * order below. */
+static void count_batch(struct ngram_trainer *t, const uint32_t *seq, size_t from, size_t to)
 {
-	for (;; k--) {
-		uint64_t ctx = ctx_hash(seq + i - (k - 1), k - 1);
-		if (!gram_add(&t->tab[k], ctx, seq[i]) || k == 1)
-			return;
+	uint32_t at[BATCH];	/* the positions still to count */
+	uint64_t ctx[BATCH];
+	size_t home[BATCH], n = 0;
+	for (size_t i = from; i < to; i++)
+		at[n++] = (uint32_t)(i - from);
+	seq += from;
+	for (unsigned k = t->m.order; k >= 2 && n; k--) {
+		struct gram_table *tab = &t->tab[k];
+		gram_reserve(tab, n);
+		for (size_t j = 0; j < n; j++) {
+			const uint32_t *end = seq + at[j];
+			ctx[j] = ctx_hash(end - (k - 1), k - 1);
+			home[j] = hash_slot(gram_key(ctx[j], *end), tab->cap);
+			__builtin_prefetch(&tab->g[home[j]], 1);
+		}
+		size_t fresh = 0;
+		for (size_t j = 0; j < n; j++)
+			if (gram_add(tab, home[j], ctx[j], seq[at[j]]))
+				at[fresh++] = at[j];
+		n = fresh;
+	}
+	for (size_t j = 0; j < n; j++)
+		if (t->uni[seq[at[j]]] < UINT32_MAX)
+			t->uni[seq[at[j]]]++;
+}
+
+/* The ids of the document's words [from, to) into ids[from, to), added
+ * when new. A lookup is three dependent misses once the vocabulary
+ * outgrows the caches (the word's slot, its offsets, its text), so the
+ * batch goes through them a step at a time, prefetching the next: the
+ * hashes and slots, then the first id whose slot has the hash's tag,
+ * then its text, then the check of the text (or, for a new word or a
+ * tag that lied, the whole lookup). */
+static void intern_batch(struct ngram_trainer *t, size_t from, size_t to, uint32_t *ids)
+{
+	struct ngram_model *m = &t->m;
+	const struct words *ws = &t->ws;
+	for (size_t i = from; i < to; i++) {
+		t->whash[i] = word_hash(ws->norm.buf + ws->w[i].off, ws->w[i].len);
+		__builtin_prefetch(&m->vslot[hash_slot(t->whash[i], m->vcap)]);
+	}
+	for (size_t i = from; i < to; i++) {
+		uint32_t tag = (uint32_t)t->whash[i];
+		ids[i] = UINT32_MAX;
+		for (size_t j = hash_slot(t->whash[i], m->vcap); m->vslot[j]; j = hash_next_slot(j, m->vcap))
+			if ((uint32_t)(m->vslot[j] >> 32) == tag) {
+				ids[i] = (uint32_t)m->vslot[j] - 1;
+				__builtin_prefetch(&m->off[ids[i]]);
+				break;
+			}
+	}
+	for (size_t i = from; i < to; i++)
+		if (ids[i] != UINT32_MAX)
+			__builtin_prefetch(m->text.buf + m->off[ids[i]]);
+	for (size_t i = from; i < to; i++) {
+		const char *w = ws->norm.buf + ws->w[i].off;
+		size_t n = ws->w[i].len, k;
+		if (ids[i] != UINT32_MAX) {
+			const char *v = word_of(m, ids[i], &k);
+			if (k == n && !memcmp(v, w, n))
+				continue;
+		}
+		ids[i] = vocab_intern(m, t->whash[i], w, n);
 	}
 }
 
@@ -186,11 +347,21 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	}
 	for (unsigned i = 0; i < pad; i++)
 		t->seq[i] = NGRAM_BOS;
-	for (size_t i = 0; i < t->ws.n; i++)
-		t->seq[pad + i] = vocab_intern(&t->m, t->ws.norm.buf + t->ws.w[i].off, t->ws.w[i].len);
+	if (t->ws.n > t->hcap) {
+		t->hcap = grow_capacity(t->hcap, t->ws.n, 256);
+		t->whash = xreallocarray(t->whash, t->hcap, sizeof(*t->whash));
+	}
+	for (size_t from = 0; from < t->ws.n; from += BATCH)
+		intern_batch(t, from, t->ws.n - from < BATCH ? t->ws.n : from + BATCH, t->seq + pad);
 	t->seq[len - 1] = NGRAM_EOS;
-	for (size_t i = pad; i < len; i++)
-		count_gram(t, t->m.order, t->seq, i);
+	if (t->m.nvocab > t->ucap) {
+		size_t cap = grow_capacity(t->ucap, t->m.nvocab, 1024);
+		t->uni = xreallocarray(t->uni, cap, sizeof(*t->uni));
+		memset(t->uni + t->ucap, 0, (cap - t->ucap) * sizeof(*t->uni));
+		t->ucap = cap;
+	}
+	for (size_t i = pad; i < len; i += BATCH)
+		count_batch(t, t->seq, i, len - i < BATCH ? len : i + BATCH);
 	if (t->nlengths == t->lcap) {
 		t->lcap = grow_capacity(t->lcap, t->nlengths + 1, 1024);
 		t->lengths = xreallocarray(t->lengths, t->lcap, sizeof(*t->lengths));
@@ -199,45 +370,65 @@ void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 	t->m.tokens += t->ws.n;
 }
 
-/* The 16-bit digit d of a gram's key (ctx, w): digits 0 and 1 are w's,
- * 2 to 5 ctx's, from the least significant. */
-static unsigned gram_digit(const struct gram *g, unsigned d)
+/* Does gram x come before y in (ctx, w) order? */
+static int gram_before(const struct gram *x, const struct gram *y)
 {
-	return d < 2 ? g->w >> (16 * d) & 0xffff : (unsigned)(g->ctx >> (16 * (d - 2))) & 0xffff;
+	return x->ctx != y->ctx ? x->ctx < y->ctx : x->w < y->w;
 }
 
-/* Sort grams by (ctx, w): a least-significant-digit radix sort, 16 bits
- * a pass, stable, through a buffer of the same size. */
+static void gram_swap(struct gram *x, struct gram *y)
+{
+	struct gram t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* Sort g[0..n) by (ctx, w): quicksort on the median of three, down to
+ * runs short enough for insertion sort, recursing into the smaller side
+ * only. The keys are distinct. */
 static void sort_grams(struct gram *g, size_t n)
 {
-	struct gram *tmp = xreallocarray(NULL, n ? n : 1, sizeof(*tmp));
-	size_t *count = xcalloc(65536, sizeof(*count));
-	struct gram *from = g, *to = tmp;
-	for (unsigned d = 0; d < 6; d++) {
-		memset(count, 0, 65536 * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[gram_digit(&from[i], d)]++;
-		size_t at = 0;
-		for (size_t b = 0; b < 65536; b++) {
-			size_t c = count[b];
-			count[b] = at;
-			at += c;
+	while (n > 16) {
+		size_t mid = n / 2;
+		if (gram_before(&g[mid], &g[0]))
+			gram_swap(&g[mid], &g[0]);
+		if (gram_before(&g[n - 1], &g[mid])) {
+			gram_swap(&g[n - 1], &g[mid]);
+			if (gram_before(&g[mid], &g[0]))
+				gram_swap(&g[mid], &g[0]);
 		}
-		for (size_t i = 0; i < n; i++)
-			to[count[gram_digit(&from[i], d)]++] = from[i];
-		struct gram *t = from;
-		from = to;
-		to = t;
+		/* The pivot to the front; g[n - 1] bounds the scan up. */
+		gram_swap(&g[0], &g[mid]);
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			do
+				i++;
+			while (gram_before(&g[i], &g[0]));
+			do
+				j--;
+			while (gram_before(&g[0], &g[j]));
+			if (i >= j)
+				break;
+			gram_swap(&g[i], &g[j]);
+		}
+		gram_swap(&g[0], &g[j]);
+		/* g[0..j) before the pivot, g[j + 1..n) after it. */
+		if (j < n - j - 1) {
+			sort_grams(g, j);
+			g += j + 1;
+			n -= j + 1;
+		} else {
+			sort_grams(g + j + 1, n - j - 1);
+			n = j;
+		}
 	}
-	/* Six passes: the sorted grams are back in g. */
-	free(tmp);
-	free(count);
-}
-
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	for (size_t i = 1; i < n; i++) {
+		struct gram x = g[i];
+		size_t j = i;
+		for (; j > 0 && gram_before(&x, &g[j - 1]); j--)
+			g[j] = g[j - 1];
+		g[j] = x;
+	}
 }
 
 static int by_value(const void *a, const void *b)
@@ -260,17 +451,98 @@ static double discount(uint64_t n1, uint64_t n2)
 	return d < DISCOUNT_MIN ? DISCOUNT_MIN : d > DISCOUNT_MAX ? DISCOUNT_MAX : d;
 }
 
+static void *level_array(size_t n, size_t size)
+{
+	void *p = xreallocarray(NULL, n ? n : 1, size);
+	hint_huge(p, n * size);
+	return p;
+}
+
+/* How many grams ahead of the one taken the gather prefetches. */
+#define GATHER_AHEAD 16
+
+/* Fill level l from the grams of table t, sorted by (ctx, w); frees the
+ * table. The contexts are hashes, so their top bits spread the grams
+ * evenly over buckets of a few each: one pass lists the grams' slots by
+ * bucket, and each bucket is gathered, sorted in the cache and written
+ * out in turn. Moving slot numbers instead of grams, and writing the
+ * level's arrays in order, keeps the memory touched small. */
+static void level_from_table(struct ngram_level *l, struct gram_table *t)
+{
+	if (t->cap > UINT32_MAX)
+		die("the n-gram model is too large");
+	size_t n = t->n;
+	unsigned bits = 1;
+	while (bits < 16 && ((size_t)1 << bits) < n / 8)
+		bits++;
+	size_t nb = (size_t)1 << bits;
+	uint32_t *at = xcalloc(nb + 1, sizeof(*at));
+	uint64_t n1 = 0, n2 = 0;
+	const struct gram *g = t->g;
+	for (size_t i = 0; i < t->cap; i++)
+		if (g[i].count) {
+			at[(g[i].ctx >> (64 - bits)) + 1]++;
+			n1 += g[i].count == 1;
+			n2 += g[i].count == 2;
+		}
+	uint32_t most = 0;
+	for (size_t b = 0; b < nb; b++) {
+		most = at[b + 1] > most ? at[b + 1] : most;
+		at[b + 1] += at[b];
+	}
+	uint32_t *slot = level_array(n, sizeof(*slot));
+	for (size_t i = 0; i < t->cap; i++)
+		if (g[i].count)
+			slot[at[g[i].ctx >> (64 - bits)]++] = (uint32_t)i;
+	/* at[b] is now where bucket b ends. */
+	l->discount = discount(n1, n2);
+	l->nconts = n;
+	l->cont_w = level_array(n, sizeof(*l->cont_w));
+	l->cont_c = level_array(n, sizeof(*l->cont_c));
+	l->ctx = level_array(n, sizeof(*l->ctx));
+	l->nctx = 0;
+	struct gram *bucket = xreallocarray(NULL, most ? most : 1, sizeof(*bucket));
+	for (size_t b = 0, from = 0; b < nb; from = at[b++]) {
+		size_t len = at[b] - from;
+		for (size_t j = 0; j < len; j++) {
+			if (from + j + GATHER_AHEAD < n)
+				__builtin_prefetch(&g[slot[from + j + GATHER_AHEAD]]);
+			bucket[j] = g[slot[from + j]];
+		}
+		sort_grams(bucket, len);
+		for (size_t j = 0; j < len; j++) {
+			size_t i = from + j;
+			if (!l->nctx || bucket[j].ctx != l->ctx[l->nctx - 1].hash)
+				l->ctx[l->nctx++] = (struct ngram_ctx){ bucket[j].ctx, 0, (uint32_t)i, 0 };
+			struct ngram_ctx *c = &l->ctx[l->nctx - 1];
+			c->n++;
+			c->total += bucket[j].count;
+			l->cont_w[i] = bucket[j].w;
+			l->cont_c[i] = bucket[j].count;
+		}
+	}
+	l->ctx = xreallocarray(l->ctx, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
+	free(bucket);
+	free(slot);
+	free(at);
+	grams_free(t->g, t->cap);
+	t->g = NULL;
+}
+
 /* The context lookup, unigram probabilities and order of a model whose
  * arrays are filled. */
 static void model_index(struct ngram_model *m)
 {
-	vocab_rebuild(m, 1024 > (size_t)m->nvocab * 2 ? 1024 : (size_t)m->nvocab * 2);
+	/* A trained model has its word table already. */
+	if (!m->vslot)
+		vocab_rebuild(m, 1024 > (size_t)m->nvocab * 2 ? 1024 : (size_t)m->nvocab * 2);
 	for (unsigned k = 2; k <= m->order; k++) {
 		struct ngram_level *l = &m->level[k];
 		l->scap = 16;
 		while (l->scap < 2 * l->nctx)
 			l->scap *= 2;
 		l->slot = xcalloc(l->scap, sizeof(*l->slot));
+		hint_huge(l->slot, l->scap * sizeof(*l->slot));
 		for (size_t c = 0; c < l->nctx; c++) {
 			size_t i = hash_slot(l->ctx[c].hash, l->scap);
 			while (l->slot[i])
@@ -296,65 +568,45 @@ static void model_index(struct ngram_model *m)
 		double c = (double)m->uni_count[w] - d;
 		m->p_uni[w] = (c > 0 && total ? c / (double)total : 0) + m->p_unknown;
 	}
+	/* By count, most first, then by id: a stable least-significant-digit
+	 * radix sort of the ids, in increasing order, on their counts'
+	 * complements, a byte a pass. */
+	size_t n = m->nvocab - 1;
 	m->uni_order = xcalloc(m->nvocab, sizeof(*m->uni_order));
-	for (uint32_t w = 1; w < m->nvocab; w++)
-		m->uni_order[w - 1] = w;
-	/* By count, most first, then by id: a stable order. */
-	uint64_t *keyed = xcalloc(m->nvocab, sizeof(*keyed));
-	for (uint32_t i = 0; i + 1 < m->nvocab; i++) {
-		uint32_t w = m->uni_order[i];
-		keyed[i] = (uint64_t)(UINT32_MAX - m->uni_count[w]) << 32 | w;
+	uint32_t *tmp = xcalloc(m->nvocab, sizeof(*tmp)), *from = m->uni_order, *to = tmp;
+	for (uint32_t i = 0; i < n; i++)
+		from[i] = i + 1;
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t at[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			at[((UINT32_MAX - m->uni_count[from[i]]) >> shift & 0xff) + 1]++;
+		for (unsigned b = 0; b < 256; b++)
+			at[b + 1] += at[b];
+		for (size_t i = 0; i < n; i++)
+			to[at[(UINT32_MAX - m->uni_count[from[i]]) >> shift & 0xff]++] = from[i];
+		uint32_t *x = from;
+		from = to;
+		to = x;
 	}
-	qsort(keyed, m->nvocab - 1, sizeof(*keyed), by_u64);
-	for (uint32_t i = 0; i + 1 < m->nvocab; i++)
-		m->uni_order[i] = (uint32_t)keyed[i];
-	free(keyed);
+	/* Four passes: the sorted ids are back in uni_order. */
+	free(tmp);
 }
 
 void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 {
 	*m = t->m;
-	for (unsigned k = 2; k <= m->order; k++) {
-		struct gram_table *tab = &t->tab[k];
-		struct gram *g = xreallocarray(NULL, tab->n ? tab->n : 1, sizeof(*g));
-		size_t n = 0;
-		uint64_t n1 = 0, n2 = 0;
-		for (size_t i = 0; i < tab->cap; i++)
-			if (tab->g[i].count) {
-				g[n++] = tab->g[i];
-				n1 += tab->g[i].count == 1;
-				n2 += tab->g[i].count == 2;
-			}
-		free(tab->g);
-		sort_grams(g, n);
-		struct ngram_level *l = &m->level[k];
-		l->discount = discount(n1, n2);
-		l->nconts = n;
-		l->cont_w = xreallocarray(NULL, n ? n : 1, sizeof(*l->cont_w));
-		l->cont_c = xreallocarray(NULL, n ? n : 1, sizeof(*l->cont_c));
-		l->ctx = xreallocarray(NULL, n ? n : 1, sizeof(*l->ctx));
-		for (size_t i = 0; i < n; i++) {
-			if (!i || g[i].ctx != g[i - 1].ctx)
-				l->ctx[l->nctx++] = (struct ngram_ctx){ g[i].ctx, 0, (uint32_t)i, 0 };
-			struct ngram_ctx *c = &l->ctx[l->nctx - 1];
-			c->n++;
-			c->total += g[i].count;
-			l->cont_w[i] = g[i].w;
-			l->cont_c[i] = g[i].count;
-		}
-		free(g);
-	}
-	m->uni_count = xcalloc(m->nvocab, sizeof(*m->uni_count));
-	uint64_t none = ctx_hash(NULL, 0);
-	for (size_t i = 0; i < t->tab[1].cap; i++)
-		if (t->tab[1].g[i].count && t->tab[1].g[i].ctx == none)
-			m->uni_count[t->tab[1].g[i].w] = t->tab[1].g[i].count;
-	free(t->tab[1].g);
+	for (unsigned k = 2; k <= m->order; k++)
+		level_from_table(&m->level[k], &t->tab[k]);
+	/* The unigram counts, by id, for every word of the vocabulary. */
+	m->uni_count = xreallocarray(t->uni, m->nvocab, sizeof(*m->uni_count));
+	if (t->ucap < m->nvocab)
+		memset(m->uni_count + t->ucap, 0, (m->nvocab - t->ucap) * sizeof(*m->uni_count));
 	qsort(t->lengths, t->nlengths, sizeof(*t->lengths), by_value);
 	m->lengths = t->lengths;
 	m->nlengths = t->nlengths;
 	words_release(&t->ws);
 	free(t->seq);
+	free(t->whash);
 	free(t);
 	model_index(m);
 }
@@ -411,23 +663,36 @@ static void padded_history(const struct ngram_model *m, const uint32_t *hist, si
 		out[i] = i + n >= want ? hist[i + n - want] : NGRAM_BOS;
 }
 
-double ngram_prob(const struct ngram_model *m, const uint32_t *hist, size_t n, uint32_t w)
+/* P(w | a history whose context at order k is c[k], or NULL when unseen),
+ * for k in 2 .. order. */
+static double prob_in(const struct ngram_model *m, const struct ngram_ctx *const *c, uint32_t w)
 {
-	uint32_t h[NGRAM_MAX_ORDER];
-	padded_history(m, hist, n, h);
 	int known = w < m->nvocab;
 	double p = known ? m->p_uni[w] : m->p_unknown;
 	for (unsigned k = 2; k <= m->order; k++) {
 		const struct ngram_level *l = &m->level[k];
-		const struct ngram_ctx *c = find_ctx(l, ctx_hash(h + m->order - k, k - 1));
-		if (!c)
+		if (!c[k])
 			continue;
-		double cw = known ? (double)cont_count(l, c, w) - l->discount : 0;
-		double total = (double)c->total;
-		p = (cw > 0 ? cw / total : 0) + l->discount * (double)c->n / total * p;
+		double cw = known ? (double)cont_count(l, c[k], w) - l->discount : 0;
+		double total = (double)c[k]->total;
+		p = (cw > 0 ? cw / total : 0) + l->discount * (double)c[k]->n / total * p;
 	}
 	return p;
 }
+
+double ngram_prob(const struct ngram_model *m, const uint32_t *hist, size_t n, uint32_t w)
+{
+	uint32_t h[NGRAM_MAX_ORDER];
+	padded_history(m, hist, n, h);
+	const struct ngram_ctx *c[NGRAM_MAX_ORDER + 1];
+	for (unsigned k = 2; k <= m->order; k++)
+		c[k] = find_ctx(&m->level[k], ctx_hash(h + m->order - k, k - 1));
+	return prob_in(m, c, w);
+}
+
+/* How many words a lookup of a document's words or probabilities takes
+ * at once, its memory prefetched ahead. */
+#define LOOKUP_BATCH 32
 
 size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
 		 size_t *len, size_t *cap)
@@ -439,8 +704,19 @@ size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t 
 		*cap = grow_capacity(*cap, *len + ws.n, 256);
 		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
 	}
-	for (size_t i = 0; i < ws.n; i++)
-		(*ids)[(*len)++] = ngram_word_id(m, ws.norm.buf + ws.w[i].off, ws.w[i].len);
+	/* A batch's hashes first, their slots prefetched, then the lookups. */
+	for (size_t from = 0; from < ws.n; from += LOOKUP_BATCH) {
+		size_t to = ws.n - from < LOOKUP_BATCH ? ws.n : from + LOOKUP_BATCH;
+		uint64_t hash[LOOKUP_BATCH];
+		for (size_t i = from; i < to; i++) {
+			hash[i - from] = word_hash(ws.norm.buf + ws.w[i].off, ws.w[i].len);
+			if (m->vcap)
+				__builtin_prefetch(&m->vslot[hash_slot(hash[i - from], m->vcap)]);
+		}
+		for (size_t i = from; i < to; i++)
+			(*ids)[(*len)++] = vocab_find(m, hash[i - from], ws.norm.buf + ws.w[i].off,
+						      ws.w[i].len);
+	}
 	size_t added = ws.n;
 	words_release(&ws);
 	return added;
@@ -741,13 +1017,20 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 	write32s(&w, m->uni_count, m->nvocab);
 	for (unsigned k = 2; k <= m->order; k++) {
 		const struct ngram_level *l = &m->level[k];
+		/* The contexts a chunk at a time: a write (and a checksum
+		 * update) per 24 bytes would cost more than the encoding. */
+		unsigned char e[24 * 1024];
+		size_t fill = 0;
 		for (size_t c = 0; c < l->nctx; c++) {
-			unsigned char e[24];
-			put64(e, l->ctx[c].hash);
-			put64(e + 8, l->ctx[c].total);
-			put32(e + 16, l->ctx[c].first);
-			put32(e + 20, l->ctx[c].n);
-			checked_write(&w, e, sizeof(e));
+			put64(e + fill, l->ctx[c].hash);
+			put64(e + fill + 8, l->ctx[c].total);
+			put32(e + fill + 16, l->ctx[c].first);
+			put32(e + fill + 20, l->ctx[c].n);
+			fill += 24;
+			if (fill == sizeof(e) || c + 1 == l->nctx) {
+				checked_write(&w, e, fill);
+				fill = 0;
+			}
 		}
 		write32s(&w, l->cont_w, l->nconts);
 		write32s(&w, l->cont_c, l->nconts);
@@ -764,7 +1047,7 @@ static uint32_t *take32s(struct byte_reader *r, uint64_t n)
 	const unsigned char *at = byte_take(r, n * 4);
 	if (!at)
 		return NULL;
-	uint32_t *v = xreallocarray(NULL, n ? n : 1, sizeof(*v));
+	uint32_t *v = level_array(n, sizeof(*v));
 	memcpy(v, at, n * 4);
 	return v;
 }
@@ -845,7 +1128,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		const unsigned char *e = byte_take(&r, (uint64_t)l->nctx * 24);
 		if (!e)
 			return parse_fail(m, err, "truncated");
-		l->ctx = xreallocarray(NULL, l->nctx ? l->nctx : 1, sizeof(*l->ctx));
+		l->ctx = level_array(l->nctx, sizeof(*l->ctx));
 		for (size_t c = 0; c < l->nctx; c++, e += 24)
 			l->ctx[c] = (struct ngram_ctx){ get64(e), get64(e + 8), get32(e + 16), get32(e + 20) };
 		l->cont_w = take32s(&r, l->nconts);
@@ -891,6 +1174,13 @@ int ngram_load(struct ngram_model *m, const char *path)
 	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
 	int rc = 0;
 	memset(m, 0, sizeof(*m));
+	/* Room for the whole file first, in huge pages where it is large:
+	 * models run to hundreds of megabytes. */
+	struct stat st;
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		strbuf_grow(&data, (size_t)st.st_size + 1);
+		hint_huge(data.buf, (size_t)st.st_size + 1);
+	}
 	if (file_slurp(path, &data) < 0)
 		rc = error_errno("%s", path);
 	else if (ngram_parse(m, (const unsigned char *)data.buf, data.len, &err) < 0)
@@ -903,10 +1193,48 @@ int ngram_load(struct ngram_model *m, const char *path)
 double ngram_perplexity(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,
 			size_t *cap)
 {
-	size_t len = 0;
+	/* The words as ids after order - 1 begin markers, and the end marker:
+	 * word i of the document, or the end marker at i = len, has its
+	 * history in the order - 1 ids before it. */
+	unsigned pad = m->order - 1;
+	size_t len = pad;
+	if (*cap < len) {
+		*cap = grow_capacity(*cap, len, 256);
+		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
+	}
+	for (unsigned i = 0; i < pad; i++)
+		(*ids)[i] = NGRAM_BOS;
 	ngram_ids(m, s, n, ids, &len, cap);
+	if (len == *cap) {
+		*cap = grow_capacity(*cap, len + 1, 256);
+		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
+	}
+	(*ids)[len++] = NGRAM_EOS;
+	const uint32_t *seq = *ids;
+	/* A batch of words at a time: the contexts' hashes and their slots
+	 * prefetched, then the contexts found and their continuations
+	 * prefetched, then the probabilities, in order. */
 	double sum = 0;
-	for (size_t i = 0; i <= len; i++)
-		sum -= log(ngram_prob(m, *ids, i, i < len ? (*ids)[i] : NGRAM_EOS));
-	return exp(sum / (double)(len + 1));
+	for (size_t from = pad; from < len; from += LOOKUP_BATCH) {
+		size_t to = len - from < LOOKUP_BATCH ? len : from + LOOKUP_BATCH;
+		uint64_t hash[LOOKUP_BATCH][NGRAM_MAX_ORDER + 1];
+		const struct ngram_ctx *c[LOOKUP_BATCH][NGRAM_MAX_ORDER + 1];
+		for (size_t i = from; i < to; i++)
+			for (unsigned k = 2; k <= m->order; k++) {
+				const struct ngram_level *l = &m->level[k];
+				hash[i - from][k] = ctx_hash(seq + i - (k - 1), k - 1);
+				__builtin_prefetch(&l->slot[hash_slot(hash[i - from][k], l->scap)]);
+			}
+		for (size_t i = from; i < to; i++)
+			for (unsigned k = 2; k <= m->order; k++) {
+				const struct ngram_level *l = &m->level[k];
+				const struct ngram_ctx *x = find_ctx(l, hash[i - from][k]);
+				c[i - from][k] = x;
+				if (x)
+					__builtin_prefetch(&l->cont_w[x->first + x->n / 2]);
+			}
+		for (size_t i = from; i < to; i++)
+			sum -= log(prob_in(m, c[i - from], seq[i]));
+	}
+	return exp(sum / (double)(len - pad));
 }

@@ -58,7 +58,7 @@ struct ngram_model {
 	struct strbuf text;
 	uint32_t *off;
 	uint32_t nvocab;
-	uint32_t *vslot;	/* id + 1 by word hash; 0 empty */
+	uint64_t *vslot;	/* by word hash: id + 1, and the hash's low half above; 0 empty */
 	size_t vcap;
 	struct ngram_level level[NGRAM_MAX_ORDER + 1]; /* 2 .. order */
 	uint32_t *uni_count;	/* the unigram level's counts, by id */

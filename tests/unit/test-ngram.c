@@ -9,6 +9,8 @@
 #include "diag.h"
 #include "hash.h"
 #include "ngram.h"
+#include "prng.h"
+#include "strbuf.h"
 #include "unit.h"
 
 static const char *const corpus[] = {
@@ -276,10 +278,109 @@ static void test_sampling(void)
 	ngram_release(&m);
 }
 
+/* A perplexity, batched as it is, is exactly the word-by-word one:
+ * documents past a batch, with unknown words, at every order. */
+static void test_perplexity(void)
+{
+	struct strbuf doc = STRBUF_INIT;
+	for (int i = 0; i < 30; i++)
+		strbuf_addstr(&doc, i % 7 ? "the cat sat on the mat . " : "zebra ");
+	const char *docs[] = { "", "the", "the cat saw a zebra", "unknown words only", doc.buf };
+	int same = 1;
+	for (unsigned order = 1; order <= 6; order++) {
+		struct ngram_model m;
+		train(&m, order);
+		for (size_t d = 0; d < sizeof(docs) / sizeof(*docs); d++) {
+			uint32_t *ids = NULL, *scratch = NULL;
+			size_t len = 0, cap = 0, scap = 0;
+			ngram_ids(&m, docs[d], strlen(docs[d]), &ids, &len, &cap);
+			double sum = 0;
+			for (size_t i = 0; i <= len; i++)
+				sum -= log(ngram_prob(&m, ids, i, i < len ? ids[i] : NGRAM_EOS));
+			double want = exp(sum / (double)(len + 1));
+			double got = ngram_perplexity(&m, docs[d], strlen(docs[d]), &scratch, &scap);
+			if (got != want) {
+				same = 0;
+				printf("# order %u, document %zu: %.17g, not %.17g\n", order, d, got, want);
+			}
+			free(ids);
+			free(scratch);
+		}
+		ngram_release(&m);
+	}
+	ok(same, "a perplexity is exactly the mean of its words' log probabilities");
+	strbuf_release(&doc);
+}
+
+/* Counts that hold in every Kneser-Ney model, on a corpus large enough
+ * for the training tables to grow many times: the top order counts each
+ * word and end marker once, and each order below counts, for each of its
+ * n-grams, the distinct n-grams of the order above that extend it. */
+static void test_training_at_scale(void)
+{
+	struct prng r;
+	prng_seed(&r, 42);
+	for (unsigned order = 2; order <= 3; order++) {
+		struct ngram_trainer *t = ngram_trainer_new(order);
+		struct strbuf doc = STRBUF_INIT;
+		uint64_t words = 0, docs = 30000;
+		unsigned char seen[3000] = { 0 };
+		uint32_t distinct = 0;
+		for (uint64_t d = 0; d < docs; d++) {
+			strbuf_setlen(&doc, 0);
+			/* Some documents run past a batch of words. */
+			uint64_t n = prng_below(&r, d % 50 ? 20 : 200);
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t w = prng_below(&r, 3000);
+				distinct += !seen[w];
+				seen[w] = 1;
+				strbuf_addf(&doc, "w%llu ", (unsigned long long)w);
+			}
+			words += n;
+			ngram_train(t, doc.buf, doc.len);
+		}
+		struct ngram_model m;
+		ngram_finish(t, &m);
+		ok(m.nvocab == distinct + 2, "order %u: each of %u distinct words has one id", order,
+		   m.nvocab - 2);
+		uint64_t top = 0;
+		for (size_t c = 0; c < m.level[order].nctx; c++)
+			top += m.level[order].ctx[c].total;
+		ok(top == words + docs, "order %u: the top order counts every word and end: %llu",
+		   order, (unsigned long long)top);
+		int sorted = 1;
+		for (unsigned k = 2; k <= order; k++) {
+			const struct ngram_level *l = &m.level[k];
+			uint64_t below = 0;
+			if (k > 2)
+				for (size_t c = 0; c < m.level[k - 1].nctx; c++)
+					below += m.level[k - 1].ctx[c].total;
+			else
+				for (uint32_t w = 1; w < m.nvocab; w++)
+					below += m.uni_count[w];
+			ok(below == l->nconts, "order %u: the order below %u counts its %zu n-grams",
+			   order, k, l->nconts);
+			for (size_t c = 0; c < l->nctx; c++) {
+				const struct ngram_ctx *x = &l->ctx[c];
+				sorted &= !c || x->hash > l->ctx[c - 1].hash;
+				sorted &= c + 1 < l->nctx || (size_t)x->first + x->n == l->nconts;
+				for (uint32_t j = x->first + 1; j < x->first + x->n; j++)
+					sorted &= l->cont_w[j] > l->cont_w[j - 1];
+			}
+		}
+		ok(sorted && m.level[order].nconts > 100000,
+		   "order %u: %zu n-grams, sorted by context and word", order, m.level[order].nconts);
+		strbuf_release(&doc);
+		ngram_release(&m);
+	}
+}
+
 int main(void)
 {
 	diag_init("test-ngram");
 	test_probabilities();
+	test_perplexity();
+	test_training_at_scale();
 	test_file();
 	test_file_consistent();
 	test_sampling();
