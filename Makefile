@@ -5,7 +5,7 @@
 #   make check-slurm  examples/scale/slurm.sh on a Slurm cluster of one node
 #                   started here for the test (as root)
 #   make demo       run the main job on the bundled example corpus
-#   make bench      benchmarks against peer tools (bench/RESULTS.md)
+#   make bench      benchmarks against peer tools (bench/RESULTS.md); BENCH_SCALE=10G adds 10 GB
 #   make fuzz       libFuzzer targets for the JSON scanner and the reader
 #   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages, completions
 #   make SANITIZE=1 check   the same tests under ASan and UBSan
