@@ -5,7 +5,7 @@
 #   make check-slurm  examples/scale/slurm.sh on a Slurm cluster of one node
 #                   started here for the test (as root)
 #   make demo       run the main job on the bundled example corpus
-#   make bench      benchmarks against peer tools (bench/RESULTS.md)
+#   make bench      benchmarks against peer tools (bench/RESULTS.md); BENCH_SCALE=10G adds 10 GB
 #   make fuzz       libFuzzer targets for the JSON scanner and the reader
 #   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages, completions
 #   make SANITIZE=1 check   the same tests under ASan and UBSan
@@ -55,7 +55,9 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 DEB_PACKAGES := build-essential pkg-config libzstd-dev libutf8proc-dev libxxhash-dev \
                 libpcre2-dev libcurl4-openssl-dev zstd bats bats-assert bats-support \
                 jq mandoc clang chromium netpbm parallel time valgrind
-DEB_BENCH    := bc time curl miller
+DEB_BENCH    := bc time curl miller gnuplot-nox
+# make bench BENCH_SCALE=10G: the scaling rows at 0.1, 1 and 10 GB (default: up to 1 GB).
+BENCH_SCALE  ?= 1G
 # What make check-slurm adds: Slurm's daemons and commands, munge.
 DEB_SLURM    := slurm-wlm munge
 
@@ -132,7 +134,7 @@ demo: deps
 bench:
 	$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(DEB_BENCH)"
 	$(MAKE) --no-print-directory $(BINS) $(BENCH_BINS)
-	BUILD=$(BUILD) bench/run
+	BUILD=$(BUILD) BENCH_SCALE=$(BENCH_SCALE) bench/run
 
 FUZZ_TARGETS := fuzz-json fuzz-input fuzz-dedup-index fuzz-dedup-shard fuzz-ngram-model \
                 fuzz-stats-state fuzz-judge-score fuzz-chat fuzz-rules fuzz-template
