@@ -193,6 +193,8 @@ static void index_phrases(void)
 	}
 }
 
+static void index_stop_words(void);
+
 /* The patterns as one alternation, so that a text is scanned once. */
 static pcre2_code *compiled;
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
@@ -211,6 +213,7 @@ static void compile_patterns(void)
 	pcre2_jit_compile(compiled, PCRE2_JIT_COMPLETE);
 	strbuf_release(&all);
 	index_phrases();
+	index_stop_words();
 }
 
 /* --- Scratch ------------------------------------------------------------- */
@@ -430,32 +433,48 @@ static int has_alpha(const char *p, size_t n)
 	return 0;
 }
 
+/* Gopher's stop words, each as its bytes in the order of a 32-bit
+ * number (first byte lowest), for comparing a word with one compare. */
+static const char *const stop_words[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
+#define NSTOP_WORDS (sizeof(stop_words) / sizeof(*stop_words))
+static uint32_t stop_packed[NSTOP_WORDS];
+static unsigned char stop_len[NSTOP_WORDS];
+static unsigned char wrapping[256];	/* is_wrapping() of each byte */
+
+static void index_stop_words(void)
+{
+	for (size_t i = 0; i < NSTOP_WORDS; i++) {
+		stop_len[i] = (unsigned char)strlen(stop_words[i]);
+		for (size_t j = 0; j < stop_len[i]; j++)
+			stop_packed[i] |= (uint32_t)(unsigned char)stop_words[i][j] << 8 * j;
+	}
+	for (int c = 0; c < 256; c++)
+		wrapping[c] = (unsigned char)is_wrapping((char)c);
+}
+
 /* Is the word, without ASCII punctuation around it and in lower case,
  * one of Gopher's stop words? Returns its number, or -1. */
 static int stop_word(const char *p, size_t n)
 {
-	static const char *const stops[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
-	static const unsigned char lens[] = { 3, 2, 2, 2, 3, 4, 4, 4 };
+	const unsigned char *u = (const unsigned char *)p;
 	/* Most words are longer than any stop word and start and end
 	 * with a letter. */
-	if (n > 4 && !is_wrapping(p[0]) && !is_wrapping(p[n - 1]))
+	if (n > 4 && !wrapping[u[0]] && !wrapping[u[n - 1]])
 		return -1;
-	while (n && is_wrapping(p[0]))
-		p++, n--;
-	while (n && is_wrapping(p[n - 1]))
+	while (n && wrapping[u[0]])
+		u++, n--;
+	while (n && wrapping[u[n - 1]])
 		n--;
-	if (n > 4)
+	if (n < 2 || n > 4)
 		return -1;
-	for (int i = 0; i < 8; i++) {
-		size_t k = lens[i];
-		if (n != k)
-			continue;
-		size_t j = 0;
-		while (j < k && (p[j] | 0x20) == stops[i][j])
-			j++;
-		if (j == k)
-			return i;
-	}
+	/* Bit 5 set puts ASCII letters in lower case; it takes no other
+	 * byte to a letter. */
+	uint32_t x = 0;
+	for (size_t j = 0; j < n; j++)
+		x |= (uint32_t)(u[j] | 0x20) << 8 * j;
+	for (size_t i = 0; i < NSTOP_WORDS; i++)
+		if (stop_len[i] == n && stop_packed[i] == x)
+			return (int)i;
 	return -1;
 }
 
