@@ -702,7 +702,11 @@ static char *put_value(char *p, double v)
 		memcpy(p, "null", 4);
 		return p + 4;
 	}
-	/* Most signals are counts, or 0. */
+	/* Most signals are counts, and many are 0. */
+	if (v == 0) {
+		*p = '0';
+		return p + 1;
+	}
 	if (v >= 0 && v <= 9e11 && v == (double)(uint64_t)v)
 		return put_u64(p, (uint64_t)v);
 	double scaled = v * 1e4;
