@@ -123,6 +123,9 @@ static unsigned char pair_first[65536];
  * which puts ASCII letters in lower case. (Every phrase is four bytes or
  * longer.) */
 static uint64_t quad_filter[65536 / 64];
+/* The same for bytes 0 to 3, 1 to 4 and 2 to 5 of the phrases an ASCII
+ * text is searched for, all but required[]: see find_phrases(). */
+static uint64_t quad_filter_ascii[65536 / 64];
 
 static unsigned quad_key(const char *p)
 {
@@ -186,10 +189,14 @@ static void index_phrases(void)
 		for (size_t a = 0; a < n0; a++)
 			for (size_t b = 0; b < n1; b++)
 				pair_first[c0[a] | c1[b] << 8] = (unsigned char)(i + 1);
-		if (phrase_len[i] < 4)
-			BUG("phrase '%s' is shorter than four bytes", phrase[i]);
+		if (phrase_len[i] < 4 || (phrase_kind[i] != PH_REQUIRED && phrase_len[i] < 6))
+			BUG("phrase '%s' is too short for the filters", phrase[i]);
 		unsigned key = quad_key(phrase[i]);
 		quad_filter[key / 64] |= 1ull << key % 64;
+		for (size_t at = 0; phrase_kind[i] != PH_REQUIRED && at < 3; at++) {
+			key = quad_key(phrase[i] + at);
+			quad_filter_ascii[key / 64] |= 1ull << key % 64;
+		}
 	}
 }
 
@@ -554,6 +561,9 @@ static void count_bytes(const char *text, size_t n, struct byte_counts *b)
 struct phrase_counts {
 	int maybe, maybe_ascii, lorem;
 	size_t js, policy;
+	/* The line of a phrase, counted when one is found: lines newlines
+	 * before counted_to; the last line of each kind. */
+	size_t lines, counted_to, js_line, policy_line;
 };
 
 /* Does p start with the lower-case w[0..k) when put in lower case? */
@@ -565,51 +575,72 @@ static int starts_lower(const char *p, const char *w, size_t k)
 	return 1;
 }
 
-static void find_phrases(const char *text, size_t n, struct phrase_counts *f)
+/* Does the filter pass the four bytes at p? */
+static int quad_passes(const uint64_t *filter, const char *p)
 {
-	memset(f, 0, sizeof(*f));
-	/* The line of a phrase, counted when one is found: lines newlines
-	 * before counted_to. */
-	size_t lines = 0, counted_to = 0, js_line = SIZE_MAX, policy_line = SIZE_MAX;
-	for (size_t i = 0; i + 4 <= n; i++) {
-		unsigned key = quad_key(text + i);
-		if (!(quad_filter[key / 64] >> key % 64 & 1))
+	unsigned key = quad_key(p);
+	return filter[key / 64] >> key % 64 & 1;
+}
+
+/* The phrases that start at text[i], counted. */
+static void phrases_at(const char *text, size_t n, size_t i, struct phrase_counts *f)
+{
+	unsigned first = pair_first[(unsigned char)text[i] | (unsigned char)text[i + 1] << 8];
+	if (!first)
+		return;
+	unsigned pair = ascii_lower((unsigned char)text[i]) << 8 | ascii_lower((unsigned char)text[i + 1]);
+	for (size_t k = first - 1u; k < NPHRASES && phrase_pair[k] == pair; k++) {
+		if (phrase_len[k] > n - i || !starts_lower(text + i, phrase[k], phrase_len[k]))
 			continue;
-		unsigned first = pair_first[(unsigned char)text[i] | (unsigned char)text[i + 1] << 8];
-		if (!first)
+		int kind = phrase_kind[k];
+		if (kind == PH_REQUIRED) {
+			f->maybe = 1;
 			continue;
-		unsigned pair = ascii_lower((unsigned char)text[i]) << 8 | ascii_lower((unsigned char)text[i + 1]);
-		for (size_t k = first - 1u; k < NPHRASES && phrase_pair[k] == pair; k++) {
-			if (phrase_len[k] > n - i || !starts_lower(text + i, phrase[k], phrase_len[k]))
-				continue;
-			int kind = phrase_kind[k];
-			if (kind == PH_REQUIRED) {
-				f->maybe = 1;
-				continue;
-			}
-			if (kind == PH_REQUIRED_ASCII) {
-				f->maybe_ascii = 1;
-				continue;
-			}
-			if (kind == PH_LOREM) {
-				f->lorem = 1;
-				continue;
-			}
-			for (const char *nl; counted_to < i &&
-			     (nl = memchr(text + counted_to, '\n', i - counted_to));) {
-				lines++;
-				counted_to = (size_t)(nl - text) + 1;
-			}
-			counted_to = i;
-			if (kind == PH_JAVASCRIPT) {
-				f->js += js_line != lines;
-				js_line = lines;
-			} else {
-				f->policy += policy_line != lines;
-				policy_line = lines;
-			}
+		}
+		if (kind == PH_REQUIRED_ASCII) {
+			f->maybe_ascii = 1;
+			continue;
+		}
+		if (kind == PH_LOREM) {
+			f->lorem = 1;
+			continue;
+		}
+		for (const char *nl; f->counted_to < i &&
+		     (nl = memchr(text + f->counted_to, '\n', i - f->counted_to));) {
+			f->lines++;
+			f->counted_to = (size_t)(nl - text) + 1;
+		}
+		f->counted_to = i;
+		if (kind == PH_JAVASCRIPT) {
+			f->js += f->js_line != f->lines;
+			f->js_line = f->lines;
+		} else {
+			f->policy += f->policy_line != f->lines;
+			f->policy_line = f->lines;
 		}
 	}
+}
+
+/* The phrases of the text (of nothing but ASCII when ascii), counted;
+ * in an ASCII text, not those of required[], which it does not need. */
+static void find_phrases(const char *text, size_t n, int ascii, struct phrase_counts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->js_line = f->policy_line = SIZE_MAX;
+	if (ascii) {
+		/* The phrases an ASCII text needs are six bytes or longer:
+		 * each holds four bytes at a multiple of three, starting in
+		 * its first three bytes. Only those positions are filtered,
+		 * and the three before a position that passes looked at. */
+		for (size_t j = 0; j + 4 <= n; j += 3)
+			if (quad_passes(quad_filter_ascii, text + j))
+				for (size_t i = j < 2 ? 0 : j - 2; i <= j; i++)
+					phrases_at(text, n, i, f);
+		return;
+	}
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (quad_passes(quad_filter, text + i))
+			phrases_at(text, n, i, f);
 }
 
 /* The hashes of the n-grams of words, by position, in s->gh: there are
@@ -774,7 +805,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	count_bytes(text, n, &bc);
 	size_t hellip = bc.e2 ? count_substr(text, n, "…") : 0;
 	struct phrase_counts ph;
-	find_phrases(text, n, &ph);
+	find_phrases(text, n, bc.ascii, &ph);
 	out[Q_LOREM_IPSUM] = ph.lorem;
 	/* Words. */
 	text_words_as(text, n, NORM_NONE, &s->ws);

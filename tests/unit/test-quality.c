@@ -96,6 +96,18 @@ static void test_line_rules(void)
 	ok(v[Q_LOREM_IPSUM] == 1 && v[Q_CURLY_BRACE] == 1, "lorem ipsum, a curly brace");
 	ok(v[Q_JAVASCRIPT_LINES] == 1 && v[Q_POLICY_LINES] == 1,
 	   "one javascript line, one policy line with two phrases");
+	/* ASCII text is looked at every third byte: a phrase is found at
+	 * any offset, up to the end. */
+	const char *at_offsets[] = { "javascript", "xjavascript", "xxjavascript", "a JavaScript",
+				     "(JAVASCRIPT)", "Sure, here is", " Sure, here is", "  Sure, here is" };
+	int all = 1;
+	for (size_t i = 0; i < sizeof(at_offsets) / sizeof(*at_offsets); i++) {
+		score(at_offsets[i], NULL);
+		all &= v[Q_JAVASCRIPT_LINES] + v[Q_BOILERPLATE] == 1;
+	}
+	ok(all, "phrases at every offset of an ASCII text");
+	score("javascript\njavascript\n-javascript\nno\n--Lorem Ipsum", NULL);
+	ok(v[Q_JAVASCRIPT_LINES] == 3 && v[Q_LOREM_IPSUM] == 1, "three javascript lines, lorem ipsum at the end");
 	score("plain text here.", NULL);
 	ok(v[Q_LOREM_IPSUM] == 0 && v[Q_CURLY_BRACE] == 0 && v[Q_JAVASCRIPT_LINES] == 0 &&
 	   v[Q_POLICY_LINES] == 0, "none of them in plain text");
