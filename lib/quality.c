@@ -445,16 +445,13 @@ static int has_alpha(const char *p, size_t n)
 static const char *const stop_words[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
 #define NSTOP_WORDS (sizeof(stop_words) / sizeof(*stop_words))
 static uint32_t stop_packed[NSTOP_WORDS];
-static unsigned char stop_len[NSTOP_WORDS];
 static unsigned char wrapping[256];	/* is_wrapping() of each byte */
 
 static void index_stop_words(void)
 {
-	for (size_t i = 0; i < NSTOP_WORDS; i++) {
-		stop_len[i] = (unsigned char)strlen(stop_words[i]);
-		for (size_t j = 0; j < stop_len[i]; j++)
+	for (size_t i = 0; i < NSTOP_WORDS; i++)
+		for (size_t j = 0; stop_words[i][j]; j++)
 			stop_packed[i] |= (uint32_t)(unsigned char)stop_words[i][j] << 8 * j;
-	}
 	for (int c = 0; c < 256; c++)
 		wrapping[c] = (unsigned char)is_wrapping((char)c);
 }
@@ -475,12 +472,12 @@ static int stop_word(const char *p, size_t n)
 	if (n < 2 || n > 4)
 		return -1;
 	/* Bit 5 set puts ASCII letters in lower case; it takes no other
-	 * byte to a letter. */
+	 * byte to a letter, and none to 0, so that x tells its length. */
 	uint32_t x = 0;
 	for (size_t j = 0; j < n; j++)
 		x |= (uint32_t)(u[j] | 0x20) << 8 * j;
 	for (size_t i = 0; i < NSTOP_WORDS; i++)
-		if (stop_len[i] == n && stop_packed[i] == x)
+		if (stop_packed[i] == x)
 			return (int)i;
 	return -1;
 }
