@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "alloc.h"
 #include "diag.h"
@@ -71,9 +74,27 @@ static const char *const required[] = {
 	"hoffe", "модел", "не могу", "звините", "адеюсь",
 };
 
-/* The phrases looked for in the lower-case text, in one pass: the
- * required literals above, then these. */
-enum { PH_JAVASCRIPT = 100, PH_POLICY, PH_LOREM };
+/* The same for a text of nothing but ASCII, where the patterns' curly
+ * apostrophes and non-ASCII words cannot match: longer literals that
+ * common words ("ensure", "help with") do not set off. Each holds one of
+ * the literals above, so that a text scanned for these would have been
+ * scanned before, and each match of the patterns in ASCII text holds one
+ * of them (ASCII text matches the caseless patterns as its lower-case
+ * form does). */
+static const char *const required_ascii[] = {
+	"as an ai", "i'm an ai", "i am an ai", "i'm just an ai", "i am just an ai",
+	"i'm sorry", "i am sorry", "i'm afraid", "i am afraid",
+	"can't help with", "cannot help with", "can't assist with", "cannot assist with",
+	"certainly! here", "certainly, here", "certainly. here", "sure! here", "sure, here",
+	"sure. here", "of course! here", "of course, here", "of course. here", "absolutely! here",
+	"absolutely, here", "absolutely. here", "hope this helps", "feel free to ask",
+	"knowledge cut", "don't have personal", "don't have real-time", "don't have access to",
+	"great question", "als ki", "als eine ki", "tut mir leid", "leider", "ich hoffe",
+};
+
+/* The phrases looked for in the text without regard to ASCII case, in
+ * one pass: the required literals above, then these. */
+enum { PH_REQUIRED = 1, PH_REQUIRED_ASCII, PH_JAVASCRIPT, PH_POLICY, PH_LOREM };
 static const struct {
 	const char *text;
 	int kind;
@@ -83,21 +104,62 @@ static const struct {
 	{ "uses cookies", PH_POLICY }, { "lorem ipsum", PH_LOREM },
 };
 
-#define NPHRASES (sizeof(required) / sizeof(*required) + sizeof(line_phrases) / sizeof(*line_phrases))
+#define NREQUIRED (sizeof(required) / sizeof(*required))
+#define NREQUIRED_ASCII (sizeof(required_ascii) / sizeof(*required_ascii))
+#define NPHRASES (NREQUIRED + NREQUIRED_ASCII + sizeof(line_phrases) / sizeof(*line_phrases))
 static const char *phrase[NPHRASES];
 static size_t phrase_len[NPHRASES];
-static int phrase_kind[NPHRASES];	/* 0: a required literal */
+static int phrase_kind[NPHRASES];
 static unsigned phrase_pair[NPHRASES];	/* its first two bytes */
-/* For each first two bytes, the first of the phrases that start so (the
- * phrases are sorted by them), plus 1; 0 for none. */
+/* For each two bytes of text (the first in the low byte), the first of
+ * the phrases that start so in lower case (the phrases are sorted by
+ * their first two bytes), plus 1; 0 for none. Every case of an ASCII
+ * letter has its entry, so that the text need not be put in lower case
+ * to be looked up. */
 static unsigned char pair_first[65536];
+/* A filter that passes the first four bytes of every phrase, and rules
+ * out nearly every four bytes of text at less cost than pair_first: one
+ * bit for each value of a hash of four bytes with bit 5 set in each,
+ * which puts ASCII letters in lower case. (Every phrase is four bytes or
+ * longer.) */
+static uint64_t quad_filter[65536 / 64];
+/* The same for bytes 0 to 3, 1 to 4 and 2 to 5 of the phrases an ASCII
+ * text is searched for, all but required[]: see find_phrases(). */
+static uint64_t quad_filter_ascii[65536 / 64];
+
+static unsigned quad_key(const char *p)
+{
+	uint32_t x;
+	memcpy(&x, p, 4);
+	return ((x | 0x20202020u) * 0x9e3779b1u) >> 16;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return (unsigned char)(c + ((unsigned)(c - 'A') < 26u) * 32);
+}
+
+/* Each byte that ascii_lower() takes to c: c itself, and its capital. */
+static size_t ascii_cases(unsigned char c, unsigned char out[2])
+{
+	out[0] = c;
+	if (c >= 'a' && c <= 'z') {
+		out[1] = (unsigned char)(c - 32);
+		return 2;
+	}
+	return 1;
+}
 
 static void index_phrases(void)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < sizeof(required) / sizeof(*required); i++, k++) {
+	for (size_t i = 0; i < NREQUIRED; i++, k++) {
 		phrase[k] = required[i];
-		phrase_kind[k] = 0;
+		phrase_kind[k] = PH_REQUIRED;
+	}
+	for (size_t i = 0; i < NREQUIRED_ASCII; i++, k++) {
+		phrase[k] = required_ascii[i];
+		phrase_kind[k] = PH_REQUIRED_ASCII;
 	}
 	for (size_t i = 0; i < sizeof(line_phrases) / sizeof(*line_phrases); i++, k++) {
 		phrase[k] = line_phrases[i].text;
@@ -118,11 +180,27 @@ static void index_phrases(void)
 			phrase_pair[j] = phrase_pair[j - 1];
 			phrase_pair[j - 1] = pr;
 		}
+	_Static_assert(NPHRASES < 255, "phrase numbers fit pair_first");
 	for (size_t i = NPHRASES; i-- > 0;) {
 		phrase_len[i] = strlen(phrase[i]);
-		pair_first[phrase_pair[i]] = (unsigned char)(i + 1);
+		unsigned char c0[2], c1[2];
+		size_t n0 = ascii_cases((unsigned char)phrase[i][0], c0);
+		size_t n1 = ascii_cases((unsigned char)phrase[i][1], c1);
+		for (size_t a = 0; a < n0; a++)
+			for (size_t b = 0; b < n1; b++)
+				pair_first[c0[a] | c1[b] << 8] = (unsigned char)(i + 1);
+		if (phrase_len[i] < 4 || (phrase_kind[i] != PH_REQUIRED && phrase_len[i] < 6))
+			BUG("phrase '%s' is too short for the filters", phrase[i]);
+		unsigned key = quad_key(phrase[i]);
+		quad_filter[key / 64] |= 1ull << key % 64;
+		for (size_t at = 0; phrase_kind[i] != PH_REQUIRED && at < 3; at++) {
+			key = quad_key(phrase[i] + at);
+			quad_filter_ascii[key / 64] |= 1ull << key % 64;
+		}
 	}
 }
+
+static void index_stop_words(void);
 
 /* The patterns as one alternation, so that a text is scanned once. */
 static pcre2_code *compiled;
@@ -142,6 +220,7 @@ static void compile_patterns(void)
 	pcre2_jit_compile(compiled, PCRE2_JIT_COMPLETE);
 	strbuf_release(&all);
 	index_phrases();
+	index_stop_words();
 }
 
 /* --- Scratch ------------------------------------------------------------- */
@@ -155,17 +234,15 @@ struct quality_scratch {
 	struct words ws, pws;
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
-	uint64_t *gh;		/* n-gram hashes */
-	unsigned char *covered, *flag;
+	uint32_t *wh_low;	/* its low 32 bits, for comparing four at a time */
+	uint64_t *gh;		/* n-gram hashes, by position */
+	size_t *at;		/* the positions of the n-grams that may repeat */
+	size_t *slot_of;	/* the count table's slot of each of those */
+	uint64_t *pre;		/* code points of words [0, i) */
 	size_t wcap;
 	struct slot *set;	/* an open-addressing count table; a slot is in */
 	uint32_t gen;		/* use when its generation is the table's */
 	size_t set_cap;
-	uint64_t *pre;		/* code points of words [0, i) */
-	size_t *line_at;	/* where each line starts, and one past the text */
-	unsigned char *line_mark;
-	size_t lcap;
-	struct strbuf lower;	/* the text with ASCII letters in lower case */
 	pcre2_match_data *md;
 };
 
@@ -187,14 +264,12 @@ void quality_scratch_free(struct quality_scratch *s)
 	words_release(&s->pws);
 	free(s->wlen);
 	free(s->wh);
+	free(s->wh_low);
 	free(s->gh);
-	free(s->covered);
-	free(s->flag);
-	free(s->set);
+	free(s->at);
+	free(s->slot_of);
 	free(s->pre);
-	free(s->line_at);
-	free(s->line_mark);
-	strbuf_release(&s->lower);
+	free(s->set);
 	pcre2_match_data_free(s->md);
 	free(s);
 }
@@ -207,13 +282,14 @@ static void reserve_words(struct quality_scratch *s, size_t n)
 	s->wcap = grow_capacity(s->wcap, n + 1, 1024);
 	s->wlen = xreallocarray(s->wlen, s->wcap, sizeof(*s->wlen));
 	s->wh = xreallocarray(s->wh, s->wcap, sizeof(*s->wh));
+	s->wh_low = xreallocarray(s->wh_low, s->wcap, sizeof(*s->wh_low));
 	s->gh = xreallocarray(s->gh, s->wcap, sizeof(*s->gh));
-	s->covered = xreallocarray(s->covered, s->wcap, 1);
-	s->flag = xreallocarray(s->flag, s->wcap, 1);
+	s->at = xreallocarray(s->at, s->wcap, sizeof(*s->at));
+	s->slot_of = xreallocarray(s->slot_of, s->wcap, sizeof(*s->slot_of));
 	s->pre = xreallocarray(s->pre, s->wcap + 1, sizeof(*s->pre));
 }
 
-static uint64_t word_hash(const struct words *ws, size_t i)
+static inline uint64_t word_hash(const struct words *ws, size_t i)
 {
 	uint64_t pre[2];
 	words_prefix(ws, i, pre);
@@ -239,8 +315,8 @@ static void set_reset(struct quality_scratch *s, size_t n)
 	}
 }
 
-/* Count one more of key; returns the count now. */
-static uint32_t set_add(struct quality_scratch *s, uint64_t key)
+/* Count one more of key; returns its slot, which holds the count now. */
+static inline size_t set_add(struct quality_scratch *s, uint64_t key)
 {
 	struct slot *t = s->set;
 	size_t i = hash_slot(key, s->set_cap);
@@ -248,7 +324,8 @@ static uint32_t set_add(struct quality_scratch *s, uint64_t key)
 		i = hash_next_slot(i, s->set_cap);
 	if (t[i].gen != s->gen)
 		t[i] = (struct slot){ key, 0, s->gen };
-	return ++t[i].count;
+	t[i].count++;
+	return i;
 }
 
 static uint32_t set_get(const struct quality_scratch *s, uint64_t key)
@@ -292,34 +369,42 @@ static void trim(const char **p, size_t *n)
 		(*n)--;
 }
 
-static int starts_with(const char *p, size_t n, const char *w)
+/* Does p[0..n) end with one of the three-byte marks? */
+static int ends_with_wide(const char *p, size_t n, const char (*marks)[4], size_t count)
 {
-	size_t k = strlen(w);
-	return n >= k && !memcmp(p, w, k);
-}
-
-static int ends_with(const char *p, size_t n, const char *w)
-{
-	size_t k = strlen(w);
-	return n >= k && !memcmp(p + n - k, w, k);
-}
-
-/* Does the (trimmed) line end a sentence: . ! ? " ' … ” ’ 。！？ */
-static int ends_sentence(const char *p, size_t n)
-{
-	static const char *const marks[] = { ".", "!", "?", "\"", "'", "…", "”", "’", "。", "！",
-					     "？" };
-	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++)
-		if (ends_with(p, n, marks[i]))
+	for (size_t i = 0; n >= 3 && i < count; i++)
+		if (!memcmp(p + n - 3, marks[i], 3))
 			return 1;
 	return 0;
 }
 
+/* Does the (trimmed) line end a sentence: . ! ? " ' … ” ’ 。！？
+ * Looked at by its last byte first, since every line is. */
+static int ends_sentence(const char *p, size_t n)
+{
+	static const char wide[][4] = { "…", "”", "’", "。", "！", "？" };
+	if (!n)
+		return 0;
+	char c = p[n - 1];
+	if (!(c & 0x80))
+		return c == '.' || c == '!' || c == '?' || c == '"' || c == '\'';
+	return ends_with_wide(p, n, wide, sizeof(wide) / sizeof(*wide));
+}
+
+static int ends_ellipsis(const char *p, size_t n)
+{
+	return n >= 3 && (!memcmp(p + n - 3, "...", 3) || !memcmp(p + n - 3, "…", 3));
+}
+
 static int is_bullet_line(const char *p, size_t n)
 {
-	static const char *const bullets[] = { "-", "*", "•", "‣", "◦", "⁃", "●", "▪", "–" };
-	for (size_t i = 0; i < sizeof(bullets) / sizeof(*bullets); i++)
-		if (starts_with(p, n, bullets[i]))
+	static const char wide[][4] = { "•", "‣", "◦", "⁃", "●", "▪", "–" };
+	if (!n)
+		return 0;
+	if (!(p[0] & 0x80))
+		return p[0] == '-' || p[0] == '*';
+	for (size_t i = 0; n >= 3 && i < sizeof(wide) / sizeof(*wide); i++)
+		if (!memcmp(p, wide[i], 3))
 			return 1;
 	return 0;
 }
@@ -355,29 +440,204 @@ static int has_alpha(const char *p, size_t n)
 	return 0;
 }
 
+/* Gopher's stop words, each as its bytes in the order of a 32-bit
+ * number (first byte lowest), for comparing a word with one compare. */
+static const char *const stop_words[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
+#define NSTOP_WORDS (sizeof(stop_words) / sizeof(*stop_words))
+static uint32_t stop_packed[NSTOP_WORDS];
+static unsigned char wrapping[256];	/* is_wrapping() of each byte */
+
+static void index_stop_words(void)
+{
+	for (size_t i = 0; i < NSTOP_WORDS; i++)
+		for (size_t j = 0; stop_words[i][j]; j++)
+			stop_packed[i] |= (uint32_t)(unsigned char)stop_words[i][j] << 8 * j;
+	for (int c = 0; c < 256; c++)
+		wrapping[c] = (unsigned char)is_wrapping((char)c);
+}
+
 /* Is the word, without ASCII punctuation around it and in lower case,
  * one of Gopher's stop words? Returns its number, or -1. */
 static int stop_word(const char *p, size_t n)
 {
-	static const char *const stops[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
-	static const unsigned char lens[] = { 3, 2, 2, 2, 3, 4, 4, 4 };
-	while (n && is_wrapping(p[0]))
-		p++, n--;
-	while (n && is_wrapping(p[n - 1]))
-		n--;
-	if (n > 4)
+	const unsigned char *u = (const unsigned char *)p;
+	/* Most words are longer than any stop word and start and end
+	 * with a letter. */
+	if (n > 4 && !wrapping[u[0]] && !wrapping[u[n - 1]])
 		return -1;
-	for (int i = 0; i < 8; i++) {
-		size_t k = lens[i];
-		if (n != k)
-			continue;
-		size_t j = 0;
-		while (j < k && (p[j] | 0x20) == stops[i][j])
-			j++;
-		if (j == k)
-			return i;
-	}
+	while (n && wrapping[u[0]])
+		u++, n--;
+	while (n && wrapping[u[n - 1]])
+		n--;
+	if (n < 2 || n > 4)
+		return -1;
+	/* Bit 5 set puts ASCII letters in lower case; it takes no other
+	 * byte to a letter, and none to 0, so that x tells its length. */
+	uint32_t x = 0;
+	for (size_t j = 0; j < n; j++)
+		x |= (uint32_t)(u[j] | 0x20) << 8 * j;
+	for (size_t i = 0; i < NSTOP_WORDS; i++)
+		if (stop_packed[i] == x)
+			return (int)i;
 	return -1;
+}
+
+/* What one pass over the bytes of a text counts. */
+struct byte_counts {
+	size_t hashes;			/* '#' */
+	size_t dots, ticks;		/* "..." and "```", once for every three in a run */
+	size_t open[3], close[3];	/* ( [ {  and  ) ] } */
+	size_t run;			/* the run of '.' or '`' that ends here */
+	int ascii;			/* no byte of 0x80 or more */
+	int e2;				/* some byte 0xe2, which starts '…' */
+};
+
+/* The byte at text[i] counted, when it is one that counts. */
+static inline void count_byte(struct byte_counts *b, const char *text, size_t i)
+{
+	char c = text[i];
+	switch (c) {
+	case '#': b->hashes++; break;
+	case '(': b->open[0]++; break;
+	case '[': b->open[1]++; break;
+	case '{': b->open[2]++; break;
+	case ')': b->close[0]++; break;
+	case ']': b->close[1]++; break;
+	case '}': b->close[2]++; break;
+	case '.':
+	case '`':
+		b->run = i && text[i - 1] == c ? b->run + 1 : 1;
+		if (b->run % 3 == 0)
+			*(c == '.' ? &b->dots : &b->ticks) += 1;
+		break;
+	}
+}
+
+static void count_bytes(const char *text, size_t n, struct byte_counts *b)
+{
+	memset(b, 0, sizeof(*b));
+	size_t i = 0;
+	unsigned high = 0, e2 = 0;
+#if defined(__SSE2__)
+	/* Sixteen bytes at a time: the bytes that count are rare but for
+	 * '.', and are found by compares; ( ) differ in the lowest bit,
+	 * [ { and ] } in bit 5. */
+	const __m128i hash = _mm_set1_epi8('#'), dot = _mm_set1_epi8('.'), tick = _mm_set1_epi8('`');
+	const __m128i paren = _mm_set1_epi8(')'), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+	const __m128i bit0 = _mm_set1_epi8(1), bit5 = _mm_set1_epi8(0x20);
+	const __m128i lead = _mm_set1_epi8((char)0xe2);
+	__m128i any_high = _mm_setzero_si128(), any_e2 = _mm_setzero_si128();
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(text + i));
+		any_high = _mm_or_si128(any_high, v);
+		any_e2 = _mm_or_si128(any_e2, _mm_cmpeq_epi8(v, lead));
+		__m128i v5 = _mm_or_si128(v, bit5);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, hash), _mm_cmpeq_epi8(v, dot)),
+					   _mm_cmpeq_epi8(v, tick));
+		hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_or_si128(v, bit0), paren));
+		hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(v5, open), _mm_cmpeq_epi8(v5, close)));
+		for (unsigned m = (unsigned)_mm_movemask_epi8(hit); m; m &= m - 1)
+			count_byte(b, text, i + (unsigned)__builtin_ctz(m));
+	}
+	high = (unsigned)_mm_movemask_epi8(any_high);
+	e2 = (unsigned)_mm_movemask_epi8(any_e2);
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		high |= c & 0x80;
+		e2 |= c == 0xe2;
+		count_byte(b, text, i);
+	}
+	b->ascii = !high;
+	b->e2 = e2 != 0;
+}
+
+/* What the phrases found: whether boilerplate may be there (in any
+ * text, and in a text of nothing but ASCII), lorem ipsum, and the lines
+ * that hold each kind of phrase (a line counts once). */
+struct phrase_counts {
+	int maybe, maybe_ascii, lorem;
+	size_t js, policy;
+	/* The line of a phrase, counted when one is found: lines newlines
+	 * before counted_to; the last line of each kind. */
+	size_t lines, counted_to, js_line, policy_line;
+};
+
+/* Does p start with the lower-case w[0..k) when put in lower case? */
+static int starts_lower(const char *p, const char *w, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		if (ascii_lower((unsigned char)p[j]) != (unsigned char)w[j])
+			return 0;
+	return 1;
+}
+
+/* Does the filter pass the four bytes at p? */
+static int quad_passes(const uint64_t *filter, const char *p)
+{
+	unsigned key = quad_key(p);
+	return filter[key / 64] >> key % 64 & 1;
+}
+
+/* The phrases that start at text[i], counted. */
+static void phrases_at(const char *text, size_t n, size_t i, struct phrase_counts *f)
+{
+	unsigned first = pair_first[(unsigned char)text[i] | (unsigned char)text[i + 1] << 8];
+	if (!first)
+		return;
+	unsigned pair = ascii_lower((unsigned char)text[i]) << 8 | ascii_lower((unsigned char)text[i + 1]);
+	for (size_t k = first - 1u; k < NPHRASES && phrase_pair[k] == pair; k++) {
+		if (phrase_len[k] > n - i || !starts_lower(text + i, phrase[k], phrase_len[k]))
+			continue;
+		int kind = phrase_kind[k];
+		if (kind == PH_REQUIRED) {
+			f->maybe = 1;
+			continue;
+		}
+		if (kind == PH_REQUIRED_ASCII) {
+			f->maybe_ascii = 1;
+			continue;
+		}
+		if (kind == PH_LOREM) {
+			f->lorem = 1;
+			continue;
+		}
+		for (const char *nl; f->counted_to < i &&
+		     (nl = memchr(text + f->counted_to, '\n', i - f->counted_to));) {
+			f->lines++;
+			f->counted_to = (size_t)(nl - text) + 1;
+		}
+		f->counted_to = i;
+		if (kind == PH_JAVASCRIPT) {
+			f->js += f->js_line != f->lines;
+			f->js_line = f->lines;
+		} else {
+			f->policy += f->policy_line != f->lines;
+			f->policy_line = f->lines;
+		}
+	}
+}
+
+/* The phrases of the text (of nothing but ASCII when ascii), counted;
+ * in an ASCII text, not those of required[], which it does not need. */
+static void find_phrases(const char *text, size_t n, int ascii, struct phrase_counts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->js_line = f->policy_line = SIZE_MAX;
+	if (ascii) {
+		/* The phrases an ASCII text needs are six bytes or longer:
+		 * each holds four bytes at a multiple of three, starting in
+		 * its first three bytes. Only those positions are filtered,
+		 * and the three before a position that passes looked at. */
+		for (size_t j = 0; j + 4 <= n; j += 3)
+			if (quad_passes(quad_filter_ascii, text + j))
+				for (size_t i = j < 2 ? 0 : j - 2; i <= j; i++)
+					phrases_at(text, n, i, f);
+		return;
+	}
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (quad_passes(quad_filter, text + i))
+			phrases_at(text, n, i, f);
 }
 
 /* The hashes of the n-grams of words, by position, in s->gh: there are
@@ -405,30 +665,51 @@ static size_t ngram_hashes_for(struct quality_scratch *s, size_t nw, unsigned n)
 	return count;
 }
 
+/* The longest run, or best if longer, of one word n-gram repeated back
+ * to back: n-grams at i and i + n compared word by word, and equal
+ * word hashes for n words in a row make one more. */
+static size_t repeat_run_of(const struct quality_scratch *s, size_t nw, size_t n, size_t best)
+{
+	const uint64_t *wh = s->wh;
+	size_t run = 1;
+	for (size_t i = 0; i + 2 * n <= nw;) {
+#if defined(__SSE2__)
+		/* Four positions at a time while the first words differ
+		 * (their hashes' low halves do). */
+		const uint32_t *low = s->wh_low;
+		for (; i + 3 + 2 * n <= nw; i += 4) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(low + i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(low + i + n));
+			if (_mm_movemask_epi8(_mm_cmpeq_epi32(a, b)))
+				break;
+			run = 1;
+		}
+		if (i + 2 * n > nw)
+			break;
+#endif
+		size_t k = 0;
+		while (k < n && wh[i + k] == wh[i + n + k])
+			k++;
+		if (k == n) {
+			run++;
+			if (run > best)
+				best = run;
+			i += n;
+		} else {
+			run = 1;
+			i++;
+		}
+	}
+	return best;
+}
+
 /* The longest run of one word n-gram repeated back to back (n up to 8):
  * "a b a b a b" is a run of 3. A text without words has 0. */
 static double repeat_run(const struct quality_scratch *s, size_t nw)
 {
 	size_t best = nw ? 1 : 0;
-	for (size_t n = 1; n <= 8 && 2 * n <= nw; n++) {
-		size_t run = 1;
-		/* Compare n-gram at i with the one at i + n, word by word:
-		 * equal word hashes for n words in a row make one more. */
-		for (size_t i = 0; i + 2 * n <= nw;) {
-			size_t k = 0;
-			while (k < n && s->wh[i + k] == s->wh[i + n + k])
-				k++;
-			if (k == n) {
-				run++;
-				if (run > best)
-					best = run;
-				i += n;
-			} else {
-				run = 1;
-				i++;
-			}
-		}
-	}
+	for (size_t n = 1; n <= 8 && 2 * n <= nw; n++)
+		best = repeat_run_of(s, nw, n, best);
 	return (double)best;
 }
 
@@ -438,6 +719,78 @@ static int by_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Gopher's word n-gram signals into out: for n of 2 to 4 the characters
+ * of the most frequent n-gram times its count, for 5 to 10 the
+ * characters of the words inside a repeated n-gram, as fractions of the
+ * characters of all words. */
+static void ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_chars, double *out)
+{
+	double wchars = word_chars ? (double)word_chars : 1;
+	const uint64_t *wh = s->wh, *pre = s->pre;
+	uint64_t *gh = s->gh;
+	size_t *at = s->at;
+	/* Only n-grams seen twice or more count, and an n-gram can only be
+	 * seen twice where its first n - 1 words were: s->at lists the
+	 * positions whose (n-1)-gram was, in order, and each length hashes
+	 * and counts only those. To begin with, every 2-gram. */
+	size_t nat = nw >= 2 ? nw - 1 : 0;
+	for (size_t i = 0; i < nat; i++) {
+		at[i] = i;
+		gh[i] = wh[i];
+	}
+	for (unsigned g = 2; g <= 10; g++) {
+		double frac = 0;
+		if (nat) {
+			set_reset(s, nat);
+			uint32_t best = 0;
+			uint64_t best_chars = 0;
+			for (size_t j = 0; j < nat; j++) {
+				size_t i = at[j];
+				gh[i] = mix64(gh[i] ^ wh[i + g - 1]) + g;
+				size_t slot = set_add(s, gh[i]);
+				s->slot_of[j] = slot;
+				if (g <= 4) {
+					uint32_t c = s->set[slot].count;
+					uint64_t ch = pre[i + g] - pre[i];
+					if (c > best || (c == best && ch > best_chars)) {
+						best = c;
+						best_chars = ch;
+					}
+				}
+			}
+			size_t kept = 0;
+			for (size_t j = 0; j < nat; j++)
+				if (s->set[s->slot_of[j]].count > 1)
+					at[kept++] = at[j];
+			nat = kept;
+			if (g <= 4) {
+				frac = best > 1 ? (double)best * (double)best_chars / wchars : 0;
+			} else {
+				/* The words the repeated n-grams cover: the union of
+				 * [i, i + g) over the positions, which are in order. */
+				uint64_t cov = 0;
+				size_t from = 0, to = 0;
+				for (size_t j = 0; j < nat; j++) {
+					if (j && at[j] <= to) {
+						to = at[j] + g;
+						continue;
+					}
+					cov += pre[to] - pre[from];
+					from = at[j];
+					to = at[j] + g;
+				}
+				cov += pre[to] - pre[from];
+				frac = (double)cov / wchars;
+			}
+		}
+		/* The last position has no n-gram of the next length. */
+		if (nat && at[nat - 1] == nw - g)
+			nat--;
+		out[g <= 4 ? Q_TOP_2GRAM_CHAR_FRAC + (g - 2) : Q_DUP_5GRAM_CHAR_FRAC + (g - 5)] =
+			frac > 1 ? 1 : frac;
+	}
+}
+
 /* --- The signals --------------------------------------------------------- */
 
 void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
@@ -445,59 +798,12 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 {
 	for (int i = 0; i < Q_COUNT; i++)
 		out[i] = 0;
-	/* The text with ASCII letters in lower case, for the searches that
-	 * ignore case. */
-	strbuf_reset(&s->lower);
-	strbuf_grow(&s->lower, n + 1);
-	char *lower = s->lower.buf;
-	/* In the same pass, the counts of single characters and of runs:
-	 * "..." and "```" count once for every three in a run. */
-	size_t count[256] = { 0 }, dots = 0, ticks = 0, run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-		lower[i] = (char)(c + ((unsigned)(c - 'A') < 26u) * 32);
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-		count[c]++;
-		if (c == '.' || c == '`') {
-			run = i && text[i - 1] == (char)c ? run + 1 : 1;
-			if (run % 3 == 0)
-				*(c == '.' ? &dots : &ticks) += 1;
-		}
-	}
-	size_t hellip = count[0xe2] ? count_substr(text, n, "…") : 0;
-	strbuf_setlen(&s->lower, n);
-	/* One pass for the phrases: the lines that hold each kind (a line
-	 * counts once), lorem ipsum, and whether boilerplate may be there. */
-	size_t js = 0, policy = 0, line = 0, js_line = SIZE_MAX, policy_line = SIZE_MAX;
-	int maybe = 0, lorem = 0;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (lower[i] == '\n') {
-			line++;
-			continue;
-		}
-		unsigned pair = (unsigned char)lower[i] << 8 | (unsigned char)lower[i + 1];
-		if (!pair_first[pair])
-			continue;
-		for (size_t k = pair_first[pair] - 1u; k < NPHRASES && phrase_pair[k] == pair; k++) {
-			if (phrase_len[k] > n - i || memcmp(lower + i, phrase[k], phrase_len[k]))
-				continue;
-			switch (phrase_kind[k]) {
-			case 0: maybe = 1; break;
-			case PH_LOREM: lorem = 1; break;
-			case PH_JAVASCRIPT:
-				js += js_line != line;
-				js_line = line;
-				break;
-			case PH_POLICY:
-				policy += policy_line != line;
-				policy_line = line;
-				break;
-			}
-		}
-	}
-	out[Q_LOREM_IPSUM] = lorem;
+	struct byte_counts bc;
+	count_bytes(text, n, &bc);
+	size_t hellip = bc.e2 ? count_substr(text, n, "…") : 0;
+	struct phrase_counts ph;
+	find_phrases(text, n, bc.ascii, &ph);
+	out[Q_LOREM_IPSUM] = ph.lorem;
 	/* Words. */
 	text_words_as(text, n, NORM_NONE, &s->ws);
 	size_t nw = s->ws.n;
@@ -509,10 +815,11 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		const char *w = s->ws.norm.buf + s->ws.w[i].off;
 		size_t len = s->ws.w[i].len;
 		size_t cont = 0;
-		for (size_t k = 0; k < len; k++)
+		for (size_t k = 0; !bc.ascii && k < len; k++)
 			cont += ((unsigned char)w[k] & 0xc0) == 0x80;
 		s->wlen[i] = (uint32_t)(len - cont);
 		s->wh[i] = word_hash(&s->ws, i);
+		s->wh_low[i] = (uint32_t)s->wh[i];
 		word_chars += s->wlen[i];
 		alpha += has_alpha(w, len);
 		int k = stop_word(w, len);
@@ -522,17 +829,18 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	out[Q_WORDS] = (double)nw;
 	double words = nw ? (double)nw : 1;
 	out[Q_MEAN_WORD_LENGTH] = nw ? (double)word_chars / words : 0;
-	out[Q_HASH_WORD_RATIO] = nw ? (double)count['#'] / words : 0;
-	out[Q_ELLIPSIS_WORD_RATIO] = nw ? (double)(dots + hellip) / words : 0;
+	out[Q_HASH_WORD_RATIO] = nw ? (double)bc.hashes / words : 0;
+	out[Q_ELLIPSIS_WORD_RATIO] = nw ? (double)(bc.dots + hellip) / words : 0;
 	out[Q_ALPHA_WORDS_FRAC] = nw ? (double)alpha / words : 0;
 	out[Q_STOP_WORDS] = __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines
-	 * and paragraphs share one count table, hashed with other seeds. */
+	 * and paragraphs share one count table, hashed with other seeds.
+	 * In ASCII text a byte is a character. */
 	size_t lines = 0, dup_lines = 0, bullets = 0, ellipsis = 0, terminal = 0, shorts = 0,
 	       newlines = 0, paras = 0, dup_paras = 0;
 	uint64_t dup_line_chars = 0, dup_para_chars = 0;
-	size_t total_chars = utf8_count(text, n), pstart = SIZE_MAX, pend = 0;
+	size_t total_chars = bc.ascii ? n : utf8_count(text, n), pstart = SIZE_MAX, pend = 0;
 	set_reset(s, n / 8 + 16);
 	for (size_t at = 0;;) {
 		const char *nl = memchr(text + at, '\n', n - at);
@@ -545,13 +853,13 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		if (!blank) {
 			trim(&p, &len);
 			lines++;
-			size_t cps = utf8_count(p, len);
-			if (set_add(s, hash64(p, len, 1)) > 1) {
+			size_t cps = bc.ascii ? len : utf8_count(p, len);
+			if (s->set[set_add(s, hash64(p, len, 1))].count > 1) {
 				dup_lines++;
 				dup_line_chars += cps;
 			}
 			bullets += is_bullet_line(p, len);
-			ellipsis += ends_with(p, len, "...") || ends_with(p, len, "…");
+			ellipsis += ends_ellipsis(p, len);
 			terminal += ends_sentence(p, len);
 			shorts += cps < 30;
 			if (pstart == SIZE_MAX)
@@ -563,9 +871,9 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 			size_t qlen = pend - pstart;
 			trim(&q, &qlen);
 			paras++;
-			if (set_add(s, hash64(q, qlen, 2)) > 1) {
+			if (s->set[set_add(s, hash64(q, qlen, 2))].count > 1) {
 				dup_paras++;
-				dup_para_chars += utf8_count(q, qlen);
+				dup_para_chars += bc.ascii ? qlen : utf8_count(q, qlen);
 			}
 			pstart = SIZE_MAX;
 		}
@@ -584,67 +892,21 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	out[Q_TERMINAL_PUNCT_LINES_FRAC] = (double)terminal / nl_lines;
 	out[Q_SHORT_LINES_FRAC] = (double)shorts / nl_lines;
 	out[Q_NEWLINE_WORD_RATIO] = nw ? (double)newlines / words : 0;
-	out[Q_JAVASCRIPT_LINES] = (double)js;
-	out[Q_POLICY_LINES] = (double)policy;
+	out[Q_JAVASCRIPT_LINES] = (double)ph.js;
+	out[Q_POLICY_LINES] = (double)ph.policy;
 
-	out[Q_CURLY_BRACE] = memchr(text, '{', n) != NULL;
+	out[Q_CURLY_BRACE] = bc.open[2] != 0;
 
 	/* Word n-grams: the most frequent (2 to 4), the duplicated (5 to 10). */
-	double wchars = word_chars ? (double)word_chars : 1;
 	s->pre[0] = 0;
 	for (size_t i = 0; i < nw; i++)
 		s->pre[i + 1] = s->pre[i] + s->wlen[i];
-	/* Only n-grams seen twice or more count, and an n-gram can only be
-	 * seen twice where its first n - 1 words were: s->flag marks the
-	 * positions whose (n-1)-gram was, so each pass counts only those. */
-	ngram_hashes(s, nw, 1);
-	memset(s->flag, 1, nw);
-	for (unsigned g = 2; g <= 10; g++) {
-		size_t cnt = ngram_hashes(s, nw, g), candidates = 0;
-		for (size_t i = 0; i < cnt; i++)
-			candidates += s->flag[i];
-		double frac = 0;
-		if (candidates) {
-			set_reset(s, candidates);
-			uint32_t best = 0;
-			uint64_t best_chars = 0;
-			for (size_t i = 0; i < cnt; i++) {
-				if (!s->flag[i])
-					continue;
-				uint32_t c = set_add(s, s->gh[i]);
-				if (g <= 4) {
-					uint64_t ch = s->pre[i + g] - s->pre[i];
-					if (c > best || (c == best && ch > best_chars)) {
-						best = c;
-						best_chars = ch;
-					}
-				}
-			}
-			for (size_t i = 0; i < cnt; i++)
-				s->flag[i] = s->flag[i] && set_get(s, s->gh[i]) > 1;
-			if (g <= 4) {
-				frac = best > 1 ? (double)best * (double)best_chars / wchars : 0;
-			} else {
-				memset(s->covered, 0, nw);
-				for (size_t i = 0; i < cnt; i++)
-					if (s->flag[i])
-						memset(s->covered + i, 1, g);
-				uint64_t cov = 0;
-				for (size_t i = 0; i < nw; i++)
-					cov += s->covered[i] ? s->wlen[i] : 0;
-				frac = (double)cov / wchars;
-			}
-		}
-		/* The last position has no g-gram at the next length. */
-		if (cnt)
-			s->flag[cnt - 1] = 0;
-		out[g <= 4 ? Q_TOP_2GRAM_CHAR_FRAC + (g - 2) : Q_DUP_5GRAM_CHAR_FRAC + (g - 5)] =
-			frac > 1 ? 1 : frac;
-	}
+	ngram_signals(s, nw, word_chars, out);
 
-	/* LLM output. */
+	/* LLM output. An ASCII text is scanned only where it holds one of
+	 * the longer literals, which it holds wherever it matches. */
 	size_t matches = 0;
-	PCRE2_SIZE off = maybe ? 0 : n + 1;
+	PCRE2_SIZE off = (bc.ascii ? ph.maybe_ascii : ph.maybe) ? 0 : n + 1;
 	while (off <= n && pcre2_match(compiled, (PCRE2_SPTR)text, n, off, 0, s->md, NULL) > 0) {
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 		matches++;
@@ -655,12 +917,9 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	const char *p = text;
 	size_t len = n;
 	trim(&p, &len);
-	size_t fences = ticks;
-	int open = count['('] > count[')'] || count['['] > count[']'] || count['{'] > count['}'];
-	static const char *const closers[] = { ")", "]", "}", "`", ":", "*" };
-	int closed = ends_sentence(p, len);
-	for (size_t i = 0; !closed && i < sizeof(closers) / sizeof(*closers); i++)
-		closed = ends_with(p, len, closers[i]);
+	size_t fences = bc.ticks;
+	int open = bc.open[0] > bc.close[0] || bc.open[1] > bc.close[1] || bc.open[2] > bc.close[2];
+	int closed = ends_sentence(p, len) || (len && memchr(")]}`:*", p[len - 1], 6));
 	out[Q_TRUNCATED] = len && (!closed || fences % 2 || open);
 
 	/* prompt_echo: the share of the prompt's distinct word 8-grams that

@@ -88,6 +88,9 @@ min_words"
 	run synth-score --preset synthetic echo.jsonl
 	assert_equal "$(printf '%s\n' "$output" | jq -c '[.quality.prompt_echo, .quality.reasons]')" '[1,["max_prompt_echo"]]'
 	assert_equal "$(synth-score syn.jsonl | jq -c .quality.prompt_echo | sort -u)" null
+	# The key spelled with escapes is the same key.
+	printf '%s\n' '{"pr\u006fmpt":"one two three four five six seven eight nine","text":"one two three four five six seven eight nine"}' > escaped.jsonl
+	assert_equal "$(synth-score escaped.jsonl | jq -c .quality.prompt_echo)" 1
 }
 
 @test "presets combine with the stricter bound; --min and --max override them" {

@@ -37,6 +37,24 @@ static void test_repetition(void)
 	   "the top 2-gram, twice x 2 characters of 11");
 	score("one two three four five six", NULL);
 	ok(v[Q_TOP_2GRAM_CHAR_FRAC] == 0, "an n-gram seen once is no top n-gram");
+	/* A 10-gram twice among distinct words: it covers 60 of 210
+	 * characters at every length of 5 to 10; its 2-grams are the most
+	 * frequent, twice x 6 characters. */
+	char buf[1024];
+	size_t at = 0;
+	for (int i = 0; i < 50; i++) {
+		if (i == 30 || i == 40)
+			for (int k = 0; k < 10; k++)
+				at += (size_t)snprintf(buf + at, sizeof(buf) - at, "x%02d ", k);
+		if (i < 30 || i >= 40)
+			at += (size_t)snprintf(buf + at, sizeof(buf) - at, "w%02d ", i);
+	}
+	score(buf, NULL);
+	ok(v[Q_WORDS] == 60 && near(v[Q_DUP_5GRAM_CHAR_FRAC], 60.0 / 180) &&
+	   near(v[Q_DUP_10GRAM_CHAR_FRAC], 60.0 / 180) && near(v[Q_TOP_2GRAM_CHAR_FRAC], 12.0 / 180) &&
+	   near(v[Q_TOP_4GRAM_CHAR_FRAC], 24.0 / 180),
+	   "a repeated 10-gram: %g words, %g %g %g %g", v[Q_WORDS], v[Q_DUP_5GRAM_CHAR_FRAC],
+	   v[Q_DUP_10GRAM_CHAR_FRAC], v[Q_TOP_2GRAM_CHAR_FRAC], v[Q_TOP_4GRAM_CHAR_FRAC]);
 
 	score("Hello world.\nHello world.\nBye now!", NULL);
 	ok(near(v[Q_DUP_LINE_FRAC], 1.0 / 3), "one line of three repeats");
@@ -78,6 +96,18 @@ static void test_line_rules(void)
 	ok(v[Q_LOREM_IPSUM] == 1 && v[Q_CURLY_BRACE] == 1, "lorem ipsum, a curly brace");
 	ok(v[Q_JAVASCRIPT_LINES] == 1 && v[Q_POLICY_LINES] == 1,
 	   "one javascript line, one policy line with two phrases");
+	/* ASCII text is looked at every third byte: a phrase is found at
+	 * any offset, up to the end. */
+	const char *at_offsets[] = { "javascript", "xjavascript", "xxjavascript", "a JavaScript",
+				     "(JAVASCRIPT)", "Sure, here is", " Sure, here is", "  Sure, here is" };
+	int all = 1;
+	for (size_t i = 0; i < sizeof(at_offsets) / sizeof(*at_offsets); i++) {
+		score(at_offsets[i], NULL);
+		all &= v[Q_JAVASCRIPT_LINES] + v[Q_BOILERPLATE] == 1;
+	}
+	ok(all, "phrases at every offset of an ASCII text");
+	score("javascript\njavascript\n-javascript\nno\n--Lorem Ipsum", NULL);
+	ok(v[Q_JAVASCRIPT_LINES] == 3 && v[Q_LOREM_IPSUM] == 1, "three javascript lines, lorem ipsum at the end");
 	score("plain text here.", NULL);
 	ok(v[Q_LOREM_IPSUM] == 0 && v[Q_CURLY_BRACE] == 0 && v[Q_JAVASCRIPT_LINES] == 0 &&
 	   v[Q_POLICY_LINES] == 0, "none of them in plain text");
@@ -96,6 +126,18 @@ static void test_llm(void)
 	ok(v[Q_BOILERPLATE] == 1, "Russian");
 	score("The weather was fine and we walked home.", NULL);
 	ok(v[Q_BOILERPLATE] == 0, "none in plain text");
+	/* ASCII text is scanned only where it holds a longer literal than
+	 * the rest: these check that each kind is still found. */
+	score("Sure, here is the list. I can't help with that.", NULL);
+	ok(v[Q_BOILERPLATE] == 2, "ASCII: 'sure, here', 'can't help with' (%g)", v[Q_BOILERPLATE]);
+	score("OF COURSE! HERE ARE the files. I am afraid I cannot do it.", NULL);
+	ok(v[Q_BOILERPLATE] == 2, "ASCII in capitals (%g)", v[Q_BOILERPLATE]);
+	score("I'm just an AI. I don't have access to it. Leider kann ich nicht.", NULL);
+	ok(v[Q_BOILERPLATE] == 3, "ASCII: three more kinds (%g)", v[Q_BOILERPLATE]);
+	score("To ensure it builds, here is a measure of help with the build.", NULL);
+	ok(v[Q_BOILERPLATE] == 0, "ASCII: 'ensure, here' and 'help with' are no boilerplate");
+	score("I’m sorry, but I can’t — ſure.", NULL);
+	ok(v[Q_BOILERPLATE] == 1, "curly apostrophes (%g)", v[Q_BOILERPLATE]);
 
 	score("one two three four five six seven eight and more", "one two three four five six seven eight nine");
 	ok(near(v[Q_PROMPT_ECHO], 0.5), "one of the prompt's two 8-grams is echoed");
@@ -116,6 +158,23 @@ static void test_llm(void)
 	ok(v[Q_TRUNCATED] == 0 && v[Q_WORDS] == 0 && v[Q_MAX_REPEAT_RUN] == 0, "an empty text");
 	score("go go go go go now", NULL);
 	ok(v[Q_MAX_REPEAT_RUN] == 5, "a word five times in a row");
+	/* Long texts, where runs are looked for four positions at a time. */
+	char buf[4096];
+	size_t at = 0;
+	for (int i = 0; i < 101; i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "w%d ", i);
+	at += (size_t)snprintf(buf + at, sizeof(buf) - at, "a b c a b c a b c a b c ");
+	for (int i = 0; i < 50; i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "v%d ", i);
+	for (int k = 0; k < 3; k++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "1 2 3 4 5 6 7 8 ");
+	snprintf(buf + at, sizeof(buf) - at, "end");
+	score(buf, NULL);
+	ok(v[Q_MAX_REPEAT_RUN] == 4, "'a b c' four times amid other words (%g)", v[Q_MAX_REPEAT_RUN]);
+	buf[at] = 0;
+	at += (size_t)snprintf(buf + at, sizeof(buf) - at, "1 2 3 4 5 6 7 8 1 2 3 4 5 6 7 8 x");
+	score(buf, NULL);
+	ok(v[Q_MAX_REPEAT_RUN] == 5, "an 8-gram five times, at the end (%g)", v[Q_MAX_REPEAT_RUN]);
 }
 
 int main(void)
