@@ -28,7 +28,7 @@
 
 enum {
 	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
-	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE
+	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE, KEY_EXACT
 };
 
 static const struct cli_option options[] = {
@@ -36,6 +36,7 @@ static const struct cli_option options[] = {
 	{ "by", KEY_BY, "FIELD", "figures per value of FIELD (a dotted path)" },
 	{ "top", KEY_TOP, "K", "list the K most frequent n-grams for n = 1..4" },
 	{ "memory", KEY_MEMORY, "SIZE", "exact counts up to SIZE of tables, then estimates (default: 1G)" },
+	{ "exact", KEY_EXACT, NULL, "count distinct 2- to 4-grams exactly up to --memory, not by a sketch" },
 	{ "table", KEY_TABLE, NULL, "print an aligned table (the default on a terminal)" },
 	{ "json", KEY_JSON, NULL, "print JSON even on a terminal" },
 	{ "tee", KEY_TEE, "FILE", "pass the records through to stdout, statistics to FILE" },
@@ -74,6 +75,7 @@ struct settings {
 	const char *reference, *lm_path, *html;
 	unsigned order;
 	int partial, merge;
+	int exact;		/* --exact, or --top: exact n-gram tables */
 	struct ngram_model lm;	/* --reference: the model of perplexity */
 	int has_lm;
 	struct ngram_trainer *trainer;	/* while the reference is read */
@@ -102,6 +104,8 @@ static void *worker_new(void *arg)
 	w->set = set;
 	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
 	corpus_stats_init(&w->stats, set->memory / jobs, set->common.seed);
+	if (set->exact)
+		w->stats.exact_until = 0;
 	w->train = set->trainer != NULL;
 	value_sample_init(&w->ppl, PERPLEXITY_SAMPLE);
 	strbuf_init(&w->text);
@@ -203,6 +207,8 @@ static int merge_states(const struct settings *set, char **files, int nfiles, st
 		usage_error("--merge needs the files that --partial wrote");
 	struct corpus_stats cs;
 	corpus_stats_init(&cs, set->memory, set->common.seed);
+	if (set->exact)
+		cs.exact_until = 0;
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .show_invalid = set->common.skip_invalid,
 	};
@@ -510,9 +516,13 @@ int main(int argc, char **argv)
 		case KEY_HTML: set.html = arg; break;
 		case KEY_PARTIAL: set.partial = 1; break;
 		case KEY_MERGE: set.merge = 1; break;
+		case KEY_EXACT: set.exact = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
+	/* The most frequent n-grams need their counts: a sketch has none. */
+	if (set.top)
+		set.exact = 1;
 	if (set.tee && set.common.output)
 		usage_error("--tee and --output both name where the statistics go; use one");
 	if (set.tee && !strcmp(set.tee, "-"))

@@ -31,14 +31,18 @@ void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t se
 {
 	memset(cs, 0, sizeof(*cs));
 	lenhist_init(&cs->length);
-	counter_init(&cs->ngrams[1], 1, 4);
+	counter_init(&cs->ngrams[1], 1, 4, 0);
+	/* Room for every n-gram counted exactly by default: growing a
+	 * table step by step would rehash each entry about twice. The
+	 * pages are touched only as entries land in them. */
 	for (unsigned n = 2; n <= STATS_MAX_N; n++)
-		counter_init(&cs->ngrams[n], n, 0);
+		counter_init(&cs->ngrams[n], n, 0, STATS_EXACT_UNTIL);
 	strbuf_init(&cs->arena);
 	sample_init(&cs->sample, STATS_SAMPLE_BYTES);
 	words_init(&cs->ws);
 	cs->seed = seed;
 	cs->memory_limit = memory_limit;
+	cs->exact_until = STATS_EXACT_UNTIL;
 }
 
 static void group_free(struct stats_group *g)
@@ -105,6 +109,14 @@ static void make_approximate(struct corpus_stats *cs, unsigned n)
 	cs->approx[n] = 1;
 	if (n == 1)
 		strbuf_release(&cs->arena);
+}
+
+/* Give up the exact table of n-grams for n >= 2 once it holds more than
+ * exact_until entries. */
+static void bound_exact(struct corpus_stats *cs, unsigned n)
+{
+	if (n > 1 && cs->exact_until && !cs->approx[n] && cs->ngrams[n].used > cs->exact_until)
+		make_approximate(cs, n);
 }
 
 /* Keep within the memory limit by giving up exactness, largest table
@@ -226,8 +238,7 @@ static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
 	for (size_t i = 0; i < m; i++)
 		nh[i] = ngram_hash_next(nh[i], wh[i + n - 1]);
 	if (cs->approx[n]) {
-		for (size_t i = 0; i < m; i++)
-			hll_add(&cs->hll[n], nh[i]);
+		hll_add_many(&cs->hll[n], nh, m);
 		return;
 	}
 	struct counter *c = &cs->ngrams[n];
@@ -237,6 +248,7 @@ static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
 	case 4: counter_add_keys(c, wh, nh, m, 4); break;
 	default: BUG("n-gram order %u", n);
 	}
+	bound_exact(cs, n);
 }
 
 void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
@@ -260,11 +272,20 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 		cs->wh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
 		cs->nh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
 	}
+	/* The hashes first, then the vocabulary's slots, fetched a few
+	 * words ahead: the table outgrows the caches on any real corpus. */
 	uint64_t *wh = cs->wh;
 	for (size_t i = 0; i < nw; i++) {
 		uint64_t pre[2];
 		words_prefix(ws, i, pre);
 		wh[i] = words_hash(ws, i, pre);
+	}
+	const struct counter *v = &cs->ngrams[1];
+	for (size_t i = 0; i < nw; i++) {
+		if (i + COUNTER_PREFETCH < nw && !cs->approx[1])
+			__builtin_prefetch(v->slots + (wh[i + COUNTER_PREFETCH] & (v->cap - 1)) * v->stride);
+		uint64_t pre[2];
+		words_prefix(ws, i, pre);
 		count_word(cs, wh[i], ws->norm.buf + ws->w[i].off, ws->w[i].len, pre, 1);
 	}
 	if (nw)
@@ -319,6 +340,7 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 			sketch_keys(&dst->hll[n], c);
 		} else if (n > 1) {
 			counter_merge(&dst->ngrams[n], c);
+			bound_exact(dst, n);
 		} else {
 			/* Words carry their text into dst's arena. */
 			counter_reserve(&dst->ngrams[1], dst->ngrams[1].used + c->used);
@@ -349,10 +371,11 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 	}
 	if (corpus_stats_memory(dst) > dst->memory_limit)
 		enforce_memory_limit(dst);
-	uint64_t seed = src->seed;
+	uint64_t seed = src->seed, exact_until = src->exact_until;
 	size_t limit = src->memory_limit;
 	corpus_stats_release(src);
 	corpus_stats_init(src, limit, seed);
+	src->exact_until = exact_until;
 }
 
 /* --- Figures ---------------------------------------------------------- */
@@ -790,9 +813,9 @@ void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
 /* A state file, every number in the byte order of the machine that wrote
  * it (recorded by the marker):
  *
- *   header	240 bytes: magic, version, byte order, the build's table
- *		settings, the seed, the memory limit, the counts, and how
- *		many of each thing follows
+ *   header	248 bytes: magic, version, byte order, the build's table
+ *		settings, the seed, the memory limit, the counts, how
+ *		many of each thing follows, and exact_until
  *   by		the --by field's name (empty when not grouped)
  *   lengths	(length, records) pairs, lengths increasing
  *   arena	the vocabulary's word texts
@@ -807,9 +830,9 @@ void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
  * whole. Entries go out in slot order; loading inserts them afresh, so the
  * tables need not have the same size on both sides. */
 #define STATE_MAGIC "SYNTHSTS"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
 #define HEADER_U32 4
-#define HEADER_U64 26
+#define HEADER_U64 27
 #define STATE_HEADER_BYTES (16 + 4 * HEADER_U32 + 8 * HEADER_U64)
 #define STATE_GROUP_BYTES 48	/* a group before its key and registers */
 #define STATE_BATCH (1u << 16)
@@ -821,7 +844,7 @@ struct state_header {
 	uint64_t records, bytes, chars, words, lines, collisions;
 	uint64_t total[STATS_MAX_N + 1], entries[STATS_MAX_N + 1];
 	uint64_t arena, lengths, samples, sample_text, groups, group_keys, by;
-	uint64_t invalid, input_bytes;
+	uint64_t invalid, input_bytes, exact_until;
 };
 
 /* Header fields from offset 16 on, in order; one list for both ways. */
@@ -833,7 +856,7 @@ static void header_fields(struct state_header *h, uint32_t **f32, uint64_t **f64
 			  &h->total[1], &h->total[2], &h->total[3], &h->total[4],
 			  &h->entries[1], &h->entries[2], &h->entries[3], &h->entries[4],
 			  &h->arena, &h->lengths, &h->samples, &h->sample_text, &h->groups,
-			  &h->group_keys, &h->by, &h->invalid, &h->input_bytes };
+			  &h->group_keys, &h->by, &h->invalid, &h->input_bytes, &h->exact_until };
 	_Static_assert(STATS_MAX_N == 4, "the header lists the tables one by one");
 	_Static_assert(sizeof(a) / sizeof(*a) == HEADER_U32 && sizeof(b) / sizeof(*b) == HEADER_U64,
 		       "the header's fields fill it");
@@ -912,7 +935,7 @@ void corpus_stats_write(const struct corpus_stats *cs, const struct stats_report
 		.chars = cs->chars, .words = cs->words, .lines = cs->lines,
 		.collisions = cs->collisions, .arena = cs->approx[1] ? 0 : cs->arena.len,
 		.samples = cs->sample.n, .groups = cs->ngroups, .by = r->by ? strlen(r->by) : 0,
-		.invalid = r->invalid, .input_bytes = r->input_bytes,
+		.invalid = r->invalid, .input_bytes = r->input_bytes, .exact_until = cs->exact_until,
 	};
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		h.total[n] = cs->total[n];
@@ -1022,9 +1045,10 @@ static int state_fail(struct corpus_stats *cs, struct strbuf *err, const char *w
 	if (why)
 		strbuf_addstr(err, why);
 	size_t limit = cs->memory_limit;
-	uint64_t seed = cs->seed;
+	uint64_t seed = cs->seed, exact_until = cs->exact_until;
 	corpus_stats_release(cs);
 	corpus_stats_init(cs, limit, seed);
+	cs->exact_until = exact_until;
 	return -1;
 }
 
@@ -1049,9 +1073,16 @@ static int ranks_ok(const unsigned char *reg, unsigned p)
 /* The options of the state against this run's; 1 with the reason in err
  * when they differ. by is the state's --by field, h->by bytes. */
 static int options_differ(const struct state_header *h, const char *by, uint64_t seed,
-			  const char *want_by, struct strbuf *err)
+			  uint64_t exact_until, const char *want_by, struct strbuf *err)
 {
-	if (h->seed != seed)
+	if (h->exact_until != exact_until && !h->exact_until)
+		strbuf_addstr(err, "made with exact n-gram tables (--exact or --top); this run has neither");
+	else if (h->exact_until != exact_until && !exact_until)
+		strbuf_addstr(err, "made without exact n-gram tables; this run has --exact or --top");
+	else if (h->exact_until != exact_until)
+		strbuf_addf(err, "made with exact n-gram counts up to %llu, not %llu",
+			    (unsigned long long)h->exact_until, (unsigned long long)exact_until);
+	else if (h->seed != seed)
 		strbuf_addf(err, "made with --seed %llu, not %llu", (unsigned long long)h->seed,
 			    (unsigned long long)seed);
 	else if (h->by && !want_by)
@@ -1076,7 +1107,8 @@ static int header_ok(const struct state_header *h)
 	    (h->groups && !h->by) || ((h->approx & (1u << 1)) && h->arena))
 		return 0;
 	for (unsigned n = 1; n <= STATS_MAX_N; n++)
-		if ((h->approx & (1u << n)) && h->entries[n])
+		if (((h->approx & (1u << n)) && h->entries[n]) ||
+		    (n > 1 && h->exact_until && h->entries[n] > h->exact_until))
 			return 0;
 	return 1;
 }
@@ -1274,7 +1306,7 @@ int corpus_stats_parse(struct corpus_stats *cs, struct stats_report *r,
 
 	struct byte_reader rd = { buf + STATE_HEADER_BYTES, buf + n - 8, 0 };
 	const char *by = (const char *)byte_take(&rd, h.by);
-	if (options_differ(&h, by, cs->seed, r->by, err))
+	if (options_differ(&h, by, cs->seed, cs->exact_until, r->by, err))
 		return state_fail(cs, err, NULL);
 	const char *why = read_lengths(cs, &h, &rd);
 	if (!why)
@@ -1309,6 +1341,7 @@ int corpus_stats_read(struct corpus_stats *cs, struct stats_report *r, const cha
 	struct corpus_stats part;
 	int rc = 0;
 	corpus_stats_init(&part, cs->memory_limit, cs->seed);
+	part.exact_until = cs->exact_until;
 	if (file_slurp(path, &data) < 0)
 		rc = error_errno("%s", path);
 	else if (corpus_stats_parse(&part, &got, (const unsigned char *)data.buf, data.len,

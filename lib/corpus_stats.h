@@ -3,16 +3,25 @@
  * Counts, length distribution, vocabulary, distinct n-grams (n = 1..4,
  * pooled over the corpus, never crossing a record), unigram entropy, a
  * compression ratio on a seeded sample, the most frequent n-grams, and
- * figures per value of a grouping field. Every figure is exact while the
- * tables fit in the memory limit; past it the largest n-gram table is
- * replaced by a HyperLogLog sketch (0.41% standard error) and the figure
- * is listed as approximate. Two corpus_stats of parts merge into the
- * statistics of the whole, so threads (and later shards) each count
- * their part: exact figures of the parts merge into exactly the figures
- * of the whole. Under a limit tight enough to matter, parts counted
- * under shares of the limit may give up exactness at other points than
- * one count of the whole would, so which figures are estimates can
- * depend on the split.
+ * figures per value of a grouping field.
+ *
+ * The vocabulary is counted exactly while it fits in the memory limit.
+ * The distinct n-grams for n >= 2 are counted exactly up to
+ * STATS_EXACT_UNTIL of each, then by a HyperLogLog sketch (0.2% standard
+ * error): exact tables of millions of n-grams cost more in memory traffic
+ * than everything else synth-stats does, and the distinct count is all
+ * that is asked of them unless a list of the most frequent is (then
+ * exact_until is 0 and they stay exact up to the memory limit). Past the
+ * memory limit the largest exact table is replaced by a sketch. Every
+ * figure that comes from a sketch is listed as approximate.
+ *
+ * Two corpus_stats of parts merge into the statistics of the whole, so
+ * threads (and later shards) each count their part: exact figures of the
+ * parts merge into exactly the figures of the whole, and a sketch of the
+ * parts into the sketch of the whole. Under a limit tight enough to
+ * matter, parts counted under shares of the limit may give up exactness
+ * at other points than one count of the whole would, so which figures
+ * are estimates can depend on the split.
  */
 #ifndef SYNTH_CORPUS_STATS_H
 #define SYNTH_CORPUS_STATS_H
@@ -28,10 +37,13 @@
 #include "text.h"
 
 #define STATS_MAX_N 4
-#define STATS_HLL_P 16
+#define STATS_HLL_P 18
 #define STATS_GROUP_HLL_P 12
 #define STATS_SAMPLE_BYTES (1u << 20)
 #define STATS_ZSTD_LEVEL 3
+/* Distinct n-grams (n >= 2) are counted exactly up to this many, then
+ * by a sketch: see exact_until. */
+#define STATS_EXACT_UNTIL ((uint64_t)1 << 16)
 
 struct stats_group;
 
@@ -49,6 +61,13 @@ struct corpus_stats {
 	struct sample sample;
 	uint64_t seed;
 	size_t memory_limit;
+	/* The table of n-grams for each n >= 2 gives way to a sketch once it
+	 * holds more than exact_until entries (STATS_EXACT_UNTIL by
+	 * default; 0: never, only the memory limit). The answer then
+	 * depends on the set of n-grams alone, not on how the corpus was
+	 * split: exact when the whole has at most exact_until, else the
+	 * sketch of the whole. */
+	uint64_t exact_until;
 	/* Groups, by the value of the --by field. */
 	struct stats_group **groups;	/* open addressing by key hash */
 	size_t ngroups, capgroups;

@@ -133,7 +133,7 @@ static void test_memory_limit(void)
 static void test_counter(void)
 {
 	struct counter c;
-	counter_init(&c, 2, 0);
+	counter_init(&c, 2, 0, 0);
 	for (uint64_t i = 0; i < 100000; i++) {
 		uint64_t key[2] = { i % 1000, i / 1000 };
 		int is_new;
