@@ -156,7 +156,26 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	}
 }
 
-/* Merge the workers' counts and write the figures to out. */
+/* Fold every worker's counts and sample into the first worker's, which
+ * is returned. While worker i is folded in, the workers after it still
+ * hold their tables: the first worker's share of the limit is what they
+ * leave, so that the whole never holds more than --memory. */
+static struct worker *merge_workers(const struct settings *set, struct record_loop *rl)
+{
+	struct worker *all = rl->workers[0];
+	for (unsigned i = 1; i < rl->nworkers; i++) {
+		size_t later = 0;
+		for (unsigned j = i + 1; j < rl->nworkers; j++)
+			later += corpus_stats_memory(&((struct worker *)rl->workers[j])->stats);
+		all->stats.memory_limit = later < set->memory ? set->memory - later : 0;
+		struct worker *w = rl->workers[i];
+		corpus_stats_merge(&all->stats, &w->stats);
+		value_sample_merge(&all->ppl, &w->ppl);
+	}
+	all->stats.memory_limit = set->memory;
+	return all;
+}
+
 /* Write the figures of cs to out: a table, JSON, or under --partial the
  * state that --merge reads. */
 static int write_figures(const struct settings *set, struct corpus_stats *cs,
@@ -187,10 +206,7 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 static int write_statistics(const struct settings *set, struct record_loop *rl,
 			    struct output *out, int table)
 {
-	struct worker *all = rl->workers[0];
-	all->stats.memory_limit = set->memory;
-	for (unsigned i = 1; i < rl->nworkers; i++)
-		corpus_stats_merge(&all->stats, &((struct worker *)rl->workers[i])->stats);
+	struct worker *all = merge_workers(set, rl);
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
@@ -248,13 +264,7 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
 	};
 	int rc = record_loop_run(rl);
-	struct worker *all = rl->workers[0];
-	all->stats.memory_limit = set->memory;
-	for (unsigned i = 1; i < rl->nworkers; i++) {
-		struct worker *w = rl->workers[i];
-		corpus_stats_merge(&all->stats, &w->stats);
-		value_sample_merge(&all->ppl, &w->ppl);
-	}
+	merge_workers(set, rl);
 	return rc;
 }
 

@@ -89,7 +89,6 @@ size_t corpus_stats_memory(const struct corpus_stats *cs)
 	return total;
 }
 
-/* Replace the exact table for n by a sketch of the same keys. */
 /* Add every key of an exact table to a sketch. */
 static void sketch_keys(struct hll *h, const struct counter *c)
 {
@@ -100,6 +99,7 @@ static void sketch_keys(struct hll *h, const struct counter *c)
 	}
 }
 
+/* Replace the exact table for n by a sketch of the same keys. */
 static void make_approximate(struct corpus_stats *cs, unsigned n)
 {
 	struct counter *c = &cs->ngrams[n];
@@ -119,19 +119,51 @@ static void bound_exact(struct corpus_stats *cs, unsigned n)
 		make_approximate(cs, n);
 }
 
+/* The exact table that takes the most memory, or 0 when none is left. */
+static unsigned largest_exact(const struct corpus_stats *cs)
+{
+	unsigned largest = 0;
+	for (unsigned n = 1; n <= STATS_MAX_N; n++)
+		if (!cs->approx[n] &&
+		    (!largest || counter_bytes(&cs->ngrams[n]) > counter_bytes(&cs->ngrams[largest])))
+			largest = n;
+	return largest;
+}
+
 /* Keep within the memory limit by giving up exactness, largest table
  * first. */
 static void enforce_memory_limit(struct corpus_stats *cs)
 {
 	while (corpus_stats_memory(cs) > cs->memory_limit) {
-		unsigned largest = 0;
-		for (unsigned n = 1; n <= STATS_MAX_N; n++)
-			if (!cs->approx[n] && (!largest || counter_bytes(&cs->ngrams[n]) >
-						   counter_bytes(&cs->ngrams[largest])))
-				largest = n;
+		unsigned largest = largest_exact(cs);
 		if (!largest)
 			return; /* all sketches: nothing more to give */
 		make_approximate(cs, largest);
+	}
+}
+
+/* Make room in the exact table for n for `more` entries before they
+ * come. A table grows by doubling, and while its entries move the old
+ * table and the new one are both there: grow it only when that fits in
+ * the limit beside `elsewhere` bytes held apart from cs, and give up
+ * tables for sketches, the largest first, until it does. This is what
+ * keeps the peak within the limit, not only the memory after each
+ * record. */
+static void make_room(struct corpus_stats *cs, unsigned n, size_t more, size_t elsewhere)
+{
+	while (!cs->approx[n]) {
+		struct counter *c = &cs->ngrams[n];
+		size_t need = c->used + more, cap = c->cap;
+		while (counter_full(need, cap))
+			cap = size_mul(cap, 2);
+		if (cap == c->cap)
+			return;
+		size_t grown = size_mul(size_mul(cap, c->stride), sizeof(uint64_t));
+		if (corpus_stats_memory(cs) + elsewhere + grown <= cs->memory_limit) {
+			counter_reserve(c, need);
+			return;
+		}
+		make_approximate(cs, largest_exact(cs));
 	}
 }
 
@@ -272,6 +304,8 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 		cs->wh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
 		cs->nh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
 	}
+	for (unsigned n = 1; n <= STATS_MAX_N && n <= nw; n++)
+		make_room(cs, n, nw - n + 1, 0);
 	/* The hashes first, then the vocabulary's slots, fetched a few
 	 * words ahead: the table outgrows the caches on any real corpus. */
 	uint64_t *wh = cs->wh;
@@ -336,6 +370,7 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 			continue;
 		}
 		const struct counter *c = &src->ngrams[n];
+		make_room(dst, n, c->used, corpus_stats_memory(src));
 		if (dst->approx[n]) {
 			sketch_keys(&dst->hll[n], c);
 		} else if (n > 1) {
