@@ -34,9 +34,19 @@ void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t se
 	counter_init(&cs->ngrams[1], 1, 4, 0);
 	/* Room for every n-gram counted exactly by default: growing a
 	 * table step by step would rehash each entry about twice. The
-	 * pages are touched only as entries land in them. */
-	for (unsigned n = 2; n <= STATS_MAX_N; n++)
+	 * pages are touched only as entries land in them, but the limit
+	 * counts them all, so a small limit starts with small tables. */
+	size_t room = 0;
+	for (unsigned n = 2; n <= STATS_MAX_N; n++) {
 		counter_init(&cs->ngrams[n], n, 0, STATS_EXACT_UNTIL);
+		room += counter_bytes(&cs->ngrams[n]);
+	}
+	if (room > memory_limit / 2) {
+		for (unsigned n = 2; n <= STATS_MAX_N; n++) {
+			counter_release(&cs->ngrams[n]);
+			counter_init(&cs->ngrams[n], n, 0, 0);
+		}
+	}
 	strbuf_init(&cs->arena);
 	sample_init(&cs->sample, STATS_SAMPLE_BYTES);
 	words_init(&cs->ws);
