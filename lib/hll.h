@@ -38,7 +38,7 @@ static inline void hll_add(struct hll *h, uint64_t hash)
  * fetched while this one is added. */
 static inline void hll_add_many(struct hll *h, const uint64_t *hashes, size_t m)
 {
-	enum { AHEAD = 8 };
+	enum { AHEAD = 32 };
 	unsigned shift = 64 - h->p;
 	for (size_t i = 0; i < m; i++) {
 		if (i + AHEAD < m)
