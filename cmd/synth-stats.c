@@ -25,6 +25,7 @@
 #include "records.h"
 #include "report_html.h"
 #include "stats_compare.h"
+#include "stats_state.h"
 
 enum {
 	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
@@ -185,7 +186,7 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 		warning("--by %s: the groups take %zu MB, more than --memory", set->by,
 			corpus_stats_group_memory(cs) >> 20);
 	if (set->partial) {
-		corpus_stats_write(cs, report, out);
+		stats_state_write(cs, report, out);
 		return output_close(out);
 	}
 	if (set->top && cs->approx[1])
@@ -230,7 +231,7 @@ static int merge_states(const struct settings *set, char **files, int nfiles, st
 	};
 	int rc = 0;
 	for (int i = 0; i < nfiles && !rc; i++)
-		if (corpus_stats_read(&cs, &report, files[i]) < 0)
+		if (stats_state_read(&cs, &report, files[i]) < 0)
 			rc = 1;
 	if (rc)
 		output_abort(out);

@@ -1,5 +1,5 @@
 /* fuzz-stats-state.c: libFuzzer target for the state files of
- * synth-stats --partial (corpus_stats_parse()), which --merge reads.
+ * synth-stats --partial (stats_state_parse()), which --merge reads.
  *
  * Each input is read as it is, by a state set up as a plain run sets it
  * up (seed 0, no --by), and resealed (see fuzz-file.h), by a state of
@@ -18,6 +18,7 @@
 #include "fuzz-file.h"
 
 #include "corpus_stats.h"
+#include "stats_state.h"
 #include "json.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -29,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Where the header keeps the seed, the length of the --by field's name
- * and the record count (see the layout in corpus_stats.c), and where the
+ * and the record count (see the layout in stats_state.c), and where the
  * name starts. */
 #define AT_SEED 32
 #define AT_RECORDS (32 + 8 * 3)
@@ -59,8 +60,8 @@ static void try_parse(const unsigned char *buf, size_t n, uint64_t seed, const c
 	struct strbuf err = STRBUF_INIT;
 	struct stats_report r = { .by = by, .invalid = 5, .input_bytes = 7 };
 	corpus_stats_init(&cs, LIMIT, seed);
-	int rc = corpus_stats_parse(&cs, &r, buf, n, &err);
-	CHECK(rc == 0 || rc == -1, "corpus_stats_parse returns 0 or -1");
+	int rc = stats_state_parse(&cs, &r, buf, n, &err);
+	CHECK(rc == 0 || rc == -1, "stats_state_parse returns 0 or -1");
 	if (rc) {
 		CHECK(err.len > 0, "a failure says why");
 		CHECK(cs.records == 0 && cs.ngroups == 0 && cs.sample.n == 0 && cs.seed == seed &&

@@ -12,6 +12,7 @@
 
 #include "bytes.h"
 #include "corpus_stats.h"
+#include "stats_state.h"
 #include "hash.h"
 #include "json.h"
 #include "ngram.h"
@@ -139,7 +140,7 @@ static int write_state(const struct corpus_stats *cs, const struct stats_report 
 	strbuf_addf(path, "%s/%s", dir.buf, name);
 	if (output_open(&out, path->buf, 0) < 0)
 		return -1;
-	corpus_stats_write(cs, r, &out);
+	stats_state_write(cs, r, &out);
 	return output_close(&out);
 }
 
@@ -216,7 +217,7 @@ static void test_exact(int grouped)
 	struct stats_report rb = { .by = by };
 	stats_init(&back, (size_t)1 << 20, 7);
 	slurp(path[1].buf, &data);
-	int rc = corpus_stats_parse(&back, &rb, (const unsigned char *)data.buf, data.len, &err);
+	int rc = stats_state_parse(&back, &rb, (const unsigned char *)data.buf, data.len, &err);
 	ok(rc == 0, "%s: a part parses: %s", how, err.buf);
 	stats_json(&c.parts[1], by, &want);
 	stats_json(&back, by, &got);
@@ -231,7 +232,7 @@ static void test_exact(int grouped)
 	stats_init(&all, (size_t)1 << 30, 7);
 	int all_read = 1;
 	for (int k = 0; k < 3; k++)
-		all_read &= corpus_stats_read(&all, &r, path[k].buf) == 0;
+		all_read &= stats_state_read(&all, &r, path[k].buf) == 0;
 	ok(all_read, "%s: three parts read", how);
 	stats_json(&c.whole, by, &whole);
 	stats_json(&all, by, &got);
@@ -260,7 +261,7 @@ static void test_exact(int grouped)
 		struct stats_report rk = { .by = by };
 		stats_init(&back, (size_t)1 << 30, 7);
 		slurp(path[k].buf, &data);
-		if (corpus_stats_parse(&back, &rk, (const unsigned char *)data.buf, data.len, &err) < 0)
+		if (stats_state_parse(&back, &rk, (const unsigned char *)data.buf, data.len, &err) < 0)
 			break;
 		corpus_stats_merge(&sum, &back);
 		corpus_stats_release(&back);
@@ -317,7 +318,7 @@ static void test_approximate(void)
 	struct corpus_stats back;
 	stats_init(&back, (size_t)1 << 30, 7);
 	slurp(path[0].buf, &data);
-	int rc = corpus_stats_parse(&back, &r, (const unsigned char *)data.buf, data.len, &err);
+	int rc = stats_state_parse(&back, &r, (const unsigned char *)data.buf, data.len, &err);
 	ok(rc == 0, "a sketched part parses: %s", err.buf);
 	stats_json(&c.parts[0], NULL, &want);
 	stats_json(&back, NULL, &got);
@@ -328,7 +329,7 @@ static void test_approximate(void)
 	stats_init(&all, limit, 7);
 	int all_read = 1;
 	for (int k = 0; k < 3; k++)
-		all_read &= corpus_stats_read(&all, &r, path[k].buf) == 0;
+		all_read &= stats_state_read(&all, &r, path[k].buf) == 0;
 	ok(all_read, "sketched parts read");
 	/* Three standard errors of a sketch of 2^16 registers. */
 	double bound = 3 * 1.04 / sqrt((double)((size_t)1 << STATS_HLL_P));
@@ -371,7 +372,7 @@ static int parse_as(const unsigned char *buf, size_t n, const char *by, uint64_t
 	struct stats_report r = { .by = by };
 	stats_init(&cs, (size_t)1 << 30, seed);
 	strbuf_reset(err);
-	int rc = corpus_stats_parse(&cs, &r, buf, n, err);
+	int rc = stats_state_parse(&cs, &r, buf, n, err);
 	if (!rc) {
 		/* What was read must also show. */
 		struct strbuf json = STRBUF_INIT;
@@ -523,7 +524,7 @@ static void test_refused(void)
 	ok(rc < 0 &&
 	   !strcmp(err.buf, "made with --by g; this run has no --by"), "no --by: %s", err.buf);
 
-	/* Through corpus_stats_read: the message names the file, and the
+	/* Through stats_state_read: the message names the file, and the
 	 * state read into is left as it was. */
 	struct corpus_stats all;
 	struct stats_report rr = { .by = "g" };
@@ -533,7 +534,7 @@ static void test_refused(void)
 	corpus_stats_add(&all, "one record", 10, NULL);
 	stats_json(&all, NULL, &before);
 	capture_stderr();
-	rc = corpus_stats_read(&all, &rr, path.buf);
+	rc = stats_state_read(&all, &rr, path.buf);
 	captured_stderr(&msg);
 	strbuf_addf(&want, "synth: %s: No such file or directory\n", path.buf);
 	ok(rc < 0, "a missing file is an error");
@@ -541,7 +542,7 @@ static void test_refused(void)
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/small.state", dir.buf);
 	capture_stderr();
-	rc = corpus_stats_read(&all, &rr, path.buf);
+	rc = stats_state_read(&all, &rr, path.buf);
 	captured_stderr(&msg);
 	strbuf_reset(&want);
 	strbuf_addf(&want, "synth: %s: made with --seed 7, not 0\n", path.buf);
@@ -614,7 +615,7 @@ static void test_reported(void)
 	struct stats_report rb = { .by = "g", .top = 3 };
 	struct json_error jerr;
 	stats_init(&cs, (size_t)1 << 30, 7);
-	int rc = corpus_stats_parse(&cs, &rb, (const unsigned char *)file.buf, file.len, &err);
+	int rc = stats_state_parse(&cs, &rb, (const unsigned char *)file.buf, file.len, &err);
 	ok(rc == 0, "it reads: %s", err.buf);
 	corpus_stats_json(&cs, &rb, &json);
 	ok(json_check_record(json.buf, json.len, &jerr) == 0, "and reports as JSON");
@@ -711,7 +712,7 @@ static void test_default_sketch(void)
 		char name[32];
 		snprintf(name, sizeof(name), "default-%d.state", k);
 		read &= write_state(&parts[k], &rep, name, &path) == 0;
-		read &= corpus_stats_read(&all, &rep, path.buf) == 0;
+		read &= stats_state_read(&all, &rep, path.buf) == 0;
 		unlink(path.buf);
 	}
 	stats_json(&all, NULL, &got);
@@ -725,7 +726,7 @@ static void test_default_sketch(void)
 	unlink(path.buf);
 	struct corpus_stats back;
 	corpus_stats_init(&back, (size_t)1 << 30, 7);
-	int rc = corpus_stats_parse(&back, &re, (const unsigned char *)data.buf, data.len, &err);
+	int rc = stats_state_parse(&back, &re, (const unsigned char *)data.buf, data.len, &err);
 	ok(read && rc < 0 &&
 	   !strcmp(err.buf, "made with exact n-gram tables (--exact or --top); this run has neither"),
 	   "a state of exact tables is refused by a default run: %s", err.buf);
