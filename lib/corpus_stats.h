@@ -114,7 +114,8 @@ void corpus_stats_approximate(struct corpus_stats *cs, unsigned n);
 /* Fold src into dst; src is left empty but valid. */
 void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src);
 
-/* What the output shows besides the counts. */
+/* What the output shows besides the counts (see stats_figures.h), and
+ * what the state file keeps with them (see stats_state.h). */
 struct stats_report {
 	unsigned top;		/* most frequent n-grams per n; 0 for none */
 	const char *by;		/* the grouping field, or NULL */
@@ -122,14 +123,6 @@ struct stats_report {
 	int show_invalid;	/* include "invalid" (under --skip-invalid) */
 	uint64_t input_bytes;
 };
-
-/* Append the statistics as one JSON object (no newline). */
-void corpus_stats_json(struct corpus_stats *cs, const struct stats_report *r,
-		       struct strbuf *out);
-
-/* Append the statistics as an aligned table for people. */
-void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
-			struct strbuf *out);
 
 /* Bytes of memory the tables hold now: what the memory limit bounds. */
 size_t corpus_stats_memory(const struct corpus_stats *cs);

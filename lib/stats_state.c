@@ -2,7 +2,6 @@
  * see stats_state.h. */
 #include "stats_state.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

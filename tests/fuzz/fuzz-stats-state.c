@@ -8,7 +8,7 @@
  *
  * A parse either fails, leaving the state empty, or gives a state whose
  * counts are the header's and which reports and merges as --merge uses
- * it: corpus_stats_json() writes one valid JSON object (top n-grams and
+ * it: stats_render_json() writes one valid JSON object (top n-grams and
  * groups included), the table for people is written, and the state
  * folds into a second one, under a memory limit that keeps its tables
  * or one that turns them all into sketches, which reports valid JSON
@@ -18,6 +18,8 @@
 #include "fuzz-file.h"
 
 #include "corpus_stats.h"
+#include "stats_figures.h"
+#include "stats_render.h"
 #include "stats_state.h"
 #include "json.h"
 
@@ -43,13 +45,17 @@ static void check_json(struct corpus_stats *cs, const char *by)
 {
 	struct stats_report r = { .top = 3, .by = by, .invalid = 1, .show_invalid = 1 };
 	struct strbuf out = STRBUF_INIT;
-	corpus_stats_json(cs, &r, &out);
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, &r);
+	stats_render_json(&f, &out);
 	struct json_error jerr;
 	CHECK(json_check_record(out.buf, out.len, &jerr) == 0,
-	      "corpus_stats_json writes one JSON object");
+	      "stats_render_json writes one JSON object");
 	strbuf_reset(&out);
-	corpus_stats_table(cs, &r, &out);
-	CHECK(out.len > 0, "corpus_stats_table writes a table");
+	stats_render_table(&f, &out);
+	CHECK(out.len > 0, "stats_render_table writes a table");
+	stats_figures_release(&f);
 	strbuf_release(&out);
 }
 

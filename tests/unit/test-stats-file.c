@@ -12,6 +12,8 @@
 
 #include "bytes.h"
 #include "corpus_stats.h"
+#include "stats_figures.h"
+#include "stats_render.h"
 #include "stats_state.h"
 #include "hash.h"
 #include "json.h"
@@ -127,8 +129,12 @@ static void counted_release(struct counted *c)
 static void stats_json(struct corpus_stats *cs, const char *by, struct strbuf *out)
 {
 	struct stats_report r = { .top = 5, .by = by };
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, &r);
 	strbuf_reset(out);
-	corpus_stats_json(cs, &r, out);
+	stats_render_json(&f, out);
+	stats_figures_release(&f);
 }
 
 /* Write cs to the file `name` in the folder; its path into path. */
@@ -617,7 +623,11 @@ static void test_reported(void)
 	stats_init(&cs, (size_t)1 << 30, 7);
 	int rc = stats_state_parse(&cs, &rb, (const unsigned char *)file.buf, file.len, &err);
 	ok(rc == 0, "it reads: %s", err.buf);
-	corpus_stats_json(&cs, &rb, &json);
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, &cs, &rb);
+	stats_render_json(&f, &json);
+	stats_figures_release(&f);
 	ok(json_check_record(json.buf, json.len, &jerr) == 0, "and reports as JSON");
 	ok(strstr(json.buf, "\"value\":[1,2],") != NULL, "with the array value as it was");
 	corpus_stats_release(&cs);

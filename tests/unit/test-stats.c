@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "corpus_stats.h"
+#include "stats_figures.h"
+#include "stats_render.h"
 #include "counter.h"
 #include "hash.h"
 #include "json.h"
@@ -40,8 +42,12 @@ static void random_text(struct prng *r, struct strbuf *out)
 static void stats_json(struct corpus_stats *cs, const char *by, struct strbuf *out)
 {
 	struct stats_report r = { .top = 5, .by = by };
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, &r);
 	strbuf_reset(out);
-	corpus_stats_json(cs, &r, out);
+	stats_render_json(&f, out);
+	stats_figures_release(&f);
 }
 
 static void group_of(size_t i, struct strbuf *key)
