@@ -8,7 +8,6 @@
 #include <zstd.h>
 
 #include "alloc.h"
-#include "diag.h"
 
 /* Distinct n-grams: the exact table's entries, or the sketch's
  * estimate rounded. */

@@ -88,8 +88,8 @@ struct stats_figures {
 	uint64_t word_hash_collisions;
 };
 
-/* Empty figures: what a corpus of no records would show, but for the
- * entropy and compression ratio, NaN. */
+/* Empty figures: zero counts, nothing listed, the entropy and the
+ * compression ratio unknown (NaN). */
 void stats_figures_init(struct stats_figures *f);
 /* Free what f holds and leave it as stats_figures_init() does. */
 void stats_figures_release(struct stats_figures *f);

@@ -18,10 +18,10 @@
 #include "fuzz-file.h"
 
 #include "corpus_stats.h"
+#include "json.h"
 #include "stats_figures.h"
 #include "stats_render.h"
 #include "stats_state.h"
-#include "json.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

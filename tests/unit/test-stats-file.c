@@ -12,14 +12,14 @@
 
 #include "bytes.h"
 #include "corpus_stats.h"
-#include "stats_figures.h"
-#include "stats_render.h"
-#include "stats_state.h"
 #include "hash.h"
 #include "json.h"
 #include "ngram.h"
 #include "output.h"
 #include "prng.h"
+#include "stats_figures.h"
+#include "stats_render.h"
+#include "stats_state.h"
 #include "strbuf.h"
 #include "unit.h"
 
