@@ -25,10 +25,13 @@
 #include "records.h"
 #include "report_html.h"
 #include "stats_compare.h"
+#include "stats_figures.h"
+#include "stats_render.h"
+#include "stats_state.h"
 
 enum {
 	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
-	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE
+	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE, KEY_EXACT
 };
 
 static const struct cli_option options[] = {
@@ -36,6 +39,7 @@ static const struct cli_option options[] = {
 	{ "by", KEY_BY, "FIELD", "figures per value of FIELD (a dotted path)" },
 	{ "top", KEY_TOP, "K", "list the K most frequent n-grams for n = 1..4" },
 	{ "memory", KEY_MEMORY, "SIZE", "exact counts up to SIZE of tables, then estimates (default: 1G)" },
+	{ "exact", KEY_EXACT, NULL, "count distinct 2- to 4-grams exactly up to --memory, not by a sketch" },
 	{ "table", KEY_TABLE, NULL, "print an aligned table (the default on a terminal)" },
 	{ "json", KEY_JSON, NULL, "print JSON even on a terminal" },
 	{ "tee", KEY_TEE, "FILE", "pass the records through to stdout, statistics to FILE" },
@@ -74,6 +78,7 @@ struct settings {
 	const char *reference, *lm_path, *html;
 	unsigned order;
 	int partial, merge;
+	int exact;		/* --exact, or --top: exact n-gram tables */
 	struct ngram_model lm;	/* --reference: the model of perplexity */
 	int has_lm;
 	struct ngram_trainer *trainer;	/* while the reference is read */
@@ -102,6 +107,8 @@ static void *worker_new(void *arg)
 	w->set = set;
 	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
 	corpus_stats_init(&w->stats, set->memory / jobs, set->common.seed);
+	if (set->exact)
+		w->stats.exact_until = 0;
 	w->train = set->trainer != NULL;
 	value_sample_init(&w->ppl, PERPLEXITY_SAMPLE);
 	strbuf_init(&w->text);
@@ -152,7 +159,26 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	}
 }
 
-/* Merge the workers' counts and write the figures to out. */
+/* Fold every worker's counts and sample into the first worker's, which
+ * is returned. While worker i is folded in, the workers after it still
+ * hold their tables: the first worker's share of the limit is what they
+ * leave, so that the whole never holds more than --memory. */
+static struct worker *merge_workers(const struct settings *set, struct record_loop *rl)
+{
+	struct worker *all = rl->workers[0];
+	for (unsigned i = 1; i < rl->nworkers; i++) {
+		size_t later = 0;
+		for (unsigned j = i + 1; j < rl->nworkers; j++)
+			later += corpus_stats_memory(&((struct worker *)rl->workers[j])->stats);
+		all->stats.memory_limit = later < set->memory ? set->memory - later : 0;
+		struct worker *w = rl->workers[i];
+		corpus_stats_merge(&all->stats, &w->stats);
+		value_sample_merge(&all->ppl, &w->ppl);
+	}
+	all->stats.memory_limit = set->memory;
+	return all;
+}
+
 /* Write the figures of cs to out: a table, JSON, or under --partial the
  * state that --merge reads. */
 static int write_figures(const struct settings *set, struct corpus_stats *cs,
@@ -162,18 +188,22 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 		warning("--by %s: the groups take %zu MB, more than --memory", set->by,
 			corpus_stats_group_memory(cs) >> 20);
 	if (set->partial) {
-		corpus_stats_write(cs, report, out);
+		stats_state_write(cs, report, out);
 		return output_close(out);
 	}
 	if (set->top && cs->approx[1])
 		warning("--top: no list, the vocabulary outgrew --memory and is an estimate");
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, report);
 	struct strbuf sb = STRBUF_INIT;
 	if (table) {
-		corpus_stats_table(cs, report, &sb);
+		stats_render_table(&f, &sb);
 	} else {
-		corpus_stats_json(cs, report, &sb);
+		stats_render_json(&f, &sb);
 		strbuf_addc(&sb, '\n');
 	}
+	stats_figures_release(&f);
 	output_write(out, sb.buf, sb.len);
 	strbuf_release(&sb);
 	return output_close(out);
@@ -183,10 +213,7 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 static int write_statistics(const struct settings *set, struct record_loop *rl,
 			    struct output *out, int table)
 {
-	struct worker *all = rl->workers[0];
-	all->stats.memory_limit = set->memory;
-	for (unsigned i = 1; i < rl->nworkers; i++)
-		corpus_stats_merge(&all->stats, &((struct worker *)rl->workers[i])->stats);
+	struct worker *all = merge_workers(set, rl);
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
@@ -203,12 +230,14 @@ static int merge_states(const struct settings *set, char **files, int nfiles, st
 		usage_error("--merge needs the files that --partial wrote");
 	struct corpus_stats cs;
 	corpus_stats_init(&cs, set->memory, set->common.seed);
+	if (set->exact)
+		cs.exact_until = 0;
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .show_invalid = set->common.skip_invalid,
 	};
 	int rc = 0;
 	for (int i = 0; i < nfiles && !rc; i++)
-		if (corpus_stats_read(&cs, &report, files[i]) < 0)
+		if (stats_state_read(&cs, &report, files[i]) < 0)
 			rc = 1;
 	if (rc)
 		output_abort(out);
@@ -242,19 +271,14 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
 	};
 	int rc = record_loop_run(rl);
-	struct worker *all = rl->workers[0];
-	all->stats.memory_limit = set->memory;
-	for (unsigned i = 1; i < rl->nworkers; i++) {
-		struct worker *w = rl->workers[i];
-		corpus_stats_merge(&all->stats, &w->stats);
-		value_sample_merge(&all->ppl, &w->ppl);
-	}
+	merge_workers(set, rl);
 	return rc;
 }
 
 /* What the report and the table keep of one corpus. */
 struct row {
-	struct report_input in;
+	struct report_input in;		/* points at figures and cmp */
+	struct stats_figures figures;
 	struct stats_comparison cmp;
 	double *lx, *ly, *rx, *ry;	/* the plots' points */
 };
@@ -262,30 +286,22 @@ struct row {
 #define RANK_POINTS 200
 #define LENGTH_POINTS 4096
 
-static double json_number(const char *obj, size_t n, const char *key)
-{
-	struct json_value v;
-	if (!json_get(obj, n, key, &v) || v.type != JSON_NUMBER)
-		return NAN;
-	return strtod(v.p, NULL);
-}
-
-/* Fill row from the merged statistics and their JSON figures. */
+/* Fill row from the merged statistics: their figures as report asks,
+ * the plots' points, and the perplexities of the sample (NULL: none).
+ * The comparison is the caller's to fill. */
 static void make_row(struct row *row, const char *name, struct corpus_stats *cs,
-		     const struct strbuf *json, const struct value_sample *sample)
+		     const struct stats_report *report, const struct value_sample *sample)
 {
 	size_t nppl = sample ? sample->n : 0;
 	double *ppl = xcalloc(nppl ? nppl : 1, sizeof(*ppl));
 	if (sample)
 		value_sample_values(sample, ppl);
+	stats_figures_init(&row->figures);
+	stats_figures_compute(&row->figures, cs, report);
 	struct report_input *in = &row->in;
 	in->name = name;
-	in->records = cs->records;
-	in->words = cs->words;
-	in->vocabulary = (uint64_t)json_number(json->buf, json->len, "vocabulary");
-	in->mean_length = json_number(json->buf, json->len, "length.mean");
-	in->distinct_2 = json_number(json->buf, json->len, "distinct_2");
-	in->entropy_1 = json_number(json->buf, json->len, "entropy_1");
+	in->figures = &row->figures;
+	in->comparison = &row->cmp;
 	for (int q = 0; q < 3; q++)
 		in->perplexity[q] = quantile_sorted(ppl, nppl, q == 0 ? 0.1 : q == 1 ? 0.5 : 0.9);
 	free(ppl);
@@ -301,36 +317,49 @@ static void make_row(struct row *row, const char *name, struct corpus_stats *cs,
 
 static void row_release(struct row *row)
 {
+	stats_figures_release(&row->figures);
 	free(row->lx);
 	free(row->ly);
 	free(row->rx);
 	free(row->ry);
 }
 
-static void add_figure(struct strbuf *sb, const char *key, double v, int first)
+static void add_figure(struct json_writer *w, const char *key, double v)
 {
-	strbuf_addf(sb, "%s\"%s\":", first ? "" : ",", key);
-	json_add_double(sb, isnan(v) ? v : round(v * 1e6) / 1e6);
+	jw_key(w, key);
+	jw_double(w, v, STATS_JSON_DECIMALS);
 }
 
-/* The "reference" member of an input's JSON line. */
-static void reference_member(const struct settings *set, const struct row *row, struct strbuf *sb)
+/* An input's JSON line: its figures, its name, and under "reference"
+ * how it compares with the reference. */
+static void reference_line(const struct settings *set, const struct row *row, struct strbuf *sb)
 {
 	const struct stats_comparison *c = &row->cmp;
-	strbuf_reset(sb);
-	strbuf_addstr(sb, "{\"file\":");
-	json_add_cstr(sb, set->reference);
-	add_figure(sb, "vocab_kept", c->vocab_kept, 0);
-	add_figure(sb, "rare_kept", c->rare_kept, 0);
-	add_figure(sb, "unseen_mass", c->unseen_mass, 0);
-	add_figure(sb, "unseen_mass_reference", c->unseen_mass_reference, 0);
-	add_figure(sb, "js_divergence", c->js_divergence, 0);
-	add_figure(sb, "length_ks", c->length_ks, 0);
-	strbuf_addstr(sb, ",\"perplexity\":{");
-	add_figure(sb, "p10", row->in.perplexity[0], 1);
-	add_figure(sb, "p50", row->in.perplexity[1], 0);
-	add_figure(sb, "p90", row->in.perplexity[2], 0);
-	strbuf_addstr(sb, "}}");
+	struct json_writer w;
+	jw_init(&w, sb);
+	jw_object_begin(&w);
+	stats_render_json_members(&row->figures, &w);
+	jw_key(&w, "file");
+	jw_cstr(&w, row->in.name);
+	jw_key(&w, "reference");
+	jw_object_begin(&w);
+	jw_key(&w, "file");
+	jw_cstr(&w, set->reference);
+	add_figure(&w, "vocab_kept", c->vocab_kept);
+	add_figure(&w, "rare_kept", c->rare_kept);
+	add_figure(&w, "unseen_mass", c->unseen_mass);
+	add_figure(&w, "unseen_mass_reference", c->unseen_mass_reference);
+	add_figure(&w, "js_divergence", c->js_divergence);
+	add_figure(&w, "length_ks", c->length_ks);
+	jw_key(&w, "perplexity");
+	jw_object_begin(&w);
+	add_figure(&w, "p10", row->in.perplexity[0]);
+	add_figure(&w, "p50", row->in.perplexity[1]);
+	add_figure(&w, "p90", row->in.perplexity[2]);
+	jw_object_end(&w);
+	jw_object_end(&w);
+	jw_object_end(&w);
+	strbuf_addc(sb, '\n');
 }
 
 /* A figure of the trend table: fixed decimals, or a dash. */
@@ -345,9 +374,9 @@ static void cell(struct strbuf *sb, double v, int width, int decimals)
 static void table_row(struct strbuf *sb, const struct row *row, int width)
 {
 	const struct report_input *in = &row->in;
-	strbuf_addf(sb, "%-*s %9llu %10llu", width, in->name, (unsigned long long)in->records,
-		    (unsigned long long)in->words);
-	cell(sb, in->distinct_2, 10, 4);
+	strbuf_addf(sb, "%-*s %9llu %10llu", width, in->name,
+		    (unsigned long long)row->figures.records, (unsigned long long)row->figures.words);
+	cell(sb, row->figures.distinct[2], 10, 4);
 	cell(sb, row->cmp.vocab_kept, 10, 4);
 	cell(sb, row->cmp.rare_kept, 9, 4);
 	cell(sb, row->cmp.unseen_mass, 8, 4);
@@ -389,16 +418,12 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	}
 	set->has_lm = 1;
 	struct stats_report report = { .show_invalid = set->common.skip_invalid };
-	struct strbuf json = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT, sb = STRBUF_INIT;
-	corpus_stats_json(&ref->stats, &report, &json);
+	struct strbuf sb = STRBUF_INIT;
 	struct row ref_row = { 0 };
-	make_row(&ref_row, set->reference, &ref->stats, &json, NULL);
+	make_row(&ref_row, set->reference, &ref->stats, &report, NULL);
 	stats_compare(&ref->stats, &ref->stats, &ref_row.cmp);
 	ref_row.cmp.vocab_kept = ref_row.cmp.rare_kept = ref_row.cmp.js_divergence = NAN;
 	ref_row.cmp.length_ks = NAN;
-	ref_row.in.vocab_kept = ref_row.in.rare_kept = ref_row.in.js_divergence = NAN;
-	ref_row.in.length_ks = NAN;
-	ref_row.in.unseen_mass = ref_row.cmp.unseen_mass;
 
 	static char *stdin_only[] = { "-" };
 	if (!nfiles) {
@@ -431,28 +456,14 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		rc |= r;
 		report.input_bytes = in_rl.bytes;
 		report.invalid = in_rl.invalid;
-		strbuf_reset(&json);
-		corpus_stats_json(&w->stats, &report, &json);
 		const char *name = strcmp(files[i], "-") ? files[i] : "<stdin>";
-		make_row(&rows[i], name, &w->stats, &json, &w->ppl);
+		make_row(&rows[i], name, &w->stats, &report, &w->ppl);
 		stats_compare(&w->stats, &ref->stats, &rows[i].cmp);
-		rows[i].in.vocab_kept = rows[i].cmp.vocab_kept;
-		rows[i].in.rare_kept = rows[i].cmp.rare_kept;
-		rows[i].in.unseen_mass = rows[i].cmp.unseen_mass;
-		rows[i].in.js_divergence = rows[i].cmp.js_divergence;
-		rows[i].in.length_ks = rows[i].cmp.length_ks;
 		strbuf_reset(&sb);
-		if (table) {
+		if (table)
 			table_row(&sb, &rows[i], width);
-		} else {
-			struct strbuf file = STRBUF_INIT;
-			json_add_cstr(&file, name);
-			json_set_member(&line, json.buf, json.len, "file", file.buf, file.len);
-			strbuf_release(&file);
-			reference_member(set, &rows[i], &member);
-			json_set_member(&sb, line.buf, line.len, "reference", member.buf, member.len);
-			strbuf_addc(&sb, '\n');
-		}
+		else
+			reference_line(set, &rows[i], &sb);
 		output_write(out, sb.buf, sb.len);
 		record_loop_summary(&in_rl);
 		record_loop_release(&in_rl, worker_free);
@@ -476,9 +487,6 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	row_release(&ref_row);
 	record_loop_release(&rl, worker_free);
 	ngram_release(&set->lm);
-	strbuf_release(&json);
-	strbuf_release(&member);
-	strbuf_release(&line);
 	strbuf_release(&sb);
 	if (output_end(out, stopped) < 0)
 		rc = 1;
@@ -510,9 +518,13 @@ int main(int argc, char **argv)
 		case KEY_HTML: set.html = arg; break;
 		case KEY_PARTIAL: set.partial = 1; break;
 		case KEY_MERGE: set.merge = 1; break;
+		case KEY_EXACT: set.exact = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
+	/* The most frequent n-grams need their counts: a sketch has none. */
+	if (set.top)
+		set.exact = 1;
 	if (set.tee && set.common.output)
 		usage_error("--tee and --output both name where the statistics go; use one");
 	if (set.tee && !strcmp(set.tee, "-"))

@@ -3,16 +3,25 @@
  * Counts, length distribution, vocabulary, distinct n-grams (n = 1..4,
  * pooled over the corpus, never crossing a record), unigram entropy, a
  * compression ratio on a seeded sample, the most frequent n-grams, and
- * figures per value of a grouping field. Every figure is exact while the
- * tables fit in the memory limit; past it the largest n-gram table is
- * replaced by a HyperLogLog sketch (0.41% standard error) and the figure
- * is listed as approximate. Two corpus_stats of parts merge into the
- * statistics of the whole, so threads (and later shards) each count
- * their part: exact figures of the parts merge into exactly the figures
- * of the whole. Under a limit tight enough to matter, parts counted
- * under shares of the limit may give up exactness at other points than
- * one count of the whole would, so which figures are estimates can
- * depend on the split.
+ * figures per value of a grouping field.
+ *
+ * The vocabulary is counted exactly while it fits in the memory limit.
+ * The distinct n-grams for n >= 2 are counted exactly up to
+ * STATS_EXACT_UNTIL of each, then by a HyperLogLog sketch (0.2% standard
+ * error): exact tables of millions of n-grams cost more in memory traffic
+ * than everything else synth-stats does, and the distinct count is all
+ * that is asked of them unless a list of the most frequent is (then
+ * exact_until is 0 and they stay exact up to the memory limit). Past the
+ * memory limit the largest exact table is replaced by a sketch. Every
+ * figure that comes from a sketch is listed as approximate.
+ *
+ * Two corpus_stats of parts merge into the statistics of the whole, so
+ * threads (and later shards) each count their part: exact figures of the
+ * parts merge into exactly the figures of the whole, and a sketch of the
+ * parts into the sketch of the whole. Under a limit tight enough to
+ * matter, parts counted under shares of the limit may give up exactness
+ * at other points than one count of the whole would, so which figures
+ * are estimates can depend on the split.
  */
 #ifndef SYNTH_CORPUS_STATS_H
 #define SYNTH_CORPUS_STATS_H
@@ -28,12 +37,24 @@
 #include "text.h"
 
 #define STATS_MAX_N 4
-#define STATS_HLL_P 16
+#define STATS_HLL_P 18
 #define STATS_GROUP_HLL_P 12
 #define STATS_SAMPLE_BYTES (1u << 20)
 #define STATS_ZSTD_LEVEL 3
+/* Distinct n-grams (n >= 2) are counted exactly up to this many, then
+ * by a sketch: see exact_until. */
+#define STATS_EXACT_UNTIL ((uint64_t)1 << 16)
 
-struct stats_group;
+/* The figures of one value of the --by field. Its key is the type byte
+ * and value of stats_group_key(); the counts are exact, the distinct
+ * words and bigrams are sketched. Owned by the corpus_stats. */
+struct stats_group {
+	char *key;		/* type byte and value, see stats_group_key */
+	size_t keylen;
+	uint64_t hash;
+	uint64_t records, words, bigrams, min, max;
+	struct hll words_hll, bigrams_hll;
+};
 
 struct corpus_stats {
 	uint64_t records, bytes, chars, words, lines;
@@ -49,6 +70,13 @@ struct corpus_stats {
 	struct sample sample;
 	uint64_t seed;
 	size_t memory_limit;
+	/* The table of n-grams for each n >= 2 gives way to a sketch once it
+	 * holds more than exact_until entries (STATS_EXACT_UNTIL by
+	 * default; 0: never, only the memory limit). The answer then
+	 * depends on the set of n-grams alone, not on how the corpus was
+	 * split: exact when the whole has at most exact_until, else the
+	 * sketch of the whole. */
+	uint64_t exact_until;
 	/* Groups, by the value of the --by field. */
 	struct stats_group **groups;	/* open addressing by key hash */
 	size_t ngroups, capgroups;
@@ -72,10 +100,22 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 struct json_value;
 void stats_group_key(struct strbuf *key, const struct json_value *v);
 
+/* The group of cs whose key is key[0..len), added with no records when
+ * cs has none: for counting, merging and the state file's reader. The
+ * group stays cs's. */
+struct stats_group *stats_group_get(struct corpus_stats *cs, const char *key, size_t len);
+
+/* Replace the exact table of n-grams for n by a sketch of its keys, as
+ * counting does past the limits (n = 1 gives up the vocabulary's text
+ * too); for the state file's reader, which finds a sketch where the
+ * table was. */
+void corpus_stats_approximate(struct corpus_stats *cs, unsigned n);
+
 /* Fold src into dst; src is left empty but valid. */
 void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src);
 
-/* What the output shows besides the counts. */
+/* What the output shows besides the counts (see stats_figures.h), and
+ * what the state file keeps with them (see stats_state.h). */
 struct stats_report {
 	unsigned top;		/* most frequent n-grams per n; 0 for none */
 	const char *by;		/* the grouping field, or NULL */
@@ -83,55 +123,6 @@ struct stats_report {
 	int show_invalid;	/* include "invalid" (under --skip-invalid) */
 	uint64_t input_bytes;
 };
-
-/* Append the statistics as one JSON object (no newline). */
-void corpus_stats_json(struct corpus_stats *cs, const struct stats_report *r,
-		       struct strbuf *out);
-
-/* Append the statistics as an aligned table for people. */
-void corpus_stats_table(struct corpus_stats *cs, const struct stats_report *r,
-			struct strbuf *out);
-
-/* --- State files ---
- *
- * A state file holds the whole of a corpus_stats (tables, sketches,
- * length histogram, sample, groups), so that parts counted by separate
- * processes merge into the statistics of the whole: `synth-stats
- * --partial` writes one, `synth-stats --merge` folds them together. It
- * starts with a versioned header holding what makes two states
- * incompatible (the seed, the --by field, the table settings of the
- * build) and ends with a checksum; reading checks both, and the whole
- * length, before using anything.
- */
-struct output;
-
-/* Write the state of cs to out as a state file. r->by names the field cs
- * was grouped by (NULL when not grouped: cs then holds no group), and
- * r->invalid and r->input_bytes are kept with the state for the merge's
- * report; r's other members are for showing and are not kept. Write
- * errors are out's, reported by output_close(). */
-void corpus_stats_write(const struct corpus_stats *cs, const struct stats_report *r,
-			struct output *out);
-
-/* Read the state file in buf[0..n) into cs, set up by corpus_stats_init()
- * with the seed of the run and nothing added since: cs becomes the state
- * as it was written, its memory limit included (no table is given up
- * until the next add or merge). The state must have been counted with
- * cs->seed and grouped by r->by (NULL: not grouped). Its invalid and
- * input_bytes are added to r's. Returns 0, or -1 with the reason in err
- * ("truncated", "corrupt: ...", "not a synth-stats state", "made with
- * --seed 3, not 0") and cs empty again. What the report writes of the
- * state, its words and the groups' values, must be UTF-8 and JSON as
- * counting makes them. */
-int corpus_stats_parse(struct corpus_stats *cs, struct stats_report *r,
-		       const unsigned char *buf, size_t n, struct strbuf *err);
-
-/* Fold the state file at path into cs, as corpus_stats_merge() folds the
- * state that was written: cs keeps its memory limit, and must have the
- * file's seed and, in r->by, its --by field. The file's invalid and
- * input_bytes are added to r's. Returns 0, or -1 after printing an error
- * naming the file, with cs and r unchanged. */
-int corpus_stats_read(struct corpus_stats *cs, struct stats_report *r, const char *path);
 
 /* Bytes of memory the tables hold now: what the memory limit bounds. */
 size_t corpus_stats_memory(const struct corpus_stats *cs);

@@ -8,11 +8,13 @@
 
 #define INITIAL_SLOTS 1024
 
-void counter_init(struct counter *c, unsigned n, unsigned extra)
+void counter_init(struct counter *c, unsigned n, unsigned extra, size_t entries)
 {
 	c->n = n;
 	c->stride = n + 1 + extra;
 	c->cap = INITIAL_SLOTS;
+	while (counter_full(entries, c->cap))
+		c->cap = size_mul(c->cap, 2);
 	c->used = 0;
 	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
 }

@@ -27,7 +27,9 @@ struct counter {
 	uint64_t *slots;
 };
 
-void counter_init(struct counter *c, unsigned n, unsigned extra);
+/* An empty table of n-word keys with `extra` words a key, with room for
+ * `entries` keys before it first grows (0: a small table). */
+void counter_init(struct counter *c, unsigned n, unsigned extra, size_t entries);
 void counter_release(struct counter *c);
 
 /* The hash that places a key: the word hash itself for n = 1, else a

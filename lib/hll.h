@@ -11,6 +11,7 @@
 #ifndef SYNTH_HLL_H
 #define SYNTH_HLL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct hll {
@@ -30,6 +31,20 @@ static inline void hll_add(struct hll *h, uint64_t hash)
 	uint8_t rank = (uint8_t)(__builtin_clzll(rest) + 1);
 	if (rank > h->reg[idx])
 		h->reg[idx] = rank;
+}
+
+/* Add m items by their hashes. A sketch of 2^16 registers or more
+ * outgrows the first-level caches, so registers a few items ahead are
+ * fetched while this one is added. */
+static inline void hll_add_many(struct hll *h, const uint64_t *hashes, size_t m)
+{
+	enum { AHEAD = 32 };
+	unsigned shift = 64 - h->p;
+	for (size_t i = 0; i < m; i++) {
+		if (i + AHEAD < m)
+			__builtin_prefetch(h->reg + (hashes[i + AHEAD] >> shift), 1);
+		hll_add(h, hashes[i]);
+	}
 }
 
 /* Fold src into dst (same p). */

@@ -311,16 +311,18 @@ static void summary_row(struct strbuf *out, const struct report_input *in, const
 	add_escaped(out, input_name(in));
 	if (!colour)
 		strbuf_addstr(out, " <span class=\"tag\">reference</span>");
-	strbuf_addf(out, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>", in->records, in->words);
-	add_cell(out, in->mean_length, 1);
-	strbuf_addf(out, "<td>%" PRIu64 "</td>", in->vocabulary);
-	add_cell(out, in->distinct_2, 4);
-	add_cell(out, in->entropy_1, 3);
-	add_cell(out, in->vocab_kept, 4);
-	add_cell(out, in->rare_kept, 4);
-	add_cell(out, in->unseen_mass, 4);
-	add_cell(out, in->js_divergence, 4);
-	add_cell(out, in->length_ks, 4);
+	const struct stats_figures *f = in->figures;
+	const struct stats_comparison *c = in->comparison;
+	strbuf_addf(out, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>", f->records, f->words);
+	add_cell(out, f->length.mean, 1);
+	strbuf_addf(out, "<td>%" PRIu64 "</td>", f->vocabulary);
+	add_cell(out, f->distinct[2], 4);
+	add_cell(out, f->entropy_1, 3);
+	add_cell(out, c->vocab_kept, 4);
+	add_cell(out, c->rare_kept, 4);
+	add_cell(out, c->unseen_mass, 4);
+	add_cell(out, c->js_divergence, 4);
+	add_cell(out, c->length_ks, 4);
 	for (size_t i = 0; i < 3; i++)
 		add_cell(out, in->perplexity[i], 1);
 	strbuf_addstr(out, "</tr>\n");
@@ -520,9 +522,9 @@ static const char *const trend_titles[NTRENDS] = {
 static double trend_value(const struct report_input *in, enum trend t)
 {
 	switch (t) {
-	case TREND_DISTINCT_2: return in->distinct_2;
-	case TREND_VOCAB_KEPT: return in->vocab_kept;
-	case TREND_UNSEEN_MASS: return in->unseen_mass;
+	case TREND_DISTINCT_2: return in->figures->distinct[2];
+	case TREND_VOCAB_KEPT: return in->comparison->vocab_kept;
+	case TREND_UNSEEN_MASS: return in->comparison->unseen_mass;
 	default: return in->perplexity[1];
 	}
 }

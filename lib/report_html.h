@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats_compare.h"
+#include "stats_figures.h"
 #include "strbuf.h"
 
 /* Points of a plot; the caller owns the arrays. */
@@ -24,14 +26,16 @@ struct report_series {
 	size_t n;
 };
 
-/* The figures of one input (or of the reference). A figure that does
- * not apply is NaN (vocab_kept of the reference, perplexity without a
- * model) and is shown as a dash. */
+/* One input (or the reference): its figures, how it compares with the
+ * reference, and the perplexities of its records. A figure that does
+ * not apply is NaN (the comparison of the reference with itself, but
+ * for unseen_mass; perplexity without a model; entropy of a vocabulary
+ * that is an estimate) and is shown as a dash. The pointers are the
+ * caller's and must outlive report_html(). */
 struct report_input {
 	const char *name;
-	uint64_t records, words, vocabulary;
-	double mean_length, distinct_2, entropy_1;
-	double vocab_kept, rare_kept, unseen_mass, js_divergence, length_ks;
+	const struct stats_figures *figures;
+	const struct stats_comparison *comparison;
 	double perplexity[3];		/* p10, p50, p90 */
 	struct report_series lengths;	/* x: words per record, y: records */
 	struct report_series rank_freq;	/* x: rank from 1, y: count */

@@ -40,6 +40,17 @@ peak_kb() {
 	assert_equal "$("$BIN/synth-stats" --memory 16M large.jsonl | jq '.approximate | length > 0')" true
 }
 
+@test "synth-stats --exact --memory 16M on ten times what fits: within the limit and the documented constant" {
+	corpus 40 > large.jsonl
+	local large bound
+	large=$(peak_kb synth-stats --exact --memory 16M large.jsonl)
+	echo "peak: $large KB on $(wc -c < large.jsonl) bytes"
+	bound=$(( (16 + 40 + 8 * $(nproc)) * 1024 ))
+	(( large <= bound )) || fail "$large KB, more than $bound KB"
+	assert_equal "$("$BIN/synth-stats" --exact --memory 16M large.jsonl | jq -c '.approximate')" \
+		'["vocabulary","hapax","entropy_1","distinct_1","distinct_2","distinct_3","distinct_4"]'
+}
+
 @test "synth-mix --shuffle --memory 16M: the same peak on 10 times the input" {
 	corpus 4 > small.jsonl
 	corpus 40 > large.jsonl

@@ -1,5 +1,5 @@
 /* fuzz-stats-state.c: libFuzzer target for the state files of
- * synth-stats --partial (corpus_stats_parse()), which --merge reads.
+ * synth-stats --partial (stats_state_parse()), which --merge reads.
  *
  * Each input is read as it is, by a state set up as a plain run sets it
  * up (seed 0, no --by), and resealed (see fuzz-file.h), by a state of
@@ -8,7 +8,7 @@
  *
  * A parse either fails, leaving the state empty, or gives a state whose
  * counts are the header's and which reports and merges as --merge uses
- * it: corpus_stats_json() writes one valid JSON object (top n-grams and
+ * it: stats_render_json() writes one valid JSON object (top n-grams and
  * groups included), the table for people is written, and the state
  * folds into a second one, under a memory limit that keeps its tables
  * or one that turns them all into sketches, which reports valid JSON
@@ -19,6 +19,9 @@
 
 #include "corpus_stats.h"
 #include "json.h"
+#include "stats_figures.h"
+#include "stats_render.h"
+#include "stats_state.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -29,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Where the header keeps the seed, the length of the --by field's name
- * and the record count (see the layout in corpus_stats.c), and where the
+ * and the record count (see the layout in stats_state.c), and where the
  * name starts. */
 #define AT_SEED 32
 #define AT_RECORDS (32 + 8 * 3)
@@ -42,13 +45,17 @@ static void check_json(struct corpus_stats *cs, const char *by)
 {
 	struct stats_report r = { .top = 3, .by = by, .invalid = 1, .show_invalid = 1 };
 	struct strbuf out = STRBUF_INIT;
-	corpus_stats_json(cs, &r, &out);
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, &r);
+	stats_render_json(&f, &out);
 	struct json_error jerr;
 	CHECK(json_check_record(out.buf, out.len, &jerr) == 0,
-	      "corpus_stats_json writes one JSON object");
+	      "stats_render_json writes one JSON object");
 	strbuf_reset(&out);
-	corpus_stats_table(cs, &r, &out);
-	CHECK(out.len > 0, "corpus_stats_table writes a table");
+	stats_render_table(&f, &out);
+	CHECK(out.len > 0, "stats_render_table writes a table");
+	stats_figures_release(&f);
 	strbuf_release(&out);
 }
 
@@ -59,8 +66,8 @@ static void try_parse(const unsigned char *buf, size_t n, uint64_t seed, const c
 	struct strbuf err = STRBUF_INIT;
 	struct stats_report r = { .by = by, .invalid = 5, .input_bytes = 7 };
 	corpus_stats_init(&cs, LIMIT, seed);
-	int rc = corpus_stats_parse(&cs, &r, buf, n, &err);
-	CHECK(rc == 0 || rc == -1, "corpus_stats_parse returns 0 or -1");
+	int rc = stats_state_parse(&cs, &r, buf, n, &err);
+	CHECK(rc == 0 || rc == -1, "stats_state_parse returns 0 or -1");
 	if (rc) {
 		CHECK(err.len > 0, "a failure says why");
 		CHECK(cs.records == 0 && cs.ngroups == 0 && cs.sample.n == 0 && cs.seed == seed &&

@@ -26,15 +26,33 @@ static inline struct report report_fixture(void)
 {
 	static double len_x[FIXTURE_LENGTHS], len_y[FIXTURE_INPUTS + 1][FIXTURE_LENGTHS];
 	static double rank_x[FIXTURE_RANKS], rank_y[FIXTURE_INPUTS + 1][FIXTURE_RANKS];
+	/* records, words, vocabulary, mean length, distinct-2, entropy-1 */
+	static struct stats_figures fig[FIXTURE_INPUTS + 1] = {
+		{ .records = 1000, .words = 30000, .vocabulary = 4000, .length.mean = 30.0,
+		  .distinct[2] = 0.61, .entropy_1 = 9.8 },
+		{ .records = 1000, .words = 26000, .vocabulary = 3100, .length.mean = 26.0,
+		  .distinct[2] = 0.52, .entropy_1 = 9.1 },
+		{ .records = 1000, .words = 21000, .vocabulary = 2200, .length.mean = 21.0,
+		  .distinct[2] = 0.40, .entropy_1 = 8.2 },
+		{ .records = 5000, .words = 170000, .vocabulary = 9000, .length.mean = 34.0,
+		  .distinct[2] = 0.68, .entropy_1 = 10.4 },
+	};
+	/* vocab_kept, rare_kept, unseen_mass, js_divergence, length_ks */
+	static struct stats_comparison cmp[FIXTURE_INPUTS + 1] = {
+		{ .vocab_kept = 0.92, .rare_kept = 0.55, .unseen_mass = 0.04,
+		  .js_divergence = 0.012, .length_ks = 0.08 },
+		{ .vocab_kept = 0.81, .rare_kept = 0.38, .unseen_mass = 0.09,
+		  .js_divergence = 0.031, .length_ks = 0.17 },
+		{ .vocab_kept = 0.66, .rare_kept = 0.21, .unseen_mass = 0.17,
+		  .js_divergence = 0.074, .length_ks = 0.29 },
+		{ .vocab_kept = NAN, .rare_kept = NAN, .unseen_mass = NAN,
+		  .js_divergence = NAN, .length_ks = NAN },
+	};
 	static struct report_input in[FIXTURE_INPUTS + 1] = {
-		{ "gen-1.jsonl", 1000, 30000, 4000, 30.0, 0.61, 9.8,
-		  0.92, 0.55, 0.04, 0.012, 0.08, { 18.5, 31.0, 55.2 }, { 0 }, { 0 } },
-		{ FIXTURE_ODD_NAME, 1000, 26000, 3100, 26.0, 0.52, 9.1,
-		  0.81, 0.38, 0.09, 0.031, 0.17, { 14.0, 24.5, 41.0 }, { 0 }, { 0 } },
-		{ "gen-3.jsonl", 1000, 21000, 2200, 21.0, 0.40, 8.2,
-		  0.66, 0.21, 0.17, 0.074, 0.29, { 9.5, 17.3, INFINITY }, { 0 }, { 0 } },
-		{ "ref.jsonl", 5000, 170000, 9000, 34.0, 0.68, 10.4,
-		  NAN, NAN, NAN, NAN, NAN, { 20.0, 35.0, 60.0 }, { 0 }, { 0 } },
+		{ "gen-1.jsonl", &fig[0], &cmp[0], { 18.5, 31.0, 55.2 }, { 0 }, { 0 } },
+		{ FIXTURE_ODD_NAME, &fig[1], &cmp[1], { 14.0, 24.5, 41.0 }, { 0 }, { 0 } },
+		{ "gen-3.jsonl", &fig[2], &cmp[2], { 9.5, 17.3, INFINITY }, { 0 }, { 0 } },
+		{ "ref.jsonl", &fig[3], &cmp[3], { 20.0, 35.0, 60.0 }, { 0 }, { 0 } },
 	};
 	for (int i = 0; i < FIXTURE_LENGTHS; i++)
 		len_x[i] = i;

@@ -17,11 +17,23 @@
 #include "ngram.h"
 #include "output.h"
 #include "prng.h"
+#include "stats_figures.h"
+#include "stats_render.h"
+#include "stats_state.h"
 #include "strbuf.h"
 #include "unit.h"
 
 /* The folder the tests write in, removed at the end. */
 static struct strbuf dir = STRBUF_INIT;
+
+/* These tests are of exact tables and of sketches made by the memory
+ * limit (what --exact counts); the sketches of the default are tested on
+ * their own, with corpus_stats_init(). */
+static void stats_init(struct corpus_stats *cs, size_t limit, uint64_t seed)
+{
+	corpus_stats_init(cs, limit, seed);
+	cs->exact_until = 0;
+}
 
 /* Words besides the generated ones: non-ASCII, a ligature that NFKC
  * splits, words past the vocabulary's 16-byte prefix. */
@@ -92,9 +104,9 @@ static void count_corpus(struct counted *c, const struct corpus_shape *s)
 {
 	struct prng r;
 	struct strbuf text = STRBUF_INIT, key = STRBUF_INIT;
-	corpus_stats_init(&c->whole, (size_t)1 << 30, s->seed);
+	stats_init(&c->whole, (size_t)1 << 30, s->seed);
 	for (int k = 0; k < 3; k++)
-		corpus_stats_init(&c->parts[k], s->part_limit, s->seed);
+		stats_init(&c->parts[k], s->part_limit, s->seed);
 	prng_seed(&r, 11);
 	for (size_t i = 0; i < s->records; i++) {
 		random_text(&r, s->words, s->fixed, s->vocab, &text);
@@ -117,8 +129,12 @@ static void counted_release(struct counted *c)
 static void stats_json(struct corpus_stats *cs, const char *by, struct strbuf *out)
 {
 	struct stats_report r = { .top = 5, .by = by };
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, &r);
 	strbuf_reset(out);
-	corpus_stats_json(cs, &r, out);
+	stats_render_json(&f, out);
+	stats_figures_release(&f);
 }
 
 /* Write cs to the file `name` in the folder; its path into path. */
@@ -130,7 +146,7 @@ static int write_state(const struct corpus_stats *cs, const struct stats_report 
 	strbuf_addf(path, "%s/%s", dir.buf, name);
 	if (output_open(&out, path->buf, 0) < 0)
 		return -1;
-	corpus_stats_write(cs, r, &out);
+	stats_state_write(cs, r, &out);
 	return output_close(&out);
 }
 
@@ -205,9 +221,9 @@ static void test_exact(int grouped)
 	/* One part read back is the part as it was. */
 	struct corpus_stats back;
 	struct stats_report rb = { .by = by };
-	corpus_stats_init(&back, (size_t)1 << 20, 7);
+	stats_init(&back, (size_t)1 << 20, 7);
 	slurp(path[1].buf, &data);
-	int rc = corpus_stats_parse(&back, &rb, (const unsigned char *)data.buf, data.len, &err);
+	int rc = stats_state_parse(&back, &rb, (const unsigned char *)data.buf, data.len, &err);
 	ok(rc == 0, "%s: a part parses: %s", how, err.buf);
 	stats_json(&c.parts[1], by, &want);
 	stats_json(&back, by, &got);
@@ -219,10 +235,10 @@ static void test_exact(int grouped)
 	/* Three parts folded in give the whole. */
 	struct corpus_stats all;
 	struct stats_report r = { .by = by };
-	corpus_stats_init(&all, (size_t)1 << 30, 7);
+	stats_init(&all, (size_t)1 << 30, 7);
 	int all_read = 1;
 	for (int k = 0; k < 3; k++)
-		all_read &= corpus_stats_read(&all, &r, path[k].buf) == 0;
+		all_read &= stats_state_read(&all, &r, path[k].buf) == 0;
 	ok(all_read, "%s: three parts read", how);
 	stats_json(&c.whole, by, &whole);
 	stats_json(&all, by, &got);
@@ -246,12 +262,12 @@ static void test_exact(int grouped)
 
 	/* Under parse + merge too, the first part into an empty state. */
 	struct corpus_stats sum;
-	corpus_stats_init(&sum, (size_t)1 << 30, 7);
+	stats_init(&sum, (size_t)1 << 30, 7);
 	for (int k = 2; k >= 0; k--) {
 		struct stats_report rk = { .by = by };
-		corpus_stats_init(&back, (size_t)1 << 30, 7);
+		stats_init(&back, (size_t)1 << 30, 7);
 		slurp(path[k].buf, &data);
-		if (corpus_stats_parse(&back, &rk, (const unsigned char *)data.buf, data.len, &err) < 0)
+		if (stats_state_parse(&back, &rk, (const unsigned char *)data.buf, data.len, &err) < 0)
 			break;
 		corpus_stats_merge(&sum, &back);
 		corpus_stats_release(&back);
@@ -306,9 +322,9 @@ static void test_approximate(void)
 	ok(written, "sketched parts written");
 
 	struct corpus_stats back;
-	corpus_stats_init(&back, (size_t)1 << 30, 7);
+	stats_init(&back, (size_t)1 << 30, 7);
 	slurp(path[0].buf, &data);
-	int rc = corpus_stats_parse(&back, &r, (const unsigned char *)data.buf, data.len, &err);
+	int rc = stats_state_parse(&back, &r, (const unsigned char *)data.buf, data.len, &err);
 	ok(rc == 0, "a sketched part parses: %s", err.buf);
 	stats_json(&c.parts[0], NULL, &want);
 	stats_json(&back, NULL, &got);
@@ -316,10 +332,10 @@ static void test_approximate(void)
 	corpus_stats_release(&back);
 
 	struct corpus_stats all;
-	corpus_stats_init(&all, limit, 7);
+	stats_init(&all, limit, 7);
 	int all_read = 1;
 	for (int k = 0; k < 3; k++)
-		all_read &= corpus_stats_read(&all, &r, path[k].buf) == 0;
+		all_read &= stats_state_read(&all, &r, path[k].buf) == 0;
 	ok(all_read, "sketched parts read");
 	/* Three standard errors of a sketch of 2^16 registers. */
 	double bound = 3 * 1.04 / sqrt((double)((size_t)1 << STATS_HLL_P));
@@ -360,9 +376,9 @@ static int parse_as(const unsigned char *buf, size_t n, const char *by, uint64_t
 {
 	struct corpus_stats cs;
 	struct stats_report r = { .by = by };
-	corpus_stats_init(&cs, (size_t)1 << 30, seed);
+	stats_init(&cs, (size_t)1 << 30, seed);
 	strbuf_reset(err);
-	int rc = corpus_stats_parse(&cs, &r, buf, n, err);
+	int rc = stats_state_parse(&cs, &r, buf, n, err);
 	if (!rc) {
 		/* What was read must also show. */
 		struct strbuf json = STRBUF_INIT;
@@ -450,11 +466,11 @@ static void test_refused(void)
 	ok(rc < 0 && !strncmp(err.buf, "corrupt: ", 9),
 	   "one record more than the lengths hold: %s", err.buf);
 	memcpy(copy, buf, file.len);
-	put32(copy + 8, 2);
+	put32(copy + 8, 3);
 	rechecksum(copy, file.len);
 	rc = parse_as(copy, file.len, "g", 7, &err);
 	ok(rc < 0 &&
-	   !strcmp(err.buf, "state format version 2; this synth-stats reads version 1"),
+	   !strcmp(err.buf, "state format version 3; this synth-stats reads version 2"),
 	   "another version: %s", err.buf);
 	memcpy(copy, buf, file.len);
 	put32(copy + 12, 0x04030201);
@@ -514,17 +530,17 @@ static void test_refused(void)
 	ok(rc < 0 &&
 	   !strcmp(err.buf, "made with --by g; this run has no --by"), "no --by: %s", err.buf);
 
-	/* Through corpus_stats_read: the message names the file, and the
+	/* Through stats_state_read: the message names the file, and the
 	 * state read into is left as it was. */
 	struct corpus_stats all;
 	struct stats_report rr = { .by = "g" };
 	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT, msg = STRBUF_INIT,
 		      want = STRBUF_INIT;
-	corpus_stats_init(&all, (size_t)1 << 30, 0);
+	stats_init(&all, (size_t)1 << 30, 0);
 	corpus_stats_add(&all, "one record", 10, NULL);
 	stats_json(&all, NULL, &before);
 	capture_stderr();
-	rc = corpus_stats_read(&all, &rr, path.buf);
+	rc = stats_state_read(&all, &rr, path.buf);
 	captured_stderr(&msg);
 	strbuf_addf(&want, "synth: %s: No such file or directory\n", path.buf);
 	ok(rc < 0, "a missing file is an error");
@@ -532,7 +548,7 @@ static void test_refused(void)
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/small.state", dir.buf);
 	capture_stderr();
-	rc = corpus_stats_read(&all, &rr, path.buf);
+	rc = stats_state_read(&all, &rr, path.buf);
 	captured_stderr(&msg);
 	strbuf_reset(&want);
 	strbuf_addf(&want, "synth: %s: made with --seed 7, not 0\n", path.buf);
@@ -547,7 +563,7 @@ static void test_refused(void)
 	/* An ungrouped state for a grouped run. */
 	struct corpus_stats plain;
 	struct stats_report none = { 0 };
-	corpus_stats_init(&plain, (size_t)1 << 30, 7);
+	stats_init(&plain, (size_t)1 << 30, 7);
 	corpus_stats_add(&plain, "one record", 10, NULL);
 	ok(write_state(&plain, &none, "plain.state", &path) == 0, "an ungrouped state written");
 	slurp(path.buf, &other);
@@ -588,7 +604,7 @@ static void test_reported(void)
 	struct corpus_stats cs;
 	struct strbuf path = STRBUF_INIT, file = STRBUF_INIT, err = STRBUF_INIT,
 		      key = STRBUF_INIT, json = STRBUF_INIT, copy = STRBUF_INIT;
-	corpus_stats_init(&cs, (size_t)1 << 30, 7);
+	stats_init(&cs, (size_t)1 << 30, 7);
 	struct json_value arr = { "[1,2]", 5, JSON_ARRAY, 0 };
 	stats_group_key(&key, &arr);
 	corpus_stats_add(&cs, "un caf\xc3\xa9 noir", 13, &key);
@@ -604,10 +620,14 @@ static void test_reported(void)
 
 	struct stats_report rb = { .by = "g", .top = 3 };
 	struct json_error jerr;
-	corpus_stats_init(&cs, (size_t)1 << 30, 7);
-	int rc = corpus_stats_parse(&cs, &rb, (const unsigned char *)file.buf, file.len, &err);
+	stats_init(&cs, (size_t)1 << 30, 7);
+	int rc = stats_state_parse(&cs, &rb, (const unsigned char *)file.buf, file.len, &err);
 	ok(rc == 0, "it reads: %s", err.buf);
-	corpus_stats_json(&cs, &rb, &json);
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, &cs, &rb);
+	stats_render_json(&f, &json);
+	stats_figures_release(&f);
 	ok(json_check_record(json.buf, json.len, &jerr) == 0, "and reports as JSON");
 	ok(strstr(json.buf, "\"value\":[1,2],") != NULL, "with the array value as it was");
 	corpus_stats_release(&cs);
@@ -654,6 +674,102 @@ static void test_reported(void)
 	strbuf_release(&copy);
 }
 
+/* By default the tables of 2- to 4-grams give way to sketches past
+ * STATS_EXACT_UNTIL entries: the figures must then be those of the whole
+ * however it was split, and within the sketch's error. */
+static void test_default_sketch(void)
+{
+	struct strbuf text = STRBUF_INIT, whole = STRBUF_INIT, got = STRBUF_INIT,
+		      path = STRBUF_INIT, err = STRBUF_INIT, data = STRBUF_INIT;
+	/* 6000 records of 20 words: about 114,000 distinct 2-grams in the
+	 * whole, a third of that in each part, under the bound. */
+	struct corpus_stats one, exact, parts[3], all;
+	corpus_stats_init(&one, (size_t)1 << 30, 7);
+	stats_init(&exact, (size_t)1 << 30, 7);
+	for (int k = 0; k < 3; k++)
+		corpus_stats_init(&parts[k], (size_t)1 << 30, 7);
+	struct prng r;
+	prng_seed(&r, 5);
+	for (size_t i = 0; i < 6000; i++) {
+		random_text(&r, 20, 1, 200000, &text);
+		corpus_stats_add(&one, text.buf, text.len, NULL);
+		corpus_stats_add(&exact, text.buf, text.len, NULL);
+		corpus_stats_add(&parts[i % 3], text.buf, text.len, NULL);
+	}
+	int parts_exact = 1;
+	for (int k = 0; k < 3; k++)
+		parts_exact &= !parts[k].approx[2];
+	ok(parts_exact && one.approx[2] && one.approx[3] && one.approx[4] && !one.approx[1],
+	   "each part is exact, the whole a sketch for n = 2..4 (%zu 2-grams in the first part)",
+	   parts[0].ngrams[2].used);
+	double bound = 3 * 1.04 / sqrt((double)((size_t)1 << STATS_HLL_P));
+	for (unsigned n = 2; n <= STATS_MAX_N; n++) {
+		double est = distinct_count(&one, n), want = distinct_count(&exact, n);
+		double e = fabs(est - want) / want;
+		ok(e < bound, "default: distinct %u-grams %.0f estimated, %.0f exact, error %.3f%% "
+		   "(at most %.3f%%)", n, est, want, 100 * e, 100 * bound);
+	}
+	stats_json(&one, NULL, &whole);
+	ok(strstr(whole.buf, "\"approximate\":[\"distinct_2\",\"distinct_3\",\"distinct_4\"]") != NULL,
+	   "the sketched figures are listed as approximate");
+
+	/* The parts through state files: the figures of the whole, byte for
+	 * byte, though no part was ever a sketch. */
+	struct stats_report rep = { 0 };
+	corpus_stats_init(&all, (size_t)1 << 30, 7);
+	int read = 1;
+	for (int k = 0; k < 3; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "default-%d.state", k);
+		read &= write_state(&parts[k], &rep, name, &path) == 0;
+		read &= stats_state_read(&all, &rep, path.buf) == 0;
+		unlink(path.buf);
+	}
+	stats_json(&all, NULL, &got);
+	ok(read, "the parts written and read");
+	is_str(got.buf, whole.buf, "the parts merged give the whole's figures, byte for byte");
+
+	/* A state with exact tables does not mix with the default's. */
+	struct stats_report re = { 0 };
+	read = write_state(&exact, &re, "exact.state", &path) == 0;
+	slurp(path.buf, &data);
+	unlink(path.buf);
+	struct corpus_stats back;
+	corpus_stats_init(&back, (size_t)1 << 30, 7);
+	int rc = stats_state_parse(&back, &re, (const unsigned char *)data.buf, data.len, &err);
+	ok(read && rc < 0 &&
+	   !strcmp(err.buf, "made with exact n-gram tables (--exact or --top); this run has neither"),
+	   "a state of exact tables is refused by a default run: %s", err.buf);
+	corpus_stats_release(&back);
+
+	/* Under the bound nothing is a sketch: the same figures as exact. */
+	struct corpus_stats small, small_exact;
+	corpus_stats_init(&small, (size_t)1 << 30, 7);
+	stats_init(&small_exact, (size_t)1 << 30, 7);
+	for (size_t i = 0; i < 500; i++) {
+		random_text(&r, 20, 1, 200000, &text);
+		corpus_stats_add(&small, text.buf, text.len, NULL);
+		corpus_stats_add(&small_exact, text.buf, text.len, NULL);
+	}
+	stats_json(&small, NULL, &got);
+	stats_json(&small_exact, NULL, &whole);
+	is_str(got.buf, whole.buf, "a small corpus: exact by default");
+
+	corpus_stats_release(&small);
+	corpus_stats_release(&small_exact);
+	corpus_stats_release(&one);
+	corpus_stats_release(&exact);
+	corpus_stats_release(&all);
+	for (int k = 0; k < 3; k++)
+		corpus_stats_release(&parts[k]);
+	strbuf_release(&text);
+	strbuf_release(&whole);
+	strbuf_release(&got);
+	strbuf_release(&path);
+	strbuf_release(&err);
+	strbuf_release(&data);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -665,6 +781,7 @@ int main(void)
 	test_exact(1);
 	test_exact(0);
 	test_approximate();
+	test_default_sketch();
 	test_refused();
 	test_reported();
 	rmdir(dir.buf);

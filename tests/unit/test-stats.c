@@ -13,6 +13,8 @@
 #include "prng.h"
 #include "sample.h"
 #include "stats_compare.h"
+#include "stats_figures.h"
+#include "stats_render.h"
 #include "strbuf.h"
 #include "unit.h"
 
@@ -40,8 +42,12 @@ static void random_text(struct prng *r, struct strbuf *out)
 static void stats_json(struct corpus_stats *cs, const char *by, struct strbuf *out)
 {
 	struct stats_report r = { .top = 5, .by = by };
+	struct stats_figures f;
+	stats_figures_init(&f);
+	stats_figures_compute(&f, cs, &r);
 	strbuf_reset(out);
-	corpus_stats_json(cs, &r, out);
+	stats_render_json(&f, out);
+	stats_figures_release(&f);
 }
 
 static void group_of(size_t i, struct strbuf *key)
@@ -50,6 +56,50 @@ static void group_of(size_t i, struct strbuf *key)
 	snprintf(v, sizeof(v), "\"g%zu\"", i % 3);
 	struct json_value jv = { v, strlen(v), JSON_STRING, 0 };
 	stats_group_key(key, i % 7 == 0 ? NULL : &jv);
+}
+
+/* The figures are computed once and then are the renderers' alone: they
+ * outlive the corpus_stats, and the JSON and the table say the same. */
+static void test_figures(void)
+{
+	struct corpus_stats cs;
+	struct strbuf key = STRBUF_INIT, before = STRBUF_INIT, after = STRBUF_INIT,
+		      table = STRBUF_INIT;
+	struct stats_report r = { .top = 2, .by = "g", .invalid = 4, .show_invalid = 1 };
+	struct stats_figures f;
+	corpus_stats_init(&cs, (size_t)1 << 30, 0);
+	group_of(1, &key);
+	corpus_stats_add(&cs, "the cat saw the dog", 19, &key);
+	group_of(0, &key);
+	corpus_stats_add(&cs, "the dog", 7, &key);
+	stats_figures_init(&f);
+	stats_figures_compute(&f, &cs, &r);
+	stats_render_json(&f, &before);
+	corpus_stats_release(&cs);
+	stats_render_json(&f, &after);
+	is_str(after.buf, before.buf, "the figures outlive their corpus_stats");
+	ok(f.records == 2 && f.words == 7 && f.vocabulary == 4 && f.hapax == 2 && f.invalid == 4,
+	   "counts, vocabulary and hapax");
+	ok(f.length.min == 2 && f.length.max == 5 && f.length.mean == 3.5, "lengths");
+	ok(f.distinct[1] == 4.0 / 7 && f.distinct[2] == 4.0 / 5, "distinct 1 and 2");
+	ok(f.has_top && f.top_ngrams[1].n == 2 && !strcmp(f.top_ngrams[1].items[0].text, "the") &&
+	   f.top_ngrams[1].items[0].count == 3 && !strcmp(f.top_ngrams[2].items[0].text, "the dog"),
+	   "the top lists, most frequent first, with their texts");
+	/* One record each: by the key, and a missing value's sorts first. */
+	ok(f.ngroups == 2 && f.groups[0].kind == STATS_VALUE_MISSING &&
+	   f.groups[1].kind == STATS_VALUE_STRING && !strcmp(f.groups[1].value, "g1") &&
+	   f.groups[1].share == 0.5 && f.groups[1].words == 5, "the groups, with their values");
+	ok(strstr(after.buf, "\"hapax\":2,\"distinct_1\":0.571429,") != NULL,
+	   "JSON shows six decimals");
+	stats_render_table(&f, &table);
+	ok(strstr(table.buf, "distinct-1           0.5714\n") != NULL &&
+	   strstr(table.buf, "invalid              4\n") != NULL, "the table shows four");
+	stats_figures_release(&f);
+	ok(f.ngroups == 0 && !f.groups && !f.by && isnan(f.entropy_1), "released figures are empty");
+	strbuf_release(&key);
+	strbuf_release(&before);
+	strbuf_release(&after);
+	strbuf_release(&table);
 }
 
 static void test_merge_is_exact(void)
@@ -133,7 +183,7 @@ static void test_memory_limit(void)
 static void test_counter(void)
 {
 	struct counter c;
-	counter_init(&c, 2, 0);
+	counter_init(&c, 2, 0, 0);
 	for (uint64_t i = 0; i < 100000; i++) {
 		uint64_t key[2] = { i % 1000, i / 1000 };
 		int is_new;
@@ -309,6 +359,7 @@ int main(void)
 	test_counter();
 	test_lenhist();
 	test_sample();
+	test_figures();
 	test_merge_is_exact();
 	test_memory_limit();
 	return done_testing();

@@ -1,0 +1,562 @@
+/* stats_state.c: the state file of synth-stats --partial and --merge;
+ * see stats_state.h. */
+#include "stats_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bytes.h"
+#include "diag.h"
+#include "hash.h"
+#include "json.h"
+#include "output.h"
+
+/* A state file, every number in the byte order of the machine that wrote
+ * it (recorded by the marker):
+ *
+ *   header	248 bytes: magic, version, byte order, the build's table
+ *		settings, the seed, the memory limit, the counts, how
+ *		many of each thing follows, and exact_until
+ *   by		the --by field's name (empty when not grouped)
+ *   lengths	(length, records) pairs, lengths increasing
+ *   arena	the vocabulary's word texts
+ *   tables	n = 1..4: the used entries of the table, whole (key, count,
+ *		extras), or the sketch's registers when approximate
+ *   sample	(hash, length, text) per item
+ *   groups	(key length, records, words, bigrams, min, max, key, the
+ *		two sketches' registers) per group
+ *   checksum	hash64 of every byte before it
+ *
+ * Offsets into the arena are kept as they are, since the arena is kept
+ * whole. Entries go out in slot order; loading inserts them afresh, so the
+ * tables need not have the same size on both sides. */
+#define STATE_MAGIC "SYNTHSTS"
+#define STATE_VERSION 2u
+#define HEADER_U32 4
+#define HEADER_U64 27
+#define STATE_HEADER_BYTES (16 + 4 * HEADER_U32 + 8 * HEADER_U64)
+#define STATE_GROUP_BYTES 48	/* a group before its key and registers */
+#define STATE_BATCH (1u << 16)
+
+/* The header, decoded. */
+struct state_header {
+	uint32_t max_n, hll_p, group_hll_p, approx;
+	uint64_t seed, memory_limit, sample_budget;
+	uint64_t records, bytes, chars, words, lines, collisions;
+	uint64_t total[STATS_MAX_N + 1], entries[STATS_MAX_N + 1];
+	uint64_t arena, lengths, samples, sample_text, groups, group_keys, by;
+	uint64_t invalid, input_bytes, exact_until;
+};
+
+/* Header fields from offset 16 on, in order; one list for both ways. */
+static void header_fields(struct state_header *h, uint32_t **f32, uint64_t **f64)
+{
+	uint32_t *a[] = { &h->max_n, &h->hll_p, &h->group_hll_p, &h->approx };
+	uint64_t *b[] = { &h->seed, &h->memory_limit, &h->sample_budget, &h->records,
+			  &h->bytes, &h->chars, &h->words, &h->lines, &h->collisions,
+			  &h->total[1], &h->total[2], &h->total[3], &h->total[4],
+			  &h->entries[1], &h->entries[2], &h->entries[3], &h->entries[4],
+			  &h->arena, &h->lengths, &h->samples, &h->sample_text, &h->groups,
+			  &h->group_keys, &h->by, &h->invalid, &h->input_bytes, &h->exact_until };
+	_Static_assert(STATS_MAX_N == 4, "the header lists the tables one by one");
+	_Static_assert(sizeof(a) / sizeof(*a) == HEADER_U32 && sizeof(b) / sizeof(*b) == HEADER_U64,
+		       "the header's fields fill it");
+	memcpy(f32, a, sizeof(a));
+	memcpy(f64, b, sizeof(b));
+}
+
+static void header_encode(struct state_header *h, unsigned char *buf)
+{
+	uint32_t *f32[HEADER_U32];
+	uint64_t *f64[HEADER_U64];
+	header_fields(h, f32, f64);
+	memset(buf, 0, STATE_HEADER_BYTES);
+	memcpy(buf, STATE_MAGIC, 8);
+	put32(buf + 8, STATE_VERSION);
+	put32(buf + 12, BYTE_ORDER_MARK);
+	for (size_t i = 0; i < HEADER_U32; i++)
+		put32(buf + 16 + 4 * i, *f32[i]);
+	for (size_t i = 0; i < HEADER_U64; i++)
+		put64(buf + 16 + 4 * HEADER_U32 + 8 * i, *f64[i]);
+}
+
+static void header_decode(struct state_header *h, const unsigned char *buf)
+{
+	uint32_t *f32[HEADER_U32];
+	uint64_t *f64[HEADER_U64];
+	header_fields(h, f32, f64);
+	for (size_t i = 0; i < HEADER_U32; i++)
+		*f32[i] = get32(buf + 16 + 4 * i);
+	for (size_t i = 0; i < HEADER_U64; i++)
+		*f64[i] = get64(buf + 16 + 4 * HEADER_U32 + 8 * i);
+}
+
+/* Pieces of the file gathered into larger writes: a table goes out an
+ * entry at a time. */
+struct state_writer {
+	struct checked_output co;
+	unsigned char *buf;
+	size_t len;
+};
+
+static void state_flush(struct state_writer *w)
+{
+	checked_write(&w->co, w->buf, w->len);
+	w->len = 0;
+}
+
+static void state_put(struct state_writer *w, const void *p, size_t n)
+{
+	if (w->len + n > STATE_BATCH)
+		state_flush(w);
+	if (n > STATE_BATCH) {
+		checked_write(&w->co, p, n);
+		return;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static void state_put64(struct state_writer *w, uint64_t v)
+{
+	unsigned char b[8];
+	put64(b, v);
+	state_put(w, b, 8);
+}
+
+void stats_state_write(const struct corpus_stats *cs, const struct stats_report *r,
+		       struct output *out)
+{
+	if (!r->by && cs->ngroups)
+		BUG("stats_state_write: groups without a --by field");
+	struct state_header h = {
+		.max_n = STATS_MAX_N, .hll_p = STATS_HLL_P, .group_hll_p = STATS_GROUP_HLL_P,
+		.seed = cs->seed, .memory_limit = cs->memory_limit,
+		.sample_budget = cs->sample.budget, .records = cs->records, .bytes = cs->bytes,
+		.chars = cs->chars, .words = cs->words, .lines = cs->lines,
+		.collisions = cs->collisions, .arena = cs->approx[1] ? 0 : cs->arena.len,
+		.samples = cs->sample.n, .groups = cs->ngroups, .by = r->by ? strlen(r->by) : 0,
+		.invalid = r->invalid, .input_bytes = r->input_bytes, .exact_until = cs->exact_until,
+	};
+	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
+		h.total[n] = cs->total[n];
+		if (cs->approx[n])
+			h.approx |= 1u << n;
+		else
+			h.entries[n] = cs->ngrams[n].used;
+	}
+	const struct lenhist *len = &cs->length;
+	for (size_t i = 0; i < LENHIST_DENSE; i++)
+		h.lengths += len->dense[i] != 0;
+	h.lengths += len->nbig;
+	for (size_t i = 0; i < cs->sample.n; i++)
+		h.sample_text += cs->sample.heap[i].len;
+	for (size_t i = 0; i < cs->capgroups; i++)
+		if (cs->groups[i])
+			h.group_keys += cs->groups[i]->keylen;
+
+	struct state_writer w = { .buf = xmalloc(STATE_BATCH) };
+	checked_begin(&w.co, out);
+	unsigned char hb[STATE_HEADER_BYTES];
+	header_encode(&h, hb);
+	state_put(&w, hb, sizeof(hb));
+	state_put(&w, r->by ? r->by : "", h.by);
+	for (size_t i = 0; i < LENHIST_DENSE; i++) {
+		if (len->dense[i]) {
+			state_put64(&w, i);
+			state_put64(&w, len->dense[i]);
+		}
+	}
+	for (size_t i = 0; i < len->nbig; i++) {
+		state_put64(&w, len->big[2 * i]);
+		state_put64(&w, len->big[2 * i + 1]);
+	}
+	state_put(&w, cs->arena.buf, h.arena);
+	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
+		if (cs->approx[n]) {
+			state_put(&w, cs->hll[n].reg, (size_t)1 << STATS_HLL_P);
+			continue;
+		}
+		const struct counter *c = &cs->ngrams[n];
+		for (size_t i = 0; i < c->cap; i++) {
+			const uint64_t *e = counter_entry(c, i);
+			if (e[n])
+				for (unsigned k = 0; k < c->stride; k++)
+					state_put64(&w, e[k]);
+		}
+	}
+	for (size_t i = 0; i < cs->sample.n; i++) {
+		const struct sample_item *it = &cs->sample.heap[i];
+		state_put64(&w, it->hash);
+		state_put64(&w, it->len);
+		state_put(&w, it->text, it->len);
+	}
+	for (size_t i = 0; i < cs->capgroups; i++) {
+		const struct stats_group *g = cs->groups[i];
+		if (!g)
+			continue;
+		uint64_t fixed[] = { g->keylen, g->records, g->words, g->bigrams, g->min, g->max };
+		_Static_assert(sizeof(fixed) == STATE_GROUP_BYTES, "a group's numbers");
+		for (size_t k = 0; k < sizeof(fixed) / sizeof(*fixed); k++)
+			state_put64(&w, fixed[k]);
+		state_put(&w, g->key, g->keylen);
+		state_put(&w, g->words_hll.reg, (size_t)1 << STATS_GROUP_HLL_P);
+		state_put(&w, g->bigrams_hll.reg, (size_t)1 << STATS_GROUP_HLL_P);
+	}
+	state_flush(&w);
+	checked_end(&w.co);
+	free(w.buf);
+}
+
+/* *total += count * size, noting in *overflow a sum past 64 bits. */
+static void add_bytes(uint64_t *total, uint64_t count, uint64_t size, int *overflow)
+{
+	uint64_t b;
+	if (__builtin_mul_overflow(count, size, &b) || __builtin_add_overflow(*total, b, total))
+		*overflow = 1;
+}
+
+/* The bytes a state file of header h holds, checksum included, for
+ * tables shaped as cs's; *overflow is set when they pass 64 bits. */
+static uint64_t state_length(const struct state_header *h, const struct corpus_stats *cs,
+			     int *overflow)
+{
+	uint64_t total = STATE_HEADER_BYTES + 8;
+	add_bytes(&total, 1, h->by, overflow);
+	add_bytes(&total, h->lengths, 16, overflow);
+	add_bytes(&total, 1, h->arena, overflow);
+	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
+		if (h->approx & (1u << n))
+			add_bytes(&total, 1, (uint64_t)1 << STATS_HLL_P, overflow);
+		else
+			add_bytes(&total, h->entries[n], (uint64_t)cs->ngrams[n].stride * 8, overflow);
+	}
+	add_bytes(&total, h->samples, 16, overflow);
+	add_bytes(&total, 1, h->sample_text, overflow);
+	add_bytes(&total, h->groups, STATE_GROUP_BYTES + 2 * ((uint64_t)1 << STATS_GROUP_HLL_P),
+		  overflow);
+	add_bytes(&total, 1, h->group_keys, overflow);
+	return total;
+}
+
+
+/* Give up on a state: the reason into err, cs empty again. */
+static int state_fail(struct corpus_stats *cs, struct strbuf *err, const char *why)
+{
+	if (why)
+		strbuf_addstr(err, why);
+	size_t limit = cs->memory_limit;
+	uint64_t seed = cs->seed, exact_until = cs->exact_until;
+	corpus_stats_release(cs);
+	corpus_stats_init(cs, limit, seed);
+	cs->exact_until = exact_until;
+	return -1;
+}
+
+/* Was the state made by a build whose tables are shaped as ours? */
+static int same_settings(const struct state_header *h, const struct corpus_stats *cs)
+{
+	return h->max_n == STATS_MAX_N && h->hll_p == STATS_HLL_P &&
+	       h->group_hll_p == STATS_GROUP_HLL_P && h->sample_budget == cs->sample.budget;
+}
+
+/* Are the registers of a sketch of 2^p ranks that hll_add() can give? A
+ * larger one would also index past hll_estimate()'s table. */
+static int ranks_ok(const unsigned char *reg, unsigned p)
+{
+	size_t m = (size_t)1 << p;
+	for (size_t i = 0; i < m; i++)
+		if (reg[i] > 64 - p + 1)
+			return 0;
+	return 1;
+}
+
+/* The options of the state against this run's; 1 with the reason in err
+ * when they differ. by is the state's --by field, h->by bytes. */
+static int options_differ(const struct state_header *h, const char *by, uint64_t seed,
+			  uint64_t exact_until, const char *want_by, struct strbuf *err)
+{
+	if (h->exact_until != exact_until && !h->exact_until)
+		strbuf_addstr(err, "made with exact n-gram tables (--exact or --top); this run has neither");
+	else if (h->exact_until != exact_until && !exact_until)
+		strbuf_addstr(err, "made without exact n-gram tables; this run has --exact or --top");
+	else if (h->exact_until != exact_until)
+		strbuf_addf(err, "made with exact n-gram counts up to %llu, not %llu",
+			    (unsigned long long)h->exact_until, (unsigned long long)exact_until);
+	else if (h->seed != seed)
+		strbuf_addf(err, "made with --seed %llu, not %llu", (unsigned long long)h->seed,
+			    (unsigned long long)seed);
+	else if (h->by && !want_by)
+		strbuf_addf(err, "made with --by %.*s; this run has no --by", (int)h->by, by);
+	else if (!h->by && want_by)
+		strbuf_addf(err, "made without --by; this run has --by %s", want_by);
+	else if (want_by && (h->by != strlen(want_by) || memcmp(by, want_by, h->by)))
+		strbuf_addf(err, "made with --by %.*s, not --by %s", (int)h->by, by, want_by);
+	else
+		return 0;
+	return 1;
+}
+
+/* Bytes of a --by field name, at most: a dotted path, never long. */
+#define STATE_MAX_BY 4096
+
+/* Does the header hold together (beyond its length, checked apart)? */
+static int header_ok(const struct state_header *h)
+{
+	uint32_t tables = ((1u << (STATS_MAX_N + 1)) - 1) & ~1u;
+	if ((h->approx & ~tables) || h->total[1] != h->words || h->by > STATE_MAX_BY ||
+	    (h->groups && !h->by) || ((h->approx & (1u << 1)) && h->arena))
+		return 0;
+	for (unsigned n = 1; n <= STATS_MAX_N; n++)
+		if (((h->approx & (1u << n)) && h->entries[n]) ||
+		    (n > 1 && h->exact_until && h->entries[n] > h->exact_until))
+			return 0;
+	return 1;
+}
+
+/* The length histogram; NULL, or what is wrong. */
+static const char *read_lengths(struct corpus_stats *cs, const struct state_header *h,
+				struct byte_reader *rd)
+{
+	uint64_t records = 0, words = 0, prev = 0;
+	for (uint64_t i = 0; i < h->lengths; i++) {
+		const unsigned char *p = byte_take(rd, 16);
+		if (!p)
+			return "corrupt: bad lengths";
+		uint64_t len = get64(p), count = get64(p + 8), w;
+		if (!count || (i && len <= prev) || __builtin_mul_overflow(len, count, &w) ||
+		    __builtin_add_overflow(words, w, &words) ||
+		    __builtin_add_overflow(records, count, &records))
+			return "corrupt: bad lengths";
+		lenhist_add(&cs->length, len, count);
+		prev = len;
+	}
+	if (records != h->records || words != h->words)
+		return "corrupt: the lengths do not add up to the records";
+	return NULL;
+}
+
+/* The vocabulary's text, then each table or its sketch. */
+static const char *read_tables(struct corpus_stats *cs, const struct state_header *h,
+			       struct byte_reader *rd)
+{
+	const unsigned char *arena = byte_take(rd, h->arena);
+	if (!arena)
+		return "corrupt: the vocabulary's text is cut short";
+	strbuf_add(&cs->arena, arena, h->arena);
+	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
+		if (h->approx & (1u << n)) {
+			const unsigned char *reg = byte_take(rd, (size_t)1 << STATS_HLL_P);
+			if (!reg || !ranks_ok(reg, STATS_HLL_P))
+				return "corrupt: a bad sketch";
+			corpus_stats_approximate(cs, n);
+			memcpy(cs->hll[n].reg, reg, (size_t)1 << STATS_HLL_P);
+			continue;
+		}
+		struct counter *c = &cs->ngrams[n];
+		uint64_t e[8], sum = 0;
+		if (c->stride > sizeof(e) / sizeof(*e))
+			BUG("read_tables: %u words an entry", c->stride);
+		/* The header's length, checked against the file, bounds this. */
+		const unsigned char *p = byte_take(rd, h->entries[n] * c->stride * 8);
+		if (!p)
+			return "corrupt: a table is cut short";
+		counter_reserve(c, h->entries[n]);
+		for (uint64_t i = 0; i < h->entries[n]; i++, p += c->stride * 8) {
+			for (unsigned k = 0; k < c->stride; k++)
+				e[k] = get64(p + 8 * k);
+			if (!e[n] || __builtin_add_overflow(sum, e[n], &sum))
+				return "corrupt: a bad n-gram count";
+			if (n == 1 && (e[2] > h->arena || e[3] > h->arena - e[2]))
+				return "corrupt: a word outside the vocabulary's text";
+			/* Words go into JSON strings, which must be UTF-8. */
+			if (n == 1 && !utf8_valid(cs->arena.buf + e[2], e[3]))
+				return "corrupt: a word that is not UTF-8";
+			int is_new;
+			uint64_t *slot = counter_slot(c, e, counter_key_hash(e, n), &is_new);
+			if (!is_new)
+				return "corrupt: an n-gram listed twice";
+			memcpy(slot + n, e + n, (c->stride - n) * sizeof(uint64_t));
+		}
+		if (sum != h->total[n])
+			return "corrupt: the n-gram counts do not add up";
+	}
+	return NULL;
+}
+
+/* The sample: every text must hash, under the seed, to its key. */
+static const char *read_sample(struct corpus_stats *cs, const struct state_header *h,
+			       struct byte_reader *rd)
+{
+	uint64_t text = 0;
+	for (uint64_t i = 0; i < h->samples; i++) {
+		const unsigned char *p = byte_take(rd, 16);
+		const unsigned char *t = p ? byte_take(rd, get64(p + 8)) : NULL;
+		if (!t)
+			return "corrupt: the sample is cut short";
+		uint64_t hash = get64(p), len = get64(p + 8);
+		if (hash != hash64(t, len, cs->seed))
+			return "corrupt: a sample text does not match its hash";
+		sample_add(&cs->sample, hash, (const char *)t, len);
+		text += len;
+	}
+	/* Texts of a sample, added again in any order, all stay. */
+	if (text != h->sample_text || cs->sample.n != h->samples)
+		return "corrupt: the sample does not add up";
+	return NULL;
+}
+
+/* Is key[0..len) a key stats_group_key() makes: 'm' alone, 's' and
+ * UTF-8, or 'r' and one JSON value other than a string or null? The
+ * report writes the value of an 'r' key as it is. */
+static int group_key_ok(const unsigned char *key, uint64_t len)
+{
+	if (!len)
+		return 0;
+	const char *s = (const char *)key + 1;
+	size_t n = (size_t)len - 1;
+	if (key[0] == 'm')
+		return n == 0;
+	if (key[0] == 's')
+		return utf8_valid(s, n);
+	if (key[0] != 'r')
+		return 0;
+	struct strbuf rec = STRBUF_INIT;
+	strbuf_addstr(&rec, "{\"v\":");
+	strbuf_add(&rec, s, n);
+	strbuf_addc(&rec, '}');
+	struct json_value v;
+	struct json_error jerr;
+	int ok = json_check_record_member(rec.buf, rec.len, "v", &v, &jerr) == 0 && v.len == n &&
+		 v.type != JSON_STRING && v.type != JSON_NULL;
+	strbuf_release(&rec);
+	return ok;
+}
+
+static const char *read_groups(struct corpus_stats *cs, const struct state_header *h,
+			       struct byte_reader *rd)
+{
+	size_t m = (size_t)1 << STATS_GROUP_HLL_P;
+	uint64_t keys = 0;
+	for (uint64_t i = 0; i < h->groups; i++) {
+		const unsigned char *p = byte_take(rd, STATE_GROUP_BYTES);
+		const unsigned char *key = p ? byte_take(rd, get64(p)) : NULL;
+		const unsigned char *reg = key ? byte_take(rd, 2 * m) : NULL;
+		if (!reg)
+			return "corrupt: the groups are cut short";
+		uint64_t keylen = get64(p), records = get64(p + 8), min = get64(p + 32),
+			 max = get64(p + 40);
+		if (!group_key_ok(key, keylen) || !records || min > max ||
+		    !ranks_ok(reg, STATS_GROUP_HLL_P) || !ranks_ok(reg + m, STATS_GROUP_HLL_P))
+			return "corrupt: a bad group";
+		struct stats_group *g = stats_group_get(cs, (const char *)key, keylen);
+		if (g->records)
+			return "corrupt: a group listed twice";
+		g->records = records;
+		g->words = get64(p + 16);
+		g->bigrams = get64(p + 24);
+		g->min = min;
+		g->max = max;
+		memcpy(g->words_hll.reg, reg, m);
+		memcpy(g->bigrams_hll.reg, reg + m, m);
+		keys += keylen;
+	}
+	if (keys != h->group_keys)
+		return "corrupt: the groups do not add up";
+	return NULL;
+}
+
+int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
+		      const unsigned char *buf, size_t n, struct strbuf *err)
+{
+	if (cs->records || cs->ngroups || cs->sample.n)
+		BUG("stats_state_parse into a state already counted into");
+	if (n < 8 || memcmp(buf, STATE_MAGIC, 8))
+		return state_fail(cs, err, "not a synth-stats state");
+	if (n < STATE_HEADER_BYTES + 8)
+		return state_fail(cs, err, "truncated");
+	if (get32(buf + 8) != STATE_VERSION) {
+		strbuf_addf(err, "state format version %u; this synth-stats reads version %u",
+			    get32(buf + 8), STATE_VERSION);
+		return state_fail(cs, err, NULL);
+	}
+	if (get32(buf + 12) != BYTE_ORDER_MARK)
+		return state_fail(cs, err, "written on a machine of the other byte order");
+	struct state_header h;
+	header_decode(&h, buf);
+	int overflow = 0;
+	uint64_t length = state_length(&h, cs, &overflow);
+	if (!hash_trailer_ok(buf, n)) {
+		/* A file cut short is told by the length its header promises,
+		 * when the header reads as one of ours. */
+		int cut = same_settings(&h, cs) && header_ok(&h) && !overflow && length > n;
+		return state_fail(cs, err,
+				  cut ? "truncated" : "corrupt: the checksum does not match");
+	}
+	if (!same_settings(&h, cs)) {
+		strbuf_addf(err,
+			    "made with n-grams up to %u, sketches of 2^%u and 2^%u registers and a "
+			    "sample of %llu bytes; this synth-stats has %u, 2^%u, 2^%u and %llu",
+			    h.max_n, h.hll_p, h.group_hll_p, (unsigned long long)h.sample_budget,
+			    STATS_MAX_N, STATS_HLL_P, STATS_GROUP_HLL_P,
+			    (unsigned long long)cs->sample.budget);
+		return state_fail(cs, err, NULL);
+	}
+	if (overflow || length != n || !header_ok(&h))
+		return state_fail(cs, err, "corrupt: a bad header");
+
+	struct byte_reader rd = { buf + STATE_HEADER_BYTES, buf + n - 8, 0 };
+	const char *by = (const char *)byte_take(&rd, h.by);
+	if (options_differ(&h, by, cs->seed, cs->exact_until, r->by, err))
+		return state_fail(cs, err, NULL);
+	const char *why = read_lengths(cs, &h, &rd);
+	if (!why)
+		why = read_tables(cs, &h, &rd);
+	if (!why)
+		why = read_sample(cs, &h, &rd);
+	if (!why)
+		why = read_groups(cs, &h, &rd);
+	if (!why && rd.p != rd.end)
+		why = "corrupt: the parts do not fill the file";
+	if (why)
+		return state_fail(cs, err, why);
+
+	cs->records = h.records;
+	cs->bytes = h.bytes;
+	cs->chars = h.chars;
+	cs->words = h.words;
+	cs->lines = h.lines;
+	cs->collisions = h.collisions;
+	for (unsigned k = 1; k <= STATS_MAX_N; k++)
+		cs->total[k] = h.total[k];
+	cs->memory_limit = h.memory_limit;
+	r->invalid += h.invalid;
+	r->input_bytes += h.input_bytes;
+	return 0;
+}
+
+int stats_state_read(struct corpus_stats *cs, struct stats_report *r, const char *path)
+{
+	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+	struct stats_report got = { .by = r->by };
+	struct corpus_stats part;
+	int rc = 0;
+	corpus_stats_init(&part, cs->memory_limit, cs->seed);
+	part.exact_until = cs->exact_until;
+	if (file_slurp(path, &data) < 0)
+		rc = error_errno("%s", path);
+	else if (stats_state_parse(&part, &got, (const unsigned char *)data.buf, data.len,
+				    &err) < 0)
+		rc = error("%s: %s", path, err.buf);
+	/* The file's bytes go before the merge, which may need the room. */
+	strbuf_release(&data);
+	if (!rc) {
+		corpus_stats_merge(cs, &part);
+		r->invalid += got.invalid;
+		r->input_bytes += got.input_bytes;
+	}
+	corpus_stats_release(&part);
+	strbuf_release(&err);
+	return rc;
+}
