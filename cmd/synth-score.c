@@ -676,19 +676,6 @@ static void worker_free(void *arg)
 	free(w);
 }
 
-/* The decimal digits of x at p; returns their end. */
-static char *put_u64(char *p, uint64_t x)
-{
-	char buf[20];
-	size_t at = sizeof(buf);
-	do {
-		buf[--at] = (char)('0' + x % 10);
-		x /= 10;
-	} while (x);
-	memcpy(p, buf + at, sizeof(buf) - at);
-	return p + sizeof(buf) - at;
-}
-
 /* The most a value of put_value() takes: 16 digits, a point and 4. */
 #define VALUE_MAX 24
 
@@ -708,7 +695,7 @@ static char *put_value(char *p, double v)
 		return p + 1;
 	}
 	if (v >= 0 && v <= 9e11 && v == (double)(uint64_t)v)
-		return put_u64(p, (uint64_t)v);
+		return json_put_u64(p, (uint64_t)v);
 	double scaled = v * 1e4;
 	if (v < 0 || scaled > 9e15)
 		return NULL;
@@ -718,7 +705,7 @@ static char *put_value(char *p, double v)
 	k += scaled - (double)k >= 0.5;
 	uint64_t whole = k / 10000;
 	unsigned frac = (unsigned)(k % 10000);
-	p = put_u64(p, whole);
+	p = json_put_u64(p, whole);
 	if (frac) {
 		char d[5] = { '.', (char)('0' + frac / 1000), (char)('0' + frac / 100 % 10),
 			      (char)('0' + frac / 10 % 10), (char)('0' + frac % 10) };

@@ -844,15 +844,22 @@ void json_add_double(struct strbuf *sb, double x)
 	strbuf_addstr(sb, buf);
 }
 
-void json_add_u64(struct strbuf *sb, uint64_t x)
+char *json_put_u64(char *p, uint64_t x)
 {
-	char buf[24];
+	char buf[20];
 	size_t at = sizeof(buf);
 	do {
 		buf[--at] = (char)('0' + x % 10);
 		x /= 10;
 	} while (x);
-	strbuf_add(sb, buf + at, sizeof(buf) - at);
+	memcpy(p, buf + at, sizeof(buf) - at);
+	return p + sizeof(buf) - at;
+}
+
+void json_add_u64(struct strbuf *sb, uint64_t x)
+{
+	char buf[20];
+	strbuf_add(sb, buf, (size_t)(json_put_u64(buf, x) - buf));
 }
 
 int utf8_valid(const char *p, size_t n)

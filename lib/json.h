@@ -98,6 +98,9 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n);
 void json_add_cstr(struct strbuf *sb, const char *s);
 void json_add_double(struct strbuf *sb, double x);
 void json_add_u64(struct strbuf *sb, uint64_t x);
+/* Write the decimal digits of x at p (room for 20 bytes); returns their
+ * end. For callers that fill room they made once. */
+char *json_put_u64(char *p, uint64_t x);
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not
  * valid (overlong, surrogate, above U+10FFFF, truncated). */
