@@ -18,22 +18,8 @@ void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t se
 {
 	memset(cs, 0, sizeof(*cs));
 	lenhist_init(&cs->length);
-	counter_init(&cs->ngrams[1], 1, 4, 0);
-	/* Room for every n-gram counted exactly by default: growing a
-	 * table step by step would rehash each entry about twice. The
-	 * pages are touched only as entries land in them, but the limit
-	 * counts them all, so a small limit starts with small tables. */
-	size_t room = 0;
-	for (unsigned n = 2; n <= STATS_MAX_N; n++) {
-		counter_init(&cs->ngrams[n], n, 0, STATS_EXACT_UNTIL);
-		room += counter_bytes(&cs->ngrams[n]);
-	}
-	if (room > memory_limit / 2) {
-		for (unsigned n = 2; n <= STATS_MAX_N; n++) {
-			counter_release(&cs->ngrams[n]);
-			counter_init(&cs->ngrams[n], n, 0, 0);
-		}
-	}
+	for (unsigned n = 1; n <= STATS_MAX_N; n++)
+		counter_init(&cs->ngrams[n], n, n == 1 ? 4 : 0, 0);
 	strbuf_init(&cs->arena);
 	sample_init(&cs->sample, STATS_SAMPLE_BYTES);
 	words_init(&cs->ws);
@@ -137,6 +123,25 @@ static void enforce_memory_limit(struct corpus_stats *cs)
 			return; /* all sketches: nothing more to give */
 		corpus_stats_approximate(cs, largest);
 	}
+}
+
+/* At the first record: room for every n-gram counted exactly by
+ * default, since growing a table step by step would move each entry
+ * about twice. The pages are touched only as entries land in them, but
+ * the limit counts them all, so under a small limit the tables start
+ * small. Not at init, where every state read or merged away would pay
+ * for tables it never fills. */
+static void reserve_exact_until(struct corpus_stats *cs)
+{
+	if (!cs->exact_until)
+		return;
+	size_t room = 0;
+	for (unsigned n = 2; n <= STATS_MAX_N; n++)
+		room += counter_bytes_for(&cs->ngrams[n], cs->exact_until);
+	if (room > cs->memory_limit / 2)
+		return;
+	for (unsigned n = 2; n <= STATS_MAX_N; n++)
+		counter_reserve(&cs->ngrams[n], cs->exact_until);
 }
 
 /* Make room in the exact table for n for `more` entries before they
@@ -301,6 +306,8 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 		cs->wh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
 		cs->nh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
 	}
+	if (cs->records == 1)
+		reserve_exact_until(cs);
 	for (unsigned n = 1; n <= STATS_MAX_N && n <= nw; n++)
 		make_room(cs, n, nw - n + 1, 0);
 	/* The hashes first, then the vocabulary's slots, fetched a few

@@ -8,13 +8,25 @@
 
 #define INITIAL_SLOTS 1024
 
+/* The slots a table needs to hold `entries` without growing. */
+static size_t cap_for(size_t entries)
+{
+	size_t cap = INITIAL_SLOTS;
+	while (counter_full(entries, cap))
+		cap = size_mul(cap, 2);
+	return cap;
+}
+
+size_t counter_bytes_for(const struct counter *c, size_t entries)
+{
+	return size_mul(size_mul(cap_for(entries), c->stride), sizeof(uint64_t));
+}
+
 void counter_init(struct counter *c, unsigned n, unsigned extra, size_t entries)
 {
 	c->n = n;
 	c->stride = n + 1 + extra;
-	c->cap = INITIAL_SLOTS;
-	while (counter_full(entries, c->cap))
-		c->cap = size_mul(c->cap, 2);
+	c->cap = cap_for(entries);
 	c->used = 0;
 	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
 }
@@ -34,11 +46,12 @@ uint64_t counter_key_hash(const uint64_t *key, unsigned n)
 	return h;
 }
 
-void counter_grow(struct counter *c)
+/* Move every entry into a table of cap slots. */
+static void resize(struct counter *c, size_t cap)
 {
 	size_t old_cap = c->cap;
 	uint64_t *old = c->slots;
-	c->cap = size_mul(old_cap, 2);
+	c->cap = cap;
 	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
 	size_t mask = c->cap - 1;
 	for (size_t i = 0; i < old_cap; i++) {
@@ -51,6 +64,11 @@ void counter_grow(struct counter *c)
 		memcpy(c->slots + j * c->stride, e, c->stride * sizeof(uint64_t));
 	}
 	free(old);
+}
+
+void counter_grow(struct counter *c)
+{
+	resize(c, size_mul(c->cap, 2));
 }
 
 uint64_t *counter_find(const struct counter *c, const uint64_t *key, uint64_t hash)
@@ -67,8 +85,10 @@ uint64_t *counter_find(const struct counter *c, const uint64_t *key, uint64_t ha
 
 void counter_reserve(struct counter *c, size_t entries)
 {
-	while (counter_full(entries, c->cap))
-		counter_grow(c);
+	/* One move to the size needed, not one for each doubling. */
+	size_t cap = cap_for(entries);
+	if (cap > c->cap)
+		resize(c, cap);
 }
 
 void counter_merge(struct counter *dst, const struct counter *src)

@@ -133,6 +133,9 @@ uint64_t *counter_find(const struct counter *c, const uint64_t *key, uint64_t ha
 /* Grow the table so that it holds `entries` without growing again. */
 void counter_reserve(struct counter *c, size_t entries);
 
+/* The bytes c's table would take with room for `entries`. */
+size_t counter_bytes_for(const struct counter *c, size_t entries);
+
 /* Add every entry of src to dst (same n): counts are summed; extras of
  * entries new to dst are copied. */
 void counter_merge(struct counter *dst, const struct counter *src);
