@@ -91,6 +91,25 @@ stats() {
 	assert_equal "$(json_get out.json '.top["2"] | map("\(.ngram)=\(.count)") | join(" ")')" "b a=2 a b=1"
 }
 
+@test "past 65536 distinct 2- to 4-grams a sketch answers, --exact counts exactly, and --partial states of the two do not mix" {
+	# 30000 records of six words never seen elsewhere: every n-gram is
+	# distinct, so distinct_2..4 are exactly 1 (90000 4-grams and more
+	# of the shorter ones).
+	awk 'BEGIN { for (r = 0; r < 30000; r++) printf "{\"text\":\"a%d b%d c%d d%d e%d f%d\"}\n", r, r, r, r, r, r }' > uniq.jsonl
+	stats uniq.jsonl > default.json
+	stats --exact uniq.jsonl > exact.json
+	assert_equal "$(jq -c '.approximate' default.json)" '["distinct_2","distinct_3","distinct_4"]'
+	assert_equal "$(jq -c '[.approximate, .distinct_2, .distinct_3, .distinct_4]' exact.json)" '[[],1,1,1]'
+	# Within three standard errors of the sketch (0.2% each).
+	run jq -e '[.distinct_2, .distinct_3, .distinct_4] | all(. > 0.994 and . < 1.006)' default.json
+	assert_success
+	synth-stats --partial -o d.state uniq.jsonl
+	synth-stats --exact --partial -o e.state uniq.jsonl
+	run synth-stats --merge d.state e.state
+	assert_failure 1
+	assert_output "synth-stats: e.state: made with exact n-gram tables (--exact or --top); this run has neither"
+}
+
 @test "the same figures for any number of threads" {
 	stats -j 1 --top 10 --by lang "$ROOT/examples/corpus.jsonl" > j1.json
 	stats -j 2 --top 10 --by lang "$ROOT/examples/corpus.jsonl" > j2.json
