@@ -23,6 +23,7 @@
 #include "json.h"
 #include "minhash.h"
 #include "output.h"
+#include "pool.h"
 #include "records.h"
 #include "text.h"
 
@@ -99,6 +100,15 @@ struct settings {
 	struct contam contam;
 	struct output dups_out;
 	uint64_t duplicates, contaminated;
+	/* Near mode's ordered stage: a block's records to look up, and the
+	 * answer of each band's table for each (band b, record i at
+	 * b * ntodo + i), found a band a task on the pool's threads. */
+	struct pool *pool;
+	const struct pending **todo;
+	size_t ntodo, todo_cap;
+	uint32_t *band_rec;
+	double *band_sim;
+	size_t band_cap;
 };
 
 /* What a worker leaves in emit->side for each record: this header, then
@@ -461,20 +471,66 @@ static void drop(struct settings *set, struct emit *e, const struct pending *p,
 	}
 }
 
-/* Prefetch the slots the pending record at off will probe, if any;
- * returns the offset of the next. */
+/* Exact mode: prefetch the slot the pending record at off will probe,
+ * if any; returns the offset of the next. */
 static size_t prefetch_next(const struct settings *set, const struct emit *e, size_t off)
 {
 	if (off >= e->side.len)
 		return off;
 	const struct pending *p = (const void *)(e->side.buf + off);
-	if (p->contaminated)
-		return off + p->size;
-	if (set->exact)
+	if (!p->contaminated)
 		dedup_exact_prefetch(&set->ix, p->h);
-	else
-		dedup_near_prefetch(&set->ix, (const uint64_t *)(p + 1));
 	return off + p->size;
+}
+
+/* One band's work for a block: place the records kept since the last
+ * block in its table, then look up each of the block's records there. */
+static void band_task(void *arg, unsigned b)
+{
+	struct settings *set = arg;
+	struct dedup_index *ix = &set->ix;
+	unsigned bands = set->mh.bands;
+	size_t n = set->ntodo;
+	uint32_t *rec = set->band_rec + (size_t)b * n;
+	double *sim = set->band_sim + (size_t)b * n;
+	dedup_near_place(ix, b);
+	/* The slot of the record AHEAD on is fetched while this one is
+	 * looked up: the tables are larger than the caches. */
+	enum { AHEAD = 16 };
+	for (size_t i = 0; i < n && i < AHEAD; i++)
+		dedup_near_prefetch_band(ix, b, ((const uint64_t *)(set->todo[i] + 1))[b]);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			dedup_near_prefetch_band(ix, b, ((const uint64_t *)(set->todo[i + AHEAD] + 1))[b]);
+		const uint64_t *keys = (const uint64_t *)(set->todo[i] + 1);
+		rec[i] = dedup_near_probe(ix, b, (const unsigned char *)(keys + bands), keys[b], &sim[i]);
+	}
+}
+
+/* Near mode: every band's answer for each record of the block to look
+ * up, against the records kept before the block. */
+static void probe_bands(struct settings *set, const struct emit *e)
+{
+	set->ntodo = 0;
+	for (size_t off = 0; off < e->side.len;) {
+		const struct pending *p = (const void *)(e->side.buf + off);
+		off += p->size;
+		if (p->contaminated)
+			continue;
+		if (set->ntodo == set->todo_cap) {
+			set->todo_cap = set->todo_cap ? 2 * set->todo_cap : 1024;
+			set->todo = xreallocarray(set->todo, set->todo_cap, sizeof(*set->todo));
+		}
+		set->todo[set->ntodo++] = p;
+	}
+	size_t need = size_mul(set->ntodo, set->mh.bands);
+	if (need > set->band_cap) {
+		set->band_cap = need;
+		set->band_rec = xreallocarray(set->band_rec, need, sizeof(*set->band_rec));
+		set->band_sim = xreallocarray(set->band_sim, need, sizeof(*set->band_sim));
+	}
+	pool_run(set->pool, set->mh.bands, band_task, set);
+	dedup_near_placed(&set->ix);
 }
 
 static void ordered(void *arg, struct emit *e)
@@ -484,15 +540,23 @@ static void ordered(void *arg, struct emit *e)
 	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
 	size_t near_bytes = set->exact ? 0 : set->mh.bands * sizeof(uint64_t) +
 					     minhash_sig_bytes(&set->mh);
-	/* ahead runs PREFETCH records before off, fetching their band slots. */
+	/* Exact mode: ahead runs PREFETCH records before off, fetching
+	 * their slots. Near mode: each band's table is looked up for the
+	 * whole block first, the bands spread over the pool's threads; the
+	 * records kept in this block are found among the index's recent
+	 * ones. The answer is the one a lookup record by record gives. */
 	enum { PREFETCH = 4 };
-	size_t ahead = 0;
-	for (unsigned k = 0; k < PREFETCH; k++)
-		ahead = prefetch_next(set, e, ahead);
+	size_t ahead = 0, todo = 0;
+	if (set->exact)
+		for (unsigned k = 0; k < PREFETCH; k++)
+			ahead = prefetch_next(set, e, ahead);
+	else
+		probe_bands(set, e);
 	for (size_t off = 0; off < e->side.len;) {
 		const struct pending *p = (const void *)(e->side.buf + off);
 		off += p->size;
-		ahead = prefetch_next(set, e, ahead);
+		if (set->exact)
+			ahead = prefetch_next(set, e, ahead);
 		const uint64_t *keys = (const uint64_t *)(p + 1);
 		const unsigned char *sig = (const unsigned char *)(keys + (set->exact ? 0 : set->mh.bands));
 		const char *id = (const char *)(p + 1) + (p->contaminated ? 0 : near_bytes);
@@ -506,7 +570,9 @@ static void ordered(void *arg, struct emit *e)
 		if (set->exact) {
 			dup = dedup_exact_find(ix, p->h);
 		} else {
-			dup = dedup_near_find(ix, sig, keys, &sim);
+			dup = dedup_near_best(ix, set->band_rec + todo, set->band_sim + todo,
+					      set->ntodo, sig, keys, &sim);
+			todo++;
 			if (dup >= 0 && set->verify && sim < set->cut)
 				dup = -1;
 		}
@@ -514,7 +580,7 @@ static void ordered(void *arg, struct emit *e)
 			if (set->exact)
 				dedup_exact_add(ix, p->h, id, p->id_len);
 			else
-				dedup_near_add(ix, sig, keys, id, p->id_len);
+				dedup_near_append(ix, sig, keys, id, p->id_len);
 			emit_record(e, &p->r);
 			continue;
 		}
@@ -850,6 +916,12 @@ int main(int argc, char **argv)
 	}
 	if (set.nagainst)
 		load_references(&set);
+	/* Near mode's band tables are worked on by as many threads as there
+	 * are workers (the ordered stage's among them), a band at a time. */
+	if (!set.exact && !set.shard_index && !set.apply) {
+		unsigned jobs = set.common.jobs ? set.common.jobs : 1;
+		set.pool = pool_new((jobs < set.mh.bands ? jobs : set.mh.bands) - 1);
+	}
 
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
@@ -859,6 +931,10 @@ int main(int argc, char **argv)
 		.finish = set.apply ? apply_finish : NULL, .arg = &set,
 	};
 	rc = record_loop_run(&rl);
+	pool_free(set.pool);
+	free(set.todo);
+	free(set.band_rec);
+	free(set.band_sim);
 	if (set.shard_index) {
 		if (rc != 2)
 			dedup_shard_write(&set.shard, &shard_out);

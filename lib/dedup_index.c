@@ -32,6 +32,49 @@ static size_t grow_quarter(size_t cap, size_t need, size_t min)
 	return c;
 }
 
+/* Zeroed memory for a table of `bytes` bytes, and its release. Fresh
+ * pages from the kernel come zeroed: a memset over them faulted every
+ * page in only to write the zeros again. Megabytes of it ask for
+ * transparent huge pages: faulting the band tables in 4 KiB at a time,
+ * each time they grew, was a third of the cost of growing them. */
+enum { MAPPED = 64 << 10, HUGE_PAGE = 2 << 20 };
+
+static void *table_alloc(size_t bytes)
+{
+	if (bytes < MAPPED)
+		return xcalloc(1, bytes ? bytes : 1);
+	/* A mapping of its own, whatever malloc's threshold has become,
+	 * so that pages never written take no memory; a huge page's
+	 * worth more when large, to align the start to one. */
+	size_t pad = bytes < HUGE_PAGE ? 0 : HUGE_PAGE;
+	size_t len = size_add(bytes, pad);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("out of memory (%zu bytes for a table)", bytes);
+	if (!pad)
+		return p;
+	size_t lead = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+	if (lead)
+		munmap(p, lead);
+	munmap(p + lead + bytes, pad - lead);
+	p += lead;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+/* Release what table_alloc(bytes) gave. */
+static void table_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < MAPPED)
+		free(p);
+	else
+		munmap(p, bytes);
+}
+
 void id_list_push(struct id_list *l, const char *id, size_t len)
 {
 	if (l->n >= l->cap) {
@@ -63,10 +106,12 @@ void dedup_index_init(struct dedup_index *x, const struct dedup_params *p,
 	x->mh = mh;
 	x->keep_ids = keep_ids;
 	strbuf_init(&x->ids.text);
+	strbuf_init(&x->recent_keys);
 	if (p->mode == DEDUP_NEAR) {
 		x->sig_bytes = minhash_sig_bytes(mh);
 		x->band = xcalloc(mh->bands, sizeof(*x->band));
-		x->band_tagged = 1;
+		for (unsigned b = 0; b < mh->bands; b++)
+			x->band[b].tagged = 1;
 	}
 }
 
@@ -75,11 +120,17 @@ void dedup_index_release(struct dedup_index *x)
 	id_list_release(&x->ids);
 	free(x->hslot);
 	free(x->hentry);
-	free(x->sigs);
-	free(x->band_slots);
+	for (size_t i = 0; i < x->sig_chunks; i++)
+		table_free(x->sig_chunk[i], x->sig_bytes * DEDUP_SIG_CHUNK);
+	free(x->sig_chunk);
+	for (unsigned b = 0; x->band && b < x->mh->bands; b++)
+		table_free(x->band[b].slot, x->band[b].cap * sizeof(*x->band[b].slot));
 	free(x->band);
+	free(x->recent);
+	strbuf_release(&x->recent_keys);
 	memset(x, 0, sizeof(*x));
 	strbuf_init(&x->ids.text);
+	strbuf_init(&x->recent_keys);
 }
 
 static void ids_push(struct dedup_index *x, const char *id, size_t idlen)
@@ -162,7 +213,7 @@ void dedup_exact_add(struct dedup_index *x, struct hash128 h, const char *id, si
 
 static inline const unsigned char *sig_of(const struct dedup_index *x, uint64_t i)
 {
-	return x->sigs + i * x->sig_bytes;
+	return dedup_near_sig(x, i);
 }
 
 /* A band slot holds a record number + 1, or 0 when empty. While every
@@ -180,10 +231,10 @@ static inline uint32_t band_tag(uint64_t key)
 	return (uint32_t)key >> BAND_REC_BITS;
 }
 
-/* The slot's value for record e under key. */
-static inline uint32_t band_value(const struct dedup_index *x, uint32_t e, uint64_t key)
+/* The slot's value for record e under key in table t. */
+static inline uint32_t band_value(const struct band_table *t, uint32_t e, uint64_t key)
 {
-	return x->band_tagged ? band_tag(key) << BAND_REC_BITS | (e + 1) : e + 1;
+	return t->tagged ? band_tag(key) << BAND_REC_BITS | (e + 1) : e + 1;
 }
 
 static void band_place(uint32_t *t, size_t cap, uint64_t key, uint32_t v)
@@ -194,161 +245,275 @@ static void band_place(uint32_t *t, size_t cap, uint64_t key, uint32_t v)
 	t[i] = v;
 }
 
-/* Zeroed memory for a table of `bytes` bytes. Megabytes of it ask for
- * transparent huge pages: faulting the band tables and signatures in
- * 4 KiB at a time, each time they grew, was a third of the cost of
- * growing them. */
-static void *table_alloc(size_t bytes)
+/* The capacity band tables need for n records: grown by half from cap
+ * (at least 1024) until they are at most 75 per cent full. */
+static size_t band_cap_for(size_t cap, uint64_t n)
 {
-	enum { HUGE_PAGE = 2 << 20 };
-	if (bytes < HUGE_PAGE)
-		return xcalloc(1, bytes ? bytes : 1);
-	void *p;
-	if (posix_memalign(&p, HUGE_PAGE, bytes))
-		die("out of memory");
-#ifdef MADV_HUGEPAGE
-	madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
-#endif
-	memset(p, 0, bytes);
-	return p;
+	size_t c = cap < 1024 ? 1024 : cap;
+	while (n * 4 > (uint64_t)c * 3)
+		c = size_add(c, c / 2);
+	return c;
 }
 
-/* Rebuild the band tables with cap slots each, all in one allocation, a
- * band at a time: its table is written in random order, and one table
- * fits a cache better than all of them. */
-static void bands_rebuild(struct dedup_index *x, size_t cap)
+/* Rebuild band b's table with cap slots for records [0, x->n), tagged
+ * or not: its table is written in random order, and one table fits a
+ * cache better than all of them. */
+static void band_rebuild(struct dedup_index *x, unsigned b, size_t cap, int tagged)
 {
-	const struct minhash *mh = x->mh;
-	free(x->band_slots);
-	x->band_slots = table_alloc(size_mul(size_mul(cap, mh->bands), sizeof(*x->band_slots)));
-	x->bcap = cap;
+	struct band_table *t = &x->band[b];
+	table_free(t->slot, t->cap * sizeof(*t->slot));
+	t->slot = table_alloc(size_mul(cap, sizeof(*t->slot)));
+	t->cap = cap;
+	t->tagged = tagged;
 	/* The slot of a record AHEAD records on is fetched while this one
 	 * is placed. */
 	enum { AHEAD = 16 };
 	uint64_t key[AHEAD];
-	for (unsigned b = 0; b < mh->bands; b++) {
-		uint32_t *t = x->band_slots + (size_t)b * cap;
-		x->band[b] = t;
-		for (uint64_t e = 0; e < x->n + AHEAD; e++) {
-			if (e >= AHEAD) {
-				uint64_t k = key[e % AHEAD];
-				band_place(t, cap, k, band_value(x, (uint32_t)(e - AHEAD), k));
-			}
-			if (e < x->n) {
-				key[e % AHEAD] = minhash_band_key(mh, sig_of(x, e), b);
-				__builtin_prefetch(&t[hash_slot(key[e % AHEAD], cap)], 1);
-			}
+	for (uint64_t e = 0; e < x->n + AHEAD; e++) {
+		if (e >= AHEAD) {
+			uint64_t k = key[e % AHEAD];
+			band_place(t->slot, cap, k, band_value(t, (uint32_t)(e - AHEAD), k));
+		}
+		if (e < x->n) {
+			key[e % AHEAD] = minhash_band_key(x->mh, sig_of(x, e), b);
+			__builtin_prefetch(&t->slot[hash_slot(key[e % AHEAD], cap)], 1);
 		}
 	}
 }
 
-/* Rebuild the band tables, growing by half until `need` records fill
- * them at most 75 per cent. */
-static void bands_grow(struct dedup_index *x, uint64_t need)
+void dedup_near_place(struct dedup_index *x, unsigned b)
 {
-	size_t cap = x->bcap < 1024 ? 1024 : x->bcap;
-	while (need * 4 > (uint64_t)cap * 3)
-		cap = size_add(cap, cap / 2);
-	bands_rebuild(x, cap);
+	struct band_table *t = &x->band[b];
+	uint64_t from = x->placed, n = x->n;
+	if (from == n)
+		return;
+	/* Rebuilt larger past 75 per cent full, and untagged for good once
+	 * a record number no longer fits beside a tag. */
+	size_t cap = band_cap_for(t->cap, n);
+	int tagged = t->tagged && n <= BAND_REC_MASK;
+	if (cap != t->cap || tagged != t->tagged || !t->slot) {
+		band_rebuild(x, b, cap, tagged);
+		return;
+	}
+	const uint64_t *keys = (const uint64_t *)x->recent_keys.buf + b;
+	unsigned bands = x->mh->bands;
+	/* The slot of the record AHEAD on is fetched while this one is
+	 * placed. */
+	enum { AHEAD = 16 };
+	for (uint64_t e = from; e < n && e < from + AHEAD; e++)
+		__builtin_prefetch(&t->slot[hash_slot(keys[(e - from) * bands], cap)], 1);
+	for (uint64_t e = from; e < n; e++) {
+		if (e + AHEAD < n)
+			__builtin_prefetch(&t->slot[hash_slot(keys[(e + AHEAD - from) * bands], cap)], 1);
+		uint64_t k = keys[(e - from) * bands];
+		band_place(t->slot, cap, k, band_value(t, (uint32_t)e, k));
+	}
 }
 
-void dedup_near_prefetch(const struct dedup_index *x, const uint64_t *keys)
+void dedup_near_placed(struct dedup_index *x)
 {
-	if (!x->bcap)
-		return;
-	for (unsigned b = 0; b < x->mh->bands; b++)
-		__builtin_prefetch(&x->band[b][hash_slot(keys[b], x->bcap)]);
+	unsigned bands = x->mh->bands;
+	if (x->recent_used * 8 > x->recent_cap) {
+		memset(x->recent, 0, x->recent_cap * bands * sizeof(*x->recent));
+	} else if (x->recent_used) {
+		/* A few entries: each taken out, the last placed first, which
+		 * leaves the probes to the earlier ones as they were. */
+		const uint64_t *keys = (const uint64_t *)x->recent_keys.buf;
+		for (uint64_t e = x->n; e-- > x->placed;)
+			for (unsigned b = 0; b < bands; b++) {
+				uint32_t *t = x->recent + (size_t)b * x->recent_cap;
+				size_t i = hash_slot(keys[(e - x->placed) * bands + b], x->recent_cap);
+				while (t[i] != (uint32_t)(e - x->placed) + 1)
+					i = hash_next_slot(i, x->recent_cap);
+				t[i] = 0;
+			}
+	}
+	x->recent_used = 0;
+	x->placed = x->n;
+	strbuf_reset(&x->recent_keys);
+}
+
+/* Is (s, e) a better match than (best_sim, best): more similar, or as
+ * similar and earlier? best_sim < 0: none yet. */
+static inline int better(double s, uint64_t e, double best_sim, uint64_t best)
+{
+	return s > best_sim || (s == best_sim && e < best);
+}
+
+uint32_t dedup_near_probe(const struct dedup_index *x, unsigned b, const unsigned char *sig,
+			  uint64_t key, double *similarity)
+{
+	const struct band_table *t = &x->band[b];
+	const struct minhash *mh = x->mh;
+	uint32_t best = 0;
+	double best_sim = -1;
+	if (!t->cap) {
+		*similarity = best_sim;
+		return 0;
+	}
+	uint32_t tag = band_tag(key);
+	for (size_t i = hash_slot(key, t->cap); t->slot[i]; i = hash_next_slot(i, t->cap)) {
+		uint32_t v = t->slot[i], e = v - 1;
+		if (t->tagged) {
+			if (v >> BAND_REC_BITS != tag)
+				continue;
+			e = (v & BAND_REC_MASK) - 1;
+		}
+		const unsigned char *other = sig_of(x, e);
+		if (!minhash_band_equal(mh, sig, other, b))
+			continue;
+		double s = minhash_similarity(mh, sig, other);
+		if (better(s, e, best_sim, best - 1u)) {
+			best_sim = s;
+			best = e + 1;
+		}
+		/* An identical signature is the answer: no other entry can
+		 * tie with it, for an entry identical to it would have been
+		 * found a duplicate of it (the cut is at most 1), and never
+		 * added. */
+		if (s == 1)
+			break;
+	}
+	*similarity = best_sim;
+	return best;
+}
+
+/* The records not yet placed, [x->placed, x->n), have a small table a
+ * band of their own: slot value (e - placed) + 1. */
+static void recent_place(struct dedup_index *x, uint64_t e, const uint64_t *keys)
+{
+	unsigned bands = x->mh->bands;
+	for (unsigned b = 0; b < bands; b++)
+		band_place(x->recent + (size_t)b * x->recent_cap, x->recent_cap, keys[b],
+			   (uint32_t)(e - x->placed) + 1);
+}
+
+static void recent_grow(struct dedup_index *x)
+{
+	unsigned bands = x->mh->bands;
+	free(x->recent);
+	x->recent_cap = x->recent_cap ? x->recent_cap * 2 : 1024;
+	x->recent = xcalloc(size_mul(x->recent_cap, bands), sizeof(*x->recent));
+	const uint64_t *keys = (const uint64_t *)x->recent_keys.buf;
+	for (uint64_t e = x->placed; e < x->n; e++)
+		recent_place(x, e, keys + (e - x->placed) * bands);
+}
+
+int64_t dedup_near_find_recent(const struct dedup_index *x, const unsigned char *sig,
+			       const uint64_t *keys, double *similarity)
+{
+	const struct minhash *mh = x->mh;
+	int64_t best = -1;
+	double best_sim = -1;
+	for (unsigned b = 0; b < mh->bands && x->recent_used; b++) {
+		const uint32_t *t = x->recent + (size_t)b * x->recent_cap;
+		for (size_t i = hash_slot(keys[b], x->recent_cap); t[i];
+		     i = hash_next_slot(i, x->recent_cap)) {
+			uint64_t e = x->placed + t[i] - 1;
+			const unsigned char *other = sig_of(x, e);
+			if (!minhash_band_equal(mh, sig, other, b))
+				continue;
+			double s = minhash_similarity(mh, sig, other);
+			if (better(s, e, best_sim, (uint64_t)best)) {
+				best_sim = s;
+				best = (int64_t)e;
+			}
+		}
+	}
+	*similarity = best_sim;
+	return best;
+}
+
+int64_t dedup_near_best(const struct dedup_index *x, const uint32_t *rec, const double *sim,
+			size_t stride, const unsigned char *sig, const uint64_t *keys,
+			double *similarity)
+{
+	int64_t best = -1;
+	double best_sim = -1;
+	for (unsigned b = 0; b < x->mh->bands; b++) {
+		uint32_t e = rec[b * stride];
+		if (e && better(sim[b * stride], e - 1u, best_sim, (uint64_t)best)) {
+			best_sim = sim[b * stride];
+			best = e - 1;
+		}
+	}
+	double s;
+	int64_t e = dedup_near_find_recent(x, sig, keys, &s);
+	if (e >= 0 && better(s, (uint64_t)e, best_sim, (uint64_t)best)) {
+		best_sim = s;
+		best = e;
+	}
+	*similarity = best_sim;
+	return best;
 }
 
 int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 			const uint64_t *keys, double *similarity)
 {
-	if (!x->bcap)
-		return -1;
-	const struct minhash *mh = x->mh;
-	int64_t best = -1;
-	double best_sim = -1;
-	/* The records already compared, so that one found in several bands
-	 * is estimated once. */
-	enum { SEEN = 64 };
-	uint32_t seen[SEEN];
-	unsigned nseen = 0;
-	for (unsigned b = 0; b < mh->bands; b++) {
-		const uint32_t *t = x->band[b];
-		uint32_t tag = band_tag(keys[b]);
-		for (size_t i = hash_slot(keys[b], x->bcap); t[i];
-		     i = hash_next_slot(i, x->bcap)) {
-			uint32_t e = t[i] - 1;
-			if (x->band_tagged) {
-				if (t[i] >> BAND_REC_BITS != tag)
-					continue;
-				e = (t[i] & BAND_REC_MASK) - 1;
-			}
-			const unsigned char *other = sig_of(x, e);
-			if (!minhash_band_equal(mh, sig, other, b))
-				continue;
-			int again = 0;
-			for (unsigned k = 0; k < nseen && !again; k++)
-				again = seen[k] == e;
-			if (again)
-				continue;
-			if (nseen < SEEN)
-				seen[nseen++] = e;
-			double s = minhash_similarity(mh, sig, other);
-			if (s > best_sim || (s == best_sim && e < best)) {
-				best_sim = s;
-				best = e;
-			}
-			/* An identical signature is the answer: no other
-			 * entry can tie with it, for an entry identical to
-			 * it would have been found a duplicate of it (the cut
-			 * is at most 1), and never added. */
-			if (s == 1)
-				goto out;
-		}
+	uint32_t rec[MINHASH_MAX_PERMS];
+	double sim[MINHASH_MAX_PERMS];
+	int identical = 0;
+	for (unsigned b = 0; b < x->mh->bands; b++) {
+		/* After an identical signature no band can do better. */
+		rec[b] = identical ? 0 : dedup_near_probe(x, b, sig, keys[b], &sim[b]);
+		identical = identical || (rec[b] && sim[b] == 1);
 	}
-out:
-	*similarity = best_sim;
-	return best;
+	return dedup_near_best(x, rec, sim, 1, sig, keys, similarity);
+}
+
+/* Keep record n's signature and id. */
+static void near_store(struct dedup_index *x, const unsigned char *sig, const char *id,
+		       size_t idlen)
+{
+	if (x->n >= UINT32_MAX - 1)
+		die("the index is full: %llu records", (unsigned long long)x->n);
+	if (x->n >= x->sig_chunks * DEDUP_SIG_CHUNK) {
+		x->sig_chunk = xreallocarray(x->sig_chunk, x->sig_chunks + 1, sizeof(*x->sig_chunk));
+		x->sig_chunk[x->sig_chunks++] = table_alloc(x->sig_bytes * DEDUP_SIG_CHUNK);
+	}
+	memcpy((unsigned char *)sig_of(x, x->n), sig, x->sig_bytes);
+	ids_push(x, id, idlen);
+}
+
+void dedup_near_append(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
+		       const char *id, size_t idlen)
+{
+	near_store(x, sig, id, idlen);
+	unsigned bands = x->mh->bands;
+	strbuf_grow(&x->recent_keys, bands * sizeof(uint64_t));
+	uint64_t *k = (uint64_t *)(void *)(x->recent_keys.buf + x->recent_keys.len);
+	for (unsigned b = 0; b < bands; b++)
+		k[b] = keys ? keys[b] : minhash_band_key(x->mh, sig, b);
+	strbuf_setlen(&x->recent_keys, x->recent_keys.len + bands * sizeof(*k));
+	x->n++;
+	if (++x->recent_used * 4 > (uint64_t)x->recent_cap * 3)
+		recent_grow(x);
+	else
+		recent_place(x, x->n - 1, k);
 }
 
 void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
 		    const char *id, size_t idlen)
 {
-	if (x->n >= UINT32_MAX - 1)
-		die("the index is full: %llu records", (unsigned long long)x->n);
-	if (x->n >= x->sig_cap) {
-		x->sig_cap = grow_quarter(x->sig_cap, (size_t)x->n + 1, 1024);
-		unsigned char *sigs = table_alloc(size_mul(x->sig_cap, x->sig_bytes));
-		if (x->n)
-			memcpy(sigs, x->sigs, (size_t)x->n * x->sig_bytes);
-		free(x->sigs);
-		x->sigs = sigs;
-	}
-	memcpy(x->sigs + x->n * x->sig_bytes, sig, x->sig_bytes);
-	ids_push(x, id, idlen);
-	/* Grow past 75 per cent full, then place the new record. */
-	if ((x->n + 1) * 4 > (uint64_t)x->bcap * 3)
-		bands_grow(x, x->n + 1);
-	uint32_t e = (uint32_t)x->n++;
-	/* A record number too large for a tag: untagged from now on. */
-	if (x->band_tagged && x->n > BAND_REC_MASK) {
-		x->band_tagged = 0;
-		bands_rebuild(x, x->bcap);
-		return;
-	}
-	for (unsigned b = 0; b < x->mh->bands; b++) {
-		uint64_t key = keys ? keys[b] : minhash_band_key(x->mh, sig, b);
-		band_place(x->band[b], x->bcap, key, band_value(x, e, key));
-	}
+	dedup_near_append(x, sig, keys, id, idlen);
+	for (unsigned b = 0; b < x->mh->bands; b++)
+		dedup_near_place(x, b);
+	dedup_near_placed(x);
 }
 
 size_t dedup_index_memory(const struct dedup_index *x)
 {
 	size_t m = id_list_memory(&x->ids);
 	m += x->hcap * (sizeof(*x->hslot) + (x->hentry ? sizeof(*x->hentry) : 0));
-	if (x->p.mode == DEDUP_NEAR)
-		m += x->sig_cap * x->sig_bytes + x->bcap * x->mh->bands * sizeof(**x->band);
+	if (x->p.mode == DEDUP_NEAR) {
+		/* The signatures' pages written so far: the rest of the
+		 * last chunk is address space only. */
+		size_t sigs = (size_t)x->n * x->sig_bytes;
+		m += (sigs + 4095) / 4096 * 4096 + x->recent_keys.cap +
+		     x->recent_cap * x->mh->bands * sizeof(*x->recent);
+		for (unsigned b = 0; b < x->mh->bands; b++)
+			m += x->band[b].cap * sizeof(*x->band[b].slot);
+	}
 	return m;
 }
 
@@ -390,7 +555,10 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 			checked_write(&co, rec, sizeof(rec));
 		}
 	} else {
-		checked_write(&co, x->sigs, (size_t)x->n * x->sig_bytes);
+		for (uint64_t i = 0; i < x->n; i += DEDUP_SIG_CHUNK) {
+			uint64_t k = x->n - i < DEDUP_SIG_CHUNK ? x->n - i : DEDUP_SIG_CHUNK;
+			checked_write(&co, sig_of(x, i), (size_t)k * x->sig_bytes);
+		}
 	}
 	checked_write(&co, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
 	checked_write(&co, x->ids.text.buf, x->ids.text.len);
@@ -554,14 +722,16 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 		}
 		free(used);
 	} else {
-		/* Tables of the final size at once: no rebuild while loading. */
-		bands_grow(x, count);
 		for (uint64_t i = 0; i < count; i++) {
 			uint64_t end = get64(ends + 8 * i);
-			dedup_near_add(x, data + i * entry, NULL, (const char *)ids + start,
-				       (size_t)(end - start));
+			near_store(x, data + i * entry, (const char *)ids + start, (size_t)(end - start));
+			x->n++;
 			start = end;
 		}
+		/* Tables of the final size at once. */
+		for (unsigned b = 0; b < x->mh->bands; b++)
+			band_rebuild(x, b, band_cap_for(0, x->n), x->n <= BAND_REC_MASK);
+		x->placed = x->n;
 	}
 	return 0;
 }

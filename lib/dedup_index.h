@@ -54,6 +54,14 @@ struct dedup_params {
 	uint64_t seed;		/* near mode; zero in exact mode */
 };
 
+/* A band's table: slot values are a record number + 1 (0: empty), with
+ * a tag of the key in the top bits while tagged. */
+struct band_table {
+	uint32_t *slot;
+	size_t cap;
+	int tagged;
+};
+
 struct dedup_index {
 	struct dedup_params p;
 	const struct minhash *mh;	/* near mode */
@@ -65,12 +73,15 @@ struct dedup_index {
 	uint32_t *hentry;		/* record number of each slot, with ids */
 	size_t hcap;
 	/* Near mode. */
-	unsigned char *sigs;		/* n signatures */
-	size_t sig_bytes, sig_cap;
-	uint32_t **band;		/* per band: record number + 1, or 0 */
-	uint32_t *band_slots;		/* where the band tables are, one after another */
-	int band_tagged;		/* the slots' top bits hold a tag of the key */
-	size_t bcap;
+	unsigned char **sig_chunk;	/* record i's signature: in chunk i / DEDUP_SIG_CHUNK */
+	size_t sig_bytes, sig_chunks;	/* chunks allocated; they never move */
+	struct band_table *band;	/* one a band */
+	uint64_t placed;		/* records [0, placed) are in the band tables */
+	/* Records [placed, n): their band keys, and a small table a band
+	 * (value: record - placed + 1) that finds them. */
+	struct strbuf recent_keys;
+	uint32_t *recent;
+	size_t recent_cap, recent_used;
 };
 
 /* An empty index for params; mh (near mode) must outlive it. */
@@ -94,13 +105,55 @@ static inline void dedup_exact_prefetch(const struct dedup_index *x, struct hash
  * minhash_band_keys()) with the highest estimated similarity (the
  * earliest among equals), or -1 when no band matches; *similarity gets
  * its estimate. dedup_near_add() adds a record; keys may be NULL there. */
-/* Start fetching the band slots that dedup_near_find() will read for
- * keys, a few records ahead of it: the tables are larger than the caches. */
-void dedup_near_prefetch(const struct dedup_index *x, const uint64_t *keys);
 int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 			const uint64_t *keys, double *similarity);
 void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
 		    const char *id, size_t idlen);
+
+/* The same in parts, for a caller that spreads the band tables' work
+ * over threads, a band a thread at a time (synth-dedup's ordered stage):
+ * dedup_near_find() is the best of dedup_near_probe() over every band
+ * and of dedup_near_find_recent().
+ *
+ * dedup_near_append() keeps a record without placing it in the band
+ * tables; dedup_near_find_recent() looks among those so kept.
+ * dedup_near_place(x, b) places them in band b's table (growing it);
+ * once every band has, dedup_near_placed() says so. dedup_near_probe()
+ * looks in band b's table alone: the best match's record number + 1 (0:
+ * none) and its similarity. Calls for different bands may run at once;
+ * nothing else may run beside them. */
+void dedup_near_append(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
+		       const char *id, size_t idlen);
+int64_t dedup_near_find_recent(const struct dedup_index *x, const unsigned char *sig,
+			       const uint64_t *keys, double *similarity);
+void dedup_near_place(struct dedup_index *x, unsigned b);
+void dedup_near_placed(struct dedup_index *x);
+uint32_t dedup_near_probe(const struct dedup_index *x, unsigned b, const unsigned char *sig,
+			  uint64_t key, double *similarity);
+/* What dedup_near_find() answers, from the probes' answers for each band
+ * b (rec[b * stride], sim[b * stride]) and the records not yet placed. */
+int64_t dedup_near_best(const struct dedup_index *x, const uint32_t *rec, const double *sim,
+			size_t stride, const unsigned char *sig, const uint64_t *keys,
+			double *similarity);
+
+/* Start fetching the slot that dedup_near_probe() will read first for
+ * band b's key, a few records ahead of it: the tables are larger than
+ * the caches. */
+static inline void dedup_near_prefetch_band(const struct dedup_index *x, unsigned b, uint64_t key)
+{
+	if (x->band[b].cap)
+		__builtin_prefetch(&x->band[b].slot[hash_slot(key, x->band[b].cap)]);
+}
+
+/* Near mode: the stored signature of record i < x->n. Signatures are
+ * kept in chunks of DEDUP_SIG_CHUNK records that are never moved or
+ * copied as the index grows. */
+#define DEDUP_SIG_CHUNK_BITS 14
+#define DEDUP_SIG_CHUNK (UINT64_C(1) << DEDUP_SIG_CHUNK_BITS)
+static inline const unsigned char *dedup_near_sig(const struct dedup_index *x, uint64_t i)
+{
+	return x->sig_chunk[i >> DEDUP_SIG_CHUNK_BITS] + (i & (DEDUP_SIG_CHUNK - 1)) * x->sig_bytes;
+}
 
 /* The id of record i as JSON text (kept only with keep_ids). */
 static inline const char *dedup_index_id(const struct dedup_index *x, uint64_t i, size_t *len)

@@ -106,13 +106,13 @@ static void check_near(struct dedup_index *x, const unsigned char *buf, uint64_t
 	CHECK(x->sig_bytes == bytes, "signatures of this run's size");
 	for (uint64_t i = 0; i < count; i++) {
 		const unsigned char *sig = data + i * bytes;
-		CHECK(!memcmp(x->sigs + i * bytes, sig, bytes), "signatures kept in order");
+		CHECK(!memcmp(dedup_near_sig(x, i), sig, bytes), "signatures kept in order");
 		minhash_band_keys(mh, sig, keys);
 		double sim;
 		int64_t got = dedup_near_find(x, sig, keys, &sim);
 		CHECK(got >= 0 && (uint64_t)got < x->n && sim == 1,
 		      "each signature of the file finds itself or a copy");
-		CHECK(!memcmp(x->sigs + (uint64_t)got * bytes, sig, bytes),
+		CHECK(!memcmp(dedup_near_sig(x, (uint64_t)got), sig, bytes),
 		      "what it finds is the same signature");
 	}
 	/* One more: all zero but the first byte, and found after its add. */

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "hash.h"
 #include "minhash.h"
+#include "pool.h"
 #include "text.h"
 #include "unit.h"
 
@@ -251,8 +252,8 @@ static void test_index_file(void)
 	for (uint64_t i = 0; i < y.n && found; i++) {
 		uint64_t keys[18];
 		double sim;
-		minhash_band_keys(&mh, x.sigs + i * x.sig_bytes, keys);
-		found = dedup_near_find(&y, x.sigs + i * x.sig_bytes, keys, &sim) == (int64_t)i && sim == 1;
+		minhash_band_keys(&mh, dedup_near_sig(&x, i), keys);
+		found = dedup_near_find(&y, dedup_near_sig(&x, i), keys, &sim) == (int64_t)i && sim == 1;
 	}
 	ok(found, "each record is found as itself");
 	size_t len;
@@ -509,6 +510,129 @@ static void test_minima(void)
 	minhash_release(&mh);
 }
 
+/* Near-duplicates looked up a block at a time, the bands spread over a
+ * pool's threads (as synth-dedup's ordered stage does), decide every
+ * record as a lookup record by record does: the same record found, at
+ * the same similarity. */
+struct blocks {
+	struct dedup_index *x;
+	const unsigned char *sigs;	/* a record's signature at i * sig_bytes */
+	const uint64_t *keys;		/* its band keys at i * bands */
+	size_t first, n;		/* the block */
+	uint32_t *rec;
+	double *sim;
+};
+
+static void block_band(void *arg, unsigned b)
+{
+	struct blocks *bl = arg;
+	const struct minhash *mh = bl->x->mh;
+	dedup_near_place(bl->x, b);
+	for (size_t i = 0; i < bl->n; i++) {
+		size_t r = bl->first + i;
+		bl->rec[b * bl->n + i] = dedup_near_probe(bl->x, b, bl->sigs + r * bl->x->sig_bytes,
+							  bl->keys[r * mh->bands + b], &bl->sim[b * bl->n + i]);
+	}
+}
+
+static void test_near_in_blocks(void)
+{
+	enum { N = 6000, FAMILIES = 400, SHINGLES = 40 };
+	struct minhash mh;
+	minhash_init(&mh, 128, 18, 7, 28, 0);
+	struct dedup_params p = { DEDUP_NEAR, 0, 5, 128, 18, 7, 4, 0 };
+	size_t sb = minhash_sig_bytes(&mh);
+	unsigned char *sigs = calloc(N, sb);
+	uint64_t *keys = calloc((size_t)N * 18, sizeof(*keys));
+	uint32_t mins[128];
+	uint64_t sh[SHINGLES], state = 7;
+	/* Each record: a family's shingles, some replaced by its own. */
+	for (size_t i = 0; i < N; i++) {
+		uint64_t fam = (state = mix64(state)) % FAMILIES;
+		unsigned edits = (unsigned)((state = mix64(state)) % 12);
+		for (unsigned k = 0; k < SHINGLES; k++)
+			sh[k] = mix64(fam * 1000 + k);
+		for (unsigned k = 0; k < edits; k++) {
+			state = mix64(state);
+			sh[state % SHINGLES] = mix64(state + 1);
+		}
+		minhash_signature(&mh, sh, SHINGLES, mins, sigs + i * sb);
+		minhash_band_keys(&mh, sigs + i * sb, keys + i * 18);
+	}
+	const double cut = 0.7;
+	/* Record by record. */
+	int64_t *want = calloc(N, sizeof(*want));
+	double *want_sim = calloc(N, sizeof(*want_sim));
+	struct dedup_index a;
+	dedup_index_init(&a, &p, &mh, 0);
+	size_t dups = 0;
+	for (size_t i = 0; i < N; i++) {
+		want[i] = dedup_near_find(&a, sigs + i * sb, keys + i * 18, &want_sim[i]);
+		if (want[i] >= 0 && want_sim[i] < cut)
+			want[i] = -1;
+		if (want[i] < 0)
+			dedup_near_add(&a, sigs + i * sb, keys + i * 18, "1", 1);
+		else
+			dups++;
+	}
+	ok(dups > N / 4 && a.n > FAMILIES, "the records hold duplicates (%zu) and kept ones (%llu)",
+	   dups, (unsigned long long)a.n);
+	/* A block at a time: blocks of 1, 3, 50 and 997 records, on pools
+	 * of none and of three threads. */
+	const size_t sizes[] = { 1, 3, 50, 997 };
+	for (unsigned t = 0; t < 2; t++)
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(*sizes); z++) {
+		struct pool *pl = pool_new(t ? 3 : 0);
+		struct dedup_index x;
+		dedup_index_init(&x, &p, &mh, 0);
+		struct blocks bl = { &x, sigs, keys, 0, 0, calloc(18 * sizes[z], sizeof(uint32_t)),
+				     calloc(18 * sizes[z], sizeof(double)) };
+		size_t wrong = 0;
+		for (size_t first = 0; first < N; first += sizes[z]) {
+			bl.first = first;
+			bl.n = first + sizes[z] <= N ? sizes[z] : N - first;
+			pool_run(pl, 18, block_band, &bl);
+			dedup_near_placed(&x);
+			for (size_t i = 0; i < bl.n; i++) {
+				size_t r = first + i;
+				double sim;
+				int64_t got = dedup_near_best(&x, bl.rec + i, bl.sim + i, bl.n, sigs + r * sb,
+							      keys + r * 18, &sim);
+				if (got >= 0 && sim < cut)
+					got = -1;
+				if (got < 0)
+					dedup_near_append(&x, sigs + r * sb, keys + r * 18, "1", 1);
+				wrong += got != want[r] || (got >= 0 && sim != want_sim[r]);
+			}
+		}
+		ok(!wrong && x.n == a.n,
+		   "blocks of %zu, %u threads: every record decided as one at a time (%zu differ)",
+		   sizes[z], t ? 3 : 0, wrong);
+		/* Found after placing, as the whole index finds it. */
+		for (unsigned b = 0; b < 18; b++)
+			dedup_near_place(&x, b);
+		dedup_near_placed(&x);
+		size_t lost = 0;
+		for (size_t r = 0; r < N; r += 7) {
+			double s1, s2;
+			lost += dedup_near_find(&x, sigs + r * sb, keys + r * 18, &s1) !=
+				dedup_near_find(&a, sigs + r * sb, keys + r * 18, &s2) || s1 != s2;
+		}
+		ok(!lost, "blocks of %zu: the placed index answers as the other (%zu differ)", sizes[z],
+		   lost);
+		free(bl.rec);
+		free(bl.sim);
+		dedup_index_release(&x);
+		pool_free(pl);
+	}
+	dedup_index_release(&a);
+	free(want);
+	free(want_sim);
+	free(sigs);
+	free(keys);
+	minhash_release(&mh);
+}
+
 int main(void)
 {
 	diag_init("test-minhash");
@@ -519,6 +643,7 @@ int main(void)
 	test_lsh();
 	test_joined();
 	test_index_file();
+	test_near_in_blocks();
 	test_exact();
 	test_exact_file();
 	test_shard_files();
