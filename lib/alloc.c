@@ -1,8 +1,10 @@
 /* alloc.c: allocation wrappers; see alloc.h. */
 #include "alloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "diag.h"
 
@@ -82,4 +84,50 @@ size_t grow_capacity(size_t cap, size_t need, size_t min)
 	while (cap < need)
 		cap = size_mul(cap, 2);
 	return cap;
+}
+
+enum { MAPPED = 64 << 10, HUGE_PAGE = 2 << 20 };
+
+void hint_huge_pages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	uintptr_t to = ((uintptr_t)p + bytes) / HUGE_PAGE * HUGE_PAGE;
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+void *table_alloc(size_t bytes)
+{
+	if (bytes < MAPPED)
+		return xcalloc(1, bytes);
+	/* Over-mapped by a huge page and trimmed, to start on one. */
+	size_t pad = bytes < HUGE_PAGE ? 0 : HUGE_PAGE;
+	char *p = mmap(NULL, size_add(bytes, pad), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		out_of_memory(bytes);
+	if (!pad)
+		return p;
+	size_t lead = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+	if (lead)
+		munmap(p, lead);
+	munmap(p + lead + bytes, pad - lead);
+	p += lead;
+	hint_huge_pages(p, bytes);
+	return p;
+}
+
+void table_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < MAPPED)
+		free(p);
+	else
+		munmap(p, bytes);
 }

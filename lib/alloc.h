@@ -26,6 +26,21 @@ void *xreallocarray(void *p, size_t count, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* Zeroed memory for a large table of `bytes` bytes (hash tables, arrays
+ * as large as a corpus's vocabulary), and its release with the same
+ * size. From 64 KiB on it is a mapping of its own, whatever malloc's
+ * threshold has become: fresh pages come zeroed from the kernel (no
+ * memset that faults every page in only to write zeros again), pages
+ * never written take no memory, and from 2 MiB on it starts on a huge
+ * page and asks for huge pages, so that a page fault clears 2 MiB
+ * instead of 4 KiB and the TLB covers the table. */
+void *table_alloc(size_t bytes);
+void table_free(void *p, size_t bytes);
+
+/* Ask for huge pages under p[0..bytes) before it is first touched: only
+ * the whole huge pages inside it. A hint; failure is harmless. */
+void hint_huge_pages(void *p, size_t bytes);
+
 /* a + b and a * b, or die when the result does not fit in size_t. */
 size_t size_add(size_t a, size_t b);
 size_t size_mul(size_t a, size_t b);

@@ -22,18 +22,24 @@ size_t counter_bytes_for(const struct counter *c, size_t entries)
 	return size_mul(size_mul(cap_for(entries), c->stride), sizeof(uint64_t));
 }
 
+/* The bytes of a table of cap slots. */
+static size_t counter_table_bytes(const struct counter *c, size_t cap)
+{
+	return size_mul(size_mul(cap, c->stride), sizeof(uint64_t));
+}
+
 void counter_init(struct counter *c, unsigned n, unsigned extra, size_t entries)
 {
 	c->n = n;
 	c->stride = n + 1 + extra;
 	c->cap = cap_for(entries);
 	c->used = 0;
-	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
+	c->slots = table_alloc(counter_table_bytes(c, c->cap));
 }
 
 void counter_release(struct counter *c)
 {
-	free(c->slots);
+	table_free(c->slots, counter_table_bytes(c, c->cap));
 	c->slots = NULL;
 	c->cap = c->used = 0;
 }
@@ -52,7 +58,7 @@ static void resize(struct counter *c, size_t cap)
 	size_t old_cap = c->cap;
 	uint64_t *old = c->slots;
 	c->cap = cap;
-	c->slots = xcalloc(size_mul(c->cap, c->stride), sizeof(uint64_t));
+	c->slots = table_alloc(counter_table_bytes(c, c->cap));
 	size_t mask = c->cap - 1;
 	for (size_t i = 0; i < old_cap; i++) {
 		const uint64_t *e = old + i * c->stride;
@@ -63,7 +69,7 @@ static void resize(struct counter *c, size_t cap)
 			j = (j + 1) & mask;
 		memcpy(c->slots + j * c->stride, e, c->stride * sizeof(uint64_t));
 	}
-	free(old);
+	table_free(old, counter_table_bytes(c, old_cap));
 }
 
 void counter_grow(struct counter *c)

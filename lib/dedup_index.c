@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -30,49 +29,6 @@ static size_t grow_quarter(size_t cap, size_t need, size_t min)
 	while (c < need)
 		c = size_add(c, c / 4 + 1);
 	return c;
-}
-
-/* Zeroed memory for a table of `bytes` bytes, and its release. Fresh
- * pages from the kernel come zeroed: a memset over them faulted every
- * page in only to write the zeros again. Megabytes of it ask for
- * transparent huge pages: faulting the band tables in 4 KiB at a time,
- * each time they grew, was a third of the cost of growing them. */
-enum { MAPPED = 64 << 10, HUGE_PAGE = 2 << 20 };
-
-static void *table_alloc(size_t bytes)
-{
-	if (bytes < MAPPED)
-		return xcalloc(1, bytes ? bytes : 1);
-	/* A mapping of its own, whatever malloc's threshold has become,
-	 * so that pages never written take no memory; a huge page's
-	 * worth more when large, to align the start to one. */
-	size_t pad = bytes < HUGE_PAGE ? 0 : HUGE_PAGE;
-	size_t len = size_add(bytes, pad);
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die("out of memory (%zu bytes for a table)", bytes);
-	if (!pad)
-		return p;
-	size_t lead = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
-	if (lead)
-		munmap(p, lead);
-	munmap(p + lead + bytes, pad - lead);
-	p += lead;
-#ifdef MADV_HUGEPAGE
-	madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
-/* Release what table_alloc(bytes) gave. */
-static void table_free(void *p, size_t bytes)
-{
-	if (!p)
-		return;
-	if (bytes < MAPPED)
-		free(p);
-	else
-		munmap(p, bytes);
 }
 
 void id_list_push(struct id_list *l, const char *id, size_t len)

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
@@ -18,21 +17,6 @@
 #define MODEL_MAGIC "SYNTHNGM"
 #define MODEL_VERSION 1u
 #define HEADER_BYTES 64
-
-/* Tables and arrays as large as a corpus's n-grams outgrow the caches
- * and the TLB, and each 4 KiB page of them costs a page fault: they ask
- * for huge pages (2 MiB). */
-#define HUGE_PAGE ((size_t)1 << 21)
-
-/* Ask for huge pages under the large array p[0..bytes) before it is
- * first touched (see grams_new): only whole huge pages inside it. */
-static void hint_huge(void *p, size_t bytes)
-{
-	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-	uintptr_t to = ((uintptr_t)p + bytes) / HUGE_PAGE * HUGE_PAGE;
-	if (to > from)
-		madvise((void *)from, to - from, MADV_HUGEPAGE);
-}
 
 /* --- The vocabulary ------------------------------------------------------ */
 
@@ -69,7 +53,7 @@ static void vocab_rebuild(struct ngram_model *m, size_t cap)
 	free(m->vslot);
 	m->vcap = cap;
 	m->vslot = xcalloc(cap, sizeof(*m->vslot));
-	hint_huge(m->vslot, cap * sizeof(*m->vslot));
+	hint_huge_pages(m->vslot, cap * sizeof(*m->vslot));
 	for (uint32_t id = 2; id < m->nvocab; id++) {
 		size_t n;
 		const char *w = word_of(m, id, &n);
@@ -144,37 +128,17 @@ struct gram {
 };
 
 /* The training tables of a large corpus outgrow the caches, so that
- * counting is a cache miss a word: they live in their own mappings,
- * aligned to huge pages, where the TLB covers the whole table and a page
- * fault clears 2 MiB instead of 4 KiB. Small ones come from calloc. */
+ * counting is a cache miss a word: table_alloc() gives them huge pages,
+ * where the TLB covers the whole table and a page fault clears 2 MiB
+ * instead of 4 KiB. */
 static struct gram *grams_new(size_t cap)
 {
-	size_t bytes = size_mul(cap, sizeof(struct gram));
-	if (bytes < HUGE_PAGE)
-		return xcalloc(cap, sizeof(struct gram));
-	/* Over-map by a huge page and trim, so that the table starts on a
-	 * huge-page boundary. */
-	char *p = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die("out of memory (mapping %zu bytes)", bytes);
-	size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
-	if (head)
-		munmap(p, head);
-	munmap(p + head + bytes, HUGE_PAGE - head);
-	madvise(p + head, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
-	return (struct gram *)(p + head);
+	return table_alloc(size_mul(cap, sizeof(struct gram)));
 }
 
 static void grams_free(struct gram *g, size_t cap)
 {
-	if (!g)
-		return;
-	size_t bytes = cap * sizeof(*g);
-	if (bytes < HUGE_PAGE)
-		free(g);
-	else
-		munmap(g, bytes);
+	table_free(g, cap * sizeof(*g));
 }
 
 /* The grams of one order, keyed by (context hash, word), in an open
@@ -454,7 +418,7 @@ static double discount(uint64_t n1, uint64_t n2)
 static void *level_array(size_t n, size_t size)
 {
 	void *p = xreallocarray(NULL, n ? n : 1, size);
-	hint_huge(p, n * size);
+	hint_huge_pages(p, n * size);
 	return p;
 }
 
@@ -542,7 +506,7 @@ static void model_index(struct ngram_model *m)
 		while (l->scap < 2 * l->nctx)
 			l->scap *= 2;
 		l->slot = xcalloc(l->scap, sizeof(*l->slot));
-		hint_huge(l->slot, l->scap * sizeof(*l->slot));
+		hint_huge_pages(l->slot, l->scap * sizeof(*l->slot));
 		for (size_t c = 0; c < l->nctx; c++) {
 			size_t i = hash_slot(l->ctx[c].hash, l->scap);
 			while (l->slot[i])
@@ -1179,7 +1143,7 @@ int ngram_load(struct ngram_model *m, const char *path)
 	struct stat st;
 	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
 		strbuf_grow(&data, (size_t)st.st_size + 1);
-		hint_huge(data.buf, (size_t)st.st_size + 1);
+		hint_huge_pages(data.buf, (size_t)st.st_size + 1);
 	}
 	if (file_slurp(path, &data) < 0)
 		rc = error_errno("%s", path);
