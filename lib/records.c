@@ -61,8 +61,8 @@ static void emit_reset(struct emit *e, const struct cli_common *c)
 	strbuf_reset(&e->warnings);
 	strbuf_reset(&e->fatal);
 	strbuf_reset(&e->side);
-	e->same = 1;
-	e->same_start = e->same_end = NULL;
+	e->npieces = 0;
+	e->share = 1;
 	e->stopped = 0;
 	e->records = e->emitted = e->invalid = e->rejected = e->bytes = 0;
 	e->common = c;
@@ -71,47 +71,61 @@ static void emit_reset(struct emit *e, const struct cli_common *c)
 static void emit_release(struct emit *e)
 {
 	strbuf_release(&e->out);
+	free(e->piece);
 	strbuf_release(&e->rejects);
 	strbuf_release(&e->warnings);
 	strbuf_release(&e->fatal);
 	strbuf_release(&e->side);
 }
 
-/* Stop sharing the block's bytes: copy what was passed through so far. */
-static void stop_sharing(struct emit *e)
+/* Add n bytes at `at` (NULL: the end of e->out) to the output, as a
+ * longer last piece when they follow it directly. */
+static void add_piece(struct emit *e, const char *at, size_t n)
 {
-	if (!e->same)
-		return;
-	e->same = 0;
-	if (e->same_start)
-		strbuf_add(&e->out, e->same_start, (size_t)(e->same_end - e->same_start));
+	size_t off = at ? 0 : e->out.len - n;
+	if (e->npieces) {
+		struct emit_piece *last = &e->piece[e->npieces - 1];
+		if (at ? last->at && last->at + last->len == at : !last->at) {
+			last->len += n;
+			return;
+		}
+	}
+	if (e->npieces == e->pieces_cap) {
+		e->pieces_cap = grow_capacity(e->pieces_cap, e->npieces + 1, 16);
+		e->piece = xreallocarray(e->piece, e->pieces_cap, sizeof(*e->piece));
+	}
+	e->piece[e->npieces++] = (struct emit_piece){ at, off, n };
 }
 
 void emit_record(struct emit *e, const struct record *r)
 {
-	e->emitted++;
-	/* Still zero-copy when this line follows the last one directly and
-	 * ends in a plain newline. */
-	if (e->same && r->line[r->len] == '\n' &&
-	    (!e->same_start || r->line == e->same_end)) {
-		if (!e->same_start)
-			e->same_start = r->line;
-		e->same_end = r->line + r->len + 1;
+	/* Zero-copy when the line ends in a plain newline: a run of such
+	 * lines, however many records were dropped or edited around it,
+	 * goes out from the block itself. */
+	if (e->share && r->line[r->len] == '\n') {
+		e->emitted++;
+		add_piece(e, r->line, r->len + 1);
 		return;
 	}
-	stop_sharing(e);
-	strbuf_grow(&e->out, r->len + 1);
-	strbuf_add(&e->out, r->line, r->len);
-	strbuf_addc(&e->out, '\n');
+	emit_line(e, r->line, r->len);
 }
 
 void emit_line(struct emit *e, const char *p, size_t n)
 {
 	e->emitted++;
-	stop_sharing(e);
 	strbuf_grow(&e->out, n + 1);
 	strbuf_add(&e->out, p, n);
 	strbuf_addc(&e->out, '\n');
+	add_piece(e, NULL, n + 1);
+}
+
+/* Write e's output pieces to o. */
+static void write_pieces(struct output *o, const struct emit *e)
+{
+	for (size_t i = 0; i < e->npieces; i++) {
+		const struct emit_piece *pc = &e->piece[i];
+		output_write(o, pc->at ? pc->at : e->out.buf + pc->off, pc->len);
+	}
 }
 
 static void add_reject_info(struct strbuf *sb, const struct record *r, const char *reason)
@@ -126,7 +140,6 @@ static void add_reject_info(struct strbuf *sb, const struct record *r, const cha
 void emit_reject(struct emit *e, const struct record *r, const char *reason)
 {
 	e->rejected++;
-	stop_sharing(e);
 	if (!e->common->rejects)
 		return;
 	struct strbuf info = STRBUF_INIT, line = STRBUF_INIT;
@@ -141,13 +154,11 @@ void emit_reject(struct emit *e, const struct record *r, const char *reason)
 int emit_invalid(struct emit *e, const struct record *r, const char *reason)
 {
 	if (!e->common->skip_invalid) {
-		stop_sharing(e);
 		strbuf_addf(&e->fatal, "%s:%llu: %s", r->file, (unsigned long long)r->lineno, reason);
 		e->stopped = 1;
 		return -1;
 	}
 	e->invalid++;
-	stop_sharing(e);
 	strbuf_addf(&e->warnings, "%s:%llu: %s (skipped)\n", r->file,
 		    (unsigned long long)r->lineno, reason);
 	if (e->common->rejects) {
@@ -418,13 +429,8 @@ int record_loop_run(struct record_loop *rl)
 			rl->invalid += e->invalid;
 			rl->rejected += e->rejected;
 			rl->bytes += e->bytes;
-			if (have_out) {
-				if (e->same && e->same_start)
-					output_write(&out, e->same_start,
-						     (size_t)(e->same_end - e->same_start));
-				else
-					output_write(&out, e->out.buf, e->out.len);
-			}
+			if (have_out)
+				write_pieces(&out, e);
 			if (have_rej)
 				output_write(&rej, e->rejects.buf, e->rejects.len);
 			/* Warnings, one line each, up to the limit. */
@@ -460,7 +466,7 @@ int record_loop_run(struct record_loop *rl)
 		struct emit fe;
 		emit_init(&fe);
 		emit_reset(&fe, c);
-		fe.same = 0;
+		fe.share = 0;
 		rl->finish(rl->arg, &fe);
 		if (fe.stopped) {
 			error("%s", fe.fatal.buf);
@@ -469,7 +475,7 @@ int record_loop_run(struct record_loop *rl)
 			rl->emitted += fe.emitted;
 			rl->rejected += fe.rejected;
 			if (have_out)
-				output_write(&out, fe.out.buf, fe.out.len);
+				write_pieces(&out, &fe);
 			if (have_rej)
 				output_write(&rej, fe.rejects.buf, fe.rejects.len);
 		}

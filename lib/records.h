@@ -32,12 +32,22 @@ struct record {
 	struct json_value field; /* the member at --field; type JSON_NONE if none */
 };
 
+/* A stretch of an emit's output: `len` bytes at `at`, or, when at is
+ * NULL, at offset `off` of its out buffer (which may move as it grows). */
+struct emit_piece {
+	const char *at;
+	size_t off, len;
+};
+
 /* What one block of records yields, collected by a worker. */
 struct emit {
-	struct strbuf out;	/* records for the output, each with '\n' */
-	const char *same_start;	/* while zero-copy: the unchanged bytes */
-	const char *same_end;
-	int same;		/* 1 while out is the block's own bytes */
+	/* The output, in order: pieces that are runs of the block's own
+	 * lines, passed through without a copy, and pieces of out, the
+	 * records made or edited, each with '\n'. */
+	struct strbuf out;
+	struct emit_piece *piece;
+	size_t npieces, pieces_cap;
+	int share;		/* unchanged lines may stay in the block */
 	struct strbuf rejects;	/* lines for --rejects */
 	struct strbuf warnings;	/* messages to print, in order */
 	struct strbuf fatal;	/* the message that stops the run */
