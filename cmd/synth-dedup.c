@@ -100,15 +100,10 @@ struct settings {
 	struct contam contam;
 	struct output dups_out;
 	uint64_t duplicates, contaminated;
-	/* Near mode's ordered stage: a block's records to look up, and the
-	 * answer of each band's table for each (band b, record i at
-	 * b * ntodo + i), found a band a task on the pool's threads. */
+	/* Near mode's ordered stage: a block's records to look up, each
+	 * band's work on them a task on the pool's threads. */
 	struct pool *pool;
-	const struct pending **todo;
-	size_t ntodo, todo_cap;
-	uint32_t *band_rec;
-	double *band_sim;
-	size_t band_cap;
+	struct dedup_block block;
 };
 
 /* What a worker leaves in emit->side for each record: this header, then
@@ -483,51 +478,33 @@ static size_t prefetch_next(const struct settings *set, const struct emit *e, si
 	return off + p->size;
 }
 
-/* One band's work for a block: place the records kept since the last
- * block in its table, then look up each of the block's records there. */
 static void band_task(void *arg, unsigned b)
 {
 	struct settings *set = arg;
-	struct dedup_index *ix = &set->ix;
-	unsigned bands = set->mh.bands;
-	size_t n = set->ntodo;
-	uint32_t *rec = set->band_rec + (size_t)b * n;
-	double *sim = set->band_sim + (size_t)b * n;
-	dedup_near_place(ix, b);
-	/* The slot of the record AHEAD on is fetched while this one is
-	 * looked up: the tables are larger than the caches. */
-	enum { AHEAD = 16 };
-	for (size_t i = 0; i < n && i < AHEAD; i++)
-		dedup_near_prefetch_band(ix, b, ((const uint64_t *)(set->todo[i] + 1))[b]);
-	for (size_t i = 0; i < n; i++) {
-		if (i + AHEAD < n)
-			dedup_near_prefetch_band(ix, b, ((const uint64_t *)(set->todo[i + AHEAD] + 1))[b]);
-		const uint64_t *keys = (const uint64_t *)(set->todo[i] + 1);
-		rec[i] = dedup_near_probe(ix, b, (const unsigned char *)(keys + bands), keys[b], &sim[i]);
-	}
+	dedup_block_band(&set->ix, &set->block, b);
 }
 
-/* Near mode: every band's answer for each record of the block to look
- * up, against the records kept before the block. */
+/* Near mode: the block's records to look up (all but the contaminated),
+ * and every band's work on them. */
 static void probe_bands(struct settings *set, const struct emit *e)
 {
-	set->ntodo = 0;
+	struct dedup_block *bk = &set->block;
+	size_t n = 0;
+	for (size_t off = 0; off < e->side.len;) {
+		const struct pending *p = (const void *)(e->side.buf + off);
+		off += p->size;
+		n += !p->contaminated;
+	}
+	dedup_block_start(bk, set->mh.bands, n);
+	n = 0;
 	for (size_t off = 0; off < e->side.len;) {
 		const struct pending *p = (const void *)(e->side.buf + off);
 		off += p->size;
 		if (p->contaminated)
 			continue;
-		if (set->ntodo == set->todo_cap) {
-			set->todo_cap = set->todo_cap ? 2 * set->todo_cap : 1024;
-			set->todo = xreallocarray(set->todo, set->todo_cap, sizeof(*set->todo));
-		}
-		set->todo[set->ntodo++] = p;
-	}
-	size_t need = size_mul(set->ntodo, set->mh.bands);
-	if (need > set->band_cap) {
-		set->band_cap = need;
-		set->band_rec = xreallocarray(set->band_rec, need, sizeof(*set->band_rec));
-		set->band_sim = xreallocarray(set->band_sim, need, sizeof(*set->band_sim));
+		bk->keys[n] = (const uint64_t *)(p + 1);
+		bk->sig[n] = (const unsigned char *)(bk->keys[n] + set->mh.bands);
+		n++;
 	}
 	pool_run(set->pool, set->mh.bands, band_task, set);
 	dedup_near_placed(&set->ix);
@@ -542,9 +519,10 @@ static void ordered(void *arg, struct emit *e)
 					     minhash_sig_bytes(&set->mh);
 	/* Exact mode: ahead runs PREFETCH records before off, fetching
 	 * their slots. Near mode: each band's table is looked up for the
-	 * whole block first, the bands spread over the pool's threads; the
-	 * records kept in this block are found among the index's recent
-	 * ones. The answer is the one a lookup record by record gives. */
+	 * whole block first, the bands spread over the pool's threads, and
+	 * the block's records linked to the earlier ones of their keys; the
+	 * records kept in this block are found along those links. The
+	 * answer is the one a lookup record by record gives. */
 	enum { PREFETCH = 4 };
 	size_t ahead = 0, todo = 0;
 	if (set->exact)
@@ -557,8 +535,6 @@ static void ordered(void *arg, struct emit *e)
 		off += p->size;
 		if (set->exact)
 			ahead = prefetch_next(set, e, ahead);
-		const uint64_t *keys = (const uint64_t *)(p + 1);
-		const unsigned char *sig = (const unsigned char *)(keys + (set->exact ? 0 : set->mh.bands));
 		const char *id = (const char *)(p + 1) + (p->contaminated ? 0 : near_bytes);
 		if (p->contaminated) {
 			set->contaminated++;
@@ -570,17 +546,14 @@ static void ordered(void *arg, struct emit *e)
 		if (set->exact) {
 			dup = dedup_exact_find(ix, p->h);
 		} else {
-			dup = dedup_near_best(ix, set->band_rec + todo, set->band_sim + todo,
-					      set->ntodo, sig, keys, &sim);
-			todo++;
+			dup = dedup_block_best(ix, &set->block, todo, &sim);
 			if (dup >= 0 && set->verify && sim < set->cut)
 				dup = -1;
+			dedup_block_decide(ix, &set->block, todo++, dup < 0, id, p->id_len);
 		}
 		if (dup < 0) {
 			if (set->exact)
 				dedup_exact_add(ix, p->h, id, p->id_len);
-			else
-				dedup_near_append(ix, sig, keys, id, p->id_len);
 			emit_record(e, &p->r);
 			continue;
 		}
@@ -931,10 +904,15 @@ int main(int argc, char **argv)
 		.finish = set.apply ? apply_finish : NULL, .arg = &set,
 	};
 	rc = record_loop_run(&rl);
+	if (set.pool) {
+		/* The band tasks the ordered stage ran itself are its pool's. */
+		double all, caller;
+		pool_cpu(set.pool, &all, &caller);
+		rl.cpu_order -= caller;
+		rl.cpu_tasks = all;
+	}
 	pool_free(set.pool);
-	free(set.todo);
-	free(set.band_rec);
-	free(set.band_sim);
+	dedup_block_release(&set.block);
 	if (set.shard_index) {
 		if (rc != 2)
 			dedup_shard_write(&set.shard, &shard_out);

@@ -1010,7 +1010,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 				output_write(&rejects, msg.buf, msg.len);
 				continue;
 			}
-			struct record r = { l.p, l.len, blk.name, l.lineno, { 0 } };
+			struct record r = { l.p, l.len, blk.name, l.lineno, { 0 }, 0 };
 			for (unsigned k = 1; k <= g->samples; k++) {
 				struct item *it = &win[tail++ % cap];
 				it->sample = k;

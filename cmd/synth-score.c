@@ -344,7 +344,7 @@ static void close_group(struct settings *set, struct emit *e)
 			continue;
 		}
 		struct record r = { line, g->m[i].len, g->files.buf + g->m[i].file_at, g->m[i].lineno,
-				    { 0 } };
+				    { 0 }, 0 };
 		emit_reject(e, &r, "best-of");
 	}
 }
@@ -506,7 +506,7 @@ static void journal_judgement(struct settings *set, const struct strbuf *side,
 	pending_at(side, j->off, &p, &rec);
 	const char *file = rec + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len;
 	char *name = xstrndup(file, p.file_len);
-	struct record r = { rec, p.line_len, name, p.lineno, { 0 } };
+	struct record r = { rec, p.line_len, name, p.lineno, { 0 }, 0 };
 	strbuf_reset(line);
 	strbuf_addf(line, "{\"request\":\"%016llx\",\"id\":", (unsigned long long)j->request);
 	record_id_json(&r, &set->common, line);
@@ -619,7 +619,7 @@ static void judge_ordered(void *arg, struct emit *e)
 		struct strbuf fname = STRBUF_INIT;
 		strbuf_add(&fname, file, p.file_len);
 		if (failed && set->filter) {
-			struct record r = { line.buf, line.len, fname.buf, p.lineno, { 0 } };
+			struct record r = { line.buf, line.len, fname.buf, p.lineno, { 0 }, 0 };
 			emit_reject(e, &r, "quality");
 		} else if (set->best_of) {
 			double rank = set->rank_signal == S_JUDGE ? score : p.rank;

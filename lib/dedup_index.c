@@ -82,7 +82,6 @@ void dedup_index_release(struct dedup_index *x)
 	for (unsigned b = 0; x->band && b < x->mh->bands; b++)
 		table_free(x->band[b].slot, x->band[b].cap * sizeof(*x->band[b].slot));
 	free(x->band);
-	free(x->recent);
 	strbuf_release(&x->recent_keys);
 	memset(x, 0, sizeof(*x));
 	strbuf_init(&x->ids.text);
@@ -268,23 +267,6 @@ void dedup_near_place(struct dedup_index *x, unsigned b)
 
 void dedup_near_placed(struct dedup_index *x)
 {
-	unsigned bands = x->mh->bands;
-	if (x->recent_used * 8 > x->recent_cap) {
-		memset(x->recent, 0, x->recent_cap * bands * sizeof(*x->recent));
-	} else if (x->recent_used) {
-		/* A few entries: each taken out, the last placed first, which
-		 * leaves the probes to the earlier ones as they were. */
-		const uint64_t *keys = (const uint64_t *)x->recent_keys.buf;
-		for (uint64_t e = x->n; e-- > x->placed;)
-			for (unsigned b = 0; b < bands; b++) {
-				uint32_t *t = x->recent + (size_t)b * x->recent_cap;
-				size_t i = hash_slot(keys[(e - x->placed) * bands + b], x->recent_cap);
-				while (t[i] != (uint32_t)(e - x->placed) + 1)
-					i = hash_next_slot(i, x->recent_cap);
-				t[i] = 0;
-			}
-	}
-	x->recent_used = 0;
 	x->placed = x->n;
 	strbuf_reset(&x->recent_keys);
 }
@@ -334,87 +316,24 @@ uint32_t dedup_near_probe(const struct dedup_index *x, unsigned b, const unsigne
 	return best;
 }
 
-/* The records not yet placed, [x->placed, x->n), have a small table a
- * band of their own: slot value (e - placed) + 1. */
-static void recent_place(struct dedup_index *x, uint64_t e, const uint64_t *keys)
-{
-	unsigned bands = x->mh->bands;
-	for (unsigned b = 0; b < bands; b++)
-		band_place(x->recent + (size_t)b * x->recent_cap, x->recent_cap, keys[b],
-			   (uint32_t)(e - x->placed) + 1);
-}
-
-static void recent_grow(struct dedup_index *x)
-{
-	unsigned bands = x->mh->bands;
-	free(x->recent);
-	x->recent_cap = x->recent_cap ? x->recent_cap * 2 : 1024;
-	x->recent = xcalloc(size_mul(x->recent_cap, bands), sizeof(*x->recent));
-	const uint64_t *keys = (const uint64_t *)x->recent_keys.buf;
-	for (uint64_t e = x->placed; e < x->n; e++)
-		recent_place(x, e, keys + (e - x->placed) * bands);
-}
-
-int64_t dedup_near_find_recent(const struct dedup_index *x, const unsigned char *sig,
-			       const uint64_t *keys, double *similarity)
-{
-	const struct minhash *mh = x->mh;
-	int64_t best = -1;
-	double best_sim = -1;
-	for (unsigned b = 0; b < mh->bands && x->recent_used; b++) {
-		const uint32_t *t = x->recent + (size_t)b * x->recent_cap;
-		for (size_t i = hash_slot(keys[b], x->recent_cap); t[i];
-		     i = hash_next_slot(i, x->recent_cap)) {
-			uint64_t e = x->placed + t[i] - 1;
-			const unsigned char *other = sig_of(x, e);
-			if (!minhash_band_equal(mh, sig, other, b))
-				continue;
-			double s = minhash_similarity(mh, sig, other);
-			if (better(s, e, best_sim, (uint64_t)best)) {
-				best_sim = s;
-				best = (int64_t)e;
-			}
-		}
-	}
-	*similarity = best_sim;
-	return best;
-}
-
-int64_t dedup_near_best(const struct dedup_index *x, const uint32_t *rec, const double *sim,
-			size_t stride, const unsigned char *sig, const uint64_t *keys,
-			double *similarity)
-{
-	int64_t best = -1;
-	double best_sim = -1;
-	for (unsigned b = 0; b < x->mh->bands; b++) {
-		uint32_t e = rec[b * stride];
-		if (e && better(sim[b * stride], e - 1u, best_sim, (uint64_t)best)) {
-			best_sim = sim[b * stride];
-			best = e - 1;
-		}
-	}
-	double s;
-	int64_t e = dedup_near_find_recent(x, sig, keys, &s);
-	if (e >= 0 && better(s, (uint64_t)e, best_sim, (uint64_t)best)) {
-		best_sim = s;
-		best = e;
-	}
-	*similarity = best_sim;
-	return best;
-}
-
 int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 			const uint64_t *keys, double *similarity)
 {
-	uint32_t rec[MINHASH_MAX_PERMS];
-	double sim[MINHASH_MAX_PERMS];
-	int identical = 0;
+	int64_t best = -1;
+	double best_sim = -1;
 	for (unsigned b = 0; b < x->mh->bands; b++) {
+		double s;
+		uint32_t e = dedup_near_probe(x, b, sig, keys[b], &s);
+		if (e && better(s, e - 1u, best_sim, (uint64_t)best)) {
+			best_sim = s;
+			best = e - 1;
+		}
 		/* After an identical signature no band can do better. */
-		rec[b] = identical ? 0 : dedup_near_probe(x, b, sig, keys[b], &sim[b]);
-		identical = identical || (rec[b] && sim[b] == 1);
+		if (e && s == 1)
+			break;
 	}
-	return dedup_near_best(x, rec, sim, 1, sig, keys, similarity);
+	*similarity = best_sim;
+	return best;
 }
 
 /* Keep record n's signature and id. */
@@ -431,8 +350,10 @@ static void near_store(struct dedup_index *x, const unsigned char *sig, const ch
 	ids_push(x, id, idlen);
 }
 
-void dedup_near_append(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
-		       const char *id, size_t idlen)
+/* Keep record n, its band keys (computed when NULL) with it until the
+ * band tables place it. */
+static void near_keep(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
+		      const char *id, size_t idlen)
 {
 	near_store(x, sig, id, idlen);
 	unsigned bands = x->mh->bands;
@@ -442,19 +363,138 @@ void dedup_near_append(struct dedup_index *x, const unsigned char *sig, const ui
 		k[b] = keys ? keys[b] : minhash_band_key(x->mh, sig, b);
 	strbuf_setlen(&x->recent_keys, x->recent_keys.len + bands * sizeof(*k));
 	x->n++;
-	if (++x->recent_used * 4 > (uint64_t)x->recent_cap * 3)
-		recent_grow(x);
-	else
-		recent_place(x, x->n - 1, k);
 }
 
 void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
 		    const char *id, size_t idlen)
 {
-	dedup_near_append(x, sig, keys, id, idlen);
+	near_keep(x, sig, keys, id, idlen);
 	for (unsigned b = 0; b < x->mh->bands; b++)
 		dedup_near_place(x, b);
 	dedup_near_placed(x);
+}
+
+/* --- Near mode, a block at a time --------------------------------------- */
+
+void dedup_block_init(struct dedup_block *bk)
+{
+	memset(bk, 0, sizeof(*bk));
+}
+
+void dedup_block_release(struct dedup_block *bk)
+{
+	free(bk->keys);
+	free(bk->sig);
+	free(bk->rec);
+	free(bk->sim);
+	free(bk->prev);
+	free(bk->kept);
+	free(bk->index);
+	free(bk->table);
+	dedup_block_init(bk);
+}
+
+void dedup_block_start(struct dedup_block *bk, unsigned bands, size_t n)
+{
+	if (n > bk->cap) {
+		size_t cap = grow_capacity(bk->cap, n, 1024), all = size_mul(cap, bands);
+		dedup_block_release(bk);
+		bk->cap = cap;
+		bk->keys = xcalloc(cap, sizeof(*bk->keys));
+		bk->sig = xcalloc(cap, sizeof(*bk->sig));
+		bk->index = xcalloc(cap, sizeof(*bk->index));
+		bk->rec = xcalloc(all, sizeof(*bk->rec));
+		bk->sim = xcalloc(all, sizeof(*bk->sim));
+		bk->prev = xcalloc(all, sizeof(*bk->prev));
+		bk->kept = xcalloc(all, sizeof(*bk->kept));
+		/* The links' tables: at most half full. */
+		bk->table_cap = 1024;
+		while (bk->table_cap < 2 * cap)
+			bk->table_cap *= 2;
+		bk->table = xcalloc(size_mul(bk->table_cap, bands), sizeof(*bk->table));
+	}
+	bk->n = n;
+	memset(bk->index, 0, n * sizeof(*bk->index));
+}
+
+void dedup_block_band(struct dedup_index *x, struct dedup_block *bk, unsigned b)
+{
+	size_t n = bk->n;
+	uint32_t *rec = bk->rec + b * bk->cap, *prev = bk->prev + b * bk->cap;
+	double *sim = bk->sim + b * bk->cap;
+	dedup_near_place(x, b);
+	/* The slot of the record AHEAD on is fetched while this one is
+	 * looked up: the tables are larger than the caches. */
+	enum { AHEAD = 16 };
+	for (size_t i = 0; i < n && i < AHEAD; i++)
+		dedup_near_prefetch_band(x, b, bk->keys[i][b]);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			dedup_near_prefetch_band(x, b, bk->keys[i + AHEAD][b]);
+		rec[i] = dedup_near_probe(x, b, bk->sig[i], bk->keys[i][b], &sim[i]);
+	}
+	/* Each record's link to the latest earlier one of its key: a
+	 * table of the block's keys, each slot holding its key's latest. */
+	uint32_t *t = bk->table + b * bk->table_cap;
+	memset(t, 0, bk->table_cap * sizeof(*t));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = bk->keys[i][b];
+		size_t s = hash_slot(k, bk->table_cap);
+		while (t[s] && bk->keys[t[s] - 1][b] != k)
+			s = hash_next_slot(s, bk->table_cap);
+		prev[i] = t[s];
+		t[s] = (uint32_t)i + 1;
+	}
+}
+
+int64_t dedup_block_best(const struct dedup_index *x, const struct dedup_block *bk, size_t i,
+			 double *similarity)
+{
+	const struct minhash *mh = x->mh;
+	const unsigned char *sig = bk->sig[i];
+	int64_t best = -1;
+	double best_sim = -1;
+	for (unsigned b = 0; b < mh->bands; b++) {
+		size_t at = b * bk->cap + i;
+		uint32_t e = bk->rec[at];
+		if (e && better(bk->sim[at], e - 1u, best_sim, (uint64_t)best)) {
+			best_sim = bk->sim[at];
+			best = e - 1;
+		}
+	}
+	/* The block's records kept before i that share a band's key with
+	 * it: along the band's links, from kept record to kept record. */
+	for (unsigned b = 0; b < mh->bands; b++) {
+		const uint32_t *prev = bk->prev + b * bk->cap, *kept = bk->kept + b * bk->cap;
+		for (uint32_t q = prev[i] ? kept[prev[i] - 1] : 0; q;
+		     q = prev[q - 1] ? kept[prev[q - 1] - 1] : 0) {
+			uint64_t e = bk->index[q - 1] - 1;
+			const unsigned char *other = sig_of(x, e);
+			if (!minhash_band_equal(mh, sig, other, b))
+				continue;
+			double s = minhash_similarity(mh, sig, other);
+			if (better(s, e, best_sim, (uint64_t)best)) {
+				best_sim = s;
+				best = (int64_t)e;
+			}
+		}
+	}
+	*similarity = best_sim;
+	return best;
+}
+
+void dedup_block_decide(struct dedup_index *x, struct dedup_block *bk, size_t i, int keep,
+			const char *id, size_t idlen)
+{
+	if (keep) {
+		near_keep(x, bk->sig[i], bk->keys[i], id, idlen);
+		bk->index[i] = (uint32_t)x->n;
+	}
+	for (unsigned b = 0; b < x->mh->bands; b++) {
+		size_t at = b * bk->cap + i;
+		uint32_t p = bk->prev[at];
+		bk->kept[at] = keep ? (uint32_t)i + 1 : p ? bk->kept[b * bk->cap + p - 1] : 0;
+	}
 }
 
 size_t dedup_index_memory(const struct dedup_index *x)
@@ -465,8 +505,7 @@ size_t dedup_index_memory(const struct dedup_index *x)
 		/* The signatures' pages written so far: the rest of the
 		 * last chunk is address space only. */
 		size_t sigs = (size_t)x->n * x->sig_bytes;
-		m += (sigs + 4095) / 4096 * 4096 + x->recent_keys.cap +
-		     x->recent_cap * x->mh->bands * sizeof(*x->recent);
+		m += (sigs + 4095) / 4096 * 4096 + x->recent_keys.cap;
 		for (unsigned b = 0; b < x->mh->bands; b++)
 			m += x->band[b].cap * sizeof(*x->band[b].slot);
 	}

@@ -77,11 +77,7 @@ struct dedup_index {
 	size_t sig_bytes, sig_chunks;	/* chunks allocated; they never move */
 	struct band_table *band;	/* one a band */
 	uint64_t placed;		/* records [0, placed) are in the band tables */
-	/* Records [placed, n): their band keys, and a small table a band
-	 * (value: record - placed + 1) that finds them. */
-	struct strbuf recent_keys;
-	uint32_t *recent;
-	size_t recent_cap, recent_used;
+	struct strbuf recent_keys;	/* the band keys of records [placed, n) */
 };
 
 /* An empty index for params; mh (near mode) must outlive it. */
@@ -110,31 +106,52 @@ int64_t dedup_near_find(const struct dedup_index *x, const unsigned char *sig,
 void dedup_near_add(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
 		    const char *id, size_t idlen);
 
-/* The same in parts, for a caller that spreads the band tables' work
- * over threads, a band a thread at a time (synth-dedup's ordered stage):
- * dedup_near_find() is the best of dedup_near_probe() over every band
- * and of dedup_near_find_recent().
+/* The same for a block of records at a time, for a caller that spreads
+ * the band tables' work over threads (synth-dedup's ordered stage).
  *
- * dedup_near_append() keeps a record without placing it in the band
- * tables; dedup_near_find_recent() looks among those so kept.
- * dedup_near_place(x, b) places them in band b's table (growing it);
- * once every band has, dedup_near_placed() says so. dedup_near_probe()
- * looks in band b's table alone: the best match's record number + 1 (0:
- * none) and its similarity. Calls for different bands may run at once;
- * nothing else may run beside them. */
-void dedup_near_append(struct dedup_index *x, const unsigned char *sig, const uint64_t *keys,
-		       const char *id, size_t idlen);
-int64_t dedup_near_find_recent(const struct dedup_index *x, const unsigned char *sig,
-			       const uint64_t *keys, double *similarity);
+ * dedup_block_start() makes room for n records; the caller sets keys[i]
+ * and sig[i] of each. dedup_block_band(x, bk, b), a task a band, places
+ * the records kept before the block in band b's table (growing it),
+ * looks each record of the block up there and links it to the latest
+ * earlier record of the block with its key in band b. Tasks for
+ * different bands may run at once; nothing else may run beside them.
+ * Then dedup_near_placed(x), and each record in order: dedup_block_best()
+ * is what dedup_near_find() would answer with every record kept so far
+ * in the index, and dedup_block_decide() keeps the record (keep: with
+ * its id) or not. A record of the block kept is found from the later
+ * ones by the links, never by a table: the work done in order is a few
+ * array reads a band. */
+struct dedup_block {
+	size_t n, cap;
+	const uint64_t **keys;		/* [i]: record i's band keys */
+	const unsigned char **sig;	/* [i]: its signature */
+	uint32_t *rec;			/* [b * cap + i]: band b's best before the block + 1, or 0 */
+	double *sim;			/*   and its similarity */
+	uint32_t *prev;			/* [b * cap + i]: j + 1, the latest j < i of i's key in band b */
+	uint32_t *kept;			/* [b * cap + i]: j + 1, the latest j <= i on that chain kept */
+	uint32_t *index;		/* [i]: the record's number in the index + 1 once kept */
+	uint32_t *table;		/* a scratch table a band, table_cap slots */
+	size_t table_cap;
+};
+
+void dedup_block_init(struct dedup_block *bk);
+void dedup_block_release(struct dedup_block *bk);
+void dedup_block_start(struct dedup_block *bk, unsigned bands, size_t n);
+void dedup_block_band(struct dedup_index *x, struct dedup_block *bk, unsigned b);
+int64_t dedup_block_best(const struct dedup_index *x, const struct dedup_block *bk, size_t i,
+			 double *similarity);
+void dedup_block_decide(struct dedup_index *x, struct dedup_block *bk, size_t i, int keep,
+			const char *id, size_t idlen);
+
+/* The parts of dedup_block_band() and dedup_near_find(): place the
+ * records kept since the last placing in band b's table; then, once
+ * every band has, dedup_near_placed(). dedup_near_probe() looks in band
+ * b's table alone: the best match's record number + 1 (0: none) and its
+ * similarity. */
 void dedup_near_place(struct dedup_index *x, unsigned b);
 void dedup_near_placed(struct dedup_index *x);
 uint32_t dedup_near_probe(const struct dedup_index *x, unsigned b, const unsigned char *sig,
 			  uint64_t key, double *similarity);
-/* What dedup_near_find() answers, from the probes' answers for each band
- * b (rec[b * stride], sim[b * stride]) and the records not yet placed. */
-int64_t dedup_near_best(const struct dedup_index *x, const uint32_t *rec, const double *sim,
-			size_t stride, const unsigned char *sig, const uint64_t *keys,
-			double *similarity);
 
 /* Start fetching the slot that dedup_near_probe() will read first for
  * band b's key, a few records ahead of it: the tables are larger than

@@ -50,6 +50,8 @@ void progress_clear(void);
 
 /* Seconds on a monotonic clock, for rates and progress. */
 double now_seconds(void);
+/* Seconds of CPU the calling thread has used. */
+double thread_cpu_seconds(void);
 
 /* Exit the program after running the registered clean-ups. */
 noreturn void diag_exit(int status);

@@ -34,12 +34,14 @@ static inline void hll_add(struct hll *h, uint64_t hash)
 }
 
 /* Add m items by their hashes. A sketch of 2^16 registers or more
- * outgrows the first-level caches, so registers a few items ahead are
- * fetched while this one is added. */
+ * outgrows the first-level caches, so the first registers are fetched
+ * together, then each a few items ahead while this one is added. */
 static inline void hll_add_many(struct hll *h, const uint64_t *hashes, size_t m)
 {
 	enum { AHEAD = 32 };
 	unsigned shift = 64 - h->p;
+	for (size_t i = 0; i < m && i < AHEAD; i++)
+		__builtin_prefetch(h->reg + (hashes[i] >> shift), 1);
 	for (size_t i = 0; i < m; i++) {
 		if (i + AHEAD < m)
 			__builtin_prefetch(h->reg + (hashes[i + AHEAD] >> shift), 1);

@@ -18,21 +18,27 @@ struct pool {
 	void *arg;
 	unsigned ntasks, next, finished;	/* tasks handed out, tasks done */
 	int quit;
+	double cpu_all, cpu_caller;	/* in tasks, under lock */
 };
 
 /* Take tasks of the current job until none is left. Called and returns
  * with the lock held. A job is done when its tasks are, not when every
  * thread has looked in: a thread the scheduler wakes late finds nothing
  * left and waits again. */
-static void take_tasks(struct pool *p)
+static void take_tasks(struct pool *p, int caller)
 {
 	while (p->next < p->ntasks) {
 		unsigned task = p->next++;
 		void (*fn)(void *, unsigned) = p->fn;
 		void *arg = p->arg;
 		pthread_mutex_unlock(&p->lock);
+		double t0 = thread_cpu_seconds();
 		fn(arg, task);
+		double cpu = thread_cpu_seconds() - t0;
 		pthread_mutex_lock(&p->lock);
+		p->cpu_all += cpu;
+		if (caller)
+			p->cpu_caller += cpu;
 		if (++p->finished == p->ntasks)
 			pthread_cond_signal(&p->done);
 	}
@@ -49,7 +55,7 @@ static void *pool_main(void *arg)
 		if (p->quit)
 			break;
 		seen = p->generation;
-		take_tasks(p);
+		take_tasks(p, 0);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -73,8 +79,12 @@ struct pool *pool_new(unsigned threads)
 void pool_run(struct pool *p, unsigned ntasks, void (*fn)(void *arg, unsigned task), void *arg)
 {
 	if (!p->nthreads || ntasks < 2) {
+		double t0 = thread_cpu_seconds();
 		for (unsigned t = 0; t < ntasks; t++)
 			fn(arg, t);
+		double cpu = thread_cpu_seconds() - t0;
+		p->cpu_all += cpu;
+		p->cpu_caller += cpu;
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -85,9 +95,17 @@ void pool_run(struct pool *p, unsigned ntasks, void (*fn)(void *arg, unsigned ta
 	p->finished = 0;
 	p->generation++;
 	pthread_cond_broadcast(&p->start);
-	take_tasks(p);
+	take_tasks(p, 1);
 	while (p->finished < p->ntasks)
 		pthread_cond_wait(&p->done, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_cpu(struct pool *p, double *all, double *caller)
+{
+	pthread_mutex_lock(&p->lock);
+	*all = p->cpu_all;
+	*caller = p->cpu_caller;
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -18,6 +18,10 @@ struct pool *pool_new(unsigned threads);
 /* Run fn(arg, task) for task = 0..ntasks-1 and wait for all of them. */
 void pool_run(struct pool *p, unsigned ntasks, void (*fn)(void *arg, unsigned task), void *arg);
 
+/* The CPU seconds spent in tasks so far: on every thread (`all`) and on
+ * the callers of pool_run (`caller`), for -v's account of a run. */
+void pool_cpu(struct pool *p, double *all, double *caller);
+
 /* Stop the threads and free the pool; NULL is ignored. */
 void pool_free(struct pool *p);
 

@@ -42,6 +42,7 @@ struct loop_state {
 	int reader_done;
 	int stop;		/* the writer saw a fatal error */
 	int read_failed;	/* an input could not be read */
+	double cpu_read, cpu_work;	/* the threads' CPU seconds, under lock */
 };
 
 static void emit_init(struct emit *e)
@@ -101,8 +102,10 @@ void emit_record(struct emit *e, const struct record *r)
 {
 	/* Zero-copy when the line ends in a plain newline: a run of such
 	 * lines, however many records were dropped or edited around it,
-	 * goes out from the block itself. */
-	if (e->share && r->line[r->len] == '\n') {
+	 * goes out from the block itself. (Known from the record, not read
+	 * from the line: an ordered stage comes to it long after the worker,
+	 * and the line is out of the caches by then.) */
+	if (e->share && r->plain_end) {
 		e->emitted++;
 		add_piece(e, r->line, r->len + 1);
 		return;
@@ -283,6 +286,7 @@ static void *reader_main(void *arg)
 			break;
 	}
 	pthread_mutex_lock(&st->lock);
+	st->cpu_read = thread_cpu_seconds();
 	st->reader_done = 1;
 	pthread_cond_broadcast(&st->changed);
 	pthread_mutex_unlock(&st->lock);
@@ -301,7 +305,8 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 	const char *field = rl->common->field;
 	int dotted = strchr(field, '.') != NULL;
 	while (!e->stopped && block_next_line(&s->block, &cur, &l)) {
-		struct record r = { l.p, l.len, s->block.name, l.lineno, { NULL, 0, JSON_NONE, 0 } };
+		struct record r = { l.p, l.len, s->block.name, l.lineno, { NULL, 0, JSON_NONE, 0 },
+				    l.p[l.len] == '\n' };
 		e->records++;
 		/* A plain field name is found while the record is checked; a
 		 * dotted path needs a walk afterwards. */
@@ -335,6 +340,7 @@ static void *worker_main(void *arg)
 		while (st->nclaimed == st->nread && !st->reader_done)
 			pthread_cond_wait(&st->changed, &st->lock);
 		if (st->nclaimed == st->nread) {
+			st->cpu_work += thread_cpu_seconds();
 			pthread_mutex_unlock(&st->lock);
 			return NULL;
 		}
@@ -396,6 +402,7 @@ int record_loop_run(struct record_loop *rl)
 	for (unsigned i = 0; i < rl->nworkers; i++)
 		rl->workers[i] = rl->worker_new(rl->arg);
 	double start = now_seconds(), last_progress = start;
+	double cpu_start = thread_cpu_seconds();
 	pthread_t reader;
 	if (pthread_create(&reader, NULL, reader_main, &st))
 		die("cannot start a thread");
@@ -482,6 +489,10 @@ int record_loop_run(struct record_loop *rl)
 		emit_release(&fe);
 	}
 	rl->seconds = now_seconds() - start;
+	rl->cpu_order = thread_cpu_seconds() - cpu_start;
+	rl->cpu_read = st.cpu_read;
+	rl->cpu_work = st.cpu_work;
+	rl->cpu_tasks = 0;
 	if (c->progress)
 		progress_clear();
 
@@ -523,4 +534,14 @@ void record_loop_summary(const struct record_loop *rl)
 	     (unsigned long long)rl->records, (unsigned long long)rl->emitted,
 	     (unsigned long long)rl->invalid, (unsigned long long)rl->rejected, mb, rl->seconds,
 	     rl->seconds > 0 ? mb / rl->seconds : 0.0);
+	double cpu = rl->cpu_read + rl->cpu_work + rl->cpu_tasks + rl->cpu_order;
+	if (cpu <= 0)
+		return;
+	char tasks[64] = "";
+	if (rl->cpu_tasks > 0)
+		snprintf(tasks, sizeof(tasks), ", its tasks on the pool %.2f s (%.1f%%)",
+			 rl->cpu_tasks, 100 * rl->cpu_tasks / cpu);
+	info("CPU %.2f s: reading %.2f s (%.1f%%), workers %.2f s (%.1f%%), in order %.2f s (%.1f%%)%s",
+	     cpu, rl->cpu_read, 100 * rl->cpu_read / cpu, rl->cpu_work, 100 * rl->cpu_work / cpu,
+	     rl->cpu_order, 100 * rl->cpu_order / cpu, tasks);
 }

@@ -30,6 +30,8 @@ struct record {
 	const char *file;	/* the input's name */
 	uint64_t lineno;
 	struct json_value field; /* the member at --field; type JSON_NONE if none */
+	int plain_end;		/* the line ends in a plain newline in its block,
+				 * and may go out from there (set by the loop) */
 };
 
 /* A stretch of an emit's output: `len` bytes at `at`, or, when at is
@@ -101,6 +103,11 @@ struct record_loop {
 	unsigned nworkers;
 	uint64_t records, emitted, invalid, rejected, bytes;
 	double seconds;
+	/* CPU seconds: the reader thread's, the workers' together, and the
+	 * calling thread's (the ordered stage, the writing, the finish).
+	 * A program whose ordered stage hands tasks to threads of its own
+	 * moves their CPU from cpu_order to cpu_tasks before the summary. */
+	double cpu_read, cpu_work, cpu_order, cpu_tasks;
 };
 
 /* Run the loop. Returns 0 when every input was read and every record
@@ -112,8 +119,10 @@ int record_loop_run(struct record_loop *rl);
 /* Free the worker states with fn. */
 void record_loop_release(struct record_loop *rl, void (*fn)(void *worker));
 
-/* Print the -v summary line: records in and out, dropped by reason,
- * MB/s. */
+/* Print the -v summary lines: records in and out, dropped by reason,
+ * MB/s; then where the CPU went, each stage's share of it (the reader
+ * and the ordered stage run on one thread each: a large share of either
+ * bounds what more threads can gain). */
 void record_loop_summary(const struct record_loop *rl);
 
 /* Check that the record has a string at --field: returns 0, or declares

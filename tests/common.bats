@@ -248,7 +248,32 @@ filters() {
 			fail "no warning: $stderr"
 		echo "$stderr" | grep -Eq "^$p: 2 records in, 1 out, 1 invalid, 0 rejected; .* MB/s\)$" ||
 			fail "no summary: $stderr"
+		echo "$stderr" | grep -Eq "^$p: CPU [0-9.]+ s: reading [0-9.]+ s \([0-9.]+%\), workers [0-9.]+ s \([0-9.]+%\), in order [0-9.]+ s \([0-9.]+%\)" ||
+			fail "no account of the CPU: $stderr"
 	done
+}
+
+@test "-v: the CPU's account adds up, and near dedup's band tasks are counted apart" {
+	for i in $(seq 1 3000); do
+		printf '{"text":"record %d of a file with words enough to be looked up in the bands %d"}\n' "$i" "$((i % 97))"
+	done > many.jsonl
+	run --separate-stderr synth-dedup -v -j 2 many.jsonl
+	assert_success
+	line=$(echo "$stderr" | grep "^synth-dedup: CPU ")
+	[ -n "$line" ] || fail "no account of the CPU: $stderr"
+	echo "$line" | grep -Eq ", its tasks on the pool [0-9.]+ s \([0-9.]+%\)$" ||
+		fail "the band tasks are not counted apart: $line"
+	# The shares are of the whole, which is their sum.
+	sum=$(echo "$line" | grep -Eo '\([0-9.]+%\)' | tr -d '(%)' | paste -sd+ - | bc)
+	awk -v s="$sum" 'BEGIN { exit !(s > 99.5 && s < 100.5) }' || fail "the shares add up to $sum: $line"
+	total=$(echo "$line" | sed -E 's/^synth-dedup: CPU ([0-9.]+) s:.*/\1/')
+	parts=$(echo "$line" | grep -Eo '[0-9.]+ s \(' | sed 's/ s (//' | paste -sd+ - | bc)
+	awk -v t="$total" -v p="$parts" 'BEGIN { exit !(p - t < 0.02 && t - p < 0.02) }' ||
+		fail "the parts add up to $parts s, not $total s: $line"
+	run --separate-stderr synth-dedup -v --exact many.jsonl
+	assert_success
+	echo "$stderr" | grep "^synth-dedup: CPU " | grep -vq "pool" ||
+		fail "--exact has no pool: $stderr"
 }
 
 @test "-o writes atomically, compressed when the name ends in .zst" {

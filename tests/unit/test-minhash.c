@@ -516,23 +516,13 @@ static void test_minima(void)
  * the same similarity. */
 struct blocks {
 	struct dedup_index *x;
-	const unsigned char *sigs;	/* a record's signature at i * sig_bytes */
-	const uint64_t *keys;		/* its band keys at i * bands */
-	size_t first, n;		/* the block */
-	uint32_t *rec;
-	double *sim;
+	struct dedup_block bk;
 };
 
 static void block_band(void *arg, unsigned b)
 {
 	struct blocks *bl = arg;
-	const struct minhash *mh = bl->x->mh;
-	dedup_near_place(bl->x, b);
-	for (size_t i = 0; i < bl->n; i++) {
-		size_t r = bl->first + i;
-		bl->rec[b * bl->n + i] = dedup_near_probe(bl->x, b, bl->sigs + r * bl->x->sig_bytes,
-							  bl->keys[r * mh->bands + b], &bl->sim[b * bl->n + i]);
-	}
+	dedup_block_band(bl->x, &bl->bk, b);
 }
 
 static void test_near_in_blocks(void)
@@ -585,23 +575,25 @@ static void test_near_in_blocks(void)
 		struct pool *pl = pool_new(t ? 3 : 0);
 		struct dedup_index x;
 		dedup_index_init(&x, &p, &mh, 0);
-		struct blocks bl = { &x, sigs, keys, 0, 0, calloc(18 * sizes[z], sizeof(uint32_t)),
-				     calloc(18 * sizes[z], sizeof(double)) };
+		struct blocks bl = { &x, { 0 } };
+		dedup_block_init(&bl.bk);
 		size_t wrong = 0;
 		for (size_t first = 0; first < N; first += sizes[z]) {
-			bl.first = first;
-			bl.n = first + sizes[z] <= N ? sizes[z] : N - first;
+			size_t n = first + sizes[z] <= N ? sizes[z] : N - first;
+			dedup_block_start(&bl.bk, 18, n);
+			for (size_t i = 0; i < n; i++) {
+				bl.bk.keys[i] = keys + (first + i) * 18;
+				bl.bk.sig[i] = sigs + (first + i) * sb;
+			}
 			pool_run(pl, 18, block_band, &bl);
 			dedup_near_placed(&x);
-			for (size_t i = 0; i < bl.n; i++) {
+			for (size_t i = 0; i < n; i++) {
 				size_t r = first + i;
 				double sim;
-				int64_t got = dedup_near_best(&x, bl.rec + i, bl.sim + i, bl.n, sigs + r * sb,
-							      keys + r * 18, &sim);
+				int64_t got = dedup_block_best(&x, &bl.bk, i, &sim);
 				if (got >= 0 && sim < cut)
 					got = -1;
-				if (got < 0)
-					dedup_near_append(&x, sigs + r * sb, keys + r * 18, "1", 1);
+				dedup_block_decide(&x, &bl.bk, i, got < 0, "1", 1);
 				wrong += got != want[r] || (got >= 0 && sim != want_sim[r]);
 			}
 		}
@@ -620,8 +612,7 @@ static void test_near_in_blocks(void)
 		}
 		ok(!lost, "blocks of %zu: the placed index answers as the other (%zu differ)", sizes[z],
 		   lost);
-		free(bl.rec);
-		free(bl.sim);
+		dedup_block_release(&bl.bk);
 		dedup_index_release(&x);
 		pool_free(pl);
 	}
