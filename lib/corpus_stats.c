@@ -23,6 +23,7 @@ void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t se
 	strbuf_init(&cs->arena);
 	sample_init(&cs->sample, STATS_SAMPLE_BYTES);
 	words_init(&cs->ws);
+	cs->piece_bytes = STATS_PIECE_BYTES;
 	cs->seed = seed;
 	cs->memory_limit = memory_limit;
 	cs->exact_until = STATS_EXACT_UNTIL;
@@ -262,27 +263,102 @@ static void count_word(struct corpus_stats *cs, uint64_t h, const char *w, size_
 	e[1] += count;
 }
 
-/* Count the n-grams of the record whose word hashes are in cs->wh and
- * whose n-1-gram hashes are in cs->nh (replaced by the n-gram hashes). */
-static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw)
+/* Count the n-grams whose word hashes are in cs->wh[0..nw) and whose
+ * n-1-gram hashes are in cs->nh (replaced by the n-gram hashes), those
+ * starting at `from` or later: the ones before were counted with the
+ * previous piece of the record. */
+static void count_ngrams(struct corpus_stats *cs, unsigned n, size_t nw, size_t from)
 {
 	const uint64_t *wh = cs->wh;
 	uint64_t *nh = cs->nh;
-	size_t m = nw - n + 1; /* n-grams in the record */
+	size_t m = nw - n + 1; /* n-grams in the words */
 	for (size_t i = 0; i < m; i++)
 		nh[i] = ngram_hash_next(nh[i], wh[i + n - 1]);
+	if (from >= m)
+		return;
+	cs->total[n] += m - from;
 	if (cs->approx[n]) {
-		hll_add_many(&cs->hll[n], nh, m);
+		hll_add_many(&cs->hll[n], nh + from, m - from);
 		return;
 	}
 	struct counter *c = &cs->ngrams[n];
 	switch (n) {
-	case 2: counter_add_keys(c, wh, nh, m, 2); break;
-	case 3: counter_add_keys(c, wh, nh, m, 3); break;
-	case 4: counter_add_keys(c, wh, nh, m, 4); break;
+	case 2: counter_add_keys(c, wh + from, nh + from, m - from, 2); break;
+	case 3: counter_add_keys(c, wh + from, nh + from, m - from, 3); break;
+	case 4: counter_add_keys(c, wh + from, nh + from, m - from, 4); break;
 	default: BUG("n-gram order %u", n);
 	}
 	bound_exact(cs, n);
+}
+
+/* The length of the next piece of a record's text s[0..n): at most
+ * `piece` bytes, cut after an ASCII space or line break, which ends a
+ * word and joins with no neighbour under normalisation, so the pieces
+ * have the words of the whole; a longer run without one is a piece of
+ * its own. */
+static size_t piece_length(const char *s, size_t n, size_t piece)
+{
+	if (n <= piece)
+		return n;
+	for (size_t i = piece; i > 0; i--)
+		if (s[i - 1] == ' ' || s[i - 1] == '\n')
+			return i;
+	for (size_t i = piece; i < n; i++)
+		if (s[i] == ' ' || s[i] == '\n')
+			return i + 1;
+	return n;
+}
+
+/* Count the words of one piece of a record and the n-grams that end in
+ * it; the last STATS_MAX_N - 1 word hashes of the record so far are in
+ * cs->wh[0..carry). Returns the piece's words; leaves the carry for the
+ * next piece. */
+static size_t count_piece(struct corpus_stats *cs, const char *text, size_t len, size_t *carry,
+			  struct stats_group *g)
+{
+	struct words *ws = &cs->ws;
+	text_words(text, len, ws);
+	size_t m = ws->n, k = *carry, nw = k + m;
+	if (nw > cs->whcap) {
+		cs->whcap = grow_capacity(cs->whcap, nw, 256);
+		cs->wh = xreallocarray(cs->wh, cs->whcap, sizeof(uint64_t));
+		free(cs->nh);
+		cs->nh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
+	}
+	for (unsigned n = 1; n <= STATS_MAX_N && n <= nw; n++)
+		make_room(cs, n, n == 1 ? m : nw - n + 1, 0);
+	/* The hashes first, then the vocabulary's slots, fetched a few
+	 * words ahead: the table outgrows the caches on any real corpus. */
+	uint64_t *wh = cs->wh;
+	for (size_t i = 0; i < m; i++) {
+		uint64_t pre[2];
+		words_prefix(ws, i, pre);
+		wh[k + i] = words_hash(ws, i, pre);
+	}
+	const struct counter *v = &cs->ngrams[1];
+	for (size_t i = 0; i < m; i++) {
+		if (i + COUNTER_PREFETCH < m && !cs->approx[1])
+			__builtin_prefetch(v->slots + (wh[k + i + COUNTER_PREFETCH] & (v->cap - 1)) * v->stride);
+		uint64_t pre[2];
+		words_prefix(ws, i, pre);
+		count_word(cs, wh[k + i], ws->norm.buf + ws->w[i].off, ws->w[i].len, pre, 1);
+	}
+	cs->total[1] += m;
+	if (nw)
+		memcpy(cs->nh, wh, nw * sizeof(uint64_t));
+	/* The n-grams that start in the carry and end in this piece, and
+	 * those within it. */
+	for (unsigned n = 2; n <= STATS_MAX_N && n <= nw; n++)
+		count_ngrams(cs, n, nw, k >= n - 1 ? k - (n - 1) : 0);
+	if (g)
+		for (size_t i = k; i < nw; i++) {
+			hll_add(&g->words_hll, wh[i]);
+			if (i > 0)
+				hll_add(&g->bigrams_hll, ngram_hash_next(wh[i - 1], wh[i]));
+		}
+	*carry = nw < STATS_MAX_N - 1 ? nw : STATS_MAX_N - 1;
+	memmove(wh, wh + nw - *carry, *carry * sizeof(uint64_t));
+	return m;
 }
 
 void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
@@ -294,49 +370,21 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 	cs->lines += count_lines(text, len);
 	sample_add(&cs->sample, hash64(text, len, cs->seed), text, len);
 
-	struct words *ws = &cs->ws;
-	text_words(text, len, ws);
-	size_t nw = ws->n;
-	cs->words += nw;
-	lenhist_add(&cs->length, nw, 1);
-	if (nw > cs->whcap) {
-		cs->whcap = grow_capacity(cs->whcap, nw, 256);
-		free(cs->wh);
-		free(cs->nh);
-		cs->wh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
-		cs->nh = xmalloc(size_mul(cs->whcap, sizeof(uint64_t)));
-	}
 	if (cs->records == 1)
 		reserve_exact_until(cs);
-	for (unsigned n = 1; n <= STATS_MAX_N && n <= nw; n++)
-		make_room(cs, n, nw - n + 1, 0);
-	/* The hashes first, then the vocabulary's slots, fetched a few
-	 * words ahead: the table outgrows the caches on any real corpus. */
-	uint64_t *wh = cs->wh;
-	for (size_t i = 0; i < nw; i++) {
-		uint64_t pre[2];
-		words_prefix(ws, i, pre);
-		wh[i] = words_hash(ws, i, pre);
+	struct stats_group *g = group ? stats_group_get(cs, group->buf, group->len) : NULL;
+	/* A long record a piece at a time, so that what it takes beside the
+	 * tables is bounded by the piece, not by the record. */
+	size_t nw = 0, carry = 0;
+	for (size_t at = 0, n; at < len; at += n) {
+		n = piece_length(text + at, len - at, cs->piece_bytes);
+		nw += count_piece(cs, text + at, n, &carry, g);
+		if (corpus_stats_memory(cs) > cs->memory_limit)
+			enforce_memory_limit(cs);
 	}
-	const struct counter *v = &cs->ngrams[1];
-	for (size_t i = 0; i < nw; i++) {
-		if (i + COUNTER_PREFETCH < nw && !cs->approx[1])
-			__builtin_prefetch(v->slots + (wh[i + COUNTER_PREFETCH] & (v->cap - 1)) * v->stride);
-		uint64_t pre[2];
-		words_prefix(ws, i, pre);
-		count_word(cs, wh[i], ws->norm.buf + ws->w[i].off, ws->w[i].len, pre, 1);
-	}
-	if (nw)
-		memcpy(cs->nh, wh, nw * sizeof(uint64_t));
-	cs->total[1] += nw;
-	for (unsigned n = 2; n <= STATS_MAX_N && n <= nw; n++)
-		count_ngrams(cs, n, nw);
-	for (unsigned n = 2; n <= STATS_MAX_N; n++)
-		if (nw >= n)
-			cs->total[n] += nw - n + 1;
-
-	if (group) {
-		struct stats_group *g = stats_group_get(cs, group->buf, group->len);
+	cs->words += nw;
+	lenhist_add(&cs->length, nw, 1);
+	if (g) {
 		g->records++;
 		g->words += nw;
 		g->bigrams += nw ? nw - 1 : 0;
@@ -344,14 +392,7 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 			g->min = nw;
 		if (nw > g->max)
 			g->max = nw;
-		for (size_t i = 0; i < nw; i++) {
-			hll_add(&g->words_hll, wh[i]);
-			if (i + 1 < nw)
-				hll_add(&g->bigrams_hll, ngram_hash_next(wh[i], wh[i + 1]));
-		}
 	}
-	if (corpus_stats_memory(cs) > cs->memory_limit)
-		enforce_memory_limit(cs);
 }
 
 /* --- Merging ---------------------------------------------------------- */

@@ -40,6 +40,9 @@
 #define STATS_HLL_P 18
 #define STATS_GROUP_HLL_P 12
 #define STATS_SAMPLE_BYTES (1u << 20)
+/* A record's text is counted a piece of about this many bytes at a
+ * time (see corpus_stats_add). */
+#define STATS_PIECE_BYTES ((size_t)1 << 20)
 #define STATS_ZSTD_LEVEL 3
 /* Distinct n-grams (n >= 2) are counted exactly up to this many, then
  * by a sketch: see exact_until. */
@@ -80,7 +83,9 @@ struct corpus_stats {
 	/* Groups, by the value of the --by field. */
 	struct stats_group **groups;	/* open addressing by key hash */
 	size_t ngroups, capgroups;
-	/* Scratch for one record. */
+	/* Scratch for one piece of a record: a record is counted
+	 * piece_bytes at a time (STATS_PIECE_BYTES; less in tests). */
+	size_t piece_bytes;
 	struct words ws;
 	uint64_t *wh;		/* word hashes */
 	uint64_t *nh;		/* n-gram hashes, n growing */

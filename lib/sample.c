@@ -71,6 +71,13 @@ static void pop_max(struct sample *s)
 
 void sample_add(struct sample *s, uint64_t hash, const char *text, size_t len)
 {
+	/* A text longer than the budget: its first budget bytes, cut
+	 * before a UTF-8 sequence, as if that were the text. */
+	if (len > s->budget && s->budget) {
+		len = s->budget;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+	}
 	struct sample_item item = { hash, (char *)text, len };
 	/* Full, and this item comes after every kept one: not wanted. */
 	if (s->n && s->bytes >= s->budget && !item_less(&item, &s->heap[0]))

@@ -28,7 +28,9 @@ struct sample {
 void sample_init(struct sample *s, size_t budget);
 void sample_release(struct sample *s);
 
-/* Offer a text with its hash; it is copied when kept. */
+/* Offer a text with its hash; it is copied when kept, only its first
+ * `budget` bytes (cut before a UTF-8 sequence) when it is longer, so that
+ * one long text takes no more than the budget. */
 void sample_add(struct sample *s, uint64_t hash, const char *text, size_t len);
 
 void sample_merge(struct sample *dst, const struct sample *src);

@@ -60,3 +60,19 @@ peak_kb() {
 	echo "peak: $small KB, $large KB"
 	(( large <= (16 + 24) * 1024 )) || fail "$large KB"
 }
+
+@test "synth-stats --memory 1M: a record ten times longer takes its own size more, not ten times the memory" {
+	# One record of 30 MB and one of 3 MB, of words drawn from 500000.
+	awk 'BEGIN { srand(1); n = 400000; printf "{\"text\":\""; for (i = 0; i < n; i++) printf " w%d", int(rand() * 500000); printf "\"}\n" }' > short.jsonl
+	awk 'BEGIN { srand(2); n = 4000000; printf "{\"text\":\""; for (i = 0; i < n; i++) printf " w%d", int(rand() * 500000); printf "\"}\n" }' > long.jsonl
+	local small large grown
+	small=$(peak_kb synth-stats -j 1 --memory 1M short.jsonl)
+	large=$(peak_kb synth-stats -j 1 --memory 1M long.jsonl)
+	grown=$(( ($(wc -c < long.jsonl) - $(wc -c < short.jsonl)) / 1024 ))
+	echo "peak: $small KB for $(wc -c < short.jsonl) bytes, $large KB for $(wc -c < long.jsonl) bytes"
+	# synth-stats(1), MEMORY: a long record is counted a piece at a time;
+	# the record itself is held once or twice.
+	(( large - small <= 2 * grown )) || fail "$((large - small)) KB more for $grown KB more text"
+	# Counted whole all the same: every word of the record.
+	assert_equal "$("$BIN/synth-stats" -j 1 --memory 1M long.jsonl | jq .words)" 4000000
+}

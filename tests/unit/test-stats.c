@@ -137,6 +137,58 @@ static void test_merge_is_exact(void)
 	strbuf_release(&merged);
 }
 
+/* A long record is counted a piece at a time: the figures are those of
+ * the record counted whole, whatever the pieces' size, with words that
+ * run past a piece's size and n-grams across the cuts. */
+static void test_long_records_in_pieces(void)
+{
+	struct prng r;
+	struct strbuf text = STRBUF_INIT, part = STRBUF_INIT, key = STRBUF_INIT,
+		      whole = STRBUF_INIT, pieces = STRBUF_INIT;
+	const size_t sizes[] = { 1, 2, 7, 64, 1000 };
+	struct corpus_stats all, cut[sizeof(sizes) / sizeof(*sizes)];
+	corpus_stats_init(&all, (size_t)1 << 30, 7);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		corpus_stats_init(&cut[k], (size_t)1 << 30, 7);
+		cut[k].piece_bytes = sizes[k];
+	}
+	prng_seed(&r, 3);
+	size_t longest = 0;
+	for (size_t i = 0; i < 60; i++) {
+		strbuf_reset(&text);
+		size_t parts = prng_below(&r, 200);
+		for (size_t p = 0; p < parts; p++) {
+			random_text(&r, &part);
+			strbuf_add(&text, part.buf, part.len);
+			strbuf_addstr(&text, prng_below(&r, 2) ? " " : "\n");
+			/* Now and then a word longer than most pieces. */
+			if (prng_below(&r, 50) == 0)
+				for (int w = 0; w < 300; w++)
+					strbuf_addstr(&text, "\xc3\xa9t\xc3\xa9");
+		}
+		if (text.len > longest)
+			longest = text.len;
+		group_of(i, &key);
+		corpus_stats_add(&all, text.buf, text.len, &key);
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++)
+			corpus_stats_add(&cut[k], text.buf, text.len, &key);
+	}
+	ok(longest > 20 * 1000, "the records are long (%zu bytes)", longest);
+	stats_json(&all, "g", &whole);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		stats_json(&cut[k], "g", &pieces);
+		is_str(pieces.buf, whole.buf, "pieces of %zu bytes: the figures of whole records",
+		       sizes[k]);
+		corpus_stats_release(&cut[k]);
+	}
+	corpus_stats_release(&all);
+	strbuf_release(&text);
+	strbuf_release(&part);
+	strbuf_release(&key);
+	strbuf_release(&whole);
+	strbuf_release(&pieces);
+}
+
 static double figure(const char *json, const char *name)
 {
 	char pat[64];
@@ -248,6 +300,14 @@ static void test_sample(void)
 	sample_release(&one);
 	sample_release(&two[0]);
 	sample_release(&two[1]);
+	/* A text longer than the budget keeps its first budget bytes, cut
+	 * before a UTF-8 sequence: one long text holds no more. */
+	struct sample s;
+	sample_init(&s, 10);
+	sample_add(&s, 1, "abcdefghi\xc3\xa9xyz", 14);
+	ok(s.n == 1 && s.heap[0].len == 9 && !memcmp(s.heap[0].text, "abcdefghi", 9),
+	   "a long text is kept cut to the budget, before a UTF-8 sequence");
+	sample_release(&s);
 }
 
 /* The Kolmogorov-Smirnov statistic, dense and long lengths. */
@@ -353,6 +413,7 @@ static void test_value_sample(void)
 
 int main(void)
 {
+	test_long_records_in_pieces();
 	test_value_sample();
 	test_lenhist_ks();
 	test_compare();
