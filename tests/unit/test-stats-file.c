@@ -470,7 +470,7 @@ static void test_refused(void)
 	rechecksum(copy, file.len);
 	rc = parse_as(copy, file.len, "g", 7, &err);
 	ok(rc < 0 &&
-	   !strcmp(err.buf, "state format version 3; this synth-stats reads version 2"),
+	   !strcmp(err.buf, "format version 3; this build reads version 2"),
 	   "another version: %s", err.buf);
 	memcpy(copy, buf, file.len);
 	put32(copy + 12, 0x04030201);
@@ -517,7 +517,7 @@ static void test_refused(void)
 	memcpy(other.buf, "SYNTHSTS", 8);
 	rc = parse_as((const unsigned char *)other.buf, other.len, "g", 7, &err);
 	ok(rc < 0 &&
-	   !strncmp(err.buf, "state format version", 20), "random bytes after the magic: %s", err.buf);
+	   !strncmp(err.buf, "format version ", 15), "random bytes after the magic: %s", err.buf);
 
 	/* Made with other options. */
 	rc = parse_as(buf, file.len, "g", 0, &err);
