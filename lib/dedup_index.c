@@ -496,8 +496,8 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 	params_encode(h, &x->p);
 	put64(h + 56, x->n);
 	put64(h + 64, x->ids.text.len);
-	struct file_frame_writer co;
-	file_frame_begin(&co, &index_frame, h, out);
+	struct file_frame_writer w;
+	file_frame_begin(&w, &index_frame, h, out);
 	if (x->p.mode == DEDUP_EXACT) {
 		/* Each hash with its record number, in slot order. */
 		unsigned char rec[20];
@@ -507,17 +507,17 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 			put64(rec, x->hslot[i].lo);
 			put64(rec + 8, x->hslot[i].hi);
 			put32(rec + 16, x->hentry[i]);
-			file_frame_write(&co, rec, sizeof(rec));
+			file_frame_write(&w, rec, sizeof(rec));
 		}
 	} else {
 		for (uint64_t i = 0; i < x->n; i += DEDUP_SIG_CHUNK) {
 			uint64_t k = x->n - i < DEDUP_SIG_CHUNK ? x->n - i : DEDUP_SIG_CHUNK;
-			file_frame_write(&co, sig_of(x, i), (size_t)k * x->sig_bytes);
+			file_frame_write(&w, sig_of(x, i), (size_t)k * x->sig_bytes);
 		}
 	}
-	file_frame_write(&co, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
-	file_frame_write(&co, x->ids.text.buf, x->ids.text.len);
-	file_frame_end(&co);
+	file_frame_write(&w, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
+	file_frame_write(&w, x->ids.text.buf, x->ids.text.len);
+	file_frame_end(&w);
 }
 
 static const char *norm_name(uint32_t n)
@@ -742,14 +742,14 @@ void dedup_shard_add(struct dedup_shard *s, const void *entry, const char *id, s
 }
 
 /* The ids' ends and text of a list of n, after the entries. */
-static void write_ids(struct file_frame_writer *co, const struct id_list *ids)
+static void write_ids(struct file_frame_writer *w, const struct id_list *ids)
 {
 	unsigned char b[8];
 	for (size_t i = 0; i < ids->n; i++) {
 		put64(b, ids->end[i]);
-		file_frame_write(co, b, 8);
+		file_frame_write(w, b, 8);
 	}
-	file_frame_write(co, ids->text.buf, ids->text.len);
+	file_frame_write(w, ids->text.buf, ids->text.len);
 }
 
 /* Read n ids from ends[0..n) and text[0..bytes) into l; 0, or -1 when
@@ -776,11 +776,11 @@ void dedup_shard_write(const struct dedup_shard *s, struct output *out)
 	put64(h + 64, s->ids.text.len);
 	put64(h + 72, s->fingerprint);
 	put32(h + 80, (uint32_t)s->entry);
-	struct file_frame_writer co;
-	file_frame_begin(&co, &shard_frame, h, out);
-	file_frame_write(&co, s->data.buf, s->data.len);
-	write_ids(&co, &s->ids);
-	file_frame_end(&co);
+	struct file_frame_writer w;
+	file_frame_begin(&w, &shard_frame, h, out);
+	file_frame_write(&w, s->data.buf, s->data.len);
+	write_ids(&w, &s->ids);
+	file_frame_end(&w);
 }
 
 /* Give up on a shard file: the reason into err, s empty again. */
@@ -872,16 +872,16 @@ void dedup_verdicts_write(const struct dedup_verdicts *v, struct output *out)
 	put64(h + 24, v->fingerprint);
 	put64(h + 32, v->ndrop);
 	put64(h + 40, v->of.text.len);
-	struct file_frame_writer co;
-	file_frame_begin(&co, &verdicts_frame, h, out);
+	struct file_frame_writer w;
+	file_frame_begin(&w, &verdicts_frame, h, out);
 	for (uint64_t i = 0; i < v->ndrop; i++) {
 		put64(b, v->drop[i]);
 		put32(b + 8, v->sim[i]);
 		put32(b + 12, 0);
-		file_frame_write(&co, b, 16);
+		file_frame_write(&w, b, 16);
 	}
-	write_ids(&co, &v->of);
-	file_frame_end(&co);
+	write_ids(&w, &v->of);
+	file_frame_end(&w);
 }
 
 /* Give up on a verdicts file: the reason into err, v empty again. */
