@@ -473,18 +473,16 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 		BUG("stats_state_parse into a state already counted into");
 	struct state_header h = { 0 };
 	int overflow = 0;
-	uint64_t length = FILE_FRAME_ANY_LENGTH;
+	uint64_t length = 0, promised = FILE_FRAME_ANY_LENGTH;
 	if (n >= STATE_HEADER_BYTES) {
 		header_decode(&h, buf);
 		length = state_length(&h, cs, &overflow);
+		/* The length counts only when the header reads as one of
+		 * ours: tables of other settings have entries of other sizes. */
+		if (same_settings(&h, cs) && header_ok(&h))
+			promised = overflow ? UINT64_MAX : length;
 	}
-	/* The length the header promises counts only when the header reads
-	 * as one of ours: tables of other settings have entries of other
-	 * sizes. */
-	int promised = n >= STATE_HEADER_BYTES && same_settings(&h, cs) && header_ok(&h);
-	if (file_frame_check(&state_frame, buf, n,
-			     !promised ? FILE_FRAME_ANY_LENGTH : overflow ? UINT64_MAX : length,
-			     err) < 0)
+	if (file_frame_check(&state_frame, buf, n, promised, err) < 0)
 		return state_fail(cs, err, NULL);
 	if (!same_settings(&h, cs)) {
 		strbuf_addf(err,
