@@ -876,7 +876,7 @@ int main(int argc, char **argv)
 		goto done;
 	struct output index_out;
 	if (set.index) {
-		if (dedup_index_load(&set.ix, set.index) < 0)
+		if (dedup_index_load(&set.ix, set.index) == FILE_FAILED)
 			goto done;
 		loaded = set.ix.n;
 		if (output_open(&index_out, set.index, 0) < 0)

@@ -8,7 +8,6 @@
  */
 #include "dedup_index.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +15,15 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
+#include "file_frame.h"
 #include "json.h"
 
-#define INDEX_MAGIC "SYNTHDDX"
-#define INDEX_VERSION 2u
-#define HEADER_BYTES 72
+#define INDEX_HEADER 72
+
+static const struct file_frame index_frame = {
+	.magic = "SYNTHDDX", .version = 2, .header = INDEX_HEADER,
+	.kind = "a synth-dedup index",
+};
 
 /* A capacity of at least need, growing by a quarter (or to min). */
 static size_t grow_quarter(size_t cap, size_t need, size_t min)
@@ -514,30 +517,26 @@ size_t dedup_index_memory(const struct dedup_index *x)
 
 /* --- Files ------------------------------------------------------------- */
 
-static void write_header(const struct dedup_index *x, unsigned char *h)
+/* The parameters at h[16..56) of an index's or a shard's header. */
+static void params_encode(unsigned char *h, const struct dedup_params *p)
 {
-	memset(h, 0, HEADER_BYTES);
-	memcpy(h, INDEX_MAGIC, 8);
-	put32(h + 8, INDEX_VERSION);
-	put32(h + 12, BYTE_ORDER_MARK);
-	const uint32_t *params[] = { &x->p.mode, &x->p.normalize, &x->p.ngram, &x->p.perms,
-				     &x->p.bands, &x->p.rows, &x->p.bits };
+	const uint32_t *params[] = { &p->mode, &p->normalize, &p->ngram, &p->perms,
+				     &p->bands, &p->rows, &p->bits };
 	for (size_t i = 0; i < sizeof(params) / sizeof(*params); i++)
 		put32(h + 16 + 4 * i, *params[i]);
-	put64(h + 48, x->p.seed);
-	put64(h + 56, x->n);
-	put64(h + 64, x->ids.text.len);
+	put64(h + 48, p->seed);
 }
 
 void dedup_index_write(const struct dedup_index *x, struct output *out)
 {
 	if (!x->keep_ids)
 		BUG("dedup_index_write without ids");
-	unsigned char h[HEADER_BYTES];
-	struct checked_output co;
-	checked_begin(&co, out);
-	write_header(x, h);
-	checked_write(&co, h, sizeof(h));
+	unsigned char h[INDEX_HEADER] = { 0 };
+	params_encode(h, &x->p);
+	put64(h + 56, x->n);
+	put64(h + 64, x->ids.text.len);
+	struct file_frame_writer w;
+	file_frame_begin(&w, &index_frame, h, out);
 	if (x->p.mode == DEDUP_EXACT) {
 		/* Each hash with its record number, in slot order. */
 		unsigned char rec[20];
@@ -547,17 +546,17 @@ void dedup_index_write(const struct dedup_index *x, struct output *out)
 			put64(rec, x->hslot[i].lo);
 			put64(rec + 8, x->hslot[i].hi);
 			put32(rec + 16, x->hentry[i]);
-			checked_write(&co, rec, sizeof(rec));
+			file_frame_write(&w, rec, sizeof(rec));
 		}
 	} else {
 		for (uint64_t i = 0; i < x->n; i += DEDUP_SIG_CHUNK) {
 			uint64_t k = x->n - i < DEDUP_SIG_CHUNK ? x->n - i : DEDUP_SIG_CHUNK;
-			checked_write(&co, sig_of(x, i), (size_t)k * x->sig_bytes);
+			file_frame_write(&w, sig_of(x, i), (size_t)k * x->sig_bytes);
 		}
 	}
-	checked_write(&co, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
-	checked_write(&co, x->ids.text.buf, x->ids.text.len);
-	checked_end(&co);
+	file_frame_write(&w, x->ids.end, (size_t)x->n * sizeof(*x->ids.end));
+	file_frame_write(&w, x->ids.text.buf, x->ids.text.len);
+	file_frame_end(&w);
 }
 
 static const char *norm_name(uint32_t n)
@@ -634,46 +633,49 @@ static int parse_fail(struct dedup_index *x, struct strbuf *err, const char *msg
 	return -1;
 }
 
+/* The bytes of a record's entry that an index header h describes, whatever
+ * this run wants (a mismatch is reported once the file is known whole): a
+ * hash and a record number, or a stored signature; 0 for a header that no
+ * run writes. */
+static size_t index_entry(const unsigned char *h)
+{
+	uint32_t mode = get32(h + 16), perms = get32(h + 28), bands = get32(h + 32),
+		 rows = get32(h + 36), bits = get32(h + 40);
+	if (mode == DEDUP_EXACT)
+		return 20;
+	if (mode != DEDUP_NEAR || !perms || perms > MINHASH_MAX_PERMS || !bands || !rows ||
+	    (uint64_t)bands * rows > perms || (bits != 4 && bits != 8 && bits != 16 && bits != 32))
+		return 0;
+	return minhash_layout_bytes(perms, bands * rows, bits);
+}
+
+/* The length of the index file buf[0..n) as its header promises it: the
+ * entries, the ids' ends and their text. */
+static uint64_t index_length(const unsigned char *buf, size_t n)
+{
+	size_t entry = n >= INDEX_HEADER ? index_entry(buf) : 0;
+	if (!entry)
+		return FILE_FRAME_ANY_LENGTH;
+	uint64_t count = get64(buf + 56), body = 0;
+	int overflow = count > UINT64_MAX / 64 ||
+		       __builtin_mul_overflow(count, (uint64_t)entry + 8, &body) ||
+		       __builtin_add_overflow(body, get64(buf + 64), &body);
+	return file_frame_length(&index_frame, body, overflow);
+}
+
 int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 		      struct strbuf *err)
 {
-	if (n < 8 || memcmp(buf, INDEX_MAGIC, 8))
-		return parse_fail(x, err, "not a synth-dedup index");
-	if (n < HEADER_BYTES + 8)
-		return parse_fail(x, err, "truncated");
-	if (get32(buf + 8) != INDEX_VERSION) {
-		strbuf_addf(err, "index format version %u; this synth-dedup reads version %u",
-			    get32(buf + 8), INDEX_VERSION);
+	if (file_frame_check(&index_frame, buf, n, index_length(buf, n), err) < 0)
 		return parse_fail(x, err, NULL);
-	}
-	if (get32(buf + 12) != BYTE_ORDER_MARK)
-		return parse_fail(x, err, "written on a machine of the other byte order");
-	uint64_t count = get64(buf + 56), ids_bytes = get64(buf + 64);
-	/* The size of an entry as the header describes it, whatever this
-	 * run wants: a mismatch is reported once the file is known whole. */
-	uint32_t mode = get32(buf + 16), perms = get32(buf + 28), bands = get32(buf + 32),
-		 rows = get32(buf + 36), bits = get32(buf + 40);
-	int exact = mode == DEDUP_EXACT;
-	if (!exact && (mode != DEDUP_NEAR || !perms || perms > MINHASH_MAX_PERMS || !bands ||
-		       !rows || (uint64_t)bands * rows > perms ||
-		       (bits != 4 && bits != 8 && bits != 16 && bits != 32)))
+	size_t entry = index_entry(buf);
+	if (!entry)
 		return parse_fail(x, err, "corrupt: a bad header");
-	size_t entry = exact ? 20 : minhash_layout_bytes(perms, bands * rows, bits);
-	/* The length the header promises, checked against overflow. */
-	uint64_t body = 0;
-	int overflow = count > UINT64_MAX / 64 ||
-		       __builtin_mul_overflow(count, (uint64_t)entry + 8, &body) ||
-		       __builtin_add_overflow(body, ids_bytes, &body) ||
-		       __builtin_add_overflow(body, (uint64_t)HEADER_BYTES + 8, &body);
-	if (overflow || body > n)
-		return parse_fail(x, err, "truncated");
-	if (body < n)
-		return parse_fail(x, err, "corrupt: bytes after the end");
-	const unsigned char *data = buf + HEADER_BYTES;
+	int exact = get32(buf + 16) == DEDUP_EXACT;
+	uint64_t count = get64(buf + 56), ids_bytes = get64(buf + 64);
+	const unsigned char *data = buf + INDEX_HEADER;
 	const unsigned char *ends = data + count * entry;
 	const unsigned char *ids = ends + count * 8;
-	if (!hash_trailer_ok(buf, n))
-		return parse_fail(x, err, "corrupt: the checksum does not match");
 	if (params_differ(&x->p, buf, err))
 		return parse_fail(x, err, NULL);
 	if (count >= UINT32_MAX - 1)
@@ -731,29 +733,29 @@ int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 	return 0;
 }
 
-int dedup_index_load(struct dedup_index *x, const char *path)
+static int parse_index(void *obj, const unsigned char *buf, size_t n, struct strbuf *err)
 {
-	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = 0;
-	if (file_slurp(path, &data) < 0)
-		rc = errno == ENOENT ? 0 : error_errno("%s", path);
-	else if (dedup_index_parse(x, (const unsigned char *)data.buf, data.len, &err) < 0)
-		rc = error("%s: %s", path, err.buf);
-	else
-		rc = 1;
-	strbuf_release(&data);
-	strbuf_release(&err);
-	return rc;
+	return dedup_index_parse(obj, buf, n, err);
+}
+
+enum file_load dedup_index_load(struct dedup_index *x, const char *path)
+{
+	return file_frame_load(path, FILE_OPTIONAL, parse_index, x);
 }
 
 /* --- Sharded runs -------------------------------------------------------- */
 
-#define SHARD_MAGIC "SYNTHDSH"
-#define SHARD_VERSION 1u
 #define SHARD_HEADER 88
-#define VERDICTS_MAGIC "SYNTHDVD"
-#define VERDICTS_VERSION 1u
 #define VERDICTS_HEADER 48
+
+static const struct file_frame shard_frame = {
+	.magic = "SYNTHDSH", .version = 1, .header = SHARD_HEADER,
+	.kind = "a shard index of synth-dedup --shard-index",
+};
+static const struct file_frame verdicts_frame = {
+	.magic = "SYNTHDVD", .version = 1, .header = VERDICTS_HEADER,
+	.kind = "the verdicts of synth-dedup --merge-index",
+};
 
 void dedup_shard_init(struct dedup_shard *s, const struct dedup_params *p, size_t entry)
 {
@@ -779,14 +781,14 @@ void dedup_shard_add(struct dedup_shard *s, const void *entry, const char *id, s
 }
 
 /* The ids' ends and text of a list of n, after the entries. */
-static void write_ids(struct checked_output *co, const struct id_list *ids)
+static void write_ids(struct file_frame_writer *w, const struct id_list *ids)
 {
 	unsigned char b[8];
 	for (size_t i = 0; i < ids->n; i++) {
 		put64(b, ids->end[i]);
-		checked_write(co, b, 8);
+		file_frame_write(w, b, 8);
 	}
-	checked_write(co, ids->text.buf, ids->text.len);
+	file_frame_write(w, ids->text.buf, ids->text.len);
 }
 
 /* Read n ids from ends[0..n) and text[0..bytes) into l; 0, or -1 when
@@ -807,47 +809,17 @@ static int read_ids(struct id_list *l, const unsigned char *ends, const unsigned
 
 void dedup_shard_write(const struct dedup_shard *s, struct output *out)
 {
-	unsigned char h[SHARD_HEADER];
-	memset(h, 0, sizeof(h));
-	memcpy(h, SHARD_MAGIC, 8);
-	put32(h + 8, SHARD_VERSION);
-	put32(h + 12, BYTE_ORDER_MARK);
-	const uint32_t *params[] = { &s->p.mode, &s->p.normalize, &s->p.ngram, &s->p.perms,
-				     &s->p.bands, &s->p.rows, &s->p.bits };
-	for (size_t i = 0; i < sizeof(params) / sizeof(*params); i++)
-		put32(h + 16 + 4 * i, *params[i]);
-	put64(h + 48, s->p.seed);
+	unsigned char h[SHARD_HEADER] = { 0 };
+	params_encode(h, &s->p);
 	put64(h + 56, s->n);
 	put64(h + 64, s->ids.text.len);
 	put64(h + 72, s->fingerprint);
 	put32(h + 80, (uint32_t)s->entry);
-	struct checked_output co;
-	checked_begin(&co, out);
-	checked_write(&co, h, sizeof(h));
-	checked_write(&co, s->data.buf, s->data.len);
-	write_ids(&co, &s->ids);
-	checked_end(&co);
-}
-
-/* Check a file's frame: magic, version, byte order, its length against
- * what the header promises (body bytes after the header, then the
- * checksum), the checksum. Returns NULL or why not. */
-static const char *frame_check(const unsigned char *buf, size_t n, const char *magic,
-			       uint32_t version, size_t header, uint64_t body, int overflow)
-{
-	if (n < 8 || memcmp(buf, magic, 8))
-		return "not a file of this kind";
-	if (n < header + 8 || get32(buf + 8) != version)
-		return n < header + 8 ? "truncated" : "a format version this synth-dedup does not read";
-	if (get32(buf + 12) != BYTE_ORDER_MARK)
-		return "written on a machine of the other byte order";
-	if (overflow || body > n - header - 8)
-		return "truncated";
-	if (body < n - header - 8)
-		return "corrupt: bytes after the end";
-	if (!hash_trailer_ok(buf, n))
-		return "corrupt: the checksum does not match";
-	return NULL;
+	struct file_frame_writer w;
+	file_frame_begin(&w, &shard_frame, h, out);
+	file_frame_write(&w, s->data.buf, s->data.len);
+	write_ids(&w, &s->ids);
+	file_frame_end(&w);
 }
 
 /* Give up on a shard file: the reason into err, s empty again. */
@@ -874,12 +846,10 @@ int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
 	int overflow = count > UINT64_MAX / 1024 ||
 		       __builtin_mul_overflow(count, entry + 8, &body) ||
 		       __builtin_add_overflow(body, ids_bytes, &body);
-	const char *why = frame_check(buf, n, SHARD_MAGIC, SHARD_VERSION, SHARD_HEADER, body,
-				      overflow);
-	if (n >= 8 && memcmp(buf, SHARD_MAGIC, 8))
-		why = "not a shard index of synth-dedup --shard-index";
-	if (why)
-		return shard_fail(s, err, why);
+	uint64_t length = whole_header ? file_frame_length(&shard_frame, body, overflow)
+				       : FILE_FRAME_ANY_LENGTH;
+	if (file_frame_check(&shard_frame, buf, n, length, err) < 0)
+		return shard_fail(s, err, NULL);
 	if (params_differ(&s->p, buf, err))
 		return shard_fail(s, err, NULL);
 	if (entry != s->entry)
@@ -893,24 +863,6 @@ int dedup_shard_parse(struct dedup_shard *s, const unsigned char *buf, size_t n,
 	return 0;
 }
 
-/* Read the file at path and hand its bytes to parse: 0, or -1 after an
- * error naming the file. */
-static int load_file(const char *path, void *obj,
-		     int (*parse)(void *obj, const unsigned char *buf, size_t n, struct strbuf *err))
-{
-	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = -1;
-	if (file_slurp(path, &data) < 0)
-		error_errno("%s", path);
-	else if (parse(obj, (const unsigned char *)data.buf, data.len, &err) < 0)
-		error("%s: %s", path, err.buf);
-	else
-		rc = 0;
-	strbuf_release(&data);
-	strbuf_release(&err);
-	return rc;
-}
-
 static int parse_shard(void *obj, const unsigned char *buf, size_t n, struct strbuf *err)
 {
 	return dedup_shard_parse(obj, buf, n, err);
@@ -918,7 +870,7 @@ static int parse_shard(void *obj, const unsigned char *buf, size_t n, struct str
 
 int dedup_shard_load(struct dedup_shard *s, const char *path)
 {
-	return load_file(path, s, parse_shard);
+	return file_frame_load(path, FILE_REQUIRED, parse_shard, s) == FILE_LOADED ? 0 : -1;
 }
 
 void dedup_verdicts_init(struct dedup_verdicts *v, uint64_t n, uint64_t fingerprint)
@@ -954,32 +906,28 @@ void dedup_verdicts_drop(struct dedup_verdicts *v, uint64_t record, uint32_t sim
 
 void dedup_verdicts_write(const struct dedup_verdicts *v, struct output *out)
 {
-	unsigned char h[VERDICTS_HEADER], b[16];
-	memset(h, 0, sizeof(h));
-	memcpy(h, VERDICTS_MAGIC, 8);
-	put32(h + 8, VERDICTS_VERSION);
-	put32(h + 12, BYTE_ORDER_MARK);
+	unsigned char h[VERDICTS_HEADER] = { 0 }, b[16];
 	put64(h + 16, v->n);
 	put64(h + 24, v->fingerprint);
 	put64(h + 32, v->ndrop);
 	put64(h + 40, v->of.text.len);
-	struct checked_output co;
-	checked_begin(&co, out);
-	checked_write(&co, h, sizeof(h));
+	struct file_frame_writer w;
+	file_frame_begin(&w, &verdicts_frame, h, out);
 	for (uint64_t i = 0; i < v->ndrop; i++) {
 		put64(b, v->drop[i]);
 		put32(b + 8, v->sim[i]);
 		put32(b + 12, 0);
-		checked_write(&co, b, 16);
+		file_frame_write(&w, b, 16);
 	}
-	write_ids(&co, &v->of);
-	checked_end(&co);
+	write_ids(&w, &v->of);
+	file_frame_end(&w);
 }
 
 /* Give up on a verdicts file: the reason into err, v empty again. */
 static int verdicts_fail(struct dedup_verdicts *v, struct strbuf *err, const char *why)
 {
-	strbuf_addstr(err, why);
+	if (why)
+		strbuf_addstr(err, why);
 	dedup_verdicts_release(v);
 	dedup_verdicts_init(v, 0, 0);
 	return -1;
@@ -993,12 +941,10 @@ int dedup_verdicts_parse(struct dedup_verdicts *v, const unsigned char *buf, siz
 	uint64_t ids_bytes = n >= VERDICTS_HEADER ? get64(buf + 40) : 0, body = 0;
 	int overflow = ndrop > UINT64_MAX / 64 || __builtin_mul_overflow(ndrop, (uint64_t)24, &body) ||
 		       __builtin_add_overflow(body, ids_bytes, &body);
-	const char *why = frame_check(buf, n, VERDICTS_MAGIC, VERDICTS_VERSION, VERDICTS_HEADER, body,
-				      overflow);
-	if (n >= 8 && memcmp(buf, VERDICTS_MAGIC, 8))
-		why = "not the verdicts of synth-dedup --merge-index";
-	if (why)
-		return verdicts_fail(v, err, why);
+	uint64_t length = n >= VERDICTS_HEADER ? file_frame_length(&verdicts_frame, body, overflow)
+					       : FILE_FRAME_ANY_LENGTH;
+	if (file_frame_check(&verdicts_frame, buf, n, length, err) < 0)
+		return verdicts_fail(v, err, NULL);
 	v->n = get64(buf + 16);
 	v->fingerprint = get64(buf + 24);
 	const unsigned char *d = buf + VERDICTS_HEADER;
@@ -1025,5 +971,5 @@ static int parse_verdicts(void *obj, const unsigned char *buf, size_t n, struct 
 
 int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
 {
-	return load_file(path, v, parse_verdicts);
+	return file_frame_load(path, FILE_REQUIRED, parse_verdicts, v) == FILE_LOADED ? 0 : -1;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file_frame.h"
 #include "hash.h"
 #include "minhash.h"
 #include "output.h"
@@ -191,9 +192,10 @@ void dedup_index_write(const struct dedup_index *x, struct output *out);
 int dedup_index_parse(struct dedup_index *x, const unsigned char *buf, size_t n,
 		      struct strbuf *err);
 
-/* Load the index file at path into x: 1 when loaded, 0 when there is no
- * such file, -1 after printing an error naming it. */
-int dedup_index_load(struct dedup_index *x, const char *path);
+/* Load the index file at path into x: FILE_LOADED, FILE_ABSENT when
+ * there is no such file (x is left empty: a first run starts one), or
+ * FILE_FAILED after printing an error naming it. */
+enum file_load dedup_index_load(struct dedup_index *x, const char *path);
 
 /* --- Sharded runs --------------------------------------------------------
  *

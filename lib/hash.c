@@ -2,7 +2,6 @@
 #include "hash.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "alloc.h"
 
@@ -42,13 +41,4 @@ uint64_t hash_stream_end(struct hash_stream *h)
 	uint64_t r = XXH3_64bits_digest(&h->state);
 	free(h);
 	return r;
-}
-
-int hash_trailer_ok(const void *buf, size_t n)
-{
-	if (n < 8)
-		return 0;
-	uint64_t want;
-	memcpy(&want, (const unsigned char *)buf + n - 8, 8);
-	return hash64(buf, n - 8, 0) == want;
 }

@@ -22,11 +22,6 @@ void hash_stream_add(struct hash_stream *h, const void *s, size_t n);
 /* The hash; frees the stream. */
 uint64_t hash_stream_end(struct hash_stream *h);
 
-/* Does buf[0..n) end with the checksum of the bytes before it: their
- * hash64 (seed 0) in the machine's byte order? (See checked_output in
- * output.h.) */
-int hash_trailer_ok(const void *buf, size_t n);
-
 /* The slot of a hashed key in an open-addressing table of cap slots:
  * floor(key * cap / 2^64), which spreads the key's high bits over any
  * capacity, a power of two or not. */

@@ -1,22 +1,25 @@
 /* ngram.c: the n-gram language model; see ngram.h. */
 #include "ngram.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
+#include "file_frame.h"
 #include "hash.h"
 #include "json.h"
 #include "text.h"
 
-#define MODEL_MAGIC "SYNTHNGM"
-#define MODEL_VERSION 1u
 #define HEADER_BYTES 64
+#define LEVEL_HEADER_BYTES 24
+
+static const struct file_frame model_frame = {
+	.magic = "SYNTHNGM", .version = 1, .header = HEADER_BYTES,
+	.kind = "a synth n-gram model",
+};
 
 /* --- The vocabulary ------------------------------------------------------ */
 
@@ -950,34 +953,30 @@ static double get_double(const unsigned char *p)
 	return d;
 }
 
-static void write32s(struct checked_output *w, const uint32_t *v, size_t n)
+static void write32s(struct file_frame_writer *w, const uint32_t *v, size_t n)
 {
-	checked_write(w, v, n * sizeof(*v));
+	file_frame_write(w, v, n * sizeof(*v));
 }
 
 void ngram_write(const struct ngram_model *m, struct output *out)
 {
-	struct checked_output w;
-	checked_begin(&w, out);
 	unsigned char h[HEADER_BYTES] = { 0 };
-	memcpy(h, MODEL_MAGIC, 8);
-	put32(h + 8, MODEL_VERSION);
-	put32(h + 12, BYTE_ORDER_MARK);
 	put32(h + 16, m->order);
 	put32(h + 20, m->nvocab);
 	put64(h + 24, m->text.len);
 	put64(h + 32, m->nlengths);
 	put64(h + 40, m->tokens);
-	checked_write(&w, h, sizeof(h));
+	struct file_frame_writer w;
+	file_frame_begin(&w, &model_frame, h, out);
 	for (unsigned k = 2; k <= m->order; k++) {
-		unsigned char lh[24];
+		unsigned char lh[LEVEL_HEADER_BYTES];
 		put64(lh, m->level[k].nctx);
 		put64(lh + 8, m->level[k].nconts);
 		put_double(lh + 16, m->level[k].discount);
-		checked_write(&w, lh, sizeof(lh));
+		file_frame_write(&w, lh, sizeof(lh));
 	}
 	write32s(&w, m->off, (size_t)m->nvocab + 1);
-	checked_write(&w, m->text.buf, m->text.len);
+	file_frame_write(&w, m->text.buf, m->text.len);
 	write32s(&w, m->uni_count, m->nvocab);
 	for (unsigned k = 2; k <= m->order; k++) {
 		const struct ngram_level *l = &m->level[k];
@@ -992,7 +991,7 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 			put32(e + fill + 20, l->ctx[c].n);
 			fill += 24;
 			if (fill == sizeof(e) || c + 1 == l->nctx) {
-				checked_write(&w, e, fill);
+				file_frame_write(&w, e, fill);
 				fill = 0;
 			}
 		}
@@ -1000,7 +999,7 @@ void ngram_write(const struct ngram_model *m, struct output *out)
 		write32s(&w, l->cont_c, l->nconts);
 	}
 	write32s(&w, m->lengths, m->nlengths);
-	checked_end(&w);
+	file_frame_end(&w);
 }
 
 
@@ -1018,28 +1017,46 @@ static uint32_t *take32s(struct byte_reader *r, uint64_t n)
 
 static int parse_fail(struct ngram_model *m, struct strbuf *err, const char *why)
 {
-	strbuf_addstr(err, why);
+	if (why)
+		strbuf_addstr(err, why);
 	ngram_release(m);
 	return -1;
+}
+
+/* The length of the model file buf[0..n) as its header and its levels'
+ * headers promise it. A file cut short in the levels' headers is longer
+ * than any. */
+static uint64_t model_length(const unsigned char *buf, size_t n)
+{
+	uint32_t order = n >= HEADER_BYTES ? get32(buf + 16) : 0;
+	if (order < 1 || order > NGRAM_MAX_ORDER)
+		return FILE_FRAME_ANY_LENGTH;
+	uint64_t levels = (uint64_t)LEVEL_HEADER_BYTES * (order - 1);
+	if (n - HEADER_BYTES < levels)
+		return UINT64_MAX;
+	/* The words' offsets, their text, the unigram counts; a level's
+	 * contexts and two arrays of continuations; the lengths. */
+	uint64_t nvocab = get32(buf + 20), body = levels + 8 * nvocab + 4;
+	int overflow = __builtin_add_overflow(body, get64(buf + 24), &body);
+	for (unsigned k = 2; k <= order; k++) {
+		const unsigned char *lh = buf + HEADER_BYTES + LEVEL_HEADER_BYTES * (k - 2);
+		uint64_t nctx = get64(lh), nconts = get64(lh + 8), b;
+		overflow |= __builtin_mul_overflow(nctx, (uint64_t)24, &b) ||
+			    __builtin_add_overflow(body, b, &body) ||
+			    __builtin_mul_overflow(nconts, (uint64_t)8, &b) ||
+			    __builtin_add_overflow(body, b, &body);
+	}
+	uint64_t b;
+	overflow |= __builtin_mul_overflow(get64(buf + 32), (uint64_t)4, &b) ||
+		    __builtin_add_overflow(body, b, &body);
+	return file_frame_length(&model_frame, body, overflow);
 }
 
 int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struct strbuf *err)
 {
 	memset(m, 0, sizeof(*m));
-	if (n < 8 || memcmp(buf, MODEL_MAGIC, 8))
-		return parse_fail(m, err, "not a synth n-gram model");
-	if (n < HEADER_BYTES + 8)
-		return parse_fail(m, err, "truncated");
-	if (get32(buf + 8) != MODEL_VERSION) {
-		strbuf_addf(err, "model format version %u; this program reads version %u",
-			    get32(buf + 8), MODEL_VERSION);
-		ngram_release(m);
-		return -1;
-	}
-	if (get32(buf + 12) != BYTE_ORDER_MARK)
-		return parse_fail(m, err, "written on a machine of the other byte order");
-	if (!hash_trailer_ok(buf, n))
-		return parse_fail(m, err, "corrupt: the checksum does not match (or truncated)");
+	if (file_frame_check(&model_frame, buf, n, model_length(buf, n), err) < 0)
+		return parse_fail(m, err, NULL);
 	struct byte_reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
 	m->order = get32(buf + 16);
 	m->nvocab = get32(buf + 20);
@@ -1052,7 +1069,7 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 		return parse_fail(m, err, "corrupt: a bad header");
 	}
 	for (unsigned k = 2; k <= m->order; k++) {
-		const unsigned char *lh = byte_take(&r, 24);
+		const unsigned char *lh = byte_take(&r, LEVEL_HEADER_BYTES);
 		if (!lh)
 			return parse_fail(m, err, "truncated");
 		m->level[k].nctx = get64(lh);
@@ -1133,25 +1150,15 @@ int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struc
 	return 0;
 }
 
+static int parse_model(void *obj, const unsigned char *buf, size_t n, struct strbuf *err)
+{
+	return ngram_parse(obj, buf, n, err);
+}
+
 int ngram_load(struct ngram_model *m, const char *path)
 {
-	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = 0;
 	memset(m, 0, sizeof(*m));
-	/* Room for the whole file first, in huge pages where it is large:
-	 * models run to hundreds of megabytes. */
-	struct stat st;
-	if (!stat(path, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
-		strbuf_grow(&data, (size_t)st.st_size + 1);
-		hint_huge_pages(data.buf, (size_t)st.st_size + 1);
-	}
-	if (file_slurp(path, &data) < 0)
-		rc = error_errno("%s", path);
-	else if (ngram_parse(m, (const unsigned char *)data.buf, data.len, &err) < 0)
-		rc = error("%s: %s", path, err.buf);
-	strbuf_release(&data);
-	strbuf_release(&err);
-	return rc;
+	return file_frame_load(path, FILE_REQUIRED, parse_model, m) == FILE_LOADED ? 0 : -1;
 }
 
 double ngram_perplexity(const struct ngram_model *m, const char *s, size_t n, uint32_t **ids,

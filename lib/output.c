@@ -14,7 +14,6 @@
 
 #include "alloc.h"
 #include "diag.h"
-#include "hash.h"
 #include "strbuf.h"
 
 /* Temporary files to remove if the program dies before renaming them.
@@ -294,25 +293,4 @@ int output_end(struct output *o, int failed)
 		return 0;
 	}
 	return output_close(o);
-}
-
-void checked_begin(struct checked_output *c, struct output *out)
-{
-	c->out = out;
-	c->sum = hash_stream_new();
-}
-
-void checked_write(struct checked_output *c, const void *p, size_t n)
-{
-	output_write(c->out, p, n);
-	hash_stream_add(c->sum, p, n);
-}
-
-void checked_end(struct checked_output *c)
-{
-	uint64_t sum = hash_stream_end(c->sum);
-	unsigned char tail[8];
-	memcpy(tail, &sum, 8);
-	output_write(c->out, tail, sizeof(tail));
-	c->sum = NULL;
 }

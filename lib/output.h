@@ -63,16 +63,4 @@ void output_abort(struct output *o);
  * then, output_close(). Returns what output_close() returns, or 0. */
 int output_end(struct output *o, int failed);
 
-/* A file that ends with a checksum, the 64-bit hash (hash64, seed 0) of
- * every byte before it, as the dedup index and the n-gram model are:
- * write its pieces through checked_write(), then checked_end() appends
- * the checksum. hash_trailer_ok() (hash.h) checks one. */
-struct checked_output {
-	struct output *out;
-	struct hash_stream *sum;
-};
-void checked_begin(struct checked_output *c, struct output *out);
-void checked_write(struct checked_output *c, const void *p, size_t n);
-void checked_end(struct checked_output *c);
-
 #endif

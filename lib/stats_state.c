@@ -8,9 +8,9 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
+#include "file_frame.h"
 #include "hash.h"
 #include "json.h"
-#include "output.h"
 
 /* A state file, every number in the byte order of the machine that wrote
  * it (recorded by the marker):
@@ -31,13 +31,16 @@
  * Offsets into the arena are kept as they are, since the arena is kept
  * whole. Entries go out in slot order; loading inserts them afresh, so the
  * tables need not have the same size on both sides. */
-#define STATE_MAGIC "SYNTHSTS"
-#define STATE_VERSION 2u
 #define HEADER_U32 4
 #define HEADER_U64 27
-#define STATE_HEADER_BYTES (16 + 4 * HEADER_U32 + 8 * HEADER_U64)
+#define STATE_HEADER_BYTES (FILE_FRAME_FIELDS + 4 * HEADER_U32 + 8 * HEADER_U64)
 #define STATE_GROUP_BYTES 48	/* a group before its key and registers */
 #define STATE_BATCH (1u << 16)
+
+static const struct file_frame state_frame = {
+	.magic = "SYNTHSTS", .version = 2, .header = STATE_HEADER_BYTES,
+	.kind = "a synth-stats state",
+};
 
 /* The header, decoded. */
 struct state_header {
@@ -49,7 +52,7 @@ struct state_header {
 	uint64_t invalid, input_bytes, exact_until;
 };
 
-/* Header fields from offset 16 on, in order; one list for both ways. */
+/* Header fields after the frame's, in order; one list for both ways. */
 static void header_fields(struct state_header *h, uint32_t **f32, uint64_t **f64)
 {
 	uint32_t *a[] = { &h->max_n, &h->hll_p, &h->group_hll_p, &h->approx };
@@ -72,13 +75,10 @@ static void header_encode(struct state_header *h, unsigned char *buf)
 	uint64_t *f64[HEADER_U64];
 	header_fields(h, f32, f64);
 	memset(buf, 0, STATE_HEADER_BYTES);
-	memcpy(buf, STATE_MAGIC, 8);
-	put32(buf + 8, STATE_VERSION);
-	put32(buf + 12, BYTE_ORDER_MARK);
 	for (size_t i = 0; i < HEADER_U32; i++)
-		put32(buf + 16 + 4 * i, *f32[i]);
+		put32(buf + FILE_FRAME_FIELDS + 4 * i, *f32[i]);
 	for (size_t i = 0; i < HEADER_U64; i++)
-		put64(buf + 16 + 4 * HEADER_U32 + 8 * i, *f64[i]);
+		put64(buf + FILE_FRAME_FIELDS + 4 * HEADER_U32 + 8 * i, *f64[i]);
 }
 
 static void header_decode(struct state_header *h, const unsigned char *buf)
@@ -87,22 +87,22 @@ static void header_decode(struct state_header *h, const unsigned char *buf)
 	uint64_t *f64[HEADER_U64];
 	header_fields(h, f32, f64);
 	for (size_t i = 0; i < HEADER_U32; i++)
-		*f32[i] = get32(buf + 16 + 4 * i);
+		*f32[i] = get32(buf + FILE_FRAME_FIELDS + 4 * i);
 	for (size_t i = 0; i < HEADER_U64; i++)
-		*f64[i] = get64(buf + 16 + 4 * HEADER_U32 + 8 * i);
+		*f64[i] = get64(buf + FILE_FRAME_FIELDS + 4 * HEADER_U32 + 8 * i);
 }
 
 /* Pieces of the file gathered into larger writes: a table goes out an
  * entry at a time. */
 struct state_writer {
-	struct checked_output co;
+	struct file_frame_writer fw;
 	unsigned char *buf;
 	size_t len;
 };
 
 static void state_flush(struct state_writer *w)
 {
-	checked_write(&w->co, w->buf, w->len);
+	file_frame_write(&w->fw, w->buf, w->len);
 	w->len = 0;
 }
 
@@ -111,7 +111,7 @@ static void state_put(struct state_writer *w, const void *p, size_t n)
 	if (w->len + n > STATE_BATCH)
 		state_flush(w);
 	if (n > STATE_BATCH) {
-		checked_write(&w->co, p, n);
+		file_frame_write(&w->fw, p, n);
 		return;
 	}
 	memcpy(w->buf + w->len, p, n);
@@ -157,10 +157,9 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
 			h.group_keys += cs->groups[i]->keylen;
 
 	struct state_writer w = { .buf = xmalloc(STATE_BATCH) };
-	checked_begin(&w.co, out);
 	unsigned char hb[STATE_HEADER_BYTES];
 	header_encode(&h, hb);
-	state_put(&w, hb, sizeof(hb));
+	file_frame_begin(&w.fw, &state_frame, hb, out);
 	state_put(&w, r->by ? r->by : "", h.by);
 	for (size_t i = 0; i < LENHIST_DENSE; i++) {
 		if (len->dense[i]) {
@@ -205,7 +204,7 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
 		state_put(&w, g->bigrams_hll.reg, (size_t)1 << STATS_GROUP_HLL_P);
 	}
 	state_flush(&w);
-	checked_end(&w.co);
+	file_frame_end(&w.fw);
 	free(w.buf);
 }
 
@@ -472,28 +471,19 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 {
 	if (cs->records || cs->ngroups || cs->sample.n)
 		BUG("stats_state_parse into a state already counted into");
-	if (n < 8 || memcmp(buf, STATE_MAGIC, 8))
-		return state_fail(cs, err, "not a synth-stats state");
-	if (n < STATE_HEADER_BYTES + 8)
-		return state_fail(cs, err, "truncated");
-	if (get32(buf + 8) != STATE_VERSION) {
-		strbuf_addf(err, "state format version %u; this synth-stats reads version %u",
-			    get32(buf + 8), STATE_VERSION);
-		return state_fail(cs, err, NULL);
-	}
-	if (get32(buf + 12) != BYTE_ORDER_MARK)
-		return state_fail(cs, err, "written on a machine of the other byte order");
-	struct state_header h;
-	header_decode(&h, buf);
+	struct state_header h = { 0 };
 	int overflow = 0;
-	uint64_t length = state_length(&h, cs, &overflow);
-	if (!hash_trailer_ok(buf, n)) {
-		/* A file cut short is told by the length its header promises,
-		 * when the header reads as one of ours. */
-		int cut = same_settings(&h, cs) && header_ok(&h) && !overflow && length > n;
-		return state_fail(cs, err,
-				  cut ? "truncated" : "corrupt: the checksum does not match");
+	uint64_t length = 0, promised = FILE_FRAME_ANY_LENGTH;
+	if (n >= STATE_HEADER_BYTES) {
+		header_decode(&h, buf);
+		length = state_length(&h, cs, &overflow);
+		/* The length counts only when the header reads as one of
+		 * ours: tables of other settings have entries of other sizes. */
+		if (same_settings(&h, cs) && header_ok(&h))
+			promised = overflow ? UINT64_MAX : length;
 	}
+	if (file_frame_check(&state_frame, buf, n, promised, err) < 0)
+		return state_fail(cs, err, NULL);
 	if (!same_settings(&h, cs)) {
 		strbuf_addf(err,
 			    "made with n-grams up to %u, sketches of 2^%u and 2^%u registers and a "
@@ -536,27 +526,33 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 	return 0;
 }
 
+/* A state being read: where to, and the report it adds to. */
+struct state_read {
+	struct corpus_stats *cs;
+	struct stats_report *r;
+};
+
+static int parse_state(void *obj, const unsigned char *buf, size_t n, struct strbuf *err)
+{
+	struct state_read *sr = obj;
+	return stats_state_parse(sr->cs, sr->r, buf, n, err);
+}
+
 int stats_state_read(struct corpus_stats *cs, struct stats_report *r, const char *path)
 {
-	struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
 	struct stats_report got = { .by = r->by };
 	struct corpus_stats part;
-	int rc = 0;
 	corpus_stats_init(&part, cs->memory_limit, cs->seed);
 	part.exact_until = cs->exact_until;
-	if (file_slurp(path, &data) < 0)
-		rc = error_errno("%s", path);
-	else if (stats_state_parse(&part, &got, (const unsigned char *)data.buf, data.len,
-				    &err) < 0)
-		rc = error("%s: %s", path, err.buf);
-	/* The file's bytes go before the merge, which may need the room. */
-	strbuf_release(&data);
+	/* The file's bytes are freed once parsed, before the merge, which
+	 * may need the room. */
+	struct state_read sr = { &part, &got };
+	int rc = file_frame_load(path, FILE_REQUIRED, parse_state, &sr) == FILE_LOADED ? 0 : -1;
 	if (!rc) {
 		corpus_stats_merge(cs, &part);
 		r->invalid += got.invalid;
 		r->input_bytes += got.input_bytes;
 	}
 	corpus_stats_release(&part);
-	strbuf_release(&err);
 	return rc;
 }

@@ -317,7 +317,7 @@ make_seed() {
 	head -c 1000 model.ngm > short.ngm
 	run synth-gen markov --load short.ngm -n 1
 	assert_failure 1
-	assert_output --partial "synth-gen: short.ngm: corrupt"
+	assert_output "synth-gen: short.ngm: truncated"
 	run synth-gen markov --load seed.jsonl -n 1
 	assert_failure 1
 	assert_output "synth-gen: seed.jsonl: not a synth n-gram model"

@@ -57,40 +57,6 @@ static void remove_temps(void)
 	ntmp = 0;
 }
 
-/* Standard error goes to a file while a test expects a message there. */
-static int saved_stderr = -1;
-static const char *stderr_path;
-
-static void capture_stderr(void)
-{
-	fflush(stderr);
-	if (!stderr_path)
-		stderr_path = write_temp("", 0);
-	int fd = open(stderr_path, O_WRONLY | O_TRUNC);
-	if (fd < 0) {
-		perror(stderr_path);
-		exit(1);
-	}
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-}
-
-/* Restore standard error; returns what was written to it (static). */
-static const char *captured_stderr(void)
-{
-	static char buf[4096];
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	int fd = open(stderr_path, O_RDONLY);
-	ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	buf[r > 0 ? r : 0] = '\0';
-	return buf;
-}
-
 /* What reading an input yields. */
 struct result {
 	int status;		/* 0: read to the end; -1: open or read error */

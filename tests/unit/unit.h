@@ -9,7 +9,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int unit_count, unit_failures;
 
@@ -44,6 +46,43 @@ static int unit_ok(int cond, const char *file, int line, const char *fmt, ...)
 	} while (0)
 
 #define is_str(got, want, ...) is_mem((got), strlen(got), (want), strlen(want), __VA_ARGS__)
+
+/* Standard error, for a check of what a function prints there:
+ * capture_stderr() sends it to a temporary file of no name, and
+ * captured_stderr() puts it back and returns what was written (in a
+ * static buffer, until the next call). */
+static int unit_stderr_file = -1, unit_saved_stderr = -1;
+
+static inline void capture_stderr(void)
+{
+	fflush(stderr);
+	if (unit_stderr_file < 0) {
+		char path[] = "/tmp/synth-test-stderr-XXXXXX";
+		unit_stderr_file = mkstemp(path);
+		if (unit_stderr_file < 0) {
+			perror(path);
+			exit(1);
+		}
+		unlink(path);
+	}
+	if (ftruncate(unit_stderr_file, 0) < 0 || lseek(unit_stderr_file, 0, SEEK_SET) < 0) {
+		perror("capture_stderr");
+		exit(1);
+	}
+	unit_saved_stderr = dup(2);
+	dup2(unit_stderr_file, 2);
+}
+
+static inline const char *captured_stderr(void)
+{
+	static char buf[4096];
+	fflush(stderr);
+	dup2(unit_saved_stderr, 2);
+	close(unit_saved_stderr);
+	ssize_t r = pread(unit_stderr_file, buf, sizeof(buf) - 1, 0);
+	buf[r > 0 ? r : 0] = '\0';
+	return buf;
+}
 
 /* End of main(): print the plan, return the exit status. */
 static inline int done_testing(void)
