@@ -22,6 +22,7 @@
 #include "json.h"
 #include "ngram.h"
 #include "output.h"
+#include "pool.h"
 #include "records.h"
 #include "report_html.h"
 #include "stats_compare.h"
@@ -87,6 +88,11 @@ struct settings {
 /* Records whose perplexity the quantiles come from, at most: a uniform
  * sample keyed by each record's text and line. */
 #define PERPLEXITY_SAMPLE 5000
+/* A record of at most this many bytes has its perplexity computed once
+ * the sample is final, its text kept while it is in the sample (a
+ * thread's sample then holds at most 5000 x 8 KiB); a longer one at once
+ * when it gets in. */
+#define PERPLEXITY_DEFER 8192
 
 struct worker {
 	const struct settings *set;
@@ -153,7 +159,9 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		 * are drawn apart, and the same for any -j. */
 		uint64_t h = hash64(text, len, set->common.seed ^ 0x706572706c6578ull) ^
 			     mix64(r->lineno);
-		if (value_sample_wants(&w->ppl, h))
+		if (len <= PERPLEXITY_DEFER)
+			value_sample_defer(&w->ppl, h, text, len);
+		else if (value_sample_wants(&w->ppl, h))
 			value_sample_add(&w->ppl, h, ngram_perplexity(&set->lm, text, len, &w->ids,
 								    &w->ids_cap));
 	}
@@ -261,6 +269,46 @@ static void train_ordered(void *arg, struct emit *e)
 	}
 }
 
+/* The sample's deferred perplexities, a share of the sample a task on
+ * -j threads. */
+struct ppl_job {
+	const struct settings *set;
+	struct value_sample *sample;
+	unsigned ntasks;
+};
+
+/* A task's model and the scratch of its word ids. */
+struct ppl_scratch {
+	const struct settings *set;
+	uint32_t *ids;
+	size_t cap;
+};
+
+static double perplexity_of(void *arg, const char *text, size_t len)
+{
+	struct ppl_scratch *t = arg;
+	return ngram_perplexity(&t->set->lm, text, len, &t->ids, &t->cap);
+}
+
+static void ppl_task(void *arg, unsigned task)
+{
+	struct ppl_job *job = arg;
+	size_t n = job->sample->n;
+	struct ppl_scratch t = { job->set, NULL, 0 };
+	value_sample_compute(job->sample, n * task / job->ntasks, n * (task + 1) / job->ntasks,
+			     perplexity_of, &t);
+	free(t.ids);
+}
+
+static void compute_perplexities(const struct settings *set, struct value_sample *sample)
+{
+	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
+	struct pool *pool = pool_new(jobs - 1);
+	struct ppl_job job = { set, sample, 4 * jobs };
+	pool_run(pool, job.ntasks, ppl_task, &job);
+	pool_free(pool);
+}
+
 /* One corpus: its statistics (merged into the first worker's) and, with
  * a model, the perplexities of its records. Returns the record loop's
  * status; the caller releases rl. */
@@ -271,7 +319,9 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
 	};
 	int rc = record_loop_run(rl);
-	merge_workers(set, rl);
+	struct worker *all = merge_workers(set, rl);
+	if (set->has_lm)
+		compute_perplexities(set, &all->ppl);
 	return rc;
 }
 

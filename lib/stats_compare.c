@@ -7,8 +7,10 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
+#include "diag.h"
 
 /* The count of a word hash in a vocabulary, 0 when absent. */
 static uint64_t vocab_count(const struct corpus_stats *cs, uint64_t word)
@@ -143,6 +145,8 @@ void value_sample_init(struct value_sample *s, size_t k)
 
 void value_sample_release(struct value_sample *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		free(s->e[i].text);
 	free(s->e);
 	s->e = NULL;
 	s->n = 0;
@@ -153,7 +157,9 @@ int value_sample_wants(const struct value_sample *s, uint64_t hash)
 	return s->n < s->k || (s->k && hash < s->e[0].hash);
 }
 
-void value_sample_add(struct value_sample *s, uint64_t hash, double v)
+/* Put an entry in (it takes text, which it frees when the entry does not
+ * get in or is pushed out). */
+static void put(struct value_sample *s, uint64_t hash, double v, char *text, size_t len)
 {
 	size_t i;
 	if (s->n < s->k) {
@@ -164,9 +170,12 @@ void value_sample_add(struct value_sample *s, uint64_t hash, double v)
 			i = (i - 1) / 2;
 		}
 	} else {
-		if (!s->k || hash >= s->e[0].hash)
+		if (!s->k || hash >= s->e[0].hash) {
+			free(text);
 			return;
+		}
 		/* Replace the largest, sift down. */
+		free(s->e[0].text);
 		i = 0;
 		for (;;) {
 			size_t l = 2 * i + 1, m = i;
@@ -181,18 +190,52 @@ void value_sample_add(struct value_sample *s, uint64_t hash, double v)
 			i = m;
 		}
 	}
-	s->e[i].hash = hash;
-	s->e[i].v = v;
+	s->e[i] = (struct value_sample_entry){ hash, v, text, len };
+}
+
+void value_sample_add(struct value_sample *s, uint64_t hash, double v)
+{
+	put(s, hash, v, NULL, 0);
+}
+
+void value_sample_defer(struct value_sample *s, uint64_t hash, const char *text, size_t len)
+{
+	if (!value_sample_wants(s, hash))
+		return;
+	char *copy = xmalloc(len ? len : 1);
+	memcpy(copy, text, len);
+	put(s, hash, NAN, copy, len);
+}
+
+void value_sample_compute(struct value_sample *s, size_t from, size_t to,
+			  double (*fn)(void *arg, const char *text, size_t len), void *arg)
+{
+	for (size_t i = from; i < to && i < s->n; i++) {
+		struct value_sample_entry *e = &s->e[i];
+		if (!e->text)
+			continue;
+		e->v = fn(arg, e->text, e->len);
+		free(e->text);
+		e->text = NULL;
+	}
 }
 
 void value_sample_merge(struct value_sample *dst, const struct value_sample *src)
 {
-	for (size_t i = 0; i < src->n; i++)
-		value_sample_add(dst, src->e[i].hash, src->e[i].v);
+	for (size_t i = 0; i < src->n; i++) {
+		const struct value_sample_entry *e = &src->e[i];
+		if (e->text)
+			value_sample_defer(dst, e->hash, e->text, e->len);
+		else
+			value_sample_add(dst, e->hash, e->v);
+	}
 }
 
 void value_sample_values(const struct value_sample *s, double *out)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->e[i].text)
+			BUG("value_sample_values: a value is still deferred");
 		out[i] = s->e[i].v;
+	}
 }

@@ -47,19 +47,31 @@ double quantile_sorted(double *v, size_t n, double q);
  * and the seed of the hash, never on their order or on threads. A value
  * costly to compute is computed only when value_sample_wants() says the
  * record gets in, which after the first k records is rarer and rarer
- * (about k ln(n / k) times for n records). */
+ * (about k ln(n / k) times for n records); or, with value_sample_defer(),
+ * not until the sample is final: the record's text is kept while it is
+ * in, and value_sample_compute() computes the values of the k left. */
 struct value_sample {
 	size_t k, n;
-	struct { uint64_t hash; double v; } *e;	/* a max-heap by hash */
+	struct value_sample_entry {
+		uint64_t hash;
+		double v;
+		char *text;		/* a deferred value's record, owned; else NULL */
+		size_t len;
+	} *e;			/* a max-heap by hash */
 };
 
 void value_sample_init(struct value_sample *s, size_t k);
 void value_sample_release(struct value_sample *s);
 int value_sample_wants(const struct value_sample *s, uint64_t hash);
 void value_sample_add(struct value_sample *s, uint64_t hash, double v);
+void value_sample_defer(struct value_sample *s, uint64_t hash, const char *text, size_t len);
+/* Compute the deferred values of entries [from, to) (of s->n) by fn. */
+void value_sample_compute(struct value_sample *s, size_t from, size_t to,
+			  double (*fn)(void *arg, const char *text, size_t len), void *arg);
 /* Fold src into dst: the k smallest hashes of both. */
 void value_sample_merge(struct value_sample *dst, const struct value_sample *src);
-/* The values, in no particular order, into out (s->n of them). */
+/* The values, in no particular order, into out (s->n of them); none may
+ * be deferred still. */
 void value_sample_values(const struct value_sample *s, double *out);
 
 #endif

@@ -371,6 +371,14 @@ static int cmp_double(const void *x, const void *y)
 }
 
 /* The values of the k smallest hashes, whatever the order and the split. */
+static double value_of_text(void *arg, const char *text, size_t len)
+{
+	(void)arg;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, text);
+	return strtod(buf, NULL);
+}
+
 static void test_value_sample(void)
 {
 	struct value_sample a, b, c;
@@ -406,6 +414,33 @@ static void test_value_sample(void)
 		below += mix64(i + 1) <= kept_max;
 	ok(a.n == 100 && b.n == 100 && ok_all && below == 100,
 	   "value_sample: the 100 smallest of 5000 hashes, in any order and split");
+	/* Deferred: the texts kept while in, the values computed at the
+	 * end, in parts, one part's values given at once; the same values. */
+	struct value_sample d[2];
+	value_sample_init(&d[0], 100);
+	value_sample_init(&d[1], 100);
+	for (uint64_t i = 0; i < 5000; i++) {
+		char text[32];
+		int len = snprintf(text, sizeof(text), "%llu", (unsigned long long)i);
+		uint64_t h = mix64(i + 1);
+		if (i % 3)
+			value_sample_defer(&d[i % 2], h, text, (size_t)len);
+		else if (value_sample_wants(&d[i % 2], h))
+			value_sample_add(&d[i % 2], h, (double)i);
+	}
+	value_sample_merge(&d[0], &d[1]);
+	size_t deferred = 0;
+	for (size_t i = 0; i < d[0].n; i++)
+		deferred += d[0].e[i].text != NULL;
+	value_sample_compute(&d[0], 0, 40, value_of_text, NULL);
+	value_sample_compute(&d[0], 40, d[0].n, value_of_text, NULL);
+	double vd[100];
+	value_sample_values(&d[0], vd);
+	qsort(vd, 100, sizeof(double), cmp_double);
+	ok(d[0].n == 100 && deferred > 30 && deferred < 100 && !memcmp(vd, va, sizeof(va)),
+	   "value_sample: deferred values (%zu of 100), computed at the end, are the same", deferred);
+	value_sample_release(&d[0]);
+	value_sample_release(&d[1]);
 	value_sample_release(&a);
 	value_sample_release(&b);
 	value_sample_release(&c);
