@@ -591,20 +591,56 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 /* The ASCII fast path of text_joined() for NORM_FULL: a word character
  * is written lower-cased, and the first other character after a word
  * character as one space; no branches on the data. */
-static void join_ascii_full(const char *s, size_t n, struct strbuf *out)
+/* Bytes s[0..n) of join_ascii_full() to d, one at a time; returns the
+ * new end. prev: whether the byte before was a word character. */
+static inline char *join_ascii_bytes(const char *s, size_t n, char *d, unsigned *prev)
 {
-	strbuf_grow(out, n + 1);
-	char *d = out->buf + out->len, *start = d;
-	unsigned prev = 0;
+	unsigned p = *prev;
 	for (size_t i = 0; i < n; i++) {
 		/* Below 0x80. Setting bit 0x20 lower-cases a letter and
 		 * leaves a digit as it is. */
 		unsigned c = (unsigned char)s[i];
 		unsigned word = ascii_word[c];
 		*d = (char)(word ? c | 0x20 : ' ');
-		d += word | prev;
-		prev = word;
+		d += word | p;
+		p = word;
 	}
+	*prev = p;
+	return d;
+}
+
+static void join_ascii_full(const char *s, size_t n, struct strbuf *out)
+{
+	strbuf_grow(out, n + 1);
+	char *d = out->buf + out->len, *start = d;
+	unsigned prev = 0;
+	size_t i = 0;
+#if defined(__SSE2__)
+	/* Sixteen bytes at a time: when each is kept, a word character or
+	 * the first separator after a word (the separators after it are
+	 * dropped), they go out as they are classified; else one at a time. */
+	const __m128i lo_a = _mm_set1_epi8('a' - 1), hi_z = _mm_set1_epi8('z' + 1),
+		      lo_0 = _mm_set1_epi8('0' - 1), hi_9 = _mm_set1_epi8('9' + 1),
+		      bit = _mm_set1_epi8(0x20);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i low = _mm_or_si128(v, bit);
+		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(low, lo_a), _mm_cmpgt_epi8(hi_z, low));
+		__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, lo_0), _mm_cmpgt_epi8(hi_9, v));
+		__m128i word = _mm_or_si128(letter, digit);
+		unsigned w = (unsigned)_mm_movemask_epi8(word);
+		if (((w | w << 1 | prev) & 0xffff) != 0xffff) {
+			d = join_ascii_bytes(s + i, 16, d, &prev);
+			continue;
+		}
+		/* A digit has bit 0x20 already; a separator becomes a space. */
+		__m128i o = _mm_or_si128(_mm_and_si128(word, low), _mm_andnot_si128(word, bit));
+		_mm_storeu_si128((__m128i *)(void *)d, o);
+		d += 16;
+		prev = w >> 15;
+	}
+#endif
+	d = join_ascii_bytes(s + i, n - i, d, &prev);
 	if (d > start && d[-1] == ' ')
 		d--;
 	strbuf_setlen(out, out->len + (size_t)(d - start));

@@ -181,6 +181,36 @@ static void test_joined(void)
 		strbuf_release(&fast);
 		strbuf_release(&slow);
 	}
+	/* Random ASCII of every length to 200, from words with single
+	 * spaces (taken sixteen bytes at a time) to runs of separators and
+	 * control bytes: the fast path joins as the words do. */
+	struct strbuf text = STRBUF_INIT, fast = STRBUF_INIT, slow = STRBUF_INIT;
+	uint64_t state = 11;
+	size_t differ = 0;
+	for (size_t t = 0; t < 4000; t++) {
+		strbuf_reset(&text);
+		size_t len = t % 201;
+		unsigned sep = (unsigned)(t % 7); /* 1 in 2^sep bytes a separator */
+		for (size_t k = 0; k < len; k++) {
+			state = mix64(state);
+			char c;
+			if (state % ((uint64_t)1 << sep))
+				c = "abcXYZ0189qQ"[(state >> 8) % 12];
+			else
+				c = " ,.-\t\n!_\x01\x7f"[(state >> 8) % 10];
+			strbuf_addc(&text, c);
+		}
+		strbuf_reset(&fast);
+		strbuf_reset(&slow);
+		text_joined(text.buf, text.len, NORM_FULL, &ws, &fast);
+		text_words(text.buf, text.len, &ws);
+		words_join(&ws, 0, ws.n, &slow);
+		differ += fast.len != slow.len || memcmp(fast.buf, slow.buf, fast.len);
+	}
+	ok(!differ, "4000 random ASCII texts joined as their words (%zu differ)", differ);
+	strbuf_release(&text);
+	strbuf_release(&fast);
+	strbuf_release(&slow);
 	struct strbuf sb = STRBUF_INIT;
 	text_joined("Hello,   World!", 15, NORM_FULL, &ws, &sb);
 	is_str(sb.buf, "hello world", "full: case folded, punctuation gone, spaces folded");
