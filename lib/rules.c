@@ -18,6 +18,30 @@ void rules_release(struct rules *rs)
 	rs->n = 0;
 }
 
+int regex_count(const pcre2_code *re, const char *text, size_t len, pcre2_match_data *md,
+		pcre2_match_context *mctx, uint64_t *count)
+{
+	PCRE2_SIZE off = 0;
+	*count = 0;
+	while (off <= len) {
+		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, mctx);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0)
+			return rc;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		(*count)++;
+		/* After an empty match, on by one byte; then past continuation
+		 * bytes (10xxxxxx) to the start of a character: an empty match
+		 * sits before a character, and a match of \C can end inside
+		 * one. */
+		off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+		while (off < len && ((unsigned char)text[off] & 0xC0) == 0x80)
+			off++;
+	}
+	return 0;
+}
+
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';

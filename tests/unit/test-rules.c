@@ -80,11 +80,45 @@ static void test_bad(void)
 	   matches(&rs.rule[0], "x"), "a NUL ends its line's text, as for getline() and C strings");
 }
 
+static int count(const char *rule, const char *text, uint64_t *n)
+{
+	if (parse(rule) < 0 || rs.n != 1)
+		return -99;
+	pcre2_match_data *md = pcre2_match_data_create(2, NULL);
+	int rc = regex_count(rs.rule[0].re, text, strlen(text), md, NULL, n);
+	pcre2_match_data_free(md);
+	return rc;
+}
+
+/* An empty match in front of a multi-byte character: the next search
+ * starts past the whole character, where PCRE2 said "bad offset into
+ * UTF string" when it started inside it. */
+static void test_zero_width_over_utf8(void)
+{
+	uint64_t n = 99;
+	ok(count("reject e /(?=\xc3\xa9)/", "caf\xc3\xa9", &n) == 0 && n == 1,
+	   "a lookahead before 'e-acute' counts once: %llu", (unsigned long long)n);
+	ok(count("reject s /^/m", "\xc3\xa9" "a\nb", &n) == 0 && n == 2,
+	   "/^/m on two lines, the first starting with 'e-acute': %llu", (unsigned long long)n);
+	ok(count("reject e //", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", &n) == 0 && n == 4,
+	   "the empty pattern between and around three characters of 2, 3 and 4 bytes: %llu",
+	   (unsigned long long)n);
+	ok(count("reject e /x*/", "\xc3\xa9xx\xc3\xa9", &n) == 0 && n == 4,
+	   "empty and non-empty matches mixed: %llu", (unsigned long long)n);
+	ok(count("reject e /b/", "abcb", &n) == 0 && n == 2, "plain matches, without overlap");
+	ok(count("reject c /\\C/", "\xc3\xa9z", &n) == 0 && n == 2,
+	   "a match of \\C ends inside a character: the next search starts after it: %llu",
+	   (unsigned long long)n);
+	ok(count("reject e /(a+)+$/", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", &n) != 0 ||
+	   n == 0, "a runaway pattern is an error or no match, not a hang");
+}
+
 int main(void)
 {
 	diag_init("test-rules");
 	test_good();
 	test_bad();
+	test_zero_width_over_utf8();
 	rules_release(&rs);
 	strbuf_release(&err);
 	return done_testing();
