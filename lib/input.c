@@ -19,6 +19,15 @@
 
 static const unsigned char zstd_magic[4] = { 0x28, 0xB5, 0x2F, 0xFD };
 
+/* Does a zstd stream start with these four bytes? A frame's magic
+ * number, or a skippable frame's, 0x184D2A50 to 0x184D2A5F (little
+ * endian), which zstd -d reads past, and so does the decoder. */
+static int zstd_start(const unsigned char *head)
+{
+	return !memcmp(head, zstd_magic, 4) ||
+	       ((head[0] & 0xF0) == 0x50 && head[1] == 0x2A && head[2] == 0x4D && head[3] == 0x18);
+}
+
 /* read() that retries on EINTR; returns bytes read, 0 at EOF, -1 on error. */
 static ssize_t read_some(int fd, void *buf, size_t n)
 {
@@ -42,7 +51,7 @@ int input_open(struct input *in, const char *path)
 			return error_errno("%s", path);
 		in->close_fd = 1;
 	}
-	/* Peek at the first bytes for the zstd magic number. They stay in the
+	/* Peek at the first bytes for a zstd magic number. They stay in the
 	 * carry (plain input) or the compressed buffer (zstd). */
 	unsigned char head[4];
 	size_t got = 0;
@@ -60,7 +69,7 @@ int input_open(struct input *in, const char *path)
 		got += (size_t)r;
 	}
 	in->bytes_read = got;
-	if (got == sizeof(head) && !memcmp(head, zstd_magic, sizeof(head))) {
+	if (got == sizeof(head) && zstd_start(head)) {
 		in->zd = ZSTD_createDCtx();
 		if (!in->zd)
 			die("out of memory (zstd)");

@@ -1,8 +1,8 @@
 /* input.h: reading JSON Lines input in blocks of whole lines.
  *
  * An input is a file named on the command line, or standard input for
- * "-". Compressed input is recognised by the zstd magic number, never by
- * the name. The reader hands out blocks: buffers that hold whole lines
+ * "-". Compressed input is recognised by a zstd magic number (a frame's
+ * or a skippable frame's), never by the name. The reader hands out blocks: buffers that hold whole lines
  * (a final line without a newline counts), so that a block can be given
  * to a worker thread and split there. A line may be of any length: the
  * buffer grows until it holds one. A UTF-8 byte-order mark at the start

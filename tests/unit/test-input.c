@@ -375,6 +375,26 @@ static void test_zstd(void)
 	zstd_frame(&z, "", 0, 1);
 	lines_are(z.buf, z.len, "1:a\n", "zstd: empty frames around one line");
 
+	/* A skippable frame first (magic 0x184D2A50 to 0x184D2A5F, a 32-bit
+	 * length, that many bytes), as zstd -d reads it: still zstd. It was
+	 * read as text, and its binary as records. */
+	for (unsigned k = 0; k < 16; k += 15) {
+		strbuf_reset(&z);
+		unsigned char skip[8 + 5] = { (unsigned char)(0x50 + k), 0x2A, 0x4D, 0x18, 5, 0, 0, 0,
+					      0xff, 0x00, 0xfe, '\n', 0x01 };
+		strbuf_add(&z, skip, sizeof(skip));
+		zstd_frame(&z, LIT("{\"a\":1}\n{}\n"), 1);
+		strbuf_add(&z, skip, sizeof(skip));
+		lines_are(z.buf, z.len, "1:{\"a\":1}\n2:{}\n",
+			  k ? "zstd: skippable frames 0x184D2A5F around a frame"
+			    : "zstd: skippable frames 0x184D2A50 around a frame");
+	}
+	strbuf_reset(&z);
+	strbuf_add(&z, "\x5a\x2a\x4d\x18\0\0\0\0", 8);
+	lines_are(z.buf, z.len, "", "zstd: a skippable frame alone: no lines, no error");
+	lines_are(LIT("\x5a\x2a\x4d\x17\n"), "1:\x5a\x2a\x4d\x17\n",
+		  "a near miss of the skippable magic is plain text");
+
 	/* A larger input, so that decoding spans many reads. */
 	strbuf_reset(&data);
 	strbuf_reset(&want);
