@@ -1,11 +1,12 @@
 /* rules.c: the rules file of synth-score; see rules.h. */
 #include "rules.h"
 
-#include <math.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "number.h"
 
 void rules_release(struct rules *rs)
 {
@@ -92,17 +93,26 @@ static int parse_line(const char *p, struct rule *r, struct strbuf *err)
 		p++;
 	r->reject = is_word(kind, klen, "reject");
 	if (!r->reject) {
-		char *end;
-		r->weight = strtod(p, &end);
-		if (end == p) {
+		/* The weight runs to white space or the pattern's slash, and is
+		 * read by parse_double(), strictly: a decimal number, finite
+		 * ("0x10" and "inf" are not weights). */
+		size_t wlen = strcspn(p, " \t/");
+		char num[64];
+		if (!wlen) {
 			strbuf_addstr(err, "a penalty needs a weight");
 			return -1;
 		}
-		if (!isfinite(r->weight)) {
-			strbuf_addstr(err, "a penalty's weight is a finite number");
+		if (wlen >= sizeof(num)) {
+			strbuf_addstr(err, "a penalty's weight is a finite decimal number");
 			return -1;
 		}
-		p = end;
+		memcpy(num, p, wlen);
+		num[wlen] = '\0';
+		if (parse_double(num, -DBL_MAX, DBL_MAX, &r->weight) < 0) {
+			strbuf_addstr(err, "a penalty's weight is a finite decimal number");
+			return -1;
+		}
+		p += wlen;
 		while (*p == ' ' || *p == '\t')
 			p++;
 	}
