@@ -692,7 +692,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	strbuf_init(&g->synth);
 	strbuf_addstr(&g->synth, "\"synth\":{\"generator\":\"synth-gen markov\",\"model\":");
 	const char *name = g->load ? g->load : g->save;
-	if (name && utf8_valid(name, strlen(name)))
+	if (name)
 		json_add_cstr(&g->synth, name);
 	else
 		strbuf_addstr(&g->synth, "null");
