@@ -409,12 +409,17 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		ngram_finish(set->trainer, &set->lm);
 		set->trainer = NULL;
 	}
-	if (rc) {
+	/* A reference without a word has no vocabulary to keep and no model
+	 * to measure perplexity under (one fitted on nothing gave 1). */
+	int wordless = !rc && !ref->stats.words;
+	if (rc || wordless) {
 		record_loop_release(&rl, worker_free);
 		ngram_release(&set->lm);
 		if (set->html)
 			output_abort(&html);
-		return error("%s: cannot measure the reference", set->reference);
+		return error("%s: %s", set->reference,
+			     wordless ? "the reference holds no words: nothing to measure against"
+				      : "cannot measure the reference");
 	}
 	set->has_lm = 1;
 	struct stats_report report = { .show_invalid = set->common.skip_invalid };

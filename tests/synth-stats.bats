@@ -301,6 +301,21 @@ make_reference() {
 	printf '{"text":"a a e"}\n' > in.jsonl
 }
 
+@test "--reference without a word is an error, not a perplexity of 1; --train without one too" {
+	make_reference
+	for ref in /dev/null blank.jsonl; do
+		printf '{"text":""}\n{"text":"  "}\n' > blank.jsonl
+		run --separate-stderr synth-stats --reference "$ref" in.jsonl
+		assert_failure 1
+		assert_equal "$output" ""
+		assert_equal "$stderr" "synth-stats: $ref: the reference holds no words: nothing to measure against"
+	done
+	run --separate-stderr synth-gen markov --train blank.jsonl -n 1
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" "synth-gen: --train: the records hold no words"
+}
+
 @test "--reference: vocab_kept, rare_kept, unseen mass, JS divergence and KS against hand-computed values" {
 	make_reference
 	run --separate-stderr synth-stats --reference ref.jsonl in.jsonl
