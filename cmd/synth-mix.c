@@ -636,6 +636,9 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 		}
 		if (!c->have_block || !block_next_line(&c->blk, &c->bc, l)) {
 			int got = input_read_block(&c->in, &c->blk, BLOCK_SIZE);
+			/* A source holds a descriptor only while a block of it
+			 * is read: a thousand sources fit under any limit. */
+			input_suspend(&c->in);
 			if (got < 0)
 				return -1;
 			if (!got) {

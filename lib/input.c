@@ -46,6 +46,7 @@ int input_open(struct input *in, const char *path)
 		in->fd = 0;
 	} else {
 		in->name = path;
+		in->path = path;
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (in->fd < 0)
 			return error_errno("%s", path);
@@ -89,11 +90,40 @@ int input_open(struct input *in, const char *path)
 	return 0;
 }
 
+void input_suspend(struct input *in)
+{
+	if (!in->close_fd || in->suspended)
+		return;
+	close(in->fd);
+	in->fd = -1;
+	in->suspended = 1;
+}
+
+/* Open a suspended input again, at the offset where reading stopped. */
+static int input_resume(struct input *in)
+{
+	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno("%s", in->name);
+	off_t at = (off_t)in->bytes_read;
+	if (lseek(fd, at, SEEK_SET) != at) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return error_errno("%s: cannot return to byte %llu", in->name,
+				   (unsigned long long)in->bytes_read);
+	}
+	in->fd = fd;
+	in->suspended = 0;
+	return 0;
+}
+
 void input_close(struct input *in)
 {
-	if (in->close_fd)
+	if (in->close_fd && !in->suspended)
 		close(in->fd);
 	in->close_fd = 0;
+	in->suspended = 0;
 	ZSTD_freeDCtx(in->zd);
 	in->zd = NULL;
 	free(in->zbuf);
@@ -116,6 +146,8 @@ static ssize_t fill(struct input *in, char *dst, size_t room)
 	if (!in->zd) {
 		if (in->eof)
 			return 0;
+		if (in->suspended && input_resume(in) < 0)
+			return -1;
 		ssize_t r = read_some(in->fd, dst, room);
 		if (r < 0)
 			return error_errno("%s", in->name);
@@ -127,6 +159,8 @@ static ssize_t fill(struct input *in, char *dst, size_t room)
 	ZSTD_outBuffer out = { dst, room, 0 };
 	while (out.pos == 0) {
 		if (in->zpos == in->zlen && !in->eof) {
+			if (in->suspended && input_resume(in) < 0)
+				return -1;
 			ssize_t r = read_some(in->fd, in->zbuf, in->zcap);
 			if (r < 0)
 				return error_errno("%s", in->name);
