@@ -76,6 +76,9 @@ struct settings {
 	int table;		/* -1: decide by the terminal */
 	const char *tee;
 	const char *reference, *lm_path, *html;
+	/* --reference: the run's one --rejects output, for the loop over the
+	 * reference and the loop over each input (NULL: none). */
+	struct output *rejects;
 	unsigned order;
 	int partial, merge;
 	int exact;		/* --exact, or --top: exact n-gram tables */
@@ -269,6 +272,7 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 	*rl = (struct record_loop){
 		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
+		.rejects = set->rejects,
 	};
 	int rc = record_loop_run(rl);
 	merge_workers(set, rl);
@@ -392,12 +396,27 @@ static void table_row(struct strbuf *sb, const struct row *row, int width)
 static int run_reference(struct settings *set, char **files, int nfiles, struct output *out,
 			 int table)
 {
-	struct output html;
+	struct output html, rejects;
 	if (set->html && output_open(&html, set->html, 0) < 0)
 		return 1;
-	if (set->lm_path) {
-		if (ngram_load(&set->lm, set->lm_path) < 0)
+	/* One --rejects file for the reference's loop and every input's:
+	 * each loop opening it again kept only the last one's. */
+	if (set->common.rejects) {
+		if (output_open(&rejects, set->common.rejects, 0) < 0) {
+			if (set->html)
+				output_abort(&html);
 			return 1;
+		}
+		set->rejects = &rejects;
+	}
+	if (set->lm_path) {
+		if (ngram_load(&set->lm, set->lm_path) < 0) {
+			if (set->html)
+				output_abort(&html);
+			if (set->rejects)
+				output_abort(set->rejects);
+			return 1;
+		}
 	} else {
 		set->trainer = ngram_trainer_new(set->order);
 	}
@@ -417,6 +436,8 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		ngram_release(&set->lm);
 		if (set->html)
 			output_abort(&html);
+		if (set->rejects)
+			output_abort(set->rejects);
 		return error("%s: %s", set->reference,
 			     wordless ? "the reference holds no words: nothing to measure against"
 				      : "cannot measure the reference");
@@ -494,6 +515,8 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	ngram_release(&set->lm);
 	strbuf_release(&sb);
 	if (output_end(out, stopped) < 0)
+		rc = 1;
+	if (set->rejects && output_end(set->rejects, stopped) < 0)
 		rc = 1;
 	return rc;
 }

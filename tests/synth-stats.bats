@@ -301,6 +301,18 @@ make_reference() {
 	printf '{"text":"a a e"}\n' > in.jsonl
 }
 
+@test "--reference --skip-invalid: --rejects keeps the skipped records of the reference and of every input" {
+	printf '{"text":"a b c"}\nbad ref\n' > ref.jsonl
+	printf '{"text":"a b"}\nbad in1\n' > in1.jsonl
+	printf '{"text":"a"}\nbad in2\n' > in2.jsonl
+	# Each loop opened the file again: only in2's reject was left.
+	run --separate-stderr synth-stats --skip-invalid --rejects rej.jsonl --reference ref.jsonl in1.jsonl in2.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.reject.file, .reject.line, .raw]' rej.jsonl)" '["ref.jsonl",2,"bad ref"]
+["in1.jsonl",2,"bad in1"]
+["in2.jsonl",2,"bad in2"]'
+}
+
 @test "--reference without a word is an error, not a perplexity of 1; --train without one too" {
 	make_reference
 	for ref in /dev/null blank.jsonl; do
