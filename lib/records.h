@@ -99,7 +99,8 @@ struct record_loop {
 	void *arg;
 	/* Optional: the --rejects output, opened by the program, when one
 	 * run has several loops (synth-gen markov's --train, then its
-	 * prompts) and every loop's rejects go to the one file. The loop
+	 * prompts; synth-stats' reference, then each input) and every
+	 * loop's rejects go to the one file (common->rejects set too). The loop
 	 * writes to it and leaves it open for the program to end. NULL: the
 	 * loop opens common->rejects itself, and ends it. */
 	struct output *rejects;
