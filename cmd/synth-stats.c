@@ -392,19 +392,23 @@ static void table_row(struct strbuf *sb, const struct row *row, int width)
 }
 
 /* synth-stats --reference REF INPUT...: the reference's statistics and
- * model, then each input measured against them, a row each. */
+ * model, then each input measured against them, a row each. Ends out,
+ * on every path. */
 static int run_reference(struct settings *set, char **files, int nfiles, struct output *out,
 			 int table)
 {
 	struct output html, rejects;
-	if (set->html && output_open(&html, set->html, 0) < 0)
+	if (set->html && output_open(&html, set->html, 0) < 0) {
+		output_end(out, 1);
 		return 1;
+	}
 	/* One --rejects file for the reference's loop and every input's:
 	 * each loop opening it again kept only the last one's. */
 	if (set->common.rejects) {
 		if (output_open(&rejects, set->common.rejects, 0) < 0) {
 			if (set->html)
 				output_abort(&html);
+			output_end(out, 1);
 			return 1;
 		}
 		set->rejects = &rejects;
@@ -415,6 +419,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 				output_abort(&html);
 			if (set->rejects)
 				output_abort(set->rejects);
+			output_end(out, 1);
 			return 1;
 		}
 	} else {
@@ -438,6 +443,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 			output_abort(&html);
 		if (set->rejects)
 			output_abort(set->rejects);
+		output_end(out, 1);
 		return error("%s: %s", set->reference,
 			     wordless ? "the reference holds no words: nothing to measure against"
 				      : "cannot measure the reference");
