@@ -152,7 +152,8 @@ fuzz: deps
 	done
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t build-fuzz/artifacts-$$t tests/fuzz/crashes/$$t; \
-	  build-fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} -seed=$(FUZZ_SEED) -close_fd_mask=2 \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  build-fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-60} -seed=$(FUZZ_SEED) -close_fd_mask=2 $$dict \
 	    -artifact_prefix=build-fuzz/artifacts-$$t/ build-fuzz/corpus-$$t \
 	    tests/fuzz/seeds/$$t tests/fuzz/crashes/$$t || exit 1; \
 	done

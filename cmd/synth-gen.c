@@ -491,17 +491,18 @@ static void train_process(void *arg, const struct record *r, struct emit *e)
 }
 
 /* Fit the model on the --train files, on one thread (the counts are one
- * table). */
-static int markov_train(struct markov *g)
+ * table). What --skip-invalid skips goes to rejects (NULL: no
+ * --rejects), the run's one file. */
+static int markov_train(struct markov *g, struct output *rejects)
 {
 	struct cli_common common = g->common;
 	common.output = NULL;
-	common.rejects = NULL;
 	common.jobs = 1;
 	struct trainer_loop tl = { ngram_trainer_new(g->order), STRBUF_INIT };
 	struct record_loop rl = {
 		.common = &common, .files = (char **)g->train, .nfiles = (int)g->ntrain,
 		.worker_new = train_worker, .process = train_process, .arg = &tl,
+		.rejects = rejects,
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
@@ -656,9 +657,19 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		g->order = 3;
 	/* The model's file is opened first, so that a bad name fails
 	 * before any training. */
-	struct output model_out;
+	struct output model_out, rejects_out, *rejects = NULL;
 	if (g->save && output_open(&model_out, g->save, 0) < 0)
 		return 1;
+	/* One --rejects file for the whole run: what training skipped, then
+	 * the prompt records that were rejected. */
+	if (g->common.rejects) {
+		if (output_open(&rejects_out, g->common.rejects, 0) < 0) {
+			if (g->save)
+				output_abort(&model_out);
+			return 1;
+		}
+		rejects = &rejects_out;
+	}
 	int rc = 0;
 	if (g->load) {
 		double start = now_seconds();
@@ -668,7 +679,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 			info("--load: order %u, %u words, in %.2f s", g->model.order, g->model.nvocab - 2,
 			     now_seconds() - start);
 	} else {
-		rc = markov_train(g) < 0;
+		rc = markov_train(g, rejects) < 0;
 	}
 	if (g->save) {
 		if (!rc)
@@ -678,6 +689,8 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	}
 	if (rc || (g->save && g->count == UINT64_MAX && !nfiles)) {
 		ngram_release(&g->model);
+		if (rejects && output_end(rejects, rc != 0) < 0)
+			rc = 1;
 		return rc;
 	}
 
@@ -692,7 +705,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	strbuf_init(&g->synth);
 	strbuf_addstr(&g->synth, "\"synth\":{\"generator\":\"synth-gen markov\",\"model\":");
 	const char *name = g->load ? g->load : g->save;
-	if (name && utf8_valid(name, strlen(name)))
+	if (name)
 		json_add_cstr(&g->synth, name);
 	else
 		strbuf_addstr(&g->synth, "null");
@@ -712,12 +725,15 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		struct record_loop rl = {
 			.common = &g->common, .files = files, .nfiles = nfiles, .write_records = 1,
 			.worker_new = cont_worker_new, .process = cont_process, .arg = g,
+			.rejects = rejects,
 		};
 		rc = record_loop_run(&rl);
 		record_loop_summary(&rl);
 		record_loop_release(&rl, cont_worker_free);
 		rc = rc ? 1 : 0;
 	}
+	if (rejects && output_end(rejects, rc != 0) < 0)
+		rc = 1;
 	strbuf_release(&g->words);
 	free(g->word_at);
 	strbuf_release(&g->synth);

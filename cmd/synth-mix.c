@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "hash.h"
 #include "input.h"
 #include "json.h"
+#include "number.h"
 #include "output.h"
 #include "prng.h"
 #include "records.h"
@@ -634,6 +636,9 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 		}
 		if (!c->have_block || !block_next_line(&c->blk, &c->bc, l)) {
 			int got = input_read_block(&c->in, &c->blk, BLOCK_SIZE);
+			/* A source holds a descriptor only while a block of it
+			 * is read: a thousand sources fit under any limit. */
+			input_suspend(&c->in);
 			if (got < 0)
 				return -1;
 			if (!got) {
@@ -841,9 +846,12 @@ static int write_mix(struct settings *set, struct output *out)
 
 /* --- The command line ---------------------------------------------------- */
 
-/* SOURCE[:WEIGHT]: a trailing ":number" is a weight, which must be
- * positive and finite; anything else after a colon is part of the
- * path. */
+/* SOURCE[:WEIGHT]: a trailing ":number" is a weight; anything else
+ * after a colon is part of the path. What strtod() would read whole,
+ * white space after it too (" 1", "1 ", "0x10", "inf"), is taken for a
+ * weight, and a weight is read by
+ * parse_double(), the strict reader of every number a user gives: a
+ * positive decimal number, finite, nothing around it. */
 static void parse_source(struct source *s, const char *arg)
 {
 	const char *colon = strrchr(arg, ':');
@@ -851,11 +859,14 @@ static void parse_source(struct source *s, const char *arg)
 	s->spool_fd = -1;
 	if (colon && colon[1]) {
 		char *end;
-		errno = 0;
-		double w = strtod(colon + 1, &end);
+		strtod(colon + 1, &end);
+		if (end > colon + 1)
+			end += strspn(end, " \t\n\v\f\r");
 		if (!*end) {
-			if (!(w > 0) || !isfinite(w) || errno == ERANGE)
-				usage_error("%s: the weight must be a positive number", arg);
+			double w;
+			if (parse_double(colon + 1, 0, DBL_MAX, &w) < 0 || !(w > 0))
+				usage_error("%s: the weight must be a positive number (decimal, as 0.3 or "
+					    "2e3)", arg);
 			s->weight = w;
 			s->path = xstrndup(arg, (size_t)(colon - arg));
 			return;
@@ -908,8 +919,17 @@ static void set_up_sources(struct settings *set, char **args, int nargs)
 		set->paths[i] = s->path;
 		sum += s->weight;
 	}
-	for (size_t i = 0; i < set->nsrc; i++)
+	/* Weights near DBL_MAX add up to infinity, and every share would
+	 * be 0; one far below the others would get a share of 0. */
+	if (!isfinite(sum))
+		usage_error("the weights add up to more than %g; give smaller ones in the same ratio",
+			    DBL_MAX);
+	for (size_t i = 0; i < set->nsrc; i++) {
 		set->src[i].share = set->src[i].weight / sum;
+		if (!(set->src[i].share > 0))
+			usage_error("%s: the weight is too small beside the others (%g in all)", args[i],
+				    sum);
+	}
 	for (size_t k = 0; k < set->nsynthetic; k++) {
 		size_t i = 0;
 		while (i < set->nsrc && strcmp(set->src[i].label, set->synthetic[k]))

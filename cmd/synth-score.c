@@ -244,17 +244,10 @@ static void apply_rules(const struct settings *set, struct worker *w, const stru
 	*penalty = 0;
 	for (size_t i = 0; i < set->rules.n; i++) {
 		const struct rule *rule = &set->rules.rule[i];
-		uint64_t count = 0;
-		PCRE2_SIZE off = 0;
-		int rc;
-		while (off <= len && (rc = pcre2_match(rule->re, (PCRE2_SPTR)text, len, off, 0, w->md,
-						      set->mctx)) > 0) {
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
-			count++;
-			off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
-		}
+		uint64_t count;
+		int rc = regex_count(rule->re, text, len, w->md, set->mctx, &count);
 		strbuf_addf(m, "%s\"%s\":", i ? "," : "", rule->name);
-		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+		if (rc < 0) {
 			/* Reported for this record; the rule counts for nothing. */
 			PCRE2_UCHAR msg[128];
 			pcre2_get_error_message(rc, msg, sizeof(msg));

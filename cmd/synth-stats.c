@@ -77,6 +77,9 @@ struct settings {
 	int table;		/* -1: decide by the terminal */
 	const char *tee;
 	const char *reference, *lm_path, *html;
+	/* --reference: the run's one --rejects output, for the loop over the
+	 * reference and the loop over each input (NULL: none). */
+	struct output *rejects;
 	unsigned order;
 	int partial, merge;
 	int exact;		/* --exact, or --top: exact n-gram tables */
@@ -317,6 +320,7 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 	*rl = (struct record_loop){
 		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
+		.rejects = set->rejects,
 	};
 	int rc = record_loop_run(rl);
 	struct worker *all = merge_workers(set, rl);
@@ -438,16 +442,36 @@ static void table_row(struct strbuf *sb, const struct row *row, int width)
 }
 
 /* synth-stats --reference REF INPUT...: the reference's statistics and
- * model, then each input measured against them, a row each. */
+ * model, then each input measured against them, a row each. Ends out,
+ * on every path. */
 static int run_reference(struct settings *set, char **files, int nfiles, struct output *out,
 			 int table)
 {
-	struct output html;
-	if (set->html && output_open(&html, set->html, 0) < 0)
+	struct output html, rejects;
+	if (set->html && output_open(&html, set->html, 0) < 0) {
+		output_end(out, 1);
 		return 1;
-	if (set->lm_path) {
-		if (ngram_load(&set->lm, set->lm_path) < 0)
+	}
+	/* One --rejects file for the reference's loop and every input's:
+	 * each loop opening it again kept only the last one's. */
+	if (set->common.rejects) {
+		if (output_open(&rejects, set->common.rejects, 0) < 0) {
+			if (set->html)
+				output_abort(&html);
+			output_end(out, 1);
 			return 1;
+		}
+		set->rejects = &rejects;
+	}
+	if (set->lm_path) {
+		if (ngram_load(&set->lm, set->lm_path) < 0) {
+			if (set->html)
+				output_abort(&html);
+			if (set->rejects)
+				output_abort(set->rejects);
+			output_end(out, 1);
+			return 1;
+		}
 	} else {
 		set->trainer = ngram_trainer_new(set->order);
 	}
@@ -459,12 +483,20 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		ngram_finish(set->trainer, &set->lm);
 		set->trainer = NULL;
 	}
-	if (rc) {
+	/* A reference without a word has no vocabulary to keep and no model
+	 * to measure perplexity under (one fitted on nothing gave 1). */
+	int wordless = !rc && !ref->stats.words;
+	if (rc || wordless) {
 		record_loop_release(&rl, worker_free);
 		ngram_release(&set->lm);
 		if (set->html)
 			output_abort(&html);
-		return error("%s: cannot measure the reference", set->reference);
+		if (set->rejects)
+			output_abort(set->rejects);
+		output_end(out, 1);
+		return error("%s: %s", set->reference,
+			     wordless ? "the reference holds no words: nothing to measure against"
+				      : "cannot measure the reference");
 	}
 	set->has_lm = 1;
 	struct stats_report report = { .show_invalid = set->common.skip_invalid };
@@ -539,6 +571,8 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	ngram_release(&set->lm);
 	strbuf_release(&sb);
 	if (output_end(out, stopped) < 0)
+		rc = 1;
+	if (set->rejects && output_end(set->rejects, stopped) < 0)
 		rc = 1;
 	return rc;
 }

@@ -19,6 +19,15 @@
 
 static const unsigned char zstd_magic[4] = { 0x28, 0xB5, 0x2F, 0xFD };
 
+/* Does a zstd stream start with these four bytes? A frame's magic
+ * number, or a skippable frame's, 0x184D2A50 to 0x184D2A5F (little
+ * endian), which zstd -d reads past, and so does the decoder. */
+static int zstd_start(const unsigned char *head)
+{
+	return !memcmp(head, zstd_magic, 4) ||
+	       ((head[0] & 0xF0) == 0x50 && head[1] == 0x2A && head[2] == 0x4D && head[3] == 0x18);
+}
+
 /* read() that retries on EINTR; returns bytes read, 0 at EOF, -1 on error. */
 static ssize_t read_some(int fd, void *buf, size_t n)
 {
@@ -37,12 +46,13 @@ int input_open(struct input *in, const char *path)
 		in->fd = 0;
 	} else {
 		in->name = path;
+		in->path = path;
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (in->fd < 0)
 			return error_errno("%s", path);
 		in->close_fd = 1;
 	}
-	/* Peek at the first bytes for the zstd magic number. They stay in the
+	/* Peek at the first bytes for a zstd magic number. They stay in the
 	 * carry (plain input) or the compressed buffer (zstd). */
 	unsigned char head[4];
 	size_t got = 0;
@@ -60,7 +70,7 @@ int input_open(struct input *in, const char *path)
 		got += (size_t)r;
 	}
 	in->bytes_read = got;
-	if (got == sizeof(head) && !memcmp(head, zstd_magic, sizeof(head))) {
+	if (got == sizeof(head) && zstd_start(head)) {
 		in->zd = ZSTD_createDCtx();
 		if (!in->zd)
 			die("out of memory (zstd)");
@@ -80,11 +90,40 @@ int input_open(struct input *in, const char *path)
 	return 0;
 }
 
+void input_suspend(struct input *in)
+{
+	if (!in->close_fd || in->suspended)
+		return;
+	close(in->fd);
+	in->fd = -1;
+	in->suspended = 1;
+}
+
+/* Open a suspended input again, at the offset where reading stopped. */
+static int input_resume(struct input *in)
+{
+	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno("%s", in->name);
+	off_t at = (off_t)in->bytes_read;
+	if (lseek(fd, at, SEEK_SET) != at) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return error_errno("%s: cannot return to byte %llu", in->name,
+				   (unsigned long long)in->bytes_read);
+	}
+	in->fd = fd;
+	in->suspended = 0;
+	return 0;
+}
+
 void input_close(struct input *in)
 {
-	if (in->close_fd)
+	if (in->close_fd && !in->suspended)
 		close(in->fd);
 	in->close_fd = 0;
+	in->suspended = 0;
 	ZSTD_freeDCtx(in->zd);
 	in->zd = NULL;
 	free(in->zbuf);
@@ -107,6 +146,8 @@ static ssize_t fill(struct input *in, char *dst, size_t room)
 	if (!in->zd) {
 		if (in->eof)
 			return 0;
+		if (in->suspended && input_resume(in) < 0)
+			return -1;
 		ssize_t r = read_some(in->fd, dst, room);
 		if (r < 0)
 			return error_errno("%s", in->name);
@@ -118,6 +159,8 @@ static ssize_t fill(struct input *in, char *dst, size_t room)
 	ZSTD_outBuffer out = { dst, room, 0 };
 	while (out.pos == 0) {
 		if (in->zpos == in->zlen && !in->eof) {
+			if (in->suspended && input_resume(in) < 0)
+				return -1;
 			ssize_t r = read_some(in->fd, in->zbuf, in->zcap);
 			if (r < 0)
 				return error_errno("%s", in->name);

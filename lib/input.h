@@ -1,8 +1,8 @@
 /* input.h: reading JSON Lines input in blocks of whole lines.
  *
  * An input is a file named on the command line, or standard input for
- * "-". Compressed input is recognised by the zstd magic number, never by
- * the name. The reader hands out blocks: buffers that hold whole lines
+ * "-". Compressed input is recognised by a zstd magic number (a frame's
+ * or a skippable frame's), never by the name. The reader hands out blocks: buffers that hold whole lines
  * (a final line without a newline counts), so that a block can be given
  * to a worker thread and split there. A line may be of any length: the
  * buffer grows until it holds one. A UTF-8 byte-order mark at the start
@@ -16,8 +16,10 @@
 
 struct input {
 	const char *name;	/* for messages: the path, or "<stdin>" */
+	const char *path;	/* as opened, NULL for standard input; the caller's */
 	int fd;
 	int close_fd;
+	int suspended;		/* fd closed until the next read (input_suspend) */
 	int eof;		/* the source has no more bytes */
 	int started;		/* the first block was handed out */
 	struct ZSTD_DCtx_s *zd;	/* non-NULL for zstd input */
@@ -58,6 +60,16 @@ int input_read_block(struct input *in, struct block *b, size_t target);
  * final .zst, then .jsonl or .json ("data/gen-3.jsonl.zst" is "gen-3").
  * Sets *base to where it starts in path and returns its length. */
 size_t input_short_name(const char *path, const char **base);
+
+/* Close the input's file but keep its place and what it holds: the next
+ * read opens the path again and seeks back to where reading stopped
+ * (bytes_read: the compressed offset for zstd, whose decoder keeps its
+ * state). A program that holds many inputs at once (synth-mix's
+ * sources) so needs a file descriptor only while it reads one. For a
+ * file opened by name, seekable, that does not change meanwhile; on
+ * standard input it does nothing. A failure to open or seek again is an
+ * error of that read. */
+void input_suspend(struct input *in);
 
 /* Close the input and free what it holds. */
 void input_close(struct input *in);

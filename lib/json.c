@@ -795,6 +795,20 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n)
 	const char *run = s, *end = s + n;
 	for (const char *p = s; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
+		if (c >= 0x80) {
+			/* A valid sequence goes through; a byte that starts none
+			 * (a file name's \xff, say) becomes U+FFFD, so that what
+			 * synth writes is always valid UTF-8. */
+			size_t k = utf8_sequence_length((const unsigned char *)p, (size_t)(end - p));
+			if (k) {
+				p += k - 1;
+				continue;
+			}
+			strbuf_add(sb, run, (size_t)(p - run));
+			strbuf_add(sb, "\xEF\xBF\xBD", 3);
+			run = p + 1;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		strbuf_add(sb, run, (size_t)(p - run));

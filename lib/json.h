@@ -92,7 +92,10 @@ void json_set_member(struct strbuf *out, const char *s, size_t n,
 		     const char *name, const char *value, size_t vlen);
 
 /* Writers for building JSON text. json_add_string escapes s[0..n),
- * which must be valid UTF-8; json_add_double writes the shortest form
+ * any bytes: each byte that does not begin a valid UTF-8 sequence (a
+ * file name's \xff, a cut sequence) is written as U+FFFD, so that every
+ * string synth writes, names from the file system among them, is valid
+ * UTF-8 (synth(7) says so); json_add_double writes the shortest form
  * that reads back as the same double, or null for NaN and infinities. */
 void json_add_string(struct strbuf *sb, const char *s, size_t n);
 void json_add_cstr(struct strbuf *sb, const char *s);

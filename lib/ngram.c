@@ -568,7 +568,9 @@ void ngram_finish(struct ngram_trainer *t, struct ngram_model *m)
 	m->uni_count = xreallocarray(t->uni, m->nvocab, sizeof(*m->uni_count));
 	if (t->ucap < m->nvocab)
 		memset(m->uni_count + t->ucap, 0, (m->nvocab - t->ucap) * sizeof(*m->uni_count));
-	qsort(t->lengths, t->nlengths, sizeof(*t->lengths), by_value);
+	/* No documents: no array of lengths, and qsort() must not see NULL. */
+	if (t->nlengths)
+		qsort(t->lengths, t->nlengths, sizeof(*t->lengths), by_value);
 	m->lengths = t->lengths;
 	m->nlengths = t->nlengths;
 	words_release(&t->ws);

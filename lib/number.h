@@ -3,6 +3,12 @@
  * In strtonum's spirit: the whole string must be the number (no leading
  * space, no trailing junk), it must lie in range, and overflow is an
  * error. Parsing never depends on the locale.
+ *
+ * Every number a user gives goes through these: option values (through
+ * cli_u64(), cli_size() and cli_double() of cli.h), synth-mix's
+ * SOURCE:WEIGHT operands and the penalty weights of a --rules file.
+ * strtod() and its kin read hex, "inf", leading space and stop at junk;
+ * they are for numbers synth wrote itself, or a server's.
  */
 #ifndef SYNTH_NUMBER_H
 #define SYNTH_NUMBER_H

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "diag.h"
 #include "hash.h"
+#include "rules.h"
 #include "text.h"
 
 const char *const quality_names[Q_COUNT] = {
@@ -905,13 +906,9 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 
 	/* LLM output. An ASCII text is scanned only where it holds one of
 	 * the longer literals, which it holds wherever it matches. */
-	size_t matches = 0;
-	PCRE2_SIZE off = (bc.ascii ? ph.maybe_ascii : ph.maybe) ? 0 : n + 1;
-	while (off <= n && pcre2_match(compiled, (PCRE2_SPTR)text, n, off, 0, s->md, NULL) > 0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
-		matches++;
-		off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
-	}
+	uint64_t matches = 0;
+	if (bc.ascii ? ph.maybe_ascii : ph.maybe)
+		regex_count(compiled, text, n, s->md, NULL, &matches);
 	out[Q_BOILERPLATE] = (double)matches;
 	out[Q_MAX_REPEAT_RUN] = repeat_run(s, nw);
 	const char *p = text;

@@ -384,17 +384,17 @@ int record_loop_run(struct record_loop *rl)
 	pthread_mutex_init(&st.lock, NULL);
 	pthread_cond_init(&st.changed, NULL);
 
-	struct output out, rej;
-	int have_out = 0, have_rej = 0;
+	struct output out, own_rej, *rej = rl->rejects;
+	int have_out = 0;
 	if (rl->write_records) {
 		if (output_open(&out, c->output, (int)c->jobs) < 0)
 			diag_exit(1);
 		have_out = 1;
 	}
-	if (c->rejects) {
-		if (output_open(&rej, c->rejects, (int)c->jobs) < 0)
+	if (!rej && c->rejects) {
+		if (output_open(&own_rej, c->rejects, (int)c->jobs) < 0)
 			diag_exit(1);
-		have_rej = 1;
+		rej = &own_rej;
 	}
 
 	rl->workers = xcalloc(rl->nworkers, sizeof(*rl->workers));
@@ -438,8 +438,8 @@ int record_loop_run(struct record_loop *rl)
 			rl->bytes += e->bytes;
 			if (have_out)
 				write_pieces(&out, e);
-			if (have_rej)
-				output_write(&rej, e->rejects.buf, e->rejects.len);
+			if (rej)
+				output_write(rej, e->rejects.buf, e->rejects.len);
 			/* Warnings, one line each, up to the limit. */
 			for (const char *p = e->warnings.buf; *p && warned < MAX_INVALID_WARNINGS;) {
 				const char *nl = strchr(p, '\n');
@@ -483,8 +483,8 @@ int record_loop_run(struct record_loop *rl)
 			rl->rejected += fe.rejected;
 			if (have_out)
 				write_pieces(&out, &fe);
-			if (have_rej)
-				output_write(&rej, fe.rejects.buf, fe.rejects.len);
+			if (rej)
+				output_write(rej, fe.rejects.buf, fe.rejects.len);
 		}
 		emit_release(&fe);
 	}
@@ -501,7 +501,7 @@ int record_loop_run(struct record_loop *rl)
 	 * processed before the invalid record, as any filter would. */
 	if (have_out && output_end(&out, fatal) < 0)
 		rc = rc ? rc : 1;
-	if (have_rej && output_end(&rej, fatal) < 0)
+	if (rej == &own_rej && output_end(rej, fatal) < 0)
 		rc = rc ? rc : 1;
 	if (rl->invalid)
 		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,

@@ -24,6 +24,8 @@
 #include "json.h"
 #include "strbuf.h"
 
+struct output;
+
 struct record {
 	const char *line;	/* the JSON text, without newline or CR */
 	size_t len;
@@ -97,6 +99,13 @@ struct record_loop {
 	 * nothing is kept under -o, as after an invalid record. */
 	void (*finish)(void *arg, struct emit *e);
 	void *arg;
+	/* Optional: the --rejects output, opened by the program, when one
+	 * run has several loops (synth-gen markov's --train, then its
+	 * prompts; synth-stats' reference, then each input) and every
+	 * loop's rejects go to the one file (common->rejects set too). The loop
+	 * writes to it and leaves it open for the program to end. NULL: the
+	 * loop opens common->rejects itself, and ends it. */
+	struct output *rejects;
 
 	/* Filled by record_loop_run(). */
 	void **workers;		/* nworkers states, for the program to merge */

@@ -1,11 +1,12 @@
 /* rules.c: the rules file of synth-score; see rules.h. */
 #include "rules.h"
 
-#include <math.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "number.h"
 
 void rules_release(struct rules *rs)
 {
@@ -16,6 +17,30 @@ void rules_release(struct rules *rs)
 	free(rs->rule);
 	rs->rule = NULL;
 	rs->n = 0;
+}
+
+int regex_count(const pcre2_code *re, const char *text, size_t len, pcre2_match_data *md,
+		pcre2_match_context *mctx, uint64_t *count)
+{
+	PCRE2_SIZE off = 0;
+	*count = 0;
+	while (off <= len) {
+		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, mctx);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0)
+			return rc;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		(*count)++;
+		/* After an empty match, on by one byte; then past continuation
+		 * bytes (10xxxxxx) to the start of a character: an empty match
+		 * sits before a character, and a match of \C can end inside
+		 * one. */
+		off = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+		while (off < len && ((unsigned char)text[off] & 0xC0) == 0x80)
+			off++;
+	}
+	return 0;
 }
 
 static int is_space(char c)
@@ -68,17 +93,26 @@ static int parse_line(const char *p, struct rule *r, struct strbuf *err)
 		p++;
 	r->reject = is_word(kind, klen, "reject");
 	if (!r->reject) {
-		char *end;
-		r->weight = strtod(p, &end);
-		if (end == p) {
+		/* The weight runs to white space or the pattern's slash, and is
+		 * read by parse_double(), strictly: a decimal number, finite
+		 * ("0x10" and "inf" are not weights). */
+		size_t wlen = strcspn(p, " \t/");
+		char num[64];
+		if (!wlen) {
 			strbuf_addstr(err, "a penalty needs a weight");
 			return -1;
 		}
-		if (!isfinite(r->weight)) {
-			strbuf_addstr(err, "a penalty's weight is a finite number");
+		if (wlen >= sizeof(num)) {
+			strbuf_addstr(err, "a penalty's weight is a finite decimal number");
 			return -1;
 		}
-		p = end;
+		memcpy(num, p, wlen);
+		num[wlen] = '\0';
+		if (parse_double(num, -DBL_MAX, DBL_MAX, &r->weight) < 0) {
+			strbuf_addstr(err, "a penalty's weight is a finite decimal number");
+			return -1;
+		}
+		p += wlen;
 		while (*p == ' ' || *p == '\t')
 			p++;
 	}

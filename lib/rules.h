@@ -20,6 +20,7 @@
 #endif
 #include <pcre2.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 
@@ -44,6 +45,17 @@ struct rules {
  * rs empty. */
 int rules_parse(struct rules *rs, const char *text, size_t n, const char *name,
 		struct strbuf *err);
+
+/* Count the matches of re in the UTF-8 text[0..len), left to right and
+ * without overlap, as every search loop of synth does: the next search
+ * starts where the match ended, a whole character further on after an
+ * empty match, and never inside a character (PCRE2 refuses an offset
+ * inside a UTF-8 sequence, and a match of \C can end in one). md needs
+ * room for one pair; mctx may be NULL. Returns 0 with *count set, or
+ * PCRE2's negative error code (a match limit, say) with *count the
+ * matches found before it. */
+int regex_count(const pcre2_code *re, const char *text, size_t len, pcre2_match_data *md,
+		pcre2_match_context *mctx, uint64_t *count);
 
 /* Free the rules' contents and leave rs empty. */
 void rules_release(struct rules *rs);

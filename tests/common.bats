@@ -330,3 +330,27 @@ filters() {
 		assert_equal "$stderr" ""
 	done
 }
+
+@test "a file name that is not UTF-8 goes into JSON with U+FFFD for each bad byte, never raw" {
+	f=$'bad\xff.jsonl'
+	printf '%s\n' '{"text":"the same words over and over again here"}' \
+		'{"text":"the same words over and over again here"}' 'not json' > "$f"
+	utf8() { iconv -f UTF-8 -t UTF-8 "$1" > /dev/null; }
+	# synth-dedup: dup_of names the first record FILE:LINE; the invalid
+	# record's reject names its file.
+	synth-dedup --mark --skip-invalid --rejects rej.jsonl "$f" > out.jsonl 2>/dev/null
+	utf8 out.jsonl
+	utf8 rej.jsonl
+	assert_equal "$(jq -r 'select(.dedup) | .dedup.dup_of' out.jsonl)" $'bad\xef\xbf\xbd.jsonl:1'
+	assert_equal "$(jq -r .reject.file rej.jsonl)" $'bad\xef\xbf\xbd.jsonl'
+	# synth-score's rejects, synth-mix's label, synth-stats' file names.
+	synth-score --filter --min words=100 --skip-invalid --rejects rej2.jsonl "$f" > /dev/null 2>&1
+	utf8 rej2.jsonl
+	assert_equal "$(jq -r .reject.file rej2.jsonl | sort -u)" $'bad\xef\xbf\xbd.jsonl'
+	synth-mix --skip-invalid "$f" > mix.jsonl 2>/dev/null
+	utf8 mix.jsonl
+	assert_equal "$(jq -r .mix.source mix.jsonl | sort -u)" $'bad\xef\xbf\xbd'
+	synth-stats --skip-invalid --reference "$f" "$f" > stats.jsonl 2>/dev/null
+	utf8 stats.jsonl
+	assert_equal "$(jq -r '.file, .reference.file' stats.jsonl | sort -u)" $'bad\xef\xbf\xbd.jsonl'
+}

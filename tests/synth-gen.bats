@@ -291,6 +291,32 @@ make_seed() {
 	assert_output 'synth-gen: bad.jsonl:1: no member "prompt"'
 }
 
+@test "markov: --train --skip-invalid keeps the skipped seed records in --rejects, with the prompts' rejects" {
+	make_seed
+	{ head -n 3 seed.jsonl; echo 'not json'; echo '{"id":"t","text":7}'; tail -n +4 seed.jsonl; } > mixed.jsonl
+	# Documents only: the training's rejects are the run's.
+	run --separate-stderr synth-gen markov --train mixed.jsonl --skip-invalid --rejects rej.jsonl -n 2
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 2
+	assert_equal "$(jq -c '[.reject.file, .reject.line, .raw]' rej.jsonl)" '["mixed.jsonl",4,"not json"]
+["mixed.jsonl",5,"{\"id\":\"t\",\"text\":7}"]'
+	# With --save alone, and with prompt records to continue: one file
+	# holds the training's rejects, then the prompts'.
+	run --separate-stderr synth-gen markov --train mixed.jsonl --skip-invalid --rejects rej2.jsonl --save m.ngm
+	assert_success
+	cmp rej.jsonl rej2.jsonl
+	printf '{"id":"p1","prompt":"the quick"}\n{"id":"p2"}\n' > prompts.jsonl
+	run --separate-stderr synth-gen markov --train mixed.jsonl --skip-invalid --rejects rej3.jsonl prompts.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.reject.file, .reject.line]' rej3.jsonl)" '["mixed.jsonl",4]
+["mixed.jsonl",5]
+["prompts.jsonl",2]'
+	# A run that fails keeps no --rejects file.
+	run synth-gen markov --train mixed.jsonl --rejects rej4.jsonl -n 2
+	assert_failure 1
+	[ ! -e rej4.jsonl ]
+}
+
 @test "markov: --top-p and --temperature narrow the choice" {
 	make_seed
 	synth-gen markov --train seed.jsonl --save model.ngm

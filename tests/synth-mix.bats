@@ -236,6 +236,53 @@ make_sources() {
 	assert_output --partial "two sources are labelled 'real'"
 }
 
+@test "more sources than open files: 300 sources under ulimit -n 64 mix as without the limit" {
+	local i
+	for i in $(seq 300); do
+		printf '{"id":"s%d-a","text":"source %d first"}\n{"id":"s%d-b","text":"source %d second"}\n' \
+			"$i" "$i" "$i" "$i" > "s$i.jsonl"
+	done
+	# A third compressed, whose decoders keep their state between reads.
+	for i in $(seq 200 300); do zstd -q --rm "s$i.jsonl"; done
+	sources=(s*.jsonl*)
+	synth-mix --seed 3 "${sources[@]}" > want.jsonl
+	assert_equal "$(wc -l < want.jsonl)" 600
+	# It held a descriptor per source, and failed after writing records.
+	run --separate-stderr bash -c 'ulimit -n 64 && synth-mix --seed 3 "$@" > got.jsonl' _ "${sources[@]}"
+	assert_success
+	assert_equal "$stderr" ""
+	cmp want.jsonl got.jsonl
+	# Repeated sources, and standard input among them, too.
+	synth-mix --seed 3 -n 1500 --upsample - "${sources[@]:1}" < "${sources[0]}" > want2.jsonl
+	run --separate-stderr bash -c 'ulimit -n 64 && synth-mix --seed 3 -n 1500 --upsample - "${@:2}" < "$1" > got2.jsonl' _ "${sources[@]}"
+	assert_success
+	cmp want2.jsonl got2.jsonl
+	assert_equal "$(wc -l < got2.jsonl)" 1500
+}
+
+@test "weights are read strictly: hex, spaces and a sum that overflows are usage errors, nothing written" {
+	make_sources
+	echo old > out.jsonl
+	for w in 0x10 ' 1' '1 ' +inf 1e-400; do
+		run synth-mix "real.jsonl:$w" gen.jsonl -o out.jsonl
+		assert_failure 2
+		assert_output --partial "real.jsonl:$w: the weight must be a positive number"
+	done
+	# Two weights near DBL_MAX added up to infinity: every share was 0,
+	# and the run wrote 0 records with exit 0.
+	run synth-mix real.jsonl:1e308 gen.jsonl:1e308 -o out.jsonl
+	assert_failure 2
+	assert_output --partial "the weights add up to more than"
+	run synth-mix real.jsonl:1e300 gen.jsonl:1e-300 -o out.jsonl
+	assert_failure 2
+	assert_output --partial "gen.jsonl:1e-300: the weight is too small beside the others"
+	assert_equal "$(cat out.jsonl)" old
+	# Large weights that add up are only a ratio.
+	run synth-mix -n 10 real.jsonl:1e307 gen.jsonl:4e307 -o out.jsonl
+	assert_success
+	assert_equal "$(jq -r .mix.source out.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "gen=8 real=2 "
+}
+
 @test "bad weights, totals and sources: clear errors, nothing written under -o" {
 	make_sources
 	for w in 0 -1 nan inf 1e999; do

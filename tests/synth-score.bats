@@ -180,6 +180,18 @@ min_words"
 	assert_failure 2
 }
 
+@test "--rules: a zero-width rule before a multi-byte character counts and rejects, never null" {
+	printf 'reject e /(?=\xc3\xa9)/\npenalty line 1 /^/m\n' > rules.txt
+	{ rec "café"; rec "$(printf '\303\251a\nb')"; rec "plain"; } > in.jsonl
+	run --separate-stderr synth-score --rules rules.txt --filter --rejects rej.jsonl in.jsonl
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality.rules')" '{"e":0,"line":1}'
+	assert_equal "$(jq -c '[.text, .quality.rules, .quality.reasons]' rej.jsonl)" \
+		'["café",{"e":1,"line":1},["rule_e"]]
+["éa\nb",{"e":1,"line":2},["rule_e"]]'
+}
+
 # answers: records of prompt groups, as synth-gen complete --samples writes them
 answers() {
 	printf '%s\n' '{"id":"a-1","prompt":"q1","text":"short.","synth":{"parent":"a"}}' \

@@ -301,6 +301,33 @@ make_reference() {
 	printf '{"text":"a a e"}\n' > in.jsonl
 }
 
+@test "--reference --skip-invalid: --rejects keeps the skipped records of the reference and of every input" {
+	printf '{"text":"a b c"}\nbad ref\n' > ref.jsonl
+	printf '{"text":"a b"}\nbad in1\n' > in1.jsonl
+	printf '{"text":"a"}\nbad in2\n' > in2.jsonl
+	# Each loop opened the file again: only in2's reject was left.
+	run --separate-stderr synth-stats --skip-invalid --rejects rej.jsonl --reference ref.jsonl in1.jsonl in2.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.reject.file, .reject.line, .raw]' rej.jsonl)" '["ref.jsonl",2,"bad ref"]
+["in1.jsonl",2,"bad in1"]
+["in2.jsonl",2,"bad in2"]'
+}
+
+@test "--reference without a word is an error, not a perplexity of 1; --train without one too" {
+	make_reference
+	for ref in /dev/null blank.jsonl; do
+		printf '{"text":""}\n{"text":"  "}\n' > blank.jsonl
+		run --separate-stderr synth-stats --reference "$ref" in.jsonl
+		assert_failure 1
+		assert_equal "$output" ""
+		assert_equal "$stderr" "synth-stats: $ref: the reference holds no words: nothing to measure against"
+	done
+	run --separate-stderr synth-gen markov --train blank.jsonl -n 1
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" "synth-gen: --train: the records hold no words"
+}
+
 @test "--reference: vocab_kept, rare_kept, unseen mass, JS divergence and KS against hand-computed values" {
 	make_reference
 	run --separate-stderr synth-stats --reference ref.jsonl in.jsonl

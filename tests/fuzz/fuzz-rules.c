@@ -6,8 +6,10 @@
  * gives rules as rules.h describes them: no more than the file has
  * lines, each with a name of the allowed characters, no name twice, a
  * compiled pattern and, for a penalty, a finite weight. Every pattern
- * is then run once on a short text under a match limit, as synth-score
- * runs them.
+ * is then counted, as synth-score counts it (regex_count()), on short
+ * texts under a match limit, non-ASCII ones among them: whatever the
+ * pattern (zero-width ones too), the count never fails for a bad UTF-8
+ * offset, only ever for a limit.
  */
 #define FUZZ_NAME "fuzz-rules"
 #include "fuzz-file.h"
@@ -61,7 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pcre2_match_context *mctx = pcre2_match_context_create(NULL);
 		pcre2_set_match_limit(mctx, 10000);
 		pcre2_set_depth_limit(mctx, 1000);
-		static const char sample[] = "Lorem ipsum dolor sit amet, \xc3\xa9t\xc3\xa9 2024 -- ok?";
+		static const char *const samples[] = {
+			"Lorem ipsum dolor sit amet, \xc3\xa9t\xc3\xa9 2024 -- ok?",
+			"caf\xc3\xa9",
+			"\xc3\xa9" "a\nb\r\n\xe2\x82\xac\n",
+			"\xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87 \xcc\x81x\xef\xbb\xbf",
+			"",
+		};
 		for (size_t i = 0; i < rs.n; i++) {
 			const struct rule *r = &rs.rule[i];
 			CHECK(name_ok(r->name), "a rule name of the allowed characters");
@@ -71,7 +79,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(r->reject || isfinite(r->weight), "a penalty's weight is finite");
 			pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->re, NULL);
 			CHECK(md != NULL, "allocating match data");
-			pcre2_match(r->re, (PCRE2_SPTR)sample, sizeof(sample) - 1, 0, 0, md, mctx);
+			for (size_t k = 0; k < sizeof(samples) / sizeof(*samples); k++) {
+				uint64_t n;
+				size_t len = strlen(samples[k]);
+				int mrc = regex_count(r->re, samples[k], len, md, mctx, &n);
+				CHECK(mrc == 0 || mrc == PCRE2_ERROR_MATCHLIMIT ||
+				      mrc == PCRE2_ERROR_DEPTHLIMIT || mrc == PCRE2_ERROR_HEAPLIMIT ||
+				      mrc == PCRE2_ERROR_JIT_STACKLIMIT,
+				      "a count fails for a limit only, never for a UTF-8 offset");
+				CHECK(n <= len + 1, "at most one match a byte, and one at the end");
+			}
 			pcre2_match_data_free(md);
 		}
 		pcre2_match_context_free(mctx);

@@ -457,6 +457,25 @@ static void test_add_string(void)
 	roundtrip(LIT("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
 		  "UTF-8 passes through");
 
+	/* Invalid UTF-8 (a file name's \xff) becomes U+FFFD, a byte each:
+	 * synth's own output is always valid UTF-8. */
+	struct { const char *in; size_t n; const char *want; const char *what; } bad[] = {
+		{ LIT("a\xff.jsonl"), "a\xef\xbf\xbd.jsonl", "a stray 0xff" },
+		{ LIT("\xc3"), "\xef\xbf\xbd", "a sequence cut at the end" },
+		{ LIT("\xe2\x82x"), "\xef\xbf\xbd\xef\xbf\xbdx", "a sequence cut before ASCII" },
+		{ LIT("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd", "an overlong '/'" },
+		{ LIT("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "a surrogate" },
+		{ LIT("\x80\xc3\xa9\""), "\xef\xbf\xbd\xc3\xa9\\\"", "a lone continuation byte, then valid text" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct strbuf j = STRBUF_INIT;
+		json_add_string(&j, bad[i].in, bad[i].n);
+		ok(j.len >= 2 && !memcmp(j.buf + 1, bad[i].want, strlen(bad[i].want)) &&
+		   j.len == strlen(bad[i].want) + 2 && utf8_valid(j.buf, j.len),
+		   "json_add_string writes valid UTF-8 for %s: %s", bad[i].what, j.buf);
+		strbuf_release(&j);
+	}
+
 	/* Every byte below 0x80 in one string. */
 	char all[128];
 	for (int i = 0; i < 128; i++)

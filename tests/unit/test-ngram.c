@@ -382,9 +382,32 @@ static void test_training_at_scale(void)
 	}
 }
 
+/* A model fitted on nothing, or on documents without a word: a model
+ * with no tokens, made without undefined behaviour (qsort() was called
+ * on a NULL array of lengths), which the programs then refuse. */
+static void test_fitted_on_nothing(void)
+{
+	for (unsigned order = 1; order <= 3; order++) {
+		struct ngram_model m;
+		struct ngram_trainer *t = ngram_trainer_new(order);
+		ngram_finish(t, &m);
+		ok(m.tokens == 0 && m.nlengths == 0 && m.order == order,
+		   "order %u, no documents: no tokens, no lengths", order);
+		ngram_release(&m);
+		t = ngram_trainer_new(order);
+		ngram_train(t, "", 0);
+		ngram_train(t, " \t ", 3);
+		ngram_finish(t, &m);
+		ok(m.tokens == 0 && m.nlengths == 2, "order %u, two documents without words: no tokens",
+		   order);
+		ngram_release(&m);
+	}
+}
+
 int main(void)
 {
 	diag_init("test-ngram");
+	test_fitted_on_nothing();
 	test_probabilities();
 	test_perplexity();
 	test_training_at_scale();

@@ -60,9 +60,16 @@ static void test_bad(void)
 	parse("penalty p /x/");
 	is_str(err.buf, "r.rules:1: a penalty needs a weight", "no weight");
 	parse("penalty p nan /x/");
-	is_str(err.buf, "r.rules:1: a penalty's weight is a finite number", "a NaN weight");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a finite decimal number", "a NaN weight");
 	parse("penalty p 1e999 /x/");
-	is_str(err.buf, "r.rules:1: a penalty's weight is a finite number", "an infinite weight");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a finite decimal number", "an infinite weight");
+	/* Read by parse_double(), as every number a user gives: strtod()
+	 * took hex and junk glued to the pattern. */
+	ok(parse("penalty p 0x10 /x/") < 0, "a hex weight is no weight");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a finite decimal number", "hex: the message");
+	ok(parse("penalty p 2abc/x/") < 0, "junk after the weight");
+	ok(parse("penalty p infinity /x/") < 0, "'infinity' is no weight");
+	ok(parse("penalty p 1e-3 /x/") == 0 && rs.rule[0].weight == 1e-3, "1e-3 is a weight");
 	parse("reject a x");
 	is_str(err.buf, "r.rules:1: the pattern goes between slashes: /PATTERN/FLAGS", "no slashes");
 	parse("reject a /x");
@@ -80,11 +87,45 @@ static void test_bad(void)
 	   matches(&rs.rule[0], "x"), "a NUL ends its line's text, as for getline() and C strings");
 }
 
+static int count(const char *rule, const char *text, uint64_t *n)
+{
+	if (parse(rule) < 0 || rs.n != 1)
+		return -99;
+	pcre2_match_data *md = pcre2_match_data_create(2, NULL);
+	int rc = regex_count(rs.rule[0].re, text, strlen(text), md, NULL, n);
+	pcre2_match_data_free(md);
+	return rc;
+}
+
+/* An empty match in front of a multi-byte character: the next search
+ * starts past the whole character, where PCRE2 said "bad offset into
+ * UTF string" when it started inside it. */
+static void test_zero_width_over_utf8(void)
+{
+	uint64_t n = 99;
+	ok(count("reject e /(?=\xc3\xa9)/", "caf\xc3\xa9", &n) == 0 && n == 1,
+	   "a lookahead before 'e-acute' counts once: %llu", (unsigned long long)n);
+	ok(count("reject s /^/m", "\xc3\xa9" "a\nb", &n) == 0 && n == 2,
+	   "/^/m on two lines, the first starting with 'e-acute': %llu", (unsigned long long)n);
+	ok(count("reject e //", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", &n) == 0 && n == 4,
+	   "the empty pattern between and around three characters of 2, 3 and 4 bytes: %llu",
+	   (unsigned long long)n);
+	ok(count("reject e /x*/", "\xc3\xa9xx\xc3\xa9", &n) == 0 && n == 4,
+	   "empty and non-empty matches mixed: %llu", (unsigned long long)n);
+	ok(count("reject e /b/", "abcb", &n) == 0 && n == 2, "plain matches, without overlap");
+	ok(count("reject c /\\C/", "\xc3\xa9z", &n) == 0 && n == 2,
+	   "a match of \\C ends inside a character: the next search starts after it: %llu",
+	   (unsigned long long)n);
+	ok(count("reject e /(a+)+$/", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", &n) != 0 ||
+	   n == 0, "a runaway pattern is an error or no match, not a hang");
+}
+
 int main(void)
 {
 	diag_init("test-rules");
 	test_good();
 	test_bad();
+	test_zero_width_over_utf8();
 	rules_release(&rs);
 	strbuf_release(&err);
 	return done_testing();
