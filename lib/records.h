@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "output.h"
 #include "strbuf.h"
 
 struct record {
@@ -95,19 +96,31 @@ struct record_loop {
 	 * nothing is kept under -o, as after an invalid record. */
 	void (*finish)(void *arg, struct emit *e);
 	void *arg;
+	/* Leave the outputs (out, rej) open at the end, finished by the
+	 * program's call to record_loop_end() together with its own. */
+	int hold_outputs;
 
 	/* Filled by record_loop_run(). */
 	void **workers;		/* nworkers states, for the program to merge */
 	unsigned nworkers;
 	uint64_t records, emitted, invalid, rejected, bytes;
 	double seconds;
+	struct output out, rej;	/* -o (when write_records) and --rejects */
 };
 
 /* Run the loop. Returns 0 when every input was read and every record
  * valid (or skipped), 1 when an input could not be read (the others were
- * processed), 2 when an invalid record stopped the run (the output under
- * -o is then discarded). The output is closed on return. */
+ * processed) or an output failed, 2 when an invalid record stopped the
+ * run. Unless hold_outputs is set, the outputs are ended on return, by
+ * record_loop_end(): files under -o and --rejects are kept only after a
+ * run that returns 0. */
 int record_loop_run(struct record_loop *rl);
+
+/* End the loop's outputs and the program's nalso others (outputs_end(),
+ * in that order: the loop's first) after a run whose status so far is
+ * rc: kept when rc is 0, discarded otherwise. Returns rc, or 1 when rc
+ * was 0 and an output failed. */
+int record_loop_end(struct record_loop *rl, int rc, struct output *const *also, size_t nalso);
 
 /* Free the worker states with fn. */
 void record_loop_release(struct record_loop *rl, void (*fn)(void *worker));
