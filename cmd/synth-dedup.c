@@ -57,6 +57,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,

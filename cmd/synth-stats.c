@@ -82,6 +82,7 @@ struct settings {
 	struct ngram_model lm;	/* --reference: the model of perplexity */
 	int has_lm;
 	struct ngram_trainer *trainer;	/* while the reference is read */
+	struct output *rejects_out;	/* --reference: one --rejects for every loop */
 };
 
 /* Records whose perplexity the quantiles come from, at most: a uniform
@@ -180,8 +181,8 @@ static struct worker *merge_workers(const struct settings *set, struct record_lo
 }
 
 /* Write the figures of cs to out: a table, JSON, or under --partial the
- * state that --merge reads. */
-static int write_figures(const struct settings *set, struct corpus_stats *cs,
+ * state that --merge reads. The caller ends out. */
+static void write_figures(const struct settings *set, struct corpus_stats *cs,
 			 struct stats_report *report, struct output *out, int table)
 {
 	if (corpus_stats_group_memory(cs) > set->memory)
@@ -189,7 +190,7 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 			corpus_stats_group_memory(cs) >> 20);
 	if (set->partial) {
 		stats_state_write(cs, report, out);
-		return output_close(out);
+		return;
 	}
 	if (set->top && cs->approx[1])
 		warning("--top: no list, the vocabulary outgrew --memory and is an estimate");
@@ -206,11 +207,10 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 	stats_figures_release(&f);
 	output_write(out, sb.buf, sb.len);
 	strbuf_release(&sb);
-	return output_close(out);
 }
 
 /* Merge the workers' counts and write the figures to out. */
-static int write_statistics(const struct settings *set, struct record_loop *rl,
+static void write_statistics(const struct settings *set, struct record_loop *rl,
 			    struct output *out, int table)
 {
 	struct worker *all = merge_workers(set, rl);
@@ -218,7 +218,7 @@ static int write_statistics(const struct settings *set, struct record_loop *rl,
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
 	};
-	return write_figures(set, &all->stats, &report, out, table);
+	write_figures(set, &all->stats, &report, out, table);
 }
 
 /* --merge: the states of --partial runs, folded into the figures of
@@ -239,9 +239,9 @@ static int merge_states(const struct settings *set, char **files, int nfiles, st
 	for (int i = 0; i < nfiles && !rc; i++)
 		if (stats_state_read(&cs, &report, files[i]) < 0)
 			rc = 1;
-	if (rc)
-		output_abort(out);
-	else if (write_figures(set, &cs, &report, out, table) < 0)
+	if (!rc)
+		write_figures(set, &cs, &report, out, table);
+	if (output_end(out, rc) < 0)
 		rc = 1;
 	corpus_stats_release(&cs);
 	return rc;
@@ -269,6 +269,7 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 	*rl = (struct record_loop){
 		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
+		.rejects = set->rejects_out,
 	};
 	int rc = record_loop_run(rl);
 	merge_workers(set, rl);
@@ -392,12 +393,28 @@ static void table_row(struct strbuf *sb, const struct row *row, int width)
 static int run_reference(struct settings *set, char **files, int nfiles, struct output *out,
 			 int table)
 {
-	struct output html;
-	if (set->html && output_open(&html, set->html, 0) < 0)
+	/* The table, the report and the rejects of every input: all kept
+	 * after a run that measured every input, or none. */
+	struct output html, rejects;
+	memset(&html, 0, sizeof(html));
+	memset(&rejects, 0, sizeof(rejects));
+	struct output *outs[] = { out, &rejects, &html };
+	if (set->html && output_open(&html, set->html, 0) < 0) {
+		output_abort(out);
 		return 1;
-	if (set->lm_path) {
-		if (ngram_load(&set->lm, set->lm_path) < 0)
+	}
+	if (set->common.rejects) {
+		if (output_open(&rejects, set->common.rejects, (int)set->common.jobs) < 0) {
+			outputs_end(outs, 3, 1);
 			return 1;
+		}
+		set->rejects_out = &rejects;
+	}
+	if (set->lm_path) {
+		if (ngram_load(&set->lm, set->lm_path) < 0) {
+			outputs_end(outs, 3, 1);
+			return 1;
+		}
 	} else {
 		set->trainer = ngram_trainer_new(set->order);
 	}
@@ -412,8 +429,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	if (rc) {
 		record_loop_release(&rl, worker_free);
 		ngram_release(&set->lm);
-		if (set->html)
-			output_abort(&html);
+		outputs_end(outs, 3, 1);
 		return error("%s: cannot measure the reference", set->reference);
 	}
 	set->has_lm = 1;
@@ -478,8 +494,6 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		report_html(&rep, &sb);
 		output_write(&html, sb.buf, sb.len);
 		free(ins);
-		if (output_end(&html, stopped) < 0)
-			rc = 1;
 	}
 	for (int i = 0; i < nfiles; i++)
 		row_release(&rows[i]);
@@ -488,8 +502,9 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	record_loop_release(&rl, worker_free);
 	ngram_release(&set->lm);
 	strbuf_release(&sb);
-	if (output_end(out, stopped) < 0)
+	if (outputs_end(outs, 3, rc != 0 || stopped) < 0)
 		rc = 1;
+	set->rejects_out = NULL;
 	return rc;
 }
 
@@ -541,6 +556,11 @@ int main(int argc, char **argv)
 		usage_error("--merge reads states; it does not go with --reference or --tee");
 	if (set.partial && !set.tee && !set.common.output && isatty(1))
 		usage_error("--partial writes a binary state: give -o FILE or --tee FILE");
+	struct cli_file named[] = {
+		{ "-o", set.common.output }, { "--tee", set.tee }, { "--rejects", set.common.rejects },
+		{ "--html", set.html },
+	};
+	cli_distinct_files(named, sizeof(named) / sizeof(*named));
 	if (set.merge) {
 		const char *path = set.common.output;
 		struct output out;
@@ -570,14 +590,14 @@ int main(int argc, char **argv)
 	struct output out;
 	if (output_open(&out, path, 0) < 0)
 		return 1;
+	rl.hold_outputs = 1;
 	int rc = record_loop_run(&rl);
-	if (rc == 2) {
-		output_abort(&out);
-		record_loop_release(&rl, worker_free);
-		return 1;
-	}
-	if (write_statistics(&set, &rl, &out, table) < 0)
-		rc = 1;
+	/* The figures of a run that failed to read an input still go to a
+	 * stream, as a filter's would; a file gets them only whole. */
+	if (rc != 2)
+		write_statistics(&set, &rl, &out, table);
+	struct output *mine[] = { &out };
+	rc = record_loop_end(&rl, rc, mine, 1);
 	record_loop_summary(&rl);
 	record_loop_release(&rl, worker_free);
 	return rc ? 1 : 0;

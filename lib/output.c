@@ -126,7 +126,7 @@ int output_target(const char *path, struct strbuf *target)
  * in), and its permissions; set-user and set-group bits only when the
  * owner was kept. A new file gets 0666 less the umask, as open(2)
  * would make it. */
-static void take_attributes(int fd, const char *target)
+void output_take_attributes(int fd, const char *target)
 {
 	struct stat st;
 	if (stat(target, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -212,7 +212,7 @@ int output_open(struct output *o, const char *path, int zstd_threads)
 			return error_errno("%s", path);
 		}
 		track_tmpfile(o->tmp, 1);
-		take_attributes(o->fd, o->path);
+		output_take_attributes(o->fd, o->path);
 		if (ends_with(path, ".zst")) {
 			o->zc = ZSTD_createCCtx();
 			if (!o->zc)

@@ -93,6 +93,11 @@ int output_end(struct output *o, int failed);
 struct strbuf;
 int output_target(const char *path, struct strbuf *target);
 
+/* Give the file open at fd what the file at target (which it is to
+ * replace) has: mode, and owner and group where the system lets us;
+ * when target is missing, 0666 less the umask. */
+void output_take_attributes(int fd, const char *target);
+
 /* A file that ends with a checksum, the 64-bit hash (hash64, seed 0) of
  * every byte before it, as the dedup index and the n-gram model are:
  * write its pieces through checked_write(), then checked_end() appends

@@ -387,7 +387,10 @@ int record_loop_run(struct record_loop *rl)
 			diag_exit(1);
 		have_out = 1;
 	}
-	if (c->rejects) {
+	if (rl->rejects) {
+		rej = rl->rejects;
+		have_rej = 1;
+	} else if (c->rejects) {
 		if (output_open(rej, c->rejects, (int)c->jobs) < 0)
 			diag_exit(1);
 		have_rej = 1;

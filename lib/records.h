@@ -99,6 +99,9 @@ struct record_loop {
 	/* Leave the outputs (out, rej) open at the end, finished by the
 	 * program's call to record_loop_end() together with its own. */
 	int hold_outputs;
+	/* Optional: where --rejects go when a program runs several loops
+	 * into one file; it opens and ends it, not the loop. */
+	struct output *rejects;
 
 	/* Filled by record_loop_run(). */
 	void **workers;		/* nworkers states, for the program to merge */
