@@ -920,6 +920,10 @@ int main(int argc, char **argv)
 	struct file_lock index_lock = FILE_LOCK_INIT;
 	memset(&shard_out, 0, sizeof(shard_out));
 	memset(&index_out, 0, sizeof(index_out));
+	/* An input replaced by -o: one such run at a time. */
+	if (file_lock_rewritten(set.common.output, argv + optind, argc - optind,
+				set.common.wait_lock) < 0)
+		goto done;
 	if (set.merge_index) {
 		rc = merge_shards(&set, argv + optind, argc - optind);
 		goto done;

@@ -674,6 +674,13 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		file_unlock(&lock);
 		return 1;
 	}
+	if (file_lock_rewritten(g->common.output, files, nfiles, g->common.wait_lock) < 0 ||
+	    file_lock_rewritten(g->common.output, (char **)g->train, (int)g->ntrain,
+				g->common.wait_lock) < 0) {
+		output_abort(&model_out);
+		file_unlock(&lock);
+		return 1;
+	}
 	int rc = 0;
 	if (g->load) {
 		double start = now_seconds();

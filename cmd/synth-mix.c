@@ -29,6 +29,7 @@
 #include "bytes.h"
 #include "cli.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "input.h"
 #include "json.h"
@@ -61,6 +62,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -969,6 +971,9 @@ int main(int argc, char **argv)
 		{ "-o", set.common.output }, { "--rejects", set.common.rejects }, { "--report", set.report },
 	};
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
+	/* A source replaced by -o: one such run at a time. */
+	if (file_lock_rewritten(set.common.output, set.paths, (int)set.nsrc, set.common.wait_lock) < 0)
+		return 1;
 	/* Outputs first, so that a bad name fails before any reading. */
 	struct output out, report;
 	memset(&report, 0, sizeof(report));

@@ -1045,6 +1045,9 @@ int main(int argc, char **argv)
 	keymap_init(&set.judged_at);
 	strbuf_init(&set.judged);
 	struct file_lock lock = FILE_LOCK_INIT;
+	if (file_lock_rewritten(set.common.output, argv + optind, argc - optind,
+				set.common.wait_lock) < 0)
+		diag_exit(1);
 	if (set.resume) {
 		strbuf_addf(&journal_name, "%s.partial", set.common.output);
 		set.journal_name = journal_name.buf;

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "corpus_stats.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "json.h"
 #include "ngram.h"
@@ -54,6 +55,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -561,6 +563,11 @@ int main(int argc, char **argv)
 		{ "--html", set.html },
 	};
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
+	/* An input replaced by the figures or the state (--merge -o
+	 * all.state all.state day.state): one such run at a time. */
+	if (file_lock_rewritten(set.tee ? set.tee : set.common.output, argv + optind, argc - optind,
+				set.common.wait_lock) < 0)
+		return 1;
 	if (set.merge) {
 		const char *path = set.common.output;
 		struct output out;

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "diag.h"
 #include "output.h"
 #include "strbuf.h"
@@ -89,4 +91,17 @@ void file_unlock(struct file_lock *l)
 	l->fd = -1;
 	free(l->path);
 	l->path = NULL;
+}
+
+int file_lock_rewritten(const char *output, char *const *inputs, int n, double wait)
+{
+	/* Held until exit, when the kernel lets it go; kept here so that
+	 * its name stays reachable. */
+	static struct file_lock held = FILE_LOCK_INIT;
+	if (held.fd >= 0 || !output || !strcmp(output, "-"))
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (cli_same_file(inputs[i], output))
+			return file_lock(&held, output, wait);
+	return 0;
 }

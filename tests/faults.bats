@@ -354,3 +354,40 @@ EOF2
 	synth-gen markov --train in.jsonl --save m.ngm
 	[ -L m.ngm ] && [ -s store/m.ngm ] || fail "the model replaced its link"
 }
+
+@test "every file a run reads and replaces is locked: a second run waits, or fails naming it" {
+	make_input
+	synth-stats --partial -o all.state in.jsonl
+	synth-gen markov --train in.jsonl --save m.ngm
+	printf '{"id":"p1","prompt":"a question"}\n' > prompts.jsonl
+	local file cmd holder
+	while IFS='|' read -r file cmd; do
+		# The holder is the process with the lock: killed, it lets go.
+		(exec 9>"$file.lock" && flock 9 && exec sleep 60) > /dev/null 2>&1 3>&- &
+		holder=$!
+		local i
+		for i in $(seq 250); do
+			[ -e "$file.lock" ] && lock_held "$file.lock" && break
+			sleep 0.02
+		done
+		# shellcheck disable=SC2086
+		run $cmd --wait-lock 0
+		kill "$holder"
+		wait "$holder" || true
+		[ "$status" -eq 1 ] || fail "$cmd: status $status: $output"
+		[[ "$output" == *"$file: in use by another run"* ]] || fail "$cmd: $output"
+		# Let go, the same run goes through (those that ask no server).
+		[[ "$cmd" == *http://* ]] && continue
+		# shellcheck disable=SC2086
+		run $cmd --wait-lock 0
+		[ "$status" -eq 0 ] || fail "$cmd, unlocked: status $status: $output"
+	done <<'EOF2'
+seen.idx|synth-dedup --index seen.idx in.jsonl
+all.state|synth-stats --merge -o all.state all.state all.state
+in.jsonl|synth-score -o in.jsonl in.jsonl
+in.jsonl|synth-mix -o in.jsonl in.jsonl
+m.ngm|synth-gen markov --load m.ngm --save m.ngm
+out.jsonl|synth-gen complete --url http://127.0.0.1:9 --model m --resume -o out.jsonl prompts.jsonl
+out.jsonl|synth-score --judge http://127.0.0.1:9 --model m --resume -o out.jsonl in.jsonl
+EOF2
+}
