@@ -997,6 +997,11 @@ int main(int argc, char **argv)
 	summary(&set, &rl, loaded);
 	record_loop_release(&rl, worker_free);
 done:
+	/* What a run that stopped early had opened (closed ones are
+	 * skipped). */
+	output_abort(&shard_out);
+	output_abort(&index_out);
+	output_abort(&set.dups_out);
 	file_unlock(&index_lock);
 	dedup_index_release(&set.ix);
 	if (!set.exact)
