@@ -95,7 +95,8 @@ static int same_identity(const struct file_identity *a, const struct file_identi
 int cli_same_file(const char *a, const char *b)
 {
 	struct file_identity x, y;
-	int same = identify(a, &x) && identify(b, &y) && same_identity(&x, &y);
+	int known_a = identify(a, &x), known_b = identify(b, &y);
+	int same = known_a && known_b && same_identity(&x, &y);
 	strbuf_release(&x.where);
 	strbuf_release(&y.where);
 	return same;
