@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "dedup_index.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "json.h"
 #include "minhash.h"
@@ -56,6 +57,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -603,6 +605,14 @@ static int merge_shards(struct settings *set, char **files, int nfiles)
 		usage_error("--merge-index needs the files that --shard-index wrote, in order");
 	if (!set->common.output || !strcmp(set->common.output, "-"))
 		usage_error("--merge-index writes the merged index: give -o FILE");
+	struct strbuf verdicts = STRBUF_INIT;
+	for (int f = 0; f < nfiles; f++) {
+		strbuf_reset(&verdicts);
+		strbuf_addf(&verdicts, "%s.verdicts", files[f]);
+		struct cli_file named[] = { { "-o", set->common.output }, { "the verdicts", verdicts.buf } };
+		cli_distinct_files(named, 2);
+	}
+	strbuf_release(&verdicts);
 	struct output index_out;
 	if (output_open(&index_out, set->common.output, 0) < 0)
 		return 1;
@@ -611,6 +621,9 @@ static int merge_shards(struct settings *set, char **files, int nfiles)
 	struct strbuf name = STRBUF_INIT;
 	int rc = 0;
 	uint64_t records = 0;
+	/* Every shard's verdicts, then the index: renamed together, and
+	 * only when every shard was merged. */
+	struct output **outs = xcalloc((size_t)nfiles + 1, sizeof(*outs));
 	for (int f = 0; f < nfiles && !rc; f++) {
 		struct dedup_shard sh;
 		dedup_shard_init(&sh, &set->ix.p, entry);
@@ -651,21 +664,26 @@ static int merge_shards(struct settings *set, char **files, int nfiles)
 		records += sh.n;
 		strbuf_reset(&name);
 		strbuf_addf(&name, "%s.verdicts", files[f]);
-		struct output vout;
-		if (output_open(&vout, name.buf, 0) < 0) {
+		outs[f] = xcalloc(1, sizeof(**outs));
+		if (output_open(outs[f], name.buf, 0) < 0)
 			rc = 1;
-		} else {
-			dedup_verdicts_write(&v, &vout);
-			if (output_close(&vout) < 0)
-				rc = 1;
-		}
+		else
+			dedup_verdicts_write(&v, outs[f]);
 		dedup_verdicts_release(&v);
 		dedup_shard_release(&sh);
 	}
 	if (!rc)
 		dedup_index_write(&set->ix, &index_out);
-	if (output_end(&index_out, rc != 0) < 0)
+	size_t nouts = 0;
+	for (int f = 0; f < nfiles; f++)
+		if (outs[f])
+			outs[nouts++] = outs[f];
+	outs[nouts++] = &index_out;
+	if (outputs_end(outs, nouts, rc != 0) < 0)
 		rc = 1;
+	for (size_t i = 0; i + 1 < nouts; i++)
+		free(outs[i]);
+	free(outs);
 	info("--merge-index: %d shards, %llu records, %llu duplicates; index: %llu records",
 	     nfiles, (unsigned long long)records, (unsigned long long)set->duplicates,
 	     (unsigned long long)set->ix.n);
@@ -855,15 +873,34 @@ int main(int argc, char **argv)
 	}
 	dedup_index_init(&set.ix, &params, &set.mh, set.keep_ids);
 
+	/* Two options that name one file would lose one of them to the
+	 * other's rename. */
+	struct cli_file named[] = {
+		{ "-o", set.common.output }, { "--rejects", set.common.rejects },
+		{ "--dups", set.dups }, { "--shard-index", set.shard_index }, { "--index", set.index },
+	};
+	cli_distinct_files(named, sizeof(named) / sizeof(*named));
+	if (set.apply && cli_same_file(set.apply, set.common.output))
+		usage_error("--apply %s and -o %s name one file; give each its own", set.apply,
+			    set.common.output);
+
 	/* Everything that can fail before the input is read does: the
-	 * index is loaded and its new file opened, the references read. */
+	 * index is locked, loaded and its new file opened, the references
+	 * read. */
 	uint64_t loaded = 0;
 	int rc = 1;
+	struct output shard_out, index_out;
+	struct file_lock index_lock = FILE_LOCK_INIT;
+	memset(&shard_out, 0, sizeof(shard_out));
+	memset(&index_out, 0, sizeof(index_out));
+	/* An input replaced by -o: one such run at a time. */
+	if (file_lock_rewritten(set.common.output, argv + optind, argc - optind,
+				set.common.wait_lock) < 0)
+		goto done;
 	if (set.merge_index) {
 		rc = merge_shards(&set, argv + optind, argc - optind);
 		goto done;
 	}
-	struct output shard_out;
 	if (set.shard_index) {
 		if (set.common.output)
 			usage_error("--shard-index writes no records; it does not go with -o");
@@ -874,8 +911,11 @@ int main(int argc, char **argv)
 	}
 	if (set.apply && dedup_verdicts_load(&set.verdicts, set.apply) < 0)
 		goto done;
-	struct output index_out;
 	if (set.index) {
+		/* Held from before the load until after the rename: a second
+		 * run on this index starts from what this one saves. */
+		if (file_lock(&index_lock, set.index, set.common.wait_lock) < 0)
+			goto done;
 		if (dedup_index_load(&set.ix, set.index) == FILE_FAILED)
 			goto done;
 		loaded = set.ix.n;
@@ -883,8 +923,8 @@ int main(int argc, char **argv)
 			goto done;
 	}
 	if (set.dups && output_open(&set.dups_out, set.dups, (int)set.common.jobs) < 0) {
-		if (set.index)
-			output_abort(&index_out);
+		output_abort(&index_out);
+		output_abort(&shard_out);
 		goto done;
 	}
 	if (set.nagainst)
@@ -901,7 +941,7 @@ int main(int argc, char **argv)
 		.write_records = !set.shard_index, .worker_new = worker_new,
 		.process = set.apply ? apply_process : process,
 		.ordered = set.shard_index ? shard_ordered : set.apply ? apply_ordered : ordered,
-		.finish = set.apply ? apply_finish : NULL, .arg = &set,
+		.finish = set.apply ? apply_finish : NULL, .arg = &set, .hold_outputs = 1,
 	};
 	rc = record_loop_run(&rl);
 	if (set.pool) {
@@ -913,30 +953,34 @@ int main(int argc, char **argv)
 	}
 	pool_free(set.pool);
 	dedup_block_release(&set.block);
+	/* The shard's file and the index are written only after a run that
+	 * succeeded, and renamed after the records, --rejects and --dups:
+	 * a run whose output was lost (a full disk) must not leave an index
+	 * that drops those records as seen the next time. */
+	if (set.shard_index && !rc)
+		dedup_shard_write(&set.shard, &shard_out);
+	if (set.index && !rc)
+		dedup_index_write(&set.ix, &index_out);
+	struct output *mine[] = { &set.dups_out, &shard_out, &index_out };
+	rc = record_loop_end(&rl, rc, mine, sizeof(mine) / sizeof(*mine));
+	file_unlock(&index_lock);
 	if (set.shard_index) {
-		if (rc != 2)
-			dedup_shard_write(&set.shard, &shard_out);
-		if (output_end(&shard_out, rc == 2) < 0)
-			rc = 1;
-		info("--shard-index: %llu records signed into %s", (unsigned long long)set.shard.n,
-		     set.shard_index);
+		if (!rc)
+			info("--shard-index: %llu records signed into %s",
+			     (unsigned long long)set.shard.n, set.shard_index);
 		dedup_shard_release(&set.shard);
 	}
 	if (set.apply)
 		dedup_verdicts_release(&set.verdicts);
-	/* An invalid record stopped the run: nothing it wrote to files is
-	 * kept, the index included. */
-	if (set.index) {
-		if (rc != 2)
-			dedup_index_write(&set.ix, &index_out);
-		if (output_end(&index_out, rc == 2) < 0)
-			rc = 1;
-	}
-	if (set.dups && output_end(&set.dups_out, rc == 2) < 0)
-		rc = 1;
 	summary(&set, &rl, loaded);
 	record_loop_release(&rl, worker_free);
 done:
+	/* What a run that stopped early had opened (closed ones are
+	 * skipped). */
+	output_abort(&shard_out);
+	output_abort(&index_out);
+	output_abort(&set.dups_out);
+	file_unlock(&index_lock);
 	dedup_index_release(&set.ix);
 	if (!set.exact)
 		minhash_release(&set.mh);

@@ -25,6 +25,7 @@
 #include "chat.h"
 #include "cli.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "input.h"
 #include "journal.h"
@@ -80,6 +81,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -655,17 +657,37 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		usage_error("--order is the model's own with --load");
 	if (!g->order)
 		g->order = 3;
+	struct cli_file named[] = {
+		{ "-o", g->common.output }, { "--rejects", g->common.rejects }, { "--save", g->save },
+	};
+	cli_distinct_files(named, sizeof(named) / sizeof(*named));
+	/* A model loaded and saved again is read and replaced: locked from
+	 * the load until after the rename. */
+	struct file_lock lock = FILE_LOCK_INIT;
+	if (g->load && g->save && cli_same_file(g->load, g->save) &&
+	    file_lock(&lock, g->save, g->common.wait_lock) < 0)
+		return 1;
 	/* The model's file is opened first, so that a bad name fails
 	 * before any training. */
 	struct output model_out, rejects_out, *rejects = NULL;
-	if (g->save && output_open(&model_out, g->save, 0) < 0)
+	memset(&model_out, 0, sizeof(model_out));
+	if (g->save && output_open(&model_out, g->save, 0) < 0) {
+		file_unlock(&lock);
 		return 1;
+	}
+	if (file_lock_rewritten(g->common.output, files, nfiles, g->common.wait_lock) < 0 ||
+	    file_lock_rewritten(g->common.output, (char **)g->train, (int)g->ntrain,
+				g->common.wait_lock) < 0) {
+		output_abort(&model_out);
+		file_unlock(&lock);
+		return 1;
+	}
 	/* One --rejects file for the whole run: what training skipped, then
 	 * the prompt records that were rejected. */
 	if (g->common.rejects) {
 		if (output_open(&rejects_out, g->common.rejects, 0) < 0) {
-			if (g->save)
-				output_abort(&model_out);
+			output_abort(&model_out);
+			file_unlock(&lock);
 			return 1;
 		}
 		rejects = &rejects_out;
@@ -681,16 +703,21 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	} else {
 		rc = markov_train(g, rejects) < 0;
 	}
-	if (g->save) {
-		if (!rc)
-			ngram_write(&g->model, &model_out);
-		if (output_end(&model_out, rc != 0) < 0)
+	/* The model is written now, and renamed into place after the
+	 * documents: only a run whose every output was kept saves it. */
+	if (g->save && !rc) {
+		ngram_write(&g->model, &model_out);
+		if (output_finish(&model_out) < 0)
 			rc = 1;
 	}
 	if (rc || (g->save && g->count == UINT64_MAX && !nfiles)) {
-		ngram_release(&g->model);
 		if (rejects && output_end(rejects, rc != 0) < 0)
 			rc = 1;
+		if (!rc && output_commit(&model_out) < 0)
+			rc = 1;
+		output_abort(&model_out);
+		file_unlock(&lock);
+		ngram_release(&g->model);
 		return rc;
 	}
 
@@ -732,8 +759,14 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		record_loop_release(&rl, cont_worker_free);
 		rc = rc ? 1 : 0;
 	}
+	/* The rejects before the model: a run whose rejects were lost
+	 * saves no model. */
 	if (rejects && output_end(rejects, rc != 0) < 0)
 		rc = 1;
+	if (!rc && output_commit(&model_out) < 0)
+		rc = 1;
+	output_abort(&model_out);
+	file_unlock(&lock);
 	strbuf_release(&g->words);
 	free(g->word_at);
 	strbuf_release(&g->synth);
@@ -923,17 +956,30 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		json_add_u64(&g->params, g->max_tokens);
 	}
 
+	struct strbuf path = STRBUF_INIT;
+	if (g->resume)
+		strbuf_addf(&path, "%s.partial", out_path);
+	struct cli_file named[] = {
+		{ "-o", out_path }, { "--rejects", g->common.rejects },
+		{ "--resume's journal", g->resume ? path.buf : NULL },
+	};
+	cli_distinct_files(named, sizeof(named) / sizeof(*named));
 	/* Outputs first, so that a bad name fails before any request. */
 	struct sink sink = { .resume = g->resume };
 	struct keymap done = KEYMAP_INIT;
+	struct file_lock lock = FILE_LOCK_INIT;
+	memset(&sink.out, 0, sizeof(sink.out));
 	if (g->resume) {
-		struct strbuf path = STRBUF_INIT;
-		strbuf_addf(&path, "%s.partial", out_path);
+		/* The journal is read, appended to and renamed onto -o: one
+		 * run at a time, locked on the -o file. */
 		struct resume_reader reader = { path.buf, &done };
-		int bad = journal_open(&sink.partial, path.buf, resume_line, &reader) < 0;
+		int bad = file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
+			  journal_open(&sink.partial, path.buf, resume_line, &reader) < 0;
 		strbuf_release(&path);
-		if (bad)
+		if (bad) {
+			file_unlock(&lock);
 			return 1;
+		}
 		if (sink.partial.lines)
 			info("--resume: %llu records already in %s", (unsigned long long)sink.partial.lines,
 			     sink.partial.path);
@@ -941,8 +987,10 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		return 1;
 	}
 	struct output rejects;
-	if (output_open(&rejects, g->common.rejects ? g->common.rejects : "/dev/null", 0) < 0)
+	if (output_open(&rejects, g->common.rejects ? g->common.rejects : "/dev/null", 0) < 0) {
+		output_abort(&sink.out);
 		return 1;
+	}
 
 	struct chat_client *chat = chat_new(&g->chat);
 	/* The window: items submitted or waiting to be written, in order;
@@ -958,6 +1006,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, msg = STRBUF_INIT;
 	uint64_t answered = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
 	int fi = 0, rc = 0, stopped = 0, reading = 1;
+	int io_failed = 0;	/* an input not read, or the output not written */
 	struct input in;
 	int in_open = 0;
 	struct block blk = { 0 };
@@ -981,7 +1030,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 						break;
 					}
 					if (input_open(&in, files[fi++]) < 0) {
-						rc = 1;
+						rc = io_failed = 1;
 						continue;
 					}
 					in_open = 1;
@@ -989,7 +1038,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 				int got = input_read_block(&in, &blk, BLOCK_SIZE);
 				if (got <= 0) {
 					if (got < 0)
-						rc = 1;
+						rc = io_failed = 1;
 					input_close(&in);
 					in_open = 0;
 					continue;
@@ -1070,7 +1119,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			struct item *it = &win[head % cap];
 			if (it->state == ANSWERED) {
 				if (sink_write(&sink, it->result.buf, it->result.len) < 0) {
-					rc = 1;
+					rc = io_failed = 1;
 					stopped = 1;
 				}
 				answered++;
@@ -1121,20 +1170,24 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	strbuf_release(&why);
 	strbuf_release(&msg);
 	keymap_release(&done);
-	if (output_close(&rejects) < 0)
-		rc = 1;
 	if (failed) {
 		error("%llu request%s failed for good%s", (unsigned long long)failed,
 		      failed == 1 ? "" : "s",
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
 	}
+	/* A request that failed for good is no gap: its prompt is in
+	 * --rejects, and the outputs are kept (exit 1). A run that stopped,
+	 * or could not read an input or write an output, keeps none. */
+	int kept = !stopped && !io_failed;
 	if (sink.resume) {
 		if (journal_close(&sink.partial) < 0)
+			rc = 1, kept = 0;
+		if (output_end(&rejects, !kept) < 0)
+			rc = 1, kept = 0;
+		if (!rc && kept && journal_rename(&sink.partial, out_path) < 0)
 			rc = 1;
-		else if (!rc && !stopped && journal_rename(&sink.partial, out_path) < 0)
-			rc = 1;
-		else if (rc || stopped)
+		else if (rc || !kept)
 			error("%s keeps the %llu records written; run the same command again to finish",
 			      sink.partial.path, (unsigned long long)sink.partial.lines);
 		journal_release(&sink.partial);
@@ -1142,9 +1195,11 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		if (stopped == 1 && undone)
 			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
 			      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
-		if (output_end(&sink.out, stopped != 0) < 0)
+		struct output *outs[] = { &sink.out, &rejects };
+		if (outputs_end(outs, 2, !kept) < 0)
 			rc = 1;
 	}
+	file_unlock(&lock);
 	double secs = now_seconds() - start;
 	info("%llu records in, %llu answers out, %llu failed, %llu invalid, %llu already done; "
 	     "%.2f s (%.0f answers/s)", (unsigned long long)records, (unsigned long long)answered,

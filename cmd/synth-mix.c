@@ -30,6 +30,7 @@
 #include "bytes.h"
 #include "cli.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "input.h"
 #include "json.h"
@@ -63,6 +64,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -985,8 +987,16 @@ int main(int argc, char **argv)
 		usage_error("--sample must be above 0");
 	set_up_sources(&set, argv + optind, argc - optind);
 
+	struct cli_file named[] = {
+		{ "-o", set.common.output }, { "--rejects", set.common.rejects }, { "--report", set.report },
+	};
+	cli_distinct_files(named, sizeof(named) / sizeof(*named));
+	/* A source replaced by -o: one such run at a time. */
+	if (file_lock_rewritten(set.common.output, set.paths, (int)set.nsrc, set.common.wait_lock) < 0)
+		return 1;
 	/* Outputs first, so that a bad name fails before any reading. */
 	struct output out, report;
+	memset(&report, 0, sizeof(report));
 	if (output_open(&out, set.common.output, 0) < 0)
 		return 1;
 	if (set.report && output_open(&report, set.report, 0) < 0) {
@@ -1000,9 +1010,9 @@ int main(int argc, char **argv)
 	struct record_loop rl = {
 		.common = &set.common, .files = set.paths, .nfiles = (int)set.nsrc,
 		.worker_new = worker_new, .process = process, .ordered = collect, .arg = &set,
+		.hold_outputs = 1,
 	};
 	int rc = record_loop_run(&rl) ? 1 : 0;
-	record_loop_release(&rl, worker_free);
 	for (size_t i = 0; i < set.nsrc && !rc; i++) {
 		struct source *s = &set.src[i];
 		for (size_t k = 0; k < s->n; k++) {
@@ -1039,18 +1049,16 @@ int main(int argc, char **argv)
 	}
 	if (!rc && write_mix(&set, &out) < 0)
 		rc = 1;
-	if (output_end(&out, rc != 0) < 0)
-		rc = 1;
-	if (set.report) {
-		if (!rc) {
-			struct strbuf sb = STRBUF_INIT;
-			report_json(&set, &sb);
-			output_write(&report, sb.buf, sb.len);
-			strbuf_release(&sb);
-		}
-		if (output_end(&report, rc != 0) < 0)
-			rc = 1;
+	if (set.report && !rc) {
+		struct strbuf sb = STRBUF_INIT;
+		report_json(&set, &sb);
+		output_write(&report, sb.buf, sb.len);
+		strbuf_release(&sb);
 	}
+	/* The mix, its rejects and its report: all kept, or none. */
+	struct output *mine[] = { &out, &report };
+	rc = record_loop_end(&rl, rc, mine, 2) ? 1 : 0;
+	record_loop_release(&rl, worker_free);
 	if (!rc)
 		report_table(&set);
 	for (size_t i = 0; i < set.nsrc; i++) {

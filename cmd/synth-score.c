@@ -20,6 +20,7 @@
 #include "chat.h"
 #include "cli.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "journal.h"
 #include "judge_score.h"
@@ -61,6 +62,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -963,6 +965,17 @@ int main(int argc, char **argv)
 		usage_error("--resume goes with --judge URL");
 	if (set.resume && (!set.common.output || !strcmp(set.common.output, "-")))
 		usage_error("--resume needs -o FILE");
+	{
+		struct strbuf journal = STRBUF_INIT;
+		if (set.resume)
+			strbuf_addf(&journal, "%s.partial", set.common.output);
+		struct cli_file named[] = {
+			{ "-o", set.common.output }, { "--rejects", set.common.rejects },
+			{ "--resume's journal", set.resume ? journal.buf : NULL },
+		};
+		cli_distinct_files(named, sizeof(named) / sizeof(*named));
+		strbuf_release(&journal);
+	}
 	if ((set.rank_by || set.pairs) && !set.best_of)
 		usage_error("--rank-by and --pairs go with --best-of FIELD");
 	if (set.best_of) {
@@ -1024,10 +1037,17 @@ int main(int argc, char **argv)
 	struct strbuf journal_name = STRBUF_INIT;
 	keymap_init(&set.judged_at);
 	strbuf_init(&set.judged);
+	struct file_lock lock = FILE_LOCK_INIT;
+	if (file_lock_rewritten(set.common.output, argv + optind, argc - optind,
+				set.common.wait_lock) < 0)
+		diag_exit(1);
 	if (set.resume) {
 		strbuf_addf(&journal_name, "%s.partial", set.common.output);
 		set.journal_name = journal_name.buf;
-		if (journal_open(&set.journal, journal_name.buf, journal_line, &set) < 0)
+		/* The journal is read back and added to: one run at a time,
+		 * locked on the -o file. */
+		if (file_lock(&lock, set.common.output, set.common.wait_lock) < 0 ||
+		    journal_open(&set.journal, journal_name.buf, journal_line, &set) < 0)
 			diag_exit(1);
 		if (set.journal.lines)
 			info("--resume: %llu judgements already in %s", (unsigned long long)set.journal.lines,
@@ -1097,6 +1117,7 @@ int main(int argc, char **argv)
 		}
 		journal_release(&set.journal);
 	}
+	file_unlock(&lock);
 	keymap_release(&set.judged_at);
 	strbuf_release(&set.judged);
 	strbuf_release(&journal_name);

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "corpus_stats.h"
 #include "diag.h"
+#include "file_lock.h"
 #include "hash.h"
 #include "json.h"
 #include "ngram.h"
@@ -55,6 +56,7 @@ static const struct cli_option options[] = {
 	CLI_OPT_JOBS,
 	CLI_OPT_SKIP_INVALID,
 	CLI_OPT_REJECTS,
+	CLI_OPT_WAIT_LOCK,
 	CLI_OPT_QUIET,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_PROGRESS,
@@ -77,15 +79,13 @@ struct settings {
 	int table;		/* -1: decide by the terminal */
 	const char *tee;
 	const char *reference, *lm_path, *html;
-	/* --reference: the run's one --rejects output, for the loop over the
-	 * reference and the loop over each input (NULL: none). */
-	struct output *rejects;
 	unsigned order;
 	int partial, merge;
 	int exact;		/* --exact, or --top: exact n-gram tables */
 	struct ngram_model lm;	/* --reference: the model of perplexity */
 	int has_lm;
 	struct ngram_trainer *trainer;	/* while the reference is read */
+	struct output *rejects_out;	/* --reference: one --rejects for every loop */
 };
 
 /* Records whose perplexity the quantiles come from, at most: a uniform
@@ -191,8 +191,8 @@ static struct worker *merge_workers(const struct settings *set, struct record_lo
 }
 
 /* Write the figures of cs to out: a table, JSON, or under --partial the
- * state that --merge reads. */
-static int write_figures(const struct settings *set, struct corpus_stats *cs,
+ * state that --merge reads. The caller ends out. */
+static void write_figures(const struct settings *set, struct corpus_stats *cs,
 			 struct stats_report *report, struct output *out, int table)
 {
 	if (corpus_stats_group_memory(cs) > set->memory)
@@ -200,7 +200,7 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 			corpus_stats_group_memory(cs) >> 20);
 	if (set->partial) {
 		stats_state_write(cs, report, out);
-		return output_close(out);
+		return;
 	}
 	if (set->top && cs->approx[1])
 		warning("--top: no list, the vocabulary outgrew --memory and is an estimate");
@@ -217,11 +217,10 @@ static int write_figures(const struct settings *set, struct corpus_stats *cs,
 	stats_figures_release(&f);
 	output_write(out, sb.buf, sb.len);
 	strbuf_release(&sb);
-	return output_close(out);
 }
 
 /* Merge the workers' counts and write the figures to out. */
-static int write_statistics(const struct settings *set, struct record_loop *rl,
+static void write_statistics(const struct settings *set, struct record_loop *rl,
 			    struct output *out, int table)
 {
 	struct worker *all = merge_workers(set, rl);
@@ -229,7 +228,7 @@ static int write_statistics(const struct settings *set, struct record_loop *rl,
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
 	};
-	return write_figures(set, &all->stats, &report, out, table);
+	write_figures(set, &all->stats, &report, out, table);
 }
 
 /* --merge: the states of --partial runs, folded into the figures of
@@ -250,9 +249,9 @@ static int merge_states(const struct settings *set, char **files, int nfiles, st
 	for (int i = 0; i < nfiles && !rc; i++)
 		if (stats_state_read(&cs, &report, files[i]) < 0)
 			rc = 1;
-	if (rc)
-		output_abort(out);
-	else if (write_figures(set, &cs, &report, out, table) < 0)
+	if (!rc)
+		write_figures(set, &cs, &report, out, table);
+	if (output_end(out, rc) < 0)
 		rc = 1;
 	corpus_stats_release(&cs);
 	return rc;
@@ -320,7 +319,7 @@ static int measure(struct settings *set, char **files, int nfiles, struct record
 	*rl = (struct record_loop){
 		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
-		.rejects = set->rejects,
+		.rejects = set->rejects_out,
 	};
 	int rc = record_loop_run(rl);
 	struct worker *all = merge_workers(set, rl);
@@ -447,29 +446,26 @@ static void table_row(struct strbuf *sb, const struct row *row, int width)
 static int run_reference(struct settings *set, char **files, int nfiles, struct output *out,
 			 int table)
 {
+	/* The table, the report and the rejects of every input: all kept
+	 * after a run that measured every input, or none. */
 	struct output html, rejects;
+	memset(&html, 0, sizeof(html));
+	memset(&rejects, 0, sizeof(rejects));
+	struct output *outs[] = { out, &rejects, &html };
 	if (set->html && output_open(&html, set->html, 0) < 0) {
-		output_end(out, 1);
+		output_abort(out);
 		return 1;
 	}
-	/* One --rejects file for the reference's loop and every input's:
-	 * each loop opening it again kept only the last one's. */
 	if (set->common.rejects) {
-		if (output_open(&rejects, set->common.rejects, 0) < 0) {
-			if (set->html)
-				output_abort(&html);
-			output_end(out, 1);
+		if (output_open(&rejects, set->common.rejects, (int)set->common.jobs) < 0) {
+			outputs_end(outs, 3, 1);
 			return 1;
 		}
-		set->rejects = &rejects;
+		set->rejects_out = &rejects;
 	}
 	if (set->lm_path) {
 		if (ngram_load(&set->lm, set->lm_path) < 0) {
-			if (set->html)
-				output_abort(&html);
-			if (set->rejects)
-				output_abort(set->rejects);
-			output_end(out, 1);
+			outputs_end(outs, 3, 1);
 			return 1;
 		}
 	} else {
@@ -489,11 +485,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	if (rc || wordless) {
 		record_loop_release(&rl, worker_free);
 		ngram_release(&set->lm);
-		if (set->html)
-			output_abort(&html);
-		if (set->rejects)
-			output_abort(set->rejects);
-		output_end(out, 1);
+		outputs_end(outs, 3, 1);
 		return error("%s: %s", set->reference,
 			     wordless ? "the reference holds no words: nothing to measure against"
 				      : "cannot measure the reference");
@@ -560,8 +552,6 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		report_html(&rep, &sb);
 		output_write(&html, sb.buf, sb.len);
 		free(ins);
-		if (output_end(&html, stopped) < 0)
-			rc = 1;
 	}
 	for (int i = 0; i < nfiles; i++)
 		row_release(&rows[i]);
@@ -570,10 +560,9 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	record_loop_release(&rl, worker_free);
 	ngram_release(&set->lm);
 	strbuf_release(&sb);
-	if (output_end(out, stopped) < 0)
+	if (outputs_end(outs, 3, rc != 0 || stopped) < 0)
 		rc = 1;
-	if (set->rejects && output_end(set->rejects, stopped) < 0)
-		rc = 1;
+	set->rejects_out = NULL;
 	return rc;
 }
 
@@ -625,6 +614,16 @@ int main(int argc, char **argv)
 		usage_error("--merge reads states; it does not go with --reference or --tee");
 	if (set.partial && !set.tee && !set.common.output && isatty(1))
 		usage_error("--partial writes a binary state: give -o FILE or --tee FILE");
+	struct cli_file named[] = {
+		{ "-o", set.common.output }, { "--tee", set.tee }, { "--rejects", set.common.rejects },
+		{ "--html", set.html },
+	};
+	cli_distinct_files(named, sizeof(named) / sizeof(*named));
+	/* An input replaced by the figures or the state (--merge -o
+	 * all.state all.state day.state): one such run at a time. */
+	if (file_lock_rewritten(set.tee ? set.tee : set.common.output, argv + optind, argc - optind,
+				set.common.wait_lock) < 0)
+		return 1;
 	if (set.merge) {
 		const char *path = set.common.output;
 		struct output out;
@@ -654,14 +653,14 @@ int main(int argc, char **argv)
 	struct output out;
 	if (output_open(&out, path, 0) < 0)
 		return 1;
+	rl.hold_outputs = 1;
 	int rc = record_loop_run(&rl);
-	if (rc == 2) {
-		output_abort(&out);
-		record_loop_release(&rl, worker_free);
-		return 1;
-	}
-	if (write_statistics(&set, &rl, &out, table) < 0)
-		rc = 1;
+	/* The figures of a run that failed to read an input still go to a
+	 * stream, as a filter's would; a file gets them only whole. */
+	if (rc != 2)
+		write_statistics(&set, &rl, &out, table);
+	struct output *mine[] = { &out };
+	rc = record_loop_end(&rl, rc, mine, 1);
 	record_loop_summary(&rl);
 	record_loop_release(&rl, worker_free);
 	return rc ? 1 : 0;

@@ -8,8 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <sys/stat.h>
+
 #include "alloc.h"
 #include "diag.h"
+#include "file_lock.h"
+#include "output.h"
 #include "number.h"
 #include "strbuf.h"
 
@@ -25,6 +30,94 @@ void cli_common_init(struct cli_common *c)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->jobs = n > 0 ? (unsigned)n : 1;
 	c->progress = isatty(2);
+	c->wait_lock = FILE_LOCK_WAIT;
+}
+
+/* What a file a run writes is, for comparing: its device and inode when
+ * it exists, else its resolved folder and name. Returns 0 for standard
+ * output, a device or a FIFO, which two options may share. */
+struct file_identity {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	struct strbuf where;
+};
+
+static int identify(const char *path, struct file_identity *id)
+{
+	struct stat st;
+	strbuf_init(&id->where);
+	id->exists = 0;
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if (!stat(path, &st)) {
+		if (!S_ISREG(st.st_mode))
+			return 0;
+		id->exists = 1;
+		id->dev = st.st_dev;
+		id->ino = st.st_ino;
+		return 1;
+	}
+	/* Not there yet: where a write would make it (a dangling link's
+	 * target), its folder resolved. A folder that does not resolve
+	 * cannot be written; the output's own open says so. */
+	struct strbuf target = STRBUF_INIT;
+	if (output_target(path, &target) < 0) {
+		strbuf_release(&target);
+		strbuf_addstr(&id->where, path);
+		return 1;
+	}
+	const char *slash = strrchr(target.buf, '/');
+	char dir[PATH_MAX];
+	struct strbuf d = STRBUF_INIT;
+	if (slash)
+		strbuf_add(&d, target.buf, (size_t)(slash - target.buf) + (slash == target.buf));
+	else
+		strbuf_addc(&d, '.');
+	if (realpath(d.buf, dir))
+		strbuf_addf(&id->where, "%s/%s", dir, slash ? slash + 1 : target.buf);
+	else
+		strbuf_addstr(&id->where, target.buf);
+	strbuf_release(&d);
+	strbuf_release(&target);
+	return 1;
+}
+
+static int same_identity(const struct file_identity *a, const struct file_identity *b)
+{
+	if (a->exists != b->exists)
+		return 0;
+	if (a->exists)
+		return a->dev == b->dev && a->ino == b->ino;
+	return !strcmp(a->where.buf, b->where.buf);
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+	struct file_identity x, y;
+	int known_a = identify(a, &x), known_b = identify(b, &y);
+	int same = known_a && known_b && same_identity(&x, &y);
+	strbuf_release(&x.where);
+	strbuf_release(&y.where);
+	return same;
+}
+
+void cli_distinct_files(const struct cli_file *files, size_t n)
+{
+	struct file_identity *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	int *known = xcalloc(n ? n : 1, sizeof(*known));
+	for (size_t i = 0; i < n; i++) {
+		known[i] = identify(files[i].path, &ids[i]);
+		for (size_t j = 0; j < i && known[i]; j++)
+			if (known[j] && same_identity(&ids[i], &ids[j]))
+				usage_error("%s %s and %s %s name one file; give each its own",
+					    files[j].option, files[j].path, files[i].option,
+					    files[i].path);
+	}
+	for (size_t i = 0; i < n; i++)
+		strbuf_release(&ids[i].where);
+	free(ids);
+	free(known);
 }
 
 void close_stdout(void)
@@ -105,6 +198,9 @@ static int common_option(int key, const char *arg, struct cli_common *c)
 	case 'v': verbosity = VERB_VERBOSE; return 1;
 	case KEY_PROGRESS: c->progress = 1; return 1;
 	case KEY_SKIP_INVALID: c->skip_invalid = 1; return 1;
+	case KEY_WAIT_LOCK:
+		c->wait_lock = cli_double("--wait-lock", arg, 0, 1e9);
+		return 1;
 	case KEY_REJECTS:
 		if (!*arg)
 			usage_error("empty file name for --rejects");

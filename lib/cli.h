@@ -10,6 +10,7 @@
 #ifndef SYNTH_CLI_H
 #define SYNTH_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cli_option {
@@ -29,7 +30,7 @@ struct cli_program {
 /* Keys of the shared options without a short letter. Programs number
  * their own long-only options from KEY_PROGRAM. */
 enum {
-	KEY_ID_FIELD = 256, KEY_SEED, KEY_PROGRESS, KEY_SKIP_INVALID, KEY_REJECTS,
+	KEY_ID_FIELD = 256, KEY_SEED, KEY_PROGRESS, KEY_SKIP_INVALID, KEY_REJECTS, KEY_WAIT_LOCK,
 	KEY_PROGRAM = 512
 };
 
@@ -40,6 +41,7 @@ enum {
 #define CLI_OPT_JOBS { "jobs", 'j', "N", "use N worker threads (default: the number of CPUs)" }
 #define CLI_OPT_SKIP_INVALID { "skip-invalid", KEY_SKIP_INVALID, NULL, "count and skip invalid records instead of stopping" }
 #define CLI_OPT_REJECTS { "rejects", KEY_REJECTS, "FILE", "write every dropped record to FILE, with the reason" }
+#define CLI_OPT_WAIT_LOCK { "wait-lock", KEY_WAIT_LOCK, "SECONDS", "wait up to SECONDS for another run's lock on a file (default: 600)" }
 #define CLI_OPT_QUIET { "quiet", 'q', NULL, "print errors only" }
 #define CLI_OPT_VERBOSE { "verbose", 'v', NULL, "print a summary at the end" }
 #define CLI_OPT_PROGRESS { "progress", KEY_PROGRESS, NULL, "show progress even when stderr is not a terminal" }
@@ -57,10 +59,11 @@ struct cli_common {
 	unsigned jobs;
 	int progress;		/* show a progress line */
 	int skip_invalid;
+	double wait_lock;	/* seconds to wait for a file's lock */
 };
 
 /* Defaults: field "text", id "id", seed 0, jobs = online CPUs, progress
- * when stderr is a terminal. */
+ * when stderr is a terminal, --wait-lock FILE_LOCK_WAIT. */
 void cli_common_init(struct cli_common *c);
 
 /* Parse the next option, as getopt_long does: returns its key with *arg
@@ -78,6 +81,24 @@ void cli_print_help(const struct cli_program *prog);
 uint64_t cli_u64(const char *opt, const char *arg, uint64_t min, uint64_t max);
 uint64_t cli_size(const char *opt, const char *arg);
 double cli_double(const char *opt, const char *arg, double min, double max);
+
+/* A file a run writes, named by an option: its name ("-o", "--index",
+ * "-o's journal") and path (NULL or "-": standard output). */
+struct cli_file {
+	const char *option;
+	const char *path;
+};
+
+/* Check that no two of the n files a run writes are one file: the same
+ * device and inode for files that exist (symbolic links followed), the
+ * same resolved folder and name for those that do not yet. Standard
+ * output, devices and FIFOs (/dev/null twice is fine) are left out. Two
+ * that are one file are a usage error naming both options (exit 2). */
+void cli_distinct_files(const struct cli_file *files, size_t n);
+
+/* Whether paths a and b name one existing regular file, or one file
+ * yet to be made (as cli_distinct_files() compares). */
+int cli_same_file(const char *a, const char *b);
 
 /* Flush and close stdout; a failed write (a full disk) is an error that
  * exits 1. Call before exiting after printing with stdio. */

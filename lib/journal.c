@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
+#include "output.h"
 #include "strbuf.h"
 
 int journal_open(struct journal *j, const char *path, journal_line_fn *line, void *arg)
@@ -82,7 +83,23 @@ int journal_rename(struct journal *j, const char *to)
 {
 	if (j->fd >= 0)
 		BUG("rename of the open journal %s", j->path);
-	return rename(j->path, to) < 0 ? error_errno("%s", to) : 0;
+	/* Onto a symbolic link's target, with the mode and owner of the
+	 * file it replaces, as every output is written. */
+	struct strbuf target = STRBUF_INIT;
+	int rc = 0;
+	if (output_target(to, &target) < 0) {
+		rc = error_errno("%s", to);
+	} else {
+		int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			output_take_attributes(fd, target.buf);
+			close(fd);
+		}
+		if (rename(j->path, target.buf) < 0)
+			rc = error_errno("%s", to);
+	}
+	strbuf_release(&target);
+	return rc;
 }
 
 int journal_remove(struct journal *j)

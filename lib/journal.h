@@ -45,7 +45,8 @@ int journal_append(struct journal *j, const char *p, size_t n);
 int journal_close(struct journal *j);
 
 /* After journal_close(): rename the journal onto `to`, the output it
- * has become. Returns 0, or -1 after printing an error. */
+ * has become (through a symbolic link onto its target, with the mode
+ * and owner of the file it replaces). Returns 0, or -1 after printing an error. */
 int journal_rename(struct journal *j, const char *to);
 
 /* Close the journal if open and remove the file: its work is in the

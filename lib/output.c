@@ -16,16 +16,21 @@
 #include "diag.h"
 #include "strbuf.h"
 
-/* Temporary files to remove if the program dies before renaming them.
- * Read by a signal handler, so kept in a plain array. */
-#define MAX_TMPFILES 8
-static char *volatile tmpfiles[MAX_TMPFILES];
+/* Temporary files to remove if the program dies before renaming them:
+ * a list read by a signal handler, so its nodes are only ever added
+ * (at the head, whole) and reused, never freed or unlinked. A run may
+ * hold many at once (--merge-index: a verdicts file per shard). */
+struct tmpfile {
+	char *volatile path;	/* NULL: free for reuse */
+	struct tmpfile *next;
+};
+static struct tmpfile *volatile tmpfiles;
 
 static void remove_tmpfiles(void)
 {
-	for (int i = 0; i < MAX_TMPFILES; i++)
-		if (tmpfiles[i])
-			unlink(tmpfiles[i]);
+	for (struct tmpfile *t = tmpfiles; t; t = t->next)
+		if (t->path)
+			unlink(t->path);
 }
 
 static void track_tmpfile(char *path, int on)
@@ -35,18 +40,22 @@ static void track_tmpfile(char *path, int on)
 		diag_atexit(remove_tmpfiles);
 		registered = 1;
 	}
-	for (int i = 0; i < MAX_TMPFILES; i++) {
-		if (on && !tmpfiles[i]) {
-			tmpfiles[i] = path;
+	for (struct tmpfile *t = tmpfiles; t; t = t->next) {
+		if (on && !t->path) {
+			t->path = path;
 			return;
 		}
-		if (!on && tmpfiles[i] == path) {
-			tmpfiles[i] = NULL;
+		if (!on && t->path == path) {
+			t->path = NULL;
 			return;
 		}
 	}
-	if (on)
-		BUG("too many temporary files");
+	if (!on)
+		return;
+	struct tmpfile *t = xcalloc(1, sizeof(*t));
+	t->path = path;
+	t->next = tmpfiles;
+	tmpfiles = t;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -84,6 +93,54 @@ static void remove_stale_tmpfiles(const char *dir, const char *prefix)
 	closedir(d);
 }
 
+int output_target(const char *path, struct strbuf *target)
+{
+	strbuf_reset(target);
+	strbuf_addstr(target, path);
+	for (int hops = 0;; hops++) {
+		struct stat st;
+		if (lstat(target->buf, &st) < 0 || !S_ISLNK(st.st_mode))
+			return 0;
+		if (hops == 40) {
+			errno = ELOOP;
+			return -1;
+		}
+		char link[4096];
+		ssize_t n = readlink(target->buf, link, sizeof(link) - 1);
+		if (n < 0)
+			return -1;
+		link[n] = '\0';
+		/* A relative link is read from the folder that holds it. */
+		const char *slash = strrchr(target->buf, '/');
+		if (link[0] == '/' || !slash)
+			strbuf_reset(target);
+		else
+			strbuf_setlen(target, (size_t)(slash + 1 - target->buf));
+		strbuf_addstr(target, link);
+	}
+}
+
+/* Give the temporary file what the file it replaces has: its owner and
+ * group where we may (root may, and anyone may keep a group they are
+ * in), and its permissions; set-user and set-group bits only when the
+ * owner was kept. A new file gets 0666 less the umask, as open(2)
+ * would make it. */
+void output_take_attributes(int fd, const char *target)
+{
+	struct stat st;
+	if (stat(target, &st) < 0 || !S_ISREG(st.st_mode)) {
+		mode_t mask = umask(0);
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
+		return;
+	}
+	mode_t mode = st.st_mode & 07777;
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    fchown(fd, st.st_uid, st.st_gid) < 0)
+		mode &= 0777;
+	fchmod(fd, mode);
+}
+
 int output_open(struct output *o, const char *path, int zstd_threads)
 {
 	struct stat st;
@@ -102,14 +159,28 @@ int output_open(struct output *o, const char *path, int zstd_threads)
 			memset(o, 0, sizeof(*o));
 			return error_errno("%s", path);
 		}
-		o->name = path;
+		o->label = xstrdup(path);
+		o->name = o->label;
 		o->close_fd = 1;
 	} else {
-		o->path = xstrdup(path);
-		o->name = o->path;
+		/* Through a symbolic link, the file replaced is its target:
+		 * the link stays a link. */
+		struct strbuf target = STRBUF_INIT;
+		if (output_target(path, &target) < 0) {
+			int e = errno;
+			strbuf_release(&target);
+			free(o->buf);
+			memset(o, 0, sizeof(*o));
+			errno = e;
+			return error_errno("%s", path);
+		}
+		/* Never empty: path is not, and neither is a link's text. */
+		o->path = target.buf;
+		o->label = xstrdup(path);
+		o->name = o->label;
 		/* The temporary file sits beside the target, so that rename()
 		 * stays on one file system. */
-		const char *slash = strrchr(path, '/');
+		const char *slash = strrchr(o->path, '/');
 		struct strbuf t = STRBUF_INIT, dir = STRBUF_INIT, prefix = STRBUF_INIT;
 		char host[64] = "localhost";
 		gethostname(host, sizeof(host) - 1);
@@ -117,13 +188,13 @@ int output_open(struct output *o, const char *path, int zstd_threads)
 			if (*h == '/' || *h == '.')
 				*h = '-';
 		if (slash)
-			strbuf_add(&dir, path, (size_t)(slash - path) + (slash == path));
+			strbuf_add(&dir, o->path, (size_t)(slash - o->path) + (slash == o->path));
 		else
 			strbuf_addc(&dir, '.');
-		strbuf_addf(&prefix, ".%s.tmp.%s.", slash ? slash + 1 : path, host);
+		strbuf_addf(&prefix, ".%s.tmp.%s.", slash ? slash + 1 : o->path, host);
 		remove_stale_tmpfiles(dir.buf, prefix.buf);
 		if (slash)
-			strbuf_add(&t, path, (size_t)(slash + 1 - path));
+			strbuf_add(&t, o->path, (size_t)(slash + 1 - o->path));
 		strbuf_addf(&t, "%s%ld.XXXXXX", prefix.buf, (long)getpid());
 		strbuf_release(&dir);
 		strbuf_release(&prefix);
@@ -134,14 +205,13 @@ int output_open(struct output *o, const char *path, int zstd_threads)
 			free(o->buf);
 			free(o->tmp);
 			free(o->path);
+			free(o->label);
 			errno = e;
 			memset(o, 0, sizeof(*o));
 			return error_errno("%s", path);
 		}
 		track_tmpfile(o->tmp, 1);
-		mode_t mask = umask(0);
-		umask(mask);
-		fchmod(o->fd, 0666 & ~mask);
+		output_take_attributes(o->fd, o->path);
 		if (ends_with(path, ".zst")) {
 			o->zc = ZSTD_createCCtx();
 			if (!o->zc)
@@ -238,14 +308,30 @@ static void release(struct output *o)
 	free(o->buf);
 	free(o->tmp);
 	free(o->path);
+	free(o->label);
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 }
 
-int output_close(struct output *o)
+/* Report the output's first error and give it up: the temporary file
+ * is removed. Returns -1. */
+static int fail(struct output *o)
 {
-	int rc = 0;
-	if (!o->buf)
+	int rc;
+	errno = o->err;
+	if (o->fd == 1)
+		rc = error_errno("write error");
+	else
+		rc = error_errno("%s", o->name);
+	if (o->tmp)
+		unlink(o->tmp);
+	release(o);
+	return rc;
+}
+
+int output_finish(struct output *o)
+{
+	if (!o->name || o->finished)
 		return 0;
 	flush_buffer(o);
 	if (o->zc && !o->err)
@@ -257,28 +343,52 @@ int output_close(struct output *o)
 			o->err = errno;
 		if (close(o->fd) < 0 && !o->err)
 			o->err = errno;
-		if (!o->err && rename(o->tmp, o->path) < 0)
-			o->err = errno;
-		if (o->err)
-			unlink(o->tmp);
 	}
-	if (o->err) {
-		errno = o->err;
-		if (o->fd == 1)
-			rc = error_errno("write error");
-		else
-			rc = error_errno("%s", o->name);
+	o->fd = o->fd == 1 ? 1 : -1;
+	o->close_fd = 0;
+	o->finished = 1;
+	/* What waits for its rename holds no buffer: a run may finish many
+	 * outputs before it commits them. */
+	ZSTD_freeCCtx(o->zc);
+	o->zc = NULL;
+	free(o->zbuf);
+	o->zbuf = NULL;
+	free(o->buf);
+	o->buf = NULL;
+	o->len = o->cap = 0;
+	if (o->err)
+		return fail(o);
+	return 0;
+}
+
+int output_commit(struct output *o)
+{
+	if (!o->name)
+		return 0;
+	if (!o->finished)
+		BUG("commit of the unfinished output %s", o->name);
+	if (o->path && rename(o->tmp, o->path) < 0) {
+		o->err = errno;
+		return fail(o);
 	}
 	release(o);
-	return rc;
+	return 0;
+}
+
+int output_close(struct output *o)
+{
+	if (output_finish(o) < 0)
+		return -1;
+	return output_commit(o);
 }
 
 void output_abort(struct output *o)
 {
-	if (!o->buf)
+	if (!o->name)
 		return;
 	if (o->path) {
-		close(o->fd);
+		if (!o->finished)
+			close(o->fd);
 		unlink(o->tmp);
 	} else if (o->close_fd) {
 		close(o->fd);
@@ -288,9 +398,30 @@ void output_abort(struct output *o)
 
 int output_end(struct output *o, int failed)
 {
-	if (failed && (o->path || o->close_fd)) {
-		output_abort(o);
-		return 0;
+	struct output *one[] = { o };
+	return outputs_end(one, 1, failed);
+}
+
+int outputs_end(struct output *const *outs, size_t n, int failed)
+{
+	int rc = 0;
+	/* Standard output is not ours to take back: it keeps what was
+	 * written, as any filter's would, and its errors count. */
+	for (size_t i = 0; i < n; i++) {
+		if (!outs[i]->name)
+			continue;
+		if (failed && (outs[i]->path || outs[i]->close_fd))
+			output_abort(outs[i]);
+		else if (output_finish(outs[i]) < 0)
+			rc = -1;
 	}
-	return output_close(o);
+	for (size_t i = 0; i < n; i++) {
+		if (!outs[i]->name)
+			continue;
+		if (rc < 0 || failed)
+			output_abort(outs[i]);
+		else if (output_commit(outs[i]) < 0)
+			rc = -1;
+	}
+	return rc;
 }

@@ -384,17 +384,22 @@ int record_loop_run(struct record_loop *rl)
 	pthread_mutex_init(&st.lock, NULL);
 	pthread_cond_init(&st.changed, NULL);
 
-	struct output out, own_rej, *rej = rl->rejects;
-	int have_out = 0;
+	struct output *out = &rl->out, *rej = &rl->rej;
+	int have_out = 0, have_rej = 0;
+	memset(out, 0, sizeof(*out));
+	memset(rej, 0, sizeof(*rej));
 	if (rl->write_records) {
-		if (output_open(&out, c->output, (int)c->jobs) < 0)
+		if (output_open(out, c->output, (int)c->jobs) < 0)
 			diag_exit(1);
 		have_out = 1;
 	}
-	if (!rej && c->rejects) {
-		if (output_open(&own_rej, c->rejects, (int)c->jobs) < 0)
+	if (rl->rejects) {
+		rej = rl->rejects;
+		have_rej = 1;
+	} else if (c->rejects) {
+		if (output_open(rej, c->rejects, (int)c->jobs) < 0)
 			diag_exit(1);
-		rej = &own_rej;
+		have_rej = 1;
 	}
 
 	rl->workers = xcalloc(rl->nworkers, sizeof(*rl->workers));
@@ -437,8 +442,8 @@ int record_loop_run(struct record_loop *rl)
 			rl->rejected += e->rejected;
 			rl->bytes += e->bytes;
 			if (have_out)
-				write_pieces(&out, e);
-			if (rej)
+				write_pieces(out, e);
+			if (have_rej)
 				output_write(rej, e->rejects.buf, e->rejects.len);
 			/* Warnings, one line each, up to the limit. */
 			for (const char *p = e->warnings.buf; *p && warned < MAX_INVALID_WARNINGS;) {
@@ -482,8 +487,8 @@ int record_loop_run(struct record_loop *rl)
 			rl->emitted += fe.emitted;
 			rl->rejected += fe.rejected;
 			if (have_out)
-				write_pieces(&out, &fe);
-			if (rej)
+				write_pieces(out, &fe);
+			if (have_rej)
 				output_write(rej, fe.rejects.buf, fe.rejects.len);
 		}
 		emit_release(&fe);
@@ -497,12 +502,8 @@ int record_loop_run(struct record_loop *rl)
 		progress_clear();
 
 	int rc = fatal ? 2 : __atomic_load_n(&st.read_failed, __ATOMIC_RELAXED) ? 1 : 0;
-	/* A file under -o is all or nothing; a stream keeps what was
-	 * processed before the invalid record, as any filter would. */
-	if (have_out && output_end(&out, fatal) < 0)
-		rc = rc ? rc : 1;
-	if (rej == &own_rej && output_end(rej, fatal) < 0)
-		rc = rc ? rc : 1;
+	if (!rl->hold_outputs)
+		rc = record_loop_end(rl, rc, NULL, 0);
 	if (rl->invalid)
 		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,
 			rl->invalid == 1 ? "" : "s");
@@ -515,6 +516,22 @@ int record_loop_run(struct record_loop *rl)
 	free(wa);
 	pthread_mutex_destroy(&st.lock);
 	pthread_cond_destroy(&st.changed);
+	return rc;
+}
+
+int record_loop_end(struct record_loop *rl, int rc, struct output *const *also, size_t nalso)
+{
+	/* A file under -o is all or nothing: kept only when the whole run
+	 * succeeded; a stream keeps what was processed before the failure,
+	 * as any filter would. */
+	struct output **all = xcalloc(nalso + 2, sizeof(*all));
+	all[0] = &rl->out;
+	all[1] = &rl->rej;
+	for (size_t i = 0; i < nalso; i++)
+		all[i + 2] = also[i];
+	if (outputs_end(all, nalso + 2, rc != 0) < 0)
+		rc = rc ? rc : 1;
+	free(all);
 	return rc;
 }
 

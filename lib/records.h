@@ -22,9 +22,8 @@
 
 #include "cli.h"
 #include "json.h"
+#include "output.h"
 #include "strbuf.h"
-
-struct output;
 
 struct record {
 	const char *line;	/* the JSON text, without newline or CR */
@@ -99,12 +98,11 @@ struct record_loop {
 	 * nothing is kept under -o, as after an invalid record. */
 	void (*finish)(void *arg, struct emit *e);
 	void *arg;
-	/* Optional: the --rejects output, opened by the program, when one
-	 * run has several loops (synth-gen markov's --train, then its
-	 * prompts; synth-stats' reference, then each input) and every
-	 * loop's rejects go to the one file (common->rejects set too). The loop
-	 * writes to it and leaves it open for the program to end. NULL: the
-	 * loop opens common->rejects itself, and ends it. */
+	/* Leave the outputs (out, rej) open at the end, finished by the
+	 * program's call to record_loop_end() together with its own. */
+	int hold_outputs;
+	/* Optional: where --rejects go when a program runs several loops
+	 * into one file; it opens and ends it, not the loop. */
 	struct output *rejects;
 
 	/* Filled by record_loop_run(). */
@@ -117,13 +115,22 @@ struct record_loop {
 	 * A program whose ordered stage hands tasks to threads of its own
 	 * moves their CPU from cpu_order to cpu_tasks before the summary. */
 	double cpu_read, cpu_work, cpu_order, cpu_tasks;
+	struct output out, rej;	/* -o (when write_records) and --rejects */
 };
 
 /* Run the loop. Returns 0 when every input was read and every record
  * valid (or skipped), 1 when an input could not be read (the others were
- * processed), 2 when an invalid record stopped the run (the output under
- * -o is then discarded). The output is closed on return. */
+ * processed) or an output failed, 2 when an invalid record stopped the
+ * run. Unless hold_outputs is set, the outputs are ended on return, by
+ * record_loop_end(): files under -o and --rejects are kept only after a
+ * run that returns 0. */
 int record_loop_run(struct record_loop *rl);
+
+/* End the loop's outputs and the program's nalso others (outputs_end(),
+ * in that order: the loop's first) after a run whose status so far is
+ * rc: kept when rc is 0, discarded otherwise. Returns rc, or 1 when rc
+ * was 0 and an output failed. */
+int record_loop_end(struct record_loop *rl, int rc, struct output *const *also, size_t nalso);
 
 /* Free the worker states with fn. */
 void record_loop_release(struct record_loop *rl, void (*fn)(void *worker));

@@ -11,6 +11,9 @@
  * It follows the descriptors that open(), openat() and mkostemp() return
  * for matching paths (the temporary file of an -o output holds the
  * output's name), and fails read(), write(), fsync() and close() on them.
+ * Only the files whose path holds the text fail: SYNTH_FAULT_ERRNO=28
+ * with the name of -o is a disk that is full for the records while the
+ * index (or model) beside them would still fit.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -157,3 +157,237 @@ EOF
 	[ -e "$tmp" ] || fail "a live run's file was removed"
 	kill "$live"
 }
+
+# --- Nothing lost, round two (issue 16) ------------------------------------
+
+# lock_held FILE: whether another process holds the flock on FILE.
+lock_held() {
+	! flock -n "$1" true
+}
+
+@test "a full disk under -o or stdout: the index is not saved, and the next run drops nothing" {
+	make_input
+	SYNTH_FAULT_ERRNO=28 fault write out.jsonl synth-dedup --exact --index seen.idx -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_output --partial "out.jsonl: No space left on device"
+	no_leftovers out.jsonl
+	no_leftovers seen.idx
+	run sh -c 'synth-dedup --exact --index seen.idx in.jsonl > /dev/full'
+	assert_failure 1
+	assert_output --partial "write error: No space left on device"
+	no_leftovers seen.idx
+	# An index from before stays as it was.
+	head -n 10 in.jsonl | synth-dedup --exact --index seen.idx > /dev/null
+	cp seen.idx before.idx
+	SYNTH_FAULT_ERRNO=28 fault write out.jsonl synth-dedup --exact --index seen.idx -o out.jsonl in.jsonl
+	assert_failure 1
+	cmp seen.idx before.idx
+	run synth-dedup --exact --index seen.idx -o out.jsonl in.jsonl
+	assert_success
+	assert_equal "$(wc -l < out.jsonl)" 190
+}
+
+@test "a full disk on --dups or --rejects: neither the index nor the records are kept" {
+	make_input
+	cat in.jsonl in.jsonl > twice.jsonl
+	local opt
+	for opt in --dups --rejects; do
+		SYNTH_FAULT_ERRNO=28 fault write dropped.jsonl synth-dedup --exact --index seen.idx \
+			-o out.jsonl "$opt" dropped.jsonl twice.jsonl
+		[ "$status" -eq 1 ] || fail "$opt: status $status"
+		no_leftovers seen.idx
+		no_leftovers out.jsonl
+		no_leftovers dropped.jsonl
+	done
+}
+
+@test "a full disk under -o: the model of synth-gen markov is not saved" {
+	make_input
+	SYNTH_FAULT_ERRNO=28 fault write out.jsonl synth-gen markov --train in.jsonl --save m.ngm -n 5 -o out.jsonl
+	assert_failure 1
+	assert_output --partial "out.jsonl: No space left on device"
+	no_leftovers m.ngm
+	run synth-gen markov --train in.jsonl --save m.ngm -n 5 -o /dev/full
+	assert_failure 1
+	no_leftovers m.ngm
+	run synth-gen markov --train in.jsonl --save m.ngm -n 5 -o out.jsonl
+	assert_success
+	[ -s m.ngm ] || fail "no model after a run that succeeded"
+}
+
+@test "a failed read keeps every existing output as it was, in every program" {
+	make_input
+	synth-gen markov --train in.jsonl --save m.ngm
+	for i in $(seq 50); do printf '{"id":"p%d","prompt":"record number"}\n' "$i"; done > prompts.jsonl
+	# Inputs compressed with zstd, cut short.
+	local f
+	for f in in prompts; do
+		zstd -q -c "$f.jsonl" > "$f.full.zst"
+		head -c "$(($(wc -c < "$f.full.zst") / 2))" "$f.full.zst" > "$f.cut.zst"
+	done
+	printf 'the previous output\n' > out.jsonl
+	printf 'the previous rejects\n' > rej.jsonl
+	cp out.jsonl out.before
+	cp rej.jsonl rej.before
+	local cmd
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		run $cmd -o out.jsonl --rejects rej.jsonl
+		[ "$status" -eq 1 ] || fail "$cmd: status $status: $output"
+		cmp out.jsonl out.before || fail "$cmd replaced -o"
+		cmp rej.jsonl rej.before || fail "$cmd replaced --rejects"
+		[ -z "$(ls -A | grep -F '.tmp.' || true)" ] || fail "$cmd: temporary file left"
+	done <<'EOF2'
+synth-stats in.cut.zst
+synth-dedup in.cut.zst
+synth-score in.cut.zst
+synth-mix in.cut.zst
+synth-gen markov --load m.ngm prompts.cut.zst
+EOF2
+	# The statistics' other files too.
+	printf 'old\n' > s.json
+	run synth-stats --tee s.json in.cut.zst
+	assert_failure 1
+	assert_equal "$(cat s.json)" old
+	run synth-stats --reference in.jsonl --html r.html -o s.json in.cut.zst
+	assert_failure 1
+	assert_equal "$(cat s.json)" old
+	[ ! -e r.html ] || fail "the report was written"
+}
+
+@test "two concurrent runs on one --index: both sets of records end up in the index" {
+	make_input
+	head -n 100 in.jsonl > a.jsonl
+	tail -n 100 in.jsonl > b.jsonl
+	# The first run holds the index while its input trickles in through
+	# a FIFO; the second starts meanwhile and must wait for it.
+	mkfifo feed
+	synth-dedup --exact --index seen.idx -o a.out < feed &
+	local first=$! i
+	exec 8> feed
+	for i in $(seq 250); do
+		[ -e seen.idx.lock ] && lock_held seen.idx.lock && break
+		sleep 0.02
+	done
+	lock_held seen.idx.lock || fail "the first run holds no lock"
+	# (Neither may hold the FIFO's writing end, or the first never
+	# sees its input end.)
+	synth-dedup --exact --index seen.idx --wait-lock 60 -o b.out b.jsonl 8>&- &
+	local second=$!
+	# A third that will not wait says why.
+	run synth-dedup --exact --index seen.idx --wait-lock 0 -o c.out b.jsonl 8>&-
+	assert_failure 1
+	assert_output --partial "seen.idx: in use by another run"
+	assert_output --partial "--wait-lock"
+	cat a.jsonl >&8
+	exec 8>&-
+	wait "$first"
+	wait "$second"
+	assert_equal "$(wc -l < a.out)" 100
+	assert_equal "$(wc -l < b.out)" 100
+	# Every record of both runs is in the index: a third run drops all.
+	run synth-dedup --exact --index seen.idx -v -o again.out in.jsonl
+	assert_success
+	assert_equal "$(wc -l < again.out)" 0
+	assert_output --partial "index: 200 records (200 loaded)"
+}
+
+@test "two options naming one file are a usage error naming both" {
+	make_input
+	run synth-dedup -o same.idx --index same.idx in.jsonl
+	assert_failure 2
+	assert_output --partial "-o same.idx and --index same.idx name one file"
+	run synth-dedup -o F --dups F in.jsonl
+	assert_failure 2
+	assert_output --partial "-o F and --dups F name one file"
+	# Through a symbolic link, and by two spellings of a new name.
+	touch F
+	ln -s F L
+	run synth-dedup -o F --rejects L in.jsonl
+	assert_failure 2
+	assert_output --partial "-o F and --rejects L name one file"
+	mkdir d
+	run synth-dedup -o d/new.jsonl --dups ./d/../d/new.jsonl in.jsonl
+	assert_failure 2
+	run synth-mix -o r.json --report r.json in.jsonl
+	assert_failure 2
+	run synth-stats --tee s.json --rejects s.json in.jsonl
+	assert_failure 2
+	run synth-score -o out.jsonl --rejects out.jsonl in.jsonl
+	assert_failure 2
+	run synth-gen markov --train in.jsonl --save m.ngm -n 1 -o m.ngm
+	assert_failure 2
+	[ ! -e same.idx ] && [ ! -e m.ngm ] || fail "a file was written"
+	[ ! -s F ] || fail "F was written"
+	# Devices may be named twice.
+	run synth-dedup -o /dev/null --rejects /dev/null in.jsonl
+	assert_success
+}
+
+@test "a symbolic link stays a link, its target replaced; a file keeps its mode" {
+	make_input
+	mkdir store
+	ln -s store/seen.idx link.idx
+	synth-dedup --exact --index link.idx -o /dev/null in.jsonl
+	[ -L link.idx ] || fail "the link was replaced"
+	[ -f store/seen.idx ] || fail "the target was not written"
+	run synth-dedup --exact --index link.idx -o out.jsonl in.jsonl
+	assert_success
+	assert_equal "$(wc -l < out.jsonl)" 0
+	# -o through a link, in every program, and the mode of what it
+	# replaces kept.
+	local cmd
+	while read -r cmd; do
+		rm -f target.out link.out
+		printf 'old\n' > target.out
+		chmod 600 target.out
+		ln -s target.out link.out
+		# shellcheck disable=SC2086
+		run $cmd -o link.out
+		[ "$status" -eq 0 ] || fail "$cmd: status $status: $output"
+		[ -L link.out ] || fail "$cmd: the link was replaced"
+		[ "$(cat target.out)" != old ] || fail "$cmd: the target was not written"
+		assert_equal "$(stat -c %a target.out)" 600
+	done < <(commands)
+	# A model saved through a link.
+	ln -s store/m.ngm m.ngm
+	synth-gen markov --train in.jsonl --save m.ngm
+	[ -L m.ngm ] && [ -s store/m.ngm ] || fail "the model replaced its link"
+}
+
+@test "every file a run reads and replaces is locked: a second run waits, or fails naming it" {
+	make_input
+	synth-stats --partial -o all.state in.jsonl
+	synth-gen markov --train in.jsonl --save m.ngm
+	printf '{"id":"p1","prompt":"a question"}\n' > prompts.jsonl
+	local file cmd holder
+	while IFS='|' read -r file cmd; do
+		# The holder is the process with the lock: killed, it lets go.
+		(exec 9>"$file.lock" && flock 9 && exec sleep 60) > /dev/null 2>&1 3>&- &
+		holder=$!
+		local i
+		for i in $(seq 250); do
+			[ -e "$file.lock" ] && lock_held "$file.lock" && break
+			sleep 0.02
+		done
+		# shellcheck disable=SC2086
+		run $cmd --wait-lock 0
+		kill "$holder"
+		wait "$holder" || true
+		[ "$status" -eq 1 ] || fail "$cmd: status $status: $output"
+		[[ "$output" == *"$file: in use by another run"* ]] || fail "$cmd: $output"
+		# Let go, the same run goes through (those that ask no server).
+		[[ "$cmd" == *http://* ]] && continue
+		# shellcheck disable=SC2086
+		run $cmd --wait-lock 0
+		[ "$status" -eq 0 ] || fail "$cmd, unlocked: status $status: $output"
+	done <<'EOF2'
+seen.idx|synth-dedup --index seen.idx in.jsonl
+all.state|synth-stats --merge -o all.state all.state all.state
+in.jsonl|synth-score -o in.jsonl in.jsonl
+in.jsonl|synth-mix -o in.jsonl in.jsonl
+m.ngm|synth-gen markov --load m.ngm --save m.ngm
+out.jsonl|synth-gen complete --url http://127.0.0.1:9 --model m --resume -o out.jsonl prompts.jsonl
+out.jsonl|synth-score --judge http://127.0.0.1:9 --model m --resume -o out.jsonl in.jsonl
+EOF2
+}

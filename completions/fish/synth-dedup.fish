@@ -34,6 +34,7 @@ complete -c synth-dedup -l seed -x -d 'seed for every random choice (default: 0)
 complete -c synth-dedup -s j -l jobs -x -d 'use N worker threads (default: the number of CPUs)'
 complete -c synth-dedup -l skip-invalid -d 'count and skip invalid records instead of stopping'
 complete -c synth-dedup -l rejects -r -F -d 'write every dropped record to FILE, with the reason'
+complete -c synth-dedup -l wait-lock -x -d 'wait up to SECONDS for another run\'s lock on a file (default: 600)'
 complete -c synth-dedup -s q -l quiet -d 'print errors only'
 complete -c synth-dedup -s v -l verbose -d 'print a summary at the end'
 complete -c synth-dedup -l progress -d 'show progress even when stderr is not a terminal'

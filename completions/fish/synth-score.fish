@@ -35,6 +35,7 @@ complete -c synth-score -s o -l output -r -F -d 'write to FILE, atomically (comp
 complete -c synth-score -s j -l jobs -x -d 'use N worker threads (default: the number of CPUs)'
 complete -c synth-score -l skip-invalid -d 'count and skip invalid records instead of stopping'
 complete -c synth-score -l rejects -r -F -d 'write every dropped record to FILE, with the reason'
+complete -c synth-score -l wait-lock -x -d 'wait up to SECONDS for another run\'s lock on a file (default: 600)'
 complete -c synth-score -s q -l quiet -d 'print errors only'
 complete -c synth-score -s v -l verbose -d 'print a summary at the end'
 complete -c synth-score -l progress -d 'show progress even when stderr is not a terminal'

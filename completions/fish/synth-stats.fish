@@ -31,6 +31,7 @@ complete -c synth-stats -l seed -x -d 'seed for every random choice (default: 0)
 complete -c synth-stats -s j -l jobs -x -d 'use N worker threads (default: the number of CPUs)'
 complete -c synth-stats -l skip-invalid -d 'count and skip invalid records instead of stopping'
 complete -c synth-stats -l rejects -r -F -d 'write every dropped record to FILE, with the reason'
+complete -c synth-stats -l wait-lock -x -d 'wait up to SECONDS for another run\'s lock on a file (default: 600)'
 complete -c synth-stats -s q -l quiet -d 'print errors only'
 complete -c synth-stats -s v -l verbose -d 'print a summary at the end'
 complete -c synth-stats -l progress -d 'show progress even when stderr is not a terminal'
