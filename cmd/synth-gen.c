@@ -646,6 +646,21 @@ static void cont_process(void *arg, const struct record *r, struct emit *e)
 	emit_line(e, rec->buf, rec->len);
 }
 
+/* End a markov run: the rejects first, then the model, renamed into
+ * place only after a run that succeeded and kept its rejects; then the
+ * model's lock. Returns the run's status. */
+static int markov_end(struct output *rejects, struct output *model_out, struct file_lock *lock,
+		      int rc)
+{
+	if (rejects && output_end(rejects, rc != 0) < 0)
+		rc = 1;
+	if (!rc && output_commit(model_out) < 0)
+		rc = 1;
+	output_abort(model_out);
+	file_unlock(lock);
+	return rc;
+}
+
 static int run_markov(struct markov *g, char **files, int nfiles)
 {
 	if (!g->load == !g->ntrain)
@@ -711,12 +726,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 			rc = 1;
 	}
 	if (rc || (g->save && g->count == UINT64_MAX && !nfiles)) {
-		if (rejects && output_end(rejects, rc != 0) < 0)
-			rc = 1;
-		if (!rc && output_commit(&model_out) < 0)
-			rc = 1;
-		output_abort(&model_out);
-		file_unlock(&lock);
+		rc = markov_end(rejects, &model_out, &lock, rc);
 		ngram_release(&g->model);
 		return rc;
 	}
@@ -759,14 +769,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		record_loop_release(&rl, cont_worker_free);
 		rc = rc ? 1 : 0;
 	}
-	/* The rejects before the model: a run whose rejects were lost
-	 * saves no model. */
-	if (rejects && output_end(rejects, rc != 0) < 0)
-		rc = 1;
-	if (!rc && output_commit(&model_out) < 0)
-		rc = 1;
-	output_abort(&model_out);
-	file_unlock(&lock);
+	rc = markov_end(rejects, &model_out, &lock, rc);
 	strbuf_release(&g->words);
 	free(g->word_at);
 	strbuf_release(&g->synth);
