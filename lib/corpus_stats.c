@@ -357,7 +357,8 @@ static size_t count_piece(struct corpus_stats *cs, const char *text, size_t len,
 				hll_add(&g->bigrams_hll, ngram_hash_next(wh[i - 1], wh[i]));
 		}
 	*carry = nw < STATS_MAX_N - 1 ? nw : STATS_MAX_N - 1;
-	memmove(wh, wh + nw - *carry, *carry * sizeof(uint64_t));
+	if (*carry)
+		memmove(wh, wh + nw - *carry, *carry * sizeof(uint64_t));
 	return m;
 }
 

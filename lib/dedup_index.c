@@ -417,7 +417,8 @@ void dedup_block_start(struct dedup_block *bk, unsigned bands, size_t n)
 		bk->table = xcalloc(size_mul(bk->table_cap, bands), sizeof(*bk->table));
 	}
 	bk->n = n;
-	memset(bk->index, 0, n * sizeof(*bk->index));
+	if (n)
+		memset(bk->index, 0, n * sizeof(*bk->index));
 }
 
 void dedup_block_band(struct dedup_index *x, struct dedup_block *bk, unsigned b)
@@ -436,6 +437,8 @@ void dedup_block_band(struct dedup_index *x, struct dedup_block *bk, unsigned b)
 			dedup_near_prefetch_band(x, b, bk->keys[i + AHEAD][b]);
 		rec[i] = dedup_near_probe(x, b, bk->sig[i], bk->keys[i][b], &sim[i]);
 	}
+	if (!n)
+		return;
 	/* Each record's link to the latest earlier one of its key: a
 	 * table of the block's keys, each slot holding its key's latest. */
 	uint32_t *t = bk->table + b * bk->table_cap;
