@@ -13,10 +13,12 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "alloc.h"
 #include "diag.h"
 #include "hash.h"
 #include "input.h"
 #include "json.h"
+#include "number.h"
 #include "strbuf.h"
 #include "text.h"
 
@@ -50,10 +52,8 @@ static void read_texts(const char *path, struct texts *t)
 			json_decode_string(&v, &text);
 			strbuf_add(&t->all, text.buf, text.len);
 			if (t->n == t->cap) {
-				t->cap = t->cap ? 2 * t->cap : 1024;
-				t->end = realloc(t->end, t->cap * sizeof(*t->end));
-				if (!t->end)
-					die("out of memory");
+				t->cap = grow_capacity(t->cap, t->n + 1, 1024);
+				t->end = xreallocarray(t->end, t->cap, sizeof(*t->end));
 			}
 			t->end[t->n++] = t->all.len;
 		}
@@ -69,17 +69,18 @@ int main(int argc, char **argv)
 {
 	diag_init("normalize");
 	int peer = 0;
-	unsigned passes = 3;
+	uint64_t passes = 3;
 	const char *path = NULL;
+	int bad = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--utf8proc"))
 			peer = 1;
 		else if (!strcmp(argv[i], "--passes") && i + 1 < argc)
-			passes = (unsigned)atoi(argv[++i]);
+			bad |= parse_u64(argv[++i], 1, 1000, &passes) < 0;
 		else
 			path = argv[i];
 	}
-	if (!path || !passes) {
+	if (!path || bad) {
 		fprintf(stderr, "usage: normalize [--utf8proc] [--passes N] FILE\n");
 		return 2;
 	}
@@ -88,7 +89,7 @@ int main(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	double best = 0;
 	uint64_t sum = 0;
-	for (unsigned p = 0; p < passes; p++) {
+	for (uint64_t p = 0; p < passes; p++) {
 		double start = now_seconds();
 		sum = 0;
 		for (size_t i = 0, from = 0; i < t.n; from = t.end[i++]) {
