@@ -13,6 +13,10 @@
  * give, so the mix is interleaved and its shares are exact. A line that
  * is not the one the first pass saw stops the run: the file changed.
  *
+ * The table of what the first pass keeps (24 bytes a record) moves to an
+ * unlinked temporary file past its part of --memory (lib/spill.h): the
+ * plan and the second pass read it in order, and the plan finds the
+ * records with the smallest keys by counting keys, without sorting it.
  * Standard input is read once: the first pass copies its records to an
  * unlinked temporary file, which the second pass reads. A source that is
  * repeated (--upsample) is held in memory in the second pass.
@@ -39,6 +43,7 @@
 #include "prng.h"
 #include "records.h"
 #include "shuffle.h"
+#include "spill.h"
 #include "text.h"
 
 enum {
@@ -52,7 +57,7 @@ static const struct cli_option options[] = {
 	{ "total", 'n', "N", "make a mix of N units (default: as large as the sources allow)" },
 	{ "upsample", KEY_UPSAMPLE, NULL, "repeat a source that is too small, in whole epochs" },
 	{ "shuffle", KEY_SHUFFLE, NULL, "shuffle the output uniformly, in bounded memory" },
-	{ "memory", KEY_MEMORY, "SIZE", "memory for --shuffle before it spills to TMPDIR (default: 512M)" },
+	{ "memory", KEY_MEMORY, "SIZE", "memory for the table of records and --shuffle before they spill to TMPDIR (default: 512M)" },
 	{ "sample", KEY_SAMPLE, "P", "keep each record of the one source with probability P, by its id" },
 	{ "max-synthetic", KEY_MAX_SYNTHETIC, "R", "refuse a mix more than R synthetic in the unit" },
 	{ "synthetic", KEY_SYNTHETIC, "NAME", "the source labelled NAME is synthetic (repeatable)" },
@@ -92,17 +97,28 @@ struct rec {
 
 #define REC_SYNTHETIC (1u << 31)
 #define REC_OUT (1u << 30)	/* left out by --sample */
-#define REC_TAKEN (1u << 29)	/* planned, when the source is not repeated */
 #define REC_MIX (1u << 28)	/* has a "mix" member already */
 #define WORDS_MASK ((1u << 28) - 1)
+
+static uint64_t rec_units(const struct rec *r, enum unit u)
+{
+	return u == DOCS ? 1 : u == BYTES ? r->bytes : (r->words & WORDS_MASK);
+}
+
+/* A record in the order of an epoch: by its key in that epoch, then by
+ * its place in the source. */
+struct pick {
+	uint64_t key;
+	uint64_t at;
+	struct rec rec;
+};
 
 struct source {
 	char *path;		/* "-" for standard input */
 	const char *label;
 	double weight, share;	/* as given; normalised */
 	int synthetic;		/* named by --synthetic */
-	struct rec *recs;	/* every valid record, in order */
-	size_t n, cap;
+	struct spill_array table;	/* a struct rec for every valid record, in order */
 	uint64_t avail[UNITS];	/* of the records not left out */
 	uint64_t avail_syn[UNITS];
 	int spool_fd;		/* standard input's copy, or -1 */
@@ -110,10 +126,10 @@ struct source {
 	/* The plan. */
 	double quota;		/* units asked for */
 	uint64_t full_epochs;	/* whole passes over the source */
-	uint64_t partial;	/* records of the last, partial pass */
+	uint64_t partial;	/* records of the last, partial pass: a prefix in its order */
+	struct pick bound;	/* the prefix's last record, when partial is not 0 */
 	uint64_t take[UNITS], take_syn[UNITS];
 	int repeated;		/* read into memory and replayed */
-	int64_t last;		/* the last record the plan took past whole epochs, or -1 */
 };
 
 struct settings {
@@ -127,6 +143,7 @@ struct settings {
 	const char *report;
 	const char **labels, **synthetic;
 	size_t nlabels, nsynthetic;
+	struct spill_budget tables;	/* the memory the sources' tables share */
 	struct source *src;
 	size_t nsrc;
 	char **paths;		/* the sources' paths, one string each */
@@ -243,18 +260,24 @@ static void collect(void *arg, struct emit *e)
 		struct seen s;
 		memcpy(&s, e->side.buf + off, sizeof(s));
 		struct source *src = &set->src[s.source];
-		if (src->n == src->cap) {
-			src->cap = grow_capacity(src->cap, src->n + 1, 1024);
-			src->recs = xreallocarray(src->recs, src->cap, sizeof(*src->recs));
+		if (spill_array_push(&src->table, &s.rec) < 0) {
+			e->stopped = 1;	/* its error printed */
+			break;
 		}
-		src->recs[src->n++] = s.rec;
+		if (!(s.rec.words & REC_OUT)) {
+			for (int v = 0; v < UNITS; v++) {
+				src->avail[v] += rec_units(&s.rec, (enum unit)v);
+				if (s.rec.words & REC_SYNTHETIC)
+					src->avail_syn[v] += rec_units(&s.rec, (enum unit)v);
+			}
+		}
 		if (src->spool_fd >= 0) {
 			spool = src;
 			strbuf_add(&copy, s.line, s.len);
 			strbuf_addc(&copy, '\n');
 		}
 	}
-	if (copy.len && write_full(spool->spool_fd, copy.buf, copy.len) < 0) {
+	if (!e->stopped && copy.len && write_full(spool->spool_fd, copy.buf, copy.len) < 0) {
 		strbuf_addf(&e->fatal, "cannot keep a copy of standard input in TMPDIR: %s",
 			    strerror(errno));
 		e->stopped = 1;
@@ -267,25 +290,14 @@ static void collect(void *arg, struct emit *e)
  * /proc/self/fd. */
 static int open_spool(struct source *src)
 {
-	const char *t = getenv("TMPDIR");
-	struct strbuf path = STRBUF_INIT;
-	strbuf_addf(&path, "%s/synth-mix-stdin.XXXXXX", t && *t ? t : "/tmp");
-	src->spool_fd = mkostemp(path.buf, O_CLOEXEC);
-	if (src->spool_fd < 0 || unlink(path.buf) < 0) {
-		error_errno("%s: cannot keep a copy of standard input", path.buf);
-		strbuf_release(&path);
+	src->spool_fd = temp_file("stdin");
+	if (src->spool_fd < 0)
 		return -1;
-	}
-	strbuf_reset(&path);
+	struct strbuf path = STRBUF_INIT;
 	strbuf_addf(&path, "/proc/self/fd/%d", src->spool_fd);
 	src->spool_path = xstrdup(path.buf);
 	strbuf_release(&path);
 	return 0;
-}
-
-static uint64_t rec_units(const struct rec *r, enum unit u)
-{
-	return u == DOCS ? 1 : u == BYTES ? r->bytes : (r->words & WORDS_MASK);
 }
 
 /* --- The plan ------------------------------------------------------------ */
@@ -312,44 +324,244 @@ static int by_epoch_key(const void *a, const void *b, void *arg)
 	return i < j ? -1 : i > j;
 }
 
-/* The records of a source that count (not left out by --sample) in the
- * order of their keys in epoch e; *n is set to how many. */
-static uint32_t *epoch_order(const struct source *src, uint64_t e, size_t *n)
+/* The n records of a repeated source that count (not left out by
+ * --sample) in the order of their keys in epoch e; *k is set to how
+ * many. */
+static uint32_t *epoch_order(const struct rec *recs, size_t n, uint64_t e, size_t *k)
 {
-	uint32_t *idx = xreallocarray(NULL, src->n ? src->n : 1, sizeof(*idx));
-	size_t k = 0;
-	for (size_t i = 0; i < src->n; i++)
-		if (!(src->recs[i].words & REC_OUT))
-			idx[k++] = (uint32_t)i;
-	struct order_ctx by = { src->recs, e };
-	qsort_r(idx, k, sizeof(*idx), by_epoch_key, &by);
-	*n = k;
+	uint32_t *idx = xreallocarray(NULL, n ? n : 1, sizeof(*idx));
+	*k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(recs[i].words & REC_OUT))
+			idx[(*k)++] = (uint32_t)i;
+	struct order_ctx by = { recs, e };
+	qsort_r(idx, *k, sizeof(*idx), by_epoch_key, &by);
 	return idx;
 }
 
-/* How many records, in key order, give `want` units: the prefix whose
- * units come closest, stopping at the first record that would overshoot
- * more than it falls short. Counts what is taken into the source. */
-static size_t take_prefix(struct source *src, const uint32_t *idx, size_t n, double want,
-			  enum unit u, int mark)
+/* The records of a source in their order of the epoch being planned,
+ * read from the table without holding it: one pass over the table
+ * gives each record that counts with its key in that epoch. */
+struct scan {
+	struct spill_reader r;
+	uint64_t epoch;
+	uint64_t at;		/* place of the next record */
+};
+
+static void scan_start(struct scan *sc, const struct source *s, uint64_t epoch)
 {
-	double got = 0;
-	size_t k = 0;
-	for (; k < n && got < want; k++) {
-		const struct rec *r = &src->recs[idx[k]];
-		double units = (double)rec_units(r, u);
-		if (got + units > want && got + units - want >= want - got)
-			break;
-		got += units;
-		for (int v = 0; v < UNITS; v++) {
-			src->take[v] += rec_units(r, (enum unit)v);
-			if (r->words & REC_SYNTHETIC)
-				src->take_syn[v] += rec_units(r, (enum unit)v);
+	spill_reader_init(&sc->r, &s->table);
+	sc->epoch = epoch;
+	sc->at = 0;
+}
+
+/* 1 with *p the next record that counts, 0 at the end, -1 after an error. */
+static int scan_next(struct scan *sc, struct pick *p)
+{
+	const void *item;
+	int got;
+	while ((got = spill_reader_next(&sc->r, &item)) > 0) {
+		memcpy(&p->rec, item, sizeof(p->rec));
+		p->at = sc->at++;
+		if (!(p->rec.words & REC_OUT)) {
+			p->key = epoch_key(&p->rec, sc->epoch);
+			return 1;
 		}
-		if (mark)
-			src->recs[idx[k]].words |= REC_TAKEN;
 	}
-	return k;
+	spill_reader_release(&sc->r);
+	return got;
+}
+
+/* Does a come before b in the epoch's order (its key, then its place)? */
+static int before(const struct pick *a, const struct pick *b)
+{
+	return a->key != b->key ? a->key < b->key : a->at < b->at;
+}
+
+static int by_pick(const void *a, const void *b)
+{
+	return before(a, b) ? -1 : before(b, a);
+}
+
+/* The record next to `from` in the epoch's order: the one just after
+ * it (after = 1; from NULL for the first) or just before it. Returns 1
+ * with *out set (which may be from), 0 when there is none, -1 after an
+ * error. */
+static int neighbour(const struct source *s, uint64_t epoch, const struct pick *from, int after,
+		     struct pick *out)
+{
+	struct scan sc;
+	struct pick p, at = from ? *from : (struct pick){ 0 };
+	int got, found = 0;
+	scan_start(&sc, s, epoch);
+	while ((got = scan_next(&sc, &p)) > 0) {
+		if (after ? (!from || before(&at, &p)) && (!found || before(&p, out))
+			  : before(&p, &at) && (!found || before(out, &p))) {
+			*out = p;
+			found = 1;
+		}
+	}
+	return got < 0 ? -1 : found;
+}
+
+/* Count a record of the last epoch into what its source gives (sign
+ * 1) or take it back out (-1). */
+static void count_taken(struct source *s, const struct rec *r, int sign)
+{
+	for (int v = 0; v < UNITS; v++) {
+		uint64_t units = rec_units(r, (enum unit)v);
+		uint64_t syn = r->words & REC_SYNTHETIC ? units : 0;
+		if (sign > 0) {
+			s->take[v] += units;
+			s->take_syn[v] += syn;
+		} else {
+			s->take[v] -= units;
+			s->take_syn[v] -= syn;
+		}
+	}
+}
+
+/* The prefix of a source's records in the epoch's order that gives
+ * `want` units, as the record ending it (s->bound) and its length
+ * (s->partial): the prefix whose units come closest, stopping at the
+ * first record that would overshoot more than it falls short.
+ *
+ * The table may be larger than memory, so the prefix is found without
+ * sorting it: a histogram of the units by the top 16 bits of the key
+ * finds the bucket in which the prefix ends (every bucket before it is
+ * taken whole), then the next 16 bits within that bucket, until a
+ * bucket holds few enough records to be sorted; keys are hashes, so
+ * one level is the rule, about n / 65536 records to sort. Records that
+ * share one key all (an id repeated) follow their places, which is the
+ * table's own order. The choice is the one a sort of the whole table
+ * would give. */
+#define PLAN_BITS 16
+#define PLAN_SORT (1u << 16)	/* records sorted in memory at most */
+
+struct take_state {
+	double want;
+	uint64_t got;		/* units taken so far */
+	enum unit unit;
+	int done;
+};
+
+/* Offer the next record in the epoch's order; returns whether it is taken. */
+static int take_next(struct take_state *t, struct source *s, const struct pick *p)
+{
+	if (t->done || (double)t->got >= t->want) {
+		t->done = 1;
+		return 0;
+	}
+	double units = (double)rec_units(&p->rec, t->unit);
+	double got = (double)t->got;
+	if (got + units > t->want && got + units - t->want >= t->want - got) {
+		t->done = 1;
+		return 0;
+	}
+	t->got += rec_units(&p->rec, t->unit);
+	s->partial++;
+	s->bound = *p;
+	return 1;
+}
+
+static int plan_prefix(struct source *s, uint64_t epoch, double want, enum unit u)
+{
+	struct take_state t = { want, 0, u, 0 };
+	s->bound.at = UINT64_MAX;	/* none from the range yet */
+	uint64_t *units = xcalloc(2u << PLAN_BITS, sizeof(*units));
+	uint64_t *count = units + (1u << PLAN_BITS);
+	uint64_t prefix = 0;	/* the range: keys whose top `bits` bits are prefix */
+	unsigned bits = 0;
+	uint64_t in_range = s->table.count;
+	uint64_t taken_before = 0;	/* records of the buckets before the range */
+	struct scan sc;
+	struct pick p;
+	int got = 0;
+	s->partial = 0;
+	while (in_range > PLAN_SORT && bits < 64) {
+		memset(units, 0, (2u << PLAN_BITS) * sizeof(*units));
+		unsigned shift = 64 - bits - PLAN_BITS;
+		scan_start(&sc, s, epoch);
+		while ((got = scan_next(&sc, &p)) > 0) {
+			if (bits && p.key >> (64 - bits) != prefix)
+				continue;
+			size_t b = (size_t)(p.key >> shift) & ((1u << PLAN_BITS) - 1);
+			units[b] += rec_units(&p.rec, u);
+			count[b]++;
+		}
+		if (got < 0)
+			goto out;
+		size_t b = 0;
+		while (b + 1 < (1u << PLAN_BITS) && (double)(t.got + units[b]) < want) {
+			t.got += units[b];
+			taken_before += count[b];
+			b++;
+		}
+		prefix = prefix << PLAN_BITS | b;
+		bits += PLAN_BITS;
+		in_range = count[b];
+	}
+	/* The range in detail: sorted, or in the table's order when it
+	 * is one key. */
+	struct pick *sorted = NULL;
+	size_t n = 0, cap = 0;
+	scan_start(&sc, s, epoch);
+	while ((got = scan_next(&sc, &p)) > 0) {
+		if (bits && p.key >> (64 - bits) != prefix)
+			continue;
+		if (bits == 64) {
+			take_next(&t, s, &p);
+			continue;
+		}
+		if (n == cap) {
+			cap = grow_capacity(cap, n + 1, 1024);
+			sorted = xreallocarray(sorted, cap, sizeof(*sorted));
+		}
+		sorted[n++] = p;
+	}
+	qsort(sorted, n, sizeof(*sorted), by_pick);
+	for (size_t k = 0; k < n && take_next(&t, s, &sorted[k]); k++)
+		;
+	free(sorted);
+	if (got < 0)
+		goto out;
+	/* The prefix ends in an earlier bucket when the range gave none. */
+	s->partial += taken_before;
+	if (!s->partial || s->bound.at != UINT64_MAX)
+		goto counted;
+	struct pick first = { .key = prefix << (64 - bits) };
+	if ((got = neighbour(s, epoch, &first, 0, &s->bound)) < 0)
+		goto out;
+	if (!got)
+		BUG("%s: %llu records before an empty range", s->label, (unsigned long long)s->partial);
+counted:
+	got = 0;
+	if (s->partial) {
+		/* What the prefix gives, in every unit. */
+		scan_start(&sc, s, epoch);
+		while ((got = scan_next(&sc, &p)) > 0)
+			if (!before(&s->bound, &p))
+				count_taken(s, &p.rec, 1);
+	}
+out:
+	free(units);
+	return got < 0 ? -1 : 0;
+}
+
+/* Every record of a source that counts: the prefix is all of it, and
+ * its bound the last record in the epoch's order. */
+static int plan_all(struct source *s, uint64_t epoch)
+{
+	struct scan sc;
+	struct pick p;
+	int got;
+	scan_start(&sc, s, epoch);
+	while ((got = scan_next(&sc, &p)) > 0)
+		if (!s->partial++ || before(&s->bound, &p))
+			s->bound = p;
+	memcpy(s->take, s->avail, sizeof(s->take));
+	memcpy(s->take_syn, s->avail_syn, sizeof(s->take_syn));
+	return got;
 }
 
 /* Units asked of each source: the total (or the largest mix no source
@@ -410,9 +622,9 @@ static int plan_quotas(struct settings *set)
 	return 0;
 }
 
-/* Which records each source gives: whole epochs, then the records with
- * the smallest keys of one more epoch for the rest. */
-static void plan_records(struct settings *set)
+/* Which records each source gives: whole epochs, then a prefix of one
+ * more in the order of its keys for the rest. */
+static int plan_records(struct settings *set)
 {
 	enum unit u = set->unit;
 	for (size_t i = 0; i < set->nsrc; i++) {
@@ -428,28 +640,13 @@ static void plan_records(struct settings *set)
 				s->take_syn[v] = s->full_epochs * s->avail_syn[v];
 			}
 		}
-		s->last = -1;
-		if (!s->repeated && want >= avail) {
-			/* All of it: no order needed. */
-			for (size_t k = 0; k < s->n; k++) {
-				if (s->recs[k].words & REC_OUT)
-					continue;
-				s->recs[k].words |= REC_TAKEN;
-				/* The last in key order, for trim_to_limit. */
-				if (s->last < 0 || s->recs[k].key > s->recs[s->last].key)
-					s->last = (int64_t)k;
-			}
-			memcpy(s->take, s->avail, sizeof(s->take));
-			memcpy(s->take_syn, s->avail_syn, sizeof(s->take_syn));
-			s->partial = s->avail[DOCS];
-			continue;
-		}
-		size_t n;
-		uint32_t *idx = epoch_order(s, s->full_epochs + 1, &n);
-		s->partial = take_prefix(s, idx, n, want, u, !s->repeated);
-		s->last = s->partial ? (int64_t)idx[s->partial - 1] : -1;
-		free(idx);
+		s->partial = 0;
+		int got = !s->repeated && want >= avail ? plan_all(s, 1)
+							: plan_prefix(s, s->full_epochs + 1, want, u);
+		if (got < 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* The share of the mix that is synthetic, in the unit. */
@@ -470,36 +667,34 @@ static double synthetic_share(const struct settings *set, enum unit u)
  * record), then each source gives back its last record past whole
  * epochs when that one is synthetic, while the mix is over: at most one
  * record each way, so the shares stay within one record. */
-static void trim_to_limit(struct settings *set)
+static int trim_to_limit(struct settings *set)
 {
 	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
 		struct source *s = &set->src[i];
-		size_t n;
-		uint32_t *idx = epoch_order(s, s->full_epochs + 1, &n);
-		if (s->partial < n && !(s->recs[idx[s->partial]].words & REC_SYNTHETIC)) {
-			struct rec *r = &s->recs[idx[s->partial]];
-			for (int v = 0; v < UNITS; v++)
-				s->take[v] += rec_units(r, (enum unit)v);
-			if (!s->repeated)
-				r->words |= REC_TAKEN;
-			s->last = idx[s->partial++];
+		struct pick next;
+		int got = neighbour(s, s->full_epochs + 1, s->partial ? &s->bound : NULL, 1, &next);
+		if (got < 0)
+			return -1;
+		if (got && !(next.rec.words & REC_SYNTHETIC)) {
+			count_taken(s, &next.rec, 1);
+			s->bound = next;
+			s->partial++;
 		}
-		free(idx);
 	}
 	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
 		struct source *s = &set->src[i];
-		if (s->last < 0 || !(s->recs[s->last].words & REC_SYNTHETIC))
+		if (!s->partial || !(s->bound.rec.words & REC_SYNTHETIC))
 			continue;
-		struct rec *r = &s->recs[s->last];
-		for (int v = 0; v < UNITS; v++) {
-			s->take[v] -= rec_units(r, (enum unit)v);
-			s->take_syn[v] -= rec_units(r, (enum unit)v);
-		}
-		if (!s->repeated)
-			r->words &= ~REC_TAKEN;
-		s->partial--;
-		s->last = -1;
+		count_taken(s, &s->bound.rec, -1);
+		if (!--s->partial)
+			continue;
+		int got = neighbour(s, s->full_epochs + 1, &s->bound, 0, &s->bound);
+		if (got < 0)
+			return -1;
+		if (!got)
+			BUG("%s: %llu records before its last", s->label, (unsigned long long)s->partial);
 	}
+	return 0;
 }
 
 /* The epochs a source used: whole passes and the share of one more. */
@@ -602,12 +797,15 @@ struct cursor {
 	struct block blk;
 	struct block_cursor bc;
 	int have_block;
-	size_t next;		/* index of the next record to read */
+	struct spill_reader table;	/* the first pass's records, read along */
+	struct rec rec;		/* what the first pass kept of record next (or next - 1) */
+	uint64_t next;		/* index of the next record to read */
 	uint64_t left[UNITS];	/* units still to write */
 	uint64_t docs_left;
 	/* A repeated source: its lines in memory, replayed epoch by epoch. */
 	struct strbuf lines;
 	size_t *off;		/* line i at lines.buf + off[i], to off[i + 1] */
+	struct rec *recs;	/* the first pass's records */
 	uint32_t *order;	/* this epoch's order */
 	size_t norder, at;
 	uint64_t epoch;
@@ -644,18 +842,26 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 			if (got < 0)
 				return -1;
 			if (!got) {
-				if (c->next < c->src->n)
-					return error("%s: ends before the %zu records it held", c->in.name,
-						     c->src->n);
+				if (c->next < c->src->table.count)
+					return error("%s: ends before the %llu records it held", c->in.name,
+						     (unsigned long long)c->src->table.count);
 				return 0;
 			}
 			block_cursor_init(&c->bc, &c->blk);
 			c->have_block = 1;
 			continue;
 		}
-		if (c->next >= c->src->n)
+		if (c->next >= c->src->table.count)
 			return error("%s: changed since synth-mix read it (more records)", c->in.name);
-		if (hash64(l->p, l->len, 0) == c->src->recs[c->next].hash) {
+		/* The table's record for this place, read once. */
+		if (c->table.next == c->next) {
+			const void *item;
+			int got = spill_reader_next(&c->table, &item);
+			if (got <= 0)
+				return got < 0 ? -1 : error("%s: its table ends early", c->src->label);
+			memcpy(&c->rec, item, sizeof(c->rec));
+		}
+		if (hash64(l->p, l->len, 0) == c->rec.hash) {
 			c->next++;
 			return 1;
 		}
@@ -671,11 +877,14 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 /* Read a repeated source into memory. */
 static int cursor_load(const struct settings *set, struct cursor *c)
 {
-	c->off = xreallocarray(NULL, c->src->n + 1, sizeof(*c->off));
+	size_t n = (size_t)c->src->table.count;
+	c->off = xreallocarray(NULL, n + 1, sizeof(*c->off));
+	c->recs = xreallocarray(NULL, n ? n : 1, sizeof(*c->recs));
 	struct line l;
 	int got;
 	size_t i = 0;
 	while ((got = cursor_read(set, c, &l)) > 0) {
+		c->recs[i] = c->rec;
 		c->off[i++] = c->lines.len;
 		strbuf_add(&c->lines, l.p, l.len);
 	}
@@ -692,7 +901,7 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 		if (c->at == c->norder) {
 			free(c->order);
 			c->epoch++;
-			c->order = epoch_order(s, c->epoch, &c->norder);
+			c->order = epoch_order(c->recs, (size_t)s->table.count, c->epoch, &c->norder);
 			if (c->epoch > s->full_epochs)
 				c->norder = s->partial;
 			c->at = 0;
@@ -710,7 +919,8 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 		int got = cursor_read(set, c, &l);
 		if (got <= 0)
 			return got < 0 ? -1 : error("%s: fewer records than planned", s->label);
-		if (s->recs[c->next - 1].words & REC_TAKEN)
+		struct pick at = { c->rec.key, c->next - 1, c->rec };
+		if (!(c->rec.words & REC_OUT) && s->partial && !before(&s->bound, &at))
 			break;
 	}
 	*p = l.p;
@@ -739,6 +949,7 @@ static int write_mix(struct settings *set, struct output *out)
 	for (size_t i = 0; i < set->nsrc && !rc; i++) {
 		struct cursor *c = &cur[i];
 		c->src = &set->src[i];
+		spill_reader_init(&c->table, &c->src->table);
 		strbuf_init(&c->lines);
 		strbuf_init(&c->tag);
 		strbuf_addstr(&c->tag, "{\"source\":");
@@ -750,12 +961,9 @@ static int write_mix(struct settings *set, struct output *out)
 		if (c->src->repeated && cursor_load(set, c) < 0)
 			rc = -1;
 	}
-	/* --memory covers the first pass's table of records too: the
-	 * shuffle gets what the table leaves, a quarter at least. */
-	size_t table = 0;
-	for (size_t i = 0; i < set->nsrc; i++)
-		table += set->src[i].n * sizeof(struct rec);
-	size_t budget = set->memory > 4 * table / 3 ? set->memory - table : set->memory / 4;
+	/* --memory covers the first pass's tables of records too: the
+	 * shuffle gets what they left, half at least. */
+	size_t budget = set->memory - set->tables.used;
 	struct shuffle *sh = set->shuffle ? shuffle_new(budget, mix64(set->common.seed ^ 0x5eed)) : NULL;
 	struct prng rng;
 	prng_seed(&rng, set->common.seed);
@@ -786,11 +994,7 @@ static int write_mix(struct settings *set, struct output *out)
 			break;
 		}
 		/* The record's units, found again from its place. */
-		const struct rec *r = NULL;
-		if (!c->src->repeated)
-			r = &c->src->recs[c->next - 1];
-		else
-			r = &c->src->recs[c->order[c->at - 1]];
+		const struct rec *r = c->src->repeated ? &c->recs[c->order[c->at - 1]] : &c->rec;
 		uint64_t units = rec_units(r, u);
 		c->left[u] -= units < c->left[u] ? units : c->left[u];
 		c->docs_left--;
@@ -839,7 +1043,9 @@ static int write_mix(struct settings *set, struct output *out)
 		block_release(&c->blk);
 		strbuf_release(&c->lines);
 		strbuf_release(&c->tag);
+		spill_reader_release(&c->table);
 		free(c->off);
+		free(c->recs);
 		free(c->order);
 	}
 	free(cur);
@@ -986,6 +1192,13 @@ int main(int argc, char **argv)
 	if (!isnan(set.sample) && set.sample <= 0)
 		usage_error("--sample must be above 0");
 	set_up_sources(&set, argv + optind, argc - optind);
+	/* The tables of the first pass may take all of --memory, or half
+	 * when the shuffle needs its part; past that they spill. */
+	set.tables.limit = set.shuffle ? set.memory / 2 : set.memory;
+	size_t buffer = set.memory / 8 / set.nsrc;
+	buffer = buffer < (4u << 10) ? 4u << 10 : buffer > (1u << 20) ? 1u << 20 : buffer;
+	for (size_t i = 0; i < set.nsrc; i++)
+		spill_array_init(&set.src[i].table, sizeof(struct rec), &set.tables, buffer, "table");
 
 	struct cli_file named[] = {
 		{ "-o", set.common.output }, { "--rejects", set.common.rejects }, { "--report", set.report },
@@ -1015,34 +1228,33 @@ int main(int argc, char **argv)
 	int rc = record_loop_run(&rl) ? 1 : 0;
 	for (size_t i = 0; i < set.nsrc && !rc; i++) {
 		struct source *s = &set.src[i];
-		for (size_t k = 0; k < s->n; k++) {
-			const struct rec *r = &s->recs[k];
-			if (r->words & REC_OUT)
-				continue;
-			for (int v = 0; v < UNITS; v++) {
-				s->avail[v] += rec_units(r, (enum unit)v);
-				if (r->words & REC_SYNTHETIC)
-					s->avail_syn[v] += rec_units(r, (enum unit)v);
-			}
+		if (spill_array_flush(&s->table) < 0) {
+			rc = 1;
+			break;
 		}
+		if (!spill_array_items(&s->table))
+			info("%s: the table of its %llu records spilled to TMPDIR past --memory", s->label,
+			     (unsigned long long)s->table.count);
 		if (!s->avail[DOCS]) {
 			rc = error("%s: no records%s", strcmp(s->path, "-") ? s->path : "<stdin>",
-				   s->n ? " left by --sample" : "");
+				   s->table.count ? " left by --sample" : "");
 		} else if (!s->avail[set.unit]) {
 			rc = error("%s: no %s: its texts are empty", s->label, unit_names[set.unit]);
 		}
 	}
 	if (!rc && plan_quotas(&set) < 0)
 		rc = 1;
+	if (!rc && plan_records(&set) < 0)
+		rc = 1;
 	if (!rc) {
-		plan_records(&set);
 		double syn = synthetic_share(&set, set.unit);
 		if (!isnan(set.max_synthetic) && syn > set.max_synthetic) {
-			trim_to_limit(&set);
-			if (synthetic_share(&set, set.unit) <= set.max_synthetic)
+			if (trim_to_limit(&set) < 0)
+				rc = 1;
+			else if (synthetic_share(&set, set.unit) <= set.max_synthetic)
 				syn = 0;
 		}
-		if (!isnan(set.max_synthetic) && syn > set.max_synthetic)
+		if (!rc && !isnan(set.max_synthetic) && syn > set.max_synthetic)
 			rc = error("the mix would be %.2f%% synthetic by %s, more than --max-synthetic "
 				   "%g allows; nothing written", 100 * syn, unit_names[set.unit],
 				   set.max_synthetic);
@@ -1066,7 +1278,7 @@ int main(int argc, char **argv)
 		if (s->spool_fd >= 0)
 			close(s->spool_fd);
 		free(s->spool_path);
-		free(s->recs);
+		spill_array_release(&s->table);
 		free(s->path);
 		free((char *)s->label);
 	}

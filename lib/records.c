@@ -454,7 +454,8 @@ int record_loop_run(struct record_loop *rl)
 					warning("further invalid records are counted, not shown");
 			}
 			if (e->stopped) {
-				error("%s", e->fatal.buf);
+				if (e->fatal.len)
+					error("%s", e->fatal.buf);
 				fatal = 1;
 			}
 		}
@@ -481,7 +482,8 @@ int record_loop_run(struct record_loop *rl)
 		fe.share = 0;
 		rl->finish(rl->arg, &fe);
 		if (fe.stopped) {
-			error("%s", fe.fatal.buf);
+			if (fe.fatal.len)
+				error("%s", fe.fatal.buf);
 			fatal = 1;
 		} else {
 			rl->emitted += fe.emitted;

@@ -53,7 +53,7 @@ struct emit {
 	int share;		/* unchanged lines may stay in the block */
 	struct strbuf rejects;	/* lines for --rejects */
 	struct strbuf warnings;	/* messages to print, in order */
-	struct strbuf fatal;	/* the message that stops the run */
+	struct strbuf fatal;	/* the message that stops the run (empty: printed already) */
 	struct strbuf side;	/* what a worker leaves for the ordered stage */
 	int stopped;
 	uint64_t records, emitted, invalid, rejected, bytes;

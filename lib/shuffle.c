@@ -7,6 +7,7 @@
  * written in order of arrival, so equal keys come out in that order.
  */
 #include "shuffle.h"
+#include "spill.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,23 +73,6 @@ static int entry_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* A new run file, already unlinked. Returns its descriptor or -1. */
-static int run_file(const struct shuffle *s)
-{
-	struct strbuf path = STRBUF_INIT;
-	strbuf_addf(&path, "%s/%s-shuffle.XXXXXX", s->tmpdir, progname);
-	int fd = mkostemp(path.buf, O_CLOEXEC);
-	if (fd < 0) {
-		error_errno("%s: cannot create a temporary file", s->tmpdir);
-	} else if (unlink(path.buf) < 0) {
-		error_errno("%s", path.buf);
-		close(fd);
-		fd = -1;
-	}
-	strbuf_release(&path);
-	return fd;
-}
-
 static int write_all(int fd, const void *p, size_t n, const char *dir)
 {
 	if (write_full(fd, p, n) < 0)
@@ -100,7 +84,7 @@ static int write_all(int fd, const void *p, size_t n, const char *dir)
 static int spill(struct shuffle *s)
 {
 	qsort(s->entries, s->n, sizeof(*s->entries), entry_cmp);
-	int fd = run_file(s);
+	int fd = temp_file("shuffle");
 	if (fd < 0)
 		return -1;
 	s->runs = xreallocarray(s->runs, s->nruns + 1, sizeof(*s->runs));

@@ -61,6 +61,19 @@ peak_kb() {
 	(( large <= (16 + 24) * 1024 )) || fail "$large KB"
 }
 
+@test "synth-mix --memory 1M: the same peak on 10 times the records, its table spilled" {
+	# Records of two words: 24 bytes of table each, 96 MB for 4,000,000.
+	awk 'BEGIN { for (i = 0; i < 400000; i++) printf "{\"text\":\"w%d x\"}\n", i }' > small.jsonl
+	awk 'BEGIN { for (i = 0; i < 4000000; i++) printf "{\"text\":\"w%d x\"}\n", i }' > large.jsonl
+	local small large
+	small=$(peak_kb synth-mix --memory 1M small.jsonl)
+	large=$(peak_kb synth-mix --memory 1M large.jsonl)
+	echo "peak: $small KB, $large KB"
+	# synth-mix(1), --memory: the limit and about 32 MB.
+	(( large <= (1 + 32) * 1024 )) || fail "$large KB"
+	(( large - small <= 2 * 1024 )) || fail "grew from $small KB to $large KB"
+}
+
 @test "synth-stats --memory 1M: a record ten times longer takes its own size more, not ten times the memory" {
 	# One record of 30 MB and one of 3 MB, of words drawn from 500000.
 	awk 'BEGIN { srand(1); n = 400000; printf "{\"text\":\""; for (i = 0; i < n; i++) printf " w%d", int(rand() * 500000); printf "\"}\n" }' > short.jsonl

@@ -153,6 +153,36 @@ make_sources() {
 	awk -v c="$chi" 'BEGIN { exit !(c < 21.67) }' || fail "chi-square $chi"
 }
 
+@test "tables of records larger than --memory spill to TMPDIR: the same mix, the smallest keys chosen, ties by place" {
+	# 24 bytes a record: 100,000 records are 2.4 MB of table.
+	awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "{\"id\":\"a%d\",\"text\":\"a %d%s\"}\n", i, i, i % 7 ? "" : " and more words" }' > a.jsonl
+	awk 'BEGIN { for (i = 1; i <= 70000; i++) printf "{\"id\":\"b%d\",\"text\":\"b %d\"%s}\n", i, i, i % 3 ? "" : ",\"synth\":{}" }' > b.jsonl
+	mkdir tmp
+	for args in "a.jsonl b.jsonl" "--unit bytes a.jsonl:3 b.jsonl" "-n 1000 --unit words a.jsonl b.jsonl" \
+		    "--max-synthetic 0.1 a.jsonl:9 b.jsonl:1" "--upsample -n 300000 a.jsonl b.jsonl" \
+		    "--shuffle -n 50000 a.jsonl b.jsonl:2"; do
+		synth-mix $args > mem.jsonl
+		TMPDIR=$PWD/tmp run --separate-stderr synth-mix -v --memory 1M $args
+		assert_success
+		printf '%s\n' "$output" > spilled.jsonl
+		[[ "$stderr" == *"a: the table of its 100000 records spilled to TMPDIR"* ]] || fail "$args: $stderr"
+		cmp mem.jsonl spilled.jsonl || fail "$args: another mix"
+		assert_equal "$(ls tmp | wc -l)" 0
+	done
+	# The records with the smallest keys: a smaller mix is part of a larger one.
+	synth-mix --memory 1M -n 40000 a.jsonl | jq -r .id | sort > small.txt
+	synth-mix --memory 1M -n 60000 a.jsonl | jq -r .id | sort > large.txt
+	assert_equal "$(comm -23 small.txt large.txt | wc -l)" 0
+	assert_equal "$(wc -l < small.txt) $(wc -l < large.txt)" "40000 60000"
+	# One id for all (one key): the first records by place, past the
+	# 65,536 the plan sorts in memory.
+	awk 'BEGIN { for (i = 1; i <= 80000; i++) printf "{\"id\":\"x\",\"text\":\"%d\"}\n", i }' > same.jsonl
+	for m in 1M 512M; do
+		synth-mix --memory $m -n 70000 same.jsonl | jq -r .text | sort -n > got.txt
+		assert_equal "$(head -n 1 got.txt) $(tail -n 1 got.txt) $(sort -u got.txt | wc -l)" "1 70000 70000"
+	done
+}
+
 @test "--sample keeps the same records however the input is split" {
 	make_sources
 	synth-mix --sample 0.2 --seed 3 gen.jsonl > all.jsonl

@@ -17,7 +17,7 @@ complete -c synth-mix -l unit -x -a 'docs bytes words' -d 'shares and totals in 
 complete -c synth-mix -s n -l total -x -d 'make a mix of N units (default: as large as the sources allow)'
 complete -c synth-mix -l upsample -d 'repeat a source that is too small, in whole epochs'
 complete -c synth-mix -l shuffle -d 'shuffle the output uniformly, in bounded memory'
-complete -c synth-mix -l memory -x -a '64M 256M 1G 4G 16G' -d 'memory for --shuffle before it spills to TMPDIR (default: 512M)'
+complete -c synth-mix -l memory -x -a '64M 256M 1G 4G 16G' -d 'memory for the table of records and --shuffle before they spill to TMPDIR (default: 512M)'
 complete -c synth-mix -l sample -x -d 'keep each record of the one source with probability P, by its id'
 complete -c synth-mix -l max-synthetic -x -d 'refuse a mix more than R synthetic in the unit'
 complete -c synth-mix -l synthetic -x -d 'the source labelled NAME is synthetic (repeatable)'
