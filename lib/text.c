@@ -452,28 +452,60 @@ static int is_space(int32_t cp)
 	       cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-/* List the runs of ws->norm between white space as its words. */
+/* List the runs of ws->norm between white space as its words. Runs of
+ * ASCII go sixteen bytes at a time, as in split_ascii: a mask of the
+ * bytes that are not white space, whose rising and falling edges are
+ * where words start and end. A chunk with a byte past ASCII is read a
+ * character at a time, to the end of the chunk. */
 static void split_space(struct words *ws)
 {
 	const unsigned char *s = (const unsigned char *)ws->norm.buf;
 	size_t n = ws->norm.len, i = 0, start = 0;
-	int in_word = 0;
+	unsigned in_word = 0;
 	ws->n = 0;
 	while (i < n) {
-		int32_t cp = s[i];
-		utf8proc_ssize_t k = 1;
-		if (cp >= 0x80) {
-			k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
-			if (k < 0)
-				k = 1;
+		size_t end = n;
+#if defined(__SSE2__)
+		if (n - i >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			if (!_mm_movemask_epi8(v)) {
+				__m128i blank = _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+				__m128i control = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('\t' - 1)),
+								_mm_cmplt_epi8(v, _mm_set1_epi8('\r' + 1)));
+				unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_or_si128(blank, control)) & 0xFFFF;
+				unsigned events = (m ^ ((m << 1) | in_word)) & 0xFFFF;
+				while (events) {
+					unsigned bit = (unsigned)__builtin_ctz(events);
+					if (m & (1u << bit))
+						start = i + bit;
+					else
+						push_word(ws, start, i + bit - start);
+					events &= events - 1;
+				}
+				in_word = m >> 15;
+				i += 16;
+				continue;
+			}
+			end = i + 16;
 		}
-		int space = is_space(cp);
-		if (space && in_word)
-			push_word(ws, start, i - start);
-		else if (!space && !in_word)
-			start = i;
-		in_word = !space;
-		i += (size_t)k;
+#endif
+		/* A character at a time; the last may end past the chunk. */
+		while (i < end) {
+			int32_t cp = s[i];
+			utf8proc_ssize_t k = 1;
+			if (cp >= 0x80) {
+				k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+				if (k < 0)
+					k = 1;
+			}
+			unsigned space = (unsigned)is_space(cp);
+			if (space && in_word)
+				push_word(ws, start, i - start);
+			else if (!space && !in_word)
+				start = i;
+			in_word = !space;
+			i += (size_t)k;
+		}
 	}
 	if (in_word)
 		push_word(ws, start, n - start);

@@ -612,6 +612,72 @@ static void test_split_paths(void)
 	words_release(&ws);
 }
 
+/* Unicode's White_Space, the separators of NORM_NONE's words. */
+static int ref_space(int32_t cp)
+{
+	return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+	       cp == 0x205F || cp == 0x3000;
+}
+
+/* Words between white space, sixteen bytes at a time where they are
+ * ASCII: the same words as a character at a time, on texts that mix
+ * ASCII and other white space, invalid bytes, and characters across
+ * every place of a chunk. */
+static void test_split_space(void)
+{
+	static const char extra[] = " \t\n\r\v\fab\xff";
+	struct words ws;
+	struct strbuf text = STRBUF_INIT;
+	words_init(&ws);
+	int same = 1;
+	size_t total = 0;
+	for (int t = 0; t < 20000 && same; t++) {
+		random_text(&text, rnd() % 80);
+		/* Runs of ASCII long enough for whole chunks, and other bytes. */
+		for (size_t k = rnd() % 40; k; k--)
+			strbuf_addc(&text, extra[rnd() % (sizeof(extra) - 1)]);
+		if (rnd() % 2)
+			random_text(&text, rnd() % 40);
+		text_words_as(text.buf, text.len, NORM_NONE, &ws);
+		/* The reference: a character at a time. */
+		size_t i = 0, start = 0, nw = 0;
+		int in_word = 0;
+		const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text.buf;
+		while (i <= text.len) {
+			int32_t cp = ' ';
+			utf8proc_ssize_t k = 1;
+			if (i < text.len) {
+				k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(text.len - i), &cp);
+				if (k < 0)
+					k = 1, cp = 0xFFFD;
+			}
+			int space = ref_space(cp);
+			if (space && in_word) {
+				if (nw >= ws.n || ws.w[nw].off != start || ws.w[nw].len != i - start)
+					same = 0;
+				nw++;
+			} else if (!space && !in_word) {
+				start = i;
+			}
+			in_word = !space;
+			i += (size_t)k;
+		}
+		total += nw;
+		if (nw != ws.n)
+			same = 0;
+		if (!same)
+			printf("# differs on '%.*s'\n", (int)text.len, text.buf);
+	}
+	ok(same && total > 50000, "words between white space, by chunks and by characters (%zu words)",
+	   total);
+	text_words_as("a\xc2\xa0" "b\xe3\x80\x80" "c d\te", 12, NORM_NONE, &ws);
+	ok(ws.n == 5 && ws.w[1].off == 3 && ws.w[1].len == 1 && ws.w[4].off == 11,
+	   "no-break and ideographic spaces separate words");
+	strbuf_release(&text);
+	words_release(&ws);
+}
+
 static void test_utf8_count(void)
 {
 	ok(utf8_count("", 0) == 0, "utf8_count of nothing");
@@ -703,6 +769,7 @@ int main(void)
 	test_words();
 	test_is_ideographic();
 	test_split_paths();
+	test_split_space();
 	test_utf8_count();
 	return done_testing();
 }
