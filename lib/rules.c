@@ -8,6 +8,9 @@
 #include "alloc.h"
 #include "number.h"
 
+#define PENALTY_WEIGHT_MAX 1e6
+#define PENALTY_WEIGHT_ERROR "a penalty's weight is a decimal number from -1000000 to 1000000"
+
 void rules_release(struct rules *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
@@ -95,7 +98,10 @@ static int parse_line(const char *p, struct rule *r, struct strbuf *err)
 	if (!r->reject) {
 		/* The weight runs to white space or the pattern's slash, and is
 		 * read by parse_double(), strictly: a decimal number, finite
-		 * ("0x10" and "inf" are not weights). */
+		 * ("0x10" and "inf" are not weights). A million at most either
+		 * way, so that no sum of weights times matches (a text has
+		 * fewer than 2^32) overflows to infinity, or to NaN when
+		 * weights of both signs meet. */
 		size_t wlen = strcspn(p, " \t/");
 		char num[64];
 		if (!wlen) {
@@ -103,13 +109,13 @@ static int parse_line(const char *p, struct rule *r, struct strbuf *err)
 			return -1;
 		}
 		if (wlen >= sizeof(num)) {
-			strbuf_addstr(err, "a penalty's weight is a finite decimal number");
+			strbuf_addstr(err, PENALTY_WEIGHT_ERROR);
 			return -1;
 		}
 		memcpy(num, p, wlen);
 		num[wlen] = '\0';
-		if (parse_double(num, -DBL_MAX, DBL_MAX, &r->weight) < 0) {
-			strbuf_addstr(err, "a penalty's weight is a finite decimal number");
+		if (parse_double(num, -PENALTY_WEIGHT_MAX, PENALTY_WEIGHT_MAX, &r->weight) < 0) {
+			strbuf_addstr(err, PENALTY_WEIGHT_ERROR);
 			return -1;
 		}
 		p += wlen;

@@ -60,16 +60,23 @@ static void test_bad(void)
 	parse("penalty p /x/");
 	is_str(err.buf, "r.rules:1: a penalty needs a weight", "no weight");
 	parse("penalty p nan /x/");
-	is_str(err.buf, "r.rules:1: a penalty's weight is a finite decimal number", "a NaN weight");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a decimal number from -1000000 to 1000000", "a NaN weight");
 	parse("penalty p 1e999 /x/");
-	is_str(err.buf, "r.rules:1: a penalty's weight is a finite decimal number", "an infinite weight");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a decimal number from -1000000 to 1000000", "an infinite weight");
 	/* Read by parse_double(), as every number a user gives: strtod()
 	 * took hex and junk glued to the pattern. */
 	ok(parse("penalty p 0x10 /x/") < 0, "a hex weight is no weight");
-	is_str(err.buf, "r.rules:1: a penalty's weight is a finite decimal number", "hex: the message");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a decimal number from -1000000 to 1000000", "hex: the message");
 	ok(parse("penalty p 2abc/x/") < 0, "junk after the weight");
 	ok(parse("penalty p infinity /x/") < 0, "'infinity' is no weight");
 	ok(parse("penalty p 1e-3 /x/") == 0 && rs.rule[0].weight == 1e-3, "1e-3 is a weight");
+	/* Weights whose sums could reach infinity (and NaN, with both
+	 * signs) are refused; a million is the bound. */
+	ok(parse("penalty p -1000000 /x/") == 0 && rs.rule[0].weight == -1e6, "-1000000 is a weight");
+	parse("penalty p 1e300 /x/");
+	is_str(err.buf, "r.rules:1: a penalty's weight is a decimal number from -1000000 to 1000000",
+	       "1e300 is too large a weight");
+	ok(parse("penalty p -1000000.5 /x/") < 0, "past minus a million is no weight");
 	parse("reject a x");
 	is_str(err.buf, "r.rules:1: the pattern goes between slashes: /PATTERN/FLAGS", "no slashes");
 	parse("reject a /x");
