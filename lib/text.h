@@ -93,7 +93,16 @@ static inline void words_prefix(const struct words *ws, size_t i, uint64_t pre[2
  * bytes, XXH3 beyond. Every program hashes words this way. */
 static inline uint64_t words_hash(const struct words *ws, size_t i, const uint64_t pre[2])
 {
+	/* mix64(0x9e3779b97f4a7c15 * (len + 1)): the inner mix of a word of
+	 * fewer than 8 bytes, whose second half is 0, by its length. */
+	static const uint64_t short_mix[8] = {
+		0xe220a8397b1dcdafull, 0x6e789e6aa1b965f4ull, 0x06c45d188009454full,
+		0xf88bb8a8724c81ecull, 0x1b39896a51a8749bull, 0x53cb9f0c747ea2eaull,
+		0x2c829abe1f4532e1ull, 0xc584133ac916ab3cull,
+	};
 	size_t len = ws->w[i].len;
+	if (len < 8)
+		return mix64(pre[0] ^ short_mix[len]);
 	if (len > 16)
 		return hash64(ws->norm.buf + ws->w[i].off, len, 0);
 	return mix64(pre[0] ^ mix64(pre[1] + 0x9e3779b97f4a7c15ull * (len + 1)));

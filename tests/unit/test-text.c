@@ -678,6 +678,26 @@ static void test_split_space(void)
 	words_release(&ws);
 }
 
+/* A word's hash: the table of short words' inner mixes is the mix it
+ * stands for, at every length up to 16. */
+static void test_words_hash(void)
+{
+	struct words ws;
+	words_init(&ws);
+	int same = 1;
+	for (size_t len = 1; len <= 16; len++) {
+		char text[17] = "abcdefghijklmnop";
+		text[len] = '\0';
+		text_words_as(text, len, NORM_NONE, &ws);
+		uint64_t pre[2];
+		words_prefix(&ws, 0, pre);
+		uint64_t want = mix64(pre[0] ^ mix64(pre[1] + 0x9e3779b97f4a7c15ull * (len + 1)));
+		same &= ws.n == 1 && words_hash(&ws, 0, pre) == want;
+	}
+	ok(same, "words_hash of words of 1 to 16 bytes is the mix of their prefix and length");
+	words_release(&ws);
+}
+
 static void test_utf8_count(void)
 {
 	ok(utf8_count("", 0) == 0, "utf8_count of nothing");
@@ -770,6 +790,7 @@ int main(void)
 	test_is_ideographic();
 	test_split_paths();
 	test_split_space();
+	test_words_hash();
 	test_utf8_count();
 	return done_testing();
 }
