@@ -313,6 +313,19 @@ static inline void push_word(struct words *ws, size_t off, size_t len)
 	ws->n++;
 }
 
+#if defined(__SSE2__)
+/* A bit for each of the 16 bytes of v that is an ASCII letter or digit. */
+static inline unsigned ascii_word_mask(__m128i v)
+{
+	const __m128i before0 = _mm_set1_epi8('0' - 1), after9 = _mm_set1_epi8('9' + 1);
+	const __m128i beforea = _mm_set1_epi8('a' - 1), afterz = _mm_set1_epi8('z' + 1);
+	__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, before0), _mm_cmplt_epi8(v, after9));
+	__m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, beforea), _mm_cmplt_epi8(folded, afterz));
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, letter));
+}
+#endif
+
 /* The words of ASCII text: runs of letters and digits. */
 static void split_ascii(struct words *ws, const char *s, size_t n)
 {
@@ -320,9 +333,6 @@ static void split_ascii(struct words *ws, const char *s, size_t n)
 	/* Sixteen bytes at a time: a bit mask of word characters, then the
 	 * words start where a bit follows a clear bit and end where a clear
 	 * bit follows a set one. */
-	const __m128i before0 = _mm_set1_epi8('0' - 1), after9 = _mm_set1_epi8('9' + 1);
-	const __m128i beforea = _mm_set1_epi8('a' - 1), afterz = _mm_set1_epi8('z' + 1);
-	const __m128i case_bit = _mm_set1_epi8(0x20);
 	unsigned prev = 0; /* the byte before the chunk was a word character */
 	size_t start = 0, i = 0;
 	for (; i < n; i += 16) {
@@ -336,11 +346,7 @@ static void split_ascii(struct words *ws, const char *s, size_t n)
 			v = _mm_loadu_si128((const __m128i *)tail);
 			valid = (1u << (n - i)) - 1;
 		}
-		__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, before0), _mm_cmplt_epi8(v, after9));
-		__m128i folded = _mm_or_si128(v, case_bit);
-		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, beforea),
-					       _mm_cmplt_epi8(folded, afterz));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, letter)) & valid;
+		unsigned m = ascii_word_mask(v) & valid;
 		unsigned shifted = (m << 1) | prev;
 		unsigned events = (m ^ shifted) & 0xFFFF; /* starts and ends */
 		while (events) {
@@ -380,10 +386,39 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 		return;
 	}
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, start = 0;
+	size_t i = 0, start = 0, end = 0;
 	int in_word = 0, ideo = 0; /* inside a word; the word is one ideograph */
 	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
+#if defined(__SSE2__)
+		/* Sixteen bytes of ASCII at once, as split_ascii() reads
+		 * them: an ideograph's word ends at any of them. A chunk
+		 * with other bytes is read a character at a time. */
+		if (ascii_fast_path && i >= end && n - i >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
+			if (!_mm_movemask_epi8(v)) {
+				if (in_word && ideo) {
+					push_word(ws, start, i - start);
+					in_word = 0;
+				}
+				unsigned m = ascii_word_mask(v);
+				unsigned events = (m ^ ((m << 1) | (unsigned)in_word)) & 0xFFFF;
+				while (events) {
+					unsigned bit = (unsigned)__builtin_ctz(events);
+					if (m & (1u << bit))
+						start = i + bit;
+					else
+						push_word(ws, start, i + bit - start);
+					events &= events - 1;
+				}
+				in_word = (int)(m >> 15);
+				ideo = 0;
+				i += 16;
+				continue;
+			}
+			end = i + 16;
+		}
+#endif
 		int cls;
 		size_t k = 1;
 		if (u[i] < 0x80) {
@@ -544,16 +579,8 @@ static size_t count_ascii_words(const char *s, size_t n, unsigned *prev_io)
 	size_t count = 0, i = 0;
 	unsigned prev = *prev_io;
 #if defined(__SSE2__)
-	const __m128i before0 = _mm_set1_epi8('0' - 1), after9 = _mm_set1_epi8('9' + 1);
-	const __m128i beforea = _mm_set1_epi8('a' - 1), afterz = _mm_set1_epi8('z' + 1);
-	const __m128i case_bit = _mm_set1_epi8(0x20);
 	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-		__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, before0), _mm_cmplt_epi8(v, after9));
-		__m128i folded = _mm_or_si128(v, case_bit);
-		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, beforea),
-					       _mm_cmplt_epi8(folded, afterz));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, letter));
+		unsigned m = ascii_word_mask(_mm_loadu_si128((const __m128i *)(s + i)));
 		count += (size_t)__builtin_popcount(m & ~((m << 1) | prev) & 0xFFFF);
 		prev = (m >> 15) & 1;
 	}

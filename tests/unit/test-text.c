@@ -4,6 +4,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "alloc.h"
 #include "hash.h"
 #include "strbuf.h"
 #include "prng.h"
@@ -602,6 +603,36 @@ static void test_split_paths(void)
 		}
 	}
 	ok(same && total > 20000, "the ASCII fast path gives the generic path's words (%zu words)", total);
+
+	/* Text that mixes ASCII with other scripts, ideographs and marks:
+	 * its chunks of ASCII read sixteen bytes at a time give the words
+	 * of the generic path, a character at a time. */
+	struct strbuf mixed = STRBUF_INIT;
+	same = 1;
+	total = 0;
+	for (int i = 0; i < 20000 && same; i++) {
+		random_text(&mixed, rnd() % 40);
+		for (size_t k = rnd() % 48; k; k--)
+			strbuf_addc(&mixed, alphabet[rnd() % (sizeof(alphabet) - 1)]);
+		random_text(&ws.norm, rnd() % 24);
+		strbuf_add(&mixed, ws.norm.buf, ws.norm.len);
+		strbuf_reset(&ws.norm);
+		strbuf_add(&ws.norm, mixed.buf, mixed.len);
+		text_split_words(&ws, 1);
+		size_t nfast = ws.n;
+		struct word *fast = xreallocarray(NULL, nfast + 1, sizeof(*fast));
+		memcpy(fast, ws.w, nfast * sizeof(*fast));
+		text_split_words(&ws, 0);
+		total += nfast;
+		if (ws.n != nfast || (nfast && memcmp(fast, ws.w, nfast * sizeof(*fast)))) {
+			printf("# differs on '%.*s'\n", (int)mixed.len, mixed.buf);
+			same = 0;
+		}
+		free(fast);
+	}
+	ok(same && total > 20000, "chunks of ASCII in mixed text give the generic path's words (%zu words)",
+	   total);
+	strbuf_release(&mixed);
 
 	/* Words are where they should be: runs of letters and digits. */
 	strbuf_reset(&ws.norm);
