@@ -704,11 +704,15 @@ static size_t repeat_run_of(const struct quality_scratch *s, size_t nw, size_t n
 	return best;
 }
 
-/* The longest run of one word n-gram repeated back to back (n up to 8):
- * "a b a b a b" is a run of 3. A text without words has 0. */
-static double repeat_run(const struct quality_scratch *s, size_t nw)
+/* The longest run of one block of words repeated back to back: "a b a b
+ * a b" is a run of 3. Blocks of up to 8 words are compared here, longer
+ * ones up to REPEAT_PERIOD_MAX found by long_repeat_run(). A text without
+ * words has 0. */
+static double repeat_run(const struct quality_scratch *s, size_t nw, size_t long_run)
 {
 	size_t best = nw ? 1 : 0;
+	if (long_run > best)
+		best = long_run;
 	for (size_t n = 1; n <= 8 && 2 * n <= nw; n++)
 		best = repeat_run_of(s, nw, n, best);
 	return (double)best;
@@ -720,12 +724,44 @@ static int by_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The longest back-to-back repeat of a block of 9 to REPEAT_PERIOD_MAX
+ * words, in copies (0 when there is none). A block repeated at once has
+ * its first 8-gram twice, p words apart: the positions at[0..nat) of the
+ * 8-grams that occur twice or more (gh their hashes) give every such
+ * pair, and from the first of a pair the words that match p words on
+ * are counted, once for each stretch. A text without repeated 8-grams
+ * costs nothing more. */
+#define REPEAT_PERIOD_MAX 64
+static size_t long_repeat_run(const struct quality_scratch *s, size_t nw, size_t nat)
+{
+	const size_t *at = s->at;
+	const uint64_t *gh = s->gh, *wh = s->wh;
+	size_t covered[REPEAT_PERIOD_MAX + 1] = { 0 }; /* by period: a stretch checked up to */
+	size_t best = 0;
+	for (size_t j = 1; j < nat; j++) {
+		size_t b = at[j];
+		for (size_t k = j; k-- > 0 && b - at[k] <= REPEAT_PERIOD_MAX;) {
+			size_t a = at[k], p = b - a;
+			if (p <= 8 || gh[a] != gh[b] || a < covered[p])
+				continue;
+			size_t match = 0;
+			while (b + match < nw && wh[a + match] == wh[b + match])
+				match++;
+			covered[p] = a + match;
+			if ((p + match) / p > best)
+				best = (p + match) / p;
+		}
+	}
+	return best;
+}
+
 /* Gopher's word n-gram signals into out: for n of 2 to 4 the characters
  * of the most frequent n-gram times its count, for 5 to 10 the
  * characters of the words inside a repeated n-gram, as fractions of the
- * characters of all words. */
-static void ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_chars, double *out)
+ * characters of all words. Returns long_repeat_run(), found on the way. */
+static size_t ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_chars, double *out)
 {
+	size_t long_run = 0;
 	double wchars = word_chars ? (double)word_chars : 1;
 	const uint64_t *wh = s->wh, *pre = s->pre;
 	uint64_t *gh = s->gh;
@@ -764,6 +800,8 @@ static void ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_ch
 				if (s->set[s->slot_of[j]].count > 1)
 					at[kept++] = at[j];
 			nat = kept;
+			if (g == 8)
+				long_run = long_repeat_run(s, nw, nat);
 			if (g <= 4) {
 				frac = best > 1 ? (double)best * (double)best_chars / wchars : 0;
 			} else {
@@ -790,6 +828,7 @@ static void ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_ch
 		out[g <= 4 ? Q_TOP_2GRAM_CHAR_FRAC + (g - 2) : Q_DUP_5GRAM_CHAR_FRAC + (g - 5)] =
 			frac > 1 ? 1 : frac;
 	}
+	return long_run;
 }
 
 /* --- The signals --------------------------------------------------------- */
@@ -902,7 +941,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	s->pre[0] = 0;
 	for (size_t i = 0; i < nw; i++)
 		s->pre[i + 1] = s->pre[i] + s->wlen[i];
-	ngram_signals(s, nw, word_chars, out);
+	size_t long_run = ngram_signals(s, nw, word_chars, out);
 
 	/* LLM output. An ASCII text is scanned only where it holds one of
 	 * the longer literals, which it holds wherever it matches. */
@@ -910,7 +949,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	if (bc.ascii ? ph.maybe_ascii : ph.maybe)
 		regex_count(compiled, text, n, s->md, NULL, &matches);
 	out[Q_BOILERPLATE] = (double)matches;
-	out[Q_MAX_REPEAT_RUN] = repeat_run(s, nw);
+	out[Q_MAX_REPEAT_RUN] = repeat_run(s, nw, long_run);
 	const char *p = text;
 	size_t len = n;
 	trim(&p, &len);

@@ -486,6 +486,19 @@ ngram_text() {
 	pair synthetic max_repeat_run 4 5 max_max_repeat_run
 }
 
+@test "synthetic max_max_repeat_run: a 12-word sentence four times in a row passes (4), five times fails (5)" {
+	# Past the n-grams of 1 to 8 words: a clause said again and again,
+	# amid 800 distinct words, so that the repeated 10-grams stay under
+	# dup_10gram_char_frac's 0.1.
+	s='the model keeps saying this same long sentence over and over. '
+	f=$(seq -f 'f%03g' 800 | tr '\n' ' ')
+	{
+		printf 'It began. %s%s%s%s%sThe end.' "$f" "$s" "$s" "$s" "$s" | as_rec
+		printf 'It began. %s%s%s%s%s%sThe end.' "$f" "$s" "$s" "$s" "$s" "$s" | as_rec
+	} > in.jsonl
+	pair synthetic max_repeat_run 4 5 max_max_repeat_run
+}
+
 @test "synthetic max_prompt_echo: 50 of the prompt's 100 8-grams pass (0.5), 51 fail (0.51)" {
 	# The prompt is p1 ... p107: 100 distinct 8-grams. The text holds
 	# p1 ... p57 (50 of them) or p1 ... p58 (51), then "end.".

@@ -175,6 +175,35 @@ static void test_llm(void)
 	at += (size_t)snprintf(buf + at, sizeof(buf) - at, "1 2 3 4 5 6 7 8 1 2 3 4 5 6 7 8 x");
 	score(buf, NULL);
 	ok(v[Q_MAX_REPEAT_RUN] == 5, "an 8-gram five times, at the end (%g)", v[Q_MAX_REPEAT_RUN]);
+
+	/* Blocks longer than 8 words, up to 64: a clause said again and
+	 * again, amid other words. */
+	static char big[16384];
+	const int periods[] = { 9, 20, 64, 65 }, times[] = { 20, 6, 3, 3 }, want[] = { 20, 6, 3, 1 };
+	for (int t = 0; t < 4; t++) {
+		at = 0;
+		for (int i = 0; i < 30; i++)
+			at += (size_t)snprintf(big + at, sizeof(big) - at, "u%d ", i);
+		for (int k = 0; k < times[t]; k++)
+			for (int i = 0; i < periods[t]; i++)
+				at += (size_t)snprintf(big + at, sizeof(big) - at, "c%d ", i);
+		for (int i = 0; i < 30; i++)
+			at += (size_t)snprintf(big + at, sizeof(big) - at, "z%d ", i);
+		score(big, NULL);
+		ok(v[Q_MAX_REPEAT_RUN] == want[t], "a block of %d words %d times: a run of %d (%g)",
+		   periods[t], times[t], want[t], v[Q_MAX_REPEAT_RUN]);
+	}
+	/* The block's words repeat inside it ("the" twice), and the last
+	 * copy is cut short: whole copies count. */
+	score("so the cat saw the dog and ran off home so the cat saw the dog and ran off home "
+	      "so the cat saw the dog and ran off home so the cat saw the", NULL);
+	ok(v[Q_MAX_REPEAT_RUN] == 3, "a 10-word block three times and a part: a run of 3 (%g)",
+	   v[Q_MAX_REPEAT_RUN]);
+	/* Two 12-word blocks far apart are no run. */
+	score("a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 a11 a12 then something else entirely different here "
+	      "and more words to keep them apart a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 a11 a12", NULL);
+	ok(v[Q_MAX_REPEAT_RUN] == 1, "a block twice but not back to back: no run (%g)",
+	   v[Q_MAX_REPEAT_RUN]);
 }
 
 int main(void)
