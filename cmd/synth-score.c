@@ -26,6 +26,7 @@
 #include "judge_score.h"
 #include "json.h"
 #include "keymap.h"
+#include "langid.h"
 #include "ngram.h"
 #include "quality.h"
 #include "records.h"
@@ -35,7 +36,7 @@
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
-	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME
+	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME, KEY_LANG_ID, KEY_LANG
 };
 
 static const struct cli_option options[] = {
@@ -47,6 +48,8 @@ static const struct cli_option options[] = {
 	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
 	{ "lm", KEY_LM, "FILE", "the perplexity under the n-gram model FILE (synth-gen markov --save)" },
 	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
+	{ "lang-id", KEY_LANG_ID, NULL, "add each record's language, its share and its script (CLD2)" },
+	{ "lang", KEY_LANG, "LIST", "a record fails unless its language is in LIST (en,de,...)" },
 	{ "best-of", KEY_BEST_OF, "FIELD", "of consecutive records with one value of FIELD, keep the best" },
 	{ "rank-by", KEY_RANK_BY, "NAME", "best-of ranks by signal NAME, highest first; -NAME: lowest first" },
 	{ "pairs", KEY_PAIRS, NULL, "with --best-of, write a chosen/rejected pair per group instead" },
@@ -130,9 +133,10 @@ static const struct bound presets[] = {
 	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
 };
 
-/* The signals synth-score adds to lib/quality's: perplexity (--lm) and
- * the rules' penalty (--rules). */
-enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_COUNT };
+/* The signals synth-score adds to lib/quality's: perplexity (--lm), the
+ * rules' penalty (--rules), the judge's score and the share of the text
+ * in its language (--lang-id). */
+enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_COUNT };
 
 /* The rubric of --judge when none is given: an additive scale of 0 to 5
  * points, after the self-rewarding language models of Yuan et al. 2024,
@@ -199,6 +203,9 @@ struct settings {
 	size_t key_len[Q_COUNT];
 	double min[S_COUNT], max[S_COUNT];
 	int filter, annotate;
+	int langid;		/* --lang-id, or --lang */
+	const char **langs;	/* the lists of --lang, as given */
+	size_t nlangs;
 };
 
 struct worker {
@@ -208,13 +215,13 @@ struct worker {
 	uint32_t *ids;
 	size_t ids_cap;
 	pcre2_match_data *md;
-	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], passed;
+	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], fail_lang, passed;
 };
 
 static const char *signal_name(int i)
 {
 	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" :
-	       i == S_JUDGE ? "judge" : quality_names[i];
+	       i == S_JUDGE ? "judge" : i == S_LANG_SCORE ? "lang_score" : quality_names[i];
 }
 
 /* Read and compile the rules of --rules; any problem is fatal. */
@@ -723,6 +730,43 @@ static void add_value(struct strbuf *sb, double v)
 		json_add_double(sb, v);
 }
 
+/* --lang LIST: language codes as CLD2 writes them ("en", "zh-Hant",
+ * "und"), separated by commas; repeatable, the lists adding up. */
+static void parse_langs(struct settings *set, const char *arg)
+{
+	for (const char *c = arg;; c++) {
+		size_t len = strcspn(c, ",");
+		int ok = len >= 2 && len <= 15;
+		for (size_t k = 0; k < len; k++)
+			ok &= (c[k] >= 'a' && c[k] <= 'z') || (c[k] >= 'A' && c[k] <= 'Z') || c[k] == '-';
+		if (!ok)
+			usage_error("--lang %s: '%.*s' is no language code (write en,de,zh-Hant)", arg,
+				    (int)len, c);
+		c += len;
+		if (!*c)
+			break;
+	}
+	set->langs = xreallocarray(set->langs, set->nlangs + 1, sizeof(*set->langs));
+	set->langs[set->nlangs++] = arg;
+	set->langid = 1;
+}
+
+/* Is lang one of the codes of --lang? */
+static int lang_listed(const struct settings *set, const char *lang)
+{
+	size_t n = strlen(lang);
+	for (size_t i = 0; i < set->nlangs; i++)
+		for (const char *c = set->langs[i];; c++) {
+			size_t len = strcspn(c, ",");
+			if (len == n && !memcmp(c, lang, n))
+				return 1;
+			c += len;
+			if (!*c)
+				break;
+		}
+	return 0;
+}
+
 /* The signals of lib/quality as members "name":value, written in place
  * into room made once: this is most of what a record's output costs
  * beyond its line. */
@@ -768,6 +812,12 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
 	v[S_PENALTY] = NAN;
 	v[S_JUDGE] = NAN;	/* known on the ordered stage */
+	struct langid lang;
+	v[S_LANG_SCORE] = NAN;
+	if (set->langid) {
+		langid_detect(text, len, &lang);
+		v[S_LANG_SCORE] = lang.score;
+	}
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
@@ -775,6 +825,14 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (set->lm_path) {
 		strbuf_addstr(m, ",\"perplexity\":");
 		add_value(m, v[S_PERPLEXITY]);
+	}
+	if (set->langid) {
+		strbuf_addstr(m, ",\"lang\":");
+		json_add_cstr(m, lang.lang);
+		strbuf_addstr(m, ",\"lang_score\":");
+		add_value(m, v[S_LANG_SCORE]);
+		strbuf_addstr(m, ",\"script\":");
+		json_add_cstr(m, lang.script);
 	}
 	/* The rules failed: the reject rules that matched, then the bounds
 	 * in the order of the signals. */
@@ -801,6 +859,11 @@ static void process(void *arg, const struct record *r, struct emit *e)
 			else
 				w->fail_min[i]++;
 		}
+	}
+	if (set->nlangs && !lang_listed(set, lang.lang)) {
+		strbuf_addf(reasons, "%s\"lang\"", failed ? "," : "");
+		failed++;
+		w->fail_lang++;
 	}
 	if (set->judge) {
 		/* The judge's answer decides the rest on the ordered stage. */
@@ -886,6 +949,8 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 		i = S_PENALTY;
 	if (eq && i < 0 && eq - arg == 5 && !memcmp(arg, "judge", 5))
 		i = S_JUDGE;
+	if (eq && i < 0 && eq - arg == 10 && !memcmp(arg, "lang_score", 10))
+		i = S_LANG_SCORE;
 	if (!eq)
 		usage_error("%s %s: write NAME=VALUE", opt, arg);
 	if (i < 0)
@@ -952,6 +1017,8 @@ int main(int argc, char **argv)
 		case KEY_RETRIES: set.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
 		case KEY_TIMEOUT: set.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
 		case KEY_RESUME: set.resume = 1; break;
+		case KEY_LANG_ID: set.langid = 1; break;
+		case KEY_LANG: parse_langs(&set, arg); break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -992,6 +1059,8 @@ int main(int argc, char **argv)
 			set.rank_signal = S_PENALTY;
 		if (!strcmp(name, "judge"))
 			set.rank_signal = S_JUDGE;
+		if (!strcmp(name, "lang_score"))
+			set.rank_signal = S_LANG_SCORE;
 		if (set.rank_signal < 0)
 			usage_error("--rank-by: no signal is called '%s'", name);
 	}
@@ -1011,6 +1080,9 @@ int main(int argc, char **argv)
 		usage_error("a bound on penalty needs --rules FILE");
 	if (!set.judge && (!isnan(set.min[S_JUDGE]) || !isnan(set.max[S_JUDGE])))
 		usage_error("a bound on judge needs --judge URL");
+	if (!set.langid && (!isnan(set.min[S_LANG_SCORE]) || !isnan(set.max[S_LANG_SCORE]) ||
+			    (set.best_of && set.rank_signal == S_LANG_SCORE)))
+		usage_error("lang_score needs --lang-id or --lang LIST");
 	if (set.lm_path && ngram_load(&set.lm, set.lm_path) < 0)
 		return 1;
 	if (set.rules_path)
@@ -1070,9 +1142,11 @@ int main(int argc, char **argv)
 	passed = set.judge_passed;
 	fails[0][S_JUDGE] = set.judge_fail[0];
 	fails[1][S_JUDGE] = set.judge_fail[1];
+	uint64_t fail_lang = 0;
 	for (unsigned t = 0; t < rl.nworkers; t++) {
 		const struct worker *w = rl.workers[t];
 		passed += w->passed;
+		fail_lang += w->fail_lang;
 		for (int i = 0; i < S_COUNT; i++) {
 			fails[0][i] += w->fail_min[i];
 			fails[1][i] += w->fail_max[i];
@@ -1084,6 +1158,8 @@ int main(int argc, char **argv)
 			if (fails[k][i])
 				strbuf_addf(&sb, "%s%s_%s %llu", sb.len ? ", " : "", k ? "max" : "min",
 					    signal_name(i), (unsigned long long)fails[k][i]);
+	if (fail_lang)
+		strbuf_addf(&sb, "%slang %llu", sb.len ? ", " : "", (unsigned long long)fail_lang);
 	info("%llu passed; failed: %s", (unsigned long long)passed, sb.len ? sb.buf : "none");
 	if (set.pairs)
 		info("--pairs: %llu groups, %llu pairs; skipped %llu of one record and %llu ties",
@@ -1133,5 +1209,6 @@ int main(int argc, char **argv)
 		ngram_release(&set.lm);
 	rules_release(&set.rules);
 	pcre2_match_context_free(set.mctx);
+	free(set.langs);
 	return rc == 2 ? 1 : rc;
 }

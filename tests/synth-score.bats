@@ -403,3 +403,41 @@ judge_input() {
 	[ ! -s server.log ] || fail "a request was sent"
 	[ ! -e out.jsonl ]
 }
+
+@test "--lang-id: the language (CLD2), its share and the script of each record" {
+	run synth-score --lang-id "$FIXTURES/languages.jsonl"
+	assert_success
+	assert_equal "$(jq -r '[.id, .quality.lang, .quality.script] | @tsv' <<<"$output" | tr '\t\n' ' |')" \
+		"en en Latn|de de Latn|fr fr Latn|ru ru Cyrl|ja ja Jpan|zh zh Hani|num und Zyyy|"
+	# A share from 0 to 1, high for a sentence in one language; none for digits.
+	assert_equal "$(jq -r 'select(.quality.lang_score > 0.9) | .id' <<<"$output" | wc -l)" 6
+	assert_equal "$(jq -r 'select(.id == "num") | .quality.lang_score' <<<"$output")" 0
+	# Without the option, no language members.
+	assert_equal "$(synth-score "$FIXTURES/languages.jsonl" | jq -c '.quality | [has("lang", "script", "lang_score")] | unique' | sort -u)" '[false]'
+	# The detected language is a member: synth-stats groups by it.
+	synth-score --lang-id "$FIXTURES/languages.jsonl" > scored.jsonl
+	assert_equal "$(synth-stats --by quality.script scored.jsonl | jq -r '[.by.groups[] | "\(.value)=\(.records)"] | sort | join(",")')" \
+		"Cyrl=1,Hani=1,Jpan=1,Latn=3,Zyyy=1"
+}
+
+@test "--lang LIST: records in other languages fail with reason lang; --filter sends them to --rejects saying which" {
+	synth-score --lang en,de --lang ru "$FIXTURES/languages.jsonl" > out.jsonl
+	assert_equal "$(jq -r 'select(.quality.pass) | .id' out.jsonl | tr '\n' ' ')" "en de ru "
+	assert_equal "$(jq -c 'select(.id == "fr") | .quality.reasons' out.jsonl)" '["lang"]'
+	run --separate-stderr synth-score -v --filter --lang en --rejects rej.jsonl "$FIXTURES/languages.jsonl"
+	assert_success
+	assert_equal "$(jq -r .id <<<"$output")" en
+	assert_equal "$(jq -r '[.id, .quality.lang, .reject.reason] | @tsv' rej.jsonl | tr '\t\n' '=,')" \
+		"de=de=quality,fr=fr=quality,ru=ru=quality,ja=ja=quality,zh=zh=quality,num=und=quality,"
+	[[ "$stderr" == *"1 passed; failed: lang 6"* ]] || fail "$stderr"
+	# "und" keeps what CLD2 cannot place; a bound on the share.
+	assert_equal "$(synth-score --filter --lang und "$FIXTURES/languages.jsonl" | jq -r .id)" num
+	assert_equal "$(synth-score --filter --lang-id --min lang_score=0.5 "$FIXTURES/languages.jsonl" | wc -l)" 6
+	# Usage errors.
+	run synth-score --lang 'en,e!' "$FIXTURES/languages.jsonl"
+	assert_failure 2
+	assert_output --partial "--lang en,e!: 'e!' is no language code"
+	run synth-score --min lang_score=0.5 "$FIXTURES/languages.jsonl"
+	assert_failure 2
+	assert_output --partial "lang_score needs --lang-id or --lang LIST"
+}
