@@ -270,11 +270,13 @@ static void *reader_main(void *arg)
 			if (stop)
 				break;
 			int r = input_read_block(&in, &s->block, BLOCK_SIZE);
-			if (r <= 0) {
-				if (r < 0)
-					__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);
-				break;
+			if (r < 0) {
+				/* The file is given up; a folder's next goes on. */
+				__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);
+				continue;
 			}
+			if (r == 0)
+				break;
 			pthread_mutex_lock(&st->lock);
 			s->state = SLOT_FILLED;
 			st->nread++;
