@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "base64.h"
 #include "diag.h"
+#include "format_hint.h"
 #include "input.h"
 #include "json.h"
 #include "output.h"
@@ -313,8 +314,15 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 		/* A plain field name is found while the record is checked; a
 		 * dotted path needs a walk afterwards. */
 		if (json_check_record_member(l.p, l.len, dotted ? NULL : field, &r.field, &jerr) < 0) {
-			char msg[160];
-			if (jerr.offset == (size_t)-1)
+			char msg[256];
+			/* The first record of a file: a file of another format
+			 * gets a hint instead of "unexpected character". */
+			const char *looks = s->block.first_line == 1 && e->records == 1
+						    ? format_hint(l.p, l.len)
+						    : NULL;
+			if (looks)
+				format_hint_message(msg, sizeof(msg), looks);
+			else if (jerr.offset == (size_t)-1)
 				snprintf(msg, sizeof(msg), "%s", jerr.msg);
 			else
 				snprintf(msg, sizeof(msg), "%s at byte %zu", jerr.msg, jerr.offset + 1);
