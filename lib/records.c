@@ -30,6 +30,7 @@ struct slot {
 	struct block block;
 	struct emit emit;
 	enum slot_state state;
+	int operand;		/* the index of the file the block is from */
 };
 
 struct loop_state {
@@ -278,6 +279,7 @@ static void *reader_main(void *arg)
 			}
 			if (r == 0)
 				break;
+			s->operand = i;
 			pthread_mutex_lock(&st->lock);
 			s->state = SLOT_FILLED;
 			st->nread++;
@@ -303,6 +305,7 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 	struct line l;
 	struct json_error jerr;
 	emit_reset(e, rl->common);
+	e->operand = s->operand;
 	block_cursor_init(&cur, &s->block);
 	e->bytes = s->block.len;
 	const char *field = rl->common->field;
