@@ -1064,8 +1064,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			int first = file_start;
 			file_start = 0;
 			if (json_check_record(l.p, l.len, &err) < 0) {
-				if (first && (looks = format_hint(l.p, l.len)))
-					format_hint_message(reason, sizeof(reason), looks);
+				if (first && (looks = format_hint(l.p, l.len, &err)))
+					format_hint_message(reason, sizeof(reason), &err, looks);
 				else
 					snprintf(reason, sizeof(reason), "invalid JSON: %s at byte %zu",
 						 err.msg, err.offset + 1);

@@ -29,15 +29,11 @@ static const struct {
 	{ "\xfe\xff", 2, "UTF-16 text (synth reads UTF-8: iconv -f UTF-16 -t UTF-8)" },
 };
 
-const char *format_hint(const char *p, size_t n)
+const char *format_hint(const char *p, size_t n, const struct json_error *err)
 {
 	for (size_t k = 0; k < sizeof(magics) / sizeof(*magics); k++)
 		if (n >= magics[k].len && !memcmp(p, magics[k].magic, magics[k].len))
 			return magics[k].looks;
-	if (memchr(p, '\0', n))
-		return "binary data";
-	if (!utf8_valid(p, n))
-		return "text that is not UTF-8, or binary data";
 	size_t i = 0;
 	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
@@ -46,18 +42,29 @@ const char *format_hint(const char *p, size_t n)
 		end--;
 	if (i == end)
 		return NULL;
-	char first = p[i], last = p[end - 1];
-	if (first == '[')
-		return "a JSON array (jq -c '.[]' FILE writes one object per line)";
-	if (first == '{') {
-		/* A document spread over lines opens with "{", or a member
-		 * and a comma; one object on a line that is merely broken
-		 * gets the scanner's own message. */
-		if (end - i == 1 || last == ',' || last == '{' || last == '[')
-			return "JSON spread over several lines (jq -c . FILE writes one object per "
-			       "line)";
-		return NULL;
+	char first = p[i];
+	if (first == '{' || first == '[') {
+		/* Valid JSON, not an object: an array of objects is a JSON
+		 * array file; anything else the scanner names well. */
+		if (err->offset == (size_t)-1) {
+			size_t j = i + 1;
+			while (j < end && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			return first == '[' && j < end && p[j] == '{'
+				       ? "a JSON array (jq -c '.[]' FILE writes one object per line)"
+				       : NULL;
+		}
+		/* Broken before the end of the line: a broken record. */
+		if (err->offset < end)
+			return NULL;
+		if (first == '[')
+			return "a JSON array (jq -c '.[]' FILE writes one object per line)";
+		return "JSON spread over several lines (jq -c . FILE writes one object per line)";
 	}
+	if (memchr(p, '\0', n))
+		return "binary data";
+	if (!utf8_valid(p, n))
+		return "text that is not UTF-8, or binary data";
 	if (first == '<')
 		return "XML or HTML";
 	if (memchr(p + i, '\t', end - i))
@@ -66,13 +73,28 @@ const char *format_hint(const char *p, size_t n)
 	 * sentence with commas is plain text. */
 	if (memchr(p + i, ',', end - i) && (!memchr(p + i, ' ', end - i) || first == '"'))
 		return "CSV";
+	/* A JSON string or number alone on the line: the scanner says so. */
+	if (err->offset == (size_t)-1)
+		return NULL;
 	return "plain text";
 }
 
-void format_hint_message(char *buf, size_t size, const char *looks)
+void format_hint_message(char *buf, size_t size, const struct json_error *err, const char *looks)
 {
+	/* The scanner's message up to its position: "invalid JSON". */
+	const char *msg = err->msg;
+	size_t len = strlen(msg);
+	if (err->offset != (size_t)-1) {
+		const char *colon = strchr(msg, ':');
+		if (!colon) {
+			/* "NUL byte in record", "invalid UTF-8": not JSON. */
+			msg = "invalid JSON";
+			colon = msg + strlen(msg);
+		}
+		len = (size_t)(colon - msg);
+	}
 	snprintf(buf, size,
-		 "not JSON Lines: this looks like %s; synth reads one JSON object per line, "
-		 "plain or compressed with zstd or gzip",
-		 looks);
+		 "%.*s: this looks like %s; synth reads one JSON object per line, plain or "
+		 "compressed with zstd or gzip",
+		 (int)len, msg, looks);
 }

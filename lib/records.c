@@ -321,10 +321,10 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 			/* The first record of a file: a file of another format
 			 * gets a hint instead of "unexpected character". */
 			const char *looks = s->block.first_line == 1 && e->records == 1
-						    ? format_hint(l.p, l.len)
+						    ? format_hint(l.p, l.len, &jerr)
 						    : NULL;
 			if (looks)
-				format_hint_message(msg, sizeof(msg), looks);
+				format_hint_message(msg, sizeof(msg), &jerr, looks);
 			else if (jerr.offset == (size_t)-1)
 				snprintf(msg, sizeof(msg), "%s", jerr.msg);
 			else

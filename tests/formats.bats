@@ -263,17 +263,18 @@ tree() {
 	assert_success
 }
 
-# hint FILE WHAT: every record loop, and synth-gen complete, say FILE looks like WHAT.
+# hint FILE WHAT [WHY]: every record loop, and synth-gen complete, say
+# FILE looks like WHAT, after the scanner's WHY (default: invalid JSON).
 hint() {
-	local p
+	local p why=${3:-invalid JSON}
 	for p in synth-stats synth-dedup synth-score synth-mix; do
 		run --separate-stderr $p "$1"
 		assert_failure 1
-		assert_equal "$stderr" "$p: $1:1: not JSON Lines: this looks like $2; synth reads one JSON object per line, plain or compressed with zstd or gzip"
+		assert_equal "$stderr" "$p: $1:1: $why: this looks like $2; synth reads one JSON object per line, plain or compressed with zstd or gzip"
 	done
 	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m "$1"
 	assert_failure 1
-	assert_equal "$stderr" "synth-gen: $1:1: not JSON Lines: this looks like $2; synth reads one JSON object per line, plain or compressed with zstd or gzip"
+	assert_equal "$stderr" "synth-gen: $1:1: $why: this looks like $2; synth reads one JSON object per line, plain or compressed with zstd or gzip"
 }
 
 @test "a file of another format gets one line saying what it looks like and what synth reads" {
@@ -282,9 +283,14 @@ hint() {
 	printf 'id\ttext\n1\thello\n' > data.tsv
 	hint data.tsv "TSV (tab-separated values)"
 	printf '[{"text":"a"},{"text":"b"}]\n' > array.json
-	hint array.json "a JSON array (jq -c '.[]' FILE writes one object per line)"
+	hint array.json "a JSON array (jq -c '.[]' FILE writes one object per line)" \
+		"not a JSON object (an array)"
+	printf '[\n  {"text": "a"}\n]\n' > pretty-array.json
+	hint pretty-array.json "a JSON array (jq -c '.[]' FILE writes one object per line)"
 	printf '{\n  "text": "a"\n}\n' > pretty.json
 	hint pretty.json "JSON spread over several lines (jq -c . FILE writes one object per line)"
+	printf '{"text": "a",\n "id": 1}\n' > pretty2.json
+	hint pretty2.json "JSON spread over several lines (jq -c . FILE writes one object per line)"
 	printf 'PAR1\x15\x04\x15\x10\n\x00\x00binary' > data.parquet
 	hint data.parquet "Parquet (convert it first, with pandas or duckdb)"
 	printf '<?xml version="1.0"?>\n<doc/>\n' > data.xml
@@ -304,11 +310,21 @@ hint() {
 	hint twice.gz "gzip-compressed data inside compressed data"
 	printf '\xff\xfe{\x00}\x00\n\x00' > utf16.jsonl
 	hint utf16.jsonl "UTF-16 text (synth reads UTF-8: iconv -f UTF-16 -t UTF-8)"
-	# A first line that is JSON but broken keeps the scanner's message;
-	# so does a bad record after the first.
-	printf '{"text":"a"\n' > broken.jsonl
+	# A first line that is a broken object, or JSON that is not an
+	# object, keeps the scanner's message; so does a bad record after
+	# the first.
+	printf '{"text":"a" "id":1}\n' > broken.jsonl
 	run synth-stats broken.jsonl
-	assert_output "synth-stats: broken.jsonl:1: invalid JSON: unexpected end of record at byte 12"
+	assert_output "synth-stats: broken.jsonl:1: invalid JSON: expected ',' or '}' at byte 13"
+	printf '{"text":"a\0"}\n' > nul.jsonl
+	run synth-stats nul.jsonl
+	assert_output "synth-stats: nul.jsonl:1: NUL byte in record at byte 11"
+	printf '[1,2]\n' > numbers.jsonl
+	run synth-stats numbers.jsonl
+	assert_output "synth-stats: numbers.jsonl:1: not a JSON object (an array)"
+	printf '"a string"\n' > string.jsonl
+	run synth-stats string.jsonl
+	assert_output "synth-stats: string.jsonl:1: not a JSON object"
 	printf '{"text":"a"}\nid,text\n' > second.jsonl
 	run synth-stats second.jsonl
 	assert_output "synth-stats: second.jsonl:2: invalid JSON: unexpected character at byte 1"
@@ -320,7 +336,7 @@ hint() {
 	assert_success
 	assert_equal "$(printf '%s\n' "$stderr" | grep -c 'looks like')" 1
 	assert_output ""
-	[[ "$stderr" == *"data.csv:1: not JSON Lines: this looks like CSV; "*"(skipped)"* ]] || fail "$stderr"
+	[[ "$stderr" == *"data.csv:1: invalid JSON: this looks like CSV; "*"(skipped)"* ]] || fail "$stderr"
 	[[ "$stderr" == *"data.csv:2: invalid JSON: "* ]] || fail "$stderr"
 	# A folder: each file's first record.
 	mkdir d
@@ -328,7 +344,7 @@ hint() {
 	cp data.csv d/b.jsonl
 	run --separate-stderr synth-stats d
 	assert_failure 1
-	assert_equal "$stderr" "synth-stats: d/b.jsonl:1: not JSON Lines: this looks like CSV; synth reads one JSON object per line, plain or compressed with zstd or gzip"
+	assert_equal "$stderr" "synth-stats: d/b.jsonl:1: invalid JSON: this looks like CSV; synth reads one JSON object per line, plain or compressed with zstd or gzip"
 }
 
 @test "an unknown option gets the nearest option, or ours for another tool's name" {
