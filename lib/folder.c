@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,7 +40,23 @@ struct listing {
 	char **files;
 	size_t n, cap;
 	size_t skipped;
+	int notes;
 };
+
+/* A file or folder left out: noted under -v, when notes are wanted. */
+__attribute__((format(printf, 2, 3)))
+static void skip(struct listing *l, const char *fmt, ...)
+{
+	l->skipped++;
+	if (!l->notes)
+		return;
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	info("%s", msg);
+}
 
 static int by_bytes(const void *a, const void *b)
 {
@@ -64,8 +82,7 @@ static int walk(struct strbuf *path, struct listing *l)
 			strbuf_addc(path, '/');
 		strbuf_addstr(path, name);
 		if (name[0] == '.') {
-			info("%s: skipped (hidden)", path->buf);
-			l->skipped++;
+			skip(l, "%s: skipped (hidden)", path->buf);
 			continue;
 		}
 		struct stat st;
@@ -75,14 +92,12 @@ static int walk(struct strbuf *path, struct listing *l)
 		}
 		int link = S_ISLNK(st.st_mode);
 		if (link && stat(path->buf, &st) < 0) {
-			info("%s: skipped (a broken link)", path->buf);
-			l->skipped++;
+			skip(l, "%s: skipped (a broken link)", path->buf);
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (link) {
-				info("%s: skipped (a link to a folder is not followed)", path->buf);
-				l->skipped++;
+				skip(l, "%s: skipped (a link to a folder is not followed)", path->buf);
 				continue;
 			}
 			if (walk(path, l) < 0) {
@@ -92,8 +107,8 @@ static int walk(struct strbuf *path, struct listing *l)
 			continue;
 		}
 		if (!folder_takes_name(name)) {
-			info("%s: skipped (not .jsonl or .json, with or without .zst or .gz)", path->buf);
-			l->skipped++;
+			skip(l, "%s: skipped (not .jsonl or .json, with or without .zst or .gz)",
+			     path->buf);
 			continue;
 		}
 		if (l->n == l->cap) {
@@ -109,10 +124,10 @@ static int walk(struct strbuf *path, struct listing *l)
 	return rc;
 }
 
-int folder_list(const char *dir, char ***files, size_t *n)
+int folder_list(const char *dir, int notes, char ***files, size_t *n)
 {
 	struct strbuf path = STRBUF_INIT;
-	struct listing l = { NULL, 0, 0, 0 };
+	struct listing l = { NULL, 0, 0, 0, notes };
 	strbuf_addstr(&path, dir);
 	/* "data/" lists "data/a.jsonl", not "data//a.jsonl". */
 	while (path.len > 1 && path.buf[path.len - 1] == '/')

@@ -24,10 +24,11 @@ int folder_takes_name(const char *name);
 
 /* List the input files under the folder dir into *files (n of them,
  * sorted; the array and each path are the caller's to free with
- * folder_files_free). A folder that holds none of them is an error.
+ * folder_files_free). With `notes`, each file or folder skipped is
+ * noted under -v. A folder that holds none of them is an error.
  * Returns 0, or -1 after printing an error naming the folder (one that
  * cannot be read, at any depth, or holds no input file). */
-int folder_list(const char *dir, char ***files, size_t *n);
+int folder_list(const char *dir, int notes, char ***files, size_t *n);
 
 void folder_files_free(char **files, size_t n);
 

@@ -55,17 +55,31 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	}
 }
 
-/* The lists of folders' files, kept until exit (see input_close). */
+/* The lists of folders' files, kept until exit (see input_close), and
+ * the folders they list: a folder read twice (synth-mix reads a source
+ * twice) has what it skips noted once. */
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kept_files {
+	char *folder;
 	char **files;
 	size_t n;
 	struct kept_files *next;
 } *kept_files;
 
-static void keep_files(char **files, size_t n)
+static int folder_listed(const char *folder)
+{
+	int seen = 0;
+	pthread_mutex_lock(&kept_lock);
+	for (const struct kept_files *k = kept_files; k && !seen; k = k->next)
+		seen = !strcmp(k->folder, folder);
+	pthread_mutex_unlock(&kept_lock);
+	return seen;
+}
+
+static void keep_files(const char *folder, char **files, size_t n)
 {
 	struct kept_files *k = xmalloc(sizeof(*k));
+	k->folder = xstrdup(folder);
 	k->files = files;
 	k->n = n;
 	pthread_mutex_lock(&kept_lock);
@@ -175,9 +189,9 @@ int input_open(struct input *in, const char *path)
 		return rc;
 	}
 	in->name = path;
-	if (folder_list(path, &in->files, &in->nfiles) < 0)
+	if (folder_list(path, !folder_listed(path), &in->files, &in->nfiles) < 0)
 		return -1;
-	keep_files(in->files, in->nfiles);
+	keep_files(path, in->files, in->nfiles);
 	/* The first read opens the first file: one that cannot be opened is
 	 * then an error of that read, and the next read goes on. */
 	in->file_done = 1;

@@ -242,6 +242,11 @@ tree() {
 	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.mix.source == "real") | .id' | head -1)" rb-1
 	[[ "$output" == *'"id":"ra-'* ]] || fail "real/part/a.jsonl was not read"
 	assert_equal "$(synth-mix -n 100 real:3 gen.jsonl:1 | md5sum)" "$(printf '%s\n' "$output" | md5sum)"
+	# Read twice (to count, then to mix), a folder has what it skips noted once.
+	printf 'notes\n' > real/README.md
+	run --separate-stderr synth-mix -v -n 100 real:3 gen.jsonl:1
+	assert_success
+	assert_equal "$(printf '%s\n' "$stderr" | grep -c 'real/README.md: skipped')" 1
 }
 
 @test "an output that replaces a file of an input folder is locked" {

@@ -831,7 +831,7 @@ static void test_folder(void)
 	int saved = verbosity;
 	verbosity = VERB_VERBOSE;
 	capture_stderr();
-	int lr = folder_list(root, &list, &nlist);
+	int lr = folder_list(root, 1, &list, &nlist);
 	const char *msg = captured_stderr();
 	verbosity = saved;
 	ok(lr == 0 && nlist == 7, "folder_list: 7 files of 13");
@@ -844,8 +844,16 @@ static void test_folder(void)
 	if (lr == 0)
 		folder_files_free(list, nlist);
 	capture_stderr();
-	lr = folder_list(root, &list, &nlist);
+	lr = folder_list(root, 1, &list, &nlist);
 	ok(lr == 0 && !*captured_stderr(), "folder_list: no note without -v");
+	if (lr == 0)
+		folder_files_free(list, nlist);
+	verbosity = VERB_VERBOSE;
+	capture_stderr();
+	lr = folder_list(root, 0, &list, &nlist);
+	msg = captured_stderr();
+	verbosity = saved;
+	ok(lr == 0 && nlist == 7 && !*msg, "folder_list: no note when none is wanted, under -v too");
 	if (lr == 0)
 		folder_files_free(list, nlist);
 
