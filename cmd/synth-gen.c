@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "file_lock.h"
+#include "format_hint.h"
 #include "hash.h"
 #include "input.h"
 #include "journal.h"
@@ -1015,6 +1016,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	struct block blk = { 0 };
 	struct block_cursor cur;
 	int have_block = 0;
+	int file_start = 0;	/* the next record is its file's first */
 	double start = now_seconds();
 	char *stdin_only[] = { "-" };
 	if (!nfiles) {
@@ -1039,25 +1041,34 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 					in_open = 1;
 				}
 				int got = input_read_block(&in, &blk, BLOCK_SIZE);
-				if (got <= 0) {
-					if (got < 0)
-						rc = io_failed = 1;
+				if (got < 0) {
+					/* The file is given up; a folder's next goes on. */
+					rc = io_failed = 1;
+					continue;
+				}
+				if (got == 0) {
 					input_close(&in);
 					in_open = 0;
 					continue;
 				}
 				block_cursor_init(&cur, &blk);
 				have_block = 1;
+				file_start = blk.first_line == 1;
 				continue;
 			}
 			records++;
 			struct json_error err;
 			struct json_value v, m;
-			const char *why_bad = NULL;
-			char reason[200];
+			const char *why_bad = NULL, *looks = NULL;
+			char reason[256];
+			int first = file_start;
+			file_start = 0;
 			if (json_check_record(l.p, l.len, &err) < 0) {
-				snprintf(reason, sizeof(reason), "invalid JSON: %s at byte %zu", err.msg,
-					 err.offset + 1);
+				if (first && (looks = format_hint(l.p, l.len, &err)))
+					format_hint_message(reason, sizeof(reason), &err, looks);
+				else
+					snprintf(reason, sizeof(reason), "invalid JSON: %s at byte %zu",
+						 err.msg, err.offset + 1);
 				why_bad = reason;
 			} else if (!(json_get(l.p, l.len, "messages", &m) && m.type == JSON_ARRAY) &&
 				   !(json_get(l.p, l.len, "prompt", &v) && v.type == JSON_STRING)) {

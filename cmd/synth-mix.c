@@ -183,19 +183,6 @@ static void worker_free(void *arg)
 	free(w);
 }
 
-/* The source a record came from: the record loop names a file by the
- * very string it was given, and standard input "<stdin>". */
-static size_t source_of(struct worker *w, const char *file)
-{
-	const struct settings *set = w->set;
-	if (set->paths[w->last] == file)
-		return w->last;
-	for (size_t i = 0; i < set->nsrc; i++)
-		if (set->paths[i] == file || (!strcmp(set->src[i].path, "-") && !strcmp(file, "<stdin>")))
-			return w->last = i;
-	BUG("a record from %s, which is no source", file);
-}
-
 /* The key of a record: its id's JSON text under the seed, or without an
  * id its line's hash mixed with the seed. */
 static uint64_t record_key(const struct settings *set, const struct json_value *id, uint64_t hash)
@@ -220,7 +207,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (record_text(r, e, &w->text, &text, &len) < 0)
 		return;
 	struct seen s = { 0 };
-	s.source = (uint32_t)source_of(w, r->file);
+	s.source = (uint32_t)e->operand;
 	size_t words = text_count_words(text, len, &w->ws);
 	if (len > UINT32_MAX || words > WORDS_MASK) {
 		emit_invalid(e, r, "text too long for synth-mix (4 GiB or 2^28 words at most)");

@@ -506,6 +506,9 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	}
 	struct row *rows = xcalloc((size_t)nfiles, sizeof(*rows));
 	int stopped = 0;	/* an invalid record: no output under -o */
+	/* The rows go out at the end, and only after a run that measured
+	 * every input: a failed run prints no figures. */
+	struct strbuf figures = STRBUF_INIT;
 	int width = strlen(set->reference) > 7 ? (int)strlen(set->reference) : 7;
 	for (int i = 0; i < nfiles; i++)
 		if ((int)strlen(files[i]) > width)
@@ -515,7 +518,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 			    "records", "words", "distinct-2", "vocab_kept", "rare_kept", "unseen", "js_div",
 			    "len_ks", "ppl p10", "ppl p50", "ppl p90");
 		table_row(&sb, &ref_row, width);
-		output_write(out, sb.buf, sb.len);
+		strbuf_add(&figures, sb.buf, sb.len);
 	}
 	for (int i = 0; i < nfiles; i++) {
 		struct record_loop in_rl;
@@ -538,10 +541,13 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 			table_row(&sb, &rows[i], width);
 		else
 			reference_line(set, &rows[i], &sb);
-		output_write(out, sb.buf, sb.len);
+		strbuf_add(&figures, sb.buf, sb.len);
 		record_loop_summary(&in_rl);
 		record_loop_release(&in_rl, worker_free);
 	}
+	if (!rc && !stopped)
+		output_write(out, figures.buf, figures.len);
+	strbuf_release(&figures);
 	if (set->html) {
 		struct report rep = { "synth-stats", &ref_row.in, NULL, (size_t)nfiles };
 		struct report_input *ins = xcalloc((size_t)nfiles, sizeof(*ins));
@@ -655,9 +661,10 @@ int main(int argc, char **argv)
 		return 1;
 	rl.hold_outputs = 1;
 	int rc = record_loop_run(&rl);
-	/* The figures of a run that failed to read an input still go to a
-	 * stream, as a filter's would; a file gets them only whole. */
-	if (rc != 2)
+	/* Figures of a run that failed (an input that could not be read, a
+	 * folder with nothing to read) would be taken for the corpus's:
+	 * none are printed, on a stream or in a file. */
+	if (rc == 0)
 		write_statistics(&set, &rl, &out, table);
 	struct output *mine[] = { &out };
 	rc = record_loop_end(&rl, rc, mine, 1);

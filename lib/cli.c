@@ -1,10 +1,12 @@
 /* cli.c: shared option parsing and help; see cli.h. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -210,6 +212,117 @@ static int common_option(int key, const char *arg, struct cli_common *c)
 	return 0;
 }
 
+/* Names other tools (datatrove, datasketch, NeMo Curator, text-dedup)
+ * give the options we have under other names. A program is pointed to
+ * ours only when it has the option. */
+static const struct {
+	const char *theirs, *ours;
+} option_aliases[] = {
+	{ "text-key", "field" },	{ "text-field", "field" },	{ "text-column", "field" },
+	{ "column", "field" },		{ "content-key", "field" },	{ "id-key", "id-field" },
+	{ "id-column", "id-field" },	{ "num-perm", "perms" },	{ "num-perms", "perms" },
+	{ "permutations", "perms" },	{ "num-bands", "bands" },	{ "jaccard-threshold", "threshold" },
+	{ "ngram-size", "ngram" },	{ "n-gram", "ngram" },		{ "shingle-size", "ngram" },
+	{ "threads", "jobs" },		{ "num-threads", "jobs" },	{ "workers", "jobs" },
+	{ "num-workers", "jobs" },	{ "n-jobs", "jobs" },		{ "random-seed", "seed" },
+	{ "output-file", "output" },	{ "out-file", "output" },
+};
+
+/* The edit distance of a and b, a transposition of two neighbours
+ * counting as one edit ("tresh" is one from "thres"). Names are short:
+ * longer ones count as far apart. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	enum { MAX = 64 };
+	size_t n = strlen(a), m = strlen(b);
+	if (n >= MAX || m >= MAX)
+		return SIZE_MAX;
+	size_t d[MAX + 1][MAX + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[n][m];
+}
+
+static const struct cli_option *find_option(const struct cli_program *prog, const char *name)
+{
+	for (const struct cli_option *o = prog->options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+/* The option that an unknown long option most likely meant, or NULL:
+ * the same name in lower case with '-' for '_' ("--skip_invalid"),
+ * another tool's name for it, else the nearest name, when it is near
+ * enough (one edit in four letters, at most two) to be a slip. */
+static const struct cli_option *nearest_option(const struct cli_program *prog, const char *name)
+{
+	char norm[64];
+	size_t n = strlen(name);
+	if (n == 0 || n >= sizeof(norm))
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		norm[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+	const struct cli_option *o = find_option(prog, norm);
+	if (o)
+		return o;
+	for (size_t k = 0; k < sizeof(option_aliases) / sizeof(*option_aliases); k++)
+		if (!strcmp(norm, option_aliases[k].theirs))
+			return find_option(prog, option_aliases[k].ours);
+	const struct cli_option *best = NULL;
+	size_t best_d = SIZE_MAX;
+	for (o = prog->options; o->name; o++) {
+		size_t d = edit_distance(norm, o->name);
+		if (d < best_d) {
+			best_d = d;
+			best = o;
+		}
+	}
+	size_t allowed = n / 4 < 1 ? 1 : n / 4 > 2 ? 2 : n / 4;
+	return best_d <= allowed ? best : NULL;
+}
+
+/* An option getopt_long did not take: a usage error that names the
+ * options an abbreviation could mean, or the one a misspelt name most
+ * likely meant. */
+static noreturn void unknown_option(const struct cli_program *prog, const char *arg)
+{
+	if (strncmp(arg, "--", 2) || !arg[2])
+		usage_error("unknown option '%s'", arg);
+	size_t len = strcspn(arg + 2, "=");
+	char name[256];
+	snprintf(name, sizeof(name), "%.*s", (int)len, arg + 2);
+	/* A prefix of several: getopt_long calls it ambiguous. */
+	struct strbuf which = STRBUF_INIT;
+	size_t matches = 0;
+	for (const struct cli_option *o = prog->options; o->name; o++)
+		if (!strncmp(o->name, name, strlen(name))) {
+			strbuf_addf(&which, "%s--%s", matches ? ", " : "", o->name);
+			matches++;
+		}
+	if (matches > 1)
+		usage_error("option '--%s' is ambiguous: %s", name, which.buf);
+	strbuf_release(&which);
+	const struct cli_option *o = nearest_option(prog, name);
+	if (o)
+		usage_error("unknown option '--%s' (did you mean --%s?)", name, o->name);
+	usage_error("unknown option '--%s'", name);
+}
+
 int cli_next(int argc, char **argv, const struct cli_program *prog,
 	     struct cli_common *common, const char **arg)
 {
@@ -242,7 +355,7 @@ int cli_next(int argc, char **argv, const struct cli_program *prog,
 		case '?':
 			if (optopt && optopt < 256)
 				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			unknown_option(prog, argv[optind - 1]);
 		}
 		if (common && common_option(key, optarg, common))
 			continue;

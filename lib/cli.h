@@ -34,7 +34,7 @@ enum {
 	KEY_PROGRAM = 512
 };
 
-#define CLI_OPT_OUTPUT { "output", 'o', "FILE", "write to FILE, atomically (compressed when it ends in .zst)" }
+#define CLI_OPT_OUTPUT { "output", 'o', "FILE", "write to FILE, atomically (compressed when it ends in .zst or .gz)" }
 #define CLI_OPT_FIELD { "field", 'f', "NAME", "the text is in member NAME, a dotted path (default: text)" }
 #define CLI_OPT_ID_FIELD { "id-field", KEY_ID_FIELD, "NAME", "the record id is in member NAME (default: id)" }
 #define CLI_OPT_SEED { "seed", KEY_SEED, "N", "seed for every random choice (default: 0)" }

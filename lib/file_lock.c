@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -12,6 +13,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "folder.h"
 #include "output.h"
 #include "strbuf.h"
 
@@ -93,6 +95,33 @@ void file_unlock(struct file_lock *l)
 	l->path = NULL;
 }
 
+/* Whether a write to output would replace a file that the folder dir
+ * stands for as an input (folder.h): one under it, at any depth, with a
+ * name a folder's listing takes. */
+static int in_folder(const char *dir, const char *output)
+{
+	char root[PATH_MAX], where[PATH_MAX];
+	struct strbuf target = STRBUF_INIT, parent = STRBUF_INIT;
+	int inside = 0;
+	if (output_target(output, &target) < 0 || !realpath(dir, root))
+		goto out;
+	const char *slash = strrchr(target.buf, '/');
+	const char *base = slash ? slash + 1 : target.buf;
+	if (slash)
+		strbuf_add(&parent, target.buf, (size_t)(slash - target.buf) + (slash == target.buf));
+	else
+		strbuf_addc(&parent, '.');
+	if (!folder_takes_name(base) || !realpath(parent.buf, where))
+		goto out;
+	size_t len = strlen(root);
+	inside = !strncmp(where, root, len) && (where[len] == '/' || where[len] == '\0' ||
+						 (len == 1 && root[0] == '/'));
+out:
+	strbuf_release(&target);
+	strbuf_release(&parent);
+	return inside;
+}
+
 int file_lock_rewritten(const char *output, char *const *inputs, int n, double wait)
 {
 	/* Held until exit, when the kernel lets it go; kept here so that
@@ -101,7 +130,8 @@ int file_lock_rewritten(const char *output, char *const *inputs, int n, double w
 	if (held.fd >= 0 || !output || !strcmp(output, "-"))
 		return 0;
 	for (int i = 0; i < n; i++)
-		if (cli_same_file(inputs[i], output))
+		if (cli_same_file(inputs[i], output) ||
+		    (folder_is(inputs[i]) && in_folder(inputs[i], output)))
 			return file_lock(&held, output, wait);
 	return 0;
 }

@@ -41,8 +41,8 @@ void file_unlock(struct file_lock *l);
  * output (synth-stats --merge -o all.state all.state day.state) holds
  * the lock on it until the program exits, so that the next such run
  * reads what this one wrote. Takes the lock when output names the same
- * file as one of the n inputs; returns 0, or -1 after printing an error
- * as file_lock() does. */
+ * file as one of the n inputs, or one that an input folder stands for;
+ * returns 0, or -1 after printing an error as file_lock() does. */
 int file_lock_rewritten(const char *output, char *const *inputs, int n, double wait);
 
 #endif

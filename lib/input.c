@@ -1,12 +1,17 @@
-/* input.c: block reader with transparent zstd; see input.h. */
+/* input.c: block reader with transparent zstd and gzip, and folders as
+ * inputs; see input.h. */
 #include "input.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #if defined(__SSE2__)
@@ -16,8 +21,13 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
+#include "folder.h"
 
 static const unsigned char zstd_magic[4] = { 0x28, 0xB5, 0x2F, 0xFD };
+
+/* Compressed bytes read at a time: large reads keep gzip's inflate, which
+ * the reader thread runs for every byte, out of the kernel. */
+#define GZIP_READ (256u << 10)
 
 /* Does a zstd stream start with these four bytes? A frame's magic
  * number, or a skippable frame's, 0x184D2A50 to 0x184D2A5F (little
@@ -26,6 +36,13 @@ static int zstd_start(const unsigned char *head)
 {
 	return !memcmp(head, zstd_magic, 4) ||
 	       ((head[0] & 0xF0) == 0x50 && head[1] == 0x2A && head[2] == 0x4D && head[3] == 0x18);
+}
+
+/* A gzip member starts with 1f 8b; what follows (the method, the flags)
+ * is the decoder's to check, and a bad one is corrupt gzip input. */
+static int gzip_start(const unsigned char *head)
+{
+	return head[0] == 0x1f && head[1] == 0x8b;
 }
 
 /* read() that retries on EINTR; returns bytes read, 0 at EOF, -1 on error. */
@@ -38,11 +55,73 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	}
 }
 
-int input_open(struct input *in, const char *path)
+/* The lists of folders' files, kept until exit (see input_close), and
+ * the folders they list: a folder read twice (synth-mix reads a source
+ * twice) has what it skips noted once. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kept_files {
+	char *folder;
+	char **files;
+	size_t n;
+	struct kept_files *next;
+} *kept_files;
+
+static int folder_listed(const char *folder)
 {
-	memset(in, 0, sizeof(*in));
+	int seen = 0;
+	pthread_mutex_lock(&kept_lock);
+	for (const struct kept_files *k = kept_files; k && !seen; k = k->next)
+		seen = !strcmp(k->folder, folder);
+	pthread_mutex_unlock(&kept_lock);
+	return seen;
+}
+
+static void keep_files(const char *folder, char **files, size_t n)
+{
+	struct kept_files *k = xmalloc(sizeof(*k));
+	k->folder = xstrdup(folder);
+	k->files = files;
+	k->n = n;
+	pthread_mutex_lock(&kept_lock);
+	k->next = kept_files;
+	kept_files = k;
+	pthread_mutex_unlock(&kept_lock);
+}
+
+/* Undo what open_file() set up: the decoders and buffers, the file. */
+static void close_file(struct input *in)
+{
+	if (in->close_fd && !in->suspended)
+		close(in->fd);
+	in->fd = -1;
+	in->close_fd = 0;
+	in->suspended = 0;
+	ZSTD_freeDCtx(in->zd);
+	in->zd = NULL;
+	if (in->gz) {
+		inflateEnd(in->gz);
+		free(in->gz);
+		in->gz = NULL;
+	}
+	free(in->zbuf);
+	in->zbuf = NULL;
+	in->zpos = in->zlen = in->zcap = 0;
+	free(in->carry);
+	in->carry = NULL;
+	in->carry_len = in->carry_cap = 0;
+}
+
+/* Open one file (or standard input for "-") and find how it is coded,
+ * with everything that belongs to one file starting afresh. */
+static int open_file(struct input *in, const char *path)
+{
+	in->eof = in->started = in->file_done = 0;
+	in->lineno = in->bytes_read = 0;
+	in->gz_ended = 0;
+	in->zret = 0;
 	if (!strcmp(path, "-")) {
 		in->name = "<stdin>";
+		in->path = NULL;
 		in->fd = 0;
 	} else {
 		in->name = path;
@@ -52,15 +131,15 @@ int input_open(struct input *in, const char *path)
 			return error_errno("%s", path);
 		in->close_fd = 1;
 	}
-	/* Peek at the first bytes for a zstd magic number. They stay in the
-	 * carry (plain input) or the compressed buffer (zstd). */
+	/* Peek at the first bytes for a magic number. They stay in the
+	 * carry (plain input) or the compressed buffer (zstd, gzip). */
 	unsigned char head[4];
 	size_t got = 0;
 	while (got < sizeof(head)) {
 		ssize_t r = read_some(in->fd, head + got, sizeof(head) - got);
 		if (r < 0) {
 			error_errno("%s", in->name);
-			input_close(in);
+			close_file(in);
 			return -1;
 		}
 		if (r == 0) {
@@ -77,16 +156,45 @@ int input_open(struct input *in, const char *path)
 		in->zcap = ZSTD_DStreamInSize();
 		if (in->zcap < 4)
 			in->zcap = 4;
+		in->zret = 1;
+	} else if (got >= 2 && gzip_start(head)) {
+		in->gz = xcalloc(1, sizeof(*in->gz));
+		/* 16 + 15: a gzip header and trailer around deflate data
+		 * with a window of up to 32 KiB, the most there is. */
+		if (inflateInit2(in->gz, 16 + MAX_WBITS) != Z_OK)
+			die("out of memory (zlib)");
+		in->zcap = GZIP_READ;
+	}
+	if (in->zcap) {
 		in->zbuf = xmalloc(in->zcap);
 		memcpy(in->zbuf, head, got);
 		in->zlen = got;
-		in->zret = 1;
 	} else {
 		in->carry_cap = 64;
 		in->carry = xmalloc(in->carry_cap);
 		memcpy(in->carry, head, got);
 		in->carry_len = got;
 	}
+	return 0;
+}
+
+int input_open(struct input *in, const char *path)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+	if (!folder_is(path)) {
+		int rc = open_file(in, path);
+		if (rc < 0)
+			in->name = path;
+		return rc;
+	}
+	in->name = path;
+	if (folder_list(path, !folder_listed(path), &in->files, &in->nfiles) < 0)
+		return -1;
+	keep_files(path, in->files, in->nfiles);
+	/* The first read opens the first file: one that cannot be opened is
+	 * then an error of that read, and the next read goes on. */
+	in->file_done = 1;
 	return 0;
 }
 
@@ -120,16 +228,10 @@ static int input_resume(struct input *in)
 
 void input_close(struct input *in)
 {
-	if (in->close_fd && !in->suspended)
-		close(in->fd);
-	in->close_fd = 0;
-	in->suspended = 0;
-	ZSTD_freeDCtx(in->zd);
-	in->zd = NULL;
-	free(in->zbuf);
-	in->zbuf = NULL;
-	free(in->carry);
-	in->carry = NULL;
+	close_file(in);
+	/* A folder's file names stay: they are kept_files'. */
+	in->files = NULL;
+	in->nfiles = in->next_file = 0;
 }
 
 void block_release(struct block *b)
@@ -139,50 +241,130 @@ void block_release(struct block *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Append up to `room` decoded bytes at dst. Returns bytes added, 0 at the
- * end of the input, -1 after an error. */
-static ssize_t fill(struct input *in, char *dst, size_t room)
+/* The number of the line at the end of what b holds so far and the
+ * `more` bytes decoded after it: where compressed data that failed to
+ * decode would have gone on. */
+static uint64_t line_at_end(const struct input *in, const struct block *b, size_t more)
 {
-	if (!in->zd) {
-		if (in->eof)
-			return 0;
-		if (in->suspended && input_resume(in) < 0)
-			return -1;
-		ssize_t r = read_some(in->fd, dst, room);
-		if (r < 0)
-			return error_errno("%s", in->name);
-		if (r == 0)
-			in->eof = 1;
-		in->bytes_read += (uint64_t)r;
-		return r;
-	}
+	uint64_t n = in->lineno + 1;
+	for (const char *p = b->buf, *end = b->buf + b->len + more;
+	     (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		n++;
+	return n;
+}
+
+/* Report compressed data that does not decode, at its file and line. */
+__attribute__((format(printf, 4, 5)))
+static int data_error(const struct input *in, const struct block *b, size_t more, const char *fmt,
+		      ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error("%s:%llu: %s", in->name, (unsigned long long)line_at_end(in, b, more), msg);
+}
+
+/* Read the next compressed bytes into zbuf once it is used up. Returns
+ * 0, or -1 after an error. */
+static int refill(struct input *in)
+{
+	if (in->zpos < in->zlen || in->eof)
+		return 0;
+	if (in->suspended && input_resume(in) < 0)
+		return -1;
+	ssize_t r = read_some(in->fd, in->zbuf, in->zcap);
+	if (r < 0)
+		return error_errno("%s", in->name);
+	in->bytes_read += (uint64_t)r;
+	in->zpos = 0;
+	in->zlen = (size_t)r;
+	if (r == 0)
+		in->eof = 1;
+	return 0;
+}
+
+static ssize_t fill_zstd(struct input *in, const struct block *b, char *dst, size_t room)
+{
 	ZSTD_outBuffer out = { dst, room, 0 };
 	while (out.pos == 0) {
-		if (in->zpos == in->zlen && !in->eof) {
-			if (in->suspended && input_resume(in) < 0)
-				return -1;
-			ssize_t r = read_some(in->fd, in->zbuf, in->zcap);
-			if (r < 0)
-				return error_errno("%s", in->name);
-			in->bytes_read += (uint64_t)r;
-			in->zpos = 0;
-			in->zlen = (size_t)r;
-			if (r == 0)
-				in->eof = 1;
-		}
+		if (refill(in) < 0)
+			return -1;
 		if (in->zpos == in->zlen && in->eof && in->zret == 0)
 			return 0;
 		ZSTD_inBuffer zin = { in->zbuf, in->zlen, in->zpos };
 		size_t ret = ZSTD_decompressStream(in->zd, &out, &zin);
 		if (ZSTD_isError(ret))
-			return error("%s: corrupt zstd input: %s", in->name, ZSTD_getErrorName(ret));
+			return data_error(in, b, out.pos, "corrupt zstd input: %s", ZSTD_getErrorName(ret));
 		in->zpos = zin.pos;
 		in->zret = ret;
 		/* No input left, none to come, and the frame unfinished. */
 		if (out.pos == 0 && in->zpos == in->zlen && in->eof && ret != 0)
-			return error("%s: truncated zstd input", in->name);
+			return data_error(in, b, out.pos, "truncated zstd input");
 	}
 	return (ssize_t)out.pos;
+}
+
+/* gzip: members one after another (as gzip -d reads `cat a.gz b.gz`),
+ * each checked against its CRC and length. What follows the last member
+ * must be another member: anything else is corrupt input, not bytes to
+ * drop in silence. */
+static ssize_t fill_gzip(struct input *in, const struct block *b, char *dst, size_t room)
+{
+	z_stream *z = in->gz;
+	uInt want = room > UINT_MAX ? UINT_MAX : (uInt)room;
+	z->next_out = (Bytef *)dst;
+	z->avail_out = want;
+	while (z->avail_out == want) {
+		if (refill(in) < 0)
+			return -1;
+		if (in->zpos == in->zlen) {
+			if (in->gz_ended)
+				return 0;
+			return data_error(in, b, want - z->avail_out, "truncated gzip input");
+		}
+		if (in->gz_ended) {
+			if (in->zbuf[in->zpos] != 0x1f)
+				return data_error(in, b, want - z->avail_out, "corrupt gzip input: %s",
+						  "bytes after the last member that are not gzip");
+			inflateReset(z);
+			in->gz_ended = 0;
+		}
+		z->next_in = in->zbuf + in->zpos;
+		z->avail_in = (uInt)(in->zlen - in->zpos);
+		int ret = inflate(z, Z_NO_FLUSH);
+		in->zpos = in->zlen - z->avail_in;
+		if (ret == Z_STREAM_END)
+			in->gz_ended = 1;
+		else if (ret == Z_MEM_ERROR)
+			die("out of memory (zlib)");
+		else if (ret != Z_OK && ret != Z_BUF_ERROR)
+			return data_error(in, b, want - z->avail_out, "corrupt gzip input: %s",
+					  z->msg ? z->msg : "a bad deflate stream");
+	}
+	return (ssize_t)(want - z->avail_out);
+}
+
+/* Append up to `room` decoded bytes at dst, the end of b's bytes.
+ * Returns bytes added, 0 at the end of the file, -1 after an error. */
+static ssize_t fill(struct input *in, const struct block *b, char *dst, size_t room)
+{
+	if (in->zd)
+		return fill_zstd(in, b, dst, room);
+	if (in->gz)
+		return fill_gzip(in, b, dst, room);
+	if (in->eof)
+		return 0;
+	if (in->suspended && input_resume(in) < 0)
+		return -1;
+	ssize_t r = read_some(in->fd, dst, room);
+	if (r < 0)
+		return error_errno("%s", in->name);
+	if (r == 0)
+		in->eof = 1;
+	in->bytes_read += (uint64_t)r;
+	return r;
 }
 
 /* Note where the block's lines end: the offset of every newline goes to
@@ -238,7 +420,8 @@ static uint64_t count_lines(struct block *b)
 	return count;
 }
 
-int input_read_block(struct input *in, struct block *b, size_t target)
+/* input_read_block() for the file being read. */
+static int read_file_block(struct input *in, struct block *b, size_t target)
 {
 	size_t need = size_add(in->carry_len > target ? in->carry_len : target, 1);
 	if (b->cap < need) {
@@ -270,7 +453,7 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 	for (;;) {
 		int done = 0;
 		while (b->len < target) {
-			ssize_t r = fill(in, b->buf + b->len, target - b->len);
+			ssize_t r = fill(in, b, b->buf + b->len, target - b->len);
 			if (r < 0)
 				return -1;
 			if (r == 0) {
@@ -334,6 +517,28 @@ int input_read_block(struct input *in, struct block *b, size_t target)
 	in->lineno += b->nlines;
 	b->buf[b->len] = '\0';
 	return 1;
+}
+
+int input_read_block(struct input *in, struct block *b, size_t target)
+{
+	for (;;) {
+		if (!in->file_done) {
+			int r = read_file_block(in, b, target);
+			if (r > 0)
+				return r;
+			in->file_done = 1;
+			if (r < 0)
+				return -1;
+		}
+		/* The end of a file, or one given up: a folder's next. */
+		if (in->next_file == in->nfiles)
+			return 0;
+		close_file(in);
+		if (open_file(in, in->files[in->next_file++]) < 0) {
+			in->file_done = 1;
+			return -1;
+		}
+	}
 }
 
 void block_cursor_init(struct block_cursor *c, const struct block *b)
@@ -407,14 +612,21 @@ int write_full(int fd, const void *p, size_t n)
 
 size_t input_short_name(const char *path, const char **base)
 {
-	const char *slash = strrchr(path, '/');
-	*base = slash && slash[1] ? slash + 1 : path;
-	size_t n = strlen(*base);
-	static const char *const ext[] = { ".zst", ".jsonl", ".json" };
+	/* A folder's name may end in slashes: "data/gen-4/" is "gen-4". */
+	size_t end = strlen(path);
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	const char *slash = memrchr(path, '/', end);
+	*base = slash && slash + 1 < path + end ? slash + 1 : path;
+	size_t n = (size_t)(path + end - *base);
+	static const char *const ext[] = { ".zst", ".gz", ".jsonl", ".json" };
 	for (size_t k = 0; k < sizeof(ext) / sizeof(*ext); k++) {
 		size_t e = strlen(ext[k]);
-		if (n > e && !memcmp(*base + n - e, ext[k], e))
+		if (n > e && !memcmp(*base + n - e, ext[k], e)) {
 			n -= e;
+			if (k == 0)
+				k++; /* .zst or .gz, not both */
+		}
 	}
 	return n;
 }

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "alloc.h"
@@ -224,6 +226,16 @@ int output_open(struct output *o, const char *path, int zstd_threads)
 			ZSTD_CCtx_setParameter(o->zc, ZSTD_c_nbWorkers, zstd_threads);
 			o->zcap = ZSTD_CStreamOutSize();
 			o->zbuf = xmalloc(o->zcap);
+		} else if (ends_with(path, ".gz")) {
+			/* One gzip member at gzip's own default level, 6: a
+			 * .gz is most often made to be shared, and read by
+			 * tools that know no zstd. */
+			o->gz = xcalloc(1, sizeof(*o->gz));
+			if (deflateInit2(o->gz, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+					 Z_DEFAULT_STRATEGY) != Z_OK)
+				die("out of memory (zlib)");
+			o->zcap = OUTPUT_BUFFER;
+			o->zbuf = xmalloc(o->zcap);
 		}
 	}
 	return 0;
@@ -250,7 +262,7 @@ static void write_all(struct output *o, const char *p, size_t n)
 	}
 }
 
-static void compress(struct output *o, const char *p, size_t n, ZSTD_EndDirective mode)
+static void compress_zstd(struct output *o, const char *p, size_t n, ZSTD_EndDirective mode)
 {
 	ZSTD_inBuffer in = { p, n, 0 };
 	for (;;) {
@@ -269,12 +281,49 @@ static void compress(struct output *o, const char *p, size_t n, ZSTD_EndDirectiv
 	}
 }
 
-static void flush_buffer(struct output *o)
+/* Deflate p[0..n) into the gzip member; with `finish`, end it. */
+static void deflate_gzip(struct output *o, const char *p, size_t n, int finish)
+{
+	z_stream *z = o->gz;
+	z->next_in = (Bytef *)p;
+	for (;;) {
+		uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
+		n -= chunk;
+		z->avail_in = chunk;
+		int flush = finish && !n ? Z_FINISH : Z_NO_FLUSH, ret;
+		/* Output space left over means all the input was taken. */
+		do {
+			z->next_out = (Bytef *)o->zbuf;
+			z->avail_out = (uInt)o->zcap;
+			ret = deflate(z, flush);
+			if (ret == Z_STREAM_ERROR) {
+				/* Reported once, by output_close(), as an I/O error. */
+				o->err = EIO;
+				return;
+			}
+			write_all(o, o->zbuf, o->zcap - z->avail_out);
+			if (o->err)
+				return;
+		} while (z->avail_out == 0 || (flush == Z_FINISH && ret != Z_STREAM_END));
+		if (!n)
+			return;
+	}
+}
+
+/* Send n bytes at p on: compressed, or as they are. */
+static void pass_on(struct output *o, const char *p, size_t n)
 {
 	if (o->zc)
-		compress(o, o->buf, o->len, ZSTD_e_continue);
+		compress_zstd(o, p, n, ZSTD_e_continue);
+	else if (o->gz)
+		deflate_gzip(o, p, n, 0);
 	else
-		write_all(o, o->buf, o->len);
+		write_all(o, p, n);
+}
+
+static void flush_buffer(struct output *o)
+{
+	pass_on(o, o->buf, o->len);
 	o->len = 0;
 }
 
@@ -289,14 +338,20 @@ void output_write(struct output *o, const void *data, size_t n)
 	}
 	flush_buffer(o);
 	if (n >= o->cap / 2) {
-		if (o->zc)
-			compress(o, data, n, ZSTD_e_continue);
-		else
-			write_all(o, data, n);
+		pass_on(o, data, n);
 		return;
 	}
 	memcpy(o->buf, data, n);
 	o->len = n;
+}
+
+static void free_gzip(struct output *o)
+{
+	if (o->gz) {
+		deflateEnd(o->gz);
+		free(o->gz);
+		o->gz = NULL;
+	}
 }
 
 static void release(struct output *o)
@@ -304,6 +359,7 @@ static void release(struct output *o)
 	if (o->tmp)
 		track_tmpfile(o->tmp, 0);
 	ZSTD_freeCCtx(o->zc);
+	free_gzip(o);
 	free(o->zbuf);
 	free(o->buf);
 	free(o->tmp);
@@ -335,7 +391,9 @@ int output_finish(struct output *o)
 		return 0;
 	flush_buffer(o);
 	if (o->zc && !o->err)
-		compress(o, NULL, 0, ZSTD_e_end);
+		compress_zstd(o, NULL, 0, ZSTD_e_end);
+	if (o->gz && !o->err)
+		deflate_gzip(o, NULL, 0, 1);
 	if (o->close_fd && close(o->fd) < 0 && !o->err)
 		o->err = errno;
 	if (o->path) {
@@ -351,6 +409,7 @@ int output_finish(struct output *o)
 	 * outputs before it commits them. */
 	ZSTD_freeCCtx(o->zc);
 	o->zc = NULL;
+	free_gzip(o);
 	free(o->zbuf);
 	o->zbuf = NULL;
 	free(o->buf);

@@ -13,7 +13,8 @@
  * temporary name, ".NAME.tmp.HOST.PID.XXXXXX", says who made it: a run
  * killed by SIGKILL leaves its file behind, and the next output to the
  * same name on that host removes it. A name
- * ending in ".zst" is written zstd-compressed, with worker threads.
+ * ending in ".zst" is written zstd-compressed, with worker threads; one
+ * ending in ".gz" gzip-compressed (one member, zlib's level 6).
  *
  * Write errors are sticky: output_write() never fails, and the first
  * error is reported by output_close(). A write to a closed pipe ends the
@@ -35,7 +36,8 @@ struct output {
 	int finished;		/* output_finish() done, the rename not yet */
 	char *buf;
 	size_t len, cap;
-	struct ZSTD_CCtx_s *zc;	/* non-NULL when compressing */
+	struct ZSTD_CCtx_s *zc;	/* non-NULL when compressing to zstd */
+	struct z_stream_s *gz;	/* non-NULL when compressing to gzip */
 	char *zbuf;
 	size_t zcap;
 };

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "base64.h"
 #include "diag.h"
+#include "format_hint.h"
 #include "input.h"
 #include "json.h"
 #include "output.h"
@@ -29,6 +30,7 @@ struct slot {
 	struct block block;
 	struct emit emit;
 	enum slot_state state;
+	int operand;		/* the index of the file the block is from */
 };
 
 struct loop_state {
@@ -270,11 +272,14 @@ static void *reader_main(void *arg)
 			if (stop)
 				break;
 			int r = input_read_block(&in, &s->block, BLOCK_SIZE);
-			if (r <= 0) {
-				if (r < 0)
-					__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);
-				break;
+			if (r < 0) {
+				/* The file is given up; a folder's next goes on. */
+				__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);
+				continue;
 			}
+			if (r == 0)
+				break;
+			s->operand = i;
 			pthread_mutex_lock(&st->lock);
 			s->state = SLOT_FILLED;
 			st->nread++;
@@ -300,6 +305,7 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 	struct line l;
 	struct json_error jerr;
 	emit_reset(e, rl->common);
+	e->operand = s->operand;
 	block_cursor_init(&cur, &s->block);
 	e->bytes = s->block.len;
 	const char *field = rl->common->field;
@@ -311,8 +317,15 @@ static void process_block(struct record_loop *rl, void *worker, struct slot *s)
 		/* A plain field name is found while the record is checked; a
 		 * dotted path needs a walk afterwards. */
 		if (json_check_record_member(l.p, l.len, dotted ? NULL : field, &r.field, &jerr) < 0) {
-			char msg[160];
-			if (jerr.offset == (size_t)-1)
+			char msg[256];
+			/* The first record of a file: a file of another format
+			 * gets a hint instead of "unexpected character". */
+			const char *looks = s->block.first_line == 1 && e->records == 1
+						    ? format_hint(l.p, l.len, &jerr)
+						    : NULL;
+			if (looks)
+				format_hint_message(msg, sizeof(msg), &jerr, looks);
+			else if (jerr.offset == (size_t)-1)
 				snprintf(msg, sizeof(msg), "%s", jerr.msg);
 			else
 				snprintf(msg, sizeof(msg), "%s at byte %zu", jerr.msg, jerr.offset + 1);

@@ -58,6 +58,8 @@ struct emit {
 	int stopped;
 	uint64_t records, emitted, invalid, rejected, bytes;
 	const struct cli_common *common;
+	int operand;		/* which of record_loop.files the block's records
+				 * came from (a folder's files: the folder) */
 };
 
 /* Emit r unchanged. */

@@ -4,7 +4,9 @@
  *
  *   bits 0-2  the block target, from 0 bytes up to BLOCK_SIZE
  *   bit 3     compress the rest with zstd first (its frames decode to it)
- *   bit 4     with bit 3: two frames with a skippable frame between them
+ *   bit 4     with bit 3: two frames with a skippable frame between them;
+ *             without it: compress the rest with gzip, as two members
+ *             split in the middle (a line may span them)
  *   bit 5     change the target from one block to the next
  *   bit 6     read through standard input ("-") instead of a path
  *   bit 7     with target BLOCK_SIZE (bits 0-2 all set): put a line of
@@ -19,8 +21,10 @@
  * numbered from 1, without the newline or one CR before it, blank ones
  * skipped. The text is the rest itself, or what we compressed; raw bytes
  * that start with the zstd magic number are decoded here with libzstd's
- * streaming API first. When that decoding fails the reader must fail too
- * (an error, never a crash); past 4 MiB of output nothing is modelled.
+ * streaming API first, and those that start with gzip's (1f 8b) with
+ * zlib's inflate, member after member, as gzip -d reads them. When that
+ * decoding fails the reader must fail too (an error, never a crash);
+ * past 4 MiB of output nothing is modelled.
  * The block buffer grows only when a line fills it, and no file
  * descriptor outlives input_close().
  */
@@ -32,6 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "input.h"
@@ -152,6 +157,85 @@ static int zstd_decode(const void *src, size_t n, unsigned char **out, size_t *o
 	return result;
 }
 
+/* Compress src[0..n) into one gzip member appended to *dst. */
+static void add_member(unsigned char **dst, size_t *len, const void *src, size_t n)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	CHECK(deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK,
+	      "deflateInit2");
+	size_t bound = deflateBound(&z, (uLong)n);
+	unsigned char *p = realloc(*dst, *len + bound);
+	CHECK(p != NULL, "allocating");
+	z.next_in = (Bytef *)src;
+	z.avail_in = (uInt)n;
+	z.next_out = p + *len;
+	z.avail_out = (uInt)bound;
+	CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END, "deflate");
+	*dst = p;
+	*len += bound - z.avail_out;
+	deflateEnd(&z);
+}
+
+/* Decode the gzip members of src[0..n) into *out, as zstd_decode does:
+ * 1 when every member decodes and nothing but members follow, 0 when the
+ * data is corrupt or cut, -1 when the output would pass `limit`. */
+static int gzip_decode(const void *src, size_t n, unsigned char **out, size_t *out_len,
+		       size_t limit)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	CHECK(inflateInit2(&z, 16 + MAX_WBITS) == Z_OK, "inflateInit2");
+	size_t cap = 4096, used = 0;
+	unsigned char *buf = malloc(cap);
+	CHECK(buf != NULL, "allocating");
+	z.next_in = (Bytef *)src;
+	z.avail_in = (uInt)n;
+	int result = 1, ended = 0;
+	for (;;) {
+		if (ended) {
+			if (!z.avail_in)
+				break;
+			if (*z.next_in != 0x1f) {
+				result = 0;
+				break;
+			}
+			inflateReset(&z);
+			ended = 0;
+		}
+		if (used == cap) {
+			if (cap >= limit) {
+				result = -1;
+				break;
+			}
+			cap *= 2;
+			buf = realloc(buf, cap);
+			CHECK(buf != NULL, "allocating");
+		}
+		z.next_out = buf + used;
+		z.avail_out = (uInt)(cap - used);
+		uInt before_in = z.avail_in, before_out = z.avail_out;
+		int ret = inflate(&z, Z_NO_FLUSH);
+		used = cap - z.avail_out;
+		if (ret == Z_STREAM_END) {
+			ended = 1;
+			continue;
+		}
+		if (ret != Z_OK && ret != Z_BUF_ERROR) {
+			result = 0;
+			break;
+		}
+		if (z.avail_in == before_in && z.avail_out == before_out) {
+			result = 0; /* no progress, input used up: cut */
+			break;
+		}
+	}
+	inflateEnd(&z);
+	*out = buf;
+	*out_len = used;
+	return result;
+}
+
 /* The model's next line at or after *pos of text[0..n): 1 with the line,
  * 0 at the end. *lineno counts every line, blank or not. */
 static int model_next_line(const char *text, size_t n, size_t *pos, uint64_t *lineno,
@@ -185,6 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *raw = (const char *)data + 1;
 	size_t raw_len = size - 1;
 	int compress = mode & 8, use_stdin = mode & 64;
+	int gzip = !compress && (mode & 16);
 
 	char *big = NULL;
 	if ((mode & 0x87) == 0x87) {
@@ -203,9 +288,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t text_len = raw_len;
 	unsigned char *decoded = NULL;
 	int model = 1, must_fail = 0;
-	if (!compress && raw_len >= 4 && !memcmp(raw, "\x28\xB5\x2F\xFD", 4)) {
+	if (!compress && !gzip && raw_len >= 4 && !memcmp(raw, "\x28\xB5\x2F\xFD", 4)) {
 		size_t dlen;
 		int d = zstd_decode(raw, raw_len, &decoded, &dlen, 4u << 20);
+		text = (const char *)decoded;
+		text_len = dlen;
+		model = d == 1;
+		must_fail = d == 0;
+	} else if (!compress && !gzip && raw_len >= 2 && !memcmp(raw, "\x1f\x8b", 2)) {
+		size_t dlen;
+		int d = gzip_decode(raw, raw_len, &decoded, &dlen, 4u << 20);
 		text = (const char *)decoded;
 		text_len = dlen;
 		model = d == 1;
@@ -222,6 +314,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			add_skippable(&file, &file_len);
 			add_frame(&file, &file_len, raw + half, raw_len - half);
 		}
+	} else if (gzip) {
+		add_member(&file, &file_len, raw, raw_len / 2);
+		add_member(&file, &file_len, raw + raw_len / 2, raw_len - raw_len / 2);
 	}
 	size_t skip = 0;
 	if (text_len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
@@ -229,7 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int mfd = memfd_create("fuzz-input", MFD_CLOEXEC);
 	CHECK(mfd >= 0, "memfd_create");
-	if (compress)
+	if (compress || gzip)
 		write_all(mfd, file, file_len);
 	else
 		write_all(mfd, raw, raw_len);
@@ -318,7 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(input_read_block(&in, &b, targets[mode & 7]) == 0, "end of input stays the end");
 	}
 	if (must_fail)
-		CHECK(r == -1, "corrupt or truncated zstd input is an error");
+		CHECK(r == -1, "corrupt or truncated zstd or gzip input is an error");
 	free(decoded);
 	free(big);
 	input_close(&in);

@@ -1,5 +1,5 @@
 /* test-input.c: the block reader: line splitting, BOM, CRLF, long lines,
- * zstd input and its errors. */
+ * zstd and gzip input and their errors, folders as inputs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
 #include <zstd.h>
 
+#include "diag.h"
+#include "folder.h"
 #include "input.h"
 #include "strbuf.h"
 #include "unit.h"
@@ -181,12 +185,6 @@ static void test_plain(void)
 	   "a missing file: the message names it and the reason");
 	result_release(&res);
 
-	/* A directory opens but cannot be read. */
-	capture_stderr();
-	read_all("/", BLOCK_SIZE, &res);
-	msg = captured_stderr();
-	ok(res.status == -1 && strstr(msg, "Is a directory"), "a directory is a read error");
-	result_release(&res);
 }
 
 /* Many lines of every length from 0 to 99: they span blocks at small
@@ -428,6 +426,159 @@ static void test_zstd(void)
 	strbuf_release(&z);
 }
 
+/* Compress p[0..n) into out as one gzip member, at zlib's level `level`. */
+static void gzip_member(struct strbuf *out, const void *p, size_t n, int level)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		fprintf(stderr, "deflateInit2 failed\n");
+		exit(1);
+	}
+	size_t bound = deflateBound(&z, (uLong)n);
+	strbuf_grow(out, bound);
+	z.next_in = (Bytef *)p;
+	z.avail_in = (uInt)n;
+	z.next_out = (Bytef *)out->buf + out->len;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		fprintf(stderr, "deflate did not finish\n");
+		exit(1);
+	}
+	strbuf_setlen(out, out->len + (bound - z.avail_out));
+	deflateEnd(&z);
+}
+
+/* Read gzip data from a file; expect an error whose message is
+ * "PATH:LINE: msg..." (LINE 0: any line). */
+static void gzip_error(const char *p, size_t n, unsigned line, const char *msg, const char *what)
+{
+	const char *path = write_temp(p, n);
+	struct result res;
+	capture_stderr();
+	read_all(path, 64, &res);
+	const char *got = captured_stderr();
+	ok(res.status == -1, "%s: an error", what);
+	struct strbuf want = STRBUF_INIT;
+	if (line)
+		strbuf_addf(&want, "%s:%u: %s", path, line, msg);
+	else
+		strbuf_addf(&want, "%s:", path);
+	if (!ok(strstr(got, want.buf) && strstr(got, msg), "%s: message \"%s\"", what, want.buf))
+		printf("#   got: %s\n", got);
+	strbuf_release(&want);
+	result_release(&res);
+}
+
+static void test_gzip(void)
+{
+	struct strbuf data = STRBUF_INIT, want = STRBUF_INIT, z = STRBUF_INIT;
+	make_lines(&data, &want, 3000, 0);
+	gzip_member(&z, data.buf, data.len, 6);
+	lines_are(z.buf, z.len, want.buf, "gzip: one member");
+
+	/* Members one after another, split in the middle of a line, as
+	 * `cat a.gz b.gz` makes them; levels 0 (stored) and 9 too. */
+	strbuf_reset(&z);
+	size_t third = data.len / 3 + 5;
+	gzip_member(&z, data.buf, third, 1);
+	gzip_member(&z, data.buf + third, third, 0);
+	gzip_member(&z, data.buf + 2 * third, data.len - 2 * third, 9);
+	lines_are(z.buf, z.len, want.buf, "gzip: three members, cut mid-line");
+
+	strbuf_reset(&z);
+	gzip_member(&z, LIT("\xef\xbb\xbf{}\r\n\xef\xbb\xbf{}"), 6);
+	lines_are(z.buf, z.len, "1:{}\n2:\xef\xbb\xbf{}\n", "gzip: BOM and CRLF");
+
+	strbuf_reset(&z);
+	gzip_member(&z, "", 0, 6);
+	lines_are(z.buf, z.len, "", "gzip: an empty member");
+	gzip_member(&z, LIT("a\n"), 6);
+	gzip_member(&z, "", 0, 6);
+	lines_are(z.buf, z.len, "1:a\n", "gzip: empty members around one line");
+	lines_are(LIT("\x1f\x8c\n"), "1:\x1f\x8c\n", "a near miss of the gzip magic is plain text");
+
+	/* 3 MB: decoding spans many reads and blocks. */
+	strbuf_reset(&data);
+	strbuf_reset(&want);
+	make_lines(&data, &want, 60000, 0);
+	strbuf_reset(&z);
+	gzip_member(&z, data.buf, data.len, 6);
+	const char *path = write_temp(z.buf, z.len);
+	struct result res;
+	read_all(path, BLOCK_SIZE, &res);
+	ok(res.status == 0 && res.consistent && res.blocks >= 2, "gzip: 3 MB in %llu blocks",
+	   (unsigned long long)res.blocks);
+	ok(res.lines.len == want.len && !memcmp(res.lines.buf, want.buf, want.len),
+	   "gzip: 3 MB of lines come back");
+	result_release(&res);
+
+	/* Truncated anywhere: an error naming the file and a line, never a
+	 * crash or a silent end. */
+	size_t cuts[] = { 2, 3, 10, 11, 20, z.len / 3, z.len / 2, z.len - 8, z.len - 1 };
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct strbuf what = STRBUF_INIT;
+		strbuf_addf(&what, "gzip cut to %zu of %zu bytes", cuts[i], z.len);
+		const char *p = write_temp(z.buf, cuts[i]);
+		capture_stderr();
+		read_all(p, BLOCK_SIZE, &res);
+		const char *got = captured_stderr();
+		struct strbuf named = STRBUF_INIT;
+		strbuf_addf(&named, "%s:", p);
+		ok(res.status == -1 && strstr(got, named.buf) && strstr(got, ": truncated gzip input"),
+		   "%s: an error naming the file and line", what.buf);
+		strbuf_release(&named);
+		result_release(&res);
+		strbuf_release(&what);
+	}
+
+	/* The line is the one the cut falls in: lines 1 and 2 whole, the
+	 * member cut in line 3 (a stored member, so bytes map to lines). */
+	strbuf_reset(&z);
+	gzip_member(&z, LIT("{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n{\"d\":4}\n"), 0);
+	gzip_error(z.buf, 10 + 5 + 8 + 8 + 3, 3, "truncated gzip input", "gzip cut in line 3");
+	/* Cut in the trailer: every line whole, the check incomplete. */
+	gzip_error(z.buf, z.len - 4, 5, "truncated gzip input", "gzip cut in the trailer");
+
+	/* Corrupt: a bad method, a damaged block, a bad CRC, a bad length,
+	 * bytes after the last member. */
+	char header[32];
+	memcpy(header, "\x1f\x8b\x07\x00", 4);
+	memset(header + 4, 0, sizeof(header) - 4);
+	gzip_error(header, sizeof(header), 1, "corrupt gzip input: unknown compression method",
+		   "gzip: a bad method");
+	struct strbuf bad = STRBUF_INIT;
+	gzip_member(&bad, data.buf, data.len, 6);
+	for (size_t i = bad.len / 2; i < bad.len / 2 + 64; i++)
+		bad.buf[i] ^= 0x5a;
+	gzip_error(bad.buf, bad.len, 0, "corrupt gzip input", "gzip: a damaged block");
+	strbuf_reset(&bad);
+	gzip_member(&bad, LIT("{}\n{}\n"), 6);
+	bad.buf[bad.len - 8] ^= 1;
+	gzip_error(bad.buf, bad.len, 3, "corrupt gzip input: incorrect data check",
+		   "gzip: a bad CRC");
+	strbuf_reset(&bad);
+	gzip_member(&bad, LIT("{}\n{}\n"), 6);
+	bad.buf[bad.len - 4] ^= 1;
+	gzip_error(bad.buf, bad.len, 3, "corrupt gzip input: incorrect length check",
+		   "gzip: a bad length");
+	strbuf_reset(&bad);
+	gzip_member(&bad, LIT("{}\n"), 6);
+	strbuf_addstr(&bad, "trailing garbage\n");
+	gzip_error(bad.buf, bad.len, 2, "corrupt gzip input: bytes after the last member",
+		   "gzip: garbage after the member");
+	strbuf_reset(&bad);
+	gzip_member(&bad, LIT("{}\n"), 6);
+	strbuf_add(&bad, "\0\0\0\0", 4);
+	gzip_error(bad.buf, bad.len, 2, "corrupt gzip input: bytes after the last member",
+		   "gzip: zeros after the member");
+
+	strbuf_release(&bad);
+	strbuf_release(&data);
+	strbuf_release(&want);
+	strbuf_release(&z);
+}
+
 /* Feed a pipe one byte at a time from a thread, so that every read is
  * short: the magic number, the BOM and the lines all arrive in pieces. */
 struct feeder {
@@ -479,6 +630,10 @@ static void test_pipe(void)
 	struct strbuf z = STRBUF_INIT;
 	zstd_frame(&z, LIT("\xef\xbb\xbf{\"a\":1}\n{\"b\":2}\n"), 1);
 	pipe_lines_are(z.buf, z.len, "1:{\"a\":1}\n2:{\"b\":2}\n", "zstd");
+	strbuf_reset(&z);
+	gzip_member(&z, LIT("\xef\xbb\xbf{\"a\":1}\n"), 6);
+	gzip_member(&z, LIT("{\"b\":2}\n"), 1);
+	pipe_lines_are(z.buf, z.len, "1:{\"a\":1}\n2:{\"b\":2}\n", "gzip, two members");
 	strbuf_release(&z);
 
 	struct input in;
@@ -492,8 +647,8 @@ static void test_pipe(void)
 	close(saved);
 }
 
-/* A suspended input closes its file and comes back where it was, plain
- * or zstd: synth-mix reads a thousand sources under a limit of 64 open
+/* A suspended input closes its file and comes back where it was, plain,
+ * zstd or gzip: synth-mix reads a thousand sources under a limit of 64 open
  * files so. */
 static void test_suspend(void)
 {
@@ -501,9 +656,15 @@ static void test_suspend(void)
 	make_lines(&data, &want, 20000, 0);
 	zstd_frame(&z, data.buf, data.len / 3, 0);
 	zstd_frame(&z, data.buf + data.len / 3, data.len - data.len / 3, 1);
-	const char *paths[2] = { write_temp(data.buf, data.len), write_temp(z.buf, z.len) };
+	struct strbuf g = STRBUF_INIT;
+	gzip_member(&g, data.buf, data.len / 3, 6);
+	gzip_member(&g, data.buf + data.len / 3, data.len - data.len / 3, 6);
+	const char *paths[3] = { write_temp(data.buf, data.len), write_temp(z.buf, z.len),
+				 write_temp(g.buf, g.len) };
+	static const char *const kinds[3] = { "plain", "zstd", "gzip" };
+	strbuf_release(&g);
 	static const size_t targets[] = { 1, 7, 4096, BLOCK_SIZE };
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		for (size_t t = 0; t < sizeof(targets) / sizeof(*targets); t++) {
 			struct result res;
 			suspend_each = 1;
@@ -513,7 +674,7 @@ static void test_suspend(void)
 			ok(res.status == 0 && res.consistent && res.lines.len == want.len &&
 			   !memcmp(res.lines.buf, want.buf, want.len) && suspended_closed == res.blocks,
 			   "%s, target %zu: suspended after each of %llu blocks, every line back",
-			   k ? "zstd" : "plain", targets[t], (unsigned long long)res.blocks);
+			   kinds[k], targets[t], (unsigned long long)res.blocks);
 			result_release(&res);
 		}
 	}
@@ -538,14 +699,225 @@ static void test_suspend(void)
 	strbuf_release(&z);
 }
 
+/* A folder of files under a temporary folder: each made with its
+ * contents, folders on the way made too. */
+static char *make_tree(const char *const *files, const char *const *contents, size_t n)
+{
+	const char *dir = getenv("TMPDIR");
+	struct strbuf root = STRBUF_INIT;
+	strbuf_addf(&root, "%s/synth-test-folder-XXXXXX", dir && *dir ? dir : "/tmp");
+	if (!mkdtemp(root.buf)) {
+		perror(root.buf);
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf path = STRBUF_INIT;
+		strbuf_addf(&path, "%s/%s", root.buf, files[i]);
+		for (char *slash = strchr(path.buf + root.len + 1, '/'); slash;
+		     slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			mkdir(path.buf, 0700);
+			*slash = '/';
+		}
+		FILE *f = fopen(path.buf, "wb");
+		if (!f || fwrite(contents[i], 1, strlen(contents[i]), f) != strlen(contents[i])) {
+			perror(path.buf);
+			exit(1);
+		}
+		fclose(f);
+		strbuf_release(&path);
+	}
+	return root.buf;
+}
+
+static void remove_tree(const char *root)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	strbuf_addf(&cmd, "rm -rf '%s'", root);
+	if (system(cmd.buf) != 0)
+		fprintf(stderr, "could not remove %s\n", root);
+	strbuf_release(&cmd);
+}
+
+/* Read the input at path: "NAME:LINENO:content\n" per line, NAME the
+ * block's name less the prefix root. Returns input_read_block's last
+ * status (0 at the end), or -1 when input_open failed; *errors counts
+ * the reads that failed before the end. */
+static int read_named(const char *path, const char *root, size_t target, struct strbuf *out,
+		      int *errors)
+{
+	struct input in;
+	struct block b = { 0 };
+	*errors = 0;
+	if (input_open(&in, path) < 0)
+		return -1;
+	int r;
+	while ((r = input_read_block(&in, &b, target)) != 0) {
+		if (r < 0) {
+			++*errors;
+			continue;
+		}
+		struct block_cursor c;
+		struct line l;
+		block_cursor_init(&c, &b);
+		size_t skip = strncmp(b.name, root, strlen(root)) ? 0 : strlen(root) + 1;
+		while (block_next_line(&b, &c, &l))
+			strbuf_addf(out, "%s:%llu:%.*s\n", b.name + skip, (unsigned long long)l.lineno,
+				    (int)l.len, l.p);
+	}
+	input_close(&in);
+	block_release(&b);
+	return r;
+}
+
+static void test_folder(void)
+{
+	struct strbuf gz = STRBUF_INIT, zs = STRBUF_INIT;
+	gzip_member(&gz, LIT("{\"g\":1}\n{\"g\":2}\n"), 6);
+	zstd_frame(&zs, LIT("{\"z\":1}\n"), 1);
+	/* Byte order of the whole path: "a.b/x" (0x2e) before "a/x" (0x2f),
+	 * "B" before "a"; compressed files by content. */
+	const char *files[] = { "a/x.jsonl", "a.b/x.jsonl", "B.json", "c/d/e/deep.jsonl",
+				"notes.txt", "a/README.md", ".hidden.jsonl", ".git/x.jsonl",
+				"z.jsonl", "y.jsonl.gz", "x.jsonl.zst", "w.jsonl.bz2", ".jsonl" };
+	const char *contents[] = { "{\"a\":1}\n\n{\"a\":3}", "{\"ab\":1}\n", "\xef\xbb\xbf{\"B\":1}\n",
+				   "{\"deep\":1}\n", "not json\n", "# readme\n", "{\"hidden\":1}\n",
+				   "{\"git\":1}\n", "{\"z\":1}\n", "", "", "BZh", "{}\n" };
+	size_t n = sizeof(files) / sizeof(*files);
+	/* The compressed ones, written whole. */
+	char *root = make_tree(files, contents, n);
+	struct strbuf p = STRBUF_INIT;
+	strbuf_addf(&p, "%s/y.jsonl.gz", root);
+	FILE *f = fopen(p.buf, "wb");
+	fwrite(gz.buf, 1, gz.len, f);
+	fclose(f);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/x.jsonl.zst", root);
+	f = fopen(p.buf, "wb");
+	fwrite(zs.buf, 1, zs.len, f);
+	fclose(f);
+
+	static const char want[] = "B.json:1:{\"B\":1}\n"
+				   "a.b/x.jsonl:1:{\"ab\":1}\n"
+				   "a/x.jsonl:1:{\"a\":1}\n"
+				   "a/x.jsonl:3:{\"a\":3}\n"
+				   "c/d/e/deep.jsonl:1:{\"deep\":1}\n"
+				   "x.jsonl.zst:1:{\"z\":1}\n"
+				   "y.jsonl.gz:1:{\"g\":1}\n"
+				   "y.jsonl.gz:2:{\"g\":2}\n"
+				   "z.jsonl:1:{\"z\":1}\n";
+	static const size_t targets[] = { 1, 5, 64, BLOCK_SIZE };
+	for (size_t t = 0; t < sizeof(targets) / sizeof(*targets); t++) {
+		struct strbuf got = STRBUF_INIT;
+		int errors;
+		int r = read_named(root, root, targets[t], &got, &errors);
+		ok(r == 0 && errors == 0, "folder at target %zu: read without error", targets[t]);
+		is_str(got.buf, want, "folder at target %zu: its files' lines in byte order of the path, "
+			"each file's numbered from 1, blocks named for their file", targets[t]);
+		strbuf_release(&got);
+	}
+	/* A trailing slash: the same names, no "//". */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s//", root);
+	struct strbuf got = STRBUF_INIT;
+	int errors;
+	ok(read_named(p.buf, root, 64, &got, &errors) == 0 && !strcmp(got.buf, want),
+	   "folder named with a trailing slash: the same lines and names");
+	strbuf_release(&got);
+
+	/* The list itself, and what it skips under -v. */
+	char **list;
+	size_t nlist;
+	int saved = verbosity;
+	verbosity = VERB_VERBOSE;
+	capture_stderr();
+	int lr = folder_list(root, 1, &list, &nlist);
+	const char *msg = captured_stderr();
+	verbosity = saved;
+	ok(lr == 0 && nlist == 7, "folder_list: 7 files of 13");
+	ok(strstr(msg, "notes.txt: skipped (not .jsonl or .json") &&
+	   strstr(msg, "a/README.md: skipped (not .jsonl or .json") &&
+	   strstr(msg, "w.jsonl.bz2: skipped (not") && strstr(msg, ".hidden.jsonl: skipped (hidden)") &&
+	   strstr(msg, ".git: skipped (hidden)") && strstr(msg, "/.jsonl: skipped (hidden)") &&
+	   !strstr(msg, "deep"),
+	   "folder_list: -v notes each file or folder skipped, and why");
+	if (lr == 0)
+		folder_files_free(list, nlist);
+	capture_stderr();
+	lr = folder_list(root, 1, &list, &nlist);
+	ok(lr == 0 && !*captured_stderr(), "folder_list: no note without -v");
+	if (lr == 0)
+		folder_files_free(list, nlist);
+	verbosity = VERB_VERBOSE;
+	capture_stderr();
+	lr = folder_list(root, 0, &list, &nlist);
+	msg = captured_stderr();
+	verbosity = saved;
+	ok(lr == 0 && nlist == 7 && !*msg, "folder_list: no note when none is wanted, under -v too");
+	if (lr == 0)
+		folder_files_free(list, nlist);
+
+	/* A file of the folder that fails: reported, the others read. */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/y.jsonl.gz", root);
+	f = fopen(p.buf, "wb");
+	fwrite(gz.buf, 1, gz.len - 3, f);
+	fclose(f);
+	strbuf_reset(&got);
+	capture_stderr();
+	int r = read_named(root, root, 64, &got, &errors);
+	msg = captured_stderr();
+	ok(r == 0 && errors == 1 && strstr(msg, "y.jsonl.gz:3: truncated gzip input") &&
+	   strstr(got.buf, "x.jsonl.zst:1:") && strstr(got.buf, "z.jsonl:1:{\"z\":1}\n"),
+	   "a cut file in a folder: one error naming it, the files after it read");
+	strbuf_release(&got);
+	remove_tree(root);
+	free(root);
+
+	/* An empty folder, and one with nothing to read: errors naming it. */
+	const char *none[] = { "README.md", "sub/notes.txt" };
+	const char *text[] = { "hello\n", "notes\n" };
+	for (size_t k = 0; k < 2; k++) {
+		root = make_tree(none, text, k ? 2 : 0);
+		struct input in;
+		capture_stderr();
+		int o = input_open(&in, root);
+		msg = captured_stderr();
+		struct strbuf w = STRBUF_INIT;
+		strbuf_addf(&w, "%s: a folder with no .jsonl or .json file", root);
+		ok(o == -1 && strstr(msg, w.buf), "%s: input_open fails naming it: %s",
+		   k ? "a folder of other files" : "an empty folder", msg);
+		strbuf_release(&w);
+		remove_tree(root);
+		free(root);
+	}
+
+	/* Short names: a folder's own, compressed files'. */
+	static const char *const names[][2] = {
+		{ "data/gen-4/", "gen-4" }, { "data/gen-4", "gen-4" }, { "x.jsonl.gz", "x" },
+		{ "d/x.json.zst", "x" }, { "x.gz.zst", "x.gz" }, { "/", "/" },
+	};
+	for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++) {
+		const char *base;
+		size_t len = input_short_name(names[k][0], &base);
+		is_mem(base, len, names[k][1], strlen(names[k][1]), "input_short_name(\"%s\")",
+		       names[k][0]);
+	}
+	strbuf_release(&p);
+	strbuf_release(&gz);
+	strbuf_release(&zs);
+}
+
 int main(void)
 {
 	test_plain();
 	test_spanning();
 	test_huge_line();
 	test_zstd();
+	test_gzip();
 	test_pipe();
 	test_suspend();
+	test_folder();
 	remove_temps();
 	return done_testing();
 }
