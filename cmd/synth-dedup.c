@@ -230,6 +230,7 @@ static void load_references(struct settings *set)
 	struct record_loop rl = {
 		.common = &common, .files = (char **)set->against, .nfiles = set->nagainst,
 		.worker_new = ref_worker, .process = ref_process, .arg = &loader,
+		.empty = EMPTY_FAILS, .what = "--against", .phase = "reading the references",
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);

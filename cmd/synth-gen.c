@@ -504,7 +504,7 @@ static int markov_train(struct markov *g, struct output *rejects)
 	struct record_loop rl = {
 		.common = &common, .files = (char **)g->train, .nfiles = (int)g->ntrain,
 		.worker_new = train_worker, .process = train_process, .arg = &tl,
-		.rejects = rejects,
+		.rejects = rejects, .empty = EMPTY_FAILS, .what = "--train", .phase = "training",
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
@@ -1178,6 +1178,15 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		      failed == 1 ? "" : "s",
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
+	}
+	/* As the record loop does: no valid prompt fails the run; no
+	 * prompt at all is normal in a pipeline, and warned about. */
+	if (!rc && !stopped && records && records == invalid) {
+		error("no valid prompt record: all %llu were invalid", (unsigned long long)records);
+		rc = 1;
+		stopped = 2;
+	} else if (!rc && !stopped && !records) {
+		warning("no prompt record in the input");
 	}
 	/* A request that failed for good is no gap: its prompt is in
 	 * --rejects, and the outputs are kept (exit 1). A run that stopped,

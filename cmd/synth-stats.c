@@ -312,14 +312,17 @@ static void compute_perplexities(const struct settings *set, struct value_sample
 }
 
 /* One corpus: its statistics (merged into the first worker's) and, with
- * a model, the perplexities of its records. Returns the record loop's
- * status; the caller releases rl. */
-static int measure(struct settings *set, char **files, int nfiles, struct record_loop *rl)
+ * a model, the perplexities of its records; `what` names the files in
+ * messages ("--reference", or NULL for an input). Returns the record
+ * loop's status; the caller releases rl. */
+static int measure(struct settings *set, char **files, int nfiles, const char *what,
+		   struct record_loop *rl)
 {
 	*rl = (struct record_loop){
 		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
-		.rejects = set->rejects_out,
+		.rejects = set->rejects_out, .empty = EMPTY_FAILS, .what = what,
+		.phase = what ? "reading the reference" : "measuring",
 	};
 	int rc = record_loop_run(rl);
 	struct worker *all = merge_workers(set, rl);
@@ -473,7 +476,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	}
 	struct record_loop rl;
 	char *ref_files[] = { (char *)set->reference };
-	int rc = measure(set, ref_files, 1, &rl);
+	int rc = measure(set, ref_files, 1, "--reference", &rl);
 	struct worker *ref = rl.workers[0];
 	if (set->trainer) {
 		ngram_finish(set->trainer, &set->lm);
@@ -520,7 +523,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	for (int i = 0; i < nfiles; i++) {
 		struct record_loop in_rl;
 		char *one[] = { files[i] };
-		int r = measure(set, one, 1, &in_rl);
+		int r = measure(set, one, 1, NULL, &in_rl);
 		struct worker *w = in_rl.workers[0];
 		if (r == 2) {
 			record_loop_release(&in_rl, worker_free);
@@ -645,6 +648,8 @@ int main(int argc, char **argv)
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = set.tee != NULL, .worker_new = worker_new,
 		.process = process, .arg = &set,
+		/* Figures of nothing are a mistake; a shard may be empty. */
+		.empty = set.partial ? EMPTY_WARNS : EMPTY_FAILS,
 	};
 	/* The statistics' output is opened first, so that a name that
 	 * cannot be written fails before the corpus is read. */

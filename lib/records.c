@@ -370,6 +370,46 @@ static void show_progress(const struct record_loop *rl, double start)
 	progress_show(line);
 }
 
+/* The inputs for a message: "--against a.jsonl, b.jsonl", "<stdin>". */
+static void describe_inputs(const struct record_loop *rl, struct strbuf *sb)
+{
+	enum { SHOWN = 3 };
+	if (rl->what)
+		strbuf_addf(sb, "%s ", rl->what);
+	if (!rl->nfiles) {
+		strbuf_addstr(sb, "<stdin>");
+		return;
+	}
+	for (int i = 0; i < rl->nfiles && i < SHOWN; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "",
+			    strcmp(rl->files[i], "-") ? rl->files[i] : "<stdin>");
+	if (rl->nfiles > SHOWN)
+		strbuf_addf(sb, " and %d more", rl->nfiles - SHOWN);
+}
+
+/* A run that read no valid record, after a run whose status so far is
+ * rc: returns rc, or 2 after the error that it found nothing to work on;
+ * an empty input that may be normal is only warned about. */
+static int check_something_read(const struct record_loop *rl, int rc)
+{
+	if (rc || rl->records > rl->invalid || (!rl->records && rl->empty == EMPTY_CHECKED))
+		return rc;
+	struct strbuf subject = STRBUF_INIT;
+	describe_inputs(rl, &subject);
+	if (rl->records) {
+		error("%s: no valid record: all %llu were invalid", subject.buf,
+		      (unsigned long long)rl->records);
+		rc = 2;
+	} else if (rl->empty == EMPTY_FAILS) {
+		error("%s: no record", subject.buf);
+		rc = 2;
+	} else {
+		warning("%s: no record", subject.buf);
+	}
+	strbuf_release(&subject);
+	return rc;
+}
+
 int record_loop_run(struct record_loop *rl)
 {
 	const struct cli_common *c = rl->common;
@@ -502,9 +542,10 @@ int record_loop_run(struct record_loop *rl)
 		progress_clear();
 
 	int rc = fatal ? 2 : __atomic_load_n(&st.read_failed, __ATOMIC_RELAXED) ? 1 : 0;
+	rc = check_something_read(rl, rc);
 	if (!rl->hold_outputs)
 		rc = record_loop_end(rl, rc, NULL, 0);
-	if (rl->invalid)
+	if (rl->invalid && rl->invalid < rl->records)
 		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,
 			rl->invalid == 1 ? "" : "s");
 

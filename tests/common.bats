@@ -162,15 +162,115 @@ filters() {
 	done
 }
 
-@test "an empty input is no error" {
+# What an input without any record does (each page's EXIT STATUS): a
+# filter in a pipeline warns and succeeds; figures of nothing fail.
+declare -gA EMPTY_FAILS=(
+	[synth-stats]=1
+)
+
+@test "an empty input: a filter warns and succeeds, synth-stats fails and prints no figures" {
 	: > empty.jsonl
+	printf '\n  \n\n' > blank.jsonl
 	for p in $(filters); do
-		run ${PASS[$p]} empty.jsonl
+		for f in empty.jsonl blank.jsonl; do
+			run --separate-stderr ${PASS[$p]} $f
+			assert_equal "$output" ""
+			if [ -n "${EMPTY_FAILS[$p]:-}" ]; then
+				assert_failure 1
+				assert_equal "$stderr" "$p: $f: no record"
+			else
+				assert_success
+				assert_equal "$stderr" "$p: warning: $f: no record"
+			fi
+		done
+		run --separate-stderr ${PASS[$p]} < /dev/null
+		# -q: the warning is not shown; the error is.
+		run --separate-stderr ${PASS[$p]} -q < /dev/null
+		if [ -n "${EMPTY_FAILS[$p]:-}" ]; then
+			assert_failure 1
+			assert_equal "$stderr" "$p: <stdin>: no record"
+		else
+			assert_success
+			assert_equal "$stderr" ""
+		fi
+		# One empty file among others is no matter.
+		run --separate-stderr ${PASS[$p]} empty.jsonl "$FIXTURES/small.jsonl"
 		assert_success
-		assert_output ""
-		run ${PASS[$p]} < /dev/null
+		assert_equal "$stderr" ""
+	done
+	# A shard of synth-stats may be empty: --partial warns.
+	run --separate-stderr synth-stats --partial -o s.state empty.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-stats: warning: empty.jsonl: no record"
+	[ -s s.state ] || fail "no state written"
+}
+
+@test "a run whose every record was invalid fails: no output, no figures, the count named" {
+	printf '{"content":"one"}\n{"content":"two"}\nnot json\n' > s.jsonl
+	for p in $(filters); do
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q s.jsonl
+		assert_failure 1
+		assert_equal "$output" ""
+		assert_equal "$stderr" "$p: s.jsonl: no valid record: all 3 were invalid"
+		# Under -o nothing is kept, --rejects neither: the run failed.
+		if [ "$p" = synth-stats ]; then
+			run synth-stats --skip-invalid -q --rejects r.jsonl -o out s.jsonl
+		else
+			run ${PASS[$p]} --skip-invalid -q --rejects r.jsonl -o out s.jsonl
+		fi
+		assert_failure 1
+		[ ! -e out ] && [ ! -e r.jsonl ] || fail "$p kept an output of a failed run"
+		# Two inputs: named both; one good record is enough.
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q s.jsonl - < s.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "$p: s.jsonl, <stdin>: no valid record: all 6 were invalid"
+		run ${PASS[$p]} --skip-invalid -q s.jsonl "$FIXTURES/small.jsonl"
+		assert_success
+		# The field named: the records are valid.
+		run ${PASS[$p]} --field content -q s.jsonl
+		assert_failure 1
+		run ${PASS[$p]} --field content --skip-invalid -q s.jsonl
 		assert_success
 	done
+	# The programs that are no filter: every reader of records.
+	run --separate-stderr synth-mix --skip-invalid -q s.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-mix: s.jsonl: no valid record: all 3 were invalid"
+	run --separate-stderr synth-gen markov --train s.jsonl --skip-invalid -q -n 1
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-gen: --train s.jsonl: no valid record: all 3 were invalid"
+	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m --skip-invalid -q s.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-gen: no valid prompt record: all 3 were invalid"
+	# (synth-dedup --against stops at an invalid reference, skipped or not.)
+	run --separate-stderr synth-stats --reference s.jsonl --skip-invalid -q "$FIXTURES/small.jsonl"
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-stats: --reference s.jsonl: no valid record: all 3 were invalid"
+	assert_equal "$output" ""
+}
+
+@test "a reference set, training set or mix source without a record fails" {
+	: > empty.jsonl
+	run --separate-stderr synth-dedup --against empty.jsonl "$FIXTURES/small.jsonl"
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-dedup: --against empty.jsonl: no record"
+	assert_equal "$output" ""
+	run --separate-stderr synth-stats --reference empty.jsonl "$FIXTURES/small.jsonl"
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-stats: --reference empty.jsonl: no record"
+	run --separate-stderr synth-stats --reference "$FIXTURES/small.jsonl" empty.jsonl
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-stats: empty.jsonl: no record"
+	run --separate-stderr synth-gen markov --train empty.jsonl -n 1
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-gen: --train empty.jsonl: no record"
+	run --separate-stderr synth-mix "$FIXTURES/small.jsonl" empty.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-mix: empty.jsonl: no records"
+	# synth-gen complete and markov's continuations are filters: a warning.
+	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m empty.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-gen: warning: no prompt record in the input"
 }
 
 @test "a record of 100 MB passes through" {
