@@ -220,7 +220,6 @@ static void load_references(struct settings *set)
 	common.rejects = NULL;
 	common.skip_invalid = 0;
 	common.jobs = 1;
-	common.progress = 0;
 	struct ref_loader loader = { .set = set };
 	strbuf_init(&loader.text);
 	strbuf_init(&loader.id);
@@ -230,7 +229,7 @@ static void load_references(struct settings *set)
 	struct record_loop rl = {
 		.common = &common, .files = (char **)set->against, .nfiles = set->nagainst,
 		.worker_new = ref_worker, .process = ref_process, .arg = &loader,
-		.empty = EMPTY_FAILS, .what = "--against", .phase = "reading the references",
+		.empty = EMPTY_FAILS, .what = "--against", .phase = "reading the references in",
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
@@ -943,6 +942,8 @@ int main(int argc, char **argv)
 		.process = set.apply ? apply_process : process,
 		.ordered = set.shard_index ? shard_ordered : set.apply ? apply_ordered : ordered,
 		.finish = set.apply ? apply_finish : NULL, .arg = &set, .hold_outputs = 1,
+		.phase = set.shard_index ? "signing" : set.apply ? "applying the verdicts to"
+							   : "deduplicating",
 	};
 	rc = record_loop_run(&rl);
 	if (set.pool) {

@@ -504,7 +504,7 @@ static int markov_train(struct markov *g, struct output *rejects)
 	struct record_loop rl = {
 		.common = &common, .files = (char **)g->train, .nfiles = (int)g->ntrain,
 		.worker_new = train_worker, .process = train_process, .arg = &tl,
-		.rejects = rejects, .empty = EMPTY_FAILS, .what = "--train", .phase = "training",
+		.rejects = rejects, .empty = EMPTY_FAILS, .what = "--train", .phase = "training on",
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
@@ -762,7 +762,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		struct record_loop rl = {
 			.common = &g->common, .files = files, .nfiles = nfiles, .write_records = 1,
 			.worker_new = cont_worker_new, .process = cont_process, .arg = g,
-			.rejects = rejects,
+			.rejects = rejects, .phase = "continuing",
 		};
 		rc = record_loop_run(&rl);
 		record_loop_summary(&rl);

@@ -1058,7 +1058,7 @@ int main(int argc, char **argv)
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
 		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
-		.finish = set.best_of ? best_of_finish : NULL,
+		.finish = set.best_of ? best_of_finish : NULL, .phase = "scoring",
 	};
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);

@@ -647,7 +647,7 @@ int main(int argc, char **argv)
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = set.tee != NULL, .worker_new = worker_new,
-		.process = process, .arg = &set,
+		.process = process, .arg = &set, .phase = "measuring",
 		/* Figures of nothing are a mistake; a shard may be empty. */
 		.empty = set.partial ? EMPTY_WARNS : EMPTY_FAILS,
 	};

@@ -419,15 +419,68 @@ declare -gA EMPTY_FAILS=(
 	done
 }
 
-@test "--progress shows a progress line on stderr and erases it before the end" {
+# What each filter's progress line says it is doing.
+declare -gA PHASE=(
+	[synth-stats]=measuring
+	[synth-dedup]=deduplicating
+	[synth-score]=scoring
+)
+
+@test "--progress into a log: plain lines every SYNTH_PROGRESS_INTERVAL seconds, no escape codes" {
+	for i in 1 2 3 4 5 6; do cat "$ROOT/examples/corpus.jsonl"; done > six.jsonl
 	for p in $(filters); do
-		run --separate-stderr ${PASS[$p]} --progress "$ROOT/examples/corpus.jsonl"
+		[ -n "${PHASE[$p]:-}" ] || fail "$p has no entry in PHASE"
+		# Every due line: 0 seconds apart.
+		SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr ${PASS[$p]} --progress -j 1 six.jsonl
 		assert_success
-		printf '%s' "$stderr" | grep -q "$p: 1208 records, 0.5 MB, " || fail "no progress line: $stderr"
-		# The line is erased: the last bytes are carriage return, clear line.
-		assert_equal "$(printf '%s' "$stderr" | tail -c 4 | od -An -c | tr -s ' ')" ' \r 033 [ K'
-		run --separate-stderr ${PASS[$p]} "$ROOT/examples/corpus.jsonl"
+		printf '%s' "$stderr" | grep -q $'[\r\033]' && fail "$p wrote a terminal code into a log"
+		local n
+		n=$(printf '%s\n' "$stderr" | grep -c .)
+		[ "$n" -ge 2 ] || fail "$p: $n progress lines for a file of 3 blocks: $stderr"
+		# Each line whole, ended by a newline; the last at the end.
+		printf '%s\n' "$stderr" | grep -Evx "$p: ${PHASE[$p]} six.jsonl: [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9]+ MB/s\), [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left" &&
+			fail "$p: a line not in the form"
+		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*, \([0-9]*%\).*/ \1/')" \
+			"$p: ${PHASE[$p]} six.jsonl: 7248 records, 2.9 MB 100%"
+		# The percentage grows.
+		assert_equal "$(printf '%s\n' "$stderr" | grep -o '[0-9]*%' | sort -n -c && echo sorted)" sorted
+		# The default, 10 seconds: a run this short writes none.
+		run --separate-stderr ${PASS[$p]} --progress six.jsonl
+		assert_success
 		assert_equal "$stderr" ""
+		# From a pipe the size is not known: no percentage, no time left.
+		SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr bash -c "cat six.jsonl | ${PASS[$p]} --progress -j 1"
+		assert_success
+		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*//')" \
+			"$p: ${PHASE[$p]} <stdin>: 7248 records, 2.9 MB"
+		printf '%s' "$stderr" | grep -q '%' && fail "$p: a percentage of an input of unknown size"
+		# Without --progress, nothing.
+		SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr ${PASS[$p]} six.jsonl
+		assert_equal "$stderr" ""
+	done
+	SYNTH_PROGRESS_INTERVAL=soon run --separate-stderr synth-dedup --progress "$FIXTURES/small.jsonl"
+	assert_success
+	assert_equal "$stderr" "synth-dedup: warning: SYNTH_PROGRESS_INTERVAL=soon: not a number of seconds; using 10"
+}
+
+@test "progress on a terminal: one line rewritten in place, with file, phase and percentage, erased at the end" {
+	cp "$ROOT/examples/corpus.jsonl" c.jsonl
+	for p in $(filters); do
+		# script(1) gives the program a terminal for stderr.
+		run script -qec "${PASS[$p]} -j 1 c.jsonl > out.jsonl" /dev/null
+		assert_success
+		# Shown: erase, the line; at the end erased again.
+		[[ "$output" == $'\r\033[K'"$p: ${PHASE[$p]} c.jsonl: 1208 records, 0.5 MB in "* ]] ||
+			fail "$p: no progress line first: $output"
+		[[ "$output" == *$'\r\033[K' ]] || fail "$p: the line is not erased at the end: $output"
+		[[ "$output" != *$'\n'* ]] || fail "$p: a newline on the terminal: $output"
+		printf '%s' "$output" | grep -q ', 100%, 0.0 s left' || fail "$p: no percentage: $output"
+		# A message comes after the line is erased.
+		printf '{"text":"a"}\nnot json\n' >> c.jsonl
+		run script -qec "${PASS[$p]} -j 1 --skip-invalid c.jsonl > out.jsonl" /dev/null
+		[[ "$output" == *$', 100%, 0.0 s left\r\033[K'"$p: warning: 1 invalid record skipped"* ]] ||
+			fail "$p: the warning does not follow the erased progress line: $output"
+		cp "$ROOT/examples/corpus.jsonl" c.jsonl
 	done
 }
 
