@@ -405,3 +405,41 @@ bash_complete() {
 	done
 	assert_equal "$missing" ""
 }
+
+# rendered PAGE: the page as man shows it, one paragraph a line, without
+# the hyphenation at line ends.
+rendered() {
+	MANWIDTH=78 mandoc -T utf8 "$1" | LC_ALL=C.UTF-8 col -bx | sed 's/^ *//' |
+		awk 'NF == 0 { if (p != "") print p; p = ""; next }
+			{ if (p ~ /[[:alpha:]]‐$/) p = substr(p, 1, length(p) - 3) $0; else p = p (p == "" ? "" : " ") $0 }
+			END { if (p != "") print p }'
+}
+
+@test "quotation marks in the rendered pages pair up, none inside another" {
+	# Double and single, each paragraph on its own.
+	local page problems=''
+	for page in "$MAN"/*.[1-9]; do
+		problems+=$(rendered "$page" | awk -v page="${page##*/}" '{
+			# Bytes in the C locale: each mark made one first.
+			line = $0
+			gsub(/‘“’|‘”’|‘‘’|‘’’/, "", line)	# a mark quoted as a character
+			gsub(/“/, "\001", line)
+			gsub(/”/, "\002", line)
+			gsub(/‘/, "\003", line)
+			gsub(/’/, "\004", line)
+			d = s = 0
+			n = split(line, c, "")
+			for (i = 1; i <= n; i++) {
+				d += (c[i] == "\001") - (c[i] == "\002")
+				s += (c[i] == "\003") - (c[i] == "\004")
+				if (d < 0 || d > 1 || s < 0 || s > 1) { print page ": " $0; next }
+			}
+			if (d != 0 || s != 0) print page ": " $0
+		}')
+	done
+	assert_equal "$problems" ""
+	# The two that rendered broken: each quotation whole, then the next.
+	run rendered "$MAN/synth-score.1"
+	assert_line --partial '(“as an AI language model”, “I'"'"'m sorry, but I can'"'"'t”, “I hope this helps”, “feel free to ask”, ...), German (“als KI”, “es tut mir leid, aber ich kann nicht”, ...) and Russian'
+	assert_line --partial 'This is the paper'"'"'s “characters contained within all duplicate n-grams, counting characters in overlapping n-grams only once”; some'
+}
