@@ -190,17 +190,36 @@ section() {
 
 # The example blocks of a page: the lines of each .Bd -literal block that
 # follows a comment line reading "example", with mandoc's escapes
-# undone, and a line "--- end" after each block.
+# undone, and a line "--- end" after each block. After "example: server"
+# the block talks to a chat-completions server, shown at
+# http://127.0.0.1:8080: the address becomes $URL, the test server's.
 examples_of() {
 	awk '
-		/^\.\\" example$/ { want = 1; next }
+		/^\.\\" example$/ { want = 1; server = 0; next }
+		/^\.\\" example: server$/ { want = 1; server = 1; next }
 		want && /^\.Bd -literal/ { on = 1; want = 0; next }
 		on && /^\.Ed$/ { on = 0; print "--- end"; next }
 		on {
 			gsub(/\\&/, ""); gsub(/\\\(aq/, "\047"); gsub(/\\\(dq/, "\"")
 			gsub(/\\-/, "-"); gsub(/\\e/, "\\")
+			if (server)
+				gsub(/http:\/\/127\.0\.0\.1:8080/, "$URL")
 			print
 		}' "$1"
+}
+
+# The blocks of the EXAMPLES section of a page that are neither run
+# (marked "example" or "example: server") nor marked "not run: REASON",
+# one line each: "PAGE:LINE".
+unmarked_examples() {
+	awk -v page="${1##*/}" '
+		/^\.Sh EXAMPLES$/ { on = 1; next }
+		/^\.Sh / { on = 0 }
+		on && /^\.Bd -literal/ {
+			if (prev !~ /^\.\\" (example|example: server|not run: .+)$/)
+				print page ":" NR
+		}
+		{ prev = $0 }' "$1"
 }
 
 # Check that the command $1 prints what $2 says (see the comment at the
@@ -226,10 +245,32 @@ check_example() {
 		printf 'from:\n%s\nexpected:\n%s\nactual:\n%s\n' "$cmd" "$expected" "$actual"
 }
 
+@test "every block of every page's EXAMPLES is run, or says why not" {
+	local page unmarked='' sections=0
+	for page in "$MAN"/*.[1-9]; do
+		grep -qx '\.Sh EXAMPLES' "$page" && sections=$((sections + 1))
+		unmarked+=$(unmarked_examples "$page")
+	done
+	assert_equal "$unmarked" ""
+	# Every page has examples, synth(7) too.
+	assert_equal "$sections" "$(ls "$MAN"/*.[1-9] | wc -l)"
+	# The blocks left out, each with its reason in the page's source:
+	# a crontab line, a hosted API that needs a key. Not more.
+	run grep -h '^\.\\" not run: ' "$MAN"/*.[1-9]
+	assert_equal "${#lines[@]}" 2
+}
+
 @test "the EXAMPLES of the pages run and print what the pages say" {
 	local page line cmd='' expected='' problems='' commands=0 blocks=0
-	ln -s "$ROOT/examples" examples
+	# The blocks that talk to a server talk to this one.
+	start_server
+	export URL
 	for page in "$MAN"/*.[1-9]; do
+		# Each page's examples in a folder of their own, from the
+		# top of a tree with the examples.
+		mkdir "$BATS_TEST_TMPDIR/${page##*/}"
+		cd "$BATS_TEST_TMPDIR/${page##*/}"
+		ln -s "$ROOT/examples" examples
 		while IFS= read -r line; do
 			case $line in
 			'$ '*|'--- end')
@@ -253,6 +294,8 @@ check_example() {
 	assert_equal "$problems" ""
 	[ "$blocks" -ge 7 ] || fail "only $blocks example blocks found"
 	[ "$commands" -ge 10 ] || fail "only $commands example commands found"
+	# The server answered the blocks that asked it.
+	[ "$(grep -c . "$BATS_TEST_TMPDIR/server.log")" -ge 10 ] || fail "the server was not asked"
 }
 
 @test "the synth-stats page shows the figures of the example corpus" {
