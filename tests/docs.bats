@@ -226,9 +226,11 @@ unmarked_examples() {
 # top of synth-stats.1); print what went wrong, or nothing.
 check_example() {
 	local cmd=$1 expected=$2 actual rc i
-	actual=$(bash -c "$cmd" 2>&1)
+	# A pipeline fails when any of its commands does, but for one
+	# ended by SIGPIPE when "| head" had read enough.
+	actual=$(bash -o pipefail -c "$cmd" 2>&1)
 	rc=$?
-	if [ $rc -ne 0 ]; then
+	if [ $rc -ne 0 ] && [ $rc -ne 141 ]; then
 		printf 'exit status %d from:\n%s\n%s\n' $rc "$cmd" "$actual"
 		return
 	fi
