@@ -143,9 +143,9 @@ struct record_loop {
  * processed) or an output failed, 2 when an invalid record stopped the
  * run, or when it read no valid record (every one was invalid, or there
  * was none and rl->empty is EMPTY_FAILS): then the run has nothing to
- * show for its input, and the message is printed. Unless hold_outputs is set, the outputs are ended on return, by
- * record_loop_end(): files under -o and --rejects are kept only after a
- * run that returns 0. */
+ * show for its input, and the message is printed. Unless hold_outputs
+ * is set, the outputs are ended on return, by record_loop_end(): files
+ * under -o and --rejects are kept only after a run that returns 0. */
 int record_loop_run(struct record_loop *rl);
 
 /* End the loop's outputs and the program's nalso others (outputs_end(),
