@@ -251,6 +251,13 @@ static void template_load(struct template *t, const char *path, struct slot *slo
 		diag_exit(1);
 	block_release(&b);
 	input_close(&in);
+	/* A template of nothing (blank lines at most) makes prompts of
+	 * nothing: a wrong file, not a prompt. */
+	if (!last) {
+		strbuf_release(&src);
+		error("%s: empty template", path);
+		diag_exit(1);
+	}
 	const char **names = xcalloc(nslots ? nslots : 1, sizeof(*names));
 	for (size_t i = 0; i < nslots; i++)
 		names[i] = slots[i].name;
