@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+
 #include "number.h"
 
 const char *progname = "synth";
@@ -206,6 +208,26 @@ static int due(double now)
 	return now - progress.last >= progress.interval;
 }
 
+/* The bytes of line that fit in one row of the terminal, less a column
+ * for the cursor: a line that wrapped would not be erased by the next.
+ * Cut at a character's start (UTF-8); the whole line when the width is
+ * not known. */
+static size_t terminal_fit(const char *line)
+{
+	size_t n = strlen(line);
+	struct winsize ws;
+	if (ioctl(2, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 2)
+		return n;
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (((unsigned char)line[i] & 0xC0) == 0x80)
+			continue;
+		if (++chars == ws.ws_col)
+			return i;
+	}
+	return n;
+}
+
 int progress_due(void)
 {
 	pthread_once(&progress_once, progress_start);
@@ -224,7 +246,7 @@ void progress_show(const char *line)
 		progress.last = now;
 		progress.shown_any = 1;
 		if (progress.terminal) {
-			fprintf(stderr, "\r\033[K%s", line);
+			fprintf(stderr, "\r\033[K%.*s", (int)terminal_fit(line), line);
 			progress_shown = 1;
 		} else {
 			fprintf(stderr, "%s\n", line);

@@ -45,8 +45,8 @@ noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1,
 /* Progress. The caller decides whether progress is wanted (--progress,
  * or stderr a terminal); these decide how it looks and how often. On a
  * terminal the line is rewritten in place (carriage return, clear to the
- * end of the line) at most PROGRESS_TERMINAL_INTERVAL seconds apart, and
- * erased before any other message. Anywhere else (a log file, a cron
+ * end of the line) at most PROGRESS_TERMINAL_INTERVAL seconds apart, cut
+ * to the terminal's width, and erased before any other message. Anywhere else (a log file, a cron
  * job's mail) it is a plain line ended by a newline, without escape
  * codes, at most every $SYNTH_PROGRESS_INTERVAL seconds
  * (PROGRESS_LOG_INTERVAL by default; 0 shows every line), counted

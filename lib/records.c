@@ -412,30 +412,31 @@ static void add_duration(struct strbuf *sb, double secs)
 			    (unsigned long long)(s / 60 % 60));
 }
 
-/* "synth-dedup: deduplicating day.jsonl: 120000 records, 480.2 MB in
- * 4 s (120 MB/s), 37%, 7 s left": the phase, the input the block just
- * written came from, and where the size of the inputs is known how far
- * the run is and how long the rest takes at the speed so far. */
+/* "synth-dedup: deduplicating day.jsonl: 37%, 6.8 s left, 120000
+ * records, 480.2 MB in 4.0 s (120 MB/s)": the phase, the input the block
+ * just written came from, where the size of the inputs is known how far
+ * the run is and how long the rest takes at the speed so far (first, so
+ * that a narrow terminal cuts the counts rather than these), then the
+ * counts. */
 static void show_progress(const struct record_loop *rl, const struct loop_state *st,
 			  const struct slot *s, double start)
 {
 	struct strbuf line = STRBUF_INIT;
 	double secs = now_seconds() - start;
-	strbuf_addf(&line, "%s: %s %s: %llu records, %.1f MB in ", progname,
-		    rl->phase ? rl->phase : "reading", s->name, (unsigned long long)rl->records,
-		    (double)rl->bytes / 1e6);
-	add_duration(&line, secs);
-	strbuf_addf(&line, " (%.0f MB/s)", secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
+	strbuf_addf(&line, "%s: %s %s: ", progname, rl->phase ? rl->phase : "reading", s->name);
 	if (st->input_size) {
 		uint64_t done = s->read_to < st->input_size ? s->read_to : st->input_size;
 		double part = (double)done / (double)st->input_size;
-		strbuf_addf(&line, ", %.0f%%", floor(100 * part));
+		strbuf_addf(&line, "%.0f%%, ", floor(100 * part));
 		if (part > 0) {
-			strbuf_addstr(&line, ", ");
 			add_duration(&line, secs * (1 - part) / part);
-			strbuf_addstr(&line, " left");
+			strbuf_addstr(&line, " left, ");
 		}
 	}
+	strbuf_addf(&line, "%llu records, %.1f MB in ", (unsigned long long)rl->records,
+		    (double)rl->bytes / 1e6);
+	add_duration(&line, secs);
+	strbuf_addf(&line, " (%.0f MB/s)", secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
 	progress_show(line.buf);
 	strbuf_release(&line);
 }

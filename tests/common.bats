@@ -438,10 +438,10 @@ declare -gA PHASE=(
 		n=$(printf '%s\n' "$stderr" | grep -c .)
 		[ "$n" -ge 2 ] || fail "$p: $n progress lines for a file of 3 blocks: $stderr"
 		# Each line whole, ended by a newline; the last at the end.
-		printf '%s\n' "$stderr" | grep -Evx "$p: ${PHASE[$p]} six.jsonl: [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9]+ MB/s\), [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left" &&
+		printf '%s\n' "$stderr" | grep -Evx "$p: ${PHASE[$p]} six.jsonl: [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left, [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9]+ MB/s\)" &&
 			fail "$p: a line not in the form"
-		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*, \([0-9]*%\).*/ \1/')" \
-			"$p: ${PHASE[$p]} six.jsonl: 7248 records, 2.9 MB 100%"
+		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*//')" \
+			"$p: ${PHASE[$p]} six.jsonl: 100%, 0.0 s left, 7248 records, 2.9 MB"
 		# The percentage grows.
 		assert_equal "$(printf '%s\n' "$stderr" | grep -o '[0-9]*%' | sort -n -c && echo sorted)" sorted
 		# The default, 10 seconds: a run this short writes none.
@@ -470,15 +470,21 @@ declare -gA PHASE=(
 		run script -qec "${PASS[$p]} -j 1 c.jsonl > out.jsonl" /dev/null
 		assert_success
 		# Shown: erase, the line; at the end erased again.
-		[[ "$output" == $'\r\033[K'"$p: ${PHASE[$p]} c.jsonl: 1208 records, 0.5 MB in "* ]] ||
+		[[ "$output" == $'\r\033[K'"$p: ${PHASE[$p]} c.jsonl: 100%, 0.0 s left, 1208 records, 0.5 MB in "* ]] ||
 			fail "$p: no progress line first: $output"
 		[[ "$output" == *$'\r\033[K' ]] || fail "$p: the line is not erased at the end: $output"
 		[[ "$output" != *$'\n'* ]] || fail "$p: a newline on the terminal: $output"
-		printf '%s' "$output" | grep -q ', 100%, 0.0 s left' || fail "$p: no percentage: $output"
+		# A narrow terminal: the line is cut to its width less one, so
+		# that it never wraps, and keeps the share and the time left.
+		run script -qec "stty cols 40; ${PASS[$p]} -j 1 c.jsonl > out.jsonl" /dev/null
+		assert_success
+		local shown=${output#$'\r\033[K'}
+		shown=${shown%%$'\r'*}
+		assert_equal "$shown" "$(printf '%s' "$p: ${PHASE[$p]} c.jsonl: 100%, 0.0 s left, 1208 records" | cut -c 1-39)"
 		# A message comes after the line is erased.
 		printf '{"text":"a"}\nnot json\n' >> c.jsonl
 		run script -qec "${PASS[$p]} -j 1 --skip-invalid c.jsonl > out.jsonl" /dev/null
-		[[ "$output" == *$', 100%, 0.0 s left\r\033[K'"$p: warning: 1 invalid record skipped"* ]] ||
+		[[ "$output" == *$' MB/s)\r\033[K'"$p: warning: 1 invalid record skipped"* ]] ||
 			fail "$p: the warning does not follow the erased progress line: $output"
 		cp "$ROOT/examples/corpus.jsonl" c.jsonl
 	done
