@@ -75,7 +75,7 @@ static void emit_reset(struct emit *e, const struct cli_common *c)
 	e->npieces = 0;
 	e->share = 1;
 	e->stopped = 0;
-	e->records = e->emitted = e->invalid = e->rejected = e->bytes = 0;
+	e->records = e->emitted = e->invalid = e->rejected = e->bytes = e->no_field = 0;
 	e->common = c;
 }
 
@@ -198,8 +198,10 @@ int record_has_text(const struct record *r, struct emit *e)
 	if (r->field.type == JSON_STRING)
 		return 0;
 	char msg[256];
-	if (r->field.type == JSON_NONE)
+	if (r->field.type == JSON_NONE) {
 		snprintf(msg, sizeof(msg), "no member \"%.200s\"", field);
+		e->no_field += e->common->skip_invalid != 0;
+	}
 	else
 		snprintf(msg, sizeof(msg), "member \"%.200s\" is not a string", field);
 	return emit_invalid(e, r, msg);
@@ -468,8 +470,14 @@ static int check_something_read(const struct record_loop *rl, int rc)
 	struct strbuf subject = STRBUF_INIT;
 	describe_inputs(rl, &subject);
 	if (rl->records) {
-		error("%s: no valid record: all %llu were invalid", subject.buf,
-		      (unsigned long long)rl->records);
+		/* The likeliest mistake, when every record says so: the text
+		 * is in a member of another name. */
+		char hint[300] = "";
+		if (rl->no_field == rl->records)
+			snprintf(hint, sizeof(hint), " (none has a member \"%.200s\": see --field)",
+				 rl->common->field);
+		error("%s: no valid record: all %llu were invalid%s", subject.buf,
+		      (unsigned long long)rl->records, hint);
 		rc = 2;
 	} else if (rl->empty == EMPTY_FAILS) {
 		error("%s: no record", subject.buf);
@@ -552,6 +560,7 @@ int record_loop_run(struct record_loop *rl)
 			rl->records += e->records;
 			rl->emitted += e->emitted;
 			rl->invalid += e->invalid;
+			rl->no_field += e->no_field;
 			rl->rejected += e->rejected;
 			rl->bytes += e->bytes;
 			if (have_out)

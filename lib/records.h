@@ -63,6 +63,7 @@ struct emit {
 	struct strbuf side;	/* what a worker leaves for the ordered stage */
 	int stopped;
 	uint64_t records, emitted, invalid, rejected, bytes;
+	uint64_t no_field;	/* invalid for want of the member at --field */
 	const struct cli_common *common;
 };
 
@@ -129,6 +130,7 @@ struct record_loop {
 	void **workers;		/* nworkers states, for the program to merge */
 	unsigned nworkers;
 	uint64_t records, emitted, invalid, rejected, bytes;
+	uint64_t no_field;	/* of the invalid, those without --field's member */
 	double seconds;
 	/* CPU seconds: the reader thread's, the workers' together, and the
 	 * calling thread's (the ordered stage, the writing, the finish).

@@ -226,6 +226,11 @@ declare -gA EMPTY_FAILS=(
 		assert_equal "$stderr" "$p: s.jsonl, <stdin>: no valid record: all 6 were invalid"
 		run ${PASS[$p]} --skip-invalid -q s.jsonl "$FIXTURES/small.jsonl"
 		assert_success
+		# Every record without the member: the likeliest mistake named.
+		head -n 2 s.jsonl > c.jsonl
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q c.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "$p: c.jsonl: no valid record: all 2 were invalid (none has a member \"text\": see --field)"
 		# The field named: the records are valid.
 		run ${PASS[$p]} --field content -q s.jsonl
 		assert_failure 1
