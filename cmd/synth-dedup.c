@@ -30,8 +30,8 @@
 
 enum {
 	KEY_NORMALIZE = KEY_PROGRAM, KEY_EXACT, KEY_NGRAM, KEY_PERMS, KEY_THRESHOLD, KEY_BANDS,
-	KEY_NO_VERIFY, KEY_MARK, KEY_DUPS, KEY_INDEX, KEY_AGAINST, KEY_CONTAM_NGRAM, KEY_SHARD_INDEX,
-	KEY_MERGE_INDEX, KEY_APPLY
+	KEY_NO_VERIFY, KEY_MARK, KEY_DUPS, KEY_INDEX, KEY_AGAINST, KEY_AGAINST_FIELD,
+	KEY_CONTAM_NGRAM, KEY_CONTAM_MAX_DF, KEY_SHARD_INDEX, KEY_MERGE_INDEX, KEY_APPLY
 };
 
 static const struct cli_option options[] = {
@@ -48,7 +48,9 @@ static const struct cli_option options[] = {
 	{ "dups", KEY_DUPS, "FILE", "write the removed records to FILE, with the \"dedup\" member" },
 	{ "index", KEY_INDEX, "FILE", "deduplicate against the index in FILE too, and save it extended" },
 	{ "against", KEY_AGAINST, "FILE", "drop records sharing an n-gram with a record of FILE (repeatable)" },
+	{ "against-field", KEY_AGAINST_FIELD, "NAME", "the text of --against's records is in member NAME (default: --field)" },
 	{ "contam-ngram", KEY_CONTAM_NGRAM, "N", "n-grams of N words for --against (default: 13)" },
+	{ "contam-max-df", KEY_CONTAM_MAX_DF, "N", "leave out n-grams found in more than N --against records" },
 	{ "shard-index", KEY_SHARD_INDEX, "FILE", "sharded run, step 1: sign this shard's records into FILE" },
 	{ "merge-index", KEY_MERGE_INDEX, NULL, "step 2: the FILEs are shard indexes; decide, write each FILE.verdicts and -o the index" },
 	{ "apply", KEY_APPLY, "FILE", "step 3: drop this shard's records as the verdicts in FILE say" },
@@ -73,21 +75,29 @@ static const struct cli_program program = {
 };
 
 /* The n-grams of the reference records, with the reference each came
- * from first: an open-addressing table of hashes. */
+ * from first: an open-addressing table of hashes. While the references
+ * are read it also counts the references that hold each n-gram (its
+ * document frequency), for --contam-max-df. */
 struct contam {
 	unsigned ngram;
 	uint64_t *key;		/* zero: empty */
-	uint32_t *ref;
+	uint32_t *ref;		/* CONTAM_LEFT_OUT: not matched */
+	uint32_t *df, *last;	/* while loading: references, and the last one */
 	size_t cap, used;
 	struct id_list ids;	/* the references' ids */
 	uint64_t short_refs;	/* references with fewer words than ngram */
+	uint64_t left_out;	/* n-grams in more than max_df references */
 };
+
+#define CONTAM_LEFT_OUT UINT32_MAX
 
 struct settings {
 	struct cli_common common;
 	enum text_norm norm;
 	int exact, verify, mark, keep_ids;
 	unsigned ngram, perms, bands, contam_ngram;
+	uint64_t contam_max_df;	/* 0: no limit */
+	const char *against_field;	/* NULL: common.field */
 	double threshold, cut;	/* cut: the least estimate verification accepts */
 	const char *dups, *index;
 	const char *shard_index, *apply;	/* sharded runs */
@@ -132,45 +142,96 @@ struct worker {
 
 /* --- The reference n-grams (--against) ----------------------------------- */
 
-/* The reference that has n-gram hash k, or -1. */
-static int64_t contam_find(const struct contam *c, uint64_t k)
+/* The slot of n-gram hash k, or -1. */
+static int64_t contam_slot(const struct contam *c, uint64_t k)
 {
 	if (!c->cap)
 		return -1;
 	k |= 1;	/* zero marks an empty slot */
 	for (size_t i = hash_slot(k, c->cap); c->key[i]; i = hash_next_slot(i, c->cap))
 		if (c->key[i] == k)
-			return c->ref[i];
+			return (int64_t)i;
 	return -1;
 }
 
-static void contam_place(uint64_t *key, uint32_t *ref, size_t cap, uint64_t k, uint32_t r)
+/* The reference that has n-gram hash k, or -1 (also for one left out). */
+static int64_t contam_find(const struct contam *c, uint64_t k)
+{
+	int64_t i = contam_slot(c, k);
+	if (i < 0 || c->ref[i] == CONTAM_LEFT_OUT)
+		return -1;
+	return c->ref[i];
+}
+
+/* The free slot for hash k (with its low bit set) in a table of cap. */
+static size_t contam_free_slot(const uint64_t *key, size_t cap, uint64_t k)
 {
 	size_t i = hash_slot(k, cap);
 	while (key[i])
 		i = hash_next_slot(i, cap);
-	key[i] = k;
-	ref[i] = r;
+	return i;
 }
 
+/* Count n-gram hash k as found in reference r: added when new, its
+ * document frequency raised when r is a reference it was not yet seen
+ * in (the references come in order, so the last one tells). */
 static void contam_add(struct contam *c, uint64_t k, uint32_t r)
 {
+	int64_t at = contam_slot(c, k);
+	if (at >= 0) {
+		if (c->last[at] != r) {
+			c->last[at] = r;
+			c->df[at]++;
+		}
+		return;
+	}
 	k |= 1;
 	if ((c->used + 1) * 4 > c->cap * 3) {
 		size_t cap = c->cap ? size_mul(c->cap, 2) : 4096;
 		uint64_t *key = xcalloc(cap, sizeof(*key));
 		uint32_t *ref = xcalloc(cap, sizeof(*ref));
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->key[i])
-				contam_place(key, ref, cap, c->key[i], c->ref[i]);
+		uint32_t *df = xcalloc(cap, sizeof(*df));
+		uint32_t *last = xcalloc(cap, sizeof(*last));
+		for (size_t i = 0; i < c->cap; i++) {
+			if (!c->key[i])
+				continue;
+			size_t j = contam_free_slot(key, cap, c->key[i]);
+			key[j] = c->key[i];
+			ref[j] = c->ref[i];
+			df[j] = c->df[i];
+			last[j] = c->last[i];
+		}
 		free(c->key);
 		free(c->ref);
+		free(c->df);
+		free(c->last);
 		c->key = key;
 		c->ref = ref;
+		c->df = df;
+		c->last = last;
 		c->cap = cap;
 	}
-	contam_place(c->key, c->ref, c->cap, k, r);
+	size_t i = contam_free_slot(c->key, c->cap, k);
+	c->key[i] = k;
+	c->ref[i] = r;
+	c->df[i] = 1;
+	c->last[i] = r;
 	c->used++;
+}
+
+/* Leave out the n-grams found in more than max_df references (0: none
+ * left out); the counts are not needed after. */
+static void contam_limit(struct contam *c, uint64_t max_df)
+{
+	for (size_t i = 0; i < c->cap && max_df; i++) {
+		if (c->key[i] && c->df[i] > max_df) {
+			c->ref[i] = CONTAM_LEFT_OUT;
+			c->left_out++;
+		}
+	}
+	free(c->df);
+	free(c->last);
+	c->df = c->last = NULL;
 }
 
 struct ref_loader {
@@ -207,8 +268,7 @@ static void ref_process(void *arg, const struct record *r, struct emit *e)
 	id_list_push(&c->ids, rl->id.buf, rl->id.len);
 	size_t n = shingle_hashes(&rl->ws, c->ngram, &rl->sh, &rl->sh_cap);
 	for (size_t i = 0; i < n; i++)
-		if (contam_find(c, rl->sh[i]) < 0)
-			contam_add(c, rl->sh[i], ref);
+		contam_add(c, rl->sh[i], ref);
 }
 
 /* Read the --against files into set->contam, one thread, so that an
@@ -220,7 +280,8 @@ static void load_references(struct settings *set)
 	common.rejects = NULL;
 	common.skip_invalid = 0;
 	common.jobs = 1;
-	common.progress = 0;
+	if (set->against_field)
+		common.field = set->against_field;
 	struct ref_loader loader = { .set = set };
 	strbuf_init(&loader.text);
 	strbuf_init(&loader.id);
@@ -230,6 +291,7 @@ static void load_references(struct settings *set)
 	struct record_loop rl = {
 		.common = &common, .files = (char **)set->against, .nfiles = set->nagainst,
 		.worker_new = ref_worker, .process = ref_process, .arg = &loader,
+		.empty = EMPTY_FAILS, .what = "--against", .phase = "reading the references in",
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
@@ -239,18 +301,31 @@ static void load_references(struct settings *set)
 	free(loader.sh);
 	if (rc)
 		die("cannot use the references given with --against");
-	if (set->contam.short_refs)
+	struct contam *c = &set->contam;
+	contam_limit(c, set->contam_max_df);
+	if (c->short_refs)
 		warning("--against: %llu reference record%s shorter than %u words cannot be matched",
-			(unsigned long long)set->contam.short_refs,
-			set->contam.short_refs == 1 ? "" : "s", set->contam_ngram);
-	info("--against: %zu references, %zu distinct %u-grams", set->contam.ids.n,
-	     set->contam.used, set->contam_ngram);
+			(unsigned long long)c->short_refs, c->short_refs == 1 ? "" : "s",
+			set->contam_ngram);
+	info("--against: %zu references, %zu distinct %u-grams", c->ids.n, c->used,
+	     set->contam_ngram);
+	if (set->contam_max_df)
+		info("--contam-max-df %llu: %llu of the %u-grams left out, each found in more than "
+		     "%llu reference%s", (unsigned long long)set->contam_max_df,
+		     (unsigned long long)c->left_out, set->contam_ngram,
+		     (unsigned long long)set->contam_max_df, set->contam_max_df == 1 ? "" : "s");
+	if (c->used && c->left_out == c->used)
+		warning("--contam-max-df %llu leaves out every %u-gram of the references: nothing "
+			"can be found contaminated", (unsigned long long)set->contam_max_df,
+			set->contam_ngram);
 }
 
 static void contam_release(struct contam *c)
 {
 	free(c->key);
 	free(c->ref);
+	free(c->df);
+	free(c->last);
 	id_list_release(&c->ids);
 }
 
@@ -829,6 +904,14 @@ int main(int argc, char **argv)
 		case KEY_CONTAM_NGRAM:
 			set.contam_ngram = (unsigned)cli_u64("--contam-ngram", arg, 1, 1000);
 			break;
+		case KEY_CONTAM_MAX_DF:
+			set.contam_max_df = cli_u64("--contam-max-df", arg, 1, UINT32_MAX);
+			break;
+		case KEY_AGAINST_FIELD:
+			if (!*arg)
+				usage_error("empty field name for --against-field");
+			set.against_field = arg;
+			break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -847,6 +930,9 @@ int main(int argc, char **argv)
 	int steps = !!set.shard_index + set.merge_index + !!set.apply;
 	if (steps > 1)
 		usage_error("--shard-index, --merge-index and --apply are steps of a sharded run; give one");
+	if (!set.nagainst && (set.against_field || set.contam_max_df))
+		usage_error("%s goes with --against", set.against_field ? "--against-field"
+									 : "--contam-max-df");
 	if (steps && (set.index || set.nagainst))
 		usage_error("a sharded run's step does not go with --index or --against (run --against "
 			    "on each shard first)");
@@ -942,6 +1028,8 @@ int main(int argc, char **argv)
 		.process = set.apply ? apply_process : process,
 		.ordered = set.shard_index ? shard_ordered : set.apply ? apply_ordered : ordered,
 		.finish = set.apply ? apply_finish : NULL, .arg = &set, .hold_outputs = 1,
+		.phase = set.shard_index ? "signing" : set.apply ? "applying the verdicts to"
+							   : "deduplicating",
 	};
 	rc = record_loop_run(&rl);
 	if (set.pool) {

@@ -252,6 +252,13 @@ static void template_load(struct template *t, const char *path, struct slot *slo
 		diag_exit(1);
 	block_release(&b);
 	input_close(&in);
+	/* A template of nothing (blank lines at most) makes prompts of
+	 * nothing: a wrong file, not a prompt. */
+	if (!last) {
+		strbuf_release(&src);
+		error("%s: empty template", path);
+		diag_exit(1);
+	}
 	const char **names = xcalloc(nslots ? nslots : 1, sizeof(*names));
 	for (size_t i = 0; i < nslots; i++)
 		names[i] = slots[i].name;
@@ -505,7 +512,7 @@ static int markov_train(struct markov *g, struct output *rejects)
 	struct record_loop rl = {
 		.common = &common, .files = (char **)g->train, .nfiles = (int)g->ntrain,
 		.worker_new = train_worker, .process = train_process, .arg = &tl,
-		.rejects = rejects,
+		.rejects = rejects, .empty = EMPTY_FAILS, .what = "--train", .phase = "training on",
 	};
 	int rc = record_loop_run(&rl);
 	free(rl.workers);
@@ -763,7 +770,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 		struct record_loop rl = {
 			.common = &g->common, .files = files, .nfiles = nfiles, .write_records = 1,
 			.worker_new = cont_worker_new, .process = cont_process, .arg = g,
-			.rejects = rejects,
+			.rejects = rejects, .phase = "continuing",
 		};
 		rc = record_loop_run(&rl);
 		record_loop_summary(&rl);
@@ -1189,6 +1196,15 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		      failed == 1 ? "" : "s",
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
+	}
+	/* As the record loop does: no valid prompt fails the run; no
+	 * prompt at all is normal in a pipeline, and warned about. */
+	if (!rc && !stopped && records && records == invalid) {
+		error("no valid prompt record: all %llu were invalid", (unsigned long long)records);
+		rc = 1;
+		stopped = 2;
+	} else if (!rc && !stopped && !records) {
+		warning("no prompt record in the input");
 	}
 	/* A request that failed for good is no gap: its prompt is in
 	 * --rejects, and the outputs are kept (exit 1). A run that stopped,

@@ -1210,7 +1210,7 @@ int main(int argc, char **argv)
 	struct record_loop rl = {
 		.common = &set.common, .files = set.paths, .nfiles = (int)set.nsrc,
 		.worker_new = worker_new, .process = process, .ordered = collect, .arg = &set,
-		.hold_outputs = 1,
+		.hold_outputs = 1, .empty = EMPTY_CHECKED,
 	};
 	int rc = record_loop_run(&rl) ? 1 : 0;
 	for (size_t i = 0; i < set.nsrc && !rc; i++) {

@@ -216,6 +216,7 @@ struct worker {
 	size_t ids_cap;
 	pcre2_match_data *md;
 	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], fail_lang, passed;
+	uint64_t *fail_rule;	/* records each reject rule failed, in the file's order */
 };
 
 static const char *signal_name(int i)
@@ -270,6 +271,7 @@ static void apply_rules(const struct settings *set, struct worker *w, const stru
 		if (rule->reject && count) {
 			strbuf_addf(&w->reasons, "%s\"rule_%s\"", *failed ? "," : "", rule->name);
 			(*failed)++;
+			w->fail_rule[i]++;
 		}
 	}
 	strbuf_addc(m, '}');
@@ -661,6 +663,7 @@ static void *worker_new(void *arg)
 	strbuf_init(&w->line);
 	strbuf_init(&w->reasons);
 	w->md = pcre2_match_data_create(2, NULL);
+	w->fail_rule = xcalloc(w->set->rules.n ? w->set->rules.n : 1, sizeof(*w->fail_rule));
 	return w;
 }
 
@@ -674,6 +677,7 @@ static void worker_free(void *arg)
 	strbuf_release(&w->line);
 	strbuf_release(&w->reasons);
 	free(w->ids);
+	free(w->fail_rule);
 	pcre2_match_data_free(w->md);
 	free(w);
 }
@@ -1130,7 +1134,7 @@ int main(int argc, char **argv)
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
 		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
-		.finish = set.best_of ? best_of_finish : NULL,
+		.finish = set.best_of ? best_of_finish : NULL, .phase = "scoring",
 	};
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);
@@ -1152,7 +1156,17 @@ int main(int argc, char **argv)
 			fails[1][i] += w->fail_max[i];
 		}
 	}
+	/* In the order of a record's reasons: the reject rules, then the
+	 * bounds. */
 	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < set.rules.n; i++) {
+		uint64_t n = 0;
+		for (unsigned t = 0; t < rl.nworkers; t++)
+			n += ((const struct worker *)rl.workers[t])->fail_rule[i];
+		if (n)
+			strbuf_addf(&sb, "%srule_%s %llu", sb.len ? ", " : "", set.rules.rule[i].name,
+				    (unsigned long long)n);
+	}
 	for (int i = 0; i < S_COUNT; i++)
 		for (int k = 0; k < 2; k++)
 			if (fails[k][i])

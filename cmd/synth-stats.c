@@ -48,7 +48,7 @@ static const struct cli_option options[] = {
 	{ "reference", KEY_REFERENCE, "FILE", "measure each input against the real records of FILE, a row each" },
 	{ "lm", KEY_LM, "FILE", "--reference: perplexity under this model (default: one fitted on FILE)" },
 	{ "order", KEY_ORDER, "N", "--reference: the order of the model fitted on FILE (default: 3)" },
-	{ "html", KEY_HTML, "FILE", "--reference: write a report with charts to FILE, one HTML page" },
+	{ "html", KEY_HTML, "FILE", "also write a report with charts to FILE, one HTML page" },
 	{ "partial", KEY_PARTIAL, NULL, "write the state of the counts, for --merge, instead of figures" },
 	{ "merge", KEY_MERGE, NULL, "the FILEs are states of --partial runs: print the figures of all" },
 	CLI_OPT_OUTPUT,
@@ -219,9 +219,13 @@ static void write_figures(const struct settings *set, struct corpus_stats *cs,
 	strbuf_release(&sb);
 }
 
-/* Merge the workers' counts and write the figures to out. */
+static void write_report_alone(char **files, int nfiles, struct corpus_stats *cs,
+			       const struct stats_report *report, struct output *html);
+
+/* Merge the workers' counts and write the figures to out, and under
+ * --html the report to html. */
 static void write_statistics(const struct settings *set, struct record_loop *rl,
-			    struct output *out, int table)
+			    struct output *out, int table, struct output *html)
 {
 	struct worker *all = merge_workers(set, rl);
 	struct stats_report report = {
@@ -229,6 +233,8 @@ static void write_statistics(const struct settings *set, struct record_loop *rl,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
 	};
 	write_figures(set, &all->stats, &report, out, table);
+	if (set->html)
+		write_report_alone(rl->files, rl->nfiles, &all->stats, &report, html);
 }
 
 /* --merge: the states of --partial runs, folded into the figures of
@@ -312,14 +318,17 @@ static void compute_perplexities(const struct settings *set, struct value_sample
 }
 
 /* One corpus: its statistics (merged into the first worker's) and, with
- * a model, the perplexities of its records. Returns the record loop's
- * status; the caller releases rl. */
-static int measure(struct settings *set, char **files, int nfiles, struct record_loop *rl)
+ * a model, the perplexities of its records; `what` names the files in
+ * messages ("--reference", or NULL for an input). Returns the record
+ * loop's status; the caller releases rl. */
+static int measure(struct settings *set, char **files, int nfiles, const char *what,
+		   struct record_loop *rl)
 {
 	*rl = (struct record_loop){
 		.common = &set->common, .files = files, .nfiles = nfiles, .worker_new = worker_new,
 		.process = process, .arg = set, .ordered = set->trainer ? train_ordered : NULL,
-		.rejects = set->rejects_out,
+		.rejects = set->rejects_out, .empty = EMPTY_FAILS, .what = what,
+		.phase = what ? "reading the reference" : "measuring",
 	};
 	int rc = record_loop_run(rl);
 	struct worker *all = merge_workers(set, rl);
@@ -375,6 +384,28 @@ static void row_release(struct row *row)
 	free(row->ly);
 	free(row->rx);
 	free(row->ry);
+}
+
+/* --html without --reference: the report of the inputs together, as one
+ * row, with nothing to compare them with (the figures that compare are
+ * NaN, shown as dashes). */
+static void write_report_alone(char **files, int nfiles, struct corpus_stats *cs,
+			       const struct stats_report *report, struct output *html)
+{
+	struct strbuf name = STRBUF_INIT, sb = STRBUF_INIT;
+	if (!nfiles)
+		strbuf_addstr(&name, "<stdin>");
+	for (int i = 0; i < nfiles; i++)
+		strbuf_addf(&name, "%s%s", i ? " " : "", strcmp(files[i], "-") ? files[i] : "<stdin>");
+	struct row row = { 0 };
+	make_row(&row, name.buf, cs, report, NULL);
+	row.cmp = (struct stats_comparison){ NAN, NAN, stats_unseen_mass(cs), NAN, NAN, NAN };
+	struct report rep = { "synth-stats", NULL, &row.in, 1 };
+	report_html(&rep, &sb);
+	output_write(html, sb.buf, sb.len);
+	row_release(&row);
+	strbuf_release(&sb);
+	strbuf_release(&name);
 }
 
 static void add_figure(struct json_writer *w, const char *key, double v)
@@ -473,7 +504,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	}
 	struct record_loop rl;
 	char *ref_files[] = { (char *)set->reference };
-	int rc = measure(set, ref_files, 1, &rl);
+	int rc = measure(set, ref_files, 1, "--reference", &rl);
 	struct worker *ref = rl.workers[0];
 	if (set->trainer) {
 		ngram_finish(set->trainer, &set->lm);
@@ -523,7 +554,7 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	for (int i = 0; i < nfiles; i++) {
 		struct record_loop in_rl;
 		char *one[] = { files[i] };
-		int r = measure(set, one, 1, &in_rl);
+		int r = measure(set, one, 1, NULL, &in_rl);
 		struct worker *w = in_rl.workers[0];
 		if (r == 2) {
 			record_loop_release(&in_rl, worker_free);
@@ -610,8 +641,10 @@ int main(int argc, char **argv)
 		usage_error("--tee -: the records go to stdout; name a file for the statistics");
 	if (set.memory < (1u << 20))
 		usage_error("--memory must be at least 1M");
-	if (!set.reference && (set.lm_path || set.html))
-		usage_error("--lm and --html go with --reference FILE");
+	if (!set.reference && set.lm_path)
+		usage_error("--lm goes with --reference FILE");
+	if (set.html && (set.partial || set.merge))
+		usage_error("--html is a report of figures; it does not go with --partial or --merge");
 	if (set.reference && (set.by || set.tee))
 		usage_error("--reference gives a row per input; it does not go with --by or --tee");
 	if (set.partial && (set.merge || set.reference))
@@ -650,24 +683,31 @@ int main(int argc, char **argv)
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = set.tee != NULL, .worker_new = worker_new,
-		.process = process, .arg = &set,
+		.process = process, .arg = &set, .phase = "measuring",
+		/* Figures of nothing are a mistake; a shard may be empty. */
+		.empty = set.partial ? EMPTY_WARNS : EMPTY_FAILS,
 	};
 	/* The statistics' output is opened first, so that a name that
 	 * cannot be written fails before the corpus is read. */
 	const char *path = set.tee ? set.tee : set.common.output;
 	int table = set.table >= 0 ? set.table : !path && isatty(1);
-	struct output out;
+	struct output out, html;
+	memset(&html, 0, sizeof(html));
 	if (output_open(&out, path, 0) < 0)
 		return 1;
+	if (set.html && output_open(&html, set.html, 0) < 0) {
+		output_abort(&out);
+		return 1;
+	}
 	rl.hold_outputs = 1;
 	int rc = record_loop_run(&rl);
 	/* Figures of a run that failed (an input that could not be read, a
 	 * folder with nothing to read) would be taken for the corpus's:
 	 * none are printed, on a stream or in a file. */
 	if (rc == 0)
-		write_statistics(&set, &rl, &out, table);
-	struct output *mine[] = { &out };
-	rc = record_loop_end(&rl, rc, mine, 1);
+		write_statistics(&set, &rl, &out, table, &html);
+	struct output *mine[] = { &out, &html };
+	rc = record_loop_end(&rl, rc, mine, 2);
 	record_loop_summary(&rl);
 	record_loop_release(&rl, worker_free);
 	return rc ? 1 : 0;

@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+
+#include "number.h"
+
 const char *progname = "synth";
 int verbosity = VERB_NORMAL;
 
@@ -166,12 +170,89 @@ noreturn void usage_error(const char *fmt, ...)
 	diag_exit(2);
 }
 
+/* How progress is shown: decided at the first call. */
+static pthread_once_t progress_once = PTHREAD_ONCE_INIT;
+static struct {
+	int terminal;
+	double interval;	/* seconds between two lines */
+	double last;		/* when the last was shown (or the first call) */
+	int shown_any;
+} progress;
+
+static void progress_start(void)
+{
+	progress.terminal = isatty(2);
+	progress.interval = PROGRESS_TERMINAL_INTERVAL;
+	progress.last = now_seconds();
+	if (progress.terminal)
+		return;
+	progress.interval = PROGRESS_LOG_INTERVAL;
+	const char *env = getenv("SYNTH_PROGRESS_INTERVAL");
+	double v;
+	if (env && *env) {
+		if (parse_double(env, 0, 1e9, &v) < 0)
+			warning("SYNTH_PROGRESS_INTERVAL=%s: not a number of seconds; using %g", env,
+				PROGRESS_LOG_INTERVAL);
+		else
+			progress.interval = v;
+	}
+}
+
+/* Under diag_lock, after progress_start(). */
+static int due(double now)
+{
+	/* On a terminal the first line comes at once; in a log after the
+	 * first interval, so that a short run writes none. */
+	if (progress.terminal && !progress.shown_any)
+		return 1;
+	return now - progress.last >= progress.interval;
+}
+
+/* The bytes of line that fit in one row of the terminal, less a column
+ * for the cursor: a line that wrapped would not be erased by the next.
+ * Cut at a character's start (UTF-8); the whole line when the width is
+ * not known. */
+static size_t terminal_fit(const char *line)
+{
+	size_t n = strlen(line);
+	struct winsize ws;
+	if (ioctl(2, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 2)
+		return n;
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (((unsigned char)line[i] & 0xC0) == 0x80)
+			continue;
+		if (++chars == ws.ws_col)
+			return i;
+	}
+	return n;
+}
+
+int progress_due(void)
+{
+	pthread_once(&progress_once, progress_start);
+	pthread_mutex_lock(&diag_lock);
+	int d = due(now_seconds());
+	pthread_mutex_unlock(&diag_lock);
+	return d;
+}
+
 void progress_show(const char *line)
 {
+	pthread_once(&progress_once, progress_start);
+	double now = now_seconds();
 	pthread_mutex_lock(&diag_lock);
-	fprintf(stderr, "\r\033[K%s", line);
-	fflush(stderr);
-	progress_shown = 1;
+	if (due(now)) {
+		progress.last = now;
+		progress.shown_any = 1;
+		if (progress.terminal) {
+			fprintf(stderr, "\r\033[K%.*s", (int)terminal_fit(line), line);
+			progress_shown = 1;
+		} else {
+			fprintf(stderr, "%s\n", line);
+		}
+		fflush(stderr);
+	}
 	pthread_mutex_unlock(&diag_lock);
 }
 

@@ -42,10 +42,24 @@ noreturn void BUG(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: prints the message and a hint to try --help, exits 2. */
 noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Show `line` as the progress line (overwriting the previous one). The
- * caller decides whether progress is wanted and how often to call. */
+/* Progress. The caller decides whether progress is wanted (--progress,
+ * or stderr a terminal); these decide how it looks and how often. On a
+ * terminal the line is rewritten in place (carriage return, clear to the
+ * end of the line) at most PROGRESS_TERMINAL_INTERVAL seconds apart, cut
+ * to the terminal's width, and erased before any other message. Anywhere else (a log file, a cron
+ * job's mail) it is a plain line ended by a newline, without escape
+ * codes, at most every $SYNTH_PROGRESS_INTERVAL seconds
+ * (PROGRESS_LOG_INTERVAL by default; 0 shows every line), counted
+ * from the first call. */
+#define PROGRESS_TERMINAL_INTERVAL 0.25
+#define PROGRESS_LOG_INTERVAL 10.0
+
+/* Whether a progress line shown now would be shown: a caller may skip
+ * making it when not. */
+int progress_due(void);
+/* Show `line` as the progress line, when one is due (progress_due()). */
 void progress_show(const char *line);
-/* Erase the progress line, if one is shown. */
+/* Erase the progress line, if one is shown on a terminal. */
 void progress_clear(void);
 
 /* Seconds on a monotonic clock, for rates and progress. */

@@ -7,11 +7,15 @@
  */
 #include "records.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "base64.h"
@@ -31,6 +35,11 @@ struct slot {
 	struct emit emit;
 	enum slot_state state;
 	int operand;		/* the index of the file the block is from */
+	/* For the progress line: the input the block is from, and how
+	 * many bytes of the inputs (as stored: compressed ones compressed)
+	 * were read when it was filled. */
+	const char *name;
+	uint64_t read_to;
 };
 
 struct loop_state {
@@ -44,6 +53,7 @@ struct loop_state {
 	int reader_done;
 	int stop;		/* the writer saw a fatal error */
 	int read_failed;	/* an input could not be read */
+	uint64_t input_size;	/* the inputs' bytes; 0: not known */
 	double cpu_read, cpu_work;	/* the threads' CPU seconds, under lock */
 };
 
@@ -67,7 +77,7 @@ static void emit_reset(struct emit *e, const struct cli_common *c)
 	e->npieces = 0;
 	e->share = 1;
 	e->stopped = 0;
-	e->records = e->emitted = e->invalid = e->rejected = e->bytes = 0;
+	e->records = e->emitted = e->invalid = e->rejected = e->bytes = e->no_field = 0;
 	e->common = c;
 }
 
@@ -190,8 +200,10 @@ int record_has_text(const struct record *r, struct emit *e)
 	if (r->field.type == JSON_STRING)
 		return 0;
 	char msg[256];
-	if (r->field.type == JSON_NONE)
+	if (r->field.type == JSON_NONE) {
 		snprintf(msg, sizeof(msg), "no member \"%.200s\"", field);
+		e->no_field += e->common->skip_invalid != 0;
+	}
 	else
 		snprintf(msg, sizeof(msg), "member \"%.200s\" is not a string", field);
 	return emit_invalid(e, r, msg);
@@ -256,6 +268,7 @@ static void *reader_main(void *arg)
 	static char *stdin_only[] = { "-" };
 	char **files = rl->nfiles ? rl->files : stdin_only;
 	int nfiles = rl->nfiles ? rl->nfiles : 1;
+	uint64_t before = 0;	/* the bytes of the inputs before this one */
 	for (int i = 0; i < nfiles; i++) {
 		struct input in;
 		if (input_open(&in, files[i]) < 0) {
@@ -280,12 +293,15 @@ static void *reader_main(void *arg)
 			if (r == 0)
 				break;
 			s->operand = i;
+			s->name = in.name;
+			s->read_to = before + in.bytes_read;
 			pthread_mutex_lock(&st->lock);
 			s->state = SLOT_FILLED;
 			st->nread++;
 			pthread_cond_broadcast(&st->changed);
 			pthread_mutex_unlock(&st->lock);
 		}
+		before += in.bytes_read;
 		input_close(&in);
 		if (__atomic_load_n(&st->stop, __ATOMIC_RELAXED))
 			break;
@@ -373,14 +389,117 @@ static void *worker_main(void *arg)
 	}
 }
 
-static void show_progress(const struct record_loop *rl, double start)
+/* The bytes of the inputs as stored, where every one is a regular file
+ * (standard input too: what is left of it); 0 when one is not, as a pipe
+ * or a folder, or cannot be looked at (the read says why). */
+static uint64_t input_size(const struct record_loop *rl)
 {
-	char line[160];
+	uint64_t total = 0;
+	for (int i = 0; i < (rl->nfiles ? rl->nfiles : 1); i++) {
+		const char *path = rl->nfiles ? rl->files[i] : "-";
+		struct stat sb;
+		off_t at = 0;
+		if (!strcmp(path, "-")) {
+			if (fstat(0, &sb) < 0 || !S_ISREG(sb.st_mode) || (at = lseek(0, 0, SEEK_CUR)) < 0)
+				return 0;
+		} else if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			return 0;
+		}
+		if (sb.st_size > at)
+			total += (uint64_t)(sb.st_size - at);
+	}
+	return total;
+}
+
+/* A span of time for people: "1.5 s", "42 s", "3 min 05 s", "2 h 07 min". */
+static void add_duration(struct strbuf *sb, double secs)
+{
+	uint64_t s = secs > 0 && secs < 1e9 ? (uint64_t)(secs + 0.5) : 0;
+	if (secs < 9.95)
+		strbuf_addf(sb, "%.1f s", secs > 0 ? secs : 0.0);
+	else if (s < 60)
+		strbuf_addf(sb, "%llu s", (unsigned long long)s);
+	else if (s < 3600)
+		strbuf_addf(sb, "%llu min %02llu s", (unsigned long long)(s / 60),
+			    (unsigned long long)(s % 60));
+	else
+		strbuf_addf(sb, "%llu h %02llu min", (unsigned long long)(s / 3600),
+			    (unsigned long long)(s / 60 % 60));
+}
+
+/* "synth-dedup: deduplicating day.jsonl: 37%, 6.8 s left, 120000
+ * records, 480.2 MB in 4.0 s (120 MB/s)": the phase, the input the block
+ * just written came from, where the size of the inputs is known how far
+ * the run is and how long the rest takes at the speed so far (first, so
+ * that a narrow terminal cuts the counts rather than these), then the
+ * counts. */
+static void show_progress(const struct record_loop *rl, const struct loop_state *st,
+			  const struct slot *s, double start)
+{
+	struct strbuf line = STRBUF_INIT;
 	double secs = now_seconds() - start;
-	snprintf(line, sizeof(line), "%s: %llu records, %.1f MB, %.0f MB/s", progname,
-		 (unsigned long long)rl->records, (double)rl->bytes / 1e6,
-		 secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
-	progress_show(line);
+	strbuf_addf(&line, "%s: %s %s: ", progname, rl->phase ? rl->phase : "reading", s->name);
+	if (st->input_size) {
+		uint64_t done = s->read_to < st->input_size ? s->read_to : st->input_size;
+		double part = (double)done / (double)st->input_size;
+		strbuf_addf(&line, "%.0f%%, ", floor(100 * part));
+		if (part > 0) {
+			add_duration(&line, secs * (1 - part) / part);
+			strbuf_addstr(&line, " left, ");
+		}
+	}
+	strbuf_addf(&line, "%llu records, %.1f MB in ", (unsigned long long)rl->records,
+		    (double)rl->bytes / 1e6);
+	add_duration(&line, secs);
+	strbuf_addf(&line, " (%.0f MB/s)", secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
+	progress_show(line.buf);
+	strbuf_release(&line);
+}
+
+/* The inputs for a message: "--against a.jsonl, b.jsonl", "<stdin>". */
+static void describe_inputs(const struct record_loop *rl, struct strbuf *sb)
+{
+	enum { SHOWN = 3 };
+	if (rl->what)
+		strbuf_addf(sb, "%s ", rl->what);
+	if (!rl->nfiles) {
+		strbuf_addstr(sb, "<stdin>");
+		return;
+	}
+	for (int i = 0; i < rl->nfiles && i < SHOWN; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "",
+			    strcmp(rl->files[i], "-") ? rl->files[i] : "<stdin>");
+	if (rl->nfiles > SHOWN)
+		strbuf_addf(sb, " and %d more", rl->nfiles - SHOWN);
+}
+
+/* A run that read no valid record, after a run whose status so far is
+ * rc: returns rc, or 2 after the error that it found nothing to work on;
+ * an empty input that may be normal is only warned about. */
+static int check_something_read(const struct record_loop *rl, int rc)
+{
+	if (rc || rl->records > rl->invalid || (!rl->records && rl->empty == EMPTY_CHECKED))
+		return rc;
+	struct strbuf subject = STRBUF_INIT;
+	describe_inputs(rl, &subject);
+	if (rl->records) {
+		/* The likeliest mistake, when every record says so: the text
+		 * is in a member of another name. */
+		char hint[300] = "";
+		if (rl->no_field == rl->records)
+			snprintf(hint, sizeof(hint), " (none has a member \"%.200s\": see --field)",
+				 rl->common->field);
+		error("%s: no valid record: all %llu were invalid%s", subject.buf,
+		      (unsigned long long)rl->records, hint);
+		rc = 2;
+	} else if (rl->empty == EMPTY_FAILS) {
+		error("%s: no record", subject.buf);
+		rc = 2;
+	} else {
+		warning("%s: no record", subject.buf);
+	}
+	strbuf_release(&subject);
+	return rc;
 }
 
 int record_loop_run(struct record_loop *rl)
@@ -419,7 +538,9 @@ int record_loop_run(struct record_loop *rl)
 	struct worker_arg *wa = xcalloc(rl->nworkers, sizeof(*wa));
 	for (unsigned i = 0; i < rl->nworkers; i++)
 		rl->workers[i] = rl->worker_new(rl->arg);
-	double start = now_seconds(), last_progress = start;
+	double start = now_seconds();
+	if (c->progress)
+		st.input_size = input_size(rl);
 	double cpu_start = thread_cpu_seconds();
 	pthread_t reader;
 	if (pthread_create(&reader, NULL, reader_main, &st))
@@ -452,6 +573,7 @@ int record_loop_run(struct record_loop *rl)
 			rl->records += e->records;
 			rl->emitted += e->emitted;
 			rl->invalid += e->invalid;
+			rl->no_field += e->no_field;
 			rl->rejected += e->rejected;
 			rl->bytes += e->bytes;
 			if (have_out)
@@ -472,17 +594,15 @@ int record_loop_run(struct record_loop *rl)
 				fatal = 1;
 			}
 		}
+		/* Progress as often as it is due (diag.h). */
+		if (c->progress && !fatal && progress_due())
+			show_progress(rl, &st, s, start);
 		pthread_mutex_lock(&st.lock);
 		s->state = SLOT_FREE;
 		if (fatal)
 			__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&st.changed);
 		pthread_mutex_unlock(&st.lock);
-		/* Progress after the first block, then a few times a second. */
-		if (c->progress && !fatal && (seq == 0 || now_seconds() - last_progress > 0.25)) {
-			last_progress = now_seconds();
-			show_progress(rl, start);
-		}
 	}
 	pthread_join(reader, NULL);
 	for (unsigned i = 0; i < rl->nworkers; i++)
@@ -517,9 +637,10 @@ int record_loop_run(struct record_loop *rl)
 		progress_clear();
 
 	int rc = fatal ? 2 : __atomic_load_n(&st.read_failed, __ATOMIC_RELAXED) ? 1 : 0;
+	rc = check_something_read(rl, rc);
 	if (!rl->hold_outputs)
 		rc = record_loop_end(rl, rc, NULL, 0);
-	if (rl->invalid)
+	if (rl->invalid && rl->invalid < rl->records)
 		warning("%llu invalid record%s skipped", (unsigned long long)rl->invalid,
 			rl->invalid == 1 ? "" : "s");
 

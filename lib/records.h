@@ -9,6 +9,12 @@
  * in --rejects. A file that cannot be read is reported and the others
  * are processed; the run then ends with status 1.
  *
+ * A run that read no valid record fails: every record was invalid (and
+ * skipped), so the output would say nothing of the input. A run that
+ * found no record at all warns or fails as the program says (struct
+ * empty_input): in a pipeline an empty input is normal for a filter, but
+ * figures of nothing, or a reference set of nothing, are a mistake.
+ *
  * A program supplies a per-worker state and a function that handles one
  * record, emitting it unchanged, emitting an edited line, rejecting it,
  * or declaring it invalid. Records emitted unchanged are written without
@@ -57,6 +63,7 @@ struct emit {
 	struct strbuf side;	/* what a worker leaves for the ordered stage */
 	int stopped;
 	uint64_t records, emitted, invalid, rejected, bytes;
+	uint64_t no_field;	/* invalid for want of the member at --field */
 	const struct cli_common *common;
 	int operand;		/* which of record_loop.files the block's records
 				 * came from (a folder's files: the folder) */
@@ -77,12 +84,26 @@ void emit_reject(struct emit *e, const struct record *r, const char *reason);
  * Returns -1 so that a caller can `return emit_invalid(...)`. */
 int emit_invalid(struct emit *e, const struct record *r, const char *reason);
 
+/* What a run that found no record at all (only blank lines, or nothing)
+ * means. */
+enum empty_input {
+	EMPTY_WARNS,	/* a warning naming the inputs; the run succeeds */
+	EMPTY_FAILS,	/* an error naming the inputs; the run fails */
+	EMPTY_CHECKED,	/* nothing said: the program checks for itself
+			 * (a run of invalid records still fails) */
+};
+
 struct record_loop {
 	/* Set by the program. */
 	const struct cli_common *common;
 	char **files;		/* operands; none means standard input */
 	int nfiles;
 	int write_records;	/* open the output (common->output) for records */
+	enum empty_input empty;	/* EMPTY_WARNS unless set */
+	const char *what;	/* what the files are, for messages ("--against");
+				 * NULL: the program's input */
+	const char *phase;	/* what the run is doing, for the progress line
+				 * ("deduplicating"); NULL: "reading" */
 	void *(*worker_new)(void *arg);
 	void (*process)(void *worker, const struct record *r, struct emit *e);
 	/* Optional: called on the calling thread for each block, in input
@@ -111,6 +132,7 @@ struct record_loop {
 	void **workers;		/* nworkers states, for the program to merge */
 	unsigned nworkers;
 	uint64_t records, emitted, invalid, rejected, bytes;
+	uint64_t no_field;	/* of the invalid, those without --field's member */
 	double seconds;
 	/* CPU seconds: the reader thread's, the workers' together, and the
 	 * calling thread's (the ordered stage, the writing, the finish).
@@ -123,9 +145,11 @@ struct record_loop {
 /* Run the loop. Returns 0 when every input was read and every record
  * valid (or skipped), 1 when an input could not be read (the others were
  * processed) or an output failed, 2 when an invalid record stopped the
- * run. Unless hold_outputs is set, the outputs are ended on return, by
- * record_loop_end(): files under -o and --rejects are kept only after a
- * run that returns 0. */
+ * run, or when it read no valid record (every one was invalid, or there
+ * was none and rl->empty is EMPTY_FAILS): then the run has nothing to
+ * show for its input, and the message is printed. Unless hold_outputs
+ * is set, the outputs are ended on return, by record_loop_end(): files
+ * under -o and --rejects are kept only after a run that returns 0. */
 int record_loop_run(struct record_loop *rl);
 
 /* End the loop's outputs and the program's nalso others (outputs_end(),

@@ -162,15 +162,120 @@ filters() {
 	done
 }
 
-@test "an empty input is no error" {
+# What an input without any record does (each page's EXIT STATUS): a
+# filter in a pipeline warns and succeeds; figures of nothing fail.
+declare -gA EMPTY_FAILS=(
+	[synth-stats]=1
+)
+
+@test "an empty input: a filter warns and succeeds, synth-stats fails and prints no figures" {
 	: > empty.jsonl
+	printf '\n  \n\n' > blank.jsonl
 	for p in $(filters); do
-		run ${PASS[$p]} empty.jsonl
+		for f in empty.jsonl blank.jsonl; do
+			run --separate-stderr ${PASS[$p]} $f
+			assert_equal "$output" ""
+			if [ -n "${EMPTY_FAILS[$p]:-}" ]; then
+				assert_failure 1
+				assert_equal "$stderr" "$p: $f: no record"
+			else
+				assert_success
+				assert_equal "$stderr" "$p: warning: $f: no record"
+			fi
+		done
+		run --separate-stderr ${PASS[$p]} < /dev/null
+		# -q: the warning is not shown; the error is.
+		run --separate-stderr ${PASS[$p]} -q < /dev/null
+		if [ -n "${EMPTY_FAILS[$p]:-}" ]; then
+			assert_failure 1
+			assert_equal "$stderr" "$p: <stdin>: no record"
+		else
+			assert_success
+			assert_equal "$stderr" ""
+		fi
+		# One empty file among others is no matter.
+		run --separate-stderr ${PASS[$p]} empty.jsonl "$FIXTURES/small.jsonl"
 		assert_success
-		assert_output ""
-		run ${PASS[$p]} < /dev/null
+		assert_equal "$stderr" ""
+	done
+	# A shard of synth-stats may be empty: --partial warns.
+	run --separate-stderr synth-stats --partial -o s.state empty.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-stats: warning: empty.jsonl: no record"
+	[ -s s.state ] || fail "no state written"
+}
+
+@test "a run whose every record was invalid fails: no output, no figures, the count named" {
+	printf '{"content":"one"}\n{"content":"two"}\nnot json\n' > s.jsonl
+	for p in $(filters); do
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q s.jsonl
+		assert_failure 1
+		assert_equal "$output" ""
+		assert_equal "$stderr" "$p: s.jsonl: no valid record: all 3 were invalid"
+		# Under -o nothing is kept, --rejects neither: the run failed.
+		if [ "$p" = synth-stats ]; then
+			run synth-stats --skip-invalid -q --rejects r.jsonl -o out s.jsonl
+		else
+			run ${PASS[$p]} --skip-invalid -q --rejects r.jsonl -o out s.jsonl
+		fi
+		assert_failure 1
+		[ ! -e out ] && [ ! -e r.jsonl ] || fail "$p kept an output of a failed run"
+		# Two inputs: named both; one good record is enough.
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q s.jsonl - < s.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "$p: s.jsonl, <stdin>: no valid record: all 6 were invalid"
+		run ${PASS[$p]} --skip-invalid -q s.jsonl "$FIXTURES/small.jsonl"
+		assert_success
+		# Every record without the member: the likeliest mistake named.
+		head -n 2 s.jsonl > c.jsonl
+		run --separate-stderr ${PASS[$p]} --skip-invalid -q c.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "$p: c.jsonl: no valid record: all 2 were invalid (none has a member \"text\": see --field)"
+		# The field named: the records are valid.
+		run ${PASS[$p]} --field content -q s.jsonl
+		assert_failure 1
+		run ${PASS[$p]} --field content --skip-invalid -q s.jsonl
 		assert_success
 	done
+	# The programs that are no filter: every reader of records.
+	run --separate-stderr synth-mix --skip-invalid -q s.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-mix: s.jsonl: no valid record: all 3 were invalid"
+	run --separate-stderr synth-gen markov --train s.jsonl --skip-invalid -q -n 1
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-gen: --train s.jsonl: no valid record: all 3 were invalid"
+	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m --skip-invalid -q s.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-gen: no valid prompt record: all 3 were invalid"
+	# (synth-dedup --against stops at an invalid reference, skipped or not.)
+	run --separate-stderr synth-stats --reference s.jsonl --skip-invalid -q "$FIXTURES/small.jsonl"
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-stats: --reference s.jsonl: no valid record: all 3 were invalid"
+	assert_equal "$output" ""
+}
+
+@test "a reference set, training set or mix source without a record fails" {
+	: > empty.jsonl
+	run --separate-stderr synth-dedup --against empty.jsonl "$FIXTURES/small.jsonl"
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-dedup: --against empty.jsonl: no record"
+	assert_equal "$output" ""
+	run --separate-stderr synth-stats --reference empty.jsonl "$FIXTURES/small.jsonl"
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-stats: --reference empty.jsonl: no record"
+	run --separate-stderr synth-stats --reference "$FIXTURES/small.jsonl" empty.jsonl
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-stats: empty.jsonl: no record"
+	run --separate-stderr synth-gen markov --train empty.jsonl -n 1
+	assert_failure 1
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-gen: --train empty.jsonl: no record"
+	run --separate-stderr synth-mix "$FIXTURES/small.jsonl" empty.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-mix: empty.jsonl: no records"
+	# synth-gen complete and markov's continuations are filters: a warning.
+	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m empty.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-gen: warning: no prompt record in the input"
 }
 
 @test "a record of 100 MB passes through" {
@@ -319,15 +424,74 @@ filters() {
 	done
 }
 
-@test "--progress shows a progress line on stderr and erases it before the end" {
+# What each filter's progress line says it is doing.
+declare -gA PHASE=(
+	[synth-stats]=measuring
+	[synth-dedup]=deduplicating
+	[synth-score]=scoring
+)
+
+@test "--progress into a log: plain lines every SYNTH_PROGRESS_INTERVAL seconds, no escape codes" {
+	for i in 1 2 3 4 5 6; do cat "$ROOT/examples/corpus.jsonl"; done > six.jsonl
 	for p in $(filters); do
-		run --separate-stderr ${PASS[$p]} --progress "$ROOT/examples/corpus.jsonl"
+		[ -n "${PHASE[$p]:-}" ] || fail "$p has no entry in PHASE"
+		# Every due line: 0 seconds apart.
+		SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr ${PASS[$p]} --progress -j 1 six.jsonl
 		assert_success
-		printf '%s' "$stderr" | grep -q "$p: 1208 records, 0.5 MB, " || fail "no progress line: $stderr"
-		# The line is erased: the last bytes are carriage return, clear line.
-		assert_equal "$(printf '%s' "$stderr" | tail -c 4 | od -An -c | tr -s ' ')" ' \r 033 [ K'
-		run --separate-stderr ${PASS[$p]} "$ROOT/examples/corpus.jsonl"
+		printf '%s' "$stderr" | grep -q $'[\r\033]' && fail "$p wrote a terminal code into a log"
+		local n
+		n=$(printf '%s\n' "$stderr" | grep -c .)
+		[ "$n" -ge 2 ] || fail "$p: $n progress lines for a file of 3 blocks: $stderr"
+		# Each line whole, ended by a newline; the last at the end.
+		printf '%s\n' "$stderr" | grep -Evx "$p: ${PHASE[$p]} six.jsonl: [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left, [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9]+ MB/s\)" &&
+			fail "$p: a line not in the form"
+		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*//')" \
+			"$p: ${PHASE[$p]} six.jsonl: 100%, 0.0 s left, 7248 records, 2.9 MB"
+		# The percentage grows.
+		assert_equal "$(printf '%s\n' "$stderr" | grep -o '[0-9]*%' | sort -n -c && echo sorted)" sorted
+		# The default, 10 seconds: a run this short writes none.
+		run --separate-stderr ${PASS[$p]} --progress six.jsonl
+		assert_success
 		assert_equal "$stderr" ""
+		# From a pipe the size is not known: no percentage, no time left.
+		SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr bash -c "cat six.jsonl | ${PASS[$p]} --progress -j 1"
+		assert_success
+		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*//')" \
+			"$p: ${PHASE[$p]} <stdin>: 7248 records, 2.9 MB"
+		printf '%s' "$stderr" | grep -q '%' && fail "$p: a percentage of an input of unknown size"
+		# Without --progress, nothing.
+		SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr ${PASS[$p]} six.jsonl
+		assert_equal "$stderr" ""
+	done
+	SYNTH_PROGRESS_INTERVAL=soon run --separate-stderr synth-dedup --progress "$FIXTURES/small.jsonl"
+	assert_success
+	assert_equal "$stderr" "synth-dedup: warning: SYNTH_PROGRESS_INTERVAL=soon: not a number of seconds; using 10"
+}
+
+@test "progress on a terminal: one line rewritten in place, with file, phase and percentage, erased at the end" {
+	cp "$ROOT/examples/corpus.jsonl" c.jsonl
+	for p in $(filters); do
+		# script(1) gives the program a terminal for stderr.
+		run script -qec "${PASS[$p]} -j 1 c.jsonl > out.jsonl" /dev/null
+		assert_success
+		# Shown: erase, the line; at the end erased again.
+		[[ "$output" == $'\r\033[K'"$p: ${PHASE[$p]} c.jsonl: 100%, 0.0 s left, 1208 records, 0.5 MB in "* ]] ||
+			fail "$p: no progress line first: $output"
+		[[ "$output" == *$'\r\033[K' ]] || fail "$p: the line is not erased at the end: $output"
+		[[ "$output" != *$'\n'* ]] || fail "$p: a newline on the terminal: $output"
+		# A narrow terminal: the line is cut to its width less one, so
+		# that it never wraps, and keeps the share and the time left.
+		run script -qec "stty cols 40; ${PASS[$p]} -j 1 c.jsonl > out.jsonl" /dev/null
+		assert_success
+		local shown=${output#$'\r\033[K'}
+		shown=${shown%%$'\r'*}
+		assert_equal "$shown" "$(printf '%s' "$p: ${PHASE[$p]} c.jsonl: 100%, 0.0 s left, 1208 records" | cut -c 1-39)"
+		# A message comes after the line is erased.
+		printf '{"text":"a"}\nnot json\n' >> c.jsonl
+		run script -qec "${PASS[$p]} -j 1 --skip-invalid c.jsonl > out.jsonl" /dev/null
+		[[ "$output" == *$' MB/s)\r\033[K'"$p: warning: 1 invalid record skipped"* ]] ||
+			fail "$p: the warning does not follow the erased progress line: $output"
+		cp "$ROOT/examples/corpus.jsonl" c.jsonl
 	done
 }
 

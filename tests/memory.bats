@@ -21,7 +21,9 @@ peak_kb() {
 	local prog=$1
 	shift
 	if [ ! -x "$BIN/$prog" ]; then
-		make -C "$ROOT" "build/$prog" > /dev/null || return 1
+		# BUILD named, or a make check of another build would pass
+		# its own down.
+		make -C "$ROOT" BUILD=build "build/$prog" > /dev/null || return 1
 	fi
 	/usr/bin/time -f '%M' "$BIN/$prog" "$@" 2>&1 >/dev/null | tail -n 1
 }

@@ -284,6 +284,72 @@ ids() {
 	assert_equal "$(ids out.jsonl)" "b "
 	assert_equal "$(jq -r .dedup.contaminated d.jsonl)" q1
 	assert_equal "$(jq -r '.reject.reason + " " + .dedup.contaminated' r.jsonl)" "contaminated q1"
+	# Both name the n-gram that matched, as compared.
+	assert_equal "$(jq -r .dedup.ngram r.jsonl)" "one two three four five six seven eight nine ten eleven twelve thirteen"
+	assert_equal "$(jq -r .dedup.ngram d.jsonl)" "one two three four five six seven eight nine ten eleven twelve thirteen"
+	assert_equal "$(jq -c .reject r.jsonl)" '{"reason":"contaminated","file":"in.jsonl","line":1}'
+}
+
+@test "--against-field: the test set's text in a member of its own, with its own ids" {
+	printf '%s\n' '{"qid":"t7","question":"What is the boiling point of water at sea level in degrees Celsius under normal pressure?"}' > test.jsonl
+	{ rec a "$LONG"; rec b "Asked: what is the boiling point of water at sea level in degrees celsius under normal pressure"; } > in.jsonl
+	# Without it the test set's records have no "text": an error naming the line.
+	run --separate-stderr synth-dedup --against test.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" 'synth-dedup: test.jsonl:1: no member "text"
+synth-dedup: cannot use the references given with --against'
+	run --separate-stderr synth-dedup --against test.jsonl --against-field question --id-field qid --mark in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .dedup]')" '["a",null]
+["b",{"contaminated":"t7","ngram":"what is the boiling point of water at sea level in degrees celsius"}]'
+	# The input keeps --field: the test set's member is not looked for there.
+	jq -c '{id, body: .text}' in.jsonl > body.jsonl
+	run synth-dedup --field body --against test.jsonl --against-field question body.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" a
+	# Only with --against; not empty.
+	run --separate-stderr synth-dedup --against-field question in.jsonl
+	assert_failure 2
+	assert_equal "$(head -n 1 <<<"$stderr")" "synth-dedup: --against-field goes with --against"
+	run synth-dedup --against test.jsonl --against-field '' in.jsonl
+	assert_failure 2
+}
+
+@test "--contam-max-df leaves out n-grams common to many test records, and -v counts them" {
+	# Three test records share a 13-word boilerplate; one also holds a
+	# question of its own.
+	local boiler="this package provides the documentation for a library for the haskell programming language"
+	{ rec t1 "$boiler lens"; rec t2 "$boiler aeson"; rec t3 "$boiler text and what is the boiling point of water at sea level in degrees celsius"; } > test.jsonl
+	{ rec a "libfoo: $boiler"; rec b "quiz: what is the boiling point of water at sea level in degrees celsius"; rec c "$LONG"; } > in.jsonl
+	# Without a limit the boilerplate drops a, naming the first test record.
+	run synth-dedup --against test.jsonl --mark in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .dedup.contaminated]')" '["a","t1"]
+["b","t3"]
+["c",null]'
+	# In 3 test records: left out by a limit of 2, kept by 3.
+	run --separate-stderr synth-dedup -v --against test.jsonl --contam-max-df 2 in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | ids)" "a c "
+	echo "$stderr" | grep -qxF "synth-dedup: --against: 3 references, 18 distinct 13-grams" || fail "$stderr"
+	echo "$stderr" | grep -qxF "synth-dedup: --contam-max-df 2: 1 of the 13-grams left out, each found in more than 2 references" ||
+		fail "no count of the n-grams left out: $stderr"
+	echo "$stderr" | grep -q "^synth-dedup: 0 duplicates, 1 contaminated;" || fail "$stderr"
+	run synth-dedup --against test.jsonl --contam-max-df 3 in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | ids)" "c "
+	# An n-gram repeated in one test record counts once.
+	{ rec t1 "$boiler $boiler"; rec t2 "unrelated words"; } > rep.jsonl
+	run synth-dedup --against rep.jsonl --contam-max-df 1 -q in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | ids)" "b c "
+	# A limit that leaves out every n-gram is warned about.
+	{ rec t1 "$boiler"; rec t2 "$boiler"; } > same.jsonl
+	run --separate-stderr synth-dedup --against same.jsonl --contam-max-df 1 in.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-dedup: warning: --contam-max-df 1 leaves out every 13-gram of the references: nothing can be found contaminated"
+	assert_equal "$(printf '%s\n' "$output" | ids)" "a b c "
+	run synth-dedup --against same.jsonl --contam-max-df 0 in.jsonl
+	assert_failure 2
+	run synth-dedup --contam-max-df 2 in.jsonl
+	assert_failure 2
 }
 
 @test "--ngram sets the shingle length, --perms the signature, --id-field the id" {

@@ -121,6 +121,15 @@ Say no, then no again, as {"json": true}.'
 	run synth-gen prompts -t missing.tpl -n 1
 	assert_failure 1
 	assert_output "synth-gen: missing.tpl: No such file or directory"
+	# A template of nothing, or of blank lines: no prompt to make.
+	: > nothing.tpl
+	printf '\n  \n\n' > blank.tpl
+	for t in nothing.tpl blank.tpl; do
+		run synth-gen prompts -t $t -n 1 -o out.jsonl
+		assert_failure 1
+		assert_output "synth-gen: $t: empty template"
+		[ ! -e out.jsonl ] || fail "an output was written"
+	done
 	# Two templates with one name.
 	mkdir other
 	printf 'x {w}\n' > t.tpl

@@ -120,6 +120,22 @@ min_words"
 	assert_equal "$(synth-score --preset gopher --filter --no-annotate in.jsonl)" "$(head -n 1 in.jsonl)"
 }
 
+@test "-v counts the records each --rules reject rule failed, in the rules' order, before the bounds" {
+	printf 'reject short /\\bshort\\b/\npenalty hedge 0.5 /I think/\nreject never /zzzq/\nreject also /^also/\n' > r.rules
+	{ rec "$(words 60) the and"; rec "too short"; rec "also short"; } > in.jsonl
+	run --separate-stderr synth-score --rules r.rules --preset gopher --filter -v in.jsonl
+	assert_success
+	# A rule that failed no record is not named, as a bound is not.
+	echo "$stderr" | grep -qx "synth-score: 1 passed; failed: rule_short 2, rule_also 1, min_words 2, min_stop_words 2" ||
+		fail "$stderr"
+	# The same counts as the records' reasons.
+	run --separate-stderr synth-score --rules r.rules -v in.jsonl
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.reasons)" '[]
+["rule_short"]
+["rule_short","rule_also"]'
+	echo "$stderr" | grep -qx "synth-score: 1 passed; failed: rule_short 2, rule_also 1" || fail "$stderr"
+}
+
 @test "-j changes nothing" {
 	for i in 1 2 3 4; do cat "$ROOT/examples/corpus.jsonl"; done > in.jsonl
 	synth-score --preset gopher -j 1 in.jsonl > one.jsonl

@@ -315,13 +315,17 @@ make_reference() {
 
 @test "--reference without a word is an error, not a perplexity of 1; --train without one too" {
 	make_reference
-	for ref in /dev/null blank.jsonl; do
-		printf '{"text":""}\n{"text":"  "}\n' > blank.jsonl
-		run --separate-stderr synth-stats --reference "$ref" in.jsonl
-		assert_failure 1
-		assert_equal "$output" ""
-		assert_equal "$stderr" "synth-stats: $ref: the reference holds no words: nothing to measure against"
-	done
+	printf '{"text":""}\n{"text":"  "}\n' > blank.jsonl
+	run --separate-stderr synth-stats --reference blank.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" "synth-stats: blank.jsonl: the reference holds no words: nothing to measure against"
+	# No record at all: said so first.
+	run --separate-stderr synth-stats --reference /dev/null in.jsonl
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" "synth-stats: --reference /dev/null: no record
+synth-stats: /dev/null: cannot measure the reference"
 	run --separate-stderr synth-gen markov --train blank.jsonl -n 1
 	assert_failure 1
 	assert_equal "$output" ""
@@ -390,9 +394,9 @@ make_reference() {
 
 @test "--reference: usage errors, a missing reference, an invalid input" {
 	make_reference
-	run synth-stats --html r.html in.jsonl
+	run synth-stats --lm m.ngm in.jsonl
 	assert_failure 2
-	assert_output --partial "--lm and --html go with --reference FILE"
+	assert_output --partial "--lm goes with --reference FILE"
 	run synth-stats --reference ref.jsonl --by lang in.jsonl
 	assert_failure 2
 	run synth-stats --reference ref.jsonl --order 9 in.jsonl
@@ -436,6 +440,38 @@ make_reference() {
 	white=$(awk '$1 == 255 && $2 == 255 && $3 == 255 { print $5 }' colours)
 	(( white < total * 97 / 100 )) || fail "only $((total - white)) pixels are not white"
 	(( $(wc -l < colours) > 100 )) || fail "only $(wc -l < colours) colours"
+}
+
+@test "--html without --reference: the report of the inputs alone, one series, no reference" {
+	cp "$ROOT/examples/corpus.jsonl" c.jsonl
+	run --separate-stderr synth-stats --html r.html c.jsonl
+	assert_success
+	# The figures go where they go without --html.
+	assert_equal "$(printf '%s\n' "$output" | jq .records)" 1208
+	local id
+	for id in lengths rank-frequency; do
+		sed -n "/<svg id=\"$id\"/,/<\/svg>/p" r.html > plot
+		assert_equal "$(grep -c 'class="series"' plot)" 1
+		assert_equal "$(grep -cF 'class="series" data-name="c.jsonl"' plot)" 1
+	done
+	run ! grep -Eq 'data-name="reference"|<tr class="reference"|swatch dashed' r.html
+	# The table's row: the figures of the JSON, the comparisons a dash.
+	grep -qF '<td class="name"><span class="swatch" style="background:#1c64c8"></span>c.jsonl</td><td>1208</td><td>56340</td>' r.html ||
+		fail "no row for c.jsonl"
+	run ! grep -Eiq '<script|http|url\(' r.html
+	# Several inputs are one corpus, named by all; standard input too.
+	head -n 100 c.jsonl > a.jsonl
+	synth-stats --html r2.html a.jsonl - < c.jsonl > /dev/null
+	grep -qF 'data-name="a.jsonl &lt;stdin&gt;"' r2.html || fail "not named by its inputs"
+	# A run that fails writes no report.
+	printf 'not json\n' > bad.jsonl
+	run synth-stats --html r3.html bad.jsonl
+	assert_failure 1
+	[ ! -e r3.html ] || fail "a report of a failed run"
+	run synth-stats --html r4.html --partial -o s.state c.jsonl
+	assert_failure 2
+	run synth-stats --html r4.html --merge s.state
+	assert_failure 2
 }
 
 @test "--partial and --merge: shards merge into exactly the figures of one run" {

@@ -25,7 +25,7 @@ complete -c synth-stats -l tee -r -F -d 'pass the records through to stdout, sta
 complete -c synth-stats -l reference -r -F -d 'measure each input against the real records of FILE, a row each'
 complete -c synth-stats -l lm -r -F -d '--reference: perplexity under this model (default: one fitted on FILE)'
 complete -c synth-stats -l order -x -d '--reference: the order of the model fitted on FILE (default: 3)'
-complete -c synth-stats -l html -r -F -d '--reference: write a report with charts to FILE, one HTML page'
+complete -c synth-stats -l html -r -F -d 'also write a report with charts to FILE, one HTML page'
 complete -c synth-stats -l partial -d 'write the state of the counts, for --merge, instead of figures'
 complete -c synth-stats -l merge -d 'the FILEs are states of --partial runs: print the figures of all'
 complete -c synth-stats -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst or .gz)'
