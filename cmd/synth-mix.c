@@ -1066,6 +1066,12 @@ static void parse_source(struct source *s, const char *arg)
 			s->path = xstrndup(arg, (size_t)(colon - arg));
 			return;
 		}
+		/* A number with something after it ("70%", "0.7x") is a
+		 * weight mistyped, unless a file has the whole name. */
+		if (end > colon + 1 && access(arg, F_OK) < 0)
+			usage_error("%s: '%s' is not a weight: a weight is a positive decimal number, "
+				    "as %.*s:0.7 or %.*s:70 (shares are the weights over their sum)",
+				    arg, colon + 1, (int)(colon - arg), arg, (int)(colon - arg), arg);
 	}
 	s->path = xstrdup(arg);
 }

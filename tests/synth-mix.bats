@@ -325,6 +325,18 @@ make_sources() {
 	run synth-mix 'r:x.jsonl' gen.jsonl -o out.jsonl
 	assert_success
 	rm out.jsonl
+	# A number with something after it is a mistyped weight, said so;
+	# unless a file has that whole name.
+	for w in 70% 0.7x 2e3junk; do
+		run synth-mix real.jsonl:$w gen.jsonl -o out.jsonl
+		assert_failure 2
+		assert_output --partial "real.jsonl:$w: '${w##*:}' is not a weight: a weight is a positive decimal number, as real.jsonl"
+		[ ! -e out.jsonl ]
+	done
+	cp real.jsonl 'r.jsonl:5x'
+	run synth-mix 'r.jsonl:5x' gen.jsonl -o out.jsonl
+	assert_success
+	rm out.jsonl
 	run synth-mix --unit pages real.jsonl
 	assert_failure 2
 	run synth-mix -n 0 real.jsonl
