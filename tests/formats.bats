@@ -336,11 +336,12 @@ hint() {
 }
 
 @test "the hint comes once, for a file's first record, under --skip-invalid too" {
-	printf 'id,text\n1,a\n2,b\n' > data.csv
+	# One valid record, so that the run does not fail for reading none.
+	printf 'id,text\n1,a\n{"text":"fine"}\n' > data.csv
 	run --separate-stderr synth-dedup --skip-invalid data.csv
 	assert_success
 	assert_equal "$(printf '%s\n' "$stderr" | grep -c 'looks like')" 1
-	assert_output ""
+	assert_output '{"text":"fine"}'
 	[[ "$stderr" == *"data.csv:1: invalid JSON: this looks like CSV; "*"(skipped)"* ]] || fail "$stderr"
 	[[ "$stderr" == *"data.csv:2: invalid JSON: "* ]] || fail "$stderr"
 	# A folder: each file's first record.
