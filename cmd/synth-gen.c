@@ -800,6 +800,7 @@ struct item {
 	struct strbuf record;	/* the prompt record's line */
 	struct strbuf parent;	/* its id as JSON */
 	struct strbuf result;	/* the output line, or the error */
+	long status;		/* failed: the last HTTP status, 0 none */
 	const char *file;
 	uint64_t lineno;
 };
@@ -1114,6 +1115,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			} else {
 				strbuf_reset(&it->result);
 				strbuf_addstr(&it->result, d.error);
+				it->status = d.status;
 				it->state = FAILED;
 			}
 			strbuf_release(&d.body);
@@ -1133,6 +1135,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 				struct strbuf info = STRBUF_INIT;
 				strbuf_addstr(&info, "{\"reason\":\"request failed\",\"error\":");
 				json_add_string(&info, it->result.buf, it->result.len);
+				if (it->status)
+					strbuf_addf(&info, ",\"status\":%ld", it->status);
 				strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
 				json_add_cstr(&info, it->file);
 				strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);

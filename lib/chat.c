@@ -39,7 +39,7 @@ struct chat_client {
 	size_t pending;
 	double last_success;
 	unsigned failed_since;	/* attempts failed since the last success */
-	char last_error[256];
+	char last_error[CHAT_MESSAGE_MAX + 64];
 	struct prng rng;
 };
 
@@ -265,6 +265,84 @@ int chat_first_choice(const char *body, size_t n, struct json_value *choice,
 	       content->type == JSON_STRING;
 }
 
+/* Append to out what a person can read of s[0..n): control characters
+ * and bytes that are not UTF-8 as spaces and '?', cut after about max
+ * bytes at a character's start, with "..." when cut. */
+static void add_readable(struct strbuf *out, const char *s, size_t n, size_t max)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	size_t start = out->len;
+	for (; i < n; ) {
+		if (out->len - start >= max) {
+			strbuf_addstr(out, "...");
+			return;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			strbuf_addc(out, ' ');
+			i++;
+			continue;
+		}
+		size_t k = utf8_sequence_length((const unsigned char *)s + i, n - i);
+		if (!k) {
+			strbuf_addc(out, '?');
+			i++;
+			continue;
+		}
+		strbuf_add(out, s + i, k);
+		i += k;
+	}
+}
+
+void chat_server_message(const char *body, size_t n, struct strbuf *out)
+{
+	struct json_error err;
+	struct json_value v;
+	if (n && json_check_record(body, n, &err) == 0) {
+		/* {"error":{"message":...}} (OpenAI, llama-server, vLLM from
+		 * 0.10, Ollama's /v1), {"error":"..."} (Ollama's own API),
+		 * {"object":"error","message":...} (older vLLM), and
+		 * {"detail":...} (FastAPI's own answers, as vLLM's 404 for a
+		 * path it does not serve). */
+		struct strbuf text = STRBUF_INIT;
+		static const char *const paths[] = { "error.message", "error", "message", "detail" };
+		for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++)
+			if (json_get(body, n, paths[i], &v) && v.type == JSON_STRING) {
+				json_decode_string(&v, &text);
+				break;
+			}
+		add_readable(out, text.buf, text.len, CHAT_MESSAGE_MAX);
+		strbuf_release(&text);
+		return;
+	}
+	/* An HTML page (of a proxy: "502 Bad Gateway"): its title. */
+	const char *t = n > 7 ? memmem(body, n, "<title>", 7) : NULL;
+	if (t) {
+		const char *from = t + 7, *to = memmem(from, n - (size_t)(from - body), "</title>", 8);
+		if (to && to > from) {
+			add_readable(out, from, (size_t)(to - from), CHAT_MESSAGE_MAX);
+			return;
+		}
+	}
+	/* Other text: its first line that is not blank. */
+	size_t at = 0;
+	while (at < n) {
+		const char *nl = memchr(body + at, '\n', n - at);
+		size_t end = nl ? (size_t)(nl - body) : n, k = at;
+		while (k < end && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r'))
+			k++;
+		if (k < end) {
+			add_readable(out, body + k, end - k, CHAT_MESSAGE_MAX);
+			return;
+		}
+		at = end + 1;
+	}
+}
+
 static int is_completion(const struct strbuf *body)
 {
 	struct json_error err;
@@ -284,7 +362,7 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	struct req *moved = c->flying[--c->in_flight];
 	c->flying[r->flying_at] = moved;
 	moved->flying_at = r->flying_at;
-	char why[256];
+	char why[CHAT_MESSAGE_MAX + 64];
 	int retry = 1;
 	if (code != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s", r->curl_error[0] ? r->curl_error :
@@ -302,7 +380,10 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 		}
 		snprintf(why, sizeof(why), "HTTP 200 with an answer that is not a chat completion");
 	} else {
-		snprintf(why, sizeof(why), "HTTP %ld", status);
+		struct strbuf m = STRBUF_INIT;
+		chat_server_message(r->resp.buf, r->resp.len, &m);
+		snprintf(why, sizeof(why), "HTTP %ld%s%s", status, m.len ? ": " : "", m.len ? m.buf : "");
+		strbuf_release(&m);
 		retry = status == 408 || status == 429 || status >= 500;
 		if (status == 429 || status == 503) {
 			c->limit /= 2;
@@ -313,9 +394,12 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	c->failed_since++;
 	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
 	if (!retry || r->attempts > c->cfg.retries) {
-		char final[300];
-		snprintf(final, sizeof(final), "%s, after %u attempt%s", why, r->attempts,
-			 r->attempts == 1 ? "" : "s");
+		/* "HTTP 404, after 1 attempt: The model `x` does not exist." */
+		char final[sizeof(why) + 32];
+		const char *colon = strncmp(why, "HTTP ", 5) ? NULL : strstr(why, ": ");
+		int head = colon ? (int)(colon - why) : (int)strlen(why);
+		snprintf(final, sizeof(final), "%.*s, after %u attempt%s%s", head, why, r->attempts,
+			 r->attempts == 1 ? "" : "s", colon ? colon : "");
 		finish(c, r, 0, status, final);
 		return;
 	}

@@ -37,6 +37,9 @@ struct chat_config {
 	uint64_t seed;		/* for the jitter */
 };
 
+/* The most bytes of a server's message that an error quotes. */
+#define CHAT_MESSAGE_MAX 200
+
 /* A finished request. */
 struct chat_done {
 	uint64_t tag;
@@ -44,7 +47,9 @@ struct chat_done {
 	long status;		/* the last HTTP status, 0 when none came */
 	unsigned attempts;
 	struct strbuf body;	/* the answer's body (ok), owned by the caller */
-	char error[256];	/* why not (not ok) */
+	/* Why not (not ok): "HTTP 404, after 1 attempt: The model `x` does
+	 * not exist.", the status, the attempts and the server's message. */
+	char error[CHAT_MESSAGE_MAX + 96];
 };
 
 struct chat_client;
@@ -70,6 +75,14 @@ int chat_run(struct chat_client *c, double wait, struct strbuf *why);
 struct json_value;
 int chat_first_choice(const char *body, size_t n, struct json_value *choice,
 		      struct json_value *content);
+
+/* What a server said about an error, in the body[0..n) of its answer,
+ * appended to out: error.message, or error, message or detail when a
+ * string, of a JSON body; else the first line of the body that is not
+ * blank. Control characters become spaces, bytes that are not UTF-8
+ * '?', and it is cut after about CHAT_MESSAGE_MAX bytes with "...".
+ * Appends nothing when there is nothing to quote. */
+void chat_server_message(const char *body, size_t n, struct strbuf *out);
 
 /* The delay a header line p[0..len) asks for (not NUL-terminated, as
  * libcurl hands it over, the CRLF included): for "Retry-After: N" in

@@ -5,6 +5,7 @@
  *   llm-server --port-file FILE [--fail-first N] [--faults LIST]
  *              [--always FAULT] [--match TEXT] [--retry-after S]
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
+ *              [--flavor NAME] [--error-message TEXT]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -17,6 +18,29 @@
  * answer), malformed (200 with a body that is no JSON), trunc (a body
  * shorter than its Content-Length), slow (the answer after MS ms more),
  * 400 (a request the server refuses).
+ *
+ * --flavor llama|vllm|ollama|openai answers the faults below with the
+ * bodies that server sends (the default, "plain", answers every fault
+ * with {"error":{"message":"injected"}}, or --error-message TEXT):
+ *   model404   the model asked for is not there (llama-server serves
+ *              whatever it loaded, so it has none: its 404 is a path's)
+ *   ctx400     the prompt is longer than the context
+ *   auth401    no key or a wrong key (also what --api-key answers)
+ *   maxtok400  OpenAI's reasoning models refuse "max_tokens"
+ *   html502    a proxy's HTML page before the server
+ *   loading    503 while the model loads (llama-server)
+ * The bodies, as read in each server's source:
+ *   llama.cpp tools/server/utils.hpp, format_error_response() and
+ *     server.cpp's res_error(), and server.cpp's 503 while loading
+ *     (release b6000, 2025): {"error":{"code","message","type"}}, the
+ *     context error with n_prompt_tokens and n_ctx beside them;
+ *   vLLM vllm/entrypoints/openai/protocol.py, ErrorInfo and
+ *     ErrorResponse (v0.11): {"error":{"message","type","param","code"}},
+ *     type the exception's name; its API-key middleware in
+ *     api_server.py answers {"error":"Unauthorized"};
+ *   Ollama openai/openai.go, NewError() (v0.12):
+ *     {"error":{"message","type","param":null,"code":null}};
+ *   OpenAI's API as documented: {"error":{"message","type","param","code"}}.
  * --always FAULT makes every request fail so. --match TEXT keeps the
  * faults to the requests whose body holds TEXT. --log appends a line for
  * each request: what it got, the hash of its body, and the time (seconds
@@ -40,15 +64,21 @@
 #include "json.h"
 #include "strbuf.h"
 
-enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400 };
+enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400, MODEL404, CTX400, AUTH401,
+	     MAXTOK400, HTML502, LOADING };
 static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
-					   "trunc", "slow", "400" };
+					   "trunc", "slow", "400", "model404", "ctx400", "auth401",
+					   "maxtok400", "html502", "loading" };
+
+enum flavor { PLAIN, LLAMA, VLLM, OLLAMA, OPENAI };
+static const char *const flavor_names[] = { "plain", "llama", "vllm", "ollama", "openai" };
+static enum flavor flavor = PLAIN;
 
 static enum fault faults[16];
 static size_t nfaults;
 static enum fault always = OK;
 static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000;
-static const char *api_key, *match;
+static const char *api_key, *match, *error_message = "injected";
 static FILE *log_file;
 
 static enum fault parse_fault(const char *s, size_t n)
@@ -112,6 +142,123 @@ static void respond(struct conn *c, int status, const char *reason, const char *
 	strbuf_addf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 		    "Content-Length: %zu\r\n%s\r\n", status, reason, claimed, extra ? extra : "");
 	strbuf_add(&c->out, body, blen);
+}
+
+/* The model a request asks for, decoded (for the messages that name it). */
+static void request_model(const char *body, size_t n, struct strbuf *out)
+{
+	struct json_value v;
+	if (json_get(body, n, "model", &v) && v.type == JSON_STRING)
+		json_decode_string(&v, out);
+}
+
+/* An error answer of the flavor's server for fault f (an error fault). */
+static void respond_error(struct conn *c, enum fault f, const char *body, size_t n, const char *extra)
+{
+	struct strbuf e = STRBUF_INIT, model = STRBUF_INIT, msg = STRBUF_INIT;
+	request_model(body, n, &model);
+	int status = 500;
+	const char *reason = "Internal Server Error", *type = "server_error", *code = "null";
+	switch (f) {
+	case MODEL404:
+		status = 404;
+		reason = "Not Found";
+		if (flavor == LLAMA) {
+			strbuf_addstr(&msg, "File Not Found");
+			type = "not_found_error";
+		} else if (flavor == VLLM) {
+			strbuf_addf(&msg, "The model `%s` does not exist.", model.buf);
+			type = "NotFoundError";
+		} else if (flavor == OLLAMA) {
+			strbuf_addf(&msg, "model \"%s\" not found, try pulling it first", model.buf);
+			type = "not_found_error";
+		} else {
+			strbuf_addf(&msg, "The model `%s` does not exist or you do not have access to it.",
+				    model.buf);
+			type = "invalid_request_error";
+			code = "\"model_not_found\"";
+		}
+		break;
+	case CTX400:
+		status = 400;
+		reason = "Bad Request";
+		if (flavor == LLAMA) {
+			strbuf_addf(&msg, "request (%zu tokens) exceeds the available context size (512 tokens), "
+				    "try increasing it", n / 4 + 512);
+			type = "exceed_context_size_error";
+		} else if (flavor == VLLM) {
+			strbuf_addf(&msg, "This model's maximum context length is 512 tokens. However, your request "
+				    "has %zu input tokens. Please reduce the length of the input messages.", n / 4 + 512);
+			type = "BadRequestError";
+		} else if (flavor == OLLAMA) {
+			/* Ollama truncates the prompt instead; a bad option is its 400. */
+			strbuf_addstr(&msg, "invalid options: num_ctx");
+			type = "invalid_request_error";
+		} else {
+			strbuf_addf(&msg, "This model's maximum context length is 512 tokens. However, your messages "
+				    "resulted in %zu tokens. Please reduce the length of the messages.", n / 4 + 512);
+			type = "invalid_request_error";
+			code = "\"context_length_exceeded\"";
+		}
+		break;
+	case AUTH401:
+		status = 401;
+		reason = "Unauthorized";
+		strbuf_addstr(&msg, flavor == OPENAI ? "Incorrect API key provided: sk-****. You can find your "
+			      "API key at https://platform.openai.com/account/api-keys." : "Invalid API Key");
+		type = flavor == LLAMA ? "authentication_error" : "invalid_request_error";
+		code = flavor == OPENAI ? "\"invalid_api_key\"" : "null";
+		break;
+	case MAXTOK400:
+		status = 400;
+		reason = "Bad Request";
+		strbuf_addstr(&msg, "Unsupported parameter: 'max_tokens' is not supported with this model. "
+			      "Use 'max_completion_tokens' instead.");
+		type = "invalid_request_error";
+		code = "\"unsupported_parameter\"";
+		break;
+	case LOADING:
+		status = 503;
+		reason = "Service Unavailable";
+		strbuf_addstr(&msg, "Loading model");
+		type = "unavailable_error";
+		break;
+	default:
+		break;
+	}
+	if (f == HTML502) {
+		/* nginx's page for an upstream that is down. */
+		const char *page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+				   "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"
+				   "</body>\r\n</html>\r\n";
+		strbuf_addf(&c->out, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n"
+			    "Content-Length: %zu\r\n\r\n%s", strlen(page), page);
+	} else {
+		if (flavor == VLLM && f == AUTH401) {
+			strbuf_addstr(&e, "{\"error\":\"Unauthorized\"}");
+		} else if (flavor == LLAMA) {
+			strbuf_addf(&e, "{\"error\":{\"code\":%d,\"message\":", status);
+			json_add_string(&e, msg.buf, msg.len);
+			strbuf_addf(&e, ",\"type\":\"%s\"", type);
+			if (f == CTX400)
+				strbuf_addf(&e, ",\"n_prompt_tokens\":%zu,\"n_ctx\":512", n / 4 + 512);
+			strbuf_addstr(&e, "}}");
+		} else {
+			strbuf_addstr(&e, "{\"error\":{\"message\":");
+			json_add_string(&e, msg.buf, msg.len);
+			strbuf_addf(&e, ",\"type\":\"%s\",\"param\":%s,\"code\":", type,
+				    f == MAXTOK400 ? "\"max_tokens\"" : "null");
+			if (flavor == VLLM)
+				strbuf_addf(&e, "%d", status);
+			else
+				strbuf_addstr(&e, code);
+			strbuf_addstr(&e, "}}");
+		}
+		respond(c, status, reason, extra, e.buf, e.len, e.len);
+	}
+	strbuf_release(&e);
+	strbuf_release(&model);
+	strbuf_release(&msg);
 }
 
 /* The answer to a good request, or a 400. */
@@ -203,11 +350,18 @@ static int handle(struct conn *c)
 	char extra[64];
 	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after);
 	c->due = now_seconds() + delay_ms / 1000.0;
-	const char *e = "{\"error\":{\"message\":\"injected\"}}";
+	struct strbuf eb = STRBUF_INIT;
+	strbuf_addstr(&eb, "{\"error\":{\"message\":");
+	json_add_cstr(&eb, error_message);
+	strbuf_addstr(&eb, "}}");
+	const char *e = eb.buf;
 	if (!post) {
 		respond(c, 404, "Not Found", NULL, e, strlen(e), strlen(e));
 	} else if (api_key && !has_auth) {
-		respond(c, 401, "Unauthorized", NULL, e, strlen(e), strlen(e));
+		if (flavor == PLAIN)
+			respond(c, 401, "Unauthorized", NULL, e, strlen(e), strlen(e));
+		else
+			respond_error(c, AUTH401, body, clen, NULL);
 		f = OK;
 	} else {
 		switch (f) {
@@ -225,6 +379,10 @@ static int handle(struct conn *c)
 			answer(c, body, clen);
 			break;
 		case F400: respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e)); break;
+		case MODEL404: case CTX400: case AUTH401: case MAXTOK400: case HTML502:
+			respond_error(c, f, body, clen, NULL);
+			break;
+		case LOADING: respond_error(c, f, body, clen, NULL); break;
 		case OK: answer(c, body, clen); break;
 		}
 	}
@@ -234,6 +392,7 @@ static int handle(struct conn *c)
 			(unsigned long long)key, now_seconds());
 		fflush(log_file);
 	}
+	strbuf_release(&eb);
 	memmove(c->in.buf, c->in.buf + head + clen, c->in.len - head - clen);
 	strbuf_setlen(&c->in, c->in.len - head - clen);
 	return 1;
@@ -274,11 +433,20 @@ int main(int argc, char **argv)
 			delay_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--slow-ms"))
 			slow_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--error-message"))
+			error_message = v;
 		else if (!strcmp(a, "--api-key"))
 			api_key = v;
 		else if (!strcmp(a, "--match"))
 			match = v;
-		else if (!strcmp(a, "--always"))
+		else if (!strcmp(a, "--flavor")) {
+			size_t k = 0;
+			while (k < sizeof(flavor_names) / sizeof(*flavor_names) && strcmp(flavor_names[k], v))
+				k++;
+			if (k == sizeof(flavor_names) / sizeof(*flavor_names))
+				die("unknown flavor '%s'", v);
+			flavor = (enum flavor)k;
+		} else if (!strcmp(a, "--always"))
 			always = parse_fault(v, strlen(v));
 		else if (!strcmp(a, "--log")) {
 			if (!(log_file = fopen(v, "a")))

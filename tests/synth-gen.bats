@@ -466,9 +466,9 @@ answer to: hi (seed 0)"
 	assert_failure 1
 	assert_equal "$(cat out.jsonl)" ""
 	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.sample, .reject.line]' rej.jsonl)" \
-		'["p1","request failed","HTTP 500, after 3 attempts",1,1]
-["p2","request failed","HTTP 500, after 3 attempts",1,2]
-["p3","request failed","HTTP 500, after 3 attempts",1,3]'
+		'["p1","request failed","HTTP 500, after 3 attempts: injected",1,1]
+["p2","request failed","HTTP 500, after 3 attempts: injected",1,2]
+["p3","request failed","HTTP 500, after 3 attempts: injected",1,3]'
 	echo "$stderr" | grep -qx "synth-gen: 3 requests failed for good; the prompts are in the --rejects file" ||
 		fail "no summary: $stderr"
 	assert_equal "$(wc -l < server.log)" 9
@@ -495,7 +495,7 @@ answer to: hi (seed 0)"
 	run --separate-stderr synth-gen complete --url "$URL" --model tiny --backoff 0.01 --retries 100 \
 		--breaker 1 -o out.jsonl prompts.jsonl
 	assert_failure 1
-	echo "$stderr" | grep -Eq "^synth-gen: $URL/v1/chat/completions: no answer for [0-9]+ s and [0-9]+ failed attempts \(the last: HTTP 503\); stopping$" ||
+	echo "$stderr" | grep -Eq "^synth-gen: $URL/v1/chat/completions: no answer for [0-9]+ s and [0-9]+ failed attempts \(the last: HTTP 503: injected\); stopping$" ||
 		fail "no breaker message: $stderr"
 	echo "$stderr" | grep -q "prompt samples not answered; with -o FILE and --resume" || fail "$stderr"
 	[ ! -e out.jsonl ] || fail "a half output was left"
@@ -506,7 +506,7 @@ answer to: hi (seed 0)"
 	make_prompts 2
 	run --separate-stderr synth-gen complete --url "$URL" --model tiny --rejects rej.jsonl -v prompts.jsonl
 	assert_failure 1
-	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 401, after 1 attempt"
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 401, after 1 attempt: injected"
 	SYNTH_API_KEY=s3cr3t-key run --separate-stderr synth-gen complete --url "$URL" --model tiny \
 		--rejects rej2.jsonl -v prompts.jsonl
 	assert_success
@@ -562,4 +562,47 @@ answer to: hi (seed 0)"
 	run synth-gen markov --load x --url "$URL" -n 1
 	assert_failure 2
 	assert_output --partial "--url is an option of synth-gen complete, not markov"
+}
+
+# fails_with FLAVOR FAULT: one prompt against a server of FLAVOR that
+# answers FAULT; sets output (stderr) and leaves rej.jsonl.
+fails_with() {
+	start_server --flavor "$1" --always "$2"
+	printf '{"id":"p1","prompt":"hi"}\n' > one.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model wrong --retries 0 \
+		--rejects rej.jsonl one.jsonl
+	assert_failure 1
+	output=$stderr
+	lines=("${stderr_lines[@]}")
+	teardown
+	SERVER_PID=
+	rm -f port
+}
+
+@test "complete: the server's own message is shown, in stderr and in --rejects, with the status" {
+	fails_with vllm model404
+	assert_line "synth-gen: warning: one.jsonl:1: sample 1: HTTP 404, after 1 attempt: The model \`wrong\` does not exist."
+	assert_equal "$(jq -c '[.reject.error, .reject.status]' rej.jsonl)" \
+		'["HTTP 404, after 1 attempt: The model `wrong` does not exist.",404]'
+	fails_with ollama model404
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 404, after 1 attempt: model "wrong" not found, try pulling it first'
+	fails_with openai maxtok400
+	assert_equal "$(jq -r .reject.error rej.jsonl)" "HTTP 400, after 1 attempt: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+	fails_with llama ctx400
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 400, after 1 attempt: request (529 tokens) exceeds the available context size (512 tokens), try increasing it'
+	fails_with vllm auth401
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 401, after 1 attempt: Unauthorized'
+	fails_with llama auth401
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 401, after 1 attempt: Invalid API Key'
+	fails_with openai html502
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 502, after 1 attempt: 502 Bad Gateway'
+	# A long message of several lines is one line, cut.
+	start_server --always 500 --error-message "$(printf 'first line\n%0300d' 7)"
+	printf '{"id":"p1","prompt":"hi"}\n' > one.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --rejects rej.jsonl one.jsonl
+	assert_failure 1
+	local e
+	e=$(jq -r .reject.error rej.jsonl)
+	[[ "$e" == "HTTP 500, after 1 attempt: first line 0000"*"..." ]] || fail "$e"
+	[ "${#e}" -le 240 ] || fail "${#e} bytes: $e"
 }

@@ -277,8 +277,8 @@ answers() {
 	printf '{"id":1,"text":"a"}\n' > in.jsonl
 	run --separate-stderr synth-score --judge "$URL" --model m --retries 1 in.jsonl
 	assert_failure 1
-	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality.judge')" '{"score":null,"error":"HTTP 500, after 2 attempts"}'
-	echo "$stderr" | grep -q "in.jsonl:1: the judge failed: HTTP 500, after 2 attempts" || fail "$stderr"
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality.judge')" '{"score":null,"error":"HTTP 500, after 2 attempts: injected"}'
+	echo "$stderr" | grep -q "in.jsonl:1: the judge failed: HTTP 500, after 2 attempts: injected" || fail "$stderr"
 	run synth-score --model m in.jsonl
 	assert_failure 2
 	run synth-score --judge "$URL" in.jsonl
