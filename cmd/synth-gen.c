@@ -791,7 +791,7 @@ struct complete {
 	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
 };
 
-enum item_state { WAITING, ANSWERED, FAILED, SKIPPED };
+enum item_state { WAITING, ANSWERED, NO_CONTENT, FAILED, SKIPPED };
 
 /* One prompt x sample, from submission to writing. */
 struct item {
@@ -800,6 +800,7 @@ struct item {
 	struct strbuf record;	/* the prompt record's line */
 	struct strbuf parent;	/* its id as JSON */
 	struct strbuf result;	/* the output line, or the error */
+	struct strbuf answer;	/* no content: the answer's reject members */
 	long status;		/* failed: the last HTTP status, 0 none */
 	const char *file;
 	uint64_t lineno;
@@ -863,9 +864,10 @@ static void request_body(const struct complete *g, const struct item *it, struct
 /* The output record of an answered item, from the server's answer. */
 static void answer_record(const struct complete *g, struct item *it, const struct strbuf *body)
 {
-	struct json_value first, content, finish, usage, v;
-	/* A finished ok request holds both (lib/chat checked). */
-	chat_first_choice(body->buf, body->len, &first, &content);
+	struct json_value v;
+	struct chat_answer a;
+	/* A finished request with an answer holds one (lib/chat checked). */
+	chat_answer_read(body->buf, body->len, &a);
 	struct strbuf *r = &it->result;
 	strbuf_reset(r);
 	strbuf_addstr(r, "{\"id\":");
@@ -884,7 +886,7 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	strbuf_addstr(r, msgs ? ",\"messages\":" : ",\"prompt\":");
 	strbuf_add(r, v.p, v.len);
 	strbuf_addstr(r, ",\"text\":");
-	strbuf_add(r, content.p, content.len);
+	strbuf_add(r, a.content.p, a.content.len);
 	strbuf_addstr(r, ",\"synth\":{\"generator\":\"synth-gen complete\",\"model\":");
 	json_add_cstr(r, g->model);
 	strbuf_addstr(r, ",\"parameters\":{");
@@ -895,16 +897,57 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	strbuf_addf(r, ",\"sample\":%u,\"parent\":", it->sample);
 	strbuf_add(r, it->parent.buf, it->parent.len);
 	strbuf_addstr(r, ",\"finish_reason\":");
-	if (json_get(first.p, first.len, "finish_reason", &finish))
-		strbuf_add(r, finish.p, finish.len);
+	if (a.finish_reason.type)
+		strbuf_add(r, a.finish_reason.p, a.finish_reason.len);
 	else
 		strbuf_addstr(r, "null");
 	strbuf_addstr(r, ",\"usage\":");
-	if (json_get(body->buf, body->len, "usage", &usage) && usage.type == JSON_OBJECT)
-		strbuf_add(r, usage.p, usage.len);
+	if (a.usage.type)
+		strbuf_add(r, a.usage.p, a.usage.len);
 	else
 		strbuf_addstr(r, "null");
 	strbuf_addstr(r, "}}\n");
+}
+
+/* The members a reject of an answer without content gets beside its
+ * reason and error: ",\"finish_reason\":...", and the refusal and the
+ * reasoning when the answer has them, so that nothing is lost. */
+static void no_content_members(const struct strbuf *body, struct strbuf *out)
+{
+	struct chat_answer a;
+	strbuf_reset(out);
+	chat_answer_read(body->buf, body->len, &a);
+	strbuf_addstr(out, ",\"finish_reason\":");
+	strbuf_add(out, a.finish_reason.p, a.finish_reason.len);
+	if (a.refusal.type) {
+		strbuf_addstr(out, ",\"refusal\":");
+		strbuf_add(out, a.refusal.p, a.refusal.len);
+	}
+	if (a.reasoning.type) {
+		strbuf_addstr(out, ",\"reasoning\":");
+		strbuf_add(out, a.reasoning.p, a.reasoning.len);
+	}
+}
+
+/* The prompt record of an item that gives no answer record, to
+ * --rejects: "reject":{"reason":REASON,"error":...,MEMBERS,"sample",
+ * "file","line"}. msg is scratch. */
+static void item_reject(const struct item *it, const char *reason, const struct strbuf *members,
+			struct output *rejects, struct strbuf *msg)
+{
+	struct strbuf info = STRBUF_INIT;
+	strbuf_addstr(&info, "{\"reason\":");
+	json_add_cstr(&info, reason);
+	strbuf_addstr(&info, ",\"error\":");
+	json_add_string(&info, it->result.buf, it->result.len);
+	strbuf_add(&info, members->buf, members->len);
+	strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
+	json_add_cstr(&info, it->file);
+	strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
+	json_set_member(msg, it->record.buf, it->record.len, "reject", info.buf, info.len);
+	strbuf_addc(msg, '\n');
+	output_write(rejects, msg->buf, msg->len);
+	strbuf_release(&info);
 }
 
 /* Where the records go: the output, or under --resume the .partial file
@@ -1006,9 +1049,10 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_init(&win[i].record);
 		strbuf_init(&win[i].parent);
 		strbuf_init(&win[i].result);
+		strbuf_init(&win[i].answer);
 	}
 	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, msg = STRBUF_INIT;
-	uint64_t answered = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
+	uint64_t answered = 0, no_content = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
 	int fi = 0, rc = 0, stopped = 0, reading = 1;
 	int io_failed = 0;	/* an input not read, or the output not written */
 	struct input in;
@@ -1109,9 +1153,14 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		struct chat_done d;
 		while (chat_take(chat, &d)) {
 			struct item *it = &win[d.tag % cap];
-			if (d.ok) {
+			if (d.outcome == CHAT_ANSWER) {
 				answer_record(g, it, &d.body);
 				it->state = ANSWERED;
+			} else if (d.outcome == CHAT_NO_CONTENT) {
+				strbuf_reset(&it->result);
+				strbuf_addstr(&it->result, d.error);
+				no_content_members(&d.body, &it->answer);
+				it->state = NO_CONTENT;
 			} else {
 				strbuf_reset(&it->result);
 				strbuf_addstr(&it->result, d.error);
@@ -1128,23 +1177,20 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 					stopped = 1;
 				}
 				answered++;
+			} else if (it->state == NO_CONTENT) {
+				no_content++;
+				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
+					it->sample, it->result.buf);
+				item_reject(it, "no content", &it->answer, &rejects, &msg);
 			} else if (it->state == FAILED) {
 				failed++;
 				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
 					it->sample, it->result.buf);
-				struct strbuf info = STRBUF_INIT;
-				strbuf_addstr(&info, "{\"reason\":\"request failed\",\"error\":");
-				json_add_string(&info, it->result.buf, it->result.len);
+				struct strbuf status = STRBUF_INIT;
 				if (it->status)
-					strbuf_addf(&info, ",\"status\":%ld", it->status);
-				strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
-				json_add_cstr(&info, it->file);
-				strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
-				json_set_member(&msg, it->record.buf, it->record.len, "reject", info.buf,
-						info.len);
-				strbuf_addc(&msg, '\n');
-				output_write(&rejects, msg.buf, msg.len);
-				strbuf_release(&info);
+					strbuf_addf(&status, ",\"status\":%ld", it->status);
+				item_reject(it, "request failed", &status, &rejects, &msg);
+				strbuf_release(&status);
 			} else {
 				skipped++;
 			}
@@ -1171,6 +1217,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_release(&win[i].record);
 		strbuf_release(&win[i].parent);
 		strbuf_release(&win[i].result);
+		strbuf_release(&win[i].answer);
 	}
 	free(win);
 	strbuf_release(&body);
@@ -1208,9 +1255,13 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	}
 	file_unlock(&lock);
 	double secs = now_seconds() - start;
-	info("%llu records in, %llu answers out, %llu failed, %llu invalid, %llu already done; "
-	     "%.2f s (%.0f answers/s)", (unsigned long long)records, (unsigned long long)answered,
-	     (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
+	if (no_content)
+		warning("%llu answer%s without content, not written%s", (unsigned long long)no_content,
+			no_content == 1 ? "" : "s",
+			g->common.rejects ? "; the prompts are in the --rejects file" : "");
+	info("%llu records in, %llu answers out, %llu without content, %llu failed, %llu invalid, "
+	     "%llu already done; %.2f s (%.0f answers/s)", (unsigned long long)records,
+	     (unsigned long long)answered, (unsigned long long)no_content, (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
 	     secs, secs > 0 ? (double)answered / secs : 0.0);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);

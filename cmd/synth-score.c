@@ -559,9 +559,9 @@ static void judge_ordered(void *arg, struct emit *e)
 		struct chat_done d;
 		while (chat_take(set->client, &d)) {
 			struct judging *j = &jg[d.tag];
-			struct json_value first, content;
-			if (d.ok && chat_first_choice(d.body.buf, d.body.len, &first, &content)) {
-				j->score = judge_answer(content.p, content.len, &j->judge);
+			struct chat_answer a;
+			if (d.outcome == CHAT_ANSWER && chat_answer_read(d.body.buf, d.body.len, &a)) {
+				j->score = judge_answer(a.content.p, a.content.len, &j->judge);
 				j->state = JUDGE_ANSWERED;
 				if (set->resume)
 					journal_judgement(set, &e->side, j, &line);

@@ -226,7 +226,8 @@ static void start_ready(struct chat_client *c)
 	c->nwait = k;
 }
 
-static void finish(struct chat_client *c, struct req *r, int ok, long status, const char *error)
+static void finish(struct chat_client *c, struct req *r, enum chat_outcome outcome, long status,
+		   const char *error)
 {
 	if (c->ndone == c->cdone) {
 		/* Reuse the space of what was taken. */
@@ -243,26 +244,43 @@ static void finish(struct chat_client *c, struct req *r, int ok, long status, co
 	struct chat_done *d = &c->done[c->ndone++];
 	memset(d, 0, sizeof(*d));
 	d->tag = r->tag;
-	d->ok = ok;
+	d->outcome = outcome;
 	d->status = status;
 	d->attempts = r->attempts;
-	d->body = r->resp;	/* the buffer moves to the caller */
-	strbuf_init(&r->resp);
+	if (outcome != CHAT_FAILED) {
+		d->body = r->resp;	/* the buffer moves to the caller */
+		strbuf_init(&r->resp);
+	} else {
+		strbuf_init(&d->body);
+	}
 	snprintf(d->error, sizeof(d->error), "%s", error ? error : "");
 	req_free(r);
 }
 
-/* Is body a chat completion: an object whose choices[0].message.content
- * is a string? */
-int chat_first_choice(const char *body, size_t n, struct json_value *choice,
-		      struct json_value *content)
+int chat_answer_read(const char *body, size_t n, struct chat_answer *a)
 {
 	struct json_value choices;
 	size_t pos = 0;
-	return json_get(body, n, "choices", &choices) && choices.type == JSON_ARRAY &&
-	       json_array_next(&choices, &pos, choice) && choice->type == JSON_OBJECT &&
-	       json_get(choice->p, choice->len, "message.content", content) &&
-	       content->type == JSON_STRING;
+	memset(a, 0, sizeof(*a));
+	if (!json_get(body, n, "choices", &choices) || choices.type != JSON_ARRAY ||
+	    !json_array_next(&choices, &pos, &a->choice) || a->choice.type != JSON_OBJECT) {
+		memset(a, 0, sizeof(*a));
+		return 0;
+	}
+	const char *p = a->choice.p;
+	size_t len = a->choice.len;
+	json_get(p, len, "message.content", &a->content);
+	json_get(p, len, "finish_reason", &a->finish_reason);
+	if (!json_get(p, len, "message.refusal", &a->refusal) || a->refusal.type != JSON_STRING)
+		a->refusal.type = JSON_NONE;
+	/* Both names, the one that holds a string. */
+	if ((!json_get(p, len, "message.reasoning_content", &a->reasoning) ||
+	     a->reasoning.type != JSON_STRING) &&
+	    (!json_get(p, len, "message.reasoning", &a->reasoning) || a->reasoning.type != JSON_STRING))
+		a->reasoning.type = JSON_NONE;
+	if (!json_get(body, n, "usage", &a->usage) || a->usage.type != JSON_OBJECT)
+		a->usage.type = JSON_NONE;
+	return 1;
 }
 
 /* Append to out what a person can read of s[0..n): control characters
@@ -343,12 +361,32 @@ void chat_server_message(const char *body, size_t n, struct strbuf *out)
 	}
 }
 
-static int is_completion(const struct strbuf *body)
+/* What a 200's body is: a chat completion with content, one without
+ * content but with a finish_reason (then *why says so, with a refusal),
+ * or neither (-1). */
+static int answer_kind(const struct strbuf *body, char *why, size_t cap)
 {
 	struct json_error err;
-	struct json_value choice, content;
-	return body->len && json_check_record(body->buf, body->len, &err) == 0 &&
-	       chat_first_choice(body->buf, body->len, &choice, &content);
+	struct chat_answer a;
+	if (!body->len || json_check_record(body->buf, body->len, &err) < 0 ||
+	    !chat_answer_read(body->buf, body->len, &a))
+		return -1;
+	if (a.content.type == JSON_STRING)
+		return CHAT_ANSWER;
+	if (a.finish_reason.type != JSON_STRING)
+		return -1;
+	struct strbuf m = STRBUF_INIT, v = STRBUF_INIT;
+	strbuf_addstr(&m, "no content, finish_reason ");
+	strbuf_add(&m, a.finish_reason.p, a.finish_reason.len < 40 ? a.finish_reason.len : 40);
+	if (a.refusal.type == JSON_STRING) {
+		json_decode_string(&a.refusal, &v);
+		strbuf_addstr(&m, ": refused: ");
+		add_readable(&m, v.buf, v.len, CHAT_MESSAGE_MAX);
+	}
+	snprintf(why, cap, "%s", m.buf);
+	strbuf_release(&m);
+	strbuf_release(&v);
+	return CHAT_NO_CONTENT;
 }
 
 /* One transfer ended: success, a retry, or a failure for good. */
@@ -368,14 +406,17 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 		snprintf(why, sizeof(why), "%s", r->curl_error[0] ? r->curl_error :
 			 curl_easy_strerror(code));
 	} else if (status == 200) {
-		if (is_completion(&r->resp)) {
+		int kind = answer_kind(&r->resp, why, sizeof(why));
+		if (kind >= 0) {
+			/* An answer, with content or not, is the server
+			 * working. */
 			c->last_success = now_seconds();
 			c->failed_since = 0;
 			if (c->limit < c->cfg.concurrency)
 				c->limit += 1 / c->limit;
 			if (c->limit > c->cfg.concurrency)
 				c->limit = c->cfg.concurrency;
-			finish(c, r, 1, status, NULL);
+			finish(c, r, (enum chat_outcome)kind, status, kind == CHAT_ANSWER ? NULL : why);
 			return;
 		}
 		snprintf(why, sizeof(why), "HTTP 200 with an answer that is not a chat completion");
@@ -400,7 +441,7 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 		int head = colon ? (int)(colon - why) : (int)strlen(why);
 		snprintf(final, sizeof(final), "%.*s, after %u attempt%s%s", head, why, r->attempts,
 			 r->attempts == 1 ? "" : "s", colon ? colon : "");
-		finish(c, r, 0, status, final);
+		finish(c, r, CHAT_FAILED, status, final);
 		return;
 	}
 	/* Exponential backoff with jitter: half the delay fixed, half drawn. */

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "strbuf.h"
 
 struct chat_config {
@@ -40,17 +41,44 @@ struct chat_config {
 /* The most bytes of a server's message that an error quotes. */
 #define CHAT_MESSAGE_MAX 200
 
+/* What a finished request came to. */
+enum chat_outcome {
+	CHAT_ANSWER,	/* a chat completion whose first choice has content */
+	CHAT_NO_CONTENT, /* a chat completion whose first choice has none but a
+			 * finish_reason (a refusal, a content filter, tool
+			 * calls, cut off while thinking): the same request
+			 * would get the same, so it is not retried */
+	CHAT_FAILED,	/* no chat completion: an error, or the last attempt */
+};
+
 /* A finished request. */
 struct chat_done {
 	uint64_t tag;
-	int ok;			/* the body is a chat completion */
+	enum chat_outcome outcome;
 	long status;		/* the last HTTP status, 0 when none came */
 	unsigned attempts;
-	struct strbuf body;	/* the answer's body (ok), owned by the caller */
-	/* Why not (not ok): "HTTP 404, after 1 attempt: The model `x` does
-	 * not exist.", the status, the attempts and the server's message. */
+	struct strbuf body;	/* the answer's body (CHAT_ANSWER, CHAT_NO_CONTENT),
+				 * owned by the caller */
+	/* Why not (not CHAT_ANSWER): "HTTP 404, after 1 attempt: The model
+	 * `x` does not exist.", the status, the attempts and the server's
+	 * message; or "no content, finish_reason \"length\"" and what the
+	 * server said instead (a refusal). */
 	char error[CHAT_MESSAGE_MAX + 96];
 };
+
+/* The parts of a chat completion that synth reads, each JSON_NONE when
+ * the answer has none: its first choice (an object), that choice's
+ * message.content, finish_reason and message.refusal, its reasoning
+ * (message.reasoning_content, as llama-server and vLLM before 0.11 write
+ * it, or message.reasoning, as vLLM from 0.11 and Ollama do; a string),
+ * and the answer's usage (an object). The values point into the body. */
+struct chat_answer {
+	struct json_value choice, content, finish_reason, refusal, reasoning, usage;
+};
+
+/* Read the chat completion body[0..n) (checked JSON): 1 when its
+ * choices[0] is an object, with *a filled; else 0. */
+int chat_answer_read(const char *body, size_t n, struct chat_answer *a);
 
 struct chat_client;
 
@@ -68,13 +96,6 @@ size_t chat_pending(const struct chat_client *c);
  * finishes. Returns 0, or -1 when the circuit breaker stopped the client
  * (*why says so). */
 int chat_run(struct chat_client *c, double wait, struct strbuf *why);
-
-/* In a chat-completion body (a checked JSON object; a finished ok
- * request's), its first choice (an object) and that choice's
- * message.content (a string): 1 when both are there, else 0. */
-struct json_value;
-int chat_first_choice(const char *body, size_t n, struct json_value *choice,
-		      struct json_value *content);
 
 /* What a server said about an error, in the body[0..n) of its answer,
  * appended to out: error.message, or error, message or detail when a

@@ -65,10 +65,12 @@
 #include "strbuf.h"
 
 enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400, MODEL404, CTX400, AUTH401,
-	     MAXTOK400, HTML502, LOADING };
+	     MAXTOK400, HTML502, LOADING, LENGTH, REASONING, THINKCUT, EMPTYTHINK, REFUSAL, FILTER,
+	     TOOLCALLS };
 static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
 					   "trunc", "slow", "400", "model404", "ctx400", "auth401",
-					   "maxtok400", "html502", "loading" };
+					   "maxtok400", "html502", "loading", "length", "reasoning",
+					   "thinkcut", "emptythink", "refusal", "filter", "toolcalls" };
 
 enum flavor { PLAIN, LLAMA, VLLM, OLLAMA, OPENAI };
 static const char *const flavor_names[] = { "plain", "llama", "vllm", "ollama", "openai" };
@@ -261,8 +263,22 @@ static void respond_error(struct conn *c, enum fault f, const char *body, size_t
 	strbuf_release(&msg);
 }
 
-/* The answer to a good request, or a 400. */
-static void answer(struct conn *c, const char *body, size_t n)
+/* The answer to a good request, or a 400: its text is "answer to:
+ * CONTENT (seed S)", CONTENT the last message's. Fault f, one of the
+ * answers below, shapes it; the flavor gives the members each server
+ * writes around it (llama.cpp tools/server/server.cpp's
+ * to_json_oaicompat_chat() and common/chat.cpp, reasoning_content, b6000;
+ * vLLM protocol.py's ChatCompletionResponse and ChatMessage, reasoning,
+ * v0.11; Ollama openai/openai.go's ChatCompletion and Message, reasoning,
+ * v0.12; OpenAI's chat completion object, refusal and annotations):
+ *   length     the first half of the text, finish_reason "length"
+ *   reasoning  the text, and "thinking about: CONTENT" as reasoning
+ *   thinkcut   no content (llama-server: ""), the reasoning, "length"
+ *   emptythink content "", the reasoning, "stop"
+ *   refusal    content null, refusal "I'm sorry, I can't help with that."
+ *   filter     content null, finish_reason "content_filter"
+ *   toolcalls  content null, a tool call, finish_reason "tool_calls" */
+static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 {
 	struct json_error err;
 	struct json_value msgs, last = { 0 }, el, content, model, seed;
@@ -276,31 +292,108 @@ static void answer(struct conn *c, const char *body, size_t n)
 	while (json_array_next(&msgs, &pos, &el))
 		if (el.type == JSON_OBJECT)
 			last = el;
-	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
-	strbuf_addstr(&text, "answer to: ");
+	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, asked = STRBUF_INIT, think = STRBUF_INIT;
 	if (last.p && json_get(last.p, last.len, "content", &content) && content.type == JSON_STRING)
-		json_decode_string(&content, &text);
+		json_decode_string(&content, &asked);
+	strbuf_addstr(&text, "answer to: ");
+	strbuf_add(&text, asked.buf, asked.len);
 	strbuf_addstr(&text, " (seed ");
 	if (json_get(body, n, "seed", &seed))
 		strbuf_add(&text, seed.p, seed.len);
 	else
 		strbuf_addstr(&text, "none");
 	strbuf_addc(&text, ')');
+	if (f == LENGTH)
+		strbuf_setlen(&text, text.len / 2);
 	for (size_t i = 0; i < text.len; i++)
 		words += text.buf[i] == ' ';
-	strbuf_addstr(&out, "{\"id\":\"chatcmpl-test\",\"object\":\"chat.completion\",\"model\":");
+	strbuf_addstr(&think, "thinking about: ");
+	strbuf_add(&think, asked.buf, asked.len);
+	int null_content = f == REFUSAL || f == FILTER || f == TOOLCALLS || (f == THINKCUT && flavor != LLAMA);
+	int empty_content = f == EMPTYTHINK || (f == THINKCUT && flavor == LLAMA);
+	int thinks = f == REASONING || f == THINKCUT || f == EMPTYTHINK;
+	const char *finish = f == LENGTH || f == THINKCUT ? "length" : f == FILTER ? "content_filter" :
+			     f == TOOLCALLS ? "tool_calls" : "stop";
+	size_t ptok = n / 8, ctok = words + 1 + (thinks ? 5 : 0);
+
+	strbuf_addstr(&out, "{\"id\":\"chatcmpl-test\",\"object\":\"chat.completion\",");
+	if (flavor != PLAIN)
+		strbuf_addstr(&out, "\"created\":1765000000,");
+	strbuf_addstr(&out, "\"model\":");
 	if (json_get(body, n, "model", &model))
 		strbuf_add(&out, model.p, model.len);
 	else
 		strbuf_addstr(&out, "null");
+	if (flavor == OLLAMA)
+		strbuf_addstr(&out, ",\"system_fingerprint\":\"fp_ollama\"");
 	strbuf_addstr(&out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
-	json_add_string(&out, text.buf, text.len);
-	strbuf_addf(&out, "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%zu,"
-		    "\"completion_tokens\":%zu,\"total_tokens\":%zu}}", n / 8, words + 1,
-		    n / 8 + words + 1);
+	if (null_content)
+		strbuf_addstr(&out, "null");
+	else if (empty_content)
+		strbuf_addstr(&out, "\"\"");
+	else
+		json_add_string(&out, text.buf, text.len);
+	if (flavor == OPENAI || flavor == VLLM) {
+		strbuf_addstr(&out, ",\"refusal\":");
+		if (f == REFUSAL)
+			json_add_cstr(&out, "I'm sorry, I can't help with that.");
+		else
+			strbuf_addstr(&out, "null");
+	} else if (f == REFUSAL) {
+		strbuf_addstr(&out, ",\"refusal\":\"I'm sorry, I can't help with that.\"");
+	}
+	if (flavor == OPENAI)
+		strbuf_addstr(&out, ",\"annotations\":[]");
+	if (flavor == VLLM)
+		strbuf_addstr(&out, ",\"annotations\":null,\"audio\":null,\"function_call\":null");
+	if (f == TOOLCALLS)
+		strbuf_addstr(&out, ",\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+			      "\"function\":{\"name\":\"lookup\",\"arguments\":\"{}\"}}]");
+	else if (flavor == VLLM)
+		strbuf_addstr(&out, ",\"tool_calls\":[]");
+	if (thinks || flavor == VLLM) {
+		strbuf_addstr(&out, flavor == LLAMA || flavor == PLAIN ? ",\"reasoning_content\":" :
+			      ",\"reasoning\":");
+		if (thinks)
+			json_add_string(&out, think.buf, think.len);
+		else
+			strbuf_addstr(&out, "null");
+	}
+	strbuf_addstr(&out, "}");
+	if (flavor == OPENAI || flavor == VLLM)
+		strbuf_addstr(&out, ",\"logprobs\":null");
+	strbuf_addf(&out, ",\"finish_reason\":\"%s\"", finish);
+	if (flavor == VLLM)
+		strbuf_addstr(&out, ",\"stop_reason\":null");
+	strbuf_addstr(&out, "}]");
+	if (flavor == LLAMA)
+		strbuf_addf(&out, ",\"usage\":{\"completion_tokens\":%zu,\"prompt_tokens\":%zu,"
+			    "\"total_tokens\":%zu,\"prompt_tokens_details\":{\"cached_tokens\":0}}",
+			    ctok, ptok, ptok + ctok);
+	else if (flavor == VLLM)
+		strbuf_addf(&out, ",\"service_tier\":null,\"system_fingerprint\":null,\"usage\":"
+			    "{\"prompt_tokens\":%zu,\"total_tokens\":%zu,\"completion_tokens\":%zu,"
+			    "\"prompt_tokens_details\":null},\"prompt_logprobs\":null,\"kv_transfer_params\":null",
+			    ptok, ptok + ctok, ctok);
+	else if (flavor == OPENAI)
+		strbuf_addf(&out, ",\"usage\":{\"prompt_tokens\":%zu,\"completion_tokens\":%zu,"
+			    "\"total_tokens\":%zu,\"prompt_tokens_details\":{\"cached_tokens\":0,"
+			    "\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":%d,"
+			    "\"audio_tokens\":0,\"accepted_prediction_tokens\":0,"
+			    "\"rejected_prediction_tokens\":0}},\"service_tier\":\"default\","
+			    "\"system_fingerprint\":null", ptok, ctok, ptok + ctok, thinks ? 5 : 0);
+	else
+		strbuf_addf(&out, ",\"usage\":{\"prompt_tokens\":%zu,\"completion_tokens\":%zu,"
+			    "\"total_tokens\":%zu}", ptok, ctok, ptok + ctok);
+	if (flavor == LLAMA)
+		strbuf_addstr(&out, ",\"system_fingerprint\":\"b6000-test\",\"timings\":{\"prompt_n\":1,"
+			      "\"predicted_n\":1}");
+	strbuf_addc(&out, '}');
 	respond(c, 200, "OK", NULL, out.buf, out.len, out.len);
 	strbuf_release(&text);
 	strbuf_release(&out);
+	strbuf_release(&asked);
+	strbuf_release(&think);
 }
 
 /* A whole request in c->in: take it out and queue what it gets. Returns
@@ -376,14 +469,18 @@ static int handle(struct conn *c)
 			break;
 		case SLOW:
 			c->due += slow_ms / 1000.0;
-			answer(c, body, clen);
+			answer(c, body, clen, OK);
 			break;
 		case F400: respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e)); break;
 		case MODEL404: case CTX400: case AUTH401: case MAXTOK400: case HTML502:
 			respond_error(c, f, body, clen, NULL);
 			break;
 		case LOADING: respond_error(c, f, body, clen, NULL); break;
-		case OK: answer(c, body, clen); break;
+		case LENGTH: case REASONING: case THINKCUT: case EMPTYTHINK: case REFUSAL: case FILTER:
+		case TOOLCALLS:
+		case OK:
+			answer(c, body, clen, f);
+			break;
 		}
 	}
 	if (log_file) {

@@ -606,3 +606,48 @@ fails_with() {
 	[[ "$e" == "HTTP 500, after 1 attempt: first line 0000"*"..." ]] || fail "$e"
 	[ "${#e}" -le 240 ] || fail "${#e} bytes: $e"
 }
+
+# answers_with FLAVOR FAULT [ARGS...]: prompts p1 and p2 against a
+# server of FLAVOR that answers FAULT to the prompt of p2, with retries
+# to spare; leaves out.jsonl, rej.jsonl, the status in status, stderr in
+# output and lines, and the server's log in log.
+answers_with() {
+	local flavor=$1 fault=$2
+	shift 2
+	start_server --flavor "$flavor" --always "$fault" --match "number 2"
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 3 --backoff 0.01 \
+		--rejects rej.jsonl -o out.jsonl "$@" prompts.jsonl
+	output=$stderr
+	lines=("${stderr_lines[@]}")
+	log=$(awk '{ print $1 }' server.log | sort | tr '\n' ' ')
+	teardown
+	SERVER_PID=
+	rm -f port server.log
+}
+
+@test "complete: an answer without content is not asked again; it goes to --rejects with its finish_reason and refusal" {
+	answers_with openai refusal
+	assert_equal "$status" 0
+	assert_equal "$log" "ok refusal "
+	assert_equal "$(jq -r .id out.jsonl)" p1-1
+	assert_equal "$(jq -c .reject rej.jsonl)" \
+		"{\"reason\":\"no content\",\"error\":\"no content, finish_reason \\\"stop\\\": refused: I'm sorry, I can't help with that.\",\"finish_reason\":\"stop\",\"refusal\":\"I'm sorry, I can't help with that.\",\"sample\":1,\"file\":\"prompts.jsonl\",\"line\":2}"
+	assert_line "synth-gen: warning: prompts.jsonl:2: sample 1: no content, finish_reason \"stop\": refused: I'm sorry, I can't help with that."
+	assert_line "synth-gen: warning: 1 answer without content, not written; the prompts are in the --rejects file"
+	answers_with openai filter
+	assert_equal "$log" "filter ok "
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.finish_reason]' rej.jsonl)" '["p2","no content","content_filter"]'
+	answers_with vllm toolcalls
+	assert_equal "$log" "ok toolcalls "
+	assert_equal "$(jq -c '[.id, .reject.finish_reason]' rej.jsonl)" '["p2","tool_calls"]'
+	# vLLM cut off while thinking: the reasoning is kept in the reject.
+	answers_with vllm thinkcut
+	assert_equal "$log" "ok thinkcut "
+	assert_equal "$(jq -c '[.id, .reject.finish_reason, .reject.reasoning]' rej.jsonl)" '["p2","length","thinking about: question number 2"]'
+	# An error that would come again is not retried either: 400 to 404.
+	answers_with vllm model404
+	assert_equal "$status" 1
+	assert_equal "$log" "model404 ok "
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.status]' rej.jsonl)" '["p2","request failed",404]'
+}
