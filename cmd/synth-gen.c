@@ -41,7 +41,8 @@
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
 	KEY_TEMPERATURE, KEY_TOP_P, KEY_URL, KEY_MODEL, KEY_SYSTEM, KEY_MAX_TOKENS,
-	KEY_CONCURRENCY, KEY_SAMPLES, KEY_RETRIES, KEY_TIMEOUT, KEY_BACKOFF, KEY_BREAKER, KEY_RESUME
+	KEY_CONCURRENCY, KEY_SAMPLES, KEY_RETRIES, KEY_TIMEOUT, KEY_BACKOFF, KEY_BREAKER, KEY_RESUME,
+	KEY_DROP_TRUNCATED
 };
 
 enum mode { PROMPTS = 1, MARKOV = 2, COMPLETE = 4 };
@@ -74,6 +75,7 @@ static const struct cli_option options[] = {
 	{ "backoff", KEY_BACKOFF, "S", "complete: wait S seconds before the first retry, doubling (default: 0.5)" },
 	{ "breaker", KEY_BREAKER, "S", "complete: stop when no request succeeded for S seconds (default: 60)" },
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
+	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
 	CLI_OPT_FIELD,
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -786,6 +788,7 @@ struct complete {
 	struct strbuf system;	/* the system message, as a JSON string; empty: none */
 	double temperature, top_p;
 	int has_temperature, has_top_p, resume;
+	int drop_truncated;	/* --drop-truncated */
 	uint64_t max_tokens;	/* 0: not sent */
 	unsigned samples;
 	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
@@ -802,6 +805,8 @@ struct item {
 	struct strbuf result;	/* the output line, or the error */
 	struct strbuf answer;	/* no content: the answer's reject members */
 	long status;		/* failed: the last HTTP status, 0 none */
+	const char *reason;	/* no content: the reject's reason */
+	int truncated;		/* answered, finish_reason "length" */
 	const char *file;
 	uint64_t lineno;
 };
@@ -1052,7 +1057,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_init(&win[i].answer);
 	}
 	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, msg = STRBUF_INIT;
-	uint64_t answered = 0, no_content = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
+	uint64_t answered = 0, no_content = 0, truncated = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
 	int fi = 0, rc = 0, stopped = 0, reading = 1;
 	int io_failed = 0;	/* an input not read, or the output not written */
 	struct input in;
@@ -1153,13 +1158,30 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		struct chat_done d;
 		while (chat_take(chat, &d)) {
 			struct item *it = &win[d.tag % cap];
-			if (d.outcome == CHAT_ANSWER) {
+			struct chat_answer a;
+			if (d.outcome == CHAT_ANSWER && chat_answer_read(d.body.buf, d.body.len, &a) &&
+			    a.content.len == 2) {
+				/* "": all of it reasoning, or nothing. The same
+				 * request would get the same. */
+				strbuf_reset(&it->result);
+				strbuf_addstr(&it->result, "empty content, finish_reason ");
+				if (a.finish_reason.type == JSON_STRING)
+					strbuf_add(&it->result, a.finish_reason.p, a.finish_reason.len);
+				else
+					strbuf_addstr(&it->result, "null");
+				no_content_members(&d.body, &it->answer);
+				it->reason = "empty answer";
+				it->state = NO_CONTENT;
+			} else if (d.outcome == CHAT_ANSWER) {
+				it->truncated = a.finish_reason.type == JSON_STRING &&
+						a.finish_reason.len == 8 && !memcmp(a.finish_reason.p, "\"length\"", 8);
 				answer_record(g, it, &d.body);
 				it->state = ANSWERED;
 			} else if (d.outcome == CHAT_NO_CONTENT) {
 				strbuf_reset(&it->result);
 				strbuf_addstr(&it->result, d.error);
 				no_content_members(&d.body, &it->answer);
+				it->reason = "no content";
 				it->state = NO_CONTENT;
 			} else {
 				strbuf_reset(&it->result);
@@ -1171,7 +1193,20 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		}
 		while (head < tail && win[head % cap].state != WAITING) {
 			struct item *it = &win[head % cap];
-			if (it->state == ANSWERED) {
+			if (it->state == ANSWERED && it->truncated && g->drop_truncated) {
+				truncated++;
+				struct strbuf info = STRBUF_INIT;
+				strbuf_addf(&info, "{\"reason\":\"truncated\",\"finish_reason\":\"length\","
+					    "\"sample\":%u,\"file\":", it->sample);
+				json_add_cstr(&info, it->file);
+				strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
+				json_set_member(&msg, it->result.buf, it->result.len - 1, "reject", info.buf,
+						info.len);
+				strbuf_addc(&msg, '\n');
+				output_write(&rejects, msg.buf, msg.len);
+				strbuf_release(&info);
+			} else if (it->state == ANSWERED) {
+				truncated += it->truncated;
 				if (sink_write(&sink, it->result.buf, it->result.len) < 0) {
 					rc = io_failed = 1;
 					stopped = 1;
@@ -1181,7 +1216,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 				no_content++;
 				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
 					it->sample, it->result.buf);
-				item_reject(it, "no content", &it->answer, &rejects, &msg);
+				item_reject(it, it->reason, &it->answer, &rejects, &msg);
 			} else if (it->state == FAILED) {
 				failed++;
 				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
@@ -1259,9 +1294,15 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		warning("%llu answer%s without content, not written%s", (unsigned long long)no_content,
 			no_content == 1 ? "" : "s",
 			g->common.rejects ? "; the prompts are in the --rejects file" : "");
-	info("%llu records in, %llu answers out, %llu without content, %llu failed, %llu invalid, "
-	     "%llu already done; %.2f s (%.0f answers/s)", (unsigned long long)records,
-	     (unsigned long long)answered, (unsigned long long)no_content, (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
+	if (truncated)
+		warning("%llu answer%s cut off at the token limit (finish_reason \"length\"), %s",
+			(unsigned long long)truncated, truncated == 1 ? "" : "s",
+			!g->drop_truncated ? "kept (--drop-truncated leaves them out)" :
+			g->common.rejects ? "not written; they are in the --rejects file" : "not written");
+	info("%llu records in, %llu answers out, %llu truncated, %llu without content, %llu failed, "
+	     "%llu invalid, %llu already done; %.2f s (%.0f answers/s)", (unsigned long long)records,
+	     (unsigned long long)answered, (unsigned long long)truncated, (unsigned long long)no_content,
+	     (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
 	     secs, secs > 0 ? (double)answered / secs : 0.0);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);
@@ -1277,7 +1318,7 @@ static int option_modes(int key)
 	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
 	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_CONCURRENCY:
 	case KEY_SAMPLES: case KEY_RETRIES: case KEY_TIMEOUT: case KEY_BACKOFF: case KEY_BREAKER:
-	case KEY_RESUME: return COMPLETE;
+	case KEY_RESUME: case KEY_DROP_TRUNCATED: return COMPLETE;
 	default: return PROMPTS | MARKOV | COMPLETE;
 	}
 }
@@ -1342,6 +1383,7 @@ int main(int argc, char **argv)
 		case KEY_BACKOFF: cp.chat.backoff = cli_double("--backoff", arg, 0, 3600); break;
 		case KEY_BREAKER: cp.chat.breaker_seconds = cli_double("--breaker", arg, 0, 86400); break;
 		case KEY_RESUME: cp.resume = 1; break;
+		case KEY_DROP_TRUNCATED: cp.drop_truncated = 1; break;
 		default: BUG("option %d", key);
 		}
 	}

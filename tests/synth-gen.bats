@@ -651,3 +651,29 @@ answers_with() {
 	assert_equal "$log" "model404 ok "
 	assert_equal "$(jq -c '[.id, .reject.reason, .reject.status]' rej.jsonl)" '["p2","request failed",404]'
 }
+
+@test "complete: truncated answers are counted and kept, or dropped with --drop-truncated; an empty answer is rejected" {
+	answers_with llama length -v
+	assert_equal "$status" 0
+	assert_equal "$(jq -c '[.id, .text, .synth.finish_reason]' out.jsonl | tr '\n' ' ')" \
+		'["p1-1","answer to: question number 1 (seed 0)","stop"] ["p2-1","answer to: questio","length"] '
+	assert_line 'synth-gen: warning: 1 answer cut off at the token limit (finish_reason "length"), kept (--drop-truncated leaves them out)'
+	assert_line --regexp '^synth-gen: 2 records in, 2 answers out, 1 truncated, 0 without content, 0 failed, '
+	answers_with llama length --drop-truncated -v
+	assert_equal "$status" 0
+	assert_equal "$(jq -r .id out.jsonl)" p1-1
+	assert_equal "$(jq -c '[.id, .text, .reject.reason, .reject.line]' rej.jsonl)" '["p2-1","answer to: questio","truncated",2]'
+	assert_line 'synth-gen: warning: 1 answer cut off at the token limit (finish_reason "length"), not written; they are in the --rejects file'
+	assert_line --regexp '^synth-gen: 2 records in, 1 answers out, 1 truncated, '
+	# llama-server's answer cut off while thinking: content "", all of it
+	# reasoning. Not a record with an empty text.
+	answers_with llama thinkcut
+	assert_equal "$status" 0
+	assert_equal "$log" "ok thinkcut "
+	assert_equal "$(jq -r .id out.jsonl)" p1-1
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.finish_reason, .reject.reasoning]' rej.jsonl)" \
+		'["p2","empty answer","empty content, finish_reason \"length\"","length","thinking about: question number 2"]'
+	run synth-gen markov --load x --drop-truncated -n 1
+	assert_failure 2
+	assert_output --partial "--drop-truncated is an option of synth-gen complete, not markov"
+}

@@ -34,6 +34,7 @@ complete -c synth-gen -l timeout -x -d 'complete: give a request S seconds (defa
 complete -c synth-gen -l backoff -x -d 'complete: wait S seconds before the first retry, doubling (default: 0.5)'
 complete -c synth-gen -l breaker -x -d 'complete: stop when no request succeeded for S seconds (default: 60)'
 complete -c synth-gen -l resume -d 'complete: finish the -o file of a run that stopped'
+complete -c synth-gen -l drop-truncated -d 'complete: answers cut off at the token limit to --rejects, not -o'
 complete -c synth-gen -s f -l field -x -d 'the text is in member NAME, a dotted path (default: text)'
 complete -c synth-gen -l id-field -x -d 'the record id is in member NAME (default: id)'
 complete -c synth-gen -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst)'
