@@ -892,6 +892,12 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	strbuf_add(r, v.p, v.len);
 	strbuf_addstr(r, ",\"text\":");
 	strbuf_add(r, a.content.p, a.content.len);
+	/* The reasoning before the answer, whichever name the server gave
+	 * it: traces are what a distilled model learns from. */
+	if (a.reasoning.type) {
+		strbuf_addstr(r, ",\"reasoning\":");
+		strbuf_add(r, a.reasoning.p, a.reasoning.len);
+	}
 	strbuf_addstr(r, ",\"synth\":{\"generator\":\"synth-gen complete\",\"model\":");
 	json_add_cstr(r, g->model);
 	strbuf_addstr(r, ",\"parameters\":{");

@@ -677,3 +677,14 @@ answers_with() {
 	assert_failure 2
 	assert_output --partial "--drop-truncated is an option of synth-gen complete, not markov"
 }
+
+@test "complete: the reasoning is kept in its own member, whatever the server calls it" {
+	local flavor
+	for flavor in llama vllm ollama; do
+		answers_with "$flavor" reasoning
+		assert_equal "$status" 0
+		assert_equal "$(jq -c '[.id, .text, .reasoning]' out.jsonl | tr '\n' ' ')" \
+			'["p1-1","answer to: question number 1 (seed 0)",null] ["p2-1","answer to: question number 2 (seed 0)","thinking about: question number 2"] '
+		assert_equal "$(jq -c 'keys_unsorted' out.jsonl | tail -n 1)" '["id","prompt","text","reasoning","synth"]'
+	done
+}
