@@ -35,7 +35,7 @@
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
-	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME
+	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS
 };
 
 static const struct cli_option options[] = {
@@ -53,6 +53,8 @@ static const struct cli_option options[] = {
 	{ "judge", KEY_JUDGE, "URL", "grade each record with an OpenAI-compatible server" },
 	{ "model", KEY_MODEL, "NAME", "the judge's model" },
 	{ "rubric", KEY_RUBRIC, "FILE", "the judge's rubric (default: an additive 5-point scale)" },
+	{ "judge-temperature", KEY_JUDGE_TEMPERATURE, "T", "the judge samples at temperature T (default: 0)" },
+	{ "judge-max-tokens", KEY_JUDGE_MAX_TOKENS, "N", "the judge writes N tokens at most (default: the server's)" },
 	{ "concurrency", KEY_CONCURRENCY, "N", "N judge requests in flight at most (default: 16)" },
 	{ "retries", KEY_RETRIES, "N", "retry a failed judge request N times (default: 5)" },
 	{ "timeout", KEY_TIMEOUT, "S", "give a judge request S seconds (default: 300)" },
@@ -174,6 +176,8 @@ struct group {
 struct settings {
 	struct cli_common common;
 	const char *judge, *model, *rubric_file;
+	double judge_temperature;	/* sent with every request */
+	uint64_t judge_max_tokens;	/* 0: not sent */
 	struct strbuf rubric;
 	struct chat_config chat;
 	struct chat_client *client;
@@ -411,7 +415,7 @@ static size_t pending_at(const struct strbuf *side, size_t off, struct pending *
 }
 
 /* The judge's request body for a record's message (a JSON string): the
- * model, the message and the seed. Under --resume its hash is the key of
+ * model, the message, the seed, the temperature and max_tokens. Under --resume its hash is the key of
  * the answer, so that a changed record, rubric, model or seed is asked
  * again. */
 static void judge_request(const struct settings *set, const char *msg, size_t n, struct strbuf *body)
@@ -423,6 +427,12 @@ static void judge_request(const struct settings *set, const char *msg, size_t n,
 	strbuf_add(body, msg, n);
 	strbuf_addstr(body, "}],\"seed\":");
 	json_add_u64(body, set->common.seed);
+	strbuf_addstr(body, ",\"temperature\":");
+	json_add_double(body, set->judge_temperature);
+	if (set->judge_max_tokens) {
+		strbuf_addstr(body, ",\"max_tokens\":");
+		json_add_u64(body, set->judge_max_tokens);
+	}
 	strbuf_addc(body, '}');
 }
 
@@ -593,9 +603,11 @@ static void judge_ordered(void *arg, struct emit *e)
 		int failed = p.failed;
 		strbuf_reset(&member);
 		strbuf_add(&member, reasons, p.reasons_len);
-		for (int k = 0; k < 2 && !isnan(score); k++) {
+		/* A record the judge gave no score fails every bound on the
+		 * judge: a bound keeps what is known to be within it. */
+		for (int k = 0; k < 2; k++) {
 			double b = k ? set->max[S_JUDGE] : set->min[S_JUDGE];
-			if (isnan(b) || (k ? score <= b : score >= b))
+			if (isnan(b) || (!isnan(score) && (k ? score <= b : score >= b)))
 				continue;
 			strbuf_addf(&member, "%s\"%s_judge\"", failed ? "," : "", k ? "max" : "min");
 			failed++;
@@ -924,7 +936,7 @@ int main(int argc, char **argv)
 	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
 	size_t nmin = 0, nmax = 0;
 	const char *arg;
-	int key;
+	int key, judge_options = 0;
 	diag_init("synth-score");
 	cli_common_init(&set.common);
 	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
@@ -946,6 +958,14 @@ int main(int argc, char **argv)
 		case KEY_JUDGE: set.judge = arg; break;
 		case KEY_MODEL: set.model = arg; break;
 		case KEY_RUBRIC: set.rubric_file = arg; break;
+		case KEY_JUDGE_TEMPERATURE:
+			set.judge_temperature = cli_double("--judge-temperature", arg, 0, 100);
+			judge_options++;
+			break;
+		case KEY_JUDGE_MAX_TOKENS:
+			set.judge_max_tokens = cli_u64("--judge-max-tokens", arg, 1, UINT32_MAX);
+			judge_options++;
+			break;
 		case KEY_CONCURRENCY:
 			set.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
 			break;
@@ -957,8 +977,8 @@ int main(int argc, char **argv)
 	}
 	if (!set.annotate && !set.filter)
 		usage_error("--no-annotate writes records unchanged only with --filter");
-	if (!set.judge && (set.model || set.rubric_file))
-		usage_error("--model and --rubric go with --judge URL");
+	if (!set.judge && (set.model || set.rubric_file || judge_options))
+		usage_error("--model, --rubric, --judge-temperature and --judge-max-tokens go with --judge URL");
 	if (set.judge && !set.model)
 		usage_error("--judge needs --model NAME");
 	if (set.resume && !set.judge)

@@ -5,7 +5,7 @@
  *   llm-server --port-file FILE [--fail-first N] [--faults LIST]
  *              [--always FAULT] [--match TEXT] [--retry-after S]
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
- *              [--flavor NAME] [--error-message TEXT]
+ *              [--flavor NAME] [--error-message TEXT] [--bodies FILE]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -44,7 +44,7 @@
  * --always FAULT makes every request fail so. --match TEXT keeps the
  * faults to the requests whose body holds TEXT. --log appends a line for
  * each request: what it got, the hash of its body, and the time (seconds
- * on the monotonic clock).
+ * on the monotonic clock); --bodies appends each request's body, a line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,7 +81,7 @@ static size_t nfaults;
 static enum fault always = OK;
 static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000;
 static const char *api_key, *match, *error_message = "injected";
-static FILE *log_file;
+static FILE *log_file, *bodies_file;
 
 static enum fault parse_fault(const char *s, size_t n)
 {
@@ -483,6 +483,11 @@ static int handle(struct conn *c)
 			break;
 		}
 	}
+	if (bodies_file && post) {
+		fwrite(body, 1, clen, bodies_file);
+		fputc('\n', bodies_file);
+		fflush(bodies_file);
+	}
 	if (log_file) {
 		fprintf(log_file, "%s %016llx %.3f\n",
 			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
@@ -545,7 +550,10 @@ int main(int argc, char **argv)
 			flavor = (enum flavor)k;
 		} else if (!strcmp(a, "--always"))
 			always = parse_fault(v, strlen(v));
-		else if (!strcmp(a, "--log")) {
+		else if (!strcmp(a, "--bodies")) {
+			if (!(bodies_file = fopen(v, "a")))
+				die_errno("%s", v);
+		} else if (!strcmp(a, "--log")) {
 			if (!(log_file = fopen(v, "a")))
 				die_errno("%s", v);
 		} else if (!strcmp(a, "--faults")) {

@@ -248,7 +248,7 @@ answers() {
 	run --separate-stderr synth-score --judge "$URL" --model judge-m --min judge=3 -j 2 in.jsonl
 	assert_success
 	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .quality.judge.score, .quality.reasons]' | tr '\n' ' ')" \
-		'[1,4,[]] [2,5,[]] [3,null,[]] '
+		'[1,4,[]] [2,5,[]] [3,null,["min_judge"]] '
 	# The raw judgement is kept; the prompt and the text were sent with the rubric.
 	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.id == 3) | .quality.judge.raw' | grep -c 'additive scale of 0 to 5 points')" 1
 	printf '%s\n' "$output" | jq -r 'select(.id == 3) | .quality.judge.raw' | grep -q "Task:" || fail "no task sent"
@@ -402,4 +402,28 @@ judge_input() {
 		"synth-score: out.jsonl.partial:1: not a judgement of synth-score --judge; --resume needs the file it left"
 	[ ! -s server.log ] || fail "a request was sent"
 	[ ! -e out.jsonl ]
+}
+
+@test "--judge: a record without a score fails every bound on judge; the judge samples at --judge-temperature" {
+	start_server --bodies bodies.jsonl
+	printf '%s\n' '{"id":1,"text":"good. Score: 4"}' '{"id":2,"text":"no grade"}' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --min judge=3 in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .quality.judge.score, .quality.pass, .quality.reasons]' | tr '\n' ' ')" \
+		'[1,4,true,[]] [2,null,false,["min_judge"]] '
+	run --separate-stderr synth-score --judge "$URL" --model m --min judge=3 --max judge=4 --filter \
+		--rejects rej.jsonl in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .id)" 1
+	assert_equal "$(jq -c '[.id, .quality.reasons, .reject.reason]' rej.jsonl)" '[2,["min_judge","max_judge"],"quality"]'
+	# The requests: temperature 0 unless told, max_tokens only when told.
+	assert_equal "$(jq -c '[.temperature, .max_tokens]' bodies.jsonl | sort -u)" '[0,null]'
+	: > bodies.jsonl
+	run synth-score --judge "$URL" --model m --judge-temperature 0.3 --judge-max-tokens 200 in.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.temperature, .max_tokens, .seed]' bodies.jsonl | sort -u)" '[0.3,200,0]'
+	run synth-score --judge-temperature 0.3 in.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" --model m --judge-max-tokens 0 in.jsonl
+	assert_failure 2
 }

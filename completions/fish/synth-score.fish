@@ -26,6 +26,8 @@ complete -c synth-score -l pairs -d 'with --best-of, write a chosen/rejected pai
 complete -c synth-score -l judge -x -d 'grade each record with an OpenAI-compatible server'
 complete -c synth-score -l model -x -d 'the judge\'s model'
 complete -c synth-score -l rubric -r -F -d 'the judge\'s rubric (default: an additive 5-point scale)'
+complete -c synth-score -l judge-temperature -x -d 'the judge samples at temperature T (default: 0)'
+complete -c synth-score -l judge-max-tokens -x -d 'the judge writes N tokens at most (default: the server\'s)'
 complete -c synth-score -l concurrency -x -d 'N judge requests in flight at most (default: 16)'
 complete -c synth-score -l retries -x -d 'retry a failed judge request N times (default: 5)'
 complete -c synth-score -l timeout -x -d 'give a judge request S seconds (default: 300)'
