@@ -487,12 +487,15 @@ int chat_run(struct chat_client *c, double wait, struct strbuf *why)
 		if (t >= until || (!c->in_flight && !c->nwait))
 			return 0;
 		/* Sleep until a transfer moves, a retry is due, or the time
-		 * is up. */
+		 * is up. A request waiting for a free place is due only when
+		 * a transfer ends, which wakes the poll: counting it as due
+		 * now made a busy loop of polls that wait 0 ms. */
 		double next = until;
-		for (size_t i = 0; i < c->nwait; i++)
-			if (c->waiting[i]->not_before < next)
-				next = c->waiting[i]->not_before;
-		int ms = (int)((next - t) * 1000) + 1;
+		if (c->in_flight < (size_t)c->limit)
+			for (size_t i = 0; i < c->nwait; i++)
+				if (c->waiting[i]->not_before < next)
+					next = c->waiting[i]->not_before;
+		int ms = next > t ? (int)((next - t) * 1000) + 1 : 0;
 		if (ms > 100)
 			ms = 100;
 		curl_multi_poll(c->multi, NULL, 0, ms, NULL);

@@ -688,3 +688,28 @@ answers_with() {
 		assert_equal "$(jq -c 'keys_unsorted' out.jsonl | tail -n 1)" '["id","prompt","text","reasoning","synth"]'
 	done
 }
+
+@test "complete: requests waiting for a free place cost no CPU (no busy loop)" {
+	start_server --delay-ms 500
+	make_prompts 6
+	# Six answers of half a second each, one at a time: three seconds or
+	# more. Waiting, the client should sleep: a busy loop spent about as
+	# much CPU as the wall clock (far above the bound, even on a loaded
+	# machine), a sleeping client a few hundredths of a second.
+	/usr/bin/time -f '%e %U %S' -o time.txt synth-gen complete --url "$URL" --model m \
+		--concurrency 1 -o out.jsonl prompts.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 6
+	read -r wall user sys < time.txt
+	awk -v w="$wall" 'BEGIN { exit !(w >= 2.9) }' || fail "the run took $wall s"
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.4) }' ||
+		fail "$user s user and $sys s system CPU in $wall s"
+	# The judge waits the same way.
+	awk '{ printf "{\"id\":%d,\"text\":\"t%d. Score: 3\"}\n", NR, NR }' prompts.jsonl > judge.jsonl
+	/usr/bin/time -f '%e %U %S' -o time.txt synth-score --judge "$URL" --model m --concurrency 1 \
+		-o judged.jsonl judge.jsonl
+	assert_equal "$(jq -c .quality.judge.score judged.jsonl | sort -u)" 3
+	read -r wall user sys < time.txt
+	awk -v w="$wall" 'BEGIN { exit !(w >= 2.9) }' || fail "the run took $wall s"
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.4) }' ||
+		fail "judge: $user s user and $sys s system CPU in $wall s"
+}
