@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "chat.h"
+#include "chat_cli.h"
 #include "cli.h"
 #include "diag.h"
 #include "file_lock.h"
@@ -41,8 +42,7 @@
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
 	KEY_TEMPERATURE, KEY_TOP_P, KEY_URL, KEY_MODEL, KEY_SYSTEM, KEY_MAX_TOKENS,
-	KEY_CONCURRENCY, KEY_SAMPLES, KEY_RETRIES, KEY_TIMEOUT, KEY_BACKOFF, KEY_BREAKER, KEY_RESUME,
-	KEY_DROP_TRUNCATED
+	KEY_SAMPLES, KEY_RESUME, KEY_DROP_TRUNCATED
 };
 
 enum mode { PROMPTS = 1, MARKOV = 2, COMPLETE = 4 };
@@ -68,12 +68,15 @@ static const struct cli_option options[] = {
 	{ "model", KEY_MODEL, "NAME", "complete: the model to ask for" },
 	{ "system", KEY_SYSTEM, "FILE", "complete: a system message, from FILE" },
 	{ "max-tokens", KEY_MAX_TOKENS, "N", "complete: at most N tokens an answer" },
-	{ "concurrency", KEY_CONCURRENCY, "N", "complete: N requests in flight at most (default: 16)" },
+	CHAT_OPT_CONCURRENCY("complete: "),
 	{ "samples", KEY_SAMPLES, "K", "complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
-	{ "retries", KEY_RETRIES, "N", "complete: retry a failed request N times (default: 5)" },
-	{ "timeout", KEY_TIMEOUT, "S", "complete: give a request S seconds (default: 300)" },
-	{ "backoff", KEY_BACKOFF, "S", "complete: wait S seconds before the first retry, doubling (default: 0.5)" },
-	{ "breaker", KEY_BREAKER, "S", "complete: stop when no request succeeded for S seconds (default: 60)" },
+	CHAT_OPT_RETRIES("complete: "),
+	CHAT_OPT_TIMEOUT("complete: "),
+	CHAT_OPT_BACKOFF("complete: "),
+	CHAT_OPT_BREAKER("complete: "),
+	CHAT_OPT_WAIT_READY("complete: "),
+	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
+	CHAT_OPT_MAX_RESPONSE("complete: "),
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
 	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
 	CLI_OPT_FIELD,
@@ -986,8 +989,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	if (g->resume && (!out_path || !strcmp(out_path, "-") ||
 			  (strlen(out_path) > 4 && !strcmp(out_path + strlen(out_path) - 4, ".zst"))))
 		usage_error("--resume needs -o FILE, a plain file (not .zst)");
-	const char *key = getenv("SYNTH_API_KEY");
-	g->chat.api_key = key && *key ? key : NULL;
+	chat_cli_api_key(&g->chat);
 	strbuf_init(&g->system);
 	if (g->system_file) {
 		struct strbuf text = STRBUF_INIT;
@@ -1322,10 +1324,11 @@ static int option_modes(int key)
 	case 't': case KEY_SLOT: case KEY_ALL: return PROMPTS;
 	case KEY_TRAIN: case KEY_ORDER: case KEY_SAVE: case KEY_LOAD: return MARKOV;
 	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
-	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_CONCURRENCY:
-	case KEY_SAMPLES: case KEY_RETRIES: case KEY_TIMEOUT: case KEY_BACKOFF: case KEY_BREAKER:
+	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_SAMPLES:
 	case KEY_RESUME: case KEY_DROP_TRUNCATED: return COMPLETE;
-	default: return PROMPTS | MARKOV | COMPLETE;
+	default:
+		return key >= KEY_CHAT_CONCURRENCY && key < KEY_CHAT_END ? COMPLETE :
+		       PROMPTS | MARKOV | COMPLETE;
 	}
 }
 
@@ -1333,11 +1336,8 @@ int main(int argc, char **argv)
 {
 	struct prompts g = { .count = UINT64_MAX };
 	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1 };
-	struct complete cp = {
-		.chat = { .concurrency = 16, .retries = 5, .timeout = 300, .backoff = 0.5,
-			  .backoff_max = 30, .breaker_seconds = 60 },
-		.samples = 1,
-	};
+	struct complete cp = { .samples = 1 };
+	chat_cli_init(&cp.chat);
 	const char **templates = xcalloc((size_t)argc, sizeof(*templates));
 	const char **specs = xcalloc((size_t)argc, sizeof(*specs));
 	mk.train = xcalloc((size_t)argc, sizeof(*mk.train));
@@ -1354,6 +1354,8 @@ int main(int argc, char **argv)
 		if (modes != (PROMPTS | MARKOV | COMPLETE) && !first[modes])
 			first[modes] = key;
 		used |= 1 << modes;
+		if (chat_cli_option(&cp.chat, key, arg))
+			continue;
 		switch (key) {
 		case 't': templates[ntemplates++] = arg; break;
 		case KEY_SLOT: specs[nspecs++] = arg; break;
@@ -1380,14 +1382,7 @@ int main(int argc, char **argv)
 		case KEY_MODEL: cp.model = arg; break;
 		case KEY_SYSTEM: cp.system_file = arg; break;
 		case KEY_MAX_TOKENS: cp.max_tokens = cli_u64("--max-tokens", arg, 1, UINT32_MAX); break;
-		case KEY_CONCURRENCY:
-			cp.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
-			break;
 		case KEY_SAMPLES: cp.samples = (unsigned)cli_u64("--samples", arg, 1, 10000); break;
-		case KEY_RETRIES: cp.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
-		case KEY_TIMEOUT: cp.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
-		case KEY_BACKOFF: cp.chat.backoff = cli_double("--backoff", arg, 0, 3600); break;
-		case KEY_BREAKER: cp.chat.breaker_seconds = cli_double("--breaker", arg, 0, 86400); break;
 		case KEY_RESUME: cp.resume = 1; break;
 		case KEY_DROP_TRUNCATED: cp.drop_truncated = 1; break;
 		default: BUG("option %d", key);

@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "chat.h"
+#include "chat_cli.h"
 #include "cli.h"
 #include "diag.h"
 #include "file_lock.h"
@@ -34,8 +35,8 @@
 
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
-	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
-	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS
+	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC,
+	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS
 };
 
 static const struct cli_option options[] = {
@@ -55,9 +56,14 @@ static const struct cli_option options[] = {
 	{ "rubric", KEY_RUBRIC, "FILE", "the judge's rubric (default: an additive 5-point scale)" },
 	{ "judge-temperature", KEY_JUDGE_TEMPERATURE, "T", "the judge samples at temperature T (default: 0)" },
 	{ "judge-max-tokens", KEY_JUDGE_MAX_TOKENS, "N", "the judge writes N tokens at most (default: the server's)" },
-	{ "concurrency", KEY_CONCURRENCY, "N", "N judge requests in flight at most (default: 16)" },
-	{ "retries", KEY_RETRIES, "N", "retry a failed judge request N times (default: 5)" },
-	{ "timeout", KEY_TIMEOUT, "S", "give a judge request S seconds (default: 300)" },
+	CHAT_OPT_CONCURRENCY("judge: "),
+	CHAT_OPT_RETRIES("judge: "),
+	CHAT_OPT_TIMEOUT("judge: "),
+	CHAT_OPT_BACKOFF("judge: "),
+	CHAT_OPT_BREAKER("judge: "),
+	CHAT_OPT_WAIT_READY("judge: "),
+	CHAT_OPT_MAX_RETRY_AFTER("judge: "),
+	CHAT_OPT_MAX_RESPONSE("judge: "),
 	{ "resume", KEY_RESUME, NULL, "keep the judgements in FILE.partial (-o FILE), reuse a stopped run's" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -927,9 +933,8 @@ int main(int argc, char **argv)
 {
 	struct settings set = {
 		.annotate = 1,
-		.chat = { .concurrency = 16, .retries = 5, .timeout = 300, .backoff = 0.5,
-			  .backoff_max = 30, .breaker_seconds = 60 },
 	};
+	chat_cli_init(&set.chat);
 	for (int i = 0; i < S_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
@@ -940,6 +945,10 @@ int main(int argc, char **argv)
 	diag_init("synth-score");
 	cli_common_init(&set.common);
 	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
+		if (chat_cli_option(&set.chat, key, arg)) {
+			judge_options++;
+			continue;
+		}
 		switch (key) {
 		case KEY_PRESET: add_preset(&set, arg); break;
 		case KEY_MIN: mins[nmin++] = arg; break;
@@ -966,11 +975,6 @@ int main(int argc, char **argv)
 			set.judge_max_tokens = cli_u64("--judge-max-tokens", arg, 1, UINT32_MAX);
 			judge_options++;
 			break;
-		case KEY_CONCURRENCY:
-			set.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
-			break;
-		case KEY_RETRIES: set.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
-		case KEY_TIMEOUT: set.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
 		case KEY_RESUME: set.resume = 1; break;
 		default: BUG("option %d", key);
 		}
@@ -978,7 +982,7 @@ int main(int argc, char **argv)
 	if (!set.annotate && !set.filter)
 		usage_error("--no-annotate writes records unchanged only with --filter");
 	if (!set.judge && (set.model || set.rubric_file || judge_options))
-		usage_error("--model, --rubric, --judge-temperature and --judge-max-tokens go with --judge URL");
+		usage_error("--model, --rubric and the judge's other options go with --judge URL");
 	if (set.judge && !set.model)
 		usage_error("--judge needs --model NAME");
 	if (set.resume && !set.judge)
@@ -1047,9 +1051,8 @@ int main(int argc, char **argv)
 		} else {
 			strbuf_addstr(&set.rubric, default_rubric);
 		}
-		const char *api_key = getenv("SYNTH_API_KEY");
 		set.chat.url = set.judge;
-		set.chat.api_key = api_key && *api_key ? api_key : NULL;
+		chat_cli_api_key(&set.chat);
 		set.chat.seed = set.common.seed;
 		set.client = chat_new(&set.chat);
 	}

@@ -21,6 +21,8 @@ struct req {
 	double retry_after;	/* from the last answer, seconds; 0 none */
 	CURL *easy;
 	size_t flying_at;	/* its place in the client's flying, while in flight */
+	size_t max_response;	/* the client's bound on resp */
+	int too_big;		/* the answer passed it */
 	char curl_error[CURL_ERROR_SIZE];
 };
 
@@ -38,6 +40,8 @@ struct chat_client {
 	size_t ndone, cdone, taken;
 	size_t pending;
 	double last_success;
+	double started;		/* when the client was set up */
+	int ready;		/* an answer came: the server is up */
 	unsigned failed_since;	/* attempts failed since the last success */
 	char last_error[CHAT_MESSAGE_MAX + 64];
 	struct prng rng;
@@ -46,6 +50,12 @@ struct chat_client {
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct req *r = arg;
+	/* An answer past the bound (a runaway generation, a wrong URL
+	 * that streams a file) is not buffered: the transfer fails. */
+	if (size * n > r->max_response - r->resp.len) {
+		r->too_big = 1;
+		return 0;
+	}
 	strbuf_add(&r->resp, p, size * n);
 	return size * n;
 }
@@ -108,7 +118,7 @@ struct chat_client *chat_new(const struct chat_config *cfg)
 		strbuf_release(&h);
 	}
 	c->limit = cfg->concurrency;
-	c->last_success = now_seconds();
+	c->last_success = c->started = now_seconds();
 	prng_seed(&c->rng, cfg->seed ^ 0x6a6974746572ull); /* "jitter" */
 	return c;
 }
@@ -186,6 +196,8 @@ static void start(struct chat_client *c, struct req *r)
 	r->easy = e;
 	r->attempts++;
 	r->retry_after = 0;
+	r->too_big = 0;
+	r->max_response = c->cfg.max_response ? c->cfg.max_response : (size_t)64 << 20;
 	r->curl_error[0] = '\0';
 	strbuf_reset(&r->resp);
 	curl_easy_setopt(e, CURLOPT_URL, c->url.buf);
@@ -402,7 +414,12 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	moved->flying_at = r->flying_at;
 	char why[CHAT_MESSAGE_MAX + 64];
 	int retry = 1;
-	if (code != CURLE_OK) {
+	if (code != CURLE_OK && r->too_big) {
+		/* It would be as large again. */
+		snprintf(why, sizeof(why), "an answer larger than %zu bytes (--max-response)",
+			 r->max_response);
+		retry = 0;
+	} else if (code != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s", r->curl_error[0] ? r->curl_error :
 			 curl_easy_strerror(code));
 	} else if (status == 200) {
@@ -412,6 +429,7 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 			 * working. */
 			c->last_success = now_seconds();
 			c->failed_since = 0;
+			c->ready = 1;
 			if (c->limit < c->cfg.concurrency)
 				c->limit += 1 / c->limit;
 			if (c->limit > c->cfg.concurrency)
@@ -424,6 +442,19 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 		struct strbuf m = STRBUF_INIT;
 		chat_server_message(r->resp.buf, r->resp.len, &m);
 		snprintf(why, sizeof(why), "HTTP %ld%s%s", status, m.len ? ": " : "", m.len ? m.buf : "");
+		/* A server that is still loading its model (llama-server's
+		 * 503 "Loading model" for tens of seconds after it starts)
+		 * is waited for, up to wait_ready seconds from the start,
+		 * without spending an attempt or counting for the breaker. */
+		if (status == 503 && !c->ready && strcasestr(m.buf, "loading") &&
+		    now_seconds() - c->started < c->cfg.wait_ready) {
+			strbuf_release(&m);
+			r->attempts--;
+			double d = r->retry_after > 0 && r->retry_after < 1 ? r->retry_after : 1;
+			r->not_before = now_seconds() + d;
+			wait_push(c, r);
+			return;
+		}
 		strbuf_release(&m);
 		retry = status == 408 || status == 429 || status >= 500;
 		if (status == 429 || status == 503) {
@@ -451,6 +482,8 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	d = d / 2 + d / 2 * prng_uniform(&c->rng);
 	if (r->retry_after > d)
 		d = r->retry_after;
+	if (d > c->cfg.max_retry_after)
+		d = c->cfg.max_retry_after;
 	r->not_before = now_seconds() + d;
 	/* Back in the queue in submission order is not needed: the
 	 * caller's order comes from the tags. */

@@ -35,6 +35,9 @@ struct chat_config {
 	double backoff;		/* seconds before the first retry; doubles, up to backoff_max */
 	double backoff_max;
 	double breaker_seconds;
+	double wait_ready;	/* seconds a server may answer 503 while loading its model */
+	double max_retry_after;	/* the longest Retry-After honoured, seconds */
+	size_t max_response;	/* bytes of an answer at most */
 	uint64_t seed;		/* for the jitter */
 };
 

@@ -6,6 +6,7 @@
  *              [--always FAULT] [--match TEXT] [--retry-after S]
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
  *              [--flavor NAME] [--error-message TEXT] [--bodies FILE]
+ *              [--loading-ms MS]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -28,7 +29,8 @@
  *   auth401    no key or a wrong key (also what --api-key answers)
  *   maxtok400  OpenAI's reasoning models refuse "max_tokens"
  *   html502    a proxy's HTML page before the server
- *   loading    503 while the model loads (llama-server)
+ *   loading    503 while the model loads (llama-server); --loading-ms
+ *              MS answers every request so for MS ms after the start
  * The bodies, as read in each server's source:
  *   llama.cpp tools/server/utils.hpp, format_error_response() and
  *     server.cpp's res_error(), and server.cpp's 503 while loading
@@ -66,11 +68,11 @@
 
 enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400, MODEL404, CTX400, AUTH401,
 	     MAXTOK400, HTML502, LOADING, LENGTH, REASONING, THINKCUT, EMPTYTHINK, REFUSAL, FILTER,
-	     TOOLCALLS };
+	     TOOLCALLS, HUGE };
 static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
 					   "trunc", "slow", "400", "model404", "ctx400", "auth401",
 					   "maxtok400", "html502", "loading", "length", "reasoning",
-					   "thinkcut", "emptythink", "refusal", "filter", "toolcalls" };
+					   "thinkcut", "emptythink", "refusal", "filter", "toolcalls", "huge" };
 
 enum flavor { PLAIN, LLAMA, VLLM, OLLAMA, OPENAI };
 static const char *const flavor_names[] = { "plain", "llama", "vllm", "ollama", "openai" };
@@ -79,7 +81,8 @@ static enum flavor flavor = PLAIN;
 static enum fault faults[16];
 static size_t nfaults;
 static enum fault always = OK;
-static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000;
+static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000, loading_ms;
+static double started;
 static const char *api_key, *match, *error_message = "injected";
 static FILE *log_file, *bodies_file;
 
@@ -277,7 +280,8 @@ static void respond_error(struct conn *c, enum fault f, const char *body, size_t
  *   emptythink content "", the reasoning, "stop"
  *   refusal    content null, refusal "I'm sorry, I can't help with that."
  *   filter     content null, finish_reason "content_filter"
- *   toolcalls  content null, a tool call, finish_reason "tool_calls" */
+ *   toolcalls  content null, a tool call, finish_reason "tool_calls"
+ *   huge       the text and two megabytes of "a" after it */
 static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 {
 	struct json_error err;
@@ -305,6 +309,11 @@ static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 	strbuf_addc(&text, ')');
 	if (f == LENGTH)
 		strbuf_setlen(&text, text.len / 2);
+	if (f == HUGE) {
+		strbuf_grow(&text, 2 << 20);
+		memset(text.buf + text.len, 'a', 2 << 20);
+		strbuf_setlen(&text, text.len + (2 << 20));
+	}
 	for (size_t i = 0; i < text.len; i++)
 		words += text.buf[i] == ' ';
 	strbuf_addstr(&think, "thinking about: ");
@@ -435,6 +444,8 @@ static int handle(struct conn *c)
 	int post = !strncmp(c->in.buf, "POST /v1/chat/completions ", 26);
 	int chosen = !match || memmem(body, clen, match, strlen(match));
 	enum fault f = chosen ? always : OK;
+	if (post && now_seconds() - started < loading_ms / 1000.0)
+		f = LOADING;
 	if (post && f == OK && chosen) {
 		unsigned a = attempt_of(key);
 		if (a < fail_first && nfaults)
@@ -477,7 +488,7 @@ static int handle(struct conn *c)
 			break;
 		case LOADING: respond_error(c, f, body, clen, NULL); break;
 		case LENGTH: case REASONING: case THINKCUT: case EMPTYTHINK: case REFUSAL: case FILTER:
-		case TOOLCALLS:
+		case TOOLCALLS: case HUGE:
 		case OK:
 			answer(c, body, clen, f);
 			break;
@@ -533,6 +544,8 @@ int main(int argc, char **argv)
 			retry_after = (unsigned)atoi(v);
 		else if (!strcmp(a, "--delay-ms"))
 			delay_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--loading-ms"))
+			loading_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--slow-ms"))
 			slow_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--error-message"))
@@ -568,6 +581,7 @@ int main(int argc, char **argv)
 	}
 	if (!port_file)
 		die("usage: llm-server --port-file FILE [options]");
+	started = now_seconds();
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);

@@ -713,3 +713,58 @@ answers_with() {
 	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.4) }' ||
 		fail "judge: $user s user and $sys s system CPU in $wall s"
 }
+
+@test "complete: a server loading its model (503 \"Loading model\") is waited for, up to --wait-ready" {
+	start_server --flavor llama --loading-ms 1500
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 1 --backoff 0.01 \
+		--breaker 0.5 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 "
+	grep -q '^loading ' server.log || fail "the server was never loading"
+	assert_equal "$(grep -c '^ok ' server.log)" 2
+	# Waiting less than it loads: an error that says so, after the
+	# attempts --retries allows.
+	teardown
+	rm -f port server.log
+	start_server --flavor llama --loading-ms 60000
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 1 --backoff 0.01 \
+		--wait-ready 0 --rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 503, after 2 attempts: Loading model"
+	assert_equal "$(wc -l < server.log)" 4
+}
+
+@test "complete: a Retry-After longer than --max-retry-after waits that long only; an answer past --max-response fails" {
+	start_server --fail-first 1 --faults 429 --retry-after 3000
+	make_prompts 1
+	run timeout 60 synth-gen complete --url "$URL" --model m --backoff 0.01 --max-retry-after 0.5 prompts.jsonl
+	assert_success
+	assert_equal "$(awk '{print $1}' server.log | tr '\n' ' ')" "429 ok "
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" p1-1
+	teardown
+	rm -f port server.log
+	start_server --always huge --match "number 2"
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 3 --max-response 1M \
+		--rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" p1-1
+	assert_equal "$(jq -c '[.id, .reject.error]' rej.jsonl)" '["p2","an answer larger than 1048576 bytes (--max-response), after 1 attempt"]'
+	assert_equal "$(wc -l < server.log)" 2
+	run synth-gen complete --url "$URL" --model m --max-response 10 prompts.jsonl
+	assert_failure 2
+}
+
+@test "complete and the judge: a SYNTH_API_KEY with a line break is refused, without printing it" {
+	start_server
+	make_prompts 1
+	SYNTH_API_KEY=$'s3cr3t\r\nX-Injected: 1' run --separate-stderr synth-gen complete --url "$URL" --model m prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"SYNTH_API_KEY holds a control character"* ]] || fail "$stderr"
+	[[ "$stderr" != *s3cr3t* ]] || fail "the key was printed"
+	SYNTH_API_KEY=$'s3cr3t\n' run --separate-stderr synth-score --judge "$URL" --model m <(echo '{"text":"a"}')
+	assert_failure 2
+	[[ "$stderr" != *s3cr3t* ]] || fail "the key was printed"
+	[ ! -s server.log ] || fail "a request was sent"
+}

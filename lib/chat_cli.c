@@ -1,0 +1,57 @@
+/* chat_cli.c: an LLM client's command-line options; see chat_cli.h. */
+#include "chat_cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+void chat_cli_init(struct chat_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->concurrency = 16;
+	cfg->retries = 5;
+	cfg->timeout = 300;
+	cfg->backoff = 0.5;
+	cfg->backoff_max = 30;
+	cfg->breaker_seconds = 60;
+	cfg->wait_ready = 300;
+	cfg->max_retry_after = 600;
+	cfg->max_response = 64 << 20;
+}
+
+int chat_cli_option(struct chat_config *cfg, int key, const char *arg)
+{
+	switch (key) {
+	case KEY_CHAT_CONCURRENCY:
+		cfg->concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
+		return 1;
+	case KEY_CHAT_RETRIES: cfg->retries = (unsigned)cli_u64("--retries", arg, 0, 100); return 1;
+	case KEY_CHAT_TIMEOUT: cfg->timeout = cli_double("--timeout", arg, 0.001, 86400); return 1;
+	case KEY_CHAT_BACKOFF: cfg->backoff = cli_double("--backoff", arg, 0, 3600); return 1;
+	case KEY_CHAT_BREAKER: cfg->breaker_seconds = cli_double("--breaker", arg, 0, 86400); return 1;
+	case KEY_CHAT_WAIT_READY: cfg->wait_ready = cli_double("--wait-ready", arg, 0, 86400); return 1;
+	case KEY_CHAT_MAX_RETRY_AFTER:
+		cfg->max_retry_after = cli_double("--max-retry-after", arg, 0, 86400);
+		return 1;
+	case KEY_CHAT_MAX_RESPONSE: {
+		uint64_t n = cli_size("--max-response", arg);
+		if (n < 1024 || n > (uint64_t)1 << 40)
+			usage_error("--max-response: give 1K to 1T, not '%s'", arg);
+		cfg->max_response = (size_t)n;
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+void chat_cli_api_key(struct chat_config *cfg)
+{
+	const char *key = getenv("SYNTH_API_KEY");
+	cfg->api_key = key && *key ? key : NULL;
+	for (const char *p = cfg->api_key; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			usage_error("SYNTH_API_KEY holds a control character (a line break?); "
+				    "it would not go as one header");
+}

@@ -1,0 +1,45 @@
+/* chat_cli.h: the command-line options of an LLM client, one set for
+ * every program that asks a server (synth-gen complete, synth-score
+ * --judge): their table entries, their defaults, how each is read, and
+ * the API key from the environment.
+ *
+ * A program lists the CHAT_OPT_* entries it takes in its option table,
+ * each with the words its help starts with ("complete: "), and hands
+ * every key to chat_cli_option() before its own.
+ */
+#ifndef SYNTH_CHAT_CLI_H
+#define SYNTH_CHAT_CLI_H
+
+#include "chat.h"
+#include "cli.h"
+
+/* Keys of the client's options, above those a program numbers from
+ * KEY_PROGRAM. */
+enum {
+	KEY_CHAT_CONCURRENCY = KEY_PROGRAM + 256, KEY_CHAT_RETRIES, KEY_CHAT_TIMEOUT, KEY_CHAT_BACKOFF,
+	KEY_CHAT_BREAKER, KEY_CHAT_WAIT_READY, KEY_CHAT_MAX_RETRY_AFTER, KEY_CHAT_MAX_RESPONSE,
+	KEY_CHAT_END
+};
+
+#define CHAT_OPT_CONCURRENCY(who) { "concurrency", KEY_CHAT_CONCURRENCY, "N", who "N requests in flight at most (default: 16)" }
+#define CHAT_OPT_RETRIES(who) { "retries", KEY_CHAT_RETRIES, "N", who "retry a failed request N times (default: 5)" }
+#define CHAT_OPT_TIMEOUT(who) { "timeout", KEY_CHAT_TIMEOUT, "S", who "give a request S seconds (default: 300)" }
+#define CHAT_OPT_BACKOFF(who) { "backoff", KEY_CHAT_BACKOFF, "S", who "wait S seconds before the first retry, doubling (default: 0.5)" }
+#define CHAT_OPT_BREAKER(who) { "breaker", KEY_CHAT_BREAKER, "S", who "stop when no request succeeded for S seconds (default: 60)" }
+#define CHAT_OPT_WAIT_READY(who) { "wait-ready", KEY_CHAT_WAIT_READY, "S", who "wait up to S seconds for a server loading its model (default: 300)" }
+#define CHAT_OPT_MAX_RETRY_AFTER(who) { "max-retry-after", KEY_CHAT_MAX_RETRY_AFTER, "S", who "wait S seconds at most when a server asks for longer (default: 600)" }
+#define CHAT_OPT_MAX_RESPONSE(who) { "max-response", KEY_CHAT_MAX_RESPONSE, "SIZE", who "fail an answer larger than SIZE bytes (default: 64M)" }
+
+/* The defaults of every option above; url, api_key and seed NULL or 0. */
+void chat_cli_init(struct chat_config *cfg);
+
+/* Read the option `key` with its argument into cfg: 1 when key is a
+ * client's option, 0 when it is not. A bad value is a usage error. */
+int chat_cli_option(struct chat_config *cfg, int key, const char *arg);
+
+/* The API key from SYNTH_API_KEY into cfg->api_key (NULL when unset or
+ * empty). A key with a control character (a CR or LF would start a
+ * header of its own) is a usage error that does not print it. */
+void chat_cli_api_key(struct chat_config *cfg);
+
+#endif
