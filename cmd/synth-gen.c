@@ -1429,6 +1429,7 @@ int main(int argc, char **argv)
 		if (cp.has_top_p && cp.top_p <= 0)
 			usage_error("--top-p must be above 0");
 		cp.common = common;
+		chat_cli_check_seed(common.seed, cp.samples);
 		cp.chat.seed = common.seed;
 		rc = run_complete(&cp, argv + optind, argc - optind);
 	}

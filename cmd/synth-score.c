@@ -1053,6 +1053,7 @@ int main(int argc, char **argv)
 		}
 		set.chat.url = set.judge;
 		chat_cli_api_key(&set.chat);
+		chat_cli_check_seed(set.common.seed, 1);
 		set.chat.seed = set.common.seed;
 		set.client = chat_new(&set.chat);
 	}

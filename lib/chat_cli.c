@@ -55,3 +55,17 @@ void chat_cli_api_key(struct chat_config *cfg)
 			usage_error("SYNTH_API_KEY holds a control character (a line break?); "
 				    "it would not go as one header");
 }
+
+void chat_cli_check_seed(uint64_t seed, uint64_t samples)
+{
+	if (seed > CHAT_SEED_MAX || samples - 1 > CHAT_SEED_MAX - seed) {
+		if (samples > 1)
+			usage_error("--seed %llu: the requests carry seeds up to %llu + %llu; servers read "
+				    "seeds of 0 to %llu alike", (unsigned long long)seed,
+				    (unsigned long long)seed, (unsigned long long)(samples - 1),
+				    (unsigned long long)CHAT_SEED_MAX);
+		usage_error("--seed %llu: servers read seeds of 0 to %llu alike (llama-server keeps 32 bits, "
+			    "and takes 4294967295 for a random seed)", (unsigned long long)seed,
+			    (unsigned long long)CHAT_SEED_MAX);
+	}
+}

@@ -37,6 +37,17 @@ void chat_cli_init(struct chat_config *cfg);
  * client's option, 0 when it is not. A bad value is a usage error. */
 int chat_cli_option(struct chat_config *cfg, int key, const char *arg);
 
+/* The largest seed a request carries: llama-server keeps 32 bits of a
+ * seed and takes 4294967295 for "draw one at random"; vLLM and Ollama
+ * take up to 2^63 - 1. A seed every server reads the same is below
+ * 2^32 - 1. */
+#define CHAT_SEED_MAX UINT64_C(4294967294)
+
+/* Check that the seeds seed to seed + samples - 1, which the requests
+ * carry, are all at most CHAT_SEED_MAX: a usage error naming --seed
+ * otherwise (never a seed that wraps around). */
+void chat_cli_check_seed(uint64_t seed, uint64_t samples);
+
 /* The API key from SYNTH_API_KEY into cfg->api_key (NULL when unset or
  * empty). A key with a control character (a CR or LF would start a
  * header of its own) is a usage error that does not print it. */

@@ -768,3 +768,23 @@ answers_with() {
 	[[ "$stderr" != *s3cr3t* ]] || fail "the key was printed"
 	[ ! -s server.log ] || fail "a request was sent"
 }
+
+@test "complete and the judge: seeds past 2^32 - 2 are refused, never wrapped" {
+	start_server
+	make_prompts 1
+	run --separate-stderr synth-gen complete --url "$URL" --model m --seed 18446744073709551615 --samples 2 prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"--seed 18446744073709551615: the requests carry seeds up to 18446744073709551615 + 1; servers read seeds of 0 to 4294967294 alike"* ]] || fail "$stderr"
+	run --separate-stderr synth-gen complete --url "$URL" --model m --seed 4294967294 --samples 2 prompts.jsonl
+	assert_failure 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --seed 4294967295 prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"takes 4294967295 for a random seed"* ]] || fail "$stderr"
+	[ ! -s server.log ] || fail "a request was sent"
+	run synth-gen complete --url "$URL" --model m --seed 4294967293 --samples 2 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.synth.seed, .text]' | tr '\n' ' ')" \
+		'[4294967293,"answer to: question number 1 (seed 4294967293)"] [4294967294,"answer to: question number 1 (seed 4294967294)"] '
+	run synth-score --judge "$URL" --model m --seed 4294967295 <(echo '{"text":"a"}')
+	assert_failure 2
+}
