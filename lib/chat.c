@@ -29,6 +29,7 @@ struct req {
 struct chat_client {
 	struct chat_config cfg;
 	struct strbuf url;
+	struct strbuf shown;	/* url as messages show it: no credentials, no query */
 	CURLM *multi;
 	struct curl_slist *headers;
 	struct req **waiting;	/* submitted or to be retried, in order */
@@ -83,6 +84,41 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+void chat_request_url(const char *given, struct strbuf *url, struct strbuf *shown)
+{
+	/* The query (and a fragment, which is never sent) stays after
+	 * the path. */
+	size_t base = strcspn(given, "?#");
+	const char *query = given[base] == '?' ? given + base : "";
+	size_t qlen = strcspn(query, "#");
+	strbuf_reset(url);
+	strbuf_add(url, given, base);
+	while (url->len && url->buf[url->len - 1] == '/')
+		strbuf_setlen(url, url->len - 1);
+	const char *tail = "/chat/completions";
+	if (url->len < strlen(tail) || strcmp(url->buf + url->len - strlen(tail), tail)) {
+		size_t v1 = strlen("/v1");
+		if (url->len < v1 || strcmp(url->buf + url->len - v1, "/v1"))
+			strbuf_addstr(url, "/v1");
+		strbuf_addstr(url, tail);
+	}
+	/* What messages show: no user or password in the authority, and
+	 * no query, where keys are put too. */
+	strbuf_reset(shown);
+	const char *scheme = strstr(url->buf, "://");
+	size_t from = scheme ? (size_t)(scheme - url->buf) + 3 : 0;
+	size_t auth_end = from + strcspn(url->buf + from, "/");
+	size_t at = from;
+	for (size_t i = from; i < auth_end; i++)
+		if (url->buf[i] == '@')
+			at = i + 1;
+	strbuf_add(shown, url->buf, from);
+	strbuf_add(shown, url->buf + at, url->len - at);
+	if (qlen)
+		strbuf_addstr(shown, "?...");
+	strbuf_add(url, query, qlen);
+}
+
 struct chat_client *chat_new(const struct chat_config *cfg)
 {
 	static int inited;
@@ -94,16 +130,8 @@ struct chat_client *chat_new(const struct chat_config *cfg)
 	struct chat_client *c = xcalloc(1, sizeof(*c));
 	c->cfg = *cfg;
 	strbuf_init(&c->url);
-	strbuf_addstr(&c->url, cfg->url);
-	while (c->url.len && c->url.buf[c->url.len - 1] == '/')
-		strbuf_setlen(&c->url, c->url.len - 1);
-	const char *tail = "/chat/completions";
-	if (c->url.len < strlen(tail) || strcmp(c->url.buf + c->url.len - strlen(tail), tail)) {
-		size_t v1 = strlen("/v1");
-		if (c->url.len < v1 || strcmp(c->url.buf + c->url.len - v1, "/v1"))
-			strbuf_addstr(&c->url, "/v1");
-		strbuf_addstr(&c->url, tail);
-	}
+	strbuf_init(&c->shown);
+	chat_request_url(cfg->url, &c->url, &c->shown);
 	c->multi = curl_multi_init();
 	if (!c->multi)
 		die("cannot set up libcurl");
@@ -150,6 +178,7 @@ void chat_free(struct chat_client *c)
 	curl_multi_cleanup(c->multi);
 	curl_slist_free_all(c->headers);
 	strbuf_release(&c->url);
+	strbuf_release(&c->shown);
 	free(c);
 }
 
@@ -497,7 +526,7 @@ int chat_run(struct chat_client *c, double wait, struct strbuf *why)
 		if (c->failed_since >= 10 &&
 		    now_seconds() - c->last_success > c->cfg.breaker_seconds) {
 			strbuf_addf(why, "%s: no answer for %.0f s and %u failed attempts (the last: %s); "
-				    "stopping", c->url.buf, now_seconds() - c->last_success, c->failed_since,
+				    "stopping", c->shown.buf, now_seconds() - c->last_success, c->failed_since,
 				    c->last_error);
 			return -1;
 		}

@@ -15,7 +15,7 @@
  * breaker stops the client: chat_run() returns -1 and says why.
  *
  * The API key goes into an Authorization header and nowhere else: no
- * message quotes a header.
+ * message quotes a header, nor the credentials or the query of the URL.
  */
 #ifndef SYNTH_CHAT_H
 #define SYNTH_CHAT_H
@@ -27,7 +27,7 @@
 #include "strbuf.h"
 
 struct chat_config {
-	const char *url;	/* the server; /v1/chat/completions is added unless there */
+	const char *url;	/* the server; see chat_request_url() */
 	const char *api_key;	/* NULL: none */
 	unsigned concurrency;	/* requests in flight at most */
 	unsigned retries;	/* attempts after the first */
@@ -84,6 +84,13 @@ struct chat_answer {
 int chat_answer_read(const char *body, size_t n, struct chat_answer *a);
 
 struct chat_client;
+
+/* The URL requests go to for the --url given, into url: the path
+ * completed with /v1/chat/completions (what of it is missing), before
+ * the query when there is one; and into shown the same for messages,
+ * without a user or password and with the query as "?...", since
+ * either may hold a key. Both are reset first. */
+void chat_request_url(const char *given, struct strbuf *url, struct strbuf *shown);
 
 /* Set up a client; dies when libcurl cannot be set up. */
 struct chat_client *chat_new(const struct chat_config *cfg);

@@ -45,8 +45,8 @@
  *   OpenAI's API as documented: {"error":{"message","type","param","code"}}.
  * --always FAULT makes every request fail so. --match TEXT keeps the
  * faults to the requests whose body holds TEXT. --log appends a line for
- * each request: what it got, the hash of its body, and the time (seconds
- * on the monotonic clock); --bodies appends each request's body, a line.
+ * each request: what it got, the hash of its body, the time (seconds
+ * on the monotonic clock) and the request's target; --bodies appends each request's body, a line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -441,7 +441,11 @@ static int handle(struct conn *c)
 	c->continued = 0;
 	const char *body = c->in.buf + head;
 	uint64_t key = hash64(body, clen, 0);
-	int post = !strncmp(c->in.buf, "POST /v1/chat/completions ", 26);
+	int post = !strncmp(c->in.buf, "POST /v1/chat/completions", 25) &&
+		   (c->in.buf[25] == ' ' || c->in.buf[25] == '?');
+	/* The request's target, for the log. */
+	const char *target = c->in.buf + strcspn(c->in.buf, " ") + (*c->in.buf ? 1 : 0);
+	int target_len = (int)strcspn(target, " \r\n");
 	int chosen = !match || memmem(body, clen, match, strlen(match));
 	enum fault f = chosen ? always : OK;
 	if (post && now_seconds() - started < loading_ms / 1000.0)
@@ -500,9 +504,9 @@ static int handle(struct conn *c)
 		fflush(bodies_file);
 	}
 	if (log_file) {
-		fprintf(log_file, "%s %016llx %.3f\n",
+		fprintf(log_file, "%s %016llx %.3f %.*s\n",
 			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
-			(unsigned long long)key, now_seconds());
+			(unsigned long long)key, now_seconds(), target_len, target);
 		fflush(log_file);
 	}
 	strbuf_release(&eb);

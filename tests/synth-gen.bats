@@ -788,3 +788,15 @@ answers_with() {
 	run synth-score --judge "$URL" --model m --seed 4294967295 <(echo '{"text":"a"}')
 	assert_failure 2
 }
+
+@test "complete: --url with credentials and a query: the query stays after the path; neither is ever printed" {
+	start_server --always 503 --retry-after 0
+	make_prompts 20
+	local port=${URL##*:}
+	run --separate-stderr synth-gen complete --url "http://user:pa55word@127.0.0.1:$port/v1?key=s3cr3t&x=1" \
+		--model m --backoff 0.01 --retries 100 --breaker 0.5 -v prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"http://127.0.0.1:$port/v1/chat/completions?...: no answer for"* ]] || fail "$stderr"
+	[[ "$stderr$output" != *pa55word* && "$stderr$output" != *s3cr3t* ]] || fail "a secret was printed: $stderr"
+	assert_equal "$(awk '{ print $4 }' server.log | sort -u)" "/v1/chat/completions?key=s3cr3t&x=1"
+}
