@@ -807,6 +807,7 @@ struct item {
 	struct strbuf parent;	/* its id as JSON */
 	struct strbuf result;	/* the output line, or the error */
 	struct strbuf answer;	/* no content: the answer's reject members */
+	uint64_t request;	/* the hash of its request body */
 	long status;		/* failed: the last HTTP status, 0 none */
 	const char *reason;	/* no content: the reject's reason */
 	int truncated;		/* answered, finish_reason "length" */
@@ -814,30 +815,72 @@ struct item {
 	uint64_t lineno;
 };
 
-/* The key of a prompt's sample, "PARENT\tSAMPLE", in the map of the
- * records already in a --resume file. */
-static uint64_t done_key(const char *parent, size_t n, unsigned sample)
-{
-	return hash64(parent, n, sample);
-}
-
-/* What reads a --resume file back: the keys of its records. */
+/* What reads a --resume file back: the answers it holds, by the hash of
+ * their request (the model, the messages, the seed and every parameter),
+ * each with how many times it is there, so that two prompt records that
+ * make one request are both answered, and two that share an id but not
+ * their prompt are each asked. */
 struct resume_reader {
 	const char *path;
+	const struct complete *g;
 	struct keymap *done;
+	uint64_t held;		/* answers read and not yet matched */
 };
 
-/* A line of the --resume file: a record of ours, its key into the map. */
+/* The 16 hex digits of a JSON string v into *key: 1, or 0 when v is not
+ * such a string. */
+static int hex_key(const struct json_value *v, uint64_t *key)
+{
+	if (v->type != JSON_STRING || v->len != 18)
+		return 0;
+	*key = 0;
+	for (size_t i = 1; i < 17; i++) {
+		char c = v->p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return 0;
+		*key = *key << 4 | (uint64_t)d;
+	}
+	return 1;
+}
+
+/* A line of the --resume file: a record of ours, made with this run's
+ * settings (else the file is refused: its answers are not this run's),
+ * counted under its request. */
 static int resume_line(void *arg, const char *line, size_t len, uint64_t lineno)
 {
 	struct resume_reader *r = arg;
+	const struct complete *g = r->g;
 	struct json_error err;
-	struct json_value parent, sample;
-	if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.parent", &parent) ||
+	struct json_value req, model, params, seed, sample;
+	uint64_t key, n = 0;
+	if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.request", &req) ||
+	    !hex_key(&req, &key) || !json_get(line, len, "synth.model", &model) ||
+	    !json_get(line, len, "synth.parameters", &params) ||
+	    !json_get(line, len, "synth.seed", &seed) || seed.type != JSON_NUMBER ||
 	    !json_get(line, len, "synth.sample", &sample) || sample.type != JSON_NUMBER)
 		return error("%s:%llu: not a record of synth-gen complete; --resume needs the file "
 			     "it left", r->path, (unsigned long long)lineno);
-	keymap_put(r->done, done_key(parent.p, parent.len, (unsigned)strtoul(sample.p, NULL, 10)), 0);
+	/* The settings it was made with, as this run writes them. */
+	struct strbuf want = STRBUF_INIT;
+	json_add_cstr(&want, g->model);
+	int same = model.len == want.len && !memcmp(model.p, want.buf, want.len);
+	strbuf_reset(&want);
+	strbuf_addc(&want, '{');
+	if (g->params.len)
+		strbuf_add(&want, g->params.buf + 1, g->params.len - 1);
+	strbuf_addc(&want, '}');
+	same = same && params.len == want.len && !memcmp(params.p, want.buf, want.len);
+	strbuf_release(&want);
+	uint64_t s = strtoull(seed.p, NULL, 10), k = strtoull(sample.p, NULL, 10);
+	same = same && k >= 1 && s - (k - 1) == g->common.seed;
+	if (!same)
+		return error("%s:%llu: an answer made with another model, other parameters or another "
+			     "seed; --resume finishes a run with the settings it began with",
+			     r->path, (unsigned long long)lineno);
+	keymap_get(r->done, key, &n);
+	keymap_put(r->done, key, n + 1);
+	r->held++;
 	return 0;
 }
 
@@ -920,7 +963,7 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 		strbuf_add(r, a.usage.p, a.usage.len);
 	else
 		strbuf_addstr(r, "null");
-	strbuf_addstr(r, "}}\n");
+	strbuf_addf(r, ",\"request\":\"%016llx\"}}\n", (unsigned long long)it->request);
 }
 
 /* The members a reject of an answer without content gets beside its
@@ -1027,12 +1070,13 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	/* Outputs first, so that a bad name fails before any request. */
 	struct sink sink = { .resume = g->resume };
 	struct keymap done = KEYMAP_INIT;
+	struct resume_reader reader = { NULL, g, &done, 0 };
 	struct file_lock lock = FILE_LOCK_INIT;
 	memset(&sink.out, 0, sizeof(sink.out));
 	if (g->resume) {
 		/* The journal is read, appended to and renamed onto -o: one
 		 * run at a time, locked on the -o file. */
-		struct resume_reader reader = { path.buf, &done };
+		reader = (struct resume_reader){ path.buf, g, &done, 0 };
 		int bad = file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
 			  journal_open(&sink.partial, path.buf, resume_line, &reader) < 0;
 		strbuf_release(&path);
@@ -1146,12 +1190,16 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 				strbuf_add(&it->record, l.p, l.len);
 				strbuf_reset(&it->parent);
 				record_id_json(&r, &g->common, &it->parent);
-				if (keymap_get(&done, done_key(it->parent.buf, it->parent.len, k), NULL)) {
+				request_body(g, it, &body);
+				it->request = hash64(body.buf, body.len, 0);
+				uint64_t held;
+				if (keymap_get(&done, it->request, &held) && held) {
+					keymap_put(&done, it->request, held - 1);
+					reader.held--;
 					it->state = SKIPPED;
 					continue;
 				}
 				it->state = WAITING;
-				request_body(g, it, &body);
 				chat_submit(chat, tail - 1, body.buf, body.len);
 			}
 		}
@@ -1277,6 +1325,16 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	 * --rejects, and the outputs are kept (exit 1). A run that stopped,
 	 * or could not read an input or write an output, keeps none. */
 	int kept = !stopped && !io_failed;
+	/* Answers in the journal that no request of this run made (the
+	 * input or the system message changed) would mix two runs' answers
+	 * in one file: the journal is kept, not renamed. */
+	if (kept && sink.resume && reader.held) {
+		error("%s holds %llu answer%s to requests this run did not make (another input or "
+		      "--system?); it is kept as it is, not renamed to %s", sink.partial.path,
+		      (unsigned long long)reader.held, reader.held == 1 ? "" : "s", out_path);
+		rc = 1;
+		kept = 0;
+	}
 	if (sink.resume) {
 		if (journal_close(&sink.partial) < 0)
 			rc = 1, kept = 0;
@@ -1284,7 +1342,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			rc = 1, kept = 0;
 		if (!rc && kept && journal_rename(&sink.partial, out_path) < 0)
 			rc = 1;
-		else if (rc || !kept)
+		else if ((rc || !kept) && !reader.held)
 			error("%s keeps the %llu records written; run the same command again to finish",
 			      sink.partial.path, (unsigned long long)sink.partial.lines);
 		journal_release(&sink.partial);

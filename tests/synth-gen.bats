@@ -405,8 +405,10 @@ make_prompts() {
 	# The server answers from the prompt and the seed: each answer is its own.
 	assert_equal "$(jq -r 'select(.id == "p3-2") | .text' out.jsonl)" "answer to: question number 3 (seed 11)"
 	assert_equal "$(jq -r 'select(.id == "p3-2") | .prompt' out.jsonl)" "question number 3"
-	assert_equal "$(jq -c 'select(.id == "p1-1") | .synth' out.jsonl)" \
+	assert_equal "$(jq -c 'select(.id == "p1-1") | .synth | del(.request)' out.jsonl)" \
 		'{"generator":"synth-gen complete","model":"tiny","parameters":{"temperature":0.7,"max_tokens":50},"seed":10,"sample":1,"parent":"p1","finish_reason":"stop","usage":{"prompt_tokens":14,"completion_tokens":7,"total_tokens":21}}'
+	# synth.request: the hash of the request, as the server's log has it.
+	assert_equal "$(jq -r .synth.request out.jsonl | sort)" "$(awk '{ print $2 }' server.log | sort)"
 	assert_equal "$(grep -c '^ok ' server.log)" 10
 	assert_equal "$(synth-gen complete --url "$URL" --model tiny --top-p 0.9 prompts.jsonl | jq -c .synth.parameters | sort -u)" '{"top_p":0.9}'
 }
@@ -799,4 +801,45 @@ answers_with() {
 	[[ "$stderr" == *"http://127.0.0.1:$port/v1/chat/completions?...: no answer for"* ]] || fail "$stderr"
 	[[ "$stderr$output" != *pa55word* && "$stderr$output" != *s3cr3t* ]] || fail "a secret was printed: $stderr"
 	assert_equal "$(awk '{ print $4 }' server.log | sort -u)" "/v1/chat/completions?key=s3cr3t&x=1"
+}
+
+@test "complete --resume: answers are matched by their request; other settings are refused, another input is not mixed in" {
+	start_server --fail-first 1 --faults 500 --match doomed
+	# Two prompt records share an id: each is its own request.
+	printf '%s\n' '{"id":"dup","prompt":"first"}' '{"id":"dup","prompt":"doomed second"}' \
+		'{"id":"p3","prompt":"third"}' > in.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
+		--resume -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(jq -r .text out.jsonl.partial | tr '\n' '|')" "answer to: first (seed 0)|answer to: third (seed 0)|"
+	# Another temperature, model or seed: refused before any request.
+	local before
+	before=$(wc -l < server.log)
+	for other in "--temperature 0.7" "--model m2 --temperature 0.5" "--seed 1 --temperature 0.5"; do
+		run --separate-stderr synth-gen complete --url "$URL" --model m $other --resume -o out.jsonl in.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "synth-gen: out.jsonl.partial:1: an answer made with another model, other parameters or another seed; --resume finishes a run with the settings it began with"
+	done
+	assert_equal "$(wc -l < server.log)" "$before"
+	[ ! -e out.jsonl ]
+	# The same settings: the one missing answer is asked, the second
+	# record of the id "dup" among them.
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
+		--resume -o out.jsonl in.jsonl
+	assert_success
+	assert_equal "$(tail -n +$((before + 1)) server.log | wc -l)" 1
+	assert_equal "$(jq -r '.id + " " + .text' out.jsonl | tr '\n' '|')" \
+		"dup-1 answer to: first (seed 0)|p3-1 answer to: third (seed 0)|dup-1 answer to: doomed second (seed 0)|"
+	# Answers to requests the next run does not make (a --system
+	# added) are not mixed with its own: the journal stays.
+	run synth-gen complete --url "$URL" --model m --retries 0 --top-p 0.9 --resume -o two.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < two.jsonl.partial)" 2
+	printf 'Be brief.\n' > sys.txt
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 1 --backoff 0.01 --top-p 0.9 \
+		--system sys.txt --resume -o two.jsonl in.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"synth-gen: two.jsonl.partial holds 2 answers to requests this run did not make (another input or --system?); it is kept as it is, not renamed to two.jsonl"* ]] || fail "$stderr"
+	assert_equal "$(wc -l < two.jsonl.partial)" 5
+	[ ! -e two.jsonl ]
 }
