@@ -1350,6 +1350,17 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		if (stopped == 1 && undone)
 			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
 			      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
+		/* A run with requests that failed for good keeps --rejects,
+		 * where their prompts are, but leaves a file under -o as it
+		 * was: a partial output would replace a whole one. */
+		if (kept && rc && out_path && strcmp(out_path, "-")) {
+			if (answered)
+				error("-o %s left as it was, without the %llu answers of this run; with "
+				      "--resume they are kept in %s.partial, and the same command again "
+				      "asks only for the rest", out_path, (unsigned long long)answered,
+				      out_path);
+			output_abort(&sink.out);
+		}
 		struct output *outs[] = { &sink.out, &rejects };
 		if (outputs_end(outs, 2, !kept) < 0)
 			rc = 1;

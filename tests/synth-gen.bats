@@ -466,7 +466,7 @@ answer to: hi (seed 0)"
 	run --separate-stderr synth-gen complete --url "$URL" --model tiny --retries 2 --backoff 0.01 \
 		--rejects rej.jsonl -o out.jsonl prompts.jsonl
 	assert_failure 1
-	assert_equal "$(cat out.jsonl)" ""
+	[ ! -e out.jsonl ] || fail "an output of no answers was written"
 	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.sample, .reject.line]' rej.jsonl)" \
 		'["p1","request failed","HTTP 500, after 3 attempts: injected",1,1]
 ["p2","request failed","HTTP 500, after 3 attempts: injected",1,2]
@@ -842,4 +842,30 @@ answers_with() {
 	[[ "$stderr" == *"synth-gen: two.jsonl.partial holds 2 answers to requests this run did not make (another input or --system?); it is kept as it is, not renamed to two.jsonl"* ]] || fail "$stderr"
 	assert_equal "$(wc -l < two.jsonl.partial)" 5
 	[ ! -e two.jsonl ]
+}
+
+@test "complete: a run with a request that failed for good leaves an existing -o file as it was; --rejects has the prompt" {
+	start_server --fail-first 1 --faults 500 --match "number 2"
+	make_prompts 3
+	printf '{"id":"old"}\n' > keep.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --rejects rej.jsonl \
+		-o keep.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(cat keep.jsonl)" '{"id":"old"}'
+	assert_equal "$(jq -r .id rej.jsonl)" p2
+	[[ "$stderr" == *"synth-gen: -o keep.jsonl left as it was, without the 2 answers of this run; with --resume they are kept in keep.jsonl.partial, and the same command again asks only for the rest"* ]] ||
+		fail "$stderr"
+	# On the standard output the answers that came are written, as any
+	# filter's would be.
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 p3-1 "
+	teardown
+	rm -f port server.log
+	start_server --fail-first 1 --faults 500 --match "number 2"
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 prompts.jsonl
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p3-1 "
+	ls ./*.tmp* 2>/dev/null && fail "a temporary file was left"
+	true
 }
