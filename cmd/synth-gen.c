@@ -42,7 +42,7 @@
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
 	KEY_TEMPERATURE, KEY_TOP_P, KEY_URL, KEY_MODEL, KEY_SYSTEM, KEY_MAX_TOKENS,
-	KEY_SAMPLES, KEY_RESUME, KEY_DROP_TRUNCATED
+	KEY_SAMPLES, KEY_RESUME, KEY_DROP_TRUNCATED, KEY_PROMPT_FIELD
 };
 
 enum mode { PROMPTS = 1, MARKOV = 2, COMPLETE = 4 };
@@ -67,6 +67,7 @@ static const struct cli_option options[] = {
 	{ "url", KEY_URL, "URL", "complete: the OpenAI-compatible server" },
 	{ "model", KEY_MODEL, "NAME", "complete: the model to ask for" },
 	{ "system", KEY_SYSTEM, "FILE", "complete: a system message, from FILE" },
+	{ "prompt-field", KEY_PROMPT_FIELD, "NAME", "complete: the prompt is the string at member NAME, a dotted path (default: prompt)" },
 	{ "max-tokens", KEY_MAX_TOKENS, "N", "complete: at most N tokens an answer" },
 	CHAT_OPT_CONCURRENCY("complete: "),
 	{ "samples", KEY_SAMPLES, "K", "complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
@@ -788,6 +789,7 @@ struct complete {
 	struct cli_common common;
 	struct chat_config chat;
 	const char *model, *system_file;
+	const char *prompt_field;	/* --prompt-field, a dotted path */
 	struct strbuf system;	/* the system message, as a JSON string; empty: none */
 	double temperature, top_p;
 	int has_temperature, has_top_p, resume;
@@ -895,7 +897,7 @@ static void request_body(const struct complete *g, const struct item *it, struct
 	if (json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY) {
 		strbuf_add(out, v.p, v.len);
 	} else {
-		json_get(it->record.buf, it->record.len, "prompt", &v);
+		json_get(it->record.buf, it->record.len, g->prompt_field, &v);
 		strbuf_addc(out, '[');
 		if (g->system.len) {
 			strbuf_addstr(out, "{\"role\":\"system\",\"content\":");
@@ -912,58 +914,102 @@ static void request_body(const struct complete *g, const struct item *it, struct
 	strbuf_addc(out, '}');
 }
 
-/* The output record of an answered item, from the server's answer. */
+/* The members of synth that complete writes; a prompt record's synth
+ * members of other names (synth-gen prompts' template and slots) are
+ * carried after them. */
+static const char *const own_synth[] = {
+	"generator", "model", "parameters", "seed", "sample", "parent", "finish_reason", "usage",
+	"request",
+};
+
+/* The output record of an answered item, from the server's answer: the
+ * prompt record with its id replaced by the answer's, text (and
+ * reasoning) set, and synth, ours with what the prompt's held; every
+ * other member of the prompt record stays as it was, where it was. */
 static void answer_record(const struct complete *g, struct item *it, const struct strbuf *body)
 {
 	struct json_value v;
 	struct chat_answer a;
 	/* A finished request with an answer holds one (lib/chat checked). */
 	chat_answer_read(body->buf, body->len, &a);
-	struct strbuf *r = &it->result;
-	strbuf_reset(r);
-	strbuf_addstr(r, "{\"id\":");
-	struct strbuf id = STRBUF_INIT;
+	struct strbuf synth = STRBUF_INIT, id = STRBUF_INIT, idj = STRBUF_INIT, x = STRBUF_INIT,
+		      y = STRBUF_INIT, name = STRBUF_INIT;
+	strbuf_addstr(&synth, "{\"generator\":\"synth-gen complete\",\"model\":");
+	json_add_cstr(&synth, g->model);
+	strbuf_addstr(&synth, ",\"parameters\":{");
+	if (g->params.len)
+		strbuf_add(&synth, g->params.buf + 1, g->params.len - 1);
+	strbuf_addstr(&synth, "},\"seed\":");
+	json_add_u64(&synth, g->common.seed + it->sample - 1);
+	strbuf_addf(&synth, ",\"sample\":%u,\"parent\":", it->sample);
+	strbuf_add(&synth, it->parent.buf, it->parent.len);
+	strbuf_addstr(&synth, ",\"finish_reason\":");
+	if (a.finish_reason.type)
+		strbuf_add(&synth, a.finish_reason.p, a.finish_reason.len);
+	else
+		strbuf_addstr(&synth, "null");
+	strbuf_addstr(&synth, ",\"usage\":");
+	if (a.usage.type)
+		strbuf_add(&synth, a.usage.p, a.usage.len);
+	else
+		strbuf_addstr(&synth, "null");
+	strbuf_addf(&synth, ",\"request\":\"%016llx\"", (unsigned long long)it->request);
+	const char *rec = it->record.buf;
+	size_t len = it->record.len;
+	if (json_get(rec, len, "synth", &v) && v.type == JSON_OBJECT) {
+		struct json_value n, val;
+		size_t pos = 0;
+		while (json_object_next(&v, &pos, &n, &val)) {
+			strbuf_reset(&name);
+			json_decode_string(&n, &name);
+			size_t k = 0;
+			while (k < sizeof(own_synth) / sizeof(*own_synth) && strcmp(own_synth[k], name.buf))
+				k++;
+			if (k < sizeof(own_synth) / sizeof(*own_synth))
+				continue;
+			strbuf_addc(&synth, ',');
+			strbuf_add(&synth, n.p, n.len);
+			strbuf_addc(&synth, ':');
+			strbuf_add(&synth, val.p, val.len);
+		}
+	}
+	strbuf_addc(&synth, '}');
+
+	/* The id: the parent's, as text, a dash and the sample. */
 	struct json_value pid = { it->parent.buf, it->parent.len, JSON_STRING, 0 };
 	if (it->parent.buf[0] == '"')
 		json_decode_string(&pid, &id);
 	else
 		strbuf_add(&id, it->parent.buf, it->parent.len);
 	strbuf_addf(&id, "-%u", it->sample);
-	json_add_string(r, id.buf, id.len);
-	strbuf_release(&id);
-	int msgs = json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY;
-	if (!msgs)
-		json_get(it->record.buf, it->record.len, "prompt", &v);
-	strbuf_addstr(r, msgs ? ",\"messages\":" : ",\"prompt\":");
-	strbuf_add(r, v.p, v.len);
-	strbuf_addstr(r, ",\"text\":");
-	strbuf_add(r, a.content.p, a.content.len);
+	json_add_string(&idj, id.buf, id.len);
+	if (json_get(rec, len, "id", &v)) {
+		json_set_member(&x, rec, len, "id", idj.buf, idj.len);
+	} else {
+		/* First, as in a record that had one. */
+		const char *open = memchr(rec, '{', len);
+		strbuf_addstr(&x, "{\"id\":");
+		strbuf_add(&x, idj.buf, idj.len);
+		strbuf_addc(&x, ',');
+		strbuf_add(&x, open + 1, len - (size_t)(open + 1 - rec));
+	}
+	json_set_member(&y, x.buf, x.len, "text", a.content.p, a.content.len);
 	/* The reasoning before the answer, whichever name the server gave
 	 * it: traces are what a distilled model learns from. */
 	if (a.reasoning.type) {
-		strbuf_addstr(r, ",\"reasoning\":");
-		strbuf_add(r, a.reasoning.p, a.reasoning.len);
+		json_set_member(&x, y.buf, y.len, "reasoning", a.reasoning.p, a.reasoning.len);
+		struct strbuf t = x;
+		x = y;
+		y = t;
 	}
-	strbuf_addstr(r, ",\"synth\":{\"generator\":\"synth-gen complete\",\"model\":");
-	json_add_cstr(r, g->model);
-	strbuf_addstr(r, ",\"parameters\":{");
-	if (g->params.len)
-		strbuf_add(r, g->params.buf + 1, g->params.len - 1);
-	strbuf_addstr(r, "},\"seed\":");
-	json_add_u64(r, g->common.seed + it->sample - 1);
-	strbuf_addf(r, ",\"sample\":%u,\"parent\":", it->sample);
-	strbuf_add(r, it->parent.buf, it->parent.len);
-	strbuf_addstr(r, ",\"finish_reason\":");
-	if (a.finish_reason.type)
-		strbuf_add(r, a.finish_reason.p, a.finish_reason.len);
-	else
-		strbuf_addstr(r, "null");
-	strbuf_addstr(r, ",\"usage\":");
-	if (a.usage.type)
-		strbuf_add(r, a.usage.p, a.usage.len);
-	else
-		strbuf_addstr(r, "null");
-	strbuf_addf(r, ",\"request\":\"%016llx\"}}\n", (unsigned long long)it->request);
+	json_set_member(&it->result, y.buf, y.len, "synth", synth.buf, synth.len);
+	strbuf_addc(&it->result, '\n');
+	strbuf_release(&synth);
+	strbuf_release(&id);
+	strbuf_release(&idj);
+	strbuf_release(&x);
+	strbuf_release(&y);
+	strbuf_release(&name);
 }
 
 /* The members a reject of an answer without content gets beside its
@@ -1162,8 +1208,10 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 					 err.offset + 1);
 				why_bad = reason;
 			} else if (!(json_get(l.p, l.len, "messages", &m) && m.type == JSON_ARRAY) &&
-				   !(json_get(l.p, l.len, "prompt", &v) && v.type == JSON_STRING)) {
-				why_bad = "no string member \"prompt\" and no array \"messages\"";
+				   !(json_get(l.p, l.len, g->prompt_field, &v) && v.type == JSON_STRING)) {
+				snprintf(reason, sizeof(reason), "no string member \"%.100s\" and no array "
+					 "\"messages\"", g->prompt_field);
+				why_bad = reason;
 			}
 			if (why_bad) {
 				if (!g->common.skip_invalid) {
@@ -1394,7 +1442,7 @@ static int option_modes(int key)
 	case KEY_TRAIN: case KEY_ORDER: case KEY_SAVE: case KEY_LOAD: return MARKOV;
 	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
 	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_SAMPLES:
-	case KEY_RESUME: case KEY_DROP_TRUNCATED: return COMPLETE;
+	case KEY_RESUME: case KEY_DROP_TRUNCATED: case KEY_PROMPT_FIELD: return COMPLETE;
 	default:
 		return key >= KEY_CHAT_CONCURRENCY && key < KEY_CHAT_END ? COMPLETE :
 		       PROMPTS | MARKOV | COMPLETE;
@@ -1405,7 +1453,7 @@ int main(int argc, char **argv)
 {
 	struct prompts g = { .count = UINT64_MAX };
 	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1 };
-	struct complete cp = { .samples = 1 };
+	struct complete cp = { .samples = 1, .prompt_field = "prompt" };
 	chat_cli_init(&cp.chat);
 	const char **templates = xcalloc((size_t)argc, sizeof(*templates));
 	const char **specs = xcalloc((size_t)argc, sizeof(*specs));
@@ -1450,6 +1498,11 @@ int main(int argc, char **argv)
 		case KEY_URL: cp.chat.url = arg; break;
 		case KEY_MODEL: cp.model = arg; break;
 		case KEY_SYSTEM: cp.system_file = arg; break;
+		case KEY_PROMPT_FIELD:
+			if (!*arg)
+				usage_error("--prompt-field: give a member name");
+			cp.prompt_field = arg;
+			break;
 		case KEY_MAX_TOKENS: cp.max_tokens = cli_u64("--max-tokens", arg, 1, UINT32_MAX); break;
 		case KEY_SAMPLES: cp.samples = (unsigned)cli_u64("--samples", arg, 1, 10000); break;
 		case KEY_RESUME: cp.resume = 1; break;

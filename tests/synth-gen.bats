@@ -869,3 +869,29 @@ answers_with() {
 	ls ./*.tmp* 2>/dev/null && fail "a temporary file was left"
 	true
 }
+
+@test "complete: the prompt record's members are carried into each answer; --prompt-field names the prompt" {
+	start_server
+	make_inputs
+	synth-gen prompts -t explain.tpl --slot topic=topics.txt --slot persona=personas.txt --all --seed 5 \
+		| jq -c '. + {meta: {lang: "en"}}' > prompts.jsonl
+	run synth-gen complete --url "$URL" --model m --samples 2 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 12
+	assert_equal "$(jq -c 'keys_unsorted' out.jsonl | sort -u)" '["id","prompt","synth","meta","text"]'
+	assert_equal "$(jq -c 'select(.id == "prompt-2-2") | [.prompt, .meta, .synth.template, .synth.slots, .synth.generator, .synth.seed, .synth.parent]' out.jsonl)" \
+		'["Explain rain to a nurse.",{"lang":"en"},"explain",{"topic":"rain","persona":"a nurse"},"synth-gen complete",1,"prompt-2"]'
+	# Grouped by persona, as synth-stats --by would.
+	assert_equal "$(jq -r .synth.slots.persona out.jsonl | sort | uniq -c | awk '{ print $1 }' | tr '\n' ' ')" "6 6 "
+	# A prompt in another member; a record without an id gets one, first.
+	printf '%s\n' '{"question":"why?","lang":"en"}' '{"id":"q2","question":"how?"}' > q.jsonl
+	run synth-gen complete --url "$URL" --model m --prompt-field question q.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .question, .lang, .text]' | tr '\n' ' ')" \
+		'["q.jsonl:1-1","why?","en","answer to: why? (seed 0)"] ["q2-1","how?",null,"answer to: how? (seed 0)"] '
+	assert_equal "$(printf '%s\n' "$output" | head -n 1 | jq -c keys_unsorted)" '["id","question","lang","text","synth"]'
+	run --separate-stderr synth-gen complete --url "$URL" --model m q.jsonl
+	assert_failure 1
+	assert_equal "$stderr" 'synth-gen: q.jsonl:1: no string member "prompt" and no array "messages"'
+}

@@ -26,6 +26,7 @@ complete -c synth-gen -l top-p -x -d 'markov, complete: sample from the most pro
 complete -c synth-gen -l url -x -d 'complete: the OpenAI-compatible server'
 complete -c synth-gen -l model -x -d 'complete: the model to ask for'
 complete -c synth-gen -l system -r -F -d 'complete: a system message, from FILE'
+complete -c synth-gen -l prompt-field -x -d 'complete: the prompt is the string at member NAME, a dotted path (default: prompt)'
 complete -c synth-gen -l max-tokens -x -d 'complete: at most N tokens an answer'
 complete -c synth-gen -l concurrency -x -d 'complete: N requests in flight at most (default: 16)'
 complete -c synth-gen -l samples -x -d 'complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)'
