@@ -78,6 +78,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_WAIT_READY("complete: "),
 	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
 	CHAT_OPT_MAX_RESPONSE("complete: "),
+	CHAT_OPT_USAGE("complete: "),
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
 	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
 	CLI_OPT_FIELD,
@@ -787,7 +788,7 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 
 struct complete {
 	struct cli_common common;
-	struct chat_config chat;
+	struct chat_cli chat;
 	const char *model, *system_file;
 	const char *prompt_field;	/* --prompt-field, a dotted path */
 	struct strbuf system;	/* the system message, as a JSON string; empty: none */
@@ -1072,13 +1073,13 @@ static int sink_write(struct sink *k, const char *p, size_t n)
 
 static int run_complete(struct complete *g, char **files, int nfiles)
 {
-	if (!g->chat.url || !g->model)
+	if (!g->chat.cfg.url || !g->model)
 		usage_error("complete needs --url URL and --model NAME");
 	const char *out_path = g->common.output;
 	if (g->resume && (!out_path || !strcmp(out_path, "-") ||
 			  (strlen(out_path) > 4 && !strcmp(out_path + strlen(out_path) - 4, ".zst"))))
 		usage_error("--resume needs -o FILE, a plain file (not .zst)");
-	chat_cli_api_key(&g->chat);
+	chat_cli_api_key(&g->chat.cfg);
 	strbuf_init(&g->system);
 	if (g->system_file) {
 		struct strbuf text = STRBUF_INIT;
@@ -1110,7 +1111,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_addf(&path, "%s.partial", out_path);
 	struct cli_file named[] = {
 		{ "-o", out_path }, { "--rejects", g->common.rejects },
-		{ "--resume's journal", g->resume ? path.buf : NULL },
+		{ "--resume's journal", g->resume ? path.buf : NULL }, { "--usage", g->chat.usage_path },
 	};
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
 	/* Outputs first, so that a bad name fails before any request. */
@@ -1142,11 +1143,11 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		return 1;
 	}
 
-	struct chat_client *chat = chat_new(&g->chat);
+	struct chat_client *chat = chat_new(&g->chat.cfg);
 	/* The window: items submitted or waiting to be written, in order;
 	 * it holds at most four times the requests in flight, so memory
 	 * stays flat however long the input. */
-	size_t cap = 4 * (size_t)g->chat.concurrency + g->samples, head = 0, tail = 0;
+	size_t cap = 4 * (size_t)g->chat.cfg.concurrency + g->samples, head = 0, tail = 0;
 	struct item *win = xcalloc(cap, sizeof(*win));
 	for (size_t i = 0; i < cap; i++) {
 		strbuf_init(&win[i].record);
@@ -1351,6 +1352,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	if (in_open)
 		input_close(&in);
 	block_release(&blk);
+	struct chat_usage used = *chat_usage_of(chat);
 	chat_free(chat);
 	for (size_t i = 0; i < cap; i++) {
 		strbuf_release(&win[i].record);
@@ -1429,6 +1431,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	     (unsigned long long)answered, (unsigned long long)truncated, (unsigned long long)no_content,
 	     (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
 	     secs, secs > 0 ? (double)answered / secs : 0.0);
+	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)
+		rc = 1;
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);
 	return rc;
@@ -1495,7 +1499,7 @@ int main(int argc, char **argv)
 			mk.top_p = cp.top_p = cli_double("--top-p", arg, 0, 1);
 			cp.has_top_p = 1;
 			break;
-		case KEY_URL: cp.chat.url = arg; break;
+		case KEY_URL: cp.chat.cfg.url = arg; break;
 		case KEY_MODEL: cp.model = arg; break;
 		case KEY_SYSTEM: cp.system_file = arg; break;
 		case KEY_PROMPT_FIELD:
@@ -1552,7 +1556,7 @@ int main(int argc, char **argv)
 			usage_error("--top-p must be above 0");
 		cp.common = common;
 		chat_cli_check_seed(common.seed, cp.samples);
-		cp.chat.seed = common.seed;
+		cp.chat.cfg.seed = common.seed;
 		rc = run_complete(&cp, argv + optind, argc - optind);
 	}
 	free(mk.train);

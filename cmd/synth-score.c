@@ -64,6 +64,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_WAIT_READY("judge: "),
 	CHAT_OPT_MAX_RETRY_AFTER("judge: "),
 	CHAT_OPT_MAX_RESPONSE("judge: "),
+	CHAT_OPT_USAGE("judge: "),
 	{ "resume", KEY_RESUME, NULL, "keep the judgements in FILE.partial (-o FILE), reuse a stopped run's" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -185,7 +186,7 @@ struct settings {
 	double judge_temperature;	/* sent with every request */
 	uint64_t judge_max_tokens;	/* 0: not sent */
 	struct strbuf rubric;
-	struct chat_config chat;
+	struct chat_cli chat;
 	struct chat_client *client;
 	uint64_t judge_passed, judge_failed_requests, judge_fail[2];
 	/* --resume: the journal FILE.partial, and the judgements it held
@@ -996,6 +997,7 @@ int main(int argc, char **argv)
 		struct cli_file named[] = {
 			{ "-o", set.common.output }, { "--rejects", set.common.rejects },
 			{ "--resume's journal", set.resume ? journal.buf : NULL },
+			{ "--usage", set.chat.usage_path },
 		};
 		cli_distinct_files(named, sizeof(named) / sizeof(*named));
 		strbuf_release(&journal);
@@ -1051,11 +1053,11 @@ int main(int argc, char **argv)
 		} else {
 			strbuf_addstr(&set.rubric, default_rubric);
 		}
-		set.chat.url = set.judge;
-		chat_cli_api_key(&set.chat);
+		set.chat.cfg.url = set.judge;
+		chat_cli_api_key(&set.chat.cfg);
 		chat_cli_check_seed(set.common.seed, 1);
-		set.chat.seed = set.common.seed;
-		set.client = chat_new(&set.chat);
+		set.chat.cfg.seed = set.common.seed;
+		set.client = chat_new(&set.chat.cfg);
 	}
 	/* The judgements a stopped run kept, before any request. */
 	struct strbuf journal_name = STRBUF_INIT;
@@ -1145,6 +1147,9 @@ int main(int argc, char **argv)
 	keymap_release(&set.judged_at);
 	strbuf_release(&set.judged);
 	strbuf_release(&journal_name);
+	if (set.client &&
+	    chat_cli_usage_end(&set.chat, "synth-score --judge", set.model, chat_usage_of(set.client)) < 0)
+		rc = rc ? rc : 1;
 	chat_free(set.client);
 	strbuf_release(&set.rubric);
 	strbuf_release(&set.group.key);

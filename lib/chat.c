@@ -45,6 +45,7 @@ struct chat_client {
 	int ready;		/* an answer came: the server is up */
 	unsigned failed_since;	/* attempts failed since the last success */
 	char last_error[CHAT_MESSAGE_MAX + 64];
+	struct chat_usage usage;
 	struct prng rng;
 };
 
@@ -298,6 +299,41 @@ static void finish(struct chat_client *c, struct req *r, enum chat_outcome outco
 	req_free(r);
 }
 
+/* A count of tokens at path in usage: 1 with *v, or 0. */
+static int token_count(const struct json_value *usage, const char *path, uint64_t *v)
+{
+	struct json_value x;
+	if (!json_get(usage->p, usage->len, path, &x) || x.type != JSON_NUMBER)
+		return 0;
+	for (size_t i = 0; i < x.len; i++)
+		if (x.p[i] < '0' || x.p[i] > '9' || i >= 19)
+			return 0;
+	*v = strtoull(x.p, NULL, 10);
+	return 1;
+}
+
+void chat_usage_add(struct chat_usage *u, const char *body, size_t n)
+{
+	struct json_value usage;
+	uint64_t v;
+	if (!json_get(body, n, "usage", &usage) || usage.type != JSON_OBJECT)
+		return;
+	u->answers++;
+	if (token_count(&usage, "prompt_tokens", &v))
+		u->prompt += v;
+	if (token_count(&usage, "completion_tokens", &v))
+		u->completion += v;
+	if (token_count(&usage, "completion_tokens_details.reasoning_tokens", &v))
+		u->reasoning += v;
+	if (token_count(&usage, "prompt_tokens_details.cached_tokens", &v))
+		u->cached += v;
+}
+
+const struct chat_usage *chat_usage_of(const struct chat_client *c)
+{
+	return &c->usage;
+}
+
 int chat_answer_read(const char *body, size_t n, struct chat_answer *a)
 {
 	struct json_value choices;
@@ -452,6 +488,9 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 		snprintf(why, sizeof(why), "%s", r->curl_error[0] ? r->curl_error :
 			 curl_easy_strerror(code));
 	} else if (status == 200) {
+		struct json_error jerr;
+		if (r->resp.len && json_check_record(r->resp.buf, r->resp.len, &jerr) == 0)
+			chat_usage_add(&c->usage, r->resp.buf, r->resp.len);
 		int kind = answer_kind(&r->resp, why, sizeof(why));
 		if (kind >= 0) {
 			/* An answer, with content or not, is the server

@@ -85,6 +85,23 @@ int chat_answer_read(const char *body, size_t n, struct chat_answer *a);
 
 struct chat_client;
 
+/* The tokens servers said their answers used: every answer with a usage
+ * member counts, one that came without content or that was retried
+ * (it was not a chat completion) as much as one that was kept. */
+struct chat_usage {
+	uint64_t answers;	/* answers that said what they used */
+	uint64_t prompt, completion;	/* prompt_tokens, completion_tokens */
+	uint64_t reasoning;	/* completion_tokens_details.reasoning_tokens */
+	uint64_t cached;	/* prompt_tokens_details.cached_tokens */
+};
+
+/* Add the usage member of the checked JSON body[0..n), when it has one,
+ * to *u. Counts that are not whole numbers are not added. */
+void chat_usage_add(struct chat_usage *u, const char *body, size_t n);
+
+/* What the client's answers used so far. */
+const struct chat_usage *chat_usage_of(const struct chat_client *c);
+
 /* The URL requests go to for the --url given, into url: the path
  * completed with /v1/chat/completions (what of it is missing), before
  * the query when there is one; and into shown the same for messages,

@@ -5,10 +5,14 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json_writer.h"
+#include "output.h"
+#include "strbuf.h"
 
-void chat_cli_init(struct chat_config *cfg)
+void chat_cli_init(struct chat_cli *o)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	memset(o, 0, sizeof(*o));
+	struct chat_config *cfg = &o->cfg;
 	cfg->concurrency = 16;
 	cfg->retries = 5;
 	cfg->timeout = 300;
@@ -20,9 +24,11 @@ void chat_cli_init(struct chat_config *cfg)
 	cfg->max_response = 64 << 20;
 }
 
-int chat_cli_option(struct chat_config *cfg, int key, const char *arg)
+int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 {
+	struct chat_config *cfg = &o->cfg;
 	switch (key) {
+	case KEY_CHAT_USAGE: o->usage_path = arg; return 1;
 	case KEY_CHAT_CONCURRENCY:
 		cfg->concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
 		return 1;
@@ -68,4 +74,45 @@ void chat_cli_check_seed(uint64_t seed, uint64_t samples)
 			    "and takes 4294967295 for a random seed)", (unsigned long long)seed,
 			    (unsigned long long)CHAT_SEED_MAX);
 	}
+}
+
+int chat_cli_usage_end(const struct chat_cli *o, const char *program, const char *model,
+		       const struct chat_usage *u)
+{
+	info("tokens used: %llu prompt (%llu of them cached), %llu completion (%llu of them "
+	     "reasoning), in %llu answers of %s", (unsigned long long)u->prompt,
+	     (unsigned long long)u->cached, (unsigned long long)u->completion,
+	     (unsigned long long)u->reasoning, (unsigned long long)u->answers, model);
+	if (!o->usage_path)
+		return 0;
+	struct strbuf sb = STRBUF_INIT;
+	struct json_writer w;
+	jw_init(&w, &sb);
+	jw_object_begin(&w);
+	jw_key(&w, "program");
+	jw_cstr(&w, program);
+	jw_key(&w, "model");
+	jw_cstr(&w, model);
+	jw_key(&w, "answers");
+	jw_u64(&w, u->answers);
+	jw_key(&w, "prompt_tokens");
+	jw_u64(&w, u->prompt);
+	jw_key(&w, "cached_tokens");
+	jw_u64(&w, u->cached);
+	jw_key(&w, "completion_tokens");
+	jw_u64(&w, u->completion);
+	jw_key(&w, "reasoning_tokens");
+	jw_u64(&w, u->reasoning);
+	jw_key(&w, "total_tokens");
+	jw_u64(&w, u->prompt + u->completion);
+	jw_object_end(&w);
+	strbuf_addc(&sb, '\n');
+	struct output out;
+	int rc = output_open(&out, o->usage_path, 0);
+	if (rc == 0) {
+		output_write(&out, sb.buf, sb.len);
+		rc = output_close(&out);
+	}
+	strbuf_release(&sb);
+	return rc;
 }

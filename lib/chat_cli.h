@@ -18,7 +18,7 @@
 enum {
 	KEY_CHAT_CONCURRENCY = KEY_PROGRAM + 256, KEY_CHAT_RETRIES, KEY_CHAT_TIMEOUT, KEY_CHAT_BACKOFF,
 	KEY_CHAT_BREAKER, KEY_CHAT_WAIT_READY, KEY_CHAT_MAX_RETRY_AFTER, KEY_CHAT_MAX_RESPONSE,
-	KEY_CHAT_END
+	KEY_CHAT_USAGE, KEY_CHAT_END
 };
 
 #define CHAT_OPT_CONCURRENCY(who) { "concurrency", KEY_CHAT_CONCURRENCY, "N", who "N requests in flight at most (default: 16)" }
@@ -28,14 +28,21 @@ enum {
 #define CHAT_OPT_BREAKER(who) { "breaker", KEY_CHAT_BREAKER, "S", who "stop when no request succeeded for S seconds (default: 60)" }
 #define CHAT_OPT_WAIT_READY(who) { "wait-ready", KEY_CHAT_WAIT_READY, "S", who "wait up to S seconds for a server loading its model (default: 300)" }
 #define CHAT_OPT_MAX_RETRY_AFTER(who) { "max-retry-after", KEY_CHAT_MAX_RETRY_AFTER, "S", who "wait S seconds at most when a server asks for longer (default: 600)" }
+#define CHAT_OPT_USAGE(who) { "usage", KEY_CHAT_USAGE, "FILE", who "write the tokens the answers used to FILE, as JSON" }
 #define CHAT_OPT_MAX_RESPONSE(who) { "max-response", KEY_CHAT_MAX_RESPONSE, "SIZE", who "fail an answer larger than SIZE bytes (default: 64M)" }
 
-/* The defaults of every option above; url, api_key and seed NULL or 0. */
-void chat_cli_init(struct chat_config *cfg);
+/* What the options set beside the client's configuration. */
+struct chat_cli {
+	struct chat_config cfg;
+	const char *usage_path;	/* --usage FILE; NULL: none */
+};
 
-/* Read the option `key` with its argument into cfg: 1 when key is a
+/* The defaults of every option above; url, api_key and seed NULL or 0. */
+void chat_cli_init(struct chat_cli *o);
+
+/* Read the option `key` with its argument into o: 1 when key is a
  * client's option, 0 when it is not. A bad value is a usage error. */
-int chat_cli_option(struct chat_config *cfg, int key, const char *arg);
+int chat_cli_option(struct chat_cli *o, int key, const char *arg);
 
 /* The largest seed a request carries: llama-server keeps 32 bits of a
  * seed and takes 4294967295 for "draw one at random"; vLLM and Ollama
@@ -52,5 +59,13 @@ void chat_cli_check_seed(uint64_t seed, uint64_t samples);
  * empty). A key with a control character (a CR or LF would start a
  * header of its own) is a usage error that does not print it. */
 void chat_cli_api_key(struct chat_config *cfg);
+
+/* The end of a run that asked `program` (its words, "synth-gen
+ * complete") and `model`: the -v line of the tokens used, and the JSON
+ * report of --usage FILE, written whether the run succeeded or not (the
+ * tokens were spent either way). Returns 0, or -1 after printing an
+ * error when the file could not be written. */
+int chat_cli_usage_end(const struct chat_cli *o, const char *program, const char *model,
+		       const struct chat_usage *u);
 
 #endif

@@ -88,7 +88,7 @@ static FILE *log_file, *bodies_file;
 
 static enum fault parse_fault(const char *s, size_t n)
 {
-	for (size_t i = 1; i < sizeof(fault_names) / sizeof(*fault_names); i++)
+	for (size_t i = 0; i < sizeof(fault_names) / sizeof(*fault_names); i++)
 		if (strlen(fault_names[i]) == n && !memcmp(fault_names[i], s, n))
 			return (enum fault)i;
 	die("unknown fault '%.*s'", (int)n, s);

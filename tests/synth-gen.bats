@@ -895,3 +895,34 @@ answers_with() {
 	assert_failure 1
 	assert_equal "$stderr" 'synth-gen: q.jsonl:1: no string member "prompt" and no array "messages"'
 }
+
+@test "complete and the judge: the tokens used, totalled in the -v summary and in --usage FILE, answers without content included" {
+	# Both answered: the totals are the sums of the records' usage.
+	answers_with openai ok --usage all.json
+	jq -sc '{program: "synth-gen complete", model: "m", answers: 2,
+		prompt_tokens: (map(.synth.usage.prompt_tokens) | add),
+		cached_tokens: (map(.synth.usage.prompt_tokens_details.cached_tokens) | add),
+		completion_tokens: (map(.synth.usage.completion_tokens) | add),
+		reasoning_tokens: (map(.synth.usage.completion_tokens_details.reasoning_tokens) | add)}
+		| .total_tokens = .prompt_tokens + .completion_tokens' out.jsonl > sums.json
+	assert_equal "$(jq -c . all.json)" "$(cat sums.json)"
+	# The server refuses the second as many tokens as it would have
+	# answered with: the refused answer's tokens count too.
+	answers_with openai refusal -v --usage usage.json
+	assert_equal "$status" 0
+	assert_equal "$(jq -c . usage.json)" "$(cat sums.json)"
+	assert_line --regexp '^synth-gen: tokens used: [0-9]+ prompt \(0 of them cached\), [0-9]+ completion \(0 of them reasoning\), in 2 answers of m$'
+	answers_with openai reasoning --usage usage.json
+	assert_equal "$(jq -c '[.answers, .reasoning_tokens]' usage.json)" '[2,5]'
+	# The judge's, the same way.
+	start_server --flavor llama
+	printf '%s\n' '{"id":1,"text":"a. Score: 3"}' '{"id":2,"text":"b. Score: 4"}' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model judge-m --usage judge.json -v in.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.program, .model, .answers, .cached_tokens, .total_tokens == .prompt_tokens + .completion_tokens, .prompt_tokens > 0]' judge.json)" \
+		'["synth-score --judge","judge-m",2,0,true,true]'
+	run synth-score --usage judge.json in.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model m --usage out.jsonl -o out.jsonl in.jsonl
+	assert_failure 2
+}
