@@ -253,9 +253,16 @@ static void start(struct chat_client *c, struct req *r)
 	c->flying[c->in_flight++] = r;
 }
 
+static int budget_spent(const struct chat_client *c)
+{
+	return c->cfg.budget && c->usage.prompt + c->usage.completion >= c->cfg.budget;
+}
+
 /* Send what may be sent: in submission order, as many as the limit. */
 static void start_ready(struct chat_client *c)
 {
+	if (budget_spent(c))
+		return;
 	double t = now_seconds();
 	size_t k = 0;
 	for (size_t i = 0; i < c->nwait; i++) {
@@ -567,6 +574,12 @@ int chat_run(struct chat_client *c, double wait, struct strbuf *why)
 			strbuf_addf(why, "%s: no answer for %.0f s and %u failed attempts (the last: %s); "
 				    "stopping", c->shown.buf, now_seconds() - c->last_success, c->failed_since,
 				    c->last_error);
+			return -1;
+		}
+		if (budget_spent(c) && !c->in_flight && c->nwait) {
+			strbuf_addf(why, "the --budget of %llu tokens is spent (%llu used); stopping",
+				    (unsigned long long)c->cfg.budget,
+				    (unsigned long long)(c->usage.prompt + c->usage.completion));
 			return -1;
 		}
 		start_ready(c);

@@ -12,7 +12,9 @@
  * flight. A request that fails for good (another 4xx, or the last
  * attempt) finishes with its error. When no request has succeeded for
  * breaker_seconds while at least 10 attempts failed, the circuit
- * breaker stops the client: chat_run() returns -1 and says why.
+ * breaker stops the client: chat_run() returns -1 and says why. So does
+ * a budget of tokens once the answers used it up: no request starts
+ * after that, and those in flight are waited for first.
  *
  * The API key goes into an Authorization header and nowhere else: no
  * message quotes a header, nor the credentials or the query of the URL.
@@ -38,6 +40,7 @@ struct chat_config {
 	double wait_ready;	/* seconds a server may answer 503 while loading its model */
 	double max_retry_after;	/* the longest Retry-After honoured, seconds */
 	size_t max_response;	/* bytes of an answer at most */
+	uint64_t budget;	/* prompt and completion tokens at most; 0: no bound */
 	uint64_t seed;		/* for the jitter */
 };
 

@@ -29,6 +29,7 @@ int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 	struct chat_config *cfg = &o->cfg;
 	switch (key) {
 	case KEY_CHAT_USAGE: o->usage_path = arg; return 1;
+	case KEY_CHAT_BUDGET: cfg->budget = cli_u64("--budget", arg, 1, UINT64_MAX); return 1;
 	case KEY_CHAT_CONCURRENCY:
 		cfg->concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
 		return 1;

@@ -926,3 +926,30 @@ answers_with() {
 	run synth-gen complete --url "$URL" --model m --usage out.jsonl -o out.jsonl in.jsonl
 	assert_failure 2
 }
+
+@test "complete --budget: the run stops once the answers used the tokens, and --resume finishes it" {
+	start_server
+	make_prompts 20
+	run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --budget 50 \
+		--resume -o out.jsonl prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"synth-gen: the --budget of 50 tokens is spent ("*" used); stopping"* ]] || fail "$stderr"
+	# One request at a time: the answer that passed the budget is the last.
+	local kept
+	kept=$(wc -l < out.jsonl.partial)
+	assert_equal "$(jq -s 'map(.synth.usage.total_tokens) | (add >= 50) and (add - last < 50)' out.jsonl.partial)" true
+	assert_equal "$(wc -l < server.log)" "$kept"
+	[ ! -e out.jsonl ]
+	run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --resume -o out.jsonl prompts.jsonl
+	assert_success
+	assert_equal "$(jq -r .id out.jsonl | tr '\n' ' ')" "$(for i in $(seq 20); do printf 'p%d-1 ' "$i"; done)"
+	assert_equal "$(wc -l < server.log)" 20
+	# The judge stops the same way.
+	judge_in() { for i in $(seq 10); do printf '{"id":%d,"text":"t. Score: 3"}\n' "$i"; done; }
+	judge_in > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --concurrency 1 --budget 100 --resume -o j.jsonl in.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"the --budget of 100 tokens is spent"* ]] || fail "$stderr"
+	[ -s j.jsonl.partial ] && [ ! -e j.jsonl ]
+	[ "$(wc -l < j.jsonl.partial)" -lt 10 ] || fail "every record judged"
+}
