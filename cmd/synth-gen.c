@@ -70,7 +70,7 @@ static const struct cli_option options[] = {
 	{ "prompt-field", KEY_PROMPT_FIELD, "NAME", "complete: the prompt is the string at member NAME, a dotted path (default: prompt)" },
 	{ "max-tokens", KEY_MAX_TOKENS, "N", "complete: at most N tokens an answer" },
 	CHAT_OPT_CONCURRENCY("complete: "),
-	{ "samples", KEY_SAMPLES, "K", "complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
+	{ "samples", KEY_SAMPLES, "K", "markov, complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
 	CHAT_OPT_RETRIES("complete: "),
 	CHAT_OPT_TIMEOUT("complete: "),
 	CHAT_OPT_BACKOFF("complete: "),
@@ -473,7 +473,8 @@ struct markov {
 	uint64_t count;		/* UINT64_MAX: continue prompt records */
 	const char *id_prefix;
 	struct ngram_model model;
-	struct strbuf synth;	/* the synth member's fixed part, without its '}' */
+	struct strbuf synth;	/* the synth member's fixed part, up to the seed */
+	unsigned samples;	/* --samples: continuations of each prompt */
 	/* The vocabulary, escaped: word i is words.buf[word_at[i] ..
 	 * word_at[i + 1]). */
 	struct strbuf words;
@@ -573,6 +574,8 @@ static int markov_documents(const struct markov *g, uint64_t *written)
 		markov_words(g, s, &r, &hist, &len, &cap, &rec);
 		strbuf_addstr(&rec, "\",");
 		strbuf_add(&rec, g->synth.buf, g->synth.len);
+		strbuf_addstr(&rec, ",\"seed\":");
+		json_add_u64(&rec, g->common.seed);
 		strbuf_addstr(&rec, "}}\n");
 		output_write(&out, rec.buf, rec.len);
 	}
@@ -630,28 +633,37 @@ static void cont_process(void *arg, const struct record *r, struct emit *e)
 	}
 	strbuf_reset(&w->prompt);
 	json_decode_string(&v, &w->prompt);
-	size_t len = 0;
-	ngram_ids(&g->model, w->prompt.buf, w->prompt.len, &w->hist, &len, &w->cap);
 	strbuf_reset(&w->id);
 	record_id(r, e->common, &w->id);
-	struct prng rng;
-	prng_seed(&rng, mix64(g->common.seed ^ hash64(w->id.buf, w->id.len, 0)));
-	struct strbuf *rec = &w->rec;
-	strbuf_reset(rec);
-	/* The id: the parent's, as text, then "-1", one JSON string. */
-	strbuf_addstr(rec, "{\"id\":");
-	strbuf_addstr(&w->id, "-1");
-	json_add_string(rec, w->id.buf, w->id.len);
-	strbuf_addstr(rec, ",\"prompt\":");
-	json_add_string(rec, w->prompt.buf, w->prompt.len);
-	strbuf_addstr(rec, ",\"text\":\"");
-	markov_words(g, w->s, &rng, &w->hist, &len, &w->cap, rec);
-	strbuf_addstr(rec, "\",");
-	strbuf_add(rec, g->synth.buf, g->synth.len);
-	strbuf_addstr(rec, ",\"parent\":");
-	record_id_json(r, e->common, rec);
-	strbuf_addstr(rec, "}}");
-	emit_line(e, rec->buf, rec->len);
+	uint64_t parent = hash64(w->id.buf, w->id.len, 0);
+	size_t id_len = w->id.len;
+	/* Sample k, as complete's: the id PARENT-k and the seed seed + k - 1. */
+	for (unsigned k = 1; k <= g->samples; k++) {
+		uint64_t seed = g->common.seed + k - 1;
+		size_t len = 0;
+		ngram_ids(&g->model, w->prompt.buf, w->prompt.len, &w->hist, &len, &w->cap);
+		struct prng rng;
+		prng_seed(&rng, mix64(seed ^ parent));
+		struct strbuf *rec = &w->rec;
+		strbuf_reset(rec);
+		/* The id: the parent's, as text, then "-k", one JSON string. */
+		strbuf_addstr(rec, "{\"id\":");
+		strbuf_setlen(&w->id, id_len);
+		strbuf_addf(&w->id, "-%u", k);
+		json_add_string(rec, w->id.buf, w->id.len);
+		strbuf_addstr(rec, ",\"prompt\":");
+		json_add_string(rec, w->prompt.buf, w->prompt.len);
+		strbuf_addstr(rec, ",\"text\":\"");
+		markov_words(g, w->s, &rng, &w->hist, &len, &w->cap, rec);
+		strbuf_addstr(rec, "\",");
+		strbuf_add(rec, g->synth.buf, g->synth.len);
+		strbuf_addstr(rec, ",\"seed\":");
+		json_add_u64(rec, seed);
+		strbuf_addf(rec, ",\"sample\":%u,\"parent\":", k);
+		record_id_json(r, e->common, rec);
+		strbuf_addstr(rec, "}}");
+		emit_line(e, rec->buf, rec->len);
+	}
 }
 
 /* End a markov run: the rejects first, then the model, renamed into
@@ -758,8 +770,6 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	json_add_double(&g->synth, g->temperature);
 	strbuf_addstr(&g->synth, ",\"top_p\":");
 	json_add_double(&g->synth, g->top_p);
-	strbuf_addstr(&g->synth, ",\"seed\":");
-	json_add_u64(&g->synth, g->common.seed);
 
 	uint64_t written = 0;
 	double start = now_seconds();
@@ -1446,7 +1456,8 @@ static int option_modes(int key)
 	case 't': case KEY_SLOT: case KEY_ALL: return PROMPTS;
 	case KEY_TRAIN: case KEY_ORDER: case KEY_SAVE: case KEY_LOAD: return MARKOV;
 	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
-	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_SAMPLES:
+	case KEY_SAMPLES: return MARKOV | COMPLETE;
+	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS:
 	case KEY_RESUME: case KEY_DROP_TRUNCATED: case KEY_PROMPT_FIELD: return COMPLETE;
 	default:
 		return key >= KEY_CHAT_CONCURRENCY && key < KEY_CHAT_END ? COMPLETE :
@@ -1457,7 +1468,7 @@ static int option_modes(int key)
 int main(int argc, char **argv)
 {
 	struct prompts g = { .count = UINT64_MAX };
-	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1 };
+	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1, .samples = 1 };
 	struct complete cp = { .samples = 1, .prompt_field = "prompt" };
 	chat_cli_init(&cp.chat);
 	const char **templates = xcalloc((size_t)argc, sizeof(*templates));
@@ -1546,6 +1557,12 @@ int main(int argc, char **argv)
 			usage_error("--temperature must be above 0");
 		if (mk.top_p <= 0)
 			usage_error("--top-p must be above 0");
+		if (cp.samples > 1 && count != UINT64_MAX)
+			usage_error("markov: --samples continues prompt records; -n makes documents");
+		if (common.seed > UINT64_MAX - (cp.samples - 1))
+			usage_error("--seed %llu: the samples' seeds would pass 2^64 - 1",
+				    (unsigned long long)common.seed);
+		mk.samples = cp.samples;
 		mk.common = common;
 		mk.count = count;
 		mk.id_prefix = id_prefix ? id_prefix : "markov";

@@ -953,3 +953,26 @@ answers_with() {
 	[ -s j.jsonl.partial ] && [ ! -e j.jsonl ]
 	[ "$(wc -l < j.jsonl.partial)" -lt 10 ] || fail "every record judged"
 }
+
+@test "markov --samples K: K continuations a prompt, with the ids and seeds complete gives its answers" {
+	make_seed
+	start_server
+	synth-gen markov --train seed.jsonl --save model.ngm
+	printf '{"id":"p1","prompt":"the quick"}\n{"id":7,"prompt":"lazy"}\n' > prompts.jsonl
+	run synth-gen markov --load model.ngm --samples 3 --seed 5 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(jq -c '[.id, .synth.seed, .synth.sample, .synth.parent]' out.jsonl | tr '\n' ' ')" \
+		'["p1-1",5,1,"p1"] ["p1-2",6,2,"p1"] ["p1-3",7,3,"p1"] ["7-1",5,1,7] ["7-2",6,2,7] ["7-3",7,3,7] '
+	synth-gen complete --url "$URL" --model m --samples 3 --seed 5 prompts.jsonl > answers.jsonl
+	assert_equal "$(jq -c '[.id, .synth.seed, .synth.sample, .synth.parent]' out.jsonl)" \
+		"$(jq -c '[.id, .synth.seed, .synth.sample, .synth.parent]' answers.jsonl)"
+	# Sample k is the one sample of --seed 5 + k - 1.
+	for k in 1 2 3; do
+		assert_equal "$(synth-gen markov --load model.ngm --seed $((4 + k)) prompts.jsonl | jq -r .text)" \
+			"$(jq -r "select(.synth.sample == $k) | .text" out.jsonl)"
+	done
+	[ "$(jq -r 'select(.synth.parent == "p1") | .text' out.jsonl | sort -u | wc -l)" -gt 1 ] || fail "three equal samples"
+	run synth-gen markov --load model.ngm --samples 2 -n 3
+	assert_failure 2
+}
