@@ -203,6 +203,8 @@ struct settings {
 	int rank_signal, rank_low, pairs;
 	struct group group;
 	uint64_t groups, pairs_written, singles, ties;
+	struct keymap group_keys;	/* the hashes of the groups' keys seen */
+	uint64_t returned, no_key;	/* groups that came back; records without the field */
 	const char *lm_path, *rules_path;
 	struct rules rules;
 	pcre2_match_context *mctx;
@@ -337,7 +339,10 @@ static void close_group(struct settings *set, struct emit *e)
 		strbuf_addc(&out, ',');
 		json_add_double(&out, set->rank_low ? -g->m[worst].rank : g->m[worst].rank);
 		strbuf_addstr(&out, "],\"key\":");
-		strbuf_add(&out, g->key.buf, g->key.len);
+		if (g->key.len)
+			strbuf_add(&out, g->key.buf, g->key.len);
+		else
+			strbuf_addstr(&out, "null");
 		strbuf_addc(&out, '}');
 		emit_line(e, out.buf, out.len);
 		strbuf_release(&out);
@@ -364,7 +369,10 @@ static void group_add(struct settings *set, struct emit *e, const struct cand c,
 {
 	struct group *g = &set->group;
 	{
-		if (g->open && (g->key.len != c.key_len || memcmp(g->key.buf, key, c.key_len)))
+		/* A record without the field (an empty key) is a group of
+		 * its own, never one with the others that lack it. */
+		if (g->open && (!c.key_len || g->key.len != c.key_len ||
+				memcmp(g->key.buf, key, c.key_len)))
 			close_group(set, e);
 		if (!g->open) {
 			g->open = 1;
@@ -373,6 +381,19 @@ static void group_add(struct settings *set, struct emit *e, const struct cand c,
 			strbuf_add(&g->key, key, c.key_len);
 			strbuf_reset(&g->lines);
 			strbuf_reset(&g->files);
+			if (!c.key_len) {
+				set->no_key++;
+			} else if (!keymap_put(&set->group_keys, hash64(key, c.key_len, 0), 1)) {
+				/* A group that came back after another: groups are
+				 * runs of consecutive records, so this one is cut
+				 * in two. Said once with where, then counted. */
+				if (!set->returned++)
+					strbuf_addf(&e->warnings, "%s:%llu: --best-of: the group %.*s comes "
+						    "back after another group; groups are runs of "
+						    "consecutive records (sort the input by %s)\n", file,
+						    (unsigned long long)c.lineno,
+						    (int)(c.key_len < 60 ? c.key_len : 60), key, set->best_of);
+			}
 		}
 		if (g->n == g->cap) {
 			g->cap = grow_capacity(g->cap, g->n + 1, 8);
@@ -835,8 +856,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		struct strbuf msg = STRBUF_INIT;
 		json_add_string(&msg, w->line.buf, w->line.len);
 		struct json_value kv;
-		const char *key = "null";
-		size_t klen = 4;
+		const char *key = "";	/* none: a group of its own */
+		size_t klen = 0;
 		if (set->best_of && json_get(r->line, r->len, set->best_of, &kv)) {
 			key = kv.p;
 			klen = kv.len;
@@ -871,8 +892,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (set->best_of) {
 		/* For the ordered stage: rank, position, key and line. */
 		struct json_value kv;
-		const char *key = "null";
-		size_t klen = 4;
+		const char *key = "";	/* none: a group of its own */
+		size_t klen = 0;
 		if (json_get(r->line, r->len, set->best_of, &kv)) {
 			key = kv.p;
 			klen = kv.len;
@@ -1118,6 +1139,14 @@ int main(int argc, char **argv)
 		     (unsigned long long)set.singles, (unsigned long long)set.ties);
 	else if (set.best_of)
 		info("--best-of: %llu groups, the best of each kept", (unsigned long long)set.groups);
+	if (set.returned)
+		warning("--best-of: %llu group%s came back after another group, each counted again: "
+			"sort the input by %s to group every record of a value", (unsigned long long)set.returned,
+			set.returned == 1 ? "" : "s", set.best_of);
+	if (set.no_key)
+		warning("--best-of: %llu record%s without %s, each a group of its own",
+			(unsigned long long)set.no_key, set.no_key == 1 ? "" : "s", set.best_of);
+	keymap_release(&set.group_keys);
 	if (set.judge_failed_requests) {
 		error("the judge failed on %llu record%s; their judge scores are null",
 		      (unsigned long long)set.judge_failed_requests,

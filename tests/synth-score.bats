@@ -427,3 +427,24 @@ judge_input() {
 	run synth-score --judge "$URL" --model m --judge-max-tokens 0 in.jsonl
 	assert_failure 2
 }
+
+@test "--best-of: a group that comes back after another is warned about; records without the field are groups of their own" {
+	printf '%s\n' '{"id":"a1","g":"a","text":"one two three four five."}' '{"id":"a2","g":"a","text":"one two three."}' \
+		'{"id":"b1","g":"b","text":"one two three four."}' '{"id":"a3","g":"a","text":"one."}' \
+		'{"id":"x1","text":"one two."}' '{"id":"x2","text":"one two three four five six."}' > in.jsonl
+	run --separate-stderr synth-score --best-of g --rank-by words -v in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a1 b1 a3 x1 x2 "
+	[[ "$stderr" == *'synth-score: warning: in.jsonl:4: --best-of: the group "a" comes back after another group; groups are runs of consecutive records (sort the input by g)'* ]] ||
+		fail "$stderr"
+	[[ "$stderr" == *"synth-score: warning: --best-of: 1 group came back after another group, each counted again: sort the input by g to group every record of a value"* ]] ||
+		fail "$stderr"
+	[[ "$stderr" == *"synth-score: warning: --best-of: 2 records without g, each a group of its own"* ]] || fail "$stderr"
+	[[ "$stderr" == *"synth-score: --best-of: 5 groups, the best of each kept"* ]] || fail "$stderr"
+	# Sorted, no warning.
+	jq -sc 'sort_by(.g // "") | .[]' in.jsonl | grep '"g"' > sorted.jsonl
+	run --separate-stderr synth-score --best-of g --rank-by words sorted.jsonl
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a1 b1 "
+}
