@@ -32,6 +32,7 @@
 #include "journal.h"
 #include "json.h"
 #include "keymap.h"
+#include "llm_stage.h"
 #include "ngram.h"
 #include "output.h"
 #include "prng.h"
@@ -797,6 +798,14 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 
 /* --- complete ----------------------------------------------------------- */
 
+/* complete runs on the record loop: its workers check each prompt
+ * record and make the request of each of its samples; its ordered stage
+ * hands them to the shared LLM stage (lib/llm_stage), which keeps
+ * requests in flight across blocks and gives the answers back in input
+ * order, to be written with the block of their turn. Invalid records,
+ * --rejects, progress and the summary are the loop's, as in every
+ * program. */
+
 struct complete {
 	struct cli_common common;
 	struct chat_cli chat;
@@ -809,25 +818,73 @@ struct complete {
 	uint64_t max_tokens;	/* 0: not sent */
 	unsigned samples;
 	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
+
+	/* The run. */
+	struct llm_stage *stage;
+	struct journal partial;	/* --resume: where the answers go */
+	struct keymap done;	/* --resume: the journal's answers by request, counted */
+	uint64_t held;		/* --resume: answers read back and not yet matched */
+	const char *partial_path;
+	int stopped_by_client;	/* the breaker or the budget stopped the run */
+	int journal_failed;
+	uint64_t answered, no_content, truncated, failed, skipped;
+	struct strbuf scratch;
 };
 
-enum item_state { WAITING, ANSWERED, NO_CONTENT, FAILED, SKIPPED };
-
-/* One prompt x sample, from submission to writing. */
+/* One prompt x sample, from its request to its turn. */
 struct item {
-	enum item_state state;
 	unsigned sample;	/* from 1 */
+	uint64_t lineno;
+	uint64_t request;	/* the hash of its request body */
+	char *file;		/* owned */
 	struct strbuf record;	/* the prompt record's line */
 	struct strbuf parent;	/* its id as JSON */
 	struct strbuf result;	/* the output line, or the error */
-	struct strbuf answer;	/* no content: the answer's reject members */
-	uint64_t request;	/* the hash of its request body */
-	long status;		/* failed: the last HTTP status, 0 none */
-	const char *reason;	/* no content: the reject's reason */
-	int truncated;		/* answered, finish_reason "length" */
-	const char *file;
-	uint64_t lineno;
 };
+
+static void item_free(void *arg, void *p)
+{
+	(void)arg;
+	struct item *it = p;
+	free(it->file);
+	strbuf_release(&it->record);
+	strbuf_release(&it->parent);
+	strbuf_release(&it->result);
+	free(it);
+}
+
+/* What a worker leaves the ordered stage for each prompt x sample: this,
+ * then the record's line, its id as JSON, the request body and the
+ * file's name. One encode and one decode. */
+struct ask {
+	uint64_t lineno;
+	unsigned sample;
+	size_t line_len, parent_len, body_len, file_len;
+};
+
+static void ask_encode(struct strbuf *side, const struct record *r, unsigned sample,
+		       const struct strbuf *parent, const struct strbuf *body)
+{
+	struct ask a = { r->lineno, sample, r->len, parent->len, body->len, strlen(r->file) };
+	strbuf_add(side, &a, sizeof(a));
+	strbuf_add(side, r->line, r->len);
+	strbuf_add(side, parent->buf, parent->len);
+	strbuf_add(side, body->buf, body->len);
+	strbuf_add(side, r->file, a.file_len);
+}
+
+/* The ask at off in side into *a and the pointers to its pieces;
+ * returns the offset of the next. */
+static size_t ask_decode(const struct strbuf *side, size_t off, struct ask *a, const char **line,
+			 const char **parent, const char **body, const char **file)
+{
+	memcpy(a, side->buf + off, sizeof(*a));
+	*line = side->buf + off + sizeof(*a);
+	*parent = *line + a->line_len;
+	*body = *parent + a->parent_len;
+	*file = *body + a->body_len;
+	return off + sizeof(*a) + a->line_len + a->parent_len + a->body_len + a->file_len;
+}
 
 /* What reads a --resume file back: the answers it holds, by the hash of
  * their request (the model, the messages, the seed and every parameter),
@@ -836,9 +893,7 @@ struct item {
  * their prompt are each asked. */
 struct resume_reader {
 	const char *path;
-	const struct complete *g;
-	struct keymap *done;
-	uint64_t held;		/* answers read and not yet matched */
+	struct complete *g;
 };
 
 /* The 16 hex digits of a JSON string v into *key: 1, or 0 when v is not
@@ -864,7 +919,7 @@ static int hex_key(const struct json_value *v, uint64_t *key)
 static int resume_line(void *arg, const char *line, size_t len, uint64_t lineno)
 {
 	struct resume_reader *r = arg;
-	const struct complete *g = r->g;
+	struct complete *g = r->g;
 	struct json_error err;
 	struct json_value req, model, params, seed, sample;
 	uint64_t key, n = 0;
@@ -892,24 +947,25 @@ static int resume_line(void *arg, const char *line, size_t len, uint64_t lineno)
 		return error("%s:%llu: an answer made with another model, other parameters or another "
 			     "seed; --resume finishes a run with the settings it began with",
 			     r->path, (unsigned long long)lineno);
-	keymap_get(r->done, key, &n);
-	keymap_put(r->done, key, n + 1);
-	r->held++;
+	keymap_get(&g->done, key, &n);
+	keymap_put(&g->done, key, n + 1);
+	g->held++;
 	return 0;
 }
 
-/* The request body of an item. */
-static void request_body(const struct complete *g, const struct item *it, struct strbuf *out)
+/* The request body of the prompt record line[0..len) for sample k. */
+static void request_body(const struct complete *g, const char *line, size_t len, unsigned k,
+			 struct strbuf *out)
 {
 	struct json_value v;
 	strbuf_reset(out);
 	strbuf_addstr(out, "{\"model\":");
 	json_add_cstr(out, g->model);
 	strbuf_addstr(out, ",\"messages\":");
-	if (json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY) {
+	if (json_get(line, len, "messages", &v) && v.type == JSON_ARRAY) {
 		strbuf_add(out, v.p, v.len);
 	} else {
-		json_get(it->record.buf, it->record.len, g->prompt_field, &v);
+		json_get(line, len, g->prompt_field, &v);
 		strbuf_addc(out, '[');
 		if (g->system.len) {
 			strbuf_addstr(out, "{\"role\":\"system\",\"content\":");
@@ -921,7 +977,7 @@ static void request_body(const struct complete *g, const struct item *it, struct
 		strbuf_addstr(out, "}]");
 	}
 	strbuf_addstr(out, ",\"seed\":");
-	json_add_u64(out, g->common.seed + it->sample - 1);
+	json_add_u64(out, g->common.seed + k - 1);
 	strbuf_add(out, g->params.buf, g->params.len);
 	strbuf_addc(out, '}');
 }
@@ -934,10 +990,11 @@ static const char *const own_synth[] = {
 	"request",
 };
 
-/* The output record of an answered item, from the server's answer: the
- * prompt record with its id replaced by the answer's, text (and
- * reasoning) set, and synth, ours with what the prompt's held; every
- * other member of the prompt record stays as it was, where it was. */
+/* The output record of an answered item into it->result, with its
+ * newline: the prompt record with its id replaced by the answer's, text
+ * (and reasoning) set, and synth, ours with what the prompt's held;
+ * every other member of the prompt record stays as it was, where it
+ * was. */
 static void answer_record(const struct complete *g, struct item *it, const struct strbuf *body)
 {
 	struct json_value v;
@@ -1044,11 +1101,11 @@ static void no_content_members(const struct strbuf *body, struct strbuf *out)
 	}
 }
 
-/* The prompt record of an item that gives no answer record, to
- * --rejects: "reject":{"reason":REASON,"error":...,MEMBERS,"sample",
- * "file","line"}. msg is scratch. */
-static void item_reject(const struct item *it, const char *reason, const struct strbuf *members,
-			struct output *rejects, struct strbuf *msg)
+/* The prompt record of an item that gives no answer record, to the
+ * block's rejects: "reject":{"reason":REASON,"error":...,MEMBERS,
+ * "sample","file","line"}. */
+static void item_reject(struct complete *g, const struct item *it, const char *reason,
+			const struct strbuf *members, struct emit *e)
 {
 	struct strbuf info = STRBUF_INIT;
 	strbuf_addstr(&info, "{\"reason\":");
@@ -1059,27 +1116,199 @@ static void item_reject(const struct item *it, const char *reason, const struct 
 	strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
 	json_add_cstr(&info, it->file);
 	strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
-	json_set_member(msg, it->record.buf, it->record.len, "reject", info.buf, info.len);
-	strbuf_addc(msg, '\n');
-	output_write(rejects, msg->buf, msg->len);
+	json_set_member(&g->scratch, it->record.buf, it->record.len, "reject", info.buf, info.len);
+	strbuf_addc(&g->scratch, '\n');
+	strbuf_add(&e->rejects, g->scratch.buf, g->scratch.len);
+	e->rejected++;
 	strbuf_release(&info);
 }
 
-/* Where the records go: the output, or under --resume the .partial file
- * written a line at a time, so that a kill leaves whole lines. */
-struct sink {
-	struct output out;
-	struct journal partial;	/* --resume */
-	int resume;
+/* An answer record to the output, or under --resume to the journal, a
+ * line at a time, so that a kill leaves whole lines. */
+static void complete_write(struct complete *g, struct item *it, struct emit *e)
+{
+	if (!g->resume) {
+		emit_line(e, it->result.buf, it->result.len - 1);
+		return;
+	}
+	if (g->journal_failed)
+		return;
+	if (journal_append(&g->partial, it->result.buf, it->result.len) < 0) {
+		g->journal_failed = 1;
+		e->stopped = 1;
+		strbuf_addf(&e->fatal, "%s: the answers cannot be kept; stopping", g->partial_path);
+	}
+}
+
+/* An item's turn (lib/llm_stage): its answer written, or its prompt
+ * record rejected with why. */
+static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *e)
+{
+	struct complete *g = arg;
+	struct item *it = p;
+	struct strbuf members = STRBUF_INIT;
+	struct chat_answer a;
+	if (!d) {
+		/* Its answer is in the --resume journal already. */
+		g->skipped++;
+	} else if (d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a) &&
+		   a.content.len == 2) {
+		/* "": all of it reasoning, or nothing. The same request
+		 * would get the same. */
+		strbuf_reset(&it->result);
+		strbuf_addstr(&it->result, "empty content, finish_reason ");
+		if (a.finish_reason.type == JSON_STRING)
+			strbuf_add(&it->result, a.finish_reason.p, a.finish_reason.len);
+		else
+			strbuf_addstr(&it->result, "null");
+		no_content_members(&d->body, &members);
+		g->no_content++;
+		warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno, it->sample,
+			it->result.buf);
+		item_reject(g, it, "empty answer", &members, e);
+	} else if (d->outcome == CHAT_ANSWER) {
+		int truncated = a.finish_reason.type == JSON_STRING && a.finish_reason.len == 8 &&
+				!memcmp(a.finish_reason.p, "\"length\"", 8);
+		answer_record(g, it, &d->body);
+		g->truncated += truncated;
+		if (truncated && g->drop_truncated) {
+			struct strbuf info = STRBUF_INIT;
+			strbuf_addf(&info, "{\"reason\":\"truncated\",\"finish_reason\":\"length\","
+				    "\"sample\":%u,\"file\":", it->sample);
+			json_add_cstr(&info, it->file);
+			strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
+			json_set_member(&g->scratch, it->result.buf, it->result.len - 1, "reject", info.buf,
+					info.len);
+			strbuf_addc(&g->scratch, '\n');
+			strbuf_add(&e->rejects, g->scratch.buf, g->scratch.len);
+			e->rejected++;
+			strbuf_release(&info);
+		} else {
+			complete_write(g, it, e);
+			g->answered++;
+		}
+	} else {
+		strbuf_reset(&it->result);
+		strbuf_addstr(&it->result, d->error);
+		warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno, it->sample,
+			it->result.buf);
+		if (d->outcome == CHAT_NO_CONTENT) {
+			no_content_members(&d->body, &members);
+			g->no_content++;
+			item_reject(g, it, "no content", &members, e);
+		} else {
+			if (d->status)
+				strbuf_addf(&members, ",\"status\":%ld", d->status);
+			g->failed++;
+			item_reject(g, it, "request failed", &members, e);
+		}
+	}
+	if (d)
+		strbuf_release(&d->body);
+	strbuf_release(&members);
+	item_free(NULL, it);
+}
+
+struct complete_worker {
+	const struct complete *g;
+	struct strbuf parent, body;
 };
 
-static int sink_write(struct sink *k, const char *p, size_t n)
+static void *complete_worker_new(void *arg)
 {
-	if (!k->resume) {
-		output_write(&k->out, p, n);
-		return 0;
+	struct complete_worker *w = xcalloc(1, sizeof(*w));
+	w->g = arg;
+	strbuf_init(&w->parent);
+	strbuf_init(&w->body);
+	return w;
+}
+
+static void complete_worker_free(void *arg)
+{
+	struct complete_worker *w = arg;
+	strbuf_release(&w->parent);
+	strbuf_release(&w->body);
+	free(w);
+}
+
+/* A prompt record: checked, and the request of each sample made. */
+static void complete_process(void *arg, const struct record *r, struct emit *e)
+{
+	struct complete_worker *w = arg;
+	const struct complete *g = w->g;
+	struct json_value v;
+	if (!(json_get(r->line, r->len, "messages", &v) && v.type == JSON_ARRAY) &&
+	    !(json_get(r->line, r->len, g->prompt_field, &v) && v.type == JSON_STRING)) {
+		char reason[200];
+		snprintf(reason, sizeof(reason), "no string member \"%.100s\" and no array \"messages\"",
+			 g->prompt_field);
+		emit_invalid(e, r, reason);
+		return;
 	}
-	return journal_append(&k->partial, p, n);
+	strbuf_reset(&w->parent);
+	record_id_json(r, e->common, &w->parent);
+	for (unsigned k = 1; k <= g->samples; k++) {
+		request_body(g, r->line, r->len, k, &w->body);
+		ask_encode(&e->side, r, k, &w->parent, &w->body);
+	}
+}
+
+/* The window of requests: four times those in flight. */
+static size_t complete_window(const struct complete *g)
+{
+	return 4 * (size_t)g->chat.cfg.concurrency + g->samples;
+}
+
+/* Stop the run for what stopped the client. */
+static void client_stopped(struct complete *g, struct emit *e, const struct strbuf *why)
+{
+	g->stopped_by_client = 1;
+	e->stopped = 1;
+	strbuf_addstr(&e->fatal, why->buf);
+}
+
+/* A block's prompt samples to the stage, in order (those the --resume
+ * journal answered with no request), then the answers whose turn came. */
+static void complete_ordered(void *arg, struct emit *e)
+{
+	struct complete *g = arg;
+	for (size_t off = 0; off < e->side.len;) {
+		struct ask a;
+		const char *line, *parent, *body, *file;
+		off = ask_decode(&e->side, off, &a, &line, &parent, &body, &file);
+		struct item *it = xcalloc(1, sizeof(*it));
+		it->sample = a.sample;
+		it->lineno = a.lineno;
+		it->file = xstrndup(file, a.file_len);
+		strbuf_init(&it->record);
+		strbuf_init(&it->parent);
+		strbuf_init(&it->result);
+		strbuf_add(&it->record, line, a.line_len);
+		strbuf_add(&it->parent, parent, a.parent_len);
+		it->request = hash64(body, a.body_len, 0);
+		uint64_t held;
+		if (g->resume && keymap_get(&g->done, it->request, &held) && held) {
+			keymap_put(&g->done, it->request, held - 1);
+			g->held--;
+			llm_stage_add(g->stage, it, NULL, 0);
+		} else {
+			llm_stage_add(g->stage, it, body, a.body_len);
+		}
+	}
+	struct strbuf why = STRBUF_INIT;
+	if (!e->stopped && llm_stage_drain(g->stage, complete_window(g), e, &why) < 0)
+		client_stopped(g, e, &why);
+	strbuf_release(&why);
+}
+
+/* After the last block: every answer. */
+static void complete_finish(void *arg, struct emit *e)
+{
+	struct complete *g = arg;
+	struct strbuf why = STRBUF_INIT;
+	if (llm_stage_drain(g->stage, 0, e, &why) < 0)
+		client_stopped(g, e, &why);
+	strbuf_release(&why);
 }
 
 static int run_complete(struct complete *g, char **files, int nfiles)
@@ -1125,325 +1354,114 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		{ "--resume's journal", g->resume ? path.buf : NULL }, { "--usage", g->chat.usage_path },
 	};
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
-	/* Outputs first, so that a bad name fails before any request. */
-	struct sink sink = { .resume = g->resume };
-	struct keymap done = KEYMAP_INIT;
-	struct resume_reader reader = { NULL, g, &done, 0 };
+	keymap_init(&g->done);
+	strbuf_init(&g->scratch);
 	struct file_lock lock = FILE_LOCK_INIT;
-	memset(&sink.out, 0, sizeof(sink.out));
 	if (g->resume) {
 		/* The journal is read, appended to and renamed onto -o: one
 		 * run at a time, locked on the -o file. */
-		reader = (struct resume_reader){ path.buf, g, &done, 0 };
-		int bad = file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
-			  journal_open(&sink.partial, path.buf, resume_line, &reader) < 0;
-		strbuf_release(&path);
-		if (bad) {
+		struct resume_reader reader = { path.buf, g };
+		g->partial_path = path.buf;
+		if (file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
+		    journal_open(&g->partial, path.buf, resume_line, &reader) < 0) {
 			file_unlock(&lock);
+			strbuf_release(&path);
+			keymap_release(&g->done);
 			return 1;
 		}
-		if (sink.partial.lines)
-			info("--resume: %llu records already in %s", (unsigned long long)sink.partial.lines,
-			     sink.partial.path);
-	} else if (output_open(&sink.out, out_path, 0) < 0) {
-		return 1;
-	}
-	struct output rejects;
-	if (output_open(&rejects, g->common.rejects ? g->common.rejects : "/dev/null", 0) < 0) {
-		output_abort(&sink.out);
-		return 1;
+		if (g->partial.lines)
+			info("--resume: %llu records already in %s", (unsigned long long)g->partial.lines,
+			     g->partial.path);
 	}
 
-	struct chat_client *chat = chat_new(&g->chat.cfg);
-	/* The window: items submitted or waiting to be written, in order;
-	 * it holds at most four times the requests in flight, so memory
-	 * stays flat however long the input. */
-	size_t cap = 4 * (size_t)g->chat.cfg.concurrency + g->samples, head = 0, tail = 0;
-	struct item *win = xcalloc(cap, sizeof(*win));
-	for (size_t i = 0; i < cap; i++) {
-		strbuf_init(&win[i].record);
-		strbuf_init(&win[i].parent);
-		strbuf_init(&win[i].result);
-		strbuf_init(&win[i].answer);
-	}
-	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, msg = STRBUF_INIT;
-	uint64_t answered = 0, no_content = 0, truncated = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
-	int fi = 0, rc = 0, stopped = 0, reading = 1;
-	int io_failed = 0;	/* an input not read, or the output not written */
-	struct input in;
-	int in_open = 0;
-	struct block blk = { 0 };
-	struct block_cursor cur;
-	int have_block = 0;
-	double start = now_seconds();
-	char *stdin_only[] = { "-" };
-	if (!nfiles) {
-		files = stdin_only;
-		nfiles = 1;
-	}
-	while (!stopped) {
-		/* Fill the window from the input. */
-		while (reading && tail - head + g->samples <= cap) {
-			struct line l;
-			if (!have_block || !block_next_line(&blk, &cur, &l)) {
-				have_block = 0;
-				if (!in_open) {
-					if (fi == nfiles) {
-						reading = 0;
-						break;
-					}
-					if (input_open(&in, files[fi++]) < 0) {
-						rc = io_failed = 1;
-						continue;
-					}
-					in_open = 1;
-				}
-				int got = input_read_block(&in, &blk, BLOCK_SIZE);
-				if (got <= 0) {
-					if (got < 0)
-						rc = io_failed = 1;
-					input_close(&in);
-					in_open = 0;
-					continue;
-				}
-				block_cursor_init(&cur, &blk);
-				have_block = 1;
-				continue;
-			}
-			records++;
-			struct json_error err;
-			struct json_value v, m;
-			const char *why_bad = NULL;
-			char reason[200];
-			if (json_check_record(l.p, l.len, &err) < 0) {
-				snprintf(reason, sizeof(reason), "invalid JSON: %s at byte %zu", err.msg,
-					 err.offset + 1);
-				why_bad = reason;
-			} else if (!(json_get(l.p, l.len, "messages", &m) && m.type == JSON_ARRAY) &&
-				   !(json_get(l.p, l.len, g->prompt_field, &v) && v.type == JSON_STRING)) {
-				snprintf(reason, sizeof(reason), "no string member \"%.100s\" and no array "
-					 "\"messages\"", g->prompt_field);
-				why_bad = reason;
-			}
-			if (why_bad) {
-				if (!g->common.skip_invalid) {
-					error("%s:%llu: %s", blk.name, (unsigned long long)l.lineno, why_bad);
-					rc = 1;
-					stopped = 2;
-					break;
-				}
-				invalid++;
-				warning("%s:%llu: %s (skipped)", blk.name, (unsigned long long)l.lineno, why_bad);
-				strbuf_reset(&msg);
-				strbuf_add(&msg, l.p, l.len);
-				strbuf_addc(&msg, '\n');
-				output_write(&rejects, msg.buf, msg.len);
-				continue;
-			}
-			struct record r = { l.p, l.len, blk.name, l.lineno, { 0 }, 0 };
-			for (unsigned k = 1; k <= g->samples; k++) {
-				struct item *it = &win[tail++ % cap];
-				it->sample = k;
-				it->file = blk.name;
-				it->lineno = l.lineno;
-				strbuf_reset(&it->record);
-				strbuf_add(&it->record, l.p, l.len);
-				strbuf_reset(&it->parent);
-				record_id_json(&r, &g->common, &it->parent);
-				request_body(g, it, &body);
-				it->request = hash64(body.buf, body.len, 0);
-				uint64_t held;
-				if (keymap_get(&done, it->request, &held) && held) {
-					keymap_put(&done, it->request, held - 1);
-					reader.held--;
-					it->state = SKIPPED;
-					continue;
-				}
-				it->state = WAITING;
-				chat_submit(chat, tail - 1, body.buf, body.len);
-			}
-		}
-		if (stopped)
-			break;
-		/* Move the requests on, then write what the window's head holds. */
-		if (chat_pending(chat) && chat_run(chat, 0.2, &why) < 0) {
-			error("%s", why.buf);
-			rc = 1;
-			stopped = 1;
-		}
-		struct chat_done d;
-		while (chat_take(chat, &d)) {
-			struct item *it = &win[d.tag % cap];
-			struct chat_answer a;
-			if (d.outcome == CHAT_ANSWER && chat_answer_read(d.body.buf, d.body.len, &a) &&
-			    a.content.len == 2) {
-				/* "": all of it reasoning, or nothing. The same
-				 * request would get the same. */
-				strbuf_reset(&it->result);
-				strbuf_addstr(&it->result, "empty content, finish_reason ");
-				if (a.finish_reason.type == JSON_STRING)
-					strbuf_add(&it->result, a.finish_reason.p, a.finish_reason.len);
-				else
-					strbuf_addstr(&it->result, "null");
-				no_content_members(&d.body, &it->answer);
-				it->reason = "empty answer";
-				it->state = NO_CONTENT;
-			} else if (d.outcome == CHAT_ANSWER) {
-				it->truncated = a.finish_reason.type == JSON_STRING &&
-						a.finish_reason.len == 8 && !memcmp(a.finish_reason.p, "\"length\"", 8);
-				answer_record(g, it, &d.body);
-				it->state = ANSWERED;
-			} else if (d.outcome == CHAT_NO_CONTENT) {
-				strbuf_reset(&it->result);
-				strbuf_addstr(&it->result, d.error);
-				no_content_members(&d.body, &it->answer);
-				it->reason = "no content";
-				it->state = NO_CONTENT;
-			} else {
-				strbuf_reset(&it->result);
-				strbuf_addstr(&it->result, d.error);
-				it->status = d.status;
-				it->state = FAILED;
-			}
-			strbuf_release(&d.body);
-		}
-		while (head < tail && win[head % cap].state != WAITING) {
-			struct item *it = &win[head % cap];
-			if (it->state == ANSWERED && it->truncated && g->drop_truncated) {
-				truncated++;
-				struct strbuf info = STRBUF_INIT;
-				strbuf_addf(&info, "{\"reason\":\"truncated\",\"finish_reason\":\"length\","
-					    "\"sample\":%u,\"file\":", it->sample);
-				json_add_cstr(&info, it->file);
-				strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
-				json_set_member(&msg, it->result.buf, it->result.len - 1, "reject", info.buf,
-						info.len);
-				strbuf_addc(&msg, '\n');
-				output_write(&rejects, msg.buf, msg.len);
-				strbuf_release(&info);
-			} else if (it->state == ANSWERED) {
-				truncated += it->truncated;
-				if (sink_write(&sink, it->result.buf, it->result.len) < 0) {
-					rc = io_failed = 1;
-					stopped = 1;
-				}
-				answered++;
-			} else if (it->state == NO_CONTENT) {
-				no_content++;
-				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
-					it->sample, it->result.buf);
-				item_reject(it, it->reason, &it->answer, &rejects, &msg);
-			} else if (it->state == FAILED) {
-				failed++;
-				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
-					it->sample, it->result.buf);
-				struct strbuf status = STRBUF_INIT;
-				if (it->status)
-					strbuf_addf(&status, ",\"status\":%ld", it->status);
-				item_reject(it, "request failed", &status, &rejects, &msg);
-				strbuf_release(&status);
-			} else {
-				skipped++;
-			}
-			head++;
-		}
-		if (!reading && head == tail)
-			break;
-		if (g->common.progress) {
-			char line[160];
-			snprintf(line, sizeof(line), "%s: %llu answered, %llu failed, %u in flight", progname,
-				 (unsigned long long)answered, (unsigned long long)failed,
-				 chat_in_flight(chat));
-			progress_show(line);
-		}
-	}
-	if (g->common.progress)
-		progress_clear();
-	uint64_t undone = tail - head;
-	if (in_open)
-		input_close(&in);
-	block_release(&blk);
-	struct chat_usage used = *chat_usage_of(chat);
-	chat_free(chat);
-	for (size_t i = 0; i < cap; i++) {
-		strbuf_release(&win[i].record);
-		strbuf_release(&win[i].parent);
-		strbuf_release(&win[i].result);
-		strbuf_release(&win[i].answer);
-	}
-	free(win);
-	strbuf_release(&body);
-	strbuf_release(&why);
-	strbuf_release(&msg);
-	keymap_release(&done);
-	if (failed) {
-		error("%llu request%s failed for good%s", (unsigned long long)failed,
-		      failed == 1 ? "" : "s",
+	g->stage = llm_stage_new(&g->chat.cfg, complete_window(g), complete_done, item_free, g);
+	/* Under --resume the answers go to the journal, not through the
+	 * loop's output. */
+	struct record_loop rl = {
+		.common = &g->common, .files = files, .nfiles = nfiles, .write_records = !g->resume,
+		.worker_new = complete_worker_new, .process = complete_process, .arg = g,
+		.ordered = complete_ordered, .finish = complete_finish, .hold_outputs = 1,
+	};
+	int loop_rc = record_loop_run(&rl);
+	record_loop_summary(&rl);
+	uint64_t undone = llm_stage_waiting(g->stage);
+	struct chat_usage used = *llm_stage_usage(g->stage);
+	llm_stage_free(g->stage);
+	g->stage = NULL;
+
+	int rc = 0;
+	if (g->failed) {
+		error("%llu request%s failed for good%s", (unsigned long long)g->failed,
+		      g->failed == 1 ? "" : "s",
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
 	}
 	/* A request that failed for good is no gap: its prompt is in
-	 * --rejects, and the outputs are kept (exit 1). A run that stopped,
-	 * or could not read an input or write an output, keeps none. */
-	int kept = !stopped && !io_failed;
+	 * --rejects, which is kept (exit 1). A run that stopped (an
+	 * invalid record, the breaker, the budget), or could not read an
+	 * input or write an output, keeps none of its files. */
+	int kept = loop_rc == 0;
+	if (loop_rc)
+		rc = 1;
 	/* Answers in the journal that no request of this run made (the
 	 * input or the system message changed) would mix two runs' answers
 	 * in one file: the journal is kept, not renamed. */
-	if (kept && sink.resume && reader.held) {
+	if (kept && g->resume && g->held) {
 		error("%s holds %llu answer%s to requests this run did not make (another input or "
-		      "--system?); it is kept as it is, not renamed to %s", sink.partial.path,
-		      (unsigned long long)reader.held, reader.held == 1 ? "" : "s", out_path);
+		      "--system?); it is kept as it is, not renamed to %s", g->partial.path,
+		      (unsigned long long)g->held, g->held == 1 ? "" : "s", out_path);
 		rc = 1;
 		kept = 0;
 	}
-	if (sink.resume) {
-		if (journal_close(&sink.partial) < 0)
+	if (g->resume) {
+		if (journal_close(&g->partial) < 0)
 			rc = 1, kept = 0;
-		if (output_end(&rejects, !kept) < 0)
+		if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0 && kept)
 			rc = 1, kept = 0;
-		if (!rc && kept && journal_rename(&sink.partial, out_path) < 0)
+		if (!rc && kept && journal_rename(&g->partial, out_path) < 0)
 			rc = 1;
-		else if ((rc || !kept) && !reader.held)
+		else if ((rc || !kept) && !g->held)
 			error("%s keeps the %llu records written; run the same command again to finish",
-			      sink.partial.path, (unsigned long long)sink.partial.lines);
-		journal_release(&sink.partial);
+			      g->partial.path, (unsigned long long)g->partial.lines);
+		journal_release(&g->partial);
 	} else {
-		if (stopped == 1 && undone)
+		if (g->stopped_by_client && undone)
 			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
 			      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
-		/* A run with requests that failed for good keeps --rejects,
-		 * where their prompts are, but leaves a file under -o as it
-		 * was: a partial output would replace a whole one. */
+		/* With requests that failed for good, --rejects is kept (their
+		 * prompts are there) but a file under -o is left as it was: a
+		 * partial output would replace a whole one. */
 		if (kept && rc && out_path && strcmp(out_path, "-")) {
-			if (answered)
+			if (g->answered)
 				error("-o %s left as it was, without the %llu answers of this run; with "
 				      "--resume they are kept in %s.partial, and the same command again "
-				      "asks only for the rest", out_path, (unsigned long long)answered,
+				      "asks only for the rest", out_path, (unsigned long long)g->answered,
 				      out_path);
-			output_abort(&sink.out);
+			output_abort(&rl.out);
 		}
-		struct output *outs[] = { &sink.out, &rejects };
-		if (outputs_end(outs, 2, !kept) < 0)
+		if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0)
 			rc = 1;
 	}
 	file_unlock(&lock);
-	double secs = now_seconds() - start;
-	if (no_content)
-		warning("%llu answer%s without content, not written%s", (unsigned long long)no_content,
-			no_content == 1 ? "" : "s",
+	strbuf_release(&path);
+	if (g->no_content)
+		warning("%llu answer%s without content, not written%s", (unsigned long long)g->no_content,
+			g->no_content == 1 ? "" : "s",
 			g->common.rejects ? "; the prompts are in the --rejects file" : "");
-	if (truncated)
+	if (g->truncated)
 		warning("%llu answer%s cut off at the token limit (finish_reason \"length\"), %s",
-			(unsigned long long)truncated, truncated == 1 ? "" : "s",
+			(unsigned long long)g->truncated, g->truncated == 1 ? "" : "s",
 			!g->drop_truncated ? "kept (--drop-truncated leaves them out)" :
 			g->common.rejects ? "not written; they are in the --rejects file" : "not written");
-	info("%llu records in, %llu answers out, %llu truncated, %llu without content, %llu failed, "
-	     "%llu invalid, %llu already done; %.2f s (%.0f answers/s)", (unsigned long long)records,
-	     (unsigned long long)answered, (unsigned long long)truncated, (unsigned long long)no_content,
-	     (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
-	     secs, secs > 0 ? (double)answered / secs : 0.0);
+	info("%llu answers out, %llu truncated, %llu without content, %llu failed, %llu already done; "
+	     "%.0f answers/s", (unsigned long long)g->answered, (unsigned long long)g->truncated,
+	     (unsigned long long)g->no_content, (unsigned long long)g->failed,
+	     (unsigned long long)g->skipped, rl.seconds > 0 ? (double)g->answered / rl.seconds : 0.0);
 	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)
 		rc = 1;
+	record_loop_release(&rl, complete_worker_free);
+	keymap_release(&g->done);
+	strbuf_release(&g->scratch);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);
 	return rc;

@@ -550,6 +550,13 @@ answer to: hi (seed 0)"
 	assert_success
 	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" a-1
 	assert_equal "$(wc -l < rej.jsonl)" 2
+	# The loop every program runs: invalid records in the documented
+	# wrapper, a warning each and their count.
+	assert_equal "$(jq -c . rej.jsonl)" '{"reject":{"reason":"no string member \"prompt\" and no array \"messages\"","file":"in.jsonl","line":2},"raw":"{\"id\":\"b\",\"text\":\"no prompt\"}"}
+{"reject":{"reason":"invalid JSON: invalid literal at byte 1","file":"in.jsonl","line":3},"raw":"not json"}'
+	assert_equal "$stderr" 'synth-gen: warning: in.jsonl:2: no string member "prompt" and no array "messages" (skipped)
+synth-gen: warning: in.jsonl:3: invalid JSON: invalid literal at byte 1 (skipped)
+synth-gen: warning: 2 invalid records skipped'
 	run synth-gen complete --model tiny in.jsonl
 	assert_failure 2
 	run synth-gen complete --url "$URL" in.jsonl
@@ -660,13 +667,13 @@ answers_with() {
 	assert_equal "$(jq -c '[.id, .text, .synth.finish_reason]' out.jsonl | tr '\n' ' ')" \
 		'["p1-1","answer to: question number 1 (seed 0)","stop"] ["p2-1","answer to: questio","length"] '
 	assert_line 'synth-gen: warning: 1 answer cut off at the token limit (finish_reason "length"), kept (--drop-truncated leaves them out)'
-	assert_line --regexp '^synth-gen: 2 records in, 2 answers out, 1 truncated, 0 without content, 0 failed, '
+	assert_line --regexp '^synth-gen: 2 answers out, 1 truncated, 0 without content, 0 failed, '
 	answers_with llama length --drop-truncated -v
 	assert_equal "$status" 0
 	assert_equal "$(jq -r .id out.jsonl)" p1-1
 	assert_equal "$(jq -c '[.id, .text, .reject.reason, .reject.line]' rej.jsonl)" '["p2-1","answer to: questio","truncated",2]'
 	assert_line 'synth-gen: warning: 1 answer cut off at the token limit (finish_reason "length"), not written; they are in the --rejects file'
-	assert_line --regexp '^synth-gen: 2 records in, 1 answers out, 1 truncated, '
+	assert_line --regexp '^synth-gen: 1 answers out, 1 truncated, '
 	# llama-server's answer cut off while thinking: content "", all of it
 	# reasoning. Not a record with an empty text.
 	answers_with llama thinkcut
