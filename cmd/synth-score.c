@@ -27,6 +27,7 @@
 #include "judge_score.h"
 #include "json.h"
 #include "keymap.h"
+#include "llm_stage.h"
 #include "ngram.h"
 #include "quality.h"
 #include "records.h"
@@ -188,7 +189,7 @@ struct settings {
 	uint64_t judge_max_tokens;	/* 0: not sent */
 	struct strbuf rubric;
 	struct chat_cli chat;
-	struct chat_client *client;
+	struct llm_stage *stage;	/* --judge */
 	uint64_t judge_passed, judge_failed_requests, judge_fail[2];
 	/* --resume: the journal FILE.partial, and the judgements it held
 	 * when the run started: the hash of a request body to the offset
@@ -515,32 +516,39 @@ static int journal_line(void *arg, const char *p, size_t n, uint64_t lineno)
 	return 0;
 }
 
-enum judge_state { JUDGE_WAITING, JUDGE_ANSWERED, JUDGE_FAILED };
-
-/* A record of a block on its way through the judge. */
+/* A record on its way through the judge (lib/llm_stage), with what the
+ * worker left for it: the pieces of its pending entry, copied out of
+ * the block. */
 struct judging {
-	size_t off;		/* its pending entry in the side */
-	uint64_t request;	/* --resume: the hash of its request body */
-	enum judge_state state;
-	double score;
-	struct strbuf judge;	/* the judge member, once answered or failed */
-	char error[sizeof(((struct chat_done *)0)->error)];	/* failed: why */
+	struct pending p;
+	struct strbuf pieces;	/* line, member, reasons, message, key, file */
+	uint64_t request;	/* the hash of its request body */
+	double score;		/* known from the --resume journal: not NaN */
+	struct strbuf judge;	/* the judge member, once known */
 };
+
+static void judging_free(void *arg, void *item)
+{
+	(void)arg;
+	struct judging *j = item;
+	strbuf_release(&j->pieces);
+	strbuf_release(&j->judge);
+	free(j);
+}
 
 /* Keep an answer in the --resume journal as soon as it came, so that a
  * kill loses only the requests in flight. After a failed write the
  * journal takes no more, and the run ends with status 1. */
-static void journal_judgement(struct settings *set, const struct strbuf *side,
-			      const struct judging *j, struct strbuf *line)
+static void journal_judgement(struct settings *set, const struct judging *j, struct strbuf *line)
 {
 	if (set->journal_failed)
 		return;
-	struct pending p;
-	const char *rec;
-	pending_at(side, j->off, &p, &rec);
-	const char *file = rec + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len;
-	char *name = xstrndup(file, p.file_len);
-	struct record r = { rec, p.line_len, name, p.lineno, { 0 }, 0 };
+	const struct pending *p = &j->p;
+	const char *rec = j->pieces.buf;
+	const char *file = rec + p->line_len + p->member_len + p->reasons_len + p->message_len +
+			   p->key_len;
+	char *name = xstrndup(file, p->file_len);
+	struct record r = { rec, p->line_len, name, p->lineno, { 0 }, 0 };
 	strbuf_reset(line);
 	strbuf_addf(line, "{\"request\":\"%016llx\",\"id\":", (unsigned long long)j->request);
 	record_id_json(&r, &set->common, line);
@@ -552,131 +560,138 @@ static void journal_judgement(struct settings *set, const struct strbuf *side,
 		set->journal_failed = 1;
 }
 
+/* A record's turn: its judgement (the answer d, or the journal's when d
+ * is NULL) scored, the judge's bounds applied, and the record written,
+ * rejected or held for --best-of. */
+static void judge_done(void *arg, void *item, struct chat_done *d, struct emit *e)
+{
+	struct settings *set = arg;
+	struct judging *j = item;
+	const struct pending *p = &j->p;
+	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
+	double score = j->score;
+	struct chat_answer a;
+	if (d && d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a)) {
+		score = judge_answer(a.content.p, a.content.len, &j->judge);
+		if (set->resume)
+			journal_judgement(set, j, &line);
+	} else if (d) {
+		score = NAN;
+		strbuf_reset(&j->judge);
+		strbuf_addstr(&j->judge, "{\"score\":null,\"error\":");
+		json_add_cstr(&j->judge, d->error);
+		strbuf_addc(&j->judge, '}');
+		set->judge_failed_requests++;
+	}
+	const char *rec = j->pieces.buf, *qm = rec + p->line_len, *reasons = qm + p->member_len,
+		   *key = reasons + p->reasons_len + p->message_len, *file = key + p->key_len;
+	struct strbuf fname = STRBUF_INIT;
+	strbuf_add(&fname, file, p->file_len);
+	if (d && d->outcome != CHAT_ANSWER)
+		warning("%s:%llu: the judge failed: %s", fname.buf, (unsigned long long)p->lineno,
+			d->error);
+	/* The judge's bounds, then the whole member. A record the judge
+	 * gave no score fails every bound on the judge: a bound keeps what
+	 * is known to be within it. */
+	int failed = p->failed;
+	strbuf_add(&member, reasons, p->reasons_len);
+	for (int k = 0; k < 2; k++) {
+		double b = k ? set->max[S_JUDGE] : set->min[S_JUDGE];
+		if (isnan(b) || (!isnan(score) && (k ? score <= b : score >= b)))
+			continue;
+		strbuf_addf(&member, "%s\"%s_judge\"", failed ? "," : "", k ? "max" : "min");
+		failed++;
+		set->judge_fail[k]++;
+	}
+	struct strbuf q = STRBUF_INIT;
+	strbuf_add(&q, qm, p->member_len);
+	strbuf_addstr(&q, ",\"judge\":");
+	strbuf_add(&q, j->judge.buf, j->judge.len);
+	strbuf_addstr(&q, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
+	strbuf_add(&q, member.buf, member.len);
+	strbuf_addstr(&q, "]}");
+	json_set_member(&line, rec, p->line_len, "quality", q.buf, q.len);
+	strbuf_release(&q);
+	set->judge_passed += !failed;
+	if (failed && set->filter) {
+		struct record r = { line.buf, line.len, fname.buf, p->lineno, { 0 }, 0 };
+		emit_reject(e, &r, "quality");
+	} else if (set->best_of) {
+		double rank = set->rank_signal == S_JUDGE ? score : p->rank;
+		if (isnan(rank))
+			rank = -INFINITY;
+		else if (set->rank_signal == S_JUDGE && set->rank_low)
+			rank = -rank;
+		struct cand c = { rank, p->lineno, p->key_len, line.len, p->file_len };
+		group_add(set, e, c, key, line.buf, fname.buf);
+	} else {
+		emit_line(e, line.buf, line.len);
+	}
+	if (d)
+		strbuf_release(&d->body);
+	strbuf_release(&fname);
+	strbuf_release(&member);
+	strbuf_release(&line);
+	judging_free(NULL, j);
+}
+
+/* The judge's window: four times the requests in flight. */
+static size_t judge_window(const struct settings *set)
+{
+	return 4 * (size_t)set->chat.cfg.concurrency;
+}
+
+/* A block's records to the judge, in order (those whose answer the
+ * --resume journal holds with no request), then the records whose turn
+ * came; requests for the next blocks go on while these are written. */
 static void judge_ordered(void *arg, struct emit *e)
 {
 	struct settings *set = arg;
-	size_t count = 0;
-	for (size_t off = 0; off < e->side.len; count++) {
-		struct pending p;
+	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT;
+	for (size_t off = 0; off < e->side.len;) {
+		struct judging *j = xcalloc(1, sizeof(*j));
 		const char *rec;
-		off = pending_at(&e->side, off, &p, &rec);
-	}
-	struct judging *jg = xcalloc(count ? count : 1, sizeof(*jg));
-	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT;
-	/* Every record of the block to the server, tagged by its place, but
-	 * those whose answer the --resume journal holds. */
-	size_t i = 0;
-	for (size_t off = 0; off < e->side.len; i++) {
-		struct judging *j = &jg[i];
-		struct pending p;
-		const char *rec;
-		uint64_t at;
-		j->off = off;
+		size_t at = off;
+		off = pending_at(&e->side, off, &j->p, &rec);
+		strbuf_init(&j->pieces);
 		strbuf_init(&j->judge);
-		off = pending_at(&e->side, off, &p, &rec);
-		judge_request(set, rec + p.line_len + p.member_len + p.reasons_len, p.message_len, &body);
-		if (set->resume) {
-			j->request = hash64(body.buf, body.len, 0);
-			if (keymap_get(&set->judged_at, j->request, &at)) {
-				const char *raw = set->judged.buf + at;
-				j->score = judge_answer(raw, strlen(raw), &j->judge);
-				j->state = JUDGE_ANSWERED;
-				set->judge_reused++;
-				continue;
-			}
+		strbuf_add(&j->pieces, rec, off - at - sizeof(j->p));
+		j->score = NAN;
+		const struct pending *p = &j->p;
+		judge_request(set, rec + p->line_len + p->member_len + p->reasons_len, p->message_len,
+			      &body);
+		j->request = hash64(body.buf, body.len, 0);
+		uint64_t held;
+		if (set->resume && keymap_get(&set->judged_at, j->request, &held)) {
+			const char *raw = set->judged.buf + held;
+			j->score = judge_answer(raw, strlen(raw), &j->judge);
+			set->judge_reused++;
+			llm_stage_add(set->stage, j, NULL, 0);
+			continue;
 		}
 		set->judge_asked++;
-		chat_submit(set->client, i, body.buf, body.len);
+		llm_stage_add(set->stage, j, body.buf, body.len);
 	}
-	/* The answers as they come; the circuit breaker's stop still takes
-	 * those that came. */
-	for (int broken = 0; !broken && chat_pending(set->client);) {
-		if (chat_run(set->client, 1, &why) < 0) {
-			strbuf_addstr(&e->fatal, why.buf);
-			e->stopped = broken = 1;
-		}
-		struct chat_done d;
-		while (chat_take(set->client, &d)) {
-			struct judging *j = &jg[d.tag];
-			struct chat_answer a;
-			if (d.outcome == CHAT_ANSWER && chat_answer_read(d.body.buf, d.body.len, &a)) {
-				j->score = judge_answer(a.content.p, a.content.len, &j->judge);
-				j->state = JUDGE_ANSWERED;
-				if (set->resume)
-					journal_judgement(set, &e->side, j, &line);
-			} else {
-				j->score = NAN;
-				j->state = JUDGE_FAILED;
-				memcpy(j->error, d.error, sizeof(j->error));
-				strbuf_addstr(&j->judge, "{\"score\":null,\"error\":");
-				json_add_cstr(&j->judge, d.error);
-				strbuf_addc(&j->judge, '}');
-			}
-			strbuf_release(&d.body);
-		}
+	if (!e->stopped && llm_stage_drain(set->stage, judge_window(set), e, &why) < 0) {
+		strbuf_addstr(&e->fatal, why.buf);
+		e->stopped = 1;
 	}
-	for (i = 0; !e->stopped && i < count; i++) {
-		struct judging *j = &jg[i];
-		struct pending p;
-		const char *rec;
-		pending_at(&e->side, j->off, &p, &rec);
-		const char *qm = rec + p.line_len, *reasons = qm + p.member_len,
-			   *key = reasons + p.reasons_len + p.message_len, *file = key + p.key_len;
-		double score = j->score;
-		if (j->state == JUDGE_FAILED) {
-			set->judge_failed_requests++;
-			strbuf_addf(&e->warnings, "%.*s:%llu: the judge failed: %s\n", (int)p.file_len, file,
-				    (unsigned long long)p.lineno, j->error);
-		}
-		/* The judge's bounds, then the whole member. */
-		int failed = p.failed;
-		strbuf_reset(&member);
-		strbuf_add(&member, reasons, p.reasons_len);
-		/* A record the judge gave no score fails every bound on the
-		 * judge: a bound keeps what is known to be within it. */
-		for (int k = 0; k < 2; k++) {
-			double b = k ? set->max[S_JUDGE] : set->min[S_JUDGE];
-			if (isnan(b) || (!isnan(score) && (k ? score <= b : score >= b)))
-				continue;
-			strbuf_addf(&member, "%s\"%s_judge\"", failed ? "," : "", k ? "max" : "min");
-			failed++;
-			set->judge_fail[k]++;
-		}
-		struct strbuf q = STRBUF_INIT;
-		strbuf_add(&q, qm, p.member_len);
-		strbuf_addstr(&q, ",\"judge\":");
-		strbuf_add(&q, j->judge.buf, j->judge.len);
-		strbuf_addstr(&q, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
-		strbuf_add(&q, member.buf, member.len);
-		strbuf_addstr(&q, "]}");
-		json_set_member(&line, rec, p.line_len, "quality", q.buf, q.len);
-		strbuf_release(&q);
-		set->judge_passed += !failed;
-		struct strbuf fname = STRBUF_INIT;
-		strbuf_add(&fname, file, p.file_len);
-		if (failed && set->filter) {
-			struct record r = { line.buf, line.len, fname.buf, p.lineno, { 0 }, 0 };
-			emit_reject(e, &r, "quality");
-		} else if (set->best_of) {
-			double rank = set->rank_signal == S_JUDGE ? score : p.rank;
-			if (isnan(rank))
-				rank = -INFINITY;
-			else if (set->rank_signal == S_JUDGE && set->rank_low)
-				rank = -rank;
-			struct cand c = { rank, p.lineno, p.key_len, line.len, p.file_len };
-			group_add(set, e, c, key, line.buf, fname.buf);
-		} else {
-			emit_line(e, line.buf, line.len);
-		}
-		strbuf_release(&fname);
-	}
-	for (i = 0; i < count; i++)
-		strbuf_release(&jg[i].judge);
-	free(jg);
 	strbuf_release(&why);
-	strbuf_release(&member);
-	strbuf_release(&line);
 	strbuf_release(&body);
+}
+
+/* After the last block: every judgement, then the last --best-of group. */
+static void judge_finish(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	struct strbuf why = STRBUF_INIT;
+	if (llm_stage_drain(set->stage, 0, e, &why) < 0) {
+		strbuf_addstr(&e->fatal, why.buf);
+		e->stopped = 1;
+	} else if (set->best_of) {
+		close_group(set, e);
+	}
+	strbuf_release(&why);
 }
 
 static void best_of_finish(void *arg, struct emit *e)
@@ -1079,7 +1094,8 @@ int main(int argc, char **argv)
 		chat_cli_api_key(&set.chat.cfg);
 		chat_cli_check_seed(set.common.seed, 1);
 		set.chat.cfg.seed = set.common.seed;
-		set.client = chat_new(&set.chat.cfg);
+		set.stage = llm_stage_new(&set.chat.cfg, judge_window(&set), judge_done, judging_free,
+					  &set);
 	}
 	/* The judgements a stopped run kept, before any request. */
 	struct strbuf journal_name = STRBUF_INIT;
@@ -1106,7 +1122,7 @@ int main(int argc, char **argv)
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
 		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
-		.finish = set.best_of ? best_of_finish : NULL,
+		.finish = set.judge ? judge_finish : set.best_of ? best_of_finish : NULL,
 	};
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);
@@ -1177,10 +1193,10 @@ int main(int argc, char **argv)
 	keymap_release(&set.judged_at);
 	strbuf_release(&set.judged);
 	strbuf_release(&journal_name);
-	if (set.client &&
-	    chat_cli_usage_end(&set.chat, "synth-score --judge", set.model, chat_usage_of(set.client)) < 0)
+	if (set.stage &&
+	    chat_cli_usage_end(&set.chat, "synth-score --judge", set.model, llm_stage_usage(set.stage)) < 0)
 		rc = rc ? rc : 1;
-	chat_free(set.client);
+	llm_stage_free(set.stage);
 	strbuf_release(&set.rubric);
 	strbuf_release(&set.group.key);
 	strbuf_release(&set.group.lines);

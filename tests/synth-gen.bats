@@ -983,3 +983,22 @@ answers_with() {
 	run synth-gen markov --load model.ngm --samples 2 -n 3
 	assert_failure 2
 }
+
+@test "complete and the judge: inputs of several blocks, answers in input order, each asked once, for any -j" {
+	start_server
+	# 1200 prompts of a kilobyte: two blocks of the record loop.
+	local pad
+	pad=$(printf '%01000d' 0)
+	awk -v pad="$pad" 'BEGIN { for (i = 1; i <= 1200; i++) printf "{\"id\":\"p%d\",\"prompt\":\"question %d %s\"}\n", i, i, pad }' > big.jsonl
+	[ "$(wc -c < big.jsonl)" -gt 1100000 ] || fail "not two blocks"
+	synth-gen complete --url "$URL" --model m --concurrency 8 -j 3 -o out.jsonl big.jsonl
+	assert_equal "$(jq -r .id out.jsonl | md5sum)" "$(jq -r '.id + "-1"' big.jsonl | md5sum)"
+	assert_equal "$(jq -r 'select(.text != "answer to: \(.prompt) (seed 0)") | .id' out.jsonl)" ""
+	assert_equal "$(wc -l < server.log)" 1200
+	# The judge over the answers: two blocks again.
+	: > server.log
+	synth-score --judge "$URL" --model m --concurrency 8 -j 2 -o judged.jsonl out.jsonl
+	assert_equal "$(jq -r .id judged.jsonl | md5sum)" "$(jq -r .id out.jsonl | md5sum)"
+	assert_equal "$(jq -r '.quality.judge.raw | startswith("answer to: ")' judged.jsonl | sort -u)" true
+	assert_equal "$(wc -l < server.log)" 1200
+}
