@@ -81,6 +81,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_MAX_RESPONSE("complete: "),
 	CHAT_OPT_USAGE("complete: "),
 	CHAT_OPT_BUDGET("complete: "),
+	CHAT_OPT_PARAM("complete: "),
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
 	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
 	CLI_OPT_FIELD,
@@ -1345,6 +1346,11 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_addstr(&g->params, ",\"max_tokens\":");
 		json_add_u64(&g->params, g->max_tokens);
 	}
+	/* Any other member, as given; kept in synth.parameters too. */
+	static const char *const own[] = { "model", "messages", "seed", "temperature", "top_p",
+					   "max_tokens" };
+	chat_cli_check_params(&g->chat, own, sizeof(own) / sizeof(*own));
+	strbuf_add(&g->params, g->chat.params.buf, g->chat.params.len);
 
 	struct strbuf path = STRBUF_INIT;
 	if (g->resume)
@@ -1464,6 +1470,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	strbuf_release(&g->scratch);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);
+	chat_cli_release(&g->chat);
 	return rc;
 }
 

@@ -67,6 +67,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_MAX_RESPONSE("judge: "),
 	CHAT_OPT_USAGE("judge: "),
 	CHAT_OPT_BUDGET("judge: "),
+	CHAT_OPT_PARAM("judge: "),
 	{ "resume", KEY_RESUME, NULL, "keep the judgements in FILE.partial (-o FILE), reuse a stopped run's" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -463,6 +464,7 @@ static void judge_request(const struct settings *set, const char *msg, size_t n,
 		strbuf_addstr(body, ",\"max_tokens\":");
 		json_add_u64(body, set->judge_max_tokens);
 	}
+	strbuf_add(body, set->chat.params.buf, set->chat.params.len);
 	strbuf_addc(body, '}');
 }
 
@@ -1090,6 +1092,9 @@ int main(int argc, char **argv)
 		} else {
 			strbuf_addstr(&set.rubric, default_rubric);
 		}
+		static const char *const own[] = { "model", "messages", "seed", "temperature",
+						   "max_tokens" };
+		chat_cli_check_params(&set.chat, own, sizeof(own) / sizeof(*own));
 		set.chat.cfg.url = set.judge;
 		chat_cli_api_key(&set.chat.cfg);
 		chat_cli_check_seed(set.common.seed, 1);
@@ -1197,6 +1202,7 @@ int main(int argc, char **argv)
 	    chat_cli_usage_end(&set.chat, "synth-score --judge", set.model, llm_stage_usage(set.stage)) < 0)
 		rc = rc ? rc : 1;
 	llm_stage_free(set.stage);
+	chat_cli_release(&set.chat);
 	strbuf_release(&set.rubric);
 	strbuf_release(&set.group.key);
 	strbuf_release(&set.group.lines);

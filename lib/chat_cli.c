@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json.h"
 #include "json_writer.h"
 #include "output.h"
 #include "strbuf.h"
@@ -12,6 +13,8 @@
 void chat_cli_init(struct chat_cli *o)
 {
 	memset(o, 0, sizeof(*o));
+	strbuf_init(&o->params);
+	strbuf_init(&o->param_names);
 	struct chat_config *cfg = &o->cfg;
 	cfg->concurrency = 16;
 	cfg->retries = 5;
@@ -24,11 +27,74 @@ void chat_cli_init(struct chat_cli *o)
 	cfg->max_response = 64 << 20;
 }
 
+/* Was a --param of name[0..n) given? */
+static int param_named(const struct chat_cli *o, const char *name, size_t n)
+{
+	struct strbuf k = STRBUF_INIT;
+	strbuf_addc(&k, ',');
+	strbuf_add(&k, name, n);
+	strbuf_addc(&k, ',');
+	int found = o->param_names.len && memmem(o->param_names.buf, o->param_names.len, k.buf, k.len);
+	strbuf_release(&k);
+	return found;
+}
+
+/* NAME=JSON of --param: a name of letters, digits and '_', and one JSON
+ * value, appended to o->params as a member. */
+static void add_param(struct chat_cli *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		usage_error("--param %s: write NAME=JSON", arg);
+	for (const char *p = arg; p < eq; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_'))
+			usage_error("--param %s: a name is letters, digits and '_'", arg);
+	/* The value checked as the member of an object. */
+	struct strbuf member = STRBUF_INIT, obj = STRBUF_INIT;
+	strbuf_addc(&member, '"');
+	strbuf_add(&member, arg, (size_t)(eq - arg));
+	strbuf_addstr(&member, "\":");
+	strbuf_addstr(&member, eq + 1);
+	strbuf_addc(&obj, '{');
+	strbuf_add(&obj, member.buf, member.len);
+	strbuf_addc(&obj, '}');
+	struct json_error err;
+	if (!eq[1] || json_check_record(obj.buf, obj.len, &err) < 0)
+		usage_error("--param %s: the value is not one JSON value", arg);
+	/* Twice the same name would send it twice. */
+	if (param_named(o, arg, (size_t)(eq - arg)))
+		usage_error("--param %.*s given twice", (int)(eq - arg), arg);
+	if (!o->param_names.len)
+		strbuf_addc(&o->param_names, ',');
+	strbuf_add(&o->param_names, arg, (size_t)(eq - arg));
+	strbuf_addc(&o->param_names, ',');
+	strbuf_addc(&o->params, ',');
+	strbuf_add(&o->params, member.buf, member.len);
+	strbuf_release(&member);
+	strbuf_release(&obj);
+}
+
+void chat_cli_check_params(const struct chat_cli *o, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (param_named(o, names[i], strlen(names[i])))
+			usage_error("--param %s: that member is sent of its own; use its option",
+				    names[i]);
+}
+
+void chat_cli_release(struct chat_cli *o)
+{
+	strbuf_release(&o->params);
+	strbuf_release(&o->param_names);
+}
+
 int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 {
 	struct chat_config *cfg = &o->cfg;
 	switch (key) {
 	case KEY_CHAT_USAGE: o->usage_path = arg; return 1;
+	case KEY_CHAT_PARAM: add_param(o, arg); return 1;
 	case KEY_CHAT_BUDGET: cfg->budget = cli_u64("--budget", arg, 1, UINT64_MAX); return 1;
 	case KEY_CHAT_CONCURRENCY:
 		cfg->concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);

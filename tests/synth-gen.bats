@@ -1002,3 +1002,31 @@ answers_with() {
 	assert_equal "$(jq -r '.quality.judge.raw | startswith("answer to: ")' judged.jsonl | sort -u)" true
 	assert_equal "$(wc -l < server.log)" 1200
 }
+
+@test "complete and the judge: --param NAME=JSON sends any other member, as given" {
+	start_server --bodies bodies.jsonl
+	make_prompts 1
+	run synth-gen complete --url "$URL" --model m --max-tokens 9 --param 'stop=["\n\n","END"]' \
+		--param max_completion_tokens=100 --param 'chat_template_kwargs={"enable_thinking":false}' prompts.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.stop, .max_completion_tokens, .chat_template_kwargs, .max_tokens]' bodies.jsonl)" \
+		'[["\n\n","END"],100,{"enable_thinking":false},9]'
+	# Kept with the answer's parameters, so that --resume knows them.
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.parameters)" \
+		'{"max_tokens":9,"stop":["\n\n","END"],"max_completion_tokens":100,"chat_template_kwargs":{"enable_thinking":false}}'
+	: > bodies.jsonl
+	run synth-score --judge "$URL" --model m --param 'stop=["Score"]' <(echo '{"text":"a"}')
+	assert_success
+	assert_equal "$(jq -c .stop bodies.jsonl)" '["Score"]'
+	run --separate-stderr synth-gen complete --url "$URL" --model m --param 'stop=[1,' prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"--param stop=[1,: the value is not one JSON value"* ]] || fail "$stderr"
+	run synth-gen complete --url "$URL" --model m --param seed=3 prompts.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model m --param n=1 --param n=2 prompts.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model m --param 'a b=1' prompts.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" --model m --param temperature=1 <(echo '{"text":"a"}')
+	assert_failure 2
+}

@@ -38,6 +38,7 @@ complete -c synth-score -l max-retry-after -x -d 'judge: wait S seconds at most 
 complete -c synth-score -l max-response -x -a '64M 256M 1G 4G 16G' -d 'judge: fail an answer larger than SIZE bytes (default: 64M)'
 complete -c synth-score -l usage -r -F -d 'judge: write the tokens the answers used to FILE, as JSON'
 complete -c synth-score -l budget -x -d 'judge: stop, resumable, once the answers used N tokens'
+complete -c synth-score -l param -x -d 'judge: NAME=JSON: send the member NAME with the value JSON (repeatable)'
 complete -c synth-score -l resume -d 'keep the judgements in FILE.partial (-o FILE), reuse a stopped run\'s'
 complete -c synth-score -l id-field -x -d 'the record id is in member NAME (default: id)'
 complete -c synth-score -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst)'
