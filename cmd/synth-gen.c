@@ -1354,7 +1354,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 
 	struct strbuf path = STRBUF_INIT;
 	if (g->resume)
-		strbuf_addf(&path, "%s.partial", out_path);
+		journal_path(out_path, &path);
 	struct cli_file named[] = {
 		{ "-o", out_path }, { "--rejects", g->common.rejects },
 		{ "--resume's journal", g->resume ? path.buf : NULL }, { "--usage", g->chat.usage_path },

@@ -1032,7 +1032,7 @@ int main(int argc, char **argv)
 	{
 		struct strbuf journal = STRBUF_INIT;
 		if (set.resume)
-			strbuf_addf(&journal, "%s.partial", set.common.output);
+			journal_path(set.common.output, &journal);
 		struct cli_file named[] = {
 			{ "-o", set.common.output }, { "--rejects", set.common.rejects },
 			{ "--resume's journal", set.resume ? journal.buf : NULL },
@@ -1111,7 +1111,7 @@ int main(int argc, char **argv)
 				set.common.wait_lock) < 0)
 		diag_exit(1);
 	if (set.resume) {
-		strbuf_addf(&journal_name, "%s.partial", set.common.output);
+		journal_path(set.common.output, &journal_name);
 		set.journal_name = journal_name.buf;
 		/* The journal is read back and added to: one run at a time,
 		 * locked on the -o file. */
