@@ -6,15 +6,20 @@
  * finished requests, in the order they finish. The client retries what
  * may succeed later (connection errors, timeouts, 408, 429, 5xx, and an
  * answer that is not a chat completion) after an exponential backoff
- * with jitter, or after the server's Retry-After when that is longer;
- * it halves the requests in flight when the server pushes back (429,
- * 503) and grows them again by one for as many successes as are in
- * flight. A request that fails for good (another 4xx, or the last
- * attempt) finishes with its error. When no request has succeeded for
- * breaker_seconds while at least 10 attempts failed, the circuit
- * breaker stops the client: chat_run() returns -1 and says why. So does
- * a budget of tokens once the answers used it up: no request starts
- * after that, and those in flight are waited for first.
+ * with jitter, or after the server's Retry-After when that is longer
+ * (up to max_retry_after); it halves the requests in flight when the
+ * server pushes back (429, 503) and grows them again by one for as many
+ * successes as are in flight. What would come back the same is not
+ * retried: another 4xx, an answer larger than max_response, and a chat
+ * completion without content (a refusal, tool calls: CHAT_NO_CONTENT).
+ * Until the first answer, a 503 that says the server is loading its
+ * model is waited for, up to wait_ready seconds, without spending an
+ * attempt. A request that fails for good (those, or the last attempt)
+ * finishes with its error and what the server said. When no request
+ * has succeeded for breaker_seconds while at least 10 attempts failed,
+ * the circuit breaker stops the client: chat_run() returns -1 and says
+ * why. So does a budget of tokens once the answers used it up: no
+ * request starts after that, and those in flight are waited for first.
  *
  * The API key goes into an Authorization header and nowhere else: no
  * message quotes a header, nor the credentials or the query of the URL.
