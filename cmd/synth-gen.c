@@ -1373,6 +1373,10 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			file_unlock(&lock);
 			strbuf_release(&path);
 			keymap_release(&g->done);
+			strbuf_release(&g->scratch);
+			strbuf_release(&g->system);
+			strbuf_release(&g->params);
+			chat_cli_release(&g->chat);
 			return 1;
 		}
 		if (g->partial.lines)
