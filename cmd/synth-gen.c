@@ -82,6 +82,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_USAGE("complete: "),
 	CHAT_OPT_BUDGET("complete: "),
 	CHAT_OPT_PARAM("complete: "),
+	CHAT_OPT_PRICE("complete: "),
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
 	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
 	CLI_OPT_FIELD,

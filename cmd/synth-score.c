@@ -68,6 +68,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_USAGE("judge: "),
 	CHAT_OPT_BUDGET("judge: "),
 	CHAT_OPT_PARAM("judge: "),
+	CHAT_OPT_PRICE("judge: "),
 	{ "resume", KEY_RESUME, NULL, "keep the judgements in FILE.partial (-o FILE), reuse a stopped run's" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,

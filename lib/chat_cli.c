@@ -1,9 +1,11 @@
 /* chat_cli.c: an LLM client's command-line options; see chat_cli.h. */
 #include "chat_cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "diag.h"
 #include "json.h"
 #include "json_writer.h"
@@ -95,6 +97,19 @@ int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 	switch (key) {
 	case KEY_CHAT_USAGE: o->usage_path = arg; return 1;
 	case KEY_CHAT_PARAM: add_param(o, arg); return 1;
+	case KEY_CHAT_PRICE: {
+		/* The user's prices: synth knows no price list. */
+		const char *comma = strchr(arg, ',');
+		if (!comma)
+			usage_error("--price %s: write IN,OUT, the price of a million prompt tokens and "
+				    "of a million completion tokens", arg);
+		char *in = xstrndup(arg, (size_t)(comma - arg));
+		o->price_in = cli_double("--price", in, 0, 1e9);
+		o->price_out = cli_double("--price", comma + 1, 0, 1e9);
+		free(in);
+		o->priced = 1;
+		return 1;
+	}
 	case KEY_CHAT_BUDGET: cfg->budget = cli_u64("--budget", arg, 1, UINT64_MAX); return 1;
 	case KEY_CHAT_CONCURRENCY:
 		cfg->concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
@@ -146,10 +161,14 @@ void chat_cli_check_seed(uint64_t seed, uint64_t samples)
 int chat_cli_usage_end(const struct chat_cli *o, const char *program, const char *model,
 		       const struct chat_usage *u)
 {
+	double cost = ((double)u->prompt * o->price_in + (double)u->completion * o->price_out) / 1e6;
+	char priced[64] = "";
+	if (o->priced)
+		snprintf(priced, sizeof(priced), "; cost %.4f at --price", cost);
 	info("tokens used: %llu prompt (%llu of them cached), %llu completion (%llu of them "
-	     "reasoning), in %llu answers of %s", (unsigned long long)u->prompt,
+	     "reasoning), in %llu answers of %s%s", (unsigned long long)u->prompt,
 	     (unsigned long long)u->cached, (unsigned long long)u->completion,
-	     (unsigned long long)u->reasoning, (unsigned long long)u->answers, model);
+	     (unsigned long long)u->reasoning, (unsigned long long)u->answers, model, priced);
 	if (!o->usage_path)
 		return 0;
 	struct strbuf sb = STRBUF_INIT;
@@ -172,6 +191,10 @@ int chat_cli_usage_end(const struct chat_cli *o, const char *program, const char
 	jw_u64(&w, u->reasoning);
 	jw_key(&w, "total_tokens");
 	jw_u64(&w, u->prompt + u->completion);
+	if (o->priced) {
+		jw_key(&w, "cost");
+		jw_double(&w, cost, 6);
+	}
 	jw_object_end(&w);
 	strbuf_addc(&sb, '\n');
 	struct output out;

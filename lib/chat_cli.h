@@ -18,7 +18,7 @@
 enum {
 	KEY_CHAT_CONCURRENCY = KEY_PROGRAM + 256, KEY_CHAT_RETRIES, KEY_CHAT_TIMEOUT, KEY_CHAT_BACKOFF,
 	KEY_CHAT_BREAKER, KEY_CHAT_WAIT_READY, KEY_CHAT_MAX_RETRY_AFTER, KEY_CHAT_MAX_RESPONSE,
-	KEY_CHAT_USAGE, KEY_CHAT_BUDGET, KEY_CHAT_PARAM, KEY_CHAT_END
+	KEY_CHAT_USAGE, KEY_CHAT_BUDGET, KEY_CHAT_PARAM, KEY_CHAT_PRICE, KEY_CHAT_END
 };
 
 #define CHAT_OPT_CONCURRENCY(who) { "concurrency", KEY_CHAT_CONCURRENCY, "N", who "N requests in flight at most (default: 16)" }
@@ -31,12 +31,15 @@ enum {
 #define CHAT_OPT_USAGE(who) { "usage", KEY_CHAT_USAGE, "FILE", who "write the tokens the answers used to FILE, as JSON" }
 #define CHAT_OPT_BUDGET(who) { "budget", KEY_CHAT_BUDGET, "N", who "stop, resumable, once the answers used N tokens" }
 #define CHAT_OPT_PARAM(who) { "param", KEY_CHAT_PARAM, "SPEC", who "NAME=JSON: send the member NAME with the value JSON (repeatable)" }
+#define CHAT_OPT_PRICE(who) { "price", KEY_CHAT_PRICE, "SPEC", who "IN,OUT: the price of a million prompt and completion tokens, for the cost" }
 #define CHAT_OPT_MAX_RESPONSE(who) { "max-response", KEY_CHAT_MAX_RESPONSE, "SIZE", who "fail an answer larger than SIZE bytes (default: 64M)" }
 
 /* What the options set beside the client's configuration. */
 struct chat_cli {
 	struct chat_config cfg;
 	const char *usage_path;	/* --usage FILE; NULL: none */
+	int priced;		/* --price given: */
+	double price_in, price_out;	/* of a million prompt, completion tokens */
 	/* --param: ",\"NAME\":JSON" for each, in order, for the program
 	 * to add to its request bodies; owned, released by
 	 * chat_cli_release(). */

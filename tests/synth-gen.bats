@@ -1030,3 +1030,14 @@ answers_with() {
 	run synth-score --judge "$URL" --model m --param temperature=1 <(echo '{"text":"a"}')
 	assert_failure 2
 }
+
+@test "complete: --price gives the cost of the tokens used, from the user's prices only" {
+	answers_with openai ok -v --usage usage.json --price 2.5,10
+	assert_equal "$status" 0
+	assert_equal "$(jq -c '.cost == ((.prompt_tokens * 2.5 + .completion_tokens * 10) / 1000000)' usage.json)" true
+	assert_line --regexp '^synth-gen: tokens used: .*; cost 0\.0[0-9]{3} at --price$'
+	answers_with openai ok --usage usage.json
+	assert_equal "$(jq -c 'has("cost")' usage.json)" false
+	run synth-gen complete --url http://127.0.0.1:9 --model m --price 2.5 prompts.jsonl
+	assert_failure 2
+}

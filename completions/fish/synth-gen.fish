@@ -40,6 +40,7 @@ complete -c synth-gen -l max-response -x -a '64M 256M 1G 4G 16G' -d 'complete: f
 complete -c synth-gen -l usage -r -F -d 'complete: write the tokens the answers used to FILE, as JSON'
 complete -c synth-gen -l budget -x -d 'complete: stop, resumable, once the answers used N tokens'
 complete -c synth-gen -l param -x -d 'complete: NAME=JSON: send the member NAME with the value JSON (repeatable)'
+complete -c synth-gen -l price -x -d 'complete: IN,OUT: the price of a million prompt and completion tokens, for the cost'
 complete -c synth-gen -l resume -d 'complete: finish the -o file of a run that stopped'
 complete -c synth-gen -l drop-truncated -d 'complete: answers cut off at the token limit to --rejects, not -o'
 complete -c synth-gen -s f -l field -x -d 'the text is in member NAME, a dotted path (default: text)'

@@ -39,6 +39,7 @@ complete -c synth-score -l max-response -x -a '64M 256M 1G 4G 16G' -d 'judge: fa
 complete -c synth-score -l usage -r -F -d 'judge: write the tokens the answers used to FILE, as JSON'
 complete -c synth-score -l budget -x -d 'judge: stop, resumable, once the answers used N tokens'
 complete -c synth-score -l param -x -d 'judge: NAME=JSON: send the member NAME with the value JSON (repeatable)'
+complete -c synth-score -l price -x -d 'judge: IN,OUT: the price of a million prompt and completion tokens, for the cost'
 complete -c synth-score -l resume -d 'keep the judgements in FILE.partial (-o FILE), reuse a stopped run\'s'
 complete -c synth-score -l id-field -x -d 'the record id is in member NAME (default: id)'
 complete -c synth-score -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst)'
