@@ -8,7 +8,7 @@ load helpers
 	run make -C "$ROOT" --no-print-directory install PREFIX=/opt/synth DESTDIR="$BATS_TEST_TMPDIR/root"
 	assert_success
 	r="$BATS_TEST_TMPDIR/root/opt/synth"
-	for p in "$ROOT"/build/synth-*; do
+	for p in "${SYNTH_BUILD:-$ROOT/build}"/synth-*; do
 		name=$(basename "$p")
 		[ -x "$r/bin/$name" ] || fail "no $r/bin/$name"
 		[ -f "$r/share/man/man1/$name.1" ] || fail "no man page for $name"
