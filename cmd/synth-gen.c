@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "chat.h"
+#include "chat_cli.h"
 #include "cli.h"
 #include "diag.h"
 #include "file_lock.h"
@@ -32,6 +33,7 @@
 #include "journal.h"
 #include "json.h"
 #include "keymap.h"
+#include "llm_stage.h"
 #include "ngram.h"
 #include "output.h"
 #include "prng.h"
@@ -42,7 +44,7 @@
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
 	KEY_TEMPERATURE, KEY_TOP_P, KEY_URL, KEY_MODEL, KEY_SYSTEM, KEY_MAX_TOKENS,
-	KEY_CONCURRENCY, KEY_SAMPLES, KEY_RETRIES, KEY_TIMEOUT, KEY_BACKOFF, KEY_BREAKER, KEY_RESUME
+	KEY_SAMPLES, KEY_RESUME, KEY_DROP_TRUNCATED, KEY_PROMPT_FIELD
 };
 
 enum mode { PROMPTS = 1, MARKOV = 2, COMPLETE = 4 };
@@ -67,14 +69,23 @@ static const struct cli_option options[] = {
 	{ "url", KEY_URL, "URL", "complete: the OpenAI-compatible server" },
 	{ "model", KEY_MODEL, "NAME", "complete: the model to ask for" },
 	{ "system", KEY_SYSTEM, "FILE", "complete: a system message, from FILE" },
+	{ "prompt-field", KEY_PROMPT_FIELD, "NAME", "complete: the prompt is the string at member NAME, a dotted path (default: prompt)" },
 	{ "max-tokens", KEY_MAX_TOKENS, "N", "complete: at most N tokens an answer" },
-	{ "concurrency", KEY_CONCURRENCY, "N", "complete: N requests in flight at most (default: 16)" },
-	{ "samples", KEY_SAMPLES, "K", "complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
-	{ "retries", KEY_RETRIES, "N", "complete: retry a failed request N times (default: 5)" },
-	{ "timeout", KEY_TIMEOUT, "S", "complete: give a request S seconds (default: 300)" },
-	{ "backoff", KEY_BACKOFF, "S", "complete: wait S seconds before the first retry, doubling (default: 0.5)" },
-	{ "breaker", KEY_BREAKER, "S", "complete: stop when no request succeeded for S seconds (default: 60)" },
+	CHAT_OPT_CONCURRENCY("complete: "),
+	{ "samples", KEY_SAMPLES, "K", "markov, complete: K answers a prompt, with seeds seed, seed+1, ... (default: 1)" },
+	CHAT_OPT_RETRIES("complete: "),
+	CHAT_OPT_TIMEOUT("complete: "),
+	CHAT_OPT_BACKOFF("complete: "),
+	CHAT_OPT_BREAKER("complete: "),
+	CHAT_OPT_WAIT_READY("complete: "),
+	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
+	CHAT_OPT_MAX_RESPONSE("complete: "),
+	CHAT_OPT_USAGE("complete: "),
+	CHAT_OPT_BUDGET("complete: "),
+	CHAT_OPT_PARAM("complete: "),
+	CHAT_OPT_PRICE("complete: "),
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
+	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
 	CLI_OPT_FIELD,
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -473,7 +484,8 @@ struct markov {
 	uint64_t count;		/* UINT64_MAX: continue prompt records */
 	const char *id_prefix;
 	struct ngram_model model;
-	struct strbuf synth;	/* the synth member's fixed part, without its '}' */
+	struct strbuf synth;	/* the synth member's fixed part, up to the seed */
+	unsigned samples;	/* --samples: continuations of each prompt */
 	/* The vocabulary, escaped: word i is words.buf[word_at[i] ..
 	 * word_at[i + 1]). */
 	struct strbuf words;
@@ -573,6 +585,8 @@ static int markov_documents(const struct markov *g, uint64_t *written)
 		markov_words(g, s, &r, &hist, &len, &cap, &rec);
 		strbuf_addstr(&rec, "\",");
 		strbuf_add(&rec, g->synth.buf, g->synth.len);
+		strbuf_addstr(&rec, ",\"seed\":");
+		json_add_u64(&rec, g->common.seed);
 		strbuf_addstr(&rec, "}}\n");
 		output_write(&out, rec.buf, rec.len);
 	}
@@ -630,28 +644,37 @@ static void cont_process(void *arg, const struct record *r, struct emit *e)
 	}
 	strbuf_reset(&w->prompt);
 	json_decode_string(&v, &w->prompt);
-	size_t len = 0;
-	ngram_ids(&g->model, w->prompt.buf, w->prompt.len, &w->hist, &len, &w->cap);
 	strbuf_reset(&w->id);
 	record_id(r, e->common, &w->id);
-	struct prng rng;
-	prng_seed(&rng, mix64(g->common.seed ^ hash64(w->id.buf, w->id.len, 0)));
-	struct strbuf *rec = &w->rec;
-	strbuf_reset(rec);
-	/* The id: the parent's, as text, then "-1", one JSON string. */
-	strbuf_addstr(rec, "{\"id\":");
-	strbuf_addstr(&w->id, "-1");
-	json_add_string(rec, w->id.buf, w->id.len);
-	strbuf_addstr(rec, ",\"prompt\":");
-	json_add_string(rec, w->prompt.buf, w->prompt.len);
-	strbuf_addstr(rec, ",\"text\":\"");
-	markov_words(g, w->s, &rng, &w->hist, &len, &w->cap, rec);
-	strbuf_addstr(rec, "\",");
-	strbuf_add(rec, g->synth.buf, g->synth.len);
-	strbuf_addstr(rec, ",\"parent\":");
-	record_id_json(r, e->common, rec);
-	strbuf_addstr(rec, "}}");
-	emit_line(e, rec->buf, rec->len);
+	uint64_t parent = hash64(w->id.buf, w->id.len, 0);
+	size_t id_len = w->id.len;
+	/* Sample k, as complete's: the id PARENT-k and the seed seed + k - 1. */
+	for (unsigned k = 1; k <= g->samples; k++) {
+		uint64_t seed = g->common.seed + k - 1;
+		size_t len = 0;
+		ngram_ids(&g->model, w->prompt.buf, w->prompt.len, &w->hist, &len, &w->cap);
+		struct prng rng;
+		prng_seed(&rng, mix64(seed ^ parent));
+		struct strbuf *rec = &w->rec;
+		strbuf_reset(rec);
+		/* The id: the parent's, as text, then "-k", one JSON string. */
+		strbuf_addstr(rec, "{\"id\":");
+		strbuf_setlen(&w->id, id_len);
+		strbuf_addf(&w->id, "-%u", k);
+		json_add_string(rec, w->id.buf, w->id.len);
+		strbuf_addstr(rec, ",\"prompt\":");
+		json_add_string(rec, w->prompt.buf, w->prompt.len);
+		strbuf_addstr(rec, ",\"text\":\"");
+		markov_words(g, w->s, &rng, &w->hist, &len, &w->cap, rec);
+		strbuf_addstr(rec, "\",");
+		strbuf_add(rec, g->synth.buf, g->synth.len);
+		strbuf_addstr(rec, ",\"seed\":");
+		json_add_u64(rec, seed);
+		strbuf_addf(rec, ",\"sample\":%u,\"parent\":", k);
+		record_id_json(r, e->common, rec);
+		strbuf_addstr(rec, "}}");
+		emit_line(e, rec->buf, rec->len);
+	}
 }
 
 /* End a markov run: the rejects first, then the model, renamed into
@@ -758,8 +781,6 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 	json_add_double(&g->synth, g->temperature);
 	strbuf_addstr(&g->synth, ",\"top_p\":");
 	json_add_double(&g->synth, g->top_p);
-	strbuf_addstr(&g->synth, ",\"seed\":");
-	json_add_u64(&g->synth, g->common.seed);
 
 	uint64_t written = 0;
 	double start = now_seconds();
@@ -787,70 +808,174 @@ static int run_markov(struct markov *g, char **files, int nfiles)
 
 /* --- complete ----------------------------------------------------------- */
 
+/* complete runs on the record loop: its workers check each prompt
+ * record and make the request of each of its samples; its ordered stage
+ * hands them to the shared LLM stage (lib/llm_stage), which keeps
+ * requests in flight across blocks and gives the answers back in input
+ * order, to be written with the block of their turn. Invalid records,
+ * --rejects, progress and the summary are the loop's, as in every
+ * program. */
+
 struct complete {
 	struct cli_common common;
-	struct chat_config chat;
+	struct chat_cli chat;
 	const char *model, *system_file;
+	const char *prompt_field;	/* --prompt-field, a dotted path */
 	struct strbuf system;	/* the system message, as a JSON string; empty: none */
 	double temperature, top_p;
 	int has_temperature, has_top_p, resume;
+	int drop_truncated;	/* --drop-truncated */
 	uint64_t max_tokens;	/* 0: not sent */
 	unsigned samples;
 	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
+
+	/* The run. */
+	struct llm_stage *stage;
+	struct journal partial;	/* --resume: where the answers go */
+	struct keymap done;	/* --resume: the journal's answers by request, counted */
+	uint64_t held;		/* --resume: answers read back and not yet matched */
+	const char *partial_path;
+	int stopped_by_client;	/* the breaker or the budget stopped the run */
+	int journal_failed;
+	uint64_t answered, no_content, truncated, failed, skipped;
+	struct strbuf scratch;
 };
 
-enum item_state { WAITING, ANSWERED, FAILED, SKIPPED };
-
-/* One prompt x sample, from submission to writing. */
+/* One prompt x sample, from its request to its turn. */
 struct item {
-	enum item_state state;
 	unsigned sample;	/* from 1 */
+	uint64_t lineno;
+	uint64_t request;	/* the hash of its request body */
+	char *file;		/* owned */
 	struct strbuf record;	/* the prompt record's line */
 	struct strbuf parent;	/* its id as JSON */
 	struct strbuf result;	/* the output line, or the error */
-	const char *file;
-	uint64_t lineno;
 };
 
-/* The key of a prompt's sample, "PARENT\tSAMPLE", in the map of the
- * records already in a --resume file. */
-static uint64_t done_key(const char *parent, size_t n, unsigned sample)
+static void item_free(void *arg, void *p)
 {
-	return hash64(parent, n, sample);
+	(void)arg;
+	struct item *it = p;
+	free(it->file);
+	strbuf_release(&it->record);
+	strbuf_release(&it->parent);
+	strbuf_release(&it->result);
+	free(it);
 }
 
-/* What reads a --resume file back: the keys of its records. */
-struct resume_reader {
-	const char *path;
-	struct keymap *done;
+/* What a worker leaves the ordered stage for each prompt x sample: this,
+ * then the record's line, its id as JSON, the request body and the
+ * file's name. One encode and one decode. */
+struct ask {
+	uint64_t lineno;
+	unsigned sample;
+	size_t line_len, parent_len, body_len, file_len;
 };
 
-/* A line of the --resume file: a record of ours, its key into the map. */
+static void ask_encode(struct strbuf *side, const struct record *r, unsigned sample,
+		       const struct strbuf *parent, const struct strbuf *body)
+{
+	struct ask a = { r->lineno, sample, r->len, parent->len, body->len, strlen(r->file) };
+	strbuf_add(side, &a, sizeof(a));
+	strbuf_add(side, r->line, r->len);
+	strbuf_add(side, parent->buf, parent->len);
+	strbuf_add(side, body->buf, body->len);
+	strbuf_add(side, r->file, a.file_len);
+}
+
+/* The ask at off in side into *a and the pointers to its pieces;
+ * returns the offset of the next. */
+static size_t ask_decode(const struct strbuf *side, size_t off, struct ask *a, const char **line,
+			 const char **parent, const char **body, const char **file)
+{
+	memcpy(a, side->buf + off, sizeof(*a));
+	*line = side->buf + off + sizeof(*a);
+	*parent = *line + a->line_len;
+	*body = *parent + a->parent_len;
+	*file = *body + a->body_len;
+	return off + sizeof(*a) + a->line_len + a->parent_len + a->body_len + a->file_len;
+}
+
+/* What reads a --resume file back: the answers it holds, by the hash of
+ * their request (the model, the messages, the seed and every parameter),
+ * each with how many times it is there, so that two prompt records that
+ * make one request are both answered, and two that share an id but not
+ * their prompt are each asked. */
+struct resume_reader {
+	const char *path;
+	struct complete *g;
+};
+
+/* The 16 hex digits of a JSON string v into *key: 1, or 0 when v is not
+ * such a string. */
+static int hex_key(const struct json_value *v, uint64_t *key)
+{
+	if (v->type != JSON_STRING || v->len != 18)
+		return 0;
+	*key = 0;
+	for (size_t i = 1; i < 17; i++) {
+		char c = v->p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return 0;
+		*key = *key << 4 | (uint64_t)d;
+	}
+	return 1;
+}
+
+/* A line of the --resume file: a record of ours, made with this run's
+ * settings (else the file is refused: its answers are not this run's),
+ * counted under its request. */
 static int resume_line(void *arg, const char *line, size_t len, uint64_t lineno)
 {
 	struct resume_reader *r = arg;
+	struct complete *g = r->g;
 	struct json_error err;
-	struct json_value parent, sample;
-	if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.parent", &parent) ||
+	struct json_value req, model, params, seed, sample;
+	uint64_t key, n = 0;
+	if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.request", &req) ||
+	    !hex_key(&req, &key) || !json_get(line, len, "synth.model", &model) ||
+	    !json_get(line, len, "synth.parameters", &params) ||
+	    !json_get(line, len, "synth.seed", &seed) || seed.type != JSON_NUMBER ||
 	    !json_get(line, len, "synth.sample", &sample) || sample.type != JSON_NUMBER)
 		return error("%s:%llu: not a record of synth-gen complete; --resume needs the file "
 			     "it left", r->path, (unsigned long long)lineno);
-	keymap_put(r->done, done_key(parent.p, parent.len, (unsigned)strtoul(sample.p, NULL, 10)), 0);
+	/* The settings it was made with, as this run writes them. */
+	struct strbuf want = STRBUF_INIT;
+	json_add_cstr(&want, g->model);
+	int same = model.len == want.len && !memcmp(model.p, want.buf, want.len);
+	strbuf_reset(&want);
+	strbuf_addc(&want, '{');
+	if (g->params.len)
+		strbuf_add(&want, g->params.buf + 1, g->params.len - 1);
+	strbuf_addc(&want, '}');
+	same = same && params.len == want.len && !memcmp(params.p, want.buf, want.len);
+	strbuf_release(&want);
+	uint64_t s = strtoull(seed.p, NULL, 10), k = strtoull(sample.p, NULL, 10);
+	same = same && k >= 1 && s - (k - 1) == g->common.seed;
+	if (!same)
+		return error("%s:%llu: an answer made with another model, other parameters or another "
+			     "seed; --resume finishes a run with the settings it began with",
+			     r->path, (unsigned long long)lineno);
+	keymap_get(&g->done, key, &n);
+	keymap_put(&g->done, key, n + 1);
+	g->held++;
 	return 0;
 }
 
-/* The request body of an item. */
-static void request_body(const struct complete *g, const struct item *it, struct strbuf *out)
+/* The request body of the prompt record line[0..len) for sample k. */
+static void request_body(const struct complete *g, const char *line, size_t len, unsigned k,
+			 struct strbuf *out)
 {
 	struct json_value v;
 	strbuf_reset(out);
 	strbuf_addstr(out, "{\"model\":");
 	json_add_cstr(out, g->model);
 	strbuf_addstr(out, ",\"messages\":");
-	if (json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY) {
+	if (json_get(line, len, "messages", &v) && v.type == JSON_ARRAY) {
 		strbuf_add(out, v.p, v.len);
 	} else {
-		json_get(it->record.buf, it->record.len, "prompt", &v);
+		json_get(line, len, g->prompt_field, &v);
 		strbuf_addc(out, '[');
 		if (g->system.len) {
 			strbuf_addstr(out, "{\"role\":\"system\",\"content\":");
@@ -862,85 +987,349 @@ static void request_body(const struct complete *g, const struct item *it, struct
 		strbuf_addstr(out, "}]");
 	}
 	strbuf_addstr(out, ",\"seed\":");
-	json_add_u64(out, g->common.seed + it->sample - 1);
+	json_add_u64(out, g->common.seed + k - 1);
 	strbuf_add(out, g->params.buf, g->params.len);
 	strbuf_addc(out, '}');
 }
 
-/* The output record of an answered item, from the server's answer. */
+/* The members of synth that complete writes; a prompt record's synth
+ * members of other names (synth-gen prompts' template and slots) are
+ * carried after them. */
+static const char *const own_synth[] = {
+	"generator", "model", "parameters", "seed", "sample", "parent", "finish_reason", "usage",
+	"request",
+};
+
+/* The output record of an answered item into it->result, with its
+ * newline: the prompt record with its id replaced by the answer's, text
+ * (and reasoning) set, and synth, ours with what the prompt's held;
+ * every other member of the prompt record stays as it was, where it
+ * was. */
 static void answer_record(const struct complete *g, struct item *it, const struct strbuf *body)
 {
-	struct json_value first, content, finish, usage, v;
-	/* A finished ok request holds both (lib/chat checked). */
-	chat_first_choice(body->buf, body->len, &first, &content);
-	struct strbuf *r = &it->result;
-	strbuf_reset(r);
-	strbuf_addstr(r, "{\"id\":");
-	struct strbuf id = STRBUF_INIT;
+	struct json_value v;
+	struct chat_answer a;
+	/* A finished request with an answer holds one (lib/chat checked). */
+	chat_answer_read(body->buf, body->len, &a);
+	struct strbuf synth = STRBUF_INIT, id = STRBUF_INIT, idj = STRBUF_INIT, x = STRBUF_INIT,
+		      y = STRBUF_INIT, name = STRBUF_INIT;
+	strbuf_addstr(&synth, "{\"generator\":\"synth-gen complete\",\"model\":");
+	json_add_cstr(&synth, g->model);
+	strbuf_addstr(&synth, ",\"parameters\":{");
+	if (g->params.len)
+		strbuf_add(&synth, g->params.buf + 1, g->params.len - 1);
+	strbuf_addstr(&synth, "},\"seed\":");
+	json_add_u64(&synth, g->common.seed + it->sample - 1);
+	strbuf_addf(&synth, ",\"sample\":%u,\"parent\":", it->sample);
+	strbuf_add(&synth, it->parent.buf, it->parent.len);
+	strbuf_addstr(&synth, ",\"finish_reason\":");
+	if (a.finish_reason.type)
+		strbuf_add(&synth, a.finish_reason.p, a.finish_reason.len);
+	else
+		strbuf_addstr(&synth, "null");
+	strbuf_addstr(&synth, ",\"usage\":");
+	if (a.usage.type)
+		strbuf_add(&synth, a.usage.p, a.usage.len);
+	else
+		strbuf_addstr(&synth, "null");
+	strbuf_addf(&synth, ",\"request\":\"%016llx\"", (unsigned long long)it->request);
+	const char *rec = it->record.buf;
+	size_t len = it->record.len;
+	if (json_get(rec, len, "synth", &v) && v.type == JSON_OBJECT) {
+		struct json_value n, val;
+		size_t pos = 0;
+		while (json_object_next(&v, &pos, &n, &val)) {
+			strbuf_reset(&name);
+			json_decode_string(&n, &name);
+			size_t k = 0;
+			while (k < sizeof(own_synth) / sizeof(*own_synth) && strcmp(own_synth[k], name.buf))
+				k++;
+			if (k < sizeof(own_synth) / sizeof(*own_synth))
+				continue;
+			strbuf_addc(&synth, ',');
+			strbuf_add(&synth, n.p, n.len);
+			strbuf_addc(&synth, ':');
+			strbuf_add(&synth, val.p, val.len);
+		}
+	}
+	strbuf_addc(&synth, '}');
+
+	/* The id: the parent's, as text, a dash and the sample. */
 	struct json_value pid = { it->parent.buf, it->parent.len, JSON_STRING, 0 };
 	if (it->parent.buf[0] == '"')
 		json_decode_string(&pid, &id);
 	else
 		strbuf_add(&id, it->parent.buf, it->parent.len);
 	strbuf_addf(&id, "-%u", it->sample);
-	json_add_string(r, id.buf, id.len);
+	json_add_string(&idj, id.buf, id.len);
+	if (json_get(rec, len, "id", &v)) {
+		json_set_member(&x, rec, len, "id", idj.buf, idj.len);
+	} else {
+		/* First, as in a record that had one. */
+		const char *open = memchr(rec, '{', len);
+		strbuf_addstr(&x, "{\"id\":");
+		strbuf_add(&x, idj.buf, idj.len);
+		strbuf_addc(&x, ',');
+		strbuf_add(&x, open + 1, len - (size_t)(open + 1 - rec));
+	}
+	json_set_member(&y, x.buf, x.len, "text", a.content.p, a.content.len);
+	/* The reasoning before the answer, whichever name the server gave
+	 * it: traces are what a distilled model learns from. */
+	if (a.reasoning.type) {
+		json_set_member(&x, y.buf, y.len, "reasoning", a.reasoning.p, a.reasoning.len);
+		struct strbuf t = x;
+		x = y;
+		y = t;
+	}
+	json_set_member(&it->result, y.buf, y.len, "synth", synth.buf, synth.len);
+	strbuf_addc(&it->result, '\n');
+	strbuf_release(&synth);
 	strbuf_release(&id);
-	int msgs = json_get(it->record.buf, it->record.len, "messages", &v) && v.type == JSON_ARRAY;
-	if (!msgs)
-		json_get(it->record.buf, it->record.len, "prompt", &v);
-	strbuf_addstr(r, msgs ? ",\"messages\":" : ",\"prompt\":");
-	strbuf_add(r, v.p, v.len);
-	strbuf_addstr(r, ",\"text\":");
-	strbuf_add(r, content.p, content.len);
-	strbuf_addstr(r, ",\"synth\":{\"generator\":\"synth-gen complete\",\"model\":");
-	json_add_cstr(r, g->model);
-	strbuf_addstr(r, ",\"parameters\":{");
-	if (g->params.len)
-		strbuf_add(r, g->params.buf + 1, g->params.len - 1);
-	strbuf_addstr(r, "},\"seed\":");
-	json_add_u64(r, g->common.seed + it->sample - 1);
-	strbuf_addf(r, ",\"sample\":%u,\"parent\":", it->sample);
-	strbuf_add(r, it->parent.buf, it->parent.len);
-	strbuf_addstr(r, ",\"finish_reason\":");
-	if (json_get(first.p, first.len, "finish_reason", &finish))
-		strbuf_add(r, finish.p, finish.len);
-	else
-		strbuf_addstr(r, "null");
-	strbuf_addstr(r, ",\"usage\":");
-	if (json_get(body->buf, body->len, "usage", &usage) && usage.type == JSON_OBJECT)
-		strbuf_add(r, usage.p, usage.len);
-	else
-		strbuf_addstr(r, "null");
-	strbuf_addstr(r, "}}\n");
+	strbuf_release(&idj);
+	strbuf_release(&x);
+	strbuf_release(&y);
+	strbuf_release(&name);
 }
 
-/* Where the records go: the output, or under --resume the .partial file
- * written a line at a time, so that a kill leaves whole lines. */
-struct sink {
-	struct output out;
-	struct journal partial;	/* --resume */
-	int resume;
+/* The members a reject of an answer without content gets beside its
+ * reason and error: ",\"finish_reason\":...", and the refusal and the
+ * reasoning when the answer has them, so that nothing is lost. */
+static void no_content_members(const struct strbuf *body, struct strbuf *out)
+{
+	struct chat_answer a;
+	strbuf_reset(out);
+	chat_answer_read(body->buf, body->len, &a);
+	strbuf_addstr(out, ",\"finish_reason\":");
+	strbuf_add(out, a.finish_reason.p, a.finish_reason.len);
+	if (a.refusal.type) {
+		strbuf_addstr(out, ",\"refusal\":");
+		strbuf_add(out, a.refusal.p, a.refusal.len);
+	}
+	if (a.reasoning.type) {
+		strbuf_addstr(out, ",\"reasoning\":");
+		strbuf_add(out, a.reasoning.p, a.reasoning.len);
+	}
+}
+
+/* The prompt record of an item that gives no answer record, to the
+ * block's rejects: "reject":{"reason":REASON,"error":...,MEMBERS,
+ * "sample","file","line"}. */
+static void item_reject(struct complete *g, const struct item *it, const char *reason,
+			const struct strbuf *members, struct emit *e)
+{
+	struct strbuf info = STRBUF_INIT;
+	strbuf_addstr(&info, "{\"reason\":");
+	json_add_cstr(&info, reason);
+	strbuf_addstr(&info, ",\"error\":");
+	json_add_string(&info, it->result.buf, it->result.len);
+	strbuf_add(&info, members->buf, members->len);
+	strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
+	json_add_cstr(&info, it->file);
+	strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
+	json_set_member(&g->scratch, it->record.buf, it->record.len, "reject", info.buf, info.len);
+	strbuf_addc(&g->scratch, '\n');
+	strbuf_add(&e->rejects, g->scratch.buf, g->scratch.len);
+	e->rejected++;
+	strbuf_release(&info);
+}
+
+/* An answer record to the output, or under --resume to the journal, a
+ * line at a time, so that a kill leaves whole lines. */
+static void complete_write(struct complete *g, struct item *it, struct emit *e)
+{
+	if (!g->resume) {
+		emit_line(e, it->result.buf, it->result.len - 1);
+		return;
+	}
+	if (g->journal_failed)
+		return;
+	if (journal_append(&g->partial, it->result.buf, it->result.len) < 0) {
+		g->journal_failed = 1;
+		e->stopped = 1;
+		strbuf_addf(&e->fatal, "%s: the answers cannot be kept; stopping", g->partial_path);
+	}
+}
+
+/* An item's turn (lib/llm_stage): its answer written, or its prompt
+ * record rejected with why. */
+static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *e)
+{
+	struct complete *g = arg;
+	struct item *it = p;
+	struct strbuf members = STRBUF_INIT;
+	struct chat_answer a;
+	if (!d) {
+		/* Its answer is in the --resume journal already. */
+		g->skipped++;
+	} else if (d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a) &&
+		   a.content.len == 2) {
+		/* "": all of it reasoning, or nothing. The same request
+		 * would get the same. */
+		strbuf_reset(&it->result);
+		strbuf_addstr(&it->result, "empty content, finish_reason ");
+		if (a.finish_reason.type == JSON_STRING)
+			strbuf_add(&it->result, a.finish_reason.p, a.finish_reason.len);
+		else
+			strbuf_addstr(&it->result, "null");
+		no_content_members(&d->body, &members);
+		g->no_content++;
+		warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno, it->sample,
+			it->result.buf);
+		item_reject(g, it, "empty answer", &members, e);
+	} else if (d->outcome == CHAT_ANSWER) {
+		int truncated = a.finish_reason.type == JSON_STRING && a.finish_reason.len == 8 &&
+				!memcmp(a.finish_reason.p, "\"length\"", 8);
+		answer_record(g, it, &d->body);
+		g->truncated += truncated;
+		if (truncated && g->drop_truncated) {
+			struct strbuf info = STRBUF_INIT;
+			strbuf_addf(&info, "{\"reason\":\"truncated\",\"finish_reason\":\"length\","
+				    "\"sample\":%u,\"file\":", it->sample);
+			json_add_cstr(&info, it->file);
+			strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
+			json_set_member(&g->scratch, it->result.buf, it->result.len - 1, "reject", info.buf,
+					info.len);
+			strbuf_addc(&g->scratch, '\n');
+			strbuf_add(&e->rejects, g->scratch.buf, g->scratch.len);
+			e->rejected++;
+			strbuf_release(&info);
+		} else {
+			complete_write(g, it, e);
+			g->answered++;
+		}
+	} else {
+		strbuf_reset(&it->result);
+		strbuf_addstr(&it->result, d->error);
+		warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno, it->sample,
+			it->result.buf);
+		if (d->outcome == CHAT_NO_CONTENT) {
+			no_content_members(&d->body, &members);
+			g->no_content++;
+			item_reject(g, it, "no content", &members, e);
+		} else {
+			if (d->status)
+				strbuf_addf(&members, ",\"status\":%ld", d->status);
+			g->failed++;
+			item_reject(g, it, "request failed", &members, e);
+		}
+	}
+	if (d)
+		strbuf_release(&d->body);
+	strbuf_release(&members);
+	item_free(NULL, it);
+}
+
+struct complete_worker {
+	const struct complete *g;
+	struct strbuf parent, body;
 };
 
-static int sink_write(struct sink *k, const char *p, size_t n)
+static void *complete_worker_new(void *arg)
 {
-	if (!k->resume) {
-		output_write(&k->out, p, n);
-		return 0;
+	struct complete_worker *w = xcalloc(1, sizeof(*w));
+	w->g = arg;
+	strbuf_init(&w->parent);
+	strbuf_init(&w->body);
+	return w;
+}
+
+static void complete_worker_free(void *arg)
+{
+	struct complete_worker *w = arg;
+	strbuf_release(&w->parent);
+	strbuf_release(&w->body);
+	free(w);
+}
+
+/* A prompt record: checked, and the request of each sample made. */
+static void complete_process(void *arg, const struct record *r, struct emit *e)
+{
+	struct complete_worker *w = arg;
+	const struct complete *g = w->g;
+	struct json_value v;
+	if (!(json_get(r->line, r->len, "messages", &v) && v.type == JSON_ARRAY) &&
+	    !(json_get(r->line, r->len, g->prompt_field, &v) && v.type == JSON_STRING)) {
+		char reason[200];
+		snprintf(reason, sizeof(reason), "no string member \"%.100s\" and no array \"messages\"",
+			 g->prompt_field);
+		emit_invalid(e, r, reason);
+		return;
 	}
-	return journal_append(&k->partial, p, n);
+	strbuf_reset(&w->parent);
+	record_id_json(r, e->common, &w->parent);
+	for (unsigned k = 1; k <= g->samples; k++) {
+		request_body(g, r->line, r->len, k, &w->body);
+		ask_encode(&e->side, r, k, &w->parent, &w->body);
+	}
+}
+
+/* The window of requests: four times those in flight. */
+static size_t complete_window(const struct complete *g)
+{
+	return 4 * (size_t)g->chat.cfg.concurrency + g->samples;
+}
+
+/* Stop the run for what stopped the client. */
+static void client_stopped(struct complete *g, struct emit *e, const struct strbuf *why)
+{
+	g->stopped_by_client = 1;
+	e->stopped = 1;
+	strbuf_addstr(&e->fatal, why->buf);
+}
+
+/* A block's prompt samples to the stage, in order (those the --resume
+ * journal answered with no request), then the answers whose turn came. */
+static void complete_ordered(void *arg, struct emit *e)
+{
+	struct complete *g = arg;
+	for (size_t off = 0; off < e->side.len;) {
+		struct ask a;
+		const char *line, *parent, *body, *file;
+		off = ask_decode(&e->side, off, &a, &line, &parent, &body, &file);
+		struct item *it = xcalloc(1, sizeof(*it));
+		it->sample = a.sample;
+		it->lineno = a.lineno;
+		it->file = xstrndup(file, a.file_len);
+		strbuf_init(&it->record);
+		strbuf_init(&it->parent);
+		strbuf_init(&it->result);
+		strbuf_add(&it->record, line, a.line_len);
+		strbuf_add(&it->parent, parent, a.parent_len);
+		it->request = hash64(body, a.body_len, 0);
+		uint64_t held;
+		if (g->resume && keymap_get(&g->done, it->request, &held) && held) {
+			keymap_put(&g->done, it->request, held - 1);
+			g->held--;
+			llm_stage_add(g->stage, it, NULL, 0);
+		} else {
+			llm_stage_add(g->stage, it, body, a.body_len);
+		}
+	}
+	struct strbuf why = STRBUF_INIT;
+	if (!e->stopped && llm_stage_drain(g->stage, complete_window(g), e, &why) < 0)
+		client_stopped(g, e, &why);
+	strbuf_release(&why);
+}
+
+/* After the last block: every answer. */
+static void complete_finish(void *arg, struct emit *e)
+{
+	struct complete *g = arg;
+	struct strbuf why = STRBUF_INIT;
+	if (llm_stage_drain(g->stage, 0, e, &why) < 0)
+		client_stopped(g, e, &why);
+	strbuf_release(&why);
 }
 
 static int run_complete(struct complete *g, char **files, int nfiles)
 {
-	if (!g->chat.url || !g->model)
+	if (!g->chat.cfg.url || !g->model)
 		usage_error("complete needs --url URL and --model NAME");
 	const char *out_path = g->common.output;
 	if (g->resume && (!out_path || !strcmp(out_path, "-") ||
 			  (strlen(out_path) > 4 && !strcmp(out_path + strlen(out_path) - 4, ".zst"))))
 		usage_error("--resume needs -o FILE, a plain file (not .zst)");
-	const char *key = getenv("SYNTH_API_KEY");
-	g->chat.api_key = key && *key ? key : NULL;
+	chat_cli_api_key(&g->chat.cfg);
 	strbuf_init(&g->system);
 	if (g->system_file) {
 		struct strbuf text = STRBUF_INIT;
@@ -966,277 +1355,136 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_addstr(&g->params, ",\"max_tokens\":");
 		json_add_u64(&g->params, g->max_tokens);
 	}
+	/* Any other member, as given; kept in synth.parameters too. */
+	static const char *const own[] = { "model", "messages", "seed", "temperature", "top_p",
+					   "max_tokens" };
+	chat_cli_check_params(&g->chat, own, sizeof(own) / sizeof(*own));
+	strbuf_add(&g->params, g->chat.params.buf, g->chat.params.len);
 
 	struct strbuf path = STRBUF_INIT;
 	if (g->resume)
-		strbuf_addf(&path, "%s.partial", out_path);
+		journal_path(out_path, &path);
 	struct cli_file named[] = {
 		{ "-o", out_path }, { "--rejects", g->common.rejects },
-		{ "--resume's journal", g->resume ? path.buf : NULL },
+		{ "--resume's journal", g->resume ? path.buf : NULL }, { "--usage", g->chat.usage_path },
 	};
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
-	/* Outputs first, so that a bad name fails before any request. */
-	struct sink sink = { .resume = g->resume };
-	struct keymap done = KEYMAP_INIT;
+	keymap_init(&g->done);
+	strbuf_init(&g->scratch);
 	struct file_lock lock = FILE_LOCK_INIT;
-	memset(&sink.out, 0, sizeof(sink.out));
 	if (g->resume) {
 		/* The journal is read, appended to and renamed onto -o: one
 		 * run at a time, locked on the -o file. */
-		struct resume_reader reader = { path.buf, &done };
-		int bad = file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
-			  journal_open(&sink.partial, path.buf, resume_line, &reader) < 0;
-		strbuf_release(&path);
-		if (bad) {
+		struct resume_reader reader = { path.buf, g };
+		g->partial_path = path.buf;
+		if (file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
+		    journal_open(&g->partial, path.buf, resume_line, &reader) < 0) {
 			file_unlock(&lock);
+			strbuf_release(&path);
+			keymap_release(&g->done);
+			strbuf_release(&g->scratch);
+			strbuf_release(&g->system);
+			strbuf_release(&g->params);
+			chat_cli_release(&g->chat);
 			return 1;
 		}
-		if (sink.partial.lines)
-			info("--resume: %llu records already in %s", (unsigned long long)sink.partial.lines,
-			     sink.partial.path);
-	} else if (output_open(&sink.out, out_path, 0) < 0) {
-		return 1;
-	}
-	struct output rejects;
-	if (output_open(&rejects, g->common.rejects ? g->common.rejects : "/dev/null", 0) < 0) {
-		output_abort(&sink.out);
-		return 1;
+		if (g->partial.lines)
+			info("--resume: %llu records already in %s", (unsigned long long)g->partial.lines,
+			     g->partial.path);
 	}
 
-	struct chat_client *chat = chat_new(&g->chat);
-	/* The window: items submitted or waiting to be written, in order;
-	 * it holds at most four times the requests in flight, so memory
-	 * stays flat however long the input. */
-	size_t cap = 4 * (size_t)g->chat.concurrency + g->samples, head = 0, tail = 0;
-	struct item *win = xcalloc(cap, sizeof(*win));
-	for (size_t i = 0; i < cap; i++) {
-		strbuf_init(&win[i].record);
-		strbuf_init(&win[i].parent);
-		strbuf_init(&win[i].result);
-	}
-	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, msg = STRBUF_INIT;
-	uint64_t answered = 0, failed = 0, skipped = 0, invalid = 0, records = 0;
-	int fi = 0, rc = 0, stopped = 0, reading = 1;
-	int io_failed = 0;	/* an input not read, or the output not written */
-	struct input in;
-	int in_open = 0;
-	struct block blk = { 0 };
-	struct block_cursor cur;
-	int have_block = 0;
-	int file_start = 0;	/* the next record is its file's first */
-	double start = now_seconds();
-	char *stdin_only[] = { "-" };
-	if (!nfiles) {
-		files = stdin_only;
-		nfiles = 1;
-	}
-	while (!stopped) {
-		/* Fill the window from the input. */
-		while (reading && tail - head + g->samples <= cap) {
-			struct line l;
-			if (!have_block || !block_next_line(&blk, &cur, &l)) {
-				have_block = 0;
-				if (!in_open) {
-					if (fi == nfiles) {
-						reading = 0;
-						break;
-					}
-					if (input_open(&in, files[fi++]) < 0) {
-						rc = io_failed = 1;
-						continue;
-					}
-					in_open = 1;
-				}
-				int got = input_read_block(&in, &blk, BLOCK_SIZE);
-				if (got < 0) {
-					/* The file is given up; a folder's next goes on. */
-					rc = io_failed = 1;
-					continue;
-				}
-				if (got == 0) {
-					input_close(&in);
-					in_open = 0;
-					continue;
-				}
-				block_cursor_init(&cur, &blk);
-				have_block = 1;
-				file_start = blk.first_line == 1;
-				continue;
-			}
-			records++;
-			struct json_error err;
-			struct json_value v, m;
-			const char *why_bad = NULL, *looks = NULL;
-			char reason[256];
-			int first = file_start;
-			file_start = 0;
-			if (json_check_record(l.p, l.len, &err) < 0) {
-				if (first && (looks = format_hint(l.p, l.len, &err)))
-					format_hint_message(reason, sizeof(reason), &err, looks);
-				else
-					snprintf(reason, sizeof(reason), "invalid JSON: %s at byte %zu",
-						 err.msg, err.offset + 1);
-				why_bad = reason;
-			} else if (!(json_get(l.p, l.len, "messages", &m) && m.type == JSON_ARRAY) &&
-				   !(json_get(l.p, l.len, "prompt", &v) && v.type == JSON_STRING)) {
-				why_bad = "no string member \"prompt\" and no array \"messages\"";
-			}
-			if (why_bad) {
-				if (!g->common.skip_invalid) {
-					error("%s:%llu: %s", blk.name, (unsigned long long)l.lineno, why_bad);
-					rc = 1;
-					stopped = 2;
-					break;
-				}
-				invalid++;
-				warning("%s:%llu: %s (skipped)", blk.name, (unsigned long long)l.lineno, why_bad);
-				strbuf_reset(&msg);
-				strbuf_add(&msg, l.p, l.len);
-				strbuf_addc(&msg, '\n');
-				output_write(&rejects, msg.buf, msg.len);
-				continue;
-			}
-			struct record r = { l.p, l.len, blk.name, l.lineno, { 0 }, 0 };
-			for (unsigned k = 1; k <= g->samples; k++) {
-				struct item *it = &win[tail++ % cap];
-				it->sample = k;
-				it->file = blk.name;
-				it->lineno = l.lineno;
-				strbuf_reset(&it->record);
-				strbuf_add(&it->record, l.p, l.len);
-				strbuf_reset(&it->parent);
-				record_id_json(&r, &g->common, &it->parent);
-				if (keymap_get(&done, done_key(it->parent.buf, it->parent.len, k), NULL)) {
-					it->state = SKIPPED;
-					continue;
-				}
-				it->state = WAITING;
-				request_body(g, it, &body);
-				chat_submit(chat, tail - 1, body.buf, body.len);
-			}
-		}
-		if (stopped)
-			break;
-		/* Move the requests on, then write what the window's head holds. */
-		if (chat_pending(chat) && chat_run(chat, 0.2, &why) < 0) {
-			error("%s", why.buf);
-			rc = 1;
-			stopped = 1;
-		}
-		struct chat_done d;
-		while (chat_take(chat, &d)) {
-			struct item *it = &win[d.tag % cap];
-			if (d.ok) {
-				answer_record(g, it, &d.body);
-				it->state = ANSWERED;
-			} else {
-				strbuf_reset(&it->result);
-				strbuf_addstr(&it->result, d.error);
-				it->state = FAILED;
-			}
-			strbuf_release(&d.body);
-		}
-		while (head < tail && win[head % cap].state != WAITING) {
-			struct item *it = &win[head % cap];
-			if (it->state == ANSWERED) {
-				if (sink_write(&sink, it->result.buf, it->result.len) < 0) {
-					rc = io_failed = 1;
-					stopped = 1;
-				}
-				answered++;
-			} else if (it->state == FAILED) {
-				failed++;
-				warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno,
-					it->sample, it->result.buf);
-				struct strbuf info = STRBUF_INIT;
-				strbuf_addstr(&info, "{\"reason\":\"request failed\",\"error\":");
-				json_add_string(&info, it->result.buf, it->result.len);
-				strbuf_addf(&info, ",\"sample\":%u,\"file\":", it->sample);
-				json_add_cstr(&info, it->file);
-				strbuf_addf(&info, ",\"line\":%llu}", (unsigned long long)it->lineno);
-				json_set_member(&msg, it->record.buf, it->record.len, "reject", info.buf,
-						info.len);
-				strbuf_addc(&msg, '\n');
-				output_write(&rejects, msg.buf, msg.len);
-				strbuf_release(&info);
-			} else {
-				skipped++;
-			}
-			head++;
-		}
-		if (!reading && head == tail)
-			break;
-		if (g->common.progress) {
-			char line[160];
-			snprintf(line, sizeof(line), "%s: %llu answered, %llu failed, %u in flight", progname,
-				 (unsigned long long)answered, (unsigned long long)failed,
-				 chat_in_flight(chat));
-			progress_show(line);
-		}
-	}
-	if (g->common.progress)
-		progress_clear();
-	uint64_t undone = tail - head;
-	if (in_open)
-		input_close(&in);
-	block_release(&blk);
-	chat_free(chat);
-	for (size_t i = 0; i < cap; i++) {
-		strbuf_release(&win[i].record);
-		strbuf_release(&win[i].parent);
-		strbuf_release(&win[i].result);
-	}
-	free(win);
-	strbuf_release(&body);
-	strbuf_release(&why);
-	strbuf_release(&msg);
-	keymap_release(&done);
-	if (failed) {
-		error("%llu request%s failed for good%s", (unsigned long long)failed,
-		      failed == 1 ? "" : "s",
+	g->stage = llm_stage_new(&g->chat.cfg, complete_window(g), complete_done, item_free, g);
+	/* Under --resume the answers go to the journal, not through the
+	 * loop's output. */
+	struct record_loop rl = {
+		.common = &g->common, .files = files, .nfiles = nfiles, .write_records = !g->resume,
+		.worker_new = complete_worker_new, .process = complete_process, .arg = g,
+		.ordered = complete_ordered, .finish = complete_finish, .hold_outputs = 1,
+		.phase = "completing",
+	};
+	int loop_rc = record_loop_run(&rl);
+	record_loop_summary(&rl);
+	uint64_t undone = llm_stage_waiting(g->stage);
+	struct chat_usage used = *llm_stage_usage(g->stage);
+	llm_stage_free(g->stage);
+	g->stage = NULL;
+
+	int rc = 0;
+	if (g->failed) {
+		error("%llu request%s failed for good%s", (unsigned long long)g->failed,
+		      g->failed == 1 ? "" : "s",
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
 	}
-	/* As the record loop does: no valid prompt fails the run; no
-	 * prompt at all is normal in a pipeline, and warned about. */
-	if (!rc && !stopped && records && records == invalid) {
-		error("no valid prompt record: all %llu were invalid", (unsigned long long)records);
-		rc = 1;
-		stopped = 2;
-	} else if (!rc && !stopped && !records) {
-		warning("no prompt record in the input");
-	}
 	/* A request that failed for good is no gap: its prompt is in
-	 * --rejects, and the outputs are kept (exit 1). A run that stopped,
-	 * or could not read an input or write an output, keeps none. */
-	int kept = !stopped && !io_failed;
-	if (sink.resume) {
-		if (journal_close(&sink.partial) < 0)
+	 * --rejects, which is kept (exit 1). A run that stopped (an
+	 * invalid record, the breaker, the budget), or could not read an
+	 * input or write an output, keeps none of its files. */
+	int kept = loop_rc == 0;
+	if (loop_rc)
+		rc = 1;
+	/* Answers in the journal that no request of this run made (the
+	 * input or the system message changed) would mix two runs' answers
+	 * in one file: the journal is kept, not renamed. */
+	if (kept && g->resume && g->held) {
+		error("%s holds %llu answer%s to requests this run did not make (another input or "
+		      "--system?); it is kept as it is, not renamed to %s", g->partial.path,
+		      (unsigned long long)g->held, g->held == 1 ? "" : "s", out_path);
+		rc = 1;
+		kept = 0;
+	}
+	if (g->resume) {
+		if (journal_close(&g->partial) < 0)
 			rc = 1, kept = 0;
-		if (output_end(&rejects, !kept) < 0)
+		if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0 && kept)
 			rc = 1, kept = 0;
-		if (!rc && kept && journal_rename(&sink.partial, out_path) < 0)
+		if (!rc && kept && journal_rename(&g->partial, out_path) < 0)
 			rc = 1;
-		else if (rc || !kept)
+		else if ((rc || !kept) && !g->held)
 			error("%s keeps the %llu records written; run the same command again to finish",
-			      sink.partial.path, (unsigned long long)sink.partial.lines);
-		journal_release(&sink.partial);
+			      g->partial.path, (unsigned long long)g->partial.lines);
+		journal_release(&g->partial);
 	} else {
-		if (stopped == 1 && undone)
+		if (g->stopped_by_client && undone)
 			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
 			      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
-		struct output *outs[] = { &sink.out, &rejects };
-		if (outputs_end(outs, 2, !kept) < 0)
+		/* With requests that failed for good, --rejects is kept (their
+		 * prompts are there) but a file under -o is left as it was: a
+		 * partial output would replace a whole one. */
+		if (kept && rc && out_path && strcmp(out_path, "-")) {
+			if (g->answered)
+				error("-o %s left as it was, without the %llu answers of this run; with "
+				      "--resume they are kept in %s.partial, and the same command again "
+				      "asks only for the rest", out_path, (unsigned long long)g->answered,
+				      out_path);
+			output_abort(&rl.out);
+		}
+		if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0)
 			rc = 1;
 	}
 	file_unlock(&lock);
-	double secs = now_seconds() - start;
-	info("%llu records in, %llu answers out, %llu failed, %llu invalid, %llu already done; "
-	     "%.2f s (%.0f answers/s)", (unsigned long long)records, (unsigned long long)answered,
-	     (unsigned long long)failed, (unsigned long long)invalid, (unsigned long long)skipped,
-	     secs, secs > 0 ? (double)answered / secs : 0.0);
+	strbuf_release(&path);
+	if (g->no_content)
+		warning("%llu answer%s without content, not written%s", (unsigned long long)g->no_content,
+			g->no_content == 1 ? "" : "s",
+			g->common.rejects ? "; the prompts are in the --rejects file" : "");
+	if (g->truncated)
+		warning("%llu answer%s cut off at the token limit (finish_reason \"length\"), %s",
+			(unsigned long long)g->truncated, g->truncated == 1 ? "" : "s",
+			!g->drop_truncated ? "kept (--drop-truncated leaves them out)" :
+			g->common.rejects ? "not written; they are in the --rejects file" : "not written");
+	info("%llu answers out, %llu truncated, %llu without content, %llu failed, %llu already done; "
+	     "%.0f answers/s", (unsigned long long)g->answered, (unsigned long long)g->truncated,
+	     (unsigned long long)g->no_content, (unsigned long long)g->failed,
+	     (unsigned long long)g->skipped, rl.seconds > 0 ? (double)g->answered / rl.seconds : 0.0);
+	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)
+		rc = 1;
+	record_loop_release(&rl, complete_worker_free);
+	keymap_release(&g->done);
+	strbuf_release(&g->scratch);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);
+	chat_cli_release(&g->chat);
 	return rc;
 }
 
@@ -1247,22 +1495,21 @@ static int option_modes(int key)
 	case 't': case KEY_SLOT: case KEY_ALL: return PROMPTS;
 	case KEY_TRAIN: case KEY_ORDER: case KEY_SAVE: case KEY_LOAD: return MARKOV;
 	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
-	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS: case KEY_CONCURRENCY:
-	case KEY_SAMPLES: case KEY_RETRIES: case KEY_TIMEOUT: case KEY_BACKOFF: case KEY_BREAKER:
-	case KEY_RESUME: return COMPLETE;
-	default: return PROMPTS | MARKOV | COMPLETE;
+	case KEY_SAMPLES: return MARKOV | COMPLETE;
+	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS:
+	case KEY_RESUME: case KEY_DROP_TRUNCATED: case KEY_PROMPT_FIELD: return COMPLETE;
+	default:
+		return key >= KEY_CHAT_CONCURRENCY && key < KEY_CHAT_END ? COMPLETE :
+		       PROMPTS | MARKOV | COMPLETE;
 	}
 }
 
 int main(int argc, char **argv)
 {
 	struct prompts g = { .count = UINT64_MAX };
-	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1 };
-	struct complete cp = {
-		.chat = { .concurrency = 16, .retries = 5, .timeout = 300, .backoff = 0.5,
-			  .backoff_max = 30, .breaker_seconds = 60 },
-		.samples = 1,
-	};
+	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1, .samples = 1 };
+	struct complete cp = { .samples = 1, .prompt_field = "prompt" };
+	chat_cli_init(&cp.chat);
 	const char **templates = xcalloc((size_t)argc, sizeof(*templates));
 	const char **specs = xcalloc((size_t)argc, sizeof(*specs));
 	mk.train = xcalloc((size_t)argc, sizeof(*mk.train));
@@ -1279,6 +1526,8 @@ int main(int argc, char **argv)
 		if (modes != (PROMPTS | MARKOV | COMPLETE) && !first[modes])
 			first[modes] = key;
 		used |= 1 << modes;
+		if (chat_cli_option(&cp.chat, key, arg))
+			continue;
 		switch (key) {
 		case 't': templates[ntemplates++] = arg; break;
 		case KEY_SLOT: specs[nspecs++] = arg; break;
@@ -1301,19 +1550,18 @@ int main(int argc, char **argv)
 			mk.top_p = cp.top_p = cli_double("--top-p", arg, 0, 1);
 			cp.has_top_p = 1;
 			break;
-		case KEY_URL: cp.chat.url = arg; break;
+		case KEY_URL: cp.chat.cfg.url = arg; break;
 		case KEY_MODEL: cp.model = arg; break;
 		case KEY_SYSTEM: cp.system_file = arg; break;
-		case KEY_MAX_TOKENS: cp.max_tokens = cli_u64("--max-tokens", arg, 1, UINT32_MAX); break;
-		case KEY_CONCURRENCY:
-			cp.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
+		case KEY_PROMPT_FIELD:
+			if (!*arg)
+				usage_error("--prompt-field: give a member name");
+			cp.prompt_field = arg;
 			break;
+		case KEY_MAX_TOKENS: cp.max_tokens = cli_u64("--max-tokens", arg, 1, UINT32_MAX); break;
 		case KEY_SAMPLES: cp.samples = (unsigned)cli_u64("--samples", arg, 1, 10000); break;
-		case KEY_RETRIES: cp.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
-		case KEY_TIMEOUT: cp.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
-		case KEY_BACKOFF: cp.chat.backoff = cli_double("--backoff", arg, 0, 3600); break;
-		case KEY_BREAKER: cp.chat.breaker_seconds = cli_double("--breaker", arg, 0, 86400); break;
 		case KEY_RESUME: cp.resume = 1; break;
+		case KEY_DROP_TRUNCATED: cp.drop_truncated = 1; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -1348,6 +1596,12 @@ int main(int argc, char **argv)
 			usage_error("--temperature must be above 0");
 		if (mk.top_p <= 0)
 			usage_error("--top-p must be above 0");
+		if (cp.samples > 1 && count != UINT64_MAX)
+			usage_error("markov: --samples continues prompt records; -n makes documents");
+		if (common.seed > UINT64_MAX - (cp.samples - 1))
+			usage_error("--seed %llu: the samples' seeds would pass 2^64 - 1",
+				    (unsigned long long)common.seed);
+		mk.samples = cp.samples;
 		mk.common = common;
 		mk.count = count;
 		mk.id_prefix = id_prefix ? id_prefix : "markov";
@@ -1358,7 +1612,8 @@ int main(int argc, char **argv)
 		if (cp.has_top_p && cp.top_p <= 0)
 			usage_error("--top-p must be above 0");
 		cp.common = common;
-		cp.chat.seed = common.seed;
+		chat_cli_check_seed(common.seed, cp.samples);
+		cp.chat.cfg.seed = common.seed;
 		rc = run_complete(&cp, argv + optind, argc - optind);
 	}
 	free(mk.train);

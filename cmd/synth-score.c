@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "chat.h"
+#include "chat_cli.h"
 #include "cli.h"
 #include "diag.h"
 #include "file_lock.h"
@@ -27,6 +28,7 @@
 #include "json.h"
 #include "keymap.h"
 #include "langid.h"
+#include "llm_stage.h"
 #include "ngram.h"
 #include "quality.h"
 #include "records.h"
@@ -35,8 +37,8 @@
 
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
-	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
-	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME, KEY_LANG_ID, KEY_LANG
+	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC,
+	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG
 };
 
 static const struct cli_option options[] = {
@@ -56,9 +58,20 @@ static const struct cli_option options[] = {
 	{ "judge", KEY_JUDGE, "URL", "grade each record with an OpenAI-compatible server" },
 	{ "model", KEY_MODEL, "NAME", "the judge's model" },
 	{ "rubric", KEY_RUBRIC, "FILE", "the judge's rubric (default: an additive 5-point scale)" },
-	{ "concurrency", KEY_CONCURRENCY, "N", "N judge requests in flight at most (default: 16)" },
-	{ "retries", KEY_RETRIES, "N", "retry a failed judge request N times (default: 5)" },
-	{ "timeout", KEY_TIMEOUT, "S", "give a judge request S seconds (default: 300)" },
+	{ "judge-temperature", KEY_JUDGE_TEMPERATURE, "T", "the judge samples at temperature T (default: 0)" },
+	{ "judge-max-tokens", KEY_JUDGE_MAX_TOKENS, "N", "the judge writes N tokens at most (default: the server's)" },
+	CHAT_OPT_CONCURRENCY("judge: "),
+	CHAT_OPT_RETRIES("judge: "),
+	CHAT_OPT_TIMEOUT("judge: "),
+	CHAT_OPT_BACKOFF("judge: "),
+	CHAT_OPT_BREAKER("judge: "),
+	CHAT_OPT_WAIT_READY("judge: "),
+	CHAT_OPT_MAX_RETRY_AFTER("judge: "),
+	CHAT_OPT_MAX_RESPONSE("judge: "),
+	CHAT_OPT_USAGE("judge: "),
+	CHAT_OPT_BUDGET("judge: "),
+	CHAT_OPT_PARAM("judge: "),
+	CHAT_OPT_PRICE("judge: "),
 	{ "resume", KEY_RESUME, NULL, "keep the judgements in FILE.partial (-o FILE), reuse a stopped run's" },
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -178,9 +191,11 @@ struct group {
 struct settings {
 	struct cli_common common;
 	const char *judge, *model, *rubric_file;
+	double judge_temperature;	/* sent with every request */
+	uint64_t judge_max_tokens;	/* 0: not sent */
 	struct strbuf rubric;
-	struct chat_config chat;
-	struct chat_client *client;
+	struct chat_cli chat;
+	struct llm_stage *stage;	/* --judge */
 	uint64_t judge_passed, judge_failed_requests, judge_fail[2];
 	/* --resume: the journal FILE.partial, and the judgements it held
 	 * when the run started: the hash of a request body to the offset
@@ -195,6 +210,8 @@ struct settings {
 	int rank_signal, rank_low, pairs;
 	struct group group;
 	uint64_t groups, pairs_written, singles, ties;
+	struct keymap group_keys;	/* the hashes of the groups' keys seen */
+	uint64_t returned, no_key;	/* groups that came back; records without the field */
 	const char *lm_path, *rules_path;
 	struct rules rules;
 	pcre2_match_context *mctx;
@@ -334,7 +351,10 @@ static void close_group(struct settings *set, struct emit *e)
 		strbuf_addc(&out, ',');
 		json_add_double(&out, set->rank_low ? -g->m[worst].rank : g->m[worst].rank);
 		strbuf_addstr(&out, "],\"key\":");
-		strbuf_add(&out, g->key.buf, g->key.len);
+		if (g->key.len)
+			strbuf_add(&out, g->key.buf, g->key.len);
+		else
+			strbuf_addstr(&out, "null");
 		strbuf_addc(&out, '}');
 		emit_line(e, out.buf, out.len);
 		strbuf_release(&out);
@@ -361,7 +381,10 @@ static void group_add(struct settings *set, struct emit *e, const struct cand c,
 {
 	struct group *g = &set->group;
 	{
-		if (g->open && (g->key.len != c.key_len || memcmp(g->key.buf, key, c.key_len)))
+		/* A record without the field (an empty key) is a group of
+		 * its own, never one with the others that lack it. */
+		if (g->open && (!c.key_len || g->key.len != c.key_len ||
+				memcmp(g->key.buf, key, c.key_len)))
 			close_group(set, e);
 		if (!g->open) {
 			g->open = 1;
@@ -370,6 +393,19 @@ static void group_add(struct settings *set, struct emit *e, const struct cand c,
 			strbuf_add(&g->key, key, c.key_len);
 			strbuf_reset(&g->lines);
 			strbuf_reset(&g->files);
+			if (!c.key_len) {
+				set->no_key++;
+			} else if (!keymap_put(&set->group_keys, hash64(key, c.key_len, 0), 1)) {
+				/* A group that came back after another: groups are
+				 * runs of consecutive records, so this one is cut
+				 * in two. Said once with where, then counted. */
+				if (!set->returned++)
+					strbuf_addf(&e->warnings, "%s:%llu: --best-of: the group %.*s comes "
+						    "back after another group; groups are runs of "
+						    "consecutive records (sort the input by %s)\n", file,
+						    (unsigned long long)c.lineno,
+						    (int)(c.key_len < 60 ? c.key_len : 60), key, set->best_of);
+			}
 		}
 		if (g->n == g->cap) {
 			g->cap = grow_capacity(g->cap, g->n + 1, 8);
@@ -420,7 +456,7 @@ static size_t pending_at(const struct strbuf *side, size_t off, struct pending *
 }
 
 /* The judge's request body for a record's message (a JSON string): the
- * model, the message and the seed. Under --resume its hash is the key of
+ * model, the message, the seed, the temperature and max_tokens. Under --resume its hash is the key of
  * the answer, so that a changed record, rubric, model or seed is asked
  * again. */
 static void judge_request(const struct settings *set, const char *msg, size_t n, struct strbuf *body)
@@ -432,6 +468,13 @@ static void judge_request(const struct settings *set, const char *msg, size_t n,
 	strbuf_add(body, msg, n);
 	strbuf_addstr(body, "}],\"seed\":");
 	json_add_u64(body, set->common.seed);
+	strbuf_addstr(body, ",\"temperature\":");
+	json_add_double(body, set->judge_temperature);
+	if (set->judge_max_tokens) {
+		strbuf_addstr(body, ",\"max_tokens\":");
+		json_add_u64(body, set->judge_max_tokens);
+	}
+	strbuf_add(body, set->chat.params.buf, set->chat.params.len);
 	strbuf_addc(body, '}');
 }
 
@@ -485,32 +528,39 @@ static int journal_line(void *arg, const char *p, size_t n, uint64_t lineno)
 	return 0;
 }
 
-enum judge_state { JUDGE_WAITING, JUDGE_ANSWERED, JUDGE_FAILED };
-
-/* A record of a block on its way through the judge. */
+/* A record on its way through the judge (lib/llm_stage), with what the
+ * worker left for it: the pieces of its pending entry, copied out of
+ * the block. */
 struct judging {
-	size_t off;		/* its pending entry in the side */
-	uint64_t request;	/* --resume: the hash of its request body */
-	enum judge_state state;
-	double score;
-	struct strbuf judge;	/* the judge member, once answered or failed */
-	char error[sizeof(((struct chat_done *)0)->error)];	/* failed: why */
+	struct pending p;
+	struct strbuf pieces;	/* line, member, reasons, message, key, file */
+	uint64_t request;	/* the hash of its request body */
+	double score;		/* known from the --resume journal: not NaN */
+	struct strbuf judge;	/* the judge member, once known */
 };
+
+static void judging_free(void *arg, void *item)
+{
+	(void)arg;
+	struct judging *j = item;
+	strbuf_release(&j->pieces);
+	strbuf_release(&j->judge);
+	free(j);
+}
 
 /* Keep an answer in the --resume journal as soon as it came, so that a
  * kill loses only the requests in flight. After a failed write the
  * journal takes no more, and the run ends with status 1. */
-static void journal_judgement(struct settings *set, const struct strbuf *side,
-			      const struct judging *j, struct strbuf *line)
+static void journal_judgement(struct settings *set, const struct judging *j, struct strbuf *line)
 {
 	if (set->journal_failed)
 		return;
-	struct pending p;
-	const char *rec;
-	pending_at(side, j->off, &p, &rec);
-	const char *file = rec + p.line_len + p.member_len + p.reasons_len + p.message_len + p.key_len;
-	char *name = xstrndup(file, p.file_len);
-	struct record r = { rec, p.line_len, name, p.lineno, { 0 }, 0 };
+	const struct pending *p = &j->p;
+	const char *rec = j->pieces.buf;
+	const char *file = rec + p->line_len + p->member_len + p->reasons_len + p->message_len +
+			   p->key_len;
+	char *name = xstrndup(file, p->file_len);
+	struct record r = { rec, p->line_len, name, p->lineno, { 0 }, 0 };
 	strbuf_reset(line);
 	strbuf_addf(line, "{\"request\":\"%016llx\",\"id\":", (unsigned long long)j->request);
 	record_id_json(&r, &set->common, line);
@@ -522,129 +572,138 @@ static void journal_judgement(struct settings *set, const struct strbuf *side,
 		set->journal_failed = 1;
 }
 
+/* A record's turn: its judgement (the answer d, or the journal's when d
+ * is NULL) scored, the judge's bounds applied, and the record written,
+ * rejected or held for --best-of. */
+static void judge_done(void *arg, void *item, struct chat_done *d, struct emit *e)
+{
+	struct settings *set = arg;
+	struct judging *j = item;
+	const struct pending *p = &j->p;
+	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
+	double score = j->score;
+	struct chat_answer a;
+	if (d && d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a)) {
+		score = judge_answer(a.content.p, a.content.len, &j->judge);
+		if (set->resume)
+			journal_judgement(set, j, &line);
+	} else if (d) {
+		score = NAN;
+		strbuf_reset(&j->judge);
+		strbuf_addstr(&j->judge, "{\"score\":null,\"error\":");
+		json_add_cstr(&j->judge, d->error);
+		strbuf_addc(&j->judge, '}');
+		set->judge_failed_requests++;
+	}
+	const char *rec = j->pieces.buf, *qm = rec + p->line_len, *reasons = qm + p->member_len,
+		   *key = reasons + p->reasons_len + p->message_len, *file = key + p->key_len;
+	struct strbuf fname = STRBUF_INIT;
+	strbuf_add(&fname, file, p->file_len);
+	if (d && d->outcome != CHAT_ANSWER)
+		warning("%s:%llu: the judge failed: %s", fname.buf, (unsigned long long)p->lineno,
+			d->error);
+	/* The judge's bounds, then the whole member. A record the judge
+	 * gave no score fails every bound on the judge: a bound keeps what
+	 * is known to be within it. */
+	int failed = p->failed;
+	strbuf_add(&member, reasons, p->reasons_len);
+	for (int k = 0; k < 2; k++) {
+		double b = k ? set->max[S_JUDGE] : set->min[S_JUDGE];
+		if (isnan(b) || (!isnan(score) && (k ? score <= b : score >= b)))
+			continue;
+		strbuf_addf(&member, "%s\"%s_judge\"", failed ? "," : "", k ? "max" : "min");
+		failed++;
+		set->judge_fail[k]++;
+	}
+	struct strbuf q = STRBUF_INIT;
+	strbuf_add(&q, qm, p->member_len);
+	strbuf_addstr(&q, ",\"judge\":");
+	strbuf_add(&q, j->judge.buf, j->judge.len);
+	strbuf_addstr(&q, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
+	strbuf_add(&q, member.buf, member.len);
+	strbuf_addstr(&q, "]}");
+	json_set_member(&line, rec, p->line_len, "quality", q.buf, q.len);
+	strbuf_release(&q);
+	set->judge_passed += !failed;
+	if (failed && set->filter) {
+		struct record r = { line.buf, line.len, fname.buf, p->lineno, { 0 }, 0 };
+		emit_reject(e, &r, "quality");
+	} else if (set->best_of) {
+		double rank = set->rank_signal == S_JUDGE ? score : p->rank;
+		if (isnan(rank))
+			rank = -INFINITY;
+		else if (set->rank_signal == S_JUDGE && set->rank_low)
+			rank = -rank;
+		struct cand c = { rank, p->lineno, p->key_len, line.len, p->file_len };
+		group_add(set, e, c, key, line.buf, fname.buf);
+	} else {
+		emit_line(e, line.buf, line.len);
+	}
+	if (d)
+		strbuf_release(&d->body);
+	strbuf_release(&fname);
+	strbuf_release(&member);
+	strbuf_release(&line);
+	judging_free(NULL, j);
+}
+
+/* The judge's window: four times the requests in flight. */
+static size_t judge_window(const struct settings *set)
+{
+	return 4 * (size_t)set->chat.cfg.concurrency;
+}
+
+/* A block's records to the judge, in order (those whose answer the
+ * --resume journal holds with no request), then the records whose turn
+ * came; requests for the next blocks go on while these are written. */
 static void judge_ordered(void *arg, struct emit *e)
 {
 	struct settings *set = arg;
-	size_t count = 0;
-	for (size_t off = 0; off < e->side.len; count++) {
-		struct pending p;
+	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT;
+	for (size_t off = 0; off < e->side.len;) {
+		struct judging *j = xcalloc(1, sizeof(*j));
 		const char *rec;
-		off = pending_at(&e->side, off, &p, &rec);
-	}
-	struct judging *jg = xcalloc(count ? count : 1, sizeof(*jg));
-	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, member = STRBUF_INIT, line = STRBUF_INIT;
-	/* Every record of the block to the server, tagged by its place, but
-	 * those whose answer the --resume journal holds. */
-	size_t i = 0;
-	for (size_t off = 0; off < e->side.len; i++) {
-		struct judging *j = &jg[i];
-		struct pending p;
-		const char *rec;
-		uint64_t at;
-		j->off = off;
+		size_t at = off;
+		off = pending_at(&e->side, off, &j->p, &rec);
+		strbuf_init(&j->pieces);
 		strbuf_init(&j->judge);
-		off = pending_at(&e->side, off, &p, &rec);
-		judge_request(set, rec + p.line_len + p.member_len + p.reasons_len, p.message_len, &body);
-		if (set->resume) {
-			j->request = hash64(body.buf, body.len, 0);
-			if (keymap_get(&set->judged_at, j->request, &at)) {
-				const char *raw = set->judged.buf + at;
-				j->score = judge_answer(raw, strlen(raw), &j->judge);
-				j->state = JUDGE_ANSWERED;
-				set->judge_reused++;
-				continue;
-			}
+		strbuf_add(&j->pieces, rec, off - at - sizeof(j->p));
+		j->score = NAN;
+		const struct pending *p = &j->p;
+		judge_request(set, rec + p->line_len + p->member_len + p->reasons_len, p->message_len,
+			      &body);
+		j->request = hash64(body.buf, body.len, 0);
+		uint64_t held;
+		if (set->resume && keymap_get(&set->judged_at, j->request, &held)) {
+			const char *raw = set->judged.buf + held;
+			j->score = judge_answer(raw, strlen(raw), &j->judge);
+			set->judge_reused++;
+			llm_stage_add(set->stage, j, NULL, 0);
+			continue;
 		}
 		set->judge_asked++;
-		chat_submit(set->client, i, body.buf, body.len);
+		llm_stage_add(set->stage, j, body.buf, body.len);
 	}
-	/* The answers as they come; the circuit breaker's stop still takes
-	 * those that came. */
-	for (int broken = 0; !broken && chat_pending(set->client);) {
-		if (chat_run(set->client, 1, &why) < 0) {
-			strbuf_addstr(&e->fatal, why.buf);
-			e->stopped = broken = 1;
-		}
-		struct chat_done d;
-		while (chat_take(set->client, &d)) {
-			struct judging *j = &jg[d.tag];
-			struct json_value first, content;
-			if (d.ok && chat_first_choice(d.body.buf, d.body.len, &first, &content)) {
-				j->score = judge_answer(content.p, content.len, &j->judge);
-				j->state = JUDGE_ANSWERED;
-				if (set->resume)
-					journal_judgement(set, &e->side, j, &line);
-			} else {
-				j->score = NAN;
-				j->state = JUDGE_FAILED;
-				memcpy(j->error, d.error, sizeof(j->error));
-				strbuf_addstr(&j->judge, "{\"score\":null,\"error\":");
-				json_add_cstr(&j->judge, d.error);
-				strbuf_addc(&j->judge, '}');
-			}
-			strbuf_release(&d.body);
-		}
+	if (!e->stopped && llm_stage_drain(set->stage, judge_window(set), e, &why) < 0) {
+		strbuf_addstr(&e->fatal, why.buf);
+		e->stopped = 1;
 	}
-	for (i = 0; !e->stopped && i < count; i++) {
-		struct judging *j = &jg[i];
-		struct pending p;
-		const char *rec;
-		pending_at(&e->side, j->off, &p, &rec);
-		const char *qm = rec + p.line_len, *reasons = qm + p.member_len,
-			   *key = reasons + p.reasons_len + p.message_len, *file = key + p.key_len;
-		double score = j->score;
-		if (j->state == JUDGE_FAILED) {
-			set->judge_failed_requests++;
-			strbuf_addf(&e->warnings, "%.*s:%llu: the judge failed: %s\n", (int)p.file_len, file,
-				    (unsigned long long)p.lineno, j->error);
-		}
-		/* The judge's bounds, then the whole member. */
-		int failed = p.failed;
-		strbuf_reset(&member);
-		strbuf_add(&member, reasons, p.reasons_len);
-		for (int k = 0; k < 2 && !isnan(score); k++) {
-			double b = k ? set->max[S_JUDGE] : set->min[S_JUDGE];
-			if (isnan(b) || (k ? score <= b : score >= b))
-				continue;
-			strbuf_addf(&member, "%s\"%s_judge\"", failed ? "," : "", k ? "max" : "min");
-			failed++;
-			set->judge_fail[k]++;
-		}
-		struct strbuf q = STRBUF_INIT;
-		strbuf_add(&q, qm, p.member_len);
-		strbuf_addstr(&q, ",\"judge\":");
-		strbuf_add(&q, j->judge.buf, j->judge.len);
-		strbuf_addstr(&q, failed ? ",\"pass\":false,\"reasons\":[" : ",\"pass\":true,\"reasons\":[");
-		strbuf_add(&q, member.buf, member.len);
-		strbuf_addstr(&q, "]}");
-		json_set_member(&line, rec, p.line_len, "quality", q.buf, q.len);
-		strbuf_release(&q);
-		set->judge_passed += !failed;
-		struct strbuf fname = STRBUF_INIT;
-		strbuf_add(&fname, file, p.file_len);
-		if (failed && set->filter) {
-			struct record r = { line.buf, line.len, fname.buf, p.lineno, { 0 }, 0 };
-			emit_reject(e, &r, "quality");
-		} else if (set->best_of) {
-			double rank = set->rank_signal == S_JUDGE ? score : p.rank;
-			if (isnan(rank))
-				rank = -INFINITY;
-			else if (set->rank_signal == S_JUDGE && set->rank_low)
-				rank = -rank;
-			struct cand c = { rank, p.lineno, p.key_len, line.len, p.file_len };
-			group_add(set, e, c, key, line.buf, fname.buf);
-		} else {
-			emit_line(e, line.buf, line.len);
-		}
-		strbuf_release(&fname);
-	}
-	for (i = 0; i < count; i++)
-		strbuf_release(&jg[i].judge);
-	free(jg);
 	strbuf_release(&why);
-	strbuf_release(&member);
-	strbuf_release(&line);
 	strbuf_release(&body);
+}
+
+/* After the last block: every judgement, then the last --best-of group. */
+static void judge_finish(void *arg, struct emit *e)
+{
+	struct settings *set = arg;
+	struct strbuf why = STRBUF_INIT;
+	if (llm_stage_drain(set->stage, 0, e, &why) < 0) {
+		strbuf_addstr(&e->fatal, why.buf);
+		e->stopped = 1;
+	} else if (set->best_of) {
+		close_group(set, e);
+	}
+	strbuf_release(&why);
 }
 
 static void best_of_finish(void *arg, struct emit *e)
@@ -882,8 +941,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		struct strbuf msg = STRBUF_INIT;
 		json_add_string(&msg, w->line.buf, w->line.len);
 		struct json_value kv;
-		const char *key = "null";
-		size_t klen = 4;
+		const char *key = "";	/* none: a group of its own */
+		size_t klen = 0;
 		if (set->best_of && json_get(r->line, r->len, set->best_of, &kv)) {
 			key = kv.p;
 			klen = kv.len;
@@ -918,8 +977,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (set->best_of) {
 		/* For the ordered stage: rank, position, key and line. */
 		struct json_value kv;
-		const char *key = "null";
-		size_t klen = 4;
+		const char *key = "";	/* none: a group of its own */
+		size_t klen = 0;
 		if (json_get(r->line, r->len, set->best_of, &kv)) {
 			key = kv.p;
 			klen = kv.len;
@@ -984,19 +1043,22 @@ int main(int argc, char **argv)
 {
 	struct settings set = {
 		.annotate = 1,
-		.chat = { .concurrency = 16, .retries = 5, .timeout = 300, .backoff = 0.5,
-			  .backoff_max = 30, .breaker_seconds = 60 },
 	};
+	chat_cli_init(&set.chat);
 	for (int i = 0; i < S_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
 	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
 	size_t nmin = 0, nmax = 0;
 	const char *arg;
-	int key;
+	int key, judge_options = 0;
 	diag_init("synth-score");
 	cli_common_init(&set.common);
 	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
+		if (chat_cli_option(&set.chat, key, arg)) {
+			judge_options++;
+			continue;
+		}
 		switch (key) {
 		case KEY_PRESET: add_preset(&set, arg); break;
 		case KEY_MIN: mins[nmin++] = arg; break;
@@ -1015,11 +1077,14 @@ int main(int argc, char **argv)
 		case KEY_JUDGE: set.judge = arg; break;
 		case KEY_MODEL: set.model = arg; break;
 		case KEY_RUBRIC: set.rubric_file = arg; break;
-		case KEY_CONCURRENCY:
-			set.chat.concurrency = (unsigned)cli_u64("--concurrency", arg, 1, 4096);
+		case KEY_JUDGE_TEMPERATURE:
+			set.judge_temperature = cli_double("--judge-temperature", arg, 0, 100);
+			judge_options++;
 			break;
-		case KEY_RETRIES: set.chat.retries = (unsigned)cli_u64("--retries", arg, 0, 100); break;
-		case KEY_TIMEOUT: set.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
+		case KEY_JUDGE_MAX_TOKENS:
+			set.judge_max_tokens = cli_u64("--judge-max-tokens", arg, 1, UINT32_MAX);
+			judge_options++;
+			break;
 		case KEY_RESUME: set.resume = 1; break;
 		case KEY_LANG_ID: set.langid = 1; break;
 		case KEY_LANG: parse_langs(&set, arg); break;
@@ -1028,8 +1093,8 @@ int main(int argc, char **argv)
 	}
 	if (!set.annotate && !set.filter)
 		usage_error("--no-annotate writes records unchanged only with --filter");
-	if (!set.judge && (set.model || set.rubric_file))
-		usage_error("--model and --rubric go with --judge URL");
+	if (!set.judge && (set.model || set.rubric_file || judge_options))
+		usage_error("--model, --rubric and the judge's other options go with --judge URL");
 	if (set.judge && !set.model)
 		usage_error("--judge needs --model NAME");
 	if (set.resume && !set.judge)
@@ -1039,10 +1104,11 @@ int main(int argc, char **argv)
 	{
 		struct strbuf journal = STRBUF_INIT;
 		if (set.resume)
-			strbuf_addf(&journal, "%s.partial", set.common.output);
+			journal_path(set.common.output, &journal);
 		struct cli_file named[] = {
 			{ "-o", set.common.output }, { "--rejects", set.common.rejects },
 			{ "--resume's journal", set.resume ? journal.buf : NULL },
+			{ "--usage", set.chat.usage_path },
 		};
 		cli_distinct_files(named, sizeof(named) / sizeof(*named));
 		strbuf_release(&journal);
@@ -1103,11 +1169,15 @@ int main(int argc, char **argv)
 		} else {
 			strbuf_addstr(&set.rubric, default_rubric);
 		}
-		const char *api_key = getenv("SYNTH_API_KEY");
-		set.chat.url = set.judge;
-		set.chat.api_key = api_key && *api_key ? api_key : NULL;
-		set.chat.seed = set.common.seed;
-		set.client = chat_new(&set.chat);
+		static const char *const own[] = { "model", "messages", "seed", "temperature",
+						   "max_tokens" };
+		chat_cli_check_params(&set.chat, own, sizeof(own) / sizeof(*own));
+		set.chat.cfg.url = set.judge;
+		chat_cli_api_key(&set.chat.cfg);
+		chat_cli_check_seed(set.common.seed, 1);
+		set.chat.cfg.seed = set.common.seed;
+		set.stage = llm_stage_new(&set.chat.cfg, judge_window(&set), judge_done, judging_free,
+					  &set);
 	}
 	/* The judgements a stopped run kept, before any request. */
 	struct strbuf journal_name = STRBUF_INIT;
@@ -1118,7 +1188,7 @@ int main(int argc, char **argv)
 				set.common.wait_lock) < 0)
 		diag_exit(1);
 	if (set.resume) {
-		strbuf_addf(&journal_name, "%s.partial", set.common.output);
+		journal_path(set.common.output, &journal_name);
 		set.journal_name = journal_name.buf;
 		/* The journal is read back and added to: one run at a time,
 		 * locked on the -o file. */
@@ -1134,7 +1204,7 @@ int main(int argc, char **argv)
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
 		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
-		.finish = set.best_of ? best_of_finish : NULL, .phase = "scoring",
+		.finish = set.judge ? judge_finish : set.best_of ? best_of_finish : NULL, .phase = "scoring",
 	};
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);
@@ -1181,6 +1251,14 @@ int main(int argc, char **argv)
 		     (unsigned long long)set.singles, (unsigned long long)set.ties);
 	else if (set.best_of)
 		info("--best-of: %llu groups, the best of each kept", (unsigned long long)set.groups);
+	if (set.returned)
+		warning("--best-of: %llu group%s came back after another group, each counted again: "
+			"sort the input by %s to group every record of a value", (unsigned long long)set.returned,
+			set.returned == 1 ? "" : "s", set.best_of);
+	if (set.no_key)
+		warning("--best-of: %llu record%s without %s, each a group of its own",
+			(unsigned long long)set.no_key, set.no_key == 1 ? "" : "s", set.best_of);
+	keymap_release(&set.group_keys);
 	if (set.judge_failed_requests) {
 		error("the judge failed on %llu record%s; their judge scores are null",
 		      (unsigned long long)set.judge_failed_requests,
@@ -1211,7 +1289,11 @@ int main(int argc, char **argv)
 	keymap_release(&set.judged_at);
 	strbuf_release(&set.judged);
 	strbuf_release(&journal_name);
-	chat_free(set.client);
+	if (set.stage &&
+	    chat_cli_usage_end(&set.chat, "synth-score --judge", set.model, llm_stage_usage(set.stage)) < 0)
+		rc = rc ? rc : 1;
+	llm_stage_free(set.stage);
+	chat_cli_release(&set.chat);
 	strbuf_release(&set.rubric);
 	strbuf_release(&set.group.key);
 	strbuf_release(&set.group.lines);

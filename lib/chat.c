@@ -21,12 +21,15 @@ struct req {
 	double retry_after;	/* from the last answer, seconds; 0 none */
 	CURL *easy;
 	size_t flying_at;	/* its place in the client's flying, while in flight */
+	size_t max_response;	/* the client's bound on resp */
+	int too_big;		/* the answer passed it */
 	char curl_error[CURL_ERROR_SIZE];
 };
 
 struct chat_client {
 	struct chat_config cfg;
 	struct strbuf url;
+	struct strbuf shown;	/* url as messages show it: no credentials, no query */
 	CURLM *multi;
 	struct curl_slist *headers;
 	struct req **waiting;	/* submitted or to be retried, in order */
@@ -38,14 +41,23 @@ struct chat_client {
 	size_t ndone, cdone, taken;
 	size_t pending;
 	double last_success;
+	double started;		/* when the client was set up */
+	int ready;		/* an answer came: the server is up */
 	unsigned failed_since;	/* attempts failed since the last success */
-	char last_error[256];
+	char last_error[CHAT_MESSAGE_MAX + 64];
+	struct chat_usage usage;
 	struct prng rng;
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct req *r = arg;
+	/* An answer past the bound (a runaway generation, a wrong URL
+	 * that streams a file) is not buffered: the transfer fails. */
+	if (size * n > r->max_response - r->resp.len) {
+		r->too_big = 1;
+		return 0;
+	}
 	strbuf_add(&r->resp, p, size * n);
 	return size * n;
 }
@@ -73,6 +85,41 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+void chat_request_url(const char *given, struct strbuf *url, struct strbuf *shown)
+{
+	/* The query (and a fragment, which is never sent) stays after
+	 * the path. */
+	size_t base = strcspn(given, "?#");
+	const char *query = given[base] == '?' ? given + base : "";
+	size_t qlen = strcspn(query, "#");
+	strbuf_reset(url);
+	strbuf_add(url, given, base);
+	while (url->len && url->buf[url->len - 1] == '/')
+		strbuf_setlen(url, url->len - 1);
+	const char *tail = "/chat/completions";
+	if (url->len < strlen(tail) || strcmp(url->buf + url->len - strlen(tail), tail)) {
+		size_t v1 = strlen("/v1");
+		if (url->len < v1 || strcmp(url->buf + url->len - v1, "/v1"))
+			strbuf_addstr(url, "/v1");
+		strbuf_addstr(url, tail);
+	}
+	/* What messages show: no user or password in the authority, and
+	 * no query, where keys are put too. */
+	strbuf_reset(shown);
+	const char *scheme = strstr(url->buf, "://");
+	size_t from = scheme ? (size_t)(scheme - url->buf) + 3 : 0;
+	size_t auth_end = from + strcspn(url->buf + from, "/");
+	size_t at = from;
+	for (size_t i = from; i < auth_end; i++)
+		if (url->buf[i] == '@')
+			at = i + 1;
+	strbuf_add(shown, url->buf, from);
+	strbuf_add(shown, url->buf + at, url->len - at);
+	if (qlen)
+		strbuf_addstr(shown, "?...");
+	strbuf_add(url, query, qlen);
+}
+
 struct chat_client *chat_new(const struct chat_config *cfg)
 {
 	static int inited;
@@ -84,16 +131,8 @@ struct chat_client *chat_new(const struct chat_config *cfg)
 	struct chat_client *c = xcalloc(1, sizeof(*c));
 	c->cfg = *cfg;
 	strbuf_init(&c->url);
-	strbuf_addstr(&c->url, cfg->url);
-	while (c->url.len && c->url.buf[c->url.len - 1] == '/')
-		strbuf_setlen(&c->url, c->url.len - 1);
-	const char *tail = "/chat/completions";
-	if (c->url.len < strlen(tail) || strcmp(c->url.buf + c->url.len - strlen(tail), tail)) {
-		size_t v1 = strlen("/v1");
-		if (c->url.len < v1 || strcmp(c->url.buf + c->url.len - v1, "/v1"))
-			strbuf_addstr(&c->url, "/v1");
-		strbuf_addstr(&c->url, tail);
-	}
+	strbuf_init(&c->shown);
+	chat_request_url(cfg->url, &c->url, &c->shown);
 	c->multi = curl_multi_init();
 	if (!c->multi)
 		die("cannot set up libcurl");
@@ -108,7 +147,7 @@ struct chat_client *chat_new(const struct chat_config *cfg)
 		strbuf_release(&h);
 	}
 	c->limit = cfg->concurrency;
-	c->last_success = now_seconds();
+	c->last_success = c->started = now_seconds();
 	prng_seed(&c->rng, cfg->seed ^ 0x6a6974746572ull); /* "jitter" */
 	return c;
 }
@@ -140,6 +179,7 @@ void chat_free(struct chat_client *c)
 	curl_multi_cleanup(c->multi);
 	curl_slist_free_all(c->headers);
 	strbuf_release(&c->url);
+	strbuf_release(&c->shown);
 	free(c);
 }
 
@@ -186,6 +226,8 @@ static void start(struct chat_client *c, struct req *r)
 	r->easy = e;
 	r->attempts++;
 	r->retry_after = 0;
+	r->too_big = 0;
+	r->max_response = c->cfg.max_response ? c->cfg.max_response : (size_t)64 << 20;
 	r->curl_error[0] = '\0';
 	strbuf_reset(&r->resp);
 	curl_easy_setopt(e, CURLOPT_URL, c->url.buf);
@@ -211,9 +253,16 @@ static void start(struct chat_client *c, struct req *r)
 	c->flying[c->in_flight++] = r;
 }
 
+static int budget_spent(const struct chat_client *c)
+{
+	return c->cfg.budget && c->usage.prompt + c->usage.completion >= c->cfg.budget;
+}
+
 /* Send what may be sent: in submission order, as many as the limit. */
 static void start_ready(struct chat_client *c)
 {
+	if (budget_spent(c))
+		return;
 	double t = now_seconds();
 	size_t k = 0;
 	for (size_t i = 0; i < c->nwait; i++) {
@@ -226,7 +275,8 @@ static void start_ready(struct chat_client *c)
 	c->nwait = k;
 }
 
-static void finish(struct chat_client *c, struct req *r, int ok, long status, const char *error)
+static void finish(struct chat_client *c, struct req *r, enum chat_outcome outcome, long status,
+		   const char *error)
 {
 	if (c->ndone == c->cdone) {
 		/* Reuse the space of what was taken. */
@@ -243,34 +293,184 @@ static void finish(struct chat_client *c, struct req *r, int ok, long status, co
 	struct chat_done *d = &c->done[c->ndone++];
 	memset(d, 0, sizeof(*d));
 	d->tag = r->tag;
-	d->ok = ok;
+	d->outcome = outcome;
 	d->status = status;
 	d->attempts = r->attempts;
-	d->body = r->resp;	/* the buffer moves to the caller */
-	strbuf_init(&r->resp);
+	if (outcome != CHAT_FAILED) {
+		d->body = r->resp;	/* the buffer moves to the caller */
+		strbuf_init(&r->resp);
+	} else {
+		strbuf_init(&d->body);
+	}
 	snprintf(d->error, sizeof(d->error), "%s", error ? error : "");
 	req_free(r);
 }
 
-/* Is body a chat completion: an object whose choices[0].message.content
- * is a string? */
-int chat_first_choice(const char *body, size_t n, struct json_value *choice,
-		      struct json_value *content)
+/* A count of tokens at path in usage: 1 with *v, or 0. */
+static int token_count(const struct json_value *usage, const char *path, uint64_t *v)
+{
+	struct json_value x;
+	if (!json_get(usage->p, usage->len, path, &x) || x.type != JSON_NUMBER)
+		return 0;
+	for (size_t i = 0; i < x.len; i++)
+		if (x.p[i] < '0' || x.p[i] > '9' || i >= 19)
+			return 0;
+	*v = strtoull(x.p, NULL, 10);
+	return 1;
+}
+
+void chat_usage_add(struct chat_usage *u, const char *body, size_t n)
+{
+	struct json_value usage;
+	uint64_t v;
+	if (!json_get(body, n, "usage", &usage) || usage.type != JSON_OBJECT)
+		return;
+	u->answers++;
+	if (token_count(&usage, "prompt_tokens", &v))
+		u->prompt += v;
+	if (token_count(&usage, "completion_tokens", &v))
+		u->completion += v;
+	if (token_count(&usage, "completion_tokens_details.reasoning_tokens", &v))
+		u->reasoning += v;
+	if (token_count(&usage, "prompt_tokens_details.cached_tokens", &v))
+		u->cached += v;
+}
+
+const struct chat_usage *chat_usage_of(const struct chat_client *c)
+{
+	return &c->usage;
+}
+
+int chat_answer_read(const char *body, size_t n, struct chat_answer *a)
 {
 	struct json_value choices;
 	size_t pos = 0;
-	return json_get(body, n, "choices", &choices) && choices.type == JSON_ARRAY &&
-	       json_array_next(&choices, &pos, choice) && choice->type == JSON_OBJECT &&
-	       json_get(choice->p, choice->len, "message.content", content) &&
-	       content->type == JSON_STRING;
+	memset(a, 0, sizeof(*a));
+	if (!json_get(body, n, "choices", &choices) || choices.type != JSON_ARRAY ||
+	    !json_array_next(&choices, &pos, &a->choice) || a->choice.type != JSON_OBJECT) {
+		memset(a, 0, sizeof(*a));
+		return 0;
+	}
+	const char *p = a->choice.p;
+	size_t len = a->choice.len;
+	json_get(p, len, "message.content", &a->content);
+	json_get(p, len, "finish_reason", &a->finish_reason);
+	if (!json_get(p, len, "message.refusal", &a->refusal) || a->refusal.type != JSON_STRING)
+		a->refusal.type = JSON_NONE;
+	/* Both names, the one that holds a string. */
+	if ((!json_get(p, len, "message.reasoning_content", &a->reasoning) ||
+	     a->reasoning.type != JSON_STRING) &&
+	    (!json_get(p, len, "message.reasoning", &a->reasoning) || a->reasoning.type != JSON_STRING))
+		a->reasoning.type = JSON_NONE;
+	if (!json_get(body, n, "usage", &a->usage) || a->usage.type != JSON_OBJECT)
+		a->usage.type = JSON_NONE;
+	return 1;
 }
 
-static int is_completion(const struct strbuf *body)
+/* Append to out what a person can read of s[0..n): control characters
+ * and bytes that are not UTF-8 as spaces and '?', cut after about max
+ * bytes at a character's start, with "..." when cut. */
+static void add_readable(struct strbuf *out, const char *s, size_t n, size_t max)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	while (n > i && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	size_t start = out->len;
+	for (; i < n; ) {
+		if (out->len - start >= max) {
+			strbuf_addstr(out, "...");
+			return;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			strbuf_addc(out, ' ');
+			i++;
+			continue;
+		}
+		size_t k = utf8_sequence_length((const unsigned char *)s + i, n - i);
+		if (!k) {
+			strbuf_addc(out, '?');
+			i++;
+			continue;
+		}
+		strbuf_add(out, s + i, k);
+		i += k;
+	}
+}
+
+void chat_server_message(const char *body, size_t n, struct strbuf *out)
 {
 	struct json_error err;
-	struct json_value choice, content;
-	return body->len && json_check_record(body->buf, body->len, &err) == 0 &&
-	       chat_first_choice(body->buf, body->len, &choice, &content);
+	struct json_value v;
+	if (n && json_check_record(body, n, &err) == 0) {
+		/* {"error":{"message":...}} (OpenAI, llama-server, vLLM from
+		 * 0.10, Ollama's /v1), {"error":"..."} (Ollama's own API),
+		 * {"object":"error","message":...} (older vLLM), and
+		 * {"detail":...} (FastAPI's own answers, as vLLM's 404 for a
+		 * path it does not serve). */
+		struct strbuf text = STRBUF_INIT;
+		static const char *const paths[] = { "error.message", "error", "message", "detail" };
+		for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++)
+			if (json_get(body, n, paths[i], &v) && v.type == JSON_STRING) {
+				json_decode_string(&v, &text);
+				break;
+			}
+		add_readable(out, text.buf, text.len, CHAT_MESSAGE_MAX);
+		strbuf_release(&text);
+		return;
+	}
+	/* An HTML page (of a proxy: "502 Bad Gateway"): its title. */
+	const char *t = n > 7 ? memmem(body, n, "<title>", 7) : NULL;
+	if (t) {
+		const char *from = t + 7, *to = memmem(from, n - (size_t)(from - body), "</title>", 8);
+		if (to && to > from) {
+			add_readable(out, from, (size_t)(to - from), CHAT_MESSAGE_MAX);
+			return;
+		}
+	}
+	/* Other text: its first line that is not blank. */
+	size_t at = 0;
+	while (at < n) {
+		const char *nl = memchr(body + at, '\n', n - at);
+		size_t end = nl ? (size_t)(nl - body) : n, k = at;
+		while (k < end && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r'))
+			k++;
+		if (k < end) {
+			add_readable(out, body + k, end - k, CHAT_MESSAGE_MAX);
+			return;
+		}
+		at = end + 1;
+	}
+}
+
+/* What a 200's body is: a chat completion with content, one without
+ * content but with a finish_reason (then *why says so, with a refusal),
+ * or neither (-1). */
+static int answer_kind(const struct strbuf *body, char *why, size_t cap)
+{
+	struct json_error err;
+	struct chat_answer a;
+	if (!body->len || json_check_record(body->buf, body->len, &err) < 0 ||
+	    !chat_answer_read(body->buf, body->len, &a))
+		return -1;
+	if (a.content.type == JSON_STRING)
+		return CHAT_ANSWER;
+	if (a.finish_reason.type != JSON_STRING)
+		return -1;
+	struct strbuf m = STRBUF_INIT, v = STRBUF_INIT;
+	strbuf_addstr(&m, "no content, finish_reason ");
+	strbuf_add(&m, a.finish_reason.p, a.finish_reason.len < 40 ? a.finish_reason.len : 40);
+	if (a.refusal.type == JSON_STRING) {
+		json_decode_string(&a.refusal, &v);
+		strbuf_addstr(&m, ": refused: ");
+		add_readable(&m, v.buf, v.len, CHAT_MESSAGE_MAX);
+	}
+	snprintf(why, cap, "%s", m.buf);
+	strbuf_release(&m);
+	strbuf_release(&v);
+	return CHAT_NO_CONTENT;
 }
 
 /* One transfer ended: success, a retry, or a failure for good. */
@@ -284,25 +484,53 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	struct req *moved = c->flying[--c->in_flight];
 	c->flying[r->flying_at] = moved;
 	moved->flying_at = r->flying_at;
-	char why[256];
+	char why[CHAT_MESSAGE_MAX + 64];
 	int retry = 1;
-	if (code != CURLE_OK) {
+	if (code != CURLE_OK && r->too_big) {
+		/* It would be as large again. */
+		snprintf(why, sizeof(why), "an answer larger than %zu bytes (--max-response)",
+			 r->max_response);
+		retry = 0;
+	} else if (code != CURLE_OK) {
 		snprintf(why, sizeof(why), "%s", r->curl_error[0] ? r->curl_error :
 			 curl_easy_strerror(code));
 	} else if (status == 200) {
-		if (is_completion(&r->resp)) {
+		struct json_error jerr;
+		if (r->resp.len && json_check_record(r->resp.buf, r->resp.len, &jerr) == 0)
+			chat_usage_add(&c->usage, r->resp.buf, r->resp.len);
+		int kind = answer_kind(&r->resp, why, sizeof(why));
+		if (kind >= 0) {
+			/* An answer, with content or not, is the server
+			 * working. */
 			c->last_success = now_seconds();
 			c->failed_since = 0;
+			c->ready = 1;
 			if (c->limit < c->cfg.concurrency)
 				c->limit += 1 / c->limit;
 			if (c->limit > c->cfg.concurrency)
 				c->limit = c->cfg.concurrency;
-			finish(c, r, 1, status, NULL);
+			finish(c, r, (enum chat_outcome)kind, status, kind == CHAT_ANSWER ? NULL : why);
 			return;
 		}
 		snprintf(why, sizeof(why), "HTTP 200 with an answer that is not a chat completion");
 	} else {
-		snprintf(why, sizeof(why), "HTTP %ld", status);
+		struct strbuf m = STRBUF_INIT;
+		chat_server_message(r->resp.buf, r->resp.len, &m);
+		snprintf(why, sizeof(why), "HTTP %ld%s%s", status, m.len ? ": " : "", m.len ? m.buf : "");
+		/* A server that is still loading its model (llama-server's
+		 * 503 "Loading model" for tens of seconds after it starts)
+		 * is waited for, up to wait_ready seconds from the start,
+		 * without spending an attempt or counting for the breaker. */
+		if (status == 503 && !c->ready && strcasestr(m.buf, "loading") &&
+		    now_seconds() - c->started < c->cfg.wait_ready) {
+			strbuf_release(&m);
+			r->attempts--;
+			double d = r->retry_after > 0 && r->retry_after < 1 ? r->retry_after : 1;
+			r->not_before = now_seconds() + d;
+			wait_push(c, r);
+			return;
+		}
+		strbuf_release(&m);
 		retry = status == 408 || status == 429 || status >= 500;
 		if (status == 429 || status == 503) {
 			c->limit /= 2;
@@ -313,10 +541,13 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	c->failed_since++;
 	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
 	if (!retry || r->attempts > c->cfg.retries) {
-		char final[300];
-		snprintf(final, sizeof(final), "%s, after %u attempt%s", why, r->attempts,
-			 r->attempts == 1 ? "" : "s");
-		finish(c, r, 0, status, final);
+		/* "HTTP 404, after 1 attempt: The model `x` does not exist." */
+		char final[sizeof(why) + 32];
+		const char *colon = strncmp(why, "HTTP ", 5) ? NULL : strstr(why, ": ");
+		int head = colon ? (int)(colon - why) : (int)strlen(why);
+		snprintf(final, sizeof(final), "%.*s, after %u attempt%s%s", head, why, r->attempts,
+			 r->attempts == 1 ? "" : "s", colon ? colon : "");
+		finish(c, r, CHAT_FAILED, status, final);
 		return;
 	}
 	/* Exponential backoff with jitter: half the delay fixed, half drawn. */
@@ -326,6 +557,8 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	d = d / 2 + d / 2 * prng_uniform(&c->rng);
 	if (r->retry_after > d)
 		d = r->retry_after;
+	if (d > c->cfg.max_retry_after)
+		d = c->cfg.max_retry_after;
 	r->not_before = now_seconds() + d;
 	/* Back in the queue in submission order is not needed: the
 	 * caller's order comes from the tags. */
@@ -339,8 +572,14 @@ int chat_run(struct chat_client *c, double wait, struct strbuf *why)
 		if (c->failed_since >= 10 &&
 		    now_seconds() - c->last_success > c->cfg.breaker_seconds) {
 			strbuf_addf(why, "%s: no answer for %.0f s and %u failed attempts (the last: %s); "
-				    "stopping", c->url.buf, now_seconds() - c->last_success, c->failed_since,
+				    "stopping", c->shown.buf, now_seconds() - c->last_success, c->failed_since,
 				    c->last_error);
+			return -1;
+		}
+		if (budget_spent(c) && !c->in_flight && c->nwait) {
+			strbuf_addf(why, "the --budget of %llu tokens is spent (%llu used); stopping",
+				    (unsigned long long)c->cfg.budget,
+				    (unsigned long long)(c->usage.prompt + c->usage.completion));
 			return -1;
 		}
 		start_ready(c);
@@ -362,12 +601,15 @@ int chat_run(struct chat_client *c, double wait, struct strbuf *why)
 		if (t >= until || (!c->in_flight && !c->nwait))
 			return 0;
 		/* Sleep until a transfer moves, a retry is due, or the time
-		 * is up. */
+		 * is up. A request waiting for a free place is due only when
+		 * a transfer ends, which wakes the poll: counting it as due
+		 * now made a busy loop of polls that wait 0 ms. */
 		double next = until;
-		for (size_t i = 0; i < c->nwait; i++)
-			if (c->waiting[i]->not_before < next)
-				next = c->waiting[i]->not_before;
-		int ms = (int)((next - t) * 1000) + 1;
+		if (c->in_flight < (size_t)c->limit)
+			for (size_t i = 0; i < c->nwait; i++)
+				if (c->waiting[i]->not_before < next)
+					next = c->waiting[i]->not_before;
+		int ms = next > t ? (int)((next - t) * 1000) + 1 : 0;
 		if (ms > 100)
 			ms = 100;
 		curl_multi_poll(c->multi, NULL, 0, ms, NULL);

@@ -14,6 +14,11 @@
 #include "output.h"
 #include "strbuf.h"
 
+void journal_path(const char *output, struct strbuf *out)
+{
+	strbuf_addf(out, "%s.partial", output);
+}
+
 int journal_open(struct journal *j, const char *path, journal_line_fn *line, void *arg)
 {
 	struct strbuf data = STRBUF_INIT;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strbuf.h"
+
 struct journal {
 	char *path;		/* owned */
 	int fd;			/* open for appending; -1 once closed */
@@ -28,6 +30,10 @@ struct journal {
  * newline, valid during the call only, and its number from 1. A
  * negative return (after printing an error) fails the open. */
 typedef int journal_line_fn(void *arg, const char *p, size_t n, uint64_t lineno);
+
+/* The journal of the output `output` (-o FILE): FILE.partial, appended
+ * to out. One name for every program's --resume. */
+void journal_path(const char *output, struct strbuf *out);
 
 /* Open the journal at path: read the lines it holds (a missing file
  * holds none), truncate a last line without its newline, call line(arg,

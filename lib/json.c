@@ -658,6 +658,32 @@ int json_array_next(const struct json_value *arr, size_t *pos, struct json_value
 	return 1;
 }
 
+int json_object_next(const struct json_value *obj, size_t *pos, struct json_value *name,
+		     struct json_value *value)
+{
+	const char *end = obj->p + obj->len;
+	const char *p = obj->p + (*pos ? *pos : 1); /* past '{' the first time */
+	p = skip_space(p, end);
+	if (*pos) {
+		if (p >= end || *p != ',')
+			return 0;
+		p = skip_space(p + 1, end);
+	}
+	if (p >= end || *p != '"')
+		return 0;
+	const char *after = skip_string(p, end);
+	*name = (struct json_value){ p, (size_t)(after - p), JSON_STRING, 0 };
+	p = skip_space(after, end);
+	if (p >= end || *p != ':')
+		return 0;
+	p = skip_space(p + 1, end);
+	enum json_type type;
+	after = skip_value(p, end, &type);
+	*value = (struct json_value){ p, (size_t)(after - p), type, 0 };
+	*pos = (size_t)(after - obj->p);
+	return 1;
+}
+
 static void add_utf8(struct strbuf *out, unsigned cp)
 {
 	char b[4];

@@ -5,6 +5,8 @@
  *   llm-server --port-file FILE [--fail-first N] [--faults LIST]
  *              [--always FAULT] [--match TEXT] [--retry-after S]
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
+ *              [--flavor NAME] [--error-message TEXT] [--bodies FILE]
+ *              [--loading-ms MS]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -17,10 +19,34 @@
  * answer), malformed (200 with a body that is no JSON), trunc (a body
  * shorter than its Content-Length), slow (the answer after MS ms more),
  * 400 (a request the server refuses).
+ *
+ * --flavor llama|vllm|ollama|openai answers the faults below with the
+ * bodies that server sends (the default, "plain", answers every fault
+ * with {"error":{"message":"injected"}}, or --error-message TEXT):
+ *   model404   the model asked for is not there (llama-server serves
+ *              whatever it loaded, so it has none: its 404 is a path's)
+ *   ctx400     the prompt is longer than the context
+ *   auth401    no key or a wrong key (also what --api-key answers)
+ *   maxtok400  OpenAI's reasoning models refuse "max_tokens"
+ *   html502    a proxy's HTML page before the server
+ *   loading    503 while the model loads (llama-server); --loading-ms
+ *              MS answers every request so for MS ms after the start
+ * The bodies, as read in each server's source:
+ *   llama.cpp tools/server/utils.hpp, format_error_response() and
+ *     server.cpp's res_error(), and server.cpp's 503 while loading
+ *     (release b6000, 2025): {"error":{"code","message","type"}}, the
+ *     context error with n_prompt_tokens and n_ctx beside them;
+ *   vLLM vllm/entrypoints/openai/protocol.py, ErrorInfo and
+ *     ErrorResponse (v0.11): {"error":{"message","type","param","code"}},
+ *     type the exception's name; its API-key middleware in
+ *     api_server.py answers {"error":"Unauthorized"};
+ *   Ollama openai/openai.go, NewError() (v0.12):
+ *     {"error":{"message","type","param":null,"code":null}};
+ *   OpenAI's API as documented: {"error":{"message","type","param","code"}}.
  * --always FAULT makes every request fail so. --match TEXT keeps the
  * faults to the requests whose body holds TEXT. --log appends a line for
- * each request: what it got, the hash of its body, and the time (seconds
- * on the monotonic clock).
+ * each request: what it got, the hash of its body, the time (seconds
+ * on the monotonic clock) and the request's target; --bodies appends each request's body, a line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,20 +66,29 @@
 #include "json.h"
 #include "strbuf.h"
 
-enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400 };
+enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400, MODEL404, CTX400, AUTH401,
+	     MAXTOK400, HTML502, LOADING, LENGTH, REASONING, THINKCUT, EMPTYTHINK, REFUSAL, FILTER,
+	     TOOLCALLS, HUGE };
 static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
-					   "trunc", "slow", "400" };
+					   "trunc", "slow", "400", "model404", "ctx400", "auth401",
+					   "maxtok400", "html502", "loading", "length", "reasoning",
+					   "thinkcut", "emptythink", "refusal", "filter", "toolcalls", "huge" };
+
+enum flavor { PLAIN, LLAMA, VLLM, OLLAMA, OPENAI };
+static const char *const flavor_names[] = { "plain", "llama", "vllm", "ollama", "openai" };
+static enum flavor flavor = PLAIN;
 
 static enum fault faults[16];
 static size_t nfaults;
 static enum fault always = OK;
-static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000;
-static const char *api_key, *match;
-static FILE *log_file;
+static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000, loading_ms;
+static double started;
+static const char *api_key, *match, *error_message = "injected";
+static FILE *log_file, *bodies_file;
 
 static enum fault parse_fault(const char *s, size_t n)
 {
-	for (size_t i = 1; i < sizeof(fault_names) / sizeof(*fault_names); i++)
+	for (size_t i = 0; i < sizeof(fault_names) / sizeof(*fault_names); i++)
 		if (strlen(fault_names[i]) == n && !memcmp(fault_names[i], s, n))
 			return (enum fault)i;
 	die("unknown fault '%.*s'", (int)n, s);
@@ -114,8 +149,140 @@ static void respond(struct conn *c, int status, const char *reason, const char *
 	strbuf_add(&c->out, body, blen);
 }
 
-/* The answer to a good request, or a 400. */
-static void answer(struct conn *c, const char *body, size_t n)
+/* The model a request asks for, decoded (for the messages that name it). */
+static void request_model(const char *body, size_t n, struct strbuf *out)
+{
+	struct json_value v;
+	if (json_get(body, n, "model", &v) && v.type == JSON_STRING)
+		json_decode_string(&v, out);
+}
+
+/* An error answer of the flavor's server for fault f (an error fault). */
+static void respond_error(struct conn *c, enum fault f, const char *body, size_t n, const char *extra)
+{
+	struct strbuf e = STRBUF_INIT, model = STRBUF_INIT, msg = STRBUF_INIT;
+	request_model(body, n, &model);
+	int status = 500;
+	const char *reason = "Internal Server Error", *type = "server_error", *code = "null";
+	switch (f) {
+	case MODEL404:
+		status = 404;
+		reason = "Not Found";
+		if (flavor == LLAMA) {
+			strbuf_addstr(&msg, "File Not Found");
+			type = "not_found_error";
+		} else if (flavor == VLLM) {
+			strbuf_addf(&msg, "The model `%s` does not exist.", model.buf);
+			type = "NotFoundError";
+		} else if (flavor == OLLAMA) {
+			strbuf_addf(&msg, "model \"%s\" not found, try pulling it first", model.buf);
+			type = "not_found_error";
+		} else {
+			strbuf_addf(&msg, "The model `%s` does not exist or you do not have access to it.",
+				    model.buf);
+			type = "invalid_request_error";
+			code = "\"model_not_found\"";
+		}
+		break;
+	case CTX400:
+		status = 400;
+		reason = "Bad Request";
+		if (flavor == LLAMA) {
+			strbuf_addf(&msg, "request (%zu tokens) exceeds the available context size (512 tokens), "
+				    "try increasing it", n / 4 + 512);
+			type = "exceed_context_size_error";
+		} else if (flavor == VLLM) {
+			strbuf_addf(&msg, "This model's maximum context length is 512 tokens. However, your request "
+				    "has %zu input tokens. Please reduce the length of the input messages.", n / 4 + 512);
+			type = "BadRequestError";
+		} else if (flavor == OLLAMA) {
+			/* Ollama truncates the prompt instead; a bad option is its 400. */
+			strbuf_addstr(&msg, "invalid options: num_ctx");
+			type = "invalid_request_error";
+		} else {
+			strbuf_addf(&msg, "This model's maximum context length is 512 tokens. However, your messages "
+				    "resulted in %zu tokens. Please reduce the length of the messages.", n / 4 + 512);
+			type = "invalid_request_error";
+			code = "\"context_length_exceeded\"";
+		}
+		break;
+	case AUTH401:
+		status = 401;
+		reason = "Unauthorized";
+		strbuf_addstr(&msg, flavor == OPENAI ? "Incorrect API key provided: sk-****. You can find your "
+			      "API key at https://platform.openai.com/account/api-keys." : "Invalid API Key");
+		type = flavor == LLAMA ? "authentication_error" : "invalid_request_error";
+		code = flavor == OPENAI ? "\"invalid_api_key\"" : "null";
+		break;
+	case MAXTOK400:
+		status = 400;
+		reason = "Bad Request";
+		strbuf_addstr(&msg, "Unsupported parameter: 'max_tokens' is not supported with this model. "
+			      "Use 'max_completion_tokens' instead.");
+		type = "invalid_request_error";
+		code = "\"unsupported_parameter\"";
+		break;
+	case LOADING:
+		status = 503;
+		reason = "Service Unavailable";
+		strbuf_addstr(&msg, "Loading model");
+		type = "unavailable_error";
+		break;
+	default:
+		break;
+	}
+	if (f == HTML502) {
+		/* nginx's page for an upstream that is down. */
+		const char *page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+				   "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"
+				   "</body>\r\n</html>\r\n";
+		strbuf_addf(&c->out, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n"
+			    "Content-Length: %zu\r\n\r\n%s", strlen(page), page);
+	} else {
+		if (flavor == VLLM && f == AUTH401) {
+			strbuf_addstr(&e, "{\"error\":\"Unauthorized\"}");
+		} else if (flavor == LLAMA) {
+			strbuf_addf(&e, "{\"error\":{\"code\":%d,\"message\":", status);
+			json_add_string(&e, msg.buf, msg.len);
+			strbuf_addf(&e, ",\"type\":\"%s\"", type);
+			if (f == CTX400)
+				strbuf_addf(&e, ",\"n_prompt_tokens\":%zu,\"n_ctx\":512", n / 4 + 512);
+			strbuf_addstr(&e, "}}");
+		} else {
+			strbuf_addstr(&e, "{\"error\":{\"message\":");
+			json_add_string(&e, msg.buf, msg.len);
+			strbuf_addf(&e, ",\"type\":\"%s\",\"param\":%s,\"code\":", type,
+				    f == MAXTOK400 ? "\"max_tokens\"" : "null");
+			if (flavor == VLLM)
+				strbuf_addf(&e, "%d", status);
+			else
+				strbuf_addstr(&e, code);
+			strbuf_addstr(&e, "}}");
+		}
+		respond(c, status, reason, extra, e.buf, e.len, e.len);
+	}
+	strbuf_release(&e);
+	strbuf_release(&model);
+	strbuf_release(&msg);
+}
+
+/* The answer to a good request, or a 400: its text is "answer to:
+ * CONTENT (seed S)", CONTENT the last message's. Fault f, one of the
+ * answers below, shapes it; the flavor gives the members each server
+ * writes around it (llama.cpp tools/server/server.cpp's
+ * to_json_oaicompat_chat() and common/chat.cpp, reasoning_content, b6000;
+ * vLLM protocol.py's ChatCompletionResponse and ChatMessage, reasoning,
+ * v0.11; Ollama openai/openai.go's ChatCompletion and Message, reasoning,
+ * v0.12; OpenAI's chat completion object, refusal and annotations):
+ *   length     the first half of the text, finish_reason "length"
+ *   reasoning  the text, and "thinking about: CONTENT" as reasoning
+ *   thinkcut   no content (llama-server: ""), the reasoning, "length"
+ *   emptythink content "", the reasoning, "stop"
+ *   refusal    content null, refusal "I'm sorry, I can't help with that."
+ *   filter     content null, finish_reason "content_filter"
+ *   toolcalls  content null, a tool call, finish_reason "tool_calls"
+ *   huge       the text and two megabytes of "a" after it */
+static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 {
 	struct json_error err;
 	struct json_value msgs, last = { 0 }, el, content, model, seed;
@@ -129,31 +296,113 @@ static void answer(struct conn *c, const char *body, size_t n)
 	while (json_array_next(&msgs, &pos, &el))
 		if (el.type == JSON_OBJECT)
 			last = el;
-	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
-	strbuf_addstr(&text, "answer to: ");
+	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, asked = STRBUF_INIT, think = STRBUF_INIT;
 	if (last.p && json_get(last.p, last.len, "content", &content) && content.type == JSON_STRING)
-		json_decode_string(&content, &text);
+		json_decode_string(&content, &asked);
+	strbuf_addstr(&text, "answer to: ");
+	strbuf_add(&text, asked.buf, asked.len);
 	strbuf_addstr(&text, " (seed ");
 	if (json_get(body, n, "seed", &seed))
 		strbuf_add(&text, seed.p, seed.len);
 	else
 		strbuf_addstr(&text, "none");
 	strbuf_addc(&text, ')');
+	if (f == LENGTH)
+		strbuf_setlen(&text, text.len / 2);
+	if (f == HUGE) {
+		strbuf_grow(&text, 2 << 20);
+		memset(text.buf + text.len, 'a', 2 << 20);
+		strbuf_setlen(&text, text.len + (2 << 20));
+	}
 	for (size_t i = 0; i < text.len; i++)
 		words += text.buf[i] == ' ';
-	strbuf_addstr(&out, "{\"id\":\"chatcmpl-test\",\"object\":\"chat.completion\",\"model\":");
+	strbuf_addstr(&think, "thinking about: ");
+	strbuf_add(&think, asked.buf, asked.len);
+	int null_content = f == REFUSAL || f == FILTER || f == TOOLCALLS || (f == THINKCUT && flavor != LLAMA);
+	int empty_content = f == EMPTYTHINK || (f == THINKCUT && flavor == LLAMA);
+	int thinks = f == REASONING || f == THINKCUT || f == EMPTYTHINK;
+	const char *finish = f == LENGTH || f == THINKCUT ? "length" : f == FILTER ? "content_filter" :
+			     f == TOOLCALLS ? "tool_calls" : "stop";
+	size_t ptok = n / 8, ctok = words + 1 + (thinks ? 5 : 0);
+
+	strbuf_addstr(&out, "{\"id\":\"chatcmpl-test\",\"object\":\"chat.completion\",");
+	if (flavor != PLAIN)
+		strbuf_addstr(&out, "\"created\":1765000000,");
+	strbuf_addstr(&out, "\"model\":");
 	if (json_get(body, n, "model", &model))
 		strbuf_add(&out, model.p, model.len);
 	else
 		strbuf_addstr(&out, "null");
+	if (flavor == OLLAMA)
+		strbuf_addstr(&out, ",\"system_fingerprint\":\"fp_ollama\"");
 	strbuf_addstr(&out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
-	json_add_string(&out, text.buf, text.len);
-	strbuf_addf(&out, "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%zu,"
-		    "\"completion_tokens\":%zu,\"total_tokens\":%zu}}", n / 8, words + 1,
-		    n / 8 + words + 1);
+	if (null_content)
+		strbuf_addstr(&out, "null");
+	else if (empty_content)
+		strbuf_addstr(&out, "\"\"");
+	else
+		json_add_string(&out, text.buf, text.len);
+	if (flavor == OPENAI || flavor == VLLM) {
+		strbuf_addstr(&out, ",\"refusal\":");
+		if (f == REFUSAL)
+			json_add_cstr(&out, "I'm sorry, I can't help with that.");
+		else
+			strbuf_addstr(&out, "null");
+	} else if (f == REFUSAL) {
+		strbuf_addstr(&out, ",\"refusal\":\"I'm sorry, I can't help with that.\"");
+	}
+	if (flavor == OPENAI)
+		strbuf_addstr(&out, ",\"annotations\":[]");
+	if (flavor == VLLM)
+		strbuf_addstr(&out, ",\"annotations\":null,\"audio\":null,\"function_call\":null");
+	if (f == TOOLCALLS)
+		strbuf_addstr(&out, ",\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+			      "\"function\":{\"name\":\"lookup\",\"arguments\":\"{}\"}}]");
+	else if (flavor == VLLM)
+		strbuf_addstr(&out, ",\"tool_calls\":[]");
+	if (thinks || flavor == VLLM) {
+		strbuf_addstr(&out, flavor == LLAMA || flavor == PLAIN ? ",\"reasoning_content\":" :
+			      ",\"reasoning\":");
+		if (thinks)
+			json_add_string(&out, think.buf, think.len);
+		else
+			strbuf_addstr(&out, "null");
+	}
+	strbuf_addstr(&out, "}");
+	if (flavor == OPENAI || flavor == VLLM)
+		strbuf_addstr(&out, ",\"logprobs\":null");
+	strbuf_addf(&out, ",\"finish_reason\":\"%s\"", finish);
+	if (flavor == VLLM)
+		strbuf_addstr(&out, ",\"stop_reason\":null");
+	strbuf_addstr(&out, "}]");
+	if (flavor == LLAMA)
+		strbuf_addf(&out, ",\"usage\":{\"completion_tokens\":%zu,\"prompt_tokens\":%zu,"
+			    "\"total_tokens\":%zu,\"prompt_tokens_details\":{\"cached_tokens\":0}}",
+			    ctok, ptok, ptok + ctok);
+	else if (flavor == VLLM)
+		strbuf_addf(&out, ",\"service_tier\":null,\"system_fingerprint\":null,\"usage\":"
+			    "{\"prompt_tokens\":%zu,\"total_tokens\":%zu,\"completion_tokens\":%zu,"
+			    "\"prompt_tokens_details\":null},\"prompt_logprobs\":null,\"kv_transfer_params\":null",
+			    ptok, ptok + ctok, ctok);
+	else if (flavor == OPENAI)
+		strbuf_addf(&out, ",\"usage\":{\"prompt_tokens\":%zu,\"completion_tokens\":%zu,"
+			    "\"total_tokens\":%zu,\"prompt_tokens_details\":{\"cached_tokens\":0,"
+			    "\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":%d,"
+			    "\"audio_tokens\":0,\"accepted_prediction_tokens\":0,"
+			    "\"rejected_prediction_tokens\":0}},\"service_tier\":\"default\","
+			    "\"system_fingerprint\":null", ptok, ctok, ptok + ctok, thinks ? 5 : 0);
+	else
+		strbuf_addf(&out, ",\"usage\":{\"prompt_tokens\":%zu,\"completion_tokens\":%zu,"
+			    "\"total_tokens\":%zu}", ptok, ctok, ptok + ctok);
+	if (flavor == LLAMA)
+		strbuf_addstr(&out, ",\"system_fingerprint\":\"b6000-test\",\"timings\":{\"prompt_n\":1,"
+			      "\"predicted_n\":1}");
+	strbuf_addc(&out, '}');
 	respond(c, 200, "OK", NULL, out.buf, out.len, out.len);
 	strbuf_release(&text);
 	strbuf_release(&out);
+	strbuf_release(&asked);
+	strbuf_release(&think);
 }
 
 /* A whole request in c->in: take it out and queue what it gets. Returns
@@ -192,9 +441,15 @@ static int handle(struct conn *c)
 	c->continued = 0;
 	const char *body = c->in.buf + head;
 	uint64_t key = hash64(body, clen, 0);
-	int post = !strncmp(c->in.buf, "POST /v1/chat/completions ", 26);
+	int post = !strncmp(c->in.buf, "POST /v1/chat/completions", 25) &&
+		   (c->in.buf[25] == ' ' || c->in.buf[25] == '?');
+	/* The request's target, for the log. */
+	const char *target = c->in.buf + strcspn(c->in.buf, " ") + (*c->in.buf ? 1 : 0);
+	int target_len = (int)strcspn(target, " \r\n");
 	int chosen = !match || memmem(body, clen, match, strlen(match));
 	enum fault f = chosen ? always : OK;
+	if (post && now_seconds() - started < loading_ms / 1000.0)
+		f = LOADING;
 	if (post && f == OK && chosen) {
 		unsigned a = attempt_of(key);
 		if (a < fail_first && nfaults)
@@ -203,11 +458,18 @@ static int handle(struct conn *c)
 	char extra[64];
 	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after);
 	c->due = now_seconds() + delay_ms / 1000.0;
-	const char *e = "{\"error\":{\"message\":\"injected\"}}";
+	struct strbuf eb = STRBUF_INIT;
+	strbuf_addstr(&eb, "{\"error\":{\"message\":");
+	json_add_cstr(&eb, error_message);
+	strbuf_addstr(&eb, "}}");
+	const char *e = eb.buf;
 	if (!post) {
 		respond(c, 404, "Not Found", NULL, e, strlen(e), strlen(e));
 	} else if (api_key && !has_auth) {
-		respond(c, 401, "Unauthorized", NULL, e, strlen(e), strlen(e));
+		if (flavor == PLAIN)
+			respond(c, 401, "Unauthorized", NULL, e, strlen(e), strlen(e));
+		else
+			respond_error(c, AUTH401, body, clen, NULL);
 		f = OK;
 	} else {
 		switch (f) {
@@ -222,18 +484,32 @@ static int handle(struct conn *c)
 			break;
 		case SLOW:
 			c->due += slow_ms / 1000.0;
-			answer(c, body, clen);
+			answer(c, body, clen, OK);
 			break;
 		case F400: respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e)); break;
-		case OK: answer(c, body, clen); break;
+		case MODEL404: case CTX400: case AUTH401: case MAXTOK400: case HTML502:
+			respond_error(c, f, body, clen, NULL);
+			break;
+		case LOADING: respond_error(c, f, body, clen, NULL); break;
+		case LENGTH: case REASONING: case THINKCUT: case EMPTYTHINK: case REFUSAL: case FILTER:
+		case TOOLCALLS: case HUGE:
+		case OK:
+			answer(c, body, clen, f);
+			break;
 		}
 	}
+	if (bodies_file && post) {
+		fwrite(body, 1, clen, bodies_file);
+		fputc('\n', bodies_file);
+		fflush(bodies_file);
+	}
 	if (log_file) {
-		fprintf(log_file, "%s %016llx %.3f\n",
+		fprintf(log_file, "%s %016llx %.3f %.*s\n",
 			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
-			(unsigned long long)key, now_seconds());
+			(unsigned long long)key, now_seconds(), target_len, target);
 		fflush(log_file);
 	}
+	strbuf_release(&eb);
 	memmove(c->in.buf, c->in.buf + head + clen, c->in.len - head - clen);
 	strbuf_setlen(&c->in, c->in.len - head - clen);
 	return 1;
@@ -272,15 +548,29 @@ int main(int argc, char **argv)
 			retry_after = (unsigned)atoi(v);
 		else if (!strcmp(a, "--delay-ms"))
 			delay_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--loading-ms"))
+			loading_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--slow-ms"))
 			slow_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--error-message"))
+			error_message = v;
 		else if (!strcmp(a, "--api-key"))
 			api_key = v;
 		else if (!strcmp(a, "--match"))
 			match = v;
-		else if (!strcmp(a, "--always"))
+		else if (!strcmp(a, "--flavor")) {
+			size_t k = 0;
+			while (k < sizeof(flavor_names) / sizeof(*flavor_names) && strcmp(flavor_names[k], v))
+				k++;
+			if (k == sizeof(flavor_names) / sizeof(*flavor_names))
+				die("unknown flavor '%s'", v);
+			flavor = (enum flavor)k;
+		} else if (!strcmp(a, "--always"))
 			always = parse_fault(v, strlen(v));
-		else if (!strcmp(a, "--log")) {
+		else if (!strcmp(a, "--bodies")) {
+			if (!(bodies_file = fopen(v, "a")))
+				die_errno("%s", v);
+		} else if (!strcmp(a, "--log")) {
 			if (!(log_file = fopen(v, "a")))
 				die_errno("%s", v);
 		} else if (!strcmp(a, "--faults")) {
@@ -295,6 +585,7 @@ int main(int argc, char **argv)
 	}
 	if (!port_file)
 		die("usage: llm-server --port-file FILE [options]");
+	started = now_seconds();
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);

@@ -414,8 +414,10 @@ make_prompts() {
 	# The server answers from the prompt and the seed: each answer is its own.
 	assert_equal "$(jq -r 'select(.id == "p3-2") | .text' out.jsonl)" "answer to: question number 3 (seed 11)"
 	assert_equal "$(jq -r 'select(.id == "p3-2") | .prompt' out.jsonl)" "question number 3"
-	assert_equal "$(jq -c 'select(.id == "p1-1") | .synth' out.jsonl)" \
+	assert_equal "$(jq -c 'select(.id == "p1-1") | .synth | del(.request)' out.jsonl)" \
 		'{"generator":"synth-gen complete","model":"tiny","parameters":{"temperature":0.7,"max_tokens":50},"seed":10,"sample":1,"parent":"p1","finish_reason":"stop","usage":{"prompt_tokens":14,"completion_tokens":7,"total_tokens":21}}'
+	# synth.request: the hash of the request, as the server's log has it.
+	assert_equal "$(jq -r .synth.request out.jsonl | sort)" "$(awk '{ print $2 }' server.log | sort)"
 	assert_equal "$(grep -c '^ok ' server.log)" 10
 	assert_equal "$(synth-gen complete --url "$URL" --model tiny --top-p 0.9 prompts.jsonl | jq -c .synth.parameters | sort -u)" '{"top_p":0.9}'
 }
@@ -473,11 +475,11 @@ answer to: hi (seed 0)"
 	run --separate-stderr synth-gen complete --url "$URL" --model tiny --retries 2 --backoff 0.01 \
 		--rejects rej.jsonl -o out.jsonl prompts.jsonl
 	assert_failure 1
-	assert_equal "$(cat out.jsonl)" ""
+	[ ! -e out.jsonl ] || fail "an output of no answers was written"
 	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.sample, .reject.line]' rej.jsonl)" \
-		'["p1","request failed","HTTP 500, after 3 attempts",1,1]
-["p2","request failed","HTTP 500, after 3 attempts",1,2]
-["p3","request failed","HTTP 500, after 3 attempts",1,3]'
+		'["p1","request failed","HTTP 500, after 3 attempts: injected",1,1]
+["p2","request failed","HTTP 500, after 3 attempts: injected",1,2]
+["p3","request failed","HTTP 500, after 3 attempts: injected",1,3]'
 	echo "$stderr" | grep -qx "synth-gen: 3 requests failed for good; the prompts are in the --rejects file" ||
 		fail "no summary: $stderr"
 	assert_equal "$(wc -l < server.log)" 9
@@ -504,7 +506,7 @@ answer to: hi (seed 0)"
 	run --separate-stderr synth-gen complete --url "$URL" --model tiny --backoff 0.01 --retries 100 \
 		--breaker 1 -o out.jsonl prompts.jsonl
 	assert_failure 1
-	echo "$stderr" | grep -Eq "^synth-gen: $URL/v1/chat/completions: no answer for [0-9]+ s and [0-9]+ failed attempts \(the last: HTTP 503\); stopping$" ||
+	echo "$stderr" | grep -Eq "^synth-gen: $URL/v1/chat/completions: no answer for [0-9]+ s and [0-9]+ failed attempts \(the last: HTTP 503: injected\); stopping$" ||
 		fail "no breaker message: $stderr"
 	echo "$stderr" | grep -q "prompt samples not answered; with -o FILE and --resume" || fail "$stderr"
 	[ ! -e out.jsonl ] || fail "a half output was left"
@@ -515,7 +517,7 @@ answer to: hi (seed 0)"
 	make_prompts 2
 	run --separate-stderr synth-gen complete --url "$URL" --model tiny --rejects rej.jsonl -v prompts.jsonl
 	assert_failure 1
-	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 401, after 1 attempt"
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 401, after 1 attempt: injected"
 	SYNTH_API_KEY=s3cr3t-key run --separate-stderr synth-gen complete --url "$URL" --model tiny \
 		--rejects rej2.jsonl -v prompts.jsonl
 	assert_success
@@ -557,6 +559,13 @@ answer to: hi (seed 0)"
 	assert_success
 	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" a-1
 	assert_equal "$(wc -l < rej.jsonl)" 2
+	# The loop every program runs: invalid records in the documented
+	# wrapper, a warning each and their count.
+	assert_equal "$(jq -c . rej.jsonl)" '{"reject":{"reason":"no string member \"prompt\" and no array \"messages\"","file":"in.jsonl","line":2},"raw":"{\"id\":\"b\",\"text\":\"no prompt\"}"}
+{"reject":{"reason":"invalid JSON: invalid literal at byte 1","file":"in.jsonl","line":3},"raw":"not json"}'
+	assert_equal "$stderr" 'synth-gen: warning: in.jsonl:2: no string member "prompt" and no array "messages" (skipped)
+synth-gen: warning: in.jsonl:3: invalid JSON: invalid literal at byte 1 (skipped)
+synth-gen: warning: 2 invalid records skipped'
 	run synth-gen complete --model tiny in.jsonl
 	assert_failure 2
 	run synth-gen complete --url "$URL" in.jsonl
@@ -571,4 +580,473 @@ answer to: hi (seed 0)"
 	run synth-gen markov --load x --url "$URL" -n 1
 	assert_failure 2
 	assert_output --partial "--url is an option of synth-gen complete, not markov"
+}
+
+# fails_with FLAVOR FAULT: one prompt against a server of FLAVOR that
+# answers FAULT; sets output (stderr) and leaves rej.jsonl.
+fails_with() {
+	start_server --flavor "$1" --always "$2"
+	printf '{"id":"p1","prompt":"hi"}\n' > one.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model wrong --retries 0 \
+		--rejects rej.jsonl one.jsonl
+	assert_failure 1
+	output=$stderr
+	lines=("${stderr_lines[@]}")
+	teardown
+	SERVER_PID=
+	rm -f port
+}
+
+@test "complete: the server's own message is shown, in stderr and in --rejects, with the status" {
+	fails_with vllm model404
+	assert_line "synth-gen: warning: one.jsonl:1: sample 1: HTTP 404, after 1 attempt: The model \`wrong\` does not exist."
+	assert_equal "$(jq -c '[.reject.error, .reject.status]' rej.jsonl)" \
+		'["HTTP 404, after 1 attempt: The model `wrong` does not exist.",404]'
+	fails_with ollama model404
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 404, after 1 attempt: model "wrong" not found, try pulling it first'
+	fails_with openai maxtok400
+	assert_equal "$(jq -r .reject.error rej.jsonl)" "HTTP 400, after 1 attempt: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+	fails_with llama ctx400
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 400, after 1 attempt: request (529 tokens) exceeds the available context size (512 tokens), try increasing it'
+	fails_with vllm auth401
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 401, after 1 attempt: Unauthorized'
+	fails_with llama auth401
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 401, after 1 attempt: Invalid API Key'
+	fails_with openai html502
+	assert_equal "$(jq -r .reject.error rej.jsonl)" 'HTTP 502, after 1 attempt: 502 Bad Gateway'
+	# A long message of several lines is one line, cut.
+	start_server --always 500 --error-message "$(printf 'first line\n%0300d' 7)"
+	printf '{"id":"p1","prompt":"hi"}\n' > one.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --rejects rej.jsonl one.jsonl
+	assert_failure 1
+	local e
+	e=$(jq -r .reject.error rej.jsonl)
+	[[ "$e" == "HTTP 500, after 1 attempt: first line 0000"*"..." ]] || fail "$e"
+	[ "${#e}" -le 240 ] || fail "${#e} bytes: $e"
+}
+
+# answers_with FLAVOR FAULT [ARGS...]: prompts p1 and p2 against a
+# server of FLAVOR that answers FAULT to the prompt of p2, with retries
+# to spare; leaves out.jsonl, rej.jsonl, the status in status, stderr in
+# output and lines, and the server's log in log.
+answers_with() {
+	local flavor=$1 fault=$2
+	shift 2
+	start_server --flavor "$flavor" --always "$fault" --match "number 2"
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 3 --backoff 0.01 \
+		--rejects rej.jsonl -o out.jsonl "$@" prompts.jsonl
+	output=$stderr
+	lines=("${stderr_lines[@]}")
+	log=$(awk '{ print $1 }' server.log | sort | tr '\n' ' ')
+	teardown
+	SERVER_PID=
+	rm -f port server.log
+}
+
+@test "complete: an answer without content is not asked again; it goes to --rejects with its finish_reason and refusal" {
+	answers_with openai refusal
+	assert_equal "$status" 0
+	assert_equal "$log" "ok refusal "
+	assert_equal "$(jq -r .id out.jsonl)" p1-1
+	assert_equal "$(jq -c .reject rej.jsonl)" \
+		"{\"reason\":\"no content\",\"error\":\"no content, finish_reason \\\"stop\\\": refused: I'm sorry, I can't help with that.\",\"finish_reason\":\"stop\",\"refusal\":\"I'm sorry, I can't help with that.\",\"sample\":1,\"file\":\"prompts.jsonl\",\"line\":2}"
+	assert_line "synth-gen: warning: prompts.jsonl:2: sample 1: no content, finish_reason \"stop\": refused: I'm sorry, I can't help with that."
+	assert_line "synth-gen: warning: 1 answer without content, not written; the prompts are in the --rejects file"
+	answers_with openai filter
+	assert_equal "$log" "filter ok "
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.finish_reason]' rej.jsonl)" '["p2","no content","content_filter"]'
+	answers_with vllm toolcalls
+	assert_equal "$log" "ok toolcalls "
+	assert_equal "$(jq -c '[.id, .reject.finish_reason]' rej.jsonl)" '["p2","tool_calls"]'
+	# vLLM cut off while thinking: the reasoning is kept in the reject.
+	answers_with vllm thinkcut
+	assert_equal "$log" "ok thinkcut "
+	assert_equal "$(jq -c '[.id, .reject.finish_reason, .reject.reasoning]' rej.jsonl)" '["p2","length","thinking about: question number 2"]'
+	# An error that would come again is not retried either: 400 to 404.
+	answers_with vllm model404
+	assert_equal "$status" 1
+	assert_equal "$log" "model404 ok "
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.status]' rej.jsonl)" '["p2","request failed",404]'
+}
+
+@test "complete: truncated answers are counted and kept, or dropped with --drop-truncated; an empty answer is rejected" {
+	answers_with llama length -v
+	assert_equal "$status" 0
+	assert_equal "$(jq -c '[.id, .text, .synth.finish_reason]' out.jsonl | tr '\n' ' ')" \
+		'["p1-1","answer to: question number 1 (seed 0)","stop"] ["p2-1","answer to: questio","length"] '
+	assert_line 'synth-gen: warning: 1 answer cut off at the token limit (finish_reason "length"), kept (--drop-truncated leaves them out)'
+	assert_line --regexp '^synth-gen: 2 answers out, 1 truncated, 0 without content, 0 failed, '
+	answers_with llama length --drop-truncated -v
+	assert_equal "$status" 0
+	assert_equal "$(jq -r .id out.jsonl)" p1-1
+	assert_equal "$(jq -c '[.id, .text, .reject.reason, .reject.line]' rej.jsonl)" '["p2-1","answer to: questio","truncated",2]'
+	assert_line 'synth-gen: warning: 1 answer cut off at the token limit (finish_reason "length"), not written; they are in the --rejects file'
+	assert_line --regexp '^synth-gen: 1 answers out, 1 truncated, '
+	# llama-server's answer cut off while thinking: content "", all of it
+	# reasoning. Not a record with an empty text.
+	answers_with llama thinkcut
+	assert_equal "$status" 0
+	assert_equal "$log" "ok thinkcut "
+	assert_equal "$(jq -r .id out.jsonl)" p1-1
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.finish_reason, .reject.reasoning]' rej.jsonl)" \
+		'["p2","empty answer","empty content, finish_reason \"length\"","length","thinking about: question number 2"]'
+	run synth-gen markov --load x --drop-truncated -n 1
+	assert_failure 2
+	assert_output --partial "--drop-truncated is an option of synth-gen complete, not markov"
+}
+
+@test "complete: the reasoning is kept in its own member, whatever the server calls it" {
+	local flavor
+	for flavor in llama vllm ollama; do
+		answers_with "$flavor" reasoning
+		assert_equal "$status" 0
+		assert_equal "$(jq -c '[.id, .text, .reasoning]' out.jsonl | tr '\n' ' ')" \
+			'["p1-1","answer to: question number 1 (seed 0)",null] ["p2-1","answer to: question number 2 (seed 0)","thinking about: question number 2"] '
+		assert_equal "$(jq -c 'keys_unsorted' out.jsonl | tail -n 1)" '["id","prompt","text","reasoning","synth"]'
+	done
+}
+
+@test "complete: requests waiting for a free place cost no CPU (no busy loop)" {
+	start_server --delay-ms 500
+	make_prompts 6
+	# Six answers of half a second each, one at a time: three seconds or
+	# more. Waiting, the client should sleep: a busy loop spent about as
+	# much CPU as the wall clock (far above the bound, even on a loaded
+	# machine), a sleeping client a few hundredths of a second.
+	/usr/bin/time -f '%e %U %S' -o time.txt synth-gen complete --url "$URL" --model m \
+		--concurrency 1 -o out.jsonl prompts.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 6
+	read -r wall user sys < time.txt
+	awk -v w="$wall" 'BEGIN { exit !(w >= 2.9) }' || fail "the run took $wall s"
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.4) }' ||
+		fail "$user s user and $sys s system CPU in $wall s"
+	# The judge waits the same way.
+	awk '{ printf "{\"id\":%d,\"text\":\"t%d. Score: 3\"}\n", NR, NR }' prompts.jsonl > judge.jsonl
+	/usr/bin/time -f '%e %U %S' -o time.txt synth-score --judge "$URL" --model m --concurrency 1 \
+		-o judged.jsonl judge.jsonl
+	assert_equal "$(jq -c .quality.judge.score judged.jsonl | sort -u)" 3
+	read -r wall user sys < time.txt
+	awk -v w="$wall" 'BEGIN { exit !(w >= 2.9) }' || fail "the run took $wall s"
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.4) }' ||
+		fail "judge: $user s user and $sys s system CPU in $wall s"
+}
+
+@test "complete: a server loading its model (503 \"Loading model\") is waited for, up to --wait-ready" {
+	start_server --flavor llama --loading-ms 1500
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 1 --backoff 0.01 \
+		--breaker 0.5 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 "
+	grep -q '^loading ' server.log || fail "the server was never loading"
+	assert_equal "$(grep -c '^ok ' server.log)" 2
+	# Waiting less than it loads: an error that says so, after the
+	# attempts --retries allows.
+	teardown
+	rm -f port server.log
+	start_server --flavor llama --loading-ms 60000
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 1 --backoff 0.01 \
+		--wait-ready 0 --rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 503, after 2 attempts: Loading model"
+	assert_equal "$(wc -l < server.log)" 4
+}
+
+@test "complete: a Retry-After longer than --max-retry-after waits that long only; an answer past --max-response fails" {
+	start_server --fail-first 1 --faults 429 --retry-after 3000
+	make_prompts 1
+	run timeout 60 synth-gen complete --url "$URL" --model m --backoff 0.01 --max-retry-after 0.5 prompts.jsonl
+	assert_success
+	assert_equal "$(awk '{print $1}' server.log | tr '\n' ' ')" "429 ok "
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" p1-1
+	teardown
+	rm -f port server.log
+	start_server --always huge --match "number 2"
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 3 --max-response 1M \
+		--rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id)" p1-1
+	assert_equal "$(jq -c '[.id, .reject.error]' rej.jsonl)" '["p2","an answer larger than 1048576 bytes (--max-response), after 1 attempt"]'
+	assert_equal "$(wc -l < server.log)" 2
+	run synth-gen complete --url "$URL" --model m --max-response 10 prompts.jsonl
+	assert_failure 2
+}
+
+@test "complete and the judge: a SYNTH_API_KEY with a line break is refused, without printing it" {
+	start_server
+	make_prompts 1
+	SYNTH_API_KEY=$'s3cr3t\r\nX-Injected: 1' run --separate-stderr synth-gen complete --url "$URL" --model m prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"SYNTH_API_KEY holds a control character"* ]] || fail "$stderr"
+	[[ "$stderr" != *s3cr3t* ]] || fail "the key was printed"
+	SYNTH_API_KEY=$'s3cr3t\n' run --separate-stderr synth-score --judge "$URL" --model m <(echo '{"text":"a"}')
+	assert_failure 2
+	[[ "$stderr" != *s3cr3t* ]] || fail "the key was printed"
+	[ ! -s server.log ] || fail "a request was sent"
+}
+
+@test "complete and the judge: seeds past 2^32 - 2 are refused, never wrapped" {
+	start_server
+	make_prompts 1
+	run --separate-stderr synth-gen complete --url "$URL" --model m --seed 18446744073709551615 --samples 2 prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"--seed 18446744073709551615: the requests carry seeds up to 18446744073709551615 + 1; servers read seeds of 0 to 4294967294 alike"* ]] || fail "$stderr"
+	run --separate-stderr synth-gen complete --url "$URL" --model m --seed 4294967294 --samples 2 prompts.jsonl
+	assert_failure 2
+	run --separate-stderr synth-gen complete --url "$URL" --model m --seed 4294967295 prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"takes 4294967295 for a random seed"* ]] || fail "$stderr"
+	[ ! -s server.log ] || fail "a request was sent"
+	run synth-gen complete --url "$URL" --model m --seed 4294967293 --samples 2 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.synth.seed, .text]' | tr '\n' ' ')" \
+		'[4294967293,"answer to: question number 1 (seed 4294967293)"] [4294967294,"answer to: question number 1 (seed 4294967294)"] '
+	run synth-score --judge "$URL" --model m --seed 4294967295 <(echo '{"text":"a"}')
+	assert_failure 2
+}
+
+@test "complete: --url with credentials and a query: the query stays after the path; neither is ever printed" {
+	start_server --always 503 --retry-after 0
+	make_prompts 20
+	local port=${URL##*:}
+	run --separate-stderr synth-gen complete --url "http://user:pa55word@127.0.0.1:$port/v1?key=s3cr3t&x=1" \
+		--model m --backoff 0.01 --retries 100 --breaker 0.5 -v prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"http://127.0.0.1:$port/v1/chat/completions?...: no answer for"* ]] || fail "$stderr"
+	[[ "$stderr$output" != *pa55word* && "$stderr$output" != *s3cr3t* ]] || fail "a secret was printed: $stderr"
+	assert_equal "$(awk '{ print $4 }' server.log | sort -u)" "/v1/chat/completions?key=s3cr3t&x=1"
+}
+
+@test "complete --resume: answers are matched by their request; other settings are refused, another input is not mixed in" {
+	start_server --fail-first 1 --faults 500 --match doomed
+	# Two prompt records share an id: each is its own request.
+	printf '%s\n' '{"id":"dup","prompt":"first"}' '{"id":"dup","prompt":"doomed second"}' \
+		'{"id":"p3","prompt":"third"}' > in.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
+		--resume -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(jq -r .text out.jsonl.partial | tr '\n' '|')" "answer to: first (seed 0)|answer to: third (seed 0)|"
+	# Another temperature, model or seed: refused before any request.
+	local before
+	before=$(wc -l < server.log)
+	for other in "--temperature 0.7" "--model m2 --temperature 0.5" "--seed 1 --temperature 0.5"; do
+		run --separate-stderr synth-gen complete --url "$URL" --model m $other --resume -o out.jsonl in.jsonl
+		assert_failure 1
+		assert_equal "$stderr" "synth-gen: out.jsonl.partial:1: an answer made with another model, other parameters or another seed; --resume finishes a run with the settings it began with"
+	done
+	assert_equal "$(wc -l < server.log)" "$before"
+	[ ! -e out.jsonl ]
+	# The same settings: the one missing answer is asked, the second
+	# record of the id "dup" among them.
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
+		--resume -o out.jsonl in.jsonl
+	assert_success
+	assert_equal "$(tail -n +$((before + 1)) server.log | wc -l)" 1
+	assert_equal "$(jq -r '.id + " " + .text' out.jsonl | tr '\n' '|')" \
+		"dup-1 answer to: first (seed 0)|p3-1 answer to: third (seed 0)|dup-1 answer to: doomed second (seed 0)|"
+	# Answers to requests the next run does not make (a --system
+	# added) are not mixed with its own: the journal stays.
+	run synth-gen complete --url "$URL" --model m --retries 0 --top-p 0.9 --resume -o two.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < two.jsonl.partial)" 2
+	printf 'Be brief.\n' > sys.txt
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 1 --backoff 0.01 --top-p 0.9 \
+		--system sys.txt --resume -o two.jsonl in.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"synth-gen: two.jsonl.partial holds 2 answers to requests this run did not make (another input or --system?); it is kept as it is, not renamed to two.jsonl"* ]] || fail "$stderr"
+	assert_equal "$(wc -l < two.jsonl.partial)" 5
+	[ ! -e two.jsonl ]
+}
+
+@test "complete: a run with a request that failed for good leaves an existing -o file as it was; --rejects has the prompt" {
+	start_server --fail-first 1 --faults 500 --match "number 2"
+	make_prompts 3
+	printf '{"id":"old"}\n' > keep.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --rejects rej.jsonl \
+		-o keep.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(cat keep.jsonl)" '{"id":"old"}'
+	assert_equal "$(jq -r .id rej.jsonl)" p2
+	[[ "$stderr" == *"synth-gen: -o keep.jsonl left as it was, without the 2 answers of this run; with --resume they are kept in keep.jsonl.partial, and the same command again asks only for the rest"* ]] ||
+		fail "$stderr"
+	# On the standard output the answers that came are written, as any
+	# filter's would be.
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 p3-1 "
+	teardown
+	rm -f port server.log
+	start_server --fail-first 1 --faults 500 --match "number 2"
+	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 prompts.jsonl
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p3-1 "
+	ls ./*.tmp* 2>/dev/null && fail "a temporary file was left"
+	true
+}
+
+@test "complete: the prompt record's members are carried into each answer; --prompt-field names the prompt" {
+	start_server
+	make_inputs
+	synth-gen prompts -t explain.tpl --slot topic=topics.txt --slot persona=personas.txt --all --seed 5 \
+		| jq -c '. + {meta: {lang: "en"}}' > prompts.jsonl
+	run synth-gen complete --url "$URL" --model m --samples 2 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 12
+	assert_equal "$(jq -c 'keys_unsorted' out.jsonl | sort -u)" '["id","prompt","synth","meta","text"]'
+	assert_equal "$(jq -c 'select(.id == "prompt-2-2") | [.prompt, .meta, .synth.template, .synth.slots, .synth.generator, .synth.seed, .synth.parent]' out.jsonl)" \
+		'["Explain rain to a nurse.",{"lang":"en"},"explain",{"topic":"rain","persona":"a nurse"},"synth-gen complete",1,"prompt-2"]'
+	# Grouped by persona, as synth-stats --by would.
+	assert_equal "$(jq -r .synth.slots.persona out.jsonl | sort | uniq -c | awk '{ print $1 }' | tr '\n' ' ')" "6 6 "
+	# A prompt in another member; a record without an id gets one, first.
+	printf '%s\n' '{"question":"why?","lang":"en"}' '{"id":"q2","question":"how?"}' > q.jsonl
+	run synth-gen complete --url "$URL" --model m --prompt-field question q.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .question, .lang, .text]' | tr '\n' ' ')" \
+		'["q.jsonl:1-1","why?","en","answer to: why? (seed 0)"] ["q2-1","how?",null,"answer to: how? (seed 0)"] '
+	assert_equal "$(printf '%s\n' "$output" | head -n 1 | jq -c keys_unsorted)" '["id","question","lang","text","synth"]'
+	run --separate-stderr synth-gen complete --url "$URL" --model m q.jsonl
+	assert_failure 1
+	assert_equal "$stderr" 'synth-gen: q.jsonl:1: no string member "prompt" and no array "messages"'
+}
+
+@test "complete and the judge: the tokens used, totalled in the -v summary and in --usage FILE, answers without content included" {
+	# Both answered: the totals are the sums of the records' usage.
+	answers_with openai ok --usage all.json
+	jq -sc '{program: "synth-gen complete", model: "m", answers: 2,
+		prompt_tokens: (map(.synth.usage.prompt_tokens) | add),
+		cached_tokens: (map(.synth.usage.prompt_tokens_details.cached_tokens) | add),
+		completion_tokens: (map(.synth.usage.completion_tokens) | add),
+		reasoning_tokens: (map(.synth.usage.completion_tokens_details.reasoning_tokens) | add)}
+		| .total_tokens = .prompt_tokens + .completion_tokens' out.jsonl > sums.json
+	assert_equal "$(jq -c . all.json)" "$(cat sums.json)"
+	# The server refuses the second as many tokens as it would have
+	# answered with: the refused answer's tokens count too.
+	answers_with openai refusal -v --usage usage.json
+	assert_equal "$status" 0
+	assert_equal "$(jq -c . usage.json)" "$(cat sums.json)"
+	assert_line --regexp '^synth-gen: tokens used: [0-9]+ prompt \(0 of them cached\), [0-9]+ completion \(0 of them reasoning\), in 2 answers of m$'
+	answers_with openai reasoning --usage usage.json
+	assert_equal "$(jq -c '[.answers, .reasoning_tokens]' usage.json)" '[2,5]'
+	# The judge's, the same way.
+	start_server --flavor llama
+	printf '%s\n' '{"id":1,"text":"a. Score: 3"}' '{"id":2,"text":"b. Score: 4"}' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model judge-m --usage judge.json -v in.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.program, .model, .answers, .cached_tokens, .total_tokens == .prompt_tokens + .completion_tokens, .prompt_tokens > 0]' judge.json)" \
+		'["synth-score --judge","judge-m",2,0,true,true]'
+	run synth-score --usage judge.json in.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model m --usage out.jsonl -o out.jsonl in.jsonl
+	assert_failure 2
+}
+
+@test "complete --budget: the run stops once the answers used the tokens, and --resume finishes it" {
+	start_server
+	make_prompts 20
+	run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --budget 50 \
+		--resume -o out.jsonl prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"synth-gen: the --budget of 50 tokens is spent ("*" used); stopping"* ]] || fail "$stderr"
+	# One request at a time: the answer that passed the budget is the last.
+	local kept
+	kept=$(wc -l < out.jsonl.partial)
+	assert_equal "$(jq -s 'map(.synth.usage.total_tokens) | (add >= 50) and (add - last < 50)' out.jsonl.partial)" true
+	assert_equal "$(wc -l < server.log)" "$kept"
+	[ ! -e out.jsonl ]
+	run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --resume -o out.jsonl prompts.jsonl
+	assert_success
+	assert_equal "$(jq -r .id out.jsonl | tr '\n' ' ')" "$(for i in $(seq 20); do printf 'p%d-1 ' "$i"; done)"
+	assert_equal "$(wc -l < server.log)" 20
+	# The judge stops the same way.
+	judge_in() { for i in $(seq 10); do printf '{"id":%d,"text":"t. Score: 3"}\n' "$i"; done; }
+	judge_in > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --concurrency 1 --budget 100 --resume -o j.jsonl in.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"the --budget of 100 tokens is spent"* ]] || fail "$stderr"
+	[ -s j.jsonl.partial ] && [ ! -e j.jsonl ]
+	[ "$(wc -l < j.jsonl.partial)" -lt 10 ] || fail "every record judged"
+}
+
+@test "markov --samples K: K continuations a prompt, with the ids and seeds complete gives its answers" {
+	make_seed
+	start_server
+	synth-gen markov --train seed.jsonl --save model.ngm
+	printf '{"id":"p1","prompt":"the quick"}\n{"id":7,"prompt":"lazy"}\n' > prompts.jsonl
+	run synth-gen markov --load model.ngm --samples 3 --seed 5 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(jq -c '[.id, .synth.seed, .synth.sample, .synth.parent]' out.jsonl | tr '\n' ' ')" \
+		'["p1-1",5,1,"p1"] ["p1-2",6,2,"p1"] ["p1-3",7,3,"p1"] ["7-1",5,1,7] ["7-2",6,2,7] ["7-3",7,3,7] '
+	synth-gen complete --url "$URL" --model m --samples 3 --seed 5 prompts.jsonl > answers.jsonl
+	assert_equal "$(jq -c '[.id, .synth.seed, .synth.sample, .synth.parent]' out.jsonl)" \
+		"$(jq -c '[.id, .synth.seed, .synth.sample, .synth.parent]' answers.jsonl)"
+	# Sample k is the one sample of --seed 5 + k - 1.
+	for k in 1 2 3; do
+		assert_equal "$(synth-gen markov --load model.ngm --seed $((4 + k)) prompts.jsonl | jq -r .text)" \
+			"$(jq -r "select(.synth.sample == $k) | .text" out.jsonl)"
+	done
+	[ "$(jq -r 'select(.synth.parent == "p1") | .text' out.jsonl | sort -u | wc -l)" -gt 1 ] || fail "three equal samples"
+	run synth-gen markov --load model.ngm --samples 2 -n 3
+	assert_failure 2
+}
+
+@test "complete and the judge: inputs of several blocks, answers in input order, each asked once, for any -j" {
+	start_server
+	# 1200 prompts of a kilobyte: two blocks of the record loop.
+	local pad
+	pad=$(printf '%01000d' 0)
+	awk -v pad="$pad" 'BEGIN { for (i = 1; i <= 1200; i++) printf "{\"id\":\"p%d\",\"prompt\":\"question %d %s\"}\n", i, i, pad }' > big.jsonl
+	[ "$(wc -c < big.jsonl)" -gt 1100000 ] || fail "not two blocks"
+	synth-gen complete --url "$URL" --model m --concurrency 8 -j 3 -o out.jsonl big.jsonl
+	assert_equal "$(jq -r .id out.jsonl | md5sum)" "$(jq -r '.id + "-1"' big.jsonl | md5sum)"
+	assert_equal "$(jq -r 'select(.text != "answer to: \(.prompt) (seed 0)") | .id' out.jsonl)" ""
+	assert_equal "$(wc -l < server.log)" 1200
+	# The judge over the answers: two blocks again.
+	: > server.log
+	synth-score --judge "$URL" --model m --concurrency 8 -j 2 -o judged.jsonl out.jsonl
+	assert_equal "$(jq -r .id judged.jsonl | md5sum)" "$(jq -r .id out.jsonl | md5sum)"
+	assert_equal "$(jq -r '.quality.judge.raw | startswith("answer to: ")' judged.jsonl | sort -u)" true
+	assert_equal "$(wc -l < server.log)" 1200
+}
+
+@test "complete and the judge: --param NAME=JSON sends any other member, as given" {
+	start_server --bodies bodies.jsonl
+	make_prompts 1
+	run synth-gen complete --url "$URL" --model m --max-tokens 9 --param 'stop=["\n\n","END"]' \
+		--param max_completion_tokens=100 --param 'chat_template_kwargs={"enable_thinking":false}' prompts.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.stop, .max_completion_tokens, .chat_template_kwargs, .max_tokens]' bodies.jsonl)" \
+		'[["\n\n","END"],100,{"enable_thinking":false},9]'
+	# Kept with the answer's parameters, so that --resume knows them.
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.parameters)" \
+		'{"max_tokens":9,"stop":["\n\n","END"],"max_completion_tokens":100,"chat_template_kwargs":{"enable_thinking":false}}'
+	: > bodies.jsonl
+	run synth-score --judge "$URL" --model m --param 'stop=["Score"]' <(echo '{"text":"a"}')
+	assert_success
+	assert_equal "$(jq -c .stop bodies.jsonl)" '["Score"]'
+	run --separate-stderr synth-gen complete --url "$URL" --model m --param 'stop=[1,' prompts.jsonl
+	assert_failure 2
+	[[ "$stderr" == *"--param stop=[1,: the value is not one JSON value"* ]] || fail "$stderr"
+	run synth-gen complete --url "$URL" --model m --param seed=3 prompts.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model m --param n=1 --param n=2 prompts.jsonl
+	assert_failure 2
+	run synth-gen complete --url "$URL" --model m --param 'a b=1' prompts.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" --model m --param temperature=1 <(echo '{"text":"a"}')
+	assert_failure 2
+}
+
+@test "complete: --price gives the cost of the tokens used, from the user's prices only" {
+	answers_with openai ok -v --usage usage.json --price 2.5,10
+	assert_equal "$status" 0
+	assert_equal "$(jq -c '.cost == ((.prompt_tokens * 2.5 + .completion_tokens * 10) / 1000000)' usage.json)" true
+	assert_line --regexp '^synth-gen: tokens used: .*; cost 0\.0[0-9]{3} at --price$'
+	answers_with openai ok --usage usage.json
+	assert_equal "$(jq -c 'has("cost")' usage.json)" false
+	run synth-gen complete --url http://127.0.0.1:9 --model m --price 2.5 prompts.jsonl
+	assert_failure 2
 }

@@ -264,7 +264,7 @@ answers() {
 	run --separate-stderr synth-score --judge "$URL" --model judge-m --min judge=3 -j 2 in.jsonl
 	assert_success
 	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .quality.judge.score, .quality.reasons]' | tr '\n' ' ')" \
-		'[1,4,[]] [2,5,[]] [3,null,[]] '
+		'[1,4,[]] [2,5,[]] [3,null,["min_judge"]] '
 	# The raw judgement is kept; the prompt and the text were sent with the rubric.
 	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.id == 3) | .quality.judge.raw' | grep -c 'additive scale of 0 to 5 points')" 1
 	printf '%s\n' "$output" | jq -r 'select(.id == 3) | .quality.judge.raw' | grep -q "Task:" || fail "no task sent"
@@ -293,8 +293,8 @@ answers() {
 	printf '{"id":1,"text":"a"}\n' > in.jsonl
 	run --separate-stderr synth-score --judge "$URL" --model m --retries 1 in.jsonl
 	assert_failure 1
-	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality.judge')" '{"score":null,"error":"HTTP 500, after 2 attempts"}'
-	echo "$stderr" | grep -q "in.jsonl:1: the judge failed: HTTP 500, after 2 attempts" || fail "$stderr"
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.quality.judge')" '{"score":null,"error":"HTTP 500, after 2 attempts: injected"}'
+	echo "$stderr" | grep -q "in.jsonl:1: the judge failed: HTTP 500, after 2 attempts: injected" || fail "$stderr"
 	run synth-score --model m in.jsonl
 	assert_failure 2
 	run synth-score --judge "$URL" in.jsonl
@@ -456,4 +456,49 @@ judge_input() {
 	run synth-score --min lang_score=0.5 "$FIXTURES/languages.jsonl"
 	assert_failure 2
 	assert_output --partial "lang_score needs --lang-id or --lang LIST"
+}
+
+@test "--judge: a record without a score fails every bound on judge; the judge samples at --judge-temperature" {
+	start_server --bodies bodies.jsonl
+	printf '%s\n' '{"id":1,"text":"good. Score: 4"}' '{"id":2,"text":"no grade"}' > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --min judge=3 in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .quality.judge.score, .quality.pass, .quality.reasons]' | tr '\n' ' ')" \
+		'[1,4,true,[]] [2,null,false,["min_judge"]] '
+	run --separate-stderr synth-score --judge "$URL" --model m --min judge=3 --max judge=4 --filter \
+		--rejects rej.jsonl in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .id)" 1
+	assert_equal "$(jq -c '[.id, .quality.reasons, .reject.reason]' rej.jsonl)" '[2,["min_judge","max_judge"],"quality"]'
+	# The requests: temperature 0 unless told, max_tokens only when told.
+	assert_equal "$(jq -c '[.temperature, .max_tokens]' bodies.jsonl | sort -u)" '[0,null]'
+	: > bodies.jsonl
+	run synth-score --judge "$URL" --model m --judge-temperature 0.3 --judge-max-tokens 200 in.jsonl
+	assert_success
+	assert_equal "$(jq -c '[.temperature, .max_tokens, .seed]' bodies.jsonl | sort -u)" '[0.3,200,0]'
+	run synth-score --judge-temperature 0.3 in.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" --model m --judge-max-tokens 0 in.jsonl
+	assert_failure 2
+}
+
+@test "--best-of: a group that comes back after another is warned about; records without the field are groups of their own" {
+	printf '%s\n' '{"id":"a1","g":"a","text":"one two three four five."}' '{"id":"a2","g":"a","text":"one two three."}' \
+		'{"id":"b1","g":"b","text":"one two three four."}' '{"id":"a3","g":"a","text":"one."}' \
+		'{"id":"x1","text":"one two."}' '{"id":"x2","text":"one two three four five six."}' > in.jsonl
+	run --separate-stderr synth-score --best-of g --rank-by words -v in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a1 b1 a3 x1 x2 "
+	[[ "$stderr" == *'synth-score: warning: in.jsonl:4: --best-of: the group "a" comes back after another group; groups are runs of consecutive records (sort the input by g)'* ]] ||
+		fail "$stderr"
+	[[ "$stderr" == *"synth-score: warning: --best-of: 1 group came back after another group, each counted again: sort the input by g to group every record of a value"* ]] ||
+		fail "$stderr"
+	[[ "$stderr" == *"synth-score: warning: --best-of: 2 records without g, each a group of its own"* ]] || fail "$stderr"
+	[[ "$stderr" == *"synth-score: --best-of: 5 groups, the best of each kept"* ]] || fail "$stderr"
+	# Sorted, no warning.
+	jq -sc 'sort_by(.g // "") | .[]' in.jsonl | grep '"g"' > sorted.jsonl
+	run --separate-stderr synth-score --best-of g --rank-by words sorted.jsonl
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a1 b1 "
 }

@@ -744,6 +744,25 @@ static void test_array_next(void)
 	   "an empty array has no element");
 }
 
+static void test_object_next(void)
+{
+	const char *rec = "{ \"a\" : [1,{\"x\":2}] , \"b\\\"c\":\"s,}\", \"d\":{},\"e\":null }";
+	struct json_value obj = { rec, strlen(rec), JSON_OBJECT, 0 }, name, value;
+	const char *names[] = { "\"a\"", "\"b\\\"c\"", "\"d\"", "\"e\"" };
+	const char *values[] = { "[1,{\"x\":2}]", "\"s,}\"", "{}", "null" };
+	size_t pos = 0;
+	int n = 0, same = 1;
+	while (json_object_next(&obj, &pos, &name, &value)) {
+		same &= n < 4 && name.len == strlen(names[n]) && !memcmp(name.p, names[n], name.len) &&
+			value.len == strlen(values[n]) && !memcmp(value.p, values[n], value.len);
+		n++;
+	}
+	ok(n == 4 && same, "json_object_next: four members, each name and value its exact text (%d)", n);
+	struct json_value empty = { "{ }", 3, JSON_OBJECT, 0 };
+	pos = 0;
+	ok(!json_object_next(&empty, &pos, &name, &value), "json_object_next: an empty object has none");
+}
+
 /* json_get_members finds what json_get finds, in one walk. */
 static void test_get_members(void)
 {
@@ -764,6 +783,7 @@ int main(void)
 {
 	test_get_members();
 	test_array_next();
+	test_object_next();
 	test_check_member();
 	test_check_valid();
 	test_check_invalid();

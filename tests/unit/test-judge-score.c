@@ -33,8 +33,16 @@ static void test_judge_score(void)
 	ok(isnan(grade("Score: -1")), "a minus sign is no number");
 	ok(isnan(grade("Score")), "a judgement ending in the word");
 	ok(isnan(judge_score("Score: 4", 7, 5)), "the number past n is not read");
-	ok(grade("Score: 0000000000000000000000000000000004") == 0,
-	   "only the first 31 characters of a number are read");
+	ok(isnan(grade("Score: 0000000000000000000000000000000004")),
+	   "a number longer than 31 characters is no grade");
+	ok(isnan(grade("Score: 1e9")), "an exponent: no grade, not 1");
+	ok(isnan(grade("Score: 0x5")), "hexadecimal: no grade, not 0");
+	ok(isnan(grade("Score: 4.5.6")), "two points: no grade");
+	ok(isnan(grade("Score: 3rd")), "a number that goes on as a word: no grade");
+	ok(grade("Score: 4. Well done.") == 4, "a full stop after the number ends it");
+	ok(grade("Score: 4/5") == 4, "out of 5: the number before the slash");
+	ok(grade("Score: 3.5") == 3.5 && grade("Score: 3.") == 3, "a fraction; a point at the end");
+	ok(grade("Score: 2 and later Score: 1e9") == 2, "a malformed grade does not hide the one before");
 }
 
 static void test_retry_after(void)
