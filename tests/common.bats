@@ -246,7 +246,7 @@ declare -gA EMPTY_FAILS=(
 	assert_equal "$(head -n 1 <<<"$stderr")" "synth-gen: --train s.jsonl: no valid record: all 3 were invalid"
 	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m --skip-invalid -q s.jsonl
 	assert_failure 1
-	assert_equal "$stderr" "synth-gen: no valid prompt record: all 3 were invalid"
+	assert_equal "$stderr" "synth-gen: s.jsonl: no valid record: all 3 were invalid"
 	# (synth-dedup --against stops at an invalid reference, skipped or not.)
 	run --separate-stderr synth-stats --reference s.jsonl --skip-invalid -q "$FIXTURES/small.jsonl"
 	assert_failure 1
@@ -275,7 +275,7 @@ declare -gA EMPTY_FAILS=(
 	# synth-gen complete and markov's continuations are filters: a warning.
 	run --separate-stderr synth-gen complete --url http://127.0.0.1:9 --model m empty.jsonl
 	assert_success
-	assert_equal "$stderr" "synth-gen: warning: no prompt record in the input"
+	assert_equal "$stderr" "synth-gen: warning: empty.jsonl: no record"
 }
 
 @test "a record of 100 MB passes through" {
