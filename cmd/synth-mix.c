@@ -506,7 +506,8 @@ static int plan_prefix(struct source *s, uint64_t epoch, double want, enum unit 
 		}
 		sorted[n++] = p;
 	}
-	qsort(sorted, n, sizeof(*sorted), by_pick);
+	if (n)
+		qsort(sorted, n, sizeof(*sorted), by_pick);
 	for (size_t k = 0; k < n && take_next(&t, s, &sorted[k]); k++)
 		;
 	free(sorted);
