@@ -33,6 +33,11 @@ struct words {
 	size_t n, cap;
 	int32_t *scratch;	/* code points, for utf8proc */
 	size_t scratch_cap;
+	/* ICU's word break iterator and the text it reads, for the
+	 * scripts without spaces; made on first use. */
+	struct UBreakIterator *brk;
+	struct UText *ut;
+	int brk_failed;
 };
 
 void words_init(struct words *ws);
