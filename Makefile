@@ -19,7 +19,7 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 PROGRAMS  := synth-stats synth-dedup synth-gen synth-score synth-mix
-LIBS_PKG  := libzstd zlib libutf8proc libxxhash libcurl libpcre2-8
+LIBS_PKG  := libzstd zlib libutf8proc libxxhash libcurl libpcre2-8 icu-uc
 
 ifeq ($(SANITIZE),1)
 BUILD     := build-sanitize
@@ -37,7 +37,7 @@ CFLAGS    ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) -pthread \
              -DSYNTH_VERSION='"$(VERSION)"' -Ilib \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
-LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lz -lutf8proc -lxxhash -lcurl -lpcre2-8) \
+LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lz -lutf8proc -lxxhash -lcurl -lpcre2-8 -licuuc -licudata) \
              -lcld2 -lstdc++ -lm
 # The one C++ file: the call into CLD2 (lib/langid_cld2.cc).
 CXX       ?= c++
@@ -59,7 +59,7 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev zlib1g-dev libutf8proc-dev libxxhash-dev \
-                libcld2-dev libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
+                libcld2-dev libicu-dev libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
                 jq mandoc clang chromium netpbm parallel time valgrind
 DEB_BENCH    := bc time curl miller gnuplot-nox
 # make bench BENCH_SCALE=10G: the scaling rows at 0.1, 1 and 10 GB (default: up to 1 GB).

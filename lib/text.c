@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/utext.h>
 #include <utf8proc.h>
 
 #include "alloc.h"
@@ -252,13 +254,33 @@ int is_ideographic(int32_t cp)
 	return in_unspaced_script(cp) && is_letter_category(utf8proc_category(cp));
 }
 
-enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_IDEO };
+/* Scripts written without spaces between words, whose words a
+ * dictionary finds: Han, kana, Thai, Lao, Khmer and Myanmar. (Korean
+ * puts spaces between its words, and Hangul is split as other letters.) */
+static int needs_dictionary(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF) ||	/* Hiragana, Katakana */
+	       (cp >= 0x31F0 && cp <= 0x31FF) ||	/* Katakana extensions */
+	       (cp >= 0x3400 && cp <= 0x4DBF) ||	/* CJK extension A */
+	       (cp >= 0x4E00 && cp <= 0x9FFF) ||	/* CJK unified ideographs */
+	       (cp >= 0xF900 && cp <= 0xFAFF) ||	/* CJK compatibility */
+	       (cp >= 0xFF66 && cp <= 0xFF9F) ||	/* halfwidth Katakana */
+	       (cp >= 0x20000 && cp <= 0x3FFFF) ||	/* CJK extensions B and later */
+	       (cp >= 0x0E00 && cp <= 0x0EFF) ||	/* Thai, Lao */
+	       (cp >= 0x1000 && cp <= 0x109F) ||	/* Myanmar */
+	       (cp >= 0xA9E0 && cp <= 0xA9FF) ||	/* Myanmar extended B */
+	       (cp >= 0xAA60 && cp <= 0xAA7F) ||	/* Myanmar extended A */
+	       (cp >= 0x1780 && cp <= 0x17FF) ||	/* Khmer */
+	       (cp >= 0x19E0 && cp <= 0x19FF);		/* Khmer symbols */
+}
+
+enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_DICT };
 
 static int classify_slow(int32_t cp)
 {
 	utf8proc_category_t c = utf8proc_category(cp);
 	if (is_letter_category(c))
-		return in_unspaced_script(cp) ? CLASS_IDEO : CLASS_WORD;
+		return needs_dictionary(cp) ? CLASS_DICT : CLASS_WORD;
 	switch (c) {
 	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
 		return CLASS_WORD;
@@ -376,6 +398,80 @@ static void split_ascii(struct words *ws, const char *s, size_t n)
 #endif
 }
 
+/* The class of the character at u[i] (of n bytes), its length in *k:
+ * bytes that are not UTF-8 count as U+FFFD each, as utf8proc_iterate()
+ * would have them. */
+static inline int class_at(const unsigned char *u, size_t i, size_t n, size_t *k)
+{
+	*k = 1;
+	if (u[i] < 0x80)
+		return ascii_word[u[i]] ? CLASS_WORD : CLASS_OTHER;
+	int32_t cp = utf8_decode_checked(u + i, n - i, k);
+	return word_class(cp < 0 ? 0xFFFD : cp);
+}
+
+/* Where the run of text for the dictionary that starts at u[i] ends:
+ * its letters, and the marks among and after them (Thai vowels). */
+static size_t dictionary_run_end(const unsigned char *u, size_t i, size_t n)
+{
+	size_t k;
+	while (i < n) {
+		int cls = class_at(u, i, n, &k);
+		if (cls != CLASS_DICT && cls != CLASS_MARK)
+			break;
+		i += k;
+	}
+	return i;
+}
+
+/* The words of the run u[from..to) of a script without spaces, by
+ * ICU's word break iterator, whose dictionaries (Chinese and Japanese
+ * together, Thai, Lao, Khmer, Burmese) find where words end; pushed to
+ * ws when push is set. Returns how many. The iterator is made once for
+ * ws, so once a thread. Should ICU fail, each character (with its
+ * marks) is a word, as before the dictionaries. */
+static size_t dictionary_words(struct words *ws, const unsigned char *u, size_t from, size_t to,
+			       int push)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	if (!ws->brk && !ws->brk_failed) {
+		ws->brk = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+		if (U_FAILURE(st)) {
+			ws->brk = NULL;
+			ws->brk_failed = 1;
+		}
+	}
+	if (ws->brk) {
+		st = U_ZERO_ERROR;
+		ws->ut = utext_openUTF8(ws->ut, (const char *)u + from, (int64_t)(to - from), &st);
+		if (U_SUCCESS(st))
+			ubrk_setUText(ws->brk, ws->ut, &st);
+	}
+	size_t count = 0;
+	if (ws->brk && U_SUCCESS(st)) {
+		int32_t a = ubrk_first(ws->brk), b;
+		while ((b = ubrk_next(ws->brk)) != UBRK_DONE) {
+			if (ubrk_getRuleStatus(ws->brk) >= UBRK_WORD_NONE_LIMIT) {
+				count++;
+				if (push)
+					push_word(ws, from + (size_t)a, (size_t)(b - a));
+			}
+			a = b;
+		}
+		return count;
+	}
+	for (size_t i = from, k; i < to;) {
+		size_t start = i;
+		class_at(u, i, to, &k);
+		for (i += k; i < to && class_at(u, i, to, &k) == CLASS_MARK;)
+			i += k;
+		count++;
+		if (push)
+			push_word(ws, start, i - start);
+	}
+	return count;
+}
+
 void text_split_words(struct words *ws, int ascii_fast_path)
 {
 	const char *s = ws->norm.buf;
@@ -387,20 +483,16 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 	}
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, start = 0, end = 0;
-	int in_word = 0, ideo = 0; /* inside a word; the word is one ideograph */
+	int in_word = 0;
 	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
 #if defined(__SSE2__)
 		/* Sixteen bytes of ASCII at once, as split_ascii() reads
-		 * them: an ideograph's word ends at any of them. A chunk
-		 * with other bytes is read a character at a time. */
+		 * them. A chunk with other bytes is read a character at a
+		 * time. */
 		if (ascii_fast_path && i >= end && n - i >= 16) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
 			if (!_mm_movemask_epi8(v)) {
-				if (in_word && ideo) {
-					push_word(ws, start, i - start);
-					in_word = 0;
-				}
 				unsigned m = ascii_word_mask(v);
 				unsigned events = (m ^ ((m << 1) | (unsigned)in_word)) & 0xFFFF;
 				while (events) {
@@ -412,52 +504,34 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 					events &= events - 1;
 				}
 				in_word = (int)(m >> 15);
-				ideo = 0;
 				i += 16;
 				continue;
 			}
 			end = i + 16;
 		}
 #endif
-		int cls;
-		size_t k = 1;
-		if (u[i] < 0x80) {
-			cls = ascii_word[u[i]] ? CLASS_WORD : CLASS_OTHER;
-		} else {
-			/* Bytes that are not UTF-8 count as U+FFFD each, as
-			 * utf8proc_iterate() would have them. */
-			int32_t cp = utf8_decode_checked(u + i, n - i, &k);
-			if (cp < 0)
-				cp = 0xFFFD;
-			cls = word_class(cp);
-		}
-		if (cls == CLASS_MARK) {
-			if (!in_word) {
-				in_word = 1;
-				ideo = 0;
-				start = i;
-			}
-		} else if (cls == CLASS_WORD) {
-			if (in_word && ideo) {
-				push_word(ws, start, i - start);
-				in_word = 0;
-			}
-			if (!in_word) {
-				in_word = 1;
-				ideo = 0;
-				start = i;
-			}
-		} else if (cls == CLASS_IDEO) {
+		size_t k;
+		int cls = class_at(u, i, n, &k);
+		if (cls == CLASS_DICT) {
+			/* A run of a script without spaces: its own words. */
 			if (in_word)
 				push_word(ws, start, i - start);
-			in_word = 1;
-			ideo = 1;
-			start = i;
+			in_word = 0;
+			size_t run_end = dictionary_run_end(u, i, n);
+			dictionary_words(ws, u, i, run_end, 1);
+			i = run_end;
+			continue;
+		}
+		if (cls != CLASS_OTHER) {
+			if (!in_word) {
+				in_word = 1;
+				start = i;
+			}
 		} else if (in_word) {
 			push_word(ws, start, i - start);
 			in_word = 0;
 		}
-		i += (size_t)k;
+		i += k;
 	}
 	if (in_word)
 		push_word(ws, start, n - start);
@@ -474,6 +548,10 @@ void words_release(struct words *ws)
 	strbuf_release(&ws->norm);
 	free(ws->w);
 	free(ws->scratch);
+	if (ws->brk)
+		ubrk_close(ws->brk);
+	if (ws->ut)
+		utext_close(ws->ut);
 	memset(ws, 0, sizeof(*ws));
 	strbuf_init(&ws->norm);
 }
@@ -614,32 +692,34 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 	/* The words of the text as it is: normalisation changes where
 	 * words break only around compatibility characters, and costs
 	 * more than the count. The states of text_split_words, counting
-	 * the words that start; runs of ASCII go sixteen bytes at a time. */
-	(void)ws;
+	 * the words that start; runs of ASCII go sixteen bytes at a time,
+	 * runs of a script without spaces to the dictionary. */
 	const unsigned char *u = (const unsigned char *)s;
 	size_t count = 0, i = 0;
-	int in_word = 0, ideo = 0;
+	int in_word = 0;
 	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
 		size_t run = ascii_run(s + i, n - i);
 		if (run) {
-			unsigned prev = in_word && !ideo;
+			unsigned prev = (unsigned)in_word;
 			count += count_ascii_words(s + i, run, &prev);
-			/* A letter after an ideograph starts a word, which the
-			 * run counted as any start. */
 			in_word = (int)prev;
-			ideo = 0;
 			i += run;
 			continue;
 		}
 		size_t k;
-		int32_t cp = utf8_decode(u + i, &k);
-		int cls = word_class(cp);
-		if (cls == CLASS_IDEO || (cls != CLASS_OTHER && (!in_word || (ideo && cls == CLASS_WORD)))) {
-			count++;
-			ideo = cls == CLASS_IDEO;
+		int cls = class_at(u, i, n, &k);
+		if (cls == CLASS_DICT) {
+			size_t run_end = dictionary_run_end(u, i, n);
+			count += dictionary_words(ws, u, i, run_end, 0);
+			in_word = 0;
+			i = run_end;
+			continue;
+		}
+		if (cls != CLASS_OTHER) {
+			count += !in_word;
 			in_word = 1;
-		} else if (cls == CLASS_OTHER) {
+		} else {
 			in_word = 0;
 		}
 		i += k;

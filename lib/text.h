@@ -2,9 +2,10 @@
  *
  * Normalised text is NFKC with full case folding (utf8proc). A word is a
  * maximal run of letters, marks and digits (Unicode general categories
- * L*, M* and N*), except that each Han, kana or Hangul character is a
- * word of its own (followed by any marks), since those scripts do not
- * separate words with spaces. Text that is plain ASCII takes a fast path
+ * L*, M* and N*), except in the scripts that do not separate words with
+ * spaces (Han, kana, Thai, Lao, Khmer, Myanmar): a run of their letters
+ * and marks is split into words by ICU's word break iterator, whose
+ * dictionaries find where words end. Text that is plain ASCII takes a fast path
  * that gives the same answer, and so do other code points, found in the
  * tables of unorm.h wherever their neighbours cannot act on them.
  */
@@ -33,6 +34,11 @@ struct words {
 	size_t n, cap;
 	int32_t *scratch;	/* code points, for utf8proc */
 	size_t scratch_cap;
+	/* ICU's word break iterator and the text it reads, for the
+	 * scripts without spaces; made on first use. */
+	struct UBreakIterator *brk;
+	struct UText *ut;
+	int brk_failed;
 };
 
 void words_init(struct words *ws);

@@ -338,23 +338,35 @@ static void random_codes(struct strbuf *sb, struct prng *r, size_t ncp)
 }
 
 /* The words of the normalised text ws->norm by the rules of text.h,
- * spelt out again through utf8proc: what text_split_words must find. */
-static int ref_unspaced(int32_t cp)
+ * spelt out again through utf8proc: what text_split_words must find.
+ * A run of a script that a dictionary splits (Han, kana, Thai, Lao,
+ * Khmer, Myanmar: its letters and the marks among them) must come out
+ * as words in order that lie inside the run, at least one, and end
+ * where it ends less any marks ICU left alone; what ICU chose is its
+ * dictionary's, tested on sentences below. */
+static int ref_dictionary(int32_t cp)
 {
 	return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
 	       (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
 	       (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF66 && cp <= 0xFF9F) ||
-	       (cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0x3130 && cp <= 0x318F) ||
-	       (cp >= 0xA960 && cp <= 0xA97F) || (cp >= 0xAC00 && cp <= 0xD7FF) ||
-	       (cp >= 0x20000 && cp <= 0x3FFFF);
+	       (cp >= 0x20000 && cp <= 0x3FFFF) || (cp >= 0x0E00 && cp <= 0x0EFF) ||
+	       (cp >= 0x1000 && cp <= 0x109F) || (cp >= 0xA9E0 && cp <= 0xA9FF) ||
+	       (cp >= 0xAA60 && cp <= 0xAA7F) || (cp >= 0x1780 && cp <= 0x17FF) ||
+	       (cp >= 0x19E0 && cp <= 0x19FF);
 }
+
+/* A word, or (dict) a run for the dictionary, of the reference. */
+struct ref_span {
+	size_t off, len;
+	int dict;
+};
 
 static int ref_words_match(const struct words *ws)
 {
 	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)ws->norm.buf;
 	size_t n = ws->norm.len, i = 0, nw = 0, start = 0;
-	int in_word = 0, ideo = 0;
-	struct word w[4096];
+	int in = 0, dict = 0;	/* inside a word or a run; the run is the dictionary's */
+	struct ref_span w[4096];
 	while (i <= n) {
 		int32_t cp = ' ';
 		utf8proc_ssize_t k = 1;
@@ -369,21 +381,45 @@ static int ref_words_match(const struct words *ws)
 		int letter = c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 		int mark = c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME;
 		int digit = c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO;
-		int new_ideo = letter && ref_unspaced(cp);
-		int ends = in_word && (new_ideo || (ideo && (letter || digit)) ||
-				       !(letter || mark || digit));
+		int new_dict = letter && ref_dictionary(cp);
+		/* A mark goes on with what it follows; anything but a
+		 * letter, mark or digit ends a word or run; a run ends at a
+		 * letter or digit of another script, a word at a letter of
+		 * the dictionary's. */
+		int ends = in && (!(letter || mark || digit) || (dict && (letter || digit) && !new_dict) ||
+				  (!dict && new_dict));
 		if (ends && nw < 4096)
-			w[nw++] = (struct word){ start, i - start };
+			w[nw++] = (struct ref_span){ start, i - start, dict };
 		if (ends)
-			in_word = 0;
-		if (!in_word && (letter || mark || digit)) {
-			in_word = 1;
+			in = 0;
+		if (!in && (letter || mark || digit)) {
+			in = 1;
 			start = i;
-			ideo = new_ideo;
+			dict = new_dict;
 		}
 		i += (size_t)k;
 	}
-	return nw < 4096 && nw == ws->n && (!nw || !memcmp(w, ws->w, nw * sizeof(*w)));
+	if (nw >= 4096)
+		return 0;
+	/* The words found against the spans. */
+	size_t j = 0;
+	for (size_t t = 0; t < nw; t++) {
+		if (!w[t].dict) {
+			if (j == ws->n || ws->w[j].off != w[t].off || ws->w[j].len != w[t].len)
+				return 0;
+			j++;
+			continue;
+		}
+		size_t at = w[t].off, end = w[t].off + w[t].len, got = 0;
+		while (j < ws->n && ws->w[j].off >= at && ws->w[j].off + ws->w[j].len <= end) {
+			at = ws->w[j].off + ws->w[j].len;
+			j++;
+			got++;
+		}
+		if (!got)
+			return 0;
+	}
+	return j == ws->n;
 }
 
 static void test_random_codes(void)
@@ -529,13 +565,16 @@ static void test_words(void)
 	words_are("e-mail me@example.com", "e|mail|me|example|com");
 	words_are("abc123 456 7.5", "abc123|456|7|5");
 	words_are("under_score tab\tnew line", "under|score|tab|new|line");
-	words_are("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xa7\xe3\x81\x99",
-		  "\xe6\x97\xa5|\xe6\x9c\xac|\xe8\xaa\x9e|\xe3\x81\xa7|\xe3\x81\x99");
-	words_are("abc\xe6\x97\xa5\xe6\x9c\xac" "def", "abc|\xe6\x97\xa5|\xe6\x9c\xac|def");
-	words_are("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xeb\x8b\xa8\xec\x96\xb4",
-		  "\xed\x95\x9c|\xea\xb5\xad|\xec\x96\xb4|\xeb\x8b\xa8|\xec\x96\xb4");
-	words_are("\xe3\x82\xab\xe3\x82\xbf\xe3\x82\xab\xe3\x83\x8a",
-		  "\xe3\x82\xab|\xe3\x82\xbf|\xe3\x82\xab|\xe3\x83\x8a");
+	/* Scripts without spaces: the words of ICU's dictionaries. */
+	words_are("日本語です", "日本語|です");
+	words_are("abc日本def", "abc|日本|def");
+	words_are("今天早上天气很好", "今天|早上|天气|很好");
+	words_are("今日はいい天気ですね", "今日|は|いい|天気|です|ね");
+	words_are("สวัสดีครับ วันนี้อากาศดีมาก", "สวัสดี|ครับ|วัน|นี้|อากาศ|ดี|มาก");
+	words_are("Linuxカーネルのドライバ", "linux|カーネル|の|ドライバ");
+	/* Korean puts spaces between its words. */
+	words_are("한국어 단어", "한국어|단어");
+	words_are("カタカナ", "カタカナ");
 	/* A mark stays with the ideograph before it. */
 	words_are("\xe6\x97\xa5\xcc\x81\xe6\x9c\xac", "\xe6\x97\xa5\xcc\x81|\xe6\x9c\xac");
 	/* Marks belong to the word: one that does not compose stays. */
