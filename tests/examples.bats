@@ -8,8 +8,10 @@ load helpers
 # The programs of the build under test, for the Makefile and the job.
 bin() { echo "${SYNTH_BUILD:-$ROOT/build}"; }
 
+# make as a user runs it: not as a sub-make of make check (whose flags
+# and level would change what it prints).
 build() {
-	make -f "$ROOT/examples/Makefile" SYNTH_BIN="$(bin)" URL="$URL" OUT="$PWD/out" TOPICS="$PWD/topics.txt" "$@"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -f "$ROOT/examples/Makefile" SYNTH_BIN="$(bin)" URL="$URL" OUT="$PWD/out" TOPICS="$PWD/topics.txt" "$@"
 }
 
 @test "examples/Makefile: prompts to a measured mix; nothing to do when nothing changed; a changed topic remakes what follows it" {
