@@ -6,13 +6,21 @@
 #   replace     generation k learns only from generation k-1's output;
 #   fresh       from generation k-1's output mixed, 7 to 3 in words, with
 #               real records that generation 0 never saw;
-#   accumulate  from the real training records and every generation so far.
+#   accumulate  from the real training records and every generation so far;
+#   biased      from the best-scored half of generation k-1's output: its
+#               documents of lowest perplexity under the model that made
+#               them, as a pipeline that keeps only its "best" samples
+#               does (sampling bias: Alemohammad et al., ICLR 2024).
 #
 # Usage: examples/collapse.sh [FOLDER]
 #
 # Everything goes to FOLDER (a new temporary folder when none is given):
-# the real records, REGIME/gen-K.jsonl for each regime and generation, the
-# mixes of the fresh regime, and REGIME.html. The programs come from $BUILD
+# the real records, REGIME/gen-K.jsonl for each regime and generation
+# (and gen-K.ngm, its model), the mixes of the fresh regime, the best
+# halves of the biased one, REGIME.html and REGIME.jsonl (the figures of
+# each generation against the real records, as synth-stats --json
+# writes them). The last tables put the regimes side by side, a table a
+# figure. The programs come from $BUILD
 # (default build/) or the PATH. COLLAPSE_GENERATIONS (default 10) and
 # COLLAPSE_ORDER (the model's order, default 3) change the experiment.
 set -euo pipefail
@@ -37,7 +45,7 @@ esac
 
 generations=${COLLAPSE_GENERATIONS:-10}
 order=${COLLAPSE_ORDER:-3}
-regimes=(replace fresh accumulate)
+regimes=(replace fresh accumulate biased)
 
 # The real text: the English records only. The model's words are runs
 # between spaces, so the Chinese and Japanese records would be one long
@@ -69,7 +77,15 @@ generate() {
 		args+=(--train "$t")
 	done
 	synth-gen markov -q --order "$order" "${args[@]}" -n "$n" --seed "$k" \
-		--id-prefix "gen$k" -o "$out"
+		--id-prefix "gen$k" --save "${out%.jsonl}.ngm" -o "$out"
+}
+
+# best_half GEN MODEL OUT: the half of GEN's documents with the lowest
+# perplexity under MODEL (the one that made them), ties by id.
+best_half() {
+	synth-score -q --lm "$2" "$1" |
+		jq -s -c --argjson half "$((n / 2))" \
+			'sort_by(.quality.perplexity, .id) | .[:$half][] | del(.quality)' > "$3"
 }
 
 echo "Real text: $(wc -l < "$real") English records of examples/corpus.jsonl;"
@@ -80,6 +96,7 @@ start=$SECONDS
 generate 0 "$dir/gen-0.jsonl" "$dir/train.jsonl"
 for r in "${regimes[@]}"; do
 	cp "$dir/gen-0.jsonl" "$dir/$r/gen-0.jsonl"
+	cp "$dir/gen-0.ngm" "$dir/$r/gen-0.ngm"
 done
 for ((k = 1; k <= generations; k++)); do
 	prev=gen-$((k - 1)).jsonl
@@ -98,6 +115,9 @@ for ((k = 1; k <= generations; k++)); do
 		acc+=("$dir/accumulate/gen-$i.jsonl")
 	done
 	generate "$k" "$dir/accumulate/gen-$k.jsonl" "${acc[@]}"
+
+	best_half "$dir/biased/$prev" "$dir/biased/${prev%.jsonl}.ngm" "$dir/biased/best-$((k - 1)).jsonl"
+	generate "$k" "$dir/biased/gen-$k.jsonl" "$dir/biased/best-$((k - 1)).jsonl"
 done
 echo "Generated in $((SECONDS - start)) s: $dir/{$(
 	IFS=,
@@ -116,7 +136,29 @@ for r in "${regimes[@]}"; do
 	echo
 	echo "== $r: each generation against the real English records"
 	synth-stats --reference real.jsonl --table --html "$r.html" "${gens[@]}"
+	synth-stats -q --reference real.jsonl --json "${gens[@]}" > "$r.jsonl"
 done
+
+# The regimes side by side: for each figure, a row a generation and a
+# column a regime.
+figure() {      # NAME JQ: the figure of each generation, a column a regime
+	local name=$1 expr=$2 r
+	echo
+	printf '== %s by generation\n%-4s' "$name" gen
+	printf ' %11s' "${regimes[@]}"
+	echo
+	for r in "${regimes[@]}"; do
+		jq -r "$expr" "$r.jsonl" > "$r.col"
+	done
+	paste $(printf '%s.col ' "${regimes[@]}") |
+		awk '{ printf "%-4d", NR - 1; for (i = 1; i <= NF; i++) printf " %11.4f", $i; print "" }'
+	rm -f ./*.col
+}
+figure vocab_kept .reference.vocab_kept
+figure rare_kept .reference.rare_kept
+figure distinct-2 .distinct_2
+figure js_div .reference.js_divergence
+figure "ppl p50" .reference.perplexity.p50
 echo
 echo "HTML reports: $dir/{$(
 	IFS=,
