@@ -128,3 +128,26 @@ nightly() { PATH="$(bin):$PATH" "$ROOT/examples/cron/nightly.sh" "$@"; }
 	assert_failure 1
 	assert_line --regexp 'FAILED: no folder srv/incoming/2026-12-09$'
 }
+
+@test "examples/collapse.sh: four regimes; keeping the best-scored half collapses fastest while its perplexity falls" {
+	COLLAPSE_GENERATIONS=3 BUILD="$(bin)" run "$ROOT/examples/collapse.sh" "$PWD/c"
+	assert_success
+	for r in replace fresh accumulate biased; do
+		[ -s "c/$r/gen-3.jsonl" ] || fail "no c/$r/gen-3.jsonl"
+		assert_equal "$(wc -l < "c/$r.jsonl")" 4
+	done
+	# The biased regime trains on half of each generation, the best by
+	# perplexity under the model that made it.
+	assert_equal "$(wc -l < c/biased/best-0.jsonl)" "$(( $(wc -l < c/gen-0.jsonl) / 2 ))"
+	# Generation 3: biased keeps the least of the real vocabulary and
+	# its words are the likeliest under the real model.
+	kept() { jq -r '.reference.vocab_kept' "c/$1.jsonl" | tail -n 1; }
+	ppl() { jq -r '.reference.perplexity.p50' "c/$1.jsonl" | tail -n 1; }
+	awk -v b="$(kept biased)" -v r="$(kept replace)" -v a="$(kept accumulate)" 'BEGIN { exit !(b < r && r < a) }' ||
+		fail "vocab_kept biased $(kept biased), replace $(kept replace), accumulate $(kept accumulate)"
+	awk -v b="$(ppl biased)" -v r="$(ppl replace)" 'BEGIN { exit !(b < r) }' || fail "ppl p50 biased $(ppl biased), replace $(ppl replace)"
+	# The regimes side by side: a table a figure, a column a regime.
+	assert_line "== vocab_kept by generation"
+	assert_line --regexp '^gen +replace +fresh +accumulate +biased$'
+	assert_line --regexp '^3 +0\.[0-9]{4} +0\.[0-9]{4} +0\.[0-9]{4} +0\.[0-9]{4}$'
+}
