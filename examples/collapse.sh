@@ -19,8 +19,8 @@
 # (and gen-K.ngm, its model), the mixes of the fresh regime, the best
 # halves of the biased one, REGIME.html and REGIME.jsonl (the figures of
 # each generation against the real records, as synth-stats --json
-# writes them). The last tables put the regimes side by side, a table a
-# figure. The programs come from $BUILD
+# writes them), and regimes.html, whose trend charts put the regimes
+# side by side, a line each; so do the last tables, a table a figure. The programs come from $BUILD
 # (default build/) or the PATH. COLLAPSE_GENERATIONS (default 10) and
 # COLLAPSE_ORDER (the model's order, default 3) change the experiment.
 set -euo pipefail
@@ -139,8 +139,16 @@ for r in "${regimes[@]}"; do
 	synth-stats -q --reference real.jsonl --json "${gens[@]}" > "$r.jsonl"
 done
 
-# The regimes side by side: for each figure, a row a generation and a
-# column a regime.
+# The regimes side by side: one HTML report of every generation of
+# every regime, whose trend charts draw a line a regime (a folder each);
+# and for each figure a table, a row a generation and a column a regime.
+all=()
+for r in "${regimes[@]}"; do
+	for ((k = 0; k <= generations; k++)); do
+		all+=("$r/gen-$k.jsonl")
+	done
+done
+synth-stats -q --reference real.jsonl --html regimes.html "${all[@]}" > /dev/null
 figure() {      # NAME JQ: the figure of each generation, a column a regime
 	local name=$1 expr=$2 r
 	echo
@@ -163,4 +171,4 @@ echo
 echo "HTML reports: $dir/{$(
 	IFS=,
 	echo "${regimes[*]}"
-)}.html"
+)}.html, and the regimes side by side: $dir/regimes.html"

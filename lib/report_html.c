@@ -529,9 +529,54 @@ static double trend_value(const struct report_input *in, enum trend t)
 	}
 }
 
+/* The folder part of an input's name ("replace/gen-3.jsonl": 7 bytes,
+ * "replace"), 0 for a name without one. */
+static size_t folder_len(const struct report_input *in)
+{
+	const char *name = input_name(in), *slash = strrchr(name, '/');
+	return slash ? (size_t)(slash - name) : 0;
+}
+
+/* The lines of a trend chart: one for all the inputs, or, when they lie
+ * in several folders (the regimes of an experiment, each a folder of
+ * generations), one a folder in the order each first appears, x the
+ * input's place within its folder. line[i] is input i's line, pos[i] its
+ * place; returns the number of lines and sets *longest to the most
+ * inputs one line has. */
+static size_t trend_lines(const struct report *r, size_t *line, size_t *pos, size_t *first,
+			  size_t *longest)
+{
+	size_t nlines = 0;
+	*longest = 0;
+	for (size_t i = 0; i < r->ninputs; i++) {
+		size_t len = folder_len(&r->inputs[i]), l = 0;
+		const char *name = input_name(&r->inputs[i]);
+		while (l < nlines && !(folder_len(&r->inputs[first[l]]) == len &&
+				       !memcmp(input_name(&r->inputs[first[l]]), name, len)))
+			l++;
+		if (l == nlines)
+			first[nlines++] = i;
+		line[i] = l;
+		pos[i] = 0;
+		for (size_t k = 0; k < i; k++)
+			pos[i] += line[k] == l;
+		if (pos[i] + 1 > *longest)
+			*longest = pos[i] + 1;
+	}
+	if (nlines < 2) {
+		for (size_t i = 0; i < r->ninputs; i++)
+			line[i] = 0, pos[i] = i;
+		*longest = r->ninputs;
+		return 1;
+	}
+	return nlines;
+}
+
 /* One small chart of figure t across the inputs, x the input's place
  * in order (labelled by name), with the reference's value as a dashed
- * line where it has one. Nothing when no input has a finite value. */
+ * line where it has one; inputs in several folders make a line each,
+ * x their place in the folder. Nothing when no input has a finite
+ * value. */
 static void trend_chart(struct strbuf *out, const struct report *r, enum trend t)
 {
 	double lo = INFINITY, hi = -INFINITY;
@@ -549,12 +594,15 @@ static void trend_chart(struct strbuf *out, const struct report *r, enum trend t
 		lo = fmin(lo, ref);
 		hi = fmax(hi, ref);
 	}
+	size_t *line = xreallocarray(NULL, 3 * r->ninputs, sizeof(*line));
+	size_t *pos = line + r->ninputs, *first = pos + r->ninputs, longest;
+	size_t nlines = trend_lines(r, line, pos, first, &longest);
 
 	struct plot p;
 	plot_init(&p, 420, 250);
 	p.y.from = 250 - 64;		/* room for slanted names */
 	p.x.lo = 0;
-	p.x.hi = (double)(r->ninputs - 1);
+	p.x.hi = longest > 1 ? (double)(longest - 1) : 1;
 	p.x.from += 12;			/* the ends off the frame */
 	p.x.to -= 12;
 	double ystep = axis_linear(&p.y, lo, hi, 4);
@@ -566,10 +614,13 @@ static void trend_chart(struct strbuf *out, const struct report *r, enum trend t
 	draw_ticks(out, &p, 1, ystep, 0);
 	strbuf_addf(out, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n",
 		    p.x.from - 12, p.y.to, p.x.to - p.x.from + 24, p.y.from - p.y.to);
-	/* A name for every input while they fit, else for every k-th. */
-	size_t every = (r->ninputs + 7) / 8;
-	for (size_t i = 0; i < r->ninputs; i += every) {
-		double x = axis_pixel(&p.x, (double)i);
+	/* A name for every place while they fit, else for every k-th:
+	 * the inputs' names, or the names of the first line's inputs. */
+	size_t every = (longest + 7) / 8;
+	for (size_t i = 0; i < r->ninputs; i++) {
+		if (line[i] || pos[i] % every)
+			continue;
+		double x = axis_pixel(&p.x, (double)pos[i]);
 		strbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
 			    "transform=\"rotate(-30 %.1f %.1f)\">", x, p.y.from + 14, x, p.y.from + 14);
 		add_short_name(out, input_name(&r->inputs[i]));
@@ -582,29 +633,55 @@ static void trend_chart(struct strbuf *out, const struct report *r, enum trend t
 			    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" dy=\"-0.4em\">reference</text>\n",
 			    p.x.from - 12, p.x.to + 12, y, y, REFERENCE_COLOUR, p.x.to + 12, y);
 	}
-	/* The line breaks where an input has no value; a dot marks each
+	/* Each line breaks where an input has no value; a dot marks each
 	 * value, so that one between two gaps shows. */
-	series_open(out, trend_names[t], palette[0], 0);
-	char move = 'M';
-	for (size_t i = 0; i < r->ninputs; i++) {
-		double v = trend_value(&r->inputs[i], t);
-		if (!isfinite(v)) {
-			move = 'M';
-			continue;
+	for (size_t l = 0; l < nlines; l++) {
+		const char *colour = palette[l % NPALETTE];
+		if (nlines == 1) {
+			series_open(out, trend_names[t], colour, 0);
+		} else {
+			/* The line's name: its folder. */
+			const char *name = input_name(&r->inputs[first[l]]);
+			char *folder = xstrndup(name, folder_len(&r->inputs[first[l]]));
+			series_open(out, folder, colour, 0);
+			free(folder);
 		}
-		strbuf_addf(out, "%c%.1f %.1f", move, axis_pixel(&p.x, (double)i), axis_pixel(&p.y, v));
-		move = 'L';
-	}
-	strbuf_addstr(out, "\"/>\n");
-	for (size_t i = 0; i < r->ninputs; i++) {
-		double v = trend_value(&r->inputs[i], t);
-		if (isfinite(v))
-			strbuf_addf(out, "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
-				    axis_pixel(&p.x, (double)i), axis_pixel(&p.y, v), palette[0]);
+		char move = 'M';
+		for (size_t i = 0; i < r->ninputs; i++) {
+			double v = trend_value(&r->inputs[i], t);
+			if (line[i] != l)
+				continue;
+			if (!isfinite(v)) {
+				move = 'M';
+				continue;
+			}
+			strbuf_addf(out, "%c%.1f %.1f", move, axis_pixel(&p.x, (double)pos[i]),
+				    axis_pixel(&p.y, v));
+			move = 'L';
+		}
+		strbuf_addstr(out, "\"/>\n");
+		for (size_t i = 0; i < r->ninputs; i++) {
+			double v = trend_value(&r->inputs[i], t);
+			if (line[i] == l && isfinite(v))
+				strbuf_addf(out, "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+					    axis_pixel(&p.x, (double)pos[i]), axis_pixel(&p.y, v), colour);
+		}
 	}
 	strbuf_addstr(out, "</svg>\n<figcaption>");
 	add_escaped(out, trend_titles[t]);
+	if (nlines > 1) {
+		/* The lines' colours, as a legend under the chart. */
+		for (size_t l = 0; l < nlines; l++) {
+			const char *name = input_name(&r->inputs[first[l]]);
+			char *folder = xstrndup(name, folder_len(&r->inputs[first[l]]));
+			strbuf_addf(out, " <span class=\"swatch\" style=\"background:%s\"></span>",
+				    palette[l % NPALETTE]);
+			add_escaped(out, folder);
+			free(folder);
+		}
+	}
 	strbuf_addstr(out, "</figcaption>\n</figure>\n");
+	free(line);
 }
 
 static const char style[] =

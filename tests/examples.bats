@@ -150,4 +150,31 @@ nightly() { PATH="$(bin):$PATH" "$ROOT/examples/cron/nightly.sh" "$@"; }
 	assert_line "== vocab_kept by generation"
 	assert_line --regexp '^gen +replace +fresh +accumulate +biased$'
 	assert_line --regexp '^3 +0\.[0-9]{4} +0\.[0-9]{4} +0\.[0-9]{4} +0\.[0-9]{4}$'
+	# One report of every generation of every regime: each trend chart
+	# has a line a regime, of four points (generations 0 to 3).
+	local id
+	for id in distinct_2 vocab_kept unseen_mass perplexity_p50; do
+		sed -n "/<svg id=\"trend-$id\"/,/<\/svg>/p" c/regimes.html > chart
+		assert_equal "$(grep -o 'class="series" data-name="[a-z]*"' chart | sed 's/.*="//; s/"//' | tr '\n' ' ')" \
+			"replace fresh accumulate biased "
+		assert_equal "$(grep 'class="series"' chart | sed 's/.* d="//' | grep -o '[ML]' | tr -d '\n' | sed 's/M/ M/g')" \
+			" MLLL MLLL MLLL MLLL"
+	done
+}
+
+@test "examples/collapse.sh: the regimes' trend charts render in Chromium, a colour a regime" {
+	COLLAPSE_GENERATIONS=2 BUILD="$(bin)" "$ROOT/examples/collapse.sh" "$PWD/c" > /dev/null
+	# The trend charts alone, with the report's style, on a page of their own.
+	{
+		sed -n '/<style>/,/<\/style>/p' c/regimes.html
+		sed -n '/<figure class="trend">/,/<\/figure>/p' c/regimes.html
+	} > trends.html
+	render_png trends.html trends.png
+	pngtopnm trends.png | ppmhist -noheader > colours
+	local c n
+	for c in $(sed -n '/<svg id="trend-vocab_kept"/,/<\/svg>/p' c/regimes.html | grep 'class="series"' | grep -o 'stroke="#[0-9a-f]*"' | sed 's/.*#//; s/"//'); do
+		n=$(awk -v rgb="$((16#${c:0:2})) $((16#${c:2:2})) $((16#${c:4:2}))" '$1 " " $2 " " $3 == rgb { print $5 }' colours)
+		# More than the legends' swatches (4 x 100) and the dots hold: the lines.
+		(( ${n:-0} > 1000 )) || fail "colour #$c on ${n:-0} pixels"
+	done
 }

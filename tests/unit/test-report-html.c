@@ -151,6 +151,36 @@ static void test_trends(void)
 	ok(strstr(out.buf, "<svg id=\"trend-distinct_2\"") && strstr(out.buf, "<svg id=\"trend-vocab_kept\"") &&
 	   strstr(out.buf, "<svg id=\"trend-unseen_mass\""), "three trends with two inputs");
 	ok(!strstr(out.buf, "trend-perplexity_p50"), "no perplexity trend when every input lacks it");
+
+	/* Inputs in two folders (two regimes of generations): a line each,
+	 * named by its folder, x the place within it. */
+	struct report_input four[4];
+	const struct report_input *base = report_fixture().inputs;
+	const char *names[4] = { "a/gen-0.jsonl", "a/gen-1.jsonl", "b/gen-0.jsonl", "b/gen-1.jsonl" };
+	for (size_t i = 0; i < 4; i++) {
+		four[i] = base[i % 2];
+		four[i].name = names[i];
+	}
+	r = report_fixture();
+	r.inputs = four;
+	r.ninputs = 4;
+	render(&r, &out);
+	static const char *const folders[] = { "a", "b" };
+	check_series(out.buf, "trend-vocab_kept", folders, 2);
+	size_t n;
+	const char *svg = svg_section(out.buf, "trend-vocab_kept", &n);
+	ok(svg && count_in(svg, n, "class=\"point\"") == 4, "four points, two a line");
+	/* Both lines start at the same x: the first place of their folder. */
+	const char *d1 = svg ? strstr(svg, "data-name=\"a\"") : NULL;
+	const char *d2 = svg ? strstr(svg, "data-name=\"b\"") : NULL;
+	double x1 = -1, x2 = -2;
+	if (d1 && d2 && strstr(d1, " d=\"M") && strstr(d2, " d=\"M")) {
+		x1 = strtod(strstr(d1, " d=\"M") + 5, NULL);
+		x2 = strtod(strstr(d2, " d=\"M") + 5, NULL);
+	}
+	ok(x1 == x2, "each folder's line starts at the first place (%g, %g)", x1, x2);
+	ok(strstr(out.buf, "<span class=\"swatch\" style=\"background:#e8590c\"></span>b</figcaption>") != NULL,
+	   "the chart's legend names the folders in their colours");
 	strbuf_release(&out);
 }
 
