@@ -224,34 +224,11 @@ size_t utf8_count(const char *s, size_t n)
 }
 
 /* The blocks of the scripts written without spaces between words. */
-static int in_unspaced_script(int32_t cp)
-{
-	return (cp >= 0x3040 && cp <= 0x30FF) ||	/* Hiragana, Katakana */
-	       (cp >= 0x31F0 && cp <= 0x31FF) ||	/* Katakana extensions */
-	       (cp >= 0x3400 && cp <= 0x4DBF) ||	/* CJK extension A */
-	       (cp >= 0x4E00 && cp <= 0x9FFF) ||	/* CJK unified ideographs */
-	       (cp >= 0xF900 && cp <= 0xFAFF) ||	/* CJK compatibility */
-	       (cp >= 0xFF66 && cp <= 0xFF9F) ||	/* halfwidth Katakana */
-	       (cp >= 0x1100 && cp <= 0x11FF) ||	/* Hangul Jamo */
-	       (cp >= 0x3130 && cp <= 0x318F) ||	/* Hangul compatibility Jamo */
-	       (cp >= 0xA960 && cp <= 0xA97F) ||	/* Hangul Jamo extended A */
-	       (cp >= 0xAC00 && cp <= 0xD7FF) ||	/* Hangul syllables, Jamo ext. B */
-	       (cp >= 0x20000 && cp <= 0x3FFFF);	/* CJK extensions B and later */
-}
-
 static int is_letter_category(utf8proc_category_t c)
 {
 	return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL ||
 	       c == UTF8PROC_CATEGORY_LT || c == UTF8PROC_CATEGORY_LM ||
 	       c == UTF8PROC_CATEGORY_LO;
-}
-
-/* Only the letters of those blocks: they also hold punctuation (U+30FB
- * KATAKANA MIDDLE DOT), symbols (U+309B) and combining marks (U+3099),
- * which are no words, and a mark belongs to the character before it. */
-int is_ideographic(int32_t cp)
-{
-	return in_unspaced_script(cp) && is_letter_category(utf8proc_category(cp));
 }
 
 /* Scripts written without spaces between words, whose words a
@@ -272,6 +249,14 @@ static int needs_dictionary(int32_t cp)
 	       (cp >= 0xAA60 && cp <= 0xAA7F) ||	/* Myanmar extended A */
 	       (cp >= 0x1780 && cp <= 0x17FF) ||	/* Khmer */
 	       (cp >= 0x19E0 && cp <= 0x19FF);		/* Khmer symbols */
+}
+
+/* Only the letters of those blocks: they also hold punctuation (U+30FB
+ * KATAKANA MIDDLE DOT), symbols (U+309B) and combining marks (U+3099),
+ * which are no words, and a mark belongs to the character before it. */
+int is_dictionary_letter(int32_t cp)
+{
+	return needs_dictionary(cp) && is_letter_category(utf8proc_category(cp));
 }
 
 enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_DICT };

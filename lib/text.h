@@ -121,7 +121,8 @@ void text_split_words(struct words *ws, int ascii_fast_path);
 /* Number of code points in the valid UTF-8 s[0..n). */
 size_t utf8_count(const char *s, size_t n);
 
-/* Does the code point start a word of its own (Han, kana, Hangul)? */
-int is_ideographic(int32_t cp);
+/* Is the code point a letter of a script whose words a dictionary
+ * finds (Han, kana, Thai, Lao, Khmer, Myanmar)? */
+int is_dictionary_letter(int32_t cp);
 
 #endif

@@ -601,19 +601,20 @@ static void test_words(void)
 	words_are("\xe6\x97\xa5" "a\xe6\x97\xa5" "1", "\xe6\x97\xa5|a|\xe6\x97\xa5|1");
 }
 
-static void test_is_ideographic(void)
+static void test_is_dictionary_letter(void)
 {
-	ok(is_ideographic(0x65E5), "U+65E5 (Han) is ideographic");
-	ok(is_ideographic(0x3042), "U+3042 (hiragana) is ideographic");
-	ok(is_ideographic(0x30AB), "U+30AB (katakana) is ideographic");
-	ok(is_ideographic(0xD55C), "U+D55C (Hangul syllable) is ideographic");
-	ok(is_ideographic(0x20000), "U+20000 (CJK extension B) is ideographic");
-	ok(!is_ideographic('a'), "'a' is not ideographic");
-	ok(!is_ideographic(0x00E9), "U+00E9 is not ideographic");
-	ok(!is_ideographic(0x30FB), "U+30FB (katakana middle dot, punctuation) is not ideographic");
-	ok(!is_ideographic(0x30A0), "U+30A0 (katakana double hyphen) is not ideographic");
-	ok(!is_ideographic(0x3099), "U+3099 (combining voiced mark) is not ideographic");
-	ok(!is_ideographic(0x309B), "U+309B (voiced sound mark, a symbol) is not ideographic");
+	ok(is_dictionary_letter(0x65E5), "U+65E5 (Han) is split by the dictionary");
+	ok(is_dictionary_letter(0x3042), "U+3042 (hiragana) is split by the dictionary");
+	ok(is_dictionary_letter(0x30AB), "U+30AB (katakana) is split by the dictionary");
+	ok(is_dictionary_letter(0x0E01), "U+0E01 (Thai) is split by the dictionary");
+	ok(is_dictionary_letter(0x20000), "U+20000 (CJK extension B) is split by the dictionary");
+	ok(!is_dictionary_letter(0xD55C), "U+D55C (Hangul syllable) is not: Korean has spaces");
+	ok(!is_dictionary_letter('a'), "'a' is not");
+	ok(!is_dictionary_letter(0x00E9), "U+00E9 is not");
+	ok(!is_dictionary_letter(0x30FB), "U+30FB (katakana middle dot, punctuation) is not");
+	ok(!is_dictionary_letter(0x30A0), "U+30A0 (katakana double hyphen) is not");
+	ok(!is_dictionary_letter(0x3099), "U+3099 (combining voiced mark) is not");
+	ok(!is_dictionary_letter(0x309B), "U+309B (voiced sound mark, a symbol) is not");
 }
 
 static void test_split_paths(void)
@@ -857,7 +858,7 @@ int main(void)
 	test_random_codes();
 	test_real_text();
 	test_words();
-	test_is_ideographic();
+	test_is_dictionary_letter();
 	test_split_paths();
 	test_split_space();
 	test_words_hash();
