@@ -16,8 +16,10 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	# The optimised build, whatever build the suite runs on: valgrind
 	# cannot run what AddressSanitizer built.
-	if [ ! -x "$ROOT/build/synth-mix" ]; then
-		make -C "$ROOT" all > /dev/null || return 1
+	if [ ! -x "$ROOT/build/synth-mix" ] || [ ! -x "$ROOT/build/synth-gen" ]; then
+		# Named on the command line, over the SANITIZE and BUILD that
+		# a make SANITIZE=1 check passes down.
+		make -C "$ROOT" BUILD=build SANITIZE= all > /dev/null || return 1
 	fi
 	PATH="$ROOT/build:$PATH"
 	head -n 150 "$ROOT/examples/corpus.jsonl" > sample.jsonl
