@@ -16,7 +16,11 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	# The optimised build, whatever build the suite runs on: valgrind
 	# cannot run what AddressSanitizer built.
-	if [ ! -x "$ROOT/build/synth-mix" ] || [ ! -x "$ROOT/build/synth-gen" ]; then
+	local p missing=
+	for p in synth-stats synth-dedup synth-gen synth-score synth-mix; do
+		[ -x "$ROOT/build/$p" ] || missing=1
+	done
+	if [ -n "$missing" ]; then
 		# Named on the command line, over the SANITIZE and BUILD that
 		# a make SANITIZE=1 check passes down.
 		make -C "$ROOT" BUILD=build SANITIZE= all > /dev/null || return 1
