@@ -67,7 +67,9 @@ struct chat_done {
 	uint64_t tag;
 	enum chat_outcome outcome;
 	long status;		/* the last HTTP status, 0 when none came */
-	unsigned attempts;
+	unsigned attempts;	/* 0 with resumed */
+	int resumed;		/* not asked: the answer a --resume journal held
+				 * (lib/llm_stage) */
 	struct strbuf body;	/* the answer's body (CHAT_ANSWER, CHAT_NO_CONTENT),
 				 * owned by the caller */
 	/* Why not (not CHAT_ANSWER): "HTTP 404, after 1 attempt: The model

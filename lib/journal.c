@@ -43,18 +43,37 @@ int journal_open(struct journal *j, const char *path, journal_line_fn *line, voi
 		const char *p = data.buf + at, *nl = memchr(p, '\n', keep - at);
 		size_t n = (size_t)(nl - p);
 		lineno++;
-		if (line && line(arg, p, n, lineno) < 0) {
+		if (line && line(arg, p, n, lineno, at) < 0) {
 			strbuf_release(&data);
 			return -1;
 		}
 		at += n + 1;
 	}
 	strbuf_release(&data);
-	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (j->fd < 0)
 		return error_errno("%s", path);
 	j->path = xstrdup(path);
 	j->lines = lineno;
+	return 0;
+}
+
+int journal_read(struct journal *j, uint64_t offset, size_t n, struct strbuf *out)
+{
+	strbuf_grow(out, n);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(j->fd, out->buf + out->len + got, n - got, (off_t)(offset + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return error_errno("%s", j->path);
+		}
+		got += (size_t)k;
+	}
+	strbuf_setlen(out, out->len + n);
 	return 0;
 }
 

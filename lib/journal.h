@@ -27,9 +27,10 @@ struct journal {
 };
 
 /* What journal_open() calls for each whole line: p[0..n) without its
- * newline, valid during the call only, and its number from 1. A
- * negative return (after printing an error) fails the open. */
-typedef int journal_line_fn(void *arg, const char *p, size_t n, uint64_t lineno);
+ * newline, valid during the call only, its number from 1 and the offset
+ * of its first byte in the file (for journal_read()). A negative return
+ * (after printing an error) fails the open. */
+typedef int journal_line_fn(void *arg, const char *p, size_t n, uint64_t lineno, uint64_t offset);
 
 /* The journal of the output `output` (-o FILE): FILE.partial, appended
  * to out. One name for every program's --resume. */
@@ -41,6 +42,10 @@ void journal_path(const char *output, struct strbuf *out);
  * file for appending, creating it. Returns 0, or -1 after printing an
  * error (then *j holds nothing to release). */
 int journal_open(struct journal *j, const char *path, journal_line_fn *line, void *arg);
+
+/* Read n bytes at offset `offset` of the open journal into out (after
+ * what it holds). Returns 0, or -1 after printing an error. */
+int journal_read(struct journal *j, uint64_t offset, size_t n, struct strbuf *out);
 
 /* Append p[0..n), one or more whole lines, each ending in '\n'. A write
  * cut short is carried on. Returns 0, or -1 after printing an error. */

@@ -544,6 +544,9 @@ answer to: hi (seed 0)"
 	[ ! -e out.jsonl.partial ]
 	assert_equal "$(wc -l < out.jsonl)" 300
 	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 300
+	# The same bytes as a run that never stopped.
+	synth-gen complete --url "$URL" --model tiny --samples 2 -o whole.jsonl prompts.jsonl
+	cmp out.jsonl whole.jsonl
 	# A finished file is not resumed into: a new run starts afresh.
 	run synth-gen complete --url "$URL" --model tiny --resume prompts.jsonl
 	assert_failure 2
@@ -827,7 +830,7 @@ answers_with() {
 	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
 		--resume -o out.jsonl in.jsonl
 	assert_failure 1
-	assert_equal "$(jq -r .text out.jsonl.partial | tr '\n' '|')" "answer to: first (seed 0)|answer to: third (seed 0)|"
+	assert_equal "$(jq -r '.answer.choices[0].message.content' out.jsonl.partial | tr '\n' '|')" "answer to: first (seed 0)|answer to: third (seed 0)|"
 	# Another temperature, model or seed: refused before any request.
 	local before
 	before=$(wc -l < server.log)
@@ -839,13 +842,14 @@ answers_with() {
 	assert_equal "$(wc -l < server.log)" "$before"
 	[ ! -e out.jsonl ]
 	# The same settings: the one missing answer is asked, the second
-	# record of the id "dup" among them.
+	# record of the id "dup" among them; the output is in input order,
+	# as a run that never stopped writes it.
 	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
 		--resume -o out.jsonl in.jsonl
 	assert_success
 	assert_equal "$(tail -n +$((before + 1)) server.log | wc -l)" 1
 	assert_equal "$(jq -r '.id + " " + .text' out.jsonl | tr '\n' '|')" \
-		"dup-1 answer to: first (seed 0)|p3-1 answer to: third (seed 0)|dup-1 answer to: doomed second (seed 0)|"
+		"dup-1 answer to: first (seed 0)|dup-1 answer to: doomed second (seed 0)|p3-1 answer to: third (seed 0)|"
 	# Answers to requests the next run does not make (a --system
 	# added) are not mixed with its own: the journal stays.
 	run synth-gen complete --url "$URL" --model m --retries 0 --top-p 0.9 --resume -o two.jsonl in.jsonl
@@ -953,7 +957,7 @@ answers_with() {
 	# One request at a time: the answer that passed the budget is the last.
 	local kept
 	kept=$(wc -l < out.jsonl.partial)
-	assert_equal "$(jq -s 'map(.synth.usage.total_tokens) | (add >= 50) and (add - last < 50)' out.jsonl.partial)" true
+	assert_equal "$(jq -s 'map(.answer.usage.total_tokens) | (add >= 50) and (add - last < 50)' out.jsonl.partial)" true
 	assert_equal "$(wc -l < server.log)" "$kept"
 	[ ! -e out.jsonl ]
 	run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --resume -o out.jsonl prompts.jsonl

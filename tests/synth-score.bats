@@ -336,8 +336,8 @@ judge_input() {
 	assert_equal "$(jq -c .id out.jsonl.partial | sort | tr '\n' ' ')" "1 3 4 6 "
 	assert_equal "$(jq -r .request out.jsonl.partial | sort | tr '\n' ' ')" \
 		"$(awk '$1 == "ok" { print $2 }' server.log | sort | tr '\n' ' ')"
-	assert_equal "$(jq -c 'select(.id == 3) | .judge' out.jsonl.partial)" \
-		"$(jq -c 'select(.id == 3) | .quality.judge' out.jsonl)"
+	assert_equal "$(jq -c 'select(.id == 3) | .answer.choices[0].message.content' out.jsonl.partial)" \
+		"$(jq -c 'select(.id == 3) | .quality.judge.raw' out.jsonl)"
 	# The rerun asks for the two that failed, and finishes.
 	local before
 	before=$(wc -l < server.log)
