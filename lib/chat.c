@@ -23,6 +23,8 @@ struct req {
 	size_t flying_at;	/* its place in the client's flying, while in flight */
 	size_t max_response;	/* the client's bound on resp */
 	int too_big;		/* the answer passed it */
+	int renamed;		/* max_tokens went as max_completion_tokens, or
+				 * the body was checked for it */
 	char curl_error[CURL_ERROR_SIZE];
 };
 
@@ -43,6 +45,7 @@ struct chat_client {
 	double last_success;
 	double started;		/* when the client was set up */
 	int ready;		/* an answer came: the server is up */
+	int completion_tokens;	/* the server wants max_completion_tokens */
 	unsigned failed_since;	/* attempts failed since the last success */
 	char last_error[CHAT_MESSAGE_MAX + 64];
 	struct chat_usage usage;
@@ -218,8 +221,48 @@ double chat_limit(const struct chat_client *c)
 	return c->limit;
 }
 
+/* Is the JSON text v exactly text? */
+static int value_named(const struct json_value *v, const char *text)
+{
+	return v->len == strlen(text) && !memcmp(v->p, text, v->len);
+}
+
+/* The request body with its member max_tokens named
+ * max_completion_tokens, as OpenAI's reasoning models want it: 1, or 0
+ * when the body has no max_tokens (or has both, which the server would
+ * refuse either way). */
+static int rename_max_tokens(struct strbuf *body)
+{
+	struct json_value obj = { body->buf, body->len, JSON_OBJECT, 0 }, name, value;
+	size_t pos = 0, at = 0, len = 0;
+	int found = 0;
+	while (json_object_next(&obj, &pos, &name, &value)) {
+		if (value_named(&name, "\"max_completion_tokens\""))
+			return 0;
+		if (value_named(&name, "\"max_tokens\"")) {
+			at = (size_t)(name.p - body->buf);
+			len = name.len;
+			found = 1;
+		}
+	}
+	if (!found)
+		return 0;
+	struct strbuf b = STRBUF_INIT;
+	strbuf_add(&b, body->buf, at);
+	strbuf_addstr(&b, "\"max_completion_tokens\"");
+	strbuf_add(&b, body->buf + at + len, body->len - at - len);
+	strbuf_release(body);
+	*body = b;
+	return 1;
+}
+
 static void start(struct chat_client *c, struct req *r)
 {
+	/* Once the server said so, every request names it its way. */
+	if (c->completion_tokens && !r->renamed) {
+		rename_max_tokens(&r->body);
+		r->renamed = 1;
+	}
 	CURL *e = curl_easy_init();
 	if (!e)
 		die("cannot set up a libcurl transfer");
@@ -527,6 +570,23 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 			r->attempts--;
 			double d = r->retry_after > 0 && r->retry_after < 1 ? r->retry_after : 1;
 			r->not_before = now_seconds() + d;
+			wait_push(c, r);
+			return;
+		}
+		/* OpenAI's reasoning models refuse max_tokens and ask for
+		 * max_completion_tokens: sent again at once so named, without
+		 * spending an attempt, and so named from now on. Once: a
+		 * server that refuses that too fails the request. */
+		if (status == 400 && !r->renamed && strstr(m.buf, "max_tokens") &&
+		    strstr(m.buf, "max_completion_tokens") && rename_max_tokens(&r->body)) {
+			strbuf_release(&m);
+			r->renamed = 1;
+			r->attempts--;
+			r->not_before = 0;
+			if (!c->completion_tokens)
+				info("%s: the server wants max_completion_tokens for max_tokens; sent so "
+				     "from now on", c->shown.buf);
+			c->completion_tokens = 1;
 			wait_push(c, r);
 			return;
 		}

@@ -12,7 +12,10 @@
  * successes as are in flight. What would come back the same is not
  * retried: another 4xx, an answer larger than max_response, and a chat
  * completion without content (a refusal, tool calls: CHAT_NO_CONTENT).
- * Until the first answer, a 503 that says the server is loading its
+ * A 400 that refuses max_tokens and asks for max_completion_tokens
+ * (OpenAI's reasoning models) sends the request again at once with the
+ * member so named, without spending an attempt, and every later request
+ * too; once only. Until the first answer, a 503 that says the server is loading its
  * model is waited for, up to wait_ready seconds, without spending an
  * attempt. A request that fails for good (those, or the last attempt)
  * finishes with its error and what the server said. When no request

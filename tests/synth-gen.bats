@@ -1054,3 +1054,42 @@ answers_with() {
 	run synth-gen complete --url http://127.0.0.1:9 --model m --price 2.5 prompts.jsonl
 	assert_failure 2
 }
+
+@test "complete and the judge: a server that wants max_completion_tokens gets it, re-sent once, and from then on" {
+	# OpenAI's reasoning models: a 400 for "max_tokens", whatever the rest.
+	start_server --flavor openai --always maxtok400 --match '"max_tokens"' --bodies bodies.jsonl
+	make_prompts 3
+	run --separate-stderr synth-gen complete --url "$URL" --model m --max-tokens 50 --concurrency 1 -v prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .text | tr '\n' '|')" \
+		"answer to: question number 1 (seed 0)|answer to: question number 2 (seed 0)|answer to: question number 3 (seed 0)|"
+	# One refusal, then every request named the server's way.
+	assert_equal "$(awk '{ print $1 }' server.log | tr '\n' ' ')" "maxtok400 ok ok ok "
+	assert_equal "$(jq -c '[.max_tokens, .max_completion_tokens]' bodies.jsonl | tr '\n' ' ')" \
+		"[50,null] [null,50] [null,50] [null,50] "
+	[[ "$stderr" == *"synth-gen: $URL/v1/chat/completions: the server wants max_completion_tokens for max_tokens; sent so from now on"* ]] ||
+		fail "$stderr"
+	# The answers keep the option as given.
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.parameters | sort -u)" '{"max_tokens":50}'
+	# The judge too.
+	: > server.log
+	: > bodies.jsonl
+	run synth-score --judge "$URL" --model m --judge-max-tokens 20 --concurrency 1 <(echo '{"text":"a. Score: 2"}')
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score)" 2
+	assert_equal "$(awk '{ print $1 }' server.log | tr '\n' ' ')" "maxtok400 ok "
+	assert_equal "$(jq -c .max_completion_tokens bodies.jsonl | tr '\n' ' ')" "null 20 "
+	# A server that refuses both: the first request re-sent once only,
+	# the others sent the second way at once; each fails, not retried.
+	teardown
+	rm -f port server.log
+	start_server --flavor openai --always maxtok400 --bodies bodies2.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --max-tokens 50 --concurrency 1 \
+		--retries 3 --rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < server.log)" 4
+	assert_equal "$(jq -c '[.max_tokens, .max_completion_tokens]' bodies2.jsonl | tr '\n' ' ')" \
+		"[50,null] [null,50] [null,50] [null,50] "
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" \
+		"HTTP 400, after 1 attempt: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+}
