@@ -78,6 +78,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_BACKOFF("complete: "),
 	CHAT_OPT_BREAKER("complete: "),
 	CHAT_OPT_WAIT_READY("complete: "),
+	CHAT_OPT_PROBE("complete: "),
 	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
 	CHAT_OPT_MAX_RESPONSE("complete: "),
 	CHAT_OPT_USAGE("complete: "),

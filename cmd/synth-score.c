@@ -66,6 +66,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_BACKOFF("judge: "),
 	CHAT_OPT_BREAKER("judge: "),
 	CHAT_OPT_WAIT_READY("judge: "),
+	CHAT_OPT_PROBE("judge: "),
 	CHAT_OPT_MAX_RETRY_AFTER("judge: "),
 	CHAT_OPT_MAX_RESPONSE("judge: "),
 	CHAT_OPT_USAGE("judge: "),

@@ -119,6 +119,13 @@ int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 	case KEY_CHAT_BACKOFF: cfg->backoff = cli_double("--backoff", arg, 0, 3600); return 1;
 	case KEY_CHAT_BREAKER: cfg->breaker_seconds = cli_double("--breaker", arg, 0, 86400); return 1;
 	case KEY_CHAT_WAIT_READY: cfg->wait_ready = cli_double("--wait-ready", arg, 0, 86400); return 1;
+	case KEY_CHAT_PROBE:
+		/* A path on the server of --url: its own /health, not a
+		 * place of its own that could hold other credentials. */
+		if (arg[0] != '/' || strpbrk(arg, "?# \t\r\n"))
+			usage_error("--probe %s: give a path on the server, as /health or /v1/models", arg);
+		cfg->probe = arg;
+		return 1;
 	case KEY_CHAT_MAX_RETRY_AFTER:
 		cfg->max_retry_after = cli_double("--max-retry-after", arg, 0, 86400);
 		return 1;

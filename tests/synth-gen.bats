@@ -1093,3 +1093,38 @@ answers_with() {
 	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" \
 		"HTTP 400, after 1 attempt: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
 }
+
+@test "complete and the judge: --probe PATH waits for the server's /health or /v1/models before the first request, up to --wait-ready" {
+	# llama-server: 503 "Loading model" on every path while it loads.
+	start_server --flavor llama --loading-ms 1500
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL/v1" --model m --probe /health --retries 0 -v prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 "
+	# Probes until one answered 200, then the requests: none met the loading.
+	assert_equal "$(awk '{ print $1 }' server.log | uniq | tr '\n' ' ')" "get-503 get-200 ok "
+	assert_equal "$(awk '$1 ~ /^get/ { print $4 }' server.log | sort -u)" /health
+	[[ "$stderr" == *"synth-gen: $URL/health: HTTP 503: Loading model; waiting up to 300 s (--wait-ready)"* ]] || fail "$stderr"
+	echo "$stderr" | grep -q "^synth-gen: $URL/health: ready after [0-9.]* s$" || fail "$stderr"
+	# vLLM listens only once its engine is up: refused connections are waited for.
+	teardown
+	rm -f port server.log
+	start_server --flavor vllm --listen-after-ms 1500 --model-name m
+	run --separate-stderr synth-score --judge "$URL" --model m --probe /v1/models --retries 0 <(echo '{"text":"a. Score: 4"}')
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score)" 4
+	assert_equal "$(awk '{ print $1, $4 }' server.log | tr '\n' '|')" "get-200 /v1/models|ok /v1/chat/completions|"
+	# Not ready within --wait-ready: the run stops before any request.
+	teardown
+	rm -f port server.log
+	start_server --flavor llama --loading-ms 60000
+	run --separate-stderr synth-gen complete --url "$URL" --model m --probe /health --wait-ready 1 -o out.jsonl prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"synth-gen: $URL/health: not ready after 1 s (--wait-ready); the last answer: HTTP 503: Loading model"* ]] || fail "$stderr"
+	assert_equal "$(awk '{ print $1 }' server.log | sort -u)" get-503
+	[ ! -e out.jsonl ]
+	run synth-gen complete --url "$URL" --model m --probe health prompts.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" --model m --probe '/health?x' prompts.jsonl
+	assert_failure 2
+}
