@@ -7,6 +7,7 @@
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
  *              [--flavor NAME] [--error-message TEXT] [--bodies FILE]
  *              [--loading-ms MS] [--listen-after-ms MS] [--model-name NAME]
+ *              [--log-sent yes]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -68,7 +69,9 @@
  * --always FAULT makes every request fail so. --match TEXT keeps the
  * faults to the requests whose body holds TEXT. --log appends a line for
  * each request: what it got, the hash of its body, the time (seconds
- * on the monotonic clock) and the request's target; --bodies appends each request's body, a line.
+ * on the monotonic clock) and the request's target, and with --log-sent
+ * yes a line "sent HASH TIME" once the whole answer to a request went
+ * out; --bodies appends each request's body, a line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,6 +112,7 @@ static const char *model_name = "tiny";
 static double started;
 static const char *api_key, *match, *error_message = "injected";
 static FILE *log_file, *bodies_file;
+static int log_sent;
 
 static enum fault parse_fault(const char *s, size_t n)
 {
@@ -160,6 +164,7 @@ struct conn {
 	double due;		/* when out may start going */
 	int close_after;	/* close once out is sent */
 	int continued;		/* 100 Continue sent for the request in */
+	uint64_t key;		/* the hash of the request out answers (--log-sent) */
 };
 
 static struct conn *conns;
@@ -599,6 +604,7 @@ static int handle(struct conn *c)
 		fputc('\n', bodies_file);
 		fflush(bodies_file);
 	}
+	c->key = key;
 	if (log_file) {
 		fprintf(log_file, "%s %016llx %.3f %.*s\n",
 			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
@@ -650,6 +656,8 @@ int main(int argc, char **argv)
 			listen_after_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--model-name"))
 			model_name = v;
+		else if (!strcmp(a, "--log-sent"))
+			log_sent = !strcmp(v, "yes");
 		else if (!strcmp(a, "--slow-ms"))
 			slow_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--error-message"))
@@ -765,6 +773,11 @@ int main(int argc, char **argv)
 					gone = 1;
 			}
 			if (!gone && c->sent == c->out.len) {
+				if (log_sent && c->out.len && log_file) {
+					fprintf(log_file, "sent %016llx %.3f\n", (unsigned long long)c->key,
+						now_seconds());
+					fflush(log_file);
+				}
 				strbuf_reset(&c->out);
 				c->sent = 0;
 				if (c->close_after)

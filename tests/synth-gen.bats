@@ -1128,3 +1128,29 @@ answers_with() {
 	run synth-score --judge "$URL" --model m --probe '/health?x' prompts.jsonl
 	assert_failure 2
 }
+
+@test "complete: the next block's requests go out while a block waits for an answer (lib/llm_stage, the judge's too)" {
+	# The answer to prompt 1000, ten or so before the end of the first
+	# block of a megabyte (prompts 1 to about 1010), comes three seconds
+	# late. A client that waited for every answer of a block before
+	# sending the next block's requests would send none of the second
+	# block before that answer went out; ours keeps up to 4 x
+	# --concurrency requests waiting across blocks, so the whole second
+	# block is asked meanwhile. Counted in the server's log: arrivals and
+	# the answer's leaving, in order.
+	start_server --always slow --match 'question 1000 0' --slow-ms 3000 --log-sent yes --bodies bodies.jsonl
+	local pad
+	pad=$(printf '%01000d' 0)
+	awk -v pad="$pad" 'BEGIN { for (i = 1; i <= 1200; i++) printf "{\"id\":\"p%d\",\"prompt\":\"question %d %s\"}\n", i, i, pad }' > big.jsonl
+	synth-gen complete --url "$URL" --model m --concurrency 8 -o out.jsonl big.jsonl
+	assert_equal "$(jq -r .id out.jsonl | md5sum)" "$(jq -r '.id + "-1"' big.jsonl | md5sum)"
+	local slow last
+	slow=$(awk '$1 == "slow" { print $2 }' server.log)
+	[ -n "$slow" ] || fail "no slow request"
+	# The request of the last prompt (of the second block), by its place
+	# among the requests: the bodies file has them in the log's order.
+	last=$(grep -n '"question 1200 0' bodies.jsonl | cut -d: -f1)
+	assert_equal "$(awk -v slow="$slow" -v last="$last" '
+		$1 != "sent" && $1 !~ /^get/ { n++; if (n == last) { print "last prompt asked"; exit } }
+		$1 == "sent" && $2 == slow { print "slow answer sent"; exit }' server.log)" "last prompt asked"
+}
