@@ -71,8 +71,10 @@ static void add_param(struct chat_cli *o, const char *arg)
 		strbuf_addc(&o->param_names, ',');
 	strbuf_add(&o->param_names, arg, (size_t)(eq - arg));
 	strbuf_addc(&o->param_names, ',');
+	/* On one line, as every member synth writes: the value goes into
+	 * each answer's synth.parameters and each --resume journal line. */
 	strbuf_addc(&o->params, ',');
-	strbuf_add(&o->params, member.buf, member.len);
+	json_add_compact(&o->params, member.buf, member.len);
 	strbuf_release(&member);
 	strbuf_release(&obj);
 }

@@ -1154,3 +1154,38 @@ answers_with() {
 		$1 != "sent" && $1 !~ /^get/ { n++; if (n == last) { print "last prompt asked"; exit } }
 		$1 == "sent" && $2 == slow { print "slow answer sent"; exit }' server.log)" "last prompt asked"
 }
+
+@test "complete and the judge --resume: the journal's lines are as synth-jsonl(5) says; the judge refuses a journal of other settings" {
+	start_server --fail-first 1 --faults 500 --match doomed
+	printf '%s\n' '{"id":"a","prompt":"first"}' '{"id":"b","prompt":"doomed"}' > in.jsonl
+	# A --param spelled over two lines goes on one line everywhere.
+	run synth-gen complete --url "$URL" --model m --retries 0 --param $'stop=[\n"END"]' --resume -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < out.jsonl.partial)" 1
+	assert_equal "$(jq -c 'keys_unsorted' out.jsonl.partial)" '["request","program","settings","id","answer"]'
+	assert_equal "$(jq -c '[.program, .settings, .id, .answer.choices[0].message.content, .answer.choices[0].finish_reason]' out.jsonl.partial)" \
+		'["synth-gen complete",{"model":"m","parameters":{"stop":["END"]},"seed":0},"a-1","answer to: first (seed 0)","stop"]'
+	assert_equal "$(jq -r .request out.jsonl.partial)" "$(awk '$1 == "ok" { print $2 }' server.log)"
+	# The file of one program is not the other's.
+	cp out.jsonl.partial judged.jsonl.partial
+	run --separate-stderr synth-score --judge "$URL" --model m --resume -o judged.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-score: judged.jsonl.partial:1: not a judgement of synth-score --judge; --resume needs the file it left"
+	# The judge's, with another temperature: refused before any request.
+	rm judged.jsonl.partial
+	printf '%s\n' '{"id":1,"text":"a. Score: 3"}' '{"id":2,"text":"doomed. Score: 4"}' > j.jsonl
+	run synth-score --judge "$URL" --model m --retries 0 --resume -o judged.jsonl j.jsonl
+	assert_failure 1
+	assert_equal "$(jq -c '[.program, .settings, .id]' judged.jsonl.partial)" \
+		'["synth-score --judge",{"model":"m","parameters":{"temperature":0},"seed":0},1]'
+	local before
+	before=$(wc -l < server.log)
+	run --separate-stderr synth-score --judge "$URL" --model m --judge-temperature 0.5 --resume -o judged.jsonl j.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-score: judged.jsonl.partial:1: an answer made with another model, other parameters or another seed; --resume finishes a run with the settings it began with"
+	assert_equal "$(wc -l < server.log)" "$before"
+	run --separate-stderr synth-score --judge "$URL" --model m --resume -v -o judged.jsonl j.jsonl
+	assert_success
+	assert_equal "$(jq -c .quality.judge.score judged.jsonl | tr '\n' ' ')" "3 4 "
+	[ ! -e judged.jsonl.partial ]
+}
