@@ -32,7 +32,6 @@
 #include "input.h"
 #include "journal.h"
 #include "json.h"
-#include "keymap.h"
 #include "llm_stage.h"
 #include "ngram.h"
 #include "output.h"
@@ -1345,7 +1344,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	/* Answers in the journal that no request of this run made (the
 	 * input or the system message changed) are not thrown away with
 	 * it: the journal is kept, and no output written. */
-	if (kept && unused) {
+	int foreign = kept && unused;
+	if (foreign) {
 		error("%s holds %llu answer%s to requests this run did not make (another input or "
 		      "--system?); it is kept as it is, not renamed to %s", path.buf,
 		      (unsigned long long)unused, unused == 1 ? "" : "s", out_path);
@@ -1373,7 +1373,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		 * the next run. */
 		if (llm_stage_journal_end(g->stage, !rc) < 0)
 			rc = 1;
-		else if (rc && !unused)
+		else if (rc && !foreign)
 			error("%s keeps the %llu records written; run the same command again to finish",
 			      path.buf, (unsigned long long)kept_lines);
 	}

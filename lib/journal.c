@@ -11,7 +11,6 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
-#include "output.h"
 #include "strbuf.h"
 
 void journal_path(const char *output, struct strbuf *out)
@@ -100,29 +99,6 @@ int journal_close(struct journal *j)
 	if (close(j->fd) < 0 && !rc)
 		rc = error_errno("%s", j->path);
 	j->fd = -1;
-	return rc;
-}
-
-int journal_rename(struct journal *j, const char *to)
-{
-	if (j->fd >= 0)
-		BUG("rename of the open journal %s", j->path);
-	/* Onto a symbolic link's target, with the mode and owner of the
-	 * file it replaces, as every output is written. */
-	struct strbuf target = STRBUF_INIT;
-	int rc = 0;
-	if (output_target(to, &target) < 0) {
-		rc = error_errno("%s", to);
-	} else {
-		int fd = open(j->path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			output_take_attributes(fd, target.buf);
-			close(fd);
-		}
-		if (rename(j->path, target.buf) < 0)
-			rc = error_errno("%s", to);
-	}
-	strbuf_release(&target);
 	return rc;
 }
 

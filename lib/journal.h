@@ -6,8 +6,7 @@
  * at a time with write(2), so that a kill leaves whole lines and at most
  * a last line cut short. The next run opens the journal, reads every
  * whole line back (the cut one is truncated away), skips the work they
- * hold, appends the rest, and at the end renames the journal into place
- * or removes it.
+ * hold, appends the rest, and at the end removes it.
  *
  * A struct journal owns its name; journal_release() frees it. Every
  * message names the file.
@@ -54,11 +53,6 @@ int journal_append(struct journal *j, const char *p, size_t n);
 /* Sync the journal to disk and close it. Returns 0, or -1 after
  * printing an error. */
 int journal_close(struct journal *j);
-
-/* After journal_close(): rename the journal onto `to`, the output it
- * has become (through a symbolic link onto its target, with the mode
- * and owner of the file it replaces). Returns 0, or -1 after printing an error. */
-int journal_rename(struct journal *j, const char *to);
 
 /* Close the journal if open and remove the file: its work is in the
  * output. Returns 0, or -1 after printing an error. */
