@@ -32,7 +32,6 @@
 #include "input.h"
 #include "journal.h"
 #include "json.h"
-#include "keymap.h"
 #include "llm_stage.h"
 #include "ngram.h"
 #include "output.h"
@@ -78,6 +77,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_BACKOFF("complete: "),
 	CHAT_OPT_BREAKER("complete: "),
 	CHAT_OPT_WAIT_READY("complete: "),
+	CHAT_OPT_PROBE("complete: "),
 	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
 	CHAT_OPT_MAX_RESPONSE("complete: "),
 	CHAT_OPT_USAGE("complete: "),
@@ -830,13 +830,8 @@ struct complete {
 	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
 
 	/* The run. */
-	struct llm_stage *stage;
-	struct journal partial;	/* --resume: where the answers go */
-	struct keymap done;	/* --resume: the journal's answers by request, counted */
-	uint64_t held;		/* --resume: answers read back and not yet matched */
-	const char *partial_path;
+	struct llm_stage *stage;	/* with the --resume journal */
 	int stopped_by_client;	/* the breaker or the budget stopped the run */
-	int journal_failed;
 	uint64_t answered, no_content, truncated, failed, skipped;
 	struct strbuf scratch;
 };
@@ -896,73 +891,6 @@ static size_t ask_decode(const struct strbuf *side, size_t off, struct ask *a, c
 	return off + sizeof(*a) + a->line_len + a->parent_len + a->body_len + a->file_len;
 }
 
-/* What reads a --resume file back: the answers it holds, by the hash of
- * their request (the model, the messages, the seed and every parameter),
- * each with how many times it is there, so that two prompt records that
- * make one request are both answered, and two that share an id but not
- * their prompt are each asked. */
-struct resume_reader {
-	const char *path;
-	struct complete *g;
-};
-
-/* The 16 hex digits of a JSON string v into *key: 1, or 0 when v is not
- * such a string. */
-static int hex_key(const struct json_value *v, uint64_t *key)
-{
-	if (v->type != JSON_STRING || v->len != 18)
-		return 0;
-	*key = 0;
-	for (size_t i = 1; i < 17; i++) {
-		char c = v->p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (d < 0)
-			return 0;
-		*key = *key << 4 | (uint64_t)d;
-	}
-	return 1;
-}
-
-/* A line of the --resume file: a record of ours, made with this run's
- * settings (else the file is refused: its answers are not this run's),
- * counted under its request. */
-static int resume_line(void *arg, const char *line, size_t len, uint64_t lineno)
-{
-	struct resume_reader *r = arg;
-	struct complete *g = r->g;
-	struct json_error err;
-	struct json_value req, model, params, seed, sample;
-	uint64_t key, n = 0;
-	if (json_check_record(line, len, &err) < 0 || !json_get(line, len, "synth.request", &req) ||
-	    !hex_key(&req, &key) || !json_get(line, len, "synth.model", &model) ||
-	    !json_get(line, len, "synth.parameters", &params) ||
-	    !json_get(line, len, "synth.seed", &seed) || seed.type != JSON_NUMBER ||
-	    !json_get(line, len, "synth.sample", &sample) || sample.type != JSON_NUMBER)
-		return error("%s:%llu: not a record of synth-gen complete; --resume needs the file "
-			     "it left", r->path, (unsigned long long)lineno);
-	/* The settings it was made with, as this run writes them. */
-	struct strbuf want = STRBUF_INIT;
-	json_add_cstr(&want, g->model);
-	int same = model.len == want.len && !memcmp(model.p, want.buf, want.len);
-	strbuf_reset(&want);
-	strbuf_addc(&want, '{');
-	if (g->params.len)
-		strbuf_add(&want, g->params.buf + 1, g->params.len - 1);
-	strbuf_addc(&want, '}');
-	same = same && params.len == want.len && !memcmp(params.p, want.buf, want.len);
-	strbuf_release(&want);
-	uint64_t s = strtoull(seed.p, NULL, 10), k = strtoull(sample.p, NULL, 10);
-	same = same && k >= 1 && s - (k - 1) == g->common.seed;
-	if (!same)
-		return error("%s:%llu: an answer made with another model, other parameters or another "
-			     "seed; --resume finishes a run with the settings it began with",
-			     r->path, (unsigned long long)lineno);
-	keymap_get(&g->done, key, &n);
-	keymap_put(&g->done, key, n + 1);
-	g->held++;
-	return 0;
-}
-
 /* The request body of the prompt record line[0..len) for sample k. */
 static void request_body(const struct complete *g, const char *line, size_t len, unsigned k,
 			 struct strbuf *out)
@@ -992,6 +920,22 @@ static void request_body(const struct complete *g, const char *line, size_t len,
 	strbuf_addc(out, '}');
 }
 
+/* The id of an answer, as JSON, into out (reset first): the parent's
+ * id parent[0..n) (JSON) as text, a dash and the sample. */
+static void answer_id(const char *parent, size_t n, unsigned sample, struct strbuf *out)
+{
+	struct strbuf id = STRBUF_INIT;
+	struct json_value pid = { parent, n, JSON_STRING, 0 };
+	if (parent[0] == '"')
+		json_decode_string(&pid, &id);
+	else
+		strbuf_add(&id, parent, n);
+	strbuf_addf(&id, "-%u", sample);
+	strbuf_reset(out);
+	json_add_string(out, id.buf, id.len);
+	strbuf_release(&id);
+}
+
 /* The members of synth that complete writes; a prompt record's synth
  * members of other names (synth-gen prompts' template and slots) are
  * carried after them. */
@@ -1011,8 +955,8 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	struct chat_answer a;
 	/* A finished request with an answer holds one (lib/chat checked). */
 	chat_answer_read(body->buf, body->len, &a);
-	struct strbuf synth = STRBUF_INIT, id = STRBUF_INIT, idj = STRBUF_INIT, x = STRBUF_INIT,
-		      y = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf synth = STRBUF_INIT, idj = STRBUF_INIT, x = STRBUF_INIT, y = STRBUF_INIT,
+		      name = STRBUF_INIT;
 	strbuf_addstr(&synth, "{\"generator\":\"synth-gen complete\",\"model\":");
 	json_add_cstr(&synth, g->model);
 	strbuf_addstr(&synth, ",\"parameters\":{");
@@ -1028,8 +972,10 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	else
 		strbuf_addstr(&synth, "null");
 	strbuf_addstr(&synth, ",\"usage\":");
+	/* On one line, however the server spelled it (OpenAI's API
+	 * indents its answers). */
 	if (a.usage.type)
-		strbuf_add(&synth, a.usage.p, a.usage.len);
+		json_add_compact(&synth, a.usage.p, a.usage.len);
 	else
 		strbuf_addstr(&synth, "null");
 	strbuf_addf(&synth, ",\"request\":\"%016llx\"", (unsigned long long)it->request);
@@ -1054,14 +1000,7 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	}
 	strbuf_addc(&synth, '}');
 
-	/* The id: the parent's, as text, a dash and the sample. */
-	struct json_value pid = { it->parent.buf, it->parent.len, JSON_STRING, 0 };
-	if (it->parent.buf[0] == '"')
-		json_decode_string(&pid, &id);
-	else
-		strbuf_add(&id, it->parent.buf, it->parent.len);
-	strbuf_addf(&id, "-%u", it->sample);
-	json_add_string(&idj, id.buf, id.len);
+	answer_id(it->parent.buf, it->parent.len, it->sample, &idj);
 	if (json_get(rec, len, "id", &v)) {
 		json_set_member(&x, rec, len, "id", idj.buf, idj.len);
 	} else {
@@ -1084,7 +1023,6 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	json_set_member(&it->result, y.buf, y.len, "synth", synth.buf, synth.len);
 	strbuf_addc(&it->result, '\n');
 	strbuf_release(&synth);
-	strbuf_release(&id);
 	strbuf_release(&idj);
 	strbuf_release(&x);
 	strbuf_release(&y);
@@ -1133,23 +1071,6 @@ static void item_reject(struct complete *g, const struct item *it, const char *r
 	strbuf_release(&info);
 }
 
-/* An answer record to the output, or under --resume to the journal, a
- * line at a time, so that a kill leaves whole lines. */
-static void complete_write(struct complete *g, struct item *it, struct emit *e)
-{
-	if (!g->resume) {
-		emit_line(e, it->result.buf, it->result.len - 1);
-		return;
-	}
-	if (g->journal_failed)
-		return;
-	if (journal_append(&g->partial, it->result.buf, it->result.len) < 0) {
-		g->journal_failed = 1;
-		e->stopped = 1;
-		strbuf_addf(&e->fatal, "%s: the answers cannot be kept; stopping", g->partial_path);
-	}
-}
-
 /* An item's turn (lib/llm_stage): its answer written, or its prompt
  * record rejected with why. */
 static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *e)
@@ -1158,10 +1079,8 @@ static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *
 	struct item *it = p;
 	struct strbuf members = STRBUF_INIT;
 	struct chat_answer a;
-	if (!d) {
-		/* Its answer is in the --resume journal already. */
-		g->skipped++;
-	} else if (d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a) &&
+	g->skipped += d->resumed;
+	if (d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a) &&
 		   a.content.len == 2) {
 		/* "": all of it reasoning, or nothing. The same request
 		 * would get the same. */
@@ -1194,7 +1113,7 @@ static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *
 			e->rejected++;
 			strbuf_release(&info);
 		} else {
-			complete_write(g, it, e);
+			emit_line(e, it->result.buf, it->result.len - 1);
 			g->answered++;
 		}
 	} else {
@@ -1213,8 +1132,7 @@ static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *
 			item_reject(g, it, "request failed", &members, e);
 		}
 	}
-	if (d)
-		strbuf_release(&d->body);
+	strbuf_release(&d->body);
 	strbuf_release(&members);
 	item_free(NULL, it);
 }
@@ -1277,6 +1195,13 @@ static void client_stopped(struct complete *g, struct emit *e, const struct strb
 	strbuf_addstr(&e->fatal, why->buf);
 }
 
+/* The requests so far on the progress line. */
+static void complete_progress(void *arg, struct strbuf *line)
+{
+	const struct complete *g = arg;
+	llm_stage_progress(g->stage, line);
+}
+
 /* A block's prompt samples to the stage, in order (those the --resume
  * journal answered with no request), then the answers whose turn came. */
 static void complete_ordered(void *arg, struct emit *e)
@@ -1296,14 +1221,8 @@ static void complete_ordered(void *arg, struct emit *e)
 		strbuf_add(&it->record, line, a.line_len);
 		strbuf_add(&it->parent, parent, a.parent_len);
 		it->request = hash64(body, a.body_len, 0);
-		uint64_t held;
-		if (g->resume && keymap_get(&g->done, it->request, &held) && held) {
-			keymap_put(&g->done, it->request, held - 1);
-			g->held--;
-			llm_stage_add(g->stage, it, NULL, 0);
-		} else {
-			llm_stage_add(g->stage, it, body, a.body_len);
-		}
+		answer_id(parent, a.parent_len, a.sample, &g->scratch);
+		llm_stage_add(g->stage, it, body, a.body_len, g->scratch.buf, g->scratch.len);
 	}
 	struct strbuf why = STRBUF_INIT;
 	if (!e->stopped && llm_stage_drain(g->stage, complete_window(g), e, &why) < 0)
@@ -1369,45 +1288,44 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		{ "--resume's journal", g->resume ? path.buf : NULL }, { "--usage", g->chat.usage_path },
 	};
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
-	keymap_init(&g->done);
 	strbuf_init(&g->scratch);
-	struct file_lock lock = FILE_LOCK_INIT;
+	g->stage = llm_stage_new(&g->chat.cfg, complete_window(g), complete_done, item_free, g);
 	if (g->resume) {
-		/* The journal is read, appended to and renamed onto -o: one
-		 * run at a time, locked on the -o file. */
-		struct resume_reader reader = { path.buf, g };
-		g->partial_path = path.buf;
-		if (file_lock(&lock, out_path, g->common.wait_lock) < 0 ||
-		    journal_open(&g->partial, path.buf, resume_line, &reader) < 0) {
-			file_unlock(&lock);
+		/* The settings every answer of the journal was made with. */
+		struct strbuf settings = STRBUF_INIT;
+		strbuf_addstr(&settings, "{\"model\":");
+		json_add_cstr(&settings, g->model);
+		strbuf_addstr(&settings, ",\"parameters\":{");
+		if (g->params.len)
+			strbuf_add(&settings, g->params.buf + 1, g->params.len - 1);
+		strbuf_addstr(&settings, "},\"seed\":");
+		json_add_u64(&settings, g->common.seed);
+		strbuf_addc(&settings, '}');
+		struct llm_journal_spec spec = { "synth-gen complete", "record", settings.buf,
+						 g->common.wait_lock };
+		int opened = llm_stage_resume(g->stage, out_path, &spec);
+		strbuf_release(&settings);
+		if (opened < 0) {
+			llm_stage_free(g->stage);
 			strbuf_release(&path);
-			keymap_release(&g->done);
 			strbuf_release(&g->scratch);
 			strbuf_release(&g->system);
 			strbuf_release(&g->params);
 			chat_cli_release(&g->chat);
 			return 1;
 		}
-		if (g->partial.lines)
-			info("--resume: %llu records already in %s", (unsigned long long)g->partial.lines,
-			     g->partial.path);
 	}
 
-	g->stage = llm_stage_new(&g->chat.cfg, complete_window(g), complete_done, item_free, g);
-	/* Under --resume the answers go to the journal, not through the
-	 * loop's output. */
 	struct record_loop rl = {
-		.common = &g->common, .files = files, .nfiles = nfiles, .write_records = !g->resume,
+		.common = &g->common, .files = files, .nfiles = nfiles, .write_records = 1,
 		.worker_new = complete_worker_new, .process = complete_process, .arg = g,
 		.ordered = complete_ordered, .finish = complete_finish, .hold_outputs = 1,
-		.phase = "completing",
+		.phase = "completing", .progress_more = complete_progress,
 	};
 	int loop_rc = record_loop_run(&rl);
 	record_loop_summary(&rl);
 	uint64_t undone = llm_stage_waiting(g->stage);
-	struct chat_usage used = *llm_stage_usage(g->stage);
-	llm_stage_free(g->stage);
-	g->stage = NULL;
+	uint64_t unused = llm_stage_journal_unused(g->stage), kept_lines = llm_stage_journal_lines(g->stage);
 
 	int rc = 0;
 	if (g->failed) {
@@ -1424,46 +1342,42 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	if (loop_rc)
 		rc = 1;
 	/* Answers in the journal that no request of this run made (the
-	 * input or the system message changed) would mix two runs' answers
-	 * in one file: the journal is kept, not renamed. */
-	if (kept && g->resume && g->held) {
+	 * input or the system message changed) are not thrown away with
+	 * it: the journal is kept, and no output written. */
+	int foreign = kept && unused;
+	if (foreign) {
 		error("%s holds %llu answer%s to requests this run did not make (another input or "
-		      "--system?); it is kept as it is, not renamed to %s", g->partial.path,
-		      (unsigned long long)g->held, g->held == 1 ? "" : "s", out_path);
+		      "--system?); it is kept as it is, not renamed to %s", path.buf,
+		      (unsigned long long)unused, unused == 1 ? "" : "s", out_path);
 		rc = 1;
 		kept = 0;
 	}
-	if (g->resume) {
-		if (journal_close(&g->partial) < 0)
-			rc = 1, kept = 0;
-		if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0 && kept)
-			rc = 1, kept = 0;
-		if (!rc && kept && journal_rename(&g->partial, out_path) < 0)
-			rc = 1;
-		else if ((rc || !kept) && !g->held)
-			error("%s keeps the %llu records written; run the same command again to finish",
-			      g->partial.path, (unsigned long long)g->partial.lines);
-		journal_release(&g->partial);
-	} else {
-		if (g->stopped_by_client && undone)
-			error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
-			      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
-		/* With requests that failed for good, --rejects is kept (their
-		 * prompts are there) but a file under -o is left as it was: a
-		 * partial output would replace a whole one. */
-		if (kept && rc && out_path && strcmp(out_path, "-")) {
-			if (g->answered)
-				error("-o %s left as it was, without the %llu answers of this run; with "
-				      "--resume they are kept in %s.partial, and the same command again "
-				      "asks only for the rest", out_path, (unsigned long long)g->answered,
-				      out_path);
-			output_abort(&rl.out);
-		}
-		if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0)
-			rc = 1;
+	if (g->stopped_by_client && undone && !g->resume)
+		error("%llu prompt sample%s not answered; with -o FILE and --resume a new run "
+		      "finishes them", (unsigned long long)undone, undone == 1 ? "" : "s");
+	/* With requests that failed for good, --rejects is kept (their
+	 * prompts are there) but a file under -o is left as it was: a
+	 * partial output would replace a whole one. */
+	if (kept && rc && out_path && strcmp(out_path, "-")) {
+		if (g->answered && !g->resume)
+			error("-o %s left as it was, without the %llu answers of this run; with "
+			      "--resume they are kept in %s.partial, and the same command again "
+			      "asks only for the rest", out_path, (unsigned long long)g->answered,
+			      out_path);
+		output_abort(&rl.out);
 	}
-	file_unlock(&lock);
-	strbuf_release(&path);
+	if (record_loop_end(&rl, kept ? 0 : 1, NULL, 0) != 0 && kept && !rc)
+		rc = 1;
+	if (g->resume) {
+		/* Removed once its answers are in the output; else kept for
+		 * the next run. */
+		if (llm_stage_journal_end(g->stage, !rc) < 0)
+			rc = 1;
+		else if (rc && !foreign)
+			error("%s keeps the %llu records written; run the same command again to finish",
+			      path.buf, (unsigned long long)kept_lines);
+	}
+	struct chat_usage used = *llm_stage_usage(g->stage);
 	if (g->no_content)
 		warning("%llu answer%s without content, not written%s", (unsigned long long)g->no_content,
 			g->no_content == 1 ? "" : "s",
@@ -1473,14 +1387,17 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			(unsigned long long)g->truncated, g->truncated == 1 ? "" : "s",
 			!g->drop_truncated ? "kept (--drop-truncated leaves them out)" :
 			g->common.rejects ? "not written; they are in the --rejects file" : "not written");
-	info("%llu answers out, %llu truncated, %llu without content, %llu failed, %llu already done; "
-	     "%.0f answers/s", (unsigned long long)g->answered, (unsigned long long)g->truncated,
+	info("%llu answers out, %llu truncated, %llu without content, %llu failed, %llu already done",
+	     (unsigned long long)g->answered, (unsigned long long)g->truncated,
 	     (unsigned long long)g->no_content, (unsigned long long)g->failed,
-	     (unsigned long long)g->skipped, rl.seconds > 0 ? (double)g->answered / rl.seconds : 0.0);
+	     (unsigned long long)g->skipped);
+	llm_stage_summary(g->stage);
 	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)
 		rc = 1;
+	llm_stage_free(g->stage);
+	g->stage = NULL;
+	strbuf_release(&path);
 	record_loop_release(&rl, complete_worker_free);
-	keymap_release(&g->done);
 	strbuf_release(&g->scratch);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);

@@ -66,6 +66,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_BACKOFF("judge: "),
 	CHAT_OPT_BREAKER("judge: "),
 	CHAT_OPT_WAIT_READY("judge: "),
+	CHAT_OPT_PROBE("judge: "),
 	CHAT_OPT_MAX_RETRY_AFTER("judge: "),
 	CHAT_OPT_MAX_RESPONSE("judge: "),
 	CHAT_OPT_USAGE("judge: "),
@@ -197,14 +198,8 @@ struct settings {
 	struct chat_cli chat;
 	struct llm_stage *stage;	/* --judge */
 	uint64_t judge_passed, judge_failed_requests, judge_fail[2];
-	/* --resume: the journal FILE.partial, and the judgements it held
-	 * when the run started: the hash of a request body to the offset
-	 * in `judged` of the answer's text, a JSON string with a NUL after. */
-	int resume, journal_failed;
-	const char *journal_name;
-	struct journal journal;
-	struct keymap judged_at;
-	struct strbuf judged;
+	/* --resume: the journal FILE.partial is the stage's. */
+	int resume;
 	uint64_t judge_reused, judge_asked;
 	const char *best_of, *rank_by;
 	int rank_signal, rank_low, pairs;
@@ -456,9 +451,9 @@ static size_t pending_at(const struct strbuf *side, size_t off, struct pending *
 }
 
 /* The judge's request body for a record's message (a JSON string): the
- * model, the message, the seed, the temperature and max_tokens. Under --resume its hash is the key of
- * the answer, so that a changed record, rubric, model or seed is asked
- * again. */
+ * model, the message, the seed, the temperature and max_tokens. Under
+ * --resume its hash is the key of the answer, so that a changed record
+ * or rubric is asked again. */
 static void judge_request(const struct settings *set, const char *msg, size_t n, struct strbuf *body)
 {
 	strbuf_reset(body);
@@ -480,8 +475,8 @@ static void judge_request(const struct settings *set, const char *msg, size_t n,
 
 /* The judge member of an answer whose content is the JSON string
  * content[0..n): {"score":S,"raw":CONTENT} into *judge. Returns the
- * score. An answer read back from the journal goes through here too,
- * so that it makes the same bytes and the same score as when it came. */
+ * score. An answer read back from the journal comes here too, and makes
+ * the same bytes and the same score as when it came. */
 static double judge_answer(const char *content, size_t n, struct strbuf *judge)
 {
 	struct strbuf raw = STRBUF_INIT;
@@ -498,44 +493,12 @@ static double judge_answer(const char *content, size_t n, struct strbuf *judge)
 	return score;
 }
 
-/* A line of the --resume journal: {"request":"HASH","id":ID,"judge":
- * {"score":S,"raw":CONTENT}}, HASH the request body's hash64 in 16 hex
- * digits. The content goes into set->judged under its hash; the first
- * of two answers to one request wins. */
-static int journal_line(void *arg, const char *p, size_t n, uint64_t lineno)
-{
-	struct settings *set = arg;
-	struct json_error err;
-	struct json_value req, raw;
-	uint64_t key = 0;
-	int ok = json_check_record(p, n, &err) == 0 && json_get(p, n, "request", &req) &&
-		 req.type == JSON_STRING && req.len == 18 && json_get(p, n, "judge.raw", &raw) &&
-		 raw.type == JSON_STRING;
-	for (size_t i = 1; ok && i < 17; i++) {
-		char c = req.p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		ok = d >= 0;
-		key = key << 4 | (uint64_t)(ok ? d : 0);
-	}
-	if (!ok)
-		return error("%s:%llu: not a judgement of synth-score --judge; --resume needs the file "
-			     "it left", set->journal_name, (unsigned long long)lineno);
-	if (!keymap_get(&set->judged_at, key, NULL)) {
-		keymap_put(&set->judged_at, key, set->judged.len);
-		strbuf_add(&set->judged, raw.p, raw.len);
-		strbuf_addc(&set->judged, '\0');
-	}
-	return 0;
-}
-
 /* A record on its way through the judge (lib/llm_stage), with what the
  * worker left for it: the pieces of its pending entry, copied out of
  * the block. */
 struct judging {
 	struct pending p;
 	struct strbuf pieces;	/* line, member, reasons, message, key, file */
-	uint64_t request;	/* the hash of its request body */
-	double score;		/* known from the --resume journal: not NaN */
 	struct strbuf judge;	/* the judge member, once known */
 };
 
@@ -548,46 +511,21 @@ static void judging_free(void *arg, void *item)
 	free(j);
 }
 
-/* Keep an answer in the --resume journal as soon as it came, so that a
- * kill loses only the requests in flight. After a failed write the
- * journal takes no more, and the run ends with status 1. */
-static void journal_judgement(struct settings *set, const struct judging *j, struct strbuf *line)
-{
-	if (set->journal_failed)
-		return;
-	const struct pending *p = &j->p;
-	const char *rec = j->pieces.buf;
-	const char *file = rec + p->line_len + p->member_len + p->reasons_len + p->message_len +
-			   p->key_len;
-	char *name = xstrndup(file, p->file_len);
-	struct record r = { rec, p->line_len, name, p->lineno, { 0 }, 0 };
-	strbuf_reset(line);
-	strbuf_addf(line, "{\"request\":\"%016llx\",\"id\":", (unsigned long long)j->request);
-	record_id_json(&r, &set->common, line);
-	strbuf_addstr(line, ",\"judge\":");
-	strbuf_add(line, j->judge.buf, j->judge.len);
-	strbuf_addstr(line, "}\n");
-	free(name);
-	if (journal_append(&set->journal, line->buf, line->len) < 0)
-		set->journal_failed = 1;
-}
-
-/* A record's turn: its judgement (the answer d, or the journal's when d
- * is NULL) scored, the judge's bounds applied, and the record written,
- * rejected or held for --best-of. */
+/* A record's turn: its judgement (the answer d, asked or the journal's)
+ * scored, the judge's bounds applied, and the record written, rejected
+ * or held for --best-of. */
 static void judge_done(void *arg, void *item, struct chat_done *d, struct emit *e)
 {
 	struct settings *set = arg;
 	struct judging *j = item;
 	const struct pending *p = &j->p;
 	struct strbuf member = STRBUF_INIT, line = STRBUF_INIT;
-	double score = j->score;
+	double score;
 	struct chat_answer a;
-	if (d && d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a)) {
+	set->judge_reused += d->resumed;
+	if (d->outcome == CHAT_ANSWER && chat_answer_read(d->body.buf, d->body.len, &a)) {
 		score = judge_answer(a.content.p, a.content.len, &j->judge);
-		if (set->resume)
-			journal_judgement(set, j, &line);
-	} else if (d) {
+	} else {
 		score = NAN;
 		strbuf_reset(&j->judge);
 		strbuf_addstr(&j->judge, "{\"score\":null,\"error\":");
@@ -599,7 +537,7 @@ static void judge_done(void *arg, void *item, struct chat_done *d, struct emit *
 		   *key = reasons + p->reasons_len + p->message_len, *file = key + p->key_len;
 	struct strbuf fname = STRBUF_INIT;
 	strbuf_add(&fname, file, p->file_len);
-	if (d && d->outcome != CHAT_ANSWER)
+	if (d->outcome != CHAT_ANSWER)
 		warning("%s:%llu: the judge failed: %s", fname.buf, (unsigned long long)p->lineno,
 			d->error);
 	/* The judge's bounds, then the whole member. A record the judge
@@ -639,8 +577,7 @@ static void judge_done(void *arg, void *item, struct chat_done *d, struct emit *
 	} else {
 		emit_line(e, line.buf, line.len);
 	}
-	if (d)
-		strbuf_release(&d->body);
+	strbuf_release(&d->body);
 	strbuf_release(&fname);
 	strbuf_release(&member);
 	strbuf_release(&line);
@@ -659,7 +596,7 @@ static size_t judge_window(const struct settings *set)
 static void judge_ordered(void *arg, struct emit *e)
 {
 	struct settings *set = arg;
-	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT, why = STRBUF_INIT, id = STRBUF_INIT;
 	for (size_t off = 0; off < e->side.len;) {
 		struct judging *j = xcalloc(1, sizeof(*j));
 		const char *rec;
@@ -668,21 +605,19 @@ static void judge_ordered(void *arg, struct emit *e)
 		strbuf_init(&j->pieces);
 		strbuf_init(&j->judge);
 		strbuf_add(&j->pieces, rec, off - at - sizeof(j->p));
-		j->score = NAN;
 		const struct pending *p = &j->p;
 		judge_request(set, rec + p->line_len + p->member_len + p->reasons_len, p->message_len,
 			      &body);
-		j->request = hash64(body.buf, body.len, 0);
-		uint64_t held;
-		if (set->resume && keymap_get(&set->judged_at, j->request, &held)) {
-			const char *raw = set->judged.buf + held;
-			j->score = judge_answer(raw, strlen(raw), &j->judge);
-			set->judge_reused++;
-			llm_stage_add(set->stage, j, NULL, 0);
-			continue;
-		}
-		set->judge_asked++;
-		llm_stage_add(set->stage, j, body.buf, body.len);
+		/* The record's id, for a person reading the journal. */
+		const char *file = rec + p->line_len + p->member_len + p->reasons_len + p->message_len +
+				   p->key_len;
+		char *name = xstrndup(file, p->file_len);
+		struct record r = { rec, p->line_len, name, p->lineno, { 0 }, 0 };
+		strbuf_reset(&id);
+		record_id_json(&r, &set->common, &id);
+		free(name);
+		if (!llm_stage_add(set->stage, j, body.buf, body.len, id.buf, id.len))
+			set->judge_asked++;
 	}
 	if (!e->stopped && llm_stage_drain(set->stage, judge_window(set), e, &why) < 0) {
 		strbuf_addstr(&e->fatal, why.buf);
@@ -690,6 +625,14 @@ static void judge_ordered(void *arg, struct emit *e)
 	}
 	strbuf_release(&why);
 	strbuf_release(&body);
+	strbuf_release(&id);
+}
+
+/* The requests so far on the progress line. */
+static void judge_progress(void *arg, struct strbuf *line)
+{
+	const struct settings *set = arg;
+	llm_stage_progress(set->stage, line);
 }
 
 /* After the last block: every judgement, then the last --best-of group. */
@@ -1179,25 +1122,33 @@ int main(int argc, char **argv)
 		set.stage = llm_stage_new(&set.chat.cfg, judge_window(&set), judge_done, judging_free,
 					  &set);
 	}
-	/* The judgements a stopped run kept, before any request. */
-	struct strbuf journal_name = STRBUF_INIT;
-	keymap_init(&set.judged_at);
-	strbuf_init(&set.judged);
 	struct file_lock lock = FILE_LOCK_INIT;
 	if (file_lock_rewritten(set.common.output, argv + optind, argc - optind,
 				set.common.wait_lock) < 0)
 		diag_exit(1);
+	/* The judgements a stopped run kept, before any request. */
+	struct strbuf journal_name = STRBUF_INIT;
 	if (set.resume) {
 		journal_path(set.common.output, &journal_name);
-		set.journal_name = journal_name.buf;
-		/* The journal is read back and added to: one run at a time,
-		 * locked on the -o file. */
-		if (file_lock(&lock, set.common.output, set.common.wait_lock) < 0 ||
-		    journal_open(&set.journal, journal_name.buf, journal_line, &set) < 0)
+		struct strbuf settings = STRBUF_INIT;
+		strbuf_addstr(&settings, "{\"model\":");
+		json_add_cstr(&settings, set.model);
+		strbuf_addstr(&settings, ",\"parameters\":{\"temperature\":");
+		json_add_double(&settings, set.judge_temperature);
+		if (set.judge_max_tokens) {
+			strbuf_addstr(&settings, ",\"max_tokens\":");
+			json_add_u64(&settings, set.judge_max_tokens);
+		}
+		strbuf_add(&settings, set.chat.params.buf, set.chat.params.len);
+		strbuf_addstr(&settings, "},\"seed\":");
+		json_add_u64(&settings, set.common.seed);
+		strbuf_addc(&settings, '}');
+		struct llm_journal_spec spec = { "synth-score --judge", "judgement", settings.buf,
+						 set.common.wait_lock };
+		int opened = llm_stage_resume(set.stage, set.common.output, &spec);
+		strbuf_release(&settings);
+		if (opened < 0)
 			diag_exit(1);
-		if (set.journal.lines)
-			info("--resume: %llu judgements already in %s", (unsigned long long)set.journal.lines,
-			     journal_name.buf);
 	}
 
 	struct record_loop rl = {
@@ -1205,6 +1156,7 @@ int main(int argc, char **argv)
 		.write_records = 1, .worker_new = worker_new, .process = process, .arg = &set,
 		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
 		.finish = set.judge ? judge_finish : set.best_of ? best_of_finish : NULL, .phase = "scoring",
+		.progress_more = set.judge ? judge_progress : NULL,
 	};
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);
@@ -1269,25 +1221,19 @@ int main(int argc, char **argv)
 		info("--resume: %llu judgements taken from %s, %llu asked of the judge",
 		     (unsigned long long)set.judge_reused, journal_name.buf,
 		     (unsigned long long)set.judge_asked);
-		if (set.journal_failed)
-			rc = rc ? rc : 1;
 		/* Every record judged and written: the output holds what the
 		 * journal did. */
-		if (!rc || !set.journal.lines) {
-			if (journal_remove(&set.journal) < 0)
-				rc = rc ? rc : 1;
-		} else if (journal_close(&set.journal) < 0) {
+		uint64_t lines = llm_stage_journal_lines(set.stage);
+		int done = !rc || !lines;
+		if (llm_stage_journal_end(set.stage, done) < 0)
 			rc = rc ? rc : 1;
-		} else {
+		else if (!done)
 			error("%s keeps %llu judgement%s; run the same command again to finish",
-			      journal_name.buf, (unsigned long long)set.journal.lines,
-			      set.journal.lines == 1 ? "" : "s");
-		}
-		journal_release(&set.journal);
+			      journal_name.buf, (unsigned long long)lines, lines == 1 ? "" : "s");
 	}
+	if (set.stage)
+		llm_stage_summary(set.stage);
 	file_unlock(&lock);
-	keymap_release(&set.judged_at);
-	strbuf_release(&set.judged);
 	strbuf_release(&journal_name);
 	if (set.stage &&
 	    chat_cli_usage_end(&set.chat, "synth-score --judge", set.model, llm_stage_usage(set.stage)) < 0)

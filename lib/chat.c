@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "diag.h"
@@ -23,6 +24,8 @@ struct req {
 	size_t flying_at;	/* its place in the client's flying, while in flight */
 	size_t max_response;	/* the client's bound on resp */
 	int too_big;		/* the answer passed it */
+	int renamed;		/* max_tokens went as max_completion_tokens, or
+				 * the body was checked for it */
 	char curl_error[CURL_ERROR_SIZE];
 };
 
@@ -43,6 +46,8 @@ struct chat_client {
 	double last_success;
 	double started;		/* when the client was set up */
 	int ready;		/* an answer came: the server is up */
+	int completion_tokens;	/* the server wants max_completion_tokens */
+	int probed;		/* the probe answered 200, or there is none */
 	unsigned failed_since;	/* attempts failed since the last success */
 	char last_error[CHAT_MESSAGE_MAX + 64];
 	struct chat_usage usage;
@@ -120,6 +125,29 @@ void chat_request_url(const char *given, struct strbuf *url, struct strbuf *show
 	strbuf_add(url, query, qlen);
 }
 
+void chat_probe_url(const char *given, const char *probe, struct strbuf *url, struct strbuf *shown)
+{
+	struct strbuf full = STRBUF_INIT, full_shown = STRBUF_INIT;
+	chat_request_url(given, &full, &full_shown);
+	/* The scheme and the authority of each, then the probe's path. */
+	const struct strbuf *from[2] = { &full, &full_shown };
+	struct strbuf *to[2] = { url, shown };
+	for (int i = 0; i < 2; i++) {
+		const char *b = from[i]->buf, *scheme = strstr(b, "://");
+		size_t at = scheme ? (size_t)(scheme - b) + 3 : 0;
+		at += strcspn(b + at, "/?");
+		strbuf_reset(to[i]);
+		strbuf_add(to[i], b, at);
+		strbuf_addstr(to[i], probe);
+		/* The query, where a key may be (shown as "?..."). */
+		const char *q = strchr(b + at, '?');
+		if (q)
+			strbuf_addstr(to[i], q);
+	}
+	strbuf_release(&full);
+	strbuf_release(&full_shown);
+}
+
 struct chat_client *chat_new(const struct chat_config *cfg)
 {
 	static int inited;
@@ -147,6 +175,7 @@ struct chat_client *chat_new(const struct chat_config *cfg)
 		strbuf_release(&h);
 	}
 	c->limit = cfg->concurrency;
+	c->probed = !cfg->probe;
 	c->last_success = c->started = now_seconds();
 	prng_seed(&c->rng, cfg->seed ^ 0x6a6974746572ull); /* "jitter" */
 	return c;
@@ -218,8 +247,48 @@ double chat_limit(const struct chat_client *c)
 	return c->limit;
 }
 
+/* Is the JSON text v exactly text? */
+static int value_named(const struct json_value *v, const char *text)
+{
+	return v->len == strlen(text) && !memcmp(v->p, text, v->len);
+}
+
+/* The request body with its member max_tokens named
+ * max_completion_tokens, as OpenAI's reasoning models want it: 1, or 0
+ * when the body has no max_tokens (or has both, which the server would
+ * refuse either way). */
+static int rename_max_tokens(struct strbuf *body)
+{
+	struct json_value obj = { body->buf, body->len, JSON_OBJECT, 0 }, name, value;
+	size_t pos = 0, at = 0, len = 0;
+	int found = 0;
+	while (json_object_next(&obj, &pos, &name, &value)) {
+		if (value_named(&name, "\"max_completion_tokens\""))
+			return 0;
+		if (value_named(&name, "\"max_tokens\"")) {
+			at = (size_t)(name.p - body->buf);
+			len = name.len;
+			found = 1;
+		}
+	}
+	if (!found)
+		return 0;
+	struct strbuf b = STRBUF_INIT;
+	strbuf_add(&b, body->buf, at);
+	strbuf_addstr(&b, "\"max_completion_tokens\"");
+	strbuf_add(&b, body->buf + at + len, body->len - at - len);
+	strbuf_release(body);
+	*body = b;
+	return 1;
+}
+
 static void start(struct chat_client *c, struct req *r)
 {
+	/* Once the server said so, every request names it its way. */
+	if (c->completion_tokens && !r->renamed) {
+		rename_max_tokens(&r->body);
+		r->renamed = 1;
+	}
 	CURL *e = curl_easy_init();
 	if (!e)
 		die("cannot set up a libcurl transfer");
@@ -530,6 +599,23 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 			wait_push(c, r);
 			return;
 		}
+		/* OpenAI's reasoning models refuse max_tokens and ask for
+		 * max_completion_tokens: sent again at once so named, without
+		 * spending an attempt, and so named from now on. Once: a
+		 * server that refuses that too fails the request. */
+		if (status == 400 && !r->renamed && strstr(m.buf, "max_tokens") &&
+		    strstr(m.buf, "max_completion_tokens") && rename_max_tokens(&r->body)) {
+			strbuf_release(&m);
+			r->renamed = 1;
+			r->attempts--;
+			r->not_before = 0;
+			if (!c->completion_tokens)
+				info("%s: the server wants max_completion_tokens for max_tokens; sent so "
+				     "from now on", c->shown.buf);
+			c->completion_tokens = 1;
+			wait_push(c, r);
+			return;
+		}
 		strbuf_release(&m);
 		retry = status == 408 || status == 429 || status >= 500;
 		if (status == 429 || status == 503) {
@@ -565,8 +651,89 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 	wait_push(c, r);
 }
 
+static size_t probe_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct strbuf *sb = arg;
+	/* The start of it, for the message of a server that is not ready. */
+	if (sb->len < 4096)
+		strbuf_add(sb, p, size * n < 4096 - sb->len ? size * n : 4096 - sb->len);
+	return size * n;
+}
+
+/* The probe: GET it until it answers 200, a second apart, up to
+ * wait_ready seconds from the start. Returns 0, or -1 with *why. */
+static int wait_for_probe(struct chat_client *c, struct strbuf *why)
+{
+	struct strbuf url = STRBUF_INIT, shown = STRBUF_INIT, body = STRBUF_INIT;
+	struct strbuf last = STRBUF_INIT;
+	chat_probe_url(c->cfg.url, c->cfg.probe, &url, &shown);
+	int rc = 0;
+	for (unsigned tries = 1;; tries++) {
+		CURL *e = curl_easy_init();
+		if (!e)
+			die("cannot set up a libcurl transfer");
+		char err[CURL_ERROR_SIZE] = "";
+		double left = c->started + c->cfg.wait_ready - now_seconds();
+		double limit = c->cfg.timeout < 10 ? c->cfg.timeout : 10;
+		if (left > 0 && left < limit)
+			limit = left;
+		strbuf_reset(&body);
+		curl_easy_setopt(e, CURLOPT_URL, url.buf);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, probe_body);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
+		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, err);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(limit * 1000) + 1);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e, CURLOPT_USERAGENT, "synth-gen/" SYNTH_VERSION);
+		CURLcode code = curl_easy_perform(e);
+		long status = 0;
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_cleanup(e);
+		if (code == CURLE_OK && status == 200) {
+			if (tries > 1)
+				info("%s: ready after %.1f s", shown.buf, now_seconds() - c->started);
+			break;
+		}
+		strbuf_reset(&last);
+		if (code != CURLE_OK) {
+			strbuf_addstr(&last, err[0] ? err : curl_easy_strerror(code));
+		} else {
+			struct strbuf m = STRBUF_INIT;
+			chat_server_message(body.buf, body.len, &m);
+			strbuf_addf(&last, "HTTP %ld%s%s", status, m.len ? ": " : "", m.buf);
+			strbuf_release(&m);
+		}
+		double now = now_seconds();
+		if (now - c->started >= c->cfg.wait_ready) {
+			strbuf_addf(why, "%s: not ready after %.0f s (--wait-ready); the last answer: %s",
+				    shown.buf, now - c->started, last.buf);
+			rc = -1;
+			break;
+		}
+		if (tries == 1)
+			info("%s: %s; waiting up to %.0f s (--wait-ready)", shown.buf, last.buf,
+			     c->cfg.wait_ready);
+		double d = c->started + c->cfg.wait_ready - now;
+		if (d > 1)
+			d = 1;
+		struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
+		nanosleep(&ts, NULL);
+	}
+	strbuf_release(&url);
+	strbuf_release(&shown);
+	strbuf_release(&body);
+	strbuf_release(&last);
+	return rc;
+}
+
 int chat_run(struct chat_client *c, double wait, struct strbuf *why)
 {
+	if (!c->probed) {
+		if (wait_for_probe(c, why) < 0)
+			return -1;
+		c->probed = 1;
+	}
 	double until = now_seconds() + wait;
 	for (;;) {
 		if (c->failed_since >= 10 &&

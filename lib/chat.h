@@ -12,6 +12,13 @@
  * successes as are in flight. What would come back the same is not
  * retried: another 4xx, an answer larger than max_response, and a chat
  * completion without content (a refusal, tool calls: CHAT_NO_CONTENT).
+ * A 400 that refuses max_tokens and asks for max_completion_tokens
+ * (OpenAI's reasoning models) sends the request again at once with the
+ * member so named, without spending an attempt, and every later request
+ * too; once only. With a probe, the first chat_run() waits until a GET
+ * of the probe's path on the server answers 200 (llama-server's /health
+ * says 503 while it loads its model; vLLM listens only once it has), up
+ * to wait_ready seconds from the start, or stops the client saying why.
  * Until the first answer, a 503 that says the server is loading its
  * model is waited for, up to wait_ready seconds, without spending an
  * attempt. A request that fails for good (those, or the last attempt)
@@ -42,7 +49,10 @@ struct chat_config {
 	double backoff;		/* seconds before the first retry; doubles, up to backoff_max */
 	double backoff_max;
 	double breaker_seconds;
-	double wait_ready;	/* seconds a server may answer 503 while loading its model */
+	double wait_ready;	/* seconds a server may answer 503 while loading its model,
+				 * or take to answer the probe */
+	const char *probe;	/* a path ("/health") to GET until it answers 200
+				 * before the first request; NULL: none */
 	double max_retry_after;	/* the longest Retry-After honoured, seconds */
 	size_t max_response;	/* bytes of an answer at most */
 	uint64_t budget;	/* prompt and completion tokens at most; 0: no bound */
@@ -67,7 +77,9 @@ struct chat_done {
 	uint64_t tag;
 	enum chat_outcome outcome;
 	long status;		/* the last HTTP status, 0 when none came */
-	unsigned attempts;
+	unsigned attempts;	/* 0 with resumed */
+	int resumed;		/* not asked: the answer a --resume journal held
+				 * (lib/llm_stage) */
 	struct strbuf body;	/* the answer's body (CHAT_ANSWER, CHAT_NO_CONTENT),
 				 * owned by the caller */
 	/* Why not (not CHAT_ANSWER): "HTTP 404, after 1 attempt: The model
@@ -116,6 +128,12 @@ const struct chat_usage *chat_usage_of(const struct chat_client *c);
  * without a user or password and with the query as "?...", since
  * either may hold a key. Both are reset first. */
 void chat_request_url(const char *given, struct strbuf *url, struct strbuf *shown);
+
+/* The URL of the probe path `probe` on the server of the --url given:
+ * its scheme and authority, the path, and its query; into shown the
+ * same for messages, as chat_request_url() shows a URL. Both are reset
+ * first. */
+void chat_probe_url(const char *given, const char *probe, struct strbuf *url, struct strbuf *shown);
 
 /* Set up a client; dies when libcurl cannot be set up. */
 struct chat_client *chat_new(const struct chat_config *cfg);

@@ -71,8 +71,10 @@ static void add_param(struct chat_cli *o, const char *arg)
 		strbuf_addc(&o->param_names, ',');
 	strbuf_add(&o->param_names, arg, (size_t)(eq - arg));
 	strbuf_addc(&o->param_names, ',');
+	/* On one line, as every member synth writes: the value goes into
+	 * each answer's synth.parameters and each --resume journal line. */
 	strbuf_addc(&o->params, ',');
-	strbuf_add(&o->params, member.buf, member.len);
+	json_add_compact(&o->params, member.buf, member.len);
 	strbuf_release(&member);
 	strbuf_release(&obj);
 }
@@ -119,6 +121,13 @@ int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 	case KEY_CHAT_BACKOFF: cfg->backoff = cli_double("--backoff", arg, 0, 3600); return 1;
 	case KEY_CHAT_BREAKER: cfg->breaker_seconds = cli_double("--breaker", arg, 0, 86400); return 1;
 	case KEY_CHAT_WAIT_READY: cfg->wait_ready = cli_double("--wait-ready", arg, 0, 86400); return 1;
+	case KEY_CHAT_PROBE:
+		/* A path on the server of --url: its own /health, not a
+		 * place of its own that could hold other credentials. */
+		if (arg[0] != '/' || strpbrk(arg, "?# \t\r\n"))
+			usage_error("--probe %s: give a path on the server, as /health or /v1/models", arg);
+		cfg->probe = arg;
+		return 1;
 	case KEY_CHAT_MAX_RETRY_AFTER:
 		cfg->max_retry_after = cli_double("--max-retry-after", arg, 0, 86400);
 		return 1;

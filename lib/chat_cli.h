@@ -18,7 +18,7 @@
 enum {
 	KEY_CHAT_CONCURRENCY = KEY_PROGRAM + 256, KEY_CHAT_RETRIES, KEY_CHAT_TIMEOUT, KEY_CHAT_BACKOFF,
 	KEY_CHAT_BREAKER, KEY_CHAT_WAIT_READY, KEY_CHAT_MAX_RETRY_AFTER, KEY_CHAT_MAX_RESPONSE,
-	KEY_CHAT_USAGE, KEY_CHAT_BUDGET, KEY_CHAT_PARAM, KEY_CHAT_PRICE, KEY_CHAT_END
+	KEY_CHAT_USAGE, KEY_CHAT_BUDGET, KEY_CHAT_PARAM, KEY_CHAT_PRICE, KEY_CHAT_PROBE, KEY_CHAT_END
 };
 
 #define CHAT_OPT_CONCURRENCY(who) { "concurrency", KEY_CHAT_CONCURRENCY, "N", who "N requests in flight at most (default: 16)" }
@@ -28,6 +28,7 @@ enum {
 #define CHAT_OPT_BREAKER(who) { "breaker", KEY_CHAT_BREAKER, "S", who "stop when no request succeeded for S seconds (default: 60)" }
 #define CHAT_OPT_WAIT_READY(who) { "wait-ready", KEY_CHAT_WAIT_READY, "S", who "wait up to S seconds for a server loading its model (default: 300)" }
 #define CHAT_OPT_MAX_RETRY_AFTER(who) { "max-retry-after", KEY_CHAT_MAX_RETRY_AFTER, "S", who "wait S seconds at most when a server asks for longer (default: 600)" }
+#define CHAT_OPT_PROBE(who) { "probe", KEY_CHAT_PROBE, "PATH", who "before the first request, wait up to --wait-ready for GET PATH (/health) to answer 200" }
 #define CHAT_OPT_USAGE(who) { "usage", KEY_CHAT_USAGE, "FILE", who "write the tokens the answers used to FILE, as JSON" }
 #define CHAT_OPT_BUDGET(who) { "budget", KEY_CHAT_BUDGET, "N", who "stop, resumable, once the answers used N tokens" }
 #define CHAT_OPT_PARAM(who) { "param", KEY_CHAT_PARAM, "SPEC", who "NAME=JSON: send the member NAME with the value JSON (repeatable)" }

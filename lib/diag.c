@@ -267,6 +267,15 @@ void progress_clear(void)
 	pthread_mutex_unlock(&diag_lock);
 }
 
+int rate_decimals(double rate)
+{
+	int d = 0;
+	/* Up to six decimals: anything slower is shown as 0. */
+	for (double x = rate; x > 0 && x < 10 && d < 6; x *= 10)
+		d++;
+	return d;
+}
+
 double now_seconds(void)
 {
 	struct timespec ts;

@@ -62,6 +62,11 @@ void progress_show(const char *line);
 /* Erase the progress line, if one is shown on a terminal. */
 void progress_clear(void);
 
+/* The decimals that show a rate (MB/s, requests/s) with two
+ * significant digits below 10 and whole from 10 on: "120", "3.2",
+ * "0.15", never a "0" that hides a slow but steady run. For "%.*f". */
+int rate_decimals(double rate);
+
 /* Seconds on a monotonic clock, for rates and progress. */
 double now_seconds(void);
 /* Seconds of CPU the calling thread has used. */

@@ -11,7 +11,6 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
-#include "output.h"
 #include "strbuf.h"
 
 void journal_path(const char *output, struct strbuf *out)
@@ -43,18 +42,37 @@ int journal_open(struct journal *j, const char *path, journal_line_fn *line, voi
 		const char *p = data.buf + at, *nl = memchr(p, '\n', keep - at);
 		size_t n = (size_t)(nl - p);
 		lineno++;
-		if (line && line(arg, p, n, lineno) < 0) {
+		if (line && line(arg, p, n, lineno, at) < 0) {
 			strbuf_release(&data);
 			return -1;
 		}
 		at += n + 1;
 	}
 	strbuf_release(&data);
-	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (j->fd < 0)
 		return error_errno("%s", path);
 	j->path = xstrdup(path);
 	j->lines = lineno;
+	return 0;
+}
+
+int journal_read(struct journal *j, uint64_t offset, size_t n, struct strbuf *out)
+{
+	strbuf_grow(out, n);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(j->fd, out->buf + out->len + got, n - got, (off_t)(offset + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return error_errno("%s", j->path);
+		}
+		got += (size_t)k;
+	}
+	strbuf_setlen(out, out->len + n);
 	return 0;
 }
 
@@ -81,29 +99,6 @@ int journal_close(struct journal *j)
 	if (close(j->fd) < 0 && !rc)
 		rc = error_errno("%s", j->path);
 	j->fd = -1;
-	return rc;
-}
-
-int journal_rename(struct journal *j, const char *to)
-{
-	if (j->fd >= 0)
-		BUG("rename of the open journal %s", j->path);
-	/* Onto a symbolic link's target, with the mode and owner of the
-	 * file it replaces, as every output is written. */
-	struct strbuf target = STRBUF_INIT;
-	int rc = 0;
-	if (output_target(to, &target) < 0) {
-		rc = error_errno("%s", to);
-	} else {
-		int fd = open(j->path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			output_take_attributes(fd, target.buf);
-			close(fd);
-		}
-		if (rename(j->path, target.buf) < 0)
-			rc = error_errno("%s", to);
-	}
-	strbuf_release(&target);
 	return rc;
 }
 

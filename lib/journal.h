@@ -6,8 +6,7 @@
  * at a time with write(2), so that a kill leaves whole lines and at most
  * a last line cut short. The next run opens the journal, reads every
  * whole line back (the cut one is truncated away), skips the work they
- * hold, appends the rest, and at the end renames the journal into place
- * or removes it.
+ * hold, appends the rest, and at the end removes it.
  *
  * A struct journal owns its name; journal_release() frees it. Every
  * message names the file.
@@ -27,9 +26,10 @@ struct journal {
 };
 
 /* What journal_open() calls for each whole line: p[0..n) without its
- * newline, valid during the call only, and its number from 1. A
- * negative return (after printing an error) fails the open. */
-typedef int journal_line_fn(void *arg, const char *p, size_t n, uint64_t lineno);
+ * newline, valid during the call only, its number from 1 and the offset
+ * of its first byte in the file (for journal_read()). A negative return
+ * (after printing an error) fails the open. */
+typedef int journal_line_fn(void *arg, const char *p, size_t n, uint64_t lineno, uint64_t offset);
 
 /* The journal of the output `output` (-o FILE): FILE.partial, appended
  * to out. One name for every program's --resume. */
@@ -42,6 +42,10 @@ void journal_path(const char *output, struct strbuf *out);
  * error (then *j holds nothing to release). */
 int journal_open(struct journal *j, const char *path, journal_line_fn *line, void *arg);
 
+/* Read n bytes at offset `offset` of the open journal into out (after
+ * what it holds). Returns 0, or -1 after printing an error. */
+int journal_read(struct journal *j, uint64_t offset, size_t n, struct strbuf *out);
+
 /* Append p[0..n), one or more whole lines, each ending in '\n'. A write
  * cut short is carried on. Returns 0, or -1 after printing an error. */
 int journal_append(struct journal *j, const char *p, size_t n);
@@ -49,11 +53,6 @@ int journal_append(struct journal *j, const char *p, size_t n);
 /* Sync the journal to disk and close it. Returns 0, or -1 after
  * printing an error. */
 int journal_close(struct journal *j);
-
-/* After journal_close(): rename the journal onto `to`, the output it
- * has become (through a symbolic link onto its target, with the mode
- * and owner of the file it replaces). Returns 0, or -1 after printing an error. */
-int journal_rename(struct journal *j, const char *to);
 
 /* Close the journal if open and remove the file: its work is in the
  * output. Returns 0, or -1 after printing an error. */

@@ -913,3 +913,24 @@ int utf8_valid(const char *p, size_t n)
 	}
 	return 1;
 }
+
+void json_add_compact(struct strbuf *sb, const char *p, size_t n)
+{
+	int in_string = 0;
+	size_t from = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			strbuf_add(sb, p + from, i - from);
+			from = i + 1;
+		}
+	}
+	strbuf_add(sb, p + from, n - from);
+}

@@ -107,6 +107,11 @@ void json_add_string(struct strbuf *sb, const char *s, size_t n);
 void json_add_cstr(struct strbuf *sb, const char *s);
 void json_add_double(struct strbuf *sb, double x);
 void json_add_u64(struct strbuf *sb, uint64_t x);
+/* Append the checked JSON value p[0..n) without the white space
+ * between its tokens: one line, whatever a server or a user spelled
+ * across several (a pretty-printed usage object). Strings stay as they
+ * were, escapes included. */
+void json_add_compact(struct strbuf *sb, const char *p, size_t n);
 /* Write the decimal digits of x at p (room for 20 bytes); returns their
  * end. For callers that fill room they made once. */
 char *json_put_u64(char *p, uint64_t x);

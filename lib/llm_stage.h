@@ -15,6 +15,23 @@
  * back exactly once, to `done` (answered, failed or known) or, for the
  * items left when the client stopped (the circuit breaker, a budget),
  * to `drop`, which frees it.
+ *
+ * Under --resume the stage keeps the journal (lib/journal) of the -o
+ * file, FILE.partial, locked on FILE (lib/file_lock) while the run
+ * lasts: each answer is appended as soon as it came, and an item whose
+ * request the journal answered is not asked again. A line is
+ *
+ *   {"request":"HASH","program":P,"settings":S,"id":ID,"answer":A}
+ *
+ * HASH the 64-bit hash of the request body in 16 hex digits, the key; P
+ * the program ("synth-gen complete"); S the run's settings, a JSON
+ * object (the model, the parameters, the seed): a journal made with
+ * other settings is refused, not finished; ID the item's id, for a
+ * person reading the file; A the answer, a chat completion cut down to
+ * what synth reads (chat_answer_read(): content, reasoning,
+ * finish_reason and usage). Two items that make one request each take
+ * an answer of their own: a request the journal holds once is asked
+ * again for the second.
  */
 #ifndef SYNTH_LLM_STAGE_H
 #define SYNTH_LLM_STAGE_H
@@ -26,8 +43,8 @@
 #include "records.h"
 #include "strbuf.h"
 
-/* An item's turn: d is its finished request, or NULL for an item added
- * without one. The callback owns the item from here, and d->body. */
+/* An item's turn: d is its finished request, or the answer the journal
+ * held (d->resumed). The callback owns the item from here, and d->body. */
 typedef void llm_done_fn(void *arg, void *item, struct chat_done *d, struct emit *e);
 /* An item that will not have its turn: free it. */
 typedef void llm_drop_fn(void *arg, void *item);
@@ -42,9 +59,25 @@ struct llm_stage *llm_stage_new(const struct chat_config *cfg, size_t window, ll
 /* Free the stage: the items it still holds go to `drop`. NULL-safe. */
 void llm_stage_free(struct llm_stage *s);
 
+/* What a program's journal says of it. */
+struct llm_journal_spec {
+	const char *program;	/* "synth-score --judge" */
+	const char *noun;	/* a line in messages: "judgement" */
+	const char *settings;	/* a JSON object on one line */
+	double wait_lock;	/* --wait-lock */
+};
+
+/* --resume for the output `output` (-o FILE): lock FILE, read
+ * FILE.partial back (checking that each line is the program's, made
+ * with these settings), and keep every answer from now on. Returns 0,
+ * or -1 after printing an error (nothing held then). */
+int llm_stage_resume(struct llm_stage *s, const char *output, const struct llm_journal_spec *spec);
+
 /* Add an item, after every item added before it; body[0..n) is its
- * request, or body NULL when it needs none. */
-void llm_stage_add(struct llm_stage *s, void *item, const char *body, size_t n);
+ * request, id[0..idn) its id as JSON for the journal (NULL: null).
+ * Returns 1 when the journal held its answer (no request made), else 0. */
+int llm_stage_add(struct llm_stage *s, void *item, const char *body, size_t n, const char *id,
+		  size_t idn);
 
 /* Move the requests on and give back the items whose turn came, into
  * e, until at most `keep` items wait (0: every one). Returns 0, or -1
@@ -55,7 +88,27 @@ int llm_stage_drain(struct llm_stage *s, size_t keep, struct emit *e, struct str
 /* Items added and not yet given back. */
 size_t llm_stage_waiting(const struct llm_stage *s);
 
-/* The tokens its answers used. */
+/* The tokens its answers used (not those of answers the journal held). */
 const struct chat_usage *llm_stage_usage(const struct llm_stage *s);
+
+/* The journal: its name (NULL without --resume), the answers it holds
+ * (read back and added), and of those read back the ones no item took. */
+const char *llm_stage_journal_path(const struct llm_stage *s);
+uint64_t llm_stage_journal_lines(const struct llm_stage *s);
+uint64_t llm_stage_journal_unused(const struct llm_stage *s);
+
+/* End the journal: removed when `done` (the output holds its answers),
+ * else synced and kept for the next run; then the lock is let go.
+ * Returns 0, or -1 after printing an error. Nothing without --resume. */
+int llm_stage_journal_end(struct llm_stage *s, int done);
+
+/* Add ", N requests, R/s" to a progress line: the requests finished
+ * (answered or failed for good; not the answers the journal held) and
+ * their rate since the stage began. */
+void llm_stage_progress(const struct llm_stage *s, struct strbuf *line);
+
+/* The -v line of the requests: "120 requests in 34.20 s (3.5
+ * requests/s), 40 answers from the journal". */
+void llm_stage_summary(const struct llm_stage *s);
 
 #endif

@@ -54,6 +54,11 @@ struct loop_state {
 	int stop;		/* the writer saw a fatal error */
 	int read_failed;	/* an input could not be read */
 	uint64_t input_size;	/* the inputs' bytes; 0: not known */
+	/* For the progress line between blocks: the run's start, and the
+	 * input and bytes read of the block the ordered stage has now. */
+	double start;
+	const char *name;
+	uint64_t read_to;
 	double cpu_read, cpu_work;	/* the threads' CPU seconds, under lock */
 };
 
@@ -433,14 +438,14 @@ static void add_duration(struct strbuf *sb, double secs)
  * the run is and how long the rest takes at the speed so far (first, so
  * that a narrow terminal cuts the counts rather than these), then the
  * counts. */
-static void show_progress(const struct record_loop *rl, const struct loop_state *st,
-			  const struct slot *s, double start)
+static void show_progress(const struct record_loop *rl, const struct loop_state *st)
 {
 	struct strbuf line = STRBUF_INIT;
-	double secs = now_seconds() - start;
-	strbuf_addf(&line, "%s: %s %s: ", progname, rl->phase ? rl->phase : "reading", s->name);
+	double secs = now_seconds() - st->start;
+	strbuf_addf(&line, "%s: %s %s: ", progname, rl->phase ? rl->phase : "reading",
+		    st->name ? st->name : "<stdin>");
 	if (st->input_size) {
-		uint64_t done = s->read_to < st->input_size ? s->read_to : st->input_size;
+		uint64_t done = st->read_to < st->input_size ? st->read_to : st->input_size;
 		double part = (double)done / (double)st->input_size;
 		strbuf_addf(&line, "%.0f%%, ", floor(100 * part));
 		if (part > 0) {
@@ -451,9 +456,19 @@ static void show_progress(const struct record_loop *rl, const struct loop_state 
 	strbuf_addf(&line, "%llu records, %.1f MB in ", (unsigned long long)rl->records,
 		    (double)rl->bytes / 1e6);
 	add_duration(&line, secs);
-	strbuf_addf(&line, " (%.0f MB/s)", secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0);
+	double rate = secs > 0 ? (double)rl->bytes / 1e6 / secs : 0.0;
+	strbuf_addf(&line, " (%.*f MB/s)", rate_decimals(rate), rate);
+	if (rl->progress_more)
+		rl->progress_more(rl->arg, &line);
 	progress_show(line.buf);
 	strbuf_release(&line);
+}
+
+void emit_progress(struct emit *e)
+{
+	struct loop_state *st = e->loop;
+	if (st && e->common && e->common->progress && progress_due())
+		show_progress(st->rl, st);
 }
 
 /* The inputs for a message: "--against a.jsonl, b.jsonl", "<stdin>". */
@@ -539,6 +554,7 @@ int record_loop_run(struct record_loop *rl)
 	for (unsigned i = 0; i < rl->nworkers; i++)
 		rl->workers[i] = rl->worker_new(rl->arg);
 	double start = now_seconds();
+	st.start = start;
 	if (c->progress)
 		st.input_size = input_size(rl);
 	double cpu_start = thread_cpu_seconds();
@@ -567,6 +583,9 @@ int record_loop_run(struct record_loop *rl)
 		pthread_mutex_unlock(&st.lock);
 
 		struct emit *e = &s->emit;
+		st.name = s->name;
+		st.read_to = s->read_to;
+		e->loop = &st;
 		if (!fatal) {
 			if (rl->ordered)
 				rl->ordered(rl->arg, e);
@@ -596,7 +615,7 @@ int record_loop_run(struct record_loop *rl)
 		}
 		/* Progress as often as it is due (diag.h). */
 		if (c->progress && !fatal && progress_due())
-			show_progress(rl, &st, s, start);
+			show_progress(rl, &st);
 		pthread_mutex_lock(&st.lock);
 		s->state = SLOT_FREE;
 		if (fatal)
@@ -613,6 +632,7 @@ int record_loop_run(struct record_loop *rl)
 		emit_init(&fe);
 		emit_reset(&fe, c);
 		fe.share = 0;
+		fe.loop = &st;
 		rl->finish(rl->arg, &fe);
 		if (fe.stopped) {
 			if (fe.fatal.len)
@@ -683,10 +703,11 @@ void record_loop_release(struct record_loop *rl, void (*fn)(void *worker))
 void record_loop_summary(const struct record_loop *rl)
 {
 	double mb = (double)rl->bytes / 1e6;
-	info("%llu records in, %llu out, %llu invalid, %llu rejected; %.1f MB in %.2f s (%.0f MB/s)",
+	double rate = rl->seconds > 0 ? mb / rl->seconds : 0.0;
+	info("%llu records in, %llu out, %llu invalid, %llu rejected; %.1f MB in %.2f s (%.*f MB/s)",
 	     (unsigned long long)rl->records, (unsigned long long)rl->emitted,
 	     (unsigned long long)rl->invalid, (unsigned long long)rl->rejected, mb, rl->seconds,
-	     rl->seconds > 0 ? mb / rl->seconds : 0.0);
+	     rate_decimals(rate), rate);
 	double cpu = rl->cpu_read + rl->cpu_work + rl->cpu_tasks + rl->cpu_order;
 	if (cpu <= 0)
 		return;

@@ -65,9 +65,12 @@ struct emit {
 	uint64_t records, emitted, invalid, rejected, bytes;
 	uint64_t no_field;	/* invalid for want of the member at --field */
 	const struct cli_common *common;
+	struct loop_state *loop;	/* the loop's, for emit_progress() (ordered stage) */
 	int operand;		/* which of record_loop.files the block's records
 				 * came from (a folder's files: the folder) */
 };
+
+struct loop_state;
 
 /* Emit r unchanged. */
 void emit_record(struct emit *e, const struct record *r);
@@ -78,6 +81,11 @@ void emit_line(struct emit *e, const char *p, size_t n);
 /* Drop the valid record r for `reason`: it goes to --rejects with
  * "reject":{"reason","file","line"} added. */
 void emit_reject(struct emit *e, const struct record *r, const char *reason);
+
+/* From an ordered stage or a finish that waits a long time (for the
+ * answers of a server): show the loop's progress line now, when one is
+ * due, as after a block. */
+void emit_progress(struct emit *e);
 
 /* Declare r invalid for `reason` ("missing field \"text\""): stops the
  * run, or under --skip-invalid warns, counts and keeps it in --rejects.
@@ -121,6 +129,9 @@ struct record_loop {
 	 * nothing is kept under -o, as after an invalid record. */
 	void (*finish)(void *arg, struct emit *e);
 	void *arg;
+	/* Optional: add to the progress line, after the loop's counts
+	 * (", 120 requests, 3.5/s"). Called on the calling thread. */
+	void (*progress_more)(void *arg, struct strbuf *line);
 	/* Leave the outputs (out, rej) open at the end, finished by the
 	 * program's call to record_loop_end() together with its own. */
 	int hold_outputs;

@@ -443,7 +443,7 @@ declare -gA PHASE=(
 		n=$(printf '%s\n' "$stderr" | grep -c .)
 		[ "$n" -ge 2 ] || fail "$p: $n progress lines for a file of 3 blocks: $stderr"
 		# Each line whole, ended by a newline; the last at the end.
-		printf '%s\n' "$stderr" | grep -Evx "$p: ${PHASE[$p]} six.jsonl: [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left, [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9]+ MB/s\)" &&
+		printf '%s\n' "$stderr" | grep -Evx "$p: ${PHASE[$p]} six.jsonl: [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left, [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9.]+ MB/s\)" &&
 			fail "$p: a line not in the form"
 		assert_equal "$(printf '%s\n' "$stderr" | tail -n 1 | sed 's/ in .*//')" \
 			"$p: ${PHASE[$p]} six.jsonl: 100%, 0.0 s left, 7248 records, 2.9 MB"

@@ -6,7 +6,8 @@
  *              [--always FAULT] [--match TEXT] [--retry-after S]
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
  *              [--flavor NAME] [--error-message TEXT] [--bodies FILE]
- *              [--loading-ms MS]
+ *              [--loading-ms MS] [--listen-after-ms MS] [--model-name NAME]
+ *              [--log-sent yes]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -43,10 +44,34 @@
  *   Ollama openai/openai.go, NewError() (v0.12):
  *     {"error":{"message","type","param":null,"code":null}};
  *   OpenAI's API as documented: {"error":{"message","type","param","code"}}.
+ * GET /health and GET /v1/models answer as the flavor's server does,
+ * --model-name NAME ("tiny") the model it serves:
+ *   llama (and plain): while loading (--loading-ms) every path answers
+ *     503 {"error":{"code":503,"message":"Loading model","type":
+ *     "unavailable_error"}}, then /health 200 {"status":"ok"} and
+ *     /v1/models {"data":[...],"models":[...],"object":"list"} (keys in
+ *     order, as nlohmann::json writes them; the model's meta cut down):
+ *     llama.cpp tools/server/server-http.cpp, middleware_server_state(),
+ *     and server-context.cpp, get_health and get_models (master of
+ *     2026, commit 00dd081; release b6000 let /v1/models through while
+ *     loading);
+ *   vllm: /health 200 with an empty body, /v1/models {"object":"list",
+ *     "data":[{"id","object","created","owned_by":"vllm","root",
+ *     "parent","max_model_len","permission"}]}: vLLM
+ *     vllm/entrypoints/serve/instrumentator/health.py, health(), and
+ *     entrypoints/openai/protocol.py, ModelList and ModelCard (v0.11);
+ *     vLLM listens only once its engine is up, which --listen-after-ms
+ *     MS plays: the port is bound at once, but connections are refused
+ *     for MS ms;
+ *   ollama: no /health (gin's 404, "404 page not found"), /v1/models
+ *     with owned_by "library" (Ollama openai/openai.go, ListCompletion,
+ *     v0.12); openai: /v1/models with owned_by "system", no /health.
  * --always FAULT makes every request fail so. --match TEXT keeps the
  * faults to the requests whose body holds TEXT. --log appends a line for
  * each request: what it got, the hash of its body, the time (seconds
- * on the monotonic clock) and the request's target; --bodies appends each request's body, a line.
+ * on the monotonic clock) and the request's target, and with --log-sent
+ * yes a line "sent HASH TIME" once the whole answer to a request went
+ * out; --bodies appends each request's body, a line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +83,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -81,10 +107,12 @@ static enum flavor flavor = PLAIN;
 static enum fault faults[16];
 static size_t nfaults;
 static enum fault always = OK;
-static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000, loading_ms;
+static unsigned fail_first, retry_after = 1, delay_ms, slow_ms = 3000, loading_ms, listen_after_ms;
+static const char *model_name = "tiny";
 static double started;
 static const char *api_key, *match, *error_message = "injected";
 static FILE *log_file, *bodies_file;
+static int log_sent;
 
 static enum fault parse_fault(const char *s, size_t n)
 {
@@ -136,6 +164,7 @@ struct conn {
 	double due;		/* when out may start going */
 	int close_after;	/* close once out is sent */
 	int continued;		/* 100 Continue sent for the request in */
+	uint64_t key;		/* the hash of the request out answers (--log-sent) */
 };
 
 static struct conn *conns;
@@ -405,6 +434,66 @@ static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 	strbuf_release(&think);
 }
 
+/* GET path[0..n) (/health, /v1/models) as the flavor's server answers
+ * it; returns the status. */
+static int answer_get(struct conn *c, const char *path, size_t n, int loading)
+{
+	struct strbuf b = STRBUF_INIT;
+	int health = n == 7 && !memcmp(path, "/health", 7);
+	int models = n == 10 && !memcmp(path, "/v1/models", 10);
+	int status = 200;
+	const char *type = "application/json";
+	if ((flavor == PLAIN || flavor == LLAMA) && loading) {
+		status = 503;
+		strbuf_addstr(&b, "{\"error\":{\"code\":503,\"message\":\"Loading model\","
+			      "\"type\":\"unavailable_error\"}}");
+	} else if (health && (flavor == PLAIN || flavor == LLAMA)) {
+		strbuf_addstr(&b, "{\"status\":\"ok\"}");
+	} else if (health && flavor == VLLM) {
+		/* An empty body. */
+	} else if (models && (flavor == PLAIN || flavor == LLAMA)) {
+		strbuf_addstr(&b, "{\"data\":[{\"created\":1765000000,\"id\":");
+		json_add_cstr(&b, model_name);
+		strbuf_addstr(&b, ",\"meta\":{\"n_ctx\":512,\"n_ctx_train\":2048,\"n_vocab\":32000},"
+			      "\"object\":\"model\",\"owned_by\":\"llamacpp\"}],\"models\":[{\"model\":");
+		json_add_cstr(&b, model_name);
+		strbuf_addstr(&b, ",\"name\":");
+		json_add_cstr(&b, model_name);
+		strbuf_addstr(&b, "}],\"object\":\"list\"}");
+	} else if (models) {
+		strbuf_addstr(&b, "{\"object\":\"list\",\"data\":[{\"id\":");
+		json_add_cstr(&b, model_name);
+		strbuf_addstr(&b, ",\"object\":\"model\",\"created\":1765000000,\"owned_by\":");
+		if (flavor == VLLM) {
+			strbuf_addstr(&b, "\"vllm\",\"root\":");
+			json_add_cstr(&b, model_name);
+			strbuf_addstr(&b, ",\"parent\":null,\"max_model_len\":2048,\"permission\":[{"
+				      "\"id\":\"modelperm-test\",\"object\":\"model_permission\","
+				      "\"created\":1765000000,\"allow_create_engine\":false,"
+				      "\"allow_sampling\":true,\"allow_logprobs\":true,"
+				      "\"allow_search_indices\":false,\"allow_view\":true,"
+				      "\"allow_fine_tuning\":false,\"organization\":\"*\",\"group\":null,"
+				      "\"is_blocking\":false}]}]}");
+		} else {
+			strbuf_addstr(&b, flavor == OLLAMA ? "\"library\"}]}" : "\"system\"}]}");
+		}
+	} else {
+		status = 404;
+		if (flavor == OLLAMA) {
+			type = "text/plain";
+			strbuf_addstr(&b, "404 page not found");
+		} else {
+			strbuf_addstr(&b, "{\"error\":{\"message\":\"File Not Found\"}}");
+		}
+	}
+	strbuf_addf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+		    status, status == 200 ? "OK" : status == 503 ? "Service Unavailable" : "Not Found",
+		    type, b.len);
+	strbuf_add(&c->out, b.buf, b.len);
+	strbuf_release(&b);
+	return status;
+}
+
 /* A whole request in c->in: take it out and queue what it gets. Returns
  * 0 when the request is not whole yet. */
 static int handle(struct conn *c)
@@ -446,6 +535,18 @@ static int handle(struct conn *c)
 	/* The request's target, for the log. */
 	const char *target = c->in.buf + strcspn(c->in.buf, " ") + (*c->in.buf ? 1 : 0);
 	int target_len = (int)strcspn(target, " \r\n");
+	if (!strncmp(c->in.buf, "GET ", 4)) {
+		int st = answer_get(c, target, strcspn(target, " ?\r\n"),
+				    now_seconds() - started < loading_ms / 1000.0);
+		if (log_file) {
+			fprintf(log_file, "get-%d %016llx %.3f %.*s\n", st, (unsigned long long)key,
+				now_seconds(), target_len, target);
+			fflush(log_file);
+		}
+		memmove(c->in.buf, c->in.buf + head + clen, c->in.len - head - clen);
+		strbuf_setlen(&c->in, c->in.len - head - clen);
+		return 1;
+	}
 	int chosen = !match || memmem(body, clen, match, strlen(match));
 	enum fault f = chosen ? always : OK;
 	if (post && now_seconds() - started < loading_ms / 1000.0)
@@ -503,6 +604,7 @@ static int handle(struct conn *c)
 		fputc('\n', bodies_file);
 		fflush(bodies_file);
 	}
+	c->key = key;
 	if (log_file) {
 		fprintf(log_file, "%s %016llx %.3f %.*s\n",
 			post && !(api_key && !has_auth) ? fault_names[f] : "refused",
@@ -550,6 +652,12 @@ int main(int argc, char **argv)
 			delay_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--loading-ms"))
 			loading_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--listen-after-ms"))
+			listen_after_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--model-name"))
+			model_name = v;
+		else if (!strcmp(a, "--log-sent"))
+			log_sent = !strcmp(v, "yes");
 		else if (!strcmp(a, "--slow-ms"))
 			slow_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--error-message"))
@@ -594,9 +702,9 @@ int main(int argc, char **argv)
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(addr);
-	if (bind(ls, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(ls, 512) < 0 ||
+	if (bind(ls, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    getsockname(ls, (struct sockaddr *)&addr, &alen) < 0)
-		die_errno("listen");
+		die_errno("bind");
 	fcntl(ls, F_SETFL, O_NONBLOCK);
 	struct strbuf tmp = STRBUF_INIT;
 	strbuf_addf(&tmp, "%s.tmp", port_file);
@@ -608,6 +716,15 @@ int main(int argc, char **argv)
 	if (rename(tmp.buf, port_file) < 0)
 		die_errno("%s", port_file);
 	strbuf_release(&tmp);
+	/* Bound but not listening: a connection is refused, as to a vLLM
+	 * still loading its engine. */
+	if (listen_after_ms) {
+		struct timespec ts = { listen_after_ms / 1000, (long)(listen_after_ms % 1000) * 1000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
+			;
+	}
+	if (listen(ls, 512) < 0)
+		die_errno("listen");
 
 	struct pollfd *pfd = NULL;
 	while (!stop) {
@@ -656,6 +773,11 @@ int main(int argc, char **argv)
 					gone = 1;
 			}
 			if (!gone && c->sent == c->out.len) {
+				if (log_sent && c->out.len && log_file) {
+					fprintf(log_file, "sent %016llx %.3f\n", (unsigned long long)c->key,
+						now_seconds());
+					fflush(log_file);
+				}
 				strbuf_reset(&c->out);
 				c->sent = 0;
 				if (c->close_after)

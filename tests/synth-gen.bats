@@ -544,6 +544,9 @@ answer to: hi (seed 0)"
 	[ ! -e out.jsonl.partial ]
 	assert_equal "$(wc -l < out.jsonl)" 300
 	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 300
+	# The same bytes as a run that never stopped.
+	synth-gen complete --url "$URL" --model tiny --samples 2 -o whole.jsonl prompts.jsonl
+	cmp out.jsonl whole.jsonl
 	# A finished file is not resumed into: a new run starts afresh.
 	run synth-gen complete --url "$URL" --model tiny --resume prompts.jsonl
 	assert_failure 2
@@ -827,7 +830,7 @@ answers_with() {
 	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
 		--resume -o out.jsonl in.jsonl
 	assert_failure 1
-	assert_equal "$(jq -r .text out.jsonl.partial | tr '\n' '|')" "answer to: first (seed 0)|answer to: third (seed 0)|"
+	assert_equal "$(jq -r '.answer.choices[0].message.content' out.jsonl.partial | tr '\n' '|')" "answer to: first (seed 0)|answer to: third (seed 0)|"
 	# Another temperature, model or seed: refused before any request.
 	local before
 	before=$(wc -l < server.log)
@@ -839,13 +842,14 @@ answers_with() {
 	assert_equal "$(wc -l < server.log)" "$before"
 	[ ! -e out.jsonl ]
 	# The same settings: the one missing answer is asked, the second
-	# record of the id "dup" among them.
+	# record of the id "dup" among them; the output is in input order,
+	# as a run that never stopped writes it.
 	run --separate-stderr synth-gen complete --url "$URL" --model m --retries 0 --temperature 0.5 \
 		--resume -o out.jsonl in.jsonl
 	assert_success
 	assert_equal "$(tail -n +$((before + 1)) server.log | wc -l)" 1
 	assert_equal "$(jq -r '.id + " " + .text' out.jsonl | tr '\n' '|')" \
-		"dup-1 answer to: first (seed 0)|p3-1 answer to: third (seed 0)|dup-1 answer to: doomed second (seed 0)|"
+		"dup-1 answer to: first (seed 0)|dup-1 answer to: doomed second (seed 0)|p3-1 answer to: third (seed 0)|"
 	# Answers to requests the next run does not make (a --system
 	# added) are not mixed with its own: the journal stays.
 	run synth-gen complete --url "$URL" --model m --retries 0 --top-p 0.9 --resume -o two.jsonl in.jsonl
@@ -953,7 +957,7 @@ answers_with() {
 	# One request at a time: the answer that passed the budget is the last.
 	local kept
 	kept=$(wc -l < out.jsonl.partial)
-	assert_equal "$(jq -s 'map(.synth.usage.total_tokens) | (add >= 50) and (add - last < 50)' out.jsonl.partial)" true
+	assert_equal "$(jq -s 'map(.answer.usage.total_tokens) | (add >= 50) and (add - last < 50)' out.jsonl.partial)" true
 	assert_equal "$(wc -l < server.log)" "$kept"
 	[ ! -e out.jsonl ]
 	run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --resume -o out.jsonl prompts.jsonl
@@ -1049,4 +1053,139 @@ answers_with() {
 	assert_equal "$(jq -c 'has("cost")' usage.json)" false
 	run synth-gen complete --url http://127.0.0.1:9 --model m --price 2.5 prompts.jsonl
 	assert_failure 2
+}
+
+@test "complete and the judge: a server that wants max_completion_tokens gets it, re-sent once, and from then on" {
+	# OpenAI's reasoning models: a 400 for "max_tokens", whatever the rest.
+	start_server --flavor openai --always maxtok400 --match '"max_tokens"' --bodies bodies.jsonl
+	make_prompts 3
+	run --separate-stderr synth-gen complete --url "$URL" --model m --max-tokens 50 --concurrency 1 -v prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .text | tr '\n' '|')" \
+		"answer to: question number 1 (seed 0)|answer to: question number 2 (seed 0)|answer to: question number 3 (seed 0)|"
+	# One refusal, then every request named the server's way.
+	assert_equal "$(awk '{ print $1 }' server.log | tr '\n' ' ')" "maxtok400 ok ok ok "
+	assert_equal "$(jq -c '[.max_tokens, .max_completion_tokens]' bodies.jsonl | tr '\n' ' ')" \
+		"[50,null] [null,50] [null,50] [null,50] "
+	[[ "$stderr" == *"synth-gen: $URL/v1/chat/completions: the server wants max_completion_tokens for max_tokens; sent so from now on"* ]] ||
+		fail "$stderr"
+	# The answers keep the option as given.
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.parameters | sort -u)" '{"max_tokens":50}'
+	# The judge too.
+	: > server.log
+	: > bodies.jsonl
+	run synth-score --judge "$URL" --model m --judge-max-tokens 20 --concurrency 1 <(echo '{"text":"a. Score: 2"}')
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score)" 2
+	assert_equal "$(awk '{ print $1 }' server.log | tr '\n' ' ')" "maxtok400 ok "
+	assert_equal "$(jq -c .max_completion_tokens bodies.jsonl | tr '\n' ' ')" "null 20 "
+	# A server that refuses both: the first request re-sent once only,
+	# the others sent the second way at once; each fails, not retried.
+	teardown
+	rm -f port server.log
+	start_server --flavor openai --always maxtok400 --bodies bodies2.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model m --max-tokens 50 --concurrency 1 \
+		--retries 3 --rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < server.log)" 4
+	assert_equal "$(jq -c '[.max_tokens, .max_completion_tokens]' bodies2.jsonl | tr '\n' ' ')" \
+		"[50,null] [null,50] [null,50] [null,50] "
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" \
+		"HTTP 400, after 1 attempt: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+}
+
+@test "complete and the judge: --probe PATH waits for the server's /health or /v1/models before the first request, up to --wait-ready" {
+	# llama-server: 503 "Loading model" on every path while it loads.
+	start_server --flavor llama --loading-ms 1500
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL/v1" --model m --probe /health --retries 0 -v prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "p1-1 p2-1 "
+	# Probes until one answered 200, then the requests: none met the loading.
+	assert_equal "$(awk '{ print $1 }' server.log | uniq | tr '\n' ' ')" "get-503 get-200 ok "
+	assert_equal "$(awk '$1 ~ /^get/ { print $4 }' server.log | sort -u)" /health
+	[[ "$stderr" == *"synth-gen: $URL/health: HTTP 503: Loading model; waiting up to 300 s (--wait-ready)"* ]] || fail "$stderr"
+	echo "$stderr" | grep -q "^synth-gen: $URL/health: ready after [0-9.]* s$" || fail "$stderr"
+	# vLLM listens only once its engine is up: refused connections are waited for.
+	teardown
+	rm -f port server.log
+	start_server --flavor vllm --listen-after-ms 1500 --model-name m
+	run --separate-stderr synth-score --judge "$URL" --model m --probe /v1/models --retries 0 <(echo '{"text":"a. Score: 4"}')
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .quality.judge.score)" 4
+	assert_equal "$(awk '{ print $1, $4 }' server.log | tr '\n' '|')" "get-200 /v1/models|ok /v1/chat/completions|"
+	# Not ready within --wait-ready: the run stops before any request.
+	teardown
+	rm -f port server.log
+	start_server --flavor llama --loading-ms 60000
+	run --separate-stderr synth-gen complete --url "$URL" --model m --probe /health --wait-ready 1 -o out.jsonl prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == *"synth-gen: $URL/health: not ready after 1 s (--wait-ready); the last answer: HTTP 503: Loading model"* ]] || fail "$stderr"
+	assert_equal "$(awk '{ print $1 }' server.log | sort -u)" get-503
+	[ ! -e out.jsonl ]
+	run synth-gen complete --url "$URL" --model m --probe health prompts.jsonl
+	assert_failure 2
+	run synth-score --judge "$URL" --model m --probe '/health?x' prompts.jsonl
+	assert_failure 2
+}
+
+@test "complete: the next block's requests go out while a block waits for an answer (lib/llm_stage, the judge's too)" {
+	# The answer to prompt 1000, ten or so before the end of the first
+	# block of a megabyte (prompts 1 to about 1010), comes three seconds
+	# late. A client that waited for every answer of a block before
+	# sending the next block's requests would send none of the second
+	# block before that answer went out; ours keeps up to 4 x
+	# --concurrency requests waiting across blocks, so the whole second
+	# block is asked meanwhile. Counted in the server's log: arrivals and
+	# the answer's leaving, in order.
+	start_server --always slow --match 'question 1000 0' --slow-ms 3000 --log-sent yes --bodies bodies.jsonl
+	local pad
+	pad=$(printf '%01000d' 0)
+	awk -v pad="$pad" 'BEGIN { for (i = 1; i <= 1200; i++) printf "{\"id\":\"p%d\",\"prompt\":\"question %d %s\"}\n", i, i, pad }' > big.jsonl
+	synth-gen complete --url "$URL" --model m --concurrency 8 -o out.jsonl big.jsonl
+	assert_equal "$(jq -r .id out.jsonl | md5sum)" "$(jq -r '.id + "-1"' big.jsonl | md5sum)"
+	local slow last
+	slow=$(awk '$1 == "slow" { print $2 }' server.log)
+	[ -n "$slow" ] || fail "no slow request"
+	# The request of the last prompt (of the second block), by its place
+	# among the requests: the bodies file has them in the log's order.
+	last=$(grep -n '"question 1200 0' bodies.jsonl | cut -d: -f1)
+	assert_equal "$(awk -v slow="$slow" -v last="$last" '
+		$1 != "sent" && $1 !~ /^get/ { n++; if (n == last) { print "last prompt asked"; exit } }
+		$1 == "sent" && $2 == slow { print "slow answer sent"; exit }' server.log)" "last prompt asked"
+}
+
+@test "complete and the judge --resume: the journal's lines are as synth-jsonl(5) says; the judge refuses a journal of other settings" {
+	start_server --fail-first 1 --faults 500 --match doomed
+	printf '%s\n' '{"id":"a","prompt":"first"}' '{"id":"b","prompt":"doomed"}' > in.jsonl
+	# A --param spelled over two lines goes on one line everywhere.
+	run synth-gen complete --url "$URL" --model m --retries 0 --param $'stop=[\n"END"]' --resume -o out.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$(wc -l < out.jsonl.partial)" 1
+	assert_equal "$(jq -c 'keys_unsorted' out.jsonl.partial)" '["request","program","settings","id","answer"]'
+	assert_equal "$(jq -c '[.program, .settings, .id, .answer.choices[0].message.content, .answer.choices[0].finish_reason]' out.jsonl.partial)" \
+		'["synth-gen complete",{"model":"m","parameters":{"stop":["END"]},"seed":0},"a-1","answer to: first (seed 0)","stop"]'
+	assert_equal "$(jq -r .request out.jsonl.partial)" "$(awk '$1 == "ok" { print $2 }' server.log)"
+	# The file of one program is not the other's.
+	cp out.jsonl.partial judged.jsonl.partial
+	run --separate-stderr synth-score --judge "$URL" --model m --resume -o judged.jsonl in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-score: judged.jsonl.partial:1: not a judgement of synth-score --judge; --resume needs the file it left"
+	# The judge's, with another temperature: refused before any request.
+	rm judged.jsonl.partial
+	printf '%s\n' '{"id":1,"text":"a. Score: 3"}' '{"id":2,"text":"doomed. Score: 4"}' > j.jsonl
+	run synth-score --judge "$URL" --model m --retries 0 --resume -o judged.jsonl j.jsonl
+	assert_failure 1
+	assert_equal "$(jq -c '[.program, .settings, .id]' judged.jsonl.partial)" \
+		'["synth-score --judge",{"model":"m","parameters":{"temperature":0},"seed":0},1]'
+	local before
+	before=$(wc -l < server.log)
+	run --separate-stderr synth-score --judge "$URL" --model m --judge-temperature 0.5 --resume -o judged.jsonl j.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-score: judged.jsonl.partial:1: an answer made with another model, other parameters or another seed; --resume finishes a run with the settings it began with"
+	assert_equal "$(wc -l < server.log)" "$before"
+	run --separate-stderr synth-score --judge "$URL" --model m --resume -v -o judged.jsonl j.jsonl
+	assert_success
+	assert_equal "$(jq -c .quality.judge.score judged.jsonl | tr '\n' ' ')" "3 4 "
+	[ ! -e judged.jsonl.partial ]
 }

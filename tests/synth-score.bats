@@ -336,8 +336,8 @@ judge_input() {
 	assert_equal "$(jq -c .id out.jsonl.partial | sort | tr '\n' ' ')" "1 3 4 6 "
 	assert_equal "$(jq -r .request out.jsonl.partial | sort | tr '\n' ' ')" \
 		"$(awk '$1 == "ok" { print $2 }' server.log | sort | tr '\n' ' ')"
-	assert_equal "$(jq -c 'select(.id == 3) | .judge' out.jsonl.partial)" \
-		"$(jq -c 'select(.id == 3) | .quality.judge' out.jsonl)"
+	assert_equal "$(jq -c 'select(.id == 3) | .answer.choices[0].message.content' out.jsonl.partial)" \
+		"$(jq -c 'select(.id == 3) | .quality.judge.raw' out.jsonl)"
 	# The rerun asks for the two that failed, and finishes.
 	local before
 	before=$(wc -l < server.log)
@@ -501,4 +501,46 @@ judge_input() {
 	assert_success
 	assert_equal "$stderr" ""
 	assert_equal "$(printf '%s\n' "$output" | jq -r .id | tr '\n' ' ')" "a1 b1 "
+}
+
+@test "--judge -v: the requests and their rate; a small MB/s keeps its digits instead of 0" {
+	start_server --delay-ms 100
+	judge_input 5 > in.jsonl
+	run --separate-stderr synth-score --judge "$URL" --model m --concurrency 1 -v in.jsonl
+	assert_success
+	echo "$stderr" | grep -Eq '^synth-score: 5 records in, 5 out, 0 invalid, 0 rejected; 0\.0 MB in [0-9.]+ s \(0\.0*[1-9][0-9]? MB/s\)$' ||
+		fail "$stderr"
+	local line
+	line=$(echo "$stderr" | grep -E '^synth-score: 5 requests in [0-9.]+ s \([0-9.]+ requests/s\)$') || fail "$stderr"
+	# The rate is the count over the seconds, not a 0: five answers of a
+	# tenth of a second each, one at a time.
+	echo "$line" | awk '{ secs = $5 + 0; rate = substr($7, 2) + 0; exit !(rate > 0 && rate < 10.5 && (rate * secs - 5)^2 < 0.3^2) }' ||
+		fail "$line"
+	# Answers taken from a --resume journal are not requests.
+	run --separate-stderr synth-score --judge "$URL" --model m --retries 0 --resume -v -o out.jsonl in.jsonl
+	assert_success
+	echo "$stderr" | grep -Eq '^synth-score: 5 requests in ' || fail "$stderr"
+}
+
+@test "--judge --progress into a log: each line adds the requests so far and their rate" {
+	start_server --delay-ms 200
+	judge_input 6 > in.jsonl
+	SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr synth-score --judge "$URL" --model m --concurrency 1 --progress in.jsonl
+	assert_success
+	printf '%s' "$stderr" | grep -q $'[\r\033]' && fail "a terminal code in a log"
+	local n
+	n=$(printf '%s\n' "$stderr" | grep -c .)
+	# While the requests of the one block are answered, a line after each.
+	[ "$n" -ge 3 ] || fail "$n progress lines: $stderr"
+	printf '%s\n' "$stderr" | grep -Evx "synth-score: scoring in.jsonl: [0-9]+%, [0-9.]+ (s|min [0-9]+ s) left, [0-9]+ records, [0-9.]+ MB in [0-9.]+ s \([0-9.]+ MB/s\), [0-9]+ requests, [0-9.]+/s" &&
+		fail "a line not in the form: $stderr"
+	# The requests grow, one at a time, to the six of the run at most.
+	printf '%s\n' "$stderr" | grep -o '[0-9]* requests' | awk '{ print $1 }' > counts
+	sort -n -c counts || fail "$(cat counts)"
+	[ "$(tail -n 1 counts)" -ge 4 ] && [ "$(tail -n 1 counts)" -le 6 ] || fail "$(cat counts)"
+	# synth-gen complete's lines say the same.
+	printf '{"id":"p%d","prompt":"q%d"}\n' 1 1 2 2 3 3 > prompts.jsonl
+	SYNTH_PROGRESS_INTERVAL=0 run --separate-stderr synth-gen complete --url "$URL" --model m --concurrency 1 --progress prompts.jsonl
+	assert_success
+	printf '%s\n' "$stderr" | grep -Eq '^synth-gen: completing prompts.jsonl: 100%, .*, [0-9]+ requests, [0-9.]+/s$' || fail "$stderr"
 }

@@ -37,6 +37,7 @@ complete -c synth-gen -l timeout -x -d 'complete: give a request S seconds (defa
 complete -c synth-gen -l backoff -x -d 'complete: wait S seconds before the first retry, doubling (default: 0.5)'
 complete -c synth-gen -l breaker -x -d 'complete: stop when no request succeeded for S seconds (default: 60)'
 complete -c synth-gen -l wait-ready -x -d 'complete: wait up to S seconds for a server loading its model (default: 300)'
+complete -c synth-gen -l probe -x -d 'complete: before the first request, wait up to --wait-ready for GET PATH (/health) to answer 200'
 complete -c synth-gen -l max-retry-after -x -d 'complete: wait S seconds at most when a server asks for longer (default: 600)'
 complete -c synth-gen -l max-response -x -a '64M 256M 1G 4G 16G' -d 'complete: fail an answer larger than SIZE bytes (default: 64M)'
 complete -c synth-gen -l usage -r -F -d 'complete: write the tokens the answers used to FILE, as JSON'

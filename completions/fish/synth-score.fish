@@ -38,6 +38,7 @@ complete -c synth-score -l timeout -x -d 'judge: give a request S seconds (defau
 complete -c synth-score -l backoff -x -d 'judge: wait S seconds before the first retry, doubling (default: 0.5)'
 complete -c synth-score -l breaker -x -d 'judge: stop when no request succeeded for S seconds (default: 60)'
 complete -c synth-score -l wait-ready -x -d 'judge: wait up to S seconds for a server loading its model (default: 300)'
+complete -c synth-score -l probe -x -d 'judge: before the first request, wait up to --wait-ready for GET PATH (/health) to answer 200'
 complete -c synth-score -l max-retry-after -x -d 'judge: wait S seconds at most when a server asks for longer (default: 600)'
 complete -c synth-score -l max-response -x -a '64M 256M 1G 4G 16G' -d 'judge: fail an answer larger than SIZE bytes (default: 64M)'
 complete -c synth-score -l usage -r -F -d 'judge: write the tokens the answers used to FILE, as JSON'
