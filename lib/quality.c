@@ -233,6 +233,7 @@ struct slot {
 
 struct quality_scratch {
 	struct words ws, pws;
+	struct words cws;	/* text_words() of a Chinese or Japanese text */
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
 	uint32_t *wh_low;	/* its low 32 bits, for comparing four at a time */
@@ -253,6 +254,7 @@ struct quality_scratch *quality_scratch_new(void)
 	struct quality_scratch *s = xcalloc(1, sizeof(*s));
 	words_init(&s->ws);
 	words_init(&s->pws);
+	words_init(&s->cws);
 	s->md = pcre2_match_data_create(4, NULL);
 	return s;
 }
@@ -263,6 +265,7 @@ void quality_scratch_free(struct quality_scratch *s)
 		return;
 	words_release(&s->ws);
 	words_release(&s->pws);
+	words_release(&s->cws);
 	free(s->wlen);
 	free(s->wh);
 	free(s->wh_low);
@@ -448,6 +451,68 @@ static const char *const stop_words[] = { "the", "be", "to", "of", "and", "that"
 static uint32_t stop_packed[NSTOP_WORDS];
 static unsigned char wrapping[256];	/* is_wrapping() of each byte */
 
+/* The stop words of each language: English's are Gopher's; the others
+ * are ours, sixteen function words of each language (articles,
+ * prepositions, conjunctions, pronouns, forms of "to be"), picked by
+ * hand from the words found in the most records of the Debian package
+ * descriptions (apt's Translation files) and man pages of that language
+ * in bench/real-corpus, leaving out the words of the subject matter
+ * ("package", "library", "file") and English words among them. '|'
+ * joins two spellings of one word (simplified and traditional Chinese),
+ * which count as one. Chinese and Japanese are found anywhere in the
+ * text: there are no spaces to find them between. */
+const char *const quality_lang_codes[QL_COUNT] = {
+	"en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "uk", "zh", "ja",
+};
+static const char *const stop_lists[QL_COUNT] = {
+	[QL_EN] = "the be to of and that have with",
+	[QL_DE] = "der die das und ist von für mit ein eine den zu auf sich nicht auch",
+	[QL_FR] = "de la le les et des un une du est pour dans que qui à avec",
+	[QL_ES] = "de la el en y que los las un una es para con del por se",
+	[QL_IT] = "di e il la che per un una è con del della non si da sono",
+	[QL_PT] = "de e o a que para um uma é em do da com não os por",
+	[QL_NL] = "de het een en van is voor op met dat die te niet zijn ook door",
+	[QL_RU] = "и в не на с что для это как по из к от или также но",
+	[QL_PL] = "i w z na się nie do jest to że dla lub oraz przez jak od",
+	[QL_UK] = "і й в у та на з що не до для це як від або також",
+	[QL_ZH] = "的 是 在 和 了 有 与|與 为|為 于|於 这|這 其 或 不 也 而 被",
+	[QL_JA] = "の は に を が で と て も へ や から まで です ます",
+};
+
+/* A language's stop words, parsed: each spelling with the number of
+ * its word. */
+#define STOP_BYTES 16
+struct stop_entry {
+	unsigned char len, word;
+	char bytes[STOP_BYTES];
+};
+static struct stop_list {
+	struct stop_entry e[40];
+	size_t n;
+	unsigned lengths;	/* bit k: a spelling of k bytes */
+} stop_index[QL_COUNT];
+
+const char *quality_stop_words(enum quality_lang lang)
+{
+	return stop_lists[lang];
+}
+
+int quality_lang_find(const char *code, size_t n)
+{
+	size_t len = 0;
+	while (len < n && code[len] != '-' && code[len] != '_')
+		len++;
+	char low[3];
+	for (size_t i = 0; i < len && i < 3; i++)
+		low[i] = (char)ascii_lower((unsigned char)code[i]);
+	if (!len || (len == 3 && !memcmp(low, "und", 3)))
+		return QUALITY_LANG_UNKNOWN;
+	for (int i = 0; i < QL_COUNT; i++)
+		if (len == 2 && !memcmp(low, quality_lang_codes[i], 2))
+			return i;
+	return QUALITY_LANG_UNLISTED;
+}
+
 static void index_stop_words(void)
 {
 	for (size_t i = 0; i < NSTOP_WORDS; i++)
@@ -455,6 +520,25 @@ static void index_stop_words(void)
 			stop_packed[i] |= (uint32_t)(unsigned char)stop_words[i][j] << 8 * j;
 	for (int c = 0; c < 256; c++)
 		wrapping[c] = (unsigned char)is_wrapping((char)c);
+	for (int l = 0; l < QL_COUNT; l++) {
+		struct stop_list *sl = &stop_index[l];
+		unsigned word = 0;
+		for (const char *p = stop_lists[l]; *p; word++) {
+			size_t k = strcspn(p, " ");
+			for (const char *q = p; q < p + k;) {
+				size_t m = strcspn(q, "| ");
+				if (m >= STOP_BYTES || sl->n == sizeof(sl->e) / sizeof(*sl->e) || word >= 32)
+					BUG("stop word list of %s is too long", quality_lang_codes[l]);
+				struct stop_entry *e = &sl->e[sl->n++];
+				e->len = (unsigned char)m;
+				e->word = (unsigned char)word;
+				memcpy(e->bytes, q, m);
+				sl->lengths |= 1u << m;
+				q += m + (q[m] == '|');
+			}
+			p += k + (p[k] == ' ');
+		}
+	}
 }
 
 /* Is the word, without ASCII punctuation around it and in lower case,
@@ -481,6 +565,81 @@ static int stop_word(const char *p, size_t n)
 		if (stop_packed[i] == x)
 			return (int)i;
 	return -1;
+}
+
+/* The length of the punctuation mark outside ASCII that starts (at the
+ * end: ends) p[0..n), or 0: the quotation marks, dashes and ellipsis
+ * that other languages wrap words in ("„die“", "«de»", "¿qué?"). */
+static size_t wrapping_mark(const unsigned char *p, size_t n, int at_end)
+{
+	static const char *const marks[] = {
+		"«", "»", "¿", "¡", "‘", "’", "‚", "“", "”", "„", "–", "—", "…",
+	};
+	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+		size_t k = strlen(marks[i]);
+		if (k <= n && !memcmp(at_end ? p + n - k : p, marks[i], k))
+			return k;
+	}
+	return 0;
+}
+
+/* The number of the stop word of language l that the word is, without
+ * punctuation around it (ASCII and wrapping_mark()'s) and in lower case;
+ * or -1. */
+static int stop_word_of(const struct stop_list *sl, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	for (size_t k = 1; k;) {
+		k = 0;
+		if (n && wrapping[u[0]])
+			k = 1;
+		else if (n && u[0] >= 0xc2)
+			k = wrapping_mark(u, n, 0);
+		u += k;
+		n -= k;
+	}
+	for (size_t k = 1; k;) {
+		k = 0;
+		if (n && wrapping[u[n - 1]])
+			k = 1;
+		else if (n && u[n - 1] >= 0x80)
+			k = wrapping_mark(u, n, 1);
+		n -= k;
+	}
+	if (!n || n >= STOP_BYTES)
+		return -1;
+	/* Lower case: ASCII at once, other letters by utf8proc (a capital
+	 * and its small letter can differ in length: Turkish İ). */
+	char low[4 * STOP_BYTES];
+	size_t len = 0;
+	for (size_t i = 0; i < n;) {
+		if (u[i] < 0x80) {
+			low[len++] = (char)ascii_lower(u[i++]);
+			continue;
+		}
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0)
+			return -1;
+		len += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)low + len);
+		i += (size_t)k;
+	}
+	if (len >= STOP_BYTES || !(sl->lengths >> len & 1))
+		return -1;
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->e[i].len == len && !memcmp(sl->e[i].bytes, low, len))
+			return sl->e[i].word;
+	return -1;
+}
+
+/* The stop words of language l found anywhere in the text, as bits. */
+static uint32_t stop_words_in(const struct stop_list *sl, const char *text, size_t n)
+{
+	uint32_t found = 0;
+	for (size_t i = 0; i < sl->n; i++)
+		if (!(found >> sl->e[i].word & 1) && memmem(text, n, sl->e[i].bytes, sl->e[i].len))
+			found |= 1u << sl->e[i].word;
+	return found;
 }
 
 /* What one pass over the bytes of a text counts. */
@@ -836,6 +995,30 @@ static size_t ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_
 void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		     struct quality_scratch *s, double *out)
 {
+	quality_compute_lang(text, n, prompt, pn, QUALITY_LANG_UNKNOWN, s, out);
+}
+
+/* The Gopher quality words of a Chinese or Japanese text: those of
+ * text_words(), each Han and kana character one; their number, code
+ * points and words with a letter. */
+static void cjk_words(const char *text, size_t n, struct quality_scratch *s, size_t *nw,
+		      uint64_t *chars, size_t *alpha)
+{
+	text_words_as(text, n, NORM_FULL, &s->cws);
+	*nw = s->cws.n;
+	*chars = 0;
+	*alpha = 0;
+	for (size_t i = 0; i < s->cws.n; i++) {
+		const char *w = s->cws.norm.buf + s->cws.w[i].off;
+		size_t len = s->cws.w[i].len;
+		*chars += utf8_count(w, len);
+		*alpha += has_alpha(w, len);
+	}
+}
+
+void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t pn, int lang,
+			  struct quality_scratch *s, double *out)
+{
 	for (int i = 0; i < Q_COUNT; i++)
 		out[i] = 0;
 	struct byte_counts bc;
@@ -844,13 +1027,18 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	struct phrase_counts ph;
 	find_phrases(text, n, bc.ascii, &ph);
 	out[Q_LOREM_IPSUM] = ph.lorem;
+	/* The stop words of the language, if not Gopher's: between spaces,
+	 * or (Chinese, Japanese) anywhere. */
+	int cjk = lang == QL_ZH || lang == QL_JA;
+	const struct stop_list *sl = lang >= 0 && lang != QL_EN ? &stop_index[lang] : NULL;
+	const struct stop_list *sl_words = cjk ? NULL : sl;
 	/* Words. */
 	text_words_as(text, n, NORM_NONE, &s->ws);
 	size_t nw = s->ws.n;
 	reserve_words(s, nw);
 	uint64_t word_chars = 0;
 	size_t alpha = 0;
-	unsigned stops = 0;
+	uint32_t stops = 0;
 	for (size_t i = 0; i < nw; i++) {
 		const char *w = s->ws.norm.buf + s->ws.w[i].off;
 		size_t len = s->ws.w[i].len;
@@ -862,17 +1050,24 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		s->wh_low[i] = (uint32_t)s->wh[i];
 		word_chars += s->wlen[i];
 		alpha += has_alpha(w, len);
-		int k = stop_word(w, len);
+		int k = sl_words ? stop_word_of(sl_words, w, len) : stop_word(w, len);
 		if (k >= 0)
 			stops |= 1u << k;
 	}
-	out[Q_WORDS] = (double)nw;
-	double words = nw ? (double)nw : 1;
-	out[Q_MEAN_WORD_LENGTH] = nw ? (double)word_chars / words : 0;
-	out[Q_HASH_WORD_RATIO] = nw ? (double)bc.hashes / words : 0;
-	out[Q_ELLIPSIS_WORD_RATIO] = nw ? (double)(bc.dots + hellip) / words : 0;
-	out[Q_ALPHA_WORDS_FRAC] = nw ? (double)alpha / words : 0;
-	out[Q_STOP_WORDS] = __builtin_popcount(stops);
+	/* The words of the Gopher quality signals. */
+	size_t qw = nw, qalpha = alpha;
+	uint64_t qchars = word_chars;
+	if (cjk) {
+		stops = stop_words_in(sl, text, n);
+		cjk_words(text, n, s, &qw, &qchars, &qalpha);
+	}
+	out[Q_WORDS] = (double)qw;
+	double words = qw ? (double)qw : 1;
+	out[Q_MEAN_WORD_LENGTH] = qw ? (double)qchars / words : 0;
+	out[Q_HASH_WORD_RATIO] = qw ? (double)bc.hashes / words : 0;
+	out[Q_ELLIPSIS_WORD_RATIO] = qw ? (double)(bc.dots + hellip) / words : 0;
+	out[Q_ALPHA_WORDS_FRAC] = qw ? (double)qalpha / words : 0;
+	out[Q_STOP_WORDS] = lang == QUALITY_LANG_UNLISTED ? NAN : __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines
 	 * and paragraphs share one count table, hashed with other seeds.
@@ -931,7 +1126,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	out[Q_DUP_PARA_CHAR_FRAC] = (double)dup_para_chars / chars;
 	out[Q_TERMINAL_PUNCT_LINES_FRAC] = (double)terminal / nl_lines;
 	out[Q_SHORT_LINES_FRAC] = (double)shorts / nl_lines;
-	out[Q_NEWLINE_WORD_RATIO] = nw ? (double)newlines / words : 0;
+	out[Q_NEWLINE_WORD_RATIO] = qw ? (double)newlines / words : 0;
 	out[Q_JAVASCRIPT_LINES] = (double)ph.js;
 	out[Q_POLICY_LINES] = (double)ph.policy;
 
