@@ -41,38 +41,150 @@ int quality_find(const char *name, size_t n)
 
 /* --- Boilerplate patterns ------------------------------------------------ */
 
-/* Assistant phrases and refusals, in English, German and Russian;
- * matched without regard to case. */
-static const char *const boilerplate_patterns[] = {
-	"\\bas an ai(?: language)? model\\b",
-	"\\bi(?:'m|’m| am) (?:sorry|afraid),? (?:but )?i (?:can(?:'t|’t|not)|am unable to|won(?:'t|’t))\\b",
-	"\\bi can(?:'t|’t|not) (?:help|assist) with (?:that|this)\\b",
-	"\\bi(?:'m|’m| am) (?:just )?an ai\\b",
-	"\\b(?:certainly|sure|of course|absolutely)[!,.] here(?:'s|’s| is| are)\\b",
-	"\\bi hope this helps\\b",
-	"\\bfeel free to ask\\b",
-	"\\bas of my (?:last )?knowledge cut-?off\\b",
-	"\\bi don(?:'t|’t) have (?:personal|real-time|access to)\\b",
-	"\\bgreat question\\b",
-	"\\bals (?:eine )?ki(?:-sprachmodell)?\\b",
-	"\\bals künstliche intelligenz\\b",
-	"\\b(?:es tut mir leid|leider),? (?:aber )?(?:ich kann|kann ich) (?:nicht|keine)\\b",
-	"\\bich hoffe,? (?:das|dies) hilft\\b",
-	"как (?:языковая )?модель (?:ии|искусственного интеллекта)",
-	"я не могу (?:помочь|выполнить|предоставить)",
-	"извините,? но я не могу",
-	"надеюсь,? это (?:поможет|помогло)",
+/* Assistant phrases, refusals and apologies in the twelve languages of
+ * quality_lang_codes, ours: what chat models say of themselves ("as an
+ * AI language model"), when they refuse ("I'm sorry, but I can't") and
+ * when they close ("I hope this helps", "feel free to ask"); matched
+ * without regard to case, in any text whatever its language. \b is
+ * ASCII's, so patterns that start or end outside ASCII go without. */
+static const struct phrase_of {
+	int lang;
+	const char *text;
+} boilerplate_patterns[] = {
+	/* English */
+	{ QL_EN, "\\bas an ai(?: language)? model\\b" },
+	{ QL_EN, "\\bi(?:'m|’m| am) (?:sorry|afraid),? (?:but )?i (?:can(?:'t|’t|not)|am unable to|won(?:'t|’t))\\b" },
+	{ QL_EN, "\\bi can(?:'t|’t|not) (?:help|assist) with (?:that|this)\\b" },
+	{ QL_EN, "\\bi(?:'m|’m| am) (?:just )?an ai\\b" },
+	{ QL_EN, "\\b(?:certainly|sure|of course|absolutely)[!,.] here(?:'s|’s| is| are)\\b" },
+	{ QL_EN, "\\bi hope this helps\\b" },
+	{ QL_EN, "\\bfeel free to ask\\b" },
+	{ QL_EN, "\\bas of my (?:last )?knowledge cut-?off\\b" },
+	{ QL_EN, "\\bi don(?:'t|’t) have (?:personal|real-time|access to)\\b" },
+	{ QL_EN, "\\bgreat question\\b" },
+	/* German */
+	{ QL_DE, "\\bals (?:eine )?ki(?:-sprachmodell)?\\b" },
+	{ QL_DE, "\\bals künstliche intelligenz\\b" },
+	{ QL_DE, "\\b(?:es tut mir leid|leider),? (?:aber )?(?:ich kann|kann ich) (?:nicht|keine)\\b" },
+	{ QL_DE, "\\bich hoffe,? (?:das|dies) hilft\\b" },
+	{ QL_DE, "\\bich bin (?:nur |lediglich )?(?:eine ki|ein ki-sprachmodell|ein sprachmodell|ein ki-assistent)\\b" },
+	{ QL_DE, "\\bz(?:ö|o|oe)gern sie nicht,? (?:mich )?zu (?:fragen|kontaktieren)\\b" },
+	/* French */
+	{ QL_FR, "\\ben tant qu(?:e |'|’)(?:ia|intelligence artificielle|modèle de langage|assistant virtuel)\\b" },
+	{ QL_FR, "\\bje suis désolée?,? (?:mais )?je ne (?:peux|pourrai|suis pas en mesure)" },
+	{ QL_FR, "\\bje ne (?:peux pas|suis pas en mesure de) (?:vous |t['’])?aider (?:avec|pour|sur|à) (?:cela|ça|ceci|cette)" },
+	{ QL_FR, "\\bj['’]esp[èe]re que (?:cela|ceci|ça) (?:vous |t['’])?(?:aide|aidera|sera utile)" },
+	{ QL_FR, "\\bn['’]h[ée]sitez pas à (?:me )?(?:poser|demander|contacter)" },
+	{ QL_FR, "\\bje (?:ne )?suis (?:qu['’])?(?:juste |seulement )?une ia\\b" },
+	/* Spanish */
+	{ QL_ES, "\\bcomo (?:un )?modelo de (?:lenguaje (?:de |basado en )?)?(?:ia|inteligencia artificial)\\b" },
+	{ QL_ES, "\\bcomo (?:un )?modelo de lenguaje,? no (?:puedo|tengo|soy)\\b" },
+	{ QL_ES, "\\bsoy (?:solo |sólo |simplemente )?una? (?:ia|inteligencia artificial|modelo de lenguaje)\\b" },
+	{ QL_ES, "\\blo siento,? (?:pero )?no (?:puedo|me es posible|estoy en condiciones)" },
+	{ QL_ES, "\\bno puedo ayudar(?:te|le|les)? con (?:eso|esto|esa|esta)\\b" },
+	{ QL_ES, "\\bespero que (?:esto|eso|esta información) (?:te |le |les )?(?:ayude|sirva|sea útil|haya ayudado)" },
+	{ QL_ES, "\\bno dud(?:es|e|en) en (?:preguntar|consultar|contactar|escribir)" },
+	/* Italian */
+	{ QL_IT, "\\bcome (?:un )?modello (?:di linguaggio|linguistico)(?: (?:di |basato sull['’])?(?:ia|ai|intelligenza artificiale)\\b|,? non (?:posso|ho|sono)\\b)" },
+	{ QL_IT, "\\bin quanto (?:ia|intelligenza artificiale|modello (?:di linguaggio|linguistico)|assistente virtuale)\\b" },
+	{ QL_IT, "\\bmi dispiace,? ma non (?:posso|sono in grado)\\b" },
+	{ QL_IT, "\\bnon posso aiutar(?:ti|la|vi) (?:con|in|su) (?:questo|questa|ciò)" },
+	{ QL_IT, "\\bspero che (?:questo|queste informazioni|ciò) (?:ti |le |vi )?(?:sia|siano|possa|possano) (?:utile|utili|d['’]aiuto|aiutare|esserti utile)" },
+	{ QL_IT, "\\bnon esit(?:are|ate|i) a (?:chiedere|contattarmi|fare (?:altre )?domande|scrivere)" },
+	{ QL_IT, "\\bsono (?:solo |soltanto )?un['’](?:ia|intelligenza artificiale)\\b" },
+	/* Portuguese */
+	{ QL_PT, "\\bcomo (?:um )?modelo de linguagem(?: de ia)?,? (?:eu )?não (?:posso|tenho|sou|consigo)" },
+	{ QL_PT, "\\bsou (?:apenas |só |somente )?uma? (?:ia|inteligência artificial|modelo de linguagem)\\b" },
+	{ QL_PT, "\\b(?:sinto muito|desculpe|lamento),? mas não (?:posso|consigo|sou capaz)" },
+	{ QL_PT, "\\bnão posso ajudar com (?:isso|isto)" },
+	{ QL_PT, "\\bespero que (?:isso|isto) (?:te |lhe )?(?:ajude|tenha ajudado|seja útil)" },
+	{ QL_PT, "\\b(?:fique|sinta-se) à vontade para (?:perguntar|fazer (?:outras )?perguntas|entrar em contato)" },
+	/* Dutch */
+	{ QL_NL, "\\bals (?:een )?(?:ai-taalmodel\\b|taalmodel,? (?:kan|heb|ben) ik\\b)" },
+	{ QL_NL, "\\bik ben (?:maar |slechts |gewoon )?een (?:ai|kunstmatige intelligentie|taalmodel)\\b" },
+	{ QL_NL, "\\bhet spijt me,? (?:maar )?ik kan (?:dat |dit |het )?(?:niet|geen|je|u)\\b" },
+	{ QL_NL, "\\bik kan (?:je|u) (?:daar |hier |hierbij |daarbij )?niet (?:mee |bij )?helpen\\b" },
+	{ QL_NL, "\\bik hoop dat dit (?:je |u )?(?:helpt|heeft geholpen|nuttig is)\\b" },
+	{ QL_NL, "\\baarzel niet om (?:te vragen|contact op te nemen|meer vragen te stellen|het te vragen)\\b" },
+	/* Russian */
+	{ QL_RU, "как (?:языковая )?модель (?:ии|искусственного интеллекта)" },
+	{ QL_RU, "я не могу (?:помочь|выполнить|предоставить)" },
+	{ QL_RU, "извините,? но я не могу" },
+	{ QL_RU, "к сожалению,? я не могу" },
+	{ QL_RU, "надеюсь,? это (?:поможет|помогло)" },
+	{ QL_RU, "не стесняйтесь (?:спрашивать|задавать|обращаться)" },
+	{ QL_RU, "я (?:всего лишь |просто )?(?:языковая модель|искусственный интеллект)" },
+	/* Polish */
+	{ QL_PL, "\\bjako model językowy(?: ai)?,? nie (?:mam|mogę|jestem)" },
+	{ QL_PL, "\\bjako sztuczna inteligencja,? nie (?:mam|mogę|jestem)" },
+	{ QL_PL, "\\bprzykro mi,? ale nie (?:mogę|jestem w stanie|mam możliwości)" },
+	{ QL_PL, "\\bnie mogę (?:ci |pani |panu |wam )?pomóc (?:w tym|z tym)" },
+	{ QL_PL, "mam nadziej[ęe],? że (?:to|ta informacja|te informacje) (?:pomoże|pomogło|pomogła|pomogą|się przyda)" },
+	{ QL_PL, "\\bnie wahaj(?:cie)? się (?:zapytać|pytać|pisać|skontaktować)" },
+	{ QL_PL, "śmiało (?:pytaj|zadawaj)" },
+	{ QL_PL, "\\bjestem (?:tylko |jedynie )?(?:modelem językowym|sztuczną inteligencją)" },
+	/* Ukrainian */
+	{ QL_UK, "як (?:мовна модель|модель штучного інтелекту|штучний інтелект),? я" },
+	{ QL_UK, "(?:вибачте|на жаль),? (?:але )?я не можу" },
+	{ QL_UK, "я не можу (?:допомогти|виконати|надати)" },
+	{ QL_UK, "сподіва(?:юся|юсь),? (?:що )?це (?:допоможе|допомогло|буде корисним)" },
+	{ QL_UK, "не соромтеся (?:запитувати|питати|звертатися|ставити)" },
+	{ QL_UK, "я (?:лише |просто )?(?:мовна модель|штучний інтелект)" },
+	/* Chinese, simplified and traditional */
+	{ QL_ZH, "作[为為](?:一[个個名])?(?:ai|人工智能)?(?:语言模型|語言模型|助手|助理)" },
+	{ QL_ZH, "(?:很|非常)?抱歉[，,]?\\s*(?:但是?)?我(?:无法|無法|不能)" },
+	{ QL_ZH, "我(?:无法|無法|不能)(?:帮助|幫助|协助|協助|帮|幫)(?:你|您)(?:完成|处理|處理|回答)?(?:这|這|此)" },
+	{ QL_ZH, "希望(?:这|這|以上)(?:些)?(?:信息|資訊|内容|內容|回答)?(?:对|對)(?:你|您)有(?:所)?(?:帮助|幫助)" },
+	{ QL_ZH, "(?:随时|隨時)(?:提问|提問|问我|問我|告诉我|告訴我)" },
+	{ QL_ZH, "我(?:只)?是一[个個](?:ai|人工智能)(?:语言模型|語言模型|助手|模型)?[，,。]" },
+	/* Japanese */
+	{ QL_JA, "(?:ai|人工知能|言語)(?:言語)?(?:モデル|アシスタント)として" },
+	{ QL_JA, "申し訳(?:ありません|ございません)が[、,]?[^。]{0,30}?(?:できません|いたしかねます)" },
+	{ QL_JA, "お役に立て(?:れば|たら|ましたら)(?:幸い|嬉しい|うれしい)です" },
+	{ QL_JA, "(?:お気軽に|遠慮なく)(?:お尋ね|ご質問|お聞き|質問して|お問い合わせ)(?:ください|下さい)" },
+	{ QL_JA, "私は(?:単なる|ただの)?(?:ai|人工知能)(?:言語モデル|アシスタント)?(?:です|であり|なので)" },
 };
 #define NPATTERNS (sizeof(boilerplate_patterns) / sizeof(*boilerplate_patterns))
 
 /* What each pattern cannot match without, in lower case: a text with
- * none of these is not scanned. (Cyrillic words lose their first letter,
- * which may be a capital.) */
-static const char *const required[] = {
-	"an ai", "sorry", "afraid", "help with", "assist with", "certainly", "sure", "of course",
-	"absolutely", "hope this helps", "feel free to ask", "knowledge cut", "don't have",
-	"don’t have", "great question", "als ki", "als eine ki", "künstliche intelligenz", "leid",
-	"hoffe", "модел", "не могу", "звините", "адеюсь",
+ * none of these is not scanned. (Words outside ASCII that may start
+ * with a capital lose their first letter.) */
+static const struct phrase_of required[] = {
+	{ QL_EN, "an ai" }, { QL_EN, "sorry" }, { QL_EN, "afraid" }, { QL_EN, "help with" },
+	{ QL_EN, "assist with" }, { QL_EN, "certainly" }, { QL_EN, "sure" }, { QL_EN, "of course" },
+	{ QL_EN, "absolutely" }, { QL_EN, "hope this helps" }, { QL_EN, "feel free to ask" },
+	{ QL_EN, "knowledge cut" }, { QL_EN, "don't have" }, { QL_EN, "don’t have" },
+	{ QL_EN, "great question" },
+	{ QL_DE, "als ki" }, { QL_DE, "als eine ki" }, { QL_DE, "künstliche intelligenz" },
+	{ QL_DE, "leid" }, { QL_DE, "hoffe" }, { QL_DE, "eine ki" }, { QL_DE, "ein ki-" },
+	{ QL_DE, "ein sprachmodell" }, { QL_DE, "gern sie nicht" },
+	{ QL_FR, "en tant qu" }, { QL_FR, "je suis d" }, { QL_FR, "je ne peux pas" },
+	{ QL_FR, "je ne suis pas en mesure" }, { QL_FR, "j'esp" }, { QL_FR, "j’esp" },
+	{ QL_FR, "sitez pas" }, { QL_FR, "une ia" },
+	{ QL_ES, "modelo de" }, { QL_ES, "soy un" }, { QL_ES, "soy solo un" }, { QL_ES, "soy sólo un" },
+	{ QL_ES, "soy simplemente un" }, { QL_ES, "lo siento" }, { QL_ES, "no puedo ayudar" },
+	{ QL_ES, "espero que es" }, { QL_ES, "no dud" },
+	{ QL_IT, "guaggio" }, { QL_IT, "guistico" }, { QL_IT, "quanto " }, { QL_IT, "spiace" },
+	{ QL_IT, "non posso aiutar" }, { QL_IT, "spero che" }, { QL_IT, "non esit" },
+	{ QL_IT, "un'ia" }, { QL_IT, "un’ia" }, { QL_IT, "un'intelligenza" }, { QL_IT, "un’intelligenza" },
+	{ QL_PT, "modelo de" }, { QL_PT, "sou um" }, { QL_PT, "sou apenas um" }, { QL_PT, "sou só um" },
+	{ QL_PT, "sou somente um" }, { QL_PT, "sinto muito" }, { QL_PT, "desculpe" },
+	{ QL_PT, "lamento" }, { QL_PT, "posso ajudar com" }, { QL_PT, "espero que is" },
+	{ QL_PT, "vontade para" },
+	{ QL_NL, "taalmodel" }, { QL_NL, "een ai" }, { QL_NL, "een kunstmatige" }, { QL_NL, "spijt me" },
+	{ QL_NL, "helpen" }, { QL_NL, "hoop dat dit" }, { QL_NL, "aarzel niet" },
+	{ QL_RU, "модел" }, { QL_RU, "не могу" }, { QL_RU, "звините" }, { QL_RU, "адеюсь" },
+	{ QL_RU, "стесняйт" }, { QL_RU, "скусственный интеллект" },
+	{ QL_PL, "model język" }, { QL_PL, "jako sztuczna" }, { QL_PL, "przykro mi" },
+	{ QL_PL, "nie mog" }, { QL_PL, "nadziej" }, { QL_PL, "nie wahaj" }, { QL_PL, "miało pyta" },
+	{ QL_PL, "miało zadaw" }, { QL_PL, "modelem język" }, { QL_PL, "sztuczną intel" },
+	{ QL_UK, "модел" }, { QL_UK, "штучн" }, { QL_UK, "не можу" }, { QL_UK, "подіва" },
+	{ QL_UK, "соромте" },
+	{ QL_ZH, "作为" }, { QL_ZH, "作為" }, { QL_ZH, "抱歉" }, { QL_ZH, "我无法" }, { QL_ZH, "我無法" },
+	{ QL_ZH, "我不能" }, { QL_ZH, "希望" }, { QL_ZH, "随时" }, { QL_ZH, "隨時" }, { QL_ZH, "是一个" },
+	{ QL_ZH, "是一個" },
+	{ QL_JA, "モデルとして" }, { QL_JA, "アシスタントとして" }, { QL_JA, "申し訳" },
+	{ QL_JA, "お役に立て" }, { QL_JA, "気軽に" }, { QL_JA, "遠慮なく" }, { QL_JA, "私は" },
 };
 
 /* The same for a text of nothing but ASCII, where the patterns' curly
@@ -82,15 +194,34 @@ static const char *const required[] = {
  * scanned before, and each match of the patterns in ASCII text holds one
  * of them (ASCII text matches the caseless patterns as its lower-case
  * form does). */
-static const char *const required_ascii[] = {
-	"as an ai", "i'm an ai", "i am an ai", "i'm just an ai", "i am just an ai",
-	"i'm sorry", "i am sorry", "i'm afraid", "i am afraid",
-	"can't help with", "cannot help with", "can't assist with", "cannot assist with",
-	"certainly! here", "certainly, here", "certainly. here", "sure! here", "sure, here",
-	"sure. here", "of course! here", "of course, here", "of course. here", "absolutely! here",
-	"absolutely, here", "absolutely. here", "hope this helps", "feel free to ask",
-	"knowledge cut", "don't have personal", "don't have real-time", "don't have access to",
-	"great question", "als ki", "als eine ki", "tut mir leid", "leider", "ich hoffe",
+static const struct phrase_of required_ascii[] = {
+	{ QL_EN, "as an ai" }, { QL_EN, "i'm an ai" }, { QL_EN, "i am an ai" },
+	{ QL_EN, "i'm just an ai" }, { QL_EN, "i am just an ai" }, { QL_EN, "i'm sorry" },
+	{ QL_EN, "i am sorry" }, { QL_EN, "i'm afraid" }, { QL_EN, "i am afraid" },
+	{ QL_EN, "can't help with" }, { QL_EN, "cannot help with" }, { QL_EN, "can't assist with" },
+	{ QL_EN, "cannot assist with" }, { QL_EN, "certainly! here" }, { QL_EN, "certainly, here" },
+	{ QL_EN, "certainly. here" }, { QL_EN, "sure! here" }, { QL_EN, "sure, here" },
+	{ QL_EN, "sure. here" }, { QL_EN, "of course! here" }, { QL_EN, "of course, here" },
+	{ QL_EN, "of course. here" }, { QL_EN, "absolutely! here" }, { QL_EN, "absolutely, here" },
+	{ QL_EN, "absolutely. here" }, { QL_EN, "hope this helps" }, { QL_EN, "feel free to ask" },
+	{ QL_EN, "knowledge cut" }, { QL_EN, "don't have personal" }, { QL_EN, "don't have real-time" },
+	{ QL_EN, "don't have access to" }, { QL_EN, "great question" },
+	{ QL_DE, "als ki" }, { QL_DE, "als eine ki" }, { QL_DE, "tut mir leid" }, { QL_DE, "leider" },
+	{ QL_DE, "ich hoffe" }, { QL_DE, "eine ki" }, { QL_DE, "ein ki-" }, { QL_DE, "ein sprachmodell" },
+	{ QL_DE, "gern sie nicht" },
+	{ QL_FR, "en tant qu" }, { QL_FR, "je ne peux pas" }, { QL_FR, "je ne suis pas en mesure" },
+	{ QL_FR, "j'espere que" }, { QL_FR, "une ia" },
+	{ QL_ES, "modelo de" }, { QL_ES, "soy un" }, { QL_ES, "soy solo un" },
+	{ QL_ES, "soy simplemente un" }, { QL_ES, "lo siento" }, { QL_ES, "no puedo ayudar" },
+	{ QL_ES, "espero que es" }, { QL_ES, "no dud" },
+	{ QL_IT, "guaggio" }, { QL_IT, "guistico" }, { QL_IT, "quanto " }, { QL_IT, "spiace" },
+	{ QL_IT, "non posso aiutar" }, { QL_IT, "spero che" }, { QL_IT, "non esit" },
+	{ QL_IT, "o un'ia" }, { QL_IT, "o un'intelligenza" },
+	{ QL_PT, "modelo de" }, { QL_PT, "sou um" }, { QL_PT, "sou apenas um" },
+	{ QL_PT, "sou somente um" }, { QL_PT, "espero que is" },
+	{ QL_NL, "taalmodel" }, { QL_NL, "een ai" }, { QL_NL, "een kunstmatige" }, { QL_NL, "spijt me" },
+	{ QL_NL, "helpen" }, { QL_NL, "hoop dat dit" }, { QL_NL, "aarzel niet" },
+	{ QL_PL, "jako sztuczna" }, { QL_PL, "przykro mi" },
 };
 
 /* The phrases looked for in the text without regard to ASCII case, in
@@ -111,6 +242,7 @@ static const struct {
 static const char *phrase[NPHRASES];
 static size_t phrase_len[NPHRASES];
 static int phrase_kind[NPHRASES];
+static unsigned char phrase_lang[NPHRASES];	/* the language of a required phrase */
 static unsigned phrase_pair[NPHRASES];	/* its first two bytes */
 /* For each two bytes of text (the first in the low byte), the first of
  * the phrases that start so in lower case (the phrases are sorted by
@@ -155,12 +287,14 @@ static void index_phrases(void)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < NREQUIRED; i++, k++) {
-		phrase[k] = required[i];
+		phrase[k] = required[i].text;
 		phrase_kind[k] = PH_REQUIRED;
+		phrase_lang[k] = (unsigned char)required[i].lang;
 	}
 	for (size_t i = 0; i < NREQUIRED_ASCII; i++, k++) {
-		phrase[k] = required_ascii[i];
+		phrase[k] = required_ascii[i].text;
 		phrase_kind[k] = PH_REQUIRED_ASCII;
+		phrase_lang[k] = (unsigned char)required_ascii[i].lang;
 	}
 	for (size_t i = 0; i < sizeof(line_phrases) / sizeof(*line_phrases); i++, k++) {
 		phrase[k] = line_phrases[i].text;
@@ -177,6 +311,9 @@ static void index_phrases(void)
 			int kd = phrase_kind[j];
 			phrase_kind[j] = phrase_kind[j - 1];
 			phrase_kind[j - 1] = kd;
+			unsigned char lg = phrase_lang[j];
+			phrase_lang[j] = phrase_lang[j - 1];
+			phrase_lang[j - 1] = lg;
 			unsigned pr = phrase_pair[j];
 			phrase_pair[j] = phrase_pair[j - 1];
 			phrase_pair[j - 1] = pr;
@@ -203,23 +340,29 @@ static void index_phrases(void)
 
 static void index_stop_words(void);
 
-/* The patterns as one alternation, so that a text is scanned once. */
-static pcre2_code *compiled;
+/* The patterns of each language as one alternation, so that a text is
+ * scanned once for each language whose required phrases it holds (one
+ * alternation of all would try every pattern at every position). */
+static pcre2_code *compiled[QL_COUNT];
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
 
 static void compile_patterns(void)
 {
-	struct strbuf all = STRBUF_INIT;
-	for (size_t i = 0; i < NPATTERNS; i++)
-		strbuf_addf(&all, "%s(?:%s)", i ? "|" : "", boilerplate_patterns[i]);
-	int code;
-	PCRE2_SIZE at;
-	compiled = pcre2_compile((PCRE2_SPTR)all.buf, all.len, PCRE2_CASELESS | PCRE2_UTF,
-				 &code, &at, NULL);
-	if (!compiled)
-		BUG("the boilerplate patterns do not compile (error %d at %zu)", code, (size_t)at);
-	pcre2_jit_compile(compiled, PCRE2_JIT_COMPLETE);
-	strbuf_release(&all);
+	for (int l = 0; l < QL_COUNT; l++) {
+		struct strbuf all = STRBUF_INIT;
+		for (size_t i = 0; i < NPATTERNS; i++)
+			if (boilerplate_patterns[i].lang == l)
+				strbuf_addf(&all, "%s(?:%s)", all.len ? "|" : "", boilerplate_patterns[i].text);
+		int code;
+		PCRE2_SIZE at;
+		compiled[l] = pcre2_compile((PCRE2_SPTR)all.buf, all.len, PCRE2_CASELESS | PCRE2_UTF,
+					    &code, &at, NULL);
+		if (!compiled[l] || !all.len)
+			BUG("the boilerplate patterns of %s do not compile (error %d at %zu)",
+			    quality_lang_codes[l], code, (size_t)at);
+		pcre2_jit_compile(compiled[l], PCRE2_JIT_COMPLETE);
+		strbuf_release(&all);
+	}
 	index_phrases();
 	index_stop_words();
 }
@@ -476,7 +619,7 @@ static const char *const stop_lists[QL_COUNT] = {
 	[QL_PL] = "i w z na się nie do jest to że dla lub oraz przez jak od",
 	[QL_UK] = "і й в у та на з що не до для це як від або також",
 	[QL_ZH] = "的 是 在 和 了 有 与|與 为|為 于|於 这|這 其 或 不 也 而 被",
-	[QL_JA] = "の は に を が で と て も へ や から まで です ます",
+	[QL_JA] = "の は に を が で と て も へ や から まで です ます こと",
 };
 
 /* A language's stop words, parsed: each spelling with the number of
@@ -716,7 +859,8 @@ static void count_bytes(const char *text, size_t n, struct byte_counts *b)
  * text, and in a text of nothing but ASCII), lorem ipsum, and the lines
  * that hold each kind of phrase (a line counts once). */
 struct phrase_counts {
-	int maybe, maybe_ascii, lorem;
+	uint32_t maybe, maybe_ascii;	/* by language: bit QL_* */
+	int lorem;
 	size_t js, policy;
 	/* The line of a phrase, counted when one is found: lines newlines
 	 * before counted_to; the last line of each kind. */
@@ -751,11 +895,11 @@ static void phrases_at(const char *text, size_t n, size_t i, struct phrase_count
 			continue;
 		int kind = phrase_kind[k];
 		if (kind == PH_REQUIRED) {
-			f->maybe = 1;
+			f->maybe |= 1u << phrase_lang[k];
 			continue;
 		}
 		if (kind == PH_REQUIRED_ASCII) {
-			f->maybe_ascii = 1;
+			f->maybe_ascii |= 1u << phrase_lang[k];
 			continue;
 		}
 		if (kind == PH_LOREM) {
@@ -1141,8 +1285,11 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	/* LLM output. An ASCII text is scanned only where it holds one of
 	 * the longer literals, which it holds wherever it matches. */
 	uint64_t matches = 0;
-	if (bc.ascii ? ph.maybe_ascii : ph.maybe)
-		regex_count(compiled, text, n, s->md, NULL, &matches);
+	for (uint32_t m = bc.ascii ? ph.maybe_ascii : ph.maybe; m; m &= m - 1) {
+		uint64_t count;
+		regex_count(compiled[__builtin_ctz(m)], text, n, s->md, NULL, &count);
+		matches += count;
+	}
 	out[Q_BOILERPLATE] = (double)matches;
 	out[Q_MAX_REPEAT_RUN] = repeat_run(s, nw, long_run);
 	const char *p = text;
