@@ -38,7 +38,7 @@
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC,
-	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG
+	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG, KEY_LANG_OF
 };
 
 static const struct cli_option options[] = {
@@ -52,6 +52,7 @@ static const struct cli_option options[] = {
 	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
 	{ "lang-id", KEY_LANG_ID, NULL, "add each record's language, its share and its script (CLD2)" },
 	{ "lang", KEY_LANG, "LIST", "a record fails unless its language is in LIST (en,de,...)" },
+	{ "lang-of", KEY_LANG_OF, "FIELD", "each record's language is the code in member FIELD, not CLD2's" },
 	{ "best-of", KEY_BEST_OF, "FIELD", "of consecutive records with one value of FIELD, keep the best" },
 	{ "rank-by", KEY_RANK_BY, "NAME", "best-of ranks by signal NAME, highest first; -NAME: lowest first" },
 	{ "pairs", KEY_PAIRS, NULL, "with --best-of, write a chosen/rejected pair per group instead" },
@@ -93,57 +94,84 @@ static const struct cli_program program = {
 	options
 };
 
-/* The published thresholds: a record fails below min or above max. */
+/* The published thresholds: a record fails below min or above max. A
+ * bound with a language (a code of quality_lang_codes) replaces the
+ * preset's bound on that signal for records in that language. */
 struct bound {
 	const char *preset;
 	enum quality_signal signal;
 	double min, max;
+	const char *lang;
 };
 
 #define NONE NAN
 static const struct bound presets[] = {
 	/* Gopher (Rae et al. 2021, section A.1.1 and table A1). */
-	{ "gopher", Q_WORDS, 50, 100000 },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 10 },
-	{ "gopher", Q_HASH_WORD_RATIO, NONE, 0.1 },
-	{ "gopher", Q_ELLIPSIS_WORD_RATIO, NONE, 0.1 },
-	{ "gopher", Q_BULLET_LINES_FRAC, NONE, 0.9 },
-	{ "gopher", Q_ELLIPSIS_LINES_FRAC, NONE, 0.3 },
-	{ "gopher", Q_ALPHA_WORDS_FRAC, 0.8, NONE },
-	{ "gopher", Q_STOP_WORDS, 2, NONE },
-	{ "gopher", Q_DUP_LINE_FRAC, NONE, 0.3 },
-	{ "gopher", Q_DUP_PARA_FRAC, NONE, 0.3 },
-	{ "gopher", Q_DUP_LINE_CHAR_FRAC, NONE, 0.2 },
-	{ "gopher", Q_DUP_PARA_CHAR_FRAC, NONE, 0.2 },
-	{ "gopher", Q_TOP_2GRAM_CHAR_FRAC, NONE, 0.2 },
-	{ "gopher", Q_TOP_3GRAM_CHAR_FRAC, NONE, 0.18 },
-	{ "gopher", Q_TOP_4GRAM_CHAR_FRAC, NONE, 0.16 },
-	{ "gopher", Q_DUP_5GRAM_CHAR_FRAC, NONE, 0.15 },
-	{ "gopher", Q_DUP_6GRAM_CHAR_FRAC, NONE, 0.14 },
-	{ "gopher", Q_DUP_7GRAM_CHAR_FRAC, NONE, 0.13 },
-	{ "gopher", Q_DUP_8GRAM_CHAR_FRAC, NONE, 0.12 },
-	{ "gopher", Q_DUP_9GRAM_CHAR_FRAC, NONE, 0.11 },
-	{ "gopher", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.10 },
+	{ "gopher", Q_WORDS, 50, 100000, NULL },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 10, NULL },
+	{ "gopher", Q_HASH_WORD_RATIO, NONE, 0.1, NULL },
+	{ "gopher", Q_ELLIPSIS_WORD_RATIO, NONE, 0.1, NULL },
+	{ "gopher", Q_BULLET_LINES_FRAC, NONE, 0.9, NULL },
+	{ "gopher", Q_ELLIPSIS_LINES_FRAC, NONE, 0.3, NULL },
+	{ "gopher", Q_ALPHA_WORDS_FRAC, 0.8, NONE, NULL },
+	{ "gopher", Q_STOP_WORDS, 2, NONE, NULL },
+	{ "gopher", Q_DUP_LINE_FRAC, NONE, 0.3, NULL },
+	{ "gopher", Q_DUP_PARA_FRAC, NONE, 0.3, NULL },
+	{ "gopher", Q_DUP_LINE_CHAR_FRAC, NONE, 0.2, NULL },
+	{ "gopher", Q_DUP_PARA_CHAR_FRAC, NONE, 0.2, NULL },
+	{ "gopher", Q_TOP_2GRAM_CHAR_FRAC, NONE, 0.2, NULL },
+	{ "gopher", Q_TOP_3GRAM_CHAR_FRAC, NONE, 0.18, NULL },
+	{ "gopher", Q_TOP_4GRAM_CHAR_FRAC, NONE, 0.16, NULL },
+	{ "gopher", Q_DUP_5GRAM_CHAR_FRAC, NONE, 0.15, NULL },
+	{ "gopher", Q_DUP_6GRAM_CHAR_FRAC, NONE, 0.14, NULL },
+	{ "gopher", Q_DUP_7GRAM_CHAR_FRAC, NONE, 0.13, NULL },
+	{ "gopher", Q_DUP_8GRAM_CHAR_FRAC, NONE, 0.12, NULL },
+	{ "gopher", Q_DUP_9GRAM_CHAR_FRAC, NONE, 0.11, NULL },
+	{ "gopher", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.10, NULL },
+	/* Per language, after the manner of FineWeb-2 (Penedo et al. 2025),
+	 * which sets such bounds for each language from its own text. Our
+	 * values, from the Debian package descriptions of bench/: words
+	 * are longer in German, Dutch and the Slavic languages, so the
+	 * maximum mean length is Gopher's 10 times the language's median
+	 * over English's (5.65), rounded: German 7.20, Dutch 6.32, Russian
+	 * 6.87, Polish 6.73, Ukrainian 6.62. Chinese and Japanese count
+	 * each Han and kana character a word (quality.h): the bounds on
+	 * words are Gopher's times the median ratio of those words to the
+	 * English words of the same package's description (1.68 for
+	 * Chinese, 2.70 for Japanese, on 994 and 5,618 pairs), and a mean
+	 * length over 5 is a text of long Latin tokens. */
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 13, "de" },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 11, "nl" },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 12, "ru" },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 12, "pl" },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 12, "uk" },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 1, 5, "zh" },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 1, 5, "ja" },
+	{ "gopher", Q_WORDS, 84, 168000, "zh" },
+	{ "gopher", Q_WORDS, 135, 270000, "ja" },
 	/* C4 (Raffel et al. 2020): the page-level rules; a record with a
 	 * line C4 would remove fails as a whole. */
-	{ "c4", Q_LOREM_IPSUM, NONE, 0 },
-	{ "c4", Q_CURLY_BRACE, NONE, 0 },
-	{ "c4", Q_JAVASCRIPT_LINES, NONE, 0 },
-	{ "c4", Q_POLICY_LINES, NONE, 0 },
+	{ "c4", Q_LOREM_IPSUM, NONE, 0, NULL },
+	{ "c4", Q_CURLY_BRACE, NONE, 0, NULL },
+	{ "c4", Q_JAVASCRIPT_LINES, NONE, 0, NULL },
+	{ "c4", Q_POLICY_LINES, NONE, 0, NULL },
 	/* FineWeb (Penedo et al. 2024): its own three filters and the new
 	 * line ratio. */
-	{ "fineweb", Q_TERMINAL_PUNCT_LINES_FRAC, 0.12, NONE },
-	{ "fineweb", Q_SHORT_LINES_FRAC, NONE, 0.67 },
-	{ "fineweb", Q_DUP_LINE_CHAR_FRAC, NONE, 0.1 },
-	{ "fineweb", Q_NEWLINE_WORD_RATIO, NONE, 0.3 },
+	{ "fineweb", Q_TERMINAL_PUNCT_LINES_FRAC, 0.12, NONE, NULL },
+	{ "fineweb", Q_SHORT_LINES_FRAC, NONE, 0.67, NULL },
+	{ "fineweb", Q_DUP_LINE_CHAR_FRAC, NONE, 0.1, NULL },
+	{ "fineweb", Q_NEWLINE_WORD_RATIO, NONE, 0.3, NULL },
 	/* Ours, for the output of language models. */
-	{ "synthetic", Q_WORDS, 5, NONE },
-	{ "synthetic", Q_BOILERPLATE, NONE, 0 },
-	{ "synthetic", Q_TRUNCATED, NONE, 0 },
-	{ "synthetic", Q_MAX_REPEAT_RUN, NONE, 4 },
-	{ "synthetic", Q_PROMPT_ECHO, NONE, 0.5 },
-	{ "synthetic", Q_DUP_LINE_FRAC, NONE, 0.3 },
-	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
+	{ "synthetic", Q_WORDS, 5, NONE, NULL },
+	/* Chinese and Japanese words as gopher's. */
+	{ "synthetic", Q_WORDS, 8, NONE, "zh" },
+	{ "synthetic", Q_WORDS, 14, NONE, "ja" },
+	{ "synthetic", Q_BOILERPLATE, NONE, 0, NULL },
+	{ "synthetic", Q_TRUNCATED, NONE, 0, NULL },
+	{ "synthetic", Q_MAX_REPEAT_RUN, NONE, 4, NULL },
+	{ "synthetic", Q_PROMPT_ECHO, NONE, 0.5, NULL },
+	{ "synthetic", Q_DUP_LINE_FRAC, NONE, 0.3, NULL },
+	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1, NULL },
 };
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
@@ -219,8 +247,14 @@ struct settings {
 	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
 	size_t key_len[Q_COUNT];
 	double min[S_COUNT], max[S_COUNT];
+	/* The bounds on lib/quality's signals for records in each language
+	 * of quality_lang_codes: min and max, with the presets' own bounds
+	 * for that language. */
+	double lang_min[QL_COUNT][Q_COUNT], lang_max[QL_COUNT][Q_COUNT];
 	int filter, annotate;
-	int langid;		/* --lang-id, or --lang */
+	const char *lang_of;	/* --lang-of FIELD */
+	int by_lang;		/* signals per language: a bound on one that follows it */
+	int langid;		/* --lang-id, or --lang, or by_lang without --lang-of */
 	const char **langs;	/* the lists of --lang, as given */
 	size_t nlangs;
 };
@@ -871,16 +905,26 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		plen = w->prompt.len;
 	}
 	double v[S_COUNT];
-	quality_compute(text, len, prompt, plen, w->q, v);
-	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
-	v[S_PENALTY] = NAN;
-	v[S_JUDGE] = NAN;	/* known on the ordered stage */
 	struct langid lang;
 	v[S_LANG_SCORE] = NAN;
 	if (set->langid) {
 		langid_detect(text, len, &lang);
 		v[S_LANG_SCORE] = lang.score;
 	}
+	/* The language the signals follow: --lang-of's, or CLD2's. A
+	 * record without the member is of unknown language. */
+	int ql = QUALITY_LANG_UNKNOWN;
+	struct json_value lv;
+	if (set->lang_of) {
+		if (json_get(r->line, r->len, set->lang_of, &lv) && lv.type == JSON_STRING && lv.len >= 2)
+			ql = quality_lang_find(lv.p + 1, lv.len - 2);
+	} else if (set->langid) {
+		ql = quality_lang_find(lang.lang, strlen(lang.lang));
+	}
+	quality_compute_lang(text, len, prompt, plen, ql, w->q, v);
+	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
+	v[S_PENALTY] = NAN;
+	v[S_JUDGE] = NAN;	/* known on the ordered stage */
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
@@ -907,11 +951,13 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		strbuf_addstr(m, ",\"penalty\":");
 		add_value(m, v[S_PENALTY]);
 	}
+	const double *lmin = ql >= 0 ? set->lang_min[ql] : set->min;
+	const double *lmax = ql >= 0 ? set->lang_max[ql] : set->max;
 	for (int i = 0; i < S_COUNT; i++) {
 		if (isnan(v[i]))
 			continue;
 		for (int k = 0; k < 2; k++) {
-			double b = k ? set->max[i] : set->min[i];
+			double b = i < Q_COUNT ? (k ? lmax[i] : lmin[i]) : k ? set->max[i] : set->min[i];
 			if (isnan(b) || (k ? v[i] <= b : v[i] >= b))
 				continue;
 			strbuf_addf(reasons, "%s\"%s_%s\"", failed ? "," : "", k ? "max" : "min",
@@ -1001,8 +1047,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		emit_record(e, r);
 }
 
-/* NAME=V of --min and --max. */
-static void parse_bound(const char *opt, const char *arg, double *bounds)
+/* NAME=V of --min and --max; returns the signal's number. */
+static int parse_bound(const char *opt, const char *arg, double *bounds)
 {
 	const char *eq = strchr(arg, '=');
 	int i = eq ? quality_find(arg, (size_t)(eq - arg)) : -1;
@@ -1019,24 +1065,66 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 	if (i < 0)
 		usage_error("%s %s: no signal is called '%.*s'", opt, arg, (int)(eq - arg), arg);
 	bounds[i] = cli_double(opt, eq + 1, -1e300, 1e300);
+	return i;
+}
+
+/* The stricter of two bounds, NaN being none. */
+static double stricter(double a, double b, int is_max)
+{
+	if (isnan(a))
+		return b;
+	if (isnan(b))
+		return a;
+	return is_max ? (b < a ? b : a) : (b > a ? b : a);
+}
+
+/* Is the signal one that follows a record's language (quality.h)? */
+static int follows_language(int i)
+{
+	return i == Q_WORDS || i == Q_MEAN_WORD_LENGTH || i == Q_HASH_WORD_RATIO ||
+	       i == Q_ELLIPSIS_WORD_RATIO || i == Q_ALPHA_WORDS_FRAC || i == Q_STOP_WORDS ||
+	       i == Q_NEWLINE_WORD_RATIO;
 }
 
 static void add_preset(struct settings *set, const char *name)
 {
+	/* The preset's bounds: row QL_COUNT for records in any language,
+	 * the others for each language, where its own bounds replace the
+	 * general ones. */
+	double bmin[QL_COUNT + 1][S_COUNT], bmax[QL_COUNT + 1][S_COUNT];
+	for (int l = 0; l <= QL_COUNT; l++)
+		for (int i = 0; i < S_COUNT; i++)
+			bmin[l][i] = bmax[l][i] = NAN;
 	int found = 0;
-	for (size_t i = 0; i < sizeof(presets) / sizeof(*presets); i++) {
-		if (strcmp(presets[i].preset, name))
-			continue;
-		found = 1;
-		const struct bound *b = &presets[i];
-		/* Presets combine: the stricter bound wins. */
-		if (!isnan(b->min) && (isnan(set->min[b->signal]) || b->min > set->min[b->signal]))
-			set->min[b->signal] = b->min;
-		if (!isnan(b->max) && (isnan(set->max[b->signal]) || b->max < set->max[b->signal]))
-			set->max[b->signal] = b->max;
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(presets) / sizeof(*presets); i++) {
+			const struct bound *b = &presets[i];
+			if (strcmp(b->preset, name) || !b->lang != !pass)
+				continue;
+			found = 1;
+			int l = b->lang ? quality_lang_find(b->lang, strlen(b->lang)) : QL_COUNT;
+			if (l < 0)
+				BUG("preset %s: no language %s", name, b->lang);
+			for (int k = b->lang ? l : 0; k <= l; k++) {
+				bmin[k][b->signal] = b->min;
+				bmax[k][b->signal] = b->max;
+			}
+		}
 	if (!found)
 		usage_error("--preset: '%s' is not one of gopher, c4, fineweb or synthetic", name);
+	/* Presets combine: the stricter bound wins. */
+	for (int i = 0; i < S_COUNT; i++) {
+		set->min[i] = stricter(set->min[i], bmin[QL_COUNT][i], 0);
+		set->max[i] = stricter(set->max[i], bmax[QL_COUNT][i], 1);
+		if (i >= Q_COUNT)
+			continue;
+		for (int l = 0; l < QL_COUNT; l++) {
+			set->lang_min[l][i] = stricter(set->lang_min[l][i], bmin[l][i], 0);
+			set->lang_max[l][i] = stricter(set->lang_max[l][i], bmax[l][i], 1);
+		}
+		if (follows_language(i) && (!isnan(bmin[QL_COUNT][i]) || !isnan(bmax[QL_COUNT][i])))
+			set->by_lang = 1;
+	}
 }
 
 int main(int argc, char **argv)
@@ -1047,6 +1135,9 @@ int main(int argc, char **argv)
 	chat_cli_init(&set.chat);
 	for (int i = 0; i < S_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
+	for (int l = 0; l < QL_COUNT; l++)
+		for (int i = 0; i < Q_COUNT; i++)
+			set.lang_min[l][i] = set.lang_max[l][i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
 	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
 	size_t nmin = 0, nmax = 0;
@@ -1088,6 +1179,11 @@ int main(int argc, char **argv)
 		case KEY_RESUME: set.resume = 1; break;
 		case KEY_LANG_ID: set.langid = 1; break;
 		case KEY_LANG: parse_langs(&set, arg); break;
+		case KEY_LANG_OF:
+			if (!*arg)
+				usage_error("empty field name for --lang-of");
+			set.lang_of = arg;
+			break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -1134,11 +1230,24 @@ int main(int argc, char **argv)
 		if (set.rank_signal < 0)
 			usage_error("--rank-by: no signal is called '%s'", name);
 	}
-	/* --min and --max override the presets, whatever their order. */
-	for (size_t i = 0; i < nmin; i++)
-		parse_bound("--min", mins[i], set.min);
-	for (size_t i = 0; i < nmax; i++)
-		parse_bound("--max", maxs[i], set.max);
+	/* --min and --max override the presets, whatever their order, in
+	 * every language. */
+	for (size_t k = 0; k < nmin + nmax; k++) {
+		int is_max = k >= nmin;
+		int i = is_max ? parse_bound("--max", maxs[k - nmin], set.max)
+			       : parse_bound("--min", mins[k], set.min);
+		for (int l = 0; i < Q_COUNT && l < QL_COUNT; l++) {
+			if (is_max)
+				set.lang_max[l][i] = set.max[i];
+			else
+				set.lang_min[l][i] = set.min[i];
+		}
+		set.by_lang |= follows_language(i);
+	}
+	/* A bound on a signal that follows the language needs the
+	 * language: from --lang-of, or else from CLD2. */
+	if (set.by_lang && !set.lang_of)
+		set.langid = 1;
 	free(mins);
 	free(maxs);
 	for (int i = 0; i < Q_COUNT; i++)
