@@ -190,10 +190,12 @@ static const struct phrase_of required[] = {
 /* The same for a text of nothing but ASCII, where the patterns' curly
  * apostrophes and non-ASCII words cannot match: longer literals that
  * common words ("ensure", "help with") do not set off. Each holds one of
- * the literals above, so that a text scanned for these would have been
- * scanned before, and each match of the patterns in ASCII text holds one
- * of them (ASCII text matches the caseless patterns as its lower-case
- * form does). */
+ * the literals above of its language, so that a text scanned for these
+ * would have been scanned before, and each match of a language's
+ * patterns in ASCII text holds one of its literals here (ASCII text
+ * matches the caseless patterns as its lower-case form does). Russian,
+ * Ukrainian, Chinese and Japanese have none: no match of theirs is
+ * ASCII. */
 static const struct phrase_of required_ascii[] = {
 	{ QL_EN, "as an ai" }, { QL_EN, "i'm an ai" }, { QL_EN, "i am an ai" },
 	{ QL_EN, "i'm just an ai" }, { QL_EN, "i am just an ai" }, { QL_EN, "i'm sorry" },
@@ -1194,7 +1196,7 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 		s->wh_low[i] = (uint32_t)s->wh[i];
 		word_chars += s->wlen[i];
 		alpha += has_alpha(w, len);
-		int k = sl_words ? stop_word_of(sl_words, w, len) : stop_word(w, len);
+		int k = sl_words ? stop_word_of(sl_words, w, len) : cjk ? -1 : stop_word(w, len);
 		if (k >= 0)
 			stops |= 1u << k;
 	}
