@@ -946,6 +946,14 @@ static void find_phrases(const char *text, size_t n, int ascii, struct phrase_co
 			phrases_at(text, n, i, f);
 }
 
+/* The hash an n-gram's first word starts from: rotated, so that each
+ * next word, mixed in by XOR, counts by its place ("a b" and "b a" are
+ * two 2-grams). */
+static inline uint64_t ngram_start(uint64_t word)
+{
+	return word << 1 | word >> 63;
+}
+
 /* The hashes of the n-grams of words, by position, in s->gh: there are
  * nw - n + 1 of them. Called for n = 1, 2, 3, ... in turn, each extends
  * the hashes of the one before by a word. */
@@ -955,7 +963,8 @@ static size_t ngram_hashes(struct quality_scratch *s, size_t nw, unsigned n)
 		return 0;
 	size_t count = nw - n + 1;
 	if (n == 1)
-		memcpy(s->gh, s->wh, nw * sizeof(*s->gh));
+		for (size_t i = 0; i < count; i++)
+			s->gh[i] = ngram_start(s->wh[i]);
 	else
 		for (size_t i = 0; i < count; i++)
 			s->gh[i] = mix64(s->gh[i] ^ s->wh[i + n - 1]) + n;
@@ -1078,7 +1087,7 @@ static size_t ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_
 	size_t nat = nw >= 2 ? nw - 1 : 0;
 	for (size_t i = 0; i < nat; i++) {
 		at[i] = i;
-		gh[i] = wh[i];
+		gh[i] = ngram_start(wh[i]);
 	}
 	for (unsigned g = 2; g <= 10; g++) {
 		double frac = 0;

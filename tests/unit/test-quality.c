@@ -37,6 +37,12 @@ static void test_repetition(void)
 	   "the top 2-gram, twice x 2 characters of 11");
 	score("one two three four five six", NULL);
 	ok(v[Q_TOP_2GRAM_CHAR_FRAC] == 0, "an n-gram seen once is no top n-gram");
+	score("p one two one three q", NULL);
+	ok(v[Q_TOP_2GRAM_CHAR_FRAC] == 0, "'one two' and 'two one' are two 2-grams (%g)",
+	   v[Q_TOP_2GRAM_CHAR_FRAC]);
+	score("a b c d e f b a c d e f", NULL);
+	ok(v[Q_DUP_5GRAM_CHAR_FRAC] == 0 && near(v[Q_DUP_10GRAM_CHAR_FRAC], 0),
+	   "nor are 'a b c d e' and 'b a c d e' one 5-gram (%g)", v[Q_DUP_5GRAM_CHAR_FRAC]);
 	/* A 10-gram twice among distinct words: it covers 60 of 210
 	 * characters at every length of 5 to 10; its 2-grams are the most
 	 * frequent, twice x 6 characters. */
