@@ -94,42 +94,69 @@ static const struct cli_program program = {
 	options
 };
 
-/* The published thresholds: a record fails below min or above max. A
- * bound with a language (a code of quality_lang_codes) replaces the
- * preset's bound on that signal for records in that language. */
+/* The published thresholds: a record fails below min or above max. */
 struct bound {
 	const char *preset;
 	enum quality_signal signal;
 	double min, max;
-	const char *lang;
 };
 
 #define NONE NAN
 static const struct bound presets[] = {
 	/* Gopher (Rae et al. 2021, section A.1.1 and table A1). */
-	{ "gopher", Q_WORDS, 50, 100000, NULL },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 10, NULL },
-	{ "gopher", Q_HASH_WORD_RATIO, NONE, 0.1, NULL },
-	{ "gopher", Q_ELLIPSIS_WORD_RATIO, NONE, 0.1, NULL },
-	{ "gopher", Q_BULLET_LINES_FRAC, NONE, 0.9, NULL },
-	{ "gopher", Q_ELLIPSIS_LINES_FRAC, NONE, 0.3, NULL },
-	{ "gopher", Q_ALPHA_WORDS_FRAC, 0.8, NONE, NULL },
-	{ "gopher", Q_STOP_WORDS, 2, NONE, NULL },
-	{ "gopher", Q_DUP_LINE_FRAC, NONE, 0.3, NULL },
-	{ "gopher", Q_DUP_PARA_FRAC, NONE, 0.3, NULL },
-	{ "gopher", Q_DUP_LINE_CHAR_FRAC, NONE, 0.2, NULL },
-	{ "gopher", Q_DUP_PARA_CHAR_FRAC, NONE, 0.2, NULL },
-	{ "gopher", Q_TOP_2GRAM_CHAR_FRAC, NONE, 0.2, NULL },
-	{ "gopher", Q_TOP_3GRAM_CHAR_FRAC, NONE, 0.18, NULL },
-	{ "gopher", Q_TOP_4GRAM_CHAR_FRAC, NONE, 0.16, NULL },
-	{ "gopher", Q_DUP_5GRAM_CHAR_FRAC, NONE, 0.15, NULL },
-	{ "gopher", Q_DUP_6GRAM_CHAR_FRAC, NONE, 0.14, NULL },
-	{ "gopher", Q_DUP_7GRAM_CHAR_FRAC, NONE, 0.13, NULL },
-	{ "gopher", Q_DUP_8GRAM_CHAR_FRAC, NONE, 0.12, NULL },
-	{ "gopher", Q_DUP_9GRAM_CHAR_FRAC, NONE, 0.11, NULL },
-	{ "gopher", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.10, NULL },
-	/* Per language, after the manner of FineWeb-2 (Penedo et al. 2025),
-	 * which sets such bounds for each language from its own text. Our
+	{ "gopher", Q_WORDS, 50, 100000 },
+	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 10 },
+	{ "gopher", Q_HASH_WORD_RATIO, NONE, 0.1 },
+	{ "gopher", Q_ELLIPSIS_WORD_RATIO, NONE, 0.1 },
+	{ "gopher", Q_BULLET_LINES_FRAC, NONE, 0.9 },
+	{ "gopher", Q_ELLIPSIS_LINES_FRAC, NONE, 0.3 },
+	{ "gopher", Q_ALPHA_WORDS_FRAC, 0.8, NONE },
+	{ "gopher", Q_STOP_WORDS, 2, NONE },
+	{ "gopher", Q_DUP_LINE_FRAC, NONE, 0.3 },
+	{ "gopher", Q_DUP_PARA_FRAC, NONE, 0.3 },
+	{ "gopher", Q_DUP_LINE_CHAR_FRAC, NONE, 0.2 },
+	{ "gopher", Q_DUP_PARA_CHAR_FRAC, NONE, 0.2 },
+	{ "gopher", Q_TOP_2GRAM_CHAR_FRAC, NONE, 0.2 },
+	{ "gopher", Q_TOP_3GRAM_CHAR_FRAC, NONE, 0.18 },
+	{ "gopher", Q_TOP_4GRAM_CHAR_FRAC, NONE, 0.16 },
+	{ "gopher", Q_DUP_5GRAM_CHAR_FRAC, NONE, 0.15 },
+	{ "gopher", Q_DUP_6GRAM_CHAR_FRAC, NONE, 0.14 },
+	{ "gopher", Q_DUP_7GRAM_CHAR_FRAC, NONE, 0.13 },
+	{ "gopher", Q_DUP_8GRAM_CHAR_FRAC, NONE, 0.12 },
+	{ "gopher", Q_DUP_9GRAM_CHAR_FRAC, NONE, 0.11 },
+	{ "gopher", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.10 },
+	/* C4 (Raffel et al. 2020): the page-level rules; a record with a
+	 * line C4 would remove fails as a whole. */
+	{ "c4", Q_LOREM_IPSUM, NONE, 0 },
+	{ "c4", Q_CURLY_BRACE, NONE, 0 },
+	{ "c4", Q_JAVASCRIPT_LINES, NONE, 0 },
+	{ "c4", Q_POLICY_LINES, NONE, 0 },
+	/* FineWeb (Penedo et al. 2024): its own three filters and the new
+	 * line ratio. */
+	{ "fineweb", Q_TERMINAL_PUNCT_LINES_FRAC, 0.12, NONE },
+	{ "fineweb", Q_SHORT_LINES_FRAC, NONE, 0.67 },
+	{ "fineweb", Q_DUP_LINE_CHAR_FRAC, NONE, 0.1 },
+	{ "fineweb", Q_NEWLINE_WORD_RATIO, NONE, 0.3 },
+	/* Ours, for the output of language models. */
+	{ "synthetic", Q_WORDS, 5, NONE },
+	{ "synthetic", Q_BOILERPLATE, NONE, 0 },
+	{ "synthetic", Q_TRUNCATED, NONE, 0 },
+	{ "synthetic", Q_MAX_REPEAT_RUN, NONE, 4 },
+	{ "synthetic", Q_PROMPT_ECHO, NONE, 0.5 },
+	{ "synthetic", Q_DUP_LINE_FRAC, NONE, 0.3 },
+	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
+};
+
+/* Bounds of a preset for the records in one language (a code of
+ * quality_lang_codes): each replaces the preset's bound on that signal
+ * there. */
+static const struct lang_bound {
+	const char *preset, *lang;
+	enum quality_signal signal;
+	double min, max;
+} lang_presets[] = {
+	/* Gopher's, after the manner of FineWeb-2 (Penedo et al. 2025),
+	 * which sets such bounds for each language from its own text; our
 	 * values, from the Debian package descriptions of bench/: words
 	 * are longer in German, Dutch and the Slavic languages, so the
 	 * maximum mean length is Gopher's 10 times the language's median
@@ -140,38 +167,18 @@ static const struct bound presets[] = {
 	 * English words of the same package's description (1.68 for
 	 * Chinese, 2.70 for Japanese, on 994 and 5,618 pairs), and a mean
 	 * length over 5 is a text of long Latin tokens. */
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 13, "de" },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 11, "nl" },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 12, "ru" },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 12, "pl" },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 3, 12, "uk" },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 1, 5, "zh" },
-	{ "gopher", Q_MEAN_WORD_LENGTH, 1, 5, "ja" },
-	{ "gopher", Q_WORDS, 84, 168000, "zh" },
-	{ "gopher", Q_WORDS, 135, 270000, "ja" },
-	/* C4 (Raffel et al. 2020): the page-level rules; a record with a
-	 * line C4 would remove fails as a whole. */
-	{ "c4", Q_LOREM_IPSUM, NONE, 0, NULL },
-	{ "c4", Q_CURLY_BRACE, NONE, 0, NULL },
-	{ "c4", Q_JAVASCRIPT_LINES, NONE, 0, NULL },
-	{ "c4", Q_POLICY_LINES, NONE, 0, NULL },
-	/* FineWeb (Penedo et al. 2024): its own three filters and the new
-	 * line ratio. */
-	{ "fineweb", Q_TERMINAL_PUNCT_LINES_FRAC, 0.12, NONE, NULL },
-	{ "fineweb", Q_SHORT_LINES_FRAC, NONE, 0.67, NULL },
-	{ "fineweb", Q_DUP_LINE_CHAR_FRAC, NONE, 0.1, NULL },
-	{ "fineweb", Q_NEWLINE_WORD_RATIO, NONE, 0.3, NULL },
-	/* Ours, for the output of language models. */
-	{ "synthetic", Q_WORDS, 5, NONE, NULL },
+	{ "gopher", "de", Q_MEAN_WORD_LENGTH, 3, 13 },
+	{ "gopher", "nl", Q_MEAN_WORD_LENGTH, 3, 11 },
+	{ "gopher", "ru", Q_MEAN_WORD_LENGTH, 3, 12 },
+	{ "gopher", "pl", Q_MEAN_WORD_LENGTH, 3, 12 },
+	{ "gopher", "uk", Q_MEAN_WORD_LENGTH, 3, 12 },
+	{ "gopher", "zh", Q_MEAN_WORD_LENGTH, 1, 5 },
+	{ "gopher", "ja", Q_MEAN_WORD_LENGTH, 1, 5 },
+	{ "gopher", "zh", Q_WORDS, 84, 168000 },
+	{ "gopher", "ja", Q_WORDS, 135, 270000 },
 	/* Chinese and Japanese words as gopher's. */
-	{ "synthetic", Q_WORDS, 8, NONE, "zh" },
-	{ "synthetic", Q_WORDS, 14, NONE, "ja" },
-	{ "synthetic", Q_BOILERPLATE, NONE, 0, NULL },
-	{ "synthetic", Q_TRUNCATED, NONE, 0, NULL },
-	{ "synthetic", Q_MAX_REPEAT_RUN, NONE, 4, NULL },
-	{ "synthetic", Q_PROMPT_ECHO, NONE, 0.5, NULL },
-	{ "synthetic", Q_DUP_LINE_FRAC, NONE, 0.3, NULL },
-	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1, NULL },
+	{ "synthetic", "zh", Q_WORDS, 8, NONE },
+	{ "synthetic", "ja", Q_WORDS, 14, NONE },
 };
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
@@ -1078,14 +1085,6 @@ static double stricter(double a, double b, int is_max)
 	return is_max ? (b < a ? b : a) : (b > a ? b : a);
 }
 
-/* Is the signal one that follows a record's language (quality.h)? */
-static int follows_language(int i)
-{
-	return i == Q_WORDS || i == Q_MEAN_WORD_LENGTH || i == Q_HASH_WORD_RATIO ||
-	       i == Q_ELLIPSIS_WORD_RATIO || i == Q_ALPHA_WORDS_FRAC || i == Q_STOP_WORDS ||
-	       i == Q_NEWLINE_WORD_RATIO;
-}
-
 static void add_preset(struct settings *set, const char *name)
 {
 	/* The preset's bounds: row QL_COUNT for records in any language,
@@ -1096,20 +1095,26 @@ static void add_preset(struct settings *set, const char *name)
 		for (int i = 0; i < S_COUNT; i++)
 			bmin[l][i] = bmax[l][i] = NAN;
 	int found = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < sizeof(presets) / sizeof(*presets); i++) {
-			const struct bound *b = &presets[i];
-			if (strcmp(b->preset, name) || !b->lang != !pass)
-				continue;
-			found = 1;
-			int l = b->lang ? quality_lang_find(b->lang, strlen(b->lang)) : QL_COUNT;
-			if (l < 0)
-				BUG("preset %s: no language %s", name, b->lang);
-			for (int k = b->lang ? l : 0; k <= l; k++) {
-				bmin[k][b->signal] = b->min;
-				bmax[k][b->signal] = b->max;
-			}
+	for (size_t i = 0; i < sizeof(presets) / sizeof(*presets); i++) {
+		const struct bound *b = &presets[i];
+		if (strcmp(b->preset, name))
+			continue;
+		found = 1;
+		for (int l = 0; l <= QL_COUNT; l++) {
+			bmin[l][b->signal] = b->min;
+			bmax[l][b->signal] = b->max;
 		}
+	}
+	for (size_t i = 0; i < sizeof(lang_presets) / sizeof(*lang_presets); i++) {
+		const struct lang_bound *b = &lang_presets[i];
+		if (strcmp(b->preset, name))
+			continue;
+		int l = quality_lang_find(b->lang, strlen(b->lang));
+		if (l < 0)
+			BUG("preset %s: no language %s", name, b->lang);
+		bmin[l][b->signal] = b->min;
+		bmax[l][b->signal] = b->max;
+	}
 	if (!found)
 		usage_error("--preset: '%s' is not one of gopher, c4, fineweb or synthetic", name);
 	/* Presets combine: the stricter bound wins. */
@@ -1122,7 +1127,7 @@ static void add_preset(struct settings *set, const char *name)
 			set->lang_min[l][i] = stricter(set->lang_min[l][i], bmin[l][i], 0);
 			set->lang_max[l][i] = stricter(set->lang_max[l][i], bmax[l][i], 1);
 		}
-		if (follows_language(i) && (!isnan(bmin[QL_COUNT][i]) || !isnan(bmax[QL_COUNT][i])))
+		if (quality_follows_language(i) && (!isnan(bmin[QL_COUNT][i]) || !isnan(bmax[QL_COUNT][i])))
 			set->by_lang = 1;
 	}
 }
@@ -1242,7 +1247,7 @@ int main(int argc, char **argv)
 			else
 				set.lang_min[l][i] = set.min[i];
 		}
-		set.by_lang |= follows_language(i);
+		set.by_lang |= quality_follows_language(i);
 	}
 	/* A bound on a signal that follows the language needs the
 	 * language: from --lang-of, or else from CLD2. */

@@ -637,6 +637,13 @@ static struct stop_list {
 	unsigned lengths;	/* bit k: a spelling of k bytes */
 } stop_index[QL_COUNT];
 
+int quality_follows_language(enum quality_signal i)
+{
+	return i == Q_WORDS || i == Q_MEAN_WORD_LENGTH || i == Q_HASH_WORD_RATIO ||
+	       i == Q_ELLIPSIS_WORD_RATIO || i == Q_ALPHA_WORDS_FRAC || i == Q_STOP_WORDS ||
+	       i == Q_NEWLINE_WORD_RATIO;
+}
+
 const char *quality_stop_words(enum quality_lang lang)
 {
 	return stop_lists[lang];

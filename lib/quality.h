@@ -59,6 +59,11 @@ extern const char *const quality_lang_codes[QL_COUNT];
  * QUALITY_LANG_UNKNOWN. */
 int quality_lang_find(const char *code, size_t n);
 
+/* Does the signal follow the language: is it computed otherwise in
+ * some language (stop_words, and the Gopher quality signals counted in
+ * words in Chinese and Japanese)? */
+int quality_follows_language(enum quality_signal i);
+
 /* The stop words of a language, as synth-score(1) lists them: words
  * separated by spaces, spellings of one word by '|'. */
 const char *quality_stop_words(enum quality_lang lang);
