@@ -162,11 +162,13 @@ static const struct lang_bound {
 	 * maximum mean length is Gopher's 10 times the language's median
 	 * over English's (5.65), rounded: German 7.20, Dutch 6.32, Russian
 	 * 6.87, Polish 6.73, Ukrainian 6.62. Chinese and Japanese count
-	 * each Han and kana character a word (quality.h): the bounds on
-	 * words are Gopher's times the median ratio of those words to the
-	 * English words of the same package's description (1.68 for
-	 * Chinese, 2.70 for Japanese, on 994 and 5,618 pairs), and a mean
-	 * length over 5 is a text of long Latin tokens. */
+	 * the words of ICU's dictionaries (quality.h): the bounds on words
+	 * are Gopher's times the median ratio of those words to the English
+	 * words of the same package's description (1.12 for Chinese, 1.35
+	 * for Japanese, on 994 and 5,618 pairs), rounded, and their mean
+	 * length (medians 2.25 and 2.50) is FineWeb-2's 1 to 5, whose 5 is
+	 * as far above their 99th percentiles (3.66, 3.61) as 10 is above
+	 * English's (7.70). */
 	{ "gopher", "de", Q_MEAN_WORD_LENGTH, 3, 13 },
 	{ "gopher", "nl", Q_MEAN_WORD_LENGTH, 3, 11 },
 	{ "gopher", "ru", Q_MEAN_WORD_LENGTH, 3, 12 },
@@ -174,11 +176,11 @@ static const struct lang_bound {
 	{ "gopher", "uk", Q_MEAN_WORD_LENGTH, 3, 12 },
 	{ "gopher", "zh", Q_MEAN_WORD_LENGTH, 1, 5 },
 	{ "gopher", "ja", Q_MEAN_WORD_LENGTH, 1, 5 },
-	{ "gopher", "zh", Q_WORDS, 84, 168000 },
-	{ "gopher", "ja", Q_WORDS, 135, 270000 },
+	{ "gopher", "zh", Q_WORDS, 56, 112000 },
+	{ "gopher", "ja", Q_WORDS, 67, 135000 },
 	/* Chinese and Japanese words as gopher's. */
-	{ "synthetic", "zh", Q_WORDS, 8, NONE },
-	{ "synthetic", "ja", Q_WORDS, 14, NONE },
+	{ "synthetic", "zh", Q_WORDS, 6, NONE },
+	{ "synthetic", "ja", Q_WORDS, 7, NONE },
 };
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the

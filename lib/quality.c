@@ -1161,7 +1161,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 }
 
 /* The Gopher quality words of a Chinese or Japanese text: those of
- * text_words(), each Han and kana character one; their number, code
+ * text_words(), which ICU's dictionaries find; their number, code
  * points and words with a letter. */
 static void cjk_words(const char *text, size_t n, struct quality_scratch *s, size_t *nw,
 		      uint64_t *chars, size_t *alpha)

@@ -9,8 +9,8 @@
  * Some signals follow the text's language, when the caller knows it:
  * stop_words counts the stop words of that language, and for Chinese and
  * Japanese, written without spaces, the words of the Gopher quality
- * signals are those of text_words() (each Han and kana character a word
- * of its own) and stop words are found anywhere in the text.
+ * signals are those of text_words() (ICU's dictionary words) and stop
+ * words are found anywhere in the text.
  */
 #ifndef SYNTH_QUALITY_H
 #define SYNTH_QUALITY_H

@@ -594,22 +594,23 @@ verdicts() {
 	assert_equal "$(jq -r 'select(.kind != "boilerplate") | .quality.boilerplate' <<<"$output" | sort -u)" 0
 }
 
-@test "per language, gopher: words of Chinese and Japanese are characters, 84 and 135 at least; the longest mean word length follows the language" {
-	# A text of one word between spaces: 的 and 是 (or の and は) and N
-	# more characters, N + 2 words.
-	cjk() { printf '{"lang":"%s","text":"%s%s。"}\n' "$1" "$2" "$(printf "%${3}s" '' | sed "s/ /$4/g")"; }
+@test "per language, gopher: words of Chinese and Japanese are ICU's, 56 and 67 at least; the longest mean word length follows the language" {
+	# A text of one word between spaces: 的。是。 (or の。は。) and N
+	# times 猫。, a word of one character between two full stops: N + 2
+	# words.
+	cjk() { printf '{"lang":"%s","text":"%s%s"}\n' "$1" "$2" "$(printf "%${3}s" '' | sed 's/ /猫。/g')"; }
 	{
-		cjk zh 的是 82 猫; cjk zh 的是 81 猫
-		cjk ja のは 133 猫; cjk ja のは 132 猫
+		cjk zh 的。是。 54; cjk zh 的。是。 53
+		cjk ja の。は。 65; cjk ja の。は。 64
 	} > in.jsonl
 	run synth-score --preset gopher --lang-of lang in.jsonl
 	assert_equal "$(jq -c '[.quality.words, .quality.pass, .quality.reasons]' <<<"$output" | tr '\n' ' ')" \
-		'[84,true,[]] [83,false,["min_words"]] [135,true,[]] [134,false,["min_words"]] '
-	# synthetic: 8 and 14 words at least.
-	{ cjk zh 的 7 猫; cjk zh 的 6 猫; cjk ja の 13 猫; cjk ja の 12 猫; } > short.jsonl
+		'[56,true,[]] [55,false,["min_words"]] [67,true,[]] [66,false,["min_words"]] '
+	# synthetic: 6 and 7 words at least.
+	{ cjk zh 的。 5; cjk zh 的。 4; cjk ja の。 6; cjk ja の。 5; } > short.jsonl
 	run synth-score --preset synthetic --lang-of lang short.jsonl
 	assert_equal "$(jq -c '[.quality.words, .quality.reasons]' <<<"$output" | tr '\n' ' ')" \
-		'[8,[]] [7,["min_words"]] [14,[]] [13,["min_words"]] '
+		'[6,[]] [5,["min_words"]] [7,[]] [6,["min_words"]] '
 	# "the and der und" and 46 words of 13 letters, "end." last: a mean
 	# of 611 / 50 = 12.22, under German's 13 and over Gopher's 10.
 	long=$(awk 'BEGIN { printf "the and der und"; for (i = 1; i <= 45; i++) printf " Bahnhofstr%03d", i; printf " Bahnhofstrend." }')

@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "quality.h"
+#include "text.h"
 #include "unit.h"
 
 static struct quality_scratch *qs;
@@ -248,20 +249,33 @@ static void test_languages(void)
 	score_in("the and of", QUALITY_LANG_UNLISTED);
 	ok(isnan(v[Q_STOP_WORDS]), "a language without a list: stop_words NaN");
 
-	/* Chinese and Japanese: stop words anywhere; a word a character. */
-	score_in("我的书的颜色為红，为什么", QL_ZH);
+	/* Chinese and Japanese: stop words anywhere; the words those of
+	 * text_words(), ICU's dictionary words. */
+	struct words ws;
+	words_init(&ws);
+	const char *zh = "我的书的颜色為红，为什么";
+	score_in(zh, QL_ZH);
 	ok(v[Q_STOP_WORDS] == 2, "Chinese: 的 twice counts once, 为 and 為 one word (%g)",
 	   v[Q_STOP_WORDS]);
-	ok(v[Q_WORDS] == 11 && v[Q_MEAN_WORD_LENGTH] == 1 && v[Q_ALPHA_WORDS_FRAC] == 1,
-	   "Chinese: 11 characters, 11 words of one (%g, %g)", v[Q_WORDS], v[Q_MEAN_WORD_LENGTH]);
-	score("我的书的颜色為红，为什么", NULL);
+	text_words_as(zh, strlen(zh), NORM_FULL, &ws);
+	size_t chars = 0;
+	for (size_t i = 0; i < ws.n; i++)
+		chars += utf8_count(ws.norm.buf + ws.w[i].off, ws.w[i].len);
+	ok(ws.n > 1 && v[Q_WORDS] == (double)ws.n && near(v[Q_MEAN_WORD_LENGTH], (double)chars / (double)ws.n) &&
+	   v[Q_ALPHA_WORDS_FRAC] == 1,
+	   "Chinese: text_words()'s %zu words of %zu characters, not the comma (%g, %g)", ws.n, chars,
+	   v[Q_WORDS], v[Q_MEAN_WORD_LENGTH]);
+	score(zh, NULL);
 	ok(v[Q_WORDS] == 1 && v[Q_MEAN_WORD_LENGTH] == 12 && v[Q_STOP_WORDS] == 0,
 	   "the same text of unknown language: one word of 12 between spaces");
-	score_in("猫はかわいい Linux 2024", QL_JA);
-	ok(v[Q_STOP_WORDS] == 1 && v[Q_WORDS] == 8 && near(v[Q_MEAN_WORD_LENGTH], 15.0 / 8) &&
-	   near(v[Q_ALPHA_WORDS_FRAC], 7.0 / 8),
-	   "Japanese: は; 6 characters, Linux and 2024 (no letter): 8 words (%g, %g, %g, %g)",
-	   v[Q_STOP_WORDS], v[Q_WORDS], v[Q_MEAN_WORD_LENGTH], v[Q_ALPHA_WORDS_FRAC]);
+	const char *ja = "猫はかわいい Linux 2024";
+	score_in(ja, QL_JA);
+	text_words_as(ja, strlen(ja), NORM_FULL, &ws);
+	ok(v[Q_STOP_WORDS] == 1 && v[Q_WORDS] == (double)ws.n && ws.n >= 4 &&
+	   near(v[Q_ALPHA_WORDS_FRAC], (double)(ws.n - 1) / (double)ws.n),
+	   "Japanese: は; text_words()'s %zu words, 2024 without a letter (%g, %g, %g)", ws.n,
+	   v[Q_STOP_WORDS], v[Q_WORDS], v[Q_ALPHA_WORDS_FRAC]);
+	words_release(&ws);
 	score_in("猫\n\n犬\n", QL_JA);
 	ok(v[Q_WORDS] == 2 && near(v[Q_NEWLINE_WORD_RATIO], 1.5), "newlines over those words (%g)",
 	   v[Q_NEWLINE_WORD_RATIO]);
