@@ -38,7 +38,7 @@
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC,
-	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG
+	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG, KEY_LANG_OF
 };
 
 static const struct cli_option options[] = {
@@ -52,6 +52,7 @@ static const struct cli_option options[] = {
 	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
 	{ "lang-id", KEY_LANG_ID, NULL, "add each record's language, its share and its script (CLD2)" },
 	{ "lang", KEY_LANG, "LIST", "a record fails unless its language is in LIST (en,de,...)" },
+	{ "lang-of", KEY_LANG_OF, "FIELD", "each record's language is the code in member FIELD, not CLD2's" },
 	{ "best-of", KEY_BEST_OF, "FIELD", "of consecutive records with one value of FIELD, keep the best" },
 	{ "rank-by", KEY_RANK_BY, "NAME", "best-of ranks by signal NAME, highest first; -NAME: lowest first" },
 	{ "pairs", KEY_PAIRS, NULL, "with --best-of, write a chosen/rejected pair per group instead" },
@@ -147,6 +148,42 @@ static const struct bound presets[] = {
 	{ "synthetic", Q_DUP_10GRAM_CHAR_FRAC, NONE, 0.1 },
 };
 
+/* Bounds of a preset for the records in one language (a code of
+ * quality_lang_codes): each replaces the preset's bound on that signal
+ * there. */
+static const struct lang_bound {
+	const char *preset, *lang;
+	enum quality_signal signal;
+	double min, max;
+} lang_presets[] = {
+	/* Gopher's, after the manner of FineWeb-2 (Penedo et al. 2025),
+	 * which sets such bounds for each language from its own text; our
+	 * values, from the Debian package descriptions of bench/: words
+	 * are longer in German, Dutch and the Slavic languages, so the
+	 * maximum mean length is Gopher's 10 times the language's median
+	 * over English's (5.65), rounded: German 7.20, Dutch 6.32, Russian
+	 * 6.87, Polish 6.73, Ukrainian 6.62. Chinese and Japanese count
+	 * the words of ICU's dictionaries (quality.h): the bounds on words
+	 * are Gopher's times the median ratio of those words to the English
+	 * words of the same package's description (1.12 for Chinese, 1.35
+	 * for Japanese, on 994 and 5,618 pairs), rounded, and their mean
+	 * length (medians 2.25 and 2.50) is FineWeb-2's 1 to 5, whose 5 is
+	 * as far above their 99th percentiles (3.66, 3.61) as 10 is above
+	 * English's (7.70). */
+	{ "gopher", "de", Q_MEAN_WORD_LENGTH, 3, 13 },
+	{ "gopher", "nl", Q_MEAN_WORD_LENGTH, 3, 11 },
+	{ "gopher", "ru", Q_MEAN_WORD_LENGTH, 3, 12 },
+	{ "gopher", "pl", Q_MEAN_WORD_LENGTH, 3, 12 },
+	{ "gopher", "uk", Q_MEAN_WORD_LENGTH, 3, 12 },
+	{ "gopher", "zh", Q_MEAN_WORD_LENGTH, 1, 5 },
+	{ "gopher", "ja", Q_MEAN_WORD_LENGTH, 1, 5 },
+	{ "gopher", "zh", Q_WORDS, 56, 112000 },
+	{ "gopher", "ja", Q_WORDS, 67, 135000 },
+	/* Chinese and Japanese words as gopher's. */
+	{ "synthetic", "zh", Q_WORDS, 6, NONE },
+	{ "synthetic", "ja", Q_WORDS, 7, NONE },
+};
+
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
  * rules' penalty (--rules), the judge's score and the share of the text
  * in its language (--lang-id). */
@@ -214,8 +251,14 @@ struct settings {
 	char keys[Q_COUNT][40];	/* ",\"name\":" of each signal, the first without ',' */
 	size_t key_len[Q_COUNT];
 	double min[S_COUNT], max[S_COUNT];
+	/* The bounds on lib/quality's signals for records in each language
+	 * of quality_lang_codes: min and max, with the presets' own bounds
+	 * for that language. */
+	double lang_min[QL_COUNT][Q_COUNT], lang_max[QL_COUNT][Q_COUNT];
 	int filter, annotate;
-	int langid;		/* --lang-id, or --lang */
+	const char *lang_of;	/* --lang-of FIELD */
+	int by_lang;		/* signals per language: a bound on one that follows it */
+	int langid;		/* --lang-id, or --lang, or by_lang without --lang-of */
 	const char **langs;	/* the lists of --lang, as given */
 	size_t nlangs;
 };
@@ -814,16 +857,26 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		plen = w->prompt.len;
 	}
 	double v[S_COUNT];
-	quality_compute(text, len, prompt, plen, w->q, v);
-	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
-	v[S_PENALTY] = NAN;
-	v[S_JUDGE] = NAN;	/* known on the ordered stage */
 	struct langid lang;
 	v[S_LANG_SCORE] = NAN;
 	if (set->langid) {
 		langid_detect(text, len, &lang);
 		v[S_LANG_SCORE] = lang.score;
 	}
+	/* The language the signals follow: --lang-of's, or CLD2's. A
+	 * record without the member is of unknown language. */
+	int ql = QUALITY_LANG_UNKNOWN;
+	struct json_value lv;
+	if (set->lang_of) {
+		if (json_get(r->line, r->len, set->lang_of, &lv) && lv.type == JSON_STRING && lv.len >= 2)
+			ql = quality_lang_find(lv.p + 1, lv.len - 2);
+	} else if (set->langid) {
+		ql = quality_lang_find(lang.lang, strlen(lang.lang));
+	}
+	quality_compute_lang(text, len, prompt, plen, ql, w->q, v);
+	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
+	v[S_PENALTY] = NAN;
+	v[S_JUDGE] = NAN;	/* known on the ordered stage */
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
@@ -850,11 +903,13 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		strbuf_addstr(m, ",\"penalty\":");
 		add_value(m, v[S_PENALTY]);
 	}
+	const double *lmin = ql >= 0 ? set->lang_min[ql] : set->min;
+	const double *lmax = ql >= 0 ? set->lang_max[ql] : set->max;
 	for (int i = 0; i < S_COUNT; i++) {
 		if (isnan(v[i]))
 			continue;
 		for (int k = 0; k < 2; k++) {
-			double b = k ? set->max[i] : set->min[i];
+			double b = i < Q_COUNT ? (k ? lmax[i] : lmin[i]) : k ? set->max[i] : set->min[i];
 			if (isnan(b) || (k ? v[i] <= b : v[i] >= b))
 				continue;
 			strbuf_addf(reasons, "%s\"%s_%s\"", failed ? "," : "", k ? "max" : "min",
@@ -944,8 +999,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		emit_record(e, r);
 }
 
-/* NAME=V of --min and --max. */
-static void parse_bound(const char *opt, const char *arg, double *bounds)
+/* NAME=V of --min and --max; returns the signal's number. */
+static int parse_bound(const char *opt, const char *arg, double *bounds)
 {
 	const char *eq = strchr(arg, '=');
 	int i = eq ? quality_find(arg, (size_t)(eq - arg)) : -1;
@@ -962,24 +1017,64 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 	if (i < 0)
 		usage_error("%s %s: no signal is called '%.*s'", opt, arg, (int)(eq - arg), arg);
 	bounds[i] = cli_double(opt, eq + 1, -1e300, 1e300);
+	return i;
+}
+
+/* The stricter of two bounds, NaN being none. */
+static double stricter(double a, double b, int is_max)
+{
+	if (isnan(a))
+		return b;
+	if (isnan(b))
+		return a;
+	return is_max ? (b < a ? b : a) : (b > a ? b : a);
 }
 
 static void add_preset(struct settings *set, const char *name)
 {
+	/* The preset's bounds: row QL_COUNT for records in any language,
+	 * the others for each language, where its own bounds replace the
+	 * general ones. */
+	double bmin[QL_COUNT + 1][S_COUNT], bmax[QL_COUNT + 1][S_COUNT];
+	for (int l = 0; l <= QL_COUNT; l++)
+		for (int i = 0; i < S_COUNT; i++)
+			bmin[l][i] = bmax[l][i] = NAN;
 	int found = 0;
 	for (size_t i = 0; i < sizeof(presets) / sizeof(*presets); i++) {
-		if (strcmp(presets[i].preset, name))
+		const struct bound *b = &presets[i];
+		if (strcmp(b->preset, name))
 			continue;
 		found = 1;
-		const struct bound *b = &presets[i];
-		/* Presets combine: the stricter bound wins. */
-		if (!isnan(b->min) && (isnan(set->min[b->signal]) || b->min > set->min[b->signal]))
-			set->min[b->signal] = b->min;
-		if (!isnan(b->max) && (isnan(set->max[b->signal]) || b->max < set->max[b->signal]))
-			set->max[b->signal] = b->max;
+		for (int l = 0; l <= QL_COUNT; l++) {
+			bmin[l][b->signal] = b->min;
+			bmax[l][b->signal] = b->max;
+		}
+	}
+	for (size_t i = 0; i < sizeof(lang_presets) / sizeof(*lang_presets); i++) {
+		const struct lang_bound *b = &lang_presets[i];
+		if (strcmp(b->preset, name))
+			continue;
+		int l = quality_lang_find(b->lang, strlen(b->lang));
+		if (l < 0)
+			BUG("preset %s: no language %s", name, b->lang);
+		bmin[l][b->signal] = b->min;
+		bmax[l][b->signal] = b->max;
 	}
 	if (!found)
 		usage_error("--preset: '%s' is not one of gopher, c4, fineweb or synthetic", name);
+	/* Presets combine: the stricter bound wins. */
+	for (int i = 0; i < S_COUNT; i++) {
+		set->min[i] = stricter(set->min[i], bmin[QL_COUNT][i], 0);
+		set->max[i] = stricter(set->max[i], bmax[QL_COUNT][i], 1);
+		if (i >= Q_COUNT)
+			continue;
+		for (int l = 0; l < QL_COUNT; l++) {
+			set->lang_min[l][i] = stricter(set->lang_min[l][i], bmin[l][i], 0);
+			set->lang_max[l][i] = stricter(set->lang_max[l][i], bmax[l][i], 1);
+		}
+		if (quality_follows_language(i) && (!isnan(bmin[QL_COUNT][i]) || !isnan(bmax[QL_COUNT][i])))
+			set->by_lang = 1;
+	}
 }
 
 int main(int argc, char **argv)
@@ -990,6 +1085,9 @@ int main(int argc, char **argv)
 	chat_cli_init(&set.chat);
 	for (int i = 0; i < S_COUNT; i++)
 		set.min[i] = set.max[i] = NAN;
+	for (int l = 0; l < QL_COUNT; l++)
+		for (int i = 0; i < Q_COUNT; i++)
+			set.lang_min[l][i] = set.lang_max[l][i] = NAN;
 	const char **mins = xcalloc((size_t)argc, sizeof(*mins));
 	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
 	size_t nmin = 0, nmax = 0;
@@ -1031,6 +1129,11 @@ int main(int argc, char **argv)
 		case KEY_RESUME: set.resume = 1; break;
 		case KEY_LANG_ID: set.langid = 1; break;
 		case KEY_LANG: parse_langs(&set, arg); break;
+		case KEY_LANG_OF:
+			if (!*arg)
+				usage_error("empty field name for --lang-of");
+			set.lang_of = arg;
+			break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -1077,11 +1180,24 @@ int main(int argc, char **argv)
 		if (set.rank_signal < 0)
 			usage_error("--rank-by: no signal is called '%s'", name);
 	}
-	/* --min and --max override the presets, whatever their order. */
-	for (size_t i = 0; i < nmin; i++)
-		parse_bound("--min", mins[i], set.min);
-	for (size_t i = 0; i < nmax; i++)
-		parse_bound("--max", maxs[i], set.max);
+	/* --min and --max override the presets, whatever their order, in
+	 * every language. */
+	for (size_t k = 0; k < nmin + nmax; k++) {
+		int is_max = k >= nmin;
+		int i = is_max ? parse_bound("--max", maxs[k - nmin], set.max)
+			       : parse_bound("--min", mins[k], set.min);
+		for (int l = 0; i < Q_COUNT && l < QL_COUNT; l++) {
+			if (is_max)
+				set.lang_max[l][i] = set.max[i];
+			else
+				set.lang_min[l][i] = set.min[i];
+		}
+		set.by_lang |= quality_follows_language(i);
+	}
+	/* A bound on a signal that follows the language needs the
+	 * language: from --lang-of, or else from CLD2. */
+	if (set.by_lang && !set.lang_of)
+		set.langid = 1;
 	free(mins);
 	free(maxs);
 	for (int i = 0; i < Q_COUNT; i++)

@@ -41,56 +41,189 @@ int quality_find(const char *name, size_t n)
 
 /* --- Boilerplate patterns ------------------------------------------------ */
 
-/* Assistant phrases and refusals, in English, German and Russian;
- * matched without regard to case. */
-static const char *const boilerplate_patterns[] = {
-	"\\bas an ai(?: language)? model\\b",
-	"\\bi(?:'m|’m| am) (?:sorry|afraid),? (?:but )?i (?:can(?:'t|’t|not)|am unable to|won(?:'t|’t))\\b",
-	"\\bi can(?:'t|’t|not) (?:help|assist) with (?:that|this)\\b",
-	"\\bi(?:'m|’m| am) (?:just )?an ai\\b",
-	"\\b(?:certainly|sure|of course|absolutely)[!,.] here(?:'s|’s| is| are)\\b",
-	"\\bi hope this helps\\b",
-	"\\bfeel free to ask\\b",
-	"\\bas of my (?:last )?knowledge cut-?off\\b",
-	"\\bi don(?:'t|’t) have (?:personal|real-time|access to)\\b",
-	"\\bgreat question\\b",
-	"\\bals (?:eine )?ki(?:-sprachmodell)?\\b",
-	"\\bals künstliche intelligenz\\b",
-	"\\b(?:es tut mir leid|leider),? (?:aber )?(?:ich kann|kann ich) (?:nicht|keine)\\b",
-	"\\bich hoffe,? (?:das|dies) hilft\\b",
-	"как (?:языковая )?модель (?:ии|искусственного интеллекта)",
-	"я не могу (?:помочь|выполнить|предоставить)",
-	"извините,? но я не могу",
-	"надеюсь,? это (?:поможет|помогло)",
+/* Assistant phrases, refusals and apologies in the twelve languages of
+ * quality_lang_codes, ours: what chat models say of themselves ("as an
+ * AI language model"), when they refuse ("I'm sorry, but I can't") and
+ * when they close ("I hope this helps", "feel free to ask"); matched
+ * without regard to case, in any text whatever its language. \b is
+ * ASCII's, so patterns that start or end outside ASCII go without. */
+static const struct phrase_of {
+	int lang;
+	const char *text;
+} boilerplate_patterns[] = {
+	/* English */
+	{ QL_EN, "\\bas an ai(?: language)? model\\b" },
+	{ QL_EN, "\\bi(?:'m|’m| am) (?:sorry|afraid),? (?:but )?i (?:can(?:'t|’t|not)|am unable to|won(?:'t|’t))\\b" },
+	{ QL_EN, "\\bi can(?:'t|’t|not) (?:help|assist) with (?:that|this)\\b" },
+	{ QL_EN, "\\bi(?:'m|’m| am) (?:just )?an ai\\b" },
+	{ QL_EN, "\\b(?:certainly|sure|of course|absolutely)[!,.] here(?:'s|’s| is| are)\\b" },
+	{ QL_EN, "\\bi hope this helps\\b" },
+	{ QL_EN, "\\bfeel free to ask\\b" },
+	{ QL_EN, "\\bas of my (?:last )?knowledge cut-?off\\b" },
+	{ QL_EN, "\\bi don(?:'t|’t) have (?:personal|real-time|access to)\\b" },
+	{ QL_EN, "\\bgreat question\\b" },
+	/* German */
+	{ QL_DE, "\\bals (?:eine )?ki(?:-sprachmodell)?\\b" },
+	{ QL_DE, "\\bals künstliche intelligenz\\b" },
+	{ QL_DE, "\\b(?:es tut mir leid|leider),? (?:aber )?(?:ich kann|kann ich) (?:nicht|keine)\\b" },
+	{ QL_DE, "\\bich hoffe,? (?:das|dies) hilft\\b" },
+	{ QL_DE, "\\bich bin (?:nur |lediglich )?(?:eine ki|ein ki-sprachmodell|ein sprachmodell|ein ki-assistent)\\b" },
+	{ QL_DE, "\\bz(?:ö|o|oe)gern sie nicht,? (?:mich )?zu (?:fragen|kontaktieren)\\b" },
+	/* French */
+	{ QL_FR, "\\ben tant qu(?:e |'|’)(?:ia|intelligence artificielle|modèle de langage|assistant virtuel)\\b" },
+	{ QL_FR, "\\bje suis désolée?,? (?:mais )?je ne (?:peux|pourrai|suis pas en mesure)" },
+	{ QL_FR, "\\bje ne (?:peux pas|suis pas en mesure de) (?:vous |t['’])?aider (?:avec|pour|sur|à) (?:cela|ça|ceci|cette)" },
+	{ QL_FR, "\\bj['’]esp[èe]re que (?:cela|ceci|ça) (?:vous |t['’])?(?:aide|aidera|sera utile)" },
+	{ QL_FR, "\\bn['’]h[ée]sitez pas à (?:me )?(?:poser|demander|contacter)" },
+	{ QL_FR, "\\bje (?:ne )?suis (?:qu['’])?(?:juste |seulement )?une ia\\b" },
+	/* Spanish */
+	{ QL_ES, "\\bcomo (?:un )?modelo de (?:lenguaje (?:de |basado en )?)?(?:ia|inteligencia artificial)\\b" },
+	{ QL_ES, "\\bcomo (?:un )?modelo de lenguaje,? no (?:puedo|tengo|soy)\\b" },
+	{ QL_ES, "\\bsoy (?:solo |sólo |simplemente )?una? (?:ia|inteligencia artificial|modelo de lenguaje)\\b" },
+	{ QL_ES, "\\blo siento,? (?:pero )?no (?:puedo|me es posible|estoy en condiciones)" },
+	{ QL_ES, "\\bno puedo ayudar(?:te|le|les)? con (?:eso|esto|esa|esta)\\b" },
+	{ QL_ES, "\\bespero que (?:esto|eso|esta información) (?:te |le |les )?(?:ayude|sirva|sea útil|haya ayudado)" },
+	{ QL_ES, "\\bno dud(?:es|e|en) en (?:preguntar|consultar|contactar|escribir)" },
+	/* Italian */
+	{ QL_IT, "\\bcome (?:un )?modello (?:di linguaggio|linguistico)(?: (?:di |basato sull['’])?(?:ia|ai|intelligenza artificiale)\\b|,? non (?:posso|ho|sono)\\b)" },
+	{ QL_IT, "\\bin quanto (?:ia|intelligenza artificiale|modello (?:di linguaggio|linguistico)|assistente virtuale)\\b" },
+	{ QL_IT, "\\bmi dispiace,? ma non (?:posso|sono in grado)\\b" },
+	{ QL_IT, "\\bnon posso aiutar(?:ti|la|vi) (?:con|in|su) (?:questo|questa|ciò)" },
+	{ QL_IT, "\\bspero che (?:questo|queste informazioni|ciò) (?:ti |le |vi )?(?:sia|siano|possa|possano) (?:utile|utili|d['’]aiuto|aiutare|esserti utile)" },
+	{ QL_IT, "\\bnon esit(?:are|ate|i) a (?:chiedere|contattarmi|fare (?:altre )?domande|scrivere)" },
+	{ QL_IT, "\\bsono (?:solo |soltanto )?un['’](?:ia|intelligenza artificiale)\\b" },
+	/* Portuguese */
+	{ QL_PT, "\\bcomo (?:um )?modelo de linguagem(?: de ia)?,? (?:eu )?não (?:posso|tenho|sou|consigo)" },
+	{ QL_PT, "\\bsou (?:apenas |só |somente )?uma? (?:ia|inteligência artificial|modelo de linguagem)\\b" },
+	{ QL_PT, "\\b(?:sinto muito|desculpe|lamento),? mas não (?:posso|consigo|sou capaz)" },
+	{ QL_PT, "\\bnão posso ajudar com (?:isso|isto)" },
+	{ QL_PT, "\\bespero que (?:isso|isto) (?:te |lhe )?(?:ajude|tenha ajudado|seja útil)" },
+	{ QL_PT, "\\b(?:fique|sinta-se) à vontade para (?:perguntar|fazer (?:outras )?perguntas|entrar em contato)" },
+	/* Dutch */
+	{ QL_NL, "\\bals (?:een )?(?:ai-taalmodel\\b|taalmodel,? (?:kan|heb|ben) ik\\b)" },
+	{ QL_NL, "\\bik ben (?:maar |slechts |gewoon )?een (?:ai|kunstmatige intelligentie|taalmodel)\\b" },
+	{ QL_NL, "\\bhet spijt me,? (?:maar )?ik kan (?:dat |dit |het )?(?:niet|geen|je|u)\\b" },
+	{ QL_NL, "\\bik kan (?:je|u) (?:daar |hier |hierbij |daarbij )?niet (?:mee |bij )?helpen\\b" },
+	{ QL_NL, "\\bik hoop dat dit (?:je |u )?(?:helpt|heeft geholpen|nuttig is)\\b" },
+	{ QL_NL, "\\baarzel niet om (?:te vragen|contact op te nemen|meer vragen te stellen|het te vragen)\\b" },
+	/* Russian */
+	{ QL_RU, "как (?:языковая )?модель (?:ии|искусственного интеллекта)" },
+	{ QL_RU, "я не могу (?:помочь|выполнить|предоставить)" },
+	{ QL_RU, "извините,? но я не могу" },
+	{ QL_RU, "к сожалению,? я не могу" },
+	{ QL_RU, "надеюсь,? это (?:поможет|помогло)" },
+	{ QL_RU, "не стесняйтесь (?:спрашивать|задавать|обращаться)" },
+	{ QL_RU, "я (?:всего лишь |просто )?(?:языковая модель|искусственный интеллект)" },
+	/* Polish */
+	{ QL_PL, "\\bjako model językowy(?: ai)?,? nie (?:mam|mogę|jestem)" },
+	{ QL_PL, "\\bjako sztuczna inteligencja,? nie (?:mam|mogę|jestem)" },
+	{ QL_PL, "\\bprzykro mi,? ale nie (?:mogę|jestem w stanie|mam możliwości)" },
+	{ QL_PL, "\\bnie mogę (?:ci |pani |panu |wam )?pomóc (?:w tym|z tym)" },
+	{ QL_PL, "mam nadziej[ęe],? że (?:to|ta informacja|te informacje) (?:pomoże|pomogło|pomogła|pomogą|się przyda)" },
+	{ QL_PL, "\\bnie wahaj(?:cie)? się (?:zapytać|pytać|pisać|skontaktować)" },
+	{ QL_PL, "śmiało (?:pytaj|zadawaj)" },
+	{ QL_PL, "\\bjestem (?:tylko |jedynie )?(?:modelem językowym|sztuczną inteligencją)" },
+	/* Ukrainian */
+	{ QL_UK, "як (?:мовна модель|модель штучного інтелекту|штучний інтелект),? я" },
+	{ QL_UK, "(?:вибачте|на жаль),? (?:але )?я не можу" },
+	{ QL_UK, "я не можу (?:допомогти|виконати|надати)" },
+	{ QL_UK, "сподіва(?:юся|юсь),? (?:що )?це (?:допоможе|допомогло|буде корисним)" },
+	{ QL_UK, "не соромтеся (?:запитувати|питати|звертатися|ставити)" },
+	{ QL_UK, "я (?:лише |просто )?(?:мовна модель|штучний інтелект)" },
+	/* Chinese, simplified and traditional */
+	{ QL_ZH, "作[为為](?:一[个個名])?(?:ai|人工智能)?(?:语言模型|語言模型|助手|助理)" },
+	{ QL_ZH, "(?:很|非常)?抱歉[，,]?\\s*(?:但是?)?我(?:无法|無法|不能)" },
+	{ QL_ZH, "我(?:无法|無法|不能)(?:帮助|幫助|协助|協助|帮|幫)(?:你|您)(?:完成|处理|處理|回答)?(?:这|這|此)" },
+	{ QL_ZH, "希望(?:这|這|以上)(?:些)?(?:信息|資訊|内容|內容|回答)?(?:对|對)(?:你|您)有(?:所)?(?:帮助|幫助)" },
+	{ QL_ZH, "(?:随时|隨時)(?:提问|提問|问我|問我|告诉我|告訴我)" },
+	{ QL_ZH, "我(?:只)?是一[个個](?:ai|人工智能)(?:语言模型|語言模型|助手|模型)?[，,。]" },
+	/* Japanese */
+	{ QL_JA, "(?:ai|人工知能|言語)(?:言語)?(?:モデル|アシスタント)として" },
+	{ QL_JA, "申し訳(?:ありません|ございません)が[、,]?[^。]{0,30}?(?:できません|いたしかねます)" },
+	{ QL_JA, "お役に立て(?:れば|たら|ましたら)(?:幸い|嬉しい|うれしい)です" },
+	{ QL_JA, "(?:お気軽に|遠慮なく)(?:お尋ね|ご質問|お聞き|質問して|お問い合わせ)(?:ください|下さい)" },
+	{ QL_JA, "私は(?:単なる|ただの)?(?:ai|人工知能)(?:言語モデル|アシスタント)?(?:です|であり|なので)" },
 };
 #define NPATTERNS (sizeof(boilerplate_patterns) / sizeof(*boilerplate_patterns))
 
 /* What each pattern cannot match without, in lower case: a text with
- * none of these is not scanned. (Cyrillic words lose their first letter,
- * which may be a capital.) */
-static const char *const required[] = {
-	"an ai", "sorry", "afraid", "help with", "assist with", "certainly", "sure", "of course",
-	"absolutely", "hope this helps", "feel free to ask", "knowledge cut", "don't have",
-	"don’t have", "great question", "als ki", "als eine ki", "künstliche intelligenz", "leid",
-	"hoffe", "модел", "не могу", "звините", "адеюсь",
+ * none of these is not scanned. (Words outside ASCII that may start
+ * with a capital lose their first letter.) */
+static const struct phrase_of required[] = {
+	{ QL_EN, "an ai" }, { QL_EN, "sorry" }, { QL_EN, "afraid" }, { QL_EN, "help with" },
+	{ QL_EN, "assist with" }, { QL_EN, "certainly" }, { QL_EN, "sure" }, { QL_EN, "of course" },
+	{ QL_EN, "absolutely" }, { QL_EN, "hope this helps" }, { QL_EN, "feel free to ask" },
+	{ QL_EN, "knowledge cut" }, { QL_EN, "don't have" }, { QL_EN, "don’t have" },
+	{ QL_EN, "great question" },
+	{ QL_DE, "als ki" }, { QL_DE, "als eine ki" }, { QL_DE, "künstliche intelligenz" },
+	{ QL_DE, "leid" }, { QL_DE, "hoffe" }, { QL_DE, "eine ki" }, { QL_DE, "ein ki-" },
+	{ QL_DE, "ein sprachmodell" }, { QL_DE, "gern sie nicht" },
+	{ QL_FR, "en tant qu" }, { QL_FR, "je suis d" }, { QL_FR, "je ne peux pas" },
+	{ QL_FR, "je ne suis pas en mesure" }, { QL_FR, "j'esp" }, { QL_FR, "j’esp" },
+	{ QL_FR, "sitez pas" }, { QL_FR, "une ia" },
+	{ QL_ES, "modelo de" }, { QL_ES, "soy un" }, { QL_ES, "soy solo un" }, { QL_ES, "soy sólo un" },
+	{ QL_ES, "soy simplemente un" }, { QL_ES, "lo siento" }, { QL_ES, "no puedo ayudar" },
+	{ QL_ES, "espero que es" }, { QL_ES, "no dud" },
+	{ QL_IT, "guaggio" }, { QL_IT, "guistico" }, { QL_IT, "quanto " }, { QL_IT, "spiace" },
+	{ QL_IT, "non posso aiutar" }, { QL_IT, "spero che" }, { QL_IT, "non esit" },
+	{ QL_IT, "un'ia" }, { QL_IT, "un’ia" }, { QL_IT, "un'intelligenza" }, { QL_IT, "un’intelligenza" },
+	{ QL_PT, "modelo de" }, { QL_PT, "sou um" }, { QL_PT, "sou apenas um" }, { QL_PT, "sou só um" },
+	{ QL_PT, "sou somente um" }, { QL_PT, "sinto muito" }, { QL_PT, "desculpe" },
+	{ QL_PT, "lamento" }, { QL_PT, "posso ajudar com" }, { QL_PT, "espero que is" },
+	{ QL_PT, "vontade para" },
+	{ QL_NL, "taalmodel" }, { QL_NL, "een ai" }, { QL_NL, "een kunstmatige" }, { QL_NL, "spijt me" },
+	{ QL_NL, "helpen" }, { QL_NL, "hoop dat dit" }, { QL_NL, "aarzel niet" },
+	{ QL_RU, "модел" }, { QL_RU, "не могу" }, { QL_RU, "звините" }, { QL_RU, "адеюсь" },
+	{ QL_RU, "стесняйт" }, { QL_RU, "скусственный интеллект" },
+	{ QL_PL, "model język" }, { QL_PL, "jako sztuczna" }, { QL_PL, "przykro mi" },
+	{ QL_PL, "nie mog" }, { QL_PL, "nadziej" }, { QL_PL, "nie wahaj" }, { QL_PL, "miało pyta" },
+	{ QL_PL, "miało zadaw" }, { QL_PL, "modelem język" }, { QL_PL, "sztuczną intel" },
+	{ QL_UK, "модел" }, { QL_UK, "штучн" }, { QL_UK, "не можу" }, { QL_UK, "подіва" },
+	{ QL_UK, "соромте" },
+	{ QL_ZH, "作为" }, { QL_ZH, "作為" }, { QL_ZH, "抱歉" }, { QL_ZH, "我无法" }, { QL_ZH, "我無法" },
+	{ QL_ZH, "我不能" }, { QL_ZH, "希望" }, { QL_ZH, "随时" }, { QL_ZH, "隨時" }, { QL_ZH, "是一个" },
+	{ QL_ZH, "是一個" },
+	{ QL_JA, "モデルとして" }, { QL_JA, "アシスタントとして" }, { QL_JA, "申し訳" },
+	{ QL_JA, "お役に立て" }, { QL_JA, "気軽に" }, { QL_JA, "遠慮なく" }, { QL_JA, "私は" },
 };
 
 /* The same for a text of nothing but ASCII, where the patterns' curly
  * apostrophes and non-ASCII words cannot match: longer literals that
  * common words ("ensure", "help with") do not set off. Each holds one of
- * the literals above, so that a text scanned for these would have been
- * scanned before, and each match of the patterns in ASCII text holds one
- * of them (ASCII text matches the caseless patterns as its lower-case
- * form does). */
-static const char *const required_ascii[] = {
-	"as an ai", "i'm an ai", "i am an ai", "i'm just an ai", "i am just an ai",
-	"i'm sorry", "i am sorry", "i'm afraid", "i am afraid",
-	"can't help with", "cannot help with", "can't assist with", "cannot assist with",
-	"certainly! here", "certainly, here", "certainly. here", "sure! here", "sure, here",
-	"sure. here", "of course! here", "of course, here", "of course. here", "absolutely! here",
-	"absolutely, here", "absolutely. here", "hope this helps", "feel free to ask",
-	"knowledge cut", "don't have personal", "don't have real-time", "don't have access to",
-	"great question", "als ki", "als eine ki", "tut mir leid", "leider", "ich hoffe",
+ * the literals above of its language, so that a text scanned for these
+ * would have been scanned before, and each match of a language's
+ * patterns in ASCII text holds one of its literals here (ASCII text
+ * matches the caseless patterns as its lower-case form does). Russian,
+ * Ukrainian, Chinese and Japanese have none: no match of theirs is
+ * ASCII. */
+static const struct phrase_of required_ascii[] = {
+	{ QL_EN, "as an ai" }, { QL_EN, "i'm an ai" }, { QL_EN, "i am an ai" },
+	{ QL_EN, "i'm just an ai" }, { QL_EN, "i am just an ai" }, { QL_EN, "i'm sorry" },
+	{ QL_EN, "i am sorry" }, { QL_EN, "i'm afraid" }, { QL_EN, "i am afraid" },
+	{ QL_EN, "can't help with" }, { QL_EN, "cannot help with" }, { QL_EN, "can't assist with" },
+	{ QL_EN, "cannot assist with" }, { QL_EN, "certainly! here" }, { QL_EN, "certainly, here" },
+	{ QL_EN, "certainly. here" }, { QL_EN, "sure! here" }, { QL_EN, "sure, here" },
+	{ QL_EN, "sure. here" }, { QL_EN, "of course! here" }, { QL_EN, "of course, here" },
+	{ QL_EN, "of course. here" }, { QL_EN, "absolutely! here" }, { QL_EN, "absolutely, here" },
+	{ QL_EN, "absolutely. here" }, { QL_EN, "hope this helps" }, { QL_EN, "feel free to ask" },
+	{ QL_EN, "knowledge cut" }, { QL_EN, "don't have personal" }, { QL_EN, "don't have real-time" },
+	{ QL_EN, "don't have access to" }, { QL_EN, "great question" },
+	{ QL_DE, "als ki" }, { QL_DE, "als eine ki" }, { QL_DE, "tut mir leid" }, { QL_DE, "leider" },
+	{ QL_DE, "ich hoffe" }, { QL_DE, "eine ki" }, { QL_DE, "ein ki-" }, { QL_DE, "ein sprachmodell" },
+	{ QL_DE, "gern sie nicht" },
+	{ QL_FR, "en tant qu" }, { QL_FR, "je ne peux pas" }, { QL_FR, "je ne suis pas en mesure" },
+	{ QL_FR, "j'espere que" }, { QL_FR, "une ia" },
+	{ QL_ES, "modelo de" }, { QL_ES, "soy un" }, { QL_ES, "soy solo un" },
+	{ QL_ES, "soy simplemente un" }, { QL_ES, "lo siento" }, { QL_ES, "no puedo ayudar" },
+	{ QL_ES, "espero que es" }, { QL_ES, "no dud" },
+	{ QL_IT, "guaggio" }, { QL_IT, "guistico" }, { QL_IT, "quanto " }, { QL_IT, "spiace" },
+	{ QL_IT, "non posso aiutar" }, { QL_IT, "spero che" }, { QL_IT, "non esit" },
+	{ QL_IT, "o un'ia" }, { QL_IT, "o un'intelligenza" },
+	{ QL_PT, "modelo de" }, { QL_PT, "sou um" }, { QL_PT, "sou apenas um" },
+	{ QL_PT, "sou somente um" }, { QL_PT, "espero que is" },
+	{ QL_NL, "taalmodel" }, { QL_NL, "een ai" }, { QL_NL, "een kunstmatige" }, { QL_NL, "spijt me" },
+	{ QL_NL, "helpen" }, { QL_NL, "hoop dat dit" }, { QL_NL, "aarzel niet" },
+	{ QL_PL, "jako sztuczna" }, { QL_PL, "przykro mi" },
 };
 
 /* The phrases looked for in the text without regard to ASCII case, in
@@ -111,6 +244,7 @@ static const struct {
 static const char *phrase[NPHRASES];
 static size_t phrase_len[NPHRASES];
 static int phrase_kind[NPHRASES];
+static unsigned char phrase_lang[NPHRASES];	/* the language of a required phrase */
 static unsigned phrase_pair[NPHRASES];	/* its first two bytes */
 /* For each two bytes of text (the first in the low byte), the first of
  * the phrases that start so in lower case (the phrases are sorted by
@@ -155,12 +289,14 @@ static void index_phrases(void)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < NREQUIRED; i++, k++) {
-		phrase[k] = required[i];
+		phrase[k] = required[i].text;
 		phrase_kind[k] = PH_REQUIRED;
+		phrase_lang[k] = (unsigned char)required[i].lang;
 	}
 	for (size_t i = 0; i < NREQUIRED_ASCII; i++, k++) {
-		phrase[k] = required_ascii[i];
+		phrase[k] = required_ascii[i].text;
 		phrase_kind[k] = PH_REQUIRED_ASCII;
+		phrase_lang[k] = (unsigned char)required_ascii[i].lang;
 	}
 	for (size_t i = 0; i < sizeof(line_phrases) / sizeof(*line_phrases); i++, k++) {
 		phrase[k] = line_phrases[i].text;
@@ -177,6 +313,9 @@ static void index_phrases(void)
 			int kd = phrase_kind[j];
 			phrase_kind[j] = phrase_kind[j - 1];
 			phrase_kind[j - 1] = kd;
+			unsigned char lg = phrase_lang[j];
+			phrase_lang[j] = phrase_lang[j - 1];
+			phrase_lang[j - 1] = lg;
 			unsigned pr = phrase_pair[j];
 			phrase_pair[j] = phrase_pair[j - 1];
 			phrase_pair[j - 1] = pr;
@@ -203,23 +342,29 @@ static void index_phrases(void)
 
 static void index_stop_words(void);
 
-/* The patterns as one alternation, so that a text is scanned once. */
-static pcre2_code *compiled;
+/* The patterns of each language as one alternation, so that a text is
+ * scanned once for each language whose required phrases it holds (one
+ * alternation of all would try every pattern at every position). */
+static pcre2_code *compiled[QL_COUNT];
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
 
 static void compile_patterns(void)
 {
-	struct strbuf all = STRBUF_INIT;
-	for (size_t i = 0; i < NPATTERNS; i++)
-		strbuf_addf(&all, "%s(?:%s)", i ? "|" : "", boilerplate_patterns[i]);
-	int code;
-	PCRE2_SIZE at;
-	compiled = pcre2_compile((PCRE2_SPTR)all.buf, all.len, PCRE2_CASELESS | PCRE2_UTF,
-				 &code, &at, NULL);
-	if (!compiled)
-		BUG("the boilerplate patterns do not compile (error %d at %zu)", code, (size_t)at);
-	pcre2_jit_compile(compiled, PCRE2_JIT_COMPLETE);
-	strbuf_release(&all);
+	for (int l = 0; l < QL_COUNT; l++) {
+		struct strbuf all = STRBUF_INIT;
+		for (size_t i = 0; i < NPATTERNS; i++)
+			if (boilerplate_patterns[i].lang == l)
+				strbuf_addf(&all, "%s(?:%s)", all.len ? "|" : "", boilerplate_patterns[i].text);
+		int code;
+		PCRE2_SIZE at;
+		compiled[l] = pcre2_compile((PCRE2_SPTR)all.buf, all.len, PCRE2_CASELESS | PCRE2_UTF,
+					    &code, &at, NULL);
+		if (!compiled[l] || !all.len)
+			BUG("the boilerplate patterns of %s do not compile (error %d at %zu)",
+			    quality_lang_codes[l], code, (size_t)at);
+		pcre2_jit_compile(compiled[l], PCRE2_JIT_COMPLETE);
+		strbuf_release(&all);
+	}
 	index_phrases();
 	index_stop_words();
 }
@@ -233,6 +378,7 @@ struct slot {
 
 struct quality_scratch {
 	struct words ws, pws;
+	struct words cws;	/* text_words() of a Chinese or Japanese text */
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
 	uint32_t *wh_low;	/* its low 32 bits, for comparing four at a time */
@@ -253,6 +399,7 @@ struct quality_scratch *quality_scratch_new(void)
 	struct quality_scratch *s = xcalloc(1, sizeof(*s));
 	words_init(&s->ws);
 	words_init(&s->pws);
+	words_init(&s->cws);
 	s->md = pcre2_match_data_create(4, NULL);
 	return s;
 }
@@ -263,6 +410,7 @@ void quality_scratch_free(struct quality_scratch *s)
 		return;
 	words_release(&s->ws);
 	words_release(&s->pws);
+	words_release(&s->cws);
 	free(s->wlen);
 	free(s->wh);
 	free(s->wh_low);
@@ -448,6 +596,75 @@ static const char *const stop_words[] = { "the", "be", "to", "of", "and", "that"
 static uint32_t stop_packed[NSTOP_WORDS];
 static unsigned char wrapping[256];	/* is_wrapping() of each byte */
 
+/* The stop words of each language: English's are Gopher's; the others
+ * are ours, sixteen function words of each language (articles,
+ * prepositions, conjunctions, pronouns, forms of "to be"), picked by
+ * hand from the words found in the most records of the Debian package
+ * descriptions (apt's Translation files) and man pages of that language
+ * in bench/real-corpus, leaving out the words of the subject matter
+ * ("package", "library", "file") and English words among them. '|'
+ * joins two spellings of one word (simplified and traditional Chinese),
+ * which count as one. Chinese and Japanese are found anywhere in the
+ * text: there are no spaces to find them between. */
+const char *const quality_lang_codes[QL_COUNT] = {
+	"en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "uk", "zh", "ja",
+};
+static const char *const stop_lists[QL_COUNT] = {
+	[QL_EN] = "the be to of and that have with",
+	[QL_DE] = "der die das und ist von für mit ein eine den zu auf sich nicht auch",
+	[QL_FR] = "de la le les et des un une du est pour dans que qui à avec",
+	[QL_ES] = "de la el en y que los las un una es para con del por se",
+	[QL_IT] = "di e il la che per un una è con del della non si da sono",
+	[QL_PT] = "de e o a que para um uma é em do da com não os por",
+	[QL_NL] = "de het een en van is voor op met dat die te niet zijn ook door",
+	[QL_RU] = "и в не на с что для это как по из к от или также но",
+	[QL_PL] = "i w z na się nie do jest to że dla lub oraz przez jak od",
+	[QL_UK] = "і й в у та на з що не до для це як від або також",
+	[QL_ZH] = "的 是 在 和 了 有 与|與 为|為 于|於 这|這 其 或 不 也 而 被",
+	[QL_JA] = "の は に を が で と て も へ や から まで です ます こと",
+};
+
+/* A language's stop words, parsed: each spelling with the number of
+ * its word. */
+#define STOP_BYTES 16
+struct stop_entry {
+	unsigned char len, word;
+	char bytes[STOP_BYTES];
+};
+static struct stop_list {
+	struct stop_entry e[40];
+	size_t n;
+	unsigned lengths;	/* bit k: a spelling of k bytes */
+} stop_index[QL_COUNT];
+
+int quality_follows_language(enum quality_signal i)
+{
+	return i == Q_WORDS || i == Q_MEAN_WORD_LENGTH || i == Q_HASH_WORD_RATIO ||
+	       i == Q_ELLIPSIS_WORD_RATIO || i == Q_ALPHA_WORDS_FRAC || i == Q_STOP_WORDS ||
+	       i == Q_NEWLINE_WORD_RATIO;
+}
+
+const char *quality_stop_words(enum quality_lang lang)
+{
+	return stop_lists[lang];
+}
+
+int quality_lang_find(const char *code, size_t n)
+{
+	size_t len = 0;
+	while (len < n && code[len] != '-' && code[len] != '_')
+		len++;
+	char low[3];
+	for (size_t i = 0; i < len && i < 3; i++)
+		low[i] = (char)ascii_lower((unsigned char)code[i]);
+	if (!len || (len == 3 && !memcmp(low, "und", 3)))
+		return QUALITY_LANG_UNKNOWN;
+	for (int i = 0; i < QL_COUNT; i++)
+		if (len == 2 && !memcmp(low, quality_lang_codes[i], 2))
+			return i;
+	return QUALITY_LANG_UNLISTED;
+}
+
 static void index_stop_words(void)
 {
 	for (size_t i = 0; i < NSTOP_WORDS; i++)
@@ -455,6 +672,25 @@ static void index_stop_words(void)
 			stop_packed[i] |= (uint32_t)(unsigned char)stop_words[i][j] << 8 * j;
 	for (int c = 0; c < 256; c++)
 		wrapping[c] = (unsigned char)is_wrapping((char)c);
+	for (int l = 0; l < QL_COUNT; l++) {
+		struct stop_list *sl = &stop_index[l];
+		unsigned word = 0;
+		for (const char *p = stop_lists[l]; *p; word++) {
+			size_t k = strcspn(p, " ");
+			for (const char *q = p; q < p + k;) {
+				size_t m = strcspn(q, "| ");
+				if (m >= STOP_BYTES || sl->n == sizeof(sl->e) / sizeof(*sl->e) || word >= 32)
+					BUG("stop word list of %s is too long", quality_lang_codes[l]);
+				struct stop_entry *e = &sl->e[sl->n++];
+				e->len = (unsigned char)m;
+				e->word = (unsigned char)word;
+				memcpy(e->bytes, q, m);
+				sl->lengths |= 1u << m;
+				q += m + (q[m] == '|');
+			}
+			p += k + (p[k] == ' ');
+		}
+	}
 }
 
 /* Is the word, without ASCII punctuation around it and in lower case,
@@ -481,6 +717,81 @@ static int stop_word(const char *p, size_t n)
 		if (stop_packed[i] == x)
 			return (int)i;
 	return -1;
+}
+
+/* The length of the punctuation mark outside ASCII that starts (at the
+ * end: ends) p[0..n), or 0: the quotation marks, dashes and ellipsis
+ * that other languages wrap words in ("„die“", "«de»", "¿qué?"). */
+static size_t wrapping_mark(const unsigned char *p, size_t n, int at_end)
+{
+	static const char *const marks[] = {
+		"«", "»", "¿", "¡", "‘", "’", "‚", "“", "”", "„", "–", "—", "…",
+	};
+	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+		size_t k = strlen(marks[i]);
+		if (k <= n && !memcmp(at_end ? p + n - k : p, marks[i], k))
+			return k;
+	}
+	return 0;
+}
+
+/* The number of the stop word of language l that the word is, without
+ * punctuation around it (ASCII and wrapping_mark()'s) and in lower case;
+ * or -1. */
+static int stop_word_of(const struct stop_list *sl, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	for (size_t k = 1; k;) {
+		k = 0;
+		if (n && wrapping[u[0]])
+			k = 1;
+		else if (n && u[0] >= 0xc2)
+			k = wrapping_mark(u, n, 0);
+		u += k;
+		n -= k;
+	}
+	for (size_t k = 1; k;) {
+		k = 0;
+		if (n && wrapping[u[n - 1]])
+			k = 1;
+		else if (n && u[n - 1] >= 0x80)
+			k = wrapping_mark(u, n, 1);
+		n -= k;
+	}
+	if (!n || n >= STOP_BYTES)
+		return -1;
+	/* Lower case: ASCII at once, other letters by utf8proc (a capital
+	 * and its small letter can differ in length: Turkish İ). */
+	char low[4 * STOP_BYTES];
+	size_t len = 0;
+	for (size_t i = 0; i < n;) {
+		if (u[i] < 0x80) {
+			low[len++] = (char)ascii_lower(u[i++]);
+			continue;
+		}
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0)
+			return -1;
+		len += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)low + len);
+		i += (size_t)k;
+	}
+	if (len >= STOP_BYTES || !(sl->lengths >> len & 1))
+		return -1;
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->e[i].len == len && !memcmp(sl->e[i].bytes, low, len))
+			return sl->e[i].word;
+	return -1;
+}
+
+/* The stop words of language l found anywhere in the text, as bits. */
+static uint32_t stop_words_in(const struct stop_list *sl, const char *text, size_t n)
+{
+	uint32_t found = 0;
+	for (size_t i = 0; i < sl->n; i++)
+		if (!(found >> sl->e[i].word & 1) && memmem(text, n, sl->e[i].bytes, sl->e[i].len))
+			found |= 1u << sl->e[i].word;
+	return found;
 }
 
 /* What one pass over the bytes of a text counts. */
@@ -557,7 +868,8 @@ static void count_bytes(const char *text, size_t n, struct byte_counts *b)
  * text, and in a text of nothing but ASCII), lorem ipsum, and the lines
  * that hold each kind of phrase (a line counts once). */
 struct phrase_counts {
-	int maybe, maybe_ascii, lorem;
+	uint32_t maybe, maybe_ascii;	/* by language: bit QL_* */
+	int lorem;
 	size_t js, policy;
 	/* The line of a phrase, counted when one is found: lines newlines
 	 * before counted_to; the last line of each kind. */
@@ -592,11 +904,11 @@ static void phrases_at(const char *text, size_t n, size_t i, struct phrase_count
 			continue;
 		int kind = phrase_kind[k];
 		if (kind == PH_REQUIRED) {
-			f->maybe = 1;
+			f->maybe |= 1u << phrase_lang[k];
 			continue;
 		}
 		if (kind == PH_REQUIRED_ASCII) {
-			f->maybe_ascii = 1;
+			f->maybe_ascii |= 1u << phrase_lang[k];
 			continue;
 		}
 		if (kind == PH_LOREM) {
@@ -641,6 +953,14 @@ static void find_phrases(const char *text, size_t n, int ascii, struct phrase_co
 			phrases_at(text, n, i, f);
 }
 
+/* The hash an n-gram's first word starts from: rotated, so that each
+ * next word, mixed in by XOR, counts by its place ("a b" and "b a" are
+ * two 2-grams). */
+static inline uint64_t ngram_start(uint64_t word)
+{
+	return word << 1 | word >> 63;
+}
+
 /* The hashes of the n-grams of words, by position, in s->gh: there are
  * nw - n + 1 of them. Called for n = 1, 2, 3, ... in turn, each extends
  * the hashes of the one before by a word. */
@@ -650,7 +970,8 @@ static size_t ngram_hashes(struct quality_scratch *s, size_t nw, unsigned n)
 		return 0;
 	size_t count = nw - n + 1;
 	if (n == 1)
-		memcpy(s->gh, s->wh, nw * sizeof(*s->gh));
+		for (size_t i = 0; i < count; i++)
+			s->gh[i] = ngram_start(s->wh[i]);
 	else
 		for (size_t i = 0; i < count; i++)
 			s->gh[i] = mix64(s->gh[i] ^ s->wh[i + n - 1]) + n;
@@ -773,7 +1094,7 @@ static size_t ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_
 	size_t nat = nw >= 2 ? nw - 1 : 0;
 	for (size_t i = 0; i < nat; i++) {
 		at[i] = i;
-		gh[i] = wh[i];
+		gh[i] = ngram_start(wh[i]);
 	}
 	for (unsigned g = 2; g <= 10; g++) {
 		double frac = 0;
@@ -836,6 +1157,30 @@ static size_t ngram_signals(struct quality_scratch *s, size_t nw, uint64_t word_
 void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		     struct quality_scratch *s, double *out)
 {
+	quality_compute_lang(text, n, prompt, pn, QUALITY_LANG_UNKNOWN, s, out);
+}
+
+/* The Gopher quality words of a Chinese or Japanese text: those of
+ * text_words(), which ICU's dictionaries find; their number, code
+ * points and words with a letter. */
+static void cjk_words(const char *text, size_t n, struct quality_scratch *s, size_t *nw,
+		      uint64_t *chars, size_t *alpha)
+{
+	text_words_as(text, n, NORM_FULL, &s->cws);
+	*nw = s->cws.n;
+	*chars = 0;
+	*alpha = 0;
+	for (size_t i = 0; i < s->cws.n; i++) {
+		const char *w = s->cws.norm.buf + s->cws.w[i].off;
+		size_t len = s->cws.w[i].len;
+		*chars += utf8_count(w, len);
+		*alpha += has_alpha(w, len);
+	}
+}
+
+void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t pn, int lang,
+			  struct quality_scratch *s, double *out)
+{
 	for (int i = 0; i < Q_COUNT; i++)
 		out[i] = 0;
 	struct byte_counts bc;
@@ -844,13 +1189,18 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	struct phrase_counts ph;
 	find_phrases(text, n, bc.ascii, &ph);
 	out[Q_LOREM_IPSUM] = ph.lorem;
+	/* The stop words of the language, if not Gopher's: between spaces,
+	 * or (Chinese, Japanese) anywhere. */
+	int cjk = lang == QL_ZH || lang == QL_JA;
+	const struct stop_list *sl = lang >= 0 && lang != QL_EN ? &stop_index[lang] : NULL;
+	const struct stop_list *sl_words = cjk ? NULL : sl;
 	/* Words. */
 	text_words_as(text, n, NORM_NONE, &s->ws);
 	size_t nw = s->ws.n;
 	reserve_words(s, nw);
 	uint64_t word_chars = 0;
 	size_t alpha = 0;
-	unsigned stops = 0;
+	uint32_t stops = 0;
 	for (size_t i = 0; i < nw; i++) {
 		const char *w = s->ws.norm.buf + s->ws.w[i].off;
 		size_t len = s->ws.w[i].len;
@@ -862,17 +1212,24 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 		s->wh_low[i] = (uint32_t)s->wh[i];
 		word_chars += s->wlen[i];
 		alpha += has_alpha(w, len);
-		int k = stop_word(w, len);
+		int k = sl_words ? stop_word_of(sl_words, w, len) : cjk ? -1 : stop_word(w, len);
 		if (k >= 0)
 			stops |= 1u << k;
 	}
-	out[Q_WORDS] = (double)nw;
-	double words = nw ? (double)nw : 1;
-	out[Q_MEAN_WORD_LENGTH] = nw ? (double)word_chars / words : 0;
-	out[Q_HASH_WORD_RATIO] = nw ? (double)bc.hashes / words : 0;
-	out[Q_ELLIPSIS_WORD_RATIO] = nw ? (double)(bc.dots + hellip) / words : 0;
-	out[Q_ALPHA_WORDS_FRAC] = nw ? (double)alpha / words : 0;
-	out[Q_STOP_WORDS] = __builtin_popcount(stops);
+	/* The words of the Gopher quality signals. */
+	size_t qw = nw, qalpha = alpha;
+	uint64_t qchars = word_chars;
+	if (cjk) {
+		stops = stop_words_in(sl, text, n);
+		cjk_words(text, n, s, &qw, &qchars, &qalpha);
+	}
+	out[Q_WORDS] = (double)qw;
+	double words = qw ? (double)qw : 1;
+	out[Q_MEAN_WORD_LENGTH] = qw ? (double)qchars / words : 0;
+	out[Q_HASH_WORD_RATIO] = qw ? (double)bc.hashes / words : 0;
+	out[Q_ELLIPSIS_WORD_RATIO] = qw ? (double)(bc.dots + hellip) / words : 0;
+	out[Q_ALPHA_WORDS_FRAC] = qw ? (double)qalpha / words : 0;
+	out[Q_STOP_WORDS] = lang == QUALITY_LANG_UNLISTED ? NAN : __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines
 	 * and paragraphs share one count table, hashed with other seeds.
@@ -931,7 +1288,7 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	out[Q_DUP_PARA_CHAR_FRAC] = (double)dup_para_chars / chars;
 	out[Q_TERMINAL_PUNCT_LINES_FRAC] = (double)terminal / nl_lines;
 	out[Q_SHORT_LINES_FRAC] = (double)shorts / nl_lines;
-	out[Q_NEWLINE_WORD_RATIO] = nw ? (double)newlines / words : 0;
+	out[Q_NEWLINE_WORD_RATIO] = qw ? (double)newlines / words : 0;
 	out[Q_JAVASCRIPT_LINES] = (double)ph.js;
 	out[Q_POLICY_LINES] = (double)ph.policy;
 
@@ -946,8 +1303,11 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	/* LLM output. An ASCII text is scanned only where it holds one of
 	 * the longer literals, which it holds wherever it matches. */
 	uint64_t matches = 0;
-	if (bc.ascii ? ph.maybe_ascii : ph.maybe)
-		regex_count(compiled, text, n, s->md, NULL, &matches);
+	for (uint32_t m = bc.ascii ? ph.maybe_ascii : ph.maybe; m; m &= m - 1) {
+		uint64_t count;
+		regex_count(compiled[__builtin_ctz(m)], text, n, s->md, NULL, &count);
+		matches += count;
+	}
 	out[Q_BOILERPLATE] = (double)matches;
 	out[Q_MAX_REPEAT_RUN] = repeat_run(s, nw, long_run);
 	const char *p = text;

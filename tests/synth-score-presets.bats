@@ -508,3 +508,117 @@ ngram_text() {
 	done > in.jsonl
 	pair synthetic prompt_echo 0.5 0.51 max_prompt_echo
 }
+
+# --- per language ----------------------------------------------------------
+#
+# tests/fixtures/lang/LL.jsonl, one file for each of the twelve languages
+# with signals of their own, each record naming its language in "lang"
+# and its kind: prose (ours, a paragraph about a market by a bridge) that
+# must pass gopher and synthetic; a list of the same paragraph's nouns,
+# junk without stop words; and three replies of a chat model (what it is,
+# a refusal, a closing phrase) that must fail synthetic.
+LANGS="en de fr es it pt nl ru pl uk zh ja"
+
+# verdicts ARGS...: "id kind lang pass [reasons]" for each record of every
+# language's fixture, scored with ARGS.
+verdicts() {
+	local l
+	for l in $LANGS; do
+		synth-score "$@" "$FIXTURES/lang/$l.jsonl" || return 1
+	done | jq -r '"\(.id) \(.quality.lang // "-") \(.quality.pass) [\(.quality.reasons | join(","))]"'
+}
+
+@test "per language, gopher and synthetic: prose passes in each of twelve languages, lists fail min_stop_words, boilerplate max_boilerplate (CLD2 finds the language)" {
+	run verdicts --preset gopher --preset synthetic
+	assert_success
+	local l
+	for l in $LANGS; do
+		assert_line "$l-prose $l true []"
+		assert_line --regexp "^$l-list $l false \[(min_words,)?min_stop_words\]$"
+		assert_line --regexp "^$l-self $l false \[.*max_boilerplate\]$"
+		assert_line --regexp "^$l-refusal $l false \[.*max_boilerplate\]$"
+		assert_line --regexp "^$l-closing $l false \[.*max_boilerplate\]$"
+	done
+	assert_equal "${#lines[@]}" 60
+	# Before: the stop words were English, and words were what lies
+	# between spaces: a record of unknown language is judged so still
+	# (--lang-of a member no record has). Prose of every other language
+	# fails on stop words, Chinese and Japanese on words too.
+	run verdicts --preset gopher --lang-of none
+	assert_line "en-prose - true []"
+	for l in de fr es it pt nl ru pl uk; do
+		assert_line "$l-prose - false [min_stop_words]"
+	done
+	assert_line "zh-prose - false [min_words,max_mean_word_length,min_stop_words]"
+	assert_line "ja-prose - false [min_words,max_mean_word_length,min_stop_words]"
+}
+
+@test "per language: --lang-of FIELD takes the language from the record, without CLD2, to the same verdicts" {
+	run verdicts --preset gopher --preset synthetic --lang-of lang
+	assert_success
+	# No lang member is written (CLD2 did not run); the verdicts are
+	# those of the language found by CLD2.
+	verdicts --preset gopher --preset synthetic | sed 's/^\([^ ]*\) [^ ]* /\1 - /' > detected
+	assert_equal "$output" "$(cat detected)"
+	assert_line "ru-prose - true []"
+	# Codes as records write them: a region or script, capitals.
+	jq -c '.lang = "ZH_cn"' "$FIXTURES/lang/zh.jsonl" > zh.jsonl
+	jq -c '.lang = "pt-BR"' "$FIXTURES/lang/pt.jsonl" > pt.jsonl
+	run synth-score --preset gopher --lang-of lang zh.jsonl pt.jsonl
+	assert_equal "$(jq -c 'select(.kind == "prose") | [.id, .quality.stop_words >= 2, .quality.pass]' <<<"$output" | tr '\n' ' ')" \
+		'["zh-prose",true,true] ["pt-prose",true,true] '
+	# A language without a stop-word list: stop_words is null, and no
+	# rule on it applies; the other rules do.
+	jq -c '.lang = "da"' "$FIXTURES/lang/de.jsonl" > da.jsonl
+	run synth-score --preset gopher --lang-of lang da.jsonl
+	assert_equal "$(jq -c '[.id, .quality.stop_words, .quality.reasons]' <<<"$output" | head -2 | tr '\n' ' ')" \
+		'["de-prose",null,[]] ["de-list",null,["min_words"]] '
+	run synth-score --lang-of '' da.jsonl
+	assert_failure 2
+	assert_output --partial "empty field name for --lang-of"
+}
+
+@test "per language, synthetic: the boilerplate of each language fails on max_boilerplate alone; closing phrases count twice" {
+	run verdicts --preset synthetic
+	assert_success
+	local l
+	for l in $LANGS; do
+		assert_line "$l-prose $l true []"
+		assert_line "$l-self $l false [max_boilerplate]"
+		assert_line "$l-refusal $l false [max_boilerplate]"
+		assert_line "$l-closing $l false [max_boilerplate]"
+	done
+	run synth-score --lang-of lang "$FIXTURES"/lang/*.jsonl
+	assert_equal "$(jq -r 'select(.kind == "boilerplate") | .quality.boilerplate' <<<"$output" | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" \
+		'1:24 2:12 '
+	assert_equal "$(jq -r 'select(.kind != "boilerplate") | .quality.boilerplate' <<<"$output" | sort -u)" 0
+}
+
+@test "per language, gopher: words of Chinese and Japanese are ICU's, 56 and 67 at least; the longest mean word length follows the language" {
+	# A text of one word between spaces: 的。是。 (or の。は。) and N
+	# times 猫。, a word of one character between two full stops: N + 2
+	# words.
+	cjk() { printf '{"lang":"%s","text":"%s%s"}\n' "$1" "$2" "$(printf "%${3}s" '' | sed 's/ /猫。/g')"; }
+	{
+		cjk zh 的。是。 54; cjk zh 的。是。 53
+		cjk ja の。は。 65; cjk ja の。は。 64
+	} > in.jsonl
+	run synth-score --preset gopher --lang-of lang in.jsonl
+	assert_equal "$(jq -c '[.quality.words, .quality.pass, .quality.reasons]' <<<"$output" | tr '\n' ' ')" \
+		'[56,true,[]] [55,false,["min_words"]] [67,true,[]] [66,false,["min_words"]] '
+	# synthetic: 6 and 7 words at least.
+	{ cjk zh 的。 5; cjk zh 的。 4; cjk ja の。 6; cjk ja の。 5; } > short.jsonl
+	run synth-score --preset synthetic --lang-of lang short.jsonl
+	assert_equal "$(jq -c '[.quality.words, .quality.reasons]' <<<"$output" | tr '\n' ' ')" \
+		'[6,[]] [5,["min_words"]] [7,[]] [6,["min_words"]] '
+	# "the and der und" and 46 words of 13 letters, "end." last: a mean
+	# of 611 / 50 = 12.22, under German's 13 and over Gopher's 10.
+	long=$(awk 'BEGIN { printf "the and der und"; for (i = 1; i <= 45; i++) printf " Bahnhofstr%03d", i; printf " Bahnhofstrend." }')
+	for l in de en nl ru; do printf '{"lang":"%s","text":"%s"}\n' "$l" "$long"; done > long.jsonl
+	run synth-score --preset gopher --lang-of lang long.jsonl
+	assert_equal "$(jq -c '[.lang, .quality.mean_word_length, .quality.reasons]' <<<"$output" | tr '\n' ' ')" \
+		'["de",12.22,[]] ["en",12.22,["max_mean_word_length"]] ["nl",12.22,["max_mean_word_length","min_stop_words"]] ["ru",12.22,["max_mean_word_length","min_stop_words"]] '
+	# --max overrides the bound in every language.
+	run synth-score --preset gopher --lang-of lang --max mean_word_length=12 long.jsonl
+	assert_equal "$(jq -c '.quality.reasons | index("max_mean_word_length") != null' <<<"$output" | sort -u)" true
+}

@@ -24,6 +24,7 @@ complete -c synth-score -l lm -r -F -d 'the perplexity under the n-gram model FI
 complete -c synth-score -l rules -r -F -d 'count matches of the PCRE2 reject and penalty rules in FILE'
 complete -c synth-score -l lang-id -d 'add each record\'s language, its share and its script (CLD2)'
 complete -c synth-score -l lang -x -d 'a record fails unless its language is in LIST (en,de,...)'
+complete -c synth-score -l lang-of -x -d 'each record\'s language is the code in member FIELD, not CLD2\'s'
 complete -c synth-score -l best-of -x -d 'of consecutive records with one value of FIELD, keep the best'
 complete -c synth-score -l rank-by -x -d 'best-of ranks by signal NAME, highest first; -NAME: lowest first'
 complete -c synth-score -l pairs -d 'with --best-of, write a chosen/rejected pair per group instead'

@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "quality.h"
+#include "text.h"
 #include "unit.h"
 
 static struct quality_scratch *qs;
@@ -37,6 +38,12 @@ static void test_repetition(void)
 	   "the top 2-gram, twice x 2 characters of 11");
 	score("one two three four five six", NULL);
 	ok(v[Q_TOP_2GRAM_CHAR_FRAC] == 0, "an n-gram seen once is no top n-gram");
+	score("p one two one three q", NULL);
+	ok(v[Q_TOP_2GRAM_CHAR_FRAC] == 0, "'one two' and 'two one' are two 2-grams (%g)",
+	   v[Q_TOP_2GRAM_CHAR_FRAC]);
+	score("a b c d e f b a c d e f", NULL);
+	ok(v[Q_DUP_5GRAM_CHAR_FRAC] == 0 && near(v[Q_DUP_10GRAM_CHAR_FRAC], 0),
+	   "nor are 'a b c d e' and 'b a c d e' one 5-gram (%g)", v[Q_DUP_5GRAM_CHAR_FRAC]);
 	/* A 10-gram twice among distinct words: it covers 60 of 210
 	 * characters at every length of 5 to 10; its 2-grams are the most
 	 * frequent, twice x 6 characters. */
@@ -206,6 +213,119 @@ static void test_llm(void)
 	   v[Q_MAX_REPEAT_RUN]);
 }
 
+static void score_in(const char *text, int lang)
+{
+	quality_compute_lang(text, strlen(text), NULL, 0, lang, qs, v);
+}
+
+static void test_languages(void)
+{
+	ok(quality_lang_find("de", 2) == QL_DE && quality_lang_find("pt_BR", 5) == QL_PT &&
+	   quality_lang_find("zh-Hant", 7) == QL_ZH && quality_lang_find("JA", 2) == QL_JA,
+	   "language codes: two letters in any case, a region or script after '-' or '_'");
+	ok(quality_lang_find("und", 3) == QUALITY_LANG_UNKNOWN &&
+	   quality_lang_find("", 0) == QUALITY_LANG_UNKNOWN &&
+	   quality_lang_find("da", 2) == QUALITY_LANG_UNLISTED &&
+	   quality_lang_find("deu", 3) == QUALITY_LANG_UNLISTED,
+	   "und and nothing are unknown; da and three-letter codes have no list");
+
+	/* Words between spaces, without punctuation around them (ASCII
+	 * and the marks other languages quote with), in lower case. */
+	score_in("„Die“ Katze UND der Hund, (mit) Tee.", QL_DE);
+	ok(v[Q_STOP_WORDS] == 4, "German: die, und, der, mit (%g)", v[Q_STOP_WORDS]);
+	score("„Die“ Katze UND der Hund, (mit) Tee.", NULL);
+	ok(v[Q_STOP_WORDS] == 0, "the same text by Gopher's English list: none");
+	score_in("Это, «И» В доме ЧТО-ТО есть.", QL_RU);
+	ok(v[Q_STOP_WORDS] == 3, "Russian: это, и, в in capitals and guillemets; что-то is no что (%g)",
+	   v[Q_STOP_WORDS]);
+	score_in("¿Es la casa? ¡La casa es!", QL_ES);
+	ok(v[Q_STOP_WORDS] == 2, "Spanish: es, la, each once, inside ¿? and ¡! (%g)", v[Q_STOP_WORDS]);
+	score_in("Żółw i ŻE się", QL_PL);
+	ok(v[Q_STOP_WORDS] == 3, "Polish: i, że (capital Ż), się (%g)", v[Q_STOP_WORDS]);
+	score_in("Він і Й та ЩО", QL_UK);
+	ok(v[Q_STOP_WORDS] == 4, "Ukrainian: і, й, та, що (%g)", v[Q_STOP_WORDS]);
+	score_in("the and of", QL_EN);
+	ok(v[Q_STOP_WORDS] == 3, "English: Gopher's list");
+	score_in("the and of", QUALITY_LANG_UNLISTED);
+	ok(isnan(v[Q_STOP_WORDS]), "a language without a list: stop_words NaN");
+
+	/* Chinese and Japanese: stop words anywhere; the words those of
+	 * text_words(), ICU's dictionary words. */
+	struct words ws;
+	words_init(&ws);
+	const char *zh = "我的书的颜色為红，为什么";
+	score_in(zh, QL_ZH);
+	ok(v[Q_STOP_WORDS] == 2, "Chinese: 的 twice counts once, 为 and 為 one word (%g)",
+	   v[Q_STOP_WORDS]);
+	text_words_as(zh, strlen(zh), NORM_FULL, &ws);
+	size_t chars = 0;
+	for (size_t i = 0; i < ws.n; i++)
+		chars += utf8_count(ws.norm.buf + ws.w[i].off, ws.w[i].len);
+	ok(ws.n > 1 && v[Q_WORDS] == (double)ws.n && near(v[Q_MEAN_WORD_LENGTH], (double)chars / (double)ws.n) &&
+	   v[Q_ALPHA_WORDS_FRAC] == 1,
+	   "Chinese: text_words()'s %zu words of %zu characters, not the comma (%g, %g)", ws.n, chars,
+	   v[Q_WORDS], v[Q_MEAN_WORD_LENGTH]);
+	score(zh, NULL);
+	ok(v[Q_WORDS] == 1 && v[Q_MEAN_WORD_LENGTH] == 12 && v[Q_STOP_WORDS] == 0,
+	   "the same text of unknown language: one word of 12 between spaces");
+	const char *ja = "猫はかわいい Linux 2024";
+	score_in(ja, QL_JA);
+	text_words_as(ja, strlen(ja), NORM_FULL, &ws);
+	ok(v[Q_STOP_WORDS] == 1 && v[Q_WORDS] == (double)ws.n && ws.n >= 4 &&
+	   near(v[Q_ALPHA_WORDS_FRAC], (double)(ws.n - 1) / (double)ws.n),
+	   "Japanese: は; text_words()'s %zu words, 2024 without a letter (%g, %g, %g)", ws.n,
+	   v[Q_STOP_WORDS], v[Q_WORDS], v[Q_ALPHA_WORDS_FRAC]);
+	words_release(&ws);
+	score_in("猫\n\n犬\n", QL_JA);
+	ok(v[Q_WORDS] == 2 && near(v[Q_NEWLINE_WORD_RATIO], 1.5), "newlines over those words (%g)",
+	   v[Q_NEWLINE_WORD_RATIO]);
+}
+
+static void test_boilerplate_languages(void)
+{
+	/* One phrase of each language, and text near it that is none. */
+	static const struct {
+		const char *text;
+		double want;
+	} cases[] = {
+		{ "As an AI language model, I cannot.", 1 },
+		{ "Als KI habe ich keine Meinung. Ich hoffe, das hilft.", 2 },
+		{ "Zögern Sie nicht, mich zu fragen.", 1 },
+		{ "Je suis désolée, mais je ne peux pas.", 1 },
+		{ "N’hésitez pas à me poser vos questions.", 1 },
+		{ "Lo siento, pero no puedo hacerlo.", 1 },
+		{ "Mi dispiace, ma non posso farlo.", 1 },
+		{ "Sono solo un'IA.", 1 },
+		{ "Sinto muito, mas não posso fazer isso.", 1 },
+		{ "Het spijt me, maar ik kan dat niet.", 1 },
+		{ "К сожалению, я не могу это сделать.", 1 },
+		{ "Przykro mi, ale nie mogę tego zrobić.", 1 },
+		{ "На жаль, я не можу цього зробити.", 1 },
+		{ "非常抱歉，我不能回答。", 1 },
+		{ "作為一個AI語言模型，我沒有意見。", 1 },
+		{ "お気軽にお尋ねください。", 1 },
+		/* Near misses, from real text: none. */
+		{ "Jbuilder può essere usato come modello di linguaggio.", 0 },
+		{ "Este paquete sirve como modelo de lenguaje natural.", 0 },
+		{ "Я не могу сказать, что это плохо.", 0 },
+		{ "作为一个开源项目，它欢迎贡献。", 0 },
+		{ "申し訳ありませんが、明日は休みです。", 0 },
+		{ "Ik hoop dat het morgen regent.", 0 },
+	};
+	int all = 1;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		score(cases[i].text, NULL);
+		if (v[Q_BOILERPLATE] != cases[i].want) {
+			all = 0;
+			printf("# %s: %g, not %g\n", cases[i].text, v[Q_BOILERPLATE], cases[i].want);
+		}
+	}
+	ok(all, "boilerplate in twelve languages, whatever the language given; near misses none");
+	/* ASCII text: a phrase of another language, in ASCII, is found. */
+	score("Lo siento, pero no puedo. Spero che questo ti sia utile.", NULL);
+	ok(v[Q_BOILERPLATE] == 2, "Spanish and Italian in one ASCII text: 2 (%g)", v[Q_BOILERPLATE]);
+}
+
 int main(void)
 {
 	diag_init("test-quality");
@@ -214,6 +334,8 @@ int main(void)
 	test_gopher_quality();
 	test_line_rules();
 	test_llm();
+	test_languages();
+	test_boilerplate_languages();
 	quality_scratch_free(qs);
 	return done_testing();
 }
