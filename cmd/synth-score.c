@@ -258,7 +258,7 @@ struct settings {
 	int filter, annotate;
 	const char *lang_of;	/* --lang-of FIELD */
 	int by_lang;		/* signals per language: a bound on one that follows it */
-	int langid;		/* --lang-id, or --lang, or by_lang without --lang-of */
+	int langid;		/* --lang-id, or --lang: every record's language, written */
 	const char **langs;	/* the lists of --lang, as given */
 	size_t nlangs;
 };
@@ -874,6 +874,17 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		ql = quality_lang_find(lang.lang, strlen(lang.lang));
 	}
 	quality_compute_lang(text, len, prompt, plen, ql, w->q, v);
+	/* Bounds that follow the language, no language given: CLD2 is
+	 * asked unless the text holds Gopher's two English stop words
+	 * (which the other languages' text does not), English by the rules
+	 * it is judged by already; so English text costs no detection, and
+	 * the rest is judged again by its language's rules. */
+	if (set->by_lang && !set->lang_of && !set->langid && !(v[Q_STOP_WORDS] >= 2)) {
+		langid_detect(text, len, &lang);
+		ql = quality_lang_find(lang.lang, strlen(lang.lang));
+		if (ql != QUALITY_LANG_UNKNOWN)
+			quality_compute_lang(text, len, prompt, plen, ql, w->q, v);
+	}
 	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
 	v[S_PENALTY] = NAN;
 	v[S_JUDGE] = NAN;	/* known on the ordered stage */
@@ -1196,8 +1207,7 @@ int main(int argc, char **argv)
 	}
 	/* A bound on a signal that follows the language needs the
 	 * language: from --lang-of, or else from CLD2. */
-	if (set.by_lang && !set.lang_of)
-		set.langid = 1;
+
 	free(mins);
 	free(maxs);
 	for (int i = 0; i < Q_COUNT; i++)

@@ -529,17 +529,24 @@ verdicts() {
 }
 
 @test "per language, gopher and synthetic: prose passes in each of twelve languages, lists fail min_stop_words, boilerplate max_boilerplate (CLD2 finds the language)" {
-	run verdicts --preset gopher --preset synthetic
-	assert_success
-	local l
-	for l in $LANGS; do
-		assert_line "$l-prose $l true []"
-		assert_line --regexp "^$l-list $l false \[(min_words,)?min_stop_words\]$"
-		assert_line --regexp "^$l-self $l false \[.*max_boilerplate\]$"
-		assert_line --regexp "^$l-refusal $l false \[.*max_boilerplate\]$"
-		assert_line --regexp "^$l-closing $l false \[.*max_boilerplate\]$"
+	# The language asked of CLD2 where it is needed (no member
+	# written), and with --lang-id for every record (written): the
+	# same verdicts.
+	local l ids
+	for ids in "" --lang-id; do
+		run verdicts --preset gopher --preset synthetic $ids
+		assert_success
+		for l in $LANGS; do
+			local lang=$l
+			[ -n "$ids" ] || lang=-
+			assert_line "$l-prose $lang true []"
+			assert_line --regexp "^$l-list $lang false \[(min_words,)?min_stop_words\]$"
+			assert_line --regexp "^$l-self $lang false \[.*max_boilerplate\]$"
+			assert_line --regexp "^$l-refusal $lang false \[.*max_boilerplate\]$"
+			assert_line --regexp "^$l-closing $lang false \[.*max_boilerplate\]$"
+		done
+		assert_equal "${#lines[@]}" 60
 	done
-	assert_equal "${#lines[@]}" 60
 	# Before: the stop words were English, and words were what lies
 	# between spaces: a record of unknown language is judged so still
 	# (--lang-of a member no record has). Prose of every other language
@@ -583,10 +590,10 @@ verdicts() {
 	assert_success
 	local l
 	for l in $LANGS; do
-		assert_line "$l-prose $l true []"
-		assert_line "$l-self $l false [max_boilerplate]"
-		assert_line "$l-refusal $l false [max_boilerplate]"
-		assert_line "$l-closing $l false [max_boilerplate]"
+		assert_line "$l-prose - true []"
+		assert_line "$l-self - false [max_boilerplate]"
+		assert_line "$l-refusal - false [max_boilerplate]"
+		assert_line "$l-closing - false [max_boilerplate]"
 	done
 	run synth-score --lang-of lang "$FIXTURES"/lang/*.jsonl
 	assert_equal "$(jq -r 'select(.kind == "boilerplate") | .quality.boilerplate' <<<"$output" | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')" \
