@@ -59,7 +59,8 @@ static int wrap_value(struct strbuf *buf, const char *text, size_t n, struct jso
 		if (at > n)
 			at = n;
 		strbuf_reset(msg);
-		strbuf_addf(msg, "invalid JSON at byte %zu: %s", at, err.msg);
+		strbuf_addf(msg, "%s%s at byte %zu", strncmp(err.msg, "invalid JSON", 12) ? "invalid JSON: " : "",
+			    err.msg, at);
 		return -1;
 	}
 	if (!json_get(buf->buf, buf->len, "v", v)) {
@@ -74,7 +75,7 @@ static int wrap_value(struct strbuf *buf, const char *text, size_t n, struct jso
 		p++;
 	if (p != end) {
 		strbuf_reset(msg);
-		strbuf_addf(msg, "invalid JSON at byte %zu: text after the value",
+		strbuf_addf(msg, "invalid JSON: text after the value at byte %zu",
 			    (size_t)(v->p + v->len - buf->buf) - 5);
 		return -1;
 	}
@@ -405,7 +406,8 @@ struct json_schema *json_schema_load(const char *text, size_t n, enum json_schem
 		json_schema_free(s);
 		return NULL;
 	}
-	qsort(s->pat, s->npat, sizeof(*s->pat), pattern_order);
+	if (s->npat)
+		qsort(s->pat, s->npat, sizeof(*s->pat), pattern_order);
 	s->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(s->mctx, PATTERN_MATCH_LIMIT);
 	pcre2_set_depth_limit(s->mctx, PATTERN_MATCH_LIMIT / 10);

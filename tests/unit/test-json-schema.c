@@ -88,7 +88,7 @@ static void by_hand(void)
 	      "is not allowed (additionalProperties)");
 	check(person, "{\"name\":\"Ada\",\"age\":1,", JSON_SCHEMA_NOT_JSON, "", NULL);
 	check(person, "{\"name\":\"Ada\"} {}", JSON_SCHEMA_NOT_JSON, "", NULL);
-	check(person, "1,\"v\":2", JSON_SCHEMA_NOT_JSON, "", "invalid JSON at byte 1: text after the value");
+	check(person, "1,\"v\":2", JSON_SCHEMA_NOT_JSON, "", "invalid JSON: text after the value at byte 1");
 	check(person, "", JSON_SCHEMA_NOT_JSON, "", NULL);
 	check("{\"enum\":[1,\"a\",{\"x\":[null]}]}", "1.0", JSON_SCHEMA_VALID, NULL, NULL);
 	check("{\"enum\":[1,\"a\",{\"x\":[null]}]}", "{\"x\":[null]}", JSON_SCHEMA_VALID, NULL, NULL);
