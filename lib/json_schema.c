@@ -58,9 +58,12 @@ static int wrap_value(struct strbuf *buf, const char *text, size_t n, struct jso
 		size_t at = err.offset > 5 ? err.offset - 5 : 0;
 		if (at > n)
 			at = n;
+		/* The scanner speaks of records; here it is a text. */
+		const char *m = !strcmp(err.msg, "invalid JSON: unexpected end of record") ?
+				"invalid JSON: unexpected end of text" :
+				!strcmp(err.msg, "NUL byte in record") ? "invalid JSON: NUL byte" : err.msg;
 		strbuf_reset(msg);
-		strbuf_addf(msg, "%s%s at byte %zu", strncmp(err.msg, "invalid JSON", 12) ? "invalid JSON: " : "",
-			    err.msg, at);
+		strbuf_addf(msg, "%s%s at byte %zu", strncmp(m, "invalid JSON", 12) ? "invalid JSON: " : "", m, at);
 		return -1;
 	}
 	if (!json_get(buf->buf, buf->len, "v", v)) {
