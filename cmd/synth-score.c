@@ -1407,6 +1407,8 @@ int main(int argc, char **argv)
 		.ordered = set.judge ? judge_ordered : set.best_of ? best_of_ordered : NULL,
 		.finish = set.judge ? judge_finish : set.best_of ? best_of_finish : NULL, .phase = "scoring",
 	};
+	if (set.verifier)
+		rl.block_size = 1;	/* a record a block: a command each, -j at once */
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);
 	strbuf_init(&set.group.files);
