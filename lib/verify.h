@@ -26,7 +26,8 @@
  *	allowed: the same, in a user namespace of its own as its root;
  *	RLIMIT_NPROC then counts every process of the user, so the limit
  *	is set above what the user ran when the run started.
- *  VERIFY_PLAIN, otherwise: a process group of its own (killed as a
+ *  VERIFY_PLAIN, otherwise, or when $SYNTH_VERIFY_NO_NAMESPACES is set
+ *	and not empty: a process group of its own (killed as a
  *	whole), the limits, a folder made with mkdtemp under $TMPDIR and
  *	removed afterwards; the network stays and a process that leaves
  *	its group survives. The caller warns.

@@ -187,3 +187,20 @@ tmpfs 1024'
 	run synth-score --verify '' in.jsonl
 	assert_failure 2
 }
+
+@test "without namespaces: a warning, a folder under \$TMPDIR removed afterwards, the group killed at the time limit" {
+	printf '%s\n' '{"id":1,"text":"x"}' '{"id":2,"text":"y"}' > in.jsonl
+	mkdir tmp
+	SECONDS=0
+	run env SYNTH_VERIFY_NO_NAMESPACES=1 TMPDIR="$PWD/tmp" synth-score --verify-timeout 1 --min verified=0 \
+		--verify 'pwd >&2; cat "$SYNTH_TEXT_FILE" >&2; touch junk; [ "$(jq -r .id)" = 2 ] || { sleep 987656 & sleep 987657; }' in.jsonl
+	assert_success
+	[ "$SECONDS" -le 4 ] || fail "took $SECONDS s"
+	assert_equal "${lines[0]}" "synth-score: warning: --verify: no namespaces (SYNTH_VERIFY_NO_NAMESPACES is set): commands keep the network, and the process limit does not hold for root"
+	assert_equal "$(jq -c '.quality.verify | [.exit, .signal, .timed_out, (.stderr | sub("synth-verify\\.[A-Za-z0-9]{6}"; "X"))]' <<<"${lines[1]}
+${lines[2]}")" \
+"[null,\"SIGKILL\",true,\"$PWD/tmp/X\\nx\"]
+[0,null,null,\"$PWD/tmp/X\\ny\"]"
+	assert_equal "$(ls -A tmp)" ""
+	assert_equal "$(leftovers 'sleep 98765[67]')" ""
+}
