@@ -156,8 +156,9 @@ static const struct bound presets[] = {
 };
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
- * rules' penalty (--rules), the judge's score and the share of the text
- * in its language (--lang-id). */
+ * rules' penalty (--rules), the judge's score, the share of the text
+ * in its language (--lang-id), whether the text is JSON and valid under
+ * --schema, and whether --verify's command passed it. */
 enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_JSON_VALID, S_SCHEMA_VALID,
        S_VERIFIED, S_COUNT };
 
