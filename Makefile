@@ -60,7 +60,8 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev zlib1g-dev libutf8proc-dev libxxhash-dev \
                 libcld2-dev libicu-dev libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
-                jq mandoc clang chromium netpbm parallel time valgrind
+                jq mandoc clang chromium netpbm parallel time valgrind json-schema-test-suite \
+                python3 sqlite3 bc
 DEB_BENCH    := bc time curl miller gnuplot-nox
 # make bench BENCH_SCALE=10G: the scaling rows at 0.1, 1 and 10 GB (default: up to 1 GB).
 BENCH_SCALE  ?= 1G
@@ -146,7 +147,7 @@ bench:
 	BUILD=$(BUILD) BENCH_SCALE=$(BENCH_SCALE) bench/run
 
 FUZZ_TARGETS := fuzz-json fuzz-input fuzz-dedup-index fuzz-dedup-shard fuzz-ngram-model \
-                fuzz-stats-state fuzz-judge-score fuzz-chat fuzz-rules fuzz-template
+                fuzz-stats-state fuzz-judge-score fuzz-chat fuzz-rules fuzz-template fuzz-json-schema
 # clang 14 cannot link a function with target_clones called from another
 # file: the fuzz builds make it a plain function.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

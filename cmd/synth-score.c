@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "judge_score.h"
 #include "json.h"
+#include "json_schema.h"
 #include "keymap.h"
 #include "langid.h"
 #include "llm_stage.h"
@@ -34,11 +35,13 @@
 #include "records.h"
 #include "rules.h"
 #include "strbuf.h"
+#include "verify.h"
 
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC,
-	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG, KEY_LANG_OF
+	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG, KEY_LANG_OF,
+	KEY_SCHEMA, KEY_VERIFY, KEY_VERIFY_TIMEOUT, KEY_VERIFY_MEMORY, KEY_VERIFY_FILE_SIZE, KEY_VERIFY_PROCS
 };
 
 static const struct cli_option options[] = {
@@ -50,6 +53,12 @@ static const struct cli_option options[] = {
 	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
 	{ "lm", KEY_LM, "FILE", "the perplexity under the n-gram model FILE (synth-gen markov --save)" },
 	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
+	{ "schema", KEY_SCHEMA, "FILE", "the text must be JSON valid under the JSON Schema in FILE" },
+	{ "verify", KEY_VERIFY, "COMMAND", "run COMMAND on each record; it must exit 0 (sandboxed)" },
+	{ "verify-timeout", KEY_VERIFY_TIMEOUT, "SECONDS", "kill a --verify command after SECONDS (default: 10)" },
+	{ "verify-memory", KEY_VERIFY_MEMORY, "SIZE", "a --verify command's address space (default: 1G; 0: no limit)" },
+	{ "verify-file-size", KEY_VERIFY_FILE_SIZE, "SIZE", "the most a --verify command may write (default: 64M)" },
+	{ "verify-procs", KEY_VERIFY_PROCS, "N", "processes a --verify command may run at once (default: 64)" },
 	{ "lang-id", KEY_LANG_ID, NULL, "add each record's language, its share and its script (CLD2)" },
 	{ "lang", KEY_LANG, "LIST", "a record fails unless its language is in LIST (en,de,...)" },
 	{ "lang-of", KEY_LANG_OF, "FIELD", "each record's language is the code in member FIELD, not CLD2's" },
@@ -185,9 +194,11 @@ static const struct lang_bound {
 };
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
- * rules' penalty (--rules), the judge's score and the share of the text
- * in its language (--lang-id). */
-enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_COUNT };
+ * rules' penalty (--rules), the judge's score, the share of the text
+ * in its language (--lang-id), whether the text is JSON and valid under
+ * --schema, and whether --verify's command passed it. */
+enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_JSON_VALID, S_SCHEMA_VALID,
+       S_VERIFIED, S_COUNT };
 
 /* The rubric of --judge when none is given: an additive scale of 0 to 5
  * points, after the self-rewarding language models of Yuan et al. 2024,
@@ -261,6 +272,11 @@ struct settings {
 	int langid;		/* --lang-id, or --lang: every record's language, written */
 	const char **langs;	/* the lists of --lang, as given */
 	size_t nlangs;
+	const char *schema_path;
+	struct json_schema *schema;	/* --schema */
+	struct verify_config verify;	/* --verify */
+	struct verifier *verifier;
+	unsigned verify_slots;		/* workers made so far */
 };
 
 struct worker {
@@ -272,12 +288,17 @@ struct worker {
 	pcre2_match_data *md;
 	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], fail_lang, passed;
 	uint64_t *fail_rule;	/* records each reject rule failed, in the file's order */
+	struct json_schema_check check;	/* --schema */
+	struct verify_result verified;	/* --verify */
+	unsigned slot;
 };
 
 static const char *signal_name(int i)
 {
 	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" :
-	       i == S_JUDGE ? "judge" : i == S_LANG_SCORE ? "lang_score" : quality_names[i];
+	       i == S_JUDGE ? "judge" : i == S_LANG_SCORE ? "lang_score" :
+	       i == S_JSON_VALID ? "json_valid" : i == S_SCHEMA_VALID ? "schema_valid" :
+	       i == S_VERIFIED ? "verified" : quality_names[i];
 }
 
 /* Read and compile the rules of --rules; any problem is fatal. */
@@ -709,6 +730,9 @@ static void *worker_new(void *arg)
 	strbuf_init(&w->reasons);
 	w->md = pcre2_match_data_create(2, NULL);
 	w->fail_rule = xcalloc(w->set->rules.n ? w->set->rules.n : 1, sizeof(*w->fail_rule));
+	json_schema_check_init(&w->check);
+	verify_result_init(&w->verified);
+	w->slot = ((struct settings *)arg)->verify_slots++;
 	return w;
 }
 
@@ -724,6 +748,8 @@ static void worker_free(void *arg)
 	free(w->ids);
 	free(w->fail_rule);
 	pcre2_match_data_free(w->md);
+	json_schema_check_release(&w->check);
+	verify_result_release(&w->verified);
 	free(w);
 }
 
@@ -839,6 +865,149 @@ static void add_signals(struct strbuf *m, const struct settings *set, const doub
 	strbuf_setlen(m, (size_t)(p - m->buf));
 }
 
+/* --- Structured and verified output: --schema and --verify ----------------- */
+
+/* What of a --verify command's standard error goes into its record: the
+ * first lines, up to this many bytes. */
+#define VERIFY_STDERR_MAX 1024
+#define VERIFY_STDERR_LINES 10
+
+/* The signals of --schema and --verify by name, or -1. */
+static int checked_signal(const char *name, size_t n)
+{
+	static const struct { const char *name; int signal; } names[] = {
+		{ "json_valid", S_JSON_VALID }, { "schema_valid", S_SCHEMA_VALID }, { "verified", S_VERIFIED },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strlen(names[i].name) == n && !memcmp(names[i].name, name, n))
+			return names[i].signal;
+	return -1;
+}
+
+/* Load --schema and start --verify's sandbox; check their options and
+ * bounds, and give each the bound that makes a record fail without it
+ * (json_valid, schema_valid and verified at least 1) unless --min or
+ * --max set one. Returns 0, or -1 when the run cannot go on (said). */
+static int checks_setup(struct settings *set, int verify_options)
+{
+	if (verify_options && !set->verify.command)
+		usage_error("--verify-timeout and the other --verify- options go with --verify COMMAND");
+	if (!set->schema_path && (!isnan(set->min[S_JSON_VALID]) || !isnan(set->max[S_JSON_VALID]) ||
+				  !isnan(set->min[S_SCHEMA_VALID]) || !isnan(set->max[S_SCHEMA_VALID])))
+		usage_error("json_valid and schema_valid need --schema FILE");
+	if (!set->verify.command && (!isnan(set->min[S_VERIFIED]) || !isnan(set->max[S_VERIFIED])))
+		usage_error("a bound on verified needs --verify COMMAND");
+	if (set->best_of && !set->verify.command && set->rank_signal == S_VERIFIED)
+		usage_error("--rank-by verified needs --verify COMMAND");
+	if (set->best_of && !set->schema_path &&
+	    (set->rank_signal == S_JSON_VALID || set->rank_signal == S_SCHEMA_VALID))
+		usage_error("--rank-by %s needs --schema FILE", signal_name(set->rank_signal));
+	for (int i = S_JSON_VALID; i <= S_VERIFIED; i++)
+		if (isnan(set->min[i]) && isnan(set->max[i]))
+			set->min[i] = 1;
+	if (set->schema_path) {
+		struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+		if (file_slurp(set->schema_path, &text) < 0)
+			die_errno("%s", set->schema_path);
+		set->schema = json_schema_load(text.buf, text.len, JSON_SCHEMA_2020_12, &err);
+		strbuf_release(&text);
+		if (!set->schema) {
+			error("%s: %s", set->schema_path, err.buf);
+			strbuf_release(&err);
+			return -1;
+		}
+		strbuf_release(&err);
+	}
+	if (set->verify.command) {
+		struct strbuf err = STRBUF_INIT;
+		set->verifier = verifier_new(&set->verify, &err);
+		if (!set->verifier) {
+			error("--verify: %s", err.buf);
+			strbuf_release(&err);
+			return -1;
+		}
+		strbuf_release(&err);
+		if (verifier_mode(set->verifier) == VERIFY_PLAIN)
+			warning("--verify: %s", verifier_describe(set->verifier));
+		else
+			info("--verify: commands run in %s", verifier_describe(set->verifier));
+	}
+	return 0;
+}
+
+/* --schema on one text: "json_valid", "schema_valid" and, when either
+ * is 0, "schema_error":{"path","message"} (the path null when the text
+ * is not JSON). */
+static void check_schema(const struct settings *set, struct worker *w, const char *text, size_t len,
+			 struct strbuf *m, double *v)
+{
+	enum json_schema_result res = json_schema_validate(set->schema, text, len, &w->check);
+	v[S_JSON_VALID] = res != JSON_SCHEMA_NOT_JSON;
+	v[S_SCHEMA_VALID] = res == JSON_SCHEMA_VALID;
+	strbuf_addstr(m, res == JSON_SCHEMA_NOT_JSON ? ",\"json_valid\":0,\"schema_valid\":0" :
+			 res == JSON_SCHEMA_INVALID ? ",\"json_valid\":1,\"schema_valid\":0" :
+			 ",\"json_valid\":1,\"schema_valid\":1");
+	if (res == JSON_SCHEMA_VALID)
+		return;
+	strbuf_addstr(m, ",\"schema_error\":{\"path\":");
+	if (res == JSON_SCHEMA_NOT_JSON)
+		strbuf_addstr(m, "null");
+	else
+		json_add_string(m, w->check.path.buf, w->check.path.len);
+	strbuf_addstr(m, ",\"message\":");
+	json_add_string(m, w->check.message.buf, w->check.message.len);
+	strbuf_addc(m, '}');
+}
+
+/* --verify on one record: "verified" and "verify":{"exit" or "signal",
+ * "timed_out" when it was, "seconds", "stderr": its first lines}. A
+ * command that could not be started is not verified, and said. */
+static void run_verify(const struct settings *set, struct worker *w, const struct record *r,
+		       const char *text, size_t len, struct strbuf *m, double *v)
+{
+	struct verify_result *res = &w->verified;
+	int rc = verify_run(set->verifier, w->slot, r->line, r->len, text, len, res);
+	v[S_VERIFIED] = rc == 0 && res->exited && res->status == 0;
+	strbuf_addstr(m, v[S_VERIFIED] == 1 ? ",\"verified\":1,\"verify\":{" : ",\"verified\":0,\"verify\":{");
+	if (rc < 0 || !res->started) {
+		strbuf_addstr(m, "\"error\":");
+		json_add_string(m, res->err.buf, res->err.len);
+		strbuf_addc(m, '}');
+		return;
+	}
+	if (res->exited) {
+		strbuf_addstr(m, "\"exit\":");
+		json_add_u64(m, (uint64_t)res->status);
+	} else {
+		strbuf_addstr(m, "\"signal\":");
+		const char *name = sigabbrev_np(res->signal);
+		if (name) {
+			strbuf_addstr(m, "\"SIG");
+			strbuf_addstr(m, name);
+			strbuf_addc(m, '"');
+		} else {
+			json_add_u64(m, (uint64_t)res->signal);
+		}
+	}
+	if (res->timed_out)
+		strbuf_addstr(m, ",\"timed_out\":true");
+	strbuf_addstr(m, ",\"seconds\":");
+	add_value(m, res->seconds);
+	/* The first lines of stderr, and no more. */
+	size_t n = 0, lines = 0;
+	while (n < res->err.len && lines < VERIFY_STDERR_LINES)
+		if (res->err.buf[n++] == '\n')
+			lines++;
+	int cut = n < res->err.len || res->err_cut;
+	if (n && res->err.buf[n - 1] == '\n')
+		n--;
+	strbuf_addstr(m, ",\"stderr\":");
+	json_add_string(m, res->err.buf, n);
+	if (cut)
+		strbuf_addstr(m, ",\"stderr_cut\":true");
+	strbuf_addc(m, '}');
+}
+
 static void process(void *arg, const struct record *r, struct emit *e)
 {
 	struct worker *w = arg;
@@ -859,6 +1028,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	double v[S_COUNT];
 	struct langid lang;
 	v[S_LANG_SCORE] = NAN;
+	v[S_JSON_VALID] = v[S_SCHEMA_VALID] = v[S_VERIFIED] = NAN;
 	if (set->langid) {
 		langid_detect(text, len, &lang);
 		v[S_LANG_SCORE] = lang.score;
@@ -914,6 +1084,10 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		strbuf_addstr(m, ",\"penalty\":");
 		add_value(m, v[S_PENALTY]);
 	}
+	if (set->schema)
+		check_schema(set, w, text, len, m, v);
+	if (set->verifier)
+		run_verify(set, w, r, text, len, m, v);
 	const double *lmin = ql >= 0 ? set->lang_min[ql] : set->min;
 	const double *lmax = ql >= 0 ? set->lang_max[ql] : set->max;
 	for (int i = 0; i < S_COUNT; i++) {
@@ -1023,6 +1197,8 @@ static int parse_bound(const char *opt, const char *arg, double *bounds)
 		i = S_JUDGE;
 	if (eq && i < 0 && eq - arg == 10 && !memcmp(arg, "lang_score", 10))
 		i = S_LANG_SCORE;
+	if (eq && i < 0)
+		i = checked_signal(arg, (size_t)(eq - arg));
 	if (!eq)
 		usage_error("%s %s: write NAME=VALUE", opt, arg);
 	if (i < 0)
@@ -1103,7 +1279,8 @@ int main(int argc, char **argv)
 	const char **maxs = xcalloc((size_t)argc, sizeof(*maxs));
 	size_t nmin = 0, nmax = 0;
 	const char *arg;
-	int key, judge_options = 0;
+	int key, judge_options = 0, verify_options = 0;
+	set.verify = (struct verify_config){ NULL, 10, 1ull << 30, 64ull << 20, 64, VERIFY_STDERR_MAX };
 	diag_init("synth-score");
 	cli_common_init(&set.common);
 	while ((key = cli_next(argc, argv, &program, &set.common, &arg)) != -1) {
@@ -1144,6 +1321,27 @@ int main(int argc, char **argv)
 			if (!*arg)
 				usage_error("empty field name for --lang-of");
 			set.lang_of = arg;
+			break;
+		case KEY_SCHEMA: set.schema_path = arg; break;
+		case KEY_VERIFY:
+			if (!*arg)
+				usage_error("--verify needs a command");
+			set.verify.command = arg;
+			break;
+		case KEY_VERIFY_TIMEOUT:
+			set.verify.timeout = cli_double("--verify-timeout", arg, 0.001, 86400);
+			verify_options++;
+			break;
+		case KEY_VERIFY_MEMORY: set.verify.memory = cli_size("--verify-memory", arg); verify_options++; break;
+		case KEY_VERIFY_FILE_SIZE:
+			set.verify.file_size = cli_size("--verify-file-size", arg);
+			if (set.verify.file_size < 4096)
+				usage_error("--verify-file-size: at least 4K");
+			verify_options++;
+			break;
+		case KEY_VERIFY_PROCS:
+			set.verify.procs = cli_u64("--verify-procs", arg, 1, 100000);
+			verify_options++;
 			break;
 		default: BUG("option %d", key);
 		}
@@ -1189,6 +1387,8 @@ int main(int argc, char **argv)
 		if (!strcmp(name, "lang_score"))
 			set.rank_signal = S_LANG_SCORE;
 		if (set.rank_signal < 0)
+			set.rank_signal = checked_signal(name, strlen(name));
+		if (set.rank_signal < 0)
 			usage_error("--rank-by: no signal is called '%s'", name);
 	}
 	/* --min and --max override the presets, whatever their order, in
@@ -1226,6 +1426,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (set.rules_path)
 		load_rules(&set);
+	if (checks_setup(&set, verify_options) < 0)
+		return 1;
 	strbuf_init(&set.rubric);
 	if (set.judge) {
 		if (set.rubric_file) {
@@ -1284,6 +1486,8 @@ int main(int argc, char **argv)
 		.finish = set.judge ? judge_finish : set.best_of ? best_of_finish : NULL, .phase = "scoring",
 		.progress_more = set.judge ? judge_progress : NULL,
 	};
+	if (set.verifier)
+		rl.block_size = 1;	/* a record a block: a command each, -j at once */
 	strbuf_init(&set.group.key);
 	strbuf_init(&set.group.lines);
 	strbuf_init(&set.group.files);
@@ -1376,6 +1580,8 @@ int main(int argc, char **argv)
 	if (set.lm_path)
 		ngram_release(&set.lm);
 	rules_release(&set.rules);
+	json_schema_free(set.schema);
+	verifier_free(set.verifier);
 	pcre2_match_context_free(set.mctx);
 	free(set.langs);
 	return rc == 2 ? 1 : rc;

@@ -289,7 +289,7 @@ static void *reader_main(void *arg)
 			pthread_mutex_unlock(&st->lock);
 			if (stop)
 				break;
-			int r = input_read_block(&in, &s->block, BLOCK_SIZE);
+			int r = input_read_block(&in, &s->block, rl->block_size ? rl->block_size : BLOCK_SIZE);
 			if (r < 0) {
 				/* The file is given up; a folder's next goes on. */
 				__atomic_store_n(&st->read_failed, 1, __ATOMIC_RELAXED);

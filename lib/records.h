@@ -135,6 +135,11 @@ struct record_loop {
 	/* Leave the outputs (out, rej) open at the end, finished by the
 	 * program's call to record_loop_end() together with its own. */
 	int hold_outputs;
+	/* Bytes of input per block (whole lines, at least one); 0: BLOCK_SIZE.
+	 * A program whose records each take long (synth-score --verify runs a
+	 * command per record) asks for small blocks, so that -j spreads even
+	 * a short input over its workers. */
+	size_t block_size;
 	/* Optional: where --rejects go when a program runs several loops
 	 * into one file; it opens and ends it, not the loop. */
 	struct output *rejects;
