@@ -1,11 +1,12 @@
 /* fuzz-chat.c: libFuzzer target for what lib/chat.c reads of a server's
- * answer: the body, by chat_first_choice(), and a Retry-After header, by
+ * answer: the body, by chat_answer_read(), and a Retry-After header, by
  * chat_retry_after().
  *
  * The input is a response body; when json_check_record() takes it, as
  * the client does before it, its first choice must be an object inside
- * the body and that choice's message.content a string inside the
- * choice, which decodes. The input is also a header line as libcurl
+ * the body, the parts read of it inside the body and of their types,
+ * and message.content, when a string, inside the choice, and it
+ * decodes. The input is also a header line as libcurl
  * hands one over, as it is and after "Retry-After: ": the delay is 0 or
  * a number of seconds in (0, 86400), and a header of whole seconds gives
  * those seconds.
@@ -35,8 +36,22 @@ static void check_body(const char *s, size_t n)
 	struct json_error err;
 	if (json_check_record(s, n, &err) < 0)
 		return;
-	struct json_value choice, content;
-	if (!chat_first_choice(s, n, &choice, &content))
+	struct chat_answer a;
+	if (!chat_answer_read(s, n, &a))
+		return;
+	struct json_value choice = a.choice, content = a.content;
+	CHECK(choice.type == JSON_OBJECT, "an answer read has a first choice");
+	/* The other parts, where present, lie inside the body. */
+	const struct json_value *parts[] = { &a.content, &a.finish_reason, &a.refusal, &a.reasoning,
+					     &a.usage };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
+		CHECK(parts[i]->type == JSON_NONE || inside(parts[i]->p, parts[i]->len, s, n),
+		      "a part of the answer lies inside the body");
+	CHECK(a.refusal.type == JSON_NONE || a.refusal.type == JSON_STRING, "a refusal is a string");
+	CHECK(a.reasoning.type == JSON_NONE || a.reasoning.type == JSON_STRING, "reasoning is a string");
+	CHECK(a.usage.type == JSON_NONE || a.usage.type == JSON_OBJECT, "usage is an object");
+	/* Content may be null (a refusal, a cut answer) or absent. */
+	if (content.type != JSON_STRING)
 		return;
 	CHECK(choice.type == JSON_OBJECT && inside(choice.p, choice.len, s, n),
 	      "the first choice is an object of the body");
