@@ -2,9 +2,10 @@
  * the grade in an LLM judge's answer for synth-score --judge.
  *
  * The input is an answer, any bytes. A second reader in this file finds
- * the last "Score:" before a number the other way round, scanning from
- * the end, and the two must agree on whether there is a grade; a grade
- * is within 0..max, and a short whole number is read as itself.
+ * the last "Score:" before a number that is a grade the other way round,
+ * scanning from the end, and the two must agree on whether there is a
+ * grade; a grade is within 0..max, and a short whole number is read as
+ * itself.
  */
 #define FUZZ_NAME "fuzz-judge-score"
 #include "fuzz-file.h"
@@ -31,7 +32,30 @@ static int is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* Where the number of the last grade starts, or -1. */
+/* Whether the number at p[k] (a digit) is a grade by judge_score.h's
+ * words: digits, and a point and digits after them; not going on as a
+ * word (a letter, a digit after a second point, '_'), 31 characters at
+ * most. */
+static int ref_number_ok(const unsigned char *p, size_t n, size_t k)
+{
+	size_t start = k;
+	while (k < n && is_digit(p[k]))
+		k++;
+	if (k + 1 < n && p[k] == '.' && is_digit(p[k + 1])) {
+		k++;
+		while (k < n && is_digit(p[k]))
+			k++;
+		if (k + 1 < n && p[k] == '.' && is_digit(p[k + 1]))
+			return 0;
+	}
+	if (k - start > 31)
+		return 0;
+	int c = k < n ? p[k] : ' ';
+	return !(is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'z') || c == '_');
+}
+
+/* Where the number of the last grade starts, or -1: the last "Score:"
+ * followed by spaces, tabs or '*' and a number that is a grade. */
 static long ref_last_grade(const unsigned char *p, size_t n)
 {
 	static const char word[] = "score:";
@@ -46,7 +70,7 @@ static long ref_last_grade(const unsigned char *p, size_t n)
 		size_t k = i + 6;
 		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '*'))
 			k++;
-		if (k < n && is_digit(p[k]))
+		if (k < n && is_digit(p[k]) && ref_number_ok(p, n, k))
 			return (long)k;
 	}
 	return -1;
