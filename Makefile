@@ -55,7 +55,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/read-input $(BUILD)/bench/normalize $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server
 # Programs the tests run besides synth's own: a chat-completions server,
 # the writer of the HTML report's fixture.
-TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/tests/fault-shim.so
+TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/tests/fault-shim.so \
+             $(BUILD)/tests/tokenize
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev zlib1g-dev libutf8proc-dev libxxhash-dev \
@@ -97,6 +98,9 @@ $(BUILD)/tests/fault-shim.so: tests/fault-shim.c | $(BUILD)/tests
 	@echo "CC $<"; $(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 $(BUILD)/tests/llm-server: tests/llm-server.c $(LIB_A) | $(BUILD)/tests
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/tokenize: tests/tokenize.c $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 $(BUILD)/tests/report-fixture: tests/report-fixture.c tests/unit/report-fixture.h $(LIB_A) | $(BUILD)/tests

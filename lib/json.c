@@ -658,6 +658,24 @@ int json_array_next(const struct json_value *arr, size_t *pos, struct json_value
 	return 1;
 }
 
+int json_object_next(const struct json_value *obj, size_t *pos, struct json_value *name,
+		     struct json_value *value)
+{
+	const char *end = obj->p + obj->len;
+	struct member m;
+	const char *after;
+	if (*pos == 0)
+		after = first_member(obj->p, end, &m);
+	else
+		after = next_member(obj->p + *pos, end, &m);
+	if (!after)
+		return 0;
+	*name = (struct json_value){ m.name, (size_t)(m.name_end - m.name), JSON_STRING, 0 };
+	*value = (struct json_value){ m.value, (size_t)(m.value_end - m.value), m.type, 0 };
+	*pos = (size_t)(after - obj->p);
+	return 1;
+}
+
 static void add_utf8(struct strbuf *out, unsigned cp)
 {
 	char b[4];

@@ -74,6 +74,12 @@ void json_get_members(const char *s, size_t n, const char *const *names, size_t 
  * start with *pos = 0; returns 1 with *elem set, or 0 after the last. */
 int json_array_next(const struct json_value *arr, size_t *pos, struct json_value *elem);
 
+/* The members of the object value obj (from a checked record) in turn:
+ * start with *pos = 0; returns 1 with *name (a string value) and *value
+ * set, or 0 after the last. */
+int json_object_next(const struct json_value *obj, size_t *pos, struct json_value *name,
+		     struct json_value *value);
+
 /* Append the decoded UTF-8 of the string value v to out. The value must
  * come from a checked record. A lone surrogate escape decodes to U+FFFD;
  * \u0000 decodes to a NUL byte. */
