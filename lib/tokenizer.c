@@ -24,6 +24,7 @@
 #include "alloc.h"
 #include "base64.h"
 #include "bytes.h"
+#include "diag.h"
 #include "hash.h"
 #include "json.h"
 #include "keymap.h"
@@ -804,6 +805,16 @@ struct tokenizer *tokenizer_load(const char *path, struct strbuf *err)
 	}
 	struct tokenizer *t = tokenizer_load_mem(file.buf, file.len, err);
 	strbuf_release(&file);
+	return t;
+}
+
+struct tokenizer *tokenizer_load_or_die(const char *path)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct tokenizer *t = tokenizer_load(path, &err);
+	if (!t)
+		die("%s: %s", path, err.buf);
+	strbuf_release(&err);
 	return t;
 }
 

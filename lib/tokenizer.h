@@ -59,6 +59,13 @@ struct tokenizer *tokenizer_load(const char *path, struct strbuf *err);
 /* The same from the file's bytes in memory (which are not kept). */
 struct tokenizer *tokenizer_load_mem(const char *p, size_t n, struct strbuf *err);
 
+/* --tokenizer FILE: tokenizer_load, or die with the file and the
+ * reason ("synth-stats: llama.json: model WordPiece is not supported"). */
+struct tokenizer *tokenizer_load_or_die(const char *path);
+
+/* What --help says of --tokenizer in every program. */
+#define TOKENIZER_OPTION_HELP "count tokens of FILE's tokenizer (tokenizer.json, tiktoken ranks)"
+
 /* NULL-safe. */
 void tokenizer_free(struct tokenizer *t);
 

@@ -86,3 +86,39 @@ same_ids() {
 	assert_failure
 	assert_output "tokenize: missing.json: No such file or directory"
 }
+
+@test "synth-stats --tokenizer: the tokens in total, per word, per record and per --by group" {
+	node "$REFERENCE" llama3 < "$FIXTURES/tokens/real.jsonl" > theirs.ids
+	want=$(wc -w < theirs.ids)
+	synth-stats --tokenizer "$LLAMA3" --json --by id "$FIXTURES/tokens/real.jsonl" > stats.json
+	assert_equal "$(jq .tokens.total stats.json)" "$want"
+	assert_equal "$(jq -r .tokens.tokenizer stats.json)" "tokenizer.json byte-level BPE"
+	# Per record: the quantiles of the reference's counts.
+	awk '{print NF}' theirs.ids | sort -n > counts
+	assert_equal "$(jq .tokens.per_record.min stats.json)" "$(head -1 counts)"
+	assert_equal "$(jq .tokens.per_record.max stats.json)" "$(tail -1 counts)"
+	assert_equal "$(jq .tokens.per_record.p50 stats.json)" "$(sed -n 31p counts)"
+	assert_equal "$(jq '.tokens.per_word * 1000 | round' stats.json)" \
+		"$(jq -n "$want / $(jq .words stats.json) * 1000 | round")"
+	# Each id is a group of one record: its tokens are that record's.
+	jq -r '.by.groups[] | "\(.value) \(.tokens)"' stats.json | sort > ours
+	paste -d' ' <(jq -r .id "$FIXTURES/tokens/real.jsonl") <(awk '{print NF}' theirs.ids) | sort > theirs
+	assert_equal "$(cat ours)" "$(cat theirs)"
+	# The same on two threads, and without --tokenizer no tokens.
+	synth-stats --tokenizer "$LLAMA3" --json -j 2 --by id "$FIXTURES/tokens/real.jsonl" > stats2.json
+	assert_equal "$(jq -S . stats2.json)" "$(jq -S . stats.json)"
+	synth-stats --json "$FIXTURES/tokens/real.jsonl" > plain.json
+	assert_equal "$(jq .tokens plain.json)" null
+	run synth-stats --table --tokenizer "$LLAMA3" "$FIXTURES/tokens/real.jsonl"
+	assert_line --regexp "^tokens +$want \\(2\\.[0-9]{3} per word; tokenizer.json byte-level BPE\\)$"
+}
+
+@test "synth-stats --tokenizer: a file that is no tokenizer fails before reading" {
+	echo '{"text":"a"}' > in.jsonl
+	echo 'hello' > bad.txt
+	run synth-stats --tokenizer bad.txt in.jsonl
+	assert_failure 1
+	assert_output --partial "synth-stats: bad.txt: not a tokenizer file that is known"
+	run synth-stats --tokenizer "$LLAMA3" --partial -o x.state in.jsonl
+	assert_failure 2
+}
