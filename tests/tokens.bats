@@ -122,3 +122,26 @@ same_ids() {
 	run synth-stats --tokenizer "$LLAMA3" --partial -o x.state in.jsonl
 	assert_failure 2
 }
+
+@test "synth-mix --unit tokens: the shares in tokens, as the reference counts them" {
+	synth-mix --tokenizer "$LLAMA3" --unit tokens --report r.json -n 6000 \
+		"$FIXTURES/tokens/real.jsonl":1 "$FIXTURES/tokens/edge.jsonl":1 > out.jsonl
+	assert_equal "$(jq -r .unit r.json)" tokens
+	total=0
+	for s in real edge; do
+		grep -F "\"mix\":{\"source\":\"$s\"" out.jsonl > "$s.out"
+		theirs=$(node "$REFERENCE" llama3 < "$s.out" | wc -w)
+		# The report's tokens are the reference's, and each source
+		# has its half within one record (the largest has 594).
+		assert_equal "$(jq ".sources[] | select(.label == \"$s\") | .tokens" r.json)" "$theirs"
+		[ "$theirs" -ge 2700 ] && [ "$theirs" -le 3300 ] || fail "$s: $theirs tokens of 6000"
+		total=$((total + theirs))
+	done
+	assert_equal "$(jq .tokens r.json)" "$total"
+	# Without --tokenizer no tokens are reported, and none can be the unit.
+	synth-mix --report r2.json -n 50 "$FIXTURES/tokens/real.jsonl" > /dev/null
+	assert_equal "$(jq '.tokens, .sources[0].share.tokens' r2.json)" $'null\nnull'
+	run synth-mix --unit tokens -n 5 "$FIXTURES/tokens/real.jsonl"
+	assert_failure 2
+	assert_line "synth-mix: --unit tokens needs --tokenizer FILE"
+}
