@@ -31,12 +31,13 @@
 #include "quality.h"
 #include "records.h"
 #include "rules.h"
+#include "tokenizer.h"
 #include "strbuf.h"
 
 enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC, KEY_CONCURRENCY,
-	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME, KEY_LANG_ID, KEY_LANG
+	KEY_RETRIES, KEY_TIMEOUT, KEY_RESUME, KEY_LANG_ID, KEY_LANG, KEY_TOKENIZER
 };
 
 static const struct cli_option options[] = {
@@ -48,6 +49,7 @@ static const struct cli_option options[] = {
 	{ "no-annotate", KEY_NO_ANNOTATE, NULL, "with --filter, write the records that pass unchanged" },
 	{ "lm", KEY_LM, "FILE", "the perplexity under the n-gram model FILE (synth-gen markov --save)" },
 	{ "rules", KEY_RULES, "FILE", "count matches of the PCRE2 reject and penalty rules in FILE" },
+	{ "tokenizer", KEY_TOKENIZER, "FILE", "add the signal tokens: " TOKENIZER_OPTION_HELP },
 	{ "lang-id", KEY_LANG_ID, NULL, "add each record's language, its share and its script (CLD2)" },
 	{ "lang", KEY_LANG, "LIST", "a record fails unless its language is in LIST (en,de,...)" },
 	{ "best-of", KEY_BEST_OF, "FIELD", "of consecutive records with one value of FIELD, keep the best" },
@@ -134,9 +136,9 @@ static const struct bound presets[] = {
 };
 
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
- * rules' penalty (--rules), the judge's score and the share of the text
- * in its language (--lang-id). */
-enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_COUNT };
+ * rules' penalty (--rules), the judge's score, the share of the text
+ * in its language (--lang-id) and its tokens (--tokenizer). */
+enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_TOKENS, S_COUNT };
 
 /* The rubric of --judge when none is given: an additive scale of 0 to 5
  * points, after the self-rewarding language models of Yuan et al. 2024,
@@ -206,6 +208,8 @@ struct settings {
 	int langid;		/* --lang-id, or --lang */
 	const char **langs;	/* the lists of --lang, as given */
 	size_t nlangs;
+	const char *tokenizer_path;
+	struct tokenizer *tokenizer;	/* --tokenizer: the signal tokens */
 };
 
 struct worker {
@@ -217,12 +221,14 @@ struct worker {
 	pcre2_match_data *md;
 	uint64_t fail_min[S_COUNT], fail_max[S_COUNT], fail_lang, passed;
 	uint64_t *fail_rule;	/* records each reject rule failed, in the file's order */
+	struct tokenizer_run *tokens;	/* --tokenizer */
 };
 
 static const char *signal_name(int i)
 {
 	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" :
-	       i == S_JUDGE ? "judge" : i == S_LANG_SCORE ? "lang_score" : quality_names[i];
+	       i == S_JUDGE ? "judge" : i == S_LANG_SCORE ? "lang_score" :
+	       i == S_TOKENS ? "tokens" : quality_names[i];
 }
 
 /* Read and compile the rules of --rules; any problem is fatal. */
@@ -664,6 +670,8 @@ static void *worker_new(void *arg)
 	strbuf_init(&w->reasons);
 	w->md = pcre2_match_data_create(2, NULL);
 	w->fail_rule = xcalloc(w->set->rules.n ? w->set->rules.n : 1, sizeof(*w->fail_rule));
+	if (w->set->tokenizer)
+		w->tokens = tokenizer_run_new(w->set->tokenizer);
 	return w;
 }
 
@@ -679,6 +687,7 @@ static void worker_free(void *arg)
 	free(w->ids);
 	free(w->fail_rule);
 	pcre2_match_data_free(w->md);
+	tokenizer_run_free(w->tokens);
 	free(w);
 }
 
@@ -822,10 +831,15 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		langid_detect(text, len, &lang);
 		v[S_LANG_SCORE] = lang.score;
 	}
+	v[S_TOKENS] = w->tokens ? (double)tokenizer_count(w->tokens, text, len) : NAN;
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
 	add_signals(m, set, v);
+	if (w->tokens) {
+		strbuf_addstr(m, ",\"tokens\":");
+		add_value(m, v[S_TOKENS]);
+	}
 	if (set->lm_path) {
 		strbuf_addstr(m, ",\"perplexity\":");
 		add_value(m, v[S_PERPLEXITY]);
@@ -955,6 +969,8 @@ static void parse_bound(const char *opt, const char *arg, double *bounds)
 		i = S_JUDGE;
 	if (eq && i < 0 && eq - arg == 10 && !memcmp(arg, "lang_score", 10))
 		i = S_LANG_SCORE;
+	if (eq && i < 0 && eq - arg == 6 && !memcmp(arg, "tokens", 6))
+		i = S_TOKENS;
 	if (!eq)
 		usage_error("%s %s: write NAME=VALUE", opt, arg);
 	if (i < 0)
@@ -1022,6 +1038,7 @@ int main(int argc, char **argv)
 		case KEY_TIMEOUT: set.chat.timeout = cli_double("--timeout", arg, 0.001, 86400); break;
 		case KEY_RESUME: set.resume = 1; break;
 		case KEY_LANG_ID: set.langid = 1; break;
+		case KEY_TOKENIZER: set.tokenizer_path = arg; break;
 		case KEY_LANG: parse_langs(&set, arg); break;
 		default: BUG("option %d", key);
 		}
@@ -1065,6 +1082,8 @@ int main(int argc, char **argv)
 			set.rank_signal = S_JUDGE;
 		if (!strcmp(name, "lang_score"))
 			set.rank_signal = S_LANG_SCORE;
+		if (!strcmp(name, "tokens"))
+			set.rank_signal = S_TOKENS;
 		if (set.rank_signal < 0)
 			usage_error("--rank-by: no signal is called '%s'", name);
 	}
@@ -1087,6 +1106,11 @@ int main(int argc, char **argv)
 	if (!set.langid && (!isnan(set.min[S_LANG_SCORE]) || !isnan(set.max[S_LANG_SCORE]) ||
 			    (set.best_of && set.rank_signal == S_LANG_SCORE)))
 		usage_error("lang_score needs --lang-id or --lang LIST");
+	if (!set.tokenizer_path && (!isnan(set.min[S_TOKENS]) || !isnan(set.max[S_TOKENS]) ||
+				    (set.best_of && set.rank_signal == S_TOKENS)))
+		usage_error("a bound on tokens needs --tokenizer FILE");
+	if (set.tokenizer_path)
+		set.tokenizer = tokenizer_load_or_die(set.tokenizer_path);
 	if (set.lm_path && ngram_load(&set.lm, set.lm_path) < 0)
 		return 1;
 	if (set.rules_path)
@@ -1224,5 +1248,6 @@ int main(int argc, char **argv)
 	rules_release(&set.rules);
 	pcre2_match_context_free(set.mctx);
 	free(set.langs);
+	tokenizer_free(set.tokenizer);
 	return rc == 2 ? 1 : rc;
 }

@@ -145,3 +145,22 @@ same_ids() {
 	assert_failure 2
 	assert_line "synth-mix: --unit tokens needs --tokenizer FILE"
 }
+
+@test "synth-score --tokenizer: the signal tokens, with --min and --max for a context window" {
+	node "$REFERENCE" llama3 < "$FIXTURES/tokens/real.jsonl" | awk '{print NF}' > theirs
+	synth-score --tokenizer "$LLAMA3" "$FIXTURES/tokens/real.jsonl" | jq .quality.tokens > ours
+	assert_equal "$(cat ours)" "$(cat theirs)"
+	# Records of 100 to 300 tokens pass; the others fail with their reason.
+	want=$(awk '$1 >= 100 && $1 <= 300' theirs | wc -l)
+	synth-score --tokenizer "$LLAMA3" --min tokens=100 --max tokens=300 --filter \
+		--rejects rej.jsonl "$FIXTURES/tokens/real.jsonl" > kept.jsonl
+	assert_equal "$(wc -l < kept.jsonl)" "$want"
+	assert_equal "$(jq '.quality.tokens >= 100 and .quality.tokens <= 300' kept.jsonl | sort -u)" true
+	assert_equal "$(wc -l < rej.jsonl)" $((61 - want))
+	run jq -r '.. | strings | select(. == "min_tokens" or . == "max_tokens")' rej.jsonl
+	assert_line min_tokens
+	assert_line max_tokens
+	run synth-score --max tokens=100 "$FIXTURES/tokens/real.jsonl"
+	assert_failure 2
+	assert_line "synth-score: a bound on tokens needs --tokenizer FILE"
+}
