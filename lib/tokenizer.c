@@ -128,6 +128,7 @@ enum model_kind { MODEL_BPE, MODEL_TIKTOKEN };
 
 struct pretok_step {
 	pcre2_code *re;		/* NULL: the whole piece goes on */
+	int ascii_cl100k;	/* the pattern is cl100k's (and Llama 3's): ASCII is split by hand */
 	int matches_only;	/* drop what lies between matches */
 	int prefix_space;	/* ByteLevel's add_prefix_space */
 };
@@ -409,15 +410,17 @@ static void type_name(const struct json_value *obj, struct strbuf *out)
 		strbuf_addstr(out, "(no type)");
 }
 
-static int add_step(struct tokenizer *t, pcre2_code *re, int matches_only, int prefix_space,
-		    struct strbuf *err)
+static int add_step(struct tokenizer *t, pcre2_code *re, const char *source, int matches_only,
+		    int prefix_space, struct strbuf *err)
 {
 	if (t->nsteps == MAX_STEPS) {
 		pcre2_code_free(re);
 		strbuf_addstr(err, "pre-tokenizer: more steps than are supported");
 		return -1;
 	}
-	t->step[t->nsteps++] = (struct pretok_step){ re, matches_only, prefix_space };
+	t->step[t->nsteps++] = (struct pretok_step){
+		re, source && strcmp(source, cl100k_pattern) == 0, matches_only, prefix_space
+	};
 	return 0;
 }
 
@@ -446,7 +449,8 @@ static int load_pretokenizer(struct tokenizer *t, const struct json_value *pt, i
 				goto out;
 		}
 		*byte_level = 1;
-		rc = add_step(t, re, 1, member_bool(pt, "add_prefix_space", 0), err);
+		rc = add_step(t, re, re ? gpt2_pattern : NULL, 1, member_bool(pt, "add_prefix_space", 0),
+			      err);
 	} else if (strcmp(type.buf, "Split") == 0) {
 		struct json_value pat, rx, beh;
 		if (!member(pt, "pattern", &pat) || !member(&pat, "Regex", &rx) ||
@@ -464,7 +468,7 @@ static int load_pretokenizer(struct tokenizer *t, const struct json_value *pt, i
 		pcre2_code *re = compile_js_pattern(s.buf, s.len, err);
 		if (!re)
 			goto out;
-		rc = add_step(t, re, member_bool(pt, "invert", 0), 0, err);
+		rc = add_step(t, re, s.buf, member_bool(pt, "invert", 0), 0, err);
 	} else {
 		strbuf_addf(err, "pre-tokenizer %s is not supported (Split and ByteLevel are)",
 			    type.buf);
@@ -760,7 +764,7 @@ static struct tokenizer *load_tiktoken(const char *p, size_t n, struct strbuf *e
 		}
 	}
 	pcre2_code *re = compile_js_pattern(known[k].pattern, strlen(known[k].pattern), err);
-	if (!re || add_step(t, re, 1, 0, err) < 0)
+	if (!re || add_step(t, re, known[k].pattern, 1, 0, err) < 0)
 		goto fail;
 	snprintf(t->name, sizeof(t->name), "tiktoken %s", known[k].name);
 	strbuf_release(&tok);
@@ -834,6 +838,7 @@ struct pair {
  * number of ids, its bytes (padded to a word) and its ids. */
 #define CACHE_MAX_PIECE 128
 #define CACHE_MAX_WORDS (1u << 23)
+#define CACHE_SLOTS ((size_t)1 << 18)
 
 struct tokenizer_run {
 	const struct tokenizer *t;
@@ -844,7 +849,12 @@ struct tokenizer_run {
 	size_t sym_cap;
 	struct pair *heap;
 	size_t heap_n, heap_cap;
-	struct keymap cache;
+	/* The cache's index: open addressing by the piece's hash, at most
+	 * half full; a slot holds the hash and where its words start + 1
+	 * (0: free). */
+	uint64_t *cache_hash;
+	uint32_t *cache_at;
+	size_t cache_n;
 	uint32_t *cw;
 	size_t cw_n, cw_cap;
 	struct token_ids tmp;
@@ -878,7 +888,8 @@ struct tokenizer_run *tokenizer_run_new(const struct tokenizer *t)
 	strbuf_init(&r->norm);
 	for (int i = 0; i < MAX_STEPS; i++)
 		strbuf_init(&r->prefix[i]);
-	keymap_init(&r->cache);
+	r->cache_hash = xcalloc(CACHE_SLOTS, sizeof(*r->cache_hash));
+	r->cache_at = xcalloc(CACHE_SLOTS, sizeof(*r->cache_at));
 	return r;
 }
 
@@ -894,7 +905,8 @@ void tokenizer_run_free(struct tokenizer_run *r)
 		strbuf_release(&r->prefix[i]);
 	free(r->sym);
 	free(r->heap);
-	keymap_release(&r->cache);
+	free(r->cache_hash);
+	free(r->cache_at);
 	free(r->cw);
 	token_ids_release(&r->tmp);
 	free(r);
@@ -1008,7 +1020,8 @@ static void emit_ids(struct tokenizer_run *r, const uint32_t *ids, size_t k)
 
 static void cache_reset(struct tokenizer_run *r)
 {
-	keymap_release(&r->cache);
+	memset(r->cache_at, 0, CACHE_SLOTS * sizeof(*r->cache_at));
+	r->cache_n = 0;
 	r->cw_n = 0;
 }
 
@@ -1022,11 +1035,15 @@ static void model_piece(struct tokenizer_run *r, const char *p, size_t n)
 		emit_ids(r, &t->byte_id[(unsigned char)p[0]], 1);
 		return;
 	}
-	uint64_t h = 0, at;
+	uint64_t h = 0;
+	size_t slot = 0;
 	if (n <= CACHE_MAX_PIECE) {
 		h = bytes_hash(p, n);
-		if (keymap_get(&r->cache, h, &at)) {
-			const uint32_t *w = r->cw + at;
+		for (slot = (size_t)h & (CACHE_SLOTS - 1); r->cache_at[slot];
+		     slot = (slot + 1) & (CACHE_SLOTS - 1)) {
+			if (r->cache_hash[slot] != h)
+				continue;
+			const uint32_t *w = r->cw + r->cache_at[slot] - 1;
 			if (w[0] == n && memcmp(w + 2, p, n) == 0) {
 				emit_ids(r, w + 2 + (n + 3) / 4, w[1]);
 				return;
@@ -1043,8 +1060,12 @@ static void model_piece(struct tokenizer_run *r, const char *p, size_t n)
 	if (n > CACHE_MAX_PIECE)
 		return;
 	size_t words = 2 + (n + 3) / 4 + r->tmp.n;
-	if (r->cw_n + words > CACHE_MAX_WORDS)
+	if (r->cw_n + words > CACHE_MAX_WORDS || 2 * (r->cache_n + 1) > CACHE_SLOTS) {
 		cache_reset(r);
+		for (slot = (size_t)h & (CACHE_SLOTS - 1); r->cache_at[slot];
+		     slot = (slot + 1) & (CACHE_SLOTS - 1))
+			;
+	}
 	if (r->cw_n + words > r->cw_cap) {
 		r->cw_cap = r->cw_cap ? r->cw_cap * 2 : 65536;
 		r->cw = xreallocarray(r->cw, r->cw_cap, sizeof(*r->cw));
@@ -1055,7 +1076,9 @@ static void model_piece(struct tokenizer_run *r, const char *p, size_t n)
 	w[1 + (n + 3) / 4] = 0;
 	memcpy(w + 2, p, n);
 	memcpy(w + 2 + (n + 3) / 4, r->tmp.id, r->tmp.n * sizeof(*w));
-	keymap_put(&r->cache, h, r->cw_n);
+	r->cache_hash[slot] = h;
+	r->cache_at[slot] = (uint32_t)r->cw_n + 1;
+	r->cache_n++;
 	r->cw_n += words;
 }
 
@@ -1063,6 +1086,88 @@ static size_t utf8_len_at(const char *p, size_t n)
 {
 	size_t k = utf8_sequence_length((const unsigned char *)p, n);
 	return k ? k : 1;
+}
+
+/* ASCII classes for cl100k's pattern, as JavaScript reads it. */
+enum { C_LETTER = 1, C_DIGIT = 2, C_SPACE = 4, C_NEWLINE = 8, C_OTHER = 16 };
+
+static const uint8_t *ascii_classes(void)
+{
+	static uint8_t cls[128];
+	static int done;
+	if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+		uint8_t c[128];
+		for (int i = 0; i < 128; i++)
+			c[i] = (i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z') ? C_LETTER :
+			       i >= '0' && i <= '9' ? C_DIGIT :
+			       i == '\r' || i == '\n' ? C_SPACE | C_NEWLINE :
+			       (i >= 9 && i <= 13) || i == ' ' ? C_SPACE : C_OTHER;
+		memcpy(cls, c, sizeof(cls));
+		__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+	}
+	return cls;
+}
+
+/* The end of the match of cl100k's pattern at p[i] (< n), found by hand
+ * where every byte that decides it is ASCII; 0 where one is not (PCRE2
+ * decides then). The alternatives in their order:
+ *   (?i:'s|'t|'re|'ve|'m|'ll|'d)   [^\r\n\p{L}\p{N}]?\p{L}+   \p{N}{1,3}
+ *   ' ?[^\s\p{L}\p{N}]+[\r\n]*'   \s*[\r\n]+   \s+(?!\S)   \s+ */
+static size_t cl100k_match_ascii(const uint8_t *cls, const unsigned char *p, size_t n, size_t i)
+{
+#define CLS(k) (p[k] < 0x80 ? cls[p[k]] : 0)
+	unsigned char c = p[i];
+	if (c >= 0x80)
+		return 0;
+	unsigned ci = cls[c];
+	if (c == '\'' && i + 1 < n) {
+		unsigned char a = p[i + 1] | 0x20, b = i + 2 < n ? p[i + 2] | 0x20 : 0;
+		if (a == 's' || a == 't' || a == 'm' || a == 'd')
+			return i + 2;
+		if (((a == 'r' || a == 'v') && b == 'e') || (a == 'l' && b == 'l'))
+			return i + 3;
+	}
+	size_t k = i;
+	if (!(ci & (C_LETTER | C_DIGIT | C_NEWLINE)) && i + 1 < n) {
+		if (p[i + 1] >= 0x80)
+			return 0;
+		if (cls[p[i + 1]] & C_LETTER)
+			k = i + 1;
+	}
+	if (CLS(k) & C_LETTER) {
+		while (k < n && (CLS(k) & C_LETTER))
+			k++;
+		return k < n && p[k] >= 0x80 ? 0 : k;
+	}
+	if (ci & C_DIGIT) {
+		for (k = i; k < n && k - i < 3 && (CLS(k) & C_DIGIT); k++)
+			;
+		return k - i < 3 && k < n && p[k] >= 0x80 ? 0 : k;
+	}
+	k = c == ' ' ? i + 1 : i;
+	if (k < n && p[k] >= 0x80)
+		return 0;
+	if (k < n && (cls[p[k]] & C_OTHER)) {
+		while (k < n && (CLS(k) & C_OTHER))
+			k++;
+		if (k < n && p[k] >= 0x80)
+			return 0;
+		while (k < n && (CLS(k) & C_NEWLINE))
+			k++;
+		return k;
+	}
+	/* White space: up to its last newline, else all of it but the
+	 * last, which goes with what follows. */
+	size_t last_nl = 0;
+	for (k = i; k < n && (CLS(k) & C_SPACE); k++)
+		if (CLS(k) & C_NEWLINE)
+			last_nl = k + 1;
+	if (k < n && p[k] >= 0x80)
+		return 0;
+	if (last_nl)
+		return last_nl;
+	return k == n || k - 1 == i ? k : k - 1;
+#undef CLS
 }
 
 /* Step k of the pre-tokenizer on p[0..n): its pieces go to step k + 1,
@@ -1088,6 +1193,27 @@ static void run_step(struct tokenizer_run *r, int k, const char *p, size_t n)
 		return;
 	}
 	size_t off = 0, prev = 0;
+	if (st->ascii_cl100k) {
+		/* Every place starts a match of this pattern: no gaps. */
+		const uint8_t *cls = ascii_classes();
+		const unsigned char *u = (const unsigned char *)p;
+		while (off < n) {
+			size_t end = cl100k_match_ascii(cls, u, n, off);
+			if (!end) {
+				int rc = pcre2_match(st->re, (PCRE2_SPTR)p, n, off, PCRE2_NO_UTF_CHECK,
+						     r->md, r->mctx);
+				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+				if (rc < 0 || ov[0] != off || ov[1] <= off)
+					break;	/* not so: the general loop takes over */
+				end = ov[1];
+			}
+			run_step(r, k + 1, p + off, end - off);
+			off = end;
+		}
+		prev = off;
+		if (off == n)
+			return;
+	}
 	while (off <= n) {
 		int rc = pcre2_match(st->re, (PCRE2_SPTR)p, n, off, PCRE2_NO_UTF_CHECK, r->md, r->mctx);
 		if (rc < 0)

