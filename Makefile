@@ -38,8 +38,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) -pthread \
              -DSYNTH_VERSION='"$(VERSION)"' -Ilib \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
 LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lz -lutf8proc -lxxhash -lcurl -lpcre2-8) \
-             -lcld2 -lstdc++ -lm
-# The one C++ file: the call into CLD2 (lib/langid_cld2.cc).
+             -lcld2 -lsentencepiece -lstdc++ -lm
+# The C++ files: the call into CLD2 (lib/langid_cld2.cc), SentencePiece
+# models (lib/tokenizer_spm.cc).
 CXX       ?= c++
 CXX_WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wvla -Wformat=2
 ALL_CXXFLAGS = -std=c++17 $(CXX_WARNINGS) $(OPT) $(SANFLAGS) -pthread -Ilib
@@ -60,7 +61,7 @@ TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/te
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev zlib1g-dev libutf8proc-dev libxxhash-dev \
-                libcld2-dev libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
+                libcld2-dev libsentencepiece-dev sentencepiece libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
                 jq mandoc clang chromium netpbm parallel time valgrind nodejs
 DEB_BENCH    := bc time curl miller gnuplot-nox
 # make bench BENCH_SCALE=10G: the scaling rows at 0.1, 1 and 10 GB (default: up to 1 GB).
@@ -180,9 +181,9 @@ FUZZ_TARGETS := fuzz-json fuzz-input fuzz-dedup-index fuzz-dedup-shard fuzz-ngra
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all -Ilib -pthread -DSYNTH_VERSION='"$(VERSION)"' \
               '-Dtarget_clones(...)=unused'
-# The C sources only: no target reaches the language identifier, whose
-# C++ half the fuzz builds leave out.
-FUZZ_LIB_SRC := $(filter-out lib/langid.c,$(LIB_SRC))
+# The C sources only: no target reaches the language identifier or the
+# tokenizer, whose C++ halves the fuzz builds leave out.
+FUZZ_LIB_SRC := $(filter-out lib/langid.c lib/tokenizer.c,$(LIB_SRC))
 # The same mutations on every run, so that CI repeats what was run here.
 FUZZ_SEED ?= 1
 fuzz: deps

@@ -29,6 +29,7 @@
 #include "json.h"
 #include "keymap.h"
 #include "strbuf.h"
+#include "tokenizer_spm.h"
 
 /* ---- a table of byte strings: bytes -> a 32-bit value ---- */
 
@@ -124,7 +125,7 @@ static void bytes_release(struct bytes_table *t)
 
 /* ---- the tokenizer ---- */
 
-enum model_kind { MODEL_BPE, MODEL_TIKTOKEN };
+enum model_kind { MODEL_BPE, MODEL_TIKTOKEN, MODEL_SPM };
 
 struct pretok_step {
 	pcre2_code *re;		/* NULL: the whole piece goes on */
@@ -160,6 +161,7 @@ struct tokenizer {
 	uint8_t added_pair[65536 / 8];	/* the first two bytes of an added token */
 	uint8_t added_first[256];
 	size_t added_min;
+	struct spm_model *spm;		/* MODEL_SPM: SentencePiece does it all */
 };
 
 const char *tokenizer_name(const struct tokenizer *t)
@@ -178,6 +180,7 @@ void tokenizer_free(struct tokenizer *t)
 	strbuf_release(&t->added_text);
 	free(t->added);
 	bytes_release(&t->added_index);
+	spm_model_free(t->spm);
 	free(t);
 }
 
@@ -790,9 +793,20 @@ struct tokenizer *tokenizer_load_mem(const char *p, size_t n, struct strbuf *err
 		j++;
 	if (j > i && j < n && p[j] == ' ' && j + 1 < n && p[j + 1] >= '0' && p[j + 1] <= '9')
 		return load_tiktoken(p + i, n - i, err);
-	if (n > 2 && p[0] == 0x0A)
-		strbuf_addstr(err, "a SentencePiece model (or another protocol buffer): not supported yet; "
-			      "byte-level BPE tokenizer.json and tiktoken rank files are");
+	if (n > 2 && p[0] == 0x0A) {
+		/* A protocol buffer whose first field is 1, as a
+		 * SentencePiece model's pieces are. */
+		char why[512];
+		struct spm_model *m = spm_model_load(p, n, why, sizeof(why));
+		if (!m) {
+			strbuf_addf(err, "not a SentencePiece model that loads: %s", why);
+			return NULL;
+		}
+		struct tokenizer *t = tokenizer_new(MODEL_SPM);
+		t->spm = m;
+		snprintf(t->name, sizeof(t->name), "SentencePiece model");
+		return t;
+	}
 	else
 		strbuf_addstr(err, "not a tokenizer file that is known: a Hugging Face tokenizer.json "
 			      "(byte-level BPE) or a tiktoken rank file");
@@ -858,6 +872,7 @@ struct tokenizer_run {
 	uint32_t *cw;
 	size_t cw_n, cw_cap;
 	struct token_ids tmp;
+	struct spm_ids spm_ids;
 	struct token_ids *out;	/* NULL: count only */
 	uint64_t count;
 };
@@ -909,6 +924,7 @@ void tokenizer_run_free(struct tokenizer_run *r)
 	free(r->cache_at);
 	free(r->cw);
 	token_ids_release(&r->tmp);
+	free(r->spm_ids.id);
 	free(r);
 }
 
@@ -1411,6 +1427,12 @@ static void run_all(struct tokenizer_run *r, const char *s, size_t n)
 		clean_utf8(s, n, &r->clean);
 		s = r->clean.buf;
 		n = r->clean.len;
+	}
+	if (r->t->kind == MODEL_SPM) {
+		if (spm_model_encode(r->t->spm, s, n, &r->spm_ids) < 0)
+			die("SentencePiece could not encode a text");
+		emit_ids(r, r->spm_ids.id, r->spm_ids.n);
+		return;
 	}
 	run_text(r, s, n);
 }

