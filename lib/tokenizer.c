@@ -160,6 +160,7 @@ struct tokenizer {
 	size_t n_added_lens;
 	uint8_t added_pair[65536 / 8];	/* the first two bytes of an added token */
 	uint8_t added_first[256];
+	int added_one_first;		/* every added token begins with one byte: -1 if not */
 	size_t added_min;
 	struct spm_model *spm;		/* MODEL_SPM: SentencePiece does it all */
 };
@@ -537,6 +538,12 @@ static int load_added_tokens(struct tokenizer *t, const struct json_value *list,
 			t->n_added_lens++;
 		}
 	}
+	t->added_one_first = -1;
+	for (int b = 0, firsts = 0; b < 256; b++)
+		if (t->added_first[b] && ++firsts == 1)
+			t->added_one_first = b;
+		else if (t->added_first[b])
+			t->added_one_first = -1;
 	strbuf_release(&s);
 	return 0;
 fail:
@@ -1337,6 +1344,13 @@ static void run_text(struct tokenizer_run *r, const char *p, size_t n)
 	size_t start = 0, i = 0;
 	long pending_rstrip = 0;
 	while (i < n) {
+		if (t->added_one_first >= 0) {
+			/* Llama 3's all begin with '<': memchr finds the places. */
+			const char *q = memchr(p + i, t->added_one_first, n - i);
+			if (!q)
+				break;
+			i = (size_t)(q - p);
+		}
 		long a = added_at(t, p + i, n - i);
 		if (a < 0) {
 			i++;
