@@ -143,6 +143,7 @@ deps-npm:
 	if [ -n "$$missing" ]; then \
 	  if ! command -v npm >/dev/null; then \
 	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm || exit 1; \
 	  fi; \
 	  echo "make deps: npm installing$$missing into $(NPM_DIR)"; \
