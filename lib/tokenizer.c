@@ -397,11 +397,13 @@ static int member_bool(const struct json_value *obj, const char *name, int dflt)
 	return v.type == JSON_TRUE;
 }
 
-/* Is member name of obj absent, null or false? */
+/* Is member name of obj absent, null, false or ""? (Qwen's files say
+ * "" for the suffixes they do not use.) */
 static int member_unset(const struct json_value *obj, const char *name)
 {
 	struct json_value v;
-	return !member(obj, name, &v) || v.type == JSON_NULL || v.type == JSON_FALSE;
+	return !member(obj, name, &v) || v.type == JSON_NULL || v.type == JSON_FALSE ||
+	       (v.type == JSON_STRING && v.len == 2);
 }
 
 static void type_name(const struct json_value *obj, struct strbuf *out)

