@@ -129,7 +129,9 @@ enum model_kind { MODEL_BPE, MODEL_TIKTOKEN, MODEL_SPM };
 
 struct pretok_step {
 	pcre2_code *re;		/* NULL: the whole piece goes on */
-	int ascii_cl100k;	/* the pattern is cl100k's (and Llama 3's): ASCII is split by hand */
+	/* The pattern is cl100k's and Llama 3's (digits in threes: 3) or
+	 * Qwen's (digits one by one: 1): ASCII is split by hand. 0: not. */
+	int ascii_digits;
 	int matches_only;	/* drop what lies between matches */
 	int prefix_space;	/* ByteLevel's add_prefix_space */
 };
@@ -333,6 +335,11 @@ static const char cl100k_pattern[] =
 	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
 	" ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+/* cl100k's with digits one by one, as Qwen's tokenizer.json has it. */
+static const char qwen_pattern[] =
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|"
+	" ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
 static const char o200k_pattern[] =
 	"[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
 	"(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
@@ -424,9 +431,9 @@ static int add_step(struct tokenizer *t, pcre2_code *re, const char *source, int
 		strbuf_addstr(err, "pre-tokenizer: more steps than are supported");
 		return -1;
 	}
-	t->step[t->nsteps++] = (struct pretok_step){
-		re, source && strcmp(source, cl100k_pattern) == 0, matches_only, prefix_space
-	};
+	int digits = !source ? 0 : strcmp(source, cl100k_pattern) == 0 ? 3 :
+		     strcmp(source, qwen_pattern) == 0 ? 1 : 0;
+	t->step[t->nsteps++] = (struct pretok_step){ re, digits, matches_only, prefix_space };
 	return 0;
 }
 
@@ -1138,7 +1145,8 @@ static const uint8_t *ascii_classes(void)
  * decides then). The alternatives in their order:
  *   (?i:'s|'t|'re|'ve|'m|'ll|'d)   [^\r\n\p{L}\p{N}]?\p{L}+   \p{N}{1,3}
  *   ' ?[^\s\p{L}\p{N}]+[\r\n]*'   \s*[\r\n]+   \s+(?!\S)   \s+ */
-static size_t cl100k_match_ascii(const uint8_t *cls, const unsigned char *p, size_t n, size_t i)
+static size_t cl100k_match_ascii(const uint8_t *cls, const unsigned char *p, size_t n, size_t i,
+				 size_t digits)
 {
 #define CLS(k) (p[k] < 0x80 ? cls[p[k]] : 0)
 	unsigned char c = p[i];
@@ -1165,9 +1173,9 @@ static size_t cl100k_match_ascii(const uint8_t *cls, const unsigned char *p, siz
 		return k < n && p[k] >= 0x80 ? 0 : k;
 	}
 	if (ci & C_DIGIT) {
-		for (k = i; k < n && k - i < 3 && (CLS(k) & C_DIGIT); k++)
+		for (k = i; k < n && k - i < digits && (CLS(k) & C_DIGIT); k++)
 			;
-		return k - i < 3 && k < n && p[k] >= 0x80 ? 0 : k;
+		return k - i < digits && k < n && p[k] >= 0x80 ? 0 : k;
 	}
 	k = c == ' ' ? i + 1 : i;
 	if (k < n && p[k] >= 0x80)
@@ -1218,12 +1226,12 @@ static void run_step(struct tokenizer_run *r, int k, const char *p, size_t n)
 		return;
 	}
 	size_t off = 0, prev = 0;
-	if (st->ascii_cl100k) {
+	if (st->ascii_digits) {
 		/* Every place starts a match of this pattern: no gaps. */
 		const uint8_t *cls = ascii_classes();
 		const unsigned char *u = (const unsigned char *)p;
 		while (off < n) {
-			size_t end = cl100k_match_ascii(cls, u, n, off);
+			size_t end = cl100k_match_ascii(cls, u, n, off, (size_t)st->ascii_digits);
 			if (!end) {
 				int rc = pcre2_match(st->re, (PCRE2_SPTR)p, n, off, PCRE2_NO_UTF_CHECK,
 						     r->md, r->mctx);
