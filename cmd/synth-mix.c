@@ -44,16 +44,18 @@
 #include "records.h"
 #include "shuffle.h"
 #include "spill.h"
+#include "tokenizer.h"
 #include "text.h"
 
 enum {
 	KEY_LABEL = KEY_PROGRAM, KEY_UNIT, KEY_UPSAMPLE, KEY_SHUFFLE, KEY_MEMORY, KEY_SAMPLE,
-	KEY_MAX_SYNTHETIC, KEY_SYNTHETIC, KEY_REPORT
+	KEY_MAX_SYNTHETIC, KEY_SYNTHETIC, KEY_REPORT, KEY_TOKENIZER
 };
 
 static const struct cli_option options[] = {
 	{ "label", KEY_LABEL, "NAME", "name the sources, in order, one --label each (default: the file's base name)" },
-	{ "unit", KEY_UNIT, "HOW", "shares and totals in docs, bytes or words (default: docs)" },
+	{ "unit", KEY_UNIT, "HOW", "shares and totals in docs, bytes, words or tokens (default: docs)" },
+	{ "tokenizer", KEY_TOKENIZER, "FILE", TOKENIZER_OPTION_HELP },
 	{ "total", 'n', "N", "make a mix of N units (default: as large as the sources allow)" },
 	{ "upsample", KEY_UPSAMPLE, NULL, "repeat a source that is too small, in whole epochs" },
 	{ "shuffle", KEY_SHUFFLE, NULL, "shuffle the output uniformly, in bounded memory" },
@@ -84,13 +86,18 @@ static const struct cli_program program = {
 	options
 };
 
-enum unit { DOCS, BYTES, WORDS, UNITS };
-static const char *const unit_names[UNITS] = { "docs", "bytes", "words" };
+/* Tokens are counted under --tokenizer only: without it a report
+ * lists the units before TOKENS. */
+enum unit { DOCS, BYTES, WORDS, TOKENS, UNITS };
+static const char *const unit_names[UNITS] = { "docs", "bytes", "words", "tokens" };
 
-/* What the first pass keeps of a record. */
+/* What the first pass keeps of a record: 24 bytes. The line's hash
+ * has 32 bits so that the tokens fit beside it: a line changed between
+ * the passes goes unseen once in four billion. */
 struct rec {
 	uint64_t key;		/* hash of the id (or the line) under the seed */
-	uint64_t hash;		/* of the line, to see it again unchanged */
+	uint32_t hash;		/* of the line, to see it again unchanged */
+	uint32_t tokens;	/* of the text, under --tokenizer (else 0) */
 	uint32_t bytes;		/* of the text */
 	uint32_t words;		/* of the text, and the flags above WORDS_MASK */
 };
@@ -102,7 +109,7 @@ struct rec {
 
 static uint64_t rec_units(const struct rec *r, enum unit u)
 {
-	return u == DOCS ? 1 : u == BYTES ? r->bytes : (r->words & WORDS_MASK);
+	return u == DOCS ? 1 : u == BYTES ? r->bytes : u == TOKENS ? r->tokens : (r->words & WORDS_MASK);
 }
 
 /* A record in the order of an epoch: by its key in that epoch, then by
@@ -147,6 +154,9 @@ struct settings {
 	struct source *src;
 	size_t nsrc;
 	char **paths;		/* the sources' paths, one string each */
+	const char *tokenizer_path;
+	struct tokenizer *tokenizer;	/* --tokenizer: tokens are a unit */
+	int nunits;		/* the units reported: UNITS with a tokenizer, else TOKENS */
 };
 
 /* --- The first pass ------------------------------------------------------ */
@@ -164,12 +174,15 @@ struct worker {
 	struct strbuf text;
 	struct words ws;
 	size_t last;		/* the source of the last record */
+	struct tokenizer_run *tokens;	/* --tokenizer */
 };
 
 static void *worker_new(void *arg)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	w->set = arg;
+	if (w->set->tokenizer)
+		w->tokens = tokenizer_run_new(w->set->tokenizer);
 	strbuf_init(&w->text);
 	words_init(&w->ws);
 	return w;
@@ -180,6 +193,7 @@ static void worker_free(void *arg)
 	struct worker *w = arg;
 	strbuf_release(&w->text);
 	words_release(&w->ws);
+	tokenizer_run_free(w->tokens);
 	free(w);
 }
 
@@ -209,7 +223,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	struct seen s = { 0 };
 	s.source = (uint32_t)e->operand;
 	size_t words = text_count_words(text, len, &w->ws);
-	if (len > UINT32_MAX || words > WORDS_MASK) {
+	uint64_t tokens = w->tokens ? tokenizer_count(w->tokens, text, len) : 0;
+	if (len > UINT32_MAX || words > WORDS_MASK || tokens > UINT32_MAX) {
 		emit_invalid(e, r, "text too long for synth-mix (4 GiB or 2^28 words at most)");
 		return;
 	}
@@ -221,8 +236,10 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	json_get_members(r->line, r->len, names, dotted ? 2 : 3, v);
 	if (dotted && !json_get(r->line, r->len, set->common.id_field, &v[2]))
 		v[2].type = JSON_NONE;
-	s.rec.hash = hash64(r->line, r->len, 0);
-	s.rec.key = record_key(set, &v[2], s.rec.hash);
+	uint64_t line_hash = hash64(r->line, r->len, 0);
+	s.rec.hash = (uint32_t)line_hash;
+	s.rec.key = record_key(set, &v[2], line_hash);
+	s.rec.tokens = (uint32_t)tokens;
 	s.rec.bytes = (uint32_t)len;
 	s.rec.words = (uint32_t)words;
 	if (set->src[s.source].synthetic || v[0].type != JSON_NONE)
@@ -698,18 +715,18 @@ static void report_json(const struct settings *set, struct strbuf *sb)
 {
 	uint64_t all[UNITS] = { 0 };
 	for (size_t i = 0; i < set->nsrc; i++)
-		for (int v = 0; v < UNITS; v++)
+		for (int v = 0; v < set->nunits; v++)
 			all[v] += set->src[i].take[v];
 	strbuf_addstr(sb, "{\"unit\":");
 	json_add_cstr(sb, unit_names[set->unit]);
 	strbuf_addstr(sb, ",\"seed\":");
 	json_add_u64(sb, set->common.seed);
-	for (int v = 0; v < UNITS; v++) {
+	for (int v = 0; v < set->nunits; v++) {
 		strbuf_addf(sb, ",\"%s\":", unit_names[v]);
 		json_add_u64(sb, all[v]);
 	}
 	strbuf_addstr(sb, ",\"synthetic_share\":{");
-	for (int v = 0; v < UNITS; v++) {
+	for (int v = 0; v < set->nunits; v++) {
 		strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
 		json_add_double(sb, synthetic_share(set, (enum unit)v));
 	}
@@ -725,24 +742,24 @@ static void report_json(const struct settings *set, struct strbuf *sb)
 		strbuf_addstr(sb, ",\"requested\":");
 		json_add_double(sb, s->share);
 		strbuf_addstr(sb, ",\"share\":{");
-		for (int v = 0; v < UNITS; v++) {
+		for (int v = 0; v < set->nunits; v++) {
 			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
 			json_add_double(sb, all[v] ? (double)s->take[v] / (double)all[v] : 0);
 		}
 		strbuf_addstr(sb, "}");
-		for (int v = 0; v < UNITS; v++) {
+		for (int v = 0; v < set->nunits; v++) {
 			strbuf_addf(sb, ",\"%s\":", unit_names[v]);
 			json_add_u64(sb, s->take[v]);
 		}
 		strbuf_addstr(sb, ",\"available\":{");
-		for (int v = 0; v < UNITS; v++) {
+		for (int v = 0; v < set->nunits; v++) {
 			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
 			json_add_u64(sb, s->avail[v]);
 		}
 		strbuf_addstr(sb, "},\"epochs\":");
 		json_add_double(sb, epochs_used(s, set->unit));
 		strbuf_addstr(sb, ",\"synthetic\":{");
-		for (int v = 0; v < UNITS; v++) {
+		for (int v = 0; v < set->nunits; v++) {
 			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
 			json_add_u64(sb, s->take_syn[v]);
 		}
@@ -770,9 +787,16 @@ static void report_table(const struct settings *set)
 		     (unsigned long long)s->take[BYTES], sh[BYTES], (unsigned long long)s->take[WORDS],
 		     sh[WORDS], epochs_used(s, set->unit));
 	}
+	if (set->tokenizer)
+		for (size_t i = 0; i < set->nsrc; i++)
+			info("%-16s %12llu tokens %7.2f%%", set->src[i].label,
+			     (unsigned long long)set->src[i].take[TOKENS],
+			     all[TOKENS] ? 100.0 * (double)set->src[i].take[TOKENS] / (double)all[TOKENS] : 0);
 	info("synthetic: %.2f%% of docs, %.2f%% of bytes, %.2f%% of words",
 	     100 * synthetic_share(set, DOCS), 100 * synthetic_share(set, BYTES),
 	     100 * synthetic_share(set, WORDS));
+	if (set->tokenizer)
+		info("synthetic: %.2f%% of tokens", 100 * synthetic_share(set, TOKENS));
 }
 
 /* --- The second pass ----------------------------------------------------- */
@@ -849,7 +873,7 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 				return got < 0 ? -1 : error("%s: its table ends early", c->src->label);
 			memcpy(&c->rec, item, sizeof(c->rec));
 		}
-		if (hash64(l->p, l->len, 0) == c->rec.hash) {
+		if ((uint32_t)hash64(l->p, l->len, 0) == c->rec.hash) {
 			c->next++;
 			return 1;
 		}
@@ -1092,7 +1116,7 @@ static enum unit parse_unit(const char *arg)
 	for (int u = 0; u < UNITS; u++)
 		if (!strcmp(arg, unit_names[u]))
 			return (enum unit)u;
-	usage_error("--unit: '%s' is not one of docs, bytes or words", arg);
+	usage_error("--unit: '%s' is not one of docs, bytes, words or tokens", arg);
 }
 
 static void set_up_sources(struct settings *set, char **args, int nargs)
@@ -1171,9 +1195,13 @@ int main(int argc, char **argv)
 		case KEY_MAX_SYNTHETIC: set.max_synthetic = cli_double("--max-synthetic", arg, 0, 1); break;
 		case KEY_SYNTHETIC: add_name(&set.synthetic, &set.nsynthetic, arg, "--synthetic"); break;
 		case KEY_REPORT: set.report = arg; break;
+		case KEY_TOKENIZER: set.tokenizer_path = arg; break;
 		default: BUG("option %d", key);
 		}
 	}
+	if (set.unit == TOKENS && !set.tokenizer_path)
+		usage_error("--unit tokens needs --tokenizer FILE");
+	set.nunits = set.tokenizer_path ? UNITS : TOKENS;
 	/* The total is read in the unit: sizes (K, M, G) for bytes. */
 	if (set.has_total) {
 		set.total = set.unit == BYTES ? cli_size("--total", set.total_arg)
@@ -1213,6 +1241,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < set.nsrc; i++)
 		if (!strcmp(set.src[i].path, "-") && open_spool(&set.src[i]) < 0)
 			return 1;
+	if (set.tokenizer_path)
+		set.tokenizer = tokenizer_load_or_die(set.tokenizer_path);
 
 	struct record_loop rl = {
 		.common = &set.common, .files = set.paths, .nfiles = (int)set.nsrc,
@@ -1280,5 +1310,6 @@ int main(int argc, char **argv)
 	free(set.paths);
 	free(set.labels);
 	free(set.synthetic);
+	tokenizer_free(set.tokenizer);
 	return rc ? 1 : 0;
 }

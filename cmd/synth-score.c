@@ -34,6 +34,7 @@
 #include "quality.h"
 #include "records.h"
 #include "rules.h"
+#include "tokenizer.h"
 #include "strbuf.h"
 #include "verify.h"
 
@@ -41,7 +42,7 @@ enum {
 	KEY_PRESET = KEY_PROGRAM, KEY_MIN, KEY_MAX, KEY_FILTER, KEY_NO_ANNOTATE, KEY_LM, KEY_RULES,
 	KEY_BEST_OF, KEY_RANK_BY, KEY_PAIRS, KEY_JUDGE, KEY_MODEL, KEY_RUBRIC,
 	KEY_RESUME, KEY_JUDGE_TEMPERATURE, KEY_JUDGE_MAX_TOKENS, KEY_LANG_ID, KEY_LANG, KEY_LANG_OF,
-	KEY_SCHEMA, KEY_VERIFY, KEY_VERIFY_TIMEOUT, KEY_VERIFY_MEMORY, KEY_VERIFY_FILE_SIZE, KEY_VERIFY_PROCS
+	KEY_SCHEMA, KEY_VERIFY, KEY_VERIFY_TIMEOUT, KEY_VERIFY_MEMORY, KEY_VERIFY_FILE_SIZE, KEY_VERIFY_PROCS, KEY_TOKENIZER
 };
 
 static const struct cli_option options[] = {
@@ -59,6 +60,7 @@ static const struct cli_option options[] = {
 	{ "verify-memory", KEY_VERIFY_MEMORY, "SIZE", "a --verify command's address space (default: 1G; 0: no limit)" },
 	{ "verify-file-size", KEY_VERIFY_FILE_SIZE, "SIZE", "the most a --verify command may write (default: 64M)" },
 	{ "verify-procs", KEY_VERIFY_PROCS, "N", "processes a --verify command may run at once (default: 64)" },
+	{ "tokenizer", KEY_TOKENIZER, "FILE", "add the signal tokens: " TOKENIZER_OPTION_HELP },
 	{ "lang-id", KEY_LANG_ID, NULL, "add each record's language, its share and its script (CLD2)" },
 	{ "lang", KEY_LANG, "LIST", "a record fails unless its language is in LIST (en,de,...)" },
 	{ "lang-of", KEY_LANG_OF, "FIELD", "each record's language is the code in member FIELD, not CLD2's" },
@@ -196,9 +198,10 @@ static const struct lang_bound {
 /* The signals synth-score adds to lib/quality's: perplexity (--lm), the
  * rules' penalty (--rules), the judge's score, the share of the text
  * in its language (--lang-id), whether the text is JSON and valid under
- * --schema, and whether --verify's command passed it. */
+ * --schema, whether --verify's command passed it, and its tokens
+ * (--tokenizer). */
 enum { S_PERPLEXITY = Q_COUNT, S_PENALTY, S_JUDGE, S_LANG_SCORE, S_JSON_VALID, S_SCHEMA_VALID,
-       S_VERIFIED, S_COUNT };
+       S_VERIFIED, S_TOKENS, S_COUNT };
 
 /* The rubric of --judge when none is given: an additive scale of 0 to 5
  * points, after the self-rewarding language models of Yuan et al. 2024,
@@ -277,6 +280,8 @@ struct settings {
 	struct verify_config verify;	/* --verify */
 	struct verifier *verifier;
 	unsigned verify_slots;		/* workers made so far */
+	const char *tokenizer_path;
+	struct tokenizer *tokenizer;	/* --tokenizer: the signal tokens */
 };
 
 struct worker {
@@ -291,6 +296,7 @@ struct worker {
 	struct json_schema_check check;	/* --schema */
 	struct verify_result verified;	/* --verify */
 	unsigned slot;
+	struct tokenizer_run *tokens;	/* --tokenizer */
 };
 
 static const char *signal_name(int i)
@@ -298,7 +304,7 @@ static const char *signal_name(int i)
 	return i == S_PERPLEXITY ? "perplexity" : i == S_PENALTY ? "penalty" :
 	       i == S_JUDGE ? "judge" : i == S_LANG_SCORE ? "lang_score" :
 	       i == S_JSON_VALID ? "json_valid" : i == S_SCHEMA_VALID ? "schema_valid" :
-	       i == S_VERIFIED ? "verified" : quality_names[i];
+	       i == S_VERIFIED ? "verified" : i == S_TOKENS ? "tokens" : quality_names[i];
 }
 
 /* Read and compile the rules of --rules; any problem is fatal. */
@@ -733,6 +739,8 @@ static void *worker_new(void *arg)
 	json_schema_check_init(&w->check);
 	verify_result_init(&w->verified);
 	w->slot = ((struct settings *)arg)->verify_slots++;
+	if (w->set->tokenizer)
+		w->tokens = tokenizer_run_new(w->set->tokenizer);
 	return w;
 }
 
@@ -750,6 +758,7 @@ static void worker_free(void *arg)
 	pcre2_match_data_free(w->md);
 	json_schema_check_release(&w->check);
 	verify_result_release(&w->verified);
+	tokenizer_run_free(w->tokens);
 	free(w);
 }
 
@@ -1058,10 +1067,15 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	v[S_PERPLEXITY] = set->lm_path ? ngram_perplexity(&set->lm, text, len, &w->ids, &w->ids_cap) : NAN;
 	v[S_PENALTY] = NAN;
 	v[S_JUDGE] = NAN;	/* known on the ordered stage */
+	v[S_TOKENS] = w->tokens ? (double)tokenizer_count(w->tokens, text, len) : NAN;
 	struct strbuf *m = &w->member;
 	strbuf_reset(m);
 	strbuf_addc(m, '{');
 	add_signals(m, set, v);
+	if (w->tokens) {
+		strbuf_addstr(m, ",\"tokens\":");
+		add_value(m, v[S_TOKENS]);
+	}
 	if (set->lm_path) {
 		strbuf_addstr(m, ",\"perplexity\":");
 		add_value(m, v[S_PERPLEXITY]);
@@ -1197,6 +1211,8 @@ static int parse_bound(const char *opt, const char *arg, double *bounds)
 		i = S_JUDGE;
 	if (eq && i < 0 && eq - arg == 10 && !memcmp(arg, "lang_score", 10))
 		i = S_LANG_SCORE;
+	if (eq && i < 0 && eq - arg == 6 && !memcmp(arg, "tokens", 6))
+		i = S_TOKENS;
 	if (eq && i < 0)
 		i = checked_signal(arg, (size_t)(eq - arg));
 	if (!eq)
@@ -1316,6 +1332,7 @@ int main(int argc, char **argv)
 			break;
 		case KEY_RESUME: set.resume = 1; break;
 		case KEY_LANG_ID: set.langid = 1; break;
+		case KEY_TOKENIZER: set.tokenizer_path = arg; break;
 		case KEY_LANG: parse_langs(&set, arg); break;
 		case KEY_LANG_OF:
 			if (!*arg)
@@ -1386,6 +1403,8 @@ int main(int argc, char **argv)
 			set.rank_signal = S_JUDGE;
 		if (!strcmp(name, "lang_score"))
 			set.rank_signal = S_LANG_SCORE;
+		if (!strcmp(name, "tokens"))
+			set.rank_signal = S_TOKENS;
 		if (set.rank_signal < 0)
 			set.rank_signal = checked_signal(name, strlen(name));
 		if (set.rank_signal < 0)
@@ -1422,6 +1441,11 @@ int main(int argc, char **argv)
 	if (!set.langid && (!isnan(set.min[S_LANG_SCORE]) || !isnan(set.max[S_LANG_SCORE]) ||
 			    (set.best_of && set.rank_signal == S_LANG_SCORE)))
 		usage_error("lang_score needs --lang-id or --lang LIST");
+	if (!set.tokenizer_path && (!isnan(set.min[S_TOKENS]) || !isnan(set.max[S_TOKENS]) ||
+				    (set.best_of && set.rank_signal == S_TOKENS)))
+		usage_error("a bound on tokens needs --tokenizer FILE");
+	if (set.tokenizer_path)
+		set.tokenizer = tokenizer_load_or_die(set.tokenizer_path);
 	if (set.lm_path && ngram_load(&set.lm, set.lm_path) < 0)
 		return 1;
 	if (set.rules_path)
@@ -1584,5 +1608,6 @@ int main(int argc, char **argv)
 	verifier_free(set.verifier);
 	pcre2_match_context_free(set.mctx);
 	free(set.langs);
+	tokenizer_free(set.tokenizer);
 	return rc == 2 ? 1 : rc;
 }

@@ -30,15 +30,17 @@
 #include "stats_figures.h"
 #include "stats_render.h"
 #include "stats_state.h"
+#include "tokenizer.h"
 
 enum {
 	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
-	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE, KEY_EXACT
+	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE, KEY_EXACT, KEY_TOKENIZER
 };
 
 static const struct cli_option options[] = {
 	CLI_OPT_FIELD,
 	{ "by", KEY_BY, "FIELD", "figures per value of FIELD (a dotted path)" },
+	{ "tokenizer", KEY_TOKENIZER, "FILE", TOKENIZER_OPTION_HELP },
 	{ "top", KEY_TOP, "K", "list the K most frequent n-grams for n = 1..4" },
 	{ "memory", KEY_MEMORY, "SIZE", "exact counts up to SIZE of tables, then estimates (default: 1G)" },
 	{ "exact", KEY_EXACT, NULL, "count distinct 2- to 4-grams exactly up to --memory, not by a sketch" },
@@ -86,6 +88,8 @@ struct settings {
 	int has_lm;
 	struct ngram_trainer *trainer;	/* while the reference is read */
 	struct output *rejects_out;	/* --reference: one --rejects for every loop */
+	const char *tokenizer_path;
+	struct tokenizer *tokenizer;	/* --tokenizer: tokens counted too */
 };
 
 /* Records whose perplexity the quantiles come from, at most: a uniform
@@ -107,6 +111,7 @@ struct worker {
 	uint32_t *ids;
 	size_t ids_cap;
 	int train;		/* the reference's pass: leave texts for the trainer */
+	struct tokenizer_run *tokens;	/* --tokenizer */
 };
 
 static void *worker_new(void *arg)
@@ -119,6 +124,8 @@ static void *worker_new(void *arg)
 	if (set->exact)
 		w->stats.exact_until = 0;
 	w->train = set->trainer != NULL;
+	if (set->tokenizer)
+		w->tokens = tokenizer_run_new(set->tokenizer);
 	value_sample_init(&w->ppl, PERPLEXITY_SAMPLE);
 	strbuf_init(&w->text);
 	strbuf_init(&w->group);
@@ -132,6 +139,7 @@ static void worker_free(void *arg)
 	strbuf_release(&w->text);
 	strbuf_release(&w->group);
 	value_sample_release(&w->ppl);
+	tokenizer_run_free(w->tokens);
 	free(w->ids);
 	free(w);
 }
@@ -151,6 +159,8 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		group = &w->group;
 	}
 	corpus_stats_add(&w->stats, text, len, group);
+	if (w->tokens)
+		corpus_stats_add_tokens(&w->stats, tokenizer_count(w->tokens, text, len), group);
 	if (set->tee)
 		emit_record(e, r);
 	if (w->train) {
@@ -231,6 +241,7 @@ static void write_statistics(const struct settings *set, struct record_loop *rl,
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
+		.tokenizer = set->tokenizer ? tokenizer_name(set->tokenizer) : NULL,
 	};
 	write_figures(set, &all->stats, &report, out, table);
 	if (set->html)
@@ -629,6 +640,7 @@ int main(int argc, char **argv)
 		case KEY_PARTIAL: set.partial = 1; break;
 		case KEY_MERGE: set.merge = 1; break;
 		case KEY_EXACT: set.exact = 1; break;
+		case KEY_TOKENIZER: set.tokenizer_path = arg; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -651,6 +663,8 @@ int main(int argc, char **argv)
 		usage_error("--partial writes a state; it does not go with --merge or --reference");
 	if (set.merge && (set.reference || set.tee))
 		usage_error("--merge reads states; it does not go with --reference or --tee");
+	if (set.tokenizer_path && (set.partial || set.merge || set.reference))
+		usage_error("--tokenizer does not go with --partial, --merge or --reference yet");
 	if (set.partial && !set.tee && !set.common.output && isatty(1))
 		usage_error("--partial writes a binary state: give -o FILE or --tee FILE");
 	struct cli_file named[] = {
@@ -680,6 +694,8 @@ int main(int argc, char **argv)
 		return run_reference(&set, argv + optind, argc - optind, &out, table) ? 1 : 0;
 	}
 
+	if (set.tokenizer_path)
+		set.tokenizer = tokenizer_load_or_die(set.tokenizer_path);
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = set.tee != NULL, .worker_new = worker_new,
@@ -710,5 +726,6 @@ int main(int argc, char **argv)
 	rc = record_loop_end(&rl, rc, mine, 2);
 	record_loop_summary(&rl);
 	record_loop_release(&rl, worker_free);
+	tokenizer_free(set.tokenizer);
 	return rc ? 1 : 0;
 }

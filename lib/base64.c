@@ -23,3 +23,39 @@ void base64_encode(struct strbuf *out, const char *p, size_t n)
 		strbuf_add(out, q, 4);
 	}
 }
+
+static int base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int base64_decode(struct strbuf *out, const char *p, size_t n)
+{
+	while (n > 0 && p[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return -1;
+	unsigned v = 0, bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = base64_value((unsigned char)p[i]);
+		if (d < 0)
+			return -1;
+		v = (v << 6 | (unsigned)d) & 0xFFFFFF;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			strbuf_addc(out, (char)(v >> bits & 0xFF));
+		}
+	}
+	return 0;
+}

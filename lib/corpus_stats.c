@@ -18,6 +18,7 @@ void corpus_stats_init(struct corpus_stats *cs, size_t memory_limit, uint64_t se
 {
 	memset(cs, 0, sizeof(*cs));
 	lenhist_init(&cs->length);
+	lenhist_init(&cs->token_length);
 	for (unsigned n = 1; n <= STATS_MAX_N; n++)
 		counter_init(&cs->ngrams[n], n, n == 1 ? 4 : 0, 0);
 	strbuf_init(&cs->arena);
@@ -42,6 +43,7 @@ static void group_free(struct stats_group *g)
 void corpus_stats_release(struct corpus_stats *cs)
 {
 	lenhist_release(&cs->length);
+	lenhist_release(&cs->token_length);
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		counter_release(&cs->ngrams[n]);
 		hll_release(&cs->hll[n]);
@@ -396,6 +398,16 @@ void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 	}
 }
 
+void corpus_stats_add_tokens(struct corpus_stats *cs, uint64_t tokens,
+			     const struct strbuf *group)
+{
+	cs->has_tokens = 1;
+	cs->tokens += tokens;
+	lenhist_add(&cs->token_length, tokens, 1);
+	if (group)
+		stats_group_get(cs, group->buf, group->len)->tokens += tokens;
+}
+
 /* --- Merging ---------------------------------------------------------- */
 
 void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
@@ -407,6 +419,9 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 	dst->lines += src->lines;
 	dst->collisions += src->collisions;
 	lenhist_merge(&dst->length, &src->length);
+	dst->has_tokens |= src->has_tokens;
+	dst->tokens += src->tokens;
+	lenhist_merge(&dst->token_length, &src->token_length);
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		dst->total[n] += src->total[n];
 		if (!dst->approx[n] && src->approx[n])
@@ -443,6 +458,7 @@ void corpus_stats_merge(struct corpus_stats *dst, struct corpus_stats *src)
 		g->records += s->records;
 		g->words += s->words;
 		g->bigrams += s->bigrams;
+		g->tokens += s->tokens;
 		if (s->min < g->min)
 			g->min = s->min;
 		if (s->max > g->max)

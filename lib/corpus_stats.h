@@ -56,12 +56,17 @@ struct stats_group {
 	size_t keylen;
 	uint64_t hash;
 	uint64_t records, words, bigrams, min, max;
+	uint64_t tokens;	/* under --tokenizer */
 	struct hll words_hll, bigrams_hll;
 };
 
 struct corpus_stats {
 	uint64_t records, bytes, chars, words, lines;
 	struct lenhist length;		/* words per record */
+	/* Under --tokenizer: the tokens of the texts, and per record. */
+	int has_tokens;
+	uint64_t tokens;
+	struct lenhist token_length;
 	/* ngrams[1] is the vocabulary: key = word hash, extras = offset
 	 * and length of the word in `arena`, and its 16-byte prefix. */
 	struct counter ngrams[STATS_MAX_N + 1];
@@ -100,6 +105,11 @@ void corpus_stats_release(struct corpus_stats *cs);
 void corpus_stats_add(struct corpus_stats *cs, const char *text, size_t len,
 		      const struct strbuf *group);
 
+/* Count the tokens of the text just counted by corpus_stats_add (the
+ * caller has the tokenizer), in the same group. */
+void corpus_stats_add_tokens(struct corpus_stats *cs, uint64_t tokens,
+			     const struct strbuf *group);
+
 /* The key of a group: a type byte ('s' string, 'r' other JSON value, 'm'
  * missing or null) and the decoded string or raw JSON text. */
 struct json_value;
@@ -127,6 +137,7 @@ struct stats_report {
 	uint64_t invalid;	/* invalid records skipped */
 	int show_invalid;	/* include "invalid" (under --skip-invalid) */
 	uint64_t input_bytes;
+	const char *tokenizer;	/* the name of --tokenizer's, or NULL */
 };
 
 /* Bytes of memory the tables hold now: what the memory limit bounds. */

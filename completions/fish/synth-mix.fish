@@ -15,7 +15,8 @@ end
 
 complete -c synth-mix -f -k -a '(__synth_input_files)'
 complete -c synth-mix -l label -x -d 'name the sources, in order, one --label each (default: the file\'s base name)'
-complete -c synth-mix -l unit -x -a 'docs bytes words' -d 'shares and totals in docs, bytes or words (default: docs)'
+complete -c synth-mix -l unit -x -a 'docs bytes words tokens' -d 'shares and totals in docs, bytes, words or tokens (default: docs)'
+complete -c synth-mix -l tokenizer -r -F -d 'count tokens of FILE\'s tokenizer (tokenizer.json, tiktoken, SentencePiece)'
 complete -c synth-mix -s n -l total -x -d 'make a mix of N units (default: as large as the sources allow)'
 complete -c synth-mix -l upsample -d 'repeat a source that is too small, in whole epochs'
 complete -c synth-mix -l shuffle -d 'shuffle the output uniformly, in bounded memory'

@@ -28,6 +28,7 @@ complete -c synth-score -l verify-timeout -x -d 'kill a --verify command after S
 complete -c synth-score -l verify-memory -x -a '64M 256M 1G 4G 16G' -d 'a --verify command\'s address space (default: 1G; 0: no limit)'
 complete -c synth-score -l verify-file-size -x -a '64M 256M 1G 4G 16G' -d 'the most a --verify command may write (default: 64M)'
 complete -c synth-score -l verify-procs -x -d 'processes a --verify command may run at once (default: 64)'
+complete -c synth-score -l tokenizer -r -F -d 'add the signal tokens: count tokens of FILE\'s tokenizer (tokenizer.json, tiktoken, SentencePiece)'
 complete -c synth-score -l lang-id -d 'add each record\'s language, its share and its script (CLD2)'
 complete -c synth-score -l lang -x -d 'a record fails unless its language is in LIST (en,de,...)'
 complete -c synth-score -l lang-of -x -d 'each record\'s language is the code in member FIELD, not CLD2\'s'
