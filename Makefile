@@ -53,7 +53,8 @@ LIB_A     := $(BUILD)/libsynth.a
 BINS      := $(PROGRAMS:%=$(BUILD)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/read-input $(BUILD)/bench/normalize $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server
+BENCH_BINS := $(BUILD)/bench/record-loop $(BUILD)/bench/read-input $(BUILD)/bench/normalize $(BUILD)/bench/dedup-truth $(BUILD)/tests/llm-server \
+              $(BUILD)/tests/tokenize
 # Programs the tests run besides synth's own: a chat-completions server,
 # the writer of the HTML report's fixture.
 TEST_BINS := $(BUILD)/tests/llm-server $(BUILD)/tests/report-fixture $(BUILD)/tests/fault-shim.so \
