@@ -331,6 +331,25 @@ static inline unsigned ascii_word_mask(__m128i v)
 	__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, beforea), _mm_cmplt_epi8(folded, afterz));
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, letter));
 }
+
+/* The words that end in a chunk of 16 bytes at offset i, whose word
+ * bytes are the bits of m, pushed; the start of one that begins kept in
+ * *start; *in_word says whether the byte before the chunk was a word
+ * byte, and is left saying it of the chunk's last. */
+static inline void chunk_words(struct words *ws, size_t i, unsigned m, unsigned *in_word,
+			       size_t *start)
+{
+	unsigned events = (m ^ ((m << 1) | *in_word)) & 0xFFFF; /* starts and ends */
+	while (events) {
+		unsigned bit = (unsigned)__builtin_ctz(events);
+		if (m & (1u << bit))
+			*start = i + bit;
+		else
+			push_word(ws, *start, i + bit - *start);
+		events &= events - 1;
+	}
+	*in_word = (m >> 15) & 1;
+}
 #endif
 
 /* The words of ASCII text: runs of letters and digits. */
@@ -353,18 +372,7 @@ static void split_ascii(struct words *ws, const char *s, size_t n)
 			v = _mm_loadu_si128((const __m128i *)tail);
 			valid = (1u << (n - i)) - 1;
 		}
-		unsigned m = ascii_word_mask(v) & valid;
-		unsigned shifted = (m << 1) | prev;
-		unsigned events = (m ^ shifted) & 0xFFFF; /* starts and ends */
-		while (events) {
-			unsigned bit = (unsigned)__builtin_ctz(events);
-			if (m & (1u << bit))
-				start = i + bit;
-			else
-				push_word(ws, start, i + bit - start);
-			events &= events - 1;
-		}
-		prev = (m >> 15) & 1;
+		chunk_words(ws, i, ascii_word_mask(v) & valid, &prev, &start);
 	}
 	if (prev)
 		push_word(ws, start, n - start);
@@ -468,7 +476,7 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 	}
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, start = 0, end = 0;
-	int in_word = 0;
+	unsigned in_word = 0;
 	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
 #if defined(__SSE2__)
@@ -478,17 +486,7 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 		if (ascii_fast_path && i >= end && n - i >= 16) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
 			if (!_mm_movemask_epi8(v)) {
-				unsigned m = ascii_word_mask(v);
-				unsigned events = (m ^ ((m << 1) | (unsigned)in_word)) & 0xFFFF;
-				while (events) {
-					unsigned bit = (unsigned)__builtin_ctz(events);
-					if (m & (1u << bit))
-						start = i + bit;
-					else
-						push_word(ws, start, i + bit - start);
-					events &= events - 1;
-				}
-				in_word = (int)(m >> 15);
+				chunk_words(ws, i, ascii_word_mask(v), &in_word, &start);
 				i += 16;
 				continue;
 			}
@@ -571,16 +569,7 @@ static void split_space(struct words *ws)
 				__m128i control = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('\t' - 1)),
 								_mm_cmplt_epi8(v, _mm_set1_epi8('\r' + 1)));
 				unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_or_si128(blank, control)) & 0xFFFF;
-				unsigned events = (m ^ ((m << 1) | in_word)) & 0xFFFF;
-				while (events) {
-					unsigned bit = (unsigned)__builtin_ctz(events);
-					if (m & (1u << bit))
-						start = i + bit;
-					else
-						push_word(ws, start, i + bit - start);
-					events &= events - 1;
-				}
-				in_word = m >> 15;
+				chunk_words(ws, i, m, &in_word, &start);
 				i += 16;
 				continue;
 			}
