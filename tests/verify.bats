@@ -105,7 +105,7 @@ print("forked", n, file=sys.stderr)' '{id: "bomb", text: $t}' > in.jsonl
 	run synth-score --verify-procs 16 --verify-timeout 3 --min verified=0 --verify '
 		[ "$(jq -r .id)" = next ] && exit 0
 		python3 "$SYNTH_TEXT_FILE"
-		b() { b | b & }; b; sleep 30' in.jsonl
+		b() { b | b & }; b; sleep 98768' in.jsonl
 	assert_success
 	local forked
 	forked=$(jq -r 'select(.id == "bomb") | .quality.verify.stderr' <<<"$output" | sed -n 's/^forked //p')
@@ -113,17 +113,17 @@ print("forked", n, file=sys.stderr)' '{id: "bomb", text: $t}' > in.jsonl
 	# The bomb found no room left: the shell could not fork, and gave up.
 	assert_equal "$(jq -c 'select(.id == "bomb") | .quality | [.verified, (.verify.stderr | test("Cannot fork"))]' <<<"$output")" '[0,true]'
 	assert_equal "$(jq -c 'select(.id == "next") | .quality.verify | [.exit, .timed_out]' <<<"$output")" '[0,null]'
-	assert_equal "$(leftovers 'sleep 30')" ""
+	assert_equal "$(leftovers 'sleep 98768')" ""
 }
 
 @test "a fork bomb alone is killed at the time limit, or dies of its own failed forks" {
 	printf '{"text":"x"}\n' > in.jsonl
 	SECONDS=0
-	run verify --verify-procs 32 --verify-timeout 2 --min verified=0 --verify 'b() { b | b & }; b; sleep 600'
+	run verify --verify-procs 32 --verify-timeout 2 --min verified=0 --verify 'b() { b | b & }; b; sleep 98769'
 	assert_success
 	[ "$SECONDS" -le 6 ] || fail "took $SECONDS s"
 	assert_equal "$(jq -c '[.verified, (.verify.stderr | test("Cannot fork"))]' <<<"$output")" '[0,true]'
-	assert_equal "$(leftovers 'sleep 600')" ""
+	assert_equal "$(leftovers 'sleep 98769')" ""
 }
 
 @test "a command that fills the disk fills a tmpfs of --verify-file-size, no more" {
