@@ -22,6 +22,9 @@ json_get() {
 # (tests/llm-server.c) on 127.0.0.1, logging each request to server.log;
 # sets URL. teardown stops it.
 start_server() {
+	# A server started again in one test must not be found by the
+	# port file of the one before.
+	rm -f port
 	"${SYNTH_BUILD:-$ROOT/build}/tests/llm-server" --port-file port --log server.log "$@" &
 	SERVER_PID=$!
 	local i
