@@ -32,6 +32,18 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0;
 }
 
+/* The lengths of records of h, which add up to total over records. */
+static void lengths_of(struct stats_lengths *q, const struct lenhist *h, uint64_t total,
+		       uint64_t records)
+{
+	q->min = lenhist_quantile(h, 0);
+	q->mean = ratio(total, records);
+	q->p50 = lenhist_quantile(h, 0.5);
+	q->p90 = lenhist_quantile(h, 0.9);
+	q->p99 = lenhist_quantile(h, 0.99);
+	q->max = lenhist_max(h);
+}
+
 /* Hapax and entropy of the exact vocabulary (0 bits without words). */
 static void vocabulary_figures(const struct corpus_stats *cs, struct stats_figures *f)
 {
@@ -293,22 +305,12 @@ void stats_figures_compute(struct stats_figures *f, struct corpus_stats *cs,
 	f->invalid = r->invalid;
 	f->input_bytes = r->input_bytes;
 	f->show_invalid = r->show_invalid;
-	f->length.min = lenhist_quantile(&cs->length, 0);
-	f->length.mean = cs->records ? (double)cs->words / (double)cs->records : 0;
-	f->length.p50 = lenhist_quantile(&cs->length, 0.5);
-	f->length.p90 = lenhist_quantile(&cs->length, 0.9);
-	f->length.p99 = lenhist_quantile(&cs->length, 0.99);
-	f->length.max = lenhist_max(&cs->length);
+	lengths_of(&f->length, &cs->length, cs->words, cs->records);
 	if (r->tokenizer) {
 		f->tokenizer = xstrdup(r->tokenizer);
 		f->tokens = cs->tokens;
 		f->tokens_per_word = ratio(cs->tokens, cs->words);
-		f->token_length.min = lenhist_quantile(&cs->token_length, 0);
-		f->token_length.mean = ratio(cs->tokens, cs->records);
-		f->token_length.p50 = lenhist_quantile(&cs->token_length, 0.5);
-		f->token_length.p90 = lenhist_quantile(&cs->token_length, 0.9);
-		f->token_length.p99 = lenhist_quantile(&cs->token_length, 0.99);
-		f->token_length.max = lenhist_max(&cs->token_length);
+		lengths_of(&f->token_length, &cs->token_length, cs->tokens, cs->records);
 	}
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		f->approximate[n] = cs->approx[n];

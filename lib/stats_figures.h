@@ -49,24 +49,25 @@ struct stats_group_figures {
 	double vocabulary_estimate, distinct_1_estimate;
 };
 
+/* The lengths of the records, in words or in tokens: quantiles by
+ * nearest rank and the mean. */
+struct stats_lengths {
+	uint64_t min, p50, p90, p99, max;
+	double mean;
+};
+
 struct stats_figures {
 	uint64_t records, bytes, chars, words, lines;
 	/* From the run, not the counts (see struct stats_report). */
 	uint64_t invalid, input_bytes;
 	int show_invalid;
-	struct {
-		uint64_t min, p50, p90, p99, max;	/* words per record */
-		double mean;
-	} length;
+	struct stats_lengths length;	/* words per record */
 	/* Under --tokenizer (tokenizer is its name, NULL without): the
 	 * tokens, per word and per record. */
 	char *tokenizer;
 	uint64_t tokens;
 	double tokens_per_word;
-	struct {
-		uint64_t min, p50, p90, p99, max;
-		double mean;
-	} token_length;
+	struct stats_lengths token_length;
 	/* approximate[n]: the distinct n-grams are a sketch's estimate; for
 	 * n = 1 the vocabulary is, and hapax and entropy_1 are unknown. */
 	int approximate[STATS_MAX_N + 1];

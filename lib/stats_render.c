@@ -19,18 +19,24 @@ static void member_double(struct json_writer *w, const char *key, double v)
 	jw_double(w, v, DEC);
 }
 
+/* The members of lengths q, in an object already begun. */
+static void lengths_members(const struct stats_lengths *q, struct json_writer *w)
+{
+	member_u64(w, "min", q->min);
+	member_double(w, "mean", q->mean);
+	member_u64(w, "p50", q->p50);
+	member_u64(w, "p90", q->p90);
+	member_u64(w, "p99", q->p99);
+	member_u64(w, "max", q->max);
+}
+
 static void length_json(const struct stats_figures *f, struct json_writer *w)
 {
 	jw_key(w, "length");
 	jw_object_begin(w);
 	jw_key(w, "unit");
 	jw_cstr(w, "words");
-	member_u64(w, "min", f->length.min);
-	member_double(w, "mean", f->length.mean);
-	member_u64(w, "p50", f->length.p50);
-	member_u64(w, "p90", f->length.p90);
-	member_u64(w, "p99", f->length.p99);
-	member_u64(w, "max", f->length.max);
+	lengths_members(&f->length, w);
 	jw_object_end(w);
 }
 
@@ -45,12 +51,7 @@ static void tokens_json(const struct stats_figures *f, struct json_writer *w)
 	member_double(w, "per_word", f->tokens_per_word);
 	jw_key(w, "per_record");
 	jw_object_begin(w);
-	member_u64(w, "min", f->token_length.min);
-	member_double(w, "mean", f->token_length.mean);
-	member_u64(w, "p50", f->token_length.p50);
-	member_u64(w, "p90", f->token_length.p90);
-	member_u64(w, "p99", f->token_length.p99);
-	member_u64(w, "max", f->token_length.max);
+	lengths_members(&f->token_length, w);
 	jw_object_end(w);
 	jw_object_end(w);
 }
@@ -222,6 +223,13 @@ static void row(struct strbuf *out, const char *name, const char *fmt, ...)
 	strbuf_addf(out, "%-20s %s\n", name, value);
 }
 
+static void lengths_row(struct strbuf *out, const char *name, const struct stats_lengths *q)
+{
+	row(out, name, "min %llu  mean %.1f  p50 %llu  p90 %llu  p99 %llu  max %llu",
+	    (unsigned long long)q->min, q->mean, (unsigned long long)q->p50,
+	    (unsigned long long)q->p90, (unsigned long long)q->p99, (unsigned long long)q->max);
+}
+
 static void top_table(const struct stats_figures *f, struct strbuf *out)
 {
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
@@ -262,18 +270,11 @@ void stats_render_table(const struct stats_figures *f, struct strbuf *out)
 	row(out, "chars", "%llu", (unsigned long long)f->chars);
 	row(out, "words", "%llu", (unsigned long long)f->words);
 	row(out, "lines", "%llu", (unsigned long long)f->lines);
-	row(out, "length (words)", "min %llu  mean %.1f  p50 %llu  p90 %llu  p99 %llu  max %llu",
-	    (unsigned long long)f->length.min, f->length.mean, (unsigned long long)f->length.p50,
-	    (unsigned long long)f->length.p90, (unsigned long long)f->length.p99,
-	    (unsigned long long)f->length.max);
+	lengths_row(out, "length (words)", &f->length);
 	if (f->tokenizer) {
 		row(out, "tokens", "%llu (%.3f per word; %s)", (unsigned long long)f->tokens,
 		    f->tokens_per_word, f->tokenizer);
-		row(out, "length (tokens)",
-		    "min %llu  mean %.1f  p50 %llu  p90 %llu  p99 %llu  max %llu",
-		    (unsigned long long)f->token_length.min, f->token_length.mean,
-		    (unsigned long long)f->token_length.p50, (unsigned long long)f->token_length.p90,
-		    (unsigned long long)f->token_length.p99, (unsigned long long)f->token_length.max);
+		lengths_row(out, "length (tokens)", &f->token_length);
 	}
 	const char *approx_mark = " (approximate)";
 	row(out, "vocabulary", "%llu%s", (unsigned long long)f->vocabulary,
