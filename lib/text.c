@@ -56,7 +56,8 @@ static void append_lower_ascii(struct strbuf *out, const char *s, size_t n)
 }
 
 /* Length of the run of ASCII bytes at the start of s[0..n). */
-size_t text_ascii_run(const char *s, size_t n)
+/* How many bytes of s[0..n) are ASCII before the first that is not. */
+static size_t ascii_run(const char *s, size_t n)
 {
 	size_t i = 0;
 #if defined(__SSE2__)
@@ -139,7 +140,7 @@ static void normalize(const char *s, size_t n, struct strbuf *out, struct unorm_
 				out->buf[out->len++] = (char)(fold && c - 'A' < 26 ? c + 32 : c);
 				continue;
 			}
-			size_t run = text_ascii_run(s + i, n - i);
+			size_t run = ascii_run(s + i, n - i);
 			append_ascii(out, s + i, run);
 			i += run;
 			last = i - 1;
@@ -470,7 +471,7 @@ void text_split_words(struct words *ws, int ascii_fast_path)
 	const char *s = ws->norm.buf;
 	size_t n = ws->norm.len;
 	ws->n = 0;
-	if (ascii_fast_path && text_ascii_run(s, n) == n) {
+	if (ascii_fast_path && ascii_run(s, n) == n) {
 		split_ascii(ws, s, n);
 		return;
 	}
@@ -673,7 +674,7 @@ size_t text_count_words(const char *s, size_t n, struct words *ws)
 	int in_word = 0;
 	pthread_once(&bmp_once, bmp_fill);
 	while (i < n) {
-		size_t run = text_ascii_run(s + i, n - i);
+		size_t run = ascii_run(s + i, n - i);
 		if (run) {
 			unsigned prev = (unsigned)in_word;
 			count += count_ascii_words(s + i, run, &prev);
@@ -766,7 +767,7 @@ void text_joined(const char *s, size_t n, enum text_norm how, struct words *ws,
 		strbuf_add(out, s, n);
 		return;
 	}
-	if (how == NORM_FULL && text_ascii_run(s, n) == n) {
+	if (how == NORM_FULL && ascii_run(s, n) == n) {
 		join_ascii_full(s, n, out);
 		return;
 	}

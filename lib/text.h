@@ -118,9 +118,6 @@ static inline uint64_t words_hash(const struct words *ws, size_t i, const uint64
  * generic path, without the ASCII shortcut; tests compare the two. */
 void text_split_words(struct words *ws, int ascii_fast_path);
 
-/* How many bytes of s[0..n) are ASCII before the first that is not. */
-size_t text_ascii_run(const char *s, size_t n);
-
 /* Number of code points in the valid UTF-8 s[0..n). */
 size_t utf8_count(const char *s, size_t n);
 
