@@ -103,6 +103,24 @@ struct chat_answer {
  * choices[0] is an object, with *a filled; else 0. */
 int chat_answer_read(const char *body, size_t n, struct chat_answer *a);
 
+/* The member that asks a server for JSON valid under a JSON Schema,
+ * appended to out: ",\"response_format\":{\"type\":\"json_schema\",
+ * \"json_schema\":{\"name\":NAME,\"schema\":SCHEMA,\"strict\":S}}", as
+ * OpenAI's API, vLLM and Ollama take it (llama-server reads only its
+ * schema); the schema[0..n) (checked JSON) on one line. NAME is name
+ * with each byte other than an ASCII letter, a digit, '_' and '-' made
+ * '_', cut at 64 bytes ("schema" when empty): OpenAI's rule for it. */
+void chat_response_format(const char *name, const char *schema, size_t n, int strict,
+			  struct strbuf *out);
+
+/* The request body[0..n) (checked JSON) asked again with a follow-up:
+ * its messages with the assistant's answer (answer[0..an), a JSON
+ * string) and a user message (user[0..un), a JSON string) added at the
+ * end, every other byte as it was, into out (reset first). Returns 0,
+ * or -1 when the body has no messages array. */
+int chat_follow_up(const char *body, size_t n, const char *answer, size_t an, const char *user,
+		   size_t un, struct strbuf *out);
+
 struct chat_client;
 
 /* The tokens servers said their answers used: every answer with a usage
