@@ -846,7 +846,7 @@ struct complete {
 	struct llm_stage *stage;	/* with the --resume journal */
 	int stopped_by_client;	/* the breaker or the budget stopped the run */
 	uint64_t answered, no_content, truncated, failed, skipped;
-	uint64_t schema_asked_again, schema_invalid;
+	uint64_t schema_follow_ups, schema_invalid;
 	struct json_schema_check check;	/* on the ordered stage's thread */
 	struct strbuf scratch, text, message;
 };
@@ -1159,7 +1159,7 @@ static int complete_check(void *arg, void *p, const struct chat_done *d, struct 
 	strbuf_add(&it->body, again->buf, again->len);
 	it->tries++;
 	it->request = hash64(again->buf, again->len, 0);
-	g->schema_asked_again++;
+	g->schema_follow_ups++;
 	return 1;
 }
 
@@ -1358,7 +1358,8 @@ static void complete_finish(void *arg, struct emit *e)
 }
 
 /* --json-schema FILE: the schema loaded (any problem is fatal, naming
- * the file), its name (the file's name up to its first dot), and the
+ * the file), its name (the file's name up to its first dot, as OpenAI
+ * takes names), and the
  * response_format member of every request. */
 static void schema_load(struct complete *g)
 {
@@ -1377,7 +1378,10 @@ static void schema_load(struct complete *g)
 		die("%s: a schema sent as response_format must be an object", g->schema_file);
 	const char *base = strrchr(g->schema_file, '/');
 	base = base ? base + 1 : g->schema_file;
-	g->schema_name = xstrndup(base, strcspn(base, "."));
+	struct strbuf name = STRBUF_INIT;
+	chat_schema_name(base, strcspn(base, "."), &name);
+	g->schema_name = xstrdup(name.buf);
+	strbuf_release(&name);
 	chat_response_format(g->schema_name, text.buf, text.len, !g->schema_lax, &g->response_format);
 	strbuf_release(&text);
 	strbuf_release(&err);
@@ -1577,8 +1581,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	     (unsigned long long)g->no_content, (unsigned long long)g->failed,
 	     (unsigned long long)g->skipped);
 	if (g->schema)
-		info("--json-schema: %llu answers asked again, %llu not valid after the last try",
-		     (unsigned long long)g->schema_asked_again, (unsigned long long)g->schema_invalid);
+		info("--json-schema: %llu follow-ups asked, %llu answers not valid after the last try",
+		     (unsigned long long)g->schema_follow_ups, (unsigned long long)g->schema_invalid);
 	llm_stage_summary(g->stage);
 	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)
 		rc = 1;

@@ -410,19 +410,22 @@ const struct chat_usage *chat_usage_of(const struct chat_client *c)
 	return &c->usage;
 }
 
+void chat_schema_name(const char *s, size_t n, struct strbuf *out)
+{
+	if (!n)
+		strbuf_addstr(out, "schema");
+	for (size_t k = 0; k < n && k < 64; k++) {
+		unsigned char c = (unsigned char)s[k];
+		strbuf_addc(out, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+				 c == '_' || c == '-' ? (char)c : '_');
+	}
+}
+
 void chat_response_format(const char *name, const char *schema, size_t n, int strict,
 			  struct strbuf *out)
 {
-	char clean[65];
-	size_t k = 0;
-	for (; name[k] && k < 64; k++) {
-		unsigned char c = (unsigned char)name[k];
-		clean[k] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			   c == '_' || c == '-' ? (char)c : '_';
-	}
-	clean[k] = '\0';
 	strbuf_addstr(out, ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":");
-	json_add_cstr(out, k ? clean : "schema");
+	json_add_cstr(out, name);
 	strbuf_addstr(out, ",\"schema\":");
 	json_add_compact(out, schema, n);
 	strbuf_addstr(out, strict ? ",\"strict\":true}}" : ",\"strict\":false}}");

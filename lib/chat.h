@@ -107,11 +107,15 @@ int chat_answer_read(const char *body, size_t n, struct chat_answer *a);
  * appended to out: ",\"response_format\":{\"type\":\"json_schema\",
  * \"json_schema\":{\"name\":NAME,\"schema\":SCHEMA,\"strict\":S}}", as
  * OpenAI's API, vLLM and Ollama take it (llama-server reads only its
- * schema); the schema[0..n) (checked JSON) on one line. NAME is name
- * with each byte other than an ASCII letter, a digit, '_' and '-' made
- * '_', cut at 64 bytes ("schema" when empty): OpenAI's rule for it. */
+ * schema); the schema[0..n) (checked JSON) on one line, name as given
+ * (see chat_schema_name()). */
 void chat_response_format(const char *name, const char *schema, size_t n, int strict,
 			  struct strbuf *out);
+
+/* A schema's name as OpenAI takes it, from s[0..n), appended to out:
+ * each byte other than an ASCII letter, a digit, '_' and '-' made '_',
+ * cut at 64 bytes; "schema" when n is 0. */
+void chat_schema_name(const char *s, size_t n, struct strbuf *out);
 
 /* The request body[0..n) (checked JSON) asked again with a follow-up:
  * its messages with the assistant's answer (answer[0..an), a JSON
