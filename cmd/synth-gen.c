@@ -1581,7 +1581,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	     (unsigned long long)g->no_content, (unsigned long long)g->failed,
 	     (unsigned long long)g->skipped);
 	if (g->schema)
-		info("--json-schema: %llu follow-ups asked, %llu answers not valid after the last try",
+		info("--json-schema: %llu follow-ups, %llu answers not valid after the last try",
 		     (unsigned long long)g->schema_follow_ups, (unsigned long long)g->schema_invalid);
 	llm_stage_summary(g->stage);
 	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)

@@ -1262,7 +1262,7 @@ restart_server() {
 	assert_success
 	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .text, .synth.schema]')" \
 		'["q-1","{\"answer\":\"answer to: name a colour (seed 0)\",\"seed\":0}",{"name":"answer","tries":3}]'
-	[[ "$stderr" == *"synth-gen: --json-schema: 2 follow-ups asked, 0 answers not valid after the last try"* ]] ||
+	[[ "$stderr" == *"synth-gen: --json-schema: 2 follow-ups, 0 answers not valid after the last try"* ]] ||
 		fail "$stderr"
 	# Each follow-up is the conversation so far, the answer, and what
 	# is wrong with it, where.
