@@ -1359,8 +1359,7 @@ static void complete_finish(void *arg, struct emit *e)
 
 /* --json-schema FILE: the schema loaded (any problem is fatal, naming
  * the file), its name (the file's name up to its first dot, as OpenAI
- * takes names), and the
- * response_format member of every request. */
+ * takes names), and the response_format member of every request. */
 static void schema_load(struct complete *g)
 {
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
@@ -1433,7 +1432,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_addstr(&g->params, ",\"max_tokens\":");
 		json_add_u64(&g->params, g->max_tokens);
 	}
-	/* Any other member, as given; kept in synth.parameters too. */
+	/* Any other member, as given; kept in synth.parameters too.
+	 * response_format, the last, is ours only under --json-schema. */
 	static const char *const own[] = { "model", "messages", "seed", "temperature", "top_p",
 					   "max_tokens", "response_format" };
 	chat_cli_check_params(&g->chat, own, sizeof(own) / sizeof(*own) - !g->schema_file);
