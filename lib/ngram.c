@@ -17,7 +17,9 @@
 #define LEVEL_HEADER_BYTES 24
 
 static const struct file_frame model_frame = {
-	.magic = "SYNTHNGM", .version = 1, .header = HEADER_BYTES,
+	/* Version 2: the words of text_words(); version 1 split at white
+	 * space. */
+	.magic = "SYNTHNGM", .version = 2, .header = HEADER_BYTES,
 	.kind = "a synth n-gram model",
 };
 
@@ -306,7 +308,7 @@ static void intern_batch(struct ngram_trainer *t, size_t from, size_t to, uint32
 void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 {
 	unsigned pad = t->m.order - 1;
-	text_words_as(s, n, NORM_NONE, &t->ws);
+	text_words(s, n, &t->ws);
 	size_t len = pad + t->ws.n + 1;
 	if (len > t->seqcap) {
 		t->seqcap = grow_capacity(t->seqcap, len, 256);
@@ -668,7 +670,7 @@ size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t 
 {
 	struct words ws;
 	words_init(&ws);
-	text_words_as(s, n, NORM_NONE, &ws);
+	text_words(s, n, &ws);
 	if (*len + ws.n > *cap) {
 		*cap = grow_capacity(*cap, *len + ws.n, 256);
 		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
@@ -1057,8 +1059,12 @@ static uint64_t model_length(const unsigned char *buf, size_t n)
 int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struct strbuf *err)
 {
 	memset(m, 0, sizeof(*m));
-	if (file_frame_check(&model_frame, buf, n, model_length(buf, n), err) < 0)
+	if (file_frame_check(&model_frame, buf, n, model_length(buf, n), err) < 0) {
+		if (n >= 12 && !memcmp(buf, model_frame.magic, 8) && get32(buf + 8) == 1)
+			strbuf_addstr(err, " (its words were split at white space: "
+					   "train it again with synth-gen markov --train)");
 		return parse_fail(m, err, NULL);
+	}
 	struct byte_reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
 	m->order = get32(buf + 16);
 	m->nvocab = get32(buf + 20);

@@ -377,8 +377,8 @@ struct slot {
 };
 
 struct quality_scratch {
-	struct words ws, pws;
-	struct words cws;	/* text_words() of a Chinese or Japanese text */
+	struct words ws;	/* the text's words (text_words()) */
+	struct words pws;	/* the prompt's words, or the text's pieces */
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
 	uint32_t *wh_low;	/* its low 32 bits, for comparing four at a time */
@@ -399,7 +399,6 @@ struct quality_scratch *quality_scratch_new(void)
 	struct quality_scratch *s = xcalloc(1, sizeof(*s));
 	words_init(&s->ws);
 	words_init(&s->pws);
-	words_init(&s->cws);
 	s->md = pcre2_match_data_create(4, NULL);
 	return s;
 }
@@ -410,7 +409,6 @@ void quality_scratch_free(struct quality_scratch *s)
 		return;
 	words_release(&s->ws);
 	words_release(&s->pws);
-	words_release(&s->cws);
 	free(s->wlen);
 	free(s->wh);
 	free(s->wh_low);
@@ -1160,22 +1158,19 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	quality_compute_lang(text, n, prompt, pn, QUALITY_LANG_UNKNOWN, s, out);
 }
 
-/* The Gopher quality words of a Chinese or Japanese text: those of
- * text_words(), which ICU's dictionaries find; their number, code
- * points and words with a letter. */
-static void cjk_words(const char *text, size_t n, struct quality_scratch *s, size_t *nw,
-		      uint64_t *chars, size_t *alpha)
+/* The share of a text's pieces between white space that hold a letter:
+ * Gopher's alphabetic-words rule, which reads a piece of punctuation or
+ * symbols alone ("|", "--", "*") as a word that fails. The words of
+ * text_words() leave such pieces out, so this one signal reads pieces. */
+static double alpha_pieces_frac(const char *text, size_t n, struct words *scratch)
 {
-	text_words_as(text, n, NORM_FULL, &s->cws);
-	*nw = s->cws.n;
-	*chars = 0;
-	*alpha = 0;
-	for (size_t i = 0; i < s->cws.n; i++) {
-		const char *w = s->cws.norm.buf + s->cws.w[i].off;
-		size_t len = s->cws.w[i].len;
-		*chars += utf8_count(w, len);
-		*alpha += has_alpha(w, len);
-	}
+	text_words_as(text, n, NORM_NONE, scratch);
+	if (!scratch->n)
+		return 0;
+	size_t alpha = 0;
+	for (size_t i = 0; i < scratch->n; i++)
+		alpha += has_alpha(scratch->norm.buf + scratch->w[i].off, scratch->w[i].len);
+	return (double)alpha / (double)scratch->n;
 }
 
 void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t pn, int lang,
@@ -1194,12 +1189,11 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	int cjk = lang == QL_ZH || lang == QL_JA;
 	const struct stop_list *sl = lang >= 0 && lang != QL_EN ? &stop_index[lang] : NULL;
 	const struct stop_list *sl_words = cjk ? NULL : sl;
-	/* Words. */
-	text_words_as(text, n, NORM_NONE, &s->ws);
+	/* Words: those of text_words(), as every program counts them. */
+	text_words(text, n, &s->ws);
 	size_t nw = s->ws.n;
 	reserve_words(s, nw);
 	uint64_t word_chars = 0;
-	size_t alpha = 0;
 	uint32_t stops = 0;
 	for (size_t i = 0; i < nw; i++) {
 		const char *w = s->ws.norm.buf + s->ws.w[i].off;
@@ -1211,24 +1205,20 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 		s->wh[i] = word_hash(&s->ws, i);
 		s->wh_low[i] = (uint32_t)s->wh[i];
 		word_chars += s->wlen[i];
-		alpha += has_alpha(w, len);
 		int k = sl_words ? stop_word_of(sl_words, w, len) : cjk ? -1 : stop_word(w, len);
 		if (k >= 0)
 			stops |= 1u << k;
 	}
-	/* The words of the Gopher quality signals. */
-	size_t qw = nw, qalpha = alpha;
-	uint64_t qchars = word_chars;
-	if (cjk) {
+	if (cjk)
 		stops = stop_words_in(sl, text, n);
-		cjk_words(text, n, s, &qw, &qchars, &qalpha);
-	}
+	size_t qw = nw;
+	uint64_t qchars = word_chars;
 	out[Q_WORDS] = (double)qw;
 	double words = qw ? (double)qw : 1;
 	out[Q_MEAN_WORD_LENGTH] = qw ? (double)qchars / words : 0;
 	out[Q_HASH_WORD_RATIO] = qw ? (double)bc.hashes / words : 0;
 	out[Q_ELLIPSIS_WORD_RATIO] = qw ? (double)(bc.dots + hellip) / words : 0;
-	out[Q_ALPHA_WORDS_FRAC] = qw ? (double)qalpha / words : 0;
+	out[Q_ALPHA_WORDS_FRAC] = alpha_pieces_frac(text, n, &s->pws);
 	out[Q_STOP_WORDS] = lang == QUALITY_LANG_UNLISTED ? NAN : __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines
@@ -1328,7 +1318,7 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	set_reset(s, tcount);
 	for (size_t i = 0; i < tcount; i++)
 		set_add(s, s->gh[i]);
-	text_words_as(prompt, pn, NORM_NONE, &s->pws);
+	text_words(prompt, pn, &s->pws);
 	size_t pw = s->pws.n;
 	/* The text's n-grams are in the table: its word arrays are free. */
 	reserve_words(s, pw);

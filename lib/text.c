@@ -260,6 +260,18 @@ int is_dictionary_letter(int32_t cp)
 	return needs_dictionary(cp) && is_letter_category(utf8proc_category(cp));
 }
 
+int words_need_space(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (!an || !bn || (unsigned char)a[an - 1] < 0x80 || (unsigned char)b[0] < 0x80)
+		return 1;
+	size_t i = an - 1, k;
+	while (i && ((unsigned char)a[i] & 0xC0) == 0x80)
+		i--;
+	int32_t last = utf8_decode_checked((const unsigned char *)a + i, an - i, &k);
+	int32_t first = utf8_decode_checked((const unsigned char *)b, bn, &k);
+	return !(last >= 0 && first >= 0 && needs_dictionary(last) && needs_dictionary(first));
+}
+
 enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_DICT };
 
 static int classify_slow(int32_t cp)
