@@ -378,7 +378,7 @@ struct slot {
 
 struct quality_scratch {
 	struct words ws;	/* the text's words (text_words()) */
-	struct words pws;	/* the prompt's words, or the text's pieces */
+	struct words pws;	/* the prompt's words */
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
 	uint32_t *wh_low;	/* its low 32 bits, for comparing four at a time */
@@ -1158,19 +1158,49 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	quality_compute_lang(text, n, prompt, pn, QUALITY_LANG_UNKNOWN, s, out);
 }
 
-/* The share of a text's pieces between white space that hold a letter:
- * Gopher's alphabetic-words rule, which reads a piece of punctuation or
- * symbols alone ("|", "--", "*") as a word that fails. The words of
- * text_words() leave such pieces out, so this one signal reads pieces. */
-static double alpha_pieces_frac(const char *text, size_t n, struct words *scratch)
+/* The length of the white space at p[0..n) (0: none): ASCII's, and
+ * the Unicode White_Space that NFKC leaves as it is (U+0085, U+1680,
+ * U+2028, U+2029; the others become U+0020). */
+static size_t space_at(const unsigned char *p, size_t n)
 {
-	text_words_as(text, n, NORM_NONE, scratch);
-	if (!scratch->n)
-		return 0;
-	size_t alpha = 0;
-	for (size_t i = 0; i < scratch->n; i++)
-		alpha += has_alpha(scratch->norm.buf + scratch->w[i].off, scratch->w[i].len);
-	return (double)alpha / (double)scratch->n;
+	if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r'))
+		return 1;
+	if (p[0] == 0xC2 && n >= 2 && p[1] == 0x85)
+		return 2;
+	if (n >= 3 && ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) ||
+		       (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))))
+		return 3;
+	return 0;
+}
+
+/* The pieces of symbols standing alone between white space ("|", "--",
+ * "*"): the runs of what is neither white space nor a word that touch no
+ * word, in the gaps between the words of ws. */
+static size_t symbol_pieces(const struct words *ws)
+{
+	const unsigned char *t = (const unsigned char *)ws->norm.buf;
+	size_t pieces = 0, at = 0;
+	for (size_t i = 0; i <= ws->n; i++) {
+		size_t end = i < ws->n ? ws->w[i].off : ws->norm.len;
+		/* The gap [at, end): a run that starts at a word's end or
+		 * ends at a word's start belongs to that word's piece. */
+		int run = 0, touches = i > 0;
+		for (size_t j = at; j < end;) {
+			size_t k = space_at(t + j, end - j);
+			if (k) {
+				pieces += run && !touches;
+				run = touches = 0;
+				j += k;
+			} else {
+				run = 1;
+				j++;
+			}
+		}
+		pieces += run && !touches && i == ws->n;
+		if (i < ws->n)
+			at = ws->w[i].off + ws->w[i].len;
+	}
+	return pieces;
 }
 
 void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t pn, int lang,
@@ -1194,6 +1224,7 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	size_t nw = s->ws.n;
 	reserve_words(s, nw);
 	uint64_t word_chars = 0;
+	size_t alpha = 0;
 	uint32_t stops = 0;
 	for (size_t i = 0; i < nw; i++) {
 		const char *w = s->ws.norm.buf + s->ws.w[i].off;
@@ -1205,6 +1236,7 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 		s->wh[i] = word_hash(&s->ws, i);
 		s->wh_low[i] = (uint32_t)s->wh[i];
 		word_chars += s->wlen[i];
+		alpha += has_alpha(w, len);
 		int k = sl_words ? stop_word_of(sl_words, w, len) : cjk ? -1 : stop_word(w, len);
 		if (k >= 0)
 			stops |= 1u << k;
@@ -1218,7 +1250,10 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	out[Q_MEAN_WORD_LENGTH] = qw ? (double)qchars / words : 0;
 	out[Q_HASH_WORD_RATIO] = qw ? (double)bc.hashes / words : 0;
 	out[Q_ELLIPSIS_WORD_RATIO] = qw ? (double)(bc.dots + hellip) / words : 0;
-	out[Q_ALPHA_WORDS_FRAC] = alpha_pieces_frac(text, n, &s->pws);
+	/* Gopher's words with a letter: a piece of symbols alone counts
+	 * as a word without one. */
+	size_t all = nw + symbol_pieces(&s->ws);
+	out[Q_ALPHA_WORDS_FRAC] = all ? (double)alpha / (double)all : 0;
 	out[Q_STOP_WORDS] = lang == QUALITY_LANG_UNLISTED ? NAN : __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines

@@ -156,14 +156,17 @@ ngram_text() {
 	pair gopher ellipsis_lines_frac 0.3 0.31 max_ellipsis_lines_frac
 }
 
-@test "gopher min_alpha_words_frac: 80 words with a letter of 100 pass (0.8), 79 fail (0.79)" {
-	# Without a letter (20): 1003 to 1017 (15), "→", "½" (a number, not
-	# a letter), "٣٤" (Arabic-Indic digits), "3.14" and "1.5%". With
-	# letters only outside ASCII (category L): "Ωμέγα", "日本語", "ёж".
-	# 80 / 100 = 0.8; word 24 as 1024 too: 79 / 100 = 0.79.
-	alpha='if (i >= 3 && i <= 17) w = 1000 + i; if (i == 18) w = "→"; if (i == 19) w = "½"; if (i == 20) w = "٣٤"; if (i == 21) w = "3.14"; if (i == 22) w = "1.5%"; if (i == 23) w = "Ωμέγα"; if (i == 25) w = "日本語"; if (i == 26) w = "ёж"'
+@test "gopher min_alpha_words_frac: 84 words with a letter of 105 pass (0.8), 83 fail (0.7905)" {
+	# Words and pieces of symbols alone, without a letter (21): 1003 to
+	# 1015 (13 words), "→" (a piece of symbols), "½" (NFKC: 1⁄2, two
+	# words of digits), "٣٤" (Arabic-Indic digits, one word), "3.14" and
+	# "1.5%" (two words each). With a letter: the 80 other pieces, of
+	# which "don't" and "l'eau" are two words each (84), letters outside
+	# ASCII among them (category L): "Ωμέγα", "日本語", "ёж". 84 / 105 =
+	# 0.8; word 24 as 1024 too: 83 / 105 = 0.7905.
+	alpha='if (i >= 3 && i <= 15) w = 1000 + i; if (i == 16) w = "don'"'"'t"; if (i == 17) w = "l'"'"'eau"; if (i == 18) w = "→"; if (i == 19) w = "½"; if (i == 20) w = "٣٤"; if (i == 21) w = "3.14"; if (i == 22) w = "1.5%"; if (i == 23) w = "Ωμέγα"; if (i == 25) w = "日本語"; if (i == 26) w = "ёж"'
 	{ line100 "$alpha" | as_rec; line100 "$alpha; if (i == 24) w = 1000 + i" | as_rec; } > in.jsonl
-	pair gopher alpha_words_frac 0.8 0.79 min_alpha_words_frac
+	pair gopher alpha_words_frac 0.8 0.7905 min_alpha_words_frac
 }
 
 @test "gopher min_stop_words: two distinct stop words pass, one (however often) fails" {
