@@ -8,6 +8,7 @@
  * before them. The result is utf8proc's for the whole text.
  */
 #include "text.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -657,21 +658,6 @@ static size_t count_ascii_words(const char *s, size_t n, unsigned *prev_io)
 	}
 	*prev_io = prev;
 	return count;
-}
-
-/* The code point of the valid UTF-8 sequence at s, of length *k. */
-static inline int32_t utf8_decode(const unsigned char *s, size_t *k)
-{
-	if (s[0] < 0xE0) {
-		*k = 2;
-		return (int32_t)((s[0] & 0x1F) << 6 | (s[1] & 0x3F));
-	}
-	if (s[0] < 0xF0) {
-		*k = 3;
-		return (int32_t)((s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F));
-	}
-	*k = 4;
-	return (int32_t)((s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F));
 }
 
 size_t text_count_words(const char *s, size_t n, struct words *ws)
