@@ -8,7 +8,6 @@
  * before them. The result is utf8proc's for the whole text.
  */
 #include "text.h"
-#include "utf8.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "diag.h"
 #include "hash.h"
 #include "unorm.h"
+#include "utf8.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
