@@ -1183,8 +1183,13 @@ static size_t symbol_pieces(const struct words *ws)
 	for (size_t i = 0; i <= ws->n; i++) {
 		size_t end = i < ws->n ? ws->w[i].off : ws->norm.len;
 		/* The gap [at, end): a run that starts at a word's end or
-		 * ends at a word's start belongs to that word's piece. */
+		 * ends at a word's start belongs to that word's piece, so a
+		 * piece alone between two words needs three bytes or more. */
 		int run = 0, touches = i > 0;
+		if (i > 0 && i < ws->n && end - at < 3) {
+			at = ws->w[i].off + ws->w[i].len;
+			continue;
+		}
 		for (size_t j = at; j < end;) {
 			size_t k = space_at(t + j, end - j);
 			if (k) {
