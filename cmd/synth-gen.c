@@ -39,6 +39,7 @@
 #include "prng.h"
 #include "records.h"
 #include "strbuf.h"
+#include "text.h"
 #include "template.h"
 
 enum {
@@ -548,11 +549,14 @@ static int markov_train(struct markov *g, struct output *rejects)
 
 /* The draws of one document: a length from the training documents', then
  * that many words, each after the words before it (the prompt's first).
- * Appends the words, escaped and joined by spaces, to out. */
+ * Appends the words, escaped and joined by spaces (none between two
+ * words of a script written without them), to out. */
 static void markov_words(const struct markov *g, struct ngram_sampler *s, struct prng *r,
 			 uint32_t **hist, size_t *len, size_t *cap, struct strbuf *out)
 {
 	uint64_t n = ngram_sample_length(&g->model, r);
+	const char *prev = NULL;
+	size_t prev_len = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t w = ngram_sample(s, *hist, *len, r);
 		if (*len == *cap) {
@@ -560,9 +564,13 @@ static void markov_words(const struct markov *g, struct ngram_sampler *s, struct
 			*hist = xreallocarray(*hist, *cap, sizeof(**hist));
 		}
 		(*hist)[(*len)++] = w;
-		if (i)
+		const char *word = g->words.buf + g->word_at[w];
+		size_t wlen = g->word_at[w + 1] - g->word_at[w];
+		if (i && words_need_space(prev, prev_len, word, wlen))
 			strbuf_addc(out, ' ');
-		strbuf_add(out, g->words.buf + g->word_at[w], g->word_at[w + 1] - g->word_at[w]);
+		strbuf_add(out, word, wlen);
+		prev = word;
+		prev_len = wlen;
 	}
 }
 
