@@ -165,7 +165,13 @@ struct tokenizer {
 	int added_one_first;		/* every added token begins with one byte: -1 if not */
 	size_t added_min;
 	struct spm_model *spm;		/* MODEL_SPM: SentencePiece does it all */
+	uint64_t fingerprint;		/* of the file's bytes */
 };
+
+uint64_t tokenizer_fingerprint(const struct tokenizer *t)
+{
+	return t->fingerprint;
+}
 
 const char *tokenizer_name(const struct tokenizer *t)
 {
@@ -796,7 +802,18 @@ fail:
 
 /* ---- loading ---- */
 
+static struct tokenizer *load_mem(const char *p, size_t n, struct strbuf *err);
+
 struct tokenizer *tokenizer_load_mem(const char *p, size_t n, struct strbuf *err)
+{
+	struct tokenizer *t = load_mem(p, n, err);
+	/* Never 0, which stands for no tokenizer in a state file. */
+	if (t)
+		t->fingerprint = hash64(p, n, 0x746f6b2d66696c65ull) | 1;
+	return t;
+}
+
+static struct tokenizer *load_mem(const char *p, size_t n, struct strbuf *err)
 {
 	size_t i = 0;
 	while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
