@@ -328,3 +328,44 @@ ks() {
 	assert_failure 2
 	assert_line "synth-score: a bound on tokens needs --tokenizer FILE"
 }
+
+@test "synth-gen complete --tokenizer: --usage gives our counts of prompts and answers beside the server's" {
+	start_server --always reasoning --match "Explain"
+	printf '%s\n' '{"id":"p1","prompt":"Explain rain, in short."}' \
+		'{"id":"p2","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"What is \u00e9t\u00e9?"},{"type":"image_url","image_url":{"url":"x"}}]}]}' \
+		> prompts.jsonl
+	echo "You are a careful teacher." > system.txt
+	run --separate-stderr synth-gen complete --url "$URL" --model m --samples 2 --system system.txt \
+		--tokenizer "$LLAMA3" --usage usage.json -v -o out.jsonl prompts.jsonl
+	assert_success
+	# The prompts: each message's text (the system message of --system
+	# too, the text parts of an array), once a sample.
+	printf '%s\n' '{"text":"You are a careful teacher."}' '{"text":"Explain rain, in short."}' \
+		'{"text":"Be brief."}' '{"text":"What is \u00e9t\u00e9?"}' > prompt-texts.jsonl
+	prompt=$(node "$REFERENCE" llama3 < prompt-texts.jsonl | wc -w)
+	# The answers: content and reasoning (the server thinks aloud
+	# about the first prompt).
+	jq -c '{text}, (select(.reasoning) | {text: .reasoning})' out.jsonl > answer-texts.jsonl
+	assert_equal "$(wc -l < answer-texts.jsonl)" 6
+	completion=$(node "$REFERENCE" llama3 < answer-texts.jsonl | wc -w)
+	assert_equal "$(jq -c .counted usage.json)" \
+		"{\"tokenizer\":\"tokenizer.json byte-level BPE\",\"answers\":4,\"prompt_tokens\":$((2 * prompt)),\"completion_tokens\":$completion,\"total_tokens\":$((2 * prompt + completion))}"
+	# The server's figures stay as they were, from its usage members.
+	assert_equal "$(jq .prompt_tokens usage.json)" "$(jq -s 'map(.synth.usage.prompt_tokens) | add' out.jsonl)"
+	assert_equal "$(jq .completion_tokens usage.json)" "$(jq -s 'map(.synth.usage.completion_tokens) | add' out.jsonl)"
+	[[ "$stderr" == *"synth-gen: tokens counted by tokenizer.json byte-level BPE: $((2 * prompt)) prompt, $completion completion, in 4 answers (without the chat template's)"* ]] ||
+		fail "no -v line of our counts: $stderr"
+	# Without --tokenizer, no counted member.
+	synth-gen complete --url "$URL" --model m --usage plain.json prompts.jsonl > /dev/null
+	assert_equal "$(jq 'has("counted")' plain.json)" false
+	# A file that is no tokenizer fails before any request; --tokenizer
+	# is complete's.
+	echo hello > bad.txt
+	run synth-gen complete --url "$URL" --model m --tokenizer bad.txt --usage u2.json prompts.jsonl
+	assert_failure 1
+	assert_output --partial "synth-gen: bad.txt: not a tokenizer file that is known"
+	[ ! -e u2.json ] || fail "a usage file was written"
+	run synth-gen markov --train prompts.jsonl --tokenizer "$LLAMA3" -n 1
+	assert_failure 2
+	assert_output --partial "--tokenizer is an option of synth-gen complete"
+}
