@@ -83,6 +83,16 @@ same_ids() {
 	same_ids o200k_base.tiktoken o200k_base real
 	same_ids o200k_base.tiktoken o200k_base edge
 	same_ids o200k_base.tiktoken o200k_base mixed
+	# Random text at the edges of its pattern's alternatives, where
+	# ASCII is split by hand: words split at their case, contractions
+	# in either case, '/' after punctuation, and the characters past
+	# ASCII that PCRE2 is left to decide.
+	node "$ROOT/tests/tokens/random-text.js" 20 4000 > random.jsonl
+	"$TOKENIZE" o200k_base.tiktoken < random.jsonl > ours.ids
+	node "$REFERENCE" o200k_base < random.jsonl > theirs.ids
+	assert_equal "$(wc -l < ours.ids)" 4000
+	cmp -s ours.ids theirs.ids || fail "o200k_base on random text: $(diff ours.ids theirs.ids | head -4 | cut -c1-400)"
+	[ "$(wc -w < ours.ids)" -gt 50000 ] || fail "only $(wc -w < ours.ids) tokens"
 }
 
 @test "tiktoken r50k_base and p50k_base: the ids of js-tiktoken" {
