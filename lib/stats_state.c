@@ -36,10 +36,10 @@
  * whole. Entries go out in slot order; loading inserts them afresh, so the
  * tables need not have the same size on both sides.
  *
- * Version 3 added the tokens; a state of version 2 is refused with the
- * advice to count its part again (it has no token counts to merge, and
- * one without --tokenizer costs a run as long as reading it would
- * save). */
+ * Version 3 added the tokens. A state of version 2 is refused with a
+ * message that says what to do (count that part again), not read by a
+ * second layout kept for good: states are made to be merged within a
+ * run of shards, not kept for years. */
 #define HEADER_U32 4
 #define HEADER_U64 31
 #define STATE_HEADER_BYTES (FILE_FRAME_FIELDS + 4 * HEADER_U32 + 8 * HEADER_U64)
@@ -496,6 +496,7 @@ static const char *read_groups(struct corpus_stats *cs, const struct state_heade
 		uint64_t keylen = get64(p), records = get64(p + 8), min = get64(p + 32),
 			 max = get64(p + 40);
 		if (!group_key_ok(key, keylen) || !records || min > max ||
+		    (get64(p + 48) && !h->tokenizer_id) ||
 		    !ranks_ok(reg, STATS_GROUP_HLL_P) || !ranks_ok(reg + m, STATS_GROUP_HLL_P))
 			return "corrupt: a bad group";
 		struct stats_group *g = stats_group_get(cs, (const char *)key, keylen);
