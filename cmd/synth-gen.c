@@ -84,6 +84,7 @@ static const struct cli_option options[] = {
 	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
 	CHAT_OPT_MAX_RESPONSE("complete: "),
 	CHAT_OPT_USAGE("complete: "),
+	CHAT_OPT_TOKENIZER("complete: "),
 	CHAT_OPT_BUDGET("complete: "),
 	CHAT_OPT_PARAM("complete: "),
 	CHAT_OPT_PRICE("complete: "),

@@ -232,6 +232,15 @@ static void write_figures(const struct settings *set, struct corpus_stats *cs,
 static void write_report_alone(char **files, int nfiles, struct corpus_stats *cs,
 			       const struct stats_report *report, struct output *html);
 
+/* --tokenizer's name and fingerprint into the report. */
+static void report_tokenizer(const struct settings *set, struct stats_report *report)
+{
+	if (!set->tokenizer)
+		return;
+	report->tokenizer = tokenizer_name(set->tokenizer);
+	report->tokenizer_id = tokenizer_fingerprint(set->tokenizer);
+}
+
 /* Merge the workers' counts and write the figures to out, and under
  * --html the report to html. */
 static void write_statistics(const struct settings *set, struct record_loop *rl,
@@ -241,8 +250,8 @@ static void write_statistics(const struct settings *set, struct record_loop *rl,
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .invalid = rl->invalid,
 		.show_invalid = set->common.skip_invalid, .input_bytes = rl->bytes,
-		.tokenizer = set->tokenizer ? tokenizer_name(set->tokenizer) : NULL,
 	};
+	report_tokenizer(set, &report);
 	write_figures(set, &all->stats, &report, out, table);
 	if (set->html)
 		write_report_alone(rl->files, rl->nfiles, &all->stats, &report, html);
@@ -262,6 +271,7 @@ static int merge_states(const struct settings *set, char **files, int nfiles, st
 	struct stats_report report = {
 		.top = set->top, .by = set->by, .show_invalid = set->common.skip_invalid,
 	};
+	report_tokenizer(set, &report);
 	int rc = 0;
 	for (int i = 0; i < nfiles && !rc; i++)
 		if (stats_state_read(&cs, &report, files[i]) < 0)
@@ -410,7 +420,7 @@ static void write_report_alone(char **files, int nfiles, struct corpus_stats *cs
 		strbuf_addf(&name, "%s%s", i ? " " : "", strcmp(files[i], "-") ? files[i] : "<stdin>");
 	struct row row = { 0 };
 	make_row(&row, name.buf, cs, report, NULL);
-	row.cmp = (struct stats_comparison){ NAN, NAN, stats_unseen_mass(cs), NAN, NAN, NAN };
+	row.cmp = (struct stats_comparison){ NAN, NAN, stats_unseen_mass(cs), NAN, NAN, NAN, NAN };
 	struct report rep = { "synth-stats", NULL, &row.in, 1 };
 	report_html(&rep, &sb);
 	output_write(html, sb.buf, sb.len);
@@ -446,6 +456,8 @@ static void reference_line(const struct settings *set, const struct row *row, st
 	add_figure(&w, "unseen_mass_reference", c->unseen_mass_reference);
 	add_figure(&w, "js_divergence", c->js_divergence);
 	add_figure(&w, "length_ks", c->length_ks);
+	if (row->figures.tokenizer)
+		add_figure(&w, "token_length_ks", c->token_length_ks);
 	jw_key(&w, "perplexity");
 	jw_object_begin(&w);
 	add_figure(&w, "p10", row->in.perplexity[0]);
@@ -479,6 +491,11 @@ static void table_row(struct strbuf *sb, const struct row *row, int width)
 	cell(sb, row->cmp.length_ks, 8, 4);
 	for (int q = 0; q < 3; q++)
 		cell(sb, in->perplexity[q], 9, 1);
+	if (row->figures.tokenizer) {
+		strbuf_addf(sb, " %11llu", (unsigned long long)row->figures.tokens);
+		cell(sb, row->figures.tokens_per_word, 8, 3);
+		cell(sb, row->cmp.token_length_ks, 10, 4);
+	}
 	strbuf_addc(sb, '\n');
 }
 
@@ -534,12 +551,13 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 	}
 	set->has_lm = 1;
 	struct stats_report report = { .show_invalid = set->common.skip_invalid };
+	report_tokenizer(set, &report);
 	struct strbuf sb = STRBUF_INIT;
 	struct row ref_row = { 0 };
 	make_row(&ref_row, set->reference, &ref->stats, &report, NULL);
 	stats_compare(&ref->stats, &ref->stats, &ref_row.cmp);
 	ref_row.cmp.vocab_kept = ref_row.cmp.rare_kept = ref_row.cmp.js_divergence = NAN;
-	ref_row.cmp.length_ks = NAN;
+	ref_row.cmp.length_ks = ref_row.cmp.token_length_ks = NAN;
 
 	static char *stdin_only[] = { "-" };
 	if (!nfiles) {
@@ -559,6 +577,10 @@ static int run_reference(struct settings *set, char **files, int nfiles, struct 
 		strbuf_addf(&sb, "%-*s %9s %10s %10s %10s %9s %8s %8s %8s %9s %9s %9s\n", width, "input",
 			    "records", "words", "distinct-2", "vocab_kept", "rare_kept", "unseen", "js_div",
 			    "len_ks", "ppl p10", "ppl p50", "ppl p90");
+		if (set->tokenizer) {
+			strbuf_setlen(&sb, sb.len - 1);
+			strbuf_addf(&sb, " %11s %8s %10s\n", "tokens", "tok/word", "tok_len_ks");
+		}
 		table_row(&sb, &ref_row, width);
 		strbuf_add(&figures, sb.buf, sb.len);
 	}
@@ -663,8 +685,6 @@ int main(int argc, char **argv)
 		usage_error("--partial writes a state; it does not go with --merge or --reference");
 	if (set.merge && (set.reference || set.tee))
 		usage_error("--merge reads states; it does not go with --reference or --tee");
-	if (set.tokenizer_path && (set.partial || set.merge || set.reference))
-		usage_error("--tokenizer does not go with --partial, --merge or --reference yet");
 	if (set.partial && !set.tee && !set.common.output && isatty(1))
 		usage_error("--partial writes a binary state: give -o FILE or --tee FILE");
 	struct cli_file named[] = {
@@ -677,13 +697,18 @@ int main(int argc, char **argv)
 	if (file_lock_rewritten(set.tee ? set.tee : set.common.output, argv + optind, argc - optind,
 				set.common.wait_lock) < 0)
 		return 1;
+	/* --merge too: the states must have counted with the same file. */
+	if (set.tokenizer_path)
+		set.tokenizer = tokenizer_load_or_die(set.tokenizer_path);
 	if (set.merge) {
 		const char *path = set.common.output;
 		struct output out;
 		if (output_open(&out, path, 0) < 0)
 			return 1;
-		return merge_states(&set, argv + optind, argc - optind, &out,
-				    set.table >= 0 ? set.table : !path && isatty(1));
+		int rc = merge_states(&set, argv + optind, argc - optind, &out,
+				      set.table >= 0 ? set.table : !path && isatty(1));
+		tokenizer_free(set.tokenizer);
+		return rc;
 	}
 	if (set.reference) {
 		const char *path = set.common.output;
@@ -691,11 +716,11 @@ int main(int argc, char **argv)
 		struct output out;
 		if (output_open(&out, path, 0) < 0)
 			return 1;
-		return run_reference(&set, argv + optind, argc - optind, &out, table) ? 1 : 0;
+		int rc = run_reference(&set, argv + optind, argc - optind, &out, table);
+		tokenizer_free(set.tokenizer);
+		return rc ? 1 : 0;
 	}
 
-	if (set.tokenizer_path)
-		set.tokenizer = tokenizer_load_or_die(set.tokenizer_path);
 	struct record_loop rl = {
 		.common = &set.common, .files = argv + optind, .nfiles = argc - optind,
 		.write_records = set.tee != NULL, .worker_new = worker_new,

@@ -608,8 +608,12 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 			 curl_easy_strerror(code));
 	} else if (status == 200) {
 		struct json_error jerr;
-		if (r->resp.len && json_check_record(r->resp.buf, r->resp.len, &jerr) == 0)
+		if (r->resp.len && json_check_record(r->resp.buf, r->resp.len, &jerr) == 0) {
 			chat_usage_add(&c->usage, r->resp.buf, r->resp.len);
+			if (c->cfg.on_answer)
+				c->cfg.on_answer(c->cfg.on_answer_arg, r->body.buf, r->body.len,
+						 r->resp.buf, r->resp.len);
+		}
 		int kind = answer_kind(&r->resp, why, sizeof(why));
 		if (kind >= 0) {
 			/* An answer, with content or not, is the server

@@ -57,6 +57,12 @@ struct chat_config {
 	size_t max_response;	/* bytes of an answer at most */
 	uint64_t budget;	/* prompt and completion tokens at most; 0: no bound */
 	uint64_t seed;		/* for the jitter */
+	/* Called with the request body and the answer of every request
+	 * answered with HTTP 200 and JSON, as the server's usage is added
+	 * (what chat_cli's --tokenizer counts beside it); NULL: none. */
+	void (*on_answer)(void *arg, const char *request, size_t n, const char *answer,
+			  size_t m);
+	void *on_answer_arg;
 };
 
 /* The most bytes of a server's message that an error quotes. */

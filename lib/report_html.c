@@ -710,6 +710,61 @@ static const char style[] =
 	"figure.trend{margin:0}\n"
 	"figcaption{text-align:center;font-size:12px}\n";
 
+/* --tokenizer: a row of the tokens table, for in (the reference when
+ * colour is NULL); an input counted without tokens has dashes. */
+static void tokens_row(struct strbuf *out, const struct report_input *in, const char *colour)
+{
+	if (colour)
+		strbuf_addf(out, "<tr><td class=\"name\"><span class=\"swatch\" style=\"background:%s\"></span>",
+			    colour);
+	else
+		strbuf_addstr(out, "<tr class=\"reference\"><td class=\"name\"><span class=\"swatch dashed\"></span>");
+	add_escaped(out, input_name(in));
+	if (!colour)
+		strbuf_addstr(out, " <span class=\"tag\">reference</span>");
+	strbuf_addstr(out, "</td>");
+	const struct stats_figures *f = in->figures;
+	if (!f->tokenizer) {
+		for (int i = 0; i < 9; i++)
+			add_cell(out, NAN, 0);
+		strbuf_addstr(out, "</tr>\n");
+		return;
+	}
+	const struct stats_lengths *l = &f->token_length;
+	strbuf_addf(out, "<td>%" PRIu64 "</td>", f->tokens);
+	add_cell(out, f->tokens_per_word, 3);
+	add_cell(out, l->mean, 1);
+	strbuf_addf(out, "<td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
+		    "</td><td>%" PRIu64 "</td>", l->min, l->p50, l->p90, l->p99, l->max);
+	add_cell(out, in->comparison->token_length_ks, 4);
+	strbuf_addstr(out, "</tr>\n");
+}
+
+/* Under --tokenizer: the tokens of each input and the reference, and
+ * how their lengths in tokens compare; nothing when no input has them. */
+static void tokens_table(struct strbuf *out, const struct report *r)
+{
+	const char *tokenizer = r->reference ? r->reference->figures->tokenizer : NULL;
+	for (size_t i = 0; i < r->ninputs && !tokenizer; i++)
+		tokenizer = r->inputs[i].figures->tokenizer;
+	if (!tokenizer)
+		return;
+	strbuf_addstr(out, "<h2>Tokens</h2>\n<p class=\"note\">Counted by ");
+	add_escaped(out, tokenizer);
+	strbuf_addstr(out, ".</p>\n<div class=\"wide\">\n<table class=\"summary\" id=\"tokens\">\n<thead>\n<tr>"
+		      "<th rowspan=\"2\">input</th><th rowspan=\"2\">tokens</th>"
+		      "<th rowspan=\"2\">tokens<br>per word</th>"
+		      "<th colspan=\"6\" class=\"group\">tokens per record</th>"
+		      "<th rowspan=\"2\">token_length_ks</th></tr>\n"
+		      "<tr><th>mean</th><th>min</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n"
+		      "</thead>\n<tbody>\n");
+	if (r->reference)
+		tokens_row(out, r->reference, NULL);
+	for (size_t i = 0; i < r->ninputs; i++)
+		tokens_row(out, &r->inputs[i], input_colour(i));
+	strbuf_addstr(out, "</tbody>\n</table>\n</div>\n");
+}
+
 void report_html(const struct report *r, struct strbuf *out)
 {
 	const char *title = r->title ? r->title : "synth-stats report";
@@ -719,6 +774,7 @@ void report_html(const struct report *r, struct strbuf *out)
 	add_escaped(out, title);
 	strbuf_addstr(out, "</h1>\n<h2>Summary</h2>\n");
 	summary_table(out, r);
+	tokens_table(out, r);
 	strbuf_addstr(out, "<h2>Record lengths</h2>\n");
 	length_plot(out, r);
 	strbuf_addstr(out, "<h2>Rank and frequency of words</h2>\n");

@@ -82,6 +82,8 @@ void stats_compare(const struct corpus_stats *in, const struct corpus_stats *ref
 	c->unseen_mass = stats_unseen_mass(in);
 	c->unseen_mass_reference = stats_unseen_mass(ref);
 	c->length_ks = lenhist_ks(&in->length, &ref->length);
+	c->token_length_ks = in->has_tokens && ref->has_tokens ?
+		lenhist_ks(&in->token_length, &ref->token_length) : NAN;
 }
 
 static int by_count_desc(const void *a, const void *b)

@@ -24,6 +24,7 @@ struct stats_comparison {
 	double unseen_mass_reference;
 	double js_divergence;	/* of the word distributions, in bits, 0 to 1 */
 	double length_ks;	/* Kolmogorov-Smirnov statistic of the lengths */
+	double token_length_ks;	/* the same in tokens; NaN unless both have tokens */
 };
 
 void stats_compare(const struct corpus_stats *in, const struct corpus_stats *ref,

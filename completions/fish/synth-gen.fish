@@ -41,6 +41,7 @@ complete -c synth-gen -l probe -x -d 'complete: before the first request, wait u
 complete -c synth-gen -l max-retry-after -x -d 'complete: wait S seconds at most when a server asks for longer (default: 600)'
 complete -c synth-gen -l max-response -x -a '64M 256M 1G 4G 16G' -d 'complete: fail an answer larger than SIZE bytes (default: 64M)'
 complete -c synth-gen -l usage -r -F -d 'complete: write the tokens the answers used to FILE, as JSON'
+complete -c synth-gen -l tokenizer -r -F -d 'complete: --usage and -v also give the prompt and answer tokens counted by the tokenizer in FILE'
 complete -c synth-gen -l budget -x -d 'complete: stop, resumable, once the answers used N tokens'
 complete -c synth-gen -l param -x -d 'complete: NAME=JSON: send the member NAME with the value JSON (repeatable)'
 complete -c synth-gen -l price -x -d 'complete: IN,OUT: the price of a million prompt and completion tokens, for the cost'
