@@ -1,0 +1,137 @@
+/* group_detail.c: the vocabulary and perplexity sample of each group of
+ * --by; see group_detail.h. */
+#include "group_detail.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "hash.h"
+
+void group_details_init(struct group_details *t)
+{
+	memset(t, 0, sizeof(*t));
+	words_init(&t->ws);
+}
+
+static void detail_free(struct group_detail *g)
+{
+	if (!g)
+		return;
+	free(g->key);
+	counter_release(&g->vocab);
+	value_sample_release(&g->ppl);
+	free(g);
+}
+
+void group_details_release(struct group_details *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		detail_free(t->slots[i]);
+	free(t->slots);
+	words_release(&t->ws);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct group_detail **slot_of(const struct group_details *t, const char *key, size_t len,
+				     uint64_t hash)
+{
+	size_t mask = t->cap - 1;
+	for (size_t j = hash & mask;; j = (j + 1) & mask) {
+		struct group_detail *g = t->slots[j];
+		if (!g || (g->hash == hash && g->keylen == len && !memcmp(g->key, key, len)))
+			return &t->slots[j];
+	}
+}
+
+struct group_detail *group_details_find(const struct group_details *t, const char *key,
+					size_t len)
+{
+	if (!t->cap)
+		return NULL;
+	return *slot_of(t, key, len, hash64(key, len, 0));
+}
+
+static struct group_detail *get(struct group_details *t, const char *key, size_t len)
+{
+	if ((t->n + 1) * 2 > t->cap) {
+		struct group_detail **old = t->slots;
+		size_t oldcap = t->cap;
+		t->cap = grow_capacity(oldcap, size_mul(t->n + 1, 2), 16);
+		t->slots = xcalloc(t->cap, sizeof(*t->slots));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				*slot_of(t, old[i]->key, old[i]->keylen, old[i]->hash) = old[i];
+		free(old);
+	}
+	uint64_t hash = hash64(key, len, 0);
+	struct group_detail **slot = slot_of(t, key, len, hash);
+	if (!*slot) {
+		struct group_detail *g = xcalloc(1, sizeof(*g));
+		g->key = xmalloc(len ? len : 1);
+		memcpy(g->key, key, len);
+		g->keylen = len;
+		g->hash = hash;
+		counter_init(&g->vocab, 1, 0, 0);
+		value_sample_init(&g->ppl, GROUP_PERPLEXITY_SAMPLE);
+		*slot = g;
+		t->n++;
+	}
+	return *slot;
+}
+
+void group_details_add(struct group_details *t, const char *key, size_t keylen,
+		       const char *text, size_t len, uint64_t hash)
+{
+	struct group_detail *g = get(t, key, keylen);
+	text_words(text, len, &t->ws);
+	for (size_t i = 0; i < t->ws.n; i++) {
+		uint64_t pre[2];
+		words_prefix(&t->ws, i, pre);
+		uint64_t h = words_hash(&t->ws, i, pre);
+		int is_new;
+		counter_slot(&g->vocab, &h, h, &is_new)[1]++;
+	}
+	value_sample_defer(&g->ppl, hash, text, len);
+}
+
+void group_details_merge(struct group_details *dst, struct group_details *src)
+{
+	for (size_t i = 0; i < src->cap; i++) {
+		struct group_detail *s = src->slots[i];
+		if (!s)
+			continue;
+		struct group_detail *g = get(dst, s->key, s->keylen);
+		counter_merge(&g->vocab, &s->vocab);
+		value_sample_merge(&g->ppl, &s->ppl);
+	}
+	group_details_release(src);
+	group_details_init(src);
+}
+
+double group_vocab_kept(const struct group_detail *in, const struct group_detail *ref)
+{
+	if (!ref || !ref->vocab.used)
+		return NAN;
+	if (!in)
+		return 0;
+	uint64_t found = 0;
+	for (size_t i = 0; i < ref->vocab.cap; i++) {
+		const uint64_t *e = counter_entry(&ref->vocab, i);
+		if (e[1])
+			found += counter_find(&in->vocab, e, e[0]) != NULL;
+	}
+	return (double)found / (double)ref->vocab.used;
+}
+
+double group_perplexity_median(const struct group_detail *g)
+{
+	if (!g || !g->ppl.n)
+		return NAN;
+	double *v = xreallocarray(NULL, g->ppl.n, sizeof(*v));
+	value_sample_values(&g->ppl, v);
+	double m = quantile_sorted(v, g->ppl.n, 0.5);
+	free(v);
+	return m;
+}
