@@ -194,13 +194,16 @@ const char *representation_flag_name(enum representation_flag f)
 	}
 }
 
-/* The group of r labelled label[0..len), added when r has none. */
+/* The group of r labelled label[0..len), added when r has none and cap
+ * is not NULL (else NULL). */
 static struct representation_group *group_of(struct representation *r, size_t *cap,
 					     const char *label, size_t len)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (strlen(r->groups[i].label) == len && !memcmp(r->groups[i].label, label, len))
 			return &r->groups[i];
+	if (!cap)
+		return NULL;
 	if (r->n == *cap) {
 		*cap = grow_capacity(*cap, r->n + 1, 16);
 		r->groups = xreallocarray(r->groups, *cap, sizeof(*r->groups));
@@ -260,6 +263,16 @@ void representation_compute(struct representation *r, const struct stats_figures
 		for (size_t i = 0; i < target->n; i++)
 			group_of(r, &cap, target->e[i].label, target->e[i].len)->wanted =
 				target->e[i].share;
+		/* The key of a group no record has, for its diversity
+		 * against the reference. */
+		for (size_t i = 0; ref && i < ref->ngroups; i++) {
+			const struct stats_group_figures *gf = &ref->groups[i];
+			strbuf_reset(&label);
+			stats_group_label(gf->kind, gf->value, gf->value_len, crossed, &label);
+			struct representation_group *g = group_of(r, NULL, label.buf, label.len);
+			if (g)
+				set_key(g, gf);
+		}
 	} else if (ref) {
 		for (size_t i = 0; i < ref->ngroups; i++) {
 			const struct stats_group_figures *gf = &ref->groups[i];
