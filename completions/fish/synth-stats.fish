@@ -15,7 +15,9 @@ end
 
 complete -c synth-stats -f -k -a '(__synth_input_files)'
 complete -c synth-stats -s f -l field -x -d 'the text is in member NAME, a dotted path (default: text)'
-complete -c synth-stats -l by -x -d 'figures per value of FIELD (a dotted path)'
+complete -c synth-stats -l by -x -d 'figures per value of FIELD (dotted paths; FIELD,FIELD crosses them)'
+complete -c synth-stats -l target -r -F -d '--by: each group\'s share against the shares FILE wants (JSON)'
+complete -c synth-stats -l under -x -d 'flag groups below R times the share wanted (default: 0.5)'
 complete -c synth-stats -l tokenizer -r -F -d 'count tokens of FILE\'s tokenizer (tokenizer.json, tiktoken, SentencePiece)'
 complete -c synth-stats -l top -x -d 'list the K most frequent n-grams for n = 1..4'
 complete -c synth-stats -l memory -x -a '64M 256M 1G 4G 16G' -d 'exact counts up to SIZE of tables, then estimates (default: 1G)'
