@@ -28,6 +28,7 @@
 #include "records.h"
 #include "report_html.h"
 #include "representation.h"
+#include "review.h"
 #include "stats_compare.h"
 #include "stats_figures.h"
 #include "stats_render.h"
@@ -36,7 +37,8 @@
 
 enum {
 	KEY_BY = KEY_PROGRAM, KEY_TOP, KEY_MEMORY, KEY_TABLE, KEY_JSON, KEY_TEE, KEY_REFERENCE, KEY_LM,
-	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE, KEY_EXACT, KEY_TOKENIZER, KEY_TARGET, KEY_UNDER
+	KEY_ORDER, KEY_HTML, KEY_PARTIAL, KEY_MERGE, KEY_EXACT, KEY_TOKENIZER, KEY_TARGET, KEY_UNDER,
+	KEY_REVIEW, KEY_REVIEW_SAMPLE, KEY_REVIEW_SIGNAL, KEY_REVIEW_REJECTS
 };
 
 static const struct cli_option options[] = {
@@ -55,6 +57,10 @@ static const struct cli_option options[] = {
 	{ "lm", KEY_LM, "FILE", "--reference: perplexity under this model (default: one fitted on FILE)" },
 	{ "order", KEY_ORDER, "N", "--reference: the order of the model fitted on FILE (default: 3)" },
 	{ "html", KEY_HTML, "FILE", "also write a report with charts to FILE, one HTML page" },
+	{ "review", KEY_REVIEW, "FILE", "also write a page for a person to read samples of the records to FILE" },
+	{ "review-sample", KEY_REVIEW_SAMPLE, "N", "--review: N records a group, reason and extreme (default: 10)" },
+	{ "review-signal", KEY_REVIEW_SIGNAL, "FIELD", "--review: the records with the lowest and highest number at FIELD" },
+	{ "review-rejects", KEY_REVIEW_REJECTS, "FILE", "--review: the rejected records of FILE, by reason (repeatable)" },
 	{ "partial", KEY_PARTIAL, NULL, "write the state of the counts, for --merge, instead of figures" },
 	{ "merge", KEY_MERGE, NULL, "the FILEs are states of --partial runs: print the figures of all" },
 	CLI_OPT_OUTPUT,
@@ -85,6 +91,11 @@ struct settings {
 	struct target target;	/* --target, loaded */
 	double under;
 	int detail;		/* --by with --reference: the groups' vocabularies */
+	const char *review;	/* --review FILE */
+	size_t review_sample;
+	const char *review_signal;
+	char **review_rejects;	/* --review-rejects, in order */
+	size_t nreview_rejects;
 	unsigned top;
 	uint64_t memory;
 	int table;		/* -1: decide by the terminal */
@@ -122,6 +133,7 @@ struct worker {
 	int train;		/* the reference's pass: leave texts for the trainer */
 	struct tokenizer_run *tokens;	/* --tokenizer */
 	struct group_details details;	/* set->detail */
+	struct review_state review;	/* --review */
 	struct strbuf scratch;
 };
 
@@ -142,6 +154,8 @@ static void *worker_new(void *arg)
 	strbuf_init(&w->group);
 	strbuf_init(&w->scratch);
 	group_details_init(&w->details);
+	if (set->review)
+		review_state_init(&w->review, set->review_sample, set->common.seed);
 	return w;
 }
 
@@ -153,10 +167,25 @@ static void worker_free(void *arg)
 	strbuf_release(&w->group);
 	strbuf_release(&w->scratch);
 	group_details_release(&w->details);
+	if (w->set->review)
+		review_state_release(&w->review);
 	value_sample_release(&w->ppl);
 	tokenizer_run_free(w->tokens);
 	free(w->ids);
 	free(w);
+}
+
+/* The number at --review-signal of r, NaN when it has none. */
+static double signal_of(const struct settings *set, const struct record *r)
+{
+	struct json_value v;
+	char num[64];
+	if (!set->review_signal || !json_get(r->line, r->len, set->review_signal, &v) ||
+	    v.type != JSON_NUMBER || v.len >= sizeof(num))
+		return NAN;
+	memcpy(num, v.p, v.len);
+	num[v.len] = 0;
+	return strtod(num, NULL);
 }
 
 static void process(void *arg, const struct record *r, struct emit *e)
@@ -177,6 +206,9 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		corpus_stats_add_tokens(&w->stats, tokenizer_count(w->tokens, text, len), group);
 	if (set->tee)
 		emit_record(e, r);
+	if (set->review)
+		review_add(&w->review, set->by ? w->group.buf : "", set->by ? w->group.len : 0,
+			   r->line, r->len, r->file, r->lineno, signal_of(set, r));
 	if (w->train) {
 		strbuf_add(&e->side, &len, sizeof(len));
 		strbuf_add(&e->side, text, len);
@@ -212,6 +244,8 @@ static struct worker *merge_workers(const struct settings *set, struct record_lo
 		corpus_stats_merge(&all->stats, &w->stats);
 		value_sample_merge(&all->ppl, &w->ppl);
 		group_details_merge(&all->details, &w->details);
+		if (set->review)
+			review_state_merge(&all->review, &w->review);
 	}
 	all->stats.memory_limit = set->memory;
 	return all;
@@ -276,6 +310,63 @@ static void write_statistics(const struct settings *set, struct record_loop *rl,
 	write_figures(set, &all->stats, &report, out, table);
 	if (set->html)
 		write_report_alone(set, rl->files, rl->nfiles, &all->stats, &report, html);
+}
+
+/* The inputs' names, for a page's heading: the files, or "<stdin>". */
+static void input_names(char **files, int nfiles, struct strbuf *name)
+{
+	if (!nfiles)
+		strbuf_addstr(name, "<stdin>");
+	for (int i = 0; i < nfiles; i++)
+		strbuf_addf(name, "%s%s", i ? " " : "", strcmp(files[i], "-") ? files[i] : "<stdin>");
+}
+
+static void process_reject(void *arg, const struct record *r, struct emit *e)
+{
+	struct worker *w = arg;
+	(void)e;
+	review_add_reject(&w->review, r->line, r->len, r->file, r->lineno);
+}
+
+/* --review: read the --review-rejects files into the merged state of
+ * the input's loop, then write the page to out. Returns 0, or 1 when a
+ * rejects file could not be read or holds an invalid line. */
+static int write_review(const struct settings *set, struct record_loop *rl, struct output *out)
+{
+	struct worker *all = rl->workers[0];
+	if (set->nreview_rejects) {
+		/* A loop of its own, whose skipped lines go nowhere: the
+		 * run's --rejects and -o are the input's. */
+		struct cli_common common = set->common;
+		common.rejects = NULL;
+		common.output = NULL;
+		struct record_loop rr = {
+			.common = &common, .files = set->review_rejects,
+			.nfiles = (int)set->nreview_rejects, .worker_new = worker_new,
+			.process = process_reject, .arg = (void *)set, .empty = EMPTY_CHECKED,
+			.what = "--review-rejects", .phase = "reading rejects",
+		};
+		int rc = record_loop_run(&rr);
+		for (unsigned i = 0; i < rr.nworkers; i++)
+			review_state_merge(&all->review, &((struct worker *)rr.workers[i])->review);
+		record_loop_release(&rr, worker_free);
+		if (rc)
+			return 1;
+	}
+	struct strbuf name = STRBUF_INIT, sb = STRBUF_INIT;
+	input_names(rl->files, rl->nfiles, &name);
+	struct review_page page = {
+		.inputs = name.buf, .by = set->by, .crossed = set->by && strchr(set->by, ','),
+		.field = set->common.field, .id_field = set->common.id_field,
+		.signal = set->review_signal, .reject_files = set->review_rejects,
+		.nreject_files = set->nreview_rejects, .k = set->review_sample,
+		.seed = set->common.seed,
+	};
+	review_html(&page, &all->review, &sb);
+	output_write(out, sb.buf, sb.len);
+	strbuf_release(&sb);
+	strbuf_release(&name);
+	return 0;
 }
 
 /* --merge: the states of --partial runs, folded into the figures of
@@ -447,10 +538,7 @@ static void write_report_alone(const struct settings *set, char **files, int nfi
 			       struct output *html)
 {
 	struct strbuf name = STRBUF_INIT, sb = STRBUF_INIT;
-	if (!nfiles)
-		strbuf_addstr(&name, "<stdin>");
-	for (int i = 0; i < nfiles; i++)
-		strbuf_addf(&name, "%s%s", i ? " " : "", strcmp(files[i], "-") ? files[i] : "<stdin>");
+	input_names(files, nfiles, &name);
 	struct row row = { 0 };
 	make_row(&row, name.buf, cs, report, NULL);
 	row.cmp = (struct stats_comparison){ NAN, NAN, stats_unseen_mass(cs), NAN, NAN, NAN };
@@ -735,6 +823,12 @@ static int run(struct settings *set, int argc, char **argv)
 		usage_error("--html is a report of figures; it does not go with --partial or --merge");
 	if (set->reference && set->tee)
 		usage_error("--reference gives a row per input; it does not go with --tee");
+	if (set->review && (set->reference || set->partial || set->merge))
+		usage_error("--review shows records of the inputs; it does not go with --reference, "
+			    "--partial or --merge");
+	if (!set->review && (set->review_signal || set->nreview_rejects ||
+			     set->review_sample != REVIEW_SAMPLE))
+		usage_error("--review-sample, --review-signal and --review-rejects go with --review FILE");
 	if (set->target_path && !set->by)
 		usage_error("--target names the shares of the groups of --by FIELD; give --by");
 	if (set->target_path && set->partial)
@@ -751,7 +845,7 @@ static int run(struct settings *set, int argc, char **argv)
 		usage_error("--partial writes a binary state: give -o FILE or --tee FILE");
 	struct cli_file named[] = {
 		{ "-o", set->common.output }, { "--tee", set->tee }, { "--rejects", set->common.rejects },
-		{ "--html", set->html },
+		{ "--html", set->html }, { "--review", set->review },
 	};
 	set->detail = set->by && set->reference;
 	if (set->target_path && target_load(&set->target, set->target_path) < 0)
@@ -792,12 +886,15 @@ static int run(struct settings *set, int argc, char **argv)
 	 * cannot be written fails before the corpus is read. */
 	const char *path = set->tee ? set->tee : set->common.output;
 	int table = set->table >= 0 ? set->table : !path && isatty(1);
-	struct output out, html;
+	struct output out, html, review;
 	memset(&html, 0, sizeof(html));
+	memset(&review, 0, sizeof(review));
 	if (output_open(&out, path, 0) < 0)
 		return 1;
-	if (set->html && output_open(&html, set->html, 0) < 0) {
-		output_abort(&out);
+	if ((set->html && output_open(&html, set->html, 0) < 0) ||
+	    (set->review && output_open(&review, set->review, 0) < 0)) {
+		struct output *opened[] = { &out, &html, &review };
+		outputs_end(opened, 3, 1);
 		return 1;
 	}
 	rl.hold_outputs = 1;
@@ -807,8 +904,10 @@ static int run(struct settings *set, int argc, char **argv)
 	 * none are printed, on a stream or in a file. */
 	if (rc == 0)
 		write_statistics(set, &rl, &out, table, &html);
-	struct output *mine[] = { &out, &html };
-	rc = record_loop_end(&rl, rc, mine, 2);
+	if (rc == 0 && set->review)
+		rc = write_review(set, &rl, &review);
+	struct output *mine[] = { &out, &html, &review };
+	rc = record_loop_end(&rl, rc, mine, 3);
 	record_loop_summary(&rl);
 	record_loop_release(&rl, worker_free);
 	tokenizer_free(set->tokenizer);
@@ -818,7 +917,7 @@ static int run(struct settings *set, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct settings set = { .memory = 1ull << 30, .table = -1, .order = 3,
-				.under = REPRESENTATION_UNDER };
+				.under = REPRESENTATION_UNDER, .review_sample = REVIEW_SAMPLE };
 	const char *arg;
 	int key;
 	diag_init("synth-stats");
@@ -835,6 +934,20 @@ int main(int argc, char **argv)
 			break;
 		}
 		case KEY_TARGET: set.target_path = arg; break;
+		case KEY_REVIEW: set.review = arg; break;
+		case KEY_REVIEW_SAMPLE:
+			set.review_sample = (size_t)cli_u64("--review-sample", arg, 1, 100000);
+			break;
+		case KEY_REVIEW_SIGNAL:
+			if (!*arg)
+				usage_error("empty field name for --review-signal");
+			set.review_signal = arg;
+			break;
+		case KEY_REVIEW_REJECTS:
+			set.review_rejects = xreallocarray(set.review_rejects, set.nreview_rejects + 1,
+							   sizeof(*set.review_rejects));
+			set.review_rejects[set.nreview_rejects++] = (char *)arg;
+			break;
 		case KEY_UNDER: set.under = cli_double("--under", arg, 0, 1e9); break;
 		case KEY_TOP: set.top = (unsigned)cli_u64("--top", arg, 0, 100000); break;
 		case KEY_MEMORY: set.memory = cli_size("--memory", arg); break;
@@ -855,5 +968,6 @@ int main(int argc, char **argv)
 	int rc = run(&set, argc, argv);
 	by_fields_release(&set.by_fields);
 	target_release(&set.target);
+	free(set.review_rejects);
 	return rc;
 }
