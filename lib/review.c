@@ -247,6 +247,15 @@ void review_add(struct review_state *s, const char *key, size_t keylen, const ch
 	}
 }
 
+/* Offer c to the reasons' group reason[0..len). */
+static void offer_reject(struct review_state *s, const char *reason, size_t len,
+			 const struct review_item *c)
+{
+	struct review_group *g = group_get(&s->rejects, reason, len);
+	g->records++;
+	pick_offer(&g->pick, c);
+}
+
 void review_add_reject(struct review_state *s, const char *line, size_t len, const char *file,
 		       uint64_t lineno)
 {
@@ -257,23 +266,26 @@ void review_add_reject(struct review_state *s, const char *line, size_t len, con
 		json_decode_string(&v, reason);
 	else
 		strbuf_addstr(reason, "(no reason)");
+	struct review_item c = { line_hash(s, line, len), NAN, (char *)line, len, (char *)file,
+				 lineno };
+	s->rejected++;
+	size_t pos = 0, base = reason->len, rules = 0;
 	if (!strcmp(reason->buf, "quality") && json_get(line, len, "quality.reasons", &v) &&
 	    v.type == JSON_ARRAY) {
-		size_t pos = 0;
-		for (int first = 1; json_array_next(&v, &pos, &elem); first = 0) {
-			strbuf_addstr(reason, first ? ": " : ", ");
+		/* A rule a group: "quality: min_words". */
+		while (json_array_next(&v, &pos, &elem)) {
+			strbuf_setlen(reason, base);
+			strbuf_addstr(reason, ": ");
 			if (elem.type == JSON_STRING)
 				json_decode_string(&elem, reason);
 			else
 				strbuf_add(reason, elem.p, elem.len);
+			offer_reject(s, reason->buf, reason->len, &c);
+			rules++;
 		}
 	}
-	struct review_item c = { line_hash(s, line, len), NAN, (char *)line, len, (char *)file,
-				 lineno };
-	struct review_group *g = group_get(&s->rejects, reason->buf, reason->len);
-	g->records++;
-	s->rejected++;
-	pick_offer(&g->pick, &c);
+	if (!rules)
+		offer_reject(s, reason->buf, base, &c);
 }
 
 /* --- The page ---------------------------------------------------------- */
@@ -521,7 +533,8 @@ void review_html(const struct review_page *p, struct review_state *s, struct str
 			strbuf_addstr(out, i ? ", " : "");
 			html_cstr(out, p->reject_files[i]);
 		}
-		strbuf_addstr(out, "</span></h2>\n<ul>\n");
+		strbuf_addf(out, "</span></h2>\n<p class=\"meta\">%" PRIu64 " records. A record that "
+			    "failed several quality rules is under each.</p>\n<ul>\n", s->rejected);
 		for (size_t i = 0; i < s->rejects.n; i++) {
 			strbuf_addf(out, "<li><a href=\"#r%zu\">", i + 1);
 			html_text(out, reasons[i]->key, reasons[i]->keylen);

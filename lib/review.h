@@ -86,9 +86,10 @@ void review_state_merge(struct review_state *dst, struct review_state *src);
 void review_add(struct review_state *s, const char *key, size_t keylen, const char *line,
 		size_t len, const char *file, uint64_t lineno, double signal);
 
-/* Offer a line of a --rejects file, a checked JSON object; its reason
- * is reject.reason, and for "quality" the rules it failed too
- * (quality.reasons joined by ", "); a line without one is "(no reason)". */
+/* Offer a line of a --rejects file, a checked JSON object, to the group
+ * of its reason: reject.reason ("(no reason)" when it has none); a
+ * record that synth-score rejected for "quality" goes to a group for
+ * each rule it failed, "quality: RULE" (quality.reasons). */
 void review_add_reject(struct review_state *s, const char *line, size_t len, const char *file,
 		       uint64_t lineno);
 

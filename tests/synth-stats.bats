@@ -723,3 +723,150 @@ make_groups() {
 	synth-stats --by persona --target target.json --html t.html in.jsonl > /dev/null
 	grep -qF '<tr class="flag-missing"><td class="name">farmer</td>' t.html || fail "no target section"
 }
+
+# section PAGE ID: the records of the section whose heading has id ID
+# in the review page PAGE, up to the next heading of a section.
+review_section() {
+	awk -v id="id=\"$2\"" 'index($0, id) { on = 1; next } on && /^<h[23] / { exit } on' "$1"
+}
+
+# review_ids PAGE ID: the ids of the records of that section, in order.
+review_ids() {
+	review_section "$1" "$2" | sed -n 's/.*<span class="id">\([^<]*\)<\/span>.*/\1/p'
+}
+
+@test "--review: a seeded sample of each group of --by, the same for any -j, another for another seed" {
+	synth-stats --by lang --review r.html --review-sample 5 -j 1 "$ROOT/examples/corpus.jsonl" > out.json
+	# The figures are those without --review.
+	assert_equal "$(cat out.json)" "$(synth-stats --by lang "$ROOT/examples/corpus.jsonl")"
+	# A heading a group, most records first, with its count.
+	assert_equal "$(grep -o '<h3 id="g[0-9]*">[a-z]* <span class="count">[^<]*' r.html | sed 's/<span class="count">//; s/<h3 id="g\([0-9]*\)">/\1 /')" \
+"1 en 800 records (66.2%), 5 shown
+2 de 98 records (8.1%), 5 shown
+3 fr 90 records (7.5%), 5 shown
+4 ja 83 records (6.9%), 5 shown
+5 ru 81 records (6.7%), 5 shown
+6 zh 56 records (4.6%), 5 shown"
+	# Five records of each group, each of its language (their ids say),
+	# each with where it is.
+	local g lang ids
+	for g in 1 2 3 4 5 6; do
+		lang=$(sed -n "s/.*<h3 id=\"g$g\">\([a-z]*\) .*/\1/p" r.html)
+		ids=$(review_ids r.html "g$g")
+		assert_equal "$(wc -l <<< "$ids")" 5
+		assert_equal "$(grep -vc "^$lang-" <<< "$ids")" 0
+		assert_equal "$(sort -u <<< "$ids" | wc -l)" 5
+	done
+	review_section r.html g2 | grep -qF "<span class=\"where\">$ROOT/examples/corpus.jsonl:" || fail "no file:line"
+	# The text is the record's, escaped.
+	id=$(review_ids r.html g2 | head -n 1)
+	text=$(jq -r --arg id "$id" 'select(.id == $id) | .text' "$ROOT/examples/corpus.jsonl" | head -c 40 |
+		sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g; s/'"'"'/\&#39;/g')
+	grep -qF -- "$text" r.html || fail "the text of $id is not in the page"
+	# The same page for any number of threads; another seed, other records.
+	synth-stats --by lang --review r3.html --review-sample 5 -j 3 "$ROOT/examples/corpus.jsonl" > /dev/null
+	cmp r.html r3.html
+	synth-stats --by lang --review s1.html --review-sample 5 --seed 1 "$ROOT/examples/corpus.jsonl" > /dev/null
+	run cmp -s <(review_ids r.html g1) <(review_ids s1.html g1)
+	assert_failure
+	# The sample depends on the records, not their order: the same ids
+	# from the corpus reversed.
+	tac "$ROOT/examples/corpus.jsonl" > reversed.jsonl
+	synth-stats --by lang --review rev.html --review-sample 5 reversed.jsonl > /dev/null
+	for g in 1 2 3 4 5 6; do
+		assert_equal "$(review_ids rev.html "g$g" | sort)" "$(review_ids r.html "g$g" | sort)"
+	done
+	# Without --by: one group of all the records.
+	synth-stats --review all.html --review-sample 7 "$ROOT/examples/corpus.jsonl" > /dev/null
+	assert_equal "$(review_ids all.html g1 | wc -l)" 7
+	grep -qF '<h3 id="g1">all records <span class="count">1208 records (100.0%), 7 shown</span></h3>' all.html ||
+		fail "no group of all records"
+}
+
+@test "--review-signal: the records with the lowest and the highest number there, in order; others are not in the lists" {
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '{"id":"r%d","text":"record %d","quality":{"perplexity":%d.5}}\n' "$i" "$i" $(( (i * 5) % 8 ))
+	done > in.jsonl
+	printf '%s\n' '{"id":"s","text":"a string there","quality":{"perplexity":"high"}}' \
+		'{"id":"n","text":"none there"}' >> in.jsonl
+	synth-stats --review r.html --review-sample 3 --review-signal quality.perplexity in.jsonl > /dev/null
+	# Perplexities: r1 5.5, r2 2.5, r3 7.5, r4 4.5, r5 1.5, r6 6.5, r7 3.5, r8 0.5.
+	assert_equal "$(review_ids r.html lowest | paste -sd ' ')" "r8 r5 r2"
+	assert_equal "$(review_ids r.html highest | paste -sd ' ')" "r3 r6 r1"
+	grep -qF '<h2 id="lowest">Lowest quality.perplexity <span class="count">3 of 8 records with a number there</span></h2>' r.html ||
+		fail "no heading of the lowest"
+	review_section r.html lowest | grep -qF '<span class="signal">quality.perplexity = 0.5</span>' || fail "no value shown"
+	# The signals and provenance of each record are shown as written.
+	review_section r.html lowest | grep -qF '<dt>quality</dt><dd>{&quot;perplexity&quot;:0.5}</dd>' || fail "no quality member"
+	# All ten are in the sample's group (3 shown).
+	assert_equal "$(review_ids r.html g1 | wc -l)" 3
+}
+
+@test "--review-rejects: the records synth-score and synth-dedup rejected, by reason and by quality rule, with counts" {
+	synth-score --preset gopher --filter --rejects score-rej.jsonl "$ROOT/examples/corpus.jsonl" > kept.jsonl
+	jq -c 'select(.lang == "en") | .id += "-copy"' "$ROOT/examples/corpus.jsonl" | head -n 50 > copies.jsonl
+	synth-dedup --exact --rejects dedup-rej.jsonl "$ROOT/examples/corpus.jsonl" copies.jsonl > /dev/null
+	synth-stats --review r.html --review-sample 4 --review-rejects score-rej.jsonl \
+		--review-rejects dedup-rej.jsonl kept.jsonl > /dev/null
+	# A reason a section, most records first; a quality rule a section
+	# (a record under each rule it failed): the counts of the files.
+	local rule want
+	for rule in min_words min_stop_words max_bullet_lines_frac; do
+		want=$(jq --arg r "$rule" 'select(.quality.reasons | index($r))' score-rej.jsonl | jq -s length)
+		grep -qE "<li><a href=\"#r[0-9]+\">quality: $rule</a> <span class=\"count\">$want</span></li>" r.html ||
+			fail "no reason quality: $rule with $want records"
+	done
+	want=$(jq -r .reject.reason dedup-rej.jsonl | sort | uniq -c | awk '{ print $2 " " $1 }')
+	assert_equal "$want" "duplicate $(wc -l < dedup-rej.jsonl)"
+	grep -qE "<li><a href=\"#r[0-9]+\">duplicate</a> <span class=\"count\">$(wc -l < dedup-rej.jsonl)</span></li>" r.html ||
+		fail "no reason duplicate"
+	grep -qF "<p class=\"meta\">$(( $(wc -l < score-rej.jsonl) + $(wc -l < dedup-rej.jsonl) )) records." r.html ||
+		fail "not the number of rejected records"
+	# A duplicate shows its id, its dedup member (what it duplicates) and
+	# where the rejecting program read it.
+	n=$(grep -o '<a href="#r[0-9]*">duplicate</a>' r.html | sed 's/.*#r\([0-9]*\).*/\1/')
+	review_section r.html "r$n" > dups
+	assert_equal "$(grep -c '<article class="record">' dups)" 4
+	grep -q '<span class="id">en-[0-9]*-copy</span>' dups || fail "no id"
+	grep -qF '<dt>dedup</dt><dd>{&quot;dup_of&quot;:&quot;en-' dups || fail "no dedup member"
+	grep -qF '<dt>reject</dt><dd>{&quot;reason&quot;:&quot;duplicate&quot;,&quot;file&quot;:&quot;copies.jsonl&quot;' dups ||
+		fail "no reject member"
+	# An invalid line kept by --skip-invalid shows as it was.
+	printf 'not json at all\n' > bad.jsonl
+	synth-stats --skip-invalid --rejects invalid-rej.jsonl bad.jsonl kept.jsonl > /dev/null 2>&1
+	synth-stats --review inv.html --review-rejects invalid-rej.jsonl kept.jsonl > /dev/null
+	grep -qF '<span class="note">(the line as it was)</span>' inv.html || fail "no raw line"
+	grep -qF 'not json at all' inv.html || fail "the raw line is not shown"
+	# An empty rejects file is no reason at all; a missing one fails, and
+	# no page is written.
+	: > empty.jsonl
+	synth-stats --review e.html --review-rejects empty.jsonl kept.jsonl > /dev/null
+	grep -qF '<p class="meta">0 records.' e.html || fail "empty rejects"
+	run synth-stats --review m.html --review-rejects missing.jsonl -o out.json kept.jsonl
+	assert_failure 1
+	assert_output --partial "missing.jsonl: No such file or directory"
+	[ ! -e m.html ] && [ ! -e out.json ] || fail "written after a failed run"
+	printf '{"a":1}\nnot json\n' > badrej.jsonl
+	run synth-stats --review m.html --review-rejects badrej.jsonl kept.jsonl
+	assert_failure 1
+	assert_output --partial "badrej.jsonl:2: invalid JSON"
+	[ ! -e m.html ] || fail "written after a failed run"
+}
+
+@test "--review: usage errors" {
+	printf '{"text":"a"}\n' > in.jsonl
+	run synth-stats --review-signal q in.jsonl
+	assert_failure 2
+	assert_output --partial "go with --review FILE"
+	run synth-stats --review-rejects r.jsonl in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --review-sample 0 in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --reference in.jsonl in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --partial -o s.state in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --html r.html in.jsonl
+	assert_failure 2
+	[ ! -e r.html ] || fail "a page of a usage error"
+}
