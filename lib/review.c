@@ -390,7 +390,17 @@ static void record_html(struct strbuf *out, const struct review_page *p,
 	strbuf_reset(tmp);
 	if (json_get(it->line, it->len, p->field, &v) && v.type == JSON_STRING) {
 		json_decode_string(&v, tmp);
-		html_text(out, tmp->buf, tmp->len);
+		/* A person reads the start of a long text; the page stays
+		 * small enough to open. Cut between characters. */
+		size_t n = tmp->len;
+		if (n > REVIEW_TEXT_MAX) {
+			n = REVIEW_TEXT_MAX;
+			while (n && ((unsigned char)tmp->buf[n] & 0xc0) == 0x80)
+				n--;
+		}
+		html_text(out, tmp->buf, n);
+		if (n < tmp->len)
+			strbuf_addf(out, "<span class=\"note\"> \u2026 (%zu more bytes)</span>", tmp->len - n);
 	} else if (reject && json_get(it->line, it->len, "raw", &v) && v.type == JSON_STRING) {
 		json_decode_string(&v, tmp);
 		strbuf_addstr(out, "<span class=\"note\">(the line as it was)</span>\n");

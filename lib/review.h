@@ -30,6 +30,9 @@
 
 #include "strbuf.h"
 
+/* A text is shown up to this many bytes, then how many more it has. */
+#define REVIEW_TEXT_MAX 16384
+
 /* --review-sample's default. */
 #define REVIEW_SAMPLE 10
 

@@ -870,3 +870,11 @@ review_ids() {
 	assert_failure 2
 	[ ! -e r.html ] || fail "a page of a usage error"
 }
+
+@test "--review: a long text is shown up to 16 KiB, cut between characters, with how much more it has" {
+	awk 'BEGIN { t = ""; for (i = 0; i < 20000; i++) t = t "\303\251"; printf "{\"id\":\"long\",\"text\":\"%s\"}\n", t }' > long.jsonl
+	synth-stats --review r.html long.jsonl > /dev/null
+	iconv -f UTF-8 -t UTF-8 r.html > /dev/null || fail "the page is not UTF-8"
+	grep -qF '<span class="note"> … (23616 more bytes)</span>' r.html || fail "no note of the rest"
+	assert_equal "$(grep -o 'é' r.html | wc -l)" 8192
+}
