@@ -596,20 +596,6 @@ static void reference_line(const struct settings *set, const struct row *row, st
 	strbuf_addc(sb, '\n');
 }
 
-/* The figures of the group key[0..len) of f, NULL when f has none. */
-static const struct stats_group_figures *group_figures_of(const struct stats_figures *f,
-							   const char *key, size_t len)
-{
-	char type = len ? key[0] : 0;
-	for (size_t i = 0; i < f->ngroups; i++) {
-		const struct stats_group_figures *g = &f->groups[i];
-		char t = g->kind == STATS_VALUE_STRING ? 's' : g->kind == STATS_VALUE_JSON ? 'r' : 'm';
-		if (t == type && g->value_len == len - 1 && !memcmp(g->value, key + 1, len - 1))
-			return g;
-	}
-	return NULL;
-}
-
 /* --by against the reference: the groups of row (measured by in) against
  * those of the reference (ref), and their diversity against the same
  * group of the reference. */
@@ -627,12 +613,7 @@ static void representation_of(const struct settings *set, struct row *row,
 			continue;
 		const struct group_detail *din = group_details_find(&in->details, g->key, g->keylen);
 		const struct group_detail *dref = group_details_find(&ref->details, g->key, g->keylen);
-		const struct stats_group_figures *fin = group_figures_of(&row->figures, g->key, g->keylen);
-		const struct stats_group_figures *fref =
-			group_figures_of(&ref_row->figures, g->key, g->keylen);
 		g->vocab_kept = group_vocab_kept(din, dref);
-		g->distinct_2 = fin ? fin->distinct_2 : NAN;
-		g->distinct_2_reference = fref ? fref->distinct_2 : NAN;
 		g->perplexity_p50 = group_perplexity_median(din);
 		g->perplexity_p50_reference = group_perplexity_median(dref);
 	}

@@ -11,6 +11,7 @@
 #include "bytes.h"
 #include "corpus_stats.h"
 #include "diag.h"
+#include "hash.h"
 #include "json.h"
 #include "number.h"
 
@@ -194,25 +195,52 @@ const char *representation_flag_name(enum representation_flag f)
 	}
 }
 
-/* The group of r labelled label[0..len), added when r has none and cap
- * is not NULL (else NULL). */
-static struct representation_group *group_of(struct representation *r, size_t *cap,
-					     const char *label, size_t len)
+/* Where the groups of r are, by label: slot[j] is a group's index + 1,
+ * or 0 for an empty slot. */
+struct label_index {
+	size_t *slot;
+	size_t cap;		/* slots, a power of two; groups allocated: r->n <= cap / 2 */
+};
+
+static size_t *label_slot(const struct representation *r, const struct label_index *ix,
+			  const char *label, size_t len)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strlen(r->groups[i].label) == len && !memcmp(r->groups[i].label, label, len))
-			return &r->groups[i];
-	if (!cap)
+	size_t mask = ix->cap - 1;
+	for (size_t j = hash64(label, len, 0) & mask;; j = (j + 1) & mask) {
+		size_t k = ix->slot[j];
+		if (!k || (r->groups[k - 1].label_len == len && !memcmp(r->groups[k - 1].label, label, len)))
+			return &ix->slot[j];
+	}
+}
+
+/* The group of r labelled label[0..len): added when r has none and add
+ * is set, else NULL. */
+static struct representation_group *group_of(struct representation *r, struct label_index *ix,
+					     const char *label, size_t len, int add)
+{
+	if (ix->cap) {
+		size_t k = *label_slot(r, ix, label, len);
+		if (k)
+			return &r->groups[k - 1];
+	}
+	if (!add)
 		return NULL;
-	if (r->n == *cap) {
-		*cap = grow_capacity(*cap, r->n + 1, 16);
-		r->groups = xreallocarray(r->groups, *cap, sizeof(*r->groups));
+	if ((r->n + 1) * 2 > ix->cap) {
+		/* Room for the groups and a new index of their labels. */
+		free(ix->slot);
+		ix->cap = grow_capacity(ix->cap, size_mul(r->n + 1, 2), 16);
+		ix->slot = xcalloc(ix->cap, sizeof(*ix->slot));
+		r->groups = xreallocarray(r->groups, ix->cap / 2, sizeof(*r->groups));
+		for (size_t i = 0; i < r->n; i++)
+			*label_slot(r, ix, r->groups[i].label, r->groups[i].label_len) = i + 1;
 	}
 	struct representation_group *g = &r->groups[r->n++];
 	*g = (struct representation_group){
-		.label = xstrndup(label, len), .ratio = NAN, .vocab_kept = NAN, .distinct_2 = NAN,
-		.distinct_2_reference = NAN, .perplexity_p50 = NAN, .perplexity_p50_reference = NAN,
+		.label = xstrndup(label, len), .label_len = len, .ratio = NAN, .vocab_kept = NAN,
+		.distinct_2 = NAN, .distinct_2_reference = NAN, .perplexity_p50 = NAN,
+		.perplexity_p50_reference = NAN,
 	};
+	*label_slot(r, ix, label, len) = r->n;
 	return g;
 }
 
@@ -234,7 +262,9 @@ static int cmp_group(const void *x, const void *y)
 		return a->wanted > b->wanted ? -1 : 1;
 	if (a->share != b->share)
 		return a->share > b->share ? -1 : 1;
-	return strcmp(a->label, b->label);
+	size_t n = a->label_len < b->label_len ? a->label_len : b->label_len;
+	int c = memcmp(a->label, b->label, n);
+	return c ? c : (a->label_len > b->label_len) - (a->label_len < b->label_len);
 }
 
 void representation_compute(struct representation *r, const struct stats_figures *in,
@@ -248,20 +278,22 @@ void representation_compute(struct representation *r, const struct stats_figures
 	r->under = under;
 	r->diversity = ref != NULL;
 	int crossed = strchr(r->by, ',') != NULL;
-	size_t cap = 0;
+	struct label_index ix = { NULL, 0 };
 	struct strbuf label = STRBUF_INIT;
 	for (size_t i = 0; i < in->ngroups; i++) {
 		const struct stats_group_figures *gf = &in->groups[i];
 		strbuf_reset(&label);
 		stats_group_label(gf->kind, gf->value, gf->value_len, crossed, &label);
-		struct representation_group *g = group_of(r, &cap, label.buf, label.len);
+		struct representation_group *g = group_of(r, &ix, label.buf, label.len, 1);
 		g->records += gf->records;
 		g->share += gf->share;
+		if (!g->in_figures)
+			g->in_figures = gf;
 		set_key(g, gf);
 	}
 	if (target) {
 		for (size_t i = 0; i < target->n; i++)
-			group_of(r, &cap, target->e[i].label, target->e[i].len)->wanted =
+			group_of(r, &ix, target->e[i].label, target->e[i].len, 1)->wanted =
 				target->e[i].share;
 		/* The key of a group no record has, for its diversity
 		 * against the reference. */
@@ -269,7 +301,9 @@ void representation_compute(struct representation *r, const struct stats_figures
 			const struct stats_group_figures *gf = &ref->groups[i];
 			strbuf_reset(&label);
 			stats_group_label(gf->kind, gf->value, gf->value_len, crossed, &label);
-			struct representation_group *g = group_of(r, NULL, label.buf, label.len);
+			struct representation_group *g = group_of(r, &ix, label.buf, label.len, 0);
+			if (g && !g->ref_figures)
+				g->ref_figures = gf;
 			if (g)
 				set_key(g, gf);
 		}
@@ -278,16 +312,23 @@ void representation_compute(struct representation *r, const struct stats_figures
 			const struct stats_group_figures *gf = &ref->groups[i];
 			strbuf_reset(&label);
 			stats_group_label(gf->kind, gf->value, gf->value_len, crossed, &label);
-			struct representation_group *g = group_of(r, &cap, label.buf, label.len);
+			struct representation_group *g = group_of(r, &ix, label.buf, label.len, 1);
 			g->wanted_records += gf->records;
 			g->wanted += gf->share;
+			if (!g->ref_figures)
+				g->ref_figures = gf;
 			set_key(g, gf);
 		}
 	}
 	strbuf_release(&label);
+	free(ix.slot);
 	double tv = 0, js = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		struct representation_group *g = &r->groups[i];
+		if (ref) {
+			g->distinct_2 = g->in_figures ? g->in_figures->distinct_2 : NAN;
+			g->distinct_2_reference = g->ref_figures ? g->ref_figures->distinct_2 : NAN;
+		}
 		double p = g->share, q = g->wanted, m = (p + q) / 2;
 		tv += fabs(p - q) / 2;
 		if (p > 0)
@@ -345,7 +386,7 @@ void representation_json(const struct representation *r, struct json_writer *w)
 	jw_array_begin(w);
 	for (size_t i = 0; i < r->n; i++)
 		if (r->groups[i].flag == REPR_UNDER || r->groups[i].flag == REPR_MISSING)
-			jw_cstr(w, r->groups[i].label);
+			jw_string(w, r->groups[i].label, r->groups[i].label_len);
 	jw_array_end(w);
 	jw_key(w, "groups");
 	jw_array_begin(w);
@@ -353,7 +394,7 @@ void representation_json(const struct representation *r, struct json_writer *w)
 		const struct representation_group *g = &r->groups[i];
 		jw_object_begin(w);
 		jw_key(w, "group");
-		jw_cstr(w, g->label);
+		jw_string(w, g->label, g->label_len);
 		jw_key(w, "records");
 		jw_u64(w, g->records);
 		member_double(w, "share", g->share);

@@ -17,7 +17,7 @@
  * The figures of diversity per group (vocab_kept, distinct-2, median
  * perplexity against the same group of the reference) are filled in by
  * the caller, which holds the groups' vocabularies (see group_detail.h);
- * they are NaN until then.
+ * vocab_kept and the perplexities are NaN until then.
  */
 #ifndef SYNTH_REPRESENTATION_H
 #define SYNTH_REPRESENTATION_H
@@ -89,7 +89,8 @@ enum representation_flag {
 };
 
 struct representation_group {
-	char *label;		/* owned */
+	char *label;		/* owned, label_len bytes and a NUL */
+	size_t label_len;
 	char *key;		/* the group key, owned; NULL for a target's group no record has */
 	size_t keylen;
 	uint64_t records;
@@ -98,6 +99,9 @@ struct representation_group {
 	double wanted;		/* the share wanted */
 	double ratio;		/* share / wanted; NaN when nothing is wanted */
 	enum representation_flag flag;
+	/* The group's figures in the input and the reference (NULL: none);
+	 * they point into the figures given to representation_compute(). */
+	const struct stats_group_figures *in_figures, *ref_figures;
 	/* Against the same group of the reference (NaN without one). */
 	double vocab_kept;
 	double distinct_2, distinct_2_reference;
