@@ -8,6 +8,7 @@
  * estimates may differ; see corpus_stats.h).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -449,12 +450,38 @@ static void compute_perplexities(const struct settings *set, struct value_sample
 	pool_free(pool);
 }
 
-/* The perplexities of the samples of every group of t. */
+/* The groups' samples, a task a group. */
+struct group_ppl_job {
+	const struct settings *set;
+	struct group_detail **groups;
+};
+
+static void group_ppl_task(void *arg, unsigned task)
+{
+	struct group_ppl_job *job = arg;
+	struct ppl_scratch t = { job->set, NULL, 0 };
+	struct value_sample *sample = &job->groups[task]->ppl;
+	value_sample_compute(sample, 0, sample->n, perplexity_of, &t);
+	free(t.ids);
+}
+
+/* The perplexities of the samples of every group of t, on -j threads. */
 static void group_perplexities(const struct settings *set, struct group_details *t)
 {
+	if (!t->n)
+		return;
+	if (t->n > UINT_MAX)
+		die("--by: too many groups");
+	struct group_ppl_job job = { set, xcalloc(t->n, sizeof(*job.groups)) };
+	size_t k = 0;
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i])
-			compute_perplexities(set, &t->slots[i]->ppl);
+			job.groups[k++] = t->slots[i];
+	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
+	struct pool *pool = pool_new(jobs - 1);
+	pool_run(pool, (unsigned)k, group_ppl_task, &job);
+	pool_free(pool);
+	free(job.groups);
 }
 
 /* One corpus: its statistics (merged into the first worker's) and, with

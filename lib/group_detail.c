@@ -20,7 +20,7 @@ static void detail_free(struct group_detail *g)
 	if (!g)
 		return;
 	free(g->key);
-	counter_release(&g->vocab);
+	free(g->vocab);
 	value_sample_release(&g->ppl);
 	free(g);
 }
@@ -33,6 +33,48 @@ void group_details_release(struct group_details *t)
 	words_release(&t->ws);
 	memset(t, 0, sizeof(*t));
 }
+
+/* --- A group's vocabulary -------------------------------------------- */
+
+static size_t word_slot(const uint64_t *set, size_t cap, uint64_t h)
+{
+	size_t mask = cap - 1, j = mix64(h) & mask;
+	while (set[j] && set[j] != h)
+		j = (j + 1) & mask;
+	return j;
+}
+
+static void vocab_add(struct group_detail *g, uint64_t h)
+{
+	if (!h) {
+		g->has_zero = 1;
+		return;
+	}
+	if ((g->vocab_used + 1) * 2 > g->vocab_cap) {
+		size_t cap = grow_capacity(g->vocab_cap, size_mul(g->vocab_used + 1, 2), 16);
+		uint64_t *set = xcalloc(cap, sizeof(*set));
+		for (size_t i = 0; i < g->vocab_cap; i++)
+			if (g->vocab[i])
+				set[word_slot(set, cap, g->vocab[i])] = g->vocab[i];
+		free(g->vocab);
+		g->vocab = set;
+		g->vocab_cap = cap;
+	}
+	size_t j = word_slot(g->vocab, g->vocab_cap, h);
+	if (!g->vocab[j]) {
+		g->vocab[j] = h;
+		g->vocab_used++;
+	}
+}
+
+static int vocab_has(const struct group_detail *g, uint64_t h)
+{
+	if (!h)
+		return g->has_zero;
+	return g->vocab_cap && g->vocab[word_slot(g->vocab, g->vocab_cap, h)] == h;
+}
+
+/* --- The groups -------------------------------------------------------- */
 
 static struct group_detail **slot_of(const struct group_details *t, const char *key, size_t len,
 				     uint64_t hash)
@@ -73,7 +115,6 @@ static struct group_detail *get(struct group_details *t, const char *key, size_t
 		memcpy(g->key, key, len);
 		g->keylen = len;
 		g->hash = hash;
-		counter_init(&g->vocab, 1, 0, 0);
 		value_sample_init(&g->ppl, GROUP_PERPLEXITY_SAMPLE);
 		*slot = g;
 		t->n++;
@@ -89,9 +130,7 @@ void group_details_add(struct group_details *t, const char *key, size_t keylen,
 	for (size_t i = 0; i < t->ws.n; i++) {
 		uint64_t pre[2];
 		words_prefix(&t->ws, i, pre);
-		uint64_t h = words_hash(&t->ws, i, pre);
-		int is_new;
-		counter_slot(&g->vocab, &h, h, &is_new)[1]++;
+		vocab_add(g, words_hash(&t->ws, i, pre));
 	}
 	value_sample_defer(&g->ppl, hash, text, len);
 }
@@ -103,7 +142,11 @@ void group_details_merge(struct group_details *dst, struct group_details *src)
 		if (!s)
 			continue;
 		struct group_detail *g = get(dst, s->key, s->keylen);
-		counter_merge(&g->vocab, &s->vocab);
+		for (size_t j = 0; j < s->vocab_cap; j++)
+			if (s->vocab[j])
+				vocab_add(g, s->vocab[j]);
+		if (s->has_zero)
+			g->has_zero = 1;
 		value_sample_merge(&g->ppl, &s->ppl);
 	}
 	group_details_release(src);
@@ -112,17 +155,16 @@ void group_details_merge(struct group_details *dst, struct group_details *src)
 
 double group_vocab_kept(const struct group_detail *in, const struct group_detail *ref)
 {
-	if (!ref || !ref->vocab.used)
+	size_t types = ref ? ref->vocab_used + (size_t)ref->has_zero : 0;
+	if (!types)
 		return NAN;
 	if (!in)
 		return 0;
-	uint64_t found = 0;
-	for (size_t i = 0; i < ref->vocab.cap; i++) {
-		const uint64_t *e = counter_entry(&ref->vocab, i);
-		if (e[1])
-			found += counter_find(&in->vocab, e, e[0]) != NULL;
-	}
-	return (double)found / (double)ref->vocab.used;
+	size_t found = ref->has_zero && in->has_zero;
+	for (size_t i = 0; i < ref->vocab_cap; i++)
+		if (ref->vocab[i])
+			found += vocab_has(in, ref->vocab[i]);
+	return (double)found / (double)types;
 }
 
 double group_perplexity_median(const struct group_detail *g)

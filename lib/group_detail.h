@@ -19,7 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "counter.h"
 #include "stats_compare.h"
 #include "text.h"
 
@@ -30,7 +29,12 @@ struct group_detail {
 	char *key;		/* the group key (stats_group_key), owned */
 	size_t keylen;
 	uint64_t hash;
-	struct counter vocab;	/* word hash -> count */
+	/* The word hashes of the group, a set: open addressing, 0 marks an
+	 * empty slot (the word hash 0 is has_zero), at most half full. A
+	 * group of a few records takes a few hundred bytes. */
+	uint64_t *vocab;
+	size_t vocab_cap, vocab_used;
+	int has_zero;
 	struct value_sample ppl;	/* deferred texts, then perplexities */
 };
 
