@@ -858,6 +858,16 @@ static int run(struct settings *set, int argc, char **argv)
 	set->detail = set->by && set->reference;
 	if (set->target_path && target_load(&set->target, set->target_path) < 0)
 		return 1;
+	/* A label of fewer values than --by has fields can match no group. */
+	for (size_t i = 0; i < set->target.n; i++) {
+		size_t parts = 1;
+		for (size_t j = 0; j < set->target.e[i].len; j++)
+			parts += set->target.e[i].label[j] == '|';
+		if (parts < set->by_fields.n)
+			warning("%s: \"%s\" names %zu value%s, but --by %s crosses %zu fields "
+				"(join values with '|')", set->target_path, set->target.e[i].label, parts,
+				parts == 1 ? "" : "s", set->by, set->by_fields.n);
+	}
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
 	/* An input replaced by the figures or the state (--merge -o
 	 * all.state all.state day.state): one such run at a time. */

@@ -699,6 +699,11 @@ make_groups() {
 	assert_failure 2
 	run synth-stats --by p --target ok.json --under x in.jsonl
 	assert_failure 2
+	# A label with fewer values than --by crosses fields is warned about.
+	printf '{"x": 1, "x|m": 1}' > short.json
+	run --separate-stderr synth-stats --by p,t --target short.json in.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-stats: warning: short.json: \"x\" names 1 value, but --by p,t crosses 2 fields (join values with '|')"
 }
 
 @test "--html with --by and --reference: a representation section, the flagged rows tinted, labels escaped, drawn by Chromium" {
