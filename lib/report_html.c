@@ -730,7 +730,8 @@ static void representation_section(struct strbuf *out, const struct report_input
 	for (size_t i = 0; i < r->n; i++)
 		top = fmax(top, fmax(r->groups[i].share, r->groups[i].wanted));
 	strbuf_addstr(out, "<div class=\"wide\">\n<table class=\"representation\">\n<thead><tr>"
-		      "<th>group</th><th>records</th><th>share</th><th>wanted</th><th>ratio</th>"
+		      "<th>group</th><th>records</th><th class=\"share\">share</th>"
+		      "<th class=\"share\">wanted</th><th>ratio</th>"
 		      "<th>flag</th>");
 	if (r->diversity)
 		strbuf_addstr(out, "<th>vocab_kept</th><th>distinct-2</th><th>distinct-2<br>reference</th>"
@@ -783,7 +784,7 @@ static const char style[] =
 	".trends{display:flex;flex-wrap:wrap;gap:8px 24px}\n"
 	"figure.trend{margin:0}\n"
 	"figcaption{text-align:center;font-size:12px}\n"
-	"td.share{text-align:left}\n"
+	"td.share,th.share{text-align:left}\n"
 	".bar{display:inline-block;height:9px;margin-left:6px;vertical-align:middle}\n"
 	".bar.have{background:#1c64c8}.bar.want{background:#adb5bd}\n"
 	"tr.flag-under td{background:#fff3bf}tr.flag-missing td{background:#ffc9c9}\n"

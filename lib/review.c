@@ -441,7 +441,7 @@ static const char review_style[] =
 	"body{font:14px/1.45 sans-serif;color:#212529;background:#fff;margin:24px;max-width:1100px}\n"
 	"h1{font-size:20px}h2{font-size:17px;margin-top:32px;border-bottom:2px solid #dee2e6}\n"
 	"h3{font-size:15px;margin:20px 0 6px}\n"
-	"nav ul{columns:3 260px;padding-left:18px;margin:4px 0}\n"
+	"nav ul{padding-left:18px;margin:4px 0}nav ul.groups{columns:3 260px}\n"
 	".meta{color:#495057}.count{color:#495057;font-weight:normal}\n"
 	".record{border:1px solid #dee2e6;border-left:4px solid #1c64c8;margin:8px 0;padding:6px 10px}\n"
 	".reject .record{border-left-color:#c2255c}\n"
