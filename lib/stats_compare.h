@@ -52,7 +52,7 @@ double quantile_sorted(double *v, size_t n, double q);
  * not until the sample is final: the record's text is kept while it is
  * in, and value_sample_compute() computes the values of the k left. */
 struct value_sample {
-	size_t k, n;
+	size_t k, n, cap;	/* cap: entries allocated, n <= cap <= k */
 	struct value_sample_entry {
 		uint64_t hash;
 		double v;
