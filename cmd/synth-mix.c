@@ -723,6 +723,24 @@ static size_t find_group(const struct settings *set, const char *name, size_t le
 	return g->len == len && !memcmp(g->name, name, len) ? (size_t)at : SIZE_MAX;
 }
 
+static int by_group_name(const void *a, const void *b, void *arg)
+{
+	const struct group *groups = arg;
+	const struct group *x = &groups[*(const size_t *)a], *y = &groups[*(const size_t *)b];
+	int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+	return c ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The groups in byte order of their names; the caller frees it. */
+static size_t *groups_by_name(const struct settings *set)
+{
+	size_t *idx = xreallocarray(NULL, set->ngroups ? set->ngroups : 1, sizeof(*idx));
+	for (size_t g = 0; g < set->ngroups; g++)
+		idx[g] = g;
+	qsort_r(idx, set->ngroups, sizeof(*idx), by_group_name, set->groups);
+	return idx;
+}
+
 /* Cap the groups' shares (which add up to 1) at most each, giving what
  * the capped ones lose to the others in proportion to their shares,
  * until none is over. */
@@ -795,7 +813,9 @@ static int plan_group_shares(struct settings *set, const struct target *tg)
 		}
 		size_t left_out = 0;
 		struct strbuf names = STRBUF_INIT;
-		for (size_t g = 0; g < set->ngroups; g++) {
+		size_t *idx = groups_by_name(set);
+		for (size_t k = 0; k < set->ngroups; k++) {
+			size_t g = idx[k];
 			struct group *gr = &set->groups[g];
 			if (named[g]) {
 				/* as the file says */
@@ -809,6 +829,7 @@ static int plan_group_shares(struct settings *set, const struct target *tg)
 			sum += gr->want;
 		}
 		free(named);
+		free(idx);
 		if (left_out)
 			warning("%s: %zu group%s not named, left out of the mix: %s%s", set->target,
 				left_out, left_out == 1 ? "" : "s", names.buf,
@@ -1142,24 +1163,6 @@ static double epochs_used(const struct source *s, enum unit u)
 }
 
 /* --- The report ---------------------------------------------------------- */
-
-static int by_group_name(const void *a, const void *b, void *arg)
-{
-	const struct group *groups = arg;
-	const struct group *x = &groups[*(const size_t *)a], *y = &groups[*(const size_t *)b];
-	int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
-	return c ? c : x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* The groups in byte order of their names; the caller frees it. */
-static size_t *groups_by_name(const struct settings *set)
-{
-	size_t *idx = xreallocarray(NULL, set->ngroups ? set->ngroups : 1, sizeof(*idx));
-	for (size_t g = 0; g < set->ngroups; g++)
-		idx[g] = g;
-	qsort_r(idx, set->ngroups, sizeof(*idx), by_group_name, set->groups);
-	return idx;
-}
 
 static void report_groups_json(const struct settings *set, const uint64_t *all, struct strbuf *sb)
 {

@@ -387,3 +387,149 @@ make_sources() {
 	assert_output "status 141"
 	assert_equal "$(cat err.txt)" ""
 }
+
+# --- --balance: groups of records by a member -----------------------------
+
+# make_groups: real.jsonl, the real seed corpus of examples/ (1208 records,
+# "lang" en 800, de 98, fr 90, ja 83, ru 81, zh 56), and gen.jsonl (600
+# synthetic records: 270 en, 270 de, 30 without "lang", 30 with "lang":
+# null).
+make_groups() {
+	cp "$ROOT/examples/corpus.jsonl" real.jsonl
+	awk 'BEGIN { for (i = 1; i <= 600; i++) {
+		l = i <= 30 ? "" : i <= 60 ? ",\"lang\":null" : i % 2 ? ",\"lang\":\"en\"" : ",\"lang\":\"de\""
+		t = "made up"; for (k = 0; k < i % 9; k++) t = t " words"
+		printf "{\"id\":\"g%d\",\"text\":\"%s %d\"%s,\"synth\":{\"generator\":\"t\"}}\n", i, t, i, l } }' > gen.jsonl
+}
+
+# group_units FILE UNIT: "group units largest" per group of the mix in
+# FILE, counted from its records: docs and bytes by jq, words and tokens
+# by synth-stats --by lang (the words of lib/text; tokens of $TOK).
+group_units() {
+	case $2 in
+	docs) jq -r '.lang // "(missing)"' "$1" | sort | uniq -c | awk '{ print $2, $1, 1 }' ;;
+	bytes) jq -r '[(.lang // "(missing)"), (.text | utf8bytelength)] | @tsv' "$1" |
+		awk '{ n[$1] += $2; if ($2 > m[$1]) m[$1] = $2 } END { for (g in n) print g, n[g], m[g] }' | sort ;;
+	words|tokens)
+		synth-stats --json --by lang ${TOK:+--tokenizer "$TOK"} "$1" |
+			jq -r --arg u "$2" '.by.groups[] | [(.value // "(missing)"), .[$u], (if $u == "words" then .max_length else 0 end)] | @tsv' |
+			sort ;;
+	esac
+}
+
+# within_one GOT WANT LARGEST: |GOT - WANT| is at most one record's units.
+within_one() {
+	awk -v g="$1" -v w="$2" -v m="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= m) }'
+}
+
+@test "--balance: equal shares per group, exact in docs, bytes, words and tokens, checked from the records" {
+	make_groups
+	# A SentencePiece model for the tokens, and each record's tokens by
+	# spm_encode for the largest.
+	jq -r '.text | gsub("[\r\n\u0000]+"; " ")' real.jsonl > train.txt
+	spm_train --input=train.txt --model_prefix=spm --vocab_size=2000 --character_coverage=1.0 \
+		--hard_vocab_limit=false --minloglevel=2 > /dev/null 2>&1
+	jq -c '{id, lang, text: (.text | gsub("[\r\n\u0000]+"; " "))}' real.jsonl > one.jsonl
+	max_tokens=$(jq -r .text one.jsonl | spm_encode --model=spm.model --output_format=id | awk '{ if (NF > m) m = NF } END { print m }')
+	# Docs: 6 groups of 50, exactly.
+	synth-mix --balance lang -n 300 --report r.json one.jsonl > out.jsonl
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "de=50 en=50 fr=50 ja=50 ru=50 zh=50 "
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .requested, .docs]]' r.json)" \
+		'[["de",0.16666666666666666,50],["en",0.16666666666666666,50],["fr",0.16666666666666666,50],["ja",0.16666666666666666,50],["ru",0.16666666666666666,50],["zh",0.16666666666666666,50]]'
+	# The other units: each group within one of its records of total / 6,
+	# and the report's figures are the records'.
+	export TOK=spm.model
+	for u in bytes words tokens; do
+		total=$([ $u = bytes ] && echo 30000 || echo 3000)
+		synth-mix --balance lang --unit $u -n $total --tokenizer spm.model --report r.json one.jsonl > out.jsonl
+		group_units out.jsonl $u > got.txt
+		assert_equal "$(wc -l < got.txt)" 6
+		while read -r g n m; do
+			[ $u = tokens ] && m=$max_tokens
+			echo "$u $g $n of $((total / 6)), largest $m"
+			within_one "$n" "$(echo "$total / 6" | bc -l)" "$m" || fail "$u: group $g has $n, asked $((total / 6))"
+			assert_equal "$(jq ".balance.groups[] | select(.group == \"$g\") | .$u" r.json)" "$n"
+		done < got.txt
+	done
+	# Without a total the smallest group sets it: zh's 56 records, 336 in all.
+	synth-mix --balance lang --report r.json real.jsonl > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 336
+	assert_equal "$(jq -c .balance.bound_by r.json)" '{"source":"real","group":"zh"}'
+}
+
+@test "--balance with source weights: both the sources' and the groups' shares hold" {
+	make_groups
+	# gen has en, de and the missing group only; real the six languages.
+	synth-mix --balance lang -n 280 --report r.json real.jsonl:3 gen.jsonl:1 > out.jsonl
+	assert_equal "$(jq -r .mix.source out.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "gen=70 real=210 "
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" \
+		"(missing)=40 de=40 en=40 fr=40 ja=40 ru=40 zh=40 "
+	# The missing group comes from gen alone; fr, ja, ru, zh from real alone.
+	assert_equal "$(jq -r 'select(.lang == null) | .mix.source' out.jsonl | sort -u)" gen
+	assert_equal "$(jq -r 'select(.lang == "fr" or .lang == "zh") | .mix.source' out.jsonl | sort -u)" real
+	# In words: the sources' words 3:1 and the groups' 1:1, each cell
+	# (source and group) within one of its records.
+	synth-mix --balance lang --unit words -n 2100 --report r.json real.jsonl:3 gen.jsonl:1 > out.jsonl
+	max=$(synth-stats --json real.jsonl | jq .length.max)
+	for s in real gen; do
+		got=$(jq ".sources[] | select(.label == \"$s\") | .words" r.json)
+		want=$([ $s = real ] && echo 1575 || echo 525)
+		within_one "$got" "$want" $((7 * max)) || fail "$s: $got words, asked $want"
+	done
+	group_units out.jsonl words > got.txt
+	assert_equal "$(wc -l < got.txt)" 7
+	while read -r g n m; do
+		within_one "$n" 300 "$((2 * m))" || fail "group $g: $n words of 300"
+		assert_equal "$(jq ".balance.groups[] | select(.group == \"$g\") | .words" r.json)" "$n"
+	done < got.txt
+	# A weight the groups cannot carry: gen at 0.6 of the mix, with
+	# three groups of seven.
+	rm out.jsonl
+	run synth-mix --balance lang real.jsonl:2 gen.jsonl:3 -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: --balance: gen weighs 0.6 of the mix, and the groups it has only 0.428571; change the weights or the groups' shares"
+	[ ! -e out.jsonl ]
+}
+
+@test "--target: a JSON object of group -> weight, '*' for the others; groups not named are left out" {
+	make_groups
+	printf '{"en": 2, "de": 1, "(missing)": 1}\n' > t.json
+	run --separate-stderr synth-mix --balance lang --target t.json -n 200 --report r.json real.jsonl gen.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$stderr" "synth-mix: warning: t.json: 4 groups not named, left out of the mix: 'fr', 'ja', 'ru', 'zh'"
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "(missing)=50 de=50 en=100 "
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .requested, .docs]]' r.json)" \
+		'[["(missing)",0.25,50],["de",0.25,50],["en",0.5,100],["fr",0,0],["ja",0,0],["ru",0,0],["zh",0,0]]'
+	# "*": each group not named gets its weight: 0.3 for en, 0.1 for each
+	# of the six others.
+	printf '{"en": 0.3, "*": 0.1}' > t.json
+	synth-mix --balance lang --target t.json -n 270 real.jsonl gen.jsonl > out.jsonl
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" \
+		"(missing)=30 de=30 en=90 fr=30 ja=30 ru=30 zh=30 "
+}
+
+@test "--max-share: alone it caps the groups' own shares; with --target it caps the target" {
+	make_groups
+	# real by docs: en 800 of 1208 (66%). Capped at 0.4: en 0.4 of 200,
+	# and the other 0.6 shared as they have it (de 98 of 408 ...).
+	synth-mix --balance lang --max-share 0.4 -n 200 --report r.json real.jsonl > out.jsonl
+	group_units out.jsonl docs > got.txt
+	assert_equal "$(grep '^en ' got.txt)" "en 80 1"
+	declare -A have=([de]=98 [fr]=90 [ja]=83 [ru]=81 [zh]=56)
+	for g in de fr ja ru zh; do
+		n=$(awk -v g=$g '$1 == g { print $2 }' got.txt)
+		within_one "$n" "$(echo "120 * ${have[$g]} / 408" | bc -l)" 1 || fail "$g: $n"
+	done
+	assert_equal "$(jq '.balance.groups[] | select(.group == "en") | .requested' r.json)" 0.4
+	# With a target: en capped, the rest to de and fr as the target has it.
+	printf '{"en": 8, "de": 1, "fr": 1}' > t.json
+	synth-mix --balance lang --target t.json --max-share 0.5 -n 100 real.jsonl > out.jsonl
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "de=25 en=50 fr=25 "
+	run synth-mix --balance lang --max-share 0.1 real.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: --max-share 0.1: 6 groups cannot make a whole mix at 0.1 each at most"
+	run synth-mix --max-share 0.5 real.jsonl
+	assert_failure 2
+	assert_line "synth-mix: --max-share needs --balance FIELD"
+}
