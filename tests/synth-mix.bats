@@ -482,6 +482,12 @@ within_one() {
 		within_one "$n" 300 "$((2 * m))" || fail "group $g: $n words of 300"
 		assert_equal "$(jq ".balance.groups[] | select(.group == \"$g\") | .words" r.json)" "$n"
 	done < got.txt
+	# --max-synthetic sees the mix the groups make: gen is 1/4 of it.
+	run synth-mix --balance lang -n 280 --max-synthetic 0.2 real.jsonl:3 gen.jsonl:1
+	assert_failure 1
+	assert_output "synth-mix: the mix would be 25.00% synthetic by docs, more than --max-synthetic 0.2 allows; nothing written"
+	synth-mix --balance lang -n 280 --max-synthetic 0.25 real.jsonl:3 gen.jsonl:1 > out.jsonl
+	assert_equal "$(jq -r 'select(.synth) | .id' out.jsonl | wc -l)" 70
 	# A weight the groups cannot carry: gen at 0.6 of the mix, with
 	# three groups of seven.
 	rm out.jsonl
@@ -532,4 +538,122 @@ within_one() {
 	run synth-mix --max-share 0.5 real.jsonl
 	assert_failure 2
 	assert_line "synth-mix: --max-share needs --balance FIELD"
+}
+
+@test "--balance: records without the member, or with null, are one group, (missing); a dotted path and crossed fields" {
+	make_groups
+	synth-mix --balance lang -n 90 --report r.json gen.jsonl > out.jsonl
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .available.docs, .docs]]' r.json)" \
+		'[["(missing)",60,30],["de",270,30],["en",270,30]]'
+	assert_equal "$(jq -r 'select(has("lang") | not) | .id' out.jsonl | wc -l) $(jq -r 'select(.lang == null) | .id' out.jsonl | wc -l)" \
+		"$(jq -r 'select(has("lang") | not) | .id' out.jsonl | wc -l) 30"
+	# The table under -v names it too.
+	run --separate-stderr synth-mix -v --balance lang -n 90 gen.jsonl
+	assert_success
+	[[ "$stderr" == *"synth-mix: (missing)  "*"33.33%"* ]] || fail "$stderr"
+	# A dotted path, and two fields crossed: their values joined by a comma.
+	jq -c '{id, text, meta: {lang, kind: (if (.id | ltrimstr("g") | tonumber) % 3 == 0 then "q" else "a" end)}}' gen.jsonl > nested.jsonl
+	synth-mix --balance meta.lang,meta.kind -n 60 --report r.json nested.jsonl > out.jsonl
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .docs]]' r.json)" \
+		'[["(missing),a",10],["(missing),q",10],["de,a",10],["de,q",10],["en,a",10],["en,q",10]]'
+	assert_equal "$(jq -r '[(.meta.lang // "-"), .meta.kind] | join(",")' out.jsonl | sort | uniq -c | awk '{ print $1 }' | sort -u)" 10
+	assert_equal "$(jq -r .balance.field r.json)" meta.lang,meta.kind
+}
+
+@test "--balance: a group too small for its share is an error naming it; --upsample repeats it, whole epochs then a seeded part" {
+	make_groups
+	run synth-mix --balance lang -n 600 real.jsonl -o out.jsonl
+	assert_failure 1
+	assert_line "synth-mix: real: group 'zh': 56 docs, and the mix needs 100"
+	assert_line "synth-mix: real: group 'fr': 90 docs, and the mix needs 100"
+	assert_line "synth-mix: 5 groups are too small for their share; use --upsample to repeat them, --max-share or --target to ask less, or a smaller --total"
+	[ ! -e out.jsonl ]
+	run --separate-stderr synth-mix --balance lang -n 600 --upsample --seed 4 --report r.json real.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	[[ "$stderr" == *"synth-mix: warning: real: group 'zh': 56 docs, repeated 1.79 times for its share (--upsample)"* ]] || fail "$stderr"
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "de=100 en=100 fr=100 ja=100 ru=100 zh=100 "
+	# zh: its 56 records whole in epoch 1, then 44 of them, each once, in
+	# epoch 2; en (800) is not repeated.
+	assert_equal "$(jq -r 'select(.lang == "zh" and .mix.epoch == 1) | .id' out.jsonl | sort -u | wc -l)" 56
+	assert_equal "$(jq -r 'select(.lang == "zh" and .mix.epoch == 2) | .id' out.jsonl | sort -u | wc -l)" 44
+	assert_equal "$(jq -r 'select(.lang == "en") | .mix.epoch' out.jsonl | sort -u)" 1
+	assert_equal "$(jq '.balance.groups[] | select(.group == "zh") | .epochs' r.json)" "1.7857142857142858"
+	# The part of epoch 2 is chosen by the seed: another seed, other records.
+	synth-mix --balance lang -n 600 --upsample --seed 5 real.jsonl > out5.jsonl
+	run cmp -s <(jq -r 'select(.lang == "zh" and .mix.epoch == 2) | .id' out.jsonl | sort) \
+		<(jq -r 'select(.lang == "zh" and .mix.epoch == 2) | .id' out5.jsonl | sort)
+	assert_failure
+}
+
+@test "--balance is deterministic: the seed decides, not -j, --shuffle or --memory's spills" {
+	make_groups
+	args=(--balance lang -n 400 --upsample real.jsonl:2 gen.jsonl:1)
+	synth-mix --seed 7 "${args[@]}" > a.jsonl
+	synth-mix --seed 7 -j 2 "${args[@]}" > b.jsonl
+	cmp a.jsonl b.jsonl
+	synth-mix --seed 8 "${args[@]}" > c.jsonl
+	run cmp -s a.jsonl c.jsonl
+	assert_failure
+	synth-mix --seed 7 --shuffle "${args[@]}" > s1.jsonl
+	synth-mix --seed 7 --shuffle -j 2 "${args[@]}" > s2.jsonl
+	cmp s1.jsonl s2.jsonl
+	assert_equal "$(sort s1.jsonl | md5sum)" "$(sort a.jsonl | md5sum)"
+	# A table past --memory (28 bytes a record with its group): the same
+	# bytes spilled as in memory.
+	# en, de, fr and some without "lang", in unequal parts.
+	awk 'BEGIN { split("en en de de de de fr fr fr fr fr fr fr fr fr", L, " ")
+		for (i = 1; i <= 60000; i++) printf "{\"id\":\"b%d\",%s\"text\":\"b %d%s\"}\n", i,
+			i % 23 ? "\"lang\":\"" L[1 + i % 15] "\"," : "", i, i % 5 ? "" : " more" }' > big.jsonl
+	mkdir tmp
+	for more in "" "--unit bytes" "--upsample -n 90000" "--shuffle -n 1500"; do
+		synth-mix --balance lang $more big.jsonl:9 gen.jsonl > mem.jsonl
+		TMPDIR=$PWD/tmp run --separate-stderr synth-mix -v --memory 1M --balance lang $more big.jsonl:9 gen.jsonl
+		assert_success
+		printf '%s\n' "$output" > spilled.jsonl
+		[[ "$stderr" == *"big: the table of its 60000 records spilled to TMPDIR"* ]] || fail "$more: $stderr"
+		cmp mem.jsonl spilled.jsonl || fail "$more: another mix"
+		assert_equal "$(ls tmp | wc -l)" 0
+	done
+}
+
+@test "--balance: a bad --target file is an error naming it, nothing written" {
+	make_groups
+	t() { printf "$1" > t.json; run synth-mix --balance lang --target t.json real.jsonl -o out.jsonl; }
+	t '{"en": 1,\n "de": 2,,\n}\n'
+	assert_failure 1
+	assert_output "synth-mix: t.json:2: not a JSON object of group -> share: invalid JSON: expected a member name"
+	t '["en"]'
+	assert_failure 1
+	assert_output --partial "synth-mix: t.json:1: not a JSON object of group -> share"
+	t '{"en": "half"}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'en': the share must be a number, 0 or above"
+	t '{"en": -1}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'en': the share must be a number, 0 or above"
+	t '{"en": 1, "en": 2}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'en' is given twice"
+	t '{}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: names no group"
+	t '{"en": 0, "de": 0}'
+	assert_failure 1
+	assert_line "synth-mix: t.json: the groups it names add up to a share of 0"
+	t '{"en": 1, "xx": 1}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'xx': no records in the sources"
+	[ ! -e out.jsonl ]
+	run synth-mix --balance lang --target missing.json real.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: missing.json: No such file or directory"
+	run synth-mix --target t.json real.jsonl -o out.jsonl
+	assert_failure 2
+	assert_line "synth-mix: --target needs --balance FIELD"
+	run synth-mix --balance lang,,kind real.jsonl
+	assert_failure 2
+	assert_line "synth-mix: --balance lang,,kind: an empty field name"
+	[ ! -e out.jsonl ]
+	assert_equal "$(ls -A | grep -c tmp)" 0
 }
