@@ -133,6 +133,7 @@ struct cell {
 	double share;		/* of the mix, in the unit */
 	/* The plan. */
 	double quota;		/* units asked for */
+	double rest;		/* of them, past whole epochs */
 	uint64_t full_epochs;	/* whole passes over the cell */
 	uint64_t partial;	/* records of the last, partial pass: a prefix in its order */
 	struct pick bound;	/* the prefix's last record, when partial is not 0 */
@@ -272,15 +273,18 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		return;
 	}
 	/* The members that matter, in one walk: "synth", "mix", the id
-	 * and one --balance field (those two unless dotted paths). */
-	const char *names[4] = { "synth", "mix" };
-	struct json_value v[4];
-	size_t k = 2, id_at = 2, field_at = 0;
+	 * and the --balance fields (those unless dotted paths, and as many
+	 * as one walk looks for). */
+	const char *names[JSON_MAX_MEMBERS] = { "synth", "mix" };
+	struct json_value v[JSON_MAX_MEMBERS];
+	size_t k = 2, id_at = 2, field_at[JSON_MAX_MEMBERS] = { 0 };
 	if (!strchr(set->common.id_field, '.'))
 		names[k++] = set->common.id_field;
-	if (set->nfields == 1 && !strchr(set->fields[0], '.')) {
-		field_at = k;
-		names[k++] = set->fields[0];
+	for (size_t f = 0; f < set->nfields && f < JSON_MAX_MEMBERS; f++) {
+		if (k < JSON_MAX_MEMBERS && !strchr(set->fields[f], '.')) {
+			field_at[f] = k;
+			names[k++] = set->fields[f];
+		}
 	}
 	json_get_members(r->line, r->len, names, k, v);
 	if (strchr(set->common.id_field, '.') && !json_get(r->line, r->len, set->common.id_field, &v[2]))
@@ -288,15 +292,19 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	if (set->nfields) {
 		strbuf_reset(&w->group);
 		for (size_t f = 0; f < set->nfields; f++) {
+			const char *plain;
+			size_t plain_len;
 			struct json_value gv;
-			if (field_at)
-				gv = v[field_at];
+			if (f < JSON_MAX_MEMBERS && field_at[f])
+				gv = v[field_at[f]];
 			else if (!json_get(r->line, r->len, set->fields[f], &gv))
 				gv.type = JSON_NONE;
 			if (f)
 				strbuf_addc(&w->group, ',');
 			if (gv.type == JSON_NONE || gv.type == JSON_NULL)
 				strbuf_addstr(&w->group, MISSING);
+			else if (gv.type == JSON_STRING && json_string_plain(&gv, &plain, &plain_len))
+				strbuf_add(&w->group, plain, plain_len);
 			else if (gv.type == JSON_STRING)
 				json_decode_string(&gv, &w->group);
 			else
@@ -459,12 +467,16 @@ static uint32_t *epoch_order(const struct rec *recs, size_t n, uint64_t e, size_
 /* The records of one cell in their order of the epoch being planned,
  * read from the source's table without holding it: one pass over the
  * table (and under --balance the groups beside it) gives each record
- * of the cell that counts, with its key in that epoch. */
+ * of the cell that counts, with its key in that epoch. With `epochs`
+ * set, the records of every group g whose epochs[g] is not 0 are
+ * given, each with its key in its group's epoch. */
 struct scan {
 	struct spill_reader r, gr;
 	int grouped;
 	uint32_t group;
 	uint64_t epoch;
+	const uint64_t *epochs;
+	uint32_t last;		/* the group of the record given last */
 	uint64_t at;		/* place of the next record */
 };
 
@@ -476,6 +488,7 @@ static void scan_start(struct scan *sc, const struct source *s, uint32_t g, uint
 		spill_reader_init(&sc->gr, &s->groups);
 	sc->group = g;
 	sc->epoch = epoch;
+	sc->epochs = NULL;
 	sc->at = 0;
 }
 
@@ -496,8 +509,9 @@ static int scan_next(struct scan *sc, struct pick *p)
 		}
 		memcpy(&p->rec, item, sizeof(p->rec));
 		p->at = sc->at++;
-		if (g == sc->group && !(p->rec.words & REC_OUT)) {
-			p->key = epoch_key(&p->rec, sc->epoch);
+		if ((sc->epochs ? sc->epochs[g] != 0 : g == sc->group) && !(p->rec.words & REC_OUT)) {
+			p->key = epoch_key(&p->rec, sc->epochs ? sc->epochs[g] : sc->epoch);
+			sc->last = g;
 			return 1;
 		}
 	}
@@ -685,21 +699,73 @@ out:
 	return got < 0 ? -1 : 0;
 }
 
-/* Every record of a cell that counts: the prefix is all of it, and its
- * bound the last record in the epoch's order. */
-static int plan_all(struct source *s, uint32_t g, uint64_t epoch)
+/* A record of a cell being planned in a batch. */
+struct cell_pick {
+	struct pick p;
+	uint32_t group;
+};
+
+static int by_cell_pick(const void *a, const void *b)
 {
-	struct cell *c = &s->cells[g];
+	const struct cell_pick *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return by_pick(&x->p, &y->p);
+}
+
+/* Plan in one pass over a source's table the cells g whose epochs[g]
+ * is not 0: those marked in `whole` give every record of that epoch
+ * (the bound is the last in its order), the others a prefix of their
+ * records in epoch epochs[g] worth their cell's `rest`, found by
+ * sorting them; the caller keeps the records to sort within
+ * PLAN_SORT. A cell too large to sort goes to plan_prefix() alone.
+ * Without batches a source of many small groups would be read twice
+ * for each. */
+static int plan_batch(const struct settings *set, struct source *s, const uint64_t *epochs,
+		      const char *whole)
+{
+	struct cell_pick *picks = NULL;
+	size_t n = 0, cap = 0;
 	struct scan sc;
 	struct pick p;
 	int got;
-	scan_start(&sc, s, g, epoch);
-	while ((got = scan_next(&sc, &p)) > 0)
-		if (!c->partial++ || before(&c->bound, &p))
-			c->bound = p;
-	memcpy(c->take, c->avail, sizeof(c->take));
-	memcpy(c->take_syn, c->avail_syn, sizeof(c->take_syn));
-	return got;
+	scan_start(&sc, s, 0, 0);
+	sc.epochs = epochs;
+	while ((got = scan_next(&sc, &p)) > 0) {
+		struct cell *c = &s->cells[sc.last];
+		if (whole[sc.last]) {
+			if (!c->partial++ || before(&c->bound, &p))
+				c->bound = p;
+			continue;
+		}
+		if (n == cap) {
+			cap = grow_capacity(cap, n + 1, 1024);
+			picks = xreallocarray(picks, cap, sizeof(*picks));
+		}
+		picks[n].p = p;
+		picks[n++].group = sc.last;
+	}
+	if (got >= 0) {
+		if (n)
+			qsort(picks, n, sizeof(*picks), by_cell_pick);
+		struct take_state t = { 0 };
+		for (size_t k = 0; k < n; k++) {
+			struct cell *c = &s->cells[picks[k].group];
+			if (!k || picks[k].group != picks[k - 1].group)
+				t = (struct take_state){ c->rest, 0, set->unit, 0 };
+			if (take_next(&t, c, &picks[k].p))
+				count_taken(c, &picks[k].p.rec, 1);
+		}
+		for (size_t g = 0; g < set->ngroups; g++) {
+			if (epochs[g] && whole[g]) {
+				struct cell *c = &s->cells[g];
+				memcpy(c->take, c->avail, sizeof(c->take));
+				memcpy(c->take_syn, c->avail_syn, sizeof(c->take_syn));
+			}
+		}
+	}
+	free(picks);
+	return got < 0 ? -1 : 0;
 }
 
 /* What --target FILE asks: a weight per group named, and for the groups
@@ -1040,13 +1106,19 @@ static int plan_quotas(struct settings *set)
 }
 
 /* Which records each cell gives: whole epochs, then a prefix of one
- * more in the order of its keys for the rest. */
+ * more in the order of its keys for the rest. The cells small enough
+ * to sort are planned in batches of PLAN_SORT records. */
 static int plan_records(struct settings *set)
 {
 	enum unit u = set->unit;
-	for (size_t i = 0; i < set->nsrc; i++) {
+	uint64_t *epochs = xcalloc(set->ngroups, sizeof(*epochs));
+	char *whole = xcalloc(set->ngroups, 1);
+	int rc = 0;
+	for (size_t i = 0; i < set->nsrc && !rc; i++) {
 		struct source *s = &set->src[i];
-		for (uint32_t g = 0; g < set->ngroups; g++) {
+		uint64_t batched = 0;	/* records of the batch to sort */
+		int any = 0;
+		for (uint32_t g = 0; g < set->ngroups && !rc; g++) {
 			struct cell *c = &s->cells[g];
 			double avail = (double)c->avail[u];
 			double want = c->quota;
@@ -1062,14 +1134,35 @@ static int plan_records(struct settings *set)
 				}
 			}
 			c->partial = 0;
-			int got = !c->full_epochs && want >= avail
-					  ? plan_all(s, g, 1)
-					  : plan_prefix(s, g, c->full_epochs + 1, want, u);
-			if (got < 0)
-				return -1;
+			c->rest = want;
+			if (!c->full_epochs && want >= avail) {
+				whole[g] = 1;
+				epochs[g] = 1;
+				any = 1;
+				continue;
+			}
+			if (c->avail[DOCS] > PLAN_SORT) {
+				rc = plan_prefix(s, g, c->full_epochs + 1, want, u);
+				continue;
+			}
+			if (batched + c->avail[DOCS] > PLAN_SORT) {
+				rc = plan_batch(set, s, epochs, whole);
+				memset(epochs, 0, set->ngroups * sizeof(*epochs));
+				memset(whole, 0, set->ngroups);
+				batched = 0;
+			}
+			epochs[g] = c->full_epochs + 1;
+			batched += c->avail[DOCS];
+			any = 1;
 		}
+		if (!rc && any)
+			rc = plan_batch(set, s, epochs, whole);
+		memset(epochs, 0, set->ngroups * sizeof(*epochs));
+		memset(whole, 0, set->ngroups);
 	}
-	return 0;
+	free(epochs);
+	free(whole);
+	return rc;
 }
 
 /* The share of the mix that is synthetic, in the unit. */
