@@ -20,6 +20,14 @@
  * Standard input is read once: the first pass copies its records to an
  * unlinked temporary file, which the second pass reads. A source that is
  * repeated (--upsample) is held in memory in the second pass.
+ *
+ * Under --balance a record also has a group, by the value of a member,
+ * kept in a second spill_array beside the table (4 bytes a record, so
+ * that struct rec keeps its 24). Each source is then a cell per group,
+ * and the plan gives each cell its share as it gives a source its own:
+ * the cells' shares (plan_cells) keep both the sources' weights and the
+ * groups' shares; each cell's records are those with the smallest keys.
+ * Only the records of the repeated cells are held in memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,7 +173,6 @@ struct source {
 	char *spool_path;
 	struct cell *cells;	/* one per group */
 	uint64_t take[UNITS], take_syn[UNITS];	/* the cells' sums */
-	int repeated;		/* read into memory and replayed */
 };
 
 struct settings {
@@ -447,21 +454,6 @@ static int by_epoch_key(const void *a, const void *b, void *arg)
 	if (x != y)
 		return x < y ? -1 : 1;
 	return i < j ? -1 : i > j;
-}
-
-/* The n records of a repeated source that count (not left out by
- * --sample) in the order of their keys in epoch e; *k is set to how
- * many. */
-static uint32_t *epoch_order(const struct rec *recs, size_t n, uint64_t e, size_t *k)
-{
-	uint32_t *idx = xreallocarray(NULL, n ? n : 1, sizeof(*idx));
-	*k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!(recs[i].words & REC_OUT))
-			idx[(*k)++] = (uint32_t)i;
-	struct order_ctx by = { recs, e };
-	qsort_r(idx, *k, sizeof(*idx), by_epoch_key, &by);
-	return idx;
 }
 
 /* The records of one cell in their order of the epoch being planned,
@@ -1125,7 +1117,6 @@ static int plan_records(struct settings *set)
 			if (!(want > 0))
 				continue;
 			if (want > avail) {
-				s->repeated = 1;
 				c->full_epochs = (uint64_t)floor(want / avail);
 				want -= (double)c->full_epochs * avail;
 				for (int v = 0; v < UNITS; v++) {
@@ -1433,11 +1424,17 @@ struct cursor {
 	uint64_t next;		/* index of the next record to read */
 	uint64_t left[UNITS];	/* units still to write */
 	uint64_t docs_left;
-	/* A repeated source: its lines in memory, replayed epoch by epoch. */
+	/* A replay: the records of a source's repeated cells, their lines
+	 * in memory, replayed epoch by epoch. */
+	int replay;
+	size_t nrecs;
 	struct strbuf lines;
 	size_t *off;		/* line i at lines.buf + off[i], to off[i + 1] */
 	struct rec *recs;	/* the first pass's records */
 	uint32_t *gids;		/* and their groups */
+	uint64_t *places;	/* and their places in the source */
+	uint32_t *live;		/* those with an epoch still to come */
+	size_t nlive;
 	uint32_t *order;	/* this epoch's order */
 	size_t norder, at;
 	uint64_t epoch;
@@ -1512,23 +1509,47 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 	}
 }
 
-/* Read a repeated source into memory. */
+/* Is a record of cell cl, at its place, one of epoch e? Every record
+ * is, of a cell with that many whole epochs; of the cell's last, the
+ * prefix up to its bound. */
+static int in_epoch(const struct cell *cl, const struct pick *at, uint64_t e)
+{
+	return e <= cl->full_epochs ||
+	       (e == cl->full_epochs + 1 && cl->partial && !before(&cl->bound, at));
+}
+
+/* Read the records of a source's repeated cells into memory. */
 static int cursor_load(const struct settings *set, struct cursor *c)
 {
-	size_t n = (size_t)c->src->table.count;
-	c->off = xreallocarray(NULL, n + 1, sizeof(*c->off));
-	c->recs = xreallocarray(NULL, n ? n : 1, sizeof(*c->recs));
-	c->gids = xcalloc(n ? n : 1, sizeof(*c->gids));
 	struct line l;
 	int got;
-	size_t i = 0;
+	size_t n = 0, cap = 0;
 	while ((got = cursor_read(set, c, &l)) > 0) {
-		c->gids[i] = c->group;
-		c->recs[i] = c->rec;
-		c->off[i++] = c->lines.len;
+		if (c->rec.words & REC_OUT || !c->src->cells[c->group].full_epochs)
+			continue;
+		if (n == cap) {
+			cap = grow_capacity(cap, n + 1, 1024);
+			c->off = xreallocarray(c->off, cap + 1, sizeof(*c->off));
+			c->recs = xreallocarray(c->recs, cap, sizeof(*c->recs));
+			c->gids = xreallocarray(c->gids, cap, sizeof(*c->gids));
+			c->places = xreallocarray(c->places, cap, sizeof(*c->places));
+		}
+		c->gids[n] = c->group;
+		c->recs[n] = c->rec;
+		c->places[n] = c->next - 1;
+		c->off[n++] = c->lines.len;
 		strbuf_add(&c->lines, l.p, l.len);
 	}
-	c->off[i] = c->lines.len;
+	if (n > UINT32_MAX)
+		return error("%s: more than %u records to repeat", c->src->label, UINT32_MAX);
+	if (!n)
+		c->off = xreallocarray(c->off, 1, sizeof(*c->off));
+	c->off[n] = c->lines.len;
+	c->nrecs = n;
+	c->live = xreallocarray(NULL, n ? n : 1, sizeof(*c->live));
+	for (size_t i = 0; i < n; i++)
+		c->live[i] = (uint32_t)i;
+	c->nlive = n;
 	return got;
 }
 
@@ -1537,23 +1558,29 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 		       uint64_t *epoch)
 {
 	struct source *s = c->src;
-	if (s->repeated) {
+	if (c->replay) {
 		if (c->at == c->norder) {
-			free(c->order);
+			/* The next epoch: its records, in the order of its keys.
+			 * A cell whose epochs are over leaves the live records,
+			 * so that a small group repeated a thousand times is not
+			 * a thousand sorts of the source. */
 			c->epoch++;
-			size_t all;
-			c->order = epoch_order(c->recs, (size_t)s->table.count, c->epoch, &all);
-			/* The records of this epoch: every one of a cell with
-			 * more whole epochs, a prefix of a cell's last. */
+			size_t keep = 0;
+			c->order = xreallocarray(c->order, c->nlive ? c->nlive : 1, sizeof(*c->order));
 			c->norder = 0;
-			for (size_t k = 0; k < all; k++) {
-				uint32_t i = c->order[k];
+			for (size_t k = 0; k < c->nlive; k++) {
+				uint32_t i = c->live[k];
 				const struct cell *cl = &s->cells[c->gids[i]];
-				struct pick at = { epoch_key(&c->recs[i], c->epoch), i, c->recs[i] };
-				if (c->epoch <= cl->full_epochs ||
-				    (c->epoch == cl->full_epochs + 1 && cl->partial && !before(&cl->bound, &at)))
+				if (cl->full_epochs + (cl->partial ? 1 : 0) < c->epoch)
+					continue;
+				c->live[keep++] = i;
+				struct pick at = { epoch_key(&c->recs[i], c->epoch), c->places[i], c->recs[i] };
+				if (in_epoch(cl, &at, c->epoch))
 					c->order[c->norder++] = i;
 			}
+			c->nlive = keep;
+			struct order_ctx by = { c->recs, c->epoch };
+			qsort_r(c->order, c->norder, sizeof(*c->order), by_epoch_key, &by);
 			c->at = 0;
 			if (!c->norder)
 				BUG("%s: epoch %llu is empty", s->label, (unsigned long long)c->epoch);
@@ -1571,7 +1598,7 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 			return got < 0 ? -1 : error("%s: fewer records than planned", s->label);
 		struct pick at = { c->rec.key, c->next - 1, c->rec };
 		const struct cell *cl = &s->cells[c->group];
-		if (!(c->rec.words & REC_OUT) && cl->partial && !before(&cl->bound, &at))
+		if (!(c->rec.words & REC_OUT) && !cl->full_epochs && in_epoch(cl, &at, 1))
 			break;
 	}
 	*p = l.p;
@@ -1594,12 +1621,27 @@ static int empty_object(const char *p, size_t close)
 static int write_mix(struct settings *set, struct output *out)
 {
 	enum unit u = set->unit;
-	struct cursor *cur = xcalloc(set->nsrc, sizeof(*cur));
+	/* A source's records come from two cursors: one reads the file
+	 * along for the cells given once at most, one replays the records
+	 * of the repeated cells from memory (without --balance a source is
+	 * one or the other). Each is drawn by what it has left. */
+	struct cursor *cur = xcalloc(2 * set->nsrc, sizeof(*cur));
+	size_t ncur = 0;
 	int rc = 0;
 	uint64_t docs_left = 0;
-	for (size_t i = 0; i < set->nsrc && !rc; i++) {
-		struct cursor *c = &cur[i];
-		c->src = &set->src[i];
+	for (size_t k = 0; k < 2 * set->nsrc && !rc; k++) {
+		struct source *s = &set->src[k / 2];
+		int replay = (int)(k % 2);
+		uint64_t left[UNITS] = { 0 };
+		for (size_t g = 0; g < set->ngroups; g++)
+			if (!s->cells[g].full_epochs == !replay)
+				for (int v = 0; v < UNITS; v++)
+					left[v] += s->cells[g].take[v];
+		if (!left[DOCS])
+			continue;
+		struct cursor *c = &cur[ncur++];
+		c->src = s;
+		c->replay = replay;
 		spill_reader_init(&c->table, &c->src->table);
 		if (c->src->groups.item)
 			spill_reader_init(&c->groups, &c->src->groups);
@@ -1608,10 +1650,10 @@ static int write_mix(struct settings *set, struct output *out)
 		strbuf_addstr(&c->tag, "{\"source\":");
 		json_add_cstr(&c->tag, c->src->label);
 		strbuf_addstr(&c->tag, ",\"epoch\":");
-		c->left[u] = c->src->take[u];
-		c->docs_left = c->src->take[DOCS];
+		c->left[u] = left[u];
+		c->docs_left = left[DOCS];
 		docs_left += c->docs_left;
-		if (c->src->repeated && cursor_load(set, c) < 0)
+		if (c->replay && cursor_load(set, c) < 0)
 			rc = -1;
 	}
 	/* --memory covers the first pass's tables of records too: the
@@ -1625,7 +1667,7 @@ static int write_mix(struct settings *set, struct output *out)
 		/* Draw a source by the units it has left; once only records
 		 * without units are left (empty texts by bytes), by records. */
 		uint64_t sum = 0;
-		for (size_t i = 0; i < set->nsrc; i++)
+		for (size_t i = 0; i < ncur; i++)
 			sum += cur[i].left[u];
 		int by_docs = sum == 0;
 		if (by_docs)
@@ -1647,7 +1689,7 @@ static int write_mix(struct settings *set, struct output *out)
 			break;
 		}
 		/* The record's units, found again from its place. */
-		const struct rec *r = c->src->repeated ? &c->recs[c->order[c->at - 1]] : &c->rec;
+		const struct rec *r = c->replay ? &c->recs[c->order[c->at - 1]] : &c->rec;
 		uint64_t units = rec_units(r, u);
 		c->left[u] -= units < c->left[u] ? units : c->left[u];
 		c->docs_left--;
@@ -1689,7 +1731,7 @@ static int write_mix(struct settings *set, struct output *out)
 	}
 	strbuf_release(&line);
 	strbuf_release(&tag);
-	for (size_t i = 0; i < set->nsrc; i++) {
+	for (size_t i = 0; i < ncur; i++) {
 		struct cursor *c = &cur[i];
 		if (c->open)
 			input_close(&c->in);
@@ -1701,6 +1743,8 @@ static int write_mix(struct settings *set, struct output *out)
 		free(c->off);
 		free(c->recs);
 		free(c->gids);
+		free(c->places);
+		free(c->live);
 		free(c->order);
 	}
 	free(cur);
