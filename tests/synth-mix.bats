@@ -657,3 +657,19 @@ within_one() {
 	[ ! -e out.jsonl ]
 	assert_equal "$(ls -A | grep -c tmp)" 0
 }
+
+@test "--balance --upsample holds only the repeated groups' records in memory" {
+	# 300,000 records of group "big" (about 45 MB) and 3 of group "tiny",
+	# which --upsample repeats 10,000 times for an equal share.
+	awk 'BEGIN { for (i = 1; i <= 300000; i++) printf "{\"id\":\"b%d\",\"g\":\"big\",\"text\":\"%s %d\"}\n", i, "a real enough text of some words that fill a line of the file up to a hundred bytes", i
+		for (i = 1; i <= 3; i++) printf "{\"id\":\"t%d\",\"g\":\"tiny\",\"text\":\"tiny %d\"}\n", i, i }' > two.jsonl
+	size_kb=$(( $(stat -c %s two.jsonl) / 1024 ))
+	peak() { /usr/bin/time -f '%M' synth-mix -q --memory 4M "$@" two.jsonl 2>&1 > out.jsonl | tail -n 1; }
+	plain=$(peak -n 60000)
+	balanced=$(peak --balance g --upsample -n 60000)
+	echo "file $size_kb KB, peak $plain KB plain, $balanced KB balanced"
+	assert_equal "$(jq -r .g out.jsonl | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')" "big=30000 tiny=30000 "
+	assert_equal "$(jq -r 'select(.g == "tiny") | .mix.epoch' out.jsonl | sort -n | tail -n 1)" 10000
+	# Holding the source would take its size and more.
+	[ "$balanced" -lt $((plain + size_kb / 4)) ] || fail "peak $balanced KB, plain $plain KB, file $size_kb KB"
+}
