@@ -68,7 +68,7 @@ static const struct cli_option options[] = {
 	{ "tokenizer", KEY_TOKENIZER, "FILE", TOKENIZER_OPTION_HELP },
 	{ "total", 'n', "N", "make a mix of N units (default: as large as the sources allow)" },
 	{ "upsample", KEY_UPSAMPLE, NULL, "repeat a source (or group) that is too small, in whole epochs" },
-	{ "balance", KEY_BALANCE, "FIELD", "balance the groups of records by the member FIELD (a dotted path; FIELD1,FIELD2 crosses them): equal shares unless --target or --max-share" },
+	{ "balance", KEY_BALANCE, "FIELD", "give the groups of records by member FIELD equal shares (FIELD1,FIELD2 crosses fields)" },
 	{ "target", KEY_TARGET, "FILE", "the groups' shares from FILE, a JSON object of group -> weight (\"*\": every group not named)" },
 	{ "max-share", KEY_MAX_SHARE, "R", "no group above R of the mix (alone: the groups' own shares, capped)" },
 	{ "shuffle", KEY_SHUFFLE, NULL, "shuffle the output uniformly, in bounded memory" },

@@ -19,7 +19,7 @@ complete -c synth-mix -l unit -x -a 'docs bytes words tokens' -d 'shares and tot
 complete -c synth-mix -l tokenizer -r -F -d 'count tokens of FILE\'s tokenizer (tokenizer.json, tiktoken, SentencePiece)'
 complete -c synth-mix -s n -l total -x -d 'make a mix of N units (default: as large as the sources allow)'
 complete -c synth-mix -l upsample -d 'repeat a source (or group) that is too small, in whole epochs'
-complete -c synth-mix -l balance -x -d 'balance the groups of records by the member FIELD (a dotted path; FIELD1,FIELD2 crosses them): equal shares unless --target or --max-share'
+complete -c synth-mix -l balance -x -d 'give the groups of records by member FIELD equal shares (FIELD1,FIELD2 crosses fields)'
 complete -c synth-mix -l target -r -F -d 'the groups\' shares from FILE, a JSON object of group -> weight ("*": every group not named)'
 complete -c synth-mix -l max-share -x -d 'no group above R of the mix (alone: the groups\' own shares, capped)'
 complete -c synth-mix -l shuffle -d 'shuffle the output uniformly, in bounded memory'
