@@ -20,6 +20,14 @@
  * Standard input is read once: the first pass copies its records to an
  * unlinked temporary file, which the second pass reads. A source that is
  * repeated (--upsample) is held in memory in the second pass.
+ *
+ * Under --balance a record also has a group, by the value of a member,
+ * kept in a second spill_array beside the table (4 bytes a record, so
+ * that struct rec keeps its 24). Each source is then a cell per group,
+ * and the plan gives each cell its share as it gives a source its own:
+ * the cells' shares (plan_cells) keep both the sources' weights and the
+ * groups' shares; each cell's records are those with the smallest keys.
+ * Only the records of the repeated cells are held in memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +46,7 @@
 #include "hash.h"
 #include "input.h"
 #include "json.h"
+#include "keymap.h"
 #include "number.h"
 #include "output.h"
 #include "prng.h"
@@ -49,7 +58,8 @@
 
 enum {
 	KEY_LABEL = KEY_PROGRAM, KEY_UNIT, KEY_UPSAMPLE, KEY_SHUFFLE, KEY_MEMORY, KEY_SAMPLE,
-	KEY_MAX_SYNTHETIC, KEY_SYNTHETIC, KEY_REPORT, KEY_TOKENIZER
+	KEY_MAX_SYNTHETIC, KEY_SYNTHETIC, KEY_REPORT, KEY_TOKENIZER, KEY_BALANCE, KEY_TARGET,
+	KEY_MAX_SHARE
 };
 
 static const struct cli_option options[] = {
@@ -57,7 +67,10 @@ static const struct cli_option options[] = {
 	{ "unit", KEY_UNIT, "HOW", "shares and totals in docs, bytes, words or tokens (default: docs)" },
 	{ "tokenizer", KEY_TOKENIZER, "FILE", TOKENIZER_OPTION_HELP },
 	{ "total", 'n', "N", "make a mix of N units (default: as large as the sources allow)" },
-	{ "upsample", KEY_UPSAMPLE, NULL, "repeat a source that is too small, in whole epochs" },
+	{ "upsample", KEY_UPSAMPLE, NULL, "repeat a source (or group) that is too small, in whole epochs" },
+	{ "balance", KEY_BALANCE, "FIELD", "give the groups of records by member FIELD equal shares (FIELD1,FIELD2 crosses fields)" },
+	{ "target", KEY_TARGET, "FILE", "the groups' shares from FILE, a JSON object of group -> weight (\"*\": every group not named)" },
+	{ "max-share", KEY_MAX_SHARE, "R", "no group above R of the mix (alone: the groups' own shares, capped)" },
 	{ "shuffle", KEY_SHUFFLE, NULL, "shuffle the output uniformly, in bounded memory" },
 	{ "memory", KEY_MEMORY, "SIZE", "memory for the table of records and --shuffle before they spill to TMPDIR (default: 512M)" },
 	{ "sample", KEY_SAMPLE, "P", "keep each record of the one source with probability P, by its id" },
@@ -120,23 +133,46 @@ struct pick {
 	struct rec rec;
 };
 
+/* The records of one source in one group, and what the plan takes of
+ * them. Without --balance a source is one cell. */
+struct cell {
+	uint64_t avail[UNITS];	/* of the records not left out */
+	uint64_t avail_syn[UNITS];
+	double share;		/* of the mix, in the unit */
+	/* The plan. */
+	double quota;		/* units asked for */
+	double rest;		/* of them, past whole epochs */
+	uint64_t full_epochs;	/* whole passes over the cell */
+	uint64_t partial;	/* records of the last, partial pass: a prefix in its order */
+	struct pick bound;	/* the prefix's last record, when partial is not 0 */
+	uint64_t take[UNITS], take_syn[UNITS];
+};
+
+/* A group of --balance: the records whose member has one value (one
+ * tuple of values, fields crossed). Without --balance every record is
+ * in group 0. */
+struct group {
+	char *name;		/* the value as text; MISSING for none or null */
+	size_t len;
+	double want;		/* its share of the mix; 0: left out */
+	uint64_t avail[UNITS], take[UNITS];	/* over the sources */
+};
+
+#define MISSING "(missing)"
+
 struct source {
 	char *path;		/* "-" for standard input */
 	const char *label;
 	double weight, share;	/* as given; normalised */
 	int synthetic;		/* named by --synthetic */
 	struct spill_array table;	/* a struct rec for every valid record, in order */
+	struct spill_array groups;	/* under --balance: each one's group, a uint32_t */
 	uint64_t avail[UNITS];	/* of the records not left out */
 	uint64_t avail_syn[UNITS];
 	int spool_fd;		/* standard input's copy, or -1 */
 	char *spool_path;
-	/* The plan. */
-	double quota;		/* units asked for */
-	uint64_t full_epochs;	/* whole passes over the source */
-	uint64_t partial;	/* records of the last, partial pass: a prefix in its order */
-	struct pick bound;	/* the prefix's last record, when partial is not 0 */
-	uint64_t take[UNITS], take_syn[UNITS];
-	int repeated;		/* read into memory and replayed */
+	struct cell *cells;	/* one per group */
+	uint64_t take[UNITS], take_syn[UNITS];	/* the cells' sums */
 };
 
 struct settings {
@@ -157,13 +193,25 @@ struct settings {
 	const char *tokenizer_path;
 	struct tokenizer *tokenizer;	/* --tokenizer: tokens are a unit */
 	int nunits;		/* the units reported: UNITS with a tokenizer, else TOKENS */
+	/* --balance: the fields, the groups in the order they were met. */
+	const char *balance, *target;
+	double max_share;	/* NaN: not given */
+	char **fields;
+	size_t nfields;
+	struct group *groups;
+	size_t ngroups;
+	struct keymap group_ids;	/* hash of a name -> its index */
+	size_t bound_by;	/* the group that set the total, or SIZE_MAX */
+	size_t bound_source;
 };
 
 /* --- The first pass ------------------------------------------------------ */
 
-/* What a worker leaves for each record. */
+/* What a worker leaves for each record, followed by the name of its
+ * group (group_len bytes) under --balance. */
 struct seen {
 	uint32_t source;
+	uint32_t group_len;
 	struct rec rec;
 	const char *line;	/* for standard input's copy */
 	size_t len;
@@ -175,6 +223,7 @@ struct worker {
 	struct words ws;
 	size_t last;		/* the source of the last record */
 	struct tokenizer_run *tokens;	/* --tokenizer */
+	struct strbuf group;	/* the record's group's name */
 };
 
 static void *worker_new(void *arg)
@@ -184,6 +233,7 @@ static void *worker_new(void *arg)
 	if (w->set->tokenizer)
 		w->tokens = tokenizer_run_new(w->set->tokenizer);
 	strbuf_init(&w->text);
+	strbuf_init(&w->group);
 	words_init(&w->ws);
 	return w;
 }
@@ -192,6 +242,7 @@ static void worker_free(void *arg)
 {
 	struct worker *w = arg;
 	strbuf_release(&w->text);
+	strbuf_release(&w->group);
 	words_release(&w->ws);
 	tokenizer_run_free(w->tokens);
 	free(w);
@@ -228,17 +279,53 @@ static void process(void *arg, const struct record *r, struct emit *e)
 		emit_invalid(e, r, "text too long for synth-mix (4 GiB or 2^28 words at most)");
 		return;
 	}
-	/* The members that matter, in one walk: the id (unless it is a
-	 * dotted path), "synth" and "mix". */
-	const char *dotted = strchr(set->common.id_field, '.');
-	const char *names[] = { "synth", "mix", set->common.id_field };
-	struct json_value v[3];
-	json_get_members(r->line, r->len, names, dotted ? 2 : 3, v);
-	if (dotted && !json_get(r->line, r->len, set->common.id_field, &v[2]))
+	/* The members that matter, in one walk: "synth", "mix", the id
+	 * and the --balance fields (those unless dotted paths, and as many
+	 * as one walk looks for). */
+	const char *names[JSON_MAX_MEMBERS] = { "synth", "mix" };
+	struct json_value v[JSON_MAX_MEMBERS];
+	size_t k = 2, id_at = 2, field_at[JSON_MAX_MEMBERS] = { 0 };
+	if (!strchr(set->common.id_field, '.'))
+		names[k++] = set->common.id_field;
+	for (size_t f = 0; f < set->nfields && f < JSON_MAX_MEMBERS; f++) {
+		if (k < JSON_MAX_MEMBERS && !strchr(set->fields[f], '.')) {
+			field_at[f] = k;
+			names[k++] = set->fields[f];
+		}
+	}
+	json_get_members(r->line, r->len, names, k, v);
+	if (strchr(set->common.id_field, '.') && !json_get(r->line, r->len, set->common.id_field, &v[2]))
 		v[2].type = JSON_NONE;
+	if (set->nfields) {
+		strbuf_reset(&w->group);
+		for (size_t f = 0; f < set->nfields; f++) {
+			const char *plain;
+			size_t plain_len;
+			struct json_value gv;
+			if (f < JSON_MAX_MEMBERS && field_at[f])
+				gv = v[field_at[f]];
+			else if (!json_get(r->line, r->len, set->fields[f], &gv))
+				gv.type = JSON_NONE;
+			if (f)
+				strbuf_addc(&w->group, ',');
+			if (gv.type == JSON_NONE || gv.type == JSON_NULL)
+				strbuf_addstr(&w->group, MISSING);
+			else if (gv.type == JSON_STRING && json_string_plain(&gv, &plain, &plain_len))
+				strbuf_add(&w->group, plain, plain_len);
+			else if (gv.type == JSON_STRING)
+				json_decode_string(&gv, &w->group);
+			else
+				strbuf_add(&w->group, gv.p, gv.len);
+		}
+		if (w->group.len > UINT32_MAX) {
+			emit_invalid(e, r, "--balance: the group's value is too long (4 GiB at most)");
+			return;
+		}
+		s.group_len = (uint32_t)w->group.len;
+	}
 	uint64_t line_hash = hash64(r->line, r->len, 0);
 	s.rec.hash = (uint32_t)line_hash;
-	s.rec.key = record_key(set, &v[2], line_hash);
+	s.rec.key = record_key(set, &v[id_at], line_hash);
 	s.rec.tokens = (uint32_t)tokens;
 	s.rec.bytes = (uint32_t)len;
 	s.rec.words = (uint32_t)words;
@@ -251,6 +338,36 @@ static void process(void *arg, const struct record *r, struct emit *e)
 	s.line = r->line;
 	s.len = r->len;
 	strbuf_add(&e->side, &s, sizeof(s));
+	if (set->nfields)
+		strbuf_add(&e->side, w->group.buf, w->group.len);
+}
+
+/* The index of the group named name[0..len), a new one when none has
+ * that name: groups are numbered in the order the records meet them,
+ * which is the order of the input. */
+static uint32_t group_id(struct settings *set, const char *name, size_t len)
+{
+	uint64_t h = hash64(name, len, 0), at;
+	if (keymap_get(&set->group_ids, h, &at)) {
+		const struct group *g = &set->groups[at];
+		if (g->len != len || memcmp(g->name, name, len))
+			die("--balance: the groups '%s' and '%.*s' have one hash", g->name, (int)len, name);
+		return (uint32_t)at;
+	}
+	if (set->ngroups >= UINT32_MAX)
+		die("--balance: more than %u groups", UINT32_MAX);
+	set->groups = xreallocarray(set->groups, set->ngroups + 1, sizeof(*set->groups));
+	struct group *g = &set->groups[set->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->name = xstrndup(name, len);
+	g->len = len;
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		s->cells = xreallocarray(s->cells, set->ngroups + 1, sizeof(*s->cells));
+		memset(&s->cells[set->ngroups], 0, sizeof(*s->cells));
+	}
+	keymap_put(&set->group_ids, h, set->ngroups);
+	return (uint32_t)set->ngroups++;
 }
 
 /* In input order: the records into their sources, standard input's
@@ -260,19 +377,30 @@ static void collect(void *arg, struct emit *e)
 	struct settings *set = arg;
 	struct strbuf copy = STRBUF_INIT;
 	struct source *spool = NULL;
-	for (size_t off = 0; off < e->side.len; off += sizeof(struct seen)) {
+	for (size_t off = 0; off < e->side.len;) {
 		struct seen s;
 		memcpy(&s, e->side.buf + off, sizeof(s));
+		off += sizeof(s);
+		uint32_t g = 0;
+		if (set->nfields)
+			g = group_id(set, e->side.buf + off, s.group_len);
+		off += s.group_len;
 		struct source *src = &set->src[s.source];
-		if (spill_array_push(&src->table, &s.rec) < 0) {
+		if (spill_array_push(&src->table, &s.rec) < 0 ||
+		    (set->nfields && spill_array_push(&src->groups, &g) < 0)) {
 			e->stopped = 1;	/* its error printed */
 			break;
 		}
 		if (!(s.rec.words & REC_OUT)) {
+			struct cell *c = &src->cells[g];
 			for (int v = 0; v < UNITS; v++) {
-				src->avail[v] += rec_units(&s.rec, (enum unit)v);
-				if (s.rec.words & REC_SYNTHETIC)
-					src->avail_syn[v] += rec_units(&s.rec, (enum unit)v);
+				uint64_t units = rec_units(&s.rec, (enum unit)v);
+				src->avail[v] += units;
+				c->avail[v] += units;
+				if (s.rec.words & REC_SYNTHETIC) {
+					src->avail_syn[v] += units;
+					c->avail_syn[v] += units;
+				}
 			}
 		}
 		if (src->spool_fd >= 0) {
@@ -328,51 +456,60 @@ static int by_epoch_key(const void *a, const void *b, void *arg)
 	return i < j ? -1 : i > j;
 }
 
-/* The n records of a repeated source that count (not left out by
- * --sample) in the order of their keys in epoch e; *k is set to how
- * many. */
-static uint32_t *epoch_order(const struct rec *recs, size_t n, uint64_t e, size_t *k)
-{
-	uint32_t *idx = xreallocarray(NULL, n ? n : 1, sizeof(*idx));
-	*k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!(recs[i].words & REC_OUT))
-			idx[(*k)++] = (uint32_t)i;
-	struct order_ctx by = { recs, e };
-	qsort_r(idx, *k, sizeof(*idx), by_epoch_key, &by);
-	return idx;
-}
-
-/* The records of a source in their order of the epoch being planned,
- * read from the table without holding it: one pass over the table
- * gives each record that counts with its key in that epoch. */
+/* The records of one cell in their order of the epoch being planned,
+ * read from the source's table without holding it: one pass over the
+ * table (and under --balance the groups beside it) gives each record
+ * of the cell that counts, with its key in that epoch. With `epochs`
+ * set, the records of every group g whose epochs[g] is not 0 are
+ * given, each with its key in its group's epoch. */
 struct scan {
-	struct spill_reader r;
+	struct spill_reader r, gr;
+	int grouped;
+	uint32_t group;
 	uint64_t epoch;
+	const uint64_t *epochs;
+	uint32_t last;		/* the group of the record given last */
 	uint64_t at;		/* place of the next record */
 };
 
-static void scan_start(struct scan *sc, const struct source *s, uint64_t epoch)
+static void scan_start(struct scan *sc, const struct source *s, uint32_t g, uint64_t epoch)
 {
 	spill_reader_init(&sc->r, &s->table);
+	sc->grouped = s->groups.item != 0;
+	if (sc->grouped)
+		spill_reader_init(&sc->gr, &s->groups);
+	sc->group = g;
 	sc->epoch = epoch;
+	sc->epochs = NULL;
 	sc->at = 0;
 }
 
 /* 1 with *p the next record that counts, 0 at the end, -1 after an error. */
 static int scan_next(struct scan *sc, struct pick *p)
 {
-	const void *item;
+	const void *item, *gi;
 	int got;
 	while ((got = spill_reader_next(&sc->r, &item)) > 0) {
+		uint32_t g = 0;
+		if (sc->grouped) {
+			if ((got = spill_reader_next(&sc->gr, &gi)) <= 0) {
+				if (!got)
+					got = error("the table of groups ends early");
+				break;
+			}
+			memcpy(&g, gi, sizeof(g));
+		}
 		memcpy(&p->rec, item, sizeof(p->rec));
 		p->at = sc->at++;
-		if (!(p->rec.words & REC_OUT)) {
-			p->key = epoch_key(&p->rec, sc->epoch);
+		if ((sc->epochs ? sc->epochs[g] != 0 : g == sc->group) && !(p->rec.words & REC_OUT)) {
+			p->key = epoch_key(&p->rec, sc->epochs ? sc->epochs[g] : sc->epoch);
+			sc->last = g;
 			return 1;
 		}
 	}
 	spill_reader_release(&sc->r);
+	if (sc->grouped)
+		spill_reader_release(&sc->gr);
 	return got;
 }
 
@@ -387,17 +524,17 @@ static int by_pick(const void *a, const void *b)
 	return before(a, b) ? -1 : before(b, a);
 }
 
-/* The record next to `from` in the epoch's order: the one just after
- * it (after = 1; from NULL for the first) or just before it. Returns 1
- * with *out set (which may be from), 0 when there is none, -1 after an
- * error. */
-static int neighbour(const struct source *s, uint64_t epoch, const struct pick *from, int after,
-		     struct pick *out)
+/* The record of cell g next to `from` in the epoch's order: the one
+ * just after it (after = 1; from NULL for the first) or just before
+ * it. Returns 1 with *out set (which may be from), 0 when there is
+ * none, -1 after an error. */
+static int neighbour(const struct source *s, uint32_t g, uint64_t epoch, const struct pick *from,
+		     int after, struct pick *out)
 {
 	struct scan sc;
 	struct pick p, at = from ? *from : (struct pick){ 0 };
 	int got, found = 0;
-	scan_start(&sc, s, epoch);
+	scan_start(&sc, s, g, epoch);
 	while ((got = scan_next(&sc, &p)) > 0) {
 		if (after ? (!from || before(&at, &p)) && (!found || before(&p, out))
 			  : before(&p, &at) && (!found || before(out, &p))) {
@@ -408,26 +545,26 @@ static int neighbour(const struct source *s, uint64_t epoch, const struct pick *
 	return got < 0 ? -1 : found;
 }
 
-/* Count a record of the last epoch into what its source gives (sign
- * 1) or take it back out (-1). */
-static void count_taken(struct source *s, const struct rec *r, int sign)
+/* Count a record of the last epoch into what its cell gives (sign 1)
+ * or take it back out (-1). */
+static void count_taken(struct cell *c, const struct rec *r, int sign)
 {
 	for (int v = 0; v < UNITS; v++) {
 		uint64_t units = rec_units(r, (enum unit)v);
 		uint64_t syn = r->words & REC_SYNTHETIC ? units : 0;
 		if (sign > 0) {
-			s->take[v] += units;
-			s->take_syn[v] += syn;
+			c->take[v] += units;
+			c->take_syn[v] += syn;
 		} else {
-			s->take[v] -= units;
-			s->take_syn[v] -= syn;
+			c->take[v] -= units;
+			c->take_syn[v] -= syn;
 		}
 	}
 }
 
-/* The prefix of a source's records in the epoch's order that gives
- * `want` units, as the record ending it (s->bound) and its length
- * (s->partial): the prefix whose units come closest, stopping at the
+/* The prefix of a cell's records in the epoch's order that gives
+ * `want` units, as the record ending it (c->bound) and its length
+ * (c->partial): the prefix whose units come closest, stopping at the
  * first record that would overshoot more than it falls short.
  *
  * The table may be larger than memory, so the prefix is found without
@@ -437,7 +574,7 @@ static void count_taken(struct source *s, const struct rec *r, int sign)
  * bucket holds few enough records to be sorted; keys are hashes, so
  * one level is the rule, about n / 65536 records to sort. Records that
  * share one key all (an id repeated) follow their places, which is the
- * table's own order. The choice is the one a sort of the whole table
+ * table's own order. The choice is the one a sort of the whole cell
  * would give. */
 #define PLAN_BITS 16
 #define PLAN_SORT (1u << 16)	/* records sorted in memory at most */
@@ -450,7 +587,7 @@ struct take_state {
 };
 
 /* Offer the next record in the epoch's order; returns whether it is taken. */
-static int take_next(struct take_state *t, struct source *s, const struct pick *p)
+static int take_next(struct take_state *t, struct cell *c, const struct pick *p)
 {
 	if (t->done || (double)t->got >= t->want) {
 		t->done = 1;
@@ -463,29 +600,30 @@ static int take_next(struct take_state *t, struct source *s, const struct pick *
 		return 0;
 	}
 	t->got += rec_units(&p->rec, t->unit);
-	s->partial++;
-	s->bound = *p;
+	c->partial++;
+	c->bound = *p;
 	return 1;
 }
 
-static int plan_prefix(struct source *s, uint64_t epoch, double want, enum unit u)
+static int plan_prefix(struct source *s, uint32_t g, uint64_t epoch, double want, enum unit u)
 {
+	struct cell *c = &s->cells[g];
 	struct take_state t = { want, 0, u, 0 };
-	s->bound.at = UINT64_MAX;	/* none from the range yet */
+	c->bound.at = UINT64_MAX;	/* none from the range yet */
 	uint64_t *units = xcalloc(2u << PLAN_BITS, sizeof(*units));
 	uint64_t *count = units + (1u << PLAN_BITS);
 	uint64_t prefix = 0;	/* the range: keys whose top `bits` bits are prefix */
 	unsigned bits = 0;
-	uint64_t in_range = s->table.count;
+	uint64_t in_range = c->avail[DOCS];
 	uint64_t taken_before = 0;	/* records of the buckets before the range */
 	struct scan sc;
 	struct pick p;
 	int got = 0;
-	s->partial = 0;
+	c->partial = 0;
 	while (in_range > PLAN_SORT && bits < 64) {
 		memset(units, 0, (2u << PLAN_BITS) * sizeof(*units));
 		unsigned shift = 64 - bits - PLAN_BITS;
-		scan_start(&sc, s, epoch);
+		scan_start(&sc, s, g, epoch);
 		while ((got = scan_next(&sc, &p)) > 0) {
 			if (bits && p.key >> (64 - bits) != prefix)
 				continue;
@@ -509,12 +647,12 @@ static int plan_prefix(struct source *s, uint64_t epoch, double want, enum unit 
 	 * is one key. */
 	struct pick *sorted = NULL;
 	size_t n = 0, cap = 0;
-	scan_start(&sc, s, epoch);
+	scan_start(&sc, s, g, epoch);
 	while ((got = scan_next(&sc, &p)) > 0) {
 		if (bits && p.key >> (64 - bits) != prefix)
 			continue;
 		if (bits == 64) {
-			take_next(&t, s, &p);
+			take_next(&t, c, &p);
 			continue;
 		}
 		if (n == cap) {
@@ -525,133 +663,497 @@ static int plan_prefix(struct source *s, uint64_t epoch, double want, enum unit 
 	}
 	if (n)
 		qsort(sorted, n, sizeof(*sorted), by_pick);
-	for (size_t k = 0; k < n && take_next(&t, s, &sorted[k]); k++)
+	for (size_t k = 0; k < n && take_next(&t, c, &sorted[k]); k++)
 		;
 	free(sorted);
 	if (got < 0)
 		goto out;
 	/* The prefix ends in an earlier bucket when the range gave none. */
-	s->partial += taken_before;
-	if (!s->partial || s->bound.at != UINT64_MAX)
+	c->partial += taken_before;
+	if (!c->partial || c->bound.at != UINT64_MAX)
 		goto counted;
 	struct pick first = { .key = prefix << (64 - bits) };
-	if ((got = neighbour(s, epoch, &first, 0, &s->bound)) < 0)
+	if ((got = neighbour(s, g, epoch, &first, 0, &c->bound)) < 0)
 		goto out;
 	if (!got)
-		BUG("%s: %llu records before an empty range", s->label, (unsigned long long)s->partial);
+		BUG("%s: %llu records before an empty range", s->label, (unsigned long long)c->partial);
 counted:
 	got = 0;
-	if (s->partial) {
+	if (c->partial) {
 		/* What the prefix gives, in every unit. */
-		scan_start(&sc, s, epoch);
+		scan_start(&sc, s, g, epoch);
 		while ((got = scan_next(&sc, &p)) > 0)
-			if (!before(&s->bound, &p))
-				count_taken(s, &p.rec, 1);
+			if (!before(&c->bound, &p))
+				count_taken(c, &p.rec, 1);
 	}
 out:
 	free(units);
 	return got < 0 ? -1 : 0;
 }
 
-/* Every record of a source that counts: the prefix is all of it, and
- * its bound the last record in the epoch's order. */
-static int plan_all(struct source *s, uint64_t epoch)
+/* A record of a cell being planned in a batch. */
+struct cell_pick {
+	struct pick p;
+	uint32_t group;
+};
+
+static int by_cell_pick(const void *a, const void *b)
 {
+	const struct cell_pick *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return by_pick(&x->p, &y->p);
+}
+
+/* Plan in one pass over a source's table the cells g whose epochs[g]
+ * is not 0: those marked in `whole` give every record of that epoch
+ * (the bound is the last in its order), the others a prefix of their
+ * records in epoch epochs[g] worth their cell's `rest`, found by
+ * sorting them; the caller keeps the records to sort within
+ * PLAN_SORT. A cell too large to sort goes to plan_prefix() alone.
+ * Without batches a source of many small groups would be read twice
+ * for each. */
+static int plan_batch(const struct settings *set, struct source *s, const uint64_t *epochs,
+		      const char *whole)
+{
+	struct cell_pick *picks = NULL;
+	size_t n = 0, cap = 0;
 	struct scan sc;
 	struct pick p;
 	int got;
-	scan_start(&sc, s, epoch);
-	while ((got = scan_next(&sc, &p)) > 0)
-		if (!s->partial++ || before(&s->bound, &p))
-			s->bound = p;
-	memcpy(s->take, s->avail, sizeof(s->take));
-	memcpy(s->take_syn, s->avail_syn, sizeof(s->take_syn));
-	return got;
+	scan_start(&sc, s, 0, 0);
+	sc.epochs = epochs;
+	while ((got = scan_next(&sc, &p)) > 0) {
+		struct cell *c = &s->cells[sc.last];
+		if (whole[sc.last]) {
+			if (!c->partial++ || before(&c->bound, &p))
+				c->bound = p;
+			continue;
+		}
+		if (n == cap) {
+			cap = grow_capacity(cap, n + 1, 1024);
+			picks = xreallocarray(picks, cap, sizeof(*picks));
+		}
+		picks[n].p = p;
+		picks[n++].group = sc.last;
+	}
+	if (got >= 0) {
+		if (n)
+			qsort(picks, n, sizeof(*picks), by_cell_pick);
+		struct take_state t = { 0 };
+		for (size_t k = 0; k < n; k++) {
+			struct cell *c = &s->cells[picks[k].group];
+			if (!k || picks[k].group != picks[k - 1].group)
+				t = (struct take_state){ c->rest, 0, set->unit, 0 };
+			if (take_next(&t, c, &picks[k].p))
+				count_taken(c, &picks[k].p.rec, 1);
+		}
+		for (size_t g = 0; g < set->ngroups; g++) {
+			if (epochs[g] && whole[g]) {
+				struct cell *c = &s->cells[g];
+				memcpy(c->take, c->avail, sizeof(c->take));
+				memcpy(c->take_syn, c->avail_syn, sizeof(c->take_syn));
+			}
+		}
+	}
+	free(picks);
+	return got < 0 ? -1 : 0;
 }
 
-/* Units asked of each source: the total (or the largest mix no source
- * has to repeat for) split by the shares, in whole records for docs. */
+/* What --target FILE asks: a weight per group named, and for the groups
+ * not named the weight of "*" (NaN when it has none: they are left
+ * out). */
+struct target {
+	char **names;
+	size_t *lens;
+	double *weights;
+	size_t n;
+	double others;
+};
+
+/* The group named name[0..len), or SIZE_MAX when no record has it. */
+static size_t find_group(const struct settings *set, const char *name, size_t len)
+{
+	uint64_t at;
+	if (!keymap_get(&set->group_ids, hash64(name, len, 0), &at))
+		return SIZE_MAX;
+	const struct group *g = &set->groups[at];
+	return g->len == len && !memcmp(g->name, name, len) ? (size_t)at : SIZE_MAX;
+}
+
+static int by_group_name(const void *a, const void *b, void *arg)
+{
+	const struct group *groups = arg;
+	const struct group *x = &groups[*(const size_t *)a], *y = &groups[*(const size_t *)b];
+	int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+	return c ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The groups in byte order of their names; the caller frees it. */
+static size_t *groups_by_name(const struct settings *set)
+{
+	size_t *idx = xreallocarray(NULL, set->ngroups ? set->ngroups : 1, sizeof(*idx));
+	for (size_t g = 0; g < set->ngroups; g++)
+		idx[g] = g;
+	qsort_r(idx, set->ngroups, sizeof(*idx), by_group_name, set->groups);
+	return idx;
+}
+
+/* Cap the groups' shares (which add up to 1) at most each, giving what
+ * the capped ones lose to the others in proportion to their shares,
+ * until none is over. */
+static int cap_shares(struct settings *set, double most)
+{
+	size_t live = 0;
+	for (size_t g = 0; g < set->ngroups; g++)
+		live += set->groups[g].want > 0;
+	if (most * (double)live < 1 - 1e-12)
+		return error("--max-share %g: %zu group%s cannot make a whole mix at %g each at most",
+			     most, live, live == 1 ? "" : "s", most);
+	char *capped = xcalloc(set->ngroups ? set->ngroups : 1, 1);
+	for (;;) {
+		double free_sum = 0, room = 1;
+		for (size_t g = 0; g < set->ngroups; g++) {
+			if (capped[g])
+				room -= most;
+			else
+				free_sum += set->groups[g].want;
+		}
+		int more = 0;
+		for (size_t g = 0; g < set->ngroups; g++) {
+			struct group *gr = &set->groups[g];
+			if (capped[g]) {
+				gr->want = most;
+				continue;
+			}
+			if (free_sum > 0)
+				gr->want *= room / free_sum;
+			if (gr->want > most * (1 + 1e-12)) {
+				capped[g] = 1;
+				more = 1;
+			}
+		}
+		if (!more)
+			break;
+	}
+	free(capped);
+	return 0;
+}
+
+/* The share of the mix each group wants: equal, by --target, or (with
+ * --max-share alone) the share the plain mix would give it; then
+ * capped at --max-share. A group with no units is left out. */
+static int plan_group_shares(struct settings *set, const struct target *tg)
+{
+	enum unit u = set->unit;
+	for (size_t g = 0; g < set->ngroups; g++) {
+		struct group *gr = &set->groups[g];
+		memset(gr->avail, 0, sizeof(gr->avail));
+		for (size_t i = 0; i < set->nsrc; i++)
+			for (int v = 0; v < UNITS; v++)
+				gr->avail[v] += set->src[i].cells[g].avail[v];
+		gr->want = 0;
+	}
+	double sum = 0;
+	if (set->target) {
+		char *named = xcalloc(set->ngroups ? set->ngroups : 1, 1);
+		for (size_t k = 0; k < tg->n; k++) {
+			size_t g = find_group(set, tg->names[k], tg->lens[k]);
+			if (tg->weights[k] > 0 && (g == SIZE_MAX || !set->groups[g].avail[u])) {
+				free(named);
+				return error("%s: group '%s': no %s in the sources", set->target,
+					     tg->names[k], g == SIZE_MAX ? "records" : unit_names[u]);
+			}
+			if (g != SIZE_MAX) {
+				set->groups[g].want = tg->weights[k];
+				named[g] = 1;
+			}
+		}
+		size_t left_out = 0;
+		struct strbuf names = STRBUF_INIT;
+		size_t *idx = groups_by_name(set);
+		for (size_t k = 0; k < set->ngroups; k++) {
+			size_t g = idx[k];
+			struct group *gr = &set->groups[g];
+			if (named[g]) {
+				/* as the file says */
+			} else if (!isnan(tg->others) && gr->avail[u]) {
+				gr->want = tg->others;
+			} else if (gr->avail[DOCS]) {
+				if (left_out++ < 10)
+					strbuf_addf(&names, "%s'%s'", left_out > 1 ? ", " : "", gr->name);
+				gr->want = 0;
+			}
+			sum += gr->want;
+		}
+		free(named);
+		free(idx);
+		if (left_out)
+			warning("%s: %zu group%s not named, left out of the mix: %s%s", set->target,
+				left_out, left_out == 1 ? "" : "s", names.buf,
+				left_out > 10 ? ", ..." : "");
+		strbuf_release(&names);
+		if (!(sum > 0))
+			return error("%s: the groups it names add up to a share of 0", set->target);
+	} else {
+		for (size_t g = 0; g < set->ngroups; g++) {
+			struct group *gr = &set->groups[g];
+			if (!gr->avail[u])
+				continue;
+			if (!isnan(set->max_share))
+				for (size_t i = 0; i < set->nsrc; i++)
+					gr->want += set->src[i].share * (double)set->src[i].cells[g].avail[u] /
+						    (double)set->src[i].avail[u];
+			else
+				gr->want = 1;
+			sum += gr->want;
+		}
+	}
+	for (size_t g = 0; g < set->ngroups; g++)
+		set->groups[g].want /= sum;
+	return isnan(set->max_share) ? 0 : cap_shares(set, set->max_share);
+}
+
+/* The share of the mix each cell gives, so that the sources keep their
+ * weights and the groups their shares: of all the tables with those
+ * sums, the one closest to the plain mix (each source's groups in the
+ * proportions it has them), found by iterative proportional fitting. A
+ * cell with no units gives nothing. */
+static int plan_cells(struct settings *set)
+{
+	enum unit u = set->unit;
+	if (!set->nfields) {
+		for (size_t i = 0; i < set->nsrc; i++)
+			set->src[i].cells[0].share = set->src[i].share;
+		return 0;
+	}
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		for (size_t g = 0; g < set->ngroups; g++) {
+			struct cell *c = &s->cells[g];
+			c->share = set->groups[g].want > 0 && c->avail[u]
+					   ? s->share * (double)c->avail[u] / (double)s->avail[u]
+					   : 0;
+		}
+	}
+	for (int round = 0; round < 10000; round++) {
+		for (size_t i = 0; i < set->nsrc; i++) {
+			struct source *s = &set->src[i];
+			double sum = 0;
+			for (size_t g = 0; g < set->ngroups; g++)
+				sum += s->cells[g].share;
+			if (!(sum > 0))
+				return error("%s: none of its records is in a group the mix takes", s->label);
+			for (size_t g = 0; g < set->ngroups; g++)
+				s->cells[g].share *= s->share / sum;
+		}
+		for (size_t g = 0; g < set->ngroups; g++) {
+			double sum = 0, want = set->groups[g].want;
+			for (size_t i = 0; i < set->nsrc; i++)
+				sum += set->src[i].cells[g].share;
+			if (sum > 0)
+				for (size_t i = 0; i < set->nsrc; i++)
+					set->src[i].cells[g].share *= want / sum;
+		}
+		double off = 0;
+		for (size_t i = 0; i < set->nsrc; i++) {
+			double sum = 0;
+			for (size_t g = 0; g < set->ngroups; g++)
+				sum += set->src[i].cells[g].share;
+			off = fmax(off, fabs(sum - set->src[i].share));
+		}
+		if (off < 1e-12)
+			return 0;
+	}
+	/* Name a group that asks more than the sources that have it weigh. */
+	for (size_t g = 0; g < set->ngroups; g++) {
+		double room = 0;
+		for (size_t i = 0; i < set->nsrc; i++)
+			if (set->src[i].cells[g].avail[u])
+				room += set->src[i].share;
+		if (set->groups[g].want > room * (1 + 1e-9))
+			return error("--balance: group '%s' is only in sources weighing %g of the mix, "
+				     "and its share is %g; change the weights or the groups' shares",
+				     set->groups[g].name, room, set->groups[g].want);
+	}
+	/* Or a source that weighs more than the groups it has. */
+	for (size_t i = 0; i < set->nsrc; i++) {
+		double room = 0;
+		for (size_t g = 0; g < set->ngroups; g++)
+			if (set->src[i].cells[g].avail[u])
+				room += set->groups[g].want;
+		if (set->src[i].share > room * (1 + 1e-9))
+			return error("--balance: %s weighs %g of the mix, and the groups it has only %g; "
+				     "change the weights or the groups' shares", set->src[i].label,
+				     set->src[i].share, room);
+	}
+	return error("--balance: the sources' weights and the groups' shares cannot both be met; "
+		     "change the weights or the groups' shares");
+}
+
+/* The name of cell (i, g) in messages: the source's label, and the
+ * group's name under --balance. */
+static void cell_name(const struct settings *set, size_t i, size_t g, struct strbuf *sb)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, set->src[i].label);
+	if (set->nfields)
+		strbuf_addf(sb, ": group '%s'", set->groups[g].name);
+}
+
+/* Units asked of each cell: the total (or the largest mix no cell has
+ * to repeat for) split by the shares, in whole records for docs. */
 static int plan_quotas(struct settings *set)
 {
 	enum unit u = set->unit;
 	double total;
+	set->bound_by = set->bound_source = SIZE_MAX;
 	if (set->has_total) {
 		total = (double)set->total;
 	} else {
 		total = INFINITY;
 		for (size_t i = 0; i < set->nsrc; i++) {
-			double t = (double)set->src[i].avail[u] / set->src[i].share;
-			if (t < total)
-				total = t;
+			for (size_t g = 0; g < set->ngroups; g++) {
+				const struct cell *c = &set->src[i].cells[g];
+				if (!(c->share > 0))
+					continue;
+				double t = (double)c->avail[u] / c->share;
+				if (t < total) {
+					total = t;
+					set->bound_source = i;
+					set->bound_by = g;
+				}
+			}
 		}
 		if (u == DOCS)
 			total = floor(total + 1e-9);
 	}
 	double assigned = 0;
 	for (size_t i = 0; i < set->nsrc; i++) {
-		struct source *s = &set->src[i];
-		s->quota = total * s->share;
-		if (u == DOCS)
-			s->quota = floor(s->quota + 1e-9);
-		/* Rounding must not ask the binding source for more than it has. */
-		if (!set->has_total && s->quota > (double)s->avail[u])
-			s->quota = (double)s->avail[u];
-		assigned += s->quota;
+		for (size_t g = 0; g < set->ngroups; g++) {
+			struct cell *c = &set->src[i].cells[g];
+			c->quota = total * c->share;
+			if (u == DOCS)
+				c->quota = floor(c->quota + 1e-9);
+			/* Rounding must not ask the binding cell for more than it has. */
+			if (!set->has_total && c->quota > (double)c->avail[u])
+				c->quota = (double)c->avail[u];
+			assigned += c->quota;
+		}
 	}
 	/* Whole documents: the records left over go, one each, to the
-	 * sources with the largest remainders (the first on a tie), while
+	 * cells with the largest remainders (the first on a tie), while
 	 * they have records to give. */
 	while (u == DOCS && assigned < total) {
-		size_t best = set->nsrc;
+		struct cell *best = NULL;
 		double best_rem = -1;
 		for (size_t i = 0; i < set->nsrc; i++) {
-			struct source *s = &set->src[i];
-			double rem = total * s->share - s->quota;
-			if ((set->has_total || s->quota < (double)s->avail[u]) && rem > best_rem) {
-				best = i;
-				best_rem = rem;
+			for (size_t g = 0; g < set->ngroups; g++) {
+				struct cell *c = &set->src[i].cells[g];
+				double rem = total * c->share - c->quota;
+				if (c->share > 0 && (set->has_total || c->quota < (double)c->avail[u]) &&
+				    rem > best_rem) {
+					best = c;
+					best_rem = rem;
+				}
 			}
 		}
-		if (best == set->nsrc)
+		if (!best)
 			break;
-		set->src[best].quota += 1;
+		best->quota += 1;
 		assigned += 1;
 	}
+	struct strbuf name = STRBUF_INIT;
+	size_t short_cells = 0;
 	for (size_t i = 0; i < set->nsrc; i++) {
-		struct source *s = &set->src[i];
-		if (s->quota > (double)s->avail[u] && !set->upsample)
-			return error("%s: %llu %s, and the mix needs %.0f; use --upsample to repeat it, or a "
-				     "smaller --total", s->label, (unsigned long long)s->avail[u],
-				     unit_names[u], ceil(s->quota));
+		for (size_t g = 0; g < set->ngroups; g++) {
+			const struct cell *c = &set->src[i].cells[g];
+			if (c->quota <= (double)c->avail[u])
+				continue;
+			cell_name(set, i, g, &name);
+			if (set->upsample) {
+				if (set->nfields)
+					warning("%s: %llu %s, repeated %.2f times for its share (--upsample)",
+						name.buf, (unsigned long long)c->avail[u], unit_names[u],
+						c->quota / (double)c->avail[u]);
+			} else if (!set->nfields) {
+				strbuf_release(&name);
+				return error("%s: %llu %s, and the mix needs %.0f; use --upsample to repeat "
+					     "it, or a smaller --total", set->src[i].label,
+					     (unsigned long long)c->avail[u], unit_names[u], ceil(c->quota));
+			} else {
+				error("%s: %llu %s, and the mix needs %.0f", name.buf,
+				      (unsigned long long)c->avail[u], unit_names[u], ceil(c->quota));
+				short_cells++;
+			}
+		}
 	}
+	strbuf_release(&name);
+	if (short_cells)
+		return error("%zu group%s too small for %s share; use --upsample to repeat %s, "
+			     "--max-share or --target to ask less, or a smaller --total", short_cells,
+			     short_cells == 1 ? " is" : "s are", short_cells == 1 ? "its" : "their",
+			     short_cells == 1 ? "it" : "them");
 	return 0;
 }
 
-/* Which records each source gives: whole epochs, then a prefix of one
- * more in the order of its keys for the rest. */
+/* Which records each cell gives: whole epochs, then a prefix of one
+ * more in the order of its keys for the rest. The cells small enough
+ * to sort are planned in batches of PLAN_SORT records. */
 static int plan_records(struct settings *set)
 {
 	enum unit u = set->unit;
-	for (size_t i = 0; i < set->nsrc; i++) {
+	uint64_t *epochs = xcalloc(set->ngroups, sizeof(*epochs));
+	char *whole = xcalloc(set->ngroups, 1);
+	int rc = 0;
+	for (size_t i = 0; i < set->nsrc && !rc; i++) {
 		struct source *s = &set->src[i];
-		double avail = (double)s->avail[u];
-		double want = s->quota;
-		if (want > avail) {
-			s->repeated = 1;
-			s->full_epochs = (uint64_t)floor(want / avail);
-			want -= (double)s->full_epochs * avail;
-			for (int v = 0; v < UNITS; v++) {
-				s->take[v] = s->full_epochs * s->avail[v];
-				s->take_syn[v] = s->full_epochs * s->avail_syn[v];
+		uint64_t batched = 0;	/* records of the batch to sort */
+		int any = 0;
+		for (uint32_t g = 0; g < set->ngroups && !rc; g++) {
+			struct cell *c = &s->cells[g];
+			double avail = (double)c->avail[u];
+			double want = c->quota;
+			if (!(want > 0))
+				continue;
+			if (want > avail) {
+				c->full_epochs = (uint64_t)floor(want / avail);
+				want -= (double)c->full_epochs * avail;
+				for (int v = 0; v < UNITS; v++) {
+					c->take[v] = c->full_epochs * c->avail[v];
+					c->take_syn[v] = c->full_epochs * c->avail_syn[v];
+				}
 			}
+			c->partial = 0;
+			c->rest = want;
+			if (!c->full_epochs && want >= avail) {
+				whole[g] = 1;
+				epochs[g] = 1;
+				any = 1;
+				continue;
+			}
+			if (c->avail[DOCS] > PLAN_SORT) {
+				rc = plan_prefix(s, g, c->full_epochs + 1, want, u);
+				continue;
+			}
+			if (batched + c->avail[DOCS] > PLAN_SORT) {
+				rc = plan_batch(set, s, epochs, whole);
+				memset(epochs, 0, set->ngroups * sizeof(*epochs));
+				memset(whole, 0, set->ngroups);
+				batched = 0;
+			}
+			epochs[g] = c->full_epochs + 1;
+			batched += c->avail[DOCS];
+			any = 1;
 		}
-		s->partial = 0;
-		int got = !s->repeated && want >= avail ? plan_all(s, 1)
-							: plan_prefix(s, s->full_epochs + 1, want, u);
-		if (got < 0)
-			return -1;
+		if (!rc && any)
+			rc = plan_batch(set, s, epochs, whole);
+		memset(epochs, 0, set->ngroups * sizeof(*epochs));
+		memset(whole, 0, set->ngroups);
 	}
-	return 0;
+	free(epochs);
+	free(whole);
+	return rc;
 }
 
 /* The share of the mix that is synthetic, in the unit. */
@@ -659,47 +1161,82 @@ static double synthetic_share(const struct settings *set, enum unit u)
 {
 	uint64_t all = 0, syn = 0;
 	for (size_t i = 0; i < set->nsrc; i++) {
-		all += set->src[i].take[u];
-		syn += set->src[i].take_syn[u];
+		for (size_t g = 0; g < set->ngroups; g++) {
+			all += set->src[i].cells[g].take[u];
+			syn += set->src[i].cells[g].take_syn[u];
+		}
 	}
 	return all ? (double)syn / (double)all : 0;
 }
 
 /* Keep the mix within --max-synthetic when only rounding put it over:
  * the shares are exact to within one record, and that record may tip
- * it. First each source whose next record in key order is not
- * synthetic takes it (it fell short of its share by part of that
- * record), then each source gives back its last record past whole
- * epochs when that one is synthetic, while the mix is over: at most one
- * record each way, so the shares stay within one record. */
+ * it. First each cell whose next record in key order is not synthetic
+ * takes it (it fell short of its share by part of that record), then
+ * each cell gives back its last record past whole epochs when that one
+ * is synthetic, while the mix is over: at most one record each way, so
+ * the shares stay within one record. */
 static int trim_to_limit(struct settings *set)
 {
-	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
+	for (size_t i = 0; i < set->nsrc; i++) {
 		struct source *s = &set->src[i];
-		struct pick next;
-		int got = neighbour(s, s->full_epochs + 1, s->partial ? &s->bound : NULL, 1, &next);
-		if (got < 0)
-			return -1;
-		if (got && !(next.rec.words & REC_SYNTHETIC)) {
-			count_taken(s, &next.rec, 1);
-			s->bound = next;
-			s->partial++;
+		for (uint32_t g = 0; g < set->ngroups; g++) {
+			struct cell *c = &s->cells[g];
+			if (synthetic_share(set, set->unit) <= set->max_synthetic)
+				return 0;
+			if (!(c->share > 0))
+				continue;
+			struct pick next;
+			int got = neighbour(s, g, c->full_epochs + 1, c->partial ? &c->bound : NULL, 1,
+					    &next);
+			if (got < 0)
+				return -1;
+			if (got && !(next.rec.words & REC_SYNTHETIC)) {
+				count_taken(c, &next.rec, 1);
+				c->bound = next;
+				c->partial++;
+			}
 		}
 	}
-	for (size_t i = 0; i < set->nsrc && synthetic_share(set, set->unit) > set->max_synthetic; i++) {
+	for (size_t i = 0; i < set->nsrc; i++) {
 		struct source *s = &set->src[i];
-		if (!s->partial || !(s->bound.rec.words & REC_SYNTHETIC))
-			continue;
-		count_taken(s, &s->bound.rec, -1);
-		if (!--s->partial)
-			continue;
-		int got = neighbour(s, s->full_epochs + 1, &s->bound, 0, &s->bound);
-		if (got < 0)
-			return -1;
-		if (!got)
-			BUG("%s: %llu records before its last", s->label, (unsigned long long)s->partial);
+		for (uint32_t g = 0; g < set->ngroups; g++) {
+			struct cell *c = &s->cells[g];
+			if (synthetic_share(set, set->unit) <= set->max_synthetic)
+				return 0;
+			if (!c->partial || !(c->bound.rec.words & REC_SYNTHETIC))
+				continue;
+			count_taken(c, &c->bound.rec, -1);
+			if (!--c->partial)
+				continue;
+			int got = neighbour(s, g, c->full_epochs + 1, &c->bound, 0, &c->bound);
+			if (got < 0)
+				return -1;
+			if (!got)
+				BUG("%s: %llu records before its last", s->label,
+				    (unsigned long long)c->partial);
+		}
 	}
 	return 0;
+}
+
+/* The sources' and the groups' takes: the sums of their cells'. */
+static void sum_takes(struct settings *set)
+{
+	for (size_t g = 0; g < set->ngroups; g++)
+		memset(set->groups[g].take, 0, sizeof(set->groups[g].take));
+	for (size_t i = 0; i < set->nsrc; i++) {
+		struct source *s = &set->src[i];
+		memset(s->take, 0, sizeof(s->take));
+		memset(s->take_syn, 0, sizeof(s->take_syn));
+		for (size_t g = 0; g < set->ngroups; g++) {
+			for (int v = 0; v < UNITS; v++) {
+				s->take[v] += s->cells[g].take[v];
+				s->take_syn[v] += s->cells[g].take_syn[v];
+				set->groups[g].take[v] += s->cells[g].take[v];
+			}
+		}
+	}
 }
 
 /* The epochs a source used: whole passes and the share of one more. */
@@ -710,6 +1247,53 @@ static double epochs_used(const struct source *s, enum unit u)
 }
 
 /* --- The report ---------------------------------------------------------- */
+
+static void report_groups_json(const struct settings *set, const uint64_t *all, struct strbuf *sb)
+{
+	strbuf_addstr(sb, ",\"balance\":{\"field\":");
+	json_add_cstr(sb, set->balance);
+	strbuf_addstr(sb, ",\"bound_by\":");
+	if (set->bound_by == SIZE_MAX) {
+		strbuf_addstr(sb, "null");
+	} else {
+		strbuf_addstr(sb, "{\"source\":");
+		json_add_cstr(sb, set->src[set->bound_source].label);
+		strbuf_addstr(sb, ",\"group\":");
+		json_add_string(sb, set->groups[set->bound_by].name, set->groups[set->bound_by].len);
+		strbuf_addc(sb, '}');
+	}
+	strbuf_addstr(sb, ",\"groups\":[");
+	size_t *idx = groups_by_name(set);
+	for (size_t k = 0; k < set->ngroups; k++) {
+		const struct group *g = &set->groups[idx[k]];
+		strbuf_addstr(sb, k ? ",{\"group\":" : "{\"group\":");
+		json_add_string(sb, g->name, g->len);
+		strbuf_addstr(sb, ",\"requested\":");
+		json_add_double(sb, g->want);
+		strbuf_addstr(sb, ",\"share\":{");
+		for (int v = 0; v < set->nunits; v++) {
+			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
+			json_add_double(sb, all[v] ? (double)g->take[v] / (double)all[v] : 0);
+		}
+		strbuf_addstr(sb, "}");
+		for (int v = 0; v < set->nunits; v++) {
+			strbuf_addf(sb, ",\"%s\":", unit_names[v]);
+			json_add_u64(sb, g->take[v]);
+		}
+		strbuf_addstr(sb, ",\"available\":{");
+		for (int v = 0; v < set->nunits; v++) {
+			strbuf_addf(sb, "%s\"%s\":", v ? "," : "", unit_names[v]);
+			json_add_u64(sb, g->avail[v]);
+		}
+		strbuf_addstr(sb, "},\"epochs\":");
+		json_add_double(sb, g->avail[set->unit] ? (double)g->take[set->unit] /
+								(double)g->avail[set->unit]
+							  : 0);
+		strbuf_addstr(sb, "}");
+	}
+	free(idx);
+	strbuf_addstr(sb, "]}");
+}
 
 static void report_json(const struct settings *set, struct strbuf *sb)
 {
@@ -765,7 +1349,10 @@ static void report_json(const struct settings *set, struct strbuf *sb)
 		}
 		strbuf_addstr(sb, "}}");
 	}
-	strbuf_addstr(sb, "]}\n");
+	strbuf_addstr(sb, "]");
+	if (set->nfields)
+		report_groups_json(set, all, sb);
+	strbuf_addstr(sb, "}\n");
 }
 
 /* The -v table: one row per source. */
@@ -792,6 +1379,27 @@ static void report_table(const struct settings *set)
 			info("%-16s %12llu tokens %7.2f%%", set->src[i].label,
 			     (unsigned long long)set->src[i].take[TOKENS],
 			     all[TOKENS] ? 100.0 * (double)set->src[i].take[TOKENS] / (double)all[TOKENS] : 0);
+	if (set->nfields) {
+		info("%-16s %9s %12s %8s %14s %8s %12s %8s %7s", "group", "requested", "docs", "share",
+		     "bytes", "share", "words", "share", "epochs");
+		size_t *idx = groups_by_name(set);
+		for (size_t k = 0; k < set->ngroups; k++) {
+			const struct group *g = &set->groups[idx[k]];
+			double sh[UNITS];
+			for (int v = 0; v < UNITS; v++)
+				sh[v] = all[v] ? 100.0 * (double)g->take[v] / (double)all[v] : 0;
+			info("%-16s %8.2f%% %12llu %7.2f%% %14llu %7.2f%% %12llu %7.2f%% %7.3f", g->name,
+			     100 * g->want, (unsigned long long)g->take[DOCS], sh[DOCS],
+			     (unsigned long long)g->take[BYTES], sh[BYTES],
+			     (unsigned long long)g->take[WORDS], sh[WORDS],
+			     g->avail[set->unit] ? (double)g->take[set->unit] / (double)g->avail[set->unit]
+						 : 0);
+		}
+		free(idx);
+		if (set->bound_by != SIZE_MAX)
+			info("the total is set by %s's records of group '%s'",
+			     set->src[set->bound_source].label, set->groups[set->bound_by].name);
+	}
 	info("synthetic: %.2f%% of docs, %.2f%% of bytes, %.2f%% of words",
 	     100 * synthetic_share(set, DOCS), 100 * synthetic_share(set, BYTES),
 	     100 * synthetic_share(set, WORDS));
@@ -810,14 +1418,23 @@ struct cursor {
 	struct block_cursor bc;
 	int have_block;
 	struct spill_reader table;	/* the first pass's records, read along */
+	struct spill_reader groups;	/* and their groups, under --balance */
 	struct rec rec;		/* what the first pass kept of record next (or next - 1) */
+	uint32_t group;		/* its group */
 	uint64_t next;		/* index of the next record to read */
 	uint64_t left[UNITS];	/* units still to write */
 	uint64_t docs_left;
-	/* A repeated source: its lines in memory, replayed epoch by epoch. */
+	/* A replay: the records of a source's repeated cells, their lines
+	 * in memory, replayed epoch by epoch. */
+	int replay;
+	size_t nrecs;
 	struct strbuf lines;
 	size_t *off;		/* line i at lines.buf + off[i], to off[i + 1] */
 	struct rec *recs;	/* the first pass's records */
+	uint32_t *gids;		/* and their groups */
+	uint64_t *places;	/* and their places in the source */
+	uint32_t *live;		/* those with an epoch still to come */
+	size_t nlive;
 	uint32_t *order;	/* this epoch's order */
 	size_t norder, at;
 	uint64_t epoch;
@@ -872,6 +1489,12 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 			if (got <= 0)
 				return got < 0 ? -1 : error("%s: its table ends early", c->src->label);
 			memcpy(&c->rec, item, sizeof(c->rec));
+			if (c->src->groups.item) {
+				if ((got = spill_reader_next(&c->groups, &item)) <= 0)
+					return got < 0 ? -1
+						       : error("%s: its groups end early", c->src->label);
+				memcpy(&c->group, item, sizeof(c->group));
+			}
 		}
 		if ((uint32_t)hash64(l->p, l->len, 0) == c->rec.hash) {
 			c->next++;
@@ -886,21 +1509,47 @@ static int cursor_read(const struct settings *set, struct cursor *c, struct line
 	}
 }
 
-/* Read a repeated source into memory. */
+/* Is a record of cell cl, at its place, one of epoch e? Every record
+ * is, of a cell with that many whole epochs; of the cell's last, the
+ * prefix up to its bound. */
+static int in_epoch(const struct cell *cl, const struct pick *at, uint64_t e)
+{
+	return e <= cl->full_epochs ||
+	       (e == cl->full_epochs + 1 && cl->partial && !before(&cl->bound, at));
+}
+
+/* Read the records of a source's repeated cells into memory. */
 static int cursor_load(const struct settings *set, struct cursor *c)
 {
-	size_t n = (size_t)c->src->table.count;
-	c->off = xreallocarray(NULL, n + 1, sizeof(*c->off));
-	c->recs = xreallocarray(NULL, n ? n : 1, sizeof(*c->recs));
 	struct line l;
 	int got;
-	size_t i = 0;
+	size_t n = 0, cap = 0;
 	while ((got = cursor_read(set, c, &l)) > 0) {
-		c->recs[i] = c->rec;
-		c->off[i++] = c->lines.len;
+		if (c->rec.words & REC_OUT || !c->src->cells[c->group].full_epochs)
+			continue;
+		if (n == cap) {
+			cap = grow_capacity(cap, n + 1, 1024);
+			c->off = xreallocarray(c->off, cap + 1, sizeof(*c->off));
+			c->recs = xreallocarray(c->recs, cap, sizeof(*c->recs));
+			c->gids = xreallocarray(c->gids, cap, sizeof(*c->gids));
+			c->places = xreallocarray(c->places, cap, sizeof(*c->places));
+		}
+		c->gids[n] = c->group;
+		c->recs[n] = c->rec;
+		c->places[n] = c->next - 1;
+		c->off[n++] = c->lines.len;
 		strbuf_add(&c->lines, l.p, l.len);
 	}
-	c->off[i] = c->lines.len;
+	if (n > UINT32_MAX)
+		return error("%s: more than %u records to repeat", c->src->label, UINT32_MAX);
+	if (!n)
+		c->off = xreallocarray(c->off, 1, sizeof(*c->off));
+	c->off[n] = c->lines.len;
+	c->nrecs = n;
+	c->live = xreallocarray(NULL, n ? n : 1, sizeof(*c->live));
+	for (size_t i = 0; i < n; i++)
+		c->live[i] = (uint32_t)i;
+	c->nlive = n;
 	return got;
 }
 
@@ -909,13 +1558,29 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 		       uint64_t *epoch)
 {
 	struct source *s = c->src;
-	if (s->repeated) {
+	if (c->replay) {
 		if (c->at == c->norder) {
-			free(c->order);
+			/* The next epoch: its records, in the order of its keys.
+			 * A cell whose epochs are over leaves the live records,
+			 * so that a small group repeated a thousand times is not
+			 * a thousand sorts of the source. */
 			c->epoch++;
-			c->order = epoch_order(c->recs, (size_t)s->table.count, c->epoch, &c->norder);
-			if (c->epoch > s->full_epochs)
-				c->norder = s->partial;
+			size_t keep = 0;
+			c->order = xreallocarray(c->order, c->nlive ? c->nlive : 1, sizeof(*c->order));
+			c->norder = 0;
+			for (size_t k = 0; k < c->nlive; k++) {
+				uint32_t i = c->live[k];
+				const struct cell *cl = &s->cells[c->gids[i]];
+				if (cl->full_epochs + (cl->partial ? 1 : 0) < c->epoch)
+					continue;
+				c->live[keep++] = i;
+				struct pick at = { epoch_key(&c->recs[i], c->epoch), c->places[i], c->recs[i] };
+				if (in_epoch(cl, &at, c->epoch))
+					c->order[c->norder++] = i;
+			}
+			c->nlive = keep;
+			struct order_ctx by = { c->recs, c->epoch };
+			qsort_r(c->order, c->norder, sizeof(*c->order), by_epoch_key, &by);
 			c->at = 0;
 			if (!c->norder)
 				BUG("%s: epoch %llu is empty", s->label, (unsigned long long)c->epoch);
@@ -932,7 +1597,8 @@ static int cursor_next(const struct settings *set, struct cursor *c, const char 
 		if (got <= 0)
 			return got < 0 ? -1 : error("%s: fewer records than planned", s->label);
 		struct pick at = { c->rec.key, c->next - 1, c->rec };
-		if (!(c->rec.words & REC_OUT) && s->partial && !before(&s->bound, &at))
+		const struct cell *cl = &s->cells[c->group];
+		if (!(c->rec.words & REC_OUT) && !cl->full_epochs && in_epoch(cl, &at, 1))
 			break;
 	}
 	*p = l.p;
@@ -955,22 +1621,39 @@ static int empty_object(const char *p, size_t close)
 static int write_mix(struct settings *set, struct output *out)
 {
 	enum unit u = set->unit;
-	struct cursor *cur = xcalloc(set->nsrc, sizeof(*cur));
+	/* A source's records come from two cursors: one reads the file
+	 * along for the cells given once at most, one replays the records
+	 * of the repeated cells from memory (without --balance a source is
+	 * one or the other). Each is drawn by what it has left. */
+	struct cursor *cur = xcalloc(2 * set->nsrc, sizeof(*cur));
+	size_t ncur = 0;
 	int rc = 0;
 	uint64_t docs_left = 0;
-	for (size_t i = 0; i < set->nsrc && !rc; i++) {
-		struct cursor *c = &cur[i];
-		c->src = &set->src[i];
+	for (size_t k = 0; k < 2 * set->nsrc && !rc; k++) {
+		struct source *s = &set->src[k / 2];
+		int replay = (int)(k % 2);
+		uint64_t left[UNITS] = { 0 };
+		for (size_t g = 0; g < set->ngroups; g++)
+			if (!s->cells[g].full_epochs == !replay)
+				for (int v = 0; v < UNITS; v++)
+					left[v] += s->cells[g].take[v];
+		if (!left[DOCS])
+			continue;
+		struct cursor *c = &cur[ncur++];
+		c->src = s;
+		c->replay = replay;
 		spill_reader_init(&c->table, &c->src->table);
+		if (c->src->groups.item)
+			spill_reader_init(&c->groups, &c->src->groups);
 		strbuf_init(&c->lines);
 		strbuf_init(&c->tag);
 		strbuf_addstr(&c->tag, "{\"source\":");
 		json_add_cstr(&c->tag, c->src->label);
 		strbuf_addstr(&c->tag, ",\"epoch\":");
-		c->left[u] = c->src->take[u];
-		c->docs_left = c->src->take[DOCS];
+		c->left[u] = left[u];
+		c->docs_left = left[DOCS];
 		docs_left += c->docs_left;
-		if (c->src->repeated && cursor_load(set, c) < 0)
+		if (c->replay && cursor_load(set, c) < 0)
 			rc = -1;
 	}
 	/* --memory covers the first pass's tables of records too: the
@@ -984,7 +1667,7 @@ static int write_mix(struct settings *set, struct output *out)
 		/* Draw a source by the units it has left; once only records
 		 * without units are left (empty texts by bytes), by records. */
 		uint64_t sum = 0;
-		for (size_t i = 0; i < set->nsrc; i++)
+		for (size_t i = 0; i < ncur; i++)
 			sum += cur[i].left[u];
 		int by_docs = sum == 0;
 		if (by_docs)
@@ -1006,7 +1689,7 @@ static int write_mix(struct settings *set, struct output *out)
 			break;
 		}
 		/* The record's units, found again from its place. */
-		const struct rec *r = c->src->repeated ? &c->recs[c->order[c->at - 1]] : &c->rec;
+		const struct rec *r = c->replay ? &c->recs[c->order[c->at - 1]] : &c->rec;
 		uint64_t units = rec_units(r, u);
 		c->left[u] -= units < c->left[u] ? units : c->left[u];
 		c->docs_left--;
@@ -1048,7 +1731,7 @@ static int write_mix(struct settings *set, struct output *out)
 	}
 	strbuf_release(&line);
 	strbuf_release(&tag);
-	for (size_t i = 0; i < set->nsrc; i++) {
+	for (size_t i = 0; i < ncur; i++) {
 		struct cursor *c = &cur[i];
 		if (c->open)
 			input_close(&c->in);
@@ -1056,8 +1739,12 @@ static int write_mix(struct settings *set, struct output *out)
 		strbuf_release(&c->lines);
 		strbuf_release(&c->tag);
 		spill_reader_release(&c->table);
+		spill_reader_release(&c->groups);
 		free(c->off);
 		free(c->recs);
+		free(c->gids);
+		free(c->places);
+		free(c->live);
 		free(c->order);
 	}
 	free(cur);
@@ -1168,6 +1855,88 @@ static void set_up_sources(struct settings *set, char **args, int nargs)
 		usage_error("--sample takes one source");
 }
 
+/* --balance FIELD or FIELD1,FIELD2,...: the fields, crossed. */
+static void parse_fields(struct settings *set, const char *arg)
+{
+	const char *p = arg;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		if (!n)
+			usage_error("--balance %s: an empty field name", arg);
+		set->fields = xreallocarray(set->fields, set->nfields + 1, sizeof(*set->fields));
+		set->fields[set->nfields++] = xstrndup(p, n);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+}
+
+/* Read --target FILE: a JSON object whose members name groups (as
+ * --balance names them) and give each a weight, a number 0 or above;
+ * "*" gives its weight to every group not named. Dies naming the file
+ * on anything else. */
+static void read_target(const char *path, struct target *tg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	memset(tg, 0, sizeof(*tg));
+	tg->others = NAN;
+	if (file_slurp(path, &sb) < 0)
+		die_errno("%s", path);
+	/* White space at the end is no line of its own for a message. */
+	while (sb.len && strchr(" \t\r\n", sb.buf[sb.len - 1]))
+		sb.len--;
+	struct json_error err;
+	if (json_check_record(sb.buf, sb.len, &err) < 0) {
+		size_t line = 1;
+		for (size_t i = 0; i < err.offset && i < sb.len; i++)
+			line += sb.buf[i] == '\n';
+		die("%s:%zu: not a JSON object of group -> share: %s", path, line, err.msg);
+	}
+	struct json_value obj = { sb.buf, sb.len, JSON_OBJECT, 0 }, name, value;
+	obj.p += strspn(obj.p, " \t\r\n");
+	obj.len = sb.len - (size_t)(obj.p - sb.buf);
+	size_t pos = 0;
+	struct strbuf key = STRBUF_INIT, num = STRBUF_INIT;
+	while (json_object_next(&obj, &pos, &name, &value)) {
+		strbuf_reset(&key);
+		json_decode_string(&name, &key);
+		double w;
+		strbuf_reset(&num);
+		strbuf_add(&num, value.p, value.len);
+		if (value.type != JSON_NUMBER || parse_double(num.buf, 0, DBL_MAX, &w) < 0)
+			die("%s: group '%s': the share must be a number, 0 or above", path, key.buf);
+		if (!strcmp(key.buf, "*")) {
+			if (!isnan(tg->others))
+				die("%s: \"*\" is given twice", path);
+			tg->others = w;
+			continue;
+		}
+		for (size_t k = 0; k < tg->n; k++)
+			if (tg->lens[k] == key.len && !memcmp(tg->names[k], key.buf, key.len))
+				die("%s: group '%s' is given twice", path, key.buf);
+		tg->names = xreallocarray(tg->names, tg->n + 1, sizeof(*tg->names));
+		tg->lens = xreallocarray(tg->lens, tg->n + 1, sizeof(*tg->lens));
+		tg->weights = xreallocarray(tg->weights, tg->n + 1, sizeof(*tg->weights));
+		tg->names[tg->n] = xstrndup(key.buf, key.len);
+		tg->lens[tg->n] = key.len;
+		tg->weights[tg->n++] = w;
+	}
+	if (!tg->n && isnan(tg->others))
+		die("%s: names no group", path);
+	strbuf_release(&key);
+	strbuf_release(&num);
+	strbuf_release(&sb);
+}
+
+static void target_release(struct target *tg)
+{
+	for (size_t k = 0; k < tg->n; k++)
+		free(tg->names[k]);
+	free(tg->names);
+	free(tg->lens);
+	free(tg->weights);
+}
+
 static void add_name(const char ***list, size_t *n, const char *arg, const char *opt)
 {
 	if (!*arg)
@@ -1178,7 +1947,9 @@ static void add_name(const char ***list, size_t *n, const char *arg, const char 
 
 int main(int argc, char **argv)
 {
-	struct settings set = { .memory = 512ull << 20, .sample = NAN, .max_synthetic = NAN };
+	struct settings set = { .memory = 512ull << 20, .sample = NAN, .max_synthetic = NAN,
+				.max_share = NAN };
+	struct target target = { .others = NAN };
 	const char *arg;
 	int key;
 	diag_init("synth-mix");
@@ -1196,6 +1967,9 @@ int main(int argc, char **argv)
 		case KEY_SYNTHETIC: add_name(&set.synthetic, &set.nsynthetic, arg, "--synthetic"); break;
 		case KEY_REPORT: set.report = arg; break;
 		case KEY_TOKENIZER: set.tokenizer_path = arg; break;
+		case KEY_BALANCE: set.balance = arg; break;
+		case KEY_TARGET: set.target = arg; break;
+		case KEY_MAX_SHARE: set.max_share = cli_double("--max-share", arg, 0, 1); break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -1213,14 +1987,37 @@ int main(int argc, char **argv)
 		usage_error("--memory must be at least 1M");
 	if (!isnan(set.sample) && set.sample <= 0)
 		usage_error("--sample must be above 0");
+	if ((set.target || !isnan(set.max_share)) && !set.balance)
+		usage_error("%s needs --balance FIELD", set.target ? "--target" : "--max-share");
+	if (!isnan(set.max_share) && set.max_share <= 0)
+		usage_error("--max-share must be above 0");
+	if (set.balance)
+		parse_fields(&set, set.balance);
 	set_up_sources(&set, argv + optind, argc - optind);
+	keymap_init(&set.group_ids);
+	if (!set.nfields) {
+		/* One group, all records. */
+		set.groups = xcalloc(1, sizeof(*set.groups));
+		set.groups[0].want = 1;
+		set.ngroups = 1;
+		for (size_t i = 0; i < set.nsrc; i++)
+			set.src[i].cells = xcalloc(1, sizeof(*set.src[i].cells));
+	}
 	/* The tables of the first pass may take all of --memory, or half
 	 * when the shuffle needs its part; past that they spill. */
 	set.tables.limit = set.shuffle ? set.memory / 2 : set.memory;
 	size_t buffer = set.memory / 8 / set.nsrc;
 	buffer = buffer < (4u << 10) ? 4u << 10 : buffer > (1u << 20) ? 1u << 20 : buffer;
-	for (size_t i = 0; i < set.nsrc; i++)
+	for (size_t i = 0; i < set.nsrc; i++) {
 		spill_array_init(&set.src[i].table, sizeof(struct rec), &set.tables, buffer, "table");
+		/* A record's group beside it, not in it: struct rec keeps its
+		 * 24 bytes, and a mix without --balance pays nothing. */
+		if (set.nfields)
+			spill_array_init(&set.src[i].groups, sizeof(uint32_t), &set.tables,
+					 buffer / 4, "groups");
+	}
+	if (set.target)
+		read_target(set.target, &target);
 
 	struct cli_file named[] = {
 		{ "-o", set.common.output }, { "--rejects", set.common.rejects }, { "--report", set.report },
@@ -1252,7 +2049,8 @@ int main(int argc, char **argv)
 	int rc = record_loop_run(&rl) ? 1 : 0;
 	for (size_t i = 0; i < set.nsrc && !rc; i++) {
 		struct source *s = &set.src[i];
-		if (spill_array_flush(&s->table) < 0) {
+		if (spill_array_flush(&s->table) < 0 ||
+		    (set.nfields && spill_array_flush(&s->groups) < 0)) {
 			rc = 1;
 			break;
 		}
@@ -1266,6 +2064,10 @@ int main(int argc, char **argv)
 			rc = error("%s: no %s: its texts are empty", s->label, unit_names[set.unit]);
 		}
 	}
+	if (!rc && set.nfields && plan_group_shares(&set, &target) < 0)
+		rc = 1;
+	if (!rc && plan_cells(&set) < 0)
+		rc = 1;
 	if (!rc && plan_quotas(&set) < 0)
 		rc = 1;
 	if (!rc && plan_records(&set) < 0)
@@ -1283,6 +2085,7 @@ int main(int argc, char **argv)
 				   "%g allows; nothing written", 100 * syn, unit_names[set.unit],
 				   set.max_synthetic);
 	}
+	sum_takes(&set);
 	if (!rc && write_mix(&set, &out) < 0)
 		rc = 1;
 	if (set.report && !rc) {
@@ -1303,6 +2106,9 @@ int main(int argc, char **argv)
 			close(s->spool_fd);
 		free(s->spool_path);
 		spill_array_release(&s->table);
+		if (set.nfields)
+			spill_array_release(&s->groups);
+		free(s->cells);
 		free(s->path);
 		free((char *)s->label);
 	}
@@ -1310,6 +2116,14 @@ int main(int argc, char **argv)
 	free(set.paths);
 	free(set.labels);
 	free(set.synthetic);
+	for (size_t g = 0; g < set.ngroups; g++)
+		free(set.groups[g].name);
+	free(set.groups);
+	for (size_t k = 0; k < set.nfields; k++)
+		free(set.fields[k]);
+	free(set.fields);
+	keymap_release(&set.group_ids);
+	target_release(&target);
 	tokenizer_free(set.tokenizer);
 	return rc ? 1 : 0;
 }

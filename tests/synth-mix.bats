@@ -387,3 +387,289 @@ make_sources() {
 	assert_output "status 141"
 	assert_equal "$(cat err.txt)" ""
 }
+
+# --- --balance: groups of records by a member -----------------------------
+
+# make_groups: real.jsonl, the real seed corpus of examples/ (1208 records,
+# "lang" en 800, de 98, fr 90, ja 83, ru 81, zh 56), and gen.jsonl (600
+# synthetic records: 270 en, 270 de, 30 without "lang", 30 with "lang":
+# null).
+make_groups() {
+	cp "$ROOT/examples/corpus.jsonl" real.jsonl
+	awk 'BEGIN { for (i = 1; i <= 600; i++) {
+		l = i <= 30 ? "" : i <= 60 ? ",\"lang\":null" : i % 2 ? ",\"lang\":\"en\"" : ",\"lang\":\"de\""
+		t = "made up"; for (k = 0; k < i % 9; k++) t = t " words"
+		printf "{\"id\":\"g%d\",\"text\":\"%s %d\"%s,\"synth\":{\"generator\":\"t\"}}\n", i, t, i, l } }' > gen.jsonl
+}
+
+# group_units FILE UNIT: "group units largest" per group of the mix in
+# FILE, counted from its records: docs and bytes by jq, words and tokens
+# by synth-stats --by lang (the words of lib/text; tokens of $TOK).
+group_units() {
+	case $2 in
+	docs) jq -r '.lang // "(missing)"' "$1" | sort | uniq -c | awk '{ print $2, $1, 1 }' ;;
+	bytes) jq -r '[(.lang // "(missing)"), (.text | utf8bytelength)] | @tsv' "$1" |
+		awk '{ n[$1] += $2; if ($2 > m[$1]) m[$1] = $2 } END { for (g in n) print g, n[g], m[g] }' | sort ;;
+	words|tokens)
+		synth-stats --json --by lang ${TOK:+--tokenizer "$TOK"} "$1" |
+			jq -r --arg u "$2" '.by.groups[] | [(.value // "(missing)"), .[$u], (if $u == "words" then .max_length else 0 end)] | @tsv' |
+			sort ;;
+	esac
+}
+
+# within_one GOT WANT LARGEST: |GOT - WANT| is at most one record's units.
+within_one() {
+	awk -v g="$1" -v w="$2" -v m="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= m) }'
+}
+
+@test "--balance: equal shares per group, exact in docs, bytes, words and tokens, checked from the records" {
+	make_groups
+	# A SentencePiece model for the tokens, and each record's tokens by
+	# spm_encode for the largest.
+	jq -r '.text | gsub("[\r\n\u0000]+"; " ")' real.jsonl > train.txt
+	spm_train --input=train.txt --model_prefix=spm --vocab_size=2000 --character_coverage=1.0 \
+		--hard_vocab_limit=false --minloglevel=2 > /dev/null 2>&1
+	jq -c '{id, lang, text: (.text | gsub("[\r\n\u0000]+"; " "))}' real.jsonl > one.jsonl
+	max_tokens=$(jq -r .text one.jsonl | spm_encode --model=spm.model --output_format=id | awk '{ if (NF > m) m = NF } END { print m }')
+	# Docs: 6 groups of 50, exactly.
+	synth-mix --balance lang -n 300 --report r.json one.jsonl > out.jsonl
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "de=50 en=50 fr=50 ja=50 ru=50 zh=50 "
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .requested, .docs]]' r.json)" \
+		'[["de",0.16666666666666666,50],["en",0.16666666666666666,50],["fr",0.16666666666666666,50],["ja",0.16666666666666666,50],["ru",0.16666666666666666,50],["zh",0.16666666666666666,50]]'
+	# The other units: each group within one of its records of total / 6,
+	# and the report's figures are the records'.
+	export TOK=spm.model
+	for u in bytes words tokens; do
+		total=$([ $u = bytes ] && echo 30000 || echo 3000)
+		synth-mix --balance lang --unit $u -n $total --tokenizer spm.model --report r.json one.jsonl > out.jsonl
+		group_units out.jsonl $u > got.txt
+		assert_equal "$(wc -l < got.txt)" 6
+		while read -r g n m; do
+			[ $u = tokens ] && m=$max_tokens
+			echo "$u $g $n of $((total / 6)), largest $m"
+			within_one "$n" "$(echo "$total / 6" | bc -l)" "$m" || fail "$u: group $g has $n, asked $((total / 6))"
+			assert_equal "$(jq ".balance.groups[] | select(.group == \"$g\") | .$u" r.json)" "$n"
+		done < got.txt
+	done
+	# Without a total the smallest group sets it: zh's 56 records, 336 in all.
+	synth-mix --balance lang --report r.json real.jsonl > out.jsonl
+	assert_equal "$(wc -l < out.jsonl)" 336
+	assert_equal "$(jq -c .balance.bound_by r.json)" '{"source":"real","group":"zh"}'
+}
+
+@test "--balance with source weights: both the sources' and the groups' shares hold" {
+	make_groups
+	# gen has en, de and the missing group only; real the six languages.
+	synth-mix --balance lang -n 280 --report r.json real.jsonl:3 gen.jsonl:1 > out.jsonl
+	assert_equal "$(jq -r .mix.source out.jsonl | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "gen=70 real=210 "
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" \
+		"(missing)=40 de=40 en=40 fr=40 ja=40 ru=40 zh=40 "
+	# The missing group comes from gen alone; fr, ja, ru, zh from real alone.
+	assert_equal "$(jq -r 'select(.lang == null) | .mix.source' out.jsonl | sort -u)" gen
+	assert_equal "$(jq -r 'select(.lang == "fr" or .lang == "zh") | .mix.source' out.jsonl | sort -u)" real
+	# In words: the sources' words 3:1 and the groups' 1:1, each cell
+	# (source and group) within one of its records.
+	synth-mix --balance lang --unit words -n 2100 --report r.json real.jsonl:3 gen.jsonl:1 > out.jsonl
+	max=$(synth-stats --json real.jsonl | jq .length.max)
+	for s in real gen; do
+		got=$(jq ".sources[] | select(.label == \"$s\") | .words" r.json)
+		want=$([ $s = real ] && echo 1575 || echo 525)
+		within_one "$got" "$want" $((7 * max)) || fail "$s: $got words, asked $want"
+	done
+	group_units out.jsonl words > got.txt
+	assert_equal "$(wc -l < got.txt)" 7
+	while read -r g n m; do
+		within_one "$n" 300 "$((2 * m))" || fail "group $g: $n words of 300"
+		assert_equal "$(jq ".balance.groups[] | select(.group == \"$g\") | .words" r.json)" "$n"
+	done < got.txt
+	# --max-synthetic sees the mix the groups make: gen is 1/4 of it.
+	run synth-mix --balance lang -n 280 --max-synthetic 0.2 real.jsonl:3 gen.jsonl:1
+	assert_failure 1
+	assert_output "synth-mix: the mix would be 25.00% synthetic by docs, more than --max-synthetic 0.2 allows; nothing written"
+	synth-mix --balance lang -n 280 --max-synthetic 0.25 real.jsonl:3 gen.jsonl:1 > out.jsonl
+	assert_equal "$(jq -r 'select(.synth) | .id' out.jsonl | wc -l)" 70
+	# A weight the groups cannot carry: gen at 0.6 of the mix, with
+	# three groups of seven.
+	rm out.jsonl
+	run synth-mix --balance lang real.jsonl:2 gen.jsonl:3 -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: --balance: gen weighs 0.6 of the mix, and the groups it has only 0.428571; change the weights or the groups' shares"
+	[ ! -e out.jsonl ]
+}
+
+@test "--target: a JSON object of group -> weight, '*' for the others; groups not named are left out" {
+	make_groups
+	printf '{"en": 2, "de": 1, "(missing)": 1}\n' > t.json
+	run --separate-stderr synth-mix --balance lang --target t.json -n 200 --report r.json real.jsonl gen.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$stderr" "synth-mix: warning: t.json: 4 groups not named, left out of the mix: 'fr', 'ja', 'ru', 'zh'"
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "(missing)=50 de=50 en=100 "
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .requested, .docs]]' r.json)" \
+		'[["(missing)",0.25,50],["de",0.25,50],["en",0.5,100],["fr",0,0],["ja",0,0],["ru",0,0],["zh",0,0]]'
+	# "*": each group not named gets its weight: 0.3 for en, 0.1 for each
+	# of the six others.
+	printf '{"en": 0.3, "*": 0.1}' > t.json
+	synth-mix --balance lang --target t.json -n 270 real.jsonl gen.jsonl > out.jsonl
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" \
+		"(missing)=30 de=30 en=90 fr=30 ja=30 ru=30 zh=30 "
+}
+
+@test "--max-share: alone it caps the groups' own shares; with --target it caps the target" {
+	make_groups
+	# real by docs: en 800 of 1208 (66%). Capped at 0.4: en 0.4 of 200,
+	# and the other 0.6 shared as they have it (de 98 of 408 ...).
+	synth-mix --balance lang --max-share 0.4 -n 200 --report r.json real.jsonl > out.jsonl
+	group_units out.jsonl docs > got.txt
+	assert_equal "$(grep '^en ' got.txt)" "en 80 1"
+	declare -A have=([de]=98 [fr]=90 [ja]=83 [ru]=81 [zh]=56)
+	for g in de fr ja ru zh; do
+		n=$(awk -v g=$g '$1 == g { print $2 }' got.txt)
+		within_one "$n" "$(echo "120 * ${have[$g]} / 408" | bc -l)" 1 || fail "$g: $n"
+	done
+	assert_equal "$(jq '.balance.groups[] | select(.group == "en") | .requested' r.json)" 0.4
+	# With a target: en capped, the rest to de and fr as the target has it.
+	printf '{"en": 8, "de": 1, "fr": 1}' > t.json
+	synth-mix --balance lang --target t.json --max-share 0.5 -n 100 real.jsonl > out.jsonl
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "de=25 en=50 fr=25 "
+	run synth-mix --balance lang --max-share 0.1 real.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: --max-share 0.1: 6 groups cannot make a whole mix at 0.1 each at most"
+	run synth-mix --max-share 0.5 real.jsonl
+	assert_failure 2
+	assert_line "synth-mix: --max-share needs --balance FIELD"
+}
+
+@test "--balance: records without the member, or with null, are one group, (missing); a dotted path and crossed fields" {
+	make_groups
+	synth-mix --balance lang -n 90 --report r.json gen.jsonl > out.jsonl
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .available.docs, .docs]]' r.json)" \
+		'[["(missing)",60,30],["de",270,30],["en",270,30]]'
+	assert_equal "$(jq -r 'select(has("lang") | not) | .id' out.jsonl | wc -l) $(jq -r 'select(.lang == null) | .id' out.jsonl | wc -l)" \
+		"$(jq -r 'select(has("lang") | not) | .id' out.jsonl | wc -l) 30"
+	# The table under -v names it too.
+	run --separate-stderr synth-mix -v --balance lang -n 90 gen.jsonl
+	assert_success
+	[[ "$stderr" == *"synth-mix: (missing)  "*"33.33%"* ]] || fail "$stderr"
+	# A dotted path, and two fields crossed: their values joined by a comma.
+	jq -c '{id, text, meta: {lang, kind: (if (.id | ltrimstr("g") | tonumber) % 3 == 0 then "q" else "a" end)}}' gen.jsonl > nested.jsonl
+	synth-mix --balance meta.lang,meta.kind -n 60 --report r.json nested.jsonl > out.jsonl
+	assert_equal "$(jq -c '[.balance.groups[] | [.group, .docs]]' r.json)" \
+		'[["(missing),a",10],["(missing),q",10],["de,a",10],["de,q",10],["en,a",10],["en,q",10]]'
+	assert_equal "$(jq -r '[(.meta.lang // "-"), .meta.kind] | join(",")' out.jsonl | sort | uniq -c | awk '{ print $1 }' | sort -u)" 10
+	assert_equal "$(jq -r .balance.field r.json)" meta.lang,meta.kind
+}
+
+@test "--balance: a group too small for its share is an error naming it; --upsample repeats it, whole epochs then a seeded part" {
+	make_groups
+	run synth-mix --balance lang -n 600 real.jsonl -o out.jsonl
+	assert_failure 1
+	assert_line "synth-mix: real: group 'zh': 56 docs, and the mix needs 100"
+	assert_line "synth-mix: real: group 'fr': 90 docs, and the mix needs 100"
+	assert_line "synth-mix: 5 groups are too small for their share; use --upsample to repeat them, --max-share or --target to ask less, or a smaller --total"
+	[ ! -e out.jsonl ]
+	run --separate-stderr synth-mix --balance lang -n 600 --upsample --seed 4 --report r.json real.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	[[ "$stderr" == *"synth-mix: warning: real: group 'zh': 56 docs, repeated 1.79 times for its share (--upsample)"* ]] || fail "$stderr"
+	assert_equal "$(group_units out.jsonl docs | awk '{ printf "%s=%s ", $1, $2 }')" "de=100 en=100 fr=100 ja=100 ru=100 zh=100 "
+	# zh: its 56 records whole in epoch 1, then 44 of them, each once, in
+	# epoch 2; en (800) is not repeated.
+	assert_equal "$(jq -r 'select(.lang == "zh" and .mix.epoch == 1) | .id' out.jsonl | sort -u | wc -l)" 56
+	assert_equal "$(jq -r 'select(.lang == "zh" and .mix.epoch == 2) | .id' out.jsonl | sort -u | wc -l)" 44
+	assert_equal "$(jq -r 'select(.lang == "en") | .mix.epoch' out.jsonl | sort -u)" 1
+	assert_equal "$(jq '.balance.groups[] | select(.group == "zh") | .epochs' r.json)" "1.7857142857142858"
+	# The part of epoch 2 is chosen by the seed: another seed, other records.
+	synth-mix --balance lang -n 600 --upsample --seed 5 real.jsonl > out5.jsonl
+	run cmp -s <(jq -r 'select(.lang == "zh" and .mix.epoch == 2) | .id' out.jsonl | sort) \
+		<(jq -r 'select(.lang == "zh" and .mix.epoch == 2) | .id' out5.jsonl | sort)
+	assert_failure
+}
+
+@test "--balance is deterministic: the seed decides, not -j, --shuffle or --memory's spills" {
+	make_groups
+	args=(--balance lang -n 400 --upsample real.jsonl:2 gen.jsonl:1)
+	synth-mix --seed 7 "${args[@]}" > a.jsonl
+	synth-mix --seed 7 -j 2 "${args[@]}" > b.jsonl
+	cmp a.jsonl b.jsonl
+	synth-mix --seed 8 "${args[@]}" > c.jsonl
+	run cmp -s a.jsonl c.jsonl
+	assert_failure
+	synth-mix --seed 7 --shuffle "${args[@]}" > s1.jsonl
+	synth-mix --seed 7 --shuffle -j 2 "${args[@]}" > s2.jsonl
+	cmp s1.jsonl s2.jsonl
+	assert_equal "$(sort s1.jsonl | md5sum)" "$(sort a.jsonl | md5sum)"
+	# A table past --memory (28 bytes a record with its group): the same
+	# bytes spilled as in memory.
+	# en, de, fr and some without "lang", in unequal parts.
+	awk 'BEGIN { split("en en de de de de fr fr fr fr fr fr fr fr fr", L, " ")
+		for (i = 1; i <= 60000; i++) printf "{\"id\":\"b%d\",%s\"text\":\"b %d%s\"}\n", i,
+			i % 23 ? "\"lang\":\"" L[1 + i % 15] "\"," : "", i, i % 5 ? "" : " more" }' > big.jsonl
+	mkdir tmp
+	for more in "" "--unit bytes" "--upsample -n 90000" "--shuffle -n 1500"; do
+		synth-mix --balance lang $more big.jsonl:9 gen.jsonl > mem.jsonl
+		TMPDIR=$PWD/tmp run --separate-stderr synth-mix -v --memory 1M --balance lang $more big.jsonl:9 gen.jsonl
+		assert_success
+		printf '%s\n' "$output" > spilled.jsonl
+		[[ "$stderr" == *"big: the table of its 60000 records spilled to TMPDIR"* ]] || fail "$more: $stderr"
+		cmp mem.jsonl spilled.jsonl || fail "$more: another mix"
+		assert_equal "$(ls tmp | wc -l)" 0
+	done
+}
+
+@test "--balance: a bad --target file is an error naming it, nothing written" {
+	make_groups
+	t() { printf "$1" > t.json; run synth-mix --balance lang --target t.json real.jsonl -o out.jsonl; }
+	t '{"en": 1,\n "de": 2,,\n}\n'
+	assert_failure 1
+	assert_output "synth-mix: t.json:2: not a JSON object of group -> share: invalid JSON: expected a member name"
+	t '["en"]'
+	assert_failure 1
+	assert_output --partial "synth-mix: t.json:1: not a JSON object of group -> share"
+	t '{"en": "half"}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'en': the share must be a number, 0 or above"
+	t '{"en": -1}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'en': the share must be a number, 0 or above"
+	t '{"en": 1, "en": 2}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'en' is given twice"
+	t '{}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: names no group"
+	t '{"en": 0, "de": 0}'
+	assert_failure 1
+	assert_line "synth-mix: t.json: the groups it names add up to a share of 0"
+	t '{"en": 1, "xx": 1}'
+	assert_failure 1
+	assert_output "synth-mix: t.json: group 'xx': no records in the sources"
+	[ ! -e out.jsonl ]
+	run synth-mix --balance lang --target missing.json real.jsonl -o out.jsonl
+	assert_failure 1
+	assert_output "synth-mix: missing.json: No such file or directory"
+	run synth-mix --target t.json real.jsonl -o out.jsonl
+	assert_failure 2
+	assert_line "synth-mix: --target needs --balance FIELD"
+	run synth-mix --balance lang,,kind real.jsonl
+	assert_failure 2
+	assert_line "synth-mix: --balance lang,,kind: an empty field name"
+	[ ! -e out.jsonl ]
+	assert_equal "$(ls -A | grep -c tmp)" 0
+}
+
+@test "--balance --upsample holds only the repeated groups' records in memory" {
+	# 300,000 records of group "big" (about 45 MB) and 3 of group "tiny",
+	# which --upsample repeats 10,000 times for an equal share.
+	awk 'BEGIN { for (i = 1; i <= 300000; i++) printf "{\"id\":\"b%d\",\"g\":\"big\",\"text\":\"%s %d\"}\n", i, "a real enough text of some words that fill a line of the file up to a hundred bytes", i
+		for (i = 1; i <= 3; i++) printf "{\"id\":\"t%d\",\"g\":\"tiny\",\"text\":\"tiny %d\"}\n", i, i }' > two.jsonl
+	size_kb=$(( $(stat -c %s two.jsonl) / 1024 ))
+	peak() { /usr/bin/time -f '%M' synth-mix -q --memory 4M "$@" two.jsonl 2>&1 > out.jsonl | tail -n 1; }
+	plain=$(peak -n 60000)
+	balanced=$(peak --balance g --upsample -n 60000)
+	echo "file $size_kb KB, peak $plain KB plain, $balanced KB balanced"
+	assert_equal "$(jq -r .g out.jsonl | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')" "big=30000 tiny=30000 "
+	assert_equal "$(jq -r 'select(.g == "tiny") | .mix.epoch' out.jsonl | sort -n | tail -n 1)" 10000
+	# Holding the source would take its size and more.
+	[ "$balanced" -lt $((plain + size_kb / 4)) ] || fail "peak $balanced KB, plain $plain KB, file $size_kb KB"
+}
