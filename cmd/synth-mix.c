@@ -307,7 +307,7 @@ static void process(void *arg, const struct record *r, struct emit *e)
 			else if (!json_get(r->line, r->len, set->fields[f], &gv))
 				gv.type = JSON_NONE;
 			if (f)
-				strbuf_addc(&w->group, ',');
+				strbuf_addc(&w->group, '|');
 			if (gv.type == JSON_NONE || gv.type == JSON_NULL)
 				strbuf_addstr(&w->group, MISSING);
 			else if (gv.type == JSON_STRING && json_string_plain(&gv, &plain, &plain_len))

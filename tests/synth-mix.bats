@@ -551,11 +551,12 @@ within_one() {
 	run --separate-stderr synth-mix -v --balance lang -n 90 gen.jsonl
 	assert_success
 	[[ "$stderr" == *"synth-mix: (missing)  "*"33.33%"* ]] || fail "$stderr"
-	# A dotted path, and two fields crossed: their values joined by a comma.
+	# A dotted path, and two fields crossed: their values joined by '|',
+	# as synth-stats joins them.
 	jq -c '{id, text, meta: {lang, kind: (if (.id | ltrimstr("g") | tonumber) % 3 == 0 then "q" else "a" end)}}' gen.jsonl > nested.jsonl
 	synth-mix --balance meta.lang,meta.kind -n 60 --report r.json nested.jsonl > out.jsonl
 	assert_equal "$(jq -c '[.balance.groups[] | [.group, .docs]]' r.json)" \
-		'[["(missing),a",10],["(missing),q",10],["de,a",10],["de,q",10],["en,a",10],["en,q",10]]'
+		'[["(missing)|a",10],["(missing)|q",10],["de|a",10],["de|q",10],["en|a",10],["en|q",10]]'
 	assert_equal "$(jq -r '[(.meta.lang // "-"), .meta.kind] | join(",")' out.jsonl | sort | uniq -c | awk '{ print $1 }' | sort -u)" 10
 	assert_equal "$(jq -r .balance.field r.json)" meta.lang,meta.kind
 }
