@@ -1153,6 +1153,17 @@ static int pair_cmp(const void *a, const void *b)
 	return x->earlier < y->earlier ? -1 : x->earlier > y->earlier;
 }
 
+/* Does a band before band b agree for x and y? The node of the first band
+ * that agrees writes their pair, the others leave it: each pair once. */
+static int earlier_band(const struct minhash *mh, const unsigned char *x, const unsigned char *y,
+			unsigned b)
+{
+	for (unsigned e = 0; e < b; e++)
+		if (minhash_band_equal(mh, x, y, e))
+			return 1;
+	return 0;
+}
+
 /* The pairs of one group g[0..k) (a band's key, records in order):
  * every earlier member with every later one whose band agrees and whose
  * estimate passes, but no earlier member that copies one before it. */
@@ -1161,37 +1172,41 @@ static int group_pairs(const struct dedup_merge *m, const struct shard_file *sf,
 		       struct pair_list *out)
 {
 	strbuf_reset(scratch);
-	strbuf_grow(scratch, size_mul(k, entry + 1));
-	unsigned char *sigs = (unsigned char *)scratch->buf, *copy = sigs + k * entry;
+	size_t at = (size_mul(k, entry) + 7) & ~(size_t)7;
+	strbuf_grow(scratch, size_add(at, size_mul(k, sizeof(uint32_t))));
+	unsigned char *sigs = (unsigned char *)scratch->buf;
+	/* The members that copy none before them, the only earlier ones of
+	 * pairs: a group of copies costs k, not k^2. */
+	uint32_t *first = (uint32_t *)(void *)(sigs + at);
+	size_t nfirst = 0;
 	for (size_t i = 0; i < k; i++) {
 		const struct shard_file *s = shard_of(sf, m->nfiles, g[i].rec);
 		uint64_t off = SHARD_HEADER + (g[i].rec - s->first) * entry;
 		if (read_at(s->fd, s->path, sigs + i * entry, entry, off) < 0)
 			return -1;
-		copy[i] = 0;
 	}
 	int exact = m->p->mode == DEDUP_EXACT;
 	unsigned b = g[0].band;
-	for (size_t j = 1; j < k; j++) {
+	for (size_t j = 0; j < k; j++) {
 		const unsigned char *y = sigs + j * entry;
-		for (size_t i = 0; i < j; i++) {
-			if (copy[i])
-				continue;
-			const unsigned char *x = sigs + i * entry;
+		int copy = 0;
+		for (size_t q = 0; q < nfirst; q++) {
+			const unsigned char *x = sigs + first[q] * entry;
 			int same = !memcmp(x, y, entry);
 			double sim = 1;
+			copy |= same;
 			if (!exact) {
-				if (!minhash_band_equal(m->mh, y, x, b))
+				if (!minhash_band_equal(m->mh, y, x, b) || earlier_band(m->mh, y, x, b))
 					continue;
 				sim = minhash_similarity(m->mh, y, x);
 			} else if (!same) {
 				continue;
 			}
-			if (same)
-				copy[j] = 1;
 			if (!m->verify || sim >= m->cut)
-				pair_push(out, g[j].rec, g[i].rec, sim);
+				pair_push(out, g[j].rec, g[first[q]].rec, sim);
 		}
+		if (!copy)
+			first[nfirst++] = (uint32_t)j;
 	}
 	return 0;
 }
@@ -1297,8 +1312,8 @@ int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes
 	free(e);
 	e = NULL;
 
-	/* In order of the later record, each pair once (bands that agree
-	 * for the same two records give it again). */
+	/* In order of the later record. A pair is found in its first band
+	 * that agrees only, so once. */
 	qsort(pairs.v, pairs.n, sizeof(*pairs.v), pair_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < pairs.n; i++)

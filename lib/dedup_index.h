@@ -275,7 +275,8 @@ int dedup_verdicts_load(struct dedup_verdicts *v, const char *path);
  * each), sort them, and within each group of records that share a band,
  * read the members' signatures from the step-1 files (pread: not held)
  * and write every candidate pair (earlier, later) whose bands agree and
- * whose estimated similarity passes the cut, with that estimate.
+ * whose estimated similarity passes the cut, with that estimate. A pair
+ * is written by the node of the first band on which it agrees, once.
  *
  * Step 2b, once (dedup_merge_pairs()): read the N files of pairs, merged
  * in order of the later record, and decide keep-first in one pass: a
