@@ -1097,38 +1097,75 @@ static int entry_cmp(const void *a, const void *b)
 	return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
-/* Sort e[0..n) by key, band and record, in place: its top 16 bits'
- * buckets first (one pass that swaps entries into place), then each
- * bucket. A copy of them all would double what a node holds. */
-static void entries_sort(struct band_entry *e, size_t n)
+/* A node's entries, as they are read, go to one of 256 buckets by the top
+ * 8 bits of their key, each a list of chunks: 256 places written in turn
+ * stay in the caches, where one table of them all is written at random (a
+ * miss an entry, most of the time of a node). A bucket is then sorted
+ * alone, its chunks freed as it is copied out. */
+#define ENTRY_BUCKETS 256
+#define ENTRY_CHUNK 4096
+
+struct entry_bucket {
+	struct band_entry **chunk;
+	size_t nchunks, cap, n;
+};
+
+static void bucket_add(struct entry_bucket *bk, struct band_entry e)
 {
-	enum { BUCKETS = 1 << 16 };
-	size_t *start = xcalloc(BUCKETS + 1, sizeof(*start)), *next = xcalloc(BUCKETS, sizeof(*next));
-	for (size_t i = 0; i < n; i++)
-		start[(e[i].key >> 48) + 1]++;
-	for (size_t b = 0; b < BUCKETS; b++) {
-		start[b + 1] += start[b];
-		next[b] = start[b];
-	}
-	for (size_t b = 0; b < BUCKETS; b++) {
-		while (next[b] < start[b + 1]) {
-			struct band_entry v = e[next[b]];
-			size_t d = v.key >> 48;
-			/* Follow the cycle until an entry of bucket b comes back. */
-			while (d != b) {
-				struct band_entry w = e[next[d]];
-				e[next[d]++] = v;
-				v = w;
-				d = v.key >> 48;
-			}
-			e[next[b]++] = v;
+	if (bk->n == bk->nchunks * ENTRY_CHUNK) {
+		if (bk->nchunks == bk->cap) {
+			bk->cap = grow_capacity(bk->cap, bk->nchunks + 1, 16);
+			bk->chunk = xreallocarray(bk->chunk, bk->cap, sizeof(*bk->chunk));
 		}
+		bk->chunk[bk->nchunks++] = xmalloc(ENTRY_CHUNK * sizeof(struct band_entry));
 	}
-	for (size_t b = 0; b < BUCKETS; b++)
-		if (start[b + 1] - start[b] > 1)
-			qsort(e + start[b], start[b + 1] - start[b], sizeof(*e), entry_cmp);
-	free(start);
-	free(next);
+	bk->chunk[bk->n / ENTRY_CHUNK][bk->n % ENTRY_CHUNK] = e;
+	bk->n++;
+}
+
+/* Bucket bk's entries into e[0..bk->n), sorted by key, band and record
+ * (tmp: room for as many), its chunks freed. The entries come in record
+ * order within a band, and the sort by key (four passes of 14 bits over
+ * the 56 below the bucket's) keeps it; the rare run of one key in two
+ * bands is sorted again. */
+static void bucket_sort(struct entry_bucket *bk, struct band_entry *e, struct band_entry *tmp)
+{
+	size_t n = bk->n;
+	for (size_t c = 0; c < bk->nchunks; c++) {
+		size_t k = n - c * ENTRY_CHUNK < ENTRY_CHUNK ? n - c * ENTRY_CHUNK : ENTRY_CHUNK;
+		memcpy(e + c * ENTRY_CHUNK, bk->chunk[c], k * sizeof(*e));
+		free(bk->chunk[c]);
+	}
+	free(bk->chunk);
+	memset(bk, 0, sizeof(*bk));
+	enum { BITS = 14, DIGITS = 1 << BITS };
+	size_t *count = xcalloc(DIGITS, sizeof(*count));
+	struct band_entry *from = e, *to = tmp;
+	for (unsigned shift = 0; shift < 56; shift += BITS) {
+		memset(count, 0, DIGITS * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[from[i].key >> shift & (DIGITS - 1)]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < DIGITS; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[from[i].key >> shift & (DIGITS - 1)]++] = from[i];
+		struct band_entry *t = from;
+		from = to;
+		to = t;
+	}
+	free(count);
+	/* Four passes: the sorted entries are back in e. */
+	for (size_t i = 0, j; i < n; i = j) {
+		int bands = 0;
+		for (j = i + 1; j < n && e[j].key == e[i].key; j++)
+			bands |= e[j].band != e[i].band;
+		if (bands)
+			qsort(e + i, j - i, sizeof(*e), entry_cmp);
+	}
 }
 
 struct pair_list {
@@ -1240,6 +1277,9 @@ int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes
 	struct band_entry *e = NULL;
 	struct pair_list pairs = { 0 };
 	struct strbuf scratch = STRBUF_INIT;
+	struct entry_bucket *bucket = xcalloc(ENTRY_BUCKETS, sizeof(*bucket));
+	unsigned char *buf = xmalloc(entry * 4096);
+	uint64_t n = 0;
 	int rc = -1;
 	for (int f = 0; f < m->nfiles; f++)
 		sf[f].fd = -1;
@@ -1248,23 +1288,14 @@ int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes
 		goto done;
 	st->records = (uint64_t)total;
 
-	/* Room for this node's share, and a little more: a key's node is a
-	 * hash of it, so the share is close to its expectation. */
-	size_t cap = (size_t)((double)total * bands / nodes * 1.01) + 4096, n = 0;
-	e = xreallocarray(NULL, cap, sizeof(*e));
-	unsigned char *buf = xmalloc(entry * 4096);
 	for (int f = 0; f < m->nfiles; f++) {
 		struct file_frame_reader r;
-		if (shard_file_open(&r, m, entry, &sf[f]) < 0) {
-			free(buf);
+		if (shard_file_open(&r, m, entry, &sf[f]) < 0)
 			goto done;
-		}
 		for (uint64_t i = 0; i < sf[f].n;) {
 			uint64_t k = sf[f].n - i < 4096 ? sf[f].n - i : 4096;
-			if (file_frame_read(&r, buf, k * entry) < 0) {
-				free(buf);
+			if (file_frame_read(&r, buf, k * entry) < 0)
 				goto done;
-			}
 			for (uint64_t q = 0; q < k; q++) {
 				const unsigned char *sig = buf + q * entry;
 				uint32_t rec = (uint32_t)(sf[f].first + i + q);
@@ -1272,25 +1303,20 @@ int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes
 					uint64_t key = exact ? get64(sig) : minhash_band_key(m->mh, sig, b);
 					if (hash_slot(mix64(key ^ 0x4e4f4445ull), nodes) != node - 1)
 						continue;
-					if (n == cap) {
-						cap = size_add(cap, cap / 8);
-						e = xreallocarray(e, cap, sizeof(*e));
-					}
-					e[n++] = (struct band_entry){ key, rec, b };
+					bucket_add(&bucket[key >> 56], (struct band_entry){ key, rec, b });
+					n++;
 				}
 			}
 			i += k;
 		}
 		/* The ids are not needed here, but the checksum covers them. */
 		if (file_frame_read(&r, NULL, sf[f].n * 8 + sf[f].ids_bytes) < 0 ||
-		    file_frame_close(&r, 1) < 0) {
-			free(buf);
+		    file_frame_close(&r, 1) < 0)
 			goto done;
-		}
 	}
 	free(buf);
+	buf = NULL;
 	st->entries = n;
-	entries_sort(e, n);
 
 	for (int f = 0; f < m->nfiles; f++) {
 		sf[f].fd = open(sf[f].path, O_RDONLY | O_CLOEXEC);
@@ -1299,18 +1325,31 @@ int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes
 			goto done;
 		}
 	}
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && e[j].key == e[i].key && e[j].band == e[i].band; j++)
-			;
-		if (j - i < 2)
-			continue;
-		st->groups++;
-		if (group_pairs(m, sf, entry, e + i, j - i, &scratch, &pairs) < 0)
-			goto done;
+	/* Each bucket sorted in turn, in room for the largest, twice. */
+	size_t most = 0;
+	for (unsigned b = 0; b < ENTRY_BUCKETS; b++)
+		if (bucket[b].n > most)
+			most = bucket[b].n;
+	e = xreallocarray(NULL, size_mul(most ? most : 1, 2), sizeof(*e));
+	size_t held = (size_t)n * sizeof(*e) + size_mul(most, 2 * sizeof(*e));
+	for (unsigned bk = 0; bk < ENTRY_BUCKETS; bk++) {
+		size_t count = bucket[bk].n;
+		bucket_sort(&bucket[bk], e, e + most);
+		for (size_t i = 0, j; i < count; i = j) {
+			for (j = i + 1; j < count && e[j].key == e[i].key && e[j].band == e[i].band; j++)
+				;
+			if (j - i < 2)
+				continue;
+			st->groups++;
+			if (group_pairs(m, sf, entry, e + i, j - i, &scratch, &pairs) < 0)
+				goto done;
+		}
 	}
-	st->memory = cap * sizeof(*e) + pairs.cap * sizeof(*pairs.v) + scratch.cap;
+	st->memory = held + pairs.cap * sizeof(*pairs.v) + scratch.cap;
 	free(e);
 	e = NULL;
+	free(bucket);
+	bucket = NULL;
 
 	/* In order of the later record. A pair is found in its first band
 	 * that agrees only, so once. */
@@ -1342,6 +1381,13 @@ int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes
 	file_frame_end(&w);
 	rc = 0;
 done:
+	free(buf);
+	for (unsigned b = 0; bucket && b < ENTRY_BUCKETS; b++) {
+		for (size_t c = 0; c < bucket[b].nchunks; c++)
+			free(bucket[b].chunk[c]);
+		free(bucket[b].chunk);
+	}
+	free(bucket);
 	for (int f = 0; f < m->nfiles; f++)
 		if (sf[f].fd >= 0)
 			close(sf[f].fd);
