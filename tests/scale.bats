@@ -233,3 +233,25 @@ split_merge() {
 	run synth-dedup --merge-pairs p.1 --mark c/00.jsonl.idx
 	assert_failure 2
 }
+
+@test "--merge-bands: k copies of a record are k - 1 pairs, not k(k-1)/2, with the verdicts of --merge-index" {
+	# 3000 copies of one text, 10 of another, each copy its own id.
+	local a b
+	a=$(jq -r 'select(.lang == "en") | .text' "$ROOT/examples/corpus.jsonl" | awk 'length > 300' | head -n 1)
+	b=$(jq -r 'select(.lang == "en") | .text' "$ROOT/examples/corpus.jsonl" | awk 'length > 300' | sed -n 2p)
+	for i in $(seq 3000); do jq -cn --arg t "$a" --arg i "a$i" '{id: $i, text: $t}'; done > a.jsonl
+	for i in $(seq 10); do jq -cn --arg t "$b" --arg i "b$i" '{id: $i, text: $t}'; done > b.jsonl
+	mkdir s
+	cat b.jsonl a.jsonl > all.jsonl
+	split -n l/3 -d --additional-suffix=.jsonl all.jsonl s/
+	for s in s/*.jsonl; do synth-dedup -q --shard-index "$s.idx" "$s"; done
+	synth-dedup -q --merge-index -o index s/*.idx
+	mkdir ref && cp s/*.verdicts ref/ && rm s/*.verdicts
+	run synth-dedup -v --merge-bands 1/1 -o p s/*.idx
+	assert_success
+	assert_output --partial ", 3008 pairs;"
+	synth-dedup --merge-pairs p s/*.idx
+	for s in s/*.jsonl; do cmp "ref/${s#s/}.idx.verdicts" "$s.idx.verdicts"; done
+	run bash -c "cat s/*.jsonl | synth-dedup | jq -r .id"
+	assert_output "$(printf '%s\n' b1 a1)"
+}
