@@ -211,14 +211,18 @@ int file_frame_read(struct file_frame_reader *r, void *p, uint64_t n)
 
 int file_frame_close(struct file_frame_reader *r, int check)
 {
-	int rc = 0;
 	if (check && r->fd >= 0) {
 		unsigned char tail[FILE_FRAME_CHECKSUM];
 		uint64_t want = hash_stream_end(r->sum);
 		r->sum = NULL;
 		if (frame_take(r, tail, sizeof(tail), 0) < 0)
 			return -1;
-		if (r->used != r->have || frame_fill(r) != 0)
+		ssize_t more = r->used != r->have ? 1 : frame_fill(r);
+		if (more < 0) {
+			file_frame_close(r, 0);
+			return -1;
+		}
+		if (more)
 			return file_frame_fail(r, "corrupt: bytes after the end");
 		if (get64(tail) != want)
 			return file_frame_fail(r, "corrupt: the checksum does not match");
@@ -231,5 +235,5 @@ int file_frame_close(struct file_frame_reader *r, int check)
 	r->fd = -1;
 	free(r->buf);
 	r->buf = NULL;
-	return rc;
+	return 0;
 }
