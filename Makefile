@@ -187,7 +187,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
               '-Dtarget_clones(...)=unused'
 # The C sources only: no target reaches the language identifier or the
 # tokenizer, whose C++ halves the fuzz builds leave out.
-FUZZ_LIB_SRC := $(filter-out lib/langid.c lib/tokenizer.c,$(LIB_SRC))
+FUZZ_LIB_SRC := $(filter-out lib/langid.c lib/tokenizer.c lib/chat_cli.c,$(LIB_SRC))
 # The same mutations on every run, so that CI repeats what was run here.
 FUZZ_SEED ?= 1
 fuzz: deps

@@ -32,18 +32,21 @@
 #include "input.h"
 #include "journal.h"
 #include "json.h"
+#include "json_schema.h"
 #include "llm_stage.h"
 #include "ngram.h"
 #include "output.h"
 #include "prng.h"
 #include "records.h"
 #include "strbuf.h"
+#include "text.h"
 #include "template.h"
 
 enum {
 	KEY_SLOT = KEY_PROGRAM, KEY_ALL, KEY_ID_PREFIX, KEY_TRAIN, KEY_ORDER, KEY_SAVE, KEY_LOAD,
 	KEY_TEMPERATURE, KEY_TOP_P, KEY_URL, KEY_MODEL, KEY_SYSTEM, KEY_MAX_TOKENS,
-	KEY_SAMPLES, KEY_RESUME, KEY_DROP_TRUNCATED, KEY_PROMPT_FIELD
+	KEY_SAMPLES, KEY_RESUME, KEY_DROP_TRUNCATED, KEY_PROMPT_FIELD, KEY_JSON_SCHEMA,
+	KEY_SCHEMA_RETRIES, KEY_NO_STRICT_SCHEMA
 };
 
 enum mode { PROMPTS = 1, MARKOV = 2, COMPLETE = 4 };
@@ -81,11 +84,15 @@ static const struct cli_option options[] = {
 	CHAT_OPT_MAX_RETRY_AFTER("complete: "),
 	CHAT_OPT_MAX_RESPONSE("complete: "),
 	CHAT_OPT_USAGE("complete: "),
+	CHAT_OPT_TOKENIZER("complete: "),
 	CHAT_OPT_BUDGET("complete: "),
 	CHAT_OPT_PARAM("complete: "),
 	CHAT_OPT_PRICE("complete: "),
 	{ "resume", KEY_RESUME, NULL, "complete: finish the -o file of a run that stopped" },
 	{ "drop-truncated", KEY_DROP_TRUNCATED, NULL, "complete: answers cut off at the token limit to --rejects, not -o" },
+	{ "json-schema", KEY_JSON_SCHEMA, "FILE", "complete: answers must be JSON valid under the JSON Schema in FILE (sent as response_format)" },
+	{ "schema-retries", KEY_SCHEMA_RETRIES, "N", "complete: ask again up to N times, with the error, for an answer the schema refuses (default: 1)" },
+	{ "no-strict-schema", KEY_NO_STRICT_SCHEMA, NULL, "complete: send the schema with \"strict\":false" },
 	CLI_OPT_FIELD,
 	CLI_OPT_ID_FIELD,
 	CLI_OPT_OUTPUT,
@@ -543,11 +550,14 @@ static int markov_train(struct markov *g, struct output *rejects)
 
 /* The draws of one document: a length from the training documents', then
  * that many words, each after the words before it (the prompt's first).
- * Appends the words, escaped and joined by spaces, to out. */
+ * Appends the words, escaped and joined by spaces (none between two
+ * words of a script written without them), to out. */
 static void markov_words(const struct markov *g, struct ngram_sampler *s, struct prng *r,
 			 uint32_t **hist, size_t *len, size_t *cap, struct strbuf *out)
 {
 	uint64_t n = ngram_sample_length(&g->model, r);
+	const char *prev = NULL;
+	size_t prev_len = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t w = ngram_sample(s, *hist, *len, r);
 		if (*len == *cap) {
@@ -555,9 +565,13 @@ static void markov_words(const struct markov *g, struct ngram_sampler *s, struct
 			*hist = xreallocarray(*hist, *cap, sizeof(**hist));
 		}
 		(*hist)[(*len)++] = w;
-		if (i)
+		const char *word = g->words.buf + g->word_at[w];
+		size_t wlen = g->word_at[w + 1] - g->word_at[w];
+		if (i && words_need_space(prev, prev_len, word, wlen))
 			strbuf_addc(out, ' ');
-		strbuf_add(out, g->words.buf + g->word_at[w], g->word_at[w + 1] - g->word_at[w]);
+		strbuf_add(out, word, wlen);
+		prev = word;
+		prev_len = wlen;
 	}
 }
 
@@ -828,12 +842,22 @@ struct complete {
 	uint64_t max_tokens;	/* 0: not sent */
 	unsigned samples;
 	struct strbuf params;	/* the request's optional members, ",\"temperature\":..." */
+	/* --json-schema: the schema, the response_format member every
+	 * request carries, and the name it gives the schema. */
+	const char *schema_file;
+	struct json_schema *schema;
+	struct strbuf response_format;
+	char *schema_name;
+	unsigned schema_retries;	/* --schema-retries */
+	int schema_lax;		/* --no-strict-schema */
 
 	/* The run. */
 	struct llm_stage *stage;	/* with the --resume journal */
 	int stopped_by_client;	/* the breaker or the budget stopped the run */
 	uint64_t answered, no_content, truncated, failed, skipped;
-	struct strbuf scratch;
+	uint64_t schema_follow_ups, schema_invalid;
+	struct json_schema_check check;	/* on the ordered stage's thread */
+	struct strbuf scratch, text, message;
 };
 
 /* One prompt x sample, from its request to its turn. */
@@ -845,6 +869,13 @@ struct item {
 	struct strbuf record;	/* the prompt record's line */
 	struct strbuf parent;	/* its id as JSON */
 	struct strbuf result;	/* the output line, or the error */
+	/* --json-schema: the first request (the follow-ups add to it), the
+	 * requests made so far, and what the last answer came to. */
+	struct strbuf body;
+	unsigned tries;
+	enum json_schema_result verdict;
+	int checked;		/* verdict, path and message hold the last answer's */
+	struct strbuf path, message;
 };
 
 static void item_free(void *arg, void *p)
@@ -855,6 +886,9 @@ static void item_free(void *arg, void *p)
 	strbuf_release(&it->record);
 	strbuf_release(&it->parent);
 	strbuf_release(&it->result);
+	strbuf_release(&it->body);
+	strbuf_release(&it->path);
+	strbuf_release(&it->message);
 	free(it);
 }
 
@@ -917,6 +951,7 @@ static void request_body(const struct complete *g, const char *line, size_t len,
 	strbuf_addstr(out, ",\"seed\":");
 	json_add_u64(out, g->common.seed + k - 1);
 	strbuf_add(out, g->params.buf, g->params.len);
+	strbuf_add(out, g->response_format.buf, g->response_format.len);
 	strbuf_addc(out, '}');
 }
 
@@ -941,7 +976,7 @@ static void answer_id(const char *parent, size_t n, unsigned sample, struct strb
  * carried after them. */
 static const char *const own_synth[] = {
 	"generator", "model", "parameters", "seed", "sample", "parent", "finish_reason", "usage",
-	"request",
+	"request", "schema",
 };
 
 /* The output record of an answered item into it->result, with its
@@ -979,6 +1014,11 @@ static void answer_record(const struct complete *g, struct item *it, const struc
 	else
 		strbuf_addstr(&synth, "null");
 	strbuf_addf(&synth, ",\"request\":\"%016llx\"", (unsigned long long)it->request);
+	if (g->schema) {
+		strbuf_addstr(&synth, ",\"schema\":{\"name\":");
+		json_add_cstr(&synth, g->schema_name);
+		strbuf_addf(&synth, ",\"tries\":%u}", it->tries);
+	}
 	const char *rec = it->record.buf;
 	size_t len = it->record.len;
 	if (json_get(rec, len, "synth", &v) && v.type == JSON_OBJECT) {
@@ -1071,6 +1111,67 @@ static void item_reject(struct complete *g, const struct item *it, const char *r
 	strbuf_release(&info);
 }
 
+/* What the last answer of an item came to under --json-schema, into
+ * out (reset first): "at PATH: MESSAGE", or the message alone when the
+ * value as a whole is wrong or is no JSON ("invalid JSON: ..."). */
+static void schema_error_text(const struct item *it, struct strbuf *out)
+{
+	strbuf_reset(out);
+	if (it->verdict != JSON_SCHEMA_NOT_JSON && it->path.len)
+		strbuf_addf(out, "at %s: ", it->path.buf);
+	strbuf_add(out, it->message.buf, it->message.len);
+}
+
+/* --json-schema: an answer checked (lib/llm_stage calls this for each
+ * answer with content, asked or the journal's, before the item's turn).
+ * One the schema refuses is asked again, while tries are left: the
+ * conversation so far, the answer, and a follow-up message with the
+ * error; the last one is taken as it is, and complete_done() rejects it. */
+static int complete_check(void *arg, void *p, const struct chat_done *d, struct strbuf *again)
+{
+	struct complete *g = arg;
+	struct item *it = p;
+	struct chat_answer a;
+	if (!chat_answer_read(d->body.buf, d->body.len, &a) || a.content.type != JSON_STRING ||
+	    a.content.len == 2)
+		return 0;	/* an empty answer: rejected as such */
+	strbuf_reset(&g->text);
+	json_decode_string(&a.content, &g->text);
+	it->verdict = json_schema_validate(g->schema, g->text.buf, g->text.len, &g->check);
+	it->checked = 1;
+	strbuf_reset(&it->path);
+	strbuf_reset(&it->message);
+	if (it->verdict == JSON_SCHEMA_VALID)
+		return 0;
+	strbuf_add(&it->path, g->check.path.buf, g->check.path.len);
+	strbuf_add(&it->message, g->check.message.buf, g->check.message.len);
+	if (it->tries > g->schema_retries)
+		return 0;
+	/* The follow-up: what is wrong, where, and what to do. */
+	strbuf_reset(&g->message);
+	if (it->verdict == JSON_SCHEMA_NOT_JSON)
+		strbuf_addstr(&g->message, "Your answer cannot be read as JSON (");
+	else if (it->path.len)
+		strbuf_addf(&g->message, "Your answer is not valid under the JSON Schema (at %s: ",
+			    it->path.buf);
+	else
+		strbuf_addstr(&g->message, "Your answer is not valid under the JSON Schema (");
+	strbuf_add(&g->message, it->message.buf, it->message.len);
+	strbuf_addstr(&g->message, "). Answer again with only the corrected JSON.");
+	strbuf_reset(&g->text);
+	json_add_string(&g->text, g->message.buf, g->message.len);
+	if (chat_follow_up(it->body.buf, it->body.len, a.content.p, a.content.len, g->text.buf,
+			   g->text.len, again) < 0)
+		BUG("a request without messages");
+	/* The next follow-up goes on from this one. */
+	strbuf_reset(&it->body);
+	strbuf_add(&it->body, again->buf, again->len);
+	it->tries++;
+	it->request = hash64(again->buf, again->len, 0);
+	g->schema_follow_ups++;
+	return 1;
+}
+
 /* An item's turn (lib/llm_stage): its answer written, or its prompt
  * record rejected with why. */
 static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *e)
@@ -1095,6 +1196,25 @@ static void complete_done(void *arg, void *p, struct chat_done *d, struct emit *
 		warning("%s:%llu: sample %u: %s", it->file, (unsigned long long)it->lineno, it->sample,
 			it->result.buf);
 		item_reject(g, it, "empty answer", &members, e);
+	} else if (d->outcome == CHAT_ANSWER && it->checked && it->verdict != JSON_SCHEMA_VALID) {
+		/* The last try refused too: rejected with the error and the
+		 * answer, or an error naming the prompt without --rejects. */
+		schema_error_text(it, &it->result);
+		strbuf_addstr(&members, ",\"path\":");
+		if (it->verdict == JSON_SCHEMA_NOT_JSON)
+			strbuf_addstr(&members, "null");
+		else
+			json_add_string(&members, it->path.buf, it->path.len);
+		strbuf_addstr(&members, ",\"message\":");
+		json_add_string(&members, it->message.buf, it->message.len);
+		strbuf_addf(&members, ",\"tries\":%u,\"answer\":", it->tries);
+		strbuf_add(&members, a.content.p, a.content.len);
+		g->schema_invalid++;
+		if (!g->common.rejects)
+			error("%s:%llu: sample %u: the answer is not valid under %s after %u tr%s: %s",
+			      it->file, (unsigned long long)it->lineno, it->sample, g->schema_file,
+			      it->tries, it->tries == 1 ? "y" : "ies", it->result.buf);
+		item_reject(g, it, "schema", &members, e);
 	} else if (d->outcome == CHAT_ANSWER) {
 		int truncated = a.finish_reason.type == JSON_STRING && a.finish_reason.len == 8 &&
 				!memcmp(a.finish_reason.p, "\"length\"", 8);
@@ -1221,6 +1341,12 @@ static void complete_ordered(void *arg, struct emit *e)
 		strbuf_add(&it->record, line, a.line_len);
 		strbuf_add(&it->parent, parent, a.parent_len);
 		it->request = hash64(body, a.body_len, 0);
+		strbuf_init(&it->body);
+		strbuf_init(&it->path);
+		strbuf_init(&it->message);
+		it->tries = 1;
+		if (g->schema)
+			strbuf_add(&it->body, body, a.body_len);
 		answer_id(parent, a.parent_len, a.sample, &g->scratch);
 		llm_stage_add(g->stage, it, body, a.body_len, g->scratch.buf, g->scratch.len);
 	}
@@ -1238,6 +1364,47 @@ static void complete_finish(void *arg, struct emit *e)
 	if (llm_stage_drain(g->stage, 0, e, &why) < 0)
 		client_stopped(g, e, &why);
 	strbuf_release(&why);
+}
+
+/* --json-schema FILE: the schema loaded (any problem is fatal, naming
+ * the file), its name (the file's name up to its first dot, as OpenAI
+ * takes names), and the response_format member of every request. */
+static void schema_load(struct complete *g)
+{
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	if (file_slurp(g->schema_file, &text) < 0)
+		die_errno("%s", g->schema_file);
+	g->schema = json_schema_load(text.buf, text.len, JSON_SCHEMA_2020_12, &err);
+	if (!g->schema)
+		die("%s: %s", g->schema_file, err.buf);
+	/* Servers take an object: response_format has no room for true. */
+	size_t at = 0;
+	while (at < text.len && (text.buf[at] == ' ' || text.buf[at] == '\t' || text.buf[at] == '\n' ||
+				 text.buf[at] == '\r'))
+		at++;
+	if (text.buf[at] != '{')
+		die("%s: a schema sent as response_format must be an object", g->schema_file);
+	const char *base = strrchr(g->schema_file, '/');
+	base = base ? base + 1 : g->schema_file;
+	struct strbuf name = STRBUF_INIT;
+	chat_schema_name(base, strcspn(base, "."), &name);
+	g->schema_name = xstrdup(name.buf);
+	strbuf_release(&name);
+	chat_response_format(g->schema_name, text.buf, text.len, !g->schema_lax, &g->response_format);
+	strbuf_release(&text);
+	strbuf_release(&err);
+}
+
+static void schema_release(struct complete *g)
+{
+	json_schema_free(g->schema);
+	g->schema = NULL;
+	free(g->schema_name);
+	g->schema_name = NULL;
+	strbuf_release(&g->response_format);
+	strbuf_release(&g->text);
+	strbuf_release(&g->message);
+	json_schema_check_release(&g->check);
 }
 
 static int run_complete(struct complete *g, char **files, int nfiles)
@@ -1274,11 +1441,18 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		strbuf_addstr(&g->params, ",\"max_tokens\":");
 		json_add_u64(&g->params, g->max_tokens);
 	}
-	/* Any other member, as given; kept in synth.parameters too. */
+	/* Any other member, as given; kept in synth.parameters too.
+	 * response_format, the last, is ours only under --json-schema. */
 	static const char *const own[] = { "model", "messages", "seed", "temperature", "top_p",
-					   "max_tokens" };
-	chat_cli_check_params(&g->chat, own, sizeof(own) / sizeof(*own));
+					   "max_tokens", "response_format" };
+	chat_cli_check_params(&g->chat, own, sizeof(own) / sizeof(*own) - !g->schema_file);
 	strbuf_add(&g->params, g->chat.params.buf, g->chat.params.len);
+	strbuf_init(&g->response_format);
+	strbuf_init(&g->text);
+	strbuf_init(&g->message);
+	json_schema_check_init(&g->check);
+	if (g->schema_file)
+		schema_load(g);
 
 	struct strbuf path = STRBUF_INIT;
 	if (g->resume)
@@ -1290,6 +1464,8 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	cli_distinct_files(named, sizeof(named) / sizeof(*named));
 	strbuf_init(&g->scratch);
 	g->stage = llm_stage_new(&g->chat.cfg, complete_window(g), complete_done, item_free, g);
+	if (g->schema)
+		llm_stage_set_check(g->stage, complete_check);
 	if (g->resume) {
 		/* The settings every answer of the journal was made with. */
 		struct strbuf settings = STRBUF_INIT;
@@ -1300,6 +1476,12 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			strbuf_add(&settings, g->params.buf + 1, g->params.len - 1);
 		strbuf_addstr(&settings, "},\"seed\":");
 		json_add_u64(&settings, g->common.seed);
+		/* The schema by the hash of what the requests carry: the
+		 * answers of another schema are not this run's. */
+		if (g->schema)
+			strbuf_addf(&settings, ",\"json_schema\":\"%016llx\"",
+				    (unsigned long long)hash64(g->response_format.buf,
+							       g->response_format.len, 0));
 		strbuf_addc(&settings, '}');
 		struct llm_journal_spec spec = { "synth-gen complete", "record", settings.buf,
 						 g->common.wait_lock };
@@ -1311,6 +1493,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 			strbuf_release(&g->scratch);
 			strbuf_release(&g->system);
 			strbuf_release(&g->params);
+			schema_release(g);
 			chat_cli_release(&g->chat);
 			return 1;
 		}
@@ -1333,6 +1516,21 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 		      g->failed == 1 ? "" : "s",
 		      g->common.rejects ? "; the prompts are in the --rejects file" : "");
 		rc = 1;
+	}
+	/* Answers the schema refused are rejects like any other with
+	 * --rejects; without it, each was an error. */
+	if (g->schema_invalid) {
+		if (g->common.rejects) {
+			warning("%llu answer%s not valid under %s after %u tr%s, not written; the prompts are "
+				"in the --rejects file", (unsigned long long)g->schema_invalid,
+				g->schema_invalid == 1 ? "" : "s", g->schema_file, g->schema_retries + 1,
+				g->schema_retries ? "ies" : "y");
+		} else {
+			error("%llu answer%s not valid under %s; --rejects FILE keeps them and their errors",
+			      (unsigned long long)g->schema_invalid, g->schema_invalid == 1 ? "" : "s",
+			      g->schema_file);
+			rc = 1;
+		}
 	}
 	/* A request that failed for good is no gap: its prompt is in
 	 * --rejects, which is kept (exit 1). A run that stopped (an
@@ -1391,6 +1589,9 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	     (unsigned long long)g->answered, (unsigned long long)g->truncated,
 	     (unsigned long long)g->no_content, (unsigned long long)g->failed,
 	     (unsigned long long)g->skipped);
+	if (g->schema)
+		info("--json-schema: %llu follow-ups, %llu answers not valid after the last try",
+		     (unsigned long long)g->schema_follow_ups, (unsigned long long)g->schema_invalid);
 	llm_stage_summary(g->stage);
 	if (chat_cli_usage_end(&g->chat, "synth-gen complete", g->model, &used) < 0)
 		rc = 1;
@@ -1401,6 +1602,7 @@ static int run_complete(struct complete *g, char **files, int nfiles)
 	strbuf_release(&g->scratch);
 	strbuf_release(&g->system);
 	strbuf_release(&g->params);
+	schema_release(g);
 	chat_cli_release(&g->chat);
 	return rc;
 }
@@ -1414,7 +1616,8 @@ static int option_modes(int key)
 	case KEY_TEMPERATURE: case KEY_TOP_P: return MARKOV | COMPLETE;
 	case KEY_SAMPLES: return MARKOV | COMPLETE;
 	case KEY_URL: case KEY_MODEL: case KEY_SYSTEM: case KEY_MAX_TOKENS:
-	case KEY_RESUME: case KEY_DROP_TRUNCATED: case KEY_PROMPT_FIELD: return COMPLETE;
+	case KEY_RESUME: case KEY_DROP_TRUNCATED: case KEY_PROMPT_FIELD: case KEY_JSON_SCHEMA:
+	case KEY_SCHEMA_RETRIES: case KEY_NO_STRICT_SCHEMA: return COMPLETE;
 	default:
 		return key >= KEY_CHAT_CONCURRENCY && key < KEY_CHAT_END ? COMPLETE :
 		       PROMPTS | MARKOV | COMPLETE;
@@ -1425,7 +1628,7 @@ int main(int argc, char **argv)
 {
 	struct prompts g = { .count = UINT64_MAX };
 	struct markov mk = { .count = UINT64_MAX, .temperature = 1, .top_p = 1, .samples = 1 };
-	struct complete cp = { .samples = 1, .prompt_field = "prompt" };
+	struct complete cp = { .samples = 1, .prompt_field = "prompt", .schema_retries = 1 };
 	chat_cli_init(&cp.chat);
 	const char **templates = xcalloc((size_t)argc, sizeof(*templates));
 	const char **specs = xcalloc((size_t)argc, sizeof(*specs));
@@ -1433,7 +1636,7 @@ int main(int argc, char **argv)
 	size_t ntemplates = 0, nspecs = 0;
 	const char *arg, *id_prefix = NULL;
 	int first[8] = { 0 };	/* the first option given only to some modes, by mode set */
-	int key, used = 0;
+	int key, used = 0, schema_options = 0;
 	uint64_t count = UINT64_MAX;
 	struct cli_common common;
 	diag_init("synth-gen");
@@ -1479,6 +1682,12 @@ int main(int argc, char **argv)
 		case KEY_SAMPLES: cp.samples = (unsigned)cli_u64("--samples", arg, 1, 10000); break;
 		case KEY_RESUME: cp.resume = 1; break;
 		case KEY_DROP_TRUNCATED: cp.drop_truncated = 1; break;
+		case KEY_JSON_SCHEMA: cp.schema_file = arg; break;
+		case KEY_SCHEMA_RETRIES:
+			cp.schema_retries = (unsigned)cli_u64("--schema-retries", arg, 0, 100);
+			schema_options++;
+			break;
+		case KEY_NO_STRICT_SCHEMA: cp.schema_lax = 1; schema_options++; break;
 		default: BUG("option %d", key);
 		}
 	}
@@ -1528,6 +1737,8 @@ int main(int argc, char **argv)
 			usage_error("complete answers prompt records: -n and --id-prefix are not its");
 		if (cp.has_top_p && cp.top_p <= 0)
 			usage_error("--top-p must be above 0");
+		if (schema_options && !cp.schema_file)
+			usage_error("--schema-retries and --no-strict-schema go with --json-schema FILE");
 		cp.common = common;
 		chat_cli_check_seed(common.seed, cp.samples);
 		cp.chat.cfg.seed = common.seed;

@@ -410,6 +410,49 @@ const struct chat_usage *chat_usage_of(const struct chat_client *c)
 	return &c->usage;
 }
 
+void chat_schema_name(const char *s, size_t n, struct strbuf *out)
+{
+	if (!n)
+		strbuf_addstr(out, "schema");
+	for (size_t k = 0; k < n && k < 64; k++) {
+		unsigned char c = (unsigned char)s[k];
+		strbuf_addc(out, (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+				 c == '_' || c == '-' ? (char)c : '_');
+	}
+}
+
+void chat_response_format(const char *name, const char *schema, size_t n, int strict,
+			  struct strbuf *out)
+{
+	strbuf_addstr(out, ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":");
+	json_add_cstr(out, name);
+	strbuf_addstr(out, ",\"schema\":");
+	json_add_compact(out, schema, n);
+	strbuf_addstr(out, strict ? ",\"strict\":true}}" : ",\"strict\":false}}");
+}
+
+int chat_follow_up(const char *body, size_t n, const char *answer, size_t an, const char *user,
+		   size_t un, struct strbuf *out)
+{
+	struct json_value msgs, el;
+	strbuf_reset(out);
+	if (!json_get(body, n, "messages", &msgs) || msgs.type != JSON_ARRAY)
+		return -1;
+	size_t pos = 0;
+	int some = json_array_next(&msgs, &pos, &el);
+	/* Up to the array's closing bracket, then the two messages. */
+	size_t end = (size_t)(msgs.p - body) + msgs.len - 1;
+	strbuf_add(out, body, end);
+	strbuf_addstr(out, some ? ",{\"role\":\"assistant\",\"content\":" :
+			  "{\"role\":\"assistant\",\"content\":");
+	strbuf_add(out, answer, an);
+	strbuf_addstr(out, "},{\"role\":\"user\",\"content\":");
+	strbuf_add(out, user, un);
+	strbuf_addstr(out, "}");
+	strbuf_add(out, body + end, n - end);
+	return 0;
+}
+
 int chat_answer_read(const char *body, size_t n, struct chat_answer *a)
 {
 	struct json_value choices;
@@ -565,8 +608,12 @@ static void ended(struct chat_client *c, struct req *r, CURLcode code)
 			 curl_easy_strerror(code));
 	} else if (status == 200) {
 		struct json_error jerr;
-		if (r->resp.len && json_check_record(r->resp.buf, r->resp.len, &jerr) == 0)
+		if (r->resp.len && json_check_record(r->resp.buf, r->resp.len, &jerr) == 0) {
 			chat_usage_add(&c->usage, r->resp.buf, r->resp.len);
+			if (c->cfg.on_answer)
+				c->cfg.on_answer(c->cfg.on_answer_arg, r->body.buf, r->body.len,
+						 r->resp.buf, r->resp.len);
+		}
 		int kind = answer_kind(&r->resp, why, sizeof(why));
 		if (kind >= 0) {
 			/* An answer, with content or not, is the server

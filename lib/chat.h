@@ -57,6 +57,12 @@ struct chat_config {
 	size_t max_response;	/* bytes of an answer at most */
 	uint64_t budget;	/* prompt and completion tokens at most; 0: no bound */
 	uint64_t seed;		/* for the jitter */
+	/* Called with the request body and the answer of every request
+	 * answered with HTTP 200 and JSON, as the server's usage is added
+	 * (what chat_cli's --tokenizer counts beside it); NULL: none. */
+	void (*on_answer)(void *arg, const char *request, size_t n, const char *answer,
+			  size_t m);
+	void *on_answer_arg;
 };
 
 /* The most bytes of a server's message that an error quotes. */
@@ -102,6 +108,28 @@ struct chat_answer {
 /* Read the chat completion body[0..n) (checked JSON): 1 when its
  * choices[0] is an object, with *a filled; else 0. */
 int chat_answer_read(const char *body, size_t n, struct chat_answer *a);
+
+/* The member that asks a server for JSON valid under a JSON Schema,
+ * appended to out: ",\"response_format\":{\"type\":\"json_schema\",
+ * \"json_schema\":{\"name\":NAME,\"schema\":SCHEMA,\"strict\":S}}", as
+ * OpenAI's API, vLLM and Ollama take it (llama-server reads only its
+ * schema); the schema[0..n) (checked JSON) on one line, name as given
+ * (see chat_schema_name()). */
+void chat_response_format(const char *name, const char *schema, size_t n, int strict,
+			  struct strbuf *out);
+
+/* A schema's name as OpenAI takes it, from s[0..n), appended to out:
+ * each byte other than an ASCII letter, a digit, '_' and '-' made '_',
+ * cut at 64 bytes; "schema" when n is 0. */
+void chat_schema_name(const char *s, size_t n, struct strbuf *out);
+
+/* The request body[0..n) (checked JSON) asked again with a follow-up:
+ * its messages with the assistant's answer (answer[0..an), a JSON
+ * string) and a user message (user[0..un), a JSON string) added at the
+ * end, every other byte as it was, into out (reset first). Returns 0,
+ * or -1 when the body has no messages array. */
+int chat_follow_up(const char *body, size_t n, const char *answer, size_t an, const char *user,
+		   size_t un, struct strbuf *out);
 
 struct chat_client;
 

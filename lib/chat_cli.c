@@ -11,12 +11,14 @@
 #include "json_writer.h"
 #include "output.h"
 #include "strbuf.h"
+#include "tokenizer.h"
 
 void chat_cli_init(struct chat_cli *o)
 {
 	memset(o, 0, sizeof(*o));
 	strbuf_init(&o->params);
 	strbuf_init(&o->param_names);
+	strbuf_init(&o->scratch);
 	struct chat_config *cfg = &o->cfg;
 	cfg->concurrency = 16;
 	cfg->retries = 5;
@@ -91,6 +93,62 @@ void chat_cli_release(struct chat_cli *o)
 {
 	strbuf_release(&o->params);
 	strbuf_release(&o->param_names);
+	strbuf_release(&o->scratch);
+	tokenizer_run_free(o->tokens);
+	tokenizer_free(o->tokenizer);
+	o->tokens = NULL;
+	o->tokenizer = NULL;
+}
+
+/* The tokens of the JSON string v (none when it is not a string). */
+static uint64_t string_tokens(struct chat_cli *o, const struct json_value *v)
+{
+	if (v->type != JSON_STRING)
+		return 0;
+	const char *s;
+	size_t n;
+	if (!json_string_plain(v, &s, &n)) {
+		strbuf_reset(&o->scratch);
+		json_decode_string(v, &o->scratch);
+		s = o->scratch.buf;
+		n = o->scratch.len;
+	}
+	return tokenizer_count(o->tokens, s, n);
+}
+
+/* The tokens of a message's content: a string, or an array of parts
+ * whose text parts count. */
+static uint64_t content_tokens(struct chat_cli *o, const struct json_value *content)
+{
+	if (content->type != JSON_ARRAY)
+		return string_tokens(o, content);
+	uint64_t n = 0;
+	struct json_value part, text;
+	size_t pos = 0;
+	while (json_array_next(content, &pos, &part))
+		if (part.type == JSON_OBJECT && json_get(part.p, part.len, "text", &text))
+			n += string_tokens(o, &text);
+	return n;
+}
+
+/* The client's on_answer under --tokenizer: a chat completion's prompt
+ * (the text of its request's messages) and answer (content and
+ * reasoning) counted. */
+static void count_answer(void *arg, const char *request, size_t n, const char *answer, size_t m)
+{
+	struct chat_cli *o = arg;
+	struct chat_answer a;
+	if (!chat_answer_read(answer, m, &a))
+		return;
+	o->counted.answers++;
+	struct json_value messages, message, content;
+	size_t pos = 0;
+	if (json_get(request, n, "messages", &messages) && messages.type == JSON_ARRAY)
+		while (json_array_next(&messages, &pos, &message))
+			if (message.type == JSON_OBJECT &&
+			    json_get(message.p, message.len, "content", &content))
+				o->counted.prompt += content_tokens(o, &content);
+	o->counted.completion += string_tokens(o, &a.content) + string_tokens(o, &a.reasoning);
 }
 
 int chat_cli_option(struct chat_cli *o, int key, const char *arg)
@@ -98,6 +156,14 @@ int chat_cli_option(struct chat_cli *o, int key, const char *arg)
 	struct chat_config *cfg = &o->cfg;
 	switch (key) {
 	case KEY_CHAT_USAGE: o->usage_path = arg; return 1;
+	case KEY_CHAT_TOKENIZER:
+		if (o->tokenizer)
+			usage_error("--tokenizer given twice");
+		o->tokenizer = tokenizer_load_or_die(arg);
+		o->tokens = tokenizer_run_new(o->tokenizer);
+		cfg->on_answer = count_answer;
+		cfg->on_answer_arg = o;
+		return 1;
 	case KEY_CHAT_PARAM: add_param(o, arg); return 1;
 	case KEY_CHAT_PRICE: {
 		/* The user's prices: synth knows no price list. */
@@ -178,6 +244,11 @@ int chat_cli_usage_end(const struct chat_cli *o, const char *program, const char
 	     "reasoning), in %llu answers of %s%s", (unsigned long long)u->prompt,
 	     (unsigned long long)u->cached, (unsigned long long)u->completion,
 	     (unsigned long long)u->reasoning, (unsigned long long)u->answers, model, priced);
+	const struct chat_counted *c = &o->counted;
+	if (o->tokenizer)
+		info("tokens counted by %s: %llu prompt, %llu completion, in %llu answers (without "
+		     "the chat template's)", tokenizer_name(o->tokenizer), (unsigned long long)c->prompt,
+		     (unsigned long long)c->completion, (unsigned long long)c->answers);
 	if (!o->usage_path)
 		return 0;
 	struct strbuf sb = STRBUF_INIT;
@@ -203,6 +274,21 @@ int chat_cli_usage_end(const struct chat_cli *o, const char *program, const char
 	if (o->priced) {
 		jw_key(&w, "cost");
 		jw_double(&w, cost, 6);
+	}
+	if (o->tokenizer) {
+		jw_key(&w, "counted");
+		jw_object_begin(&w);
+		jw_key(&w, "tokenizer");
+		jw_cstr(&w, tokenizer_name(o->tokenizer));
+		jw_key(&w, "answers");
+		jw_u64(&w, c->answers);
+		jw_key(&w, "prompt_tokens");
+		jw_u64(&w, c->prompt);
+		jw_key(&w, "completion_tokens");
+		jw_u64(&w, c->completion);
+		jw_key(&w, "total_tokens");
+		jw_u64(&w, c->prompt + c->completion);
+		jw_object_end(&w);
 	}
 	jw_object_end(&w);
 	strbuf_addc(&sb, '\n');

@@ -138,6 +138,7 @@ struct stats_report {
 	int show_invalid;	/* include "invalid" (under --skip-invalid) */
 	uint64_t input_bytes;
 	const char *tokenizer;	/* the name of --tokenizer's, or NULL */
+	uint64_t tokenizer_id;	/* its tokenizer_fingerprint(); 0 without */
 };
 
 /* Bytes of memory the tables hold now: what the memory limit bounds. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "langid.h"
+#include "utf8.h"
 
 enum script {
 	LATN, GREK, CYRL, ARMN, HEBR, ARAB, DEVA, BENG, GURU, GUJR, ORYA, TAML, TELU, KNDA, MLYM,
@@ -54,22 +55,6 @@ static int script_of(int cp)
 	return -1;
 }
 
-/* The code point of the sequence of two to four bytes at s (valid
- * UTF-8), its length in *k. */
-static int decode(const unsigned char *s, size_t *k)
-{
-	if (s[0] < 0xE0) {
-		*k = 2;
-		return (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-	}
-	if (s[0] < 0xF0) {
-		*k = 3;
-		return (s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-	}
-	*k = 4;
-	return (s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-}
-
 const char *langid_script(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -85,10 +70,11 @@ const char *langid_script(const char *s, size_t n)
 			size_t need = u[i] < 0xE0 ? 2 : u[i] < 0xF0 ? 3 : 4;
 			if (need > n - i)
 				break;
-			script = script_of(decode(u + i, &k));
+			script = script_of(utf8_decode(u + i, &k));
 		}
-		/* Words are counted, as synth counts them: a run of letters
-		 * of one script, or a single Han or kana character. */
+		/* Words are counted roughly: a run of letters of one
+		 * script, or a single Han or kana character (no dictionary
+		 * is asked for the script). */
 		if (script >= 0 && (script != prev || script >= HIRA))
 			count[script]++;
 		prev = script;

@@ -10,9 +10,10 @@
  * in its opening, and the cost of a text stays bounded.
  *
  * The script is counted here: each letter's Unicode script, by code
- * point ranges, and the one with the most words (runs of letters of one
- * script; each Han or kana character a word of its own, as synth's
- * words are), as an ISO 15924 code; Han written with kana is "Jpan".
+ * point ranges, and the one with the most words (counted roughly: runs
+ * of letters of one script, each Han or kana character alone, without
+ * the dictionaries of text.h), as an ISO 15924 code; Han written with
+ * kana is "Jpan".
  */
 #ifndef SYNTH_LANGID_H
 #define SYNTH_LANGID_H

@@ -52,6 +52,8 @@ struct llm_stage {
 	struct chat_client *client;
 	llm_done_fn *done;
 	llm_drop_fn *drop;
+	llm_check_fn *check;	/* NULL: every answer taken */
+	struct strbuf again;	/* the check's next request */
 	void *arg;
 	size_t window;
 	/* The items in order: a ring of cap slots, head the next to go. */
@@ -60,7 +62,7 @@ struct llm_stage {
 	uint64_t head, tail;	/* item numbers: head <= i < tail are held */
 	struct stage_journal journal;
 	uint64_t requests;	/* requests finished (answered or failed) */
-	uint64_t resumed;	/* items the journal answered */
+	uint64_t resumed;	/* answers taken from the journal */
 	double started;
 };
 
@@ -77,8 +79,14 @@ struct llm_stage *llm_stage_new(const struct chat_config *cfg, size_t window, ll
 	s->ring = xcalloc(s->cap, sizeof(*s->ring));
 	s->journal.lock = (struct file_lock)FILE_LOCK_INIT;
 	strbuf_init(&s->journal.line);
+	strbuf_init(&s->again);
 	s->started = now_seconds();
 	return s;
+}
+
+void llm_stage_set_check(struct llm_stage *s, llm_check_fn *check)
+{
+	s->check = check;
 }
 
 static struct slot *slot_of(const struct llm_stage *s, uint64_t i)
@@ -117,6 +125,7 @@ void llm_stage_free(struct llm_stage *s)
 	free(s->ring);
 	journal_free(&s->journal);
 	strbuf_release(&s->journal.line);
+	strbuf_release(&s->again);
 	free(s);
 }
 
@@ -281,6 +290,40 @@ static void journal_keep(struct stage_journal *jn, const struct slot *sl)
 		jn->failed = 1;
 }
 
+/* The answer in sl->d (item i) came, asked or from the journal: the
+ * check takes it (the slot is finished: 1), or asks again, and the
+ * journal's answer to the new request is taken in turn, or the request
+ * is sent (0). */
+static int slot_answered(struct llm_stage *s, uint64_t i, struct slot *sl)
+{
+	while (s->check && sl->d.outcome == CHAT_ANSWER) {
+		strbuf_reset(&s->again);
+		if (!s->check(s->arg, sl->item, &sl->d, &s->again))
+			break;
+		strbuf_release(&sl->d.body);
+		memset(&sl->d, 0, sizeof(sl->d));
+		sl->d.tag = i;
+		sl->request = hash64(s->again.buf, s->again.len, 0);
+		int held = journal_take(&s->journal, sl->request, &sl->d);
+		if (held > 0) {
+			s->resumed++;
+			continue;
+		}
+		if (held < 0) {
+			strbuf_release(&sl->d.body);
+			memset(&sl->d, 0, sizeof(sl->d));
+			sl->d.tag = i;
+			s->journal.failed = 1;
+		}
+		sl->finished = 0;
+		sl->asked = 1;
+		chat_submit(s->client, i, s->again.buf, s->again.len);
+		return 0;
+	}
+	sl->finished = 1;
+	return 1;
+}
+
 int llm_stage_add(struct llm_stage *s, void *item, const char *body, size_t n, const char *id,
 		  size_t idn)
 {
@@ -305,9 +348,8 @@ int llm_stage_add(struct llm_stage *s, void *item, const char *body, size_t n, c
 	sl->d.tag = i;
 	int held = journal_take(&s->journal, sl->request, &sl->d);
 	if (held > 0) {
-		sl->finished = 1;
 		s->resumed++;
-		return 1;
+		return slot_answered(s, i, sl);
 	}
 	if (held < 0) {
 		/* Unreadable: asked again, and the run told to stop. */
@@ -343,6 +385,7 @@ static void take_and_give(struct llm_stage *s, struct emit *e)
 		s->requests++;
 		if (d.outcome == CHAT_ANSWER)
 			journal_keep(&s->journal, sl);
+		slot_answered(s, d.tag, sl);
 	}
 	while (s->head < s->tail) {
 		struct slot *sl = slot_of(s, s->head);

@@ -16,6 +16,16 @@
  * items left when the client stopped (the circuit breaker, a budget),
  * to `drop`, which frees it.
  *
+ * A program that checks its answers (synth-gen complete --json-schema)
+ * gives the stage a `check` callback: each answer with content, asked or
+ * held by the journal, goes to it before the item's turn, and the check
+ * may ask again with another request (a follow-up message) instead of
+ * taking the answer. The item then waits for that request's answer,
+ * which goes to the check in its turn; only the answer the check takes
+ * goes to `done`. Every answer is journaled under the hash of its own
+ * request, so that --resume replays the same chain of requests without
+ * asking any of them again.
+ *
  * Under --resume the stage keeps the journal (lib/journal) of the -o
  * file, FILE.partial, locked on FILE (lib/file_lock) while the run
  * lasts: each answer is appended as soon as it came, and an item whose
@@ -48,6 +58,11 @@
 typedef void llm_done_fn(void *arg, void *item, struct chat_done *d, struct emit *e);
 /* An item that will not have its turn: free it. */
 typedef void llm_drop_fn(void *arg, void *item);
+/* The answer d (CHAT_ANSWER, asked or the journal's) of an item: 0 to
+ * take it (it goes to `done` in the item's turn), or 1 with the request
+ * body to send instead in *again (empty when called; the stage frees
+ * d->body then). Called on the stage's thread, before the item's turn. */
+typedef int llm_check_fn(void *arg, void *item, const struct chat_done *d, struct strbuf *again);
 
 struct llm_stage;
 
@@ -55,6 +70,10 @@ struct llm_stage;
  * between two blocks (more while a block's own are added). */
 struct llm_stage *llm_stage_new(const struct chat_config *cfg, size_t window, llm_done_fn *done,
 				llm_drop_fn *drop, void *arg);
+
+/* Check each answer with `check` before taking it; before the first
+ * llm_stage_add(). */
+void llm_stage_set_check(struct llm_stage *s, llm_check_fn *check);
 
 /* Free the stage: the items it still holds go to `drop`. NULL-safe. */
 void llm_stage_free(struct llm_stage *s);
@@ -75,7 +94,8 @@ int llm_stage_resume(struct llm_stage *s, const char *output, const struct llm_j
 
 /* Add an item, after every item added before it; body[0..n) is its
  * request, id[0..idn) its id as JSON for the journal (NULL: null).
- * Returns 1 when the journal held its answer (no request made), else 0. */
+ * Returns 1 when the journal held its answer (no request made: with a
+ * check, every answer the check asked for too), else 0. */
 int llm_stage_add(struct llm_stage *s, void *item, const char *body, size_t n, const char *id,
 		  size_t idn);
 

@@ -17,7 +17,9 @@
 #define LEVEL_HEADER_BYTES 24
 
 static const struct file_frame model_frame = {
-	.magic = "SYNTHNGM", .version = 1, .header = HEADER_BYTES,
+	/* Version 2: the words of text_words(); version 1 split at white
+	 * space. */
+	.magic = "SYNTHNGM", .version = 2, .header = HEADER_BYTES,
 	.kind = "a synth n-gram model",
 };
 
@@ -306,7 +308,7 @@ static void intern_batch(struct ngram_trainer *t, size_t from, size_t to, uint32
 void ngram_train(struct ngram_trainer *t, const char *s, size_t n)
 {
 	unsigned pad = t->m.order - 1;
-	text_words_as(s, n, NORM_NONE, &t->ws);
+	text_words(s, n, &t->ws);
 	size_t len = pad + t->ws.n + 1;
 	if (len > t->seqcap) {
 		t->seqcap = grow_capacity(t->seqcap, len, 256);
@@ -668,7 +670,7 @@ size_t ngram_ids(const struct ngram_model *m, const char *s, size_t n, uint32_t 
 {
 	struct words ws;
 	words_init(&ws);
-	text_words_as(s, n, NORM_NONE, &ws);
+	text_words(s, n, &ws);
 	if (*len + ws.n > *cap) {
 		*cap = grow_capacity(*cap, *len + ws.n, 256);
 		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
@@ -702,6 +704,7 @@ struct ngram_sampler {
 	const struct ngram_model *m;
 	double inv_t, top_p;
 	double *uni_cum;	/* cumulative p_uni along uni_order, markers left out */
+	double uni_all;		/* and with the end marker and the unknown word */
 	double rest_total;	/* the sum of p_uni^(1/T) over every word but the markers */
 	double *q;		/* by id: a candidate's weight */
 	unsigned char *mark;	/* by id: a candidate */
@@ -730,6 +733,7 @@ struct ngram_sampler *ngram_sampler_new(const struct ngram_model *m, double temp
 		cum += w >= 2 ? m->p_uni[w] : 0;
 		s->uni_cum[i] = cum;
 	}
+	s->uni_all = (m->nvocab > 1 ? s->uni_cum[m->nvocab - 2] : 0) + m->p_uni[NGRAM_EOS] + m->p_unknown;
 	s->q = xcalloc(m->nvocab, sizeof(*s->q));
 	s->mark = xcalloc(m->nvocab, 1);
 	return s;
@@ -773,13 +777,14 @@ static void sift_down(struct pick *h, size_t n, size_t i)
 /* At temperature 1 without a nucleus, a draw walks down the levels: the
  * highest level whose context was seen gives a word in proportion to its
  * discounted counts with probability 1 - gamma (what the discount left
- * it), or passes the draw down; the unigram level draws by p_uni. That
- * is exactly the interpolated distribution, in time proportional to the
- * continuations of the levels visited. The end marker is drawn again;
- * after SAMPLE_REDRAWS of them in a row (a context followed by the end
- * marker a million times and by nothing else, which a model can hold)
- * the draw goes to the unigram level, which never gives a marker, so
- * that no draw takes unbounded time. The cap is far above what trained
+ * it), or passes the draw down; the unigram level draws by p_uni (the
+ * unknown word's share included). That is exactly the interpolated
+ * distribution, in time proportional to the continuations of the levels
+ * visited. The end marker and the unknown word are drawn again, from the
+ * top; after SAMPLE_REDRAWS of them in a row (a context followed by the
+ * end marker a million times and by nothing else, which a model can
+ * hold) the draw goes to the unigram level's words alone, so that no
+ * draw takes unbounded time. The cap is far above what trained
  * models reach (a context after which the marker has 99% of the mass
  * needs it once in 10^43 draws), so the draws stay exact. */
 #define SAMPLE_REDRAWS 10000
@@ -807,8 +812,12 @@ static uint32_t sample_plain(struct ngram_sampler *s, const uint32_t *h, struct 
 			}
 		}
 		if (w == UINT32_MAX) {
+			/* The end marker and the unknown word drawn here are
+			 * drawn again from the top, as at the other levels. */
 			size_t n = m->nvocab - 1, lo = 0, hi = n - 1;
-			double u = prng_uniform(r) * s->uni_cum[n - 1];
+			double u = prng_uniform(r) * (tries < SAMPLE_REDRAWS ? s->uni_all : s->uni_cum[n - 1]);
+			if (u >= s->uni_cum[n - 1])
+				continue;
 			while (lo < hi) {
 				size_t mid = lo + (hi - lo) / 2;
 				if (s->uni_cum[mid] <= u)
@@ -1057,8 +1066,12 @@ static uint64_t model_length(const unsigned char *buf, size_t n)
 int ngram_parse(struct ngram_model *m, const unsigned char *buf, size_t n, struct strbuf *err)
 {
 	memset(m, 0, sizeof(*m));
-	if (file_frame_check(&model_frame, buf, n, model_length(buf, n), err) < 0)
+	if (file_frame_check(&model_frame, buf, n, model_length(buf, n), err) < 0) {
+		if (n >= 12 && !memcmp(buf, model_frame.magic, 8) && get32(buf + 8) == 1)
+			strbuf_addstr(err, " (its words were split at white space: "
+					   "train it again with synth-gen markov --train)");
 		return parse_fail(m, err, NULL);
+	}
 	struct byte_reader r = { buf + HEADER_BYTES, buf + n - 8, 0 };
 	m->order = get32(buf + 16);
 	m->nvocab = get32(buf + 20);

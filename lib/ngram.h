@@ -2,9 +2,11 @@
  * Kneser-Ney smoothing, for synth-gen markov (sampling) and synth-score
  * --lm (perplexity).
  *
- * Words are the runs of characters between Unicode white space, as
- * written (case and punctuation kept), so that sampled words joined by
- * spaces read as text. Each document is padded with order - 1 begin
+ * Words are those of text_words() (text.h), the words of every synth
+ * program: normalised (NFKC, case folded), runs of letters, marks and
+ * digits, and the words ICU's dictionaries find in Chinese, Japanese,
+ * Thai, Lao, Khmer and Myanmar text. Sampled words are written joined by
+ * spaces (none inside those scripts). Each document is padded with order - 1 begin
  * markers and ends with an end marker. The probability of word w after
  * the history h (its last order - 1 words) is, for the highest order,
  *     P(w | h) = max(c(h w) - D, 0) / c(h) + D n(h) / c(h) * P(w | h')

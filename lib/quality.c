@@ -377,8 +377,8 @@ struct slot {
 };
 
 struct quality_scratch {
-	struct words ws, pws;
-	struct words cws;	/* text_words() of a Chinese or Japanese text */
+	struct words ws;	/* the text's words (text_words()) */
+	struct words pws;	/* the prompt's words */
 	uint32_t *wlen;		/* code points of each word */
 	uint64_t *wh;		/* hash of each word */
 	uint32_t *wh_low;	/* its low 32 bits, for comparing four at a time */
@@ -399,7 +399,6 @@ struct quality_scratch *quality_scratch_new(void)
 	struct quality_scratch *s = xcalloc(1, sizeof(*s));
 	words_init(&s->ws);
 	words_init(&s->pws);
-	words_init(&s->cws);
 	s->md = pcre2_match_data_create(4, NULL);
 	return s;
 }
@@ -410,7 +409,6 @@ void quality_scratch_free(struct quality_scratch *s)
 		return;
 	words_release(&s->ws);
 	words_release(&s->pws);
-	words_release(&s->cws);
 	free(s->wlen);
 	free(s->wh);
 	free(s->wh_low);
@@ -1160,22 +1158,54 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	quality_compute_lang(text, n, prompt, pn, QUALITY_LANG_UNKNOWN, s, out);
 }
 
-/* The Gopher quality words of a Chinese or Japanese text: those of
- * text_words(), which ICU's dictionaries find; their number, code
- * points and words with a letter. */
-static void cjk_words(const char *text, size_t n, struct quality_scratch *s, size_t *nw,
-		      uint64_t *chars, size_t *alpha)
+/* The length of the white space at p[0..n) (0: none): ASCII's, and
+ * the Unicode White_Space that NFKC leaves as it is (U+0085, U+1680,
+ * U+2028, U+2029; the others become U+0020). */
+static size_t space_at(const unsigned char *p, size_t n)
 {
-	text_words_as(text, n, NORM_FULL, &s->cws);
-	*nw = s->cws.n;
-	*chars = 0;
-	*alpha = 0;
-	for (size_t i = 0; i < s->cws.n; i++) {
-		const char *w = s->cws.norm.buf + s->cws.w[i].off;
-		size_t len = s->cws.w[i].len;
-		*chars += utf8_count(w, len);
-		*alpha += has_alpha(w, len);
+	if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r'))
+		return 1;
+	if (p[0] == 0xC2 && n >= 2 && p[1] == 0x85)
+		return 2;
+	if (n >= 3 && ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) ||
+		       (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))))
+		return 3;
+	return 0;
+}
+
+/* The pieces of symbols standing alone between white space ("|", "--",
+ * "*"): the runs of what is neither white space nor a word that touch no
+ * word, in the gaps between the words of ws. */
+static size_t symbol_pieces(const struct words *ws)
+{
+	const unsigned char *t = (const unsigned char *)ws->norm.buf;
+	size_t pieces = 0, at = 0;
+	for (size_t i = 0; i <= ws->n; i++) {
+		size_t end = i < ws->n ? ws->w[i].off : ws->norm.len;
+		/* The gap [at, end): a run that starts at a word's end or
+		 * ends at a word's start belongs to that word's piece, so a
+		 * piece alone between two words needs three bytes or more. */
+		int run = 0, touches = i > 0;
+		if (i > 0 && i < ws->n && end - at < 3) {
+			at = ws->w[i].off + ws->w[i].len;
+			continue;
+		}
+		for (size_t j = at; j < end;) {
+			size_t k = space_at(t + j, end - j);
+			if (k) {
+				pieces += run && !touches;
+				run = touches = 0;
+				j += k;
+			} else {
+				run = 1;
+				j++;
+			}
+		}
+		pieces += run && !touches && i == ws->n;
+		if (i < ws->n)
+			at = ws->w[i].off + ws->w[i].len;
 	}
+	return pieces;
 }
 
 void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t pn, int lang,
@@ -1194,8 +1224,8 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	int cjk = lang == QL_ZH || lang == QL_JA;
 	const struct stop_list *sl = lang >= 0 && lang != QL_EN ? &stop_index[lang] : NULL;
 	const struct stop_list *sl_words = cjk ? NULL : sl;
-	/* Words. */
-	text_words_as(text, n, NORM_NONE, &s->ws);
+	/* Words: those of text_words(), as every program counts them. */
+	text_words(text, n, &s->ws);
 	size_t nw = s->ws.n;
 	reserve_words(s, nw);
 	uint64_t word_chars = 0;
@@ -1216,19 +1246,19 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 		if (k >= 0)
 			stops |= 1u << k;
 	}
-	/* The words of the Gopher quality signals. */
-	size_t qw = nw, qalpha = alpha;
-	uint64_t qchars = word_chars;
-	if (cjk) {
+	if (cjk)
 		stops = stop_words_in(sl, text, n);
-		cjk_words(text, n, s, &qw, &qchars, &qalpha);
-	}
+	size_t qw = nw;
+	uint64_t qchars = word_chars;
 	out[Q_WORDS] = (double)qw;
 	double words = qw ? (double)qw : 1;
 	out[Q_MEAN_WORD_LENGTH] = qw ? (double)qchars / words : 0;
 	out[Q_HASH_WORD_RATIO] = qw ? (double)bc.hashes / words : 0;
 	out[Q_ELLIPSIS_WORD_RATIO] = qw ? (double)(bc.dots + hellip) / words : 0;
-	out[Q_ALPHA_WORDS_FRAC] = qw ? (double)qalpha / words : 0;
+	/* Gopher's words with a letter: a piece of symbols alone counts
+	 * as a word without one. */
+	size_t all = nw + symbol_pieces(&s->ws);
+	out[Q_ALPHA_WORDS_FRAC] = all ? (double)alpha / (double)all : 0;
 	out[Q_STOP_WORDS] = lang == QUALITY_LANG_UNLISTED ? NAN : __builtin_popcount(stops);
 
 	/* Lines, and paragraphs: runs of lines that are not blank. Lines
@@ -1328,7 +1358,7 @@ void quality_compute_lang(const char *text, size_t n, const char *prompt, size_t
 	set_reset(s, tcount);
 	for (size_t i = 0; i < tcount; i++)
 		set_add(s, s->gh[i]);
-	text_words_as(prompt, pn, NORM_NONE, &s->pws);
+	text_words(prompt, pn, &s->pws);
 	size_t pw = s->pws.n;
 	/* The text's n-grams are in the table: its word arrays are free. */
 	reserve_words(s, pw);

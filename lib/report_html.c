@@ -684,6 +684,81 @@ static void trend_chart(struct strbuf *out, const struct report *r, enum trend t
 	free(line);
 }
 
+/* --- Representation ----------------------------------------------------- */
+
+/* A share as a number and a bar of its width (share of the widest,
+ * `top`), in one cell. */
+static void share_cell(struct strbuf *out, double share, double top, const char *cls)
+{
+	strbuf_addstr(out, "<td class=\"share\">");
+	add_number(out, 100 * share, 1);
+	strbuf_addf(out, "%%<span class=\"bar %s\" style=\"width:%.0fpx\"></span></td>", cls,
+		    top > 0 && isfinite(share) ? 120 * share / top : 0);
+}
+
+/* The section of one input's groups against the shares wanted. */
+static void representation_section(struct strbuf *out, const struct report_input *in)
+{
+	const struct representation *r = in->representation;
+	strbuf_addstr(out, "<h2>Representation of ");
+	add_escaped(out, input_name(in));
+	strbuf_addstr(out, " by ");
+	add_escaped(out, r->by);
+	strbuf_addstr(out, "</h2>\n<p class=\"representation-summary\">Shares of records against the ");
+	add_escaped(out, r->against);
+	strbuf_addstr(out, " ");
+	add_escaped(out, r->file);
+	strbuf_addstr(out, ": total variation ");
+	add_number(out, r->total_variation, 4);
+	strbuf_addstr(out, ", Jensen-Shannon divergence ");
+	add_number(out, r->js_divergence, 4);
+	strbuf_addf(out, " bits; %zu group%s flagged (missing, or under ", r->nflagged,
+		    r->nflagged == 1 ? "" : "s");
+	add_number(out, r->under, 2);
+	strbuf_addstr(out, " of the share wanted)");
+	for (size_t i = 0, k = 0; i < r->n; i++) {
+		const struct representation_group *g = &r->groups[i];
+		if (g->flag != REPR_UNDER && g->flag != REPR_MISSING)
+			continue;
+		strbuf_addstr(out, k++ ? ", " : ": ");
+		strbuf_addstr(out, "<b>");
+		add_escaped(out, g->label);
+		strbuf_addstr(out, "</b>");
+	}
+	strbuf_addstr(out, ".</p>\n");
+	double top = 0;
+	for (size_t i = 0; i < r->n; i++)
+		top = fmax(top, fmax(r->groups[i].share, r->groups[i].wanted));
+	strbuf_addstr(out, "<div class=\"wide\">\n<table class=\"representation\">\n<thead><tr>"
+		      "<th>group</th><th>records</th><th class=\"share\">share</th>"
+		      "<th class=\"share\">wanted</th><th>ratio</th>"
+		      "<th>flag</th>");
+	if (r->diversity)
+		strbuf_addstr(out, "<th>vocab_kept</th><th>distinct-2</th><th>distinct-2<br>reference</th>"
+			      "<th>perplexity p50</th><th>perplexity p50<br>reference</th>");
+	strbuf_addstr(out, "</tr></thead>\n<tbody>\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct representation_group *g = &r->groups[i];
+		const char *flag = representation_flag_name(g->flag);
+		strbuf_addf(out, "<tr class=\"flag-%s\"><td class=\"name\">", flag);
+		add_escaped(out, g->label);
+		strbuf_addf(out, "</td><td>%" PRIu64 "</td>", g->records);
+		share_cell(out, g->share, top, "have");
+		share_cell(out, g->wanted, top, "want");
+		add_cell(out, g->ratio, 2);
+		strbuf_addf(out, "<td class=\"flag\">%s</td>", g->flag == REPR_OK ? "" : flag);
+		if (r->diversity) {
+			add_cell(out, g->vocab_kept, 4);
+			add_cell(out, g->distinct_2, 4);
+			add_cell(out, g->distinct_2_reference, 4);
+			add_cell(out, g->perplexity_p50, 1);
+			add_cell(out, g->perplexity_p50_reference, 1);
+		}
+		strbuf_addstr(out, "</tr>\n");
+	}
+	strbuf_addstr(out, "</tbody>\n</table>\n</div>\n");
+}
+
 static const char style[] =
 	"body{font:14px/1.4 sans-serif;color:#212529;background:#fff;margin:24px}\n"
 	"h1{font-size:20px}h2{font-size:16px;margin-top:28px}\n"
@@ -708,7 +783,67 @@ static const char style[] =
 	".note{font-size:12px;color:#495057;margin-left:64px}\n"
 	".trends{display:flex;flex-wrap:wrap;gap:8px 24px}\n"
 	"figure.trend{margin:0}\n"
-	"figcaption{text-align:center;font-size:12px}\n";
+	"figcaption{text-align:center;font-size:12px}\n"
+	"td.share,th.share{text-align:left}\n"
+	".bar{display:inline-block;height:9px;margin-left:6px;vertical-align:middle}\n"
+	".bar.have{background:#1c64c8}.bar.want{background:#adb5bd}\n"
+	"tr.flag-under td{background:#fff3bf}tr.flag-missing td{background:#ffc9c9}\n"
+	"td.flag{font-weight:bold;text-align:left}\n";
+
+/* --tokenizer: a row of the tokens table, for in (the reference when
+ * colour is NULL); an input counted without tokens has dashes. */
+static void tokens_row(struct strbuf *out, const struct report_input *in, const char *colour)
+{
+	if (colour)
+		strbuf_addf(out, "<tr><td class=\"name\"><span class=\"swatch\" style=\"background:%s\"></span>",
+			    colour);
+	else
+		strbuf_addstr(out, "<tr class=\"reference\"><td class=\"name\"><span class=\"swatch dashed\"></span>");
+	add_escaped(out, input_name(in));
+	if (!colour)
+		strbuf_addstr(out, " <span class=\"tag\">reference</span>");
+	strbuf_addstr(out, "</td>");
+	const struct stats_figures *f = in->figures;
+	if (!f->tokenizer) {
+		for (int i = 0; i < 9; i++)
+			add_cell(out, NAN, 0);
+		strbuf_addstr(out, "</tr>\n");
+		return;
+	}
+	const struct stats_lengths *l = &f->token_length;
+	strbuf_addf(out, "<td>%" PRIu64 "</td>", f->tokens);
+	add_cell(out, f->tokens_per_word, 3);
+	add_cell(out, l->mean, 1);
+	strbuf_addf(out, "<td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
+		    "</td><td>%" PRIu64 "</td>", l->min, l->p50, l->p90, l->p99, l->max);
+	add_cell(out, in->comparison->token_length_ks, 4);
+	strbuf_addstr(out, "</tr>\n");
+}
+
+/* Under --tokenizer: the tokens of each input and the reference, and
+ * how their lengths in tokens compare; nothing when no input has them. */
+static void tokens_table(struct strbuf *out, const struct report *r)
+{
+	const char *tokenizer = r->reference ? r->reference->figures->tokenizer : NULL;
+	for (size_t i = 0; i < r->ninputs && !tokenizer; i++)
+		tokenizer = r->inputs[i].figures->tokenizer;
+	if (!tokenizer)
+		return;
+	strbuf_addstr(out, "<h2>Tokens</h2>\n<p class=\"note\">Counted by ");
+	add_escaped(out, tokenizer);
+	strbuf_addstr(out, ".</p>\n<div class=\"wide\">\n<table class=\"summary\" id=\"tokens\">\n<thead>\n<tr>"
+		      "<th rowspan=\"2\">input</th><th rowspan=\"2\">tokens</th>"
+		      "<th rowspan=\"2\">tokens<br>per word</th>"
+		      "<th colspan=\"6\" class=\"group\">tokens per record</th>"
+		      "<th rowspan=\"2\">token_length_ks</th></tr>\n"
+		      "<tr><th>mean</th><th>min</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n"
+		      "</thead>\n<tbody>\n");
+	if (r->reference)
+		tokens_row(out, r->reference, NULL);
+	for (size_t i = 0; i < r->ninputs; i++)
+		tokens_row(out, &r->inputs[i], input_colour(i));
+	strbuf_addstr(out, "</tbody>\n</table>\n</div>\n");
+}
 
 void report_html(const struct report *r, struct strbuf *out)
 {
@@ -719,6 +854,10 @@ void report_html(const struct report *r, struct strbuf *out)
 	add_escaped(out, title);
 	strbuf_addstr(out, "</h1>\n<h2>Summary</h2>\n");
 	summary_table(out, r);
+	tokens_table(out, r);
+	for (size_t i = 0; i < r->ninputs; i++)
+		if (r->inputs[i].representation)
+			representation_section(out, &r->inputs[i]);
 	strbuf_addstr(out, "<h2>Record lengths</h2>\n");
 	length_plot(out, r);
 	strbuf_addstr(out, "<h2>Rank and frequency of words</h2>\n");

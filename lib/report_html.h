@@ -8,7 +8,10 @@
  * distinct-2, vocab_kept, unseen_mass and median perplexity across them.
  * Every plotted series is an SVG element with class "series" and a
  * data-name attribute naming its input (or "reference"), so a test can
- * count them.
+ * count them. Under --by with --reference or --target, a section per
+ * input shows its groups against the shares wanted: a table with bars,
+ * the rows of flagged groups (class "flag-under", "flag-missing") on a
+ * tinted ground.
  */
 #ifndef SYNTH_REPORT_HTML_H
 #define SYNTH_REPORT_HTML_H
@@ -16,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "representation.h"
 #include "stats_compare.h"
 #include "stats_figures.h"
 #include "strbuf.h"
@@ -39,6 +43,9 @@ struct report_input {
 	double perplexity[3];		/* p10, p50, p90 */
 	struct report_series lengths;	/* x: words per record, y: records */
 	struct report_series rank_freq;	/* x: rank from 1, y: count */
+	/* --by with --reference or --target: its groups against the shares
+	 * wanted, a section of their own (NULL: none). */
+	const struct representation *representation;
 };
 
 struct report {

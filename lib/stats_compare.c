@@ -82,6 +82,8 @@ void stats_compare(const struct corpus_stats *in, const struct corpus_stats *ref
 	c->unseen_mass = stats_unseen_mass(in);
 	c->unseen_mass_reference = stats_unseen_mass(ref);
 	c->length_ks = lenhist_ks(&in->length, &ref->length);
+	c->token_length_ks = in->has_tokens && ref->has_tokens ?
+		lenhist_ks(&in->token_length, &ref->token_length) : NAN;
 }
 
 static int by_count_desc(const void *a, const void *b)
@@ -140,7 +142,10 @@ void value_sample_init(struct value_sample *s, size_t k)
 {
 	s->k = k;
 	s->n = 0;
-	s->e = xreallocarray(NULL, k ? k : 1, sizeof(*s->e));
+	/* Room grows with the sample: a sample a group of --by is most
+	 * often far from full. */
+	s->cap = k < 16 ? (k ? k : 1) : 16;
+	s->e = xreallocarray(NULL, s->cap, sizeof(*s->e));
 }
 
 void value_sample_release(struct value_sample *s)
@@ -163,6 +168,12 @@ static void put(struct value_sample *s, uint64_t hash, double v, char *text, siz
 {
 	size_t i;
 	if (s->n < s->k) {
+		if (s->n == s->cap) {
+			s->cap = grow_capacity(s->cap, s->n + 1, 16);
+			if (s->cap > s->k)
+				s->cap = s->k;
+			s->e = xreallocarray(s->e, s->cap, sizeof(*s->e));
+		}
 		/* Sift up from the new leaf. */
 		i = s->n++;
 		while (i && s->e[(i - 1) / 2].hash < hash) {

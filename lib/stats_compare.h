@@ -24,6 +24,7 @@ struct stats_comparison {
 	double unseen_mass_reference;
 	double js_divergence;	/* of the word distributions, in bits, 0 to 1 */
 	double length_ks;	/* Kolmogorov-Smirnov statistic of the lengths */
+	double token_length_ks;	/* the same in tokens; NaN unless both have tokens */
 };
 
 void stats_compare(const struct corpus_stats *in, const struct corpus_stats *ref,
@@ -51,7 +52,7 @@ double quantile_sorted(double *v, size_t n, double q);
  * not until the sample is final: the record's text is kept while it is
  * in, and value_sample_compute() computes the values of the k left. */
 struct value_sample {
-	size_t k, n;
+	size_t k, n, cap;	/* cap: entries allocated, n <= cap <= k */
 	struct value_sample_entry {
 		uint64_t hash;
 		double v;

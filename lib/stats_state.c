@@ -15,30 +15,40 @@
 /* A state file, every number in the byte order of the machine that wrote
  * it (recorded by the marker):
  *
- *   header	248 bytes: magic, version, byte order, the build's table
+ *   header	280 bytes: magic, version, byte order, the build's table
  *		settings, the seed, the memory limit, the counts, how
- *		many of each thing follows, and exact_until
+ *		many of each thing follows, exact_until, and the tokens:
+ *		their count and the fingerprint of --tokenizer's file (0
+ *		without)
  *   by		the --by field's name (empty when not grouped)
+ *   tokenizer	--tokenizer's name, for messages (empty without)
  *   lengths	(length, records) pairs, lengths increasing
+ *   token lengths	the same in tokens (none without --tokenizer)
  *   arena	the vocabulary's word texts
  *   tables	n = 1..4: the used entries of the table, whole (key, count,
  *		extras), or the sketch's registers when approximate
  *   sample	(hash, length, text) per item
- *   groups	(key length, records, words, bigrams, min, max, key, the
- *		two sketches' registers) per group
+ *   groups	(key length, records, words, bigrams, min, max, tokens,
+ *		key, the two sketches' registers) per group
  *   checksum	hash64 of every byte before it
  *
  * Offsets into the arena are kept as they are, since the arena is kept
  * whole. Entries go out in slot order; loading inserts them afresh, so the
- * tables need not have the same size on both sides. */
+ * tables need not have the same size on both sides.
+ *
+ * Version 3 added the tokens. A state of version 2 is refused with a
+ * message that says what to do (count that part again), not read by a
+ * second layout kept for good: states are made to be merged within a
+ * run of shards, not kept for years. */
 #define HEADER_U32 4
-#define HEADER_U64 27
+#define HEADER_U64 31
 #define STATE_HEADER_BYTES (FILE_FRAME_FIELDS + 4 * HEADER_U32 + 8 * HEADER_U64)
-#define STATE_GROUP_BYTES 48	/* a group before its key and registers */
+#define STATE_GROUP_BYTES 56	/* a group before its key and registers */
+#define STATE_MAX_TOKENIZER 64	/* bytes of a tokenizer's name, at most */
 #define STATE_BATCH (1u << 16)
 
 static const struct file_frame state_frame = {
-	.magic = "SYNTHSTS", .version = 2, .header = STATE_HEADER_BYTES,
+	.magic = "SYNTHSTS", .version = 3, .header = STATE_HEADER_BYTES,
 	.kind = "a synth-stats state",
 };
 
@@ -50,6 +60,7 @@ struct state_header {
 	uint64_t total[STATS_MAX_N + 1], entries[STATS_MAX_N + 1];
 	uint64_t arena, lengths, samples, sample_text, groups, group_keys, by;
 	uint64_t invalid, input_bytes, exact_until;
+	uint64_t tokens, token_lengths, tokenizer_id, tokenizer;
 };
 
 /* Header fields after the frame's, in order; one list for both ways. */
@@ -61,7 +72,8 @@ static void header_fields(struct state_header *h, uint32_t **f32, uint64_t **f64
 			  &h->total[1], &h->total[2], &h->total[3], &h->total[4],
 			  &h->entries[1], &h->entries[2], &h->entries[3], &h->entries[4],
 			  &h->arena, &h->lengths, &h->samples, &h->sample_text, &h->groups,
-			  &h->group_keys, &h->by, &h->invalid, &h->input_bytes, &h->exact_until };
+			  &h->group_keys, &h->by, &h->invalid, &h->input_bytes, &h->exact_until,
+			  &h->tokens, &h->token_lengths, &h->tokenizer_id, &h->tokenizer };
 	_Static_assert(STATS_MAX_N == 4, "the header lists the tables one by one");
 	_Static_assert(sizeof(a) / sizeof(*a) == HEADER_U32 && sizeof(b) / sizeof(*b) == HEADER_U64,
 		       "the header's fields fill it");
@@ -125,6 +137,30 @@ static void state_put64(struct state_writer *w, uint64_t v)
 	state_put(w, b, 8);
 }
 
+/* The (length, records) pairs of a histogram, lengths increasing. */
+static void put_lengths(struct state_writer *w, const struct lenhist *len)
+{
+	for (size_t i = 0; i < LENHIST_DENSE; i++) {
+		if (len->dense[i]) {
+			state_put64(w, i);
+			state_put64(w, len->dense[i]);
+		}
+	}
+	for (size_t i = 0; i < len->nbig; i++) {
+		state_put64(w, len->big[2 * i]);
+		state_put64(w, len->big[2 * i + 1]);
+	}
+}
+
+/* How many pairs put_lengths() writes. */
+static uint64_t lenhist_entries(const struct lenhist *len)
+{
+	uint64_t n = len->nbig;
+	for (size_t i = 0; i < LENHIST_DENSE; i++)
+		n += len->dense[i] != 0;
+	return n;
+}
+
 void stats_state_write(const struct corpus_stats *cs, const struct stats_report *r,
 		       struct output *out)
 {
@@ -138,7 +174,11 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
 		.collisions = cs->collisions, .arena = cs->approx[1] ? 0 : cs->arena.len,
 		.samples = cs->sample.n, .groups = cs->ngroups, .by = r->by ? strlen(r->by) : 0,
 		.invalid = r->invalid, .input_bytes = r->input_bytes, .exact_until = cs->exact_until,
+		.tokens = cs->tokens, .tokenizer_id = r->tokenizer_id,
+		.tokenizer = r->tokenizer_id ? strlen(r->tokenizer) : 0,
 	};
+	if ((!r->tokenizer_id && cs->has_tokens) || h.tokenizer > STATE_MAX_TOKENIZER)
+		BUG("stats_state_write: tokens without a tokenizer, or a long name");
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		h.total[n] = cs->total[n];
 		if (cs->approx[n])
@@ -147,9 +187,8 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
 			h.entries[n] = cs->ngrams[n].used;
 	}
 	const struct lenhist *len = &cs->length;
-	for (size_t i = 0; i < LENHIST_DENSE; i++)
-		h.lengths += len->dense[i] != 0;
-	h.lengths += len->nbig;
+	h.lengths = lenhist_entries(len);
+	h.token_lengths = lenhist_entries(&cs->token_length);
 	for (size_t i = 0; i < cs->sample.n; i++)
 		h.sample_text += cs->sample.heap[i].len;
 	for (size_t i = 0; i < cs->capgroups; i++)
@@ -161,16 +200,9 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
 	header_encode(&h, hb);
 	file_frame_begin(&w.fw, &state_frame, hb, out);
 	state_put(&w, r->by ? r->by : "", h.by);
-	for (size_t i = 0; i < LENHIST_DENSE; i++) {
-		if (len->dense[i]) {
-			state_put64(&w, i);
-			state_put64(&w, len->dense[i]);
-		}
-	}
-	for (size_t i = 0; i < len->nbig; i++) {
-		state_put64(&w, len->big[2 * i]);
-		state_put64(&w, len->big[2 * i + 1]);
-	}
+	state_put(&w, r->tokenizer_id ? r->tokenizer : "", h.tokenizer);
+	put_lengths(&w, len);
+	put_lengths(&w, &cs->token_length);
 	state_put(&w, cs->arena.buf, h.arena);
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		if (cs->approx[n]) {
@@ -195,7 +227,8 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
 		const struct stats_group *g = cs->groups[i];
 		if (!g)
 			continue;
-		uint64_t fixed[] = { g->keylen, g->records, g->words, g->bigrams, g->min, g->max };
+		uint64_t fixed[] = { g->keylen, g->records, g->words, g->bigrams, g->min, g->max,
+				     g->tokens };
 		_Static_assert(sizeof(fixed) == STATE_GROUP_BYTES, "a group's numbers");
 		for (size_t k = 0; k < sizeof(fixed) / sizeof(*fixed); k++)
 			state_put64(&w, fixed[k]);
@@ -223,7 +256,9 @@ static uint64_t state_length(const struct state_header *h, const struct corpus_s
 {
 	uint64_t total = STATE_HEADER_BYTES + 8;
 	add_bytes(&total, 1, h->by, overflow);
+	add_bytes(&total, 1, h->tokenizer, overflow);
 	add_bytes(&total, h->lengths, 16, overflow);
+	add_bytes(&total, h->token_lengths, 16, overflow);
 	add_bytes(&total, 1, h->arena, overflow);
 	for (unsigned n = 1; n <= STATS_MAX_N; n++) {
 		if (h->approx & (1u << n))
@@ -273,9 +308,11 @@ static int ranks_ok(const unsigned char *reg, unsigned p)
 
 /* The options of the state against this run's; 1 with the reason in err
  * when they differ. by is the state's --by field, h->by bytes. */
-static int options_differ(const struct state_header *h, const char *by, uint64_t seed,
-			  uint64_t exact_until, const char *want_by, struct strbuf *err)
+static int options_differ(const struct state_header *h, const char *by, const char *tokenizer,
+			  uint64_t seed, uint64_t exact_until, const struct stats_report *r,
+			  struct strbuf *err)
 {
+	const char *want_by = r->by;
 	if (h->exact_until != exact_until && !h->exact_until)
 		strbuf_addstr(err, "made with exact n-gram tables (--exact or --top); this run has neither");
 	else if (h->exact_until != exact_until && !exact_until)
@@ -292,6 +329,14 @@ static int options_differ(const struct state_header *h, const char *by, uint64_t
 		strbuf_addf(err, "made without --by; this run has --by %s", want_by);
 	else if (want_by && (h->by != strlen(want_by) || memcmp(by, want_by, h->by)))
 		strbuf_addf(err, "made with --by %.*s, not --by %s", (int)h->by, by, want_by);
+	else if (h->tokenizer_id && !r->tokenizer_id)
+		strbuf_addf(err, "made with --tokenizer (%.*s); this run has no --tokenizer",
+			    (int)h->tokenizer, tokenizer);
+	else if (!h->tokenizer_id && r->tokenizer_id)
+		strbuf_addstr(err, "made without --tokenizer; this run has --tokenizer");
+	else if (h->tokenizer_id != r->tokenizer_id)
+		strbuf_addf(err, "made with the tokens of another --tokenizer file (%.*s); this run "
+			    "has %s", (int)h->tokenizer, tokenizer, r->tokenizer);
 	else
 		return 0;
 	return 1;
@@ -304,7 +349,10 @@ static int options_differ(const struct state_header *h, const char *by, uint64_t
 static int header_ok(const struct state_header *h)
 {
 	uint32_t tables = ((1u << (STATS_MAX_N + 1)) - 1) & ~1u;
+	if (!h->tokenizer_id && (h->tokens || h->token_lengths || h->tokenizer))
+		return 0;
 	if ((h->approx & ~tables) || h->total[1] != h->words || h->by > STATE_MAX_BY ||
+	    h->tokenizer > STATE_MAX_TOKENIZER ||
 	    (h->groups && !h->by) || ((h->approx & (1u << 1)) && h->arena))
 		return 0;
 	for (unsigned n = 1; n <= STATS_MAX_N; n++)
@@ -314,24 +362,25 @@ static int header_ok(const struct state_header *h)
 	return 1;
 }
 
-/* The length histogram; NULL, or what is wrong. */
-static const char *read_lengths(struct corpus_stats *cs, const struct state_header *h,
-				struct byte_reader *rd)
+/* A length histogram of `pairs` pairs into len, whose lengths must add
+ * up to `sum` over `records` records; NULL, or what is wrong. */
+static const char *read_lengths(struct lenhist *len, uint64_t pairs, uint64_t want_records,
+				uint64_t sum, struct byte_reader *rd)
 {
 	uint64_t records = 0, words = 0, prev = 0;
-	for (uint64_t i = 0; i < h->lengths; i++) {
+	for (uint64_t i = 0; i < pairs; i++) {
 		const unsigned char *p = byte_take(rd, 16);
 		if (!p)
 			return "corrupt: bad lengths";
-		uint64_t len = get64(p), count = get64(p + 8), w;
-		if (!count || (i && len <= prev) || __builtin_mul_overflow(len, count, &w) ||
+		uint64_t l = get64(p), count = get64(p + 8), w;
+		if (!count || (i && l <= prev) || __builtin_mul_overflow(l, count, &w) ||
 		    __builtin_add_overflow(words, w, &words) ||
 		    __builtin_add_overflow(records, count, &records))
 			return "corrupt: bad lengths";
-		lenhist_add(&cs->length, len, count);
-		prev = len;
+		lenhist_add(len, l, count);
+		prev = l;
 	}
-	if (records != h->records || words != h->words)
+	if (records != want_records || words != sum)
 		return "corrupt: the lengths do not add up to the records";
 	return NULL;
 }
@@ -447,6 +496,7 @@ static const char *read_groups(struct corpus_stats *cs, const struct state_heade
 		uint64_t keylen = get64(p), records = get64(p + 8), min = get64(p + 32),
 			 max = get64(p + 40);
 		if (!group_key_ok(key, keylen) || !records || min > max ||
+		    (get64(p + 48) && !h->tokenizer_id) ||
 		    !ranks_ok(reg, STATS_GROUP_HLL_P) || !ranks_ok(reg + m, STATS_GROUP_HLL_P))
 			return "corrupt: a bad group";
 		struct stats_group *g = stats_group_get(cs, (const char *)key, keylen);
@@ -457,6 +507,7 @@ static const char *read_groups(struct corpus_stats *cs, const struct state_heade
 		g->bigrams = get64(p + 24);
 		g->min = min;
 		g->max = max;
+		g->tokens = get64(p + 48);
 		memcpy(g->words_hll.reg, reg, m);
 		memcpy(g->bigrams_hll.reg, reg + m, m);
 		keys += keylen;
@@ -482,6 +533,11 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 		if (same_settings(&h, cs) && header_ok(&h))
 			promised = overflow ? UINT64_MAX : length;
 	}
+	if (n >= 12 && !memcmp(buf, state_frame.magic, 8) && get32(buf + 8) == 2) {
+		strbuf_addstr(err, "a state of an older synth-stats (format version 2, before token "
+			      "counts); this one reads version 3: run --partial again on that part");
+		return state_fail(cs, err, NULL);
+	}
 	if (file_frame_check(&state_frame, buf, n, promised, err) < 0)
 		return state_fail(cs, err, NULL);
 	if (!same_settings(&h, cs)) {
@@ -498,9 +554,12 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 
 	struct byte_reader rd = { buf + STATE_HEADER_BYTES, buf + n - 8, 0 };
 	const char *by = (const char *)byte_take(&rd, h.by);
-	if (options_differ(&h, by, cs->seed, cs->exact_until, r->by, err))
+	const char *tokenizer = (const char *)byte_take(&rd, h.tokenizer);
+	if (options_differ(&h, by, tokenizer, cs->seed, cs->exact_until, r, err))
 		return state_fail(cs, err, NULL);
-	const char *why = read_lengths(cs, &h, &rd);
+	const char *why = read_lengths(&cs->length, h.lengths, h.records, h.words, &rd);
+	if (!why && h.tokenizer_id)
+		why = read_lengths(&cs->token_length, h.token_lengths, h.records, h.tokens, &rd);
 	if (!why)
 		why = read_tables(cs, &h, &rd);
 	if (!why)
@@ -518,6 +577,8 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 	cs->words = h.words;
 	cs->lines = h.lines;
 	cs->collisions = h.collisions;
+	cs->tokens = h.tokens;
+	cs->has_tokens = h.token_lengths != 0;
 	for (unsigned k = 1; k <= STATS_MAX_N; k++)
 		cs->total[k] = h.total[k];
 	cs->memory_limit = h.memory_limit;
@@ -540,7 +601,8 @@ static int parse_state(void *obj, const unsigned char *buf, size_t n, struct str
 
 int stats_state_read(struct corpus_stats *cs, struct stats_report *r, const char *path)
 {
-	struct stats_report got = { .by = r->by };
+	struct stats_report got = { .by = r->by, .tokenizer = r->tokenizer,
+				    .tokenizer_id = r->tokenizer_id };
 	struct corpus_stats part;
 	corpus_stats_init(&part, cs->memory_limit, cs->seed);
 	part.exact_until = cs->exact_until;

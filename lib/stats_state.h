@@ -22,7 +22,9 @@ struct output;
 /* Write the state of cs to out as a state file. r->by names the field cs
  * was grouped by (NULL when not grouped: cs then holds no group), and
  * r->invalid and r->input_bytes are kept with the state for the merge's
- * report; r's other members are for showing and are not kept. Write
+ * report, and r->tokenizer_id and r->tokenizer (--tokenizer's file, 0
+ * and NULL without) with its tokens; r's other members are for showing
+ * and are not kept. Write
  * errors are out's, reported by output_close(). */
 void stats_state_write(const struct corpus_stats *cs, const struct stats_report *r,
 		       struct output *out);
@@ -31,10 +33,12 @@ void stats_state_write(const struct corpus_stats *cs, const struct stats_report 
  * with the seed of the run and nothing added since: cs becomes the state
  * as it was written, its memory limit included (no table is given up
  * until the next add or merge). The state must have been counted with
- * cs->seed and grouped by r->by (NULL: not grouped). Its invalid and
+ * cs->seed, grouped by r->by (NULL: not grouped) and its tokens counted
+ * by the tokenizer of r->tokenizer_id (0: none). Its invalid and
  * input_bytes are added to r's. Returns 0, or -1 with the reason in err
  * ("truncated", "corrupt: ...", "not a synth-stats state", "made with
- * --seed 3, not 0") and cs empty again. What the report writes of the
+ * --seed 3, not 0", "made without --tokenizer; ...", "a state of an
+ * older synth-stats ...") and cs empty again. What the report writes of the
  * state, its words and the groups' values, must be UTF-8 and JSON as
  * counting makes them. */
 int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
@@ -42,7 +46,8 @@ int stats_state_parse(struct corpus_stats *cs, struct stats_report *r,
 
 /* Fold the state file at path into cs, as corpus_stats_merge() folds the
  * state that was written: cs keeps its memory limit, and must have the
- * file's seed and, in r->by, its --by field. The file's invalid and
+ * file's seed and, in r->by and r->tokenizer_id, its --by field and its
+ * tokenizer. The file's invalid and
  * input_bytes are added to r's. Returns 0, or -1 after printing an error
  * naming the file, with cs and r unchanged. */
 int stats_state_read(struct corpus_stats *cs, struct stats_report *r, const char *path);

@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "hash.h"
 #include "unorm.h"
+#include "utf8.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -258,6 +259,18 @@ static int needs_dictionary(int32_t cp)
 int is_dictionary_letter(int32_t cp)
 {
 	return needs_dictionary(cp) && is_letter_category(utf8proc_category(cp));
+}
+
+int words_need_space(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (!an || !bn || (unsigned char)a[an - 1] < 0x80 || (unsigned char)b[0] < 0x80)
+		return 1;
+	size_t i = an - 1, k;
+	while (i && ((unsigned char)a[i] & 0xC0) == 0x80)
+		i--;
+	int32_t last = utf8_decode_checked((const unsigned char *)a + i, an - i, &k);
+	int32_t first = utf8_decode_checked((const unsigned char *)b, bn, &k);
+	return !(last >= 0 && first >= 0 && needs_dictionary(last) && needs_dictionary(first));
 }
 
 enum { CLASS_OTHER, CLASS_WORD, CLASS_MARK, CLASS_DICT };
@@ -645,21 +658,6 @@ static size_t count_ascii_words(const char *s, size_t n, unsigned *prev_io)
 	}
 	*prev_io = prev;
 	return count;
-}
-
-/* The code point of the valid UTF-8 sequence at s, of length *k. */
-static inline int32_t utf8_decode(const unsigned char *s, size_t *k)
-{
-	if (s[0] < 0xE0) {
-		*k = 2;
-		return (int32_t)((s[0] & 0x1F) << 6 | (s[1] & 0x3F));
-	}
-	if (s[0] < 0xF0) {
-		*k = 3;
-		return (int32_t)((s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F));
-	}
-	*k = 4;
-	return (int32_t)((s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F));
 }
 
 size_t text_count_words(const char *s, size_t n, struct words *ws)

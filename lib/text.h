@@ -125,4 +125,10 @@ size_t utf8_count(const char *s, size_t n);
  * finds (Han, kana, Thai, Lao, Khmer, Myanmar)? */
 int is_dictionary_letter(int32_t cp);
 
+/* Whether two words written one after the other need a space between
+ * them: not when the first ends and the second starts with a character
+ * of a script written without spaces (Han, kana, Thai, Lao, Khmer,
+ * Myanmar), as in Japanese. */
+int words_need_space(const char *a, size_t an, const char *b, size_t bn);
+
 #endif

@@ -76,6 +76,11 @@ void tokenizer_free(struct tokenizer *t);
  * BPE", "tiktoken cl100k_base". Owned by t. */
 const char *tokenizer_name(const struct tokenizer *t);
 
+/* A hash of the bytes of the file t was loaded from, never 0: two runs
+ * count with the same tokenizer when their fingerprints are equal (the
+ * state files of synth-stats --partial keep it with their counts). */
+uint64_t tokenizer_fingerprint(const struct tokenizer *t);
+
 /* A thread's state for encoding with t, which must outlive it. */
 struct tokenizer_run *tokenizer_run_new(const struct tokenizer *t);
 void tokenizer_run_free(struct tokenizer_run *r);

@@ -518,3 +518,40 @@ declare -gA PHASE=(
 	utf8 stats.jsonl
 	assert_equal "$(jq -r '.file, .reference.file' stats.jsonl | sort -u)" $'bad\xef\xbf\xbd.jsonl'
 }
+
+@test "every program counts the same words: score, stats, mix and the n-gram model in twelve languages" {
+	# The fixtures of twelve languages, and a record of punctuation,
+	# case and a ligature: words are runs of letters, marks and digits
+	# of the normalised text ("ﬁne" is "fine", "3.14" two words), 10 of them.
+	cat "$FIXTURES"/lang/*.jsonl > all.jsonl
+	printf '%s\n' '{"text":"The END. -- don'"'"'t (GNU/Linux) x2y; ﬁne!! 3.14"}' >> all.jsonl
+	run synth-score all.jsonl
+	assert_success
+	assert_equal "$(jq -c .quality.words <<<"${lines[60]}")" 10
+	score=$(jq -s 'map(.quality.words) | add' <<<"$output")
+	stats=$(synth-stats all.jsonl | jq .words)
+	mix=$(synth-mix -v --unit words all.jsonl 2>&1 >/dev/null | awk '$2 == "all" { print $8 }')
+	assert_equal "$score $mix" "$stats $stats"
+	# Japanese by words, not by what lies between spaces: 166 words
+	# where there are 5 pieces between spaces.
+	assert_equal "$(jq -s 'map(.text | [splits("\\s+")] | map(select(. != "")) | length) | add' \
+		"$FIXTURES/lang/ja.jsonl")" 5
+	assert_equal "$(synth-score "$FIXTURES/lang/ja.jsonl" | jq -s 'map(.quality.words) | add')" 166
+	# The model's words are these: case, punctuation and the spaces
+	# between Japanese words change no perplexity.
+	synth-gen markov --train all.jsonl --order 2 --save model.bin -n 0 > /dev/null
+	printf '%s\n' '{"text":"The cat sat on the mat."}' '{"text":"the CAT sat, on the mat"}' \
+		'{"text":"今天早上天气很好"}' '{"text":"今天 早上 天气 很好"}' > p.jsonl
+	run synth-score --lm model.bin p.jsonl
+	assert_success
+	p=($(jq .perplexity <<<"$output"))
+	assert_equal "${p[0]}" "${p[1]}"
+	assert_equal "${p[2]}" "${p[3]}"
+	# Generated Chinese is written without spaces between its words,
+	# other text with them.
+	synth-gen markov --train "$FIXTURES/lang/zh.jsonl" --train "$FIXTURES/lang/en.jsonl" \
+		--order 2 -n 40 --seed 3 > gen.jsonl
+	assert_equal "$(jq -s 'map(.text | test("\\p{Han}\\p{Han}")) | any' gen.jsonl)" true
+	assert_equal "$(jq -s 'map(.text | test("\\p{Han} \\p{Han}")) | any' gen.jsonl)" false
+	assert_equal "$(jq -s 'map(.text | test("[a-z] [a-z]")) | any' gen.jsonl)" true
+}

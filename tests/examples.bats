@@ -178,3 +178,39 @@ nightly() { PATH="$(bin):$PATH" "$ROOT/examples/cron/nightly.sh" "$@"; }
 		(( ${n:-0} > 1000 )) || fail "colour #$c on ${n:-0} pixels"
 	done
 }
+
+@test "examples/self-reward.sh: answers verified, only those that pass judged, the best kept, pairs whose rejected answer failed" {
+	# The test server plays a model that multiplies, wrong for every
+	# third seed, and grades an answer by its words (see llm-server.c).
+	start_server --arith yes --bodies bodies.jsonl
+	BUILD="$(bin)" run "$ROOT/examples/self-reward.sh" "$URL" m "$PWD/r" 4
+	assert_success
+	assert_output "$PWD/r: 36 answers, 27 passed, 9 failed; 9 best, 9 pairs"
+	# Every failed answer is wrong and every passed one right, by the
+	# prompt's own numbers.
+	assert_equal "$(jq -c '[.synth.slots.a, .synth.slots.b, .text]' r/failed.jsonl | head -n 2)" \
+		'["12","12","145"]
+["12","17","205"]'
+	assert_equal "$(jq -r '((.synth.slots.a | tonumber) * (.synth.slots.b | tonumber)) as $p
+		| .text | [scan("-?[0-9]+")] | last == ($p | tostring)' r/passed.jsonl | sort -u)" true
+	assert_equal "$(jq -r '((.synth.slots.a | tonumber) * (.synth.slots.b | tonumber)) as $p
+		| .text | [scan("-?[0-9]+")] | last == ($p | tostring)' r/failed.jsonl | sort -u)" false
+	# The judge was asked about the 27 that passed and no other.
+	assert_equal "$(jq -r '.messages[-1].content | select(contains("\n\nText:\n")) | split("\n\nText:\n")[1]' bodies.jsonl | sort)" \
+		"$(jq -r .text r/passed.jsonl | sort)"
+	# The best of each prompt: the worked answer, which the judge grades 5.
+	assert_equal "$(jq -c '[.id, .text, .quality.judge.score]' r/best.jsonl | head -n 3)" \
+		'["prompt-1-2","12 * 12 = 144",5]
+["prompt-2-2","12 * 17 = 204",5]
+["prompt-3-2","12 * 23 = 276",5]'
+	# Each pair: the best chosen, the answer that failed rejected.
+	assert_equal "$(jq -c '[.key, .chosen, .rejected, .scores]' r/pairs.jsonl | sed -n '1p;9p')" \
+		'["prompt-1","12 * 12 = 144","145",[1,0]]
+["prompt-9","23 * 23 = 529","530",[1,0]]'
+	assert_equal "$(jq -r .prompt r/pairs.jsonl | head -n 1)" "What is 12 * 12? Show the multiplication, then the result."
+	# With two samples (seeds 0 and 1) nothing fails: a best for each
+	# prompt and no pair, since no rejected answer failed.
+	BUILD="$(bin)" run "$ROOT/examples/self-reward.sh" "$URL" m "$PWD/two" 2
+	assert_success
+	assert_output "$PWD/two: 18 answers, 18 passed, 0 failed; 9 best, 0 pairs"
+}

@@ -7,7 +7,8 @@
  *              [--delay-ms MS] [--slow-ms MS] [--api-key KEY] [--log FILE]
  *              [--flavor NAME] [--error-message TEXT] [--bodies FILE]
  *              [--loading-ms MS] [--listen-after-ms MS] [--model-name NAME]
- *              [--log-sent yes]
+ *              [--log-sent yes] [--json-invalid N] [--expect-format FILE]
+ *              [--arith yes]
  *
  * POST /v1/chat/completions is answered with the content of the last
  * message and the seed: "answer to: CONTENT (seed S)", so that a test
@@ -72,6 +73,26 @@
  * on the monotonic clock) and the request's target, and with --log-sent
  * yes a line "sent HASH TIME" once the whole answer to a request went
  * out; --bodies appends each request's body, a line.
+ *
+ * A request with a response_format of type json_schema (synth-gen
+ * complete --json-schema) is answered with JSON: the content is
+ * {"answer":"answer to: FIRST (seed S)","seed":S}, FIRST the content of
+ * the first user message. The try of a request is 1 and the number of
+ * assistant messages in it (each follow-up adds one); with --json-invalid
+ * N, tries 1 to N are answered wrong, in turn: an odd try with the seed
+ * as a string ({"answer":...,"seed":"S"}), an even one with text that is
+ * no JSON ("answer to: FIRST (seed S)"); the log says "invalid" for
+ * them. With --expect-format FILE the request's response_format must be
+ * the JSON of FILE, byte for byte once both are on one line; one that is
+ * not, or none, is answered 400 "response_format differs from FILE", and
+ * logged "badformat".
+ *
+ * --arith yes plays a model that does arithmetic and grades it: a last
+ * message with "\n\nText:\n" in it (a judge's request of synth-score)
+ * is answered "Score: W", W the words of the text after it, 5 at most;
+ * else one with "A op B" in it (whole numbers, op one of + - *) is
+ * answered by the seed S: S % 3 == 0 the result, 1 "A op B = result",
+ * 2 the result plus one (wrong).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +108,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "bytes.h"
 #include "diag.h"
 #include "hash.h"
 #include "json.h"
@@ -94,11 +116,12 @@
 
 enum fault { OK, F429, F500, F503, DROP, MALFORMED, TRUNC, SLOW, F400, MODEL404, CTX400, AUTH401,
 	     MAXTOK400, HTML502, LOADING, LENGTH, REASONING, THINKCUT, EMPTYTHINK, REFUSAL, FILTER,
-	     TOOLCALLS, HUGE };
+	     TOOLCALLS, HUGE, INVALID, BADFORMAT };
 static const char *const fault_names[] = { "ok", "429", "500", "503", "drop", "malformed",
 					   "trunc", "slow", "400", "model404", "ctx400", "auth401",
 					   "maxtok400", "html502", "loading", "length", "reasoning",
-					   "thinkcut", "emptythink", "refusal", "filter", "toolcalls", "huge" };
+					   "thinkcut", "emptythink", "refusal", "filter", "toolcalls", "huge",
+					   "invalid", "badformat" };
 
 enum flavor { PLAIN, LLAMA, VLLM, OLLAMA, OPENAI };
 static const char *const flavor_names[] = { "plain", "llama", "vllm", "ollama", "openai" };
@@ -112,7 +135,10 @@ static const char *model_name = "tiny";
 static double started;
 static const char *api_key, *match, *error_message = "injected";
 static FILE *log_file, *bodies_file;
-static int log_sent;
+static int log_sent, arith;
+static unsigned json_invalid;
+static const char *expect_format_file;
+static struct strbuf expect_format = STRBUF_INIT;	/* --expect-format's JSON, on one line */
 
 static enum fault parse_fault(const char *s, size_t n)
 {
@@ -311,7 +337,117 @@ static void respond_error(struct conn *c, enum fault f, const char *body, size_t
  *   filter     content null, finish_reason "content_filter"
  *   toolcalls  content null, a tool call, finish_reason "tool_calls"
  *   huge       the text and two megabytes of "a" after it */
-static void answer(struct conn *c, const char *body, size_t n, enum fault f)
+/* The result of the first "A op B" in s, into *v: 1, or 0 when there
+ * is none. A and B are whole numbers, op one of + - *, spaces around it. */
+static int arith_in(const char *s, long long *v, long long *a, char *op, long long *b)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || (p > s && p[-1] >= '0' && p[-1] <= '9'))
+			continue;
+		char *e;
+		*a = strtoll(p, &e, 10);
+		const char *q = e;
+		while (*q == ' ')
+			q++;
+		if (*q != '+' && *q != '-' && *q != '*')
+			continue;
+		*op = *q++;
+		while (*q == ' ')
+			q++;
+		if (*q < '0' || *q > '9')
+			continue;
+		*b = strtoll(q, NULL, 10);
+		*v = *op == '+' ? *a + *b : *op == '-' ? *a - *b : *a * *b;
+		return 1;
+	}
+	return 0;
+}
+
+/* --arith's answer to the message asked (seed S) into text: 1, or 0
+ * when it is neither a judge's request nor a sum. */
+static int arith_answer(const struct strbuf *asked, long long seed, struct strbuf *text)
+{
+	const char *t = strstr(asked->buf, "\n\nText:\n");
+	long long v, a, b;
+	char op;
+	if (t) {
+		unsigned words = 0;
+		for (const char *p = t + 8; *p; p++)
+			words += *p != ' ' && *p != '\n' && (p[1] == ' ' || p[1] == '\n' || !p[1]);
+		strbuf_addf(text, "Score: %u", words < 5 ? words : 5);
+		return 1;
+	}
+	if (!arith_in(asked->buf, &v, &a, &op, &b))
+		return 0;
+	if (seed % 3 == 0)
+		strbuf_addf(text, "%lld", v);
+	else if (seed % 3 == 1)
+		strbuf_addf(text, "%lld %c %lld = %lld", a, op, b, v);
+	else
+		strbuf_addf(text, "%lld", v + 1);
+	return 1;
+}
+
+/* The content of a request with a json_schema response_format into
+ * text; returns OK, or INVALID for an answer made wrong on purpose. */
+static enum fault json_answer(const struct json_value *msgs, const struct json_value *seed,
+			      struct strbuf *text)
+{
+	struct json_value el, role, content;
+	struct strbuf first = STRBUF_INIT, said = STRBUF_INIT;
+	unsigned tries = 1;
+	int have_first = 0;
+	size_t pos = 0;
+	while (json_array_next(msgs, &pos, &el)) {
+		if (el.type != JSON_OBJECT || !json_get(el.p, el.len, "role", &role))
+			continue;
+		tries += role.len == 11 && !memcmp(role.p, "\"assistant\"", 11);
+		if (!have_first && role.len == 6 && !memcmp(role.p, "\"user\"", 6) &&
+		    json_get(el.p, el.len, "content", &content) && content.type == JSON_STRING) {
+			json_decode_string(&content, &first);
+			have_first = 1;
+		}
+	}
+	strbuf_addstr(&said, "answer to: ");
+	strbuf_add(&said, first.buf, first.len);
+	strbuf_addstr(&said, " (seed ");
+	if (seed->type)
+		strbuf_add(&said, seed->p, seed->len);
+	else
+		strbuf_addstr(&said, "none");
+	strbuf_addc(&said, ')');
+	enum fault f = tries <= json_invalid ? INVALID : OK;
+	if (f == INVALID && tries % 2 == 0) {
+		strbuf_add(text, said.buf, said.len);
+	} else {
+		strbuf_addstr(text, "{\"answer\":");
+		json_add_string(text, said.buf, said.len);
+		strbuf_addstr(text, ",\"seed\":");
+		if (f == INVALID)
+			strbuf_addc(text, '"');
+		if (seed->type)
+			strbuf_add(text, seed->p, seed->len);
+		else
+			strbuf_addstr(text, "null");
+		if (f == INVALID)
+			strbuf_addc(text, '"');
+		strbuf_addc(text, '}');
+	}
+	strbuf_release(&first);
+	strbuf_release(&said);
+	return f;
+}
+
+/* Is the request's response_format one of type json_schema? */
+static int wants_json(const char *body, size_t n)
+{
+	struct json_value rf, type;
+	return json_get(body, n, "response_format", &rf) && rf.type == JSON_OBJECT &&
+	       json_get(rf.p, rf.len, "type", &type) && type.len == 13 &&
+	       !memcmp(type.p, "\"json_schema\"", 13);
+}
+
+static enum fault answer(struct conn *c, const char *body, size_t n, enum fault f)
 {
 	struct json_error err;
 	struct json_value msgs, last = { 0 }, el, content, model, seed;
@@ -319,7 +455,7 @@ static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 	    msgs.type != JSON_ARRAY) {
 		const char *e = "{\"error\":{\"message\":\"bad request\"}}";
 		respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e));
-		return;
+		return F400;
 	}
 	size_t pos = 0, words = 0;
 	while (json_array_next(&msgs, &pos, &el))
@@ -328,14 +464,21 @@ static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, asked = STRBUF_INIT, think = STRBUF_INIT;
 	if (last.p && json_get(last.p, last.len, "content", &content) && content.type == JSON_STRING)
 		json_decode_string(&content, &asked);
-	strbuf_addstr(&text, "answer to: ");
-	strbuf_add(&text, asked.buf, asked.len);
-	strbuf_addstr(&text, " (seed ");
-	if (json_get(body, n, "seed", &seed))
-		strbuf_add(&text, seed.p, seed.len);
-	else
-		strbuf_addstr(&text, "none");
-	strbuf_addc(&text, ')');
+	if (!json_get(body, n, "seed", &seed))
+		seed.type = JSON_NONE;
+	if (f == OK && wants_json(body, n)) {
+		f = json_answer(&msgs, &seed, &text);
+	} else if (!(f == OK && arith && arith_answer(&asked, seed.type ? strtoll(seed.p, NULL, 10) : 0,
+							 &text))) {
+		strbuf_addstr(&text, "answer to: ");
+		strbuf_add(&text, asked.buf, asked.len);
+		strbuf_addstr(&text, " (seed ");
+		if (seed.type)
+			strbuf_add(&text, seed.p, seed.len);
+		else
+			strbuf_addstr(&text, "none");
+		strbuf_addc(&text, ')');
+	}
 	if (f == LENGTH)
 		strbuf_setlen(&text, text.len / 2);
 	if (f == HUGE) {
@@ -432,6 +575,7 @@ static void answer(struct conn *c, const char *body, size_t n, enum fault f)
 	strbuf_release(&out);
 	strbuf_release(&asked);
 	strbuf_release(&think);
+	return f;
 }
 
 /* GET path[0..n) (/health, /v1/models) as the flavor's server answers
@@ -492,6 +636,20 @@ static int answer_get(struct conn *c, const char *path, size_t n, int loading)
 	strbuf_add(&c->out, b.buf, b.len);
 	strbuf_release(&b);
 	return status;
+}
+
+/* Is the response_format of the request body[0..n) the one of
+ * --expect-format, once on one line? */
+static int format_as_expected(const char *body, size_t n)
+{
+	struct json_value rf;
+	if (!json_get(body, n, "response_format", &rf))
+		return 0;
+	struct strbuf got = STRBUF_INIT;
+	json_add_compact(&got, rf.p, rf.len);
+	int same = got.len == expect_format.len && !memcmp(got.buf, expect_format.buf, got.len);
+	strbuf_release(&got);
+	return same;
 }
 
 /* A whole request in c->in: take it out and queue what it gets. Returns
@@ -556,6 +714,8 @@ static int handle(struct conn *c)
 		if (a < fail_first && nfaults)
 			f = faults[a % nfaults];
 	}
+	if (post && f == OK && expect_format_file && !format_as_expected(body, clen))
+		f = BADFORMAT;
 	char extra[64];
 	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after);
 	c->due = now_seconds() + delay_ms / 1000.0;
@@ -563,6 +723,15 @@ static int handle(struct conn *c)
 	strbuf_addstr(&eb, "{\"error\":{\"message\":");
 	json_add_cstr(&eb, error_message);
 	strbuf_addstr(&eb, "}}");
+	if (f == BADFORMAT) {
+		strbuf_reset(&eb);
+		strbuf_addstr(&eb, "{\"error\":{\"message\":");
+		struct strbuf m = STRBUF_INIT;
+		strbuf_addf(&m, "response_format differs from %s", expect_format_file);
+		json_add_string(&eb, m.buf, m.len);
+		strbuf_release(&m);
+		strbuf_addstr(&eb, "}}");
+	}
 	const char *e = eb.buf;
 	if (!post) {
 		respond(c, 404, "Not Found", NULL, e, strlen(e), strlen(e));
@@ -587,7 +756,10 @@ static int handle(struct conn *c)
 			c->due += slow_ms / 1000.0;
 			answer(c, body, clen, OK);
 			break;
-		case F400: respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e)); break;
+		case INVALID: break;
+		case F400: case BADFORMAT:
+			respond(c, 400, "Bad Request", NULL, e, strlen(e), strlen(e));
+			break;
 		case MODEL404: case CTX400: case AUTH401: case MAXTOK400: case HTML502:
 			respond_error(c, f, body, clen, NULL);
 			break;
@@ -595,7 +767,7 @@ static int handle(struct conn *c)
 		case LENGTH: case REASONING: case THINKCUT: case EMPTYTHINK: case REFUSAL: case FILTER:
 		case TOOLCALLS: case HUGE:
 		case OK:
-			answer(c, body, clen, f);
+			f = answer(c, body, clen, f);
 			break;
 		}
 	}
@@ -658,6 +830,23 @@ int main(int argc, char **argv)
 			model_name = v;
 		else if (!strcmp(a, "--log-sent"))
 			log_sent = !strcmp(v, "yes");
+		else if (!strcmp(a, "--arith"))
+			arith = !strcmp(v, "yes");
+		else if (!strcmp(a, "--json-invalid"))
+			json_invalid = (unsigned)atoi(v);
+		else if (!strcmp(a, "--expect-format")) {
+			struct strbuf t = STRBUF_INIT;
+			struct json_error err;
+			if (file_slurp(v, &t) < 0)
+				die_errno("%s", v);
+			while (t.len && (t.buf[t.len - 1] == '\n' || t.buf[t.len - 1] == ' '))
+				strbuf_setlen(&t, t.len - 1);
+			if (json_check_record(t.buf, t.len, &err) < 0)
+				die("%s: not a JSON object: %s", v, err.msg);
+			json_add_compact(&expect_format, t.buf, t.len);
+			strbuf_release(&t);
+			expect_format_file = v;
+		}
 		else if (!strcmp(a, "--slow-ms"))
 			slow_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--error-message"))

@@ -1190,3 +1190,215 @@ answers_with() {
 	assert_equal "$(jq -c .quality.judge.score judged.jsonl | tr '\n' ' ')" "3 4 "
 	[ ! -e judged.jsonl.partial ]
 }
+
+# --- complete --json-schema ----------------------------------------------
+
+# answer_schema: the schema of the test server's JSON answers,
+# {"answer":"answer to: PROMPT (seed S)","seed":S}, over several lines
+# as people write them, in answer.schema.json; and the response_format
+# that must carry it, on one line, in expected.json.
+answer_schema() {
+	cat > answer.schema.json <<'SCHEMA'
+{
+  "type": "object",
+  "required": ["answer", "seed"],
+  "properties": {
+    "answer": {"type": "string", "pattern": "^answer to: "},
+    "seed": {"type": "integer", "minimum": 0}
+  },
+  "additionalProperties": false
+}
+SCHEMA
+	jq -c '{type: "json_schema", json_schema: {name: "answer", schema: ., strict: true}}' \
+		answer.schema.json > expected.json
+}
+
+# restart_server ARGS...: the test server stopped, and started again so.
+restart_server() {
+	kill "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	start_server "$@"
+}
+
+@test "complete --json-schema: the schema goes as response_format, strict, on one line; a valid answer takes one try" {
+	answer_schema
+	start_server --expect-format expected.json
+	make_prompts 3
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--samples 2 --seed 4 prompts.jsonl
+	assert_success
+	printf '%s\n' "$output" > out.jsonl
+	assert_equal "$(jq -r .id out.jsonl | tr '\n' ' ')" "p1-1 p1-2 p2-1 p2-2 p3-1 p3-2 "
+	# The text is the server's JSON, as it came.
+	assert_equal "$(jq -r 'select(.id == "p2-2") | .text' out.jsonl)" '{"answer":"answer to: question number 2 (seed 5)","seed":5}'
+	assert_equal "$(jq -c .synth.schema out.jsonl | sort -u)" '{"name":"answer","tries":1}'
+	# Every request carried response_format as expected.json has it
+	# (the server answers 400 to any other), and none was asked again.
+	assert_equal "$(awk '{ print $1 }' server.log | sort | uniq -c | awk '{ print $2, $1 }')" "ok 6"
+	# The name is the file's up to its first dot, made of what OpenAI
+	# takes; --no-strict-schema sends strict false.
+	cp answer.schema.json 'my answer+v2.schema.json'
+	jq -c '.json_schema.name = "my_answer_v2" | .json_schema.strict = false' expected.json > lax.json
+	restart_server --expect-format lax.json
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema 'my answer+v2.schema.json' \
+		--no-strict-schema prompts.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.schema | sort -u)" '{"name":"my_answer_v2","tries":1}'
+	# What the server refuses is a request that failed, with its message.
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--rejects rej.jsonl prompts.jsonl
+	assert_failure 1
+	assert_equal "$(jq -r .reject.error rej.jsonl | sort -u)" "HTTP 400, after 1 attempt: response_format differs from lax.json"
+}
+
+@test "complete --json-schema: an answer the schema refuses is asked again with the answer and the error; synth.schema.tries counts" {
+	answer_schema
+	start_server --json-invalid 2 --bodies bodies.jsonl
+	printf '{"id":"q","prompt":"name a colour"}\n' > in.jsonl
+	# Two wrong answers (the seed as a string, then text that is no
+	# JSON) and two follow-ups: the third answer is right.
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--schema-retries 2 -v in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .text, .synth.schema]')" \
+		'["q-1","{\"answer\":\"answer to: name a colour (seed 0)\",\"seed\":0}",{"name":"answer","tries":3}]'
+	[[ "$stderr" == *"synth-gen: --json-schema: 2 follow-ups, 0 answers not valid after the last try"* ]] ||
+		fail "$stderr"
+	# Each follow-up is the conversation so far, the answer, and what
+	# is wrong with it, where.
+	assert_equal "$(sed -n 3p bodies.jsonl | jq -c '.messages[]')" '{"role":"user","content":"name a colour"}
+{"role":"assistant","content":"{\"answer\":\"answer to: name a colour (seed 0)\",\"seed\":\"0\"}"}
+{"role":"user","content":"Your answer is not valid under the JSON Schema (at /seed: must be of type integer, not string). Answer again with only the corrected JSON."}
+{"role":"assistant","content":"answer to: name a colour (seed 0)"}
+{"role":"user","content":"Your answer cannot be read as JSON (invalid JSON: unexpected character at byte 0). Answer again with only the corrected JSON."}'
+	# The rest of each request is the first one's: model, seed, format.
+	assert_equal "$(jq -c 'del(.messages)' bodies.jsonl | sort -u | wc -l)" 1
+	# synth.request is the request that got the answer kept.
+	assert_equal "$(printf '%s\n' "$output" | jq -r .synth.request)" "$(awk '$1 == "ok" { print $2 }' server.log)"
+	assert_equal "$(awk '{ print $1 }' server.log | tr '\n' ' ')" "invalid invalid ok "
+	# The default, one retry, is enough when only the first is wrong.
+	restart_server --json-invalid 1
+	run synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json in.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c .synth.schema.tries)" 2
+}
+
+@test "complete --json-schema: an answer never valid goes to --rejects with its error and answer; without --rejects an error naming the line" {
+	answer_schema
+	start_server --json-invalid 99
+	make_prompts 2
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--schema-retries 2 --rejects rej.jsonl -o out.jsonl prompts.jsonl
+	assert_success
+	[ -e out.jsonl ] && [ ! -s out.jsonl ] || fail "answers were written"
+	assert_equal "$(jq -c '[.id, .reject.reason, .reject.error, .reject.path, .reject.tries, .reject.line]' rej.jsonl)" \
+		'["p1","schema","at /seed: must be of type integer, not string","/seed",3,1]
+["p2","schema","at /seed: must be of type integer, not string","/seed",3,2]'
+	# The last answer is kept, as it came.
+	assert_equal "$(jq -r 'select(.id == "p2") | .reject.answer' rej.jsonl)" '{"answer":"answer to: question number 2 (seed 0)","seed":"0"}'
+	assert_equal "$stderr" "synth-gen: warning: 2 answers not valid under answer.schema.json after 3 tries, not written; the prompts are in the --rejects file"
+	assert_equal "$(wc -l < server.log)" 6
+	# Without --rejects, an error naming the prompt's line, and no -o;
+	# the answer that is no JSON has no path.
+	restart_server --json-invalid 2
+	printf '{"id":"a","prompt":"fine"}\n{"id":"b","prompt":"wrong twice"}\n' > two.jsonl
+	printf '{"id":"c","prompt":"fine"}\n{"id":"d","messages":[{"role":"user","content":"fine"},{"role":"assistant","content":"{}"},{"role":"user","content":"again"}]}\n' > mixed.jsonl
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--schema-retries 1 -o out2.jsonl two.jsonl mixed.jsonl
+	assert_failure 1
+	[ ! -e out2.jsonl ] || fail "-o was written by a run with an error"
+	assert_equal "$stderr" "synth-gen: two.jsonl:1: sample 1: the answer is not valid under answer.schema.json after 2 tries: invalid JSON: unexpected character at byte 0
+synth-gen: two.jsonl:2: sample 1: the answer is not valid under answer.schema.json after 2 tries: invalid JSON: unexpected character at byte 0
+synth-gen: mixed.jsonl:1: sample 1: the answer is not valid under answer.schema.json after 2 tries: invalid JSON: unexpected character at byte 0
+synth-gen: 3 answers not valid under answer.schema.json; --rejects FILE keeps them and their errors
+synth-gen: -o out2.jsonl left as it was, without the 1 answers of this run; with --resume they are kept in out2.jsonl.partial, and the same command again asks only for the rest"
+	# A messages array with an answer in it already is one try on to
+	# the server: wrong once, then right after our follow-up.
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--schema-retries 1 --rejects rej2.jsonl two.jsonl mixed.jsonl
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.id, .synth.schema.tries]')" '["d-1",2]'
+	assert_equal "$(jq -c '[.id, .reject.path, .reject.message, .reject.tries]' rej2.jsonl)" '["a",null,"invalid JSON: unexpected character at byte 0",2]
+["b",null,"invalid JSON: unexpected character at byte 0",2]
+["c",null,"invalid JSON: unexpected character at byte 0",2]'
+}
+
+@test "complete --json-schema: -j and --concurrency change nothing; --resume after kill -9 asks nothing twice and writes the bytes of a whole run" {
+	answer_schema
+	start_server --json-invalid 1 --delay-ms 20
+	make_prompts 60
+	synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json --samples 2 -j 1 \
+		--concurrency 1 -o one.jsonl prompts.jsonl
+	synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json --samples 2 -j 3 \
+		--concurrency 7 -o many.jsonl prompts.jsonl
+	cmp one.jsonl many.jsonl
+	assert_equal "$(wc -l < one.jsonl) $(jq -c .synth.schema.tries one.jsonl | sort -u)" "120 2"
+	: > server.log
+	synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json --samples 2 --concurrency 4 \
+		-o out.jsonl --resume prompts.jsonl &
+	kill_after_lines $! out.jsonl.partial 50
+	[ ! -e out.jsonl ]
+	# The journal holds first answers and answers to follow-ups alike.
+	jq -r .request out.jsonl.partial | sort > kept.txt
+	local asked
+	asked=$(wc -l < server.log)
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json \
+		--samples 2 --concurrency 4 -o out.jsonl --resume -v prompts.jsonl
+	assert_success
+	[ ! -e out.jsonl.partial ]
+	cmp out.jsonl one.jsonl
+	# Not one request of the journal was asked again.
+	assert_equal "$(tail -n +$((asked + 1)) server.log | awk '{ print $2 }' | sort | comm -12 - kept.txt)" ""
+	# 240 requests in all: those of the journal and those of the rerun,
+	# and the ones in flight at the kill, asked twice at most.
+	local rerun
+	rerun=$(($(wc -l < server.log) - asked))
+	[ $(($(wc -l < kept.txt) + rerun)) -ge 240 ] && [ "$rerun" -lt 240 ] || fail "$(wc -l < kept.txt) kept, $rerun asked again"
+	# A journal of another schema is refused before any request.
+	synth-gen complete --url "$URL" --model tiny --json-schema answer.schema.json --samples 2 --retries 0 \
+		-o other.jsonl --resume prompts.jsonl &
+	kill_after_lines $! other.jsonl.partial 5
+	jq '.properties.seed.minimum = 1' answer.schema.json > stricter.schema.json
+	asked=$(wc -l < server.log)
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema stricter.schema.json \
+		--samples 2 -o other.jsonl --resume prompts.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-gen: other.jsonl.partial:1: an answer made with another model, other parameters or another seed; --resume finishes a run with the settings it began with"
+	assert_equal "$(wc -l < server.log)" "$asked"
+}
+
+@test "complete --json-schema: a bad schema or option is an error before any request" {
+	start_server
+	make_prompts 1
+	printf '{"type": "object",\n "properties": {"a": {"$ref": "other.json"}}}\n' > ref.json
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema ref.json prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == "synth-gen: ref.json: \$ref \"other.json\""* ]] || fail "$stderr"
+	printf '{"type": "object",\n' > broken.json
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema broken.json prompts.jsonl
+	assert_failure 1
+	[[ "$stderr" == "synth-gen: broken.json: invalid JSON"* ]] || fail "$stderr"
+	echo true > true.json
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema true.json prompts.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-gen: true.json: a schema sent as response_format must be an object"
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema missing.json prompts.jsonl
+	assert_failure 1
+	assert_equal "$stderr" "synth-gen: missing.json: No such file or directory"
+	[ ! -e server.log ] || [ ! -s server.log ] || fail "a request was made"
+	echo '{"type":"object"}' > ok.json
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --schema-retries 2 prompts.jsonl
+	assert_failure 2
+	assert_equal "${stderr%%$'\n'*}" "synth-gen: --schema-retries and --no-strict-schema go with --json-schema FILE"
+	run synth-gen complete --url "$URL" --model tiny --json-schema ok.json --schema-retries 101 prompts.jsonl
+	assert_failure 2
+	run --separate-stderr synth-gen complete --url "$URL" --model tiny --json-schema ok.json \
+		--param 'response_format={"type":"json_object"}' prompts.jsonl
+	assert_failure 2
+	run synth-gen prompts --json-schema ok.json -n 1
+	assert_failure 2
+	assert_output --partial "--json-schema is an option of synth-gen complete, not prompts"
+	# Without --json-schema, --param response_format goes as given.
+	run synth-gen complete --url "$URL" --model tiny --param 'response_format={"type":"json_object"}' prompts.jsonl
+	assert_success
+}

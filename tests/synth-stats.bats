@@ -397,7 +397,7 @@ synth-stats: /dev/null: cannot measure the reference"
 	run synth-stats --lm m.ngm in.jsonl
 	assert_failure 2
 	assert_output --partial "--lm goes with --reference FILE"
-	run synth-stats --reference ref.jsonl --by lang in.jsonl
+	run synth-stats --reference ref.jsonl --tee t.json in.jsonl
 	assert_failure 2
 	run synth-stats --reference ref.jsonl --order 9 in.jsonl
 	assert_failure 2
@@ -531,4 +531,355 @@ synth-stats: /dev/null: cannot measure the reference"
 	assert_failure 2
 	run synth-stats --partial --reference in.jsonl -o x in.jsonl
 	assert_failure 2
+}
+
+# Six records of the reference and five of the input, by persona and
+# topic: the input has too much teacher|math, a pilot the reference
+# lacks, and no farmer.
+make_groups() {
+	cat > ref.jsonl <<-'EOF'
+	{"text":"the teacher explains fractions with pizza slices","persona":"teacher","topic":"math"}
+	{"text":"a nurse checks the chart before the night shift","persona":"nurse","topic":"health"}
+	{"text":"the farmer reads the sky before planting beans","persona":"farmer","topic":"weather"}
+	{"text":"the teacher grades essays about rivers and lakes","persona":"teacher","topic":"geography"}
+	{"text":"a nurse explains how fevers break","persona":"nurse","topic":"health"}
+	{"text":"the farmer counts goats at dawn","persona":"farmer","topic":"math"}
+	EOF
+	cat > in.jsonl <<-'EOF'
+	{"text":"the teacher explains fractions with pizza","persona":"teacher","topic":"math"}
+	{"text":"the teacher explains fractions with pizza","persona":"teacher","topic":"math"}
+	{"text":"the teacher explains fractions again","persona":"te\u0061cher","topic":"math"}
+	{"text":"a nurse checks the chart","persona":"nurse","topic":"health"}
+	{"text":"the pilot lands","persona":"pilot","topic":"travel"}
+	EOF
+}
+
+@test "--by FIELD,FIELD crosses the fields: a group per combination, its value an array, a missing member null" {
+	printf '%s\n' '{"text":"a","p":"x","t":"m"}' '{"text":"b","p":"\u0078","t":"m"}' \
+		'{"text":"c","p":"x"}' '{"text":"d","p":1,"t":"m"}' > in.jsonl
+	stats --by p,t in.jsonl > out.json
+	assert_equal "$(jq -c '.by.field' out.json)" '"p,t"'
+	assert_equal "$(jq -c '[.by.groups[] | [.value, .records]]' out.json)" '[[["x","m"],2],[["x",null],1],[[1,"m"],1]]'
+	# The state of --partial keeps the crossed groups.
+	synth-stats --partial --by p,t -o s.state in.jsonl
+	assert_equal "$(synth-stats --merge --by p,t s.state | jq -c '.by.groups | map(.records)')" '[2,1,1]'
+	run synth-stats --by p, in.jsonl
+	assert_failure 2
+	assert_output --partial "--by p,: an empty field name"
+	run synth-stats --by a,b,c,d,e,f,g,h,i in.jsonl
+	assert_failure 2
+}
+
+@test "--reference --by: each group's share against the reference's, ratio, total variation, JS, the missing crossed groups flagged" {
+	make_groups
+	synth-stats --reference ref.jsonl --by persona,topic in.jsonl > out.json
+	jq -c '.representation | [.by, .against, .file, .unit, .under]' out.json > head.json
+	assert_equal "$(cat head.json)" '["persona,topic","reference","ref.jsonl","records",0.5]'
+	# Shares of the input .6 .2 .2, of the reference 1/3 and 1/6 each.
+	assert_equal "$(jq -c '.representation.groups[] | [.group, .records, .share, .reference_records, .wanted, .ratio, .flag]' out.json)" \
+'["nurse|health",1,0.2,2,0.333333,0.6,"ok"]
+["teacher|math",3,0.6,1,0.166667,3.6,"ok"]
+["farmer|math",0,0,1,0.166667,0,"missing"]
+["farmer|weather",0,0,1,0.166667,0,"missing"]
+["teacher|geography",0,0,1,0.166667,0,"missing"]
+["pilot|travel",1,0.2,0,0,null,"extra"]'
+	assert_equal "$(jq -c .representation.flagged out.json)" '["farmer|math","farmer|weather","teacher|geography"]'
+	# TV = (2/15 + 13/30 + 3/6 + 1/5) / 2; JS of the same two
+	# distributions, in bits.
+	assert_equal "$(jq .representation.total_variation out.json)" 0.633333
+	want=$(awk 'BEGIN { split("0.2 0.6 0 0 0 0.2", p); split("0.333333333333 0.166666666667 0.166666666667 0.166666666667 0.166666666667 0", q);
+		for (i = 1; i <= 6; i++) { m = (p[i] + q[i]) / 2; if (p[i] > 0) js += p[i] * log(p[i] / m) / 2; if (q[i] > 0) js += q[i] * log(q[i] / m) / 2 }
+		printf "%.6f", js / log(2) }')
+	assert_equal "$(jq .representation.js_divergence out.json)" "$want"
+	# --under: the nurses, at 0.6 of their share, are flagged under 0.7;
+	# groups wanted alike come in order of their share.
+	synth-stats --reference ref.jsonl --by persona --under 0.7 in.jsonl > under.json
+	assert_equal "$(jq -c '[.representation.groups[] | [.group, .flag]]' under.json)" \
+		'[["teacher","ok"],["nurse","under"],["farmer","missing"],["pilot","extra"]]'
+	assert_equal "$(jq -c .representation.flagged under.json)" '["nurse","farmer"]'
+	# The table flags them too.
+	run synth-stats --reference ref.jsonl --by persona,topic --table in.jsonl
+	assert_success
+	assert_line "representation of in.jsonl by persona,topic against reference ref.jsonl"
+	assert_line --regexp '^  total variation 0\.6333  js divergence 0\.[0-9]{4}  flagged 3 \(ratio under 0\.5 or missing\)$'
+	assert_line --regexp '^  farmer\|weather +0 +0\.00% +16\.67% +0\.00 missing +0\.0000 +- +1\.0000 +- +[0-9.]+$'
+	assert_line --regexp '^  pilot\|travel +1 +20\.00% +0\.00% +- extra +- +1\.0000 +- +[0-9.]+ +-$'
+}
+
+@test "--reference --by: the diversity of each group against the same group of the reference shows one group's collapse" {
+	# The German records of the corpus all become one of them, in place;
+	# the other languages are the reference's own records.
+	awk 'BEGIN { de = "" } /"lang": "de"/ { if (de == "") de = $0; print de; next } { print }' \
+		"$ROOT/examples/corpus.jsonl" > collapsed.jsonl
+	synth-stats --reference "$ROOT/examples/corpus.jsonl" --by lang collapsed.jsonl > out.json
+	group() { jq -c ".representation.groups[] | select(.group == \"$1\") | $2" out.json; }
+	# Every group keeps its share: nothing is flagged.
+	assert_equal "$(jq -c '.representation | [.total_variation, .flagged]' out.json)" '[0,[]]'
+	# English is the reference's own: all its words, its distinct-2 and
+	# the same sample of perplexities.
+	assert_equal "$(group en '[.vocab_kept, .distinct_2 == .distinct_2_reference, .perplexity_p50 == .perplexity_p50_reference]')" '[1,true,true]'
+	# German kept a few words of its reference and repeats itself.
+	awk -v v="$(group de .vocab_kept)" 'BEGIN { exit !(v > 0 && v < 0.1) }' || fail "de vocab_kept $(group de .vocab_kept)"
+	awk -v a="$(group de .distinct_2)" -v b="$(group de .distinct_2_reference)" 'BEGIN { exit !(a < b / 10) }' ||
+		fail "de distinct_2 $(group de .distinct_2) against $(group de .distinct_2_reference)"
+	# The whole still keeps most of the vocabulary.
+	awk -v v="$(jq .reference.vocab_kept out.json)" 'BEGIN { exit !(v > 0.8) }' || fail "vocab_kept $(jq .reference.vocab_kept out.json)"
+	# The same for any number of threads.
+	synth-stats -j 1 --reference "$ROOT/examples/corpus.jsonl" --by lang collapsed.jsonl > j1.json
+	synth-stats -j 3 --reference "$ROOT/examples/corpus.jsonl" --by lang collapsed.jsonl > j3.json
+	cmp j1.json j3.json
+}
+
+@test "--target: shares against a JSON object of weights, groups it lacks extra; JSON, table, --merge" {
+	make_groups
+	printf '{\n  "teacher": 1,\n  "nurse": 1,\n  "farmer": 2\n}\n' > target.json
+	synth-stats --json --by persona --target target.json in.jsonl > out.json
+	assert_equal "$(jq -c '.representation | [.against, .file, .total_variation, .flagged]' out.json)" '["target","target.json",0.55,["farmer"]]'
+	assert_equal "$(jq -c '.representation.groups[] | [.group, .records, .share, .wanted, .ratio, .flag]' out.json)" \
+'["farmer",0,0,0.5,0,"missing"]
+["teacher",3,0.6,0.25,2.4,"ok"]
+["nurse",1,0.2,0.25,0.8,"ok"]
+["pilot",1,0.2,0,null,"extra"]'
+	# No reference: no diversity figures.
+	assert_equal "$(jq -c '.representation.groups[0] | has("vocab_kept")' out.json)" false
+	# The statistics are those without --target.
+	assert_equal "$(jq -c 'del(.representation)' out.json)" "$(synth-stats --json --by persona in.jsonl)"
+	run synth-stats --table --by persona --target target.json in.jsonl
+	assert_success
+	assert_line "representation by persona against target target.json"
+	assert_line --regexp '^  farmer +0 +0\.00% +50\.00% +0\.00 missing$'
+	# Crossed groups are named VALUE|VALUE; a target may name one no
+	# record has.
+	printf '{"teacher|math":1,"nurse|health":1,"farmer|weather":1}' > crossed.json
+	synth-stats --by persona,topic --target crossed.json in.jsonl > c.json
+	assert_equal "$(jq -c '[.representation.groups[] | [.group, .records, .flag]]' c.json)" \
+		'[["teacher|math",3,"ok"],["nurse|health",1,"ok"],["farmer|weather",0,"missing"],["pilot|travel",1,"extra"]]'
+	# With a reference too: shares against the target, diversity against
+	# the reference.
+	synth-stats --reference ref.jsonl --by persona --target target.json in.jsonl > both.json
+	assert_equal "$(jq -c '.representation | [.against, (.groups[0] | [.group, .wanted, .vocab_kept])]' both.json)" '["target",["farmer",0.5,0]]'
+	# --merge of states, compared with a target.
+	synth-stats --partial --by persona -o s.state in.jsonl
+	assert_equal "$(synth-stats --merge --by persona --target target.json s.state | jq -c .representation)" "$(jq -c .representation out.json)"
+}
+
+@test "--target: a file that is not an object of non-negative numbers is an error naming file and line; usage errors" {
+	printf '{"text":"a","p":"x"}\n' > in.jsonl
+	printf '{\n"x": 1,\n"y": -2\n}\n' > neg.json
+	run --separate-stderr synth-stats --by p --target neg.json in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" 'synth-stats: neg.json:3: "y": the share must be a number, 0 or more'
+	assert_equal "$output" ""
+	printf '{"x": 1,\n"x": 2}' > twice.json
+	run --separate-stderr synth-stats --by p --target twice.json in.jsonl
+	assert_equal "$stderr" 'synth-stats: twice.json:2: "x" is given twice'
+	printf '{"x": "half"}' > str.json
+	run --separate-stderr synth-stats --by p --target str.json in.jsonl
+	assert_equal "$stderr" 'synth-stats: str.json:1: "x": the share must be a number, 0 or more'
+	printf '{"x": 0}' > zero.json
+	run --separate-stderr synth-stats --by p --target zero.json in.jsonl
+	assert_equal "$stderr" 'synth-stats: zero.json: no group with a share above 0'
+	printf '{"x": 1,\n\n"y" 2}' > bad.json
+	run --separate-stderr synth-stats --by p --target bad.json in.jsonl
+	assert_failure 1
+	assert_regex "$stderr" '^synth-stats: bad\.json:3: not a JSON object of group -> share: '
+	printf '["x"]' > arr.json
+	run --separate-stderr synth-stats --by p --target arr.json in.jsonl
+	assert_failure 1
+	run --separate-stderr synth-stats --by p --target missing.json in.jsonl
+	assert_failure 1
+	assert_equal "$stderr" 'synth-stats: missing.json: No such file or directory'
+	printf '{"x": 1}' > ok.json
+	run synth-stats --target ok.json in.jsonl
+	assert_failure 2
+	assert_output --partial "give --by"
+	run synth-stats --by p --under 0.3 in.jsonl
+	assert_failure 2
+	run synth-stats --by p --target ok.json --partial -o s.state in.jsonl
+	assert_failure 2
+	run synth-stats --by p --target ok.json --under x in.jsonl
+	assert_failure 2
+	# A label with fewer values than --by crosses fields is warned about.
+	printf '{"x": 1, "x|m": 1}' > short.json
+	run --separate-stderr synth-stats --by p,t --target short.json in.jsonl
+	assert_success
+	assert_equal "$stderr" "synth-stats: warning: short.json: \"x\" names 1 value, but --by p,t crosses 2 fields (join values with '|')"
+}
+
+@test "--html with --by and --reference: a representation section, the flagged rows tinted, labels escaped, drawn by Chromium" {
+	make_groups
+	sed 's/"farmer"/"<b>\&\\"farmer\\"<\/script>"/' ref.jsonl > hostile.jsonl
+	synth-stats --reference hostile.jsonl --by persona --html r.html in.jsonl > /dev/null
+	sed -n '/<table class="representation">/,/<\/table>/p' r.html > section
+	assert_equal "$(grep -c '<tr class="flag-' section)" 4
+	grep -qF '<tr class="flag-missing"><td class="name">&lt;b&gt;&amp;&quot;farmer&quot;&lt;/script&gt;</td><td>0</td>' section ||
+		fail "no escaped row for the missing group"
+	grep -qF '<tr class="flag-extra"><td class="name">pilot</td><td>1</td>' section || fail "no row for the pilot"
+	grep -qF 'Representation of in.jsonl by persona' r.html || fail "no heading"
+	run ! grep -Eiq '<script|http|url\(' r.html
+	render_png r.html r.png
+	pngtopnm r.png | ppmhist -noheader > colours
+	# The missing group's row is tinted #ffc9c9, the bars of the shares
+	# #1c64c8: both on the page.
+	n=$(awk '$1 == 255 && $2 == 201 && $3 == 201 { print $5 }' colours)
+	(( ${n:-0} > 1000 )) || fail "the missing row's tint on ${n:-0} pixels"
+	# Without --reference, --target gives the section too.
+	printf '{"teacher":1,"nurse":1,"farmer":2}' > target.json
+	synth-stats --by persona --target target.json --html t.html in.jsonl > /dev/null
+	grep -qF '<tr class="flag-missing"><td class="name">farmer</td>' t.html || fail "no target section"
+}
+
+# section PAGE ID: the records of the section whose heading has id ID
+# in the review page PAGE, up to the next heading of a section.
+review_section() {
+	awk -v id="id=\"$2\"" 'index($0, id) { on = 1; next } on && /^<h[23] / { exit } on' "$1"
+}
+
+# review_ids PAGE ID: the ids of the records of that section, in order.
+review_ids() {
+	review_section "$1" "$2" | sed -n 's/.*<span class="id">\([^<]*\)<\/span>.*/\1/p'
+}
+
+@test "--review: a seeded sample of each group of --by, the same for any -j, another for another seed" {
+	synth-stats --by lang --review r.html --review-sample 5 -j 1 "$ROOT/examples/corpus.jsonl" > out.json
+	# The figures are those without --review.
+	assert_equal "$(cat out.json)" "$(synth-stats --by lang "$ROOT/examples/corpus.jsonl")"
+	# A heading a group, most records first, with its count.
+	assert_equal "$(grep -o '<h3 id="g[0-9]*">[a-z]* <span class="count">[^<]*' r.html | sed 's/<span class="count">//; s/<h3 id="g\([0-9]*\)">/\1 /')" \
+"1 en 800 records (66.2%), 5 shown
+2 de 98 records (8.1%), 5 shown
+3 fr 90 records (7.5%), 5 shown
+4 ja 83 records (6.9%), 5 shown
+5 ru 81 records (6.7%), 5 shown
+6 zh 56 records (4.6%), 5 shown"
+	# Five records of each group, each of its language (their ids say),
+	# each with where it is.
+	local g lang ids
+	for g in 1 2 3 4 5 6; do
+		lang=$(sed -n "s/.*<h3 id=\"g$g\">\([a-z]*\) .*/\1/p" r.html)
+		ids=$(review_ids r.html "g$g")
+		assert_equal "$(wc -l <<< "$ids")" 5
+		assert_equal "$(grep -vc "^$lang-" <<< "$ids")" 0
+		assert_equal "$(sort -u <<< "$ids" | wc -l)" 5
+	done
+	review_section r.html g2 | grep -qF "<span class=\"where\">$ROOT/examples/corpus.jsonl:" || fail "no file:line"
+	# The text is the record's, escaped.
+	id=$(review_ids r.html g2 | head -n 1)
+	text=$(jq -r --arg id "$id" 'select(.id == $id) | .text' "$ROOT/examples/corpus.jsonl" | head -c 40 |
+		sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g; s/'"'"'/\&#39;/g')
+	grep -qF -- "$text" r.html || fail "the text of $id is not in the page"
+	# The same page for any number of threads; another seed, other records.
+	synth-stats --by lang --review r3.html --review-sample 5 -j 3 "$ROOT/examples/corpus.jsonl" > /dev/null
+	cmp r.html r3.html
+	synth-stats --by lang --review s1.html --review-sample 5 --seed 1 "$ROOT/examples/corpus.jsonl" > /dev/null
+	run cmp -s <(review_ids r.html g1) <(review_ids s1.html g1)
+	assert_failure
+	# The sample depends on the records, not their order: the same ids
+	# from the corpus reversed.
+	tac "$ROOT/examples/corpus.jsonl" > reversed.jsonl
+	synth-stats --by lang --review rev.html --review-sample 5 reversed.jsonl > /dev/null
+	for g in 1 2 3 4 5 6; do
+		assert_equal "$(review_ids rev.html "g$g" | sort)" "$(review_ids r.html "g$g" | sort)"
+	done
+	# Without --by: one group of all the records.
+	synth-stats --review all.html --review-sample 7 "$ROOT/examples/corpus.jsonl" > /dev/null
+	assert_equal "$(review_ids all.html g1 | wc -l)" 7
+	grep -qF '<h3 id="g1">all records <span class="count">1208 records (100.0%), 7 shown</span></h3>' all.html ||
+		fail "no group of all records"
+}
+
+@test "--review-signal: the records with the lowest and the highest number there, in order; others are not in the lists" {
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '{"id":"r%d","text":"record %d","quality":{"perplexity":%d.5}}\n' "$i" "$i" $(( (i * 5) % 8 ))
+	done > in.jsonl
+	printf '%s\n' '{"id":"s","text":"a string there","quality":{"perplexity":"high"}}' \
+		'{"id":"n","text":"none there"}' >> in.jsonl
+	synth-stats --review r.html --review-sample 3 --review-signal quality.perplexity in.jsonl > /dev/null
+	# Perplexities: r1 5.5, r2 2.5, r3 7.5, r4 4.5, r5 1.5, r6 6.5, r7 3.5, r8 0.5.
+	assert_equal "$(review_ids r.html lowest | paste -sd ' ')" "r8 r5 r2"
+	assert_equal "$(review_ids r.html highest | paste -sd ' ')" "r3 r6 r1"
+	grep -qF '<h2 id="lowest">Lowest quality.perplexity <span class="count">3 of 8 records with a number there</span></h2>' r.html ||
+		fail "no heading of the lowest"
+	review_section r.html lowest | grep -qF '<span class="signal">quality.perplexity = 0.5</span>' || fail "no value shown"
+	# The signals and provenance of each record are shown as written.
+	review_section r.html lowest | grep -qF '<dt>quality</dt><dd>{&quot;perplexity&quot;:0.5}</dd>' || fail "no quality member"
+	# All ten are in the sample's group (3 shown).
+	assert_equal "$(review_ids r.html g1 | wc -l)" 3
+}
+
+@test "--review-rejects: the records synth-score and synth-dedup rejected, by reason and by quality rule, with counts" {
+	synth-score --preset gopher --filter --rejects score-rej.jsonl "$ROOT/examples/corpus.jsonl" > kept.jsonl
+	jq -c 'select(.lang == "en") | .id += "-copy"' "$ROOT/examples/corpus.jsonl" | head -n 50 > copies.jsonl
+	synth-dedup --exact --rejects dedup-rej.jsonl "$ROOT/examples/corpus.jsonl" copies.jsonl > /dev/null
+	synth-stats --review r.html --review-sample 4 --review-rejects score-rej.jsonl \
+		--review-rejects dedup-rej.jsonl kept.jsonl > /dev/null
+	# A reason a section, most records first; a quality rule a section
+	# (a record under each rule it failed): the counts of the files.
+	local rule want
+	for rule in min_words min_stop_words max_bullet_lines_frac; do
+		want=$(jq --arg r "$rule" 'select(.quality.reasons | index($r))' score-rej.jsonl | jq -s length)
+		grep -qE "<li><a href=\"#r[0-9]+\">quality: $rule</a> <span class=\"count\">$want</span></li>" r.html ||
+			fail "no reason quality: $rule with $want records"
+	done
+	want=$(jq -r .reject.reason dedup-rej.jsonl | sort | uniq -c | awk '{ print $2 " " $1 }')
+	assert_equal "$want" "duplicate $(wc -l < dedup-rej.jsonl)"
+	grep -qE "<li><a href=\"#r[0-9]+\">duplicate</a> <span class=\"count\">$(wc -l < dedup-rej.jsonl)</span></li>" r.html ||
+		fail "no reason duplicate"
+	grep -qF "<p class=\"meta\">$(( $(wc -l < score-rej.jsonl) + $(wc -l < dedup-rej.jsonl) )) records." r.html ||
+		fail "not the number of rejected records"
+	# A duplicate shows its id, its dedup member (what it duplicates) and
+	# where the rejecting program read it.
+	n=$(grep -o '<a href="#r[0-9]*">duplicate</a>' r.html | sed 's/.*#r\([0-9]*\).*/\1/')
+	review_section r.html "r$n" > dups
+	assert_equal "$(grep -c '<article class="record">' dups)" 4
+	grep -q '<span class="id">en-[0-9]*-copy</span>' dups || fail "no id"
+	grep -qF '<dt>dedup</dt><dd>{&quot;dup_of&quot;:&quot;en-' dups || fail "no dedup member"
+	grep -qF '<dt>reject</dt><dd>{&quot;reason&quot;:&quot;duplicate&quot;,&quot;file&quot;:&quot;copies.jsonl&quot;' dups ||
+		fail "no reject member"
+	# An invalid line kept by --skip-invalid shows as it was.
+	printf 'not json at all\n' > bad.jsonl
+	synth-stats --skip-invalid --rejects invalid-rej.jsonl bad.jsonl kept.jsonl > /dev/null 2>&1
+	synth-stats --review inv.html --review-rejects invalid-rej.jsonl kept.jsonl > /dev/null
+	grep -qF '<span class="note">(the line as it was)</span>' inv.html || fail "no raw line"
+	grep -qF 'not json at all' inv.html || fail "the raw line is not shown"
+	# An empty rejects file is no reason at all; a missing one fails, and
+	# no page is written.
+	: > empty.jsonl
+	synth-stats --review e.html --review-rejects empty.jsonl kept.jsonl > /dev/null
+	grep -qF '<p class="meta">0 records.' e.html || fail "empty rejects"
+	run synth-stats --review m.html --review-rejects missing.jsonl -o out.json kept.jsonl
+	assert_failure 1
+	assert_output --partial "missing.jsonl: No such file or directory"
+	[ ! -e m.html ] && [ ! -e out.json ] || fail "written after a failed run"
+	printf '{"a":1}\nnot json\n' > badrej.jsonl
+	run synth-stats --review m.html --review-rejects badrej.jsonl kept.jsonl
+	assert_failure 1
+	assert_output --partial "badrej.jsonl:2: invalid JSON"
+	[ ! -e m.html ] || fail "written after a failed run"
+}
+
+@test "--review: usage errors" {
+	printf '{"text":"a"}\n' > in.jsonl
+	run synth-stats --review-signal q in.jsonl
+	assert_failure 2
+	assert_output --partial "go with --review FILE"
+	run synth-stats --review-rejects r.jsonl in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --review-sample 0 in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --reference in.jsonl in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --partial -o s.state in.jsonl
+	assert_failure 2
+	run synth-stats --review r.html --html r.html in.jsonl
+	assert_failure 2
+	[ ! -e r.html ] || fail "a page of a usage error"
+}
+
+@test "--review: a long text is shown up to 16 KiB, cut between characters, with how much more it has" {
+	awk 'BEGIN { t = ""; for (i = 0; i < 20000; i++) t = t "\303\251"; printf "{\"id\":\"long\",\"text\":\"%s\"}\n", t }' > long.jsonl
+	synth-stats --review r.html long.jsonl > /dev/null
+	iconv -f UTF-8 -t UTF-8 r.html > /dev/null || fail "the page is not UTF-8"
+	grep -qF '<span class="note"> … (23616 more bytes)</span>' r.html || fail "no note of the rest"
+	assert_equal "$(grep -o 'é' r.html | wc -l)" 8192
 }

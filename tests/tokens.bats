@@ -83,6 +83,16 @@ same_ids() {
 	same_ids o200k_base.tiktoken o200k_base real
 	same_ids o200k_base.tiktoken o200k_base edge
 	same_ids o200k_base.tiktoken o200k_base mixed
+	# Random text at the edges of its pattern's alternatives, where
+	# ASCII is split by hand: words split at their case, contractions
+	# in either case, '/' after punctuation, and the characters past
+	# ASCII that PCRE2 is left to decide.
+	node "$ROOT/tests/tokens/random-text.js" 20 4000 > random.jsonl
+	"$TOKENIZE" o200k_base.tiktoken < random.jsonl > ours.ids
+	node "$REFERENCE" o200k_base < random.jsonl > theirs.ids
+	assert_equal "$(wc -l < ours.ids)" 4000
+	cmp -s ours.ids theirs.ids || fail "o200k_base on random text: $(diff ours.ids theirs.ids | head -4 | cut -c1-400)"
+	[ "$(wc -w < ours.ids)" -gt 50000 ] || fail "only $(wc -w < ours.ids) tokens"
 }
 
 @test "tiktoken r50k_base and p50k_base: the ids of js-tiktoken" {
@@ -164,8 +174,127 @@ same_ids() {
 	run synth-stats --tokenizer bad.txt in.jsonl
 	assert_failure 1
 	assert_output --partial "synth-stats: bad.txt: not a tokenizer file that is known"
-	run synth-stats --tokenizer "$LLAMA3" --partial -o x.state in.jsonl
-	assert_failure 2
+	run synth-stats --tokenizer bad.txt --merge x.state
+	assert_failure 1
+	assert_output --partial "synth-stats: bad.txt: not a tokenizer file that is known"
+}
+
+@test "synth-stats --tokenizer --partial, --merge: the merged states give the figures of one run, byte for byte" {
+	f="$FIXTURES/tokens/real.jsonl"
+	head -20 "$f" > a.jsonl
+	sed -n 21,45p "$f" > b.jsonl
+	tail -n +46 "$f" > c.jsonl
+	for p in a b c; do
+		synth-stats --tokenizer "$LLAMA3" --by id --partial -o $p.state $p.jsonl
+	done
+	synth-stats --tokenizer "$LLAMA3" --by id --json --merge a.state b.state c.state > merged.json
+	synth-stats --tokenizer "$LLAMA3" --by id --json "$f" > whole.json
+	cmp merged.json whole.json || fail "$(diff merged.json whole.json | head -5)"
+	# And they are the reference's tokens, per record too.
+	node "$REFERENCE" llama3 < "$f" | awk '{print NF}' > theirs
+	assert_equal "$(jq .tokens.total merged.json)" "$(awk '{n += $1} END {print n}' theirs)"
+	assert_equal "$(jq .tokens.per_record.max merged.json)" "$(sort -n theirs | tail -1)"
+	# The same under another tokenizer, as the table shows it.
+	synth-stats --tokenizer "$QWEN3" --partial -o q1.state a.jsonl
+	synth-stats --tokenizer "$QWEN3" --partial -o q2.state b.jsonl c.jsonl
+	synth-stats --tokenizer "$QWEN3" --table --merge q1.state q2.state > merged.txt
+	synth-stats --tokenizer "$QWEN3" --table "$f" > whole.txt
+	cmp merged.txt whole.txt || fail "$(diff merged.txt whole.txt | head -5)"
+	grep -q '^tokens ' merged.txt || fail "no tokens in the table"
+
+	# States of other tokens are refused, naming the file.
+	run synth-stats --by id --merge a.state b.state
+	assert_failure 1
+	assert_output "synth-stats: a.state: made with --tokenizer (tokenizer.json byte-level BPE); this run has no --tokenizer"
+	run synth-stats --tokenizer "$QWEN3" --by id --merge a.state
+	assert_failure 1
+	assert_output --partial "synth-stats: a.state: made with the tokens of another --tokenizer file"
+	synth-stats --by id --partial -o plain.state c.jsonl
+	run synth-stats --tokenizer "$LLAMA3" --by id --merge a.state plain.state
+	assert_failure 1
+	assert_output "synth-stats: plain.state: made without --tokenizer; this run has --tokenizer"
+	# The same tokenizer under another name is the same.
+	cp "$LLAMA3" llama3-copy.json
+	synth-stats --tokenizer llama3-copy.json --by id --json --merge a.state b.state c.state > copy.json
+	cmp copy.json whole.json
+	# A state of the format before tokens (version 2) is refused with
+	# what to do.
+	cp plain.state old.state
+	printf '\x02\x00\x00\x00' | dd of=old.state bs=1 seek=8 conv=notrunc 2> /dev/null
+	run synth-stats --by id --merge old.state
+	assert_failure 1
+	assert_output "synth-stats: old.state: a state of an older synth-stats (format version 2, before token counts); this one reads version 3: run --partial again on that part"
+}
+
+# ks A B: the Kolmogorov-Smirnov statistic of the numbers in files A and
+# B, to 4 decimals.
+ks() {
+	sort -n -u "$1" "$2" > ks.values
+	awk 'FILENAME == ARGV[1] { a[$1]++; na++; next }
+	FILENAME == ARGV[2] { b[$1]++; nb++; next }
+	{
+		fa += a[$1]; fb += b[$1]
+		d = fa / na - fb / nb
+		if (d < 0) d = -d
+		if (d > m) m = d
+	}
+	END { printf "%.4f\n", m }' "$1" "$2" ks.values
+}
+
+@test "synth-stats --tokenizer --reference, --html: each input's tokens and token_length_ks" {
+	f="$FIXTURES/tokens/real.jsonl"
+	head -30 "$f" > ref.jsonl
+	tail -n +31 "$f" > gen.jsonl
+	for x in ref gen edge; do
+		node "$REFERENCE" llama3 < "$( [ $x = edge ] && echo "$FIXTURES/tokens/edge.jsonl" || echo $x.jsonl)" |
+			awk '{print NF}' > $x.counts
+	done
+	cp "$FIXTURES/tokens/edge.jsonl" edge.jsonl
+	synth-stats --tokenizer "$LLAMA3" --reference ref.jsonl --json --html report.html \
+		gen.jsonl edge.jsonl > rows.json
+	assert_equal "$(jq -s length rows.json)" 2
+	for x in gen edge; do
+		row=$(jq -c "select(.file == \"$x.jsonl\")" rows.json)
+		assert_equal "$(jq .tokens.total <<< "$row")" "$(awk '{n += $1} END {print n}' $x.counts)"
+		assert_equal "$(jq .tokens.per_record.max <<< "$row")" "$(sort -n $x.counts | tail -1)"
+		assert_equal "$(jq '.reference.token_length_ks * 10000 | round / 10000' <<< "$row")" \
+			"$(ks $x.counts ref.counts | sed 's/0*$//; s/\.$//')"
+	done
+	# The table has the columns of tokens.
+	synth-stats --tokenizer "$LLAMA3" --reference ref.jsonl --table gen.jsonl > rows.txt
+	assert_equal "$(head -1 rows.txt | awk '{print $(NF-2), $(NF-1), $NF}')" "tokens tok/word tok_len_ks"
+	assert_equal "$(awk '$1 == "gen.jsonl" {print $(NF-2), $NF}' rows.txt)" \
+		"$(awk '{n += $1} END {print n}' gen.counts) $(ks gen.counts ref.counts)"
+	assert_equal "$(awk '$1 == "ref.jsonl" {print $(NF-2), $NF}' rows.txt)" \
+		"$(awk '{n += $1} END {print n}' ref.counts) -"
+	# Without --tokenizer, none.
+	synth-stats --reference ref.jsonl --json gen.jsonl > plain.json
+	assert_equal "$(jq '.tokens, .reference.token_length_ks' plain.json)" $'null\nnull'
+
+	# The report: a table of the tokens, a row each, the reference first.
+	sed -n '/<table class="summary" id="tokens">/,/<\/table>/p' report.html > tokens.html
+	grep -q 'Counted by tokenizer.json byte-level BPE' report.html || fail "no tokenizer named"
+	run grep -c '^<tr.*class="name"' tokens.html
+	assert_output 3
+	for x in ref gen edge; do
+		line=$(grep -F ">$x.jsonl" tokens.html)
+		cells=$(sed 's/<\/td>/\n/g' <<< "$line" | sed 's/.*>//' | sed -n 2,10p | paste -sd' ')
+		total=$(awk '{n += $1} END {print n}' $x.counts)
+		sort -n $x.counts > sorted
+		assert_equal "$(cut -d' ' -f1 <<< "$cells")" "$total"
+		assert_equal "$(cut -d' ' -f4 <<< "$cells")" "$(head -1 sorted)"
+		assert_equal "$(cut -d' ' -f8 <<< "$cells")" "$(tail -1 sorted)"
+	done
+	grep -F '>ref.jsonl' tokens.html | grep -q '&ndash;</td></tr>' || fail "the reference has no token_length_ks"
+	grep -F '>gen.jsonl' tokens.html | grep -qF "<td>$(ks gen.counts ref.counts)</td></tr>" ||
+		fail "token_length_ks of gen.jsonl"
+	# The report of one corpus has its tokens too; none without --tokenizer.
+	synth-stats --tokenizer "$LLAMA3" --html one.html gen.jsonl > /dev/null
+	grep -A 20 'id="tokens"' one.html | grep -qF "<td>$(awk '{n += $1} END {print n}' gen.counts)</td>" ||
+		fail "no tokens in the report of one corpus"
+	synth-stats --html none.html gen.jsonl > /dev/null
+	run grep -c 'id="tokens"' none.html
+	assert_output 0
 }
 
 @test "synth-mix --unit tokens: the shares in tokens, as the reference counts them" {
@@ -208,4 +337,45 @@ same_ids() {
 	run synth-score --max tokens=100 "$FIXTURES/tokens/real.jsonl"
 	assert_failure 2
 	assert_line "synth-score: a bound on tokens needs --tokenizer FILE"
+}
+
+@test "synth-gen complete --tokenizer: --usage gives our counts of prompts and answers beside the server's" {
+	start_server --always reasoning --match "Explain"
+	printf '%s\n' '{"id":"p1","prompt":"Explain rain, in short."}' \
+		'{"id":"p2","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"What is \u00e9t\u00e9?"},{"type":"image_url","image_url":{"url":"x"}}]}]}' \
+		> prompts.jsonl
+	echo "You are a careful teacher." > system.txt
+	run --separate-stderr synth-gen complete --url "$URL" --model m --samples 2 --system system.txt \
+		--tokenizer "$LLAMA3" --usage usage.json -v -o out.jsonl prompts.jsonl
+	assert_success
+	# The prompts: each message's text (the system message of --system
+	# too, the text parts of an array), once a sample.
+	printf '%s\n' '{"text":"You are a careful teacher."}' '{"text":"Explain rain, in short."}' \
+		'{"text":"Be brief."}' '{"text":"What is \u00e9t\u00e9?"}' > prompt-texts.jsonl
+	prompt=$(node "$REFERENCE" llama3 < prompt-texts.jsonl | wc -w)
+	# The answers: content and reasoning (the server thinks aloud
+	# about the first prompt).
+	jq -c '{text}, (select(.reasoning) | {text: .reasoning})' out.jsonl > answer-texts.jsonl
+	assert_equal "$(wc -l < answer-texts.jsonl)" 6
+	completion=$(node "$REFERENCE" llama3 < answer-texts.jsonl | wc -w)
+	assert_equal "$(jq -c .counted usage.json)" \
+		"{\"tokenizer\":\"tokenizer.json byte-level BPE\",\"answers\":4,\"prompt_tokens\":$((2 * prompt)),\"completion_tokens\":$completion,\"total_tokens\":$((2 * prompt + completion))}"
+	# The server's figures stay as they were, from its usage members.
+	assert_equal "$(jq .prompt_tokens usage.json)" "$(jq -s 'map(.synth.usage.prompt_tokens) | add' out.jsonl)"
+	assert_equal "$(jq .completion_tokens usage.json)" "$(jq -s 'map(.synth.usage.completion_tokens) | add' out.jsonl)"
+	[[ "$stderr" == *"synth-gen: tokens counted by tokenizer.json byte-level BPE: $((2 * prompt)) prompt, $completion completion, in 4 answers (without the chat template's)"* ]] ||
+		fail "no -v line of our counts: $stderr"
+	# Without --tokenizer, no counted member.
+	synth-gen complete --url "$URL" --model m --usage plain.json prompts.jsonl > /dev/null
+	assert_equal "$(jq 'has("counted")' plain.json)" false
+	# A file that is no tokenizer fails before any request; --tokenizer
+	# is complete's.
+	echo hello > bad.txt
+	run synth-gen complete --url "$URL" --model m --tokenizer bad.txt --usage u2.json prompts.jsonl
+	assert_failure 1
+	assert_output --partial "synth-gen: bad.txt: not a tokenizer file that is known"
+	[ ! -e u2.json ] || fail "a usage file was written"
+	run synth-gen markov --train prompts.jsonl --tokenizer "$LLAMA3" -n 1
+	assert_failure 2
+	assert_output --partial "--tokenizer is an option of synth-gen complete"
 }

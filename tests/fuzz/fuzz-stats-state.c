@@ -31,19 +31,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Where the header keeps the seed, the length of the --by field's name
- * and the record count (see the layout in stats_state.c), and where the
- * name starts. */
+/* Where the header keeps the seed, the length of the --by field's name,
+ * the record count and the tokenizer's fingerprint (see the layout in
+ * stats_state.c), and where the name starts. */
 #define AT_SEED 32
 #define AT_RECORDS (32 + 8 * 3)
 #define AT_BY (32 + 8 * 23)
-#define AT_BY_TEXT 240
+#define AT_TOKENIZER_ID (32 + 8 * 29)
+#define AT_BY_TEXT (32 + 8 * 31)
 
 #define LIMIT ((size_t)1 << 30)
 
-static void check_json(struct corpus_stats *cs, const char *by)
+static void check_json(struct corpus_stats *cs, const char *by, uint64_t tokenizer_id)
 {
-	struct stats_report r = { .top = 3, .by = by, .invalid = 1, .show_invalid = 1 };
+	struct stats_report r = { .top = 3, .by = by, .invalid = 1, .show_invalid = 1,
+				  .tokenizer = tokenizer_id ? "fuzz" : NULL,
+				  .tokenizer_id = tokenizer_id };
 	struct strbuf out = STRBUF_INIT;
 	struct stats_figures f;
 	stats_figures_init(&f);
@@ -60,11 +63,13 @@ static void check_json(struct corpus_stats *cs, const char *by)
 }
 
 static void try_parse(const unsigned char *buf, size_t n, uint64_t seed, const char *by,
-		      size_t merge_limit)
+		      uint64_t tokenizer_id, size_t merge_limit)
 {
 	struct corpus_stats cs;
 	struct strbuf err = STRBUF_INIT;
-	struct stats_report r = { .by = by, .invalid = 5, .input_bytes = 7 };
+	struct stats_report r = { .by = by, .invalid = 5, .input_bytes = 7,
+				  .tokenizer = tokenizer_id ? "fuzz" : NULL,
+				  .tokenizer_id = tokenizer_id };
 	corpus_stats_init(&cs, LIMIT, seed);
 	int rc = stats_state_parse(&cs, &r, buf, n, &err);
 	CHECK(rc == 0 || rc == -1, "stats_state_parse returns 0 or -1");
@@ -80,14 +85,14 @@ static void try_parse(const unsigned char *buf, size_t n, uint64_t seed, const c
 	CHECK(err.len == 0, "a success says nothing");
 	CHECK(cs.records == get64(buf + AT_RECORDS), "the records the header says");
 	CHECK(by || !cs.ngroups, "groups only with a --by field");
-	check_json(&cs, by);
+	check_json(&cs, by, tokenizer_id);
 
 	struct corpus_stats all;
 	corpus_stats_init(&all, merge_limit, seed);
 	uint64_t records = cs.records;
 	corpus_stats_merge(&all, &cs);
 	CHECK(all.records == records && cs.records == 0, "a merge moves the counts");
-	check_json(&all, by);
+	check_json(&all, by, tokenizer_id);
 	corpus_stats_release(&all);
 	corpus_stats_release(&cs);
 	strbuf_release(&err);
@@ -98,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Tables kept, or all given up for sketches, by the input's length:
 	 * both, on every input the fuzzer grows or shrinks. */
 	size_t limit = size & 1 ? 0 : LIMIT;
-	try_parse(data, size, 0, NULL, limit);
+	try_parse(data, size, 0, NULL, 0, limit);
 
 	/* The header's seed and --by field, for the input resealed or, when
 	 * its checksum is right already, as it is. */
@@ -106,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const unsigned char *buf = sealed ? sealed : data;
 	uint64_t seed = size >= AT_SEED + 8 ? get64(buf + AT_SEED) : 0;
 	uint64_t by_len = size >= AT_BY + 8 ? get64(buf + AT_BY) : 0;
+	uint64_t tokenizer_id = size >= AT_TOKENIZER_ID + 8 ? get64(buf + AT_TOKENIZER_ID) : 0;
 	char *by = NULL;
 	/* A name the command line could give: the report writes it into a
 	 * JSON string whatever the file holds. */
@@ -117,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(by, buf + AT_BY_TEXT, by_len);
 		by[by_len] = '\0';
 	}
-	if (sealed || seed || by)
-		try_parse(buf, size, seed, by, LIMIT - limit);
+	if (sealed || seed || by || tokenizer_id)
+		try_parse(buf, size, seed, by, tokenizer_id, LIMIT - limit);
 	free(by);
 	free(sealed);
 	return 0;

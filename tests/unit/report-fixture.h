@@ -49,10 +49,10 @@ static inline struct report report_fixture(void)
 		  .js_divergence = NAN, .length_ks = NAN },
 	};
 	static struct report_input in[FIXTURE_INPUTS + 1] = {
-		{ "gen-1.jsonl", &fig[0], &cmp[0], { 18.5, 31.0, 55.2 }, { 0 }, { 0 } },
-		{ FIXTURE_ODD_NAME, &fig[1], &cmp[1], { 14.0, 24.5, 41.0 }, { 0 }, { 0 } },
-		{ "gen-3.jsonl", &fig[2], &cmp[2], { 9.5, 17.3, INFINITY }, { 0 }, { 0 } },
-		{ "ref.jsonl", &fig[3], &cmp[3], { 20.0, 35.0, 60.0 }, { 0 }, { 0 } },
+		{ "gen-1.jsonl", &fig[0], &cmp[0], { 18.5, 31.0, 55.2 }, { 0 }, { 0 }, NULL },
+		{ FIXTURE_ODD_NAME, &fig[1], &cmp[1], { 14.0, 24.5, 41.0 }, { 0 }, { 0 }, NULL },
+		{ "gen-3.jsonl", &fig[2], &cmp[2], { 9.5, 17.3, INFINITY }, { 0 }, { 0 }, NULL },
+		{ "ref.jsonl", &fig[3], &cmp[3], { 20.0, 35.0, 60.0 }, { 0 }, { 0 }, NULL },
 	};
 	for (int i = 0; i < FIXTURE_LENGTHS; i++)
 		len_x[i] = i;

@@ -402,7 +402,7 @@ static void test_refused(void)
 	ok(rc == 0, "and it parses (%zu bytes)", file.len);
 
 	/* Cut short anywhere. */
-	size_t cuts[] = { 0, 5, 8, 100, 239, 240, 247, 248, 300, file.len / 3, file.len / 2,
+	size_t cuts[] = { 0, 5, 8, 100, 239, 240, 247, 248, 279, 280, 287, 300, file.len / 3, file.len / 2,
 			  file.len - 9, file.len - 8, file.len - 1 };
 	int truncated = 1;
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(*cuts); i++) {
@@ -434,12 +434,19 @@ static void test_refused(void)
 	ok(rc < 0 && !strncmp(err.buf, "corrupt: ", 9),
 	   "one record more than the lengths hold: %s", err.buf);
 	memcpy(copy, buf, file.len);
-	put32(copy + 8, 3);
+	put32(copy + 8, 4);
 	rechecksum(copy, file.len);
 	rc = parse_as(copy, file.len, "g", 7, &err);
 	ok(rc < 0 &&
-	   !strcmp(err.buf, "format version 3; this build reads version 2"),
+	   !strcmp(err.buf, "format version 4; this build reads version 3"),
 	   "another version: %s", err.buf);
+	memcpy(copy, buf, file.len);
+	put32(copy + 8, 2);
+	rechecksum(copy, file.len);
+	rc = parse_as(copy, file.len, "g", 7, &err);
+	ok(rc < 0 && !strncmp(err.buf, "a state of an older synth-stats (format version 2", 49) &&
+	   strstr(err.buf, "run --partial again"),
+	   "a state of version 2, made before the tokens: %s", err.buf);
 	memcpy(copy, buf, file.len);
 	put32(copy + 12, 0x04030201);
 	rechecksum(copy, file.len);

@@ -1,0 +1,1 @@
+What is {a} * {b}? Show the multiplication, then the result.
