@@ -31,7 +31,8 @@
 enum {
 	KEY_NORMALIZE = KEY_PROGRAM, KEY_EXACT, KEY_NGRAM, KEY_PERMS, KEY_THRESHOLD, KEY_BANDS,
 	KEY_NO_VERIFY, KEY_MARK, KEY_DUPS, KEY_INDEX, KEY_AGAINST, KEY_AGAINST_FIELD,
-	KEY_CONTAM_NGRAM, KEY_CONTAM_MAX_DF, KEY_SHARD_INDEX, KEY_MERGE_INDEX, KEY_APPLY
+	KEY_CONTAM_NGRAM, KEY_CONTAM_MAX_DF, KEY_SHARD_INDEX, KEY_MERGE_INDEX, KEY_MERGE_BANDS,
+	KEY_MERGE_PAIRS, KEY_APPLY
 };
 
 static const struct cli_option options[] = {
@@ -53,6 +54,8 @@ static const struct cli_option options[] = {
 	{ "contam-max-df", KEY_CONTAM_MAX_DF, "N", "leave out n-grams found in more than N --against records" },
 	{ "shard-index", KEY_SHARD_INDEX, "FILE", "sharded run, step 1: sign this shard's records into FILE" },
 	{ "merge-index", KEY_MERGE_INDEX, NULL, "step 2: the FILEs are shard indexes; decide, write each FILE.verdicts and -o the index" },
+	{ "merge-bands", KEY_MERGE_BANDS, "I/N", "step 2 on N nodes, part a: this node's pairs of the FILEs' records to -o" },
+	{ "merge-pairs", KEY_MERGE_PAIRS, "FILE", "part b: decide from every node's pairs FILE (repeatable); write each FILE.verdicts" },
 	{ "apply", KEY_APPLY, "FILE", "step 3: drop this shard's records as the verdicts in FILE say" },
 	CLI_OPT_OUTPUT,
 	CLI_OPT_SEED,
@@ -102,6 +105,9 @@ struct settings {
 	const char *dups, *index;
 	const char *shard_index, *apply;	/* sharded runs */
 	int merge_index;
+	unsigned node, nodes;			/* --merge-bands I/N */
+	char **pairs;				/* --merge-pairs */
+	int npairs;
 	struct dedup_shard shard;		/* --shard-index: what is signed */
 	struct dedup_verdicts verdicts;		/* --apply */
 	uint64_t applied, fingerprint;		/* --apply: records seen, their fingerprint */
@@ -767,6 +773,84 @@ static int merge_shards(struct settings *set, char **files, int nfiles)
 	return rc;
 }
 
+/* What the two parts of a merge split by band are given. */
+static struct dedup_merge merge_of(const struct settings *set, char **files, int nfiles)
+{
+	return (struct dedup_merge){
+		.p = &set->ix.p, .mh = set->exact ? NULL : &set->mh, .cut = set->cut,
+		.verify = set->verify, .files = files, .nfiles = nfiles,
+	};
+}
+
+/* --merge-bands I/N: this node's pairs of the shards' records. */
+static int merge_bands(struct settings *set, char **files, int nfiles)
+{
+	if (!nfiles)
+		usage_error("--merge-bands needs the files that --shard-index wrote, in order");
+	if (!set->common.output || !strcmp(set->common.output, "-"))
+		usage_error("--merge-bands writes this node's pairs: give -o FILE");
+	struct output out;
+	if (output_open(&out, set->common.output, 0) < 0)
+		return 1;
+	struct dedup_merge m = merge_of(set, files, nfiles);
+	struct dedup_merge_stats st;
+	double t = now_seconds();
+	int rc = dedup_merge_bands(&m, set->node, set->nodes, &out, &st) < 0;
+	if (output_end(&out, rc) < 0)
+		rc = 1;
+	if (!rc)
+		info("--merge-bands %u/%u: %llu records, %llu band keys of this node (%.1f MB), "
+		     "%llu groups, %llu pairs; %.1f s", set->node, set->nodes,
+		     (unsigned long long)st.records, (unsigned long long)st.entries,
+		     (double)st.memory / 1e6, (unsigned long long)st.groups,
+		     (unsigned long long)st.pairs, now_seconds() - t);
+	return rc;
+}
+
+/* --merge-pairs FILE...: keep-first from every node's pairs; each
+ * shard's verdicts beside its file, all renamed together. */
+static int merge_pairs(struct settings *set, char **files, int nfiles)
+{
+	if (!nfiles)
+		usage_error("--merge-pairs needs the files that --shard-index wrote, in order");
+	if (set->common.output)
+		usage_error("--merge-pairs writes each FILE.verdicts and no index: leave out -o");
+	struct strbuf name = STRBUF_INIT;
+	struct output **outs = xcalloc((size_t)nfiles, sizeof(*outs));
+	int rc = 0, nouts = 0;
+	for (int f = 0; f < nfiles && !rc; f++) {
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s.verdicts", files[f]);
+		for (int i = 0; i < set->npairs; i++) {
+			struct cli_file named[] = { { "--merge-pairs", set->pairs[i] },
+						    { "the verdicts", name.buf } };
+			cli_distinct_files(named, 2);
+		}
+		outs[f] = xcalloc(1, sizeof(**outs));
+		if (output_open(outs[f], name.buf, 0) < 0)
+			rc = 1;
+		else
+			nouts++;
+	}
+	struct dedup_merge m = merge_of(set, files, nfiles);
+	struct dedup_merge_stats st;
+	double t = now_seconds();
+	if (!rc && dedup_merge_pairs(&m, set->pairs, set->npairs, outs, &st) < 0)
+		rc = 1;
+	if (outputs_end(outs, (size_t)nouts, rc != 0) < 0)
+		rc = 1;
+	for (int f = 0; f < nfiles; f++)
+		free(outs[f]);
+	free(outs);
+	strbuf_release(&name);
+	if (!rc)
+		info("--merge-pairs: %d shards, %llu records, %llu pairs from %d nodes, %llu duplicates "
+		     "(%.1f MB held); %.1f s", nfiles, (unsigned long long)st.records,
+		     (unsigned long long)st.pairs, set->npairs, (unsigned long long)st.duplicates,
+		     (double)st.memory / 1e6, now_seconds() - t);
+	return rc;
+}
+
 /* --apply: what a worker leaves is the bare pending record. */
 static void apply_process(void *arg, const struct record *r, struct emit *e)
 {
@@ -837,6 +921,18 @@ static enum text_norm parse_norm(const char *arg)
 	usage_error("--normalize: '%s' is not one of none, ws, nfkc, full", arg);
 }
 
+/* --merge-bands I/N: node I of N, from 1. */
+static void parse_node(const char *arg, unsigned *node, unsigned *nodes)
+{
+	const char *slash = strchr(arg, '/');
+	if (!slash)
+		usage_error("--merge-bands: '%s' is not I/N (this node, of N)", arg);
+	char *i = xstrndup(arg, (size_t)(slash - arg));
+	*nodes = (unsigned)cli_u64("--merge-bands", slash + 1, 1, 1u << 20);
+	*node = (unsigned)cli_u64("--merge-bands", i, 1, *nodes);
+	free(i);
+}
+
 static void print_lsh(const struct settings *set)
 {
 	const struct minhash *mh = &set->mh;
@@ -900,6 +996,11 @@ int main(int argc, char **argv)
 			break;
 		case KEY_SHARD_INDEX: set.shard_index = arg; break;
 		case KEY_MERGE_INDEX: set.merge_index = 1; break;
+		case KEY_MERGE_BANDS: parse_node(arg, &set.node, &set.nodes); break;
+		case KEY_MERGE_PAIRS:
+			set.pairs = xreallocarray(set.pairs, (size_t)set.npairs + 1, sizeof(*set.pairs));
+			set.pairs[set.npairs++] = (char *)arg;
+			break;
 		case KEY_APPLY: set.apply = arg; break;
 		case KEY_CONTAM_NGRAM:
 			set.contam_ngram = (unsigned)cli_u64("--contam-ngram", arg, 1, 1000);
@@ -927,16 +1028,18 @@ int main(int argc, char **argv)
 		usage_error("--index %s: an index is not compressed; name it without .zst", set.index);
 	if (set.index && !strcmp(set.index, "-"))
 		usage_error("--index -: the index must be a file");
-	int steps = !!set.shard_index + set.merge_index + !!set.apply;
+	int merge_split = set.nodes || set.npairs;
+	int steps = !!set.shard_index + set.merge_index + !!set.nodes + !!set.npairs + !!set.apply;
 	if (steps > 1)
-		usage_error("--shard-index, --merge-index and --apply are steps of a sharded run; give one");
+		usage_error("--shard-index, --merge-index, --merge-bands, --merge-pairs and --apply are "
+			    "steps of a sharded run; give one");
 	if (!set.nagainst && (set.against_field || set.contam_max_df))
 		usage_error("%s goes with --against", set.against_field ? "--against-field"
 									 : "--contam-max-df");
 	if (steps && (set.index || set.nagainst))
 		usage_error("a sharded run's step does not go with --index or --against (run --against "
 			    "on each shard first)");
-	if ((set.shard_index || set.merge_index) && (set.mark || set.dups || set.common.rejects))
+	if ((set.shard_index || set.merge_index || merge_split) && (set.mark || set.dups || set.common.rejects))
 		usage_error("--mark, --dups and --rejects go with --apply, the step that drops records");
 	set.keep_ids = set.mark || set.dups || set.index || set.common.rejects || set.shard_index ||
 		       set.merge_index;
@@ -985,6 +1088,14 @@ int main(int argc, char **argv)
 		goto done;
 	if (set.merge_index) {
 		rc = merge_shards(&set, argv + optind, argc - optind);
+		goto done;
+	}
+	if (set.nodes) {
+		rc = merge_bands(&set, argv + optind, argc - optind);
+		goto done;
+	}
+	if (set.npairs) {
+		rc = merge_pairs(&set, argv + optind, argc - optind);
 		goto done;
 	}
 	if (set.shard_index) {
@@ -1074,5 +1185,6 @@ done:
 		minhash_release(&set.mh);
 	contam_release(&set.contam);
 	free(set.against);
+	free(set.pairs);
 	return rc ? 1 : 0;
 }

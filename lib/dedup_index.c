@@ -8,15 +8,20 @@
  */
 #include "dedup_index.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "bytes.h"
 #include "diag.h"
 #include "file_frame.h"
 #include "json.h"
+#include "output.h"
 
 #define INDEX_HEADER 72
 
@@ -975,4 +980,723 @@ static int parse_verdicts(void *obj, const unsigned char *buf, size_t n, struct 
 int dedup_verdicts_load(struct dedup_verdicts *v, const char *path)
 {
 	return file_frame_load(path, FILE_REQUIRED, parse_verdicts, v) == FILE_LOADED ? 0 : -1;
+}
+
+/* --- A merge split by band ---------------------------------------------- */
+
+#define PAIRS_HEADER 96
+
+static const struct file_frame pairs_frame = {
+	.magic = "SYNTHDPR", .version = 1, .header = PAIRS_HEADER,
+	.kind = "a file of pairs of synth-dedup --merge-bands",
+};
+
+/* A step-1 file as the split merge sees it: its header's figures, where
+ * its records start in the numbering of all, and (while pairs are
+ * verified) a descriptor to read its entries at their places. */
+struct shard_file {
+	const char *path;
+	uint64_t n, ids_bytes, fingerprint, first;
+	int fd;
+};
+
+/* Open a step-1 file for reading in pieces and check its header against
+ * this run's; 0, or -1 after an error naming it. */
+static int shard_file_open(struct file_frame_reader *r, const struct dedup_merge *m,
+			   size_t entry, struct shard_file *sf)
+{
+	unsigned char h[SHARD_HEADER];
+	if (file_frame_open(r, &shard_frame, sf->path, h) < 0)
+		return -1;
+	struct strbuf err = STRBUF_INIT;
+	uint64_t count = get64(h + 56), ids = get64(h + 64), body = 0;
+	int overflow = count > UINT64_MAX / 1024 ||
+		       __builtin_mul_overflow(count, (uint64_t)entry + 8, &body) ||
+		       __builtin_add_overflow(body, ids, &body);
+	if (params_differ(m->p, h, &err) || (get32(h + 80) != entry && (strbuf_addstr(&err, "corrupt: a bad header"), 1))) {
+		file_frame_fail(r, err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	strbuf_release(&err);
+	uint64_t length = file_frame_length(&shard_frame, body, overflow);
+	if (length != r->size)
+		return file_frame_fail(r, length > r->size ? "truncated" : "corrupt: bytes after the end");
+	sf->n = count;
+	sf->ids_bytes = ids;
+	sf->fingerprint = get64(h + 72);
+	return 0;
+}
+
+/* The shards' headers, their records numbered from 0 across all of them;
+ * the count of all. -1 after an error. */
+static int64_t shard_files_scan(const struct dedup_merge *m, size_t entry, struct shard_file *sf)
+{
+	uint64_t total = 0;
+	for (int f = 0; f < m->nfiles; f++) {
+		struct file_frame_reader r;
+		sf[f].path = m->files[f];
+		sf[f].fd = -1;
+		if (shard_file_open(&r, m, entry, &sf[f]) < 0)
+			return -1;
+		file_frame_close(&r, 0);
+		sf[f].first = total;
+		total += sf[f].n;
+	}
+	if (total >= UINT32_MAX)
+		die("the shards hold %llu records; a split merge numbers them in 32 bits",
+		    (unsigned long long)total);
+	return (int64_t)total;
+}
+
+/* The shard of record rec. */
+static const struct shard_file *shard_of(const struct shard_file *sf, int nfiles, uint64_t rec)
+{
+	int lo = 0, hi = nfiles - 1;
+	while (lo < hi) {
+		int mid = lo + (hi - lo + 1) / 2;
+		if (sf[mid].first <= rec)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return &sf[lo];
+}
+
+/* pread() n bytes at off, whole; 0 or -1 after an error naming path. */
+static int read_at(int fd, const char *path, void *p, size_t n, uint64_t off)
+{
+	unsigned char *d = p;
+	while (n) {
+		ssize_t k = pread(fd, d, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? error_errno("%s", path) : error("%s: truncated", path);
+		d += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* One band's key of one record that falls to this node: records of a
+ * group share band and key. */
+struct band_entry {
+	uint64_t key;
+	uint32_t rec, band;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct band_entry *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->band != y->band)
+		return x->band < y->band ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+/* A node's entries, as they are read, go to one of 256 buckets by the top
+ * 8 bits of their key, each a list of chunks: 256 places written in turn
+ * stay in the caches, where one table of them all is written at random (a
+ * miss an entry, most of the time of a node). A bucket is then sorted
+ * alone, its chunks freed as it is copied out. */
+#define ENTRY_BUCKETS 256
+#define ENTRY_CHUNK 4096
+
+struct entry_bucket {
+	struct band_entry **chunk;
+	size_t nchunks, cap, n;
+};
+
+static void bucket_add(struct entry_bucket *bk, struct band_entry e)
+{
+	if (bk->n == bk->nchunks * ENTRY_CHUNK) {
+		if (bk->nchunks == bk->cap) {
+			bk->cap = grow_capacity(bk->cap, bk->nchunks + 1, 16);
+			bk->chunk = xreallocarray(bk->chunk, bk->cap, sizeof(*bk->chunk));
+		}
+		bk->chunk[bk->nchunks++] = xmalloc(ENTRY_CHUNK * sizeof(struct band_entry));
+	}
+	bk->chunk[bk->n / ENTRY_CHUNK][bk->n % ENTRY_CHUNK] = e;
+	bk->n++;
+}
+
+/* Bucket bk's entries into e[0..bk->n), sorted by key, band and record
+ * (tmp: room for as many), its chunks freed. The entries come in record
+ * order within a band, and the sort by key (four passes of 14 bits over
+ * the 56 below the bucket's) keeps it; the rare run of one key in two
+ * bands is sorted again. */
+static void bucket_sort(struct entry_bucket *bk, struct band_entry *e, struct band_entry *tmp)
+{
+	size_t n = bk->n;
+	for (size_t c = 0; c < bk->nchunks; c++) {
+		size_t k = n - c * ENTRY_CHUNK < ENTRY_CHUNK ? n - c * ENTRY_CHUNK : ENTRY_CHUNK;
+		memcpy(e + c * ENTRY_CHUNK, bk->chunk[c], k * sizeof(*e));
+		free(bk->chunk[c]);
+	}
+	free(bk->chunk);
+	memset(bk, 0, sizeof(*bk));
+	enum { BITS = 14, DIGITS = 1 << BITS };
+	size_t *count = xcalloc(DIGITS, sizeof(*count));
+	struct band_entry *from = e, *to = tmp;
+	for (unsigned shift = 0; shift < 56; shift += BITS) {
+		memset(count, 0, DIGITS * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[from[i].key >> shift & (DIGITS - 1)]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < DIGITS; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[from[i].key >> shift & (DIGITS - 1)]++] = from[i];
+		struct band_entry *t = from;
+		from = to;
+		to = t;
+	}
+	free(count);
+	/* Four passes: the sorted entries are back in e. */
+	for (size_t i = 0, j; i < n; i = j) {
+		int bands = 0;
+		for (j = i + 1; j < n && e[j].key == e[i].key; j++)
+			bands |= e[j].band != e[i].band;
+		if (bands)
+			qsort(e + i, j - i, sizeof(*e), entry_cmp);
+	}
+}
+
+struct pair_list {
+	struct dedup_pair *v;
+	size_t n, cap;
+};
+
+static void pair_push(struct pair_list *l, uint32_t later, uint32_t earlier, double sim)
+{
+	if (l->n == l->cap) {
+		l->cap = grow_capacity(l->cap, l->n + 1, 1024);
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = (struct dedup_pair){ later, earlier, sim };
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct dedup_pair *x = a, *y = b;
+	if (x->later != y->later)
+		return x->later < y->later ? -1 : 1;
+	return x->earlier < y->earlier ? -1 : x->earlier > y->earlier;
+}
+
+/* Does a band before band b agree for x and y? The node of the first band
+ * that agrees writes their pair, the others leave it: each pair once. */
+static int earlier_band(const struct minhash *mh, const unsigned char *x, const unsigned char *y,
+			unsigned b)
+{
+	for (unsigned e = 0; e < b; e++)
+		if (minhash_band_equal(mh, x, y, e))
+			return 1;
+	return 0;
+}
+
+/* The pairs of one group g[0..k) (a band's key, records in order):
+ * every earlier member with every later one whose band agrees and whose
+ * estimate passes, but no earlier member that copies one before it. */
+static int group_pairs(const struct dedup_merge *m, const struct shard_file *sf, size_t entry,
+		       const struct band_entry *g, size_t k, struct strbuf *scratch,
+		       struct pair_list *out)
+{
+	strbuf_reset(scratch);
+	size_t at = (size_mul(k, entry) + 7) & ~(size_t)7;
+	strbuf_grow(scratch, size_add(at, size_mul(k, sizeof(uint32_t))));
+	unsigned char *sigs = (unsigned char *)scratch->buf;
+	/* The members that copy none before them, the only earlier ones of
+	 * pairs: a group of copies costs k, not k^2. */
+	uint32_t *first = (uint32_t *)(void *)(sigs + at);
+	size_t nfirst = 0;
+	for (size_t i = 0; i < k; i++) {
+		const struct shard_file *s = shard_of(sf, m->nfiles, g[i].rec);
+		uint64_t off = SHARD_HEADER + (g[i].rec - s->first) * entry;
+		if (read_at(s->fd, s->path, sigs + i * entry, entry, off) < 0)
+			return -1;
+	}
+	int exact = m->p->mode == DEDUP_EXACT;
+	unsigned b = g[0].band;
+	for (size_t j = 0; j < k; j++) {
+		const unsigned char *y = sigs + j * entry;
+		int copy = 0;
+		for (size_t q = 0; q < nfirst; q++) {
+			const unsigned char *x = sigs + first[q] * entry;
+			int same = !memcmp(x, y, entry);
+			double sim = 1;
+			copy |= same;
+			if (!exact) {
+				if (!minhash_band_equal(m->mh, y, x, b) || earlier_band(m->mh, y, x, b))
+					continue;
+				sim = minhash_similarity(m->mh, y, x);
+			} else if (!same) {
+				continue;
+			}
+			if (!m->verify || sim >= m->cut)
+				pair_push(out, g[j].rec, g[first[q]].rec, sim);
+		}
+		if (!copy)
+			first[nfirst++] = (uint32_t)j;
+	}
+	return 0;
+}
+
+/* The header of a pairs file: the run's parameters and cut, the node,
+ * the records, shards and pairs; the shards' counts and fingerprints
+ * follow it. */
+static void pairs_header(unsigned char *h, const struct dedup_merge *m, unsigned node,
+			 unsigned nodes, uint64_t records, uint64_t pairs)
+{
+	params_encode(h, m->p);
+	put32(h + 56, node);
+	put32(h + 60, nodes);
+	put64(h + 64, records);
+	put64(h + 72, (uint64_t)m->nfiles);
+	put64(h + 80, pairs);
+	uint64_t cut;
+	double c = m->verify ? m->cut : -1;
+	memcpy(&cut, &c, 8);
+	put64(h + 88, cut);
+}
+
+int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes,
+		      struct output *out, struct dedup_merge_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	int exact = m->p->mode == DEDUP_EXACT;
+	size_t entry = exact ? sizeof(struct hash128) : minhash_sig_bytes(m->mh);
+	unsigned bands = exact ? 1 : m->mh->bands;
+	struct shard_file *sf = xcalloc((size_t)m->nfiles, sizeof(*sf));
+	struct band_entry *e = NULL;
+	struct pair_list pairs = { 0 };
+	struct strbuf scratch = STRBUF_INIT;
+	struct entry_bucket *bucket = xcalloc(ENTRY_BUCKETS, sizeof(*bucket));
+	unsigned char *buf = xmalloc(entry * 4096);
+	uint64_t n = 0;
+	int rc = -1;
+	for (int f = 0; f < m->nfiles; f++)
+		sf[f].fd = -1;
+	int64_t total = shard_files_scan(m, entry, sf);
+	if (total < 0)
+		goto done;
+	st->records = (uint64_t)total;
+
+	for (int f = 0; f < m->nfiles; f++) {
+		struct file_frame_reader r;
+		if (shard_file_open(&r, m, entry, &sf[f]) < 0)
+			goto done;
+		for (uint64_t i = 0; i < sf[f].n;) {
+			uint64_t k = sf[f].n - i < 4096 ? sf[f].n - i : 4096;
+			if (file_frame_read(&r, buf, k * entry) < 0)
+				goto done;
+			for (uint64_t q = 0; q < k; q++) {
+				const unsigned char *sig = buf + q * entry;
+				uint32_t rec = (uint32_t)(sf[f].first + i + q);
+				for (unsigned b = 0; b < bands; b++) {
+					uint64_t key = exact ? get64(sig) : minhash_band_key(m->mh, sig, b);
+					if (hash_slot(mix64(key ^ 0x4e4f4445ull), nodes) != node - 1)
+						continue;
+					bucket_add(&bucket[key >> 56], (struct band_entry){ key, rec, b });
+					n++;
+				}
+			}
+			i += k;
+		}
+		/* The ids are not needed here, but the checksum covers them. */
+		if (file_frame_read(&r, NULL, sf[f].n * 8 + sf[f].ids_bytes) < 0 ||
+		    file_frame_close(&r, 1) < 0)
+			goto done;
+	}
+	free(buf);
+	buf = NULL;
+	st->entries = n;
+
+	for (int f = 0; f < m->nfiles; f++) {
+		sf[f].fd = open(sf[f].path, O_RDONLY | O_CLOEXEC);
+		if (sf[f].fd < 0) {
+			error_errno("%s", sf[f].path);
+			goto done;
+		}
+	}
+	/* Each bucket sorted in turn, in room for the largest, twice. */
+	size_t most = 0;
+	for (unsigned b = 0; b < ENTRY_BUCKETS; b++)
+		if (bucket[b].n > most)
+			most = bucket[b].n;
+	e = xreallocarray(NULL, size_mul(most ? most : 1, 2), sizeof(*e));
+	size_t held = (size_t)n * sizeof(*e) + size_mul(most, 2 * sizeof(*e));
+	for (unsigned bk = 0; bk < ENTRY_BUCKETS; bk++) {
+		size_t count = bucket[bk].n;
+		bucket_sort(&bucket[bk], e, e + most);
+		for (size_t i = 0, j; i < count; i = j) {
+			for (j = i + 1; j < count && e[j].key == e[i].key && e[j].band == e[i].band; j++)
+				;
+			if (j - i < 2)
+				continue;
+			st->groups++;
+			if (group_pairs(m, sf, entry, e + i, j - i, &scratch, &pairs) < 0)
+				goto done;
+		}
+	}
+	st->memory = held + pairs.cap * sizeof(*pairs.v) + scratch.cap;
+	free(e);
+	e = NULL;
+	free(bucket);
+	bucket = NULL;
+
+	/* In order of the later record. A pair is found in its first band
+	 * that agrees only, so once. */
+	qsort(pairs.v, pairs.n, sizeof(*pairs.v), pair_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < pairs.n; i++)
+		if (!u || pair_cmp(&pairs.v[u - 1], &pairs.v[i]))
+			pairs.v[u++] = pairs.v[i];
+	pairs.n = u;
+	st->pairs = u;
+
+	unsigned char h[PAIRS_HEADER] = { 0 }, b16[16];
+	pairs_header(h, m, node, nodes, (uint64_t)total, u);
+	struct file_frame_writer w;
+	file_frame_begin(&w, &pairs_frame, h, out);
+	for (int f = 0; f < m->nfiles; f++) {
+		put64(b16, sf[f].n);
+		put64(b16 + 8, sf[f].fingerprint);
+		file_frame_write(&w, b16, 16);
+	}
+	for (size_t i = 0; i < u; i++) {
+		uint64_t bits;
+		memcpy(&bits, &pairs.v[i].sim, 8);
+		put32(b16, pairs.v[i].later);
+		put32(b16 + 4, pairs.v[i].earlier);
+		put64(b16 + 8, bits);
+		file_frame_write(&w, b16, 16);
+	}
+	file_frame_end(&w);
+	rc = 0;
+done:
+	free(buf);
+	for (unsigned b = 0; bucket && b < ENTRY_BUCKETS; b++) {
+		for (size_t c = 0; c < bucket[b].nchunks; c++)
+			free(bucket[b].chunk[c]);
+		free(bucket[b].chunk);
+	}
+	free(bucket);
+	for (int f = 0; f < m->nfiles; f++)
+		if (sf[f].fd >= 0)
+			close(sf[f].fd);
+	free(sf);
+	free(e);
+	free(pairs.v);
+	strbuf_release(&scratch);
+	return rc;
+}
+
+/* One file of pairs being read, a block of them at a time. */
+struct pairs_in {
+	struct file_frame_reader r;
+	uint64_t left;			/* pairs in the file not yet in buf */
+	unsigned char *buf;		/* PAIRS_BLOCK pairs */
+	size_t have, at;
+	struct dedup_pair cur;		/* the next pair, while live */
+	int live;
+};
+
+#define PAIRS_BLOCK 4096
+
+/* The next pair of in into in->cur; 0 (in->live cleared at the end, the
+ * checksum checked), or -1 after an error. */
+static int pairs_next(struct pairs_in *in)
+{
+	if (in->at == in->have) {
+		if (!in->left) {
+			in->live = 0;
+			return file_frame_close(&in->r, 1);
+		}
+		size_t k = in->left < PAIRS_BLOCK ? (size_t)in->left : PAIRS_BLOCK;
+		if (file_frame_read(&in->r, in->buf, k * 16) < 0)
+			return -1;
+		in->left -= k;
+		in->have = k;
+		in->at = 0;
+	}
+	const unsigned char *p = in->buf + 16 * in->at++;
+	uint64_t bits = get64(p + 8);
+	struct dedup_pair next = { get32(p), get32(p + 4), 0 };
+	memcpy(&next.sim, &bits, 8);
+	if (in->live && pair_cmp(&in->cur, &next) >= 0)
+		return file_frame_fail(&in->r, "corrupt: the pairs are out of order");
+	if (next.earlier >= next.later || !(next.sim >= 0 && next.sim <= 1))
+		return file_frame_fail(&in->r, "corrupt: a bad pair");
+	in->cur = next;
+	in->live = 1;
+	return 0;
+}
+
+/* Open the pairs file at path and check that it is one of the nodes
+ * (nodes of them; seen[i]: node i + 1 was given before) of a step 2a
+ * over the shards sf, of total records, with this run's options. */
+static int pairs_open(struct pairs_in *in, const char *path, const struct dedup_merge *m,
+		      const struct shard_file *sf, uint64_t total, unsigned nodes_given,
+		      unsigned char *seen)
+{
+	unsigned char h[PAIRS_HEADER];
+	memset(in, 0, sizeof(*in));
+	if (file_frame_open(&in->r, &pairs_frame, path, h) < 0)
+		return -1;
+	struct strbuf err = STRBUF_INIT;
+	uint64_t npairs = get64(h + 80), nshards = get64(h + 72);
+	uint32_t node = get32(h + 56), nodes = get32(h + 60);
+	double c = m->verify ? m->cut : -1, got;
+	uint64_t bits = get64(h + 88);
+	memcpy(&got, &bits, 8);
+	uint64_t body = 0;
+	int overflow = nshards > UINT32_MAX || npairs > UINT64_MAX / 64 ||
+		       __builtin_add_overflow(nshards * 16, npairs * 16, &body);
+	if (params_differ(m->p, h, &err)) {
+	} else if (file_frame_length(&pairs_frame, body, overflow) != in->r.size) {
+		strbuf_addstr(&err, "truncated");
+	} else if (got != c) {
+		strbuf_addstr(&err, got < 0 || c < 0 ? "made with another --no-verify"
+						     : "made with another --threshold");
+	} else if (!nodes || !node || node > nodes) {
+		strbuf_addstr(&err, "corrupt: a bad node");
+	} else if (nodes != nodes_given) {
+		strbuf_addf(&err, "node %u of %u, but %u files of pairs are given: give every "
+			    "node's, once each", node, nodes, nodes_given);
+	} else if (nshards != (uint64_t)m->nfiles || get64(h + 64) != total) {
+		strbuf_addf(&err, "made from %llu shards of %llu records, not these %d of %llu",
+			    (unsigned long long)nshards, (unsigned long long)get64(h + 64),
+			    m->nfiles, (unsigned long long)total);
+	} else if (seen[node - 1]) {
+		strbuf_addf(&err, "node %u of %u again", node, nodes);
+	}
+	if (err.len) {
+		file_frame_fail(&in->r, err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	seen[node - 1] = 1;
+	/* The shards it was made from: these, unchanged. */
+	for (int f = 0; f < m->nfiles; f++) {
+		unsigned char b[16];
+		if (file_frame_read(&in->r, b, 16) < 0) {
+			strbuf_release(&err);
+			return -1;
+		}
+		if (get64(b) != sf[f].n || get64(b + 8) != sf[f].fingerprint) {
+			strbuf_addf(&err, "made from another %s", sf[f].path);
+			file_frame_fail(&in->r, err.buf);
+			strbuf_release(&err);
+			return -1;
+		}
+	}
+	strbuf_release(&err);
+	in->left = npairs;
+	in->buf = xmalloc(PAIRS_BLOCK * 16);
+	return pairs_next(in);
+}
+
+/* A duplicate found by step 2b: the record, the one it duplicates, and
+ * the similarity in thousandths. */
+struct merge_drop {
+	uint32_t rec, of, sim;
+};
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of records want[0..n) (increasing) from the shards' files,
+ * into ids (id i for want[i]). */
+static int read_ids_of(const struct shard_file *sf, int nfiles, size_t entry,
+		       const uint32_t *want, size_t n, struct id_list *ids)
+{
+	struct strbuf id = STRBUF_INIT;
+	int fd = -1, rc = 0;
+	const struct shard_file *open_one = NULL;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct shard_file *s = shard_of(sf, nfiles, want[i]);
+		if (s != open_one) {
+			if (fd >= 0)
+				close(fd);
+			open_one = s;
+			fd = open(s->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				rc = error_errno("%s", s->path);
+				break;
+			}
+		}
+		uint64_t local = want[i] - s->first, ends = SHARD_HEADER + s->n * entry;
+		unsigned char b[16];
+		uint64_t start = 0, end;
+		if (local) {
+			if (read_at(fd, s->path, b, 16, ends + 8 * (local - 1)) < 0) {
+				rc = -1;
+				break;
+			}
+			start = get64(b);
+			end = get64(b + 8);
+		} else {
+			if (read_at(fd, s->path, b, 8, ends) < 0) {
+				rc = -1;
+				break;
+			}
+			end = get64(b);
+		}
+		if (end < start || end > s->ids_bytes) {
+			rc = error("%s: corrupt: a bad id", s->path);
+			break;
+		}
+		strbuf_reset(&id);
+		strbuf_grow(&id, (size_t)(end - start));
+		if (read_at(fd, s->path, id.buf, (size_t)(end - start), ends + s->n * 8 + start) < 0) {
+			rc = -1;
+			break;
+		}
+		strbuf_setlen(&id, (size_t)(end - start));
+		if (!valid_id(id.buf, id.len)) {
+			rc = error("%s: corrupt: a bad id", s->path);
+			break;
+		}
+		id_list_push(ids, id.buf, id.len);
+	}
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&id);
+	return rc;
+}
+
+/* Is (s, e) a better match than (best_sim, best), as better() says, with
+ * best == UINT32_MAX for none yet. */
+static inline int better32(double s, uint32_t e, double best_sim, uint32_t best)
+{
+	return best == UINT32_MAX || s > best_sim || (s == best_sim && e < best);
+}
+
+int dedup_merge_pairs(const struct dedup_merge *m, char **pairs, int npairs,
+		      struct output **verdicts, struct dedup_merge_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	int exact = m->p->mode == DEDUP_EXACT;
+	size_t entry = exact ? sizeof(struct hash128) : minhash_sig_bytes(m->mh);
+	struct shard_file *sf = xcalloc((size_t)m->nfiles, sizeof(*sf));
+	struct pairs_in *in = xcalloc((size_t)npairs, sizeof(*in));
+	unsigned char *seen = xcalloc((size_t)npairs, 1);	/* the nodes given */
+	uint64_t *kept = NULL;
+	struct merge_drop *drops = NULL;
+	size_t ndrops = 0, dcap = 0;
+	uint32_t *want = NULL;
+	struct id_list ids = { 0 };
+	strbuf_init(&ids.text);
+	int rc = -1, opened = 0;
+	int64_t total = shard_files_scan(m, entry, sf);
+	if (total < 0)
+		goto done;
+	st->records = (uint64_t)total;
+	for (; opened < npairs; opened++)
+		if (pairs_open(&in[opened], pairs[opened], m, sf, (uint64_t)total, (unsigned)npairs,
+			       seen) < 0) {
+			opened++;
+			goto done;
+		}
+
+	/* Keep-first, in order of the later record: each record's earlier
+	 * candidates all come before its own turn as an earlier one. A
+	 * record with no pair is kept. */
+	kept = xcalloc(((size_t)total + 63) / 64 + 1, sizeof(*kept));
+	memset(kept, 0xff, (((size_t)total + 63) / 64 + 1) * sizeof(*kept));
+	uint32_t later = UINT32_MAX, best = UINT32_MAX;
+	double best_sim = -1;
+	for (;;) {
+		int at = -1;
+		for (int i = 0; i < npairs; i++)
+			if (in[i].live && (at < 0 || pair_cmp(&in[i].cur, &in[at].cur) < 0))
+				at = i;
+		if (at < 0 || in[at].cur.later != later) {
+			if (later != UINT32_MAX && best != UINT32_MAX) {
+				kept[later / 64] &= ~(UINT64_C(1) << later % 64);
+				if (ndrops == dcap) {
+					dcap = grow_capacity(dcap, ndrops + 1, 1024);
+					drops = xreallocarray(drops, dcap, sizeof(*drops));
+				}
+				long k = lround(best_sim * 1000);
+				drops[ndrops++] = (struct merge_drop){ later, best,
+					(uint32_t)(k < 0 ? 0 : k > 1000 ? 1000 : k) };
+			}
+			if (at < 0)
+				break;
+			later = in[at].cur.later;
+			best = UINT32_MAX;
+			best_sim = -1;
+		}
+		const struct dedup_pair *p = &in[at].cur;
+		st->pairs++;
+		if (kept[p->earlier / 64] >> p->earlier % 64 & 1 && (!m->verify || p->sim >= m->cut) &&
+		    better32(p->sim, p->earlier, best_sim, best)) {
+			best = p->earlier;
+			best_sim = p->sim;
+		}
+		if (pairs_next(&in[at]) < 0)
+			goto done;
+	}
+	st->duplicates = ndrops;
+
+	/* The ids of the records duplicated, read from the shards' files. */
+	want = xcalloc(ndrops ? ndrops : 1, sizeof(*want));
+	for (size_t i = 0; i < ndrops; i++)
+		want[i] = drops[i].of;
+	qsort(want, ndrops, sizeof(*want), u32_cmp);
+	size_t nwant = 0;
+	for (size_t i = 0; i < ndrops; i++)
+		if (!nwant || want[nwant - 1] != want[i])
+			want[nwant++] = want[i];
+	if (read_ids_of(sf, m->nfiles, entry, want, nwant, &ids) < 0)
+		goto done;
+	st->memory = ((size_t)total + 63) / 64 * 8 + dcap * sizeof(*drops) + nwant * 12 +
+		     ids.text.cap + (size_t)npairs * (PAIRS_BLOCK * 16 + FILE_FRAME_READ_BUF);
+
+	size_t d = 0;
+	for (int f = 0; f < m->nfiles; f++) {
+		struct dedup_verdicts v;
+		dedup_verdicts_init(&v, sf[f].n, sf[f].fingerprint);
+		for (; d < ndrops && drops[d].rec < sf[f].first + sf[f].n; d++) {
+			size_t lo = 0, hi = nwant - 1;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (want[mid] < drops[d].of)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			size_t len;
+			const char *of = id_list_get(&ids, lo, &len);
+			dedup_verdicts_drop(&v, drops[d].rec - sf[f].first, drops[d].sim, of, len);
+		}
+		dedup_verdicts_write(&v, verdicts[f]);
+		dedup_verdicts_release(&v);
+	}
+	rc = 0;
+done:
+	for (int i = 0; i < opened; i++) {
+		if (in[i].r.fd >= 0)
+			file_frame_close(&in[i].r, 0);
+		free(in[i].buf);
+	}
+	free(in);
+	free(seen);
+	free(sf);
+	free(kept);
+	free(drops);
+	free(want);
+	id_list_release(&ids);
+	return rc;
 }

@@ -264,4 +264,68 @@ int dedup_verdicts_parse(struct dedup_verdicts *v, const unsigned char *buf, siz
  * or -1 after printing an error naming the file (v then empty). */
 int dedup_verdicts_load(struct dedup_verdicts *v, const char *path);
 
+/* --- A merge split by band ------------------------------------------------
+ *
+ * --merge-index holds every record's signature in one process. Past one
+ * machine's memory its work is split in two:
+ *
+ * Step 2a, on each of N nodes (dedup_merge_bands()): read every step-1
+ * file, keep of each record only the LSH band keys that fall to this node
+ * (a key's node is a hash of it: about 1/N of every band's keys, 16 bytes
+ * each), sort them, and within each group of records that share a band,
+ * read the members' signatures from the step-1 files (pread: not held)
+ * and write every candidate pair (earlier, later) whose bands agree and
+ * whose estimated similarity passes the cut, with that estimate. A pair
+ * is written by the node of the first band on which it agrees, once.
+ *
+ * Step 2b, once (dedup_merge_pairs()): read the N files of pairs, merged
+ * in order of the later record, and decide keep-first in one pass: a
+ * record is a duplicate of the best of its earlier candidates that was
+ * kept (the most similar, the earliest among equals), as one run decides,
+ * for one run compares a record with every kept record that shares a band
+ * with it. Held: a bit a record (kept or not) and the duplicates found.
+ *
+ * Every earlier candidate is written, not only the latest of a band's key,
+ * since whether an earlier one was kept is known only in step 2b (a record
+ * like a dropped one and unlike what that one duplicates is kept). One
+ * exception keeps exact copies linear: a record with the same signature as
+ * an earlier one is a duplicate whatever was kept (of that one, or of what
+ * that one duplicates, which shares its bands and estimate), so it is
+ * never written as the earlier of a pair. A group of k records that are
+ * near-duplicates of each other but not copies still gives k(k-1)/2 pairs.
+ */
+
+/* A pair that step 2a writes. */
+struct dedup_pair {
+	uint32_t later, earlier;	/* record numbers across all shards */
+	double sim;			/* estimated similarity (1 in exact mode) */
+};
+
+/* What both parts of the split merge are given. */
+struct dedup_merge {
+	const struct dedup_params *p;
+	const struct minhash *mh;	/* near mode */
+	double cut;			/* the least estimate that is a duplicate */
+	int verify;			/* 0: every candidate is (--no-verify) */
+	char **files;			/* the step-1 files, in order */
+	int nfiles;
+};
+
+/* What a part did, for -v and the benchmarks. */
+struct dedup_merge_stats {
+	uint64_t records, entries, groups, pairs, duplicates;
+	size_t memory;			/* the most bytes it held at once */
+};
+
+/* Step 2a for node (1-based) of nodes: the pairs file to out. 0, or -1
+ * after an error naming the file. */
+int dedup_merge_bands(const struct dedup_merge *m, unsigned node, unsigned nodes,
+		      struct output *out, struct dedup_merge_stats *st);
+
+/* Step 2b: read the pairs files pairs[0..npairs) (all the nodes of one
+ * step 2a over m->files) and write each shard's verdicts to verdicts[f],
+ * outputs the caller opened and commits. 0, or -1 after an error. */
+int dedup_merge_pairs(const struct dedup_merge *m, char **pairs, int npairs,
+		      struct output **verdicts, struct dedup_merge_stats *st);
+
 #endif

@@ -2,8 +2,11 @@
 #include "file_frame.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "bytes.h"
@@ -97,4 +100,140 @@ enum file_load file_frame_load(const char *path, enum file_need need,
 	strbuf_release(&data);
 	strbuf_release(&err);
 	return rc;
+}
+
+/* --- Reading in pieces --------------------------------------------------- */
+
+int file_frame_fail(struct file_frame_reader *r, const char *why)
+{
+	if (r->fd < 0)
+		return -1;	/* reported and closed already */
+	error("%s: %s", r->path, why);
+	file_frame_close(r, 0);
+	return -1;
+}
+
+/* Fill r->buf from the file; 0 at its end. */
+static ssize_t frame_fill(struct file_frame_reader *r)
+{
+	ssize_t k;
+	do
+		k = read(r->fd, r->buf, FILE_FRAME_READ_BUF);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		error_errno("%s", r->path);
+		return -1;
+	}
+	r->have = (size_t)k;
+	r->used = 0;
+	return k;
+}
+
+/* n bytes into p (NULL: dropped), summed when sum is set. */
+static int frame_take(struct file_frame_reader *r, void *p, uint64_t n, int sum)
+{
+	unsigned char *d = p;
+	while (n) {
+		if (r->used == r->have) {
+			ssize_t k = frame_fill(r);
+			if (k < 0) {
+				file_frame_close(r, 0);
+				return -1;
+			}
+			if (!k)
+				return file_frame_fail(r, "truncated");
+		}
+		size_t k = r->have - r->used;
+		if (k > n)
+			k = (size_t)n;
+		if (sum)
+			hash_stream_add(r->sum, r->buf + r->used, k);
+		if (d) {
+			memcpy(d, r->buf + r->used, k);
+			d += k;
+		}
+		r->used += k;
+		r->at += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int file_frame_open(struct file_frame_reader *r, const struct file_frame *f, const char *path,
+		    unsigned char *header)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->path = path;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		error_errno("%s", path);
+		return -1;
+	}
+	struct stat st;
+	if (fstat(r->fd, &st) < 0) {
+		error_errno("%s", path);
+		close(r->fd);
+		r->fd = -1;
+		return -1;
+	}
+	r->size = (uint64_t)st.st_size;
+	r->buf = xmalloc(FILE_FRAME_READ_BUF);
+	r->sum = hash_stream_new();
+	if (r->size < 8 || frame_take(r, header, 8, 1) < 0 || memcmp(header, f->magic, 8)) {
+		struct strbuf why = STRBUF_INIT;
+		strbuf_addf(&why, "not %s", f->kind);
+		file_frame_fail(r, why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	if (r->size < f->header + FILE_FRAME_CHECKSUM)
+		return file_frame_fail(r, "truncated");
+	if (frame_take(r, header + 8, f->header - 8, 1) < 0)
+		return -1;
+	if (get32(header + 8) != f->version) {
+		struct strbuf why = STRBUF_INIT;
+		strbuf_addf(&why, "format version %u; this build reads version %u", get32(header + 8),
+			    f->version);
+		file_frame_fail(r, why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	if (get32(header + 12) != BYTE_ORDER_MARK)
+		return file_frame_fail(r, "written on a machine of the other byte order");
+	return 0;
+}
+
+int file_frame_read(struct file_frame_reader *r, void *p, uint64_t n)
+{
+	return frame_take(r, p, n, 1);
+}
+
+int file_frame_close(struct file_frame_reader *r, int check)
+{
+	if (check && r->fd >= 0) {
+		unsigned char tail[FILE_FRAME_CHECKSUM];
+		uint64_t want = hash_stream_end(r->sum);
+		r->sum = NULL;
+		if (frame_take(r, tail, sizeof(tail), 0) < 0)
+			return -1;
+		ssize_t more = r->used != r->have ? 1 : frame_fill(r);
+		if (more < 0) {
+			file_frame_close(r, 0);
+			return -1;
+		}
+		if (more)
+			return file_frame_fail(r, "corrupt: bytes after the end");
+		if (get64(tail) != want)
+			return file_frame_fail(r, "corrupt: the checksum does not match");
+	}
+	if (r->sum)
+		hash_stream_end(r->sum);
+	r->sum = NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	free(r->buf);
+	r->buf = NULL;
+	return 0;
 }

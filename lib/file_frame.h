@@ -112,4 +112,39 @@ enum file_need { FILE_REQUIRED, FILE_OPTIONAL };
 enum file_load file_frame_load(const char *path, enum file_need need,
 			       file_frame_parse_fn *parse, void *obj);
 
+/* --- Reading in pieces --------------------------------------------------
+ *
+ * A file too large to hold (the step-1 files of a sharded dedup, read by
+ * every node of a merge split by band) is read from its start to its end
+ * through a buffer: file_frame_open() reads and checks the header (magic,
+ * version, byte order) and takes the file's size, the caller checks its
+ * own fields and the length they promise against r->size, reads the body
+ * with file_frame_read() and ends with file_frame_close(), which checks
+ * the checksum. The messages name the file; each returns 0 or -1 after
+ * printing one. r->fd stays open until file_frame_close() and may be read
+ * at any offset with pread() beside it. */
+struct file_frame_reader {
+	const struct file_frame *f;
+	const char *path;
+	int fd;
+	uint64_t size;			/* of the whole file */
+	uint64_t at;			/* bytes read */
+	struct hash_stream *sum;	/* of those bytes */
+	unsigned char *buf;		/* FILE_FRAME_READ_BUF bytes */
+	size_t have, used;		/* buf[used..have) not yet handed out */
+};
+
+#define FILE_FRAME_READ_BUF (1u << 20)
+
+/* Open path, a file of kind f, and read its header into header[0..f->header). */
+int file_frame_open(struct file_frame_reader *r, const struct file_frame *f, const char *path,
+		    unsigned char *header);
+/* The next n bytes of the body into p (NULL: passed over, still summed). */
+int file_frame_read(struct file_frame_reader *r, void *p, uint64_t n);
+/* Check that the checksum comes next and ends the file, and close it.
+ * check == 0: only close (after an error). */
+int file_frame_close(struct file_frame_reader *r, int check);
+/* Report "PATH: why" for a file being read, close it; -1. */
+int file_frame_fail(struct file_frame_reader *r, const char *why);
+
 #endif

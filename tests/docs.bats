@@ -26,11 +26,11 @@ help_options() {
 		on && /^$/ { exit }
 		on && /^  -[[:alnum:]], --/ {
 			s = substr($1, 1, 2); l = $2
-			a = $3 ~ /^[A-Z][A-Z0-9_]*$/ ? " " $3 : ""
+			a = $3 ~ /^[A-Z][A-Z0-9_/]*$/ ? " " $3 : ""
 			print s a; print l a; next
 		}
 		on && /^      --/ {
-			a = $2 ~ /^[A-Z][A-Z0-9_]*$/ ? " " $2 : ""
+			a = $2 ~ /^[A-Z][A-Z0-9_/]*$/ ? " " $2 : ""
 			print $1 a
 		}'
 }
@@ -426,9 +426,9 @@ bash_complete() {
 			/^Options:$/ { on = 1; next }
 			on && /^$/ { exit }
 			on && /^  -[[:alnum:]], --/ {
-				print substr($1, 1, 2), $2, ($3 ~ /^[A-Z][A-Z0-9_]*$/ ? $3 : ""); next
+				print substr($1, 1, 2), $2, ($3 ~ /^[A-Z][A-Z0-9_/]*$/ ? $3 : ""); next
 			}
-			on && /^      --/ { print $1, ($2 ~ /^[A-Z][A-Z0-9_]*$/ ? $2 : "") }')
+			on && /^      --/ { print $1, ($2 ~ /^[A-Z][A-Z0-9_/]*$/ ? $2 : "") }')
 		if command -v zsh >/dev/null; then
 			run zsh -n "$f"
 			assert_success

@@ -32,6 +32,8 @@ complete -c synth-dedup -l contam-ngram -x -d 'n-grams of N words for --against 
 complete -c synth-dedup -l contam-max-df -x -d 'leave out n-grams found in more than N --against records'
 complete -c synth-dedup -l shard-index -r -F -d 'sharded run, step 1: sign this shard\'s records into FILE'
 complete -c synth-dedup -l merge-index -d 'step 2: the FILEs are shard indexes; decide, write each FILE.verdicts and -o the index'
+complete -c synth-dedup -l merge-bands -x -d 'step 2 on N nodes, part a: this node\'s pairs of the FILEs\' records to -o'
+complete -c synth-dedup -l merge-pairs -r -F -d 'part b: decide from every node\'s pairs FILE (repeatable); write each FILE.verdicts'
 complete -c synth-dedup -l apply -r -F -d 'step 3: drop this shard\'s records as the verdicts in FILE say'
 complete -c synth-dedup -s o -l output -r -F -d 'write to FILE, atomically (compressed when it ends in .zst or .gz)'
 complete -c synth-dedup -l seed -x -d 'seed for every random choice (default: 0)'

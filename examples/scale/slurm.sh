@@ -6,6 +6,9 @@
 #
 #   sign.sbatch   an array, a task per shard  synth-dedup --shard-index
 #   merge.sbatch  one task                    synth-dedup --merge-index
+#                 or, with MERGE_NODES=N, two jobs:
+#   bands.sbatch  an array, a task per node   synth-dedup --merge-bands I/N
+#   pairs.sbatch  one task                    synth-dedup --merge-pairs ...
 #   apply.sbatch  an array, a task per shard  synth-dedup --apply | synth-score | synth-stats --partial
 #   stats.sbatch  one task                    synth-stats --merge
 #
@@ -32,13 +35,18 @@
 # Environment:
 #   JOBS        the most array tasks running at once (the array's %N;
 #               default: as many as Slurm gives)
+#   MERGE_NODES split step 2 over this many array tasks by LSH band (and
+#               a last task that decides from their pairs, OUT/pairs/I), for
+#               corpora whose signatures do not fit one node's memory; no
+#               OUT/index is written then
 #   DEDUP_OPTS  options for every synth-dedup step (the same in each)
 #   SCORE_OPTS  options for synth-score (default: --preset gopher --filter)
 #   STATS_OPTS  options for synth-stats (the same for --partial and --merge)
 #   POLL        seconds between looks at the queue under --wait (default 5)
 # and sbatch's own: SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_TIMELIMIT,
 # SBATCH_MEM_PER_NODE, ... apply to every job (the merge step holds the
-# index of every record kept in memory).
+# index of every record kept in memory, about 250 bytes a record; with
+# MERGE_NODES=N a task of step 2a holds 16 bytes x bands / N a record).
 set -euo pipefail
 
 me=${0##*/}
@@ -64,7 +72,13 @@ command -v sbatch > /dev/null || { echo "$me: sbatch: not found" >&2; exit 1; }
 find "$in" -maxdepth 1 -type f \( -name '*.jsonl' -o -name '*.jsonl.zst' \) | sort > "$out/shards.list"
 n=$(wc -l < "$out/shards.list")
 [ "$n" -gt 0 ] || { echo "$me: $in: no .jsonl or .jsonl.zst files" >&2; exit 1; }
+nodes=${MERGE_NODES:-}
+case $nodes in
+'' | [1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9]) ;;
+*) echo "$me: MERGE_NODES=$nodes: not a number of nodes" >&2; exit 2 ;;
+esac
 mkdir -p "$out/idx" "$out/kept" "$out/state" "$out/log"
+[ -z "$nodes" ] || mkdir -p "$out/pairs"
 declare -p dedup score stats > "$out/options"
 
 # These would change what the steps are (an array, a wait, a name, a
@@ -79,7 +93,7 @@ steps=() ids=()
 submit() {
 	local name=$1 id
 	shift
-	if ! id=$(sbatch --parsable --kill-on-invalid-dep=yes "$@" "$here/$name.sbatch" "$out"); then
+	if ! id=$(sbatch --parsable --kill-on-invalid-dep=yes "$@" "$here/$name.sbatch" "$out" ${nodes:+"$nodes"}); then
 		echo "$me: $name: not submitted" >&2
 		[ ${#ids[@]} -eq 0 ] || scancel "${ids[@]}"
 		exit 1
@@ -89,7 +103,13 @@ submit() {
 	steps+=("$name") ids+=("$id")
 }
 submit sign --array="$array" --output="$out/log/sign-%a.log"
-submit merge --dependency="afterok:${ids[-1]}" --output="$out/log/merge.log"
+if [ -z "$nodes" ]; then
+	submit merge --dependency="afterok:${ids[-1]}" --output="$out/log/merge.log"
+else
+	submit bands --array="0-$((nodes - 1))${JOBS:+%$JOBS}" --dependency="afterok:${ids[-1]}" \
+		--output="$out/log/bands-%a.log"
+	submit pairs --dependency="afterok:${ids[-1]}" --output="$out/log/pairs.log"
+fi
 submit apply --array="$array" --dependency="afterok:${ids[-1]}" --output="$out/log/apply-%a.log"
 submit stats --dependency="afterok:${ids[-1]}" --output="$out/log/stats.log"
 [ $wait = 1 ] || exit 0
