@@ -1162,6 +1162,22 @@ static const uint8_t *ascii_classes(void)
 	return cls;
 }
 
+/* The end of the white space at p[i] (< n) in the patterns of cl100k and
+ * o200k: up to its last newline, else all of it but the last, which goes
+ * with what follows; 0 where a byte past it is not ASCII. */
+static size_t space_match_ascii(const uint8_t *cls, const unsigned char *p, size_t n, size_t i)
+{
+	size_t last_nl = 0, k;
+	for (k = i; k < n && p[k] < 0x80 && (cls[p[k]] & C_SPACE); k++)
+		if (cls[p[k]] & C_NEWLINE)
+			last_nl = k + 1;
+	if (k < n && p[k] >= 0x80)
+		return 0;
+	if (last_nl)
+		return last_nl;
+	return k == n || k - 1 == i ? k : k - 1;
+}
+
 /* The end of the match of cl100k's pattern at p[i] (< n), found by hand
  * where every byte that decides it is ASCII; 0 where one is not (PCRE2
  * decides then). The alternatives in their order:
@@ -1211,17 +1227,7 @@ static size_t cl100k_match_ascii(const uint8_t *cls, const unsigned char *p, siz
 			k++;
 		return k;
 	}
-	/* White space: up to its last newline, else all of it but the
-	 * last, which goes with what follows. */
-	size_t last_nl = 0;
-	for (k = i; k < n && (CLS(k) & C_SPACE); k++)
-		if (CLS(k) & C_NEWLINE)
-			last_nl = k + 1;
-	if (k < n && p[k] >= 0x80)
-		return 0;
-	if (last_nl)
-		return last_nl;
-	return k == n || k - 1 == i ? k : k - 1;
+	return space_match_ascii(cls, p, n, i);
 #undef CLS
 }
 
@@ -1292,16 +1298,7 @@ static size_t o200k_match_ascii(const uint8_t *cls, const unsigned char *p, size
 			k++;
 		return k;
 	}
-	/* White space, as in cl100k's pattern. */
-	size_t last_nl = 0;
-	for (k = i; k < n && (CLS(k) & C_SPACE); k++)
-		if (CLS(k) & C_NEWLINE)
-			last_nl = k + 1;
-	if (k < n && p[k] >= 0x80)
-		return 0;
-	if (last_nl)
-		return last_nl;
-	return k == n || k - 1 == i ? k : k - 1;
+	return space_match_ascii(cls, p, n, i);
 #undef CLS
 }
 
