@@ -478,15 +478,16 @@ static void group_ppl_task(void *arg, unsigned task)
 /* The perplexities of the samples of every group of t, on -j threads. */
 static void group_perplexities(const struct settings *set, struct group_details *t)
 {
-	if (!t->n)
+	const struct strtab *groups = &t->groups;
+	if (!groups->n)
 		return;
-	if (t->n > UINT_MAX)
+	if (groups->n > UINT_MAX)
 		die("--by: too many groups");
-	struct group_ppl_job job = { set, xcalloc(t->n, sizeof(*job.groups)) };
+	struct group_ppl_job job = { set, xcalloc(groups->n, sizeof(*job.groups)) };
 	size_t k = 0;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i])
-			job.groups[k++] = t->slots[i];
+	for (size_t i = 0; i < groups->cap; i++)
+		if (groups->slots[i])
+			job.groups[k++] = (struct group_detail *)groups->slots[i];
 	unsigned jobs = set->common.jobs ? set->common.jobs : 1;
 	struct pool *pool = pool_new(jobs - 1);
 	pool_run(pool, (unsigned)k, group_ppl_task, &job);

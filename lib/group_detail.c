@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "hash.h"
 
 void group_details_init(struct group_details *t)
 {
@@ -19,7 +18,7 @@ static void detail_free(struct group_detail *g)
 {
 	if (!g)
 		return;
-	free(g->key);
+	strtab_key_release(&g->k);
 	free(g->vocab);
 	value_sample_release(&g->ppl);
 	free(g);
@@ -27,9 +26,9 @@ static void detail_free(struct group_detail *g)
 
 void group_details_release(struct group_details *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		detail_free(t->slots[i]);
-	free(t->slots);
+	for (size_t i = 0; i < t->groups.cap; i++)
+		detail_free((struct group_detail *)t->groups.slots[i]);
+	strtab_release(&t->groups);
 	words_release(&t->ws);
 	memset(t, 0, sizeof(*t));
 }
@@ -76,50 +75,23 @@ static int vocab_has(const struct group_detail *g, uint64_t h)
 
 /* --- The groups -------------------------------------------------------- */
 
-static struct group_detail **slot_of(const struct group_details *t, const char *key, size_t len,
-				     uint64_t hash)
-{
-	size_t mask = t->cap - 1;
-	for (size_t j = hash & mask;; j = (j + 1) & mask) {
-		struct group_detail *g = t->slots[j];
-		if (!g || (g->hash == hash && g->keylen == len && !memcmp(g->key, key, len)))
-			return &t->slots[j];
-	}
-}
-
 struct group_detail *group_details_find(const struct group_details *t, const char *key,
 					size_t len)
 {
-	if (!t->cap)
-		return NULL;
-	return *slot_of(t, key, len, hash64(key, len, 0));
+	return strtab_find(&t->groups, key, len);
 }
 
 static struct group_detail *get(struct group_details *t, const char *key, size_t len)
 {
-	if ((t->n + 1) * 2 > t->cap) {
-		struct group_detail **old = t->slots;
-		size_t oldcap = t->cap;
-		t->cap = grow_capacity(oldcap, size_mul(t->n + 1, 2), 16);
-		t->slots = xcalloc(t->cap, sizeof(*t->slots));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i])
-				*slot_of(t, old[i]->key, old[i]->keylen, old[i]->hash) = old[i];
-		free(old);
-	}
-	uint64_t hash = hash64(key, len, 0);
-	struct group_detail **slot = slot_of(t, key, len, hash);
+	struct strtab_key **slot = strtab_slot(&t->groups, key, len);
 	if (!*slot) {
 		struct group_detail *g = xcalloc(1, sizeof(*g));
-		g->key = xmalloc(len ? len : 1);
-		memcpy(g->key, key, len);
-		g->keylen = len;
-		g->hash = hash;
+		strtab_key_init(&g->k, key, len);
 		value_sample_init(&g->ppl, GROUP_PERPLEXITY_SAMPLE);
-		*slot = g;
-		t->n++;
+		*slot = &g->k;
+		strtab_added(&t->groups);
 	}
-	return *slot;
+	return (struct group_detail *)*slot;
 }
 
 void group_details_add(struct group_details *t, const char *key, size_t keylen,
@@ -137,11 +109,11 @@ void group_details_add(struct group_details *t, const char *key, size_t keylen,
 
 void group_details_merge(struct group_details *dst, struct group_details *src)
 {
-	for (size_t i = 0; i < src->cap; i++) {
-		struct group_detail *s = src->slots[i];
+	for (size_t i = 0; i < src->groups.cap; i++) {
+		struct group_detail *s = (struct group_detail *)src->groups.slots[i];
 		if (!s)
 			continue;
-		struct group_detail *g = get(dst, s->key, s->keylen);
+		struct group_detail *g = get(dst, s->k.key, s->k.keylen);
 		for (size_t j = 0; j < s->vocab_cap; j++)
 			if (s->vocab[j])
 				vocab_add(g, s->vocab[j]);

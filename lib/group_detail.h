@@ -20,15 +20,14 @@
 #include <stdint.h>
 
 #include "stats_compare.h"
+#include "strtab.h"
 #include "text.h"
 
 /* Records of a group whose perplexity its median comes from, at most. */
 #define GROUP_PERPLEXITY_SAMPLE 500
 
 struct group_detail {
-	char *key;		/* the group key (stats_group_key), owned */
-	size_t keylen;
-	uint64_t hash;
+	struct strtab_key k;	/* the group key (stats_group_key) */
 	/* The word hashes of the group, a set: open addressing, 0 marks an
 	 * empty slot (the word hash 0 is has_zero), at most half full. A
 	 * group of a few records takes a few hundred bytes. */
@@ -38,10 +37,9 @@ struct group_detail {
 	struct value_sample ppl;	/* deferred texts, then perplexities */
 };
 
-/* Groups by key, open addressing. */
+/* Groups by key. */
 struct group_details {
-	struct group_detail **slots;
-	size_t n, cap;
+	struct strtab groups;
 	struct words ws;	/* scratch of group_details_add */
 };
 

@@ -99,62 +99,38 @@ static void groups_init(struct review_groups *t, size_t k)
 
 static void groups_release(struct review_groups *t)
 {
-	for (size_t i = 0; i < t->cap; i++) {
-		struct review_group *g = t->slots[i];
-		if (!g)
-			continue;
-		free(g->key);
-		pick_release(&g->pick);
-		free(g);
+	for (size_t i = 0; i < t->groups.cap; i++) {
+		struct review_group *g = (struct review_group *)t->groups.slots[i];
+		if (g) {
+			strtab_key_release(&g->k);
+			pick_release(&g->pick);
+			free(g);
+		}
 	}
-	free(t->slots);
+	strtab_release(&t->groups);
 	memset(t, 0, sizeof(*t));
-}
-
-static struct review_group **slot_of(const struct review_groups *t, const char *key, size_t len,
-				     uint64_t hash)
-{
-	size_t mask = t->cap - 1;
-	for (size_t j = hash & mask;; j = (j + 1) & mask) {
-		struct review_group *g = t->slots[j];
-		if (!g || (g->hash == hash && g->keylen == len && !memcmp(g->key, key, len)))
-			return &t->slots[j];
-	}
 }
 
 static struct review_group *group_get(struct review_groups *t, const char *key, size_t len)
 {
-	if ((t->n + 1) * 2 > t->cap) {
-		struct review_group **old = t->slots;
-		size_t oldcap = t->cap;
-		t->cap = grow_capacity(oldcap, size_mul(t->n + 1, 2), 16);
-		t->slots = xcalloc(t->cap, sizeof(*t->slots));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i])
-				*slot_of(t, old[i]->key, old[i]->keylen, old[i]->hash) = old[i];
-		free(old);
-	}
-	uint64_t hash = hash64(key, len, 0);
-	struct review_group **slot = slot_of(t, key, len, hash);
+	struct strtab_key **slot = strtab_slot(&t->groups, key, len);
 	if (!*slot) {
 		struct review_group *g = xcalloc(1, sizeof(*g));
-		g->key = xstrndup(key, len);
-		g->keylen = len;
-		g->hash = hash;
+		strtab_key_init(&g->k, key, len);
 		pick_init(&g->pick, t->k, REVIEW_BY_HASH);
-		*slot = g;
-		t->n++;
+		*slot = &g->k;
+		strtab_added(&t->groups);
 	}
-	return *slot;
+	return (struct review_group *)*slot;
 }
 
 static void groups_merge(struct review_groups *dst, const struct review_groups *src)
 {
-	for (size_t i = 0; i < src->cap; i++) {
-		const struct review_group *s = src->slots[i];
+	for (size_t i = 0; i < src->groups.cap; i++) {
+		const struct review_group *s = (const struct review_group *)src->groups.slots[i];
 		if (!s)
 			continue;
-		struct review_group *g = group_get(dst, s->key, s->keylen);
+		struct review_group *g = group_get(dst, s->k.key, s->k.keylen);
 		g->records += s->records;
 		for (size_t j = 0; j < s->pick.n; j++)
 			pick_offer(&g->pick, &s->pick.e[j]);
@@ -167,20 +143,20 @@ static int cmp_groups(const void *x, const void *y)
 	const struct review_group *b = *(const struct review_group *const *)y;
 	if (a->records != b->records)
 		return a->records > b->records ? -1 : 1;
-	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
-	int c = memcmp(a->key, b->key, n);
-	return c ? c : (a->keylen > b->keylen) - (a->keylen < b->keylen);
+	size_t n = a->k.keylen < b->k.keylen ? a->k.keylen : b->k.keylen;
+	int c = memcmp(a->k.key, b->k.key, n);
+	return c ? c : (a->k.keylen > b->k.keylen) - (a->k.keylen < b->k.keylen);
 }
 
 /* The groups of t, most records first, then by key; their picks sorted. */
 static struct review_group **groups_sorted(struct review_groups *t)
 {
-	struct review_group **v = xcalloc(t->n + 1, sizeof(*v));
+	struct review_group **v = xcalloc(t->groups.n + 1, sizeof(*v));
 	size_t k = 0;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i]) {
-			pick_sort(&t->slots[i]->pick);
-			v[k++] = t->slots[i];
+	for (size_t i = 0; i < t->groups.cap; i++)
+		if (t->groups.slots[i]) {
+			v[k] = (struct review_group *)t->groups.slots[i];
+			pick_sort(&v[k++]->pick);
 		}
 	qsort(v, k, sizeof(*v), cmp_groups);
 	return v;
@@ -351,9 +327,9 @@ static void key_label(const struct review_page *p, const struct review_group *g,
 		strbuf_addstr(out, "all records");
 		return;
 	}
-	enum stats_value_kind kind = g->key[0] == 's' ? STATS_VALUE_STRING :
-				     g->key[0] == 'r' ? STATS_VALUE_JSON : STATS_VALUE_MISSING;
-	stats_group_label(kind, g->key + 1, g->keylen - 1, p->crossed, out);
+	enum stats_value_kind kind = g->k.key[0] == 's' ? STATS_VALUE_STRING :
+				     g->k.key[0] == 'r' ? STATS_VALUE_JSON : STATS_VALUE_MISSING;
+	stats_group_label(kind, g->k.key + 1, g->k.keylen - 1, p->crossed, out);
 }
 
 /* The members a record's provenance and signals are in, shown as
@@ -472,14 +448,14 @@ void review_html(const struct review_page *p, struct review_state *s, struct str
 	html_cstr(out, p->inputs);
 	strbuf_addf(out, "</h1>\n<p class=\"meta\">%" PRIu64 " records", s->records);
 	if (p->by) {
-		strbuf_addf(out, " in %zu groups of ", s->groups.n);
+		strbuf_addf(out, " in %zu groups of ", s->groups.groups.n);
 		html_cstr(out, p->by);
 	}
 	strbuf_addf(out, "; up to %zu shown a group, chosen with seed %" PRIu64
 		    " (the same records for the same seed and input).", p->k, p->seed);
 	if (p->nreject_files)
 		strbuf_addf(out, " %" PRIu64 " rejected records in %zu reasons.", s->rejected,
-			    s->rejects.n);
+			    s->rejects.groups.n);
 	strbuf_addstr(out, " Each record shows its id, to list those to drop.</p>\n<nav>\n<ul>\n");
 	strbuf_addstr(out, "<li><a href=\"#sample\">Sample");
 	if (p->by) {
@@ -495,7 +471,7 @@ void review_html(const struct review_page *p, struct review_state *s, struct str
 	strbuf_addstr(out, "</ul>\n");
 	if (p->by) {
 		strbuf_addstr(out, "<ul class=\"groups\">\n");
-		for (size_t i = 0; i < s->groups.n; i++) {
+		for (size_t i = 0; i < s->groups.groups.n; i++) {
 			strbuf_reset(&label);
 			key_label(p, groups[i], &label);
 			strbuf_addf(out, "<li><a href=\"#g%zu\">", i + 1);
@@ -513,7 +489,7 @@ void review_html(const struct review_page *p, struct review_state *s, struct str
 		html_cstr(out, p->by);
 	}
 	strbuf_addstr(out, "</h2>\n");
-	for (size_t i = 0; i < s->groups.n; i++) {
+	for (size_t i = 0; i < s->groups.groups.n; i++) {
 		const struct review_group *g = groups[i];
 		strbuf_reset(&label);
 		key_label(p, g, &label);
@@ -545,17 +521,17 @@ void review_html(const struct review_page *p, struct review_state *s, struct str
 		}
 		strbuf_addf(out, "</span></h2>\n<p class=\"meta\">%" PRIu64 " records. A record that "
 			    "failed several quality rules is under each.</p>\n<ul>\n", s->rejected);
-		for (size_t i = 0; i < s->rejects.n; i++) {
+		for (size_t i = 0; i < s->rejects.groups.n; i++) {
 			strbuf_addf(out, "<li><a href=\"#r%zu\">", i + 1);
-			html_text(out, reasons[i]->key, reasons[i]->keylen);
+			html_text(out, reasons[i]->k.key, reasons[i]->k.keylen);
 			strbuf_addf(out, "</a> <span class=\"count\">%" PRIu64 "</span></li>\n",
 				    reasons[i]->records);
 		}
 		strbuf_addstr(out, "</ul>\n");
-		for (size_t i = 0; i < s->rejects.n; i++) {
+		for (size_t i = 0; i < s->rejects.groups.n; i++) {
 			const struct review_group *g = reasons[i];
 			strbuf_addf(out, "<section class=\"reject\">\n<h3 id=\"r%zu\">", i + 1);
-			html_text(out, g->key, g->keylen);
+			html_text(out, g->k.key, g->k.keylen);
 			strbuf_addf(out, " <span class=\"count\">%" PRIu64 " records, %zu shown</span></h3>\n",
 				    g->records, g->pick.n);
 			pick_html(out, p, &g->pick, 1, &tmp);

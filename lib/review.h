@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "strbuf.h"
+#include "strtab.h"
 
 /* A text is shown up to this many bytes, then how many more it has. */
 #define REVIEW_TEXT_MAX 16384
@@ -57,15 +58,14 @@ struct review_pick {
 
 /* A group of --by (or of the rejects: a reason) and its sample. */
 struct review_group {
-	char *key;		/* group key (stats_group_key) or reason, owned */
-	size_t keylen;
-	uint64_t hash, records;
+	struct strtab_key k;	/* group key (stats_group_key) or reason */
+	uint64_t records;
 	struct review_pick pick;
 };
 
 struct review_groups {
-	struct review_group **slots;
-	size_t n, cap, k;
+	struct strtab groups;
+	size_t k;		/* records sampled a group */
 };
 
 /* What one thread (then the whole run) keeps for the page. */

@@ -788,6 +788,17 @@ review_ids() {
 		fail "no group of all records"
 }
 
+@test "--review: groups whose values hold a NUL byte are told apart by all their bytes" {
+	# "a\u0000b" and "a\u0000c": a key copied up to its NUL made them
+	# one key and read past the copy.
+	printf '%s\n' '{"text":"one two","g":"a\u0000b"}' '{"text":"three four","g":"a\u0000c"}' \
+		'{"text":"five","g":"a\u0000b"}' > nul.jsonl
+	synth-stats --by g --review nul.html nul.jsonl > /dev/null
+	assert_equal "$(grep -o '<h3 id="g[0-9]*">[^<]*<span class="count">[^<]*' nul.html | sed 's/<span class="count">//')" \
+"<h3 id=\"g1\">a␀b 2 records (66.7%), 2 shown
+<h3 id=\"g2\">a␀c 1 records (33.3%), 1 shown"
+}
+
 @test "--review-signal: the records with the lowest and the highest number there, in order; others are not in the lists" {
 	for i in 1 2 3 4 5 6 7 8; do
 		printf '{"id":"r%d","text":"record %d","quality":{"perplexity":%d.5}}\n' "$i" "$i" $(( (i * 5) % 8 ))
