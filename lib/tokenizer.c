@@ -1162,6 +1162,58 @@ static const uint8_t *ascii_classes(void)
 	return cls;
 }
 
+/* The class of the byte at p[k], 0 past ASCII. */
+static inline unsigned cls_at(const uint8_t *cls, const unsigned char *p, size_t k)
+{
+	return p[k] < 0x80 ? cls[p[k]] : 0;
+}
+
+/* Where the letters of [^\r\n\p{L}\p{N}]?\p{L}+ (cl100k) or its o200k
+ * forms start at p[i]: after a byte that is no letter, digit or newline
+ * when a letter follows it, else at i; SIZE_MAX where the byte after it
+ * is not ASCII. */
+static size_t letters_start(const uint8_t *cls, const unsigned char *p, size_t n, size_t i)
+{
+	if (!(cls[p[i]] & (C_LETTER | C_DIGIT | C_NEWLINE)) && i + 1 < n) {
+		if (p[i + 1] >= 0x80)
+			return SIZE_MAX;
+		if (cls[p[i + 1]] & C_LETTER)
+			return i + 1;
+	}
+	return i;
+}
+
+/* The end of \p{N}{1,max} at p[i], a digit; 0 where the run stops short
+ * at a byte that is not ASCII (which may be a digit). */
+static size_t digits_match_ascii(const uint8_t *cls, const unsigned char *p, size_t n, size_t i,
+				 size_t max)
+{
+	size_t k;
+	for (k = i; k < n && k - i < max && (cls_at(cls, p, k) & C_DIGIT); k++)
+		;
+	return k - i < max && k < n && p[k] >= 0x80 ? 0 : k;
+}
+
+/* The end of ' ?[^\s\p{L}\p{N}]+[\r\n]*' at p[i] ([\r\n/]* when slash
+ * is set, as in o200k's pattern); SIZE_MAX where it does not match, 0
+ * where a byte that decides is not ASCII. */
+static size_t other_match_ascii(const uint8_t *cls, const unsigned char *p, size_t n, size_t i,
+				int slash)
+{
+	size_t k = p[i] == ' ' ? i + 1 : i;
+	if (k < n && p[k] >= 0x80)
+		return 0;
+	if (k == n || !(cls[p[k]] & C_OTHER))
+		return SIZE_MAX;
+	while (k < n && (cls_at(cls, p, k) & C_OTHER))
+		k++;
+	if (k < n && p[k] >= 0x80)
+		return 0;
+	while (k < n && ((cls_at(cls, p, k) & C_NEWLINE) || (slash && p[k] == '/')))
+		k++;
+	return k;
+}
+
 /* The end of the white space at p[i] (< n) in the patterns of cl100k and
  * o200k: up to its last newline, else all of it but the last, which goes
  * with what follows; 0 where a byte past it is not ASCII. */
@@ -1198,36 +1250,18 @@ static size_t cl100k_match_ascii(const uint8_t *cls, const unsigned char *p, siz
 		if (((a == 'r' || a == 'v') && b == 'e') || (a == 'l' && b == 'l'))
 			return i + 3;
 	}
-	size_t k = i;
-	if (!(ci & (C_LETTER | C_DIGIT | C_NEWLINE)) && i + 1 < n) {
-		if (p[i + 1] >= 0x80)
-			return 0;
-		if (cls[p[i + 1]] & C_LETTER)
-			k = i + 1;
-	}
+	size_t k = letters_start(cls, p, n, i);
+	if (k == SIZE_MAX)
+		return 0;
 	if (CLS(k) & C_LETTER) {
 		while (k < n && (CLS(k) & C_LETTER))
 			k++;
 		return k < n && p[k] >= 0x80 ? 0 : k;
 	}
-	if (ci & C_DIGIT) {
-		for (k = i; k < n && k - i < digits && (CLS(k) & C_DIGIT); k++)
-			;
-		return k - i < digits && k < n && p[k] >= 0x80 ? 0 : k;
-	}
-	k = c == ' ' ? i + 1 : i;
-	if (k < n && p[k] >= 0x80)
-		return 0;
-	if (k < n && (cls[p[k]] & C_OTHER)) {
-		while (k < n && (CLS(k) & C_OTHER))
-			k++;
-		if (k < n && p[k] >= 0x80)
-			return 0;
-		while (k < n && (CLS(k) & C_NEWLINE))
-			k++;
-		return k;
-	}
-	return space_match_ascii(cls, p, n, i);
+	if (ci & C_DIGIT)
+		return digits_match_ascii(cls, p, n, i, digits);
+	k = other_match_ascii(cls, p, n, i, 0);
+	return k != SIZE_MAX ? k : space_match_ascii(cls, p, n, i);
 #undef CLS
 }
 
@@ -1253,13 +1287,9 @@ static size_t o200k_match_ascii(const uint8_t *cls, const unsigned char *p, size
 	if (c >= 0x80)
 		return 0;
 	unsigned ci = cls[c];
-	size_t k = i;
-	if (!(ci & (C_LETTER | C_DIGIT | C_NEWLINE)) && i + 1 < n) {
-		if (p[i + 1] >= 0x80)
-			return 0;
-		if (cls[p[i + 1]] & C_LETTER)
-			k = i + 1;
-	}
+	size_t k = letters_start(cls, p, n, i);
+	if (k == SIZE_MAX)
+		return 0;
 	if (CLS(k) & C_LETTER) {
 		while (k < n && (CLS(k) & C_UPPER))
 			k++;
@@ -1281,24 +1311,10 @@ static size_t o200k_match_ascii(const uint8_t *cls, const unsigned char *p, size
 		}
 		return k;
 	}
-	if (ci & C_DIGIT) {
-		for (k = i; k < n && k - i < 3 && (CLS(k) & C_DIGIT); k++)
-			;
-		return k - i < 3 && k < n && p[k] >= 0x80 ? 0 : k;
-	}
-	k = c == ' ' ? i + 1 : i;
-	if (k < n && p[k] >= 0x80)
-		return 0;
-	if (k < n && (cls[p[k]] & C_OTHER)) {
-		while (k < n && (CLS(k) & C_OTHER))
-			k++;
-		if (k < n && p[k] >= 0x80)
-			return 0;
-		while (k < n && ((CLS(k) & C_NEWLINE) || p[k] == '/'))
-			k++;
-		return k;
-	}
-	return space_match_ascii(cls, p, n, i);
+	if (ci & C_DIGIT)
+		return digits_match_ascii(cls, p, n, i, 3);
+	k = other_match_ascii(cls, p, n, i, 1);
+	return k != SIZE_MAX ? k : space_match_ascii(cls, p, n, i);
 #undef CLS
 }
 
