@@ -1158,21 +1158,6 @@ void quality_compute(const char *text, size_t n, const char *prompt, size_t pn,
 	quality_compute_lang(text, n, prompt, pn, QUALITY_LANG_UNKNOWN, s, out);
 }
 
-/* The length of the white space at p[0..n) (0: none): ASCII's, and
- * the Unicode White_Space that NFKC leaves as it is (U+0085, U+1680,
- * U+2028, U+2029; the others become U+0020). */
-static size_t space_at(const unsigned char *p, size_t n)
-{
-	if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r'))
-		return 1;
-	if (p[0] == 0xC2 && n >= 2 && p[1] == 0x85)
-		return 2;
-	if (n >= 3 && ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) ||
-		       (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))))
-		return 3;
-	return 0;
-}
-
 /* The pieces of symbols standing alone between white space ("|", "--",
  * "*"): the runs of what is neither white space nor a word that touch no
  * word, in the gaps between the words of ws. */
@@ -1191,7 +1176,7 @@ static size_t symbol_pieces(const struct words *ws)
 			continue;
 		}
 		for (size_t j = at; j < end;) {
-			size_t k = space_at(t + j, end - j);
+			size_t k = text_space_at((const char *)t + j, end - j);
 			if (k) {
 				pieces += run && !touches;
 				run = touches = 0;

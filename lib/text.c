@@ -562,6 +562,16 @@ static int is_space(int32_t cp)
 	       cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+size_t text_space_at(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] < 0x80)
+		return is_space(u[0]);
+	size_t k;
+	int32_t cp = utf8_decode_checked(u, n, &k);
+	return cp >= 0 && is_space(cp) ? k : 0;
+}
+
 /* List the runs of ws->norm between white space as its words. Runs of
  * ASCII go sixteen bytes at a time, as in split_ascii: a mask of the
  * bytes that are not white space, whose rising and falling edges are

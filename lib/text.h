@@ -118,6 +118,10 @@ static inline uint64_t words_hash(const struct words *ws, size_t i, const uint64
  * generic path, without the ASCII shortcut; tests compare the two. */
 void text_split_words(struct words *ws, int ascii_fast_path);
 
+/* The length in bytes of the Unicode White_Space character at s[0..n),
+ * n > 0; 0 when it is none. */
+size_t text_space_at(const char *s, size_t n);
+
 /* Number of code points in the valid UTF-8 s[0..n). */
 size_t utf8_count(const char *s, size_t n);
 
